@@ -1,0 +1,200 @@
+"""The contract every channel adapter fulfils.
+
+An adapter turns one rendered post into one platform call. It declares what the platform can do
+(``Capabilities``: the length limit and how it is counted, images, idempotency, reconciliation),
+so the renderer and publisher can treat every platform alike; it raises the typed errors of
+``outreach.errors`` and never decides about retries.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import ConfigError, ContentRejected
+from ..limits import TextLimit
+from ..redaction import register_secret
+
+ImageSupport = Literal["none", "optional", "required"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a platform accepts, read generically by the renderer, `check` and the publisher."""
+
+    text_limit: TextLimit
+    #: The limit that applies instead of ``text_limit`` when the post carries an image (Telegram captions).
+    caption_limit: TextLimit | None = None
+    image: ImageSupport = "optional"
+    max_image_bytes: int | None = None
+    max_hashtags: int | None = None
+    #: A retry after an ambiguous failure cannot create a second post (Mastodon, Bluesky).
+    idempotent_retry: bool = False
+    #: ``reconcile`` can find out whether an earlier attempt went out.
+    can_reconcile: bool = False
+    #: A person completes the publication (WhatsApp hand-off).
+    hand_off: bool = False
+
+    def limit_for(self, has_image: bool) -> TextLimit:
+        """The text limit that applies to a post with or without an image."""
+        if has_image and self.caption_limit is not None:
+            return self.caption_limit
+        return self.text_limit
+
+
+class UtmSettings(BaseModel):
+    """Tracking parameters appended to an innovation's link for one channel."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: str
+    medium: str = "social"
+
+
+class ChannelSettings(BaseModel):
+    """Keys every ``[channels.NAME]`` block accepts; adapters subclass it with their own keys.
+
+    Credentials are never in the file: a key ending in ``_env`` names the environment variable
+    that holds the secret (``token_env = "MASTODON_TOKEN"``).
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type: str
+    base_url: str | None = None
+    text_limit: int | None = Field(default=None, gt=0, description="Override the platform's text limit.")
+    daily_cap: int | None = Field(default=None, gt=0, description="At most this many posts per local day.")
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=30.0, gt=0)
+    utm: UtmSettings | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingPost:
+    """One rendered post as handed to an adapter."""
+
+    id: int
+    #: Stable across attempts and restarts: the idempotency key where the platform supports one.
+    key: str
+    text: str
+    link: str | None
+    image: Path | None
+    alt_text: str | None
+    campaign: str
+    kind: str
+    innovation: Mapping[str, Any]
+    scheduled_at: datetime
+    #: What this adapter saved through ``checkpoint`` on an earlier attempt (e.g. a Bluesky rkey).
+    channel_state: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """Where the post went: the platform's id and the public URL when there is one."""
+
+    remote_id: str
+    url: str | None = None
+    #: The post waits for a person to finish it (WhatsApp hand-off).
+    handed_off: bool = False
+
+
+class Outcome(enum.Enum):
+    PUBLISHED = "published"
+    NOT_PUBLISHED = "not_published"
+    CANNOT_TELL = "cannot_tell"
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What an adapter could find out about an interrupted attempt."""
+
+    outcome: Outcome
+    result: PublishResult | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class AccountIdentity:
+    """Who a channel posts as, for ``outreach channels check``."""
+
+    handle: str
+    detail: str = ""
+
+
+#: Persists adapter state durably before the adapter goes on (Instagram container id, Bluesky rkey).
+Checkpoint = Callable[[dict[str, Any]], None]
+
+
+class Channel(ABC):
+    """Base of every adapter. Subclasses set the class attributes and implement ``deliver``/``check``."""
+
+    type_name: ClassVar[str]
+    #: Whose rendering rules and templates apply (``x``, ``facebook``, …, ``whatsapp``).
+    platform: ClassVar[str]
+    settings_model: ClassVar[type[ChannelSettings]] = ChannelSettings
+    default_capabilities: ClassVar[Capabilities]
+
+    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
+        self.name = name
+        self.settings = settings
+        self._environ = environ
+
+    @classmethod
+    def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
+        """The platform's capabilities with the limit overrides a channel's config may set."""
+        capabilities = cls.default_capabilities
+        if settings.text_limit is not None:
+            capabilities = replace(
+                capabilities, text_limit=replace(capabilities.text_limit, maximum=settings.text_limit)
+            )
+        return capabilities
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.capabilities_for(self.settings)
+
+    def secret(self, key: str) -> str:
+        """The value of the environment variable named by the ``<key>_env`` setting."""
+        variable = getattr(self.settings, f"{key}_env")
+        value = self._environ.get(variable, "")
+        if not value:
+            raise ConfigError(
+                f"channel '{self.name}': environment variable {variable} (named by "
+                f"channels.{self.name}.{key}_env) is not set; add it to .env, see .env.example"
+            )
+        register_secret(value)
+        return value
+
+    def publish(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
+        """Refuse what the platform would refuse before any request is made, then deliver."""
+        capabilities = self.capabilities
+        limit = capabilities.limit_for(post.image is not None)
+        if not limit.fits(post.text):
+            raise ContentRejected(
+                f"{self.name}: text is {limit.describe(post.text)} ({limit.counter}), over the limit"
+            )
+        if post.image is None and capabilities.image == "required":
+            raise ContentRejected(f"{self.name}: {self.platform} needs an image and the post has none")
+        if post.image is not None and capabilities.image == "none":
+            raise ContentRejected(f"{self.name}: {self.platform} cannot carry an image")
+        return self.deliver(post, checkpoint)
+
+    @abstractmethod
+    def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
+        """Make the platform call(s); raise a ``PublishError`` subclass on failure."""
+
+    @abstractmethod
+    def check(self) -> AccountIdentity:
+        """Call the cheapest identity endpoint; raise ``AuthError`` with the precise reason."""
+
+    def reconcile(self, post: OutgoingPost) -> Reconciliation:
+        """Find out whether an interrupted attempt went out. By default nobody can tell."""
+        return Reconciliation(Outcome.CANNOT_TELL, detail=f"{self.platform} offers no way to look it up")
+
+    def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,71 @@
+"""The typed errors of outreach.
+
+The publisher decides what happens to a post from the *type* of error alone, so every adapter
+raises one of these and never decides about retries itself::
+
+    OutreachError
+    ├── ConfigError            bad config / catalogue / template: says file, line or row, and what to do
+    └── PublishError
+        ├── TransientError     retry later
+        │   ├── NetworkError       request never reached the platform
+        │   ├── RateLimited        carries retry_after (from the platform's headers)
+        │   └── ServerError
+        ├── AmbiguousError     may or may not have been posted
+        └── PermanentError     do not retry
+            ├── AuthError          token invalid or expired
+            └── ContentRejected    too long, duplicate, policy
+"""
+
+from __future__ import annotations
+
+
+class OutreachError(Exception):
+    """Base of every error outreach raises on purpose."""
+
+
+class ConfigError(OutreachError):
+    """A user mistake in configuration, catalogue or template; the message says where and how to fix it."""
+
+
+class PublishError(OutreachError):
+    """A channel could not publish a post."""
+
+
+class TransientError(PublishError):
+    """Retry later; the post was not published."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NetworkError(TransientError):
+    """The request never reached the platform (DNS, refused connection, connect timeout)."""
+
+
+class RateLimited(TransientError):
+    """The platform asked us to slow down; ``retry_after`` is in seconds when the platform said."""
+
+
+class ServerError(TransientError):
+    """The platform failed on its side (5xx, proxy error page)."""
+
+
+class AmbiguousError(PublishError):
+    """The request may have been processed: a timeout or broken connection after sending."""
+
+
+class PermanentError(PublishError):
+    """Retrying cannot help; a person must act."""
+
+
+class AuthError(PermanentError):
+    """The credentials are invalid, expired or lack a permission."""
+
+
+class ContentRejected(PermanentError):
+    """The platform refused this content (too long, duplicate, policy)."""
+
+    def __init__(self, message: str, duplicate: bool = False) -> None:
+        super().__init__(message)
+        self.duplicate = duplicate

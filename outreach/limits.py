@@ -1,0 +1,89 @@
+"""How each platform counts the length of a post.
+
+A channel adapter declares a ``TextLimit``; the renderer measures with the same object, so the
+limit the renderer enforces is exactly the one the adapter declares. The numbers are defaults
+that a channel's config may override (platforms change them); the counting rules are code.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+import regex
+from twitter_text import parse_tweet
+from twitter_text.extract_urls import extract_urls_with_indices
+
+Counter = Literal["characters", "x_weighted", "mastodon", "graphemes", "utf16"]
+
+#: X and Mastodon count every URL as this many characters.
+URL_LENGTH = 23
+
+_GRAPHEME = regex.compile(r"\X")
+
+
+def count_characters(text: str) -> int:
+    """Unicode code points (Facebook, Instagram, webhook, WhatsApp)."""
+    return len(text)
+
+
+def count_x_weighted(text: str) -> int:
+    """X's weighted length (twitter-text v3): NFC, CJK and emoji weigh 2, every URL 23."""
+    return parse_tweet(text).weightedLength
+
+
+def count_mastodon(text: str) -> int:
+    """Code points, with every URL that has a scheme counted as 23 (Mastodon does not link bare domains)."""
+    urls = extract_urls_with_indices(text, False)
+    url_chars = sum(end - start for start, end in (url["indices"] for url in urls))
+    return len(text) - url_chars + URL_LENGTH * len(urls)
+
+
+def count_graphemes(text: str) -> int:
+    """User-perceived characters (Bluesky): an emoji sequence is one."""
+    return len(_GRAPHEME.findall(text))
+
+
+def count_utf16(text: str) -> int:
+    """UTF-16 code units (Telegram): characters outside the BMP count twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+COUNTERS: dict[Counter, Callable[[str], int]] = {
+    "characters": count_characters,
+    "x_weighted": count_x_weighted,
+    "mastodon": count_mastodon,
+    "graphemes": count_graphemes,
+    "utf16": count_utf16,
+}
+
+
+@dataclass(frozen=True)
+class TextLimit:
+    """A maximum length under one counting rule, optionally with a byte cap (Bluesky: 3000 UTF-8 bytes)."""
+
+    counter: Counter
+    maximum: int
+    maximum_utf8_bytes: int | None = None
+
+    def measure(self, text: str) -> int:
+        """The length of ``text`` as the platform counts it."""
+        return COUNTERS[self.counter](unicodedata.normalize("NFC", text))
+
+    def excess(self, text: str) -> int:
+        """How far ``text`` is over the limit (0 or less when it fits), in the counter's units."""
+        over = self.measure(text) - self.maximum
+        if self.maximum_utf8_bytes is not None:
+            over_bytes = len(text.encode("utf-8")) - self.maximum_utf8_bytes
+            if over_bytes > 0:
+                over = max(over, 1)
+        return over
+
+    def fits(self, text: str) -> bool:
+        """Whether ``text`` is within the limit."""
+        return self.excess(text) <= 0
+
+    def describe(self, text: str) -> str:
+        """``213/280`` — the measured length against the limit."""
+        return f"{self.measure(text)}/{self.maximum}"

@@ -1,0 +1,100 @@
+"""One contract, every adapter: the publisher relies on each of these behaviours."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from outreach.channels import platform_capabilities
+from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, TransientError
+from tests.channels.conftest import Checkpoints, make_channel, post_for
+from tests.fakeplatform.base import PlatformFake
+from tests.fakeplatform.server import Fault
+
+
+def test_success_gives_remote_id_and_url(fake: PlatformFake) -> None:
+    channel = make_channel(fake)
+    result = channel.publish(post_for(channel), Checkpoints())
+    assert result.remote_id
+    if not channel.capabilities.hand_off:
+        assert result.url and result.url.startswith(("http://", "https://"))
+        assert len(fake.created) == 1
+
+
+def test_invalid_token_is_an_auth_error(fake: PlatformFake) -> None:
+    if not fake.http_faults:
+        pytest.skip(f"{fake.channel_type} has no credentials to expire")
+    fake.expire_token()
+    channel = make_channel(fake)
+    with pytest.raises(AuthError):
+        channel.publish(post_for(channel), Checkpoints())
+    assert fake.created == []
+
+
+def test_rate_limit_carries_the_platforms_retry_after(fake: PlatformFake) -> None:
+    if not fake.http_faults:
+        pytest.skip(f"{fake.channel_type} makes no platform call")
+    fake.server.inject(Fault("status", path=fake.create_path, response=fake.rate_limit_response(37)))
+    channel = make_channel(fake)
+    with pytest.raises(RateLimited) as caught:
+        channel.publish(post_for(channel), Checkpoints())
+    assert caught.value.retry_after == pytest.approx(37, abs=2)
+
+
+def test_server_error_is_transient(fake: PlatformFake) -> None:
+    if not fake.http_faults:
+        pytest.skip(f"{fake.channel_type} makes no platform call")
+    fake.server.inject(Fault("status", path=fake.create_path, response=fake.server_error_response()))
+    channel = make_channel(fake)
+    with pytest.raises(TransientError):
+        channel.publish(post_for(channel), Checkpoints())
+    assert fake.created == []
+
+
+def test_timeout_after_sending_is_ambiguous(fake: PlatformFake) -> None:
+    if not fake.http_faults:
+        pytest.skip(f"{fake.channel_type} makes no platform call")
+    fake.server.inject(Fault("slow", path=fake.create_path, delay=1.5))
+    channel = make_channel(fake, read_timeout=0.5)
+    with pytest.raises(AmbiguousError):
+        channel.publish(post_for(channel), Checkpoints())
+
+
+def test_connection_reset_after_sending_is_ambiguous(fake: PlatformFake) -> None:
+    if not fake.http_faults:
+        pytest.skip(f"{fake.channel_type} makes no platform call")
+    fake.server.inject(Fault("reset", path=fake.create_path))
+    channel = make_channel(fake)
+    with pytest.raises(AmbiguousError):
+        channel.publish(post_for(channel), Checkpoints())
+
+
+def test_declared_limits_match_the_platform_rules(fake: PlatformFake) -> None:
+    channel = make_channel(fake)
+    assert channel.capabilities == platform_capabilities(channel.platform)
+
+
+def test_over_limit_post_is_refused_before_any_request(fake: PlatformFake) -> None:
+    channel = make_channel(fake)
+    before = len(fake.server.requests())
+    too_long = "Layanan baru untuk warga. " * 4000
+    with pytest.raises(ContentRejected):
+        channel.publish(post_for(channel, text=too_long), Checkpoints())
+    assert len(fake.server.requests()) == before
+    assert fake.created == []
+
+
+def test_secret_never_leaks(fake: PlatformFake, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    channel = make_channel(fake)
+    channel.publish(post_for(channel), Checkpoints())
+    messages = []
+    if fake.http_faults:
+        fake.expire_token()
+        with pytest.raises(AuthError) as caught:
+            channel.publish(post_for(channel, post_id=2), Checkpoints())
+        messages.append(str(caught.value))
+    printed = "\n".join(messages + [record.getMessage() for record in caplog.records])
+    for secret in fake.environ.values():
+        assert secret not in printed

@@ -1,0 +1,149 @@
+"""A loopback HTTP server that hosts one or more fake platforms and injects faults on demand.
+
+Built on pytest-httpserver (a real werkzeug server in a thread on 127.0.0.1). Each platform fake
+registers its routes; ``inject`` makes the next matching request fail the way real networks and
+platforms fail: an error status, a slow answer, a connection reset after the request was read,
+malformed JSON, or a proxy's HTML page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+Handler = Callable[[Request, "re.Match[str]"], Response]
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response as the platforms send them."""
+    return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
+
+
+@dataclass
+class Fault:
+    """One injected failure for requests whose method and path match.
+
+    kind: ``status`` (answer ``response`` without processing), ``slow`` (wait ``delay`` s, then
+    process), ``reset`` (process when ``process`` is set, then reset the TCP connection),
+    ``malformed_json`` (process, then answer 200 with broken JSON), ``html`` (a proxy's 502 page).
+    """
+
+    kind: str
+    path: str = ".*"
+    method: str = "POST"
+    times: int = 1
+    response: Response | None = None
+    delay: float = 0.0
+    process: bool = True
+
+
+class FakeServer:
+    """The shared loopback server; platform fakes add routes to it."""
+
+    def __init__(self) -> None:
+        self.http = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> "FakeServer":
+        self.http.start()
+        self.http.expect_request(re.compile(".*")).respond_with_handler(self._dispatch)
+        return self
+
+    def stop(self) -> None:
+        if self.http.is_running():
+            self.http.clear()
+            self.http.stop()
+
+    def __enter__(self) -> "FakeServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http.port}"
+
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        """Serve ``method`` requests whose path fully matches ``pattern``."""
+        self._routes.append((method.upper(), re.compile(pattern), handler))
+
+    def inject(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def requests(self, method: str | None = None, path: str = ".*") -> list[Request]:
+        """Requests the server received, in order (including failed ones)."""
+        pattern = re.compile(path)
+        return [
+            request
+            for request, _ in list(self.http.log)
+            if (method is None or request.method == method.upper()) and pattern.fullmatch(request.path)
+        ]
+
+    def _take_fault(self, request: Request) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.method.upper() in (request.method, "*") and re.fullmatch(fault.path, request.path):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def _handle(self, request: Request) -> Response:
+        for method, pattern, handler in self._routes:
+            match = pattern.fullmatch(request.path)
+            if match and method == request.method:
+                return handler(request, match)
+        return json_response({"error": f"no route for {request.method} {request.path}"}, status=404)
+
+    def _dispatch(self, request: Request) -> Response:
+        fault = self._take_fault(request)
+        if fault is None:
+            return self._handle(request)
+        if fault.kind == "status":
+            assert fault.response is not None
+            return fault.response
+        if fault.kind == "html":
+            return Response(
+                "<html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>",
+                status=502,
+                content_type="text/html",
+            )
+        if fault.kind == "slow":
+            time.sleep(fault.delay)
+            return self._handle(request)
+        if fault.kind == "malformed_json":
+            self._handle(request)
+            return Response('{"data": {"id": ', status=200, content_type="application/json")
+        if fault.kind == "reset":
+            if fault.process:
+                self._handle(request)
+            _reset_connection(request)
+            return Response("", status=500)
+        raise ValueError(f"unknown fault kind {fault.kind!r}")
+
+
+def _reset_connection(request: Request) -> None:
+    """Drop the client's TCP connection without an answer, as a crashing proxy would.
+
+    ``shutdown`` (not ``close``) because werkzeug still holds file objects on the socket; with
+    SO_LINGER 0 the final close then sends RST.
+    """
+    connection: socket.socket | None = request.environ.get("werkzeug.socket")
+    if connection is None:
+        return
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.shutdown(socket.SHUT_RDWR)
