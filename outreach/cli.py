@@ -1,0 +1,679 @@
+"""The ``outreach`` command line: thin commands that parse, call one stage, and print.
+
+User mistakes surface as one clear line (no traceback) and a non-zero exit; ``--debug`` shows the
+traceback. Heavy modules are imported inside commands so that ``outreach --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import traceback
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+import click
+
+from .i18n import _
+
+if TYPE_CHECKING:
+    from .app import Draft, Workspace
+    from .model import Post
+
+DEFAULT_CONFIG = "config/outreach.toml"
+
+
+class OutreachGroup(click.Group):
+    """Turns outreach's own errors into one clear line; ``--debug`` keeps the traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from .errors import OutreachError
+        from .redaction import redact
+
+        try:
+            return super().invoke(ctx)
+        except OutreachError as error:
+            if ctx.obj and ctx.obj.get("debug"):
+                click.echo(redact(traceback.format_exc()), err=True)
+            raise click.ClickException(redact(str(error))) from None
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(_("use ISO 8601, e.g. 2026-12-01T09:00+07:00"), param_hint="--now") from None
+
+
+@click.group(cls=OutreachGroup)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=lambda: os.environ.get("OUTREACH_CONFIG", DEFAULT_CONFIG),
+    show_default=f"{DEFAULT_CONFIG} or $OUTREACH_CONFIG",
+    help=_("The configuration file."),
+)
+@click.option("--debug", is_flag=True, help=_("Show tracebacks for errors."))
+@click.option("--now", "now_text", metavar="ISO", help=_("Pretend it is this time (rehearsals and tests)."))
+@click.version_option(package_name="outreach")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path, debug: bool, now_text: str | None) -> None:
+    """Publish a city's approved public-service innovations to social media, in plain Indonesian.
+
+    Example: outreach --now 2026-12-01T09:00+07:00 preview --days 1
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.update(config_path=config_path, debug=debug, now=_parse_now(now_text))
+
+
+def workspace(ctx: click.Context) -> "Workspace":
+    """The command's workspace, created once and closed when the command ends."""
+    if "workspace" not in ctx.obj:
+        from .app import Workspace
+        from .config import load_config
+
+        config = load_config(ctx.obj["config_path"])
+        now = ctx.obj["now"]
+        if now is not None and now.tzinfo is None:
+            now = now.replace(tzinfo=config.timezone)
+        ctx.obj["workspace"] = Workspace(config, now)
+        ctx.call_on_close(ctx.obj["workspace"].close)
+    return ctx.obj["workspace"]
+
+
+def _ws() -> "Workspace":
+    return workspace(click.get_current_context().find_root())
+
+
+format_option = click.option(
+    "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    help=_("Output format."),
+)
+
+
+def _local(moment: datetime | None, ws: "Workspace") -> str:
+    return moment.astimezone(ws.zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _iso(moment: datetime | None, ws: "Workspace") -> str | None:
+    return moment.astimezone(ws.zone).isoformat() if moment else None
+
+
+def _day_start(value: date, ws: "Workspace") -> datetime:
+    return datetime.combine(value, time(0, 0), tzinfo=ws.zone)
+
+
+def _print_table(rows: list[list[str]], headers: list[str]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)] if rows else [len(h) for h in headers]
+    for row in [headers, *rows]:
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def post_json(post: "Post", ws: "Workspace") -> dict[str, Any]:
+    """The documented JSON shape of a post in the outbox (same keys as preview's, plus state)."""
+    return {
+        "id": post.id,
+        "when": _iso(post.scheduled_at, ws),
+        "campaign": post.campaign,
+        "channel": post.channel,
+        "innovation_id": post.innovation_id,
+        "kind": post.kind,
+        "text": post.text,
+        "link": post.link,
+        "image": post.image,
+        "state": post.state.value,
+        "attempts": post.attempts,
+        "reason": post.reason,
+        "remote_id": post.remote_id,
+        "remote_url": post.remote_url,
+        "published_at": _iso(post.published_at, ws),
+    }
+
+
+def draft_json(draft: "Draft", ws: "Workspace") -> dict[str, Any]:
+    rendered = draft.rendered
+    return {
+        "id": draft.post_id,
+        "when": _iso(draft.planned.when, ws),
+        "campaign": draft.planned.campaign,
+        "channel": draft.planned.channel,
+        "innovation_id": draft.planned.innovation_id,
+        "kind": draft.planned.kind,
+        "text": rendered.text if rendered else None,
+        "link": rendered.link if rendered else None,
+        "image": str(rendered.image) if rendered and rendered.image else None,
+        "length": rendered.length if rendered else None,
+        "limit": rendered.limit if rendered else None,
+        "warnings": draft.warnings(),
+        "errors": [finding.label() for finding in draft.errors] + ([draft.error] if draft.error else []),
+    }
+
+
+# ---- preview, check, lint-text ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help=_("First day (default: now)."))
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True)
+@click.option("--campaign", help=_("Only this campaign."))
+@click.option("--channel", help=_("Only this channel."))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def preview(start: datetime | None, days: int, campaign: str | None, channel: str | None, output_format: str) -> None:
+    """Show every post that would go out, with its exact text and length; writes nothing.
+
+    Example: outreach --now 2026-12-01T08:00+07:00 preview --days 7 --format json
+    """
+    ws = _ws()
+    begin = _day_start(start.date(), ws) if start else ws.now()
+    drafts = ws.drafts(begin, days, campaign, channel)
+    if output_format == "json":
+        click.echo(json.dumps([draft_json(draft, ws) for draft in drafts], ensure_ascii=False, indent=2))
+        return
+    if not drafts:
+        click.echo(_("No posts in this window. Check the campaign dates, slots and approvals (`outreach catalogue list`)."))
+    for draft in drafts:
+        planned = draft.planned
+        length = draft.rendered.length_label if draft.rendered else "?"
+        click.echo(f"── {_local(planned.when, ws)} WIB · {planned.campaign} · {planned.channel} · "
+                   f"{planned.innovation_id} · {planned.kind} · {length}")
+        click.echo(draft.rendered.text if draft.rendered else f"ERROR: {draft.error}")
+        for warning in draft.warnings():
+            click.echo(f"  ! {warning}")
+        click.echo("")
+
+
+@cli.command()
+def check() -> None:
+    """Validate config, catalogue and templates by rendering every approved innovation × kind × channel.
+
+    Exit status 0 only when there is no problem.
+
+    Example: outreach check
+    """
+    from .catalogue import image_path
+    from .model import PlannedPost
+
+    ws = _ws()
+    problems: list[str] = []
+    entries = [entry for entry in ws.catalogue() if entry.publishable]
+    kinds = sorted({kind for campaign in ws.config.campaigns.values() for kind in campaign.series})
+    for name, campaign in sorted(ws.config.campaigns.items()):
+        for channel_name in campaign.channels:
+            view = ws.channel_view(channel_name)
+            capabilities = view.capabilities
+            for entry in entries:
+                innovation = entry.innovation
+                image = image_path(entry.source, innovation.gambar)
+                where = f"{innovation.id} · {channel_name}"
+                if image is not None and capabilities.image != "none":
+                    if not image.is_file():
+                        problems.append(f"{entry.source}:gambar: {where}: image file {image} not found")
+                    elif capabilities.max_image_bytes and image.stat().st_size > capabilities.max_image_bytes:
+                        problems.append(f"{entry.source}:gambar: {where}: image is {image.stat().st_size:,} bytes, "
+                                        f"over {view.platform}'s {capabilities.max_image_bytes:,}")
+                for kind in campaign.series:
+                    when = ws.now().astimezone(ws.zone)
+                    draft = ws.draft(PlannedPost(name, channel_name, innovation.id, kind, when), innovation, entry.source)
+                    if draft.error:
+                        problems.append(draft.error)
+                    for finding in draft.errors:
+                        problems.append(f"{where} · {kind}: plain language: {finding.label()}")
+    for problem in problems:
+        click.echo(problem)
+    summary = _("{entries} approved innovations × {kinds} kinds checked on {channels} channels: {problems} problems").format(
+        entries=len(entries), kinds=len(kinds), channels=len(ws.config.channels), problems=len(problems)
+    )
+    click.echo(summary)
+    if problems:
+        sys.exit(1)
+
+
+@cli.command("lint-text")
+@click.argument("source", type=click.File("r", encoding="utf-8"))
+@click.option("--kind", type=click.Choice(["perkenalan", "cara_pakai", "manfaat", "pengingat"]))
+@click.option("--platform", type=click.Choice(["x", "facebook", "instagram", "telegram", "mastodon", "bluesky", "webhook", "whatsapp"]))
+def lint_text(source: io.TextIOBase, kind: str | None, platform: str | None) -> None:
+    """Check a draft text for plain Indonesian (FILE, or - for standard input); exit 1 on errors.
+
+    Example: echo "Dalam rangka optimalisasi layanan..." | outreach lint-text -
+    """
+    from .plainlang import Glossary, check_text
+
+    text = source.read()
+    glossary_path = None
+    config_path = click.get_current_context().find_root().obj["config_path"]
+    if Path(config_path).is_file():
+        glossary_path = _ws().config.glossary_path
+    report = check_text(text, glossary=Glossary.load(glossary_path), kind=kind, platform=platform)
+    for finding in report.findings:
+        line = text.count("\n", 0, finding.start) + 1
+        click.echo(f"{line}: {finding.severity}: {finding.message} «{finding.excerpt}»"
+                   + (f" — {finding.suggestion}" if finding.suggestion else ""))
+    stats = report.stats
+    click.echo(_("{sentences} sentences, {words} words, {average:.1f} words per sentence, "
+                 "{long:.0%} long words, {syllables} syllables").format(
+        sentences=stats.sentences, words=stats.words, average=stats.average_sentence_words,
+        long=stats.long_word_share, syllables=stats.syllables))
+    if report.errors:
+        sys.exit(1)
+
+
+# ---- catalogue -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def catalogue() -> None:
+    """Import, list and approve innovations.
+
+    Example: outreach catalogue list --status approved
+    """
+
+
+@catalogue.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--sheet", help=_("Sheet name in an XLSX file (default: the first sheet)."))
+def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
+    """Validate FILES (CSV, XLSX, YAML) and import them; any error imports nothing.
+
+    Example: outreach catalogue import kiriman/dinkes.xlsx --sheet Inovasi
+    """
+    from .catalogue import import_files
+
+    ws = _ws()
+    ws.catalogue()
+    summary = import_files(ws.store, files, ws.now(), sheet)
+    click.echo(_("imported: {added} new, {changed} changed, {unchanged} unchanged").format(
+        added=len(summary.added), changed=len(summary.changed), unchanged=len(summary.unchanged)))
+    for identifier in summary.approvals_withdrawn:
+        click.echo(_("approval withdrawn (content changed): {id}; approve it again to publish").format(id=identifier))
+
+
+@catalogue.command("list")
+@click.option("--status", type=click.Choice(["draft", "approved", "changed", "rejected", "retired"]))
+@format_option
+def catalogue_list(status: str | None, output_format: str) -> None:
+    """List innovations with their approval status.
+
+    Example: outreach catalogue list --status changed
+    """
+    ws = _ws()
+    entries = [entry for entry in ws.catalogue() if status is None or entry.status.value == status]
+    if output_format == "json":
+        click.echo(json.dumps([
+            {**entry.innovation.to_json(), "status": entry.status.value, "decided_by": entry.decided_by,
+             "decided_at": _iso(entry.decided_at, ws), "reason": entry.reason, "source": entry.source}
+            for entry in entries], ensure_ascii=False, indent=2))
+        return
+    labels = {"changed": _("changed since approval — approve again")}
+    _print_table(
+        [[entry.innovation.id, labels.get(entry.status.value, entry.status.value), entry.innovation.opd[:40],
+          entry.decided_by or "-"] for entry in entries],
+        ["id", "status", "opd", "by"],
+    )
+
+
+@catalogue.command("show")
+@click.argument("innovation_id")
+def catalogue_show(innovation_id: str) -> None:
+    """Show one innovation, its status and its decision history.
+
+    Example: outreach catalogue show ktp-sehari-jadi
+    """
+    ws = _ws()
+    entry = ws.entry(innovation_id)
+    for key, value in entry.innovation.to_json().items():
+        click.echo(f"{key:12} {value if value not in (None, [], '') else '-'}")
+    click.echo(f"{'status':12} {entry.status.value}")
+    click.echo(f"{'source':12} {entry.source}")
+    for decision in ws.store.decisions_of(innovation_id):
+        current = "current" if decision["content_hash"] == entry.innovation.content_hash else "older content"
+        click.echo(f"  {_local(decision['decided_at'], ws)} {decision['decision']} by {decision['decided_by']} "
+                   f"({current}){': ' + decision['reason'] if decision['reason'] else ''}")
+
+
+@catalogue.command("approve")
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--by", required=True, help=_("Who approves (name and unit)."))
+def catalogue_approve(ids: tuple[str, ...], by: str) -> None:
+    """Approve innovations in their current form; editing one later withdraws its approval.
+
+    Example: outreach catalogue approve ktp-sehari-jadi bank-sampah-jemput --by "Rina (Diskominfo)"
+    """
+    ws = _ws()
+    ws.catalogue()
+    for identifier in ws.store.decide(ids, "approved", by, ws.now()):
+        click.echo(_("approved: {id}").format(id=identifier))
+
+
+@catalogue.command("reject")
+@click.argument("innovation_id")
+@click.option("--by", required=True)
+@click.option("--reason", required=True)
+def catalogue_reject(innovation_id: str, by: str, reason: str) -> None:
+    """Reject an innovation; its future planned posts are cancelled at the next plan.
+
+    Example: outreach catalogue reject lapor-bantuan-sosial --by "Rina" --reason "Belum siap"
+    """
+    ws = _ws()
+    ws.catalogue()
+    ws.store.decide([innovation_id], "rejected", by, ws.now(), reason)
+    click.echo(_("rejected: {id}").format(id=innovation_id))
+
+
+@catalogue.command("retire")
+@click.argument("innovation_id")
+@click.option("--by", default=lambda: os.environ.get("USER", "operator"), show_default="$USER")
+def catalogue_retire(innovation_id: str, by: str) -> None:
+    """Retire an innovation (the service ended); it leaves the rotation.
+
+    Example: outreach catalogue retire daftar-sekolah-tanpa-antre
+    """
+    ws = _ws()
+    ws.catalogue()
+    ws.store.retire(innovation_id, by, ws.now())
+    click.echo(_("retired: {id}").format(id=innovation_id))
+
+
+# ---- planning and running ---------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--days", type=click.IntRange(1, 366), default=None, help=_("Horizon (default: publishing.horizon_days)."))
+def plan(days: int | None) -> None:
+    """Write the planned posts for the coming days; running it twice changes nothing.
+
+    Example: outreach plan --days 14
+    """
+    ws = _ws()
+    inserted, refreshed, cancelled = ws.apply_plan(days or ws.config.publishing.horizon_days)
+    click.echo(_("planned {inserted} new posts, refreshed {refreshed}, cancelled {cancelled}").format(
+        inserted=inserted, refreshed=refreshed, cancelled=cancelled))
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help=_("Publish what is due now, then exit (cron, systemd timers)."))
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def run(once: bool, log_format: str) -> None:
+    """Run the publishing daemon (or one pass with --once).
+
+    Example: outreach --now 2026-12-01T09:00+07:00 run --once
+    """
+    from . import daemon
+
+    ws = _ws()
+    daemon.configure_logging(log_format, debug=click.get_current_context().find_root().obj["debug"])
+    if once:
+        summary = daemon.run_once(ws)
+        click.echo(summary)
+    else:
+        daemon.run_forever(ws)
+
+
+# ---- operator commands -----------------------------------------------------------------------------
+
+
+def _posts_output(posts: Iterable["Post"], ws: "Workspace", output_format: str) -> None:
+    posts = list(posts)
+    if output_format == "json":
+        click.echo(json.dumps([post_json(post, ws) for post in posts], ensure_ascii=False, indent=2))
+    elif output_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(post_json(posts[0], ws)) if posts else ["id"])
+        writer.writeheader()
+        for post in posts:
+            writer.writerow(post_json(post, ws))
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        _print_table(
+            [[str(post.id), _local(post.scheduled_at, ws), post.state.value, post.channel, post.innovation_id,
+              post.kind, (post.remote_url or post.reason or "")[:60]] for post in posts],
+            ["id", "when (WIB)", "state", "channel", "innovation", "kind", "url / reason"],
+        )
+
+
+@cli.command()
+@format_option
+def queue(output_format: str) -> None:
+    """Upcoming posts (planned, being published, or handed off to staff).
+
+    Example: outreach queue --format json
+    """
+    from .model import PostState
+
+    ws = _ws()
+    _posts_output(ws.store.posts([PostState.PLANNED, PostState.PUBLISHING, PostState.HANDED_OFF]), ws, output_format)
+
+
+@cli.command()
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help=_("Last day, inclusive."))
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+def history(start: datetime | None, end: datetime | None, output_format: str) -> None:
+    """What happened to posts: published (with links), failed, missed, unknown — evidence for reports.
+
+    Example: outreach history --from 2026-12-01 --to 2026-12-31 --format csv > laporan-desember.csv
+    """
+    from .model import PostState
+
+    ws = _ws()
+    finished = [state for state in PostState if state not in (PostState.PLANNED, PostState.PUBLISHING)]
+    posts = ws.store.posts(
+        finished,
+        _day_start(start.date(), ws) if start else None,
+        _day_start(end.date(), ws) + timedelta(days=1) if end else None,
+    )
+    _posts_output(posts, ws, output_format)
+
+
+@cli.group()
+def post() -> None:
+    """Look at and act on one post.
+
+    Example: outreach post show 12
+    """
+
+
+def _one_post(ws: "Workspace", post_id: int) -> "Post":
+    from .errors import ConfigError
+
+    found = ws.store.post(post_id)
+    if found is None:
+        raise ConfigError(f"no post with id {post_id}; see `outreach queue` or `outreach history`")
+    return found
+
+
+@post.command("show")
+@click.argument("post_id", type=int)
+def post_show(post_id: int) -> None:
+    """Show a post, its exact text and every transition it went through.
+
+    Example: outreach post show 12
+    """
+    ws = _ws()
+    found = _one_post(ws, post_id)
+    for key, value in post_json(found, ws).items():
+        if key != "text":
+            click.echo(f"{key:13} {value if value is not None else '-'}")
+    click.echo(f"text:\n{found.text}\n")
+    for event in ws.store.events(post_id):
+        click.echo(f"  {_local(event.at, ws)}  {event.from_state or '·'} → {event.to_state}  "
+                   f"attempt {event.attempt}  {event.reason or ''}")
+
+
+def _operator_move(post_id: int, to_state: Any, reason: str, allowed: list[Any], **values: Any) -> None:
+    from .errors import ConfigError
+
+    ws = _ws()
+    found = _one_post(ws, post_id)
+    if not ws.store.transition(post_id, to_state, ws.now(), reason, only_from=allowed, **values):
+        names = ", ".join(state.value for state in allowed)
+        raise ConfigError(f"post {post_id} is {found.state.value}; this works only for: {names}")
+    click.echo(f"post {post_id}: {found.state.value} → {to_state.value}")
+
+
+@post.command("cancel")
+@click.argument("post_id", type=int)
+@click.option("--reason", default="cancelled by an operator", show_default=True)
+def post_cancel(post_id: int, reason: str) -> None:
+    """Cancel a planned post.
+
+    Example: outreach post cancel 12 --reason "Acara ditunda"
+    """
+    from .model import PostState
+
+    _operator_move(post_id, PostState.CANCELLED, reason, [PostState.PLANNED, PostState.FAILED, PostState.MISSED])
+
+
+@post.command("retry")
+@click.argument("post_id", type=int)
+def post_retry(post_id: int) -> None:
+    """Plan a failed, unknown or missed post again, due now.
+
+    Example: outreach post retry 12
+    """
+    from .model import PostState
+
+    ws = _ws()
+    _operator_move(post_id, PostState.PLANNED, "retry requested by an operator",
+                   [PostState.FAILED, PostState.UNKNOWN, PostState.MISSED], due_at=ws.now(), attempts=0)
+
+
+@post.command("resolve")
+@click.argument("post_id", type=int)
+@click.option("--published", "url", help=_("It did go out: its public URL."))
+@click.option("--not-published", is_flag=True, help=_("It did not go out (it stays failed, retry it if you wish)."))
+def post_resolve(post_id: int, url: str | None, not_published: bool) -> None:
+    """Settle an unknown post after looking at the platform.
+
+    Example: outreach post resolve 12 --published https://x.com/kominfobdl/status/1234
+    """
+    from .model import PostState
+
+    if bool(url) == not_published:
+        raise click.UsageError(_("give exactly one of --published URL or --not-published"))
+    ws = _ws()
+    if url:
+        _operator_move(post_id, PostState.PUBLISHED, "resolved by an operator: published", [PostState.UNKNOWN],
+                       remote_url=url, published_at=ws.now())
+    else:
+        _operator_move(post_id, PostState.FAILED, "resolved by an operator: not published", [PostState.UNKNOWN])
+
+
+@post.command("confirm")
+@click.argument("post_id", type=int)
+@click.option("--url", help=_("Link to the forwarded message, if there is one."))
+def post_confirm(post_id: int, url: str | None) -> None:
+    """Confirm that staff sent a handed-off post (WhatsApp).
+
+    Example: outreach post confirm 12 --url https://whatsapp.com/channel/...
+    """
+    from .model import PostState
+
+    ws = _ws()
+    _operator_move(post_id, PostState.PUBLISHED, "confirmed by staff", [PostState.HANDED_OFF],
+                   remote_url=url, published_at=ws.now())
+
+
+@cli.command()
+def status() -> None:
+    """Is the daemon alive, when did it last tick, how many posts in each state, paused or not.
+
+    Example: outreach status
+    """
+    from . import daemon
+
+    ws = _ws()
+    for line in daemon.status_lines(ws):
+        click.echo(line)
+
+
+@cli.command()
+@click.option("--reason", required=True, help=_("Why (shown in status and logs)."))
+def pause(reason: str) -> None:
+    """Stop every publication at once (kill switch), until `outreach resume`.
+
+    Example: outreach pause --reason "Hari berkabung"
+    """
+    from .publisher import PAUSE_SETTING
+
+    ws = _ws()
+    ws.store.set_setting(PAUSE_SETTING, {"reason": reason, "at": ws.now().isoformat(), "by": os.environ.get("USER", "operator")})
+    click.echo(_("paused: {reason}").format(reason=reason))
+
+
+@cli.command()
+def resume() -> None:
+    """Lift the kill switch; overdue posts follow the catch-up rule.
+
+    Example: outreach resume
+    """
+    from .publisher import PAUSE_SETTING
+
+    ws = _ws()
+    ws.store.set_setting(PAUSE_SETTING, None)
+    click.echo(_("resumed"))
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance.
+
+    Example: outreach db backup var/cadangan-2026-12-01.sqlite3
+    """
+
+
+@db.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(destination: Path) -> None:
+    """Copy the live store safely (SQLite online backup), even while the daemon runs.
+
+    Example: outreach db backup var/cadangan.sqlite3
+    """
+    ws = _ws()
+    ws.store.backup(destination)
+    click.echo(_("backup written to {path}").format(path=destination))
+
+
+@cli.group()
+def channels() -> None:
+    """Channel operations.
+
+    Example: outreach channels check
+    """
+
+
+@channels.command("check")
+@click.argument("name", required=False)
+def channels_check(name: str | None) -> None:
+    """Ask each channel's platform who we post as, or why we cannot post.
+
+    Example: outreach channels check telegram
+    """
+    from .errors import ConfigError, PublishError
+    from .redaction import redact
+
+    ws = _ws()
+    names = [name] if name else list(ws.config.channels)
+    failed = 0
+    for channel_name in names:
+        ws.channel_settings(channel_name)
+        try:
+            identity = ws.adapter(channel_name).check()
+            click.echo(f"{channel_name:16} ok    {identity.handle}" + (f"  ({identity.detail})" if identity.detail else ""))
+        except (PublishError, ConfigError) as error:
+            failed += 1
+            click.echo(redact(f"{channel_name:16} FAIL  {error}"))
+    if failed:
+        sys.exit(1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="outreach")

@@ -1,0 +1,331 @@
+"""Configuration: ``outreach.toml`` validated into typed settings, secrets only from the environment.
+
+Every mistake becomes one ``ConfigError`` naming the file, the line when it can be found, the key
+path, what is wrong and an example of a valid value. Relative paths resolve against the config
+file's folder, so a config works the same from any working directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+from .timetable import Schedule, TimetableError, parse_cron, parse_slot
+
+POST_KINDS = ("perkenalan", "cara_pakai", "manfaat", "pengingat")
+PostKind = Literal["perkenalan", "cara_pakai", "manfaat", "pengingat"]
+
+#: Shown after an error about a key of this name, so the user sees a valid value.
+EXAMPLES: dict[str, str] = {
+    "timezone": 'timezone = "Asia/Jakarta"',
+    "store": 'store = "var/outreach.sqlite3"',
+    "catalogue": 'catalogue = ["catalogue/inovasi.csv"]',
+    "templates": 'templates = "templates"',
+    "glossary": 'glossary = "glosarium.toml"',
+    "type": 'type = "file"',
+    "as": 'as = "x"',
+    "channels": 'channels = ["x-kominfo", "facebook-kominfo"]',
+    "slots": 'slots = ["senin-jumat 09.00, 15.30", "sabtu 10.00"]',
+    "cron": 'cron = "30 9 * * 1-5"',
+    "series": 'series = ["perkenalan", "cara_pakai", "manfaat", "pengingat"]',
+    "start": "start = 2026-12-01",
+    "end": "end = 2027-01-31",
+    "min_gap_days": "min_gap_days = 2",
+    "daily_cap": "daily_cap = 3",
+    "holidays": 'holidays = "skip"',
+    "plain_language": 'plain_language = "warn"',
+    "blackouts": 'blackouts = [{ start = 2027-02-11, end = 2027-02-14, reason = "Masa tenang pemilu" }]',
+    "max_attempts": "max_attempts = 5",
+    "catch_up_minutes": "catch_up_minutes = 120",
+    "base_url": 'base_url = "https://mastodon.example"',
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Blackout(_Strict):
+    """A period with no publication at all (election quiet period, a day of mourning)."""
+
+    start: date
+    end: date
+    reason: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Blackout":
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class PublishingSettings(_Strict):
+    """How hard the publisher tries and how late a post may still go out."""
+
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_seconds: float = Field(default=60.0, gt=0, description="First retry delay; doubles each time.")
+    max_delay_seconds: float = Field(default=3600.0, gt=0)
+    catch_up_minutes: int = Field(default=120, ge=0, description="An overdue post younger than this still goes out.")
+    replan_missed: bool = Field(default=False, description="Give a missed post the next free slot.")
+    horizon_days: int = Field(default=14, ge=1, le=366)
+
+
+class CampaignSettings(_Strict):
+    """One ``[campaigns.NAME]`` block: what to post, where, and when."""
+
+    title: str | None = None
+    channels: list[str] = Field(min_length=1)
+    innovations: list[str] = Field(default_factory=list, description="Explicit innovation ids.")
+    opd: list[str] = Field(default_factory=list, description="Only innovations of these agencies.")
+    tagar: list[str] = Field(default_factory=list, description="Only innovations with one of these hashtags.")
+    start: date | None = None
+    end: date | None = None
+    slots: list[str] = Field(default_factory=list)
+    cron: str | None = None
+    series: list[PostKind] = Field(default_factory=lambda: list(POST_KINDS), min_length=1)
+    min_gap_days: int = Field(default=2, ge=0)
+    holidays: Literal["skip", "allow"] = "skip"
+    blackouts: list[Blackout] = Field(default_factory=list)
+    plain_language: Literal["warn", "block"] = "warn"
+    utm_campaign: str | None = None
+
+    @field_validator("slots")
+    @classmethod
+    def _slots_parse(cls, slots: list[str]) -> list[str]:
+        for slot in slots:
+            try:
+                parse_slot(slot)
+            except TimetableError as error:
+                raise ValueError(str(error)) from None
+        return slots
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_parses(cls, cron: str | None) -> str | None:
+        if cron is not None:
+            try:
+                parse_cron(cron)
+            except TimetableError as error:
+                raise ValueError(str(error)) from None
+        return cron
+
+    @field_validator("tagar")
+    @classmethod
+    def _tags_without_hash(cls, tags: list[str]) -> list[str]:
+        return [tag.lstrip("#") for tag in tags]
+
+    @model_validator(mode="after")
+    def _has_timetable(self) -> "CampaignSettings":
+        if not self.slots and self.cron is None:
+            raise ValueError("a campaign needs slots or cron, e.g. slots = [\"senin-jumat 09.00\"]")
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+    def schedules(self) -> list[Schedule]:
+        """The parsed timetable."""
+        parsed: list[Schedule] = [parse_slot(slot) for slot in self.slots]
+        if self.cron:
+            parsed.append(parse_cron(self.cron))
+        return parsed
+
+
+class _FileModel(_Strict):
+    timezone: str = "Asia/Jakarta"
+    store: str = "var/outreach.sqlite3"
+    catalogue: list[str] = Field(default_factory=list)
+    templates: str | None = None
+    glossary: str | None = None
+    publishing: PublishingSettings = Field(default_factory=PublishingSettings)
+    channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    campaigns: dict[str, CampaignSettings] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{name}'") from None
+        return name
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated configuration with paths resolved and the environment loaded."""
+
+    path: Path
+    timezone: ZoneInfo
+    store_url: str
+    catalogue_files: tuple[Path, ...]
+    templates_dir: Path | None
+    glossary_path: Path | None
+    publishing: PublishingSettings
+    channels: Mapping[str, Any]  # name → ChannelSettings (typed per channel type)
+    campaigns: Mapping[str, CampaignSettings]
+    environ: Mapping[str, str]
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+def _line_of(text: str, location: tuple[str | int, ...]) -> int | None:
+    """The line that defines ``location`` (best effort: table header, then key)."""
+    keys = [str(part) for part in location if isinstance(part, str)]
+    if not keys:
+        return None
+    lines = text.splitlines()
+    for depth in range(len(keys) - 1, -1, -1):
+        table, key = keys[:depth], keys[depth]
+        in_table = depth == 0
+        for number, line in enumerate(lines, start=1):
+            stripped = line.strip()
+            if stripped.startswith("["):
+                header = stripped.strip("[]").strip()
+                in_table = [part.strip().strip('"') for part in header.split(".")] == table
+                if in_table and key == "" :
+                    return number
+                continue
+            if in_table and stripped.split("=")[0].strip().strip('"') == key:
+                return number
+        if depth and table:
+            header_line = _header_line(lines, table)
+            if header_line:
+                return header_line
+    return None
+
+
+def _header_line(lines: list[str], table: list[str]) -> int | None:
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("[") and [p.strip().strip('"') for p in stripped.strip("[]").split(".")] == table:
+            return number
+    return None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (a typo?)"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _config_error(path: Path, text: str, error: dict[str, Any], prefix: tuple[str | int, ...] = ()) -> ConfigError:
+    location = prefix + tuple(error["loc"])
+    key_path = ".".join(str(part) for part in location)
+    line = _line_of(text, location)
+    where = f"{path}:{line}" if line else str(path)
+    last_key = next((str(part) for part in reversed(location) if isinstance(part, str)), "")
+    hint = EXAMPLES.get(last_key)
+    if error["type"] == "extra_forbidden" and "allowed" in error:
+        hint = "valid keys here: " + ", ".join(error["allowed"])
+    message = f"{where}: {key_path}: {_describe(error)}"
+    return ConfigError(message + (f"; example: {hint}" if hint else ""))
+
+
+def _resolve(folder: Path, value: str | Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (folder / path).resolve()
+
+
+def _store_url(folder: Path, store: str) -> str:
+    if "://" in store:
+        if store.startswith("sqlite:///") and not store.startswith("sqlite:////"):
+            return "sqlite:///" + str(_resolve(folder, store.removeprefix("sqlite:///")))
+        return store
+    return "sqlite:///" + str(_resolve(folder, store))
+
+
+def load_environment(folder: Path) -> dict[str, str]:
+    """``.env`` next to the config and in the working directory, under the real environment."""
+    merged: dict[str, str] = {}
+    for candidate in (folder / ".env", Path.cwd() / ".env"):
+        if candidate.is_file():
+            merged.update({k: v for k, v in dotenv_values(candidate).items() if v is not None})
+    merged.update(os.environ)
+    return merged
+
+
+def _channel_settings(path: Path, text: str, name: str, block: dict[str, Any]) -> Any:
+    from .channels import CHANNEL_TYPES, settings_model
+
+    channel_type = block.get("type")
+    if channel_type not in CHANNEL_TYPES:
+        line = _line_of(text, ("channels", name, "type"))
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(
+            f"{where}: channels.{name}.type: unknown channel type {channel_type!r}; "
+            f"choose one of {', '.join(CHANNEL_TYPES)}"
+        )
+    model = settings_model(channel_type)
+    try:
+        settings = model.model_validate(block)
+    except ValidationError as error:
+        first = error.errors()[0]
+        if first["type"] == "extra_forbidden":
+            first = {**first, "allowed": sorted(f.alias or n for n, f in model.model_fields.items())}
+        raise _config_error(path, text, first, ("channels", name)) from None
+    updates = {
+        field: _resolve(path.parent, value)
+        for field, value in settings
+        if isinstance(value, Path) and not value.is_absolute()
+    }
+    return settings.model_copy(update=updates) if updates else settings
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate ``path``; raise ``ConfigError`` with file, line and key for any mistake."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found; pass --config PATH or set OUTREACH_CONFIG "
+            f"(the example is config/outreach.toml)"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text ({error.reason}); save the file as UTF-8") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}; check quotes, brackets and '=' on that line") from None
+    try:
+        model = _FileModel.model_validate(raw)
+    except ValidationError as error:
+        raise _config_error(path, text, error.errors()[0]) from None
+    folder = path.parent.resolve()
+    channels = {name: _channel_settings(path, text, name, block) for name, block in model.channels.items()}
+    for campaign_name, campaign in model.campaigns.items():
+        for channel_name in campaign.channels:
+            if channel_name not in channels:
+                line = _line_of(text, ("campaigns", campaign_name, "channels"))
+                known = ", ".join(channels) or "none defined"
+                raise ConfigError(
+                    f"{path}:{line or '?'}: campaigns.{campaign_name}.channels: no channel named "
+                    f"'{channel_name}' (channels defined: {known}); add a [channels.{channel_name}] block"
+                )
+    return Config(
+        path=path.resolve(),
+        timezone=ZoneInfo(model.timezone),
+        store_url=_store_url(folder, model.store),
+        catalogue_files=tuple(_resolve(folder, item) for item in model.catalogue),
+        templates_dir=_resolve(folder, model.templates) if model.templates else None,
+        glossary_path=_resolve(folder, model.glossary) if model.glossary else None,
+        publishing=model.publishing,
+        channels=channels,
+        campaigns=model.campaigns,
+        environ=dict(load_environment(folder) if environ is None else environ),
+    )

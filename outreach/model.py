@@ -1,0 +1,170 @@
+"""The records that flow between stages: innovations, their approval, and posts in the outbox."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime, timezone
+from typing import Any
+
+#: The catalogue's columns, in the order of the template spreadsheet.
+REQUIRED_FIELDS = ("id", "nama", "opd", "ringkasan", "manfaat", "cara_akses")
+OPTIONAL_FIELDS = (
+    "lokasi",
+    "jam_layanan",
+    "kontak",
+    "tautan",
+    "gambar",
+    "alt_gambar",
+    "tagar",
+    "mulai",
+    "selesai",
+)
+SIGNOFF_FIELDS = ("status", "disetujui_oleh", "disetujui_pada")
+ALL_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS + SIGNOFF_FIELDS
+
+
+@dataclass(frozen=True)
+class Innovation:
+    """One public-service innovation as the catalogue describes it (field names as the office writes them)."""
+
+    id: str
+    nama: str
+    opd: str
+    ringkasan: str
+    manfaat: str
+    cara_akses: str
+    lokasi: str | None = None
+    jam_layanan: str | None = None
+    kontak: str | None = None
+    tautan: str | None = None
+    gambar: str | None = None
+    alt_gambar: str | None = None
+    tagar: tuple[str, ...] = ()
+    mulai: date | None = None
+    selesai: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tagar"] = list(self.tagar)
+        data["mulai"] = self.mulai.isoformat() if self.mulai else None
+        data["selesai"] = self.selesai.isoformat() if self.selesai else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Innovation":
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["tagar"] = tuple(values.get("tagar") or ())
+        for key in ("mulai", "selesai"):
+            values[key] = date.fromisoformat(values[key]) if values.get(key) else None
+        return cls(**values)
+
+    @property
+    def content_hash(self) -> str:
+        """A hash of everything a citizen would read: approval is bound to it."""
+        canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def active_on(self, day: date) -> bool:
+        """Inside its ``mulai``/``selesai`` window."""
+        return (self.mulai is None or self.mulai <= day) and (self.selesai is None or day <= self.selesai)
+
+
+class Status(str, enum.Enum):
+    """Where an innovation stands; only APPROVED is ever published."""
+
+    DRAFT = "draft"
+    APPROVED = "approved"
+    CHANGED = "changed"  # approved once, edited since: the approval no longer holds
+    REJECTED = "rejected"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """An innovation with its approval standing, as the store knows it."""
+
+    innovation: Innovation
+    status: Status
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    source: str | None = None
+
+    @property
+    def publishable(self) -> bool:
+        return self.status is Status.APPROVED
+
+
+class PostState(str, enum.Enum):
+    """The outbox life cycle (see docs/architecture.md)."""
+
+    PLANNED = "planned"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    HANDED_OFF = "handed_off"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    MISSED = "missed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class PlannedPost:
+    """What the planner decides: one post about one innovation on one channel at one time."""
+
+    campaign: str
+    channel: str
+    innovation_id: str
+    kind: str
+    when: datetime  # aware, local time zone
+
+    @property
+    def key(self) -> str:
+        """Stable identity of this post; the same plan always yields the same key."""
+        moment = self.when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+        return f"{self.campaign}/{self.channel}/{self.innovation_id}/{self.kind}/{moment}"
+
+
+@dataclass(frozen=True)
+class Post:
+    """A post in the outbox, with its current state."""
+
+    id: int
+    key: str
+    campaign: str
+    channel: str
+    innovation_id: str
+    kind: str
+    scheduled_at: datetime
+    due_at: datetime
+    state: PostState
+    attempts: int
+    text: str | None
+    link: str | None
+    image: str | None
+    alt_text: str | None
+    content_hash: str | None
+    remote_id: str | None
+    remote_url: str | None
+    published_at: datetime | None
+    reason: str | None
+    channel_state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PostEvent:
+    """One transition of a post, kept forever as its history."""
+
+    post_id: int
+    at: datetime
+    from_state: str | None
+    to_state: str
+    attempt: int
+    reason: str | None
+    remote_id: str | None = None
+    remote_url: str | None = None

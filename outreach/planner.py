@@ -1,0 +1,276 @@
+"""The planner: which innovation goes out on which channel, when, as which kind of post.
+
+A pure, deterministic function of (campaigns, catalogue, calendar, posts already in the outbox,
+now). It fills free slots only: a slot that already has a post keeps it, so planning twice
+changes nothing, and only future posts that nobody claimed are ever cancelled.
+
+Fair rotation: the innovation featured least goes next, so every eligible innovation is featured
+before any is repeated; among equals, the agency featured least recently goes first, so an
+agency with many innovations cannot crowd out the others. Each agency keeps a heap of its
+innovations, so choosing a slot costs O(agencies + log innovations), not a scan of the catalogue.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Iterable, Mapping
+from zoneinfo import ZoneInfo
+
+from .config import CampaignSettings
+from .model import CatalogueEntry, Innovation, PlannedPost, Post, PostState
+from .timetable import slot_times
+
+#: Posts in these states hold their slot; cancelled and skipped ones free it again.
+HOLDING_STATES = frozenset(
+    {
+        PostState.PLANNED,
+        PostState.PUBLISHING,
+        PostState.PUBLISHED,
+        PostState.HANDED_OFF,
+        PostState.UNKNOWN,
+        PostState.FAILED,
+        PostState.MISSED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class ChannelRules:
+    """What the planner must respect about a channel."""
+
+    daily_cap: int | None = None
+    needs_image: bool = False
+
+
+class Calendar:
+    """Indonesian public holidays and *cuti bersama* (the ``holidays`` package)."""
+
+    def __init__(self, extra: Mapping[date, str] | None = None) -> None:
+        self._days: dict[date, str] = dict(extra or {})
+        self._years: set[int] = set()
+
+    def holiday(self, day: date) -> str | None:
+        """The holiday's name, or None on a working day."""
+        if day.year not in self._years:
+            import holidays
+
+            calendar = holidays.country_holidays(
+                "ID", years=day.year, language="id", categories=("public", "government")
+            )
+            for holiday_date, name in calendar.items():
+                self._days.setdefault(holiday_date, name)
+            self._years.add(day.year)
+        return self._days.get(day)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """New posts to write, and planned posts to cancel with a reason."""
+
+    new: tuple[PlannedPost, ...]
+    cancel: tuple[tuple[int, str], ...]
+
+
+def day_excluded(campaign: CampaignSettings, day: date, calendar: Calendar) -> str | None:
+    """Why nothing of this campaign goes out on ``day`` (blackout, holiday), or None."""
+    for blackout in campaign.blackouts:
+        if blackout.start <= day <= blackout.end:
+            return f"blackout: {blackout.reason}"
+    if campaign.holidays == "skip":
+        name = calendar.holiday(day)
+        if name:
+            return f"holiday: {name}"
+    return None
+
+
+class _Rotation:
+    """Who is featured next in one campaign."""
+
+    def __init__(self, entries: list[Innovation]) -> None:
+        self.count: dict[str, int] = defaultdict(int)
+        self.last_day: dict[str, date] = {}
+        self.last_turn: dict[str, int] = {}
+        self.agency_turn: dict[str, int] = {}
+        self.turn = 0
+        self.by_id = {innovation.id: innovation for innovation in entries}
+        self.heaps: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+
+    def seed(self, innovation_id: str, day: date) -> None:
+        """Count a slot that already features ``innovation_id``."""
+        self.turn += 1
+        self.count[innovation_id] += 1
+        if innovation_id not in self.last_day or self.last_day[innovation_id] < day:
+            self.last_day[innovation_id] = day
+        self.last_turn[innovation_id] = self.turn
+        innovation = self.by_id.get(innovation_id)
+        if innovation is not None:
+            self.agency_turn[innovation.opd] = self.turn
+
+    def build(self) -> None:
+        for innovation in self.by_id.values():
+            heapq.heappush(self.heaps[innovation.opd], self._key(innovation.id))
+
+    def _key(self, innovation_id: str) -> tuple[int, int, str]:
+        return (self.count[innovation_id], self.last_turn.get(innovation_id, 0), innovation_id)
+
+    def choose(self, day: date, min_gap_days: int, usable: "callable[[Innovation], bool]") -> Innovation | None:  # type: ignore[valid-type]
+        """The next innovation for a slot on ``day``, honouring windows and the minimum gap."""
+        set_aside: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+        chosen: Innovation | None = None
+        while chosen is None:
+            best_agency = None
+            best_key = None
+            for agency, heap in self.heaps.items():
+                if not heap:
+                    continue
+                key = (heap[0][0], self.agency_turn.get(agency, 0), agency)
+                if best_key is None or key < best_key:
+                    best_agency, best_key = agency, key
+            if best_agency is None:
+                break
+            entry = heapq.heappop(self.heaps[best_agency])
+            innovation = self.by_id[entry[2]]
+            last = self.last_day.get(innovation.id)
+            if not innovation.active_on(day) or not usable(innovation) or (
+                last is not None and (day - last).days < min_gap_days
+            ):
+                set_aside[best_agency].append(entry)
+                continue
+            chosen = innovation
+        for agency, entries in set_aside.items():
+            for entry in entries:
+                heapq.heappush(self.heaps[agency], entry)
+        if chosen is not None:
+            self.seed(chosen.id, day)
+            heapq.heappush(self.heaps[chosen.opd], self._key(chosen.id))
+        return chosen
+
+
+def plan(
+    campaigns: Mapping[str, CampaignSettings],
+    channels: Mapping[str, ChannelRules],
+    catalogue: Iterable[CatalogueEntry],
+    existing: Iterable[Post],
+    calendar: Calendar,
+    now: datetime,
+    until: datetime,
+    zone: ZoneInfo,
+) -> Plan:
+    """Posts for every free slot in ``(now, until]``, and cancellations of posts no longer valid."""
+    entries = list(catalogue)
+    publishable = {entry.innovation.id: entry.innovation for entry in entries if entry.publishable}
+    standing = {entry.innovation.id: entry.status.value for entry in entries}
+    existing = sorted(existing, key=lambda post: (post.scheduled_at, post.id))
+    cancel = _cancellations(campaigns, channels, publishable, standing, existing, calendar, now, zone)
+    cancelled_ids = {post_id for post_id, _ in cancel}
+    holding = [post for post in existing if post.state in HOLDING_STATES and post.id not in cancelled_ids]
+
+    per_day: dict[tuple[str, date], int] = defaultdict(int)
+    for post in holding:
+        per_day[(post.channel, post.scheduled_at.astimezone(zone).date())] += 1
+
+    new: list[PlannedPost] = []
+    for name in sorted(campaigns):
+        campaign = campaigns[name]
+        selected = [innovation for innovation in publishable.values() if _selected(campaign, innovation)]
+        selected.sort(key=lambda innovation: innovation.id)
+        rotation = _Rotation(selected)
+        taken: set[datetime] = set()
+        kinds_done: dict[str, int] = defaultdict(int)
+        for post in holding:
+            if post.campaign != name:
+                continue
+            moment = post.scheduled_at.astimezone(zone)
+            if moment not in taken:
+                taken.add(moment)
+                rotation.seed(post.innovation_id, moment.date())
+                kinds_done[post.innovation_id] += 1
+        rotation.build()
+        first = max(now.astimezone(zone).date(), campaign.start or date.min)
+        last = min(until.astimezone(zone).date(), campaign.end or date.max)
+        for moment in slot_times(campaign.schedules(), first, last, zone):
+            if moment <= now or moment > until or moment in taken:
+                continue
+            if day_excluded(campaign, moment.date(), calendar):
+                continue
+            open_channels = [
+                channel
+                for channel in campaign.channels
+                if channels[channel].daily_cap is None
+                or per_day[(channel, moment.date())] < channels[channel].daily_cap  # type: ignore[operator]
+            ]
+            if not open_channels:
+                continue
+            innovation = rotation.choose(
+                moment.date(),
+                campaign.min_gap_days,
+                lambda item: item.gambar is not None or not all(channels[c].needs_image for c in open_channels),
+            )
+            if innovation is None:
+                continue
+            kind = campaign.series[kinds_done[innovation.id] % len(campaign.series)]
+            kinds_done[innovation.id] += 1
+            for channel in open_channels:
+                if channels[channel].needs_image and innovation.gambar is None:
+                    continue
+                new.append(PlannedPost(name, channel, innovation.id, kind, moment))
+                per_day[(channel, moment.date())] += 1
+    return Plan(tuple(new), tuple(cancel))
+
+
+def _selected(campaign: CampaignSettings, innovation: Innovation) -> bool:
+    if campaign.innovations and innovation.id not in campaign.innovations:
+        return False
+    if campaign.opd and innovation.opd not in campaign.opd:
+        return False
+    if campaign.tagar and not {tag.lower() for tag in campaign.tagar} & {tag.lower() for tag in innovation.tagar}:
+        return False
+    return True
+
+
+def _cancellations(
+    campaigns: Mapping[str, CampaignSettings],
+    channels: Mapping[str, ChannelRules],
+    publishable: Mapping[str, Innovation],
+    standing: Mapping[str, str],
+    existing: list[Post],
+    calendar: Calendar,
+    now: datetime,
+    zone: ZoneInfo,
+) -> list[tuple[int, str]]:
+    """Future planned posts that must not go out any more, each with the reason."""
+    cancel = []
+    for post in existing:
+        if post.state is not PostState.PLANNED or post.scheduled_at <= now:
+            continue
+        campaign = campaigns.get(post.campaign)
+        innovation = publishable.get(post.innovation_id)
+        day = post.scheduled_at.astimezone(zone).date()
+        reason = None
+        if campaign is None:
+            reason = f"campaign '{post.campaign}' is no longer in the config"
+        elif post.channel not in campaign.channels or post.channel not in channels:
+            reason = f"channel '{post.channel}' is no longer in campaign '{post.campaign}'"
+        elif innovation is None:
+            status = standing.get(post.innovation_id, "removed from the catalogue")
+            reason = f"innovation '{post.innovation_id}' is no longer approved ({status})"
+        elif not _selected(campaign, innovation):
+            reason = f"innovation '{post.innovation_id}' is no longer selected by campaign '{post.campaign}'"
+        elif not innovation.active_on(day):
+            reason = f"innovation '{post.innovation_id}' is outside its mulai/selesai window on {day}"
+        elif (campaign.start and day < campaign.start) or (campaign.end and day > campaign.end):
+            reason = f"outside the dates of campaign '{post.campaign}'"
+        elif not _in_timetable(campaign, post.scheduled_at.astimezone(zone)):
+            reason = f"{post.scheduled_at.astimezone(zone):%H.%M} on {day} is no longer in the timetable"
+        else:
+            reason = day_excluded(campaign, day, calendar)
+        if reason:
+            cancel.append((post.id, reason))
+    return cancel
+
+
+def _in_timetable(campaign: CampaignSettings, moment: datetime) -> bool:
+    return any(moment.time() in schedule.times_on(moment.date()) for schedule in campaign.schedules())

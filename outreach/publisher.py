@@ -1,0 +1,224 @@
+"""The publisher: the only code that moves a post between states.
+
+For each due post it claims (committed before any network call), calls the channel adapter, and
+records the outcome right after. The adapter's typed error alone decides what happens next:
+
+- transient → back to ``planned`` with exponential backoff and jitter (at least the platform's
+  retry-after), until ``max_attempts``, then ``failed``;
+- ambiguous or a duplicate-content answer → ask the adapter to reconcile; ``unknown`` if it cannot tell;
+- permanent → ``failed`` with the reason, for a person to act on.
+
+A post overdue by more than ``catch_up_minutes`` becomes ``missed`` instead of going out late.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+from .app import Workspace
+from .channels.base import Channel, OutgoingPost, Outcome, PublishResult
+from .errors import (
+    AmbiguousError,
+    ConfigError,
+    ContentRejected,
+    PermanentError,
+    PublishError,
+    TransientError,
+)
+from .model import Post, PostState
+
+log = logging.getLogger("outreach.publisher")
+
+PAUSE_SETTING = "pause"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What happened to one post."""
+
+    post_id: int
+    state: PostState
+    reason: str
+
+
+class Publisher:
+    """Publishes due posts of one workspace; safe to call repeatedly from any clock."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        jitter: Callable[[], float] = random.random,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.store = workspace.store
+        self.settings = workspace.config.publishing
+        self._jitter = jitter
+        self.stop = stop or threading.Event()
+
+    # ---- the kill switch ------------------------------------------------------------------------
+
+    def paused(self) -> dict | None:
+        return self.store.get_setting(PAUSE_SETTING)
+
+    # ---- start-up recovery ----------------------------------------------------------------------
+
+    def recover(self) -> list[Transition]:
+        """Settle posts left in ``publishing`` by a crash: proven outcome, else ``unknown``."""
+        outcomes = []
+        for post in self.store.posts([PostState.PUBLISHING]):
+            outcomes.append(self._settle_interrupted(post, "interrupted while publishing (restart)"))
+        return outcomes
+
+    def _settle_interrupted(self, post: Post, why: str) -> Transition:
+        now = self.workspace.now()
+        try:
+            adapter = self.workspace.adapter(post.channel)
+            if not adapter.capabilities.can_reconcile:
+                raise LookupError(f"{adapter.platform} cannot look up what was posted")
+            reconciliation = adapter.reconcile(self._outgoing(post))
+        except (PublishError, ConfigError, LookupError) as error:
+            return self._move(post, PostState.UNKNOWN, now, f"{why}; cannot tell if it went out: {error}; "
+                              f"check the platform, then `outreach post resolve {post.id}`")
+        if reconciliation.outcome is Outcome.PUBLISHED and reconciliation.result is not None:
+            return self._record_success(post, reconciliation.result, now, f"{why}; reconciled: it was published")
+        if reconciliation.outcome is Outcome.NOT_PUBLISHED:
+            return self._move(post, PostState.PLANNED, now, f"{why}; reconciled: it was not published, retrying",
+                              due_at=now)
+        return self._move(post, PostState.UNKNOWN, now, f"{why}; {reconciliation.detail or 'cannot tell'}; "
+                          f"check the platform, then `outreach post resolve {post.id}`")
+
+    # ---- the main loop ----------------------------------------------------------------------------
+
+    def sweep_overdue(self) -> list[Transition]:
+        """Posts overdue beyond the catch-up window become ``missed`` (kept and reported)."""
+        now = self.workspace.now()
+        cutoff = now - timedelta(minutes=self.settings.catch_up_minutes)
+        outcomes = []
+        for post in self.store.posts([PostState.PLANNED], scheduled_to=cutoff):
+            if post.attempts == 0 and post.due_at < cutoff:
+                late = now - post.scheduled_at
+                outcomes.append(
+                    self._move(
+                        post,
+                        PostState.MISSED,
+                        now,
+                        f"missed: {int(late.total_seconds() // 60)} min late, over the "
+                        f"{self.settings.catch_up_minutes}-minute catch-up window",
+                        only_from=[PostState.PLANNED],
+                    )
+                )
+        return outcomes
+
+    def publish_due(self) -> list[Transition]:
+        """Publish every post that is due now, one at a time, until none is left or we are asked to stop."""
+        if self.paused():
+            return []
+        outcomes = self.sweep_overdue()
+        while not self.stop.is_set():
+            post = self.store.claim_due(self.workspace.now())
+            if post is None:
+                break
+            log.info("post %s: planned → publishing (attempt %s) %s on %s", post.id, post.attempts, post.innovation_id, post.channel)
+            outcomes.append(self.attempt(post))
+        return outcomes
+
+    def attempt(self, post: Post) -> Transition:
+        """One attempt at a claimed post; records and returns the outcome."""
+        now = self.workspace.now()
+        try:
+            adapter = self.workspace.adapter(post.channel)
+            blocked = self._blocked_by_language(post, adapter)
+            if blocked:
+                return self._move(post, PostState.SKIPPED, now, blocked)
+            outgoing = self._outgoing(post)
+            result = adapter.publish(outgoing, lambda state: self.store.save_channel_state(post.id, state))
+        except ContentRejected as error:
+            if error.duplicate:
+                return self._settle_interrupted(post, f"the platform says duplicate content ({error})")
+            return self._move(post, PostState.FAILED, now, f"rejected: {error}")
+        except PermanentError as error:
+            return self._move(post, PostState.FAILED, now, f"{error.__class__.__name__}: {error}")
+        except ConfigError as error:
+            return self._move(post, PostState.FAILED, now, f"configuration: {error}")
+        except AmbiguousError as error:
+            return self._settle_interrupted(post, f"ambiguous: {error}")
+        except TransientError as error:
+            return self._retry_later(post, error, now)
+        except Exception as error:  # an adapter bug after sending must not be retried blindly
+            log.exception("post %s: unexpected error from %s", post.id, post.channel)
+            return self._move(post, PostState.UNKNOWN, now, f"unexpected {error.__class__.__name__}: {error}; "
+                              f"check the platform, then `outreach post resolve {post.id}`")
+        return self._record_success(post, result, self.workspace.now(), "published")
+
+    # ---- helpers ----------------------------------------------------------------------------------
+
+    def _blocked_by_language(self, post: Post, adapter: Channel) -> str | None:
+        campaign = self.workspace.config.campaigns.get(post.campaign)
+        if campaign is None or campaign.plain_language != "block" or not post.text:
+            return None
+        findings = self.workspace.check_language(
+            post.text, post.kind, adapter.platform, Path(post.image) if post.image else None, post.alt_text
+        )
+        errors = [finding.label() for finding in findings if finding.severity == "error"]
+        if not errors:
+            return None
+        return "plain language (campaign blocks errors): " + "; ".join(errors)
+
+    def _outgoing(self, post: Post) -> OutgoingPost:
+        if post.text is None:
+            raise ConfigError(f"post {post.id} has no rendered text; run `outreach plan` to render it")
+        entry = self.workspace.entry(post.innovation_id)
+        return OutgoingPost(
+            id=post.id,
+            key=post.key,
+            text=post.text,
+            link=post.link,
+            image=Path(post.image) if post.image else None,
+            alt_text=post.alt_text,
+            campaign=post.campaign,
+            kind=post.kind,
+            innovation=entry.innovation.to_json(),
+            scheduled_at=post.scheduled_at.astimezone(self.workspace.zone),
+            channel_state=self.store.post(post.id).channel_state,  # type: ignore[union-attr]
+        )
+
+    def _retry_later(self, post: Post, error: TransientError, now: datetime) -> Transition:
+        if post.attempts >= self.settings.max_attempts:
+            return self._move(post, PostState.FAILED, now, f"gave up after {post.attempts} attempts: {error}")
+        backoff = self.settings.backoff_seconds * 2 ** (post.attempts - 1)
+        delay = min(backoff, self.settings.max_delay_seconds) * (0.5 + self._jitter() / 2)
+        if error.retry_after is not None:
+            delay = max(delay, error.retry_after)  # the platform's word wins over our guess
+        due = now + timedelta(seconds=delay)
+        return self._move(
+            post, PostState.PLANNED, now, f"retry in {delay:.0f} s: {error}", due_at=due
+        )
+
+    def _record_success(self, post: Post, result: PublishResult, now: datetime, reason: str) -> Transition:
+        state = PostState.HANDED_OFF if result.handed_off else PostState.PUBLISHED
+        return self._move(
+            post,
+            state,
+            now,
+            "handed off to staff; confirm with `outreach post confirm`" if result.handed_off else reason,
+            remote_id=result.remote_id,
+            remote_url=result.url,
+            published_at=None if result.handed_off else now,
+        )
+
+    def _move(self, post: Post, state: PostState, now: datetime, reason: str, only_from=None, **values) -> Transition:  # type: ignore[no-untyped-def]
+        moved = self.store.transition(post.id, state, now, reason, only_from=only_from, **values)
+        if moved:
+            level = logging.WARNING if state in (PostState.FAILED, PostState.UNKNOWN, PostState.MISSED) else logging.INFO
+            log.log(level, "post %s: %s → %s: %s", post.id, post.state.value, state.value, reason,
+                    extra={"post_id": post.id, "from_state": post.state.value, "to_state": state.value,
+                           "channel": post.channel, "innovation_id": post.innovation_id})
+        return Transition(post.id, state, reason)

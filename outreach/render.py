@@ -1,0 +1,334 @@
+"""Templates → the exact text of a post, in Indonesian, within the channel's limit.
+
+Rendering is a pure function of (innovation, kind, channel, campaign, time). Templates run in a
+sandbox with ``StrictUndefined``, so a typo in a template is an error instead of a silent blank,
+and a template cannot reach Python internals. Indonesian formats follow EYD V through Babel.
+
+A template marks the parts that may be shortened with the ``shortenable`` filter; when a post is
+over the limit, only those parts are cut, at a word boundary with "…", longest first. The link
+and the contact are never cut. If the post still does not fit, rendering fails loudly.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from babel.lists import format_list
+from babel.numbers import format_currency, format_decimal
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
+from jinja2.sandbox import SandboxedEnvironment
+
+from .channels.base import Capabilities, UtmSettings
+from .errors import ConfigError
+from .model import Innovation
+
+SHORTEN_START, SHORTEN_END = "\ue000", "\ue001"
+_MARKED = re.compile(f"{SHORTEN_START}(.*?){SHORTEN_END}", re.DOTALL)
+ELLIPSIS = "…"
+#: A shortened part keeps at least this many characters, so it still says something.
+MINIMUM_KEPT = 12
+
+ZONE_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def bundled_templates_dir() -> Path:
+    """The default templates: inside the installed package, or at the top of a source checkout."""
+    installed = Path(__file__).parent / "templates"
+    return installed if installed.is_dir() else Path(__file__).parent.parent / "templates"
+
+
+class PostTooLong(ConfigError):
+    """Even with every shortenable part cut, the post is over the channel's limit."""
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    """What a template and the renderer know about a channel."""
+
+    name: str
+    platform: str
+    capabilities: Capabilities
+    utm: UtmSettings | None = None
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    name: str
+    utm_campaign: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderedPost:
+    """The final text and what goes with it."""
+
+    text: str
+    link: str | None
+    image: Path | None
+    alt_text: str | None
+    length: int
+    limit: int
+    counter: str
+    shortened: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def length_label(self) -> str:
+        return f"{self.length}/{self.limit}"
+
+
+# ---- filters: Indonesian formats (EYD V) -------------------------------------------------------
+
+
+def date_id(value: date | datetime) -> str:
+    """``Kamis, 6 Mei 2021`` (Babel's "full" pads the day; EYD V does not)."""
+    return format_date(value, "EEEE, d MMMM y", locale="id")
+
+
+def make_time_id(zone: ZoneInfo):  # type: ignore[no-untyped-def]
+    abbreviation = ZONE_ABBREVIATIONS.get(zone.key, "")
+
+    def time_id(value: datetime | time) -> str:
+        """``pukul 09.00 WIB``."""
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(zone)
+        text = format_time(value, "HH.mm", locale="id")
+        return f"pukul {text} {abbreviation}".rstrip()
+
+    return time_id
+
+
+def rupiah(value: float | int) -> str:
+    """``Rp10.000`` (no space, no decimals for whole amounts)."""
+    text = format_currency(value, "IDR", locale="id", format="¤#,##0", currency_digits=False)
+    return text.replace("\xa0", "")
+
+
+def number_id(value: float | int) -> str:
+    """``1.234.567`` and ``1.234,5``."""
+    return format_decimal(value, locale="id")
+
+
+def list_id(values: Sequence[str]) -> str:
+    """``KTP, KK, dan akta kelahiran``."""
+    values = [str(value) for value in values if str(value).strip()]
+    return format_list(values, locale="id") if values else ""
+
+
+def hashtags(tags: Iterable[str]) -> str:
+    """``#BandarLampung #LayananPublik``."""
+    return " ".join(f"#{tag.lstrip('#')}" for tag in tags if tag)
+
+
+def steps(text: str | None) -> list[str]:
+    """The steps of ``cara_akses``: separated by ``|`` or one per line."""
+    if not text:
+        return []
+    return [step.strip() for step in re.split(r"\s*\|\s*|\n+", text) if step.strip()]
+
+
+def shortenable(text: Any) -> str:
+    """Mark text the renderer may shorten when the post is over the limit."""
+    if text is None or text == "":
+        return ""
+    return f"{SHORTEN_START}{text}{SHORTEN_END}"
+
+
+def with_utm(link: str | None, channel: ChannelView, campaign: CampaignView) -> str | None:
+    """The innovation's link, with a scheme, and tracking parameters when the channel asks for them."""
+    if not link:
+        return None
+    if not re.match(r"^https?://", link):
+        link = "https://" + link
+    if channel.utm is None:
+        return link
+    parts = urlsplit(link)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    query += [
+        ("utm_source", channel.utm.source),
+        ("utm_medium", channel.utm.medium),
+        ("utm_campaign", campaign.utm_campaign or campaign.name),
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+# ---- the renderer ------------------------------------------------------------------------------
+
+
+class Renderer:
+    """Loads templates once and renders posts; a user folder overrides the bundled templates."""
+
+    def __init__(self, timezone: ZoneInfo, templates_dir: Path | None = None) -> None:
+        self.timezone = timezone
+        loaders: dict[str, Any] = {"default": FileSystemLoader(bundled_templates_dir())}
+        self._prefixes = ["default"]
+        if templates_dir is not None:
+            if not templates_dir.is_dir():
+                raise ConfigError(f"templates folder {templates_dir} does not exist; fix 'templates' in the config")
+            loaders["user"] = FileSystemLoader(templates_dir)
+            self._prefixes.insert(0, "user")
+        self.environment = SandboxedEnvironment(
+            loader=ChoiceLoader([PrefixLoader(loaders, delimiter=":")]),
+            undefined=StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            auto_reload=False,
+        )
+        self.environment.filters.update(
+            date_id=date_id,
+            time_id=make_time_id(timezone),
+            rupiah=rupiah,
+            number_id=number_id,
+            list_id=list_id,
+            hashtags=hashtags,
+            steps=steps,
+            shortenable=shortenable,
+        )
+        self._templates: dict[tuple[str, str], Template] = {}
+
+    def template(self, kind: str, platform: str) -> Template:
+        """The template for a kind on a platform: user's, then bundled; platform override first."""
+        key = (kind, platform)
+        if key not in self._templates:
+            names = [f"{prefix}:{name}" for prefix in self._prefixes for name in (f"{platform}/{kind}.j2", f"{kind}.j2")]
+            try:
+                self._templates[key] = self.environment.select_template(names)
+            except TemplateNotFound:
+                raise ConfigError(
+                    f"no template for post kind '{kind}': add {kind}.j2 to the templates folder"
+                ) from None
+            except TemplateSyntaxError as error:
+                raise ConfigError(
+                    f"{error.filename or error.name}:{error.lineno}: template syntax error: {error.message}; "
+                    f"check the {{% %}} and {{{{ }}}} tags on that line"
+                ) from None
+        return self._templates[key]
+
+    def render(
+        self,
+        innovation: Innovation,
+        kind: str,
+        channel: ChannelView,
+        campaign: CampaignView,
+        when: datetime,
+        image: Path | None = None,
+    ) -> RenderedPost:
+        """The final text for one post; ``PostTooLong`` or ``ConfigError`` when that is impossible."""
+        template = self.template(kind, channel.platform)
+        link = with_utm(innovation.tautan, channel, campaign)
+        context = {
+            "innovation": innovation,
+            "link": link,
+            "channel": channel,
+            "campaign": campaign,
+            "when": when.astimezone(self.timezone),
+        }
+        try:
+            raw = template.render(context)
+        except TemplateError as error:
+            raise ConfigError(f"{_template_location(template)}: {_describe_template_error(error)}") from None
+        raw = _tidy(raw)
+        capabilities = channel.capabilities
+        attached = image if capabilities.image != "none" else None
+        limit = capabilities.limit_for(attached is not None)
+        text, shortened = _fit(raw, limit)
+        if not limit.fits(text):
+            raise PostTooLong(
+                f"{innovation.id} · {kind} · {channel.name}: {limit.describe(text)} even after shortening; "
+                f"shorten 'ringkasan'/'manfaat' in the catalogue or the template {_template_location(template)}"
+            )
+        notes = (f"shortened to fit {limit.maximum}",) if shortened else ()
+        return RenderedPost(
+            text=text,
+            link=link,
+            image=attached,
+            alt_text=innovation.alt_gambar if attached else None,
+            length=limit.measure(text),
+            limit=limit.maximum,
+            counter=limit.counter,
+            shortened=shortened,
+            notes=notes,
+        )
+
+
+def _template_location(template: Template) -> str:
+    return template.filename or template.name or "template"
+
+
+def _describe_template_error(error: TemplateError) -> str:
+    line = getattr(error, "lineno", None)
+    if line is None:
+        traceback = sys.exc_info()[2]
+        while traceback is not None:
+            if traceback.tb_frame.f_code.co_filename.endswith(".j2"):
+                line = traceback.tb_lineno
+            traceback = traceback.tb_next
+    where = f"line {line}: " if line else ""
+    kind = error.__class__.__name__
+    if kind == "UndefinedError":
+        return f"{where}{error.message}; use only innovation, link, channel, campaign and when (see templates/README.md)"
+    if kind == "SecurityError":
+        return f"{where}not allowed in a template ({error.message})"
+    return f"{where}{error.message or kind}"
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+def _strip_marks(text: str) -> str:
+    return text.replace(SHORTEN_START, "").replace(SHORTEN_END, "")
+
+
+def _cut(segment: str, remove: int) -> str:
+    """``segment`` shortened by at least ``remove`` characters at a word boundary, ending in "…"."""
+    keep = max(len(segment) - remove - len(ELLIPSIS), MINIMUM_KEPT)
+    if keep >= len(segment):
+        return segment
+    cut = segment[:keep]
+    if " " in cut and not segment[keep].isspace():
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,.;:–-") + ELLIPSIS
+
+
+def _fit(raw: str, limit: Any) -> tuple[str, bool]:
+    """Shorten the marked parts, longest first, until the text fits or nothing more can go."""
+    text = _strip_marks(raw)
+    excess = limit.excess(text)
+    if excess <= 0:
+        return text, False
+    segments = _MARKED.findall(raw)
+    current = list(segments)
+    for _ in range(200):
+        index = max(range(len(current)), key=lambda i: len(current[i]), default=None)
+        if index is None:
+            break
+        shorter = _cut(current[index], max(excess, 1))
+        if shorter == current[index]:
+            break
+        current[index] = shorter
+        pieces = iter(current)
+        text = _strip_marks(_MARKED.sub(lambda _match: next(pieces), raw))
+        excess = limit.excess(text)
+        if excess <= 0:
+            break
+    return text, True
