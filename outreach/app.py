@@ -72,6 +72,10 @@ class Workspace:
         """The command's clock: ``--now`` when given (rehearsals, tests), else the real time."""
         return self._fixed_now or datetime.now(timezone.utc)
 
+    def set_clock(self, moment: datetime) -> None:
+        """Move the fixed clock (rehearsals only)."""
+        self._fixed_now = moment
+
     @property
     def zone(self) -> Any:
         return self.config.timezone

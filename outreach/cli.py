@@ -36,10 +36,16 @@ class OutreachGroup(click.Group):
 
         try:
             return super().invoke(ctx)
-        except OutreachError as error:
+        except (click.ClickException, click.Abort, click.exceptions.Exit):
+            raise
+        except Exception as error:
             if ctx.obj and ctx.obj.get("debug"):
                 click.echo(redact(traceback.format_exc()), err=True)
-            raise click.ClickException(redact(str(error))) from None
+            if isinstance(error, OutreachError):
+                raise click.ClickException(redact(str(error))) from None
+            raise click.ClickException(
+                redact(f"unexpected {error.__class__.__name__}: {error}; run with --debug and report it")
+            ) from None
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -414,6 +420,28 @@ def run(once: bool, log_format: str) -> None:
         click.echo(summary)
     else:
         daemon.run_forever(ws)
+
+
+@cli.command()
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help=_("First day (default: today)."))
+@click.option("--days", type=click.IntRange(1, 60), default=7, show_default=True)
+def rehearse(start: datetime | None, days: int) -> None:
+    """Publish DAYS of posts to the local file channels in seconds, moving the clock slot by slot.
+
+    Refuses to run when any channel is a real platform.
+
+    Example: outreach rehearse --from 2026-12-01 --days 7
+    """
+    from . import daemon
+
+    ws = _ws()
+    begin = _day_start(start.date(), ws) if start else ws.now()
+    counts = daemon.rehearse(ws, begin, days)
+    done = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or _("nothing was due")
+    click.echo(_("rehearsal of {days} days from {start}: {done}").format(days=days, start=_local(begin, ws), done=done))
+    folders = sorted({str(getattr(settings, "directory", "")) for settings in ws.config.channels.values()})
+    click.echo(_("posts written to: {folders}").format(folders=", ".join(folders)))
+    click.echo(_("see them with `outreach history`, or read the .txt files there"))
 
 
 # ---- operator commands -----------------------------------------------------------------------------

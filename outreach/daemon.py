@@ -236,3 +236,33 @@ def _lock_held(path: Path) -> bool:
             return True
         fcntl.flock(handle, fcntl.LOCK_UN)
         return False
+
+
+def rehearse(workspace: Workspace, start: datetime, days: int) -> dict[str, int]:
+    """Publish ``days`` of posts in seconds by moving the clock from one due time to the next.
+
+    Only for configs whose channels are all local ``file`` channels: fast-forwarding must never
+    reach a real platform.
+    """
+    real = [name for name, settings in workspace.config.channels.items() if settings.type != "file"]
+    if real:
+        raise ConfigError(
+            f"rehearse only runs when every channel is a local file channel; {', '.join(real)} would "
+            f"publish for real — use `outreach preview` instead"
+        )
+    lock = StoreLock(workspace)
+    lock.acquire()
+    counts: dict[str, int] = {}
+    try:
+        workspace.set_clock(start)
+        publisher = Publisher(workspace)
+        publisher.recover()
+        workspace.apply_plan(days)
+        end = start + timedelta(days=days)
+        for due in workspace.store.planned_due_times(start - timedelta(seconds=1), end):
+            workspace.set_clock(due)
+            for outcome in publisher.publish_due():
+                counts[outcome.state.value] = counts.get(outcome.state.value, 0) + 1
+    finally:
+        lock.release()
+    return counts

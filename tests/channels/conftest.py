@@ -37,8 +37,18 @@ def server() -> Iterator[FakeServer]:
         yield running
 
 
+HTTP_FAKES = [fake for fake in ALL_FAKES if fake.http_faults]
+
+
 @pytest.fixture(params=ALL_FAKES, ids=lambda fake: fake.channel_type)
 def fake(request: pytest.FixtureRequest, server: FakeServer) -> PlatformFake:
+    """Every channel type."""
+    return request.param(server)
+
+
+@pytest.fixture(params=HTTP_FAKES, ids=lambda fake: fake.channel_type)
+def http_fake(request: pytest.FixtureRequest, server: FakeServer) -> PlatformFake:
+    """Every channel type that calls a platform over HTTP (network failures apply to these)."""
     return request.param(server)
 
 

@@ -22,50 +22,40 @@ def test_success_gives_remote_id_and_url(fake: PlatformFake) -> None:
         assert len(fake.created) == 1
 
 
-def test_invalid_token_is_an_auth_error(fake: PlatformFake) -> None:
-    if not fake.http_faults:
-        pytest.skip(f"{fake.channel_type} has no credentials to expire")
-    fake.expire_token()
-    channel = make_channel(fake)
+def test_invalid_token_is_an_auth_error(http_fake: PlatformFake) -> None:
+    http_fake.expire_token()
+    channel = make_channel(http_fake)
     with pytest.raises(AuthError):
         channel.publish(post_for(channel), Checkpoints())
-    assert fake.created == []
+    assert http_fake.created == []
 
 
-def test_rate_limit_carries_the_platforms_retry_after(fake: PlatformFake) -> None:
-    if not fake.http_faults:
-        pytest.skip(f"{fake.channel_type} makes no platform call")
-    fake.server.inject(Fault("status", path=fake.create_path, response=fake.rate_limit_response(37)))
-    channel = make_channel(fake)
+def test_rate_limit_carries_the_platforms_retry_after(http_fake: PlatformFake) -> None:
+    http_fake.server.inject(Fault("status", path=http_fake.create_path, response=http_fake.rate_limit_response(37)))
+    channel = make_channel(http_fake)
     with pytest.raises(RateLimited) as caught:
         channel.publish(post_for(channel), Checkpoints())
     assert caught.value.retry_after == pytest.approx(37, abs=2)
 
 
-def test_server_error_is_transient(fake: PlatformFake) -> None:
-    if not fake.http_faults:
-        pytest.skip(f"{fake.channel_type} makes no platform call")
-    fake.server.inject(Fault("status", path=fake.create_path, response=fake.server_error_response()))
-    channel = make_channel(fake)
+def test_server_error_is_transient(http_fake: PlatformFake) -> None:
+    http_fake.server.inject(Fault("status", path=http_fake.create_path, response=http_fake.server_error_response()))
+    channel = make_channel(http_fake)
     with pytest.raises(TransientError):
         channel.publish(post_for(channel), Checkpoints())
-    assert fake.created == []
+    assert http_fake.created == []
 
 
-def test_timeout_after_sending_is_ambiguous(fake: PlatformFake) -> None:
-    if not fake.http_faults:
-        pytest.skip(f"{fake.channel_type} makes no platform call")
-    fake.server.inject(Fault("slow", path=fake.create_path, delay=1.5))
-    channel = make_channel(fake, read_timeout=0.5)
+def test_timeout_after_sending_is_ambiguous(http_fake: PlatformFake) -> None:
+    http_fake.server.inject(Fault("slow", path=http_fake.create_path, delay=1.5))
+    channel = make_channel(http_fake, read_timeout=0.5)
     with pytest.raises(AmbiguousError):
         channel.publish(post_for(channel), Checkpoints())
 
 
-def test_connection_reset_after_sending_is_ambiguous(fake: PlatformFake) -> None:
-    if not fake.http_faults:
-        pytest.skip(f"{fake.channel_type} makes no platform call")
-    fake.server.inject(Fault("reset", path=fake.create_path))
-    channel = make_channel(fake)
+def test_connection_reset_after_sending_is_ambiguous(http_fake: PlatformFake) -> None:
+    http_fake.server.inject(Fault("reset", path=http_fake.create_path))
+    channel = make_channel(http_fake)
     with pytest.raises(AmbiguousError):
         channel.publish(post_for(channel), Checkpoints())
 
