@@ -248,7 +248,7 @@ def check() -> None:
 def lint_text(source: io.TextIOBase, kind: str | None, platform: str | None) -> None:
     """Check a draft text for plain Indonesian (FILE, or - for standard input); exit 1 on errors.
 
-    Example: echo "Dalam rangka optimalisasi layanan..." | outreach lint-text -
+    Example: outreach lint-text draf-unggahan.txt   (or: echo "Dalam rangka ..." | outreach lint-text -)
     """
     from .plainlang import Glossary, check_text
 
