@@ -260,7 +260,8 @@ def lint_text(source: io.TextIOBase, kind: str | None, platform: str | None) -> 
     report = check_text(text, glossary=Glossary.load(glossary_path), kind=kind, platform=platform)
     for finding in report.findings:
         line = text.count("\n", 0, finding.start) + 1
-        click.echo(f"{line}: {finding.severity}: {finding.message} «{finding.excerpt}»"
+        excerpt = f" «{finding.excerpt}»" if finding.excerpt else ""
+        click.echo(f"{line}: {finding.severity}: {finding.message}{excerpt}"
                    + (f" — {finding.suggestion}" if finding.suggestion else ""))
     stats = report.stats
     click.echo(_("{sentences} sentences, {words} words, {average:.1f} words per sentence, "

@@ -1,0 +1,723 @@
+"""Plain-Indonesian checker for public-service posts.
+
+Why relative checks and not a readability score: there is no Flesch or Fog formula calibrated
+for Indonesian. The English constants (as in ``textstat``) give meaningless numbers for
+Indonesian text, and ``pyphen``'s id_ID dictionary is a hyphenator that miscounts syllables
+(ibu -> 1, inovasi -> 3). So the checker measures things a writer can act on:
+
+- sentence length: a sentence over 20 words is an error, an average over 15 a warning;
+- the share of long words (more than 6 letters, LIX-style) and a syllable count by vowel
+  nuclei, as trend figures in :class:`Stats`, not as rules;
+- every acronym spelled out at its first use, unless everyone knows it (allow-list);
+- no bureaucratic words or openings, no internal jargon, no sentences in capitals;
+- post-level checks: hashtag count, alt text for images, and whether a how-to post
+  ("cara_pakai") says where to go or how to do it.
+
+The word lists live in ``outreach/data/glossary.toml`` (an office may extend it, see
+:meth:`Glossary.load`). Each list is compiled once per glossary into one trie-shaped regex, and
+links, tags and mentions are masked out once per post, so checking a post costs a few regex
+passes and no per-word dictionary look-ups (10,000 posts in well under 2 s, see
+``bench/bench_plainlang.py``).
+
+Counting conventions (also used by :func:`split_words` and :class:`Stats`):
+
+- a URL, an e-mail address, a @mention, a #hashtag, a number (``09.00``, ``1.234.567,5``,
+  ``10%``, ``1/12/2026``) and an amount (``Rp10.000``) each count as one word; emoji and
+  punctuation are not words; a dotted abbreviation (``S.H.``, ``a.n.``) is one word;
+- a line made only of hashtags, mentions, links or emoji is not a sentence, and its tokens are
+  not counted in ``Stats.words``; hashtags inside a sentence do count;
+- long-word share and syllables are measured on prose words only (not on links, tags,
+  mentions or numbers). A word without vowels (``KTP``) has no vowel nucleus and counts 0.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import regex
+
+from .errors import ConfigError
+
+MAX_SENTENCE_WORDS = 20
+MAX_AVERAGE_WORDS = 15
+LONG_WORD_LETTERS = 6
+MAX_HASHTAGS = 5
+
+ERROR = "error"
+WARNING = "warning"
+
+# --- links, tags and masking ----------------------------------------------------------------
+#
+# Links, e-mail addresses, @mentions and #hashtags are found once and replaced by _LINK_MASK
+# characters (keycap emoji by _KEYCAP_MASK) in a copy of the text of the same length. Every
+# later pass runs on that copy: offsets stay valid, a link is one word, and nothing inside a
+# link can end a sentence or look like an acronym or a jargon word.
+
+_LINK_MASK = "\ue000"  # private-use characters: neither letters, digits, spaces nor emoji
+_KEYCAP_MASK = "\ue001"
+_URL_TAIL = r"[^\s<>\"'“”‘’]*[^\s<>\"'“”‘’.,;:!?)\]]"
+_TLD = r"id|com|net|org|info|io|co|app|me|ly|gov|go|web|site|online|xyz|biz|edu|ac|or|my|sch"
+_LINK_RE = re.compile(
+    r"(?<![\w.\-@/#+&])(?:"
+    rf"(?P<url>(?:https?://|www\.){_URL_TAIL})"
+    r"|(?=[\w.+\-]*[.@]\w)(?:"  # e-mail addresses and domains have a "." or "@" inside
+    r"(?P<email>[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)"
+    rf"|(?P<domain>(?i:(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:{_TLD}))(?![\w\-])(?:/{_URL_TAIL})?))"
+    r"|(?P<mention>@\w+(?:[.\-]\w+)*)"
+    r"|(?P<tag>#\w+))"
+    r"|(?P<keycap>[0-9#*]\ufe0f?\u20e3)"
+)
+_LINK_KINDS = frozenset(("url", "email", "domain"))
+
+
+def _mask(text: str) -> tuple[str, list[tuple[int, int]], bool]:
+    """(masked copy of ``text``, hashtag spans, whether it has a link or e-mail address)."""
+    parts: list[str] = []
+    hashtags: list[tuple[int, int]] = []
+    has_link = False
+    last = 0
+    for m in _LINK_RE.finditer(text):
+        kind = m.lastgroup
+        start, end = m.span()
+        if kind == "tag":
+            hashtags.append((start, end))
+        elif kind in _LINK_KINDS:
+            has_link = True
+        parts.append(text[last:start])
+        parts.append((_KEYCAP_MASK if kind == "keycap" else _LINK_MASK) * (end - start))
+        last = end
+    if not parts:
+        return text, hashtags, has_link
+    parts.append(text[last:])
+    return "".join(parts), hashtags, has_link
+
+
+# --- words and syllables --------------------------------------------------------------------
+
+# Group 1 captures prose words; masked links, amounts and numbers match without capturing.
+_WORD_RE = re.compile(
+    f"{_LINK_MASK}+"
+    r"|R[pP]\.?[ \t]?\d+(?:[.,]\d+)*(?:,-)?"
+    r"|((?<![^\W_])(?:[^\W\d_]{1,4}\.){2,}|\d*+[^\W\d_]\w*+(?:[\-'’]\w++)*+)"
+    r"|\d++(?:[.,:/\-–]\d++)*+%?"
+)
+_LETTER_RE = re.compile(r"[^\W\d_]")
+
+# Vowel nuclei: "ai", "au", "oi" at the end of a word are one nucleus (pan-tai, ker-bau, se-poi);
+# elsewhere every vowel is one (a-ir, ma-in).
+_FINAL_DIPHTHONG_RE = re.compile(r"(?:ai|au|oi)(?![^\W\d_])")
+
+
+def split_words(text: str) -> list[tuple[int, int]]:
+    """Word spans of ``text``: words, numbers, amounts, URLs, e-mails, mentions and hashtags.
+
+    Emoji and punctuation are not words; ``Rp10.000``, ``1.234.567,5``, ``KTP-el``, ``S.H.``
+    and a whole URL are one word each.
+    """
+    return [m.span() for m in _WORD_RE.finditer(_mask(text)[0])]
+
+
+def count_syllables(word: str) -> int:
+    """Vowel nuclei of ``word``: ibu 2, inovasi 4, pantai 2, kerbau 2, sepoi 2, air 2.
+
+    Also counts a whole text: every vowel, less one for each word-final "ai", "au" or "oi".
+    """
+    lower = word.lower()
+    return sum(map(lower.count, "aiueo")) - len(_FINAL_DIPHTHONG_RE.findall(lower))
+
+
+# --- sentence splitting ---------------------------------------------------------------------
+
+_EMOJI = (
+    r"(?:\p{Extended_Pictographic}|\p{Regional_Indicator})"
+    r"(?:[\uFE0F\u200D\p{Emoji_Modifier}]|\p{Extended_Pictographic}|\p{Regional_Indicator})*"
+)
+_BREAK_RE = regex.compile(
+    r"(?P<nl>[ \t\r]*\n(?:[ \t\r]*\n)*)"
+    r"|(?P<run>[.!?…]++)(?P<close>[\"'”’)\]»]++)?(?:[ \t]*+" + _EMOJI + r")*+(?=\s|\Z)"
+)
+_LIST_MARKER_RE = regex.compile(
+    r"[ \t]*+(?:(?:[\-–—•*▪►·→✓]|\(?\d{1,2}[.)]|[a-z][.)])[ \t]++"
+    r"|\d{1,2}[.)](?=\p{Lu})|(?:" + _KEYCAP_MASK + "|" + _EMOJI + r")++[ \t]*+)"
+)
+_PREVIOUS_CHUNK_RE = regex.compile(r"(?r)\S+")
+_DOTTED_CHUNK_RE = re.compile(r"(?:[^\W\d_]{1,4}\.)+[^\W\d_]{1,4}")
+_LIST_NUMBER_CHUNK_RE = re.compile(r"\(?(?:\d{1,2}|[a-z])")
+
+# A full stop after these never ends a sentence: titles, street and place words, "s.d." ...
+_NEVER_FINAL = frozenset(
+    """jl jln no dr drs dra ir prof h hj kh moh muh mhd bpk bp sdr sdri yth kec kel kab kp gg
+    perum tn ny pkl tgl telp tlp hal prov ds jend kol rp plt a.n s.d u.p d.a u.b a.l cq qq""".split()
+)
+# A full stop after these ends a sentence only when a capital letter follows: "KTP, KK, dll.
+# Datang ..." ends, "dll. dan" does not. Dotted abbreviations (S.H., M.Kes.) behave the same.
+_MAYBE_FINAL = frozenset("dll dsb dst dkk tsb sbb".split())
+_OPENING_BRACKETS = "([{\"'“‘«"
+
+
+@lru_cache(maxsize=1)
+def _default_glossary() -> Glossary:
+    """The package glossary, loaded and compiled once."""
+    return Glossary.load()
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans ``(start, end)`` of ``text``, trimmed, without list markers.
+
+    Indonesian abbreviations (``Jl.``, ``No.``, ``a.n.``, ``s.d.``, initials), numbers
+    (``09.00``, ``Rp10.000``), URLs and emoji do not end a sentence. A blank line always does;
+    a single line break does unless the next line continues the sentence in lower case after
+    a line that is neither a list item nor a heading (ending in ``:``). ``1.`` at the start of
+    a line is a list marker, so each numbered step is its own sentence. A line made only of
+    hashtags, mentions, links or emoji is not a sentence.
+    """
+    spans = _split_sentences(_mask(text)[0], _default_glossary()._bang_names)
+    return [(start, end) for start, end, _ in spans]
+
+
+def _split_sentences(masked: str, bang_names: frozenset[str]) -> list[tuple[int, int, int]]:
+    """(start, end, offset of the first letter) of each sentence of a masked text."""
+    spans: list[tuple[int, int, int]] = []
+    start = 0
+    for m in _BREAK_RE.finditer(masked):
+        if masked[m.start()] not in ".!?…":  # a line break
+            if _newline_ends_sentence(masked, m):
+                _add_segment(masked, start, m.start(), spans)
+                start = m.end()
+        elif _terminator_ends_sentence(masked, m, bang_names):
+            _add_segment(masked, start, m.end(), spans)
+            start = m.end()
+    _add_segment(masked, start, len(masked), spans)
+    return spans
+
+
+def _newline_ends_sentence(text: str, m: regex.Match[str]) -> bool:
+    """Whether the line break(s) ``m`` end a sentence (see :func:`split_sentences`)."""
+    nxt = m.end()
+    if nxt == len(text) or not text[nxt].islower() or m.group().count("\n") > 1:
+        return True
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    line = text[line_start : m.start()].rstrip()
+    return (
+        not line
+        or line.endswith(":")
+        or _LIST_MARKER_RE.match(text, line_start) is not None
+        or _LIST_MARKER_RE.match(text, nxt) is not None
+    )
+
+
+def _terminator_ends_sentence(text: str, m: regex.Match[str], bang_names: frozenset[str]) -> bool:
+    """Whether the ".", "!", "?" or "…" of ``m`` ends a sentence, given the word before it."""
+    after = m.end()
+    while after < len(text) and text[after] in " \t":
+        after += 1
+    if after == len(text) or text[after] in "\r\n":
+        return True
+    following = text[after]
+    if m.group("close") and following.islower():
+        return False  # "Ayo daftar!" ajak Wali Kota.
+    run = m.group("run")
+    if run != "." and run != "!":
+        return True
+    start = m.start()
+    chunk_match = _PREVIOUS_CHUNK_RE.search(text, 0, start)
+    if chunk_match is None or chunk_match.end() != start:
+        return True
+    chunk = chunk_match.group().lstrip(_OPENING_BRACKETS)
+    key = chunk.lower()
+    if run == "!":
+        return key not in bang_names  # the "!" of SP4N-LAPOR! is part of the name
+    if key in _NEVER_FINAL or (len(chunk) == 1 and chunk.isupper()):
+        return False
+    if _LIST_NUMBER_CHUNK_RE.fullmatch(chunk):
+        line_start = text.rfind("\n", 0, start) + 1
+        if line_start == chunk_match.start() or text[line_start : chunk_match.start()].isspace():
+            return False  # "1." opening a list item
+    if key in _MAYBE_FINAL or _DOTTED_CHUNK_RE.fullmatch(chunk):
+        return following.isupper()
+    return True
+
+
+def _add_segment(text: str, start: int, end: int, spans: list[tuple[int, int, int]]) -> None:
+    """Trim ``text[start:end]`` and its list marker; keep it as a sentence if it has a letter."""
+    segment = text[start:end]
+    stripped = segment.strip()
+    if not stripped:
+        return
+    start += len(segment) - len(segment.lstrip())
+    end = start + len(stripped)
+    if not text[start].isupper():
+        line_start = text.rfind("\n", 0, start) + 1
+        if line_start == start or text[line_start:start].isspace():
+            marker = _LIST_MARKER_RE.match(text, start, end)
+            if marker:
+                start = marker.end()
+    letter = _LETTER_RE.search(text, start, end)
+    if letter:
+        spans.append((start, end, letter.start()))
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, located by exact character offsets into the checked text."""
+
+    code: str
+    severity: str
+    start: int
+    end: int
+    excerpt: str
+    message: str
+    suggestion: str
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Trend figures of a text (see the module docstring for what counts as a word)."""
+
+    sentences: int
+    words: int
+    average_sentence_words: float
+    long_word_share: float
+    syllables: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """All findings of one text, in text order, and its figures."""
+
+    findings: tuple[Finding, ...]
+    stats: Stats
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """Findings that must be fixed before publishing."""
+        return tuple(f for f in self.findings if f.severity == ERROR)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        """Findings worth a second look."""
+        return tuple(f for f in self.findings if f.severity == WARNING)
+
+
+# --- glossary -------------------------------------------------------------------------------
+
+_TERM_SECTIONS = ("acronyms", "common", "internal", "jargon", "vague")
+_SECTIONS = frozenset(("allow", "openings", "cara_pakai", *_TERM_SECTIONS))
+_EMPTY_ALLOWED = frozenset(("jargon",))
+_DEFAULT_SOURCE = "outreach/data/glossary.toml"
+_PHONE = r"(?<!\d)(?:\+62|62|0)8\d{1,3}[\- ]?\d{3,4}[\- ]?\d{3,5}(?!\d)|\(0\d{2,3}\)[ ]?\d{5,8}"
+_NUMBERED_LINE = r"(?m:^[ \t]*\d{1,2}[.)][ \t])"
+_ACRONYM_SECTIONS = frozenset(("acronyms", "common", "internal"))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One glossary word: the section it is listed in, the key as written, its values."""
+
+    section: str
+    key: str
+    values: tuple[str, ...]
+
+
+def _identity(key: str) -> str:
+    """How a key is compared: capitals exactly, anything with lower case in lower case."""
+    key = " ".join(key.split())
+    return key if key == key.upper() else key.lower()
+
+
+def _trie_pattern(phrases: Iterable[str]) -> str:
+    """One case-insensitive alternation of ``phrases``, factored into a trie.
+
+    A flat alternation of a hundred words makes the regex engine try every word at every
+    position; the trie tries one branch per character, several times faster. A space in a
+    phrase matches any run of whitespace. Use it inside ``(?i:...)``.
+    """
+    trie: dict[str, dict] = {}
+    for phrase in phrases:
+        node = trie
+        for ch in " ".join(phrase.lower().split()):
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        branches = [
+            (r"\s+" if ch == " " else re.escape(ch)) + build(child)
+            for ch, child in sorted(node.items())
+            if ch
+        ]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie) or "(?!)"
+
+
+def _expansion_pattern(expansion: str) -> str:
+    """An expansion in any spacing and punctuation: "Usaha Mikro Kecil dan Menengah" matches too."""
+    return r"(?<!\w)" + r"[\W_]+".join(re.findall(r"[^\W_]+", expansion)) + r"(?!\w)"
+
+
+class _Data:
+    """Glossary content while files are being merged."""
+
+    def __init__(self) -> None:
+        self.terms: dict[str, _Entry] = {}
+        self.allow: dict[str, str] = {}
+        self.openings: dict[str, str] = {}
+        self.where: set[str] = set()
+        self.how: set[str] = set()
+
+    def merge(self, raw: dict[str, Any], source: str) -> None:
+        """Validate ``raw`` (one parsed TOML file) and lay it over the current content."""
+        for section in raw:
+            if section not in _SECTIONS:
+                expected = ", ".join(sorted(_SECTIONS))
+                raise ConfigError(f"{source}: unknown key '{section}' (expected one of: {expected})")
+        for word in _string_list(raw.get("allow", []), source, "allow"):
+            self.allow[_identity(word)] = word
+        for section in _TERM_SECTIONS:
+            for key, value in _table(raw.get(section, {}), source, section).items():
+                values = _values(value, source, section, key)
+                self.terms[_identity(key)] = _Entry(section, " ".join(key.split()), values)
+        for key, value in _table(raw.get("openings", {}), source, "openings").items():
+            advice = _values(value, source, "openings", key, single=True)[0]
+            self.openings[" ".join(key.lower().split())] = advice
+        cara = _table(raw.get("cara_pakai", {}), source, "cara_pakai")
+        for name in cara:
+            if name not in ("where", "how"):
+                raise ConfigError(f"{source}: [cara_pakai] unknown key '{name}' (expected 'where' or 'how')")
+        for word in _string_list(cara.get("where", []), source, "cara_pakai.where"):
+            self.where.add(word)
+        for word in _string_list(cara.get("how", []), source, "cara_pakai.how"):
+            self.how.add(word)
+
+
+def _table(value: Any, source: str, section: str) -> dict[str, Any]:
+    """``value`` checked to be a TOML table whose keys contain a letter."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: '{section}' must be a table ([{section}])")
+    for key in value:
+        if not _LETTER_RE.search(key):
+            raise ConfigError(f"{source}: [{section}] key '{key}' must contain a letter")
+    return value
+
+
+def _string_list(value: Any, source: str, name: str) -> list[str]:
+    """``value`` checked to be a list of non-empty strings."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{source}: '{name}' must be a list of non-empty strings")
+    return value
+
+
+def _values(value: Any, source: str, section: str, key: str, single: bool = False) -> tuple[str, ...]:
+    """The text (or texts) of a table entry, checked; only [jargon] may have an empty one."""
+    items = [value] if isinstance(value, str) else value
+    valid = (
+        isinstance(items, list)
+        and items
+        and all(isinstance(v, str) for v in items)
+        and (not single or len(items) == 1)
+        and (section in _EMPTY_ALLOWED or all(v.strip() for v in items))
+    )
+    if not valid:
+        kind = "a string" if single else "a string or a list of strings"
+        if section not in _EMPTY_ALLOWED:
+            kind = "a non-empty " + kind.removeprefix("a ")
+        raise ConfigError(f"{source}: [{section}] '{key}' must be {kind}")
+    return tuple(v.strip() for v in items)
+
+
+def _parse(text: str, source: str) -> dict[str, Any]:
+    """Parsed TOML, or ConfigError naming ``source``."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+
+
+class Glossary:
+    """Acronyms, jargon and openings to check against, compiled into a few regexes.
+
+    Build it with :meth:`Glossary.load`; the TOML shape is described in
+    ``outreach/data/glossary.toml``.
+    """
+
+    def __init__(self, data: _Data) -> None:
+        allowed = set(data.allow)
+        terms = {k: e for k, e in data.terms.items() if k not in allowed}
+        self._allowed = frozenset(allowed)
+        self._exact = {k: e for k, e in terms.items() if k == k.upper()}
+        self._folded = {k: e for k, e in terms.items() if k != k.upper()}
+        self._openings = dict(data.openings)
+        self._opening_initials = frozenset(k[0] for k in self._openings)
+        # Lower-cased names that end in "!" (SP4N-LAPOR!), without it: their "!" ends no sentence.
+        self._bang_names = frozenset(e.key[:-1].lower() for e in terms.values() if e.key.endswith("!"))
+        # Acronym and jargon keys (any case; _lookup checks the case rule), then all-caps words
+        # with 2+ letters that are neither allowed nor Roman numerals.
+        self._scan_re = re.compile(
+            rf"\b(?<!-)(?:(?P<term>(?i:{_trie_pattern(e.key for e in terms.values())}))"
+            rf"|(?=[A-Z]\d*[A-Z])(?!(?i:{_trie_pattern(data.allow.values())}|[IVX]+)(?!\w|-\w))"
+            r"(?P<caps>[A-Z]\d*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*))(?!\w|-\w)"
+        )
+        self._opening_re = re.compile(rf"(?i:{_trie_pattern(self._openings)})(?!\w)")
+        self._cara_re = re.compile(
+            rf"(?<!\w)(?i:{_trie_pattern(data.where | data.how)})(?!\w)"
+            rf"|{_PHONE}|{_NUMBERED_LINE}"
+        )
+        self._expansion_cache: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+
+    @classmethod
+    def load(cls, extra: Path | None = None) -> Glossary:
+        """The package glossary, with the office glossary ``extra`` (same TOML shape) laid over it.
+
+        Raises ConfigError naming the file (and the key) when ``extra`` cannot be read or is
+        malformed.
+        """
+        data = _Data()
+        default = resources.files("outreach").joinpath("data/glossary.toml").read_text(encoding="utf-8")
+        data.merge(_parse(default, _DEFAULT_SOURCE), _DEFAULT_SOURCE)
+        if extra is not None:
+            try:
+                text = Path(extra).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{extra}: cannot read the glossary: {exc}") from exc
+            data.merge(_parse(text, str(extra)), str(extra))
+        return cls(data)
+
+    def _lookup(self, matched: str) -> _Entry | None:
+        normal = " ".join(matched.split())
+        return self._exact.get(normal) or self._folded.get(normal.lower())
+
+    def _is_known(self, word: str) -> bool:
+        """Whether ``word`` is an allowed word or an acronym of the glossary."""
+        if _identity(word) in self._allowed:
+            return True
+        entry = self._lookup(word)
+        return entry is not None and entry.section in _ACRONYM_SECTIONS
+
+    def _expansion_res(self, entry: _Entry) -> tuple[re.Pattern[str], re.Pattern[str]]:
+        """(expansion anywhere, expansion right after the acronym) patterns for ``entry``."""
+        cached = self._expansion_cache.get(entry.key)
+        if cached is None:
+            any_expansion = "|".join(_expansion_pattern(v) for v in entry.values)
+            gap = r"[\s(\[,:=–—\-]*(?:(?:atau|yaitu|alias)\s+)?[(\[]?\s*"  # "OPD (", "MPP atau "
+            cached = (re.compile(f"(?i:{any_expansion})"), re.compile(f"(?i:{gap}(?:{any_expansion}))"))
+            self._expansion_cache[entry.key] = cached
+        return cached
+
+    def _spelled_out(self, text: str, entry: _Entry, start: int, end: int) -> bool:
+        anywhere, right_after = self._expansion_res(entry)
+        return bool(anywhere.search(text, 0, start) or right_after.match(text, end))
+
+
+# --- the checker ----------------------------------------------------------------------------
+
+
+def _quoted_choices(values: tuple[str, ...]) -> str:
+    """'a', 'b' or 'c'."""
+    quoted = [f"'{v}'" for v in values]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _term_finding(entry: _Entry, text: str, start: int, end: int) -> Finding:
+    """The finding for a glossary word at ``text[start:end]``, by the section it is listed in."""
+    excerpt = text[start:end]
+    values = entry.values
+    if entry.section in ("acronyms", "common"):
+        suggestion = f"write '{values[0]} ({excerpt})'"
+        if entry.section == "common":
+            message = f"'{excerpt}' is widely known, but spelling it out at its first use helps"
+            return Finding("acronym", WARNING, start, end, excerpt, message, suggestion)
+        message = f"acronym '{excerpt}' is not spelled out at its first use"
+        return Finding("acronym", ERROR, start, end, excerpt, message, suggestion)
+    if entry.section == "internal":
+        message = f"'{excerpt}' is internal jargon"
+        suggestion = f"use {_quoted_choices(values)} instead of '{excerpt}'"
+    elif entry.section == "vague":
+        message = f"abstract word '{excerpt}' hides the action"
+        suggestion = f"say the concrete action instead (e.g. {values[0]})"
+    else:
+        message = f"bureaucratic word '{excerpt}'"
+        choices = tuple(v for v in values if v)
+        suggestion = (
+            f"use {_quoted_choices(choices)} instead of '{excerpt}'" if choices else f"leave out '{excerpt}'"
+        )
+    return Finding("jargon", ERROR, start, end, excerpt, message, suggestion)
+
+
+def _letters(word: str) -> int:
+    """Number of letters in ``word`` (hyphens and digits do not count)."""
+    return sum(ch.isalpha() for ch in word)
+
+
+def check_text(
+    text: str,
+    *,
+    glossary: Glossary | None = None,
+    kind: str | None = None,
+    platform: str | None = None,
+    image: str | None = None,
+    alt_text: str | None = None,
+) -> Report:
+    """Check ``text`` against the plain-language rules and measure it.
+
+    ``kind`` is the post kind (``"cara_pakai"`` adds the where/how check); ``platform`` the
+    channel (more than 5 hashtags is flagged except on ``"instagram"``); ``image`` with an empty
+    ``alt_text`` is flagged. Findings about the post as a whole (``long_average``,
+    ``missing_alt_text``, ``cara_pakai_missing_where_how``) have the empty span (0, 0) and an
+    empty excerpt; every other finding points at the exact text it is about.
+    """
+    g = glossary or _default_glossary()
+    masked, hashtags, has_link = _mask(text)
+    spans = _split_sentences(masked, g._bang_names)
+    findings: list[Finding] = []
+    prose: list[str] = []
+    words = 0
+    first_words: set[int] = set()
+    opening_spans: list[tuple[int, int]] = []
+    shouting_spans: list[tuple[int, int]] = []
+    for start, end, first in spans:
+        tokens = _WORD_RE.findall(masked, start, end)
+        words += len(tokens)
+        prose += filter(None, tokens)
+        if len(tokens) > MAX_SENTENCE_WORDS:
+            findings.append(
+                Finding(
+                    "long_sentence", ERROR, start, end, text[start:end],
+                    f"sentence has {len(tokens)} words (more than {MAX_SENTENCE_WORDS})",
+                    f"split it into shorter sentences of {MAX_AVERAGE_WORDS} words or fewer",
+                )
+            )
+        first_words.add(first)
+        if masked[first].lower() in g._opening_initials:
+            opening = g._opening_re.match(masked, first, end)
+            if opening:
+                opening_spans.append(opening.span())
+                findings.append(_opening_finding(g, text, *opening.span()))
+        if masked[start:end].isupper() and _is_shouting(list(filter(None, tokens)), g):
+            shouting_spans.append((start, end))
+            findings.append(
+                Finding(
+                    "shouting", ERROR, start, end, text[start:end],
+                    "sentence is written in capitals", "write it in normal sentence case",
+                )
+            )
+
+    average = words / len(spans) if spans else 0.0
+    if average > MAX_AVERAGE_WORDS:
+        findings.append(
+            Finding(
+                "long_average", WARNING, 0, 0, "",
+                f"sentences average {average:.1f} words (more than {MAX_AVERAGE_WORDS})",
+                f"use shorter sentences: aim for {MAX_AVERAGE_WORDS} words or fewer on average",
+            )
+        )
+    findings += _scan(text, masked, g, first_words, opening_spans, shouting_spans)
+    if len(hashtags) > MAX_HASHTAGS and platform != "instagram":
+        start, end = hashtags[MAX_HASHTAGS][0], hashtags[-1][1]
+        findings.append(
+            Finding(
+                "too_many_hashtags", WARNING, start, end, text[start:end],
+                f"{len(hashtags)} hashtags (more than {MAX_HASHTAGS})",
+                f"keep at most {MAX_HASHTAGS} hashtags (Instagram allows more)",
+            )
+        )
+    if image and not (alt_text and alt_text.strip()):
+        findings.append(
+            Finding(
+                "missing_alt_text", ERROR, 0, 0, "", "the image has no alt text",
+                "describe the image in one short sentence for readers who cannot see it",
+            )
+        )
+    if kind == "cara_pakai" and not has_link and not g._cara_re.search(masked):
+        findings.append(
+            Finding(
+                "cara_pakai_missing_where_how", WARNING, 0, 0, "",
+                "a how-to post says neither where to go nor how to do it",
+                "add the place (e.g. 'Datang ke ...', 'Jl. ...', a link) "
+                "or the steps (e.g. '1. Buka ...', 'Bawa KTP')",
+            )
+        )
+
+    long_words = sum(
+        1 for w in prose if len(w) > LONG_WORD_LETTERS and (w.isalpha() or _letters(w) > LONG_WORD_LETTERS)
+    )
+    stats = Stats(
+        sentences=len(spans),
+        words=words,
+        average_sentence_words=average,
+        long_word_share=long_words / len(prose) if prose else 0.0,
+        syllables=count_syllables(" ".join(prose)),
+    )
+    findings.sort(key=lambda f: (f.start, f.end, f.code))
+    return Report(tuple(findings), stats)
+
+
+def _opening_finding(g: Glossary, text: str, start: int, end: int) -> Finding:
+    """The finding for a bureaucratic opening at ``text[start:end]``."""
+    excerpt = text[start:end]
+    advice = g._openings[" ".join(excerpt.lower().split())]
+    return Finding("opening", ERROR, start, end, excerpt, f"bureaucratic opening '{excerpt}'", advice)
+
+
+def _is_shouting(sentence_prose: list[str], g: Glossary) -> bool:
+    """3+ words, 2+ of them not known acronyms (the caller checked there is no lower case)."""
+    lettered = [w for w in sentence_prose if _LETTER_RE.search(w)]
+    unknown = [w for w in lettered if len(w) > 1 and not g._is_known(w)]
+    return len(lettered) >= 3 and len(unknown) >= 2
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether ``position`` lies in one of ``spans`` (a handful per post)."""
+    return any(start <= position < end for start, end in spans)
+
+
+def _scan(
+    text: str,
+    masked: str,
+    g: Glossary,
+    first_words: set[int],
+    opening_spans: list[tuple[int, int]],
+    shouting_spans: list[tuple[int, int]],
+) -> list[Finding]:
+    """Acronym, jargon and all-caps findings from one pass of the glossary regex."""
+    findings: list[Finding] = []
+    seen_acronyms: set[str] = set()
+    seen_caps: set[str] = set()
+    for m in g._scan_re.finditer(masked):
+        start, end = m.span()
+        word = m.group()
+        if m.lastgroup == "term":
+            entry = g._lookup(word)
+            if entry is None or _inside(start, opening_spans):
+                continue  # wrong case for an all-caps key ("sop"), or reported as an opening
+            if entry.section in ("acronyms", "common"):
+                if entry.key in seen_acronyms:
+                    continue
+                seen_acronyms.add(entry.key)
+                if g._spelled_out(masked, entry, start, end):
+                    continue
+            elif entry.section != "internal" and word[0].isupper() and not word.isupper():
+                if start not in first_words:
+                    continue  # capitalised mid-sentence: part of a name ("Badan ... Pembangunan Daerah")
+            findings.append(_term_finding(entry, text, start, end))
+        elif word not in seen_caps and not _inside(start, shouting_spans):
+            seen_caps.add(word)
+            findings.append(
+                Finding(
+                    "unknown_acronym", WARNING, start, end, word,
+                    f"all-caps word '{word}' is not in the glossary",
+                    "spell it out at its first use if it is an acronym, or write it in normal case",
+                )
+            )
+    return findings

@@ -1,0 +1,538 @@
+"""Unit tests of the plain-Indonesian checker: splitting, counting, each rule, the glossary."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from outreach.errors import ConfigError
+from outreach.plainlang import (
+    Finding,
+    Glossary,
+    Report,
+    check_text,
+    count_syllables,
+    split_sentences,
+    split_words,
+)
+
+GLOSSARY_FILE = Path(__file__).parent.parent / "outreach" / "data" / "glossary.toml"
+
+
+def sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text)]
+
+
+def words(text: str) -> list[str]:
+    return [text[s:e] for s, e in split_words(text)]
+
+
+def codes(report: Report) -> list[str]:
+    return [f.code for f in report.findings]
+
+
+def only(report: Report, code: str) -> Finding:
+    found = [f for f in report.findings if f.code == code]
+    assert len(found) == 1, report.findings
+    return found[0]
+
+
+# --- sentence splitting ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "Datang ke Jl. Raden Intan No. 5 pukul 09.00 WIB. Bawa KTP.",
+            ["Datang ke Jl. Raden Intan No. 5 pukul 09.00 WIB.", "Bawa KTP."],
+        ),
+        ("Bawa KTP, KK, dll. Datang pagi.", ["Bawa KTP, KK, dll.", "Datang pagi."]),
+        ("Bawa KTP, KK, dll. dan datang pagi.", ["Bawa KTP, KK, dll. dan datang pagi."]),
+        ("Sampah plastik, kertas, dsb. Pilah dari rumah.", ["Sampah plastik, kertas, dsb.", "Pilah dari rumah."]),
+        ("Surat ditulis a.n. Bpk. Ahmad di Kec. Kedaton.", ["Surat ditulis a.n. Bpk. Ahmad di Kec. Kedaton."]),
+        ("Buka Senin s.d. Jumat di Kel. Sukarame.", ["Buka Senin s.d. Jumat di Kel. Sukarame."]),
+        ("Yth. Bpk./Ibu warga Way Halim.", ["Yth. Bpk./Ibu warga Way Halim."]),
+        ("Dibuka oleh Dr. H. Eva Dwiana hari ini.", ["Dibuka oleh Dr. H. Eva Dwiana hari ini."]),
+        ("Narasumber Budi, S.H. dari kantor hukum.", ["Narasumber Budi, S.H. dari kantor hukum."]),
+        ("Narasumber Budi, S.H. Beliau menjawab.", ["Narasumber Budi, S.H.", "Beliau menjawab."]),
+        ("Biaya Rp10.000. Gratis untuk lansia.", ["Biaya Rp10.000.", "Gratis untuk lansia."]),
+        (
+            "Dana Rp1.234.567,5 juta cair 1/12/2026. Naik 10%.",
+            ["Dana Rp1.234.567,5 juta cair 1/12/2026.", "Naik 10%."],
+        ),
+        ("Loket tutup pukul 15.00. Datang lebih awal.", ["Loket tutup pukul 15.00.", "Datang lebih awal."]),
+        (
+            "Cek https://x.id/a.b?c=d sekarang. Atau buka layanan.bandarlampungkota.go.id. Mudah!",
+            ["Cek https://x.id/a.b?c=d sekarang.", "Atau buka layanan.bandarlampungkota.go.id.", "Mudah!"],
+        ),
+        ("Gratis! 🎉 Datang ke kelurahan.", ["Gratis! 🎉", "Datang ke kelurahan."]),
+        ("Layanan 🎉 gratis untuk warga.", ["Layanan 🎉 gratis untuk warga."]),
+        ("Mau cepat? Daftar di kelurahan.", ["Mau cepat?", "Daftar di kelurahan."]),
+        ('"Ayo daftar!" ajak Wali Kota.', ['"Ayo daftar!" ajak Wali Kota.']),
+        ("Lapor lewat SP4N-LAPOR! kapan saja.", ["Lapor lewat SP4N-LAPOR! kapan saja."]),
+        ("Hubungi @pemkot.bandarlampung. Kami siap.", ["Hubungi @pemkot.bandarlampung.", "Kami siap."]),
+    ],
+)
+def test_split_sentences_abbreviations_numbers_links(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+def test_numbered_list_items_are_sentences_without_their_markers() -> None:
+    text = "Caranya:\n1. Buka aplikasi\n2. Isi nama dan NIK\n3. Tekan kirim"
+    assert sentences(text) == ["Caranya:", "Buka aplikasi", "Isi nama dan NIK", "Tekan kirim"]
+
+
+def test_bullets_emoji_markers_and_blank_lines_end_sentences() -> None:
+    text = (
+        "Yang perlu dibawa\n- KTP asli\n• Kartu Keluarga\n\n"
+        "📍 Kantor Kelurahan Way Halim\n1️⃣ Ambil nomor antrean"
+    )
+    assert sentences(text) == [
+        "Yang perlu dibawa",
+        "KTP asli",
+        "Kartu Keluarga",
+        "Kantor Kelurahan Way Halim",
+        "Ambil nomor antrean",
+    ]
+
+
+def test_lower_case_next_line_continues_the_sentence() -> None:
+    text = "Warga bisa datang ke kantor\nkelurahan setiap hari kerja."
+    assert sentences(text) == [text]
+
+
+def test_heading_line_ends_a_sentence_even_before_lower_case() -> None:
+    assert sentences("Syarat:\nbawa KTP asli") == ["Syarat:", "bawa KTP asli"]
+
+
+def test_lines_of_only_tags_links_or_emoji_are_not_sentences() -> None:
+    text = "Ayo daftar sekarang!\n#BandarLampung #LayananPublik\nhttps://x.id/daftar\n🎉🎉"
+    assert sentences(text) == ["Ayo daftar sekarang!"]
+
+
+def test_no_text_no_sentences() -> None:
+    assert split_sentences("") == []
+    assert split_sentences(" \n\n 🎉 ") == []
+
+
+# --- words and syllables --------------------------------------------------------------------
+
+
+def test_split_words_keeps_numbers_amounts_links_and_names_whole() -> None:
+    text = "Bayar Rp10.000 pukul 09.00 WIB, 10% dari 1.234.567,5 pada 1/12/2026 di https://x.id/a.b?c=d."
+    assert words(text) == [
+        "Bayar", "Rp10.000", "pukul", "09.00", "WIB", "10%", "dari", "1.234.567,5", "pada", "1/12/2026",
+        "di", "https://x.id/a.b?c=d",
+    ]
+
+
+def test_split_words_hyphens_abbreviations_tags_mentions_and_emoji() -> None:
+    text = (
+        "Bawa KTP-el, bayar PBB-P2 a.n. Budi, S.H. 🙏 #BandarLampung @pemkot.bandarlampung "
+        "anak-anak👨‍👩‍👧senang"
+    )
+    assert words(text) == [
+        "Bawa", "KTP-el", "bayar", "PBB-P2", "a.n.", "Budi", "S.H.", "#BandarLampung",
+        "@pemkot.bandarlampung", "anak-anak", "senang",
+    ]
+
+
+def test_keycap_emoji_is_not_a_number_word() -> None:
+    assert words("1️⃣ Buka aplikasi") == ["Buka", "aplikasi"]
+
+
+@pytest.mark.parametrize(
+    "word, expected",
+    [
+        ("ibu", 2),
+        ("inovasi", 4),
+        ("pantai", 2),
+        ("kerbau", 2),
+        ("sepoi", 2),
+        ("air", 2),
+        ("main", 2),
+        ("Puskesmas", 3),
+        ("sampai-sampai", 4),
+        ("KTP", 0),
+    ],
+)
+def test_count_syllables_by_vowel_nuclei(word: str, expected: int) -> None:
+    assert count_syllables(word) == expected
+
+
+def test_stats() -> None:
+    stats = check_text("Ibu datang. Anak pergi ke sekolah.\n#BandarLampung #Sekolah").stats
+    assert stats.sentences == 2
+    assert stats.words == 6
+    assert stats.average_sentence_words == 3.0
+    assert stats.long_word_share == pytest.approx(1 / 6)  # "sekolah"
+    assert stats.syllables == 12
+
+
+def test_stats_of_empty_text() -> None:
+    report = check_text("")
+    assert report.findings == ()
+    assert report.stats.sentences == 0 and report.stats.words == 0
+    assert report.stats.average_sentence_words == 0.0 and report.stats.long_word_share == 0.0
+
+
+# --- acronyms -------------------------------------------------------------------------------
+
+
+def test_unexpanded_acronym_is_an_error_at_its_first_use_only() -> None:
+    text = "Layanan OPD buka hari ini. Semua OPD ikut."
+    finding = only(check_text(text), "acronym")
+    assert (finding.severity, finding.start, finding.end, finding.excerpt) == ("error", 8, 11, "OPD")
+    assert finding.message == "acronym 'OPD' is not spelled out at its first use"
+    assert finding.suggestion == "write 'Organisasi Perangkat Daerah (OPD)'"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dinas Kependudukan dan Pencatatan Sipil (Disdukcapil) buka hari Sabtu.",
+        "Disdukcapil (Dinas Kependudukan dan Pencatatan Sipil) buka hari Sabtu.",
+        "Dinas kependudukan dan pencatatan sipil (Disdukcapil) buka hari Sabtu.",
+        "Dinas Kependudukan dan Pencatatan Sipil buka hari Sabtu. Disdukcapil juga buka Minggu.",
+        "Usaha Mikro Kecil dan Menengah (UMKM) boleh berjualan di taman.",
+        "Lapor lewat SP4N-LAPOR! (kanal pengaduan nasional) kapan saja.",
+        "Datang ke MPP atau Mal Pelayanan Publik di Jl. Raden Intan.",
+    ],
+)
+def test_spelled_out_acronym_is_fine(text: str) -> None:
+    assert "acronym" not in codes(check_text(text))
+
+
+def test_expansion_far_after_the_first_use_does_not_count() -> None:
+    text = "Datang ke MPP hari ini. Mal Pelayanan Publik buka pukul 08.00 WIB."
+    assert only(check_text(text), "acronym").excerpt == "MPP"
+
+
+@pytest.mark.parametrize(
+    "text, acronym",
+    [
+        ("Pemkot menambah bus sekolah.", "Pemkot"),
+        ("Layanan pemkot kini lewat HP.", "pemkot"),
+        ("Cek penerima bansos di kelurahan.", "bansos"),
+        ("Rekam KTP-el di kecamatan.", "KTP-el"),
+        ("Bayar PBB-P2 sebelum Agustus.", "PBB-P2"),
+        ("Adukan lewat SP4N-LAPOR! sekarang.", "SP4N-LAPOR!"),
+        ("Urus Satpol  PP untuk izin keramaian.", "Satpol  PP"),
+        ("Isi NIK Anda di formulir.", "NIK"),
+    ],
+)
+def test_mixed_case_hyphenated_and_spaced_acronyms_are_recognised(text: str, acronym: str) -> None:
+    finding = only(check_text(text), "acronym")
+    assert finding.excerpt == acronym == text[finding.start : finding.end]
+    assert finding.severity == "error"
+
+
+def test_common_acronym_is_a_warning() -> None:
+    finding = only(check_text("Periksa gratis di Puskesmas Kedaton."), "acronym")
+    assert finding.severity == "warning"
+    assert finding.suggestion == "write 'Pusat Kesehatan Masyarakat (Puskesmas)'"
+
+
+def test_allowed_acronyms_are_not_flagged() -> None:
+    report = check_text("Bawa KTP ke kantor RT atau RW. Kirim foto lewat WA dari HP pukul 09.00 WIB.")
+    assert report.findings == ()
+
+
+def test_unknown_all_caps_word_is_a_warning_once() -> None:
+    text = "Hubungi XYZ sekarang. XYZ siap membantu."
+    finding = only(check_text(text), "unknown_acronym")
+    assert (finding.severity, finding.start, finding.end, finding.excerpt) == ("warning", 8, 11, "XYZ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bantuan tahap II dan tahap IV sudah cair.",
+        "Lihat #OPDKeren dan @DLHBalam atau https://x.id/ABC/DEF hari ini.",
+        "Kirim surel ke LAYANAN@bandarlampungkota.go.id sekarang.",
+        "Kode A1 tertera di kartu.",
+    ],
+)
+def test_no_unknown_acronym_in_roman_numerals_links_tags_and_codes(text: str) -> None:
+    assert check_text(text).findings == ()
+
+
+# --- jargon and openings --------------------------------------------------------------------
+
+
+def test_jargon_word_with_span_and_plainer_choice() -> None:
+    text = "Info terkait jadwal ada di kelurahan."
+    finding = only(check_text(text), "jargon")
+    assert (finding.start, finding.end, finding.excerpt, finding.severity) == (5, 12, "terkait", "error")
+    assert finding.suggestion == "use 'tentang' instead of 'terkait'"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pengguna aplikasi bisa memilih jadwal.",
+        "Aplikasi ini berguna bagi warga.",
+        "Warga cukup menggunakan HP.",
+        "Gunakan HP untuk mendaftar.",
+        "Keterkaitan data membuat layanan cepat.",
+        "Hari ini ada sop dan bakso di pasar.",
+        "Badan Perencanaan Pembangunan Daerah membuka rapat warga.",
+    ],
+)
+def test_no_jargon_inside_other_words_or_names(text: str) -> None:
+    assert "jargon" not in codes(check_text(text))
+
+
+@pytest.mark.parametrize(
+    "text, excerpt, suggestion",
+    [
+        ("Dana dipakai guna memperbaiki jalan.", "guna", "use 'untuk' instead of 'guna'"),
+        ("Layanan hadir dalam  rangka ulang tahun kota.", "dalam  rangka", "use 'untuk' instead of 'dalam  rangka'"),
+        (
+            "Kami mengimplementasikan antrean tanpa kertas.",
+            "mengimplementasikan",
+            "use 'menjalankan' instead of 'mengimplementasikan'",
+        ),
+        ("Warga difasilitasi petugas.", "difasilitasi", "use 'dibantu' instead of 'difasilitasi'"),
+        ("Warga diimbau membawa KTP.", "diimbau", "use 'diajak' or 'diminta' instead of 'diimbau'"),
+        ("Jadwal, adapun, bisa berubah.", "adapun", "leave out 'adapun'"),
+        ("Ikuti SOP layanan.", "SOP", "use 'langkah layanan' instead of 'SOP'"),
+        (
+            "Hasil Musrenbang sudah diumumkan.",
+            "Musrenbang",
+            "use 'rapat warga untuk usulan pembangunan' instead of 'Musrenbang'",
+        ),
+        ("Ada pengelolaan sampah baru.", "pengelolaan", "say the concrete action instead (e.g. urus, atur, jaga)"),
+    ],
+)
+def test_jargon_forms_and_suggestions(text: str, excerpt: str, suggestion: str) -> None:
+    finding = only(check_text(text), "jargon")
+    assert finding.excerpt == excerpt == text[finding.start : finding.end]
+    assert finding.suggestion == suggestion
+
+
+def test_internal_acronym_is_jargon_even_when_spelled_out() -> None:
+    report = check_text("Aparatur Sipil Negara (ASN) ikut kerja bakti.")
+    assert only(report, "jargon").excerpt == "ASN"
+    assert "acronym" not in codes(report)
+
+
+def test_opening_is_reported_instead_of_jargon() -> None:
+    text = "Sehubungan dengan perbaikan jaringan, loket tutup."
+    report = check_text(text)
+    assert codes(report) == ["opening"]
+    finding = report.findings[0]
+    assert (finding.start, finding.end, finding.excerpt) == (0, 17, "Sehubungan dengan")
+
+
+def test_opening_after_emoji_and_in_a_later_sentence() -> None:
+    text = "Halo warga! 📢 Dalam rangka hari jadi kota, museum gratis."
+    finding = only(check_text(text), "opening")
+    assert finding.excerpt == "Dalam rangka" == text[finding.start : finding.end]
+
+
+def test_opening_phrase_mid_sentence_is_jargon() -> None:
+    assert codes(check_text("Museum gratis dalam rangka hari jadi kota.")) == ["jargon"]
+
+
+# --- length, capitals, hashtags, images, how-to posts ---------------------------------------
+
+
+def test_sentence_of_20_words_is_fine_21_is_an_error() -> None:
+    twenty = " ".join(["kata"] * 20) + "."
+    assert "long_sentence" not in codes(check_text(twenty))
+    text = "Halo. " + " ".join(["kata"] * 21) + "."
+    finding = only(check_text(text), "long_sentence")
+    assert (finding.start, finding.end) == (6, len(text))
+    assert finding.excerpt == text[6:]
+    assert finding.message == "sentence has 21 words (more than 20)"
+
+
+def test_long_average_is_a_warning() -> None:
+    text = " ".join(["kata"] * 16) + ". " + " ".join(["kata"] * 16) + "."
+    finding = only(check_text(text), "long_average")
+    assert (finding.severity, finding.start, finding.end, finding.excerpt) == ("warning", 0, 0, "")
+    assert "long_sentence" not in codes(check_text(text))
+
+
+def test_shouting_sentence_is_an_error_and_its_words_are_not_unknown_acronyms() -> None:
+    text = "Layanan buka. JANGAN LUPA BAWA KARTU ANTREAN!"
+    report = check_text(text)
+    assert codes(report) == ["shouting"]
+    assert report.findings[0].excerpt == "JANGAN LUPA BAWA KARTU ANTREAN!"
+
+
+@pytest.mark.parametrize("text", ["PENTING: layanan tutup.", "KTP, KK, NIK.", "GRATIS!", "Daftar di MPP."])
+def test_short_capitals_and_acronym_lists_are_not_shouting(text: str) -> None:
+    assert "shouting" not in codes(check_text(text))
+
+
+def test_more_than_five_hashtags_except_on_instagram() -> None:
+    text = "Ayo daftar! #a1 #b2 #c3 #d4 #e5 #f6 #g7"
+    finding = only(check_text(text, platform="x"), "too_many_hashtags")
+    assert (finding.excerpt, finding.severity) == ("#f6 #g7", "warning")
+    assert "too_many_hashtags" not in codes(check_text(text, platform="instagram"))
+    assert "too_many_hashtags" not in codes(check_text("Ayo! #a #b #c #d #e", platform="x"))
+
+
+@pytest.mark.parametrize("alt_text", [None, "", "   "])
+def test_image_without_alt_text_is_an_error(alt_text: str | None) -> None:
+    finding = only(check_text("Layanan baru.", image="poster.jpg", alt_text=alt_text), "missing_alt_text")
+    assert (finding.severity, finding.start, finding.end, finding.excerpt) == ("error", 0, 0, "")
+
+
+def test_image_with_alt_text_or_no_image_is_fine() -> None:
+    assert check_text("Layanan baru.", image="poster.jpg", alt_text="Petugas melayani warga.").findings == ()
+    assert check_text("Layanan baru.", alt_text="").findings == ()
+
+
+def test_how_to_post_without_where_or_how_is_flagged() -> None:
+    text = "Layanan baru untuk warga di Bandar Lampung. Gratis!"
+    finding = only(check_text(text, kind="cara_pakai"), "cara_pakai_missing_where_how")
+    assert (finding.severity, finding.start, finding.end, finding.excerpt) == ("warning", 0, 0, "")
+    assert check_text(text, kind="pengumuman").findings == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Datang ke kantor kelurahan pada hari kerja.",
+        "Layanan ada di Jl. Raden Intan.",
+        "Info lengkap: layanan.bandarlampungkota.go.id",
+        "Info lengkap ada di https://x.id",
+        "Tanya lewat 0812-3456-7890.",
+        "Bawa surat pengantar dari ketua lingkungan.",
+        "Langkahnya mudah:\n1. Siapkan foto\n2. Tunggu balasan",
+    ],
+)
+def test_how_to_post_with_a_place_link_phone_or_steps_is_fine(text: str) -> None:
+    assert "cara_pakai_missing_where_how" not in codes(check_text(text, kind="cara_pakai"))
+
+
+def test_report_partitions_errors_and_warnings() -> None:
+    report = check_text("Periksa di Puskesmas. Info terkait OPD.")
+    assert [f.code for f in report.errors] == ["jargon", "acronym"]
+    assert [f.code for f in report.warnings] == ["acronym"]
+    assert set(report.errors) | set(report.warnings) == set(report.findings)
+
+
+def test_findings_are_in_text_order_and_spans_are_exact() -> None:
+    text = "Sehubungan dengan HUT kota, OPD membuka SOP baru terkait bansos. JANGAN LUPA DATANG BESOK!"
+    report = check_text(text)
+    assert [f.start for f in report.findings] == sorted(f.start for f in report.findings)
+    for finding in report.findings:
+        assert text[finding.start : finding.end] == finding.excerpt
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["Jl.", "No.", "5", "OPD", "terkait", "KTP-el", "SP4N-LAPOR!", "https://x.id/a.b", "#Tag", "@akun",
+             "🎉", "1.", "\n", "\n\n", "- ", "dll.", "DATANG", "pukul 09.00", "Rp10.000", "guna", "Pengguna",
+             "Dalam rangka", "(", ")", ",", "!", "?", " "]
+        ),
+        max_size=40,
+    ).map(" ".join)
+    | st.text(max_size=200)
+)
+def test_any_text_gives_exact_in_range_spans(text: str) -> None:
+    report = check_text(text, kind="cara_pakai", platform="x", image="a.jpg")
+    for finding in report.findings:
+        assert 0 <= finding.start <= finding.end <= len(text)
+        assert text[finding.start : finding.end] == finding.excerpt
+    for start, end in split_sentences(text):
+        assert 0 <= start < end <= len(text)
+        assert text[start:end] == text[start:end].strip()
+
+
+# --- glossary -------------------------------------------------------------------------------
+
+
+def write(tmp_path: Path, content: str) -> Path:
+    path = tmp_path / "glossary-kantor.toml"
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_office_glossary_extends_and_overrides_the_default(tmp_path: Path) -> None:
+    extra = write(
+        tmp_path,
+        """
+        allow = ["BPJS"]
+        [acronyms]
+        Dispora = "Dinas Kepemudaan dan Olahraga"
+        Puskesmas = "Pusat Kesehatan Masyarakat"
+        [jargon]
+        "tindak lanjut" = "langkah berikutnya"
+        [openings]
+        "Memperhatikan" = "start with the news itself"
+        [cara_pakai]
+        how = ["siapkan"]
+        """,
+    )
+    glossary = Glossary.load(extra)
+    report = check_text(
+        "Memperhatikan cuaca, Dispora menunda lomba. Periksa di Puskesmas dengan kartu BPJS. "
+        "Tunggu tindak lanjut dari kami.",
+        glossary=glossary,
+    )
+    found = {(f.code, f.excerpt, f.severity) for f in report.findings}
+    assert found == {
+        ("opening", "Memperhatikan", "error"),
+        ("acronym", "Dispora", "error"),
+        ("acronym", "Puskesmas", "error"),
+        ("jargon", "tindak lanjut", "error"),
+    }
+    how_to = check_text("Siapkan foto KTP.", glossary=glossary, kind="cara_pakai")
+    assert "cara_pakai_missing_where_how" not in codes(how_to)
+    # The default glossary is untouched.
+    assert only(check_text("Periksa di Puskesmas."), "acronym").severity == "warning"
+
+
+@pytest.mark.parametrize(
+    "content, key",
+    [
+        ("[acronyms]\nOPD = 5\n", "OPD"),
+        ('[acronyms]\nOPD = ""\n', "OPD"),
+        ("[jargon]\nterkait = [1, 2]\n", "terkait"),
+        ('[openings]\n"bersama ini" = ["a", "b"]\n', "bersama ini"),
+        ('allow = "KTP"\n', "allow"),
+        ('[kamus]\nOPD = "x"\n', "kamus"),
+        ('[cara_pakai]\ndimana = ["kantor"]\n', "dimana"),
+        ('acronyms = "OPD"\n', "acronyms"),
+        ('[acronyms]\n"123" = "angka"\n', "123"),
+    ],
+)
+def test_malformed_office_glossary_names_file_and_key(tmp_path: Path, content: str, key: str) -> None:
+    extra = write(tmp_path, content)
+    with pytest.raises(ConfigError) as caught:
+        Glossary.load(extra)
+    assert str(extra) in str(caught.value)
+    assert f"'{key}'" in str(caught.value)
+
+
+def test_invalid_toml_or_missing_office_glossary_names_the_file(tmp_path: Path) -> None:
+    broken = write(tmp_path, "[acronyms\nOPD = 'x'\n")
+    with pytest.raises(ConfigError, match="glossary-kantor.toml"):
+        Glossary.load(broken)
+    with pytest.raises(ConfigError, match="tidak-ada.toml"):
+        Glossary.load(tmp_path / "tidak-ada.toml")
+
+
+def test_default_glossary_lists_each_word_once() -> None:
+    raw = tomllib.loads(GLOSSARY_FILE.read_text(encoding="utf-8"))
+    seen: dict[str, str] = {}
+    for section in ("acronyms", "common", "internal", "jargon", "vague"):
+        for key in raw[section]:
+            ident = key if key == key.upper() else key.lower()
+            assert ident not in seen, f"{key} in [{section}] and [{seen[ident]}]"
+            seen[ident] = section
+    for word in raw["allow"]:
+        assert word not in seen, word
+    assert "NIK" not in raw["allow"] and "WIB" in raw["allow"]
