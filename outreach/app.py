@@ -64,7 +64,7 @@ class Workspace:
         self.config = config
         self._fixed_now = now
         self._adapters: dict[str, Channel] = {}
-        self._synced = False
+        self._source_stats: tuple[Any, ...] | None = None
 
     # ---- clock -------------------------------------------------------------------------------
 
@@ -109,10 +109,18 @@ class Workspace:
     # ---- catalogue ---------------------------------------------------------------------------
 
     def catalogue(self) -> list[CatalogueEntry]:
-        """The catalogue as the store knows it, after syncing the configured files if they changed."""
-        if not self._synced:
+        """The catalogue as the store knows it, after syncing the configured files if they changed.
+
+        A long-running daemon keeps one workspace, so this looks at the files every time; a cheap
+        size-and-mtime check skips hashing them when nothing was touched.
+        """
+        stats = tuple(
+            (path.stat().st_size, path.stat().st_mtime_ns) if path.is_file() else None
+            for path in self.config.catalogue_files
+        )
+        if stats != self._source_stats:
             catalogue_stage.sync(self.store, self.config.catalogue_files, self.now())
-            self._synced = True
+            self._source_stats = stats
         return self.store.catalogue()
 
     def entry(self, innovation_id: str) -> CatalogueEntry:

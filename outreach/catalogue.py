@@ -14,7 +14,7 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -93,11 +93,19 @@ def _read_csv(path: Path, problems: list[str]) -> list[_RawRow]:
         return []
     first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # long cells get a clear message below
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [cell.strip() for cell in next(reader)]
     rows = []
-    for cells in reader:
-        number = reader.line_num
+    while True:
+        number = reader.line_num + 1  # where the row starts, even if a cell spans lines
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            problems.append(f"{path}:{number}: cannot read this row ({error}); check its quotes")
+            break
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(header):
@@ -233,16 +241,21 @@ def _validate(path: Path, raw: _RawRow, problems: list[str]) -> CatalogueRow | N
     where = f"{path}:{raw.number}"
     before = len(problems)
     cells: dict[str, Any] = {}
+    refused: set[str] = set()
     for name, value in raw.cells.items():
         if not name or _note_column(name) or name not in ALL_FIELDS:
             continue
+        if isinstance(value, (list, tuple)) and name == "tagar":
+            value = " ".join(str(item) for item in value)
         if name in raw.formulas:
             problems.append(f"{where}:{name}: the cell holds a formula; type the value itself")
+            refused.add(name)
             continue
         if isinstance(value, str) and len(value) > MAX_CELL_CHARACTERS:
             problems.append(
                 f"{where}:{name}: the cell has {len(value):,} characters; at most {MAX_CELL_CHARACTERS:,} fit a post"
             )
+            refused.add(name)
             continue
         cells[name] = value
     values: dict[str, Any] = {}
@@ -251,7 +264,7 @@ def _validate(path: Path, raw: _RawRow, problems: list[str]) -> CatalogueRow | N
         values[name] = _text(cells.get(name))
     for name in REQUIRED_FIELDS:
         # A column missing from a sheet's header is reported once, not on every row.
-        if values[name] is None and name not in raw.formulas and (name in raw.cells or raw.keyed):
+        if values[name] is None and name not in refused and (name in raw.cells or raw.keyed):
             problems.append(f"{where}:{name}: required; fill in this cell")
     identifier = values["id"]
     if identifier is not None and not _SLUG.match(identifier):
@@ -298,14 +311,14 @@ def _signoff(where: str, cells: dict[str, Any], problems: list[str]) -> SignOff 
         return None
     if decision == "rejected":
         # A rejection needs no signature in the sheet: nothing gets published because of it.
-        return SignOff(decision, by or "catalogue file", datetime.combine(on, time(0, 0)).astimezone() if on else None)
+        return SignOff(decision, by or "catalogue file", datetime.combine(on, time(0, 0), timezone.utc) if on else None)
     if by is None:
         problems.append(f"{where}:disetujui_oleh: who approved it? write a name, e.g. 'Rina Kusuma (Diskominfo)'")
     if on is None:
         problems.append(f"{where}:disetujui_pada: when was it approved? write a date, e.g. 2026-11-20")
     if by is None or on is None:
         return None
-    return SignOff(decision, by, datetime.combine(on, time(0, 0)).astimezone())
+    return SignOff(decision, by, datetime.combine(on, time(0, 0), timezone.utc))
 
 
 def read_catalogue(paths: Iterable[Path], sheet: str | None = None) -> list[CatalogueRow]:

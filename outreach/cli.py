@@ -549,15 +549,16 @@ def _operator_move(post_id: int, to_state: Any, reason: str, allowed: list[Any],
 
 @post.command("cancel")
 @click.argument("post_id", type=int)
-@click.option("--reason", default="cancelled by an operator", show_default=True)
+@click.option("--reason", default="no reason given", show_default=True)
 def post_cancel(post_id: int, reason: str) -> None:
-    """Cancel a planned post.
+    """Cancel a planned post; re-planning leaves its slot empty.
 
     Example: outreach post cancel 12 --reason "Acara ditunda"
     """
-    from .model import PostState
+    from .model import OPERATOR_CANCEL_PREFIX, PostState
 
-    _operator_move(post_id, PostState.CANCELLED, reason, [PostState.PLANNED, PostState.FAILED, PostState.MISSED])
+    _operator_move(post_id, PostState.CANCELLED, f"{OPERATOR_CANCEL_PREFIX}: {reason}",
+                   [PostState.PLANNED, PostState.FAILED, PostState.MISSED])
 
 
 @post.command("retry")

@@ -29,6 +29,7 @@ from .app import Workspace
 from .errors import ConfigError
 from .model import PostState
 from .publisher import PAUSE_SETTING, Publisher
+from .render import ZONE_ABBREVIATIONS
 
 log = logging.getLogger("outreach.daemon")
 
@@ -220,7 +221,8 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
     yield "posts: " + (", ".join(f"{state.value} {counts.get(state.value, 0)}" for state in PostState if counts.get(state.value)) or "none yet")
     next_due = workspace.store.next_due()
     if next_due:
-        yield f"next due: {next_due.astimezone(workspace.zone):%Y-%m-%d %H:%M} WIB"
+        zone = ZONE_ABBREVIATIONS.get(workspace.zone.key, workspace.zone.key)
+        yield f"next due: {next_due.astimezone(workspace.zone):%Y-%m-%d %H:%M} {zone}"
     attention = counts.get(PostState.UNKNOWN.value, 0) + counts.get(PostState.FAILED.value, 0)
     if attention:
         yield f"needs a person: {attention} failed/unknown posts — see `outreach history` and `outreach post show ID`"

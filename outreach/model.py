@@ -99,6 +99,10 @@ class CatalogueEntry:
         return self.status is Status.APPROVED
 
 
+#: Reason prefix of a cancellation an operator made: such a slot stays empty and is never re-planned.
+OPERATOR_CANCEL_PREFIX = "cancelled by an operator"
+
+
 class PostState(str, enum.Enum):
     """The outbox life cycle (see docs/architecture.md)."""
 

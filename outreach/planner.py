@@ -20,7 +20,7 @@ from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from .config import CampaignSettings
-from .model import CatalogueEntry, Innovation, PlannedPost, Post, PostState
+from .model import OPERATOR_CANCEL_PREFIX, CatalogueEntry, Innovation, PlannedPost, Post, PostState
 from .timetable import slot_times
 
 #: Posts in these states hold their slot; cancelled and skipped ones free it again.
@@ -166,7 +166,11 @@ def plan(
     existing = sorted(existing, key=lambda post: (post.scheduled_at, post.id))
     cancel = _cancellations(campaigns, channels, publishable, standing, existing, calendar, now, zone)
     cancelled_ids = {post_id for post_id, _ in cancel}
-    holding = [post for post in existing if post.state in HOLDING_STATES and post.id not in cancelled_ids]
+    holding = [
+        post
+        for post in existing
+        if (post.state in HOLDING_STATES and post.id not in cancelled_ids) or _operator_cancelled(post)
+    ]
 
     per_day: dict[tuple[str, date], int] = defaultdict(int)
     for post in holding:
@@ -221,6 +225,11 @@ def plan(
     return Plan(tuple(new), tuple(cancel))
 
 
+def _operator_cancelled(post: Post) -> bool:
+    """An operator's cancellation keeps the slot empty: re-planning must not undo it."""
+    return post.state is PostState.CANCELLED and (post.reason or "").startswith(OPERATOR_CANCEL_PREFIX)
+
+
 def _selected(campaign: CampaignSettings, innovation: Innovation) -> bool:
     if campaign.innovations and innovation.id not in campaign.innovations:
         return False
@@ -244,7 +253,8 @@ def _cancellations(
     """Future planned posts that must not go out any more, each with the reason."""
     cancel = []
     for post in existing:
-        if post.state is not PostState.PLANNED or post.scheduled_at <= now:
+        # A post waiting for a retry (due_at after its slot) has not gone out yet: it is still future.
+        if post.state is not PostState.PLANNED or max(post.scheduled_at, post.due_at) <= now:
             continue
         campaign = campaigns.get(post.campaign)
         innovation = publishable.get(post.innovation_id)

@@ -84,6 +84,12 @@ class Publisher:
             if not adapter.capabilities.can_reconcile:
                 raise LookupError(f"{adapter.platform} cannot look up what was posted")
             reconciliation = adapter.reconcile(self._outgoing(post))
+        except TransientError as error:
+            if adapter.capabilities.idempotent_retry:
+                # The platform makes a repeat harmless, so "ask again later" beats a person's time.
+                return self._retry_later(post, error, now)
+            return self._move(post, PostState.UNKNOWN, now, f"{why}; the look-up failed too: {error}; "
+                              f"check the platform, then `outreach post resolve {post.id}`")
         except (PublishError, ConfigError, LookupError) as error:
             return self._move(post, PostState.UNKNOWN, now, f"{why}; cannot tell if it went out: {error}; "
                               f"check the platform, then `outreach post resolve {post.id}`")

@@ -134,6 +134,9 @@ settings = Table(
 
 Migration = Callable[[Connection], None]
 
+#: The reason recorded for a decision read from the catalogue file's sign-off columns.
+SIGNOFF_REASON = "signed off in the catalogue file"
+
 
 def _create(*tables: Table) -> Migration:
     return lambda connection: metadata.create_all(connection, tables=list(tables))
@@ -278,10 +281,9 @@ class Store:
                     changed.append(innovation.id)
                 else:
                     unchanged.append(innovation.id)
-                if signoff is not None and not self._decided(connection, innovation.id, digest, signoff):
-                    if innovation.id in withdrawn and self._has_decision_like(connection, innovation.id, signoff):
-                        # Same sign-off cells, new content: the sign-off was for the old text.
-                        continue
+                if signoff is not None and not self._signoff_recorded(connection, innovation.id, signoff):
+                    # A sign-off is identified by its cells (decision, who, when): the same cells
+                    # read again after the content changed are the old sign-off, not a new one.
                     connection.execute(
                         insert(decisions).values(
                             innovation_id=innovation.id,
@@ -289,7 +291,7 @@ class Store:
                             content_hash=digest,
                             decided_by=signoff.by,
                             decided_at=to_text(signoff.at or now),
-                            reason="signed off in the catalogue file",
+                            reason=SIGNOFF_REASON,
                         )
                     )
             for path, fingerprint in (sources or {}).items():
@@ -314,29 +316,20 @@ class Store:
             connection.execute(insert(catalogue_sources).values(path=str(path), fingerprint=fingerprint, synced_at=stamp))
 
     @staticmethod
-    def _decided(connection: Connection, innovation_id: str, digest: str, signoff: SignOff) -> bool:
-        latest = connection.execute(
-            select(decisions.c.decision, decisions.c.content_hash)
-            .where(decisions.c.innovation_id == innovation_id)
-            .order_by(decisions.c.id.desc())
-            .limit(1)
-        ).first()
-        return latest is not None and latest.decision == signoff.decision and latest.content_hash == digest
-
-    @staticmethod
-    def _has_decision_like(connection: Connection, innovation_id: str, signoff: SignOff) -> bool:
-        return (
-            connection.scalar(
-                select(func.count())
-                .select_from(decisions)
-                .where(
-                    decisions.c.innovation_id == innovation_id,
-                    decisions.c.decision == signoff.decision,
-                    decisions.c.decided_by == signoff.by,
-                )
+    def _signoff_recorded(connection: Connection, innovation_id: str, signoff: SignOff) -> bool:
+        query = (
+            select(func.count())
+            .select_from(decisions)
+            .where(
+                decisions.c.innovation_id == innovation_id,
+                decisions.c.decision == signoff.decision,
+                decisions.c.decided_by == signoff.by,
+                decisions.c.reason == SIGNOFF_REASON,
             )
-            > 0
         )
+        if signoff.at is not None:
+            query = query.where(decisions.c.decided_at == to_text(signoff.at))
+        return (connection.scalar(query) or 0) > 0
 
     @staticmethod
     def _status(connection: Connection, innovation_id: str, digest: str) -> Status:
@@ -518,9 +511,16 @@ class Store:
         stamp = to_text(now)
         inserted = cancelled = 0
         with self.transaction() as connection:
-            existing = set(connection.scalars(select(posts.c.key)))
+            existing = {row.key: row for row in connection.execute(select(posts.c.key, posts.c.id, posts.c.state))}
             for values in new_posts:
                 if values["key"] in existing:
+                    earlier = existing[values["key"]]
+                    if earlier.state in (PostState.CANCELLED.value, PostState.SKIPPED.value):
+                        # The same post is wanted again (e.g. re-approved): revive it, keeping its history.
+                        revived = {k: v for k, v in values.items() if k in ("text", "link", "image", "alt_text", "content_hash")}
+                        _transition(connection, earlier.id, PostState.PLANNED, stamp, "planned again",
+                                    due_at=values["scheduled_at"], attempts=0, **revived)
+                        inserted += 1
                     continue
                 state = PostState(values.pop("state", PostState.PLANNED))
                 reason = values.pop("reason", "planned")
@@ -540,7 +540,6 @@ class Store:
                     )
                 ).inserted_primary_key[0]
                 _event(connection, post_id, stamp, None, state, 0, reason)
-                existing.add(values["key"])
                 inserted += 1
             for post_id, values in refreshed:
                 connection.execute(

@@ -182,6 +182,14 @@ class Channel(ABC):
             raise ContentRejected(f"{self.name}: {self.platform} needs an image and the post has none")
         if post.image is not None and capabilities.image == "none":
             raise ContentRejected(f"{self.name}: {self.platform} cannot carry an image")
+        if post.image is not None and capabilities.max_image_bytes is not None:
+            size = post.image.stat().st_size if post.image.is_file() else None
+            if size is None:
+                raise ContentRejected(f"{self.name}: image {post.image} not found")
+            if size > capabilities.max_image_bytes:
+                raise ContentRejected(
+                    f"{self.name}: image is {size:,} bytes, over {self.platform}'s {capabilities.max_image_bytes:,}"
+                )
         return self.deliver(post, checkpoint)
 
     @abstractmethod

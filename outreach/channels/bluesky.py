@@ -1,0 +1,343 @@
+"""Bluesky: one ``app.bsky.feed.post`` record per post, in the account's repository on its PDS.
+
+Exactly-once rests on the record key. Before the first write the adapter picks a TID rkey, builds
+the complete record (text, link and hashtag facets, embed, createdAt) and checkpoints both; the
+first write is ``createRecord`` with that rkey, and every later one is ``putRecord`` with the
+byte-identical record — a no-op when the first write went through, the post when it did not.
+``reconcile`` asks for the record at that rkey, so the answer is proof either way.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import secrets
+import threading
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any, Literal, Mapping
+
+import regex
+import requests
+from pydantic import Field
+from twitter_text.extract_urls import extract_urls_with_indices
+
+from ..errors import AmbiguousError, AuthError, ContentRejected, PublishError, ServerError
+from ..limits import TextLimit
+from ..redaction import register_secret
+from .base import (
+    AccountIdentity,
+    Capabilities,
+    Channel,
+    ChannelSettings,
+    Checkpoint,
+    OutgoingPost,
+    Outcome,
+    PublishResult,
+    Reconciliation,
+)
+from .http import HttpClient, HttpResponse, retry_after_seconds, seconds_until_epoch
+
+COLLECTION = "app.bsky.feed.post"
+_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+_INVISIBLE = "\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2"
+#: Bluesky's own hashtag rule (@atproto/api rich text): ``#`` at the start or after a space, not only digits.
+_HASHTAG = regex.compile(
+    rf"(?:^|(?<=\s))[#＃]((?!\ufe0f)[^\s{_INVISIBLE}]*[^\d\s\p{{P}}{_INVISIBLE}]+[^\s{_INVISIBLE}]*)"
+)
+_TRAILING_PUNCTUATION = regex.compile(r"\p{P}+$")
+MAX_TAG_LENGTH = 64
+
+
+class BlueskySettings(ChannelSettings):
+    type: Literal["bluesky"]
+    base_url: str = Field(default="https://bsky.social", description="The account's PDS (bsky.social for most).")
+    handle: str = Field(description="The account's handle, e.g. kominfo.bandarlampungkota.go.id")
+    app_password_env: str = "BLUESKY_APP_PASSWORD"
+    language: str = Field(default="id", min_length=2, max_length=3, description="ISO 639 code of the posts.")
+    max_text_bytes: int | None = Field(default=None, gt=0, description="Override the 3000-byte cap on a post's text.")
+    max_image_bytes: int | None = Field(default=None, gt=0, description="Override the image size limit.")
+    web_url: str = Field(default="https://bsky.app", description="Where post URLs point.")
+
+
+class _SessionExpired(AuthError):
+    """The PDS refused the access token as expired or invalid: renew the session and repeat the call."""
+
+
+class _RecordNotFound(ContentRejected):
+    """``getRecord`` found nothing at the rkey."""
+
+
+@dataclass(frozen=True)
+class _Session:
+    access_jwt: str
+    refresh_jwt: str
+    did: str
+    handle: str
+
+
+class BlueskyChannel(Channel):
+    type_name = "bluesky"
+    platform = "bluesky"
+    settings_model = BlueskySettings
+    settings: BlueskySettings
+    default_capabilities = Capabilities(
+        text_limit=TextLimit("graphemes", 300, maximum_utf8_bytes=3000),
+        image="optional",
+        max_image_bytes=2_000_000,
+        idempotent_retry=True,
+        can_reconcile=True,
+    )
+
+    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
+        super().__init__(name, settings, environ)
+        self._http = HttpClient(
+            name,
+            self.settings.base_url,
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            classify=self._classify,
+            retry_after=_rate_limit_wait,
+        )
+        self._session: _Session | None = None
+
+    @classmethod
+    def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
+        capabilities = super().capabilities_for(settings)
+        assert isinstance(settings, BlueskySettings)
+        if settings.max_text_bytes is not None:
+            capabilities = replace(
+                capabilities, text_limit=replace(capabilities.text_limit, maximum_utf8_bytes=settings.max_text_bytes)
+            )
+        if settings.max_image_bytes is not None:
+            capabilities = replace(capabilities, max_image_bytes=settings.max_image_bytes)
+        return capabilities
+
+    def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
+        maximum = self.capabilities.max_image_bytes
+        if post.image is not None and maximum is not None and post.image.stat().st_size > maximum:
+            raise ContentRejected(
+                f"{self.name}: the image is {post.image.stat().st_size} bytes, over the {maximum}-byte limit"
+            )
+        state = post.channel_state
+        if "rkey" in state and "record" in state:
+            return self._rewrite(post, state)
+        session = self._session or self._login()
+        record = self._build_record(post)
+        rkey = new_tid()
+        checkpoint({"repo": session.did, "rkey": rkey, "record": record})
+        response = self._xrpc(
+            "POST",
+            "com.atproto.repo.createRecord",
+            json={"repo": session.did, "collection": COLLECTION, "rkey": rkey, "record": record},
+            idempotent=False,
+        )
+        return self._result(response, rkey)
+
+    def reconcile(self, post: OutgoingPost) -> Reconciliation:
+        """Look the checkpointed rkey up with ``getRecord`` (public: needs no session)."""
+        state = post.channel_state
+        if "rkey" not in state:
+            return Reconciliation(Outcome.NOT_PUBLISHED, detail="no record was prepared, so none was ever sent")
+        try:
+            response = self._http.request(
+                "GET",
+                "/xrpc/com.atproto.repo.getRecord",
+                params={"repo": state["repo"], "collection": COLLECTION, "rkey": state["rkey"]},
+            )
+        except _RecordNotFound:
+            return Reconciliation(Outcome.NOT_PUBLISHED, detail=f"the PDS has no record at rkey {state['rkey']}")
+        return Reconciliation(
+            Outcome.PUBLISHED, self._result(response, state["rkey"]), detail="the record exists at its rkey"
+        )
+
+    def check(self) -> AccountIdentity:
+        """Log in afresh (proves the app password) and ask the PDS who that session is."""
+        self._login()
+        session = self._xrpc("GET", "com.atproto.server.getSession").body
+        if not isinstance(session, dict) or not session.get("handle") or not session.get("did"):
+            raise ServerError(f"{self.name}: unexpected answer from getSession")
+        if session.get("active") is False:
+            raise AuthError(f"{self.name}: the account is not active ({session.get('status', 'deactivated')})")
+        return AccountIdentity(handle=f"@{session['handle']}", detail=f"{session['did']} on {self._http.base_url}")
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- records ------------------------------------------------------------------------------
+
+    def _build_record(self, post: OutgoingPost) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "$type": COLLECTION,
+            "text": post.text,
+            "createdAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "langs": [self.settings.language],
+        }
+        facets = build_facets(post.text)
+        if facets:
+            record["facets"] = facets
+        if post.image is not None:
+            record["embed"] = {
+                "$type": "app.bsky.embed.images",
+                "images": [{"image": self._upload_blob(post), "alt": post.alt_text or ""}],
+            }
+        elif post.link:
+            record["embed"] = {
+                "$type": "app.bsky.embed.external",
+                "external": {
+                    "uri": post.link,
+                    "title": str(post.innovation.get("nama") or post.link),
+                    "description": str(post.innovation.get("ringkasan") or ""),
+                },
+            }
+        return record
+
+    def _rewrite(self, post: OutgoingPost, state: Mapping[str, Any]) -> PublishResult:
+        """A later attempt: ``putRecord`` the checkpointed record, unchanged, at its rkey.
+
+        The image is uploaded again first: the PDS may drop a blob no record refers to, and the
+        same bytes give the same blob reference, so the record stays byte-identical.
+        """
+        if post.image is not None:
+            self._upload_blob(post)
+        response = self._xrpc(
+            "POST",
+            "com.atproto.repo.putRecord",
+            json={"repo": state["repo"], "collection": COLLECTION, "rkey": state["rkey"], "record": state["record"]},
+            idempotent=False,
+        )
+        return self._result(response, state["rkey"])
+
+    def _upload_blob(self, post: OutgoingPost) -> dict[str, Any]:
+        """Upload the image; creates no post, so a failure is never ambiguous."""
+        assert post.image is not None
+        content_type = mimetypes.guess_type(post.image.name)[0] or "application/octet-stream"
+        body = self._xrpc(
+            "POST",
+            "com.atproto.repo.uploadBlob",
+            data=post.image.read_bytes(),
+            headers={"Content-Type": content_type},
+            idempotent=True,
+        ).body
+        blob = body.get("blob") if isinstance(body, dict) else None
+        if not isinstance(blob, dict):
+            raise ServerError(f"{self.name}: the answer to the image upload has no blob")
+        return blob
+
+    def _result(self, response: HttpResponse, rkey: str) -> PublishResult:
+        uri = response.body.get("uri") if isinstance(response.body, dict) else None
+        if not isinstance(uri, str):
+            raise AmbiguousError(f"{self.name}: the PDS answer has no record URI; it may have been posted")
+        handle = self._session.handle if self._session else self.settings.handle
+        return PublishResult(remote_id=uri, url=f"{self.settings.web_url.rstrip('/')}/profile/{handle}/post/{rkey}")
+
+    # --- session ------------------------------------------------------------------------------
+
+    def _xrpc(self, method: str, nsid: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> HttpResponse:
+        """An authenticated call. An expired access token is renewed once and the call repeated:
+        the PDS refused the first call before acting on it."""
+        def call(session: _Session) -> HttpResponse:
+            return self._http.request(
+                method, f"/xrpc/{nsid}", headers={**(headers or {}), **_bearer(session.access_jwt)}, **kwargs
+            )
+
+        session = self._session or self._login()
+        try:
+            return call(session)
+        except _SessionExpired:
+            return call(self._renew(session))
+
+    def _login(self) -> _Session:
+        response = self._http.request(
+            "POST",
+            "/xrpc/com.atproto.server.createSession",
+            json={"identifier": self.settings.handle, "password": self.secret("app_password")},
+            idempotent=True,
+        )
+        return self._adopt(response.body)
+
+    def _renew(self, session: _Session) -> _Session:
+        """Refresh the session; when the refresh token is refused too, log in again."""
+        try:
+            response = self._http.request(
+                "POST", "/xrpc/com.atproto.server.refreshSession", headers=_bearer(session.refresh_jwt), idempotent=True
+            )
+        except AuthError:
+            return self._login()
+        return self._adopt(response.body)
+
+    def _adopt(self, body: Any) -> _Session:
+        fields = ("accessJwt", "refreshJwt", "did", "handle")
+        if not isinstance(body, dict) or not all(isinstance(body.get(key), str) for key in fields):
+            raise ServerError(f"{self.name}: the PDS answered the login without a complete session")
+        register_secret(body["accessJwt"])
+        register_secret(body["refreshJwt"])
+        self._session = _Session(body["accessJwt"], body["refreshJwt"], body["did"], body["handle"])
+        return self._session
+
+    def _classify(self, response: requests.Response, body: Any) -> PublishError | None:
+        """The XRPC error names that mean something other than their HTTP status."""
+        error = body.get("error") if isinstance(body, dict) else None
+        if error in ("ExpiredToken", "InvalidToken"):
+            return _SessionExpired(f"{self.name}: the PDS refused the session token ({error})")
+        if error == "RecordNotFound":
+            return _RecordNotFound(f"{self.name}: no such record")
+        if error in ("AccountTakedown", "AccountDeactivated", "AuthFactorTokenRequired"):
+            return AuthError(f"{self.name}: the account cannot post ({error})")
+        return None
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _rate_limit_wait(response: requests.Response) -> float | None:
+    """Retry-After when the PDS sends it, else the RateLimit-Reset time (Unix seconds)."""
+    wait = retry_after_seconds(response.headers.get("Retry-After"))
+    return wait if wait is not None else seconds_until_epoch(response.headers.get("RateLimit-Reset"))
+
+
+def build_facets(text: str) -> list[dict[str, Any]]:
+    """Link facets for every URL (a missing scheme becomes https://) and tag facets for hashtags.
+
+    Bluesky detects neither by itself. Offsets are UTF-8 byte positions into ``text``, start
+    inclusive and end exclusive, so emoji and accented letters before a link move it by their bytes.
+    """
+    facets: list[dict[str, Any]] = []
+    for url in extract_urls_with_indices(text, True):
+        start, end = url["indices"]
+        uri = url["url"] if "://" in url["url"] else f"https://{url['url']}"
+        facets.append(_facet(text, start, end, {"$type": "app.bsky.richtext.facet#link", "uri": uri}))
+    for found in _HASHTAG.finditer(text):
+        tag = _TRAILING_PUNCTUATION.sub("", found.group(1))
+        if not tag or len(tag) > MAX_TAG_LENGTH:
+            continue
+        start = found.start()
+        facets.append(_facet(text, start, start + 1 + len(tag), {"$type": "app.bsky.richtext.facet#tag", "tag": tag}))
+    return sorted(facets, key=lambda facet: facet["index"]["byteStart"])
+
+
+def _facet(text: str, start: int, end: int, feature: dict[str, str]) -> dict[str, Any]:
+    byte_start = len(text[:start].encode("utf-8"))
+    byte_end = byte_start + len(text[start:end].encode("utf-8"))
+    return {"index": {"byteStart": byte_start, "byteEnd": byte_end}, "features": [feature]}
+
+
+_CLOCK_ID = secrets.randbits(10)
+_tid_lock = threading.Lock()
+_last_tid_micros = 0
+
+
+def new_tid() -> str:
+    """A fresh TID record key: increasing within this process, unique across processes by the clock id."""
+    global _last_tid_micros
+    with _tid_lock:
+        micros = max(time.time_ns() // 1000, _last_tid_micros + 1)
+        _last_tid_micros = micros
+    return encode_tid(micros, _CLOCK_ID)
+
+
+def encode_tid(micros: int, clock_id: int) -> str:
+    """13 characters of sortable base32: 53 bits of microseconds since the epoch, then 10 of clock id."""
+    value = (micros << 10) | (clock_id & 0x3FF)
+    return "".join(_TID_ALPHABET[(value >> shift) & 31] for shift in range(60, -5, -5))

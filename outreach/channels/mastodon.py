@@ -1,0 +1,281 @@
+"""Mastodon: one status per post on the office's own instance.
+
+Mastodon is the platform where a retry is safe by design: every ``POST /api/v1/statuses`` carries
+``Idempotency-Key: <post key>``, and for about an hour after a status was created the instance
+answers a repeat of that key with the original status instead of a second one. The time of the
+first attempt is checkpointed so that later we know whether that window still protects us; past
+it, the account's recent statuses are searched for the text instead.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import time
+import unicodedata
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
+from typing import Any, Literal, Mapping
+from urllib.parse import urlparse
+
+from pydantic import Field
+
+from ..errors import AmbiguousError, ContentRejected, ServerError
+from ..limits import TextLimit
+from .base import (
+    AccountIdentity,
+    Capabilities,
+    Channel,
+    ChannelSettings,
+    Checkpoint,
+    OutgoingPost,
+    Outcome,
+    PublishResult,
+    Reconciliation,
+)
+from .http import HttpClient, seconds_until_iso
+
+#: How many statuses ``GET /api/v1/accounts/:id/statuses`` returns at most.
+RECENT_STATUSES = 40
+#: Our clock and the instance's may disagree; a status created this long before our first attempt still counts.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class MastodonSettings(ChannelSettings):
+    type: Literal["mastodon"]
+    #: Required: there is no one Mastodon; the office names its own instance.
+    base_url: str = Field(description="The instance, e.g. https://mastodon.social")
+    access_token_env: str = "MASTODON_ACCESS_TOKEN"
+    visibility: Literal["public", "unlisted", "private"] = "public"
+    language: str = Field(default="id", min_length=2, max_length=3, description="ISO 639 code of the posts.")
+    max_image_bytes: int | None = Field(default=None, gt=0, description="Override the instance's image size limit.")
+    idempotency_window: float = Field(
+        default=3300.0,
+        gt=0,
+        le=3600,
+        description="Seconds after the first attempt during which the instance still remembers the "
+        "Idempotency-Key (Mastodon keeps it 3600 s; the default leaves a margin).",
+    )
+    media_poll_interval: float = Field(default=1.0, gt=0, description="Seconds between looks at a processing image.")
+    media_timeout: float = Field(default=60.0, gt=0, description="Give up (and retry later) after this many seconds.")
+
+
+class MastodonChannel(Channel):
+    type_name = "mastodon"
+    platform = "mastodon"
+    settings_model = MastodonSettings
+    settings: MastodonSettings
+    default_capabilities = Capabilities(
+        text_limit=TextLimit("mastodon", 500),
+        image="optional",
+        max_image_bytes=16 * 1024 * 1024,
+        idempotent_retry=True,
+        can_reconcile=True,
+    )
+
+    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
+        super().__init__(name, settings, environ)
+        self._http = HttpClient(
+            name,
+            self.settings.base_url,
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            retry_after=lambda response: seconds_until_iso(response.headers.get("X-RateLimit-Reset")),
+        )
+        self._account_id: str | None = None
+
+    @classmethod
+    def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
+        capabilities = super().capabilities_for(settings)
+        assert isinstance(settings, MastodonSettings)
+        if settings.max_image_bytes is not None:
+            capabilities = replace(capabilities, max_image_bytes=settings.max_image_bytes)
+        return capabilities
+
+    def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
+        _refuse_large_image(self.name, post, self.capabilities.max_image_bytes)
+        first_attempt = _first_attempt(post)
+        if first_attempt is None:
+            checkpoint({"first_attempt_at": _utc_now().isoformat()})
+        elif not self._within_window(first_attempt):
+            # The instance has forgotten the key: a repeat would be a second status if the first went out.
+            earlier = self._find_recent(post, first_attempt)
+            if earlier is not None:
+                return earlier
+        return self._post_status(post)
+
+    def reconcile(self, post: OutgoingPost) -> Reconciliation:
+        """Look for the text among the account's recent statuses; if absent and the key's window is
+        still open, repeat the request with the same Idempotency-Key.
+
+        The repeat returns the original status if the first attempt went out after all — and
+        publishes the post now if it did not, which is the right outcome for a post that is due.
+        Looking first means a cache the instance lost (a Redis restart) cannot cause a second status.
+        """
+        first_attempt = _first_attempt(post)
+        if first_attempt is None:
+            return Reconciliation(
+                Outcome.NOT_PUBLISHED, detail="no attempt was recorded, so no status was ever requested"
+            )
+        found = self._find_recent(post, first_attempt)
+        if found is not None:
+            return Reconciliation(Outcome.PUBLISHED, found, detail="found among the account's recent statuses")
+        if self._within_window(first_attempt):
+            result = self._post_status(post)
+            return Reconciliation(
+                Outcome.PUBLISHED, result, detail="sent again with the same Idempotency-Key inside its window"
+            )
+        return Reconciliation(
+            Outcome.CANNOT_TELL,
+            detail=f"the Idempotency-Key has expired and the text is not among the {RECENT_STATUSES} latest statuses",
+        )
+
+    def check(self) -> AccountIdentity:
+        """Who the token posts as; listing the account's statuses proves the read scope reconcile needs."""
+        account = self._verify_credentials()
+        self._recent_statuses(1)
+        host = urlparse(self._http.base_url).hostname
+        return AccountIdentity(
+            handle=f"@{account['username']}@{host}",
+            detail=f"{account.get('display_name') or account['username']}; posts {self.settings.visibility} "
+            f"in '{self.settings.language}'",
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret('access_token')}"}
+
+    def _within_window(self, first_attempt: datetime) -> bool:
+        return _utc_now() - first_attempt < timedelta(seconds=self.settings.idempotency_window)
+
+    def _post_status(self, post: OutgoingPost) -> PublishResult:
+        form: dict[str, Any] = {
+            "status": post.text,
+            "visibility": self.settings.visibility,
+            "language": self.settings.language,
+        }
+        if post.image is not None:
+            form["media_ids[]"] = [self._upload_image(post)]
+        response = self._http.request(
+            "POST",
+            "/api/v1/statuses",
+            data=form,
+            headers={**self._auth, "Idempotency-Key": post.key},
+            idempotent=False,
+        )
+        status = response.body
+        if not isinstance(status, dict) or not isinstance(status.get("id"), str):
+            raise AmbiguousError(f"{self.name}: the instance's answer has no status id; it may have been posted")
+        return _result(status)
+
+    def _upload_image(self, post: OutgoingPost) -> str:
+        """Upload the image and wait until the instance has processed it; return the media id.
+
+        The upload counts as idempotent: a repeat only leaves an unattached attachment, which the
+        instance deletes by itself, never a second status.
+        """
+        assert post.image is not None
+        content_type = mimetypes.guess_type(post.image.name)[0] or "application/octet-stream"
+        response = self._http.request(
+            "POST",
+            "/api/v2/media",
+            files={"file": (post.image.name, post.image.read_bytes(), content_type)},
+            data={"description": post.alt_text or ""},
+            headers=self._auth,
+            idempotent=True,
+        )
+        media = response.body
+        if not isinstance(media, dict) or not isinstance(media.get("id"), str):
+            raise ServerError(f"{self.name}: the instance's answer to the image upload has no media id")
+        deadline = time.monotonic() + self.settings.media_timeout
+        while media.get("url") is None:  # 202 Accepted: still processing
+            if time.monotonic() >= deadline:
+                raise ServerError(
+                    f"{self.name}: the image was still being processed after {self.settings.media_timeout:g} s"
+                )
+            time.sleep(self.settings.media_poll_interval)
+            media = self._http.request("GET", f"/api/v1/media/{media['id']}", headers=self._auth).body
+            if not isinstance(media, dict) or "id" not in media:
+                raise ServerError(f"{self.name}: unexpected answer while waiting for the image")
+        return str(media["id"])
+
+    def _verify_credentials(self) -> dict[str, Any]:
+        account = self._http.request("GET", "/api/v1/accounts/verify_credentials", headers=self._auth).body
+        if not isinstance(account, dict) or not account.get("id") or not account.get("username"):
+            raise ServerError(f"{self.name}: unexpected answer from verify_credentials")
+        self._account_id = str(account["id"])
+        return account
+
+    def _find_recent(self, post: OutgoingPost, first_attempt: datetime) -> PublishResult | None:
+        """The account's status created since the first attempt whose text is the post's, if any."""
+        wanted = _comparable(post.text)
+        for status in self._recent_statuses(RECENT_STATUSES):
+            try:
+                created = datetime.fromisoformat(str(status["created_at"]).replace("Z", "+00:00"))
+                content = str(status["content"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if created >= first_attempt - CLOCK_SKEW and _comparable(_html_text(content)) == wanted:
+                return _result(status)
+        return None
+
+    def _recent_statuses(self, limit: int) -> list[Any]:
+        if self._account_id is None:
+            self._verify_credentials()
+        statuses = self._http.request(
+            "GET",
+            f"/api/v1/accounts/{self._account_id}/statuses",
+            params={"limit": limit, "exclude_reblogs": "true", "exclude_replies": "true"},
+            headers=self._auth,
+        ).body
+        if not isinstance(statuses, list):
+            raise ServerError(f"{self.name}: unexpected answer listing the account's statuses")
+        return statuses
+
+
+def _result(status: dict[str, Any]) -> PublishResult:
+    return PublishResult(remote_id=str(status["id"]), url=status.get("url") or status.get("uri"))
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _first_attempt(post: OutgoingPost) -> datetime | None:
+    value = post.channel_state.get("first_attempt_at")
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _refuse_large_image(name: str, post: OutgoingPost, maximum: int | None) -> None:
+    if post.image is not None and maximum is not None and post.image.stat().st_size > maximum:
+        raise ContentRejected(f"{name}: the image is {post.image.stat().st_size} bytes, over the {maximum}-byte limit")
+
+
+def _comparable(text: str) -> str:
+    """Text as compared between a post and a status: NFC, whitespace runs collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+class _TextExtractor(HTMLParser):
+    """The text a reader sees in a status's HTML: links keep their full URL (hidden spans included)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("br", "p"):
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _html_text(content: str) -> str:
+    extractor = _TextExtractor()
+    extractor.feed(content)
+    extractor.close()
+    return "".join(extractor.parts)

@@ -1,0 +1,183 @@
+"""The ``webhook`` channel: POST each post as signed JSON to the office's own website, CMS or chat tool.
+
+The receiver is the office's software, so the contract is ours (docs/channels/webhook.md): a JSON
+body with the post and its innovation; an HMAC-SHA256 signature over ``"<timestamp>.<body>"`` so the
+receiver can tell the request is ours, unaltered and fresh (an old request replayed fails); and an
+``Idempotency-Key`` (the post's stable key) so a receiver can turn a repeat into a no-op. Outreach
+cannot know whether a given receiver does de-duplicate, so a retry after an ambiguous failure is
+not declared safe, and there is nothing to look up afterwards (no reconcile).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import date
+from typing import Any, Literal, Mapping
+from urllib.parse import urlsplit
+
+import requests
+from pydantic import Field, field_validator
+
+from ..errors import ContentRejected, PublishError
+from ..limits import TextLimit
+from .base import (
+    AccountIdentity,
+    Capabilities,
+    Channel,
+    ChannelSettings,
+    Checkpoint,
+    OutgoingPost,
+    PublishResult,
+)
+from .http import HttpClient, HttpResponse
+
+SIGNATURE_HEADER = "X-Outreach-Signature"
+TIMESTAMP_HEADER = "X-Outreach-Timestamp"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+#: Static headers may not replace what outreach signs and sets, nor carry credentials (secrets never go in config).
+_FORBIDDEN_HEADERS = frozenset(
+    name.lower()
+    for name in (SIGNATURE_HEADER, TIMESTAMP_HEADER, IDEMPOTENCY_HEADER, "Content-Type", "Authorization", "Cookie")
+)
+
+
+class WebhookSettings(ChannelSettings):
+    type: Literal["webhook"]
+    url: str = Field(description="The receiver's full address, e.g. https://cms.example.go.id/hooks/outreach.")
+    secret_env: str = "OUTREACH_WEBHOOK_SECRET"
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra static, non-secret headers.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("url must be a full address starting with https:// (or http:// on a local network)")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_base_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError("a webhook channel takes its full address in 'url'; remove 'base_url'")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _no_forbidden_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if name.lower() in _FORBIDDEN_HEADERS:
+                raise ValueError(
+                    f"header {name!r} cannot be set here: outreach sets it itself, and secrets never go in the config"
+                )
+        return value
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex>``: HMAC-SHA256 of ``"<timestamp>.<body>"``, so neither can be changed or replayed alone."""
+    digest = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+class WebhookChannel(Channel):
+    type_name = "webhook"
+    platform = "webhook"
+    settings_model = WebhookSettings
+    settings: WebhookSettings
+    default_capabilities = Capabilities(text_limit=TextLimit("characters", 63206), image="optional")
+
+    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
+        super().__init__(name, settings, environ)
+        self.http = HttpClient(
+            name,
+            self.settings.url,
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            classify=self._classify,
+        )
+        self.http.session.headers.update(self.settings.headers)
+
+    def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
+        response = self._send(self._payload(post), {IDEMPOTENCY_HEADER: post.key}, idempotent=False)
+        answer = response.body if isinstance(response.body, dict) else {}
+        remote_id = answer.get("id")
+        url = answer.get("url")
+        return PublishResult(
+            remote_id=str(remote_id) if remote_id not in (None, "") else post.key,
+            url=url if isinstance(url, str) and url else None,
+        )
+
+    def check(self) -> AccountIdentity:
+        """A signed ``ping``: proves the address answers and, when the receiver verifies, that the secrets match."""
+        response = self._send({"event": "ping", "channel": self.name}, {}, idempotent=True)
+        address = urlsplit(self.settings.url)._replace(query="", fragment="").geturl()
+        return AccountIdentity(handle=address, detail=f"receiver accepted a signed ping (HTTP {response.status})")
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _payload(self, post: OutgoingPost) -> dict[str, Any]:
+        return {
+            "event": "post.published",
+            "channel": self.name,
+            "post_key": post.key,
+            "post_id": post.id,
+            "campaign": post.campaign,
+            "kind": post.kind,
+            "scheduled_at": post.scheduled_at.isoformat(timespec="seconds"),
+            "text": post.text,
+            "link": post.link,
+            "image": post.image.name if post.image is not None else None,
+            "alt_text": post.alt_text,
+            "innovation": dict(post.innovation),
+        }
+
+    def _send(self, payload: dict[str, Any], headers: dict[str, str], *, idempotent: bool) -> HttpResponse:
+        """Sign the exact bytes that go on the wire, with a fresh timestamp, and POST them."""
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_value).encode("utf-8")
+        timestamp = str(int(time.time()))
+        signed = {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: signature(self.secret("secret"), timestamp, body),
+            **headers,
+        }
+        return self.http.request(
+            "POST",
+            self.settings.url,
+            data=body,
+            headers=signed,
+            idempotent=idempotent,
+            hooks={"response": any_success_body},
+        )
+
+    def _classify(self, response: requests.Response, body: Any) -> PublishError | None:
+        """An empty 4xx is the receiver refusing the post; http.py would read a bodiless answer as a gateway failure."""
+        status = response.status_code
+        if body is None and 400 <= status < 500 and status not in (401, 403, 408, 429):
+            return ContentRejected(f"{self.name}: the receiver refused the post with HTTP {status} (no reason given)")
+        return None
+
+
+def any_success_body(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+    """A requests hook: drop a 2xx body that is not JSON, so HttpClient reads it as an empty success.
+
+    HttpClient treats a platform API's unreadable success as "may have been posted"; a receiver the
+    office wrote (or a chat tool answering a plain ``ok``) legitimately answers anything with a 2xx.
+    """
+    if response.ok and response.content:
+        try:
+            response.json()
+        except ValueError:
+            response._content = b""
+    return response
+
+
+def _json_value(value: Any) -> Any:
+    """Catalogue values JSON has no type for: dates as ISO 8601, anything else as its text."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,221 @@
+"""Helpers shared by the planner, publisher and daemon tests.
+
+They build a real project in a temporary folder — ``outreach.toml`` plus a small CSV catalogue —
+load it with ``load_config`` and open a ``Workspace`` on a fixed clock, with a real SQLite store
+beside the config. Nothing here talks to a network except through the loopback fakes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from outreach.app import Workspace
+from outreach.channels.base import OutgoingPost
+from outreach.config import Config, load_config
+from outreach.model import ALL_FIELDS, Post
+
+ZONE = ZoneInfo("Asia/Jakarta")
+CONFIG_NAME = "outreach.toml"
+CATALOGUE_NAME = "inovasi.csv"
+STORE_NAME = "outreach.sqlite3"
+
+
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    """An aware local time in WIB (Asia/Jakarta)."""
+    return datetime(year, month, day, hour, minute, second, tzinfo=ZONE)
+
+
+# ---- catalogue ---------------------------------------------------------------------------------
+
+
+def innovation(
+    identifier: str,
+    opd: str = "Dinas Kependudukan dan Pencatatan Sipil",
+    *,
+    status: str = "disetujui",
+    **fields: Any,
+) -> dict[str, str]:
+    """One catalogue row in plain Indonesian; ``status='draf'`` leaves it unapproved."""
+    name = identifier.replace("-", " ").title()
+    row = {
+        "id": identifier,
+        "nama": name,
+        "opd": opd,
+        "ringkasan": f"Layanan {name} untuk warga kota. Anda bisa mengurusnya dengan mudah.",
+        "manfaat": "Anda tidak perlu datang dua kali. Layanan ini gratis.",
+        "cara_akses": "Datang ke kantor kelurahan | Bawa Kartu Keluarga | Tunggu petugas memanggil nama Anda",
+        "lokasi": "Kantor kelurahan di Bandar Lampung",
+        "jam_layanan": "Senin sampai Jumat pukul 08.00 WIB",
+        "kontak": "WhatsApp 0812-0000-1234",
+        "tautan": f"https://bandarlampungkota.go.id/inovasi/{identifier}",
+        "gambar": "",
+        "alt_gambar": "",
+        "tagar": "BandarLampung LayananPublik",
+        "mulai": "",
+        "selesai": "",
+        "status": status,
+        "disetujui_oleh": "Rina Kusuma (Diskominfo)" if status == "disetujui" else "",
+        "disetujui_pada": "2026-11-20" if status == "disetujui" else "",
+    }
+    for key, value in fields.items():
+        if key not in row:
+            raise KeyError(f"unknown catalogue column {key}")
+        row[key] = "" if value is None else str(value)
+    return row
+
+
+def write_catalogue(folder: Path, rows: Iterable[Mapping[str, str]], name: str = CATALOGUE_NAME) -> Path:
+    """Write ``rows`` as a semicolon CSV, the way Indonesian-locale Excel saves it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(ALL_FIELDS), delimiter=";")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: row.get(key, "") for key in ALL_FIELDS})
+    return path
+
+
+# ---- config ------------------------------------------------------------------------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (str, Path)):
+        return json.dumps(str(value), ensure_ascii=False)
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def _key(name: str) -> str:
+    return name if name.replace("_", "").replace("-", "").isalnum() else json.dumps(name)
+
+
+def file_channel(as_: str = "facebook", directory: str = "outbox", **extra: Any) -> dict[str, Any]:
+    """A ``[channels.NAME]`` block for the local file channel."""
+    return {"type": "file", "as": as_, "directory": directory, **extra}
+
+
+def campaign(channels: Sequence[str], slots: Sequence[str] = ("setiap hari 09.00",), **extra: Any) -> dict[str, Any]:
+    """A ``[campaigns.NAME]`` block; holidays are allowed unless a test says otherwise."""
+    return {"channels": list(channels), "slots": list(slots), "holidays": "allow", **extra}
+
+
+def write_config(
+    folder: Path,
+    *,
+    channels: Mapping[str, Mapping[str, Any]],
+    campaigns: Mapping[str, Mapping[str, Any]],
+    publishing: Mapping[str, Any] | None = None,
+    templates: str | None = None,
+    catalogue: Sequence[str] = (CATALOGUE_NAME,),
+    store: str = STORE_NAME,
+) -> Path:
+    """Write ``outreach.toml`` into ``folder`` and return its path."""
+    lines = [
+        'timezone = "Asia/Jakarta"',
+        f"store = {_toml_value(store)}",
+        f"catalogue = {_toml_value(list(catalogue))}",
+    ]
+    if templates is not None:
+        lines.append(f"templates = {_toml_value(templates)}")
+    if publishing:
+        lines.append("\n[publishing]")
+        lines += [f"{_key(key)} = {_toml_value(value)}" for key, value in publishing.items()]
+    for name, block in channels.items():
+        lines.append(f"\n[channels.{_key(name)}]")
+        lines += [f"{_key(key)} = {_toml_value(value)}" for key, value in block.items()]
+    for name, block in campaigns.items():
+        lines.append(f"\n[campaigns.{_key(name)}]")
+        lines += [f"{_key(key)} = {_toml_value(value)}" for key, value in block.items()]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / CONFIG_NAME
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def project(
+    folder: Path,
+    rows: Iterable[Mapping[str, str]],
+    **config: Any,
+) -> Path:
+    """Catalogue and config in one folder; returns the config path."""
+    write_catalogue(folder, rows)
+    return write_config(folder, **config)
+
+
+def load(config_path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Load the config with only the given environment (never the developer's real one)."""
+    return load_config(config_path, environ=dict(environ or {}))
+
+
+def workspace(config_path: Path, now: datetime, environ: Mapping[str, str] | None = None) -> Workspace:
+    """A workspace on a fixed clock (as ``outreach --now``)."""
+    return Workspace(load(config_path, environ), now)
+
+
+# ---- clock -------------------------------------------------------------------------------------
+
+
+def set_now(ws: Workspace, moment: datetime) -> None:
+    """Move a workspace's fixed clock."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    if hasattr(ws, "set_clock"):
+        ws.set_clock(moment)
+    else:  # older Workspace without set_clock: the clock is this attribute
+        ws._fixed_now = moment  # type: ignore[attr-defined]
+
+
+def advance(ws: Workspace, **delta: float) -> datetime:
+    """Move a workspace's clock forward by ``timedelta(**delta)``; returns the new time."""
+    moment = ws.now() + timedelta(**delta)
+    set_now(ws, moment)
+    return moment
+
+
+# ---- outbox helpers ----------------------------------------------------------------------------
+
+
+def local_day(post: Post) -> date:
+    return post.scheduled_at.astimezone(ZONE).date()
+
+
+def journal(directory: Path, channel: str) -> list[dict[str, Any]]:
+    """The JSON lines the file channel wrote for ``channel``."""
+    path = directory / f"{channel}.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def outgoing(ws: Workspace, post: Post) -> OutgoingPost:
+    """The post as the publisher hands it to an adapter (for simulating a crash mid-publish)."""
+    entry = ws.entry(post.innovation_id)
+    assert post.text is not None
+    return OutgoingPost(
+        id=post.id,
+        key=post.key,
+        text=post.text,
+        link=post.link,
+        image=Path(post.image) if post.image else None,
+        alt_text=post.alt_text,
+        campaign=post.campaign,
+        kind=post.kind,
+        innovation=entry.innovation.to_json(),
+        scheduled_at=post.scheduled_at.astimezone(ws.zone),
+        channel_state=post.channel_state,
+    )

@@ -1,0 +1,201 @@
+"""The daemon as a real process: `outreach run` on the real clock, stopped by SIGTERM or killed by SIGKILL.
+
+Posts are planned by the test through the Workspace (three slots a few minutes ago, inside the
+catch-up window, so the daemon's own start-up planning leaves them alone), then their due times
+are set a few seconds into the future. The daemon must publish each at its due time — its
+safety tick is 30 s, so only the due-time jobs can make the deadlines checked here.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from outreach.daemon import status_lines
+from outreach.model import Post, PostState
+
+from tests.engine_helpers import ZONE, campaign, file_channel, innovation, journal, project, workspace
+from tests.fakeplatform.mastodon import MastodonFake
+from tests.fakeplatform.server import Fault, FakeServer
+
+OUTREACH = Path(sys.executable).parent / "outreach"
+ROWS = [
+    innovation("ktp-sehari-jadi"),
+    innovation("bank-sampah", "Dinas Sosial"),
+    innovation("antre-puskesmas", "Dinas Kesehatan"),
+]
+
+
+def _three_recent_slots() -> list[str]:
+    """Three consecutive minutes ending ten minutes ago (local time), as slot strings."""
+    last = datetime.now(ZONE).replace(second=0, microsecond=0) - timedelta(minutes=10)
+    return [f"setiap hari {(last - timedelta(minutes=m)):%H.%M}" for m in (2, 1, 0)]
+
+
+def _plan_due_soon(config: Path, environ: dict[str, str], offsets: list[float]) -> list[Post]:
+    """Plan the three recent slots, then make them due ``offsets`` seconds from now (real time)."""
+    ws = workspace(config, datetime.now(timezone.utc), environ)
+    inserted, _refreshed, _cancelled = ws.apply_plan(1)
+    posts = ws.store.posts([PostState.PLANNED])
+    assert inserted == len(posts) == len(offsets) == 3
+    start = datetime.now(timezone.utc)
+    for post, offset in zip(posts, offsets):
+        ws.store.update_planned(post.id, due_at=start + timedelta(seconds=offset))
+    planned = ws.store.posts()
+    ws.close()
+    return planned
+
+
+def _start(config: Path, folder: Path, name: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", **(extra_env or {})}
+    env.pop("OUTREACH_CONFIG", None)
+    log = (folder / f"{name}.log").open("w")
+    return subprocess.Popen(
+        [str(OUTREACH), "--config", str(config), "run"],
+        cwd=folder,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=15)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen]]:
+    """Every daemon a test starts is killed (by its own pid) if the test fails half-way."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_the_daemon_publishes_at_due_times_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, processes: list[subprocess.Popen]
+) -> None:
+    assert OUTREACH.exists(), f"console script not found at {OUTREACH}"
+    config = project(
+        tmp_path,
+        ROWS,
+        channels={"berkas": file_channel("facebook", "outbox")},
+        campaigns={"kenali": campaign(["berkas"], _three_recent_slots(), min_gap_days=0)},
+        publishing={"horizon_days": 1},
+    )
+    planned = _plan_due_soon(config, {}, [5.0, 8.0, 11.0])
+    daemon = _start(config, tmp_path, "daemon")
+    processes.append(daemon)
+
+    ws = workspace(config, datetime.now(timezone.utc))
+    published = lambda: ws.store.posts([PostState.PUBLISHED])  # noqa: E731
+    _wait_for(lambda: len(published()) >= 3 or daemon.poll() is not None, 25, "three published posts")
+    assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
+
+    by_id = {post.id: post for post in published()}
+    assert set(by_id) == {post.id for post in planned}
+    for before in planned:
+        after = by_id[before.id]
+        assert after.attempts == 1
+        # Published at its due time, not at the next 30-second safety tick.
+        lateness = (after.published_at - before.due_at).total_seconds()
+        assert 0 <= lateness < 10, (before.id, lateness)
+    records = journal(tmp_path / "outbox", "berkas")
+    assert sorted(record["key"] for record in records) == sorted(post.key for post in planned)
+
+    assert _stop(daemon) == 0
+    log = (tmp_path / "daemon.log").read_text()
+    assert "received SIGTERM" in log
+    assert log.rstrip().endswith("outreach daemon stopped")
+    lines = list(status_lines(ws))
+    assert lines[0].startswith("daemon: not running (last stop 20")
+
+
+def test_a_daemon_killed_mid_publish_neither_duplicates_nor_loses_posts(
+    tmp_path: Path, processes: list[subprocess.Popen]
+) -> None:
+    with FakeServer() as server:
+        fake = MastodonFake(server)
+        config = project(
+            tmp_path,
+            ROWS,
+            channels={"mastodon": {**fake.channel_settings(), "read_timeout": 10.0}},
+            campaigns={"kenali": campaign(["mastodon"], _three_recent_slots(), min_gap_days=0)},
+            publishing={"horizon_days": 1},
+        )
+        planned = _plan_due_soon(config, fake.environ, [4.0, 5.0, 6.0])
+        first = planned[0]
+        server.inject(Fault("slow", path=fake.create_path, delay=3.0))
+        daemon = _start(config, tmp_path, "daemon-1", fake.environ)
+        processes.append(daemon)
+
+        ws = workspace(config, datetime.now(timezone.utc), fake.environ)
+
+        def sending_first() -> bool:
+            post = ws.store.post(first.id)
+            return post.state is PostState.PUBLISHING and "first_attempt_at" in post.channel_state
+
+        _wait_for(lambda: sending_first() or daemon.poll() is not None, 20, "the first post to be in flight")
+        assert daemon.poll() is None, (tmp_path / "daemon-1.log").read_text()
+        time.sleep(1.0)  # the status request is now inside the fake's 3-second delay
+        daemon.send_signal(signal.SIGKILL)
+        assert daemon.wait(timeout=10) == -signal.SIGKILL
+        assert ws.store.post(first.id).state is PostState.PUBLISHING
+        assert fake.created == []
+
+        # The platform finishes the request the dead daemon sent: the status exists, the store does not know.
+        _wait_for(lambda: len(fake.created) == 1, 10, "the fake to finish the slow request")
+
+        restarted = _start(config, tmp_path, "daemon-2", fake.environ)
+        processes.append(restarted)
+        settled = {PostState.PUBLISHED, PostState.UNKNOWN}
+        _wait_for(
+            lambda: all(ws.store.post(p.id).state in settled for p in planned) or restarted.poll() is not None,
+            20,
+            "every post to be settled after the restart",
+        )
+        assert restarted.poll() is None, (tmp_path / "daemon-2.log").read_text()
+        assert _stop(restarted) == 0
+
+        keys = [status["idempotency_key"] for status in fake.created]
+        assert len(keys) == len(set(keys)), f"a post was published twice: {keys}"
+        created_ids = {status["idempotency_key"]: status["id"] for status in fake.created}
+        for before in planned:
+            after = ws.store.post(before.id)
+            if after.state is PostState.UNKNOWN:  # allowed only with a reason a person can act on
+                assert f"outreach post resolve {after.id}" in after.reason
+                assert keys.count(before.key) <= 1
+            else:
+                assert after.state is PostState.PUBLISHED
+                assert created_ids[before.key] == after.remote_id
+        # Within the Idempotency-Key's hour Mastodon can prove what happened, so nothing is left unknown.
+        assert [ws.store.post(p.id).state for p in planned] == [PostState.PUBLISHED] * 3
+        assert sorted(keys) == sorted(p.key for p in planned)
+
+        recovered = ws.store.events(first.id)
+        assert [(e.from_state, e.to_state) for e in recovered][-2:] == [
+            ("planned", "publishing"),
+            ("publishing", "published"),
+        ]
+        assert recovered[-1].reason == "interrupted while publishing (restart); reconciled: it was published"
+        assert "interrupted at the last stop: now published" in (tmp_path / "daemon-2.log").read_text()

@@ -1,0 +1,421 @@
+"""The publisher: the outbox life cycle against the file channel and loopback platform fakes.
+
+Every test uses a real SQLite store and a fixed clock that the test moves; failures come from a
+real adapter (Mastodon, Telegram) talking HTTP to a fake platform on 127.0.0.1 with injected
+faults, so the adapter's own error mapping is part of what is tested.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from outreach.daemon import status_lines
+from outreach.model import PostState
+from outreach.publisher import PAUSE_SETTING, Publisher
+
+from tests.engine_helpers import (
+    at,
+    campaign,
+    file_channel,
+    innovation,
+    journal,
+    outgoing,
+    project,
+    set_now,
+    workspace,
+    write_catalogue,
+)
+from tests.fakeplatform.mastodon import MastodonFake
+from tests.fakeplatform.server import Fault, FakeServer
+from tests.fakeplatform.telegram import TelegramFake
+
+PLAN_AT = at(2026, 11, 30, 20, 0)
+SLOT = at(2026, 12, 1, 9, 0)
+ROWS = [innovation("ktp-sehari-jadi"), innovation("bank-sampah", "Dinas Sosial")]
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    with FakeServer() as running:
+        yield running
+
+
+def _file_project(folder: Path, publishing: dict | None = None, **campaign_settings: object) -> Path:
+    return project(
+        folder,
+        ROWS,
+        channels={"berkas": file_channel("facebook", "outbox")},
+        campaigns={"kenali": campaign(["berkas"], ["setiap hari 09.00"], min_gap_days=0, **campaign_settings)},
+        publishing=publishing,
+    )
+
+
+def _planned(config: Path, days: int = 3, environ: dict | None = None):
+    """Plan ``days`` ahead at PLAN_AT; return a workspace on the same store (clock still PLAN_AT)."""
+    ws = workspace(config, PLAN_AT, environ)
+    inserted, _refreshed, _cancelled = ws.apply_plan(days)
+    assert inserted >= 1
+    return ws
+
+
+def _first(ws):
+    return ws.store.posts()[0]
+
+
+# ---- the happy path ------------------------------------------------------------------------------
+
+
+def test_publish_to_the_file_channel(tmp_path: Path) -> None:
+    ws = _planned(_file_project(tmp_path))
+    post = _first(ws)
+    assert post.state is PostState.PLANNED and post.text
+    publisher = Publisher(ws)
+
+    set_now(ws, SLOT - timedelta(seconds=1))
+    assert publisher.publish_due() == []
+    assert ws.store.post(post.id).state is PostState.PLANNED
+
+    set_now(ws, SLOT + timedelta(seconds=5))
+    outcomes = publisher.publish_due()
+    assert [(o.post_id, o.state) for o in outcomes] == [(post.id, PostState.PUBLISHED)]
+
+    done = ws.store.post(post.id)
+    assert done.state is PostState.PUBLISHED
+    assert done.attempts == 1
+    assert done.remote_id == f"berkas-{post.id}"
+    assert done.remote_url == (tmp_path / "outbox" / "berkas.jsonl").resolve().as_uri() + f"#berkas-{post.id}"
+    assert done.published_at == SLOT + timedelta(seconds=5)
+    assert done.text == post.text  # the text stored is the text that went out
+    [record] = journal(tmp_path / "outbox", "berkas")
+    assert record["key"] == post.key and record["text"] == post.text and record["remote_id"] == done.remote_id
+
+    events = ws.store.events(post.id)
+    assert [(e.from_state, e.to_state) for e in events] == [
+        (None, "planned"),
+        ("planned", "publishing"),
+        ("publishing", "published"),
+    ]
+    assert [e.attempt for e in events] == [0, 1, 1]
+    assert events[-1].remote_id == done.remote_id and events[-1].remote_url == done.remote_url
+
+    # Nothing else is due: publishing again does nothing and the post is not sent twice.
+    assert Publisher(ws).publish_due() == []
+    assert len(journal(tmp_path / "outbox", "berkas")) == 1
+
+
+# ---- pause / resume ------------------------------------------------------------------------------
+
+
+def test_pause_holds_everything_and_resume_publishes(tmp_path: Path) -> None:
+    ws = _planned(_file_project(tmp_path))
+    post = _first(ws)
+    set_now(ws, SLOT + timedelta(minutes=1))
+    ws.store.set_setting(PAUSE_SETTING, {"reason": "Hari berkabung", "at": ws.now().isoformat(), "by": "test"})
+
+    publisher = Publisher(ws)
+    assert publisher.publish_due() == []
+    assert ws.store.post(post.id).state is PostState.PLANNED
+    assert journal(tmp_path / "outbox", "berkas") == []
+    lines = list(status_lines(ws))
+    assert any(line.startswith("publishing: PAUSED since") and "Hari berkabung" in line for line in lines), lines
+
+    set_now(ws, SLOT + timedelta(minutes=30))  # still inside the catch-up window
+    ws.store.set_setting(PAUSE_SETTING, None)
+    assert "publishing: active" in list(status_lines(ws))
+    assert [o.state for o in publisher.publish_due()] == [PostState.PUBLISHED]
+    assert len(journal(tmp_path / "outbox", "berkas")) == 1
+
+
+# ---- catch-up and missed -------------------------------------------------------------------------
+
+
+def test_late_posts_go_out_within_catch_up_and_are_missed_after(tmp_path: Path) -> None:
+    ws = _planned(_file_project(tmp_path, publishing={"catch_up_minutes": 120}))
+    first, second = ws.store.posts()[:2]
+    publisher = Publisher(ws)
+
+    set_now(ws, SLOT + timedelta(minutes=119))  # the daemon was down for almost two hours
+    assert [o.state for o in publisher.publish_due()] == [PostState.PUBLISHED]
+    assert ws.store.post(first.id).state is PostState.PUBLISHED
+
+    set_now(ws, second.scheduled_at + timedelta(minutes=121))
+    outcomes = publisher.publish_due()
+    assert [(o.post_id, o.state) for o in outcomes] == [(second.id, PostState.MISSED)]
+    missed = ws.store.post(second.id)
+    assert missed.state is PostState.MISSED
+    assert missed.reason == "missed: 121 min late, over the 120-minute catch-up window"
+    assert missed.text == second.text and missed.attempts == 0  # kept, never sent
+    assert len(journal(tmp_path / "outbox", "berkas")) == 1
+    assert missed in ws.store.posts([PostState.MISSED])
+
+
+# ---- transient failures: retry with backoff ------------------------------------------------------
+
+
+def _mastodon_project(folder: Path, fake: MastodonFake, publishing: dict) -> Path:
+    return project(
+        folder,
+        ROWS,
+        channels={"mastodon": {**fake.channel_settings(), "read_timeout": 2.0}},
+        campaigns={"kenali": campaign(["mastodon"], ["setiap hari 09.00"], min_gap_days=0)},
+        publishing=publishing,
+    )
+
+
+def test_rate_limit_waits_at_least_as_long_as_the_platform_asks(tmp_path: Path, server: FakeServer) -> None:
+    fake = MastodonFake(server)
+    ws = _planned(_mastodon_project(tmp_path, fake, {"backoff_seconds": 1}), environ=fake.environ)
+    post = _first(ws)
+    set_now(ws, SLOT + timedelta(seconds=10))
+    now = ws.now()
+    answer = fake.rate_limit_response(120)
+    reset = datetime.fromisoformat(answer.headers["X-RateLimit-Reset"].replace("Z", "+00:00"))
+    server.inject(Fault("status", path=fake.create_path, response=answer))
+
+    before = datetime.now(timezone.utc)
+    outcomes = Publisher(ws, jitter=lambda: 1.0).publish_due()
+    after = datetime.now(timezone.utc)
+    assert [o.state for o in outcomes] == [PostState.PLANNED]
+    waiting = ws.store.post(post.id)
+    assert waiting.state is PostState.PLANNED and waiting.attempts == 1
+    # The platform said "not before <reset>" (120 s after it answered); our own backoff (1 s) is far
+    # shorter, so the wait is exactly what remains until the reset when the answer was read.
+    wait = waiting.due_at - now
+    assert reset - after <= wait <= reset - before
+    assert wait > timedelta(seconds=119)
+    assert waiting.reason.startswith("retry in 120 s:") and "429" in waiting.reason
+    assert fake.created == []
+
+    set_now(ws, waiting.due_at - timedelta(seconds=1))
+    assert Publisher(ws).publish_due() == []
+    set_now(ws, waiting.due_at)
+    assert [o.state for o in Publisher(ws).publish_due()] == [PostState.PUBLISHED]
+    done = ws.store.post(post.id)
+    assert done.attempts == 2
+    assert [status["id"] for status in fake.created] == [done.remote_id]
+    assert [status["idempotency_key"] for status in fake.created] == [post.key]
+
+
+def test_server_errors_back_off_with_jitter_then_fail(tmp_path: Path, server: FakeServer) -> None:
+    fake = MastodonFake(server)
+    settings = {"backoff_seconds": 60, "max_attempts": 3, "max_delay_seconds": 3600}
+    ws = _planned(_mastodon_project(tmp_path, fake, settings), environ=fake.environ)
+    post = _first(ws)
+    server.inject(Fault("status", path=fake.create_path, response=fake.server_error_response(), times=3))
+    jitters = iter([0.0, 1.0])
+    publisher = Publisher(ws, jitter=lambda: next(jitters))
+
+    set_now(ws, SLOT)
+    for attempt, expected in ((1, 30.0), (2, 120.0)):
+        now = ws.now()
+        [outcome] = publisher.publish_due()
+        assert outcome.state is PostState.PLANNED
+        waiting = ws.store.post(post.id)
+        assert waiting.attempts == attempt
+        delay = (waiting.due_at - now).total_seconds()
+        nominal = 60 * 2 ** (attempt - 1)
+        assert 0.5 * nominal <= delay <= 1.0 * nominal
+        assert delay == pytest.approx(expected)
+        assert "503" in waiting.reason
+        set_now(ws, waiting.due_at)
+
+    [outcome] = publisher.publish_due()
+    assert outcome.state is PostState.FAILED
+    failed = ws.store.post(post.id)
+    assert failed.attempts == 3
+    assert failed.reason.startswith("gave up after 3 attempts:") and "503" in failed.reason
+    assert fake.created == []
+    transitions = [(e.from_state, e.to_state) for e in ws.store.events(post.id)]
+    assert transitions == [(None, "planned")] + [("planned", "publishing"), ("publishing", "planned")] * 2 + [
+        ("planned", "publishing"),
+        ("publishing", "failed"),
+    ]
+    # A failed post is not picked up again.
+    set_now(ws, ws.now() + timedelta(hours=1))
+    assert all(o.post_id != post.id for o in publisher.publish_due())
+
+
+def test_a_post_waiting_for_a_retry_is_cancelled_when_its_approval_is_withdrawn(
+    tmp_path: Path, server: FakeServer
+) -> None:
+    fake = MastodonFake(server)
+    config = _mastodon_project(tmp_path, fake, {"backoff_seconds": 1})
+    ws = _planned(config, environ=fake.environ)
+    post = _first(ws)
+    set_now(ws, SLOT)
+    server.inject(Fault("status", path=fake.create_path, response=fake.rate_limit_response(3 * 3600)))
+    [outcome] = Publisher(ws).publish_due()
+    assert outcome.state is PostState.PLANNED and ws.store.post(post.id).due_at > SLOT + timedelta(hours=2)
+    ws.close()
+
+    # Two and a half hours later — past the catch-up window of the slot — the office edits the row.
+    write_catalogue(tmp_path, [
+        {**row, "manfaat": "Sekarang juga buka hari Sabtu."} if row["id"] == post.innovation_id else row
+        for row in ROWS
+    ])
+    later = workspace(config, SLOT + timedelta(hours=2, minutes=30), fake.environ)
+    later.apply_plan(3)
+    cancelled = later.store.post(post.id)
+    assert cancelled.state is PostState.CANCELLED
+    assert cancelled.reason == f"innovation '{post.innovation_id}' is no longer approved (changed)"
+    set_now(later, SLOT + timedelta(hours=3, minutes=1))
+    assert all(o.post_id != post.id for o in Publisher(later).publish_due())
+    assert fake.created == []
+
+
+# ---- permanent errors ----------------------------------------------------------------------------
+
+
+def test_an_expired_token_fails_the_post_without_retrying(tmp_path: Path, server: FakeServer) -> None:
+    fake = MastodonFake(server)
+    ws = _planned(_mastodon_project(tmp_path, fake, {}), environ=fake.environ)
+    post = _first(ws)
+    fake.expire_token()
+    set_now(ws, SLOT)
+    [outcome] = Publisher(ws).publish_due()
+    assert outcome.state is PostState.FAILED
+    failed = ws.store.post(post.id)
+    assert failed.attempts == 1
+    assert failed.reason.startswith("AuthError:") and "401" in failed.reason
+    assert fake.TOKEN not in failed.reason
+    set_now(ws, SLOT + timedelta(minutes=30))
+    assert Publisher(ws).publish_due() == []
+    assert fake.created == []
+
+
+# ---- ambiguous outcomes --------------------------------------------------------------------------
+
+
+def _telegram_project(folder: Path, fake: TelegramFake) -> Path:
+    return project(
+        folder,
+        ROWS,
+        channels={"telegram": {**fake.channel_settings(), "read_timeout": 0.5}},
+        campaigns={"kenali": campaign(["telegram"], ["setiap hari 09.00"], min_gap_days=0)},
+    )
+
+
+def test_a_timeout_on_a_channel_that_cannot_reconcile_becomes_unknown(tmp_path: Path, server: FakeServer) -> None:
+    fake = TelegramFake(server)
+    ws = _planned(_telegram_project(tmp_path, fake), environ=fake.environ)
+    post = _first(ws)
+    assert ws.adapter("telegram").capabilities.can_reconcile is False
+    server.inject(Fault("slow", path=fake.create_path, delay=1.5))
+
+    set_now(ws, SLOT)
+    [outcome] = Publisher(ws).publish_due()
+    assert outcome.state is PostState.UNKNOWN
+    unknown = ws.store.post(post.id)
+    assert unknown.state is PostState.UNKNOWN
+    assert unknown.reason.startswith("ambiguous:")
+    assert f"`outreach post resolve {post.id}`" in unknown.reason
+    assert fake.TOKEN not in unknown.reason
+
+    # The platform did act on the request after our timeout — which is why nobody may retry it.
+    deadline = time.monotonic() + 5
+    while not fake.created and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(fake.created) == 1
+    set_now(ws, SLOT + timedelta(minutes=10))
+    assert all(o.post_id != post.id for o in Publisher(ws).publish_due())
+    assert len(fake.created) == 1
+
+
+# ---- start-up recovery ---------------------------------------------------------------------------
+
+
+def test_recovery_on_the_file_channel_uses_its_journal(tmp_path: Path) -> None:
+    config = project(
+        tmp_path,
+        ROWS,
+        channels={"berkas": file_channel("facebook", "outbox")},
+        campaigns={"kenali": campaign(["berkas"], ["setiap hari 09.00, 09.30"], min_gap_days=0)},
+    )
+    ws = _planned(config, days=1)
+    set_now(ws, at(2026, 12, 1, 9, 30, 10))
+    went_out = ws.store.claim_due(ws.now())
+    never_sent = ws.store.claim_due(ws.now())
+    assert (went_out.state, never_sent.state) == (PostState.PUBLISHING, PostState.PUBLISHING)
+    # The crash: the first post reached the journal, the process died before recording it.
+    ws.adapter("berkas").publish(outgoing(ws, went_out), lambda state: None)
+    ws.close()
+
+    restarted = workspace(config, at(2026, 12, 1, 9, 31))
+    outcomes = {o.post_id: o for o in Publisher(restarted).recover()}
+    assert outcomes[went_out.id].state is PostState.PUBLISHED
+    assert outcomes[never_sent.id].state is PostState.PLANNED
+
+    published = restarted.store.post(went_out.id)
+    assert published.remote_id == f"berkas-{went_out.id}"
+    assert "reconciled: it was published" in published.reason
+    retried = restarted.store.post(never_sent.id)
+    assert retried.state is PostState.PLANNED
+    assert retried.due_at == restarted.now()
+    assert "reconciled: it was not published" in retried.reason
+
+    assert [o.post_id for o in Publisher(restarted).publish_due()] == [never_sent.id]
+    keys = [record["key"] for record in journal(tmp_path / "outbox", "berkas")]
+    assert sorted(keys) == sorted([went_out.key, never_sent.key])  # each exactly once
+
+
+def test_recovery_on_a_channel_that_cannot_reconcile_marks_unknown(tmp_path: Path, server: FakeServer) -> None:
+    fake = TelegramFake(server)
+    config = _telegram_project(tmp_path, fake)
+    ws = _planned(config, environ=fake.environ)
+    set_now(ws, SLOT)
+    claimed = ws.store.claim_due(ws.now())
+    ws.close()
+
+    restarted = workspace(config, SLOT + timedelta(minutes=1), fake.environ)
+    [outcome] = Publisher(restarted).recover()
+    assert (outcome.post_id, outcome.state) == (claimed.id, PostState.UNKNOWN)
+    unknown = restarted.store.post(claimed.id)
+    assert unknown.reason.startswith("interrupted while publishing (restart)")
+    assert f"`outreach post resolve {claimed.id}`" in unknown.reason
+    assert fake.created == []  # recovery never re-sends on a platform that cannot be asked
+    assert Publisher(restarted).publish_due() == []
+
+
+# ---- plain language ------------------------------------------------------------------------------
+
+JARGON_TEMPLATE = """\
+Dalam rangka optimalisasi pelayanan, {{ innovation.nama }} kini tersedia.
+
+{{ innovation.ringkasan }}
+"""
+
+
+@pytest.mark.parametrize("mode", ["block", "warn"])
+def test_plain_language_block_skips_a_post_with_errors(tmp_path: Path, mode: str) -> None:
+    templates = tmp_path / "templat"
+    templates.mkdir()
+    (templates / "perkenalan.j2").write_text(JARGON_TEMPLATE, encoding="utf-8")
+    config = project(
+        tmp_path,
+        ROWS,
+        channels={"berkas": file_channel("facebook", "outbox")},
+        campaigns={
+            "kenali": campaign(["berkas"], ["setiap hari 09.00"], min_gap_days=0, series=["perkenalan"],
+                               plain_language=mode)
+        },
+        templates="templat",
+    )
+    ws = _planned(config)
+    post = _first(ws)
+    assert post.text.startswith("Dalam rangka optimalisasi")
+    set_now(ws, SLOT)
+    [outcome] = Publisher(ws).publish_due()
+    if mode == "warn":
+        assert outcome.state is PostState.PUBLISHED
+        assert len(journal(tmp_path / "outbox", "berkas")) == 1
+        return
+    assert outcome.state is PostState.SKIPPED
+    skipped = ws.store.post(post.id)
+    assert skipped.reason.startswith("plain language (campaign blocks errors): error: ")
+    assert "Dalam rangka" in skipped.reason and "optimalisasi" in skipped.reason
+    assert journal(tmp_path / "outbox", "berkas") == []
