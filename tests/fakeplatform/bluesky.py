@@ -1,0 +1,366 @@
+"""A fake Bluesky PDS: sessions, records by (did, rkey), blobs, and the record validation outreach relies on.
+
+Faithful to the XRPC surface the adapter uses: ``createSession``/``refreshSession``/``getSession``,
+``createRecord`` (a generic 500 on an rkey that exists, as the real PDS answers), ``putRecord``
+(a no-op for an identical record), ``getRecord`` (public; 400 ``RecordNotFound``), ``uploadBlob``.
+Errors are ``{"error": Name, "message": ...}``; an expired access token is 400 ``ExpiredToken``;
+every answer carries ``RateLimit-Limit/Remaining/Reset`` (Reset in Unix seconds).
+
+Stricter than the real PDS in one place on purpose: a facet's byte range must lie inside the text
+and on UTF-8 character boundaries, so an adapter counting characters instead of bytes is caught.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+import regex
+from werkzeug import Request, Response
+
+from .base import PlatformFake
+from .server import FakeServer, json_response
+
+COLLECTION = "app.bsky.feed.post"
+RATE_LIMIT = 5000
+RATE_WINDOW = 3600
+_TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+_GRAPHEME = regex.compile(r"\X")
+_FEATURE_FIELDS = {
+    "app.bsky.richtext.facet#link": "uri",
+    "app.bsky.richtext.facet#tag": "tag",
+    "app.bsky.richtext.facet#mention": "did",
+}
+
+
+def cid_of(data: bytes) -> str:
+    """A content identifier in the PDS's style (base32 'bafyrei…'): equal bytes, equal CID."""
+    digest = base64.b32encode(hashlib.sha256(data).digest()).decode().lower().rstrip("=")
+    return f"bafyrei{digest}"
+
+
+def _canonical(record: Any) -> bytes:
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class BlueskyFake(PlatformFake):
+    channel_type = "bluesky"
+    create_path = r"/xrpc/com\.atproto\.repo\.(createRecord|putRecord)"
+
+    HANDLE = "kominfo-bdl.bsky.social"
+    DID = "did:plc:k7q3bdlkominfo2x5ylmzq4a"
+    APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+    max_graphemes = 300
+    max_text_bytes = 3000
+    max_image_bytes = 2_000_000
+
+    def __init__(self, server: FakeServer) -> None:
+        self._lock = threading.RLock()
+        #: access token → still valid (False: expired)
+        self._access: dict[str, bool] = {}
+        #: refresh token → still valid (False: expired); a used refresh token is removed
+        self._refresh: dict[str, bool] = {}
+        self.password_valid = True
+        self.records: dict[tuple[str, str], dict[str, Any]] = {}
+        self.blobs: dict[str, dict[str, Any]] = {}
+        self._remaining = RATE_LIMIT
+        super().__init__(server)
+
+    # --- PlatformFake -------------------------------------------------------------------------
+
+    def install(self) -> None:
+        route = self.server.route
+        route("POST", r"/xrpc/com\.atproto\.server\.createSession", self._create_session)
+        route("POST", r"/xrpc/com\.atproto\.server\.refreshSession", self._refresh_session)
+        route("GET", r"/xrpc/com\.atproto\.server\.getSession", self._get_session)
+        route("POST", r"/xrpc/com\.atproto\.repo\.createRecord", self._create_record)
+        route("POST", r"/xrpc/com\.atproto\.repo\.putRecord", self._put_record)
+        route("GET", r"/xrpc/com\.atproto\.repo\.getRecord", self._get_record)
+        route("POST", r"/xrpc/com\.atproto\.repo\.uploadBlob", self._upload_blob)
+
+    def channel_settings(self) -> dict[str, Any]:
+        return {"type": "bluesky", "base_url": self.server.url, "handle": self.HANDLE}
+
+    @property
+    def environ(self) -> dict[str, str]:
+        return {"BLUESKY_APP_PASSWORD": self.APP_PASSWORD}
+
+    def expire_token(self) -> None:
+        """Every session token expires and the app password is revoked: only a person can fix this."""
+        with self._lock:
+            self.token_valid = False
+            self.password_valid = False
+            self._access = dict.fromkeys(self._access, False)
+            self._refresh = dict.fromkeys(self._refresh, False)
+
+    def rate_limit_response(self, retry_after: int) -> Response:
+        headers = {
+            "RateLimit-Limit": str(RATE_LIMIT),
+            "RateLimit-Remaining": "0",
+            "RateLimit-Reset": str(int(time.time()) + retry_after),
+            "RateLimit-Policy": f"{RATE_LIMIT};w={RATE_WINDOW}",
+            "Retry-After": str(retry_after),
+        }
+        return json_response({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, 429, headers)
+
+    def server_error_response(self) -> Response:
+        return self._error(500, "InternalServerError", "Internal Server Error")
+
+    # --- test helpers -------------------------------------------------------------------------
+
+    def expire_access_tokens(self, refresh_too: bool = False) -> None:
+        """The access tokens issued so far expire (as they do after two hours); refreshing still works
+        unless ``refresh_too``; logging in with the app password always does."""
+        with self._lock:
+            self._access = dict.fromkeys(self._access, False)
+            if refresh_too:
+                self._refresh = dict.fromkeys(self._refresh, False)
+
+    # --- sessions -----------------------------------------------------------------------------
+
+    def _create_session(self, request: Request, match: re.Match[str]) -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not body.get("identifier") or not body.get("password"):
+            return self._error(400, "InvalidRequest", 'Input must have the properties "identifier" and "password"')
+        known = body["identifier"] in (self.HANDLE, self.DID) and body["password"] == self.APP_PASSWORD
+        if not known or not self.password_valid:
+            return self._error(401, "AuthenticationRequired", "Invalid identifier or password")
+        return self._json(self._new_session())
+
+    def _refresh_session(self, request: Request, match: re.Match[str]) -> Response:
+        token = _bearer(request)
+        with self._lock:
+            if token is None:
+                return self._error(401, "AuthMissing", "Authentication Required")
+            if token in self._access:
+                return self._error(400, "InvalidToken", "Invalid token type")
+            valid = self._refresh.pop(token, None)
+            if valid is None:
+                return self._error(401, "InvalidToken", "Token could not be verified")
+            if not valid:
+                return self._error(400, "ExpiredToken", "Token has expired")
+            return self._json(self._new_session())
+
+    def _get_session(self, request: Request, match: re.Match[str]) -> Response:
+        denied = self._authenticate(request)
+        if denied is not None:
+            return denied
+        return self._json({"handle": self.HANDLE, "did": self.DID, "email": "kominfo@example.go.id", "active": True})
+
+    # --- repository ---------------------------------------------------------------------------
+
+    def _create_record(self, request: Request, match: re.Match[str]) -> Response:
+        denied = self._authenticate(request)
+        if denied is not None:
+            return denied
+        body = request.get_json(silent=True)
+        refused = self._refuse_write(body)
+        if refused is not None:
+            return refused
+        rkey = body.get("rkey") or _new_tid()
+        if not _TID.fullmatch(rkey):
+            return self._error(400, "InvalidRequest", f"Invalid record key: {rkey}")
+        with self._lock:
+            if (self.DID, rkey) in self.records:
+                # The real PDS fails on the unique constraint with a bare 500, not a clean duplicate error.
+                return self._error(500, "InternalServerError", "Internal Server Error")
+            return self._json(self._store(rkey, body["record"]))
+
+    def _put_record(self, request: Request, match: re.Match[str]) -> Response:
+        denied = self._authenticate(request)
+        if denied is not None:
+            return denied
+        body = request.get_json(silent=True)
+        refused = self._refuse_write(body)
+        if refused is not None:
+            return refused
+        rkey = body.get("rkey")
+        if not isinstance(rkey, str) or not _TID.fullmatch(rkey):
+            return self._error(400, "InvalidRequest", f"Invalid record key: {rkey}")
+        with self._lock:
+            existing = self.records.get((self.DID, rkey))
+            if existing is not None and existing["cid"] == cid_of(_canonical(body["record"])):
+                return self._json({"uri": existing["uri"], "cid": existing["cid"], "validationStatus": "valid"})
+            return self._json(self._store(rkey, body["record"], new=existing is None))
+
+    def _get_record(self, request: Request, match: re.Match[str]) -> Response:
+        repo, collection, rkey = (request.args.get(key) for key in ("repo", "collection", "rkey"))
+        if not repo or not collection or not rkey:
+            return self._error(400, "InvalidRequest", "Params must have the properties repo, collection and rkey")
+        if repo not in (self.DID, self.HANDLE):
+            return self._error(400, "InvalidRequest", f"Could not find repo: {repo}")
+        uri = f"at://{self.DID}/{collection}/{rkey}"
+        with self._lock:
+            stored = self.records.get((self.DID, rkey)) if collection == COLLECTION else None
+        if stored is None:
+            return self._error(400, "RecordNotFound", f"Could not locate record: {uri}")
+        return self._json({"uri": stored["uri"], "cid": stored["cid"], "value": stored["record"]})
+
+    def _upload_blob(self, request: Request, match: re.Match[str]) -> Response:
+        denied = self._authenticate(request)
+        if denied is not None:
+            return denied
+        data = request.get_data()
+        if not data:
+            return self._error(400, "InvalidRequest", "Request body is empty")
+        mime_type = request.headers.get("Content-Type", "application/octet-stream").split(";")[0]
+        blob = {"$type": "blob", "ref": {"$link": cid_of(data)}, "mimeType": mime_type, "size": len(data)}
+        with self._lock:
+            self.blobs[blob["ref"]["$link"]] = {"mimeType": mime_type, "size": len(data)}
+        return self._json({"blob": blob})
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _new_session(self) -> dict[str, Any]:
+        access, refresh = f"eyJhY2Nlc3Mi.{secrets.token_urlsafe(24)}", f"eyJyZWZyZXNoIi.{secrets.token_urlsafe(24)}"
+        with self._lock:
+            self._access[access] = True
+            self._refresh[refresh] = True
+        return {"did": self.DID, "handle": self.HANDLE, "accessJwt": access, "refreshJwt": refresh, "active": True}
+
+    def _authenticate(self, request: Request) -> Response | None:
+        token = _bearer(request)
+        if token is None:
+            return self._error(401, "AuthMissing", "Authentication Required")
+        with self._lock:
+            if token in self._refresh:
+                return self._error(400, "InvalidToken", "Invalid token type")
+            valid = self._access.get(token)
+        if valid is None:
+            return self._error(401, "InvalidToken", "Token could not be verified")
+        if not valid:
+            return self._error(400, "ExpiredToken", "Token has expired")
+        return None
+
+    def _refuse_write(self, body: Any) -> Response | None:
+        if not isinstance(body, dict) or not isinstance(body.get("record"), dict):
+            return self._error(400, "InvalidRequest", 'Input must have the property "record"')
+        if body.get("repo") not in (self.DID, self.HANDLE):
+            return self._error(401, "AuthenticationRequired", "Authentication Required")
+        if body.get("collection") != COLLECTION:
+            return self._error(400, "InvalidRequest", f"Unsupported collection: {body.get('collection')}")
+        problem = self._invalid(body["record"])
+        if problem is not None:
+            return self._error(400, "InvalidRequest", f"Invalid {COLLECTION} record: {problem}")
+        return None
+
+    def _store(self, rkey: str, record: dict[str, Any], new: bool = True) -> dict[str, Any]:
+        uri = f"at://{self.DID}/{COLLECTION}/{rkey}"
+        cid = cid_of(_canonical(record))
+        self.records[(self.DID, rkey)] = {"uri": uri, "cid": cid, "record": record}
+        if new:
+            self.created.append({"uri": uri, "rkey": rkey, "record": record})
+        commit = {"cid": cid_of(uri.encode() + cid.encode()), "rev": _new_tid()}
+        return {"uri": uri, "cid": cid, "commit": commit, "validationStatus": "valid"}
+
+    def _invalid(self, record: dict[str, Any]) -> str | None:
+        """What the PDS's lexicon validation would object to, or None."""
+        if record.get("$type") != COLLECTION:
+            return f"Record/$type must be {COLLECTION}"
+        text = record.get("text")
+        if not isinstance(text, str):
+            return 'Record must have the property "text"'
+        if len(_GRAPHEME.findall(text)) > self.max_graphemes:
+            return f"Record/text must not be longer than {self.max_graphemes} graphemes"
+        text_bytes = text.encode("utf-8")
+        if len(text_bytes) > self.max_text_bytes:
+            return f"Record/text must not be longer than {self.max_text_bytes} characters"
+        try:
+            created = datetime.fromisoformat(str(record.get("createdAt")).replace("Z", "+00:00"))
+        except ValueError:
+            created = None
+        if created is None or created.tzinfo is None:
+            return "Record/createdAt must be an valid atproto datetime (both RFC-3339 and ISO-8601)"
+        langs = record.get("langs", [])
+        if not isinstance(langs, list) or len(langs) > 3 or not all(_LANGUAGE.fullmatch(str(lang)) for lang in langs):
+            return "Record/langs must be up to 3 valid language codes"
+        for number, facet in enumerate(record.get("facets", [])):
+            problem = _invalid_facet(facet, text_bytes)
+            if problem is not None:
+                return f"Record/facets/{number}: {problem}"
+        if "embed" in record:
+            return self._invalid_embed(record["embed"])
+        return None
+
+    def _invalid_embed(self, embed: Any) -> str | None:
+        kind = embed.get("$type") if isinstance(embed, dict) else None
+        if kind == "app.bsky.embed.external":
+            external = embed.get("external")
+            if not isinstance(external, dict) or not all(
+                isinstance(external.get(key), str) for key in ("uri", "title", "description")
+            ):
+                return "Record/embed/external must have uri, title and description"
+            return None
+        if kind == "app.bsky.embed.images":
+            images = embed.get("images")
+            if not isinstance(images, list) or not 1 <= len(images) <= 4:
+                return "Record/embed/images must have 1 to 4 images"
+            for number, image in enumerate(images):
+                if not isinstance(image, dict) or not isinstance(image.get("alt"), str):
+                    return f'Record/embed/images/{number} must have the property "alt"'
+                blob = image.get("image") or {}
+                known = self.blobs.get((blob.get("ref") or {}).get("$link"))
+                if known is None:
+                    return f"Record/embed/images/{number}/image: blob not found"
+                if not known["mimeType"].startswith("image/"):
+                    return f"Record/embed/images/{number}/image mimeType must be image/*"
+                if known["size"] > self.max_image_bytes:
+                    return f"Record/embed/images/{number}/image is too large (maximum {self.max_image_bytes} bytes)"
+            return None
+        return f"Record/embed has an unsupported $type {kind!r}"
+
+    def _json(self, body: Any, status: int = 200) -> Response:
+        with self._lock:
+            self._remaining = max(0, self._remaining - 1)
+            remaining = self._remaining
+        now = int(time.time())
+        headers = {
+            "RateLimit-Limit": str(RATE_LIMIT),
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": str(now - now % RATE_WINDOW + RATE_WINDOW),
+            "RateLimit-Policy": f"{RATE_LIMIT};w={RATE_WINDOW}",
+        }
+        return json_response(body, status=status, headers=headers)
+
+    def _error(self, status: int, error: str, message: str) -> Response:
+        return self._json({"error": error, "message": message}, status)
+
+
+def _invalid_facet(facet: Any, text_bytes: bytes) -> str | None:
+    index = facet.get("index") if isinstance(facet, dict) else None
+    features = facet.get("features") if isinstance(facet, dict) else None
+    if not isinstance(index, dict) or not isinstance(features, list) or not features:
+        return "must have index and features"
+    start, end = index.get("byteStart"), index.get("byteEnd")
+    if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text_bytes):
+        return f"byte range {start}..{end} is outside the text's {len(text_bytes)} bytes"
+    try:
+        text_bytes[start:end].decode("utf-8")
+    except UnicodeDecodeError:
+        return f"byte range {start}..{end} splits a character"
+    for feature in features:
+        field = _FEATURE_FIELDS.get(feature.get("$type") if isinstance(feature, dict) else None)
+        if field is None or not isinstance(feature.get(field), str) or not feature[field]:
+            return f"unsupported or incomplete feature {feature!r}"
+    return None
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header.removeprefix("Bearer ") if header.startswith("Bearer ") else None
+
+
+def _new_tid() -> str:
+    value = (time.time_ns() // 1000) << 10 | secrets.randbits(10)
+    return "".join("234567abcdefghijklmnopqrstuvwxyz"[(value >> shift) & 31] for shift in range(60, -5, -5))
+
+
+FAKE = BlueskyFake

@@ -1,0 +1,314 @@
+"""A fake Mastodon instance: statuses with Idempotency-Key, media processing, rate-limit headers.
+
+Faithful to the parts outreach relies on: ``POST /api/v1/statuses`` (form or JSON) answers a
+repeated ``Idempotency-Key`` of the same account with the original status for an hour, creating
+nothing; ``POST /api/v2/media`` answers 202 while the image is processed and ``GET /api/v1/media/:id``
+answers 206 until it is ready; statuses carry Mastodon-style HTML ``content``; every answer carries
+``X-RateLimit-Limit/Remaining/Reset`` (Reset in ISO 8601); errors are ``{"error": "..."}``.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from werkzeug import Request, Response
+
+from .base import PlatformFake
+from .server import FakeServer, json_response
+
+RATE_LIMIT = 300
+_URL = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)\]'\"]")
+_HASHTAG = re.compile(r"(?<![\w/#])#(\w+)")
+_INLINE = re.compile(f"(?P<url>{_URL.pattern})|(?P<tag>{_HASHTAG.pattern})")
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+
+
+def iso(moment: datetime) -> str:
+    """Mastodon's time format: ISO 8601 in UTC with a 'Z'."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class MastodonFake(PlatformFake):
+    channel_type = "mastodon"
+    create_path = "/api/v1/statuses"
+
+    TOKEN = "mstdn-fake-Z3c9kQ2vLr8wXy41"
+    ACCOUNT_ID = "109412345678901234"
+    USERNAME = "kominfo_bdl"
+    #: ``configuration.statuses.max_characters`` of this instance.
+    max_characters = 500
+    #: How long the instance remembers an Idempotency-Key after it created the status.
+    idempotency_ttl = 3600.0
+    #: How many ``GET /api/v1/media/:id`` answer 206 (still processing) before the image is ready.
+    processing_polls = 1
+    #: The token's OAuth scopes; ``read`` covers every ``read:*``, ``write`` every ``write:*``.
+    scopes = frozenset({"read", "write"})
+
+    def __init__(self, server: FakeServer) -> None:
+        self._lock = threading.RLock()
+        self._ids = itertools.count(113000000000000001)
+        self.statuses: list[dict[str, Any]] = []
+        self.media: dict[str, dict[str, Any]] = {}
+        self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
+        self._remaining = RATE_LIMIT
+        super().__init__(server)
+
+    # --- PlatformFake -------------------------------------------------------------------------
+
+    def install(self) -> None:
+        self.server.route("POST", r"/api/v1/statuses", self._post_status)
+        self.server.route("POST", r"/api/v2/media", self._post_media)
+        self.server.route("GET", r"/api/v1/media/(\w+)", self._get_media)
+        self.server.route("GET", r"/api/v1/accounts/verify_credentials", self._verify_credentials)
+        self.server.route("GET", r"/api/v1/accounts/(\w+)/statuses", self._account_statuses)
+
+    def channel_settings(self) -> dict[str, Any]:
+        return {"type": "mastodon", "base_url": self.server.url, "media_poll_interval": 0.02}
+
+    @property
+    def environ(self) -> dict[str, str]:
+        return {"MASTODON_ACCESS_TOKEN": self.TOKEN}
+
+    def rate_limit_response(self, retry_after: int) -> Response:
+        reset = datetime.now(timezone.utc) + timedelta(seconds=retry_after)
+        headers = {"X-RateLimit-Limit": str(RATE_LIMIT), "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": iso(reset)}
+        return json_response({"error": "Too many requests"}, status=429, headers=headers)
+
+    def server_error_response(self) -> Response:
+        return self._json({"error": "There was a temporary problem serving your request, please try again"}, 503)
+
+    # --- test helpers -------------------------------------------------------------------------
+
+    def forget_idempotency_keys(self) -> None:
+        """As if the hour had passed: the instance no longer recognises any Idempotency-Key."""
+        with self._lock:
+            self._idempotency.clear()
+
+    # --- routes -------------------------------------------------------------------------------
+
+    def _post_status(self, request: Request, match: re.Match[str]) -> Response:
+        denied = self._authenticate(request, "write:statuses")
+        if denied is not None:
+            return denied
+        if request.is_json:
+            values = request.get_json(silent=True) or {}
+            text = values.get("status") or ""
+            media_ids = [str(media_id) for media_id in values.get("media_ids") or []]
+            visibility = values.get("visibility") or "public"
+            language = values.get("language")
+        else:
+            text = request.form.get("status", "")
+            media_ids = request.form.getlist("media_ids[]")
+            visibility = request.form.get("visibility", "public")
+            language = request.form.get("language")
+        key = request.headers.get("Idempotency-Key")
+        with self._lock:
+            if key:
+                remembered = self._idempotency.get((self.ACCOUNT_ID, key))
+                if remembered is not None and time.time() - remembered[1] < self.idempotency_ttl:
+                    return self._json(self._status(remembered[0]))
+            if not text.strip() and not media_ids:
+                return self._json({"error": "Validation failed: Text can't be blank"}, 422)
+            if _length(text) > self.max_characters:
+                return self._json(
+                    {"error": f"Validation failed: Text character limit of {self.max_characters} exceeded"}, 422
+                )
+            if visibility not in VISIBILITIES:
+                return self._json({"error": "Validation failed: Visibility is not included in the list"}, 422)
+            missing = [media_id for media_id in media_ids if media_id not in self.media]
+            if missing:
+                return self._json({"error": f"Validation failed: Media with IDs {', '.join(missing)} not found"}, 422)
+            if any(self.media[media_id]["entity"]["url"] is None for media_id in media_ids):
+                return self._json(
+                    {"error": "Cannot attach files that have not finished processing. Try again in a moment!"}, 422
+                )
+            status_id = str(next(self._ids))
+            status = {
+                "id": status_id,
+                "created_at": iso(datetime.now(timezone.utc)),
+                "in_reply_to_id": None,
+                "sensitive": False,
+                "spoiler_text": "",
+                "visibility": visibility,
+                "language": language,
+                "uri": f"{self.server.url}/users/{self.USERNAME}/statuses/{status_id}",
+                "url": f"{self.server.url}/@{self.USERNAME}/{status_id}",
+                "content": self._render(text),
+                "account": self._account(),
+                "media_attachments": [self.media[media_id]["entity"] for media_id in media_ids],
+            }
+            self.statuses.append(status)
+            self.created.append(
+                {
+                    "id": status_id,
+                    "status": text,
+                    "visibility": visibility,
+                    "language": language,
+                    "media_ids": media_ids,
+                    "idempotency_key": key,
+                }
+            )
+            if key:
+                self._idempotency[(self.ACCOUNT_ID, key)] = (status_id, time.time())
+        return self._json(status)
+
+    def _post_media(self, request: Request, match: re.Match[str]) -> Response:
+        denied = self._authenticate(request, "write:media")
+        if denied is not None:
+            return denied
+        upload = request.files.get("file")
+        if upload is None:
+            return self._json({"error": "Validation failed: File can't be blank"}, 422)
+        if not (upload.mimetype or "").startswith("image/"):
+            return self._json({"error": "Validation failed: File content type is invalid, File is invalid"}, 422)
+        description = request.form.get("description") or None
+        if description is not None and len(description) > 1500:
+            return self._json(
+                {"error": "Validation failed: Description is too long (maximum is 1500 characters)"}, 422
+            )
+        content = upload.read()
+        with self._lock:
+            media_id = str(next(self._ids))
+            entity = {
+                "id": media_id,
+                "type": "image",
+                "url": None,
+                "preview_url": None,
+                "remote_url": None,
+                "description": description,
+                "blurhash": None,
+                "meta": {},
+            }
+            self.media[media_id] = {
+                "entity": entity,
+                "polls_left": self.processing_polls,
+                "filename": upload.filename,
+                "content_type": upload.mimetype,
+                "size": len(content),
+            }
+            if self.processing_polls == 0:
+                self._finish_processing(media_id)
+                return self._json(entity)
+        return self._json(entity, 202)
+
+    def _get_media(self, request: Request, match: re.Match[str]) -> Response:
+        denied = self._authenticate(request, "write:media")
+        if denied is not None:
+            return denied
+        with self._lock:
+            entry = self.media.get(match.group(1))
+            if entry is None:
+                return self._json({"error": "Record not found"}, 404)
+            if entry["polls_left"] > 0:
+                entry["polls_left"] -= 1
+                return self._json(entry["entity"], 206)
+            self._finish_processing(match.group(1))
+            return self._json(entry["entity"])
+
+    def _verify_credentials(self, request: Request, match: re.Match[str]) -> Response:
+        denied = self._authenticate(request, "read:accounts")
+        if denied is not None:
+            return denied
+        return self._json({**self._account(), "source": {"privacy": "public", "language": "id", "note": ""}})
+
+    def _account_statuses(self, request: Request, match: re.Match[str]) -> Response:
+        if "Authorization" in request.headers:  # optional here, but a token must be valid and may read
+            denied = self._authenticate(request, "read:statuses")
+            if denied is not None:
+                return denied
+        if match.group(1) != self.ACCOUNT_ID:
+            return self._json({"error": "Record not found"}, 404)
+        limit = min(int(request.args.get("limit", 20)), 40)
+        with self._lock:
+            visible = [status for status in reversed(self.statuses) if status["visibility"] != "direct"]
+        return self._json(visible[:limit])
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _authenticate(self, request: Request, scope: str) -> Response | None:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return self._json({"error": "This method requires an authenticated user"}, 401)
+        if header.removeprefix("Bearer ") != self.TOKEN or not self.token_valid:
+            return self._json({"error": "The access token is invalid"}, 401)
+        if scope not in self.scopes and scope.split(":")[0] not in self.scopes:
+            return self._json({"error": "This action is outside the authorized scopes"}, 403)
+        return None
+
+    def _json(self, body: Any, status: int = 200) -> Response:
+        with self._lock:
+            self._remaining = max(0, self._remaining - 1)
+            remaining = self._remaining
+        now = datetime.now(timezone.utc)
+        reset = now.replace(second=0, microsecond=0) + timedelta(minutes=5 - now.minute % 5)
+        headers = {
+            "X-RateLimit-Limit": str(RATE_LIMIT),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": iso(reset),
+        }
+        return json_response(body, status=status, headers=headers)
+
+    def _status(self, status_id: str) -> dict[str, Any]:
+        return next(status for status in self.statuses if status["id"] == status_id)
+
+    def _finish_processing(self, media_id: str) -> None:
+        entity = self.media[media_id]["entity"]
+        entity["url"] = f"{self.server.url}/system/media_attachments/files/{media_id}/original/image.jpg"
+        entity["preview_url"] = f"{self.server.url}/system/media_attachments/files/{media_id}/small/image.jpg"
+
+    def _account(self) -> dict[str, Any]:
+        return {
+            "id": self.ACCOUNT_ID,
+            "username": self.USERNAME,
+            "acct": self.USERNAME,
+            "display_name": "Diskominfo Kota Bandar Lampung",
+            "url": f"{self.server.url}/@{self.USERNAME}",
+        }
+
+    def _render(self, text: str) -> str:
+        """Status HTML as Mastodon renders it: paragraphs, <br />, linked URLs and hashtags."""
+        paragraphs = [paragraph for paragraph in re.split(r"\n{2,}", text.strip()) if paragraph]
+        return "".join(f"<p>{self._render_inline(paragraph)}</p>" for paragraph in paragraphs)
+
+    def _render_inline(self, text: str) -> str:
+        parts: list[str] = []
+        position = 0
+        for found in _INLINE.finditer(text):
+            parts.append(html.escape(text[position : found.start()]))
+            if found.group("url"):
+                parts.append(_link(found.group("url")))
+            else:
+                tag = found.group("tag")[1:]
+                parts.append(
+                    f'<a href="{self.server.url}/tags/{tag}" class="mention hashtag" rel="tag">'
+                    f"#<span>{html.escape(tag)}</span></a>"
+                )
+            position = found.end()
+        parts.append(html.escape(text[position:]))
+        return "".join(parts).replace("\n", "<br />")
+
+
+def _link(url: str) -> str:
+    """Mastodon's link markup: the scheme and the tail beyond 30 characters are hidden, not removed."""
+    scheme, rest = url.split("://", 1)
+    shown, hidden = rest[:30], rest[30:]
+    return (
+        f'<a href="{html.escape(url)}" target="_blank" rel="nofollow noopener" translate="no">'
+        f'<span class="invisible">{scheme}://</span>'
+        f'<span class="{"ellipsis" if hidden else ""}">{html.escape(shown)}</span>'
+        f'<span class="invisible">{html.escape(hidden)}</span></a>'
+    )
+
+
+def _length(text: str) -> int:
+    """Mastodon's count: characters, with each URL (with a scheme) as 23."""
+    return len(_URL.sub("x" * 23, text))
+
+
+FAKE = MastodonFake
