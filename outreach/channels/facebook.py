@@ -1,0 +1,261 @@
+"""Facebook Page channel: posts to a city Page through the Graph API.
+
+Facebook has no idempotency key, so a post interrupted mid-request can only be found again by
+reading the Page's published posts and matching the exact message. To know which stretch of the
+Page's history must be read, the adapter checkpoints when its attempts started before it sends.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ..errors import AmbiguousError, AuthError, ContentRejected, PermanentError, PublishError
+from ..limits import TextLimit
+from .base import (
+    AccountIdentity,
+    Capabilities,
+    Channel,
+    ChannelSettings,
+    Checkpoint,
+    OutgoingPost,
+    Outcome,
+    PublishResult,
+    Reconciliation,
+)
+from .graph import (
+    GraphSettings,
+    PublicBaseUrl,
+    body_string,
+    graph_client,
+    next_cursor,
+    public_media_url,
+    with_image_cap,
+)
+from .http import HttpClient
+
+#: Page posts the token must be allowed to make and read (reading is what reconcile needs).
+PERMISSIONS = ("pages_manage_posts", "pages_read_engagement")
+
+#: Our clock and Meta's may disagree by this much when comparing created_time with our own times.
+CLOCK_SKEW = timedelta(minutes=5)
+
+#: The Page photos endpoint documents 4 MB per photo.
+MAX_IMAGE_BYTES = 4 * 1024 * 1024
+
+
+class FacebookSettings(GraphSettings):
+    type: Literal["facebook"]
+    page_id: str = Field(pattern=r"^\d+$", description="The numeric id of the Page.")
+    access_token_env: str = "FACEBOOK_PAGE_TOKEN"
+    public_media_base_url: PublicBaseUrl | None = Field(
+        default=None, description="When set, photos are posted by URL (base + file name) instead of uploaded."
+    )
+    reconcile_pages: int = Field(default=4, gt=0, description="Pages of 25 published posts reconcile reads at most.")
+    reconcile_settle_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="A post missing this soon after an attempt may still be in flight: reconcile cannot tell yet.",
+    )
+
+
+@dataclass(frozen=True)
+class _ListedPost:
+    id: str
+    message: str | None
+    created: datetime
+
+
+class FacebookChannel(Channel):
+    type_name = "facebook"
+    platform = "facebook"
+    settings_model = FacebookSettings
+    settings: FacebookSettings
+    default_capabilities = Capabilities(
+        text_limit=TextLimit("characters", 63206),
+        image="optional",
+        max_image_bytes=MAX_IMAGE_BYTES,
+        can_reconcile=True,
+    )
+
+    @classmethod
+    def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
+        assert isinstance(settings, FacebookSettings)
+        return with_image_cap(super().capabilities_for(settings), settings)
+
+    @cached_property
+    def _graph(self) -> HttpClient:
+        return graph_client(self.name, self.settings, self.secret("access_token"), PERMISSIONS)
+
+    def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
+        self._refuse_oversized_image(post)
+        now = _utc_now().isoformat()
+        checkpoint({"first_attempt_at": post.channel_state.get("first_attempt_at", now), "last_attempt_at": now})
+        page = self.settings.page_id
+        if post.image is None:
+            data = {"message": post.text}
+            if post.link:
+                data["link"] = post.link
+            body = self._graph.request("POST", f"{page}/feed", data=data).body
+            post_id = body_string(body, "id")
+        else:
+            body = self._post_photo(post)
+            # The photo's feed story is the post people see; its id is post_id.
+            post_id = body_string(body, "post_id") or body_string(body, "id")
+        if post_id is None:
+            raise AmbiguousError(f"{self.name}: Facebook answered without a post id; it may have been posted")
+        return PublishResult(remote_id=post_id, url=self._permalink(post_id))
+
+    def _refuse_oversized_image(self, post: OutgoingPost) -> None:
+        if post.image is None:
+            return
+        try:
+            size = post.image.stat().st_size
+        except OSError as error:
+            raise ContentRejected(f"{self.name}: cannot read image {post.image.name}: {error.strerror}") from error
+        cap = self.capabilities.max_image_bytes
+        if cap is not None and size > cap:
+            raise ContentRejected(f"{self.name}: image {post.image.name} is {size} bytes, over Facebook's {cap}")
+
+    def _post_photo(self, post: OutgoingPost) -> Any:
+        assert post.image is not None
+        path = f"{self.settings.page_id}/photos"
+        data = {"caption": post.text}
+        if self.settings.public_media_base_url:
+            data["url"] = public_media_url(self.settings.public_media_base_url, post.image.name)
+            return self._graph.request("POST", path, data=data).body
+        content_type = mimetypes.guess_type(post.image.name)[0] or "application/octet-stream"
+        try:
+            image = post.image.open("rb")
+        except OSError as error:
+            raise ContentRejected(f"{self.name}: cannot read image {post.image.name}: {error.strerror}") from error
+        with image:
+            files = {"source": (post.image.name, image, content_type)}
+            return self._graph.request("POST", path, data=data, files=files).body
+
+    def _permalink(self, post_id: str) -> str:
+        """The post's public URL; the plain id URL when Meta cannot say (the post is out either way)."""
+        try:
+            body = self._graph.request("GET", post_id, params={"fields": "permalink_url"}).body
+        except PublishError:
+            body = None
+        return body_string(body, "permalink_url") or f"https://www.facebook.com/{post_id}"
+
+    def reconcile(self, post: OutgoingPost) -> Reconciliation:
+        """Look for the exact message among the Page's posts since the post's first attempt.
+
+        NOT_PUBLISHED only when the listing reaches back past that moment (or to the Page's
+        first post) and the last attempt is old enough not to be still in flight.
+        """
+        since = self._window_start(post)
+        covered = False
+        after: str | None = None
+        for _ in range(self.settings.reconcile_pages):
+            params = {"fields": "id,message,created_time", "limit": "25"}
+            if after:
+                params["after"] = after
+            try:
+                body = self._graph.request("GET", f"{self.settings.page_id}/published_posts", params=params).body
+            except PermanentError as error:  # transient failures propagate: reconcile is tried again later
+                return Reconciliation(Outcome.CANNOT_TELL, detail=f"the Page's posts cannot be listed: {error}")
+            listed = _listed_posts(body)
+            if listed is None:
+                return Reconciliation(Outcome.CANNOT_TELL, detail="Meta's list of Page posts was malformed")
+            for item in listed:
+                if item.created < since:
+                    covered = True
+                    break
+                if item.message == post.text:
+                    return Reconciliation(
+                        Outcome.PUBLISHED,
+                        PublishResult(remote_id=item.id, url=self._permalink(item.id)),
+                        detail=f"found on the Page, created {item.created.isoformat()}",
+                    )
+            after = next_cursor(body)
+            if covered or after is None:
+                covered = True
+                break
+        if not covered:
+            return Reconciliation(
+                Outcome.CANNOT_TELL,
+                detail=f"not among the last {self.settings.reconcile_pages * 25} Page posts, which do not "
+                f"reach back to {since.isoformat()}",
+            )
+        last = _parse_time(post.channel_state.get("last_attempt_at"))
+        settle = timedelta(seconds=self.settings.reconcile_settle_seconds)
+        if last is not None and _utc_now() - last < settle:
+            return Reconciliation(
+                Outcome.CANNOT_TELL,
+                detail=f"not on the Page yet, but the last attempt was under {settle.total_seconds():g} s ago "
+                "and may still be processed",
+            )
+        return Reconciliation(
+            Outcome.NOT_PUBLISHED, detail=f"no Page post with this exact message since {since.isoformat()}"
+        )
+
+    def _window_start(self, post: OutgoingPost) -> datetime:
+        """The earliest moment an attempt of this post could have been published."""
+        first = _parse_time(post.channel_state.get("first_attempt_at"))
+        start = post.scheduled_at if first is None else min(post.scheduled_at, first)
+        return start - CLOCK_SKEW
+
+    def check(self) -> AccountIdentity:
+        """Confirm the token is this Page's and can read its posts (what reconcile needs).
+
+        Whether the token may *post* (pages_manage_posts, the CREATE_CONTENT task) cannot be read
+        with a Page token without passing the token in a URL (``debug_token``); the first post
+        reports a missing posting permission by name.
+        """
+        me = self._graph.request("GET", "me", params={"fields": "id,name"}).body
+        page_id, name = body_string(me, "id"), body_string(me, "name") or "?"
+        if page_id != self.settings.page_id:
+            raise AuthError(
+                f"{self.name}: the token belongs to '{name}' (id {page_id}), not Page {self.settings.page_id}; "
+                "use that Page's access token"
+            )
+        self._graph.request(
+            "GET", f"{self.settings.page_id}/published_posts", params={"fields": "id", "limit": "1"}
+        )
+        return AccountIdentity(
+            handle=name,
+            detail=f"Page {page_id}; reading published posts works (reconcile); posting permission "
+            "pages_manage_posts is confirmed by the first post",
+        )
+
+    def close(self) -> None:
+        if "_graph" in self.__dict__:
+            self._graph.close()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """An aware datetime from Graph's ``2026-12-01T02:00:05+0000`` or our own ISO strings."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _listed_posts(body: Any) -> list[_ListedPost] | None:
+    """The posts of one published_posts page, newest first; None when any entry is unreadable."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        return None
+    posts = []
+    for item in data:
+        created = _parse_time(item.get("created_time")) if isinstance(item, dict) else None
+        if created is None or not item.get("id"):
+            return None
+        posts.append(_ListedPost(str(item["id"]), item.get("message"), created))
+    return posts

@@ -1,0 +1,225 @@
+"""Meta's Graph API, shared by the Facebook Page and Instagram adapters.
+
+Both platforms speak the same error vocabulary (``{"error": {"code", "error_subcode", ...}}``)
+and the same usage headers, so the translation into outreach's typed errors lives here once.
+The HTTP status of a Graph error says little (a throttle may come as 400 or 403, a dead token as
+400), so the mapping keys on ``error.code`` and ``error_subcode``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from typing import Annotated, Any, Mapping
+
+import requests
+from pydantic import AfterValidator, Field
+
+from ..errors import AuthError, ContentRejected, PublishError, RateLimited, ServerError
+from ..redaction import redact
+from .base import Capabilities, ChannelSettings
+from .http import HttpClient
+
+DEFAULT_BASE_URL = "https://graph.facebook.com"
+
+#: Throttling codes: app (4), user (17), Page (32), custom (613), app (341), IG posting limit (9),
+#: and the Business Use Case limits 80000–80014 (80001 Pages, 80002 Instagram, ...).
+RATE_LIMIT_CODES = frozenset({4, 9, 17, 32, 341, 613, *range(80000, 80015)})
+#: Permission errors: 10 and the whole 200–299 range.
+PERMISSION_CODES = frozenset({10, *range(200, 300)})
+#: 102 session key invalid, 104 no token, 190 token invalid or expired.
+TOKEN_CODES = frozenset({102, 104, 190})
+#: 1 unknown error, 2 service unavailable; Instagram's -1 server error and -2 media download timeout.
+TRANSIENT_CODES = frozenset({1, 2, -1, -2})
+
+#: What each subcode of a code-190 error means, in words a person can act on.
+TOKEN_SUBCODES: Mapping[int, str] = {
+    458: "the app was removed from the account that issued the token",
+    459: "the account is checkpointed: log in at facebook.com and complete the security check",
+    460: "the token was invalidated by a password change",
+    463: "token expired",
+    464: "the account that issued the token is not confirmed",
+    467: "token invalid (logged out or revoked)",
+    492: "invalid session: the person who issued the token is no longer a Page admin",
+}
+
+#: Instagram's spam restriction arrives as code 4 with this subcode; it is no rate limit.
+INSTAGRAM_SPAM_SUBCODE = 2207051
+#: Instagram's "account inactive, checkpointed or restricted": a person must open the app.
+INSTAGRAM_RESTRICTED_SUBCODE = 2207050
+
+_PERMISSION_NAME = re.compile(
+    r"\b(pages_[a-z_]+|instagram_[a-z_]+|business_management|publish_video|ads_management|ads_read"
+    r"|CREATE_CONTENT|MANAGE|MODERATE)\b"
+)
+
+
+class GraphSettings(ChannelSettings):
+    """Keys shared by the Graph API channels."""
+
+    base_url: str = DEFAULT_BASE_URL
+    graph_version: str = Field(default="v21.0", pattern=r"^v\d+\.\d+$")
+    access_token_env: str
+    rate_limit_retry_after: float = Field(
+        default=900.0,
+        gt=0,
+        description="Seconds to wait on a throttle when Meta gives no estimate (its windows roll over an hour).",
+    )
+    max_image_bytes: int | None = Field(default=None, gt=0, description="Override the platform's image size cap.")
+
+
+def _absolute_url(value: str) -> str:
+    """A public media base URL must be absolute: Meta fetches the file from there."""
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be an absolute http(s) URL, e.g. https://bandarlampungkota.go.id/media/outreach")
+    return value.rstrip("/")
+
+
+#: ``public_media_base_url``: where the office publishes the image files for Meta to fetch.
+PublicBaseUrl = Annotated[str, AfterValidator(_absolute_url)]
+
+
+def public_media_url(base_url: str, file_name: str) -> str:
+    """Where Meta fetches a local image from: the base URL plus the file name."""
+    return f"{base_url.rstrip('/')}/{requests.utils.quote(file_name)}"
+
+
+def with_image_cap(capabilities: Capabilities, settings: GraphSettings) -> Capabilities:
+    """Apply the ``max_image_bytes`` override of a channel's config."""
+    if settings.max_image_bytes is None:
+        return capabilities
+    return replace(capabilities, max_image_bytes=settings.max_image_bytes)
+
+
+def business_use_case_wait(headers: Mapping[str, str]) -> float | None:
+    """Seconds until access returns, from ``X-Business-Use-Case-Usage``; None when Meta gave no estimate.
+
+    The header maps a business object id to a list of usage entries; the throttled entry carries
+    ``estimated_time_to_regain_access`` in minutes (0 for entries that are not throttled).
+    """
+    raw = headers.get("X-Business-Use-Case-Usage")
+    if not raw:
+        return None
+    try:
+        usage = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(usage, dict):
+        return None
+    minutes = [
+        entry.get("estimated_time_to_regain_access")
+        for entries in usage.values()
+        if isinstance(entries, list)
+        for entry in entries
+        if isinstance(entry, dict)
+    ]
+    longest = max(
+        (float(value) for value in minutes if isinstance(value, (int, float)) and not isinstance(value, bool)),
+        default=0.0,
+    )
+    return longest * 60 if longest > 0 else None
+
+
+@dataclass(frozen=True)
+class GraphErrors:
+    """Translates one channel's Graph error bodies into typed errors with a precise, short reason."""
+
+    channel: str
+    #: The permissions this channel needs, named when Meta's message does not say which is missing.
+    permissions: tuple[str, ...]
+    default_retry_after: float
+    #: The wait for Instagram's exhausted 24-hour posting quota (code 9), which Meta gives no time for.
+    quota_retry_after: float | None = None
+
+    def retry_after(self, response: requests.Response) -> float | None:
+        return business_use_case_wait(response.headers)
+
+    def classify(self, response: requests.Response, body: Any) -> PublishError | None:
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict) or not isinstance(error.get("code"), int):
+            return None  # not a Graph error body: the generic HTTP mapping applies
+        code: int = error["code"]
+        subcode = error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else None
+        meta_says = str(error.get("error_user_msg") or error.get("message") or "")[:200]
+        trace = f", fbtrace_id {error['fbtrace_id']}" if error.get("fbtrace_id") else ""
+        label = f"Graph error {code}{f'/{subcode}' if subcode is not None else ''}{trace}"
+
+        def message(reason: str) -> str:
+            return redact(f"{self.channel}: {reason} ({label}): {meta_says}")
+
+        if code in TOKEN_CODES:
+            reason = TOKEN_SUBCODES.get(subcode or 0, "token invalid" if code != 104 else "no access token sent")
+            return AuthError(message(f"{reason}; issue a new token"))
+        if subcode == INSTAGRAM_RESTRICTED_SUBCODE:
+            return AuthError(message("the Instagram account is inactive or restricted; sign in to the app"))
+        if code in PERMISSION_CODES:
+            named = sorted(set(_PERMISSION_NAME.findall(meta_says)))
+            needed = ", ".join(named) if named else "one of " + ", ".join(self.permissions)
+            return AuthError(message(f"permission missing: {needed}"))
+        if code == 368 or subcode == INSTAGRAM_SPAM_SUBCODE:
+            # Meta judged the action abusive and blocks it for an unstated time (hours to days).
+            # Retrying on a timer would repeat the behaviour that triggered the block and can
+            # lengthen it, and a government account should not argue with a spam filter by
+            # brute force: a person must read the notice (Page Quality / Account Status) first.
+            return ContentRejected(message("temporarily blocked by Meta as possibly abusive; a person must review"))
+        if code in RATE_LIMIT_CODES:
+            wait = business_use_case_wait(response.headers)
+            if wait is None:
+                wait = self.quota_retry_after if code == 9 and self.quota_retry_after else self.default_retry_after
+                return RateLimited(message(f"rate limited; no estimate from Meta, retry in {wait:.0f} s"), wait)
+            return RateLimited(message(f"rate limited; Meta estimates access back in {wait:.0f} s"), wait)
+        if code == 506:
+            return ContentRejected(message("duplicate post"), duplicate=True)
+        if code in TRANSIENT_CODES or error.get("is_transient") is True:
+            return ServerError(message("temporary failure at Meta"))
+        if code == 9007:
+            return ServerError(message("the media container is not ready to publish"))
+        if response.status_code >= 500:
+            return ServerError(message("failure at Meta"))
+        return ContentRejected(message("refused"))
+
+
+def graph_client(
+    channel: str,
+    settings: GraphSettings,
+    token: str,
+    permissions: tuple[str, ...],
+    quota_retry_after: float | None = None,
+) -> HttpClient:
+    """An HttpClient for ``{base_url}/{graph_version}`` sending the token as a Bearer header.
+
+    The header, not the ``access_token`` query parameter, keeps the token out of every URL that
+    a proxy, urllib3's debug log or an error message could print.
+    """
+    errors = GraphErrors(channel, permissions, settings.rate_limit_retry_after, quota_retry_after)
+    assert settings.base_url is not None
+    client = HttpClient(
+        channel,
+        f"{settings.base_url.rstrip('/')}/{settings.graph_version}",
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        classify=errors.classify,
+        retry_after=errors.retry_after,
+    )
+    client.session.headers["Authorization"] = f"Bearer {token}"
+    return client
+
+
+def body_string(body: Any, key: str) -> str | None:
+    """``body[key]`` as a non-empty string (Graph ids come as strings, sometimes as numbers)."""
+    value = body.get(key) if isinstance(body, dict) else None
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "" else None
+
+
+def next_cursor(body: Any) -> str | None:
+    """The ``after`` cursor of a Graph list's next (older) page, or None on the last page.
+
+    The cursor, not ``paging.next``: Meta's next URL carries the access token in its query string.
+    """
+    paging = body.get("paging") if isinstance(body, dict) else None
+    if not isinstance(paging, dict) or not paging.get("next"):
+        return None
+    cursors = paging.get("cursors")
+    after = cursors.get("after") if isinstance(cursors, dict) else None
+    return after if isinstance(after, str) and after else None

@@ -1,0 +1,317 @@
+"""Instagram channel: publishes an image post through the Graph API's content publishing flow.
+
+Instagram fetches the image itself from a public URL, so the office must put the image files at
+``public_media_base_url`` (e.g. a folder on the city website). Publishing takes two steps: create
+a media *container*, then publish it. A container is published at most once, which makes its id
+an idempotency key: the id is checkpointed before ``media_publish`` is sent, and every later
+attempt (or ``reconcile``) first asks the container's status instead of creating another post.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import replace
+from functools import cached_property
+from typing import Literal
+
+from pydantic import Field
+
+from ..errors import AmbiguousError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
+from ..limits import TextLimit
+from .base import (
+    AccountIdentity,
+    Capabilities,
+    Channel,
+    ChannelSettings,
+    Checkpoint,
+    OutgoingPost,
+    Outcome,
+    PublishResult,
+    Reconciliation,
+)
+from .graph import (
+    GraphSettings,
+    PublicBaseUrl,
+    body_string,
+    graph_client,
+    next_cursor,
+    public_media_url,
+    with_image_cap,
+)
+from .http import HttpClient
+
+log = logging.getLogger(__name__)
+
+#: Facebook Login for Business flavour; with Instagram Login they are instagram_business_basic and
+#: instagram_business_content_publish (Meta names whichever is missing in its error).
+PERMISSIONS = ("instagram_basic", "instagram_content_publish", "pages_read_engagement")
+
+#: Content publishing documents 8 MiB per image.
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+
+_HASHTAG = re.compile(r"(?<!\w)#\w+")
+_JPEG_MAGIC = b"\xff\xd8\xff"
+
+#: Container statuses from which the container may still be published, and from which it never will.
+_PENDING = ("IN_PROGRESS", "FINISHED")
+_DEAD = ("ERROR", "EXPIRED")
+
+
+class InstagramSettings(GraphSettings):
+    type: Literal["instagram"]
+    ig_user_id: str = Field(pattern=r"^\d+$", description="The Instagram professional account's id.")
+    access_token_env: str = "INSTAGRAM_ACCESS_TOKEN"
+    public_media_base_url: PublicBaseUrl = Field(
+        description="Public folder holding the image files; Instagram fetches <base>/<file name>."
+    )
+    container_poll_interval: float = Field(default=2.0, gt=0, le=30)
+    container_poll_timeout: float = Field(
+        default=30.0, gt=0, description="Stop waiting for a container after this long; the next attempt resumes it."
+    )
+    quota_retry_after: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds to wait when the rolling 24-hour publishing quota is used up (Meta gives no reset time).",
+    )
+    max_hashtags: int | None = Field(default=None, gt=0, description="Override Instagram's hashtag limit.")
+    media_lookup_pages: int = Field(
+        default=4, gt=0, description="Pages of 25 recent media searched for a published caption."
+    )
+
+
+class InstagramChannel(Channel):
+    type_name = "instagram"
+    platform = "instagram"
+    settings_model = InstagramSettings
+    settings: InstagramSettings
+    default_capabilities = Capabilities(
+        text_limit=TextLimit("characters", 2200),
+        image="required",
+        max_image_bytes=MAX_IMAGE_BYTES,
+        max_hashtags=30,
+        idempotent_retry=True,
+        can_reconcile=True,
+    )
+
+    @classmethod
+    def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
+        assert isinstance(settings, InstagramSettings)
+        capabilities = with_image_cap(super().capabilities_for(settings), settings)
+        if settings.max_hashtags is not None:
+            capabilities = replace(capabilities, max_hashtags=settings.max_hashtags)
+        return capabilities
+
+    @cached_property
+    def _graph(self) -> HttpClient:
+        return graph_client(
+            self.name, self.settings, self.secret("access_token"), PERMISSIONS, self.settings.quota_retry_after
+        )
+
+    @property
+    def _user(self) -> str:
+        return self.settings.ig_user_id
+
+    def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
+        self._refuse_before_sending(post)
+        container = post.channel_state.get("container_id")
+        if container:
+            status = self._status(str(container))[0]
+            if status == "PUBLISHED":
+                return self._published(post, str(container))
+            if status not in _DEAD:
+                return self._wait_and_publish(post, str(container), checkpoint)
+            # That container can never be published: start over with a new one.
+        self._refuse_when_quota_used_up()
+        container = self._create_container(post)
+        checkpoint({"container_id": container})
+        return self._wait_and_publish(post, container, checkpoint)
+
+    def _refuse_before_sending(self, post: OutgoingPost) -> None:
+        """What Instagram would refuse, refused before any request: size, format, hashtags."""
+        assert post.image is not None  # Channel.publish refuses a post without one
+        capabilities = self.capabilities
+        hashtags = len(_HASHTAG.findall(post.text))
+        if capabilities.max_hashtags is not None and hashtags > capabilities.max_hashtags:
+            raise ContentRejected(f"{self.name}: {hashtags} hashtags, Instagram allows {capabilities.max_hashtags}")
+        try:
+            size = post.image.stat().st_size
+            with post.image.open("rb") as image:
+                magic = image.read(len(_JPEG_MAGIC))
+        except OSError as error:
+            raise ContentRejected(f"{self.name}: cannot read image {post.image.name}: {error.strerror}") from error
+        if magic != _JPEG_MAGIC:
+            raise ContentRejected(f"{self.name}: image {post.image.name} is not a JPEG; Instagram accepts only JPEG")
+        if capabilities.max_image_bytes is not None and size > capabilities.max_image_bytes:
+            raise ContentRejected(
+                f"{self.name}: image {post.image.name} is {size} bytes, over Instagram's {capabilities.max_image_bytes}"
+            )
+
+    def _refuse_when_quota_used_up(self) -> None:
+        """RateLimited before a container is made when the rolling 24-hour quota is spent."""
+        usage, total = self._quota()
+        if usage is not None and total is not None and usage >= total:
+            wait = self.settings.quota_retry_after
+            raise RateLimited(
+                f"{self.name}: Instagram publishing quota used up ({usage}/{total} in 24 h); retry in {wait:g} s",
+                retry_after=wait,
+            )
+
+    def _quota(self) -> tuple[int | None, int | None]:
+        """(posts used, posts allowed) in the rolling 24 h; None for what Meta did not say.
+
+        An unreadable answer does not block publishing: media_publish enforces the quota anyway.
+        """
+        body = self._graph.request(
+            "GET", f"{self._user}/content_publishing_limit", params={"fields": "quota_usage,config"}
+        ).body
+        data = body.get("data") if isinstance(body, dict) else None
+        entry = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+        config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        usage, total = entry.get("quota_usage"), config.get("quota_total")
+        if not isinstance(usage, int) or not isinstance(total, int):
+            log.warning("%s: could not read the publishing quota from Meta's answer", self.name)
+            return (usage if isinstance(usage, int) else None, total if isinstance(total, int) else None)
+        return usage, total
+
+    def _create_container(self, post: OutgoingPost) -> str:
+        assert post.image is not None
+        data = {
+            "image_url": public_media_url(self.settings.public_media_base_url, post.image.name),
+            "caption": post.text,
+        }
+        if post.alt_text:
+            data["alt_text"] = post.alt_text
+        # A container is not a post: creating a second one after a lost answer is harmless.
+        body = self._graph.request("POST", f"{self._user}/media", data=data, idempotent=True).body
+        container = body_string(body, "id")
+        if container is None:
+            raise ServerError(f"{self.name}: Instagram created no media container (no id in its answer)")
+        return container
+
+    def _status(self, container: str) -> tuple[str, str]:
+        """The container's ``status_code`` and Meta's ``status`` detail."""
+        body = self._graph.request("GET", container, params={"fields": "status_code,status"}).body
+        status = body_string(body, "status_code")
+        if status is None:
+            raise ServerError(f"{self.name}: Instagram gave no status for media container {container}")
+        return status, body_string(body, "status") or ""
+
+    def _wait_and_publish(self, post: OutgoingPost, container: str, checkpoint: Checkpoint) -> PublishResult:
+        """Poll until the container is FINISHED, then publish it; a published container is a result."""
+        deadline = time.monotonic() + self.settings.container_poll_timeout
+        while True:
+            status, detail = self._status(container)
+            if status == "FINISHED":
+                return self._publish(post, container, checkpoint)
+            if status == "PUBLISHED":
+                return self._published(post, container)
+            if status == "ERROR":
+                assert post.image is not None
+                raise ContentRejected(
+                    f"{self.name}: Instagram could not process the image {post.image.name} fetched from "
+                    f"{self.settings.public_media_base_url}: {detail or 'no detail'}"
+                )
+            if status == "EXPIRED":
+                raise ServerError(f"{self.name}: media container {container} expired; the next attempt makes a new one")
+            if status != "IN_PROGRESS":
+                raise ServerError(f"{self.name}: media container {container} has unexpected status {status}")
+            if time.monotonic() + self.settings.container_poll_interval > deadline:
+                raise ServerError(
+                    f"{self.name}: media container {container} still IN_PROGRESS after "
+                    f"{self.settings.container_poll_timeout:g} s; the next attempt resumes it"
+                )
+            time.sleep(self.settings.container_poll_interval)
+
+    def _publish(self, post: OutgoingPost, container: str, checkpoint: Checkpoint) -> PublishResult:
+        body = self._graph.request("POST", f"{self._user}/media_publish", data={"creation_id": container}).body
+        media = body_string(body, "id")
+        if media is None:
+            raise AmbiguousError(
+                f"{self.name}: Instagram answered media_publish without an id; it may have been posted"
+            )
+        checkpoint({"container_id": container, "media_id": media})
+        return PublishResult(remote_id=media, url=self._permalink(media))
+
+    def _permalink(self, media: str) -> str | None:
+        """The post's public URL; None when Meta cannot say (the post is out either way)."""
+        try:
+            body = self._graph.request("GET", media, params={"fields": "permalink"}).body
+        except PublishError:
+            return None
+        return body_string(body, "permalink")
+
+    def _published(self, post: OutgoingPost, container: str) -> PublishResult:
+        """The result for a container whose status is PUBLISHED: the checkpointed or found media."""
+        media = post.channel_state.get("media_id")
+        if media:
+            return PublishResult(remote_id=str(media), url=self._permalink(str(media)))
+        try:
+            found = self._find_by_caption(post.text)
+        except PermanentError:
+            found = None
+        # Published for certain; when the media cannot be found, the container id stands in.
+        return found or PublishResult(remote_id=container)
+
+    def _find_by_caption(self, caption: str) -> PublishResult | None:
+        after: str | None = None
+        for _ in range(self.settings.media_lookup_pages):
+            params = {"fields": "id,permalink,caption", "limit": "25"}
+            if after:
+                params["after"] = after
+            body = self._graph.request("GET", f"{self._user}/media", params=params).body
+            data = body.get("data") if isinstance(body, dict) else None
+            for item in data if isinstance(data, list) else []:
+                if isinstance(item, dict) and item.get("caption") == caption and body_string(item, "id"):
+                    return PublishResult(remote_id=str(item["id"]), url=body_string(item, "permalink"))
+            after = next_cursor(body)
+            if after is None:
+                return None
+        return None
+
+    def reconcile(self, post: OutgoingPost) -> Reconciliation:
+        """The checkpointed container's status proves the outcome.
+
+        No container recorded: media_publish was never sent (the id is checkpointed first).
+        PUBLISHED: out, exactly once. Any other status: media_publish did not take effect, and
+        because a container is published at most once, a later attempt cannot post it twice.
+        """
+        container = post.channel_state.get("container_id")
+        if not container:
+            return Reconciliation(
+                Outcome.NOT_PUBLISHED, detail="no media container was recorded, so nothing was published"
+            )
+        try:
+            status, _ = self._status(str(container))
+        except PermanentError as error:  # transient failures propagate: reconcile is tried again later
+            return Reconciliation(Outcome.CANNOT_TELL, detail=f"media container {container} cannot be read: {error}")
+        if status == "PUBLISHED":
+            result = self._published(post, str(container))
+            detail = f"media container {container} is PUBLISHED"
+            if result.remote_id == str(container):
+                detail += "; its media was not found among recent posts, the container id stands in"
+            return Reconciliation(Outcome.PUBLISHED, result, detail=detail)
+        if status not in (*_PENDING, *_DEAD):
+            return Reconciliation(Outcome.CANNOT_TELL, detail=f"media container {container} has status {status}")
+        return Reconciliation(
+            Outcome.NOT_PUBLISHED,
+            detail=f"media container {container} is {status}, not published; the next attempt "
+            + ("publishes it" if status in _PENDING else "makes a new one"),
+        )
+
+    def check(self) -> AccountIdentity:
+        """The account's username and how much of the 24-hour publishing quota is used."""
+        me = self._graph.request("GET", self._user, params={"fields": "username"}).body
+        username = body_string(me, "username") or "?"
+        usage, total = self._quota()
+        quota = f"{usage if usage is not None else '?'}/{total if total is not None else '?'} used in 24 h"
+        return AccountIdentity(
+            handle=f"@{username}",
+            detail=f"Instagram account {self._user}; {quota}; images fetched from "
+            f"{self.settings.public_media_base_url}/",
+        )
+
+    def close(self) -> None:
+        if "_graph" in self.__dict__:
+            self._graph.close()

@@ -1,0 +1,210 @@
+"""Telegram: posts to a channel through the Bot API (``sendMessage``, ``sendPhoto``).
+
+The bot token is part of every URL (``/bot<TOKEN>/method``). It therefore lives only in the
+HttpClient's base URL: the method name alone is what error messages quote, urllib3's request-line
+log is masked by outreach's redaction, and errors are raised without the chained requests
+exception, whose text can quote the URL.
+
+The Bot API has no idempotency key and cannot list a channel's messages, so an interrupted
+attempt cannot be reconciled: a person checks the channel.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import replace
+from functools import cached_property
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import requests
+from pydantic import Field, field_validator
+
+from ..errors import AmbiguousError, AuthError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
+from ..limits import TextLimit
+from .base import (
+    AccountIdentity,
+    Capabilities,
+    Channel,
+    ChannelSettings,
+    Checkpoint,
+    OutgoingPost,
+    Outcome,
+    PublishResult,
+    Reconciliation,
+)
+from .http import HttpClient
+
+#: 400 answers that mean the chat setting or the bot's rights are wrong: every post would fail.
+_CONFIGURATION_PROBLEMS = (
+    "chat not found",
+    "rights",
+    "chat_admin_required",
+    "chat_write_forbidden",
+    "upgraded to a supergroup",
+)
+
+
+class TelegramSettings(ChannelSettings):
+    type: Literal["telegram"]
+    base_url: str = "https://api.telegram.org"
+    chat_id: str = Field(description='The channel: "@username", or its numeric id (-100…) for a private one.')
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    caption_limit: int | None = Field(default=None, gt=0, description="Override the photo caption limit.")
+    max_image_bytes: int | None = Field(default=None, gt=0, description="Override the photo size limit.")
+    link_preview: bool = Field(default=True, description="Show a preview of the post's link under the text.")
+
+    @field_validator("chat_id")
+    @classmethod
+    def _is_username_or_id(cls, value: str) -> str:
+        value = value.strip()
+        if not (value.startswith("@") and len(value) > 1) and not value.lstrip("-").isdigit():
+            raise ValueError('chat_id must be "@channelusername" or a numeric chat id such as -1001234567890')
+        return value
+
+
+class TelegramChannel(Channel):
+    type_name = "telegram"
+    platform = "telegram"
+    settings_model = TelegramSettings
+    settings: TelegramSettings
+    default_capabilities = Capabilities(
+        text_limit=TextLimit("utf16", 4096),
+        caption_limit=TextLimit("utf16", 1024),
+        image="optional",
+        max_image_bytes=10 * 1024 * 1024,
+    )
+
+    @classmethod
+    def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
+        capabilities = super().capabilities_for(settings)
+        assert isinstance(settings, TelegramSettings)
+        if settings.caption_limit is not None and capabilities.caption_limit is not None:
+            capabilities = replace(
+                capabilities, caption_limit=replace(capabilities.caption_limit, maximum=settings.caption_limit)
+            )
+        if settings.max_image_bytes is not None:
+            capabilities = replace(capabilities, max_image_bytes=settings.max_image_bytes)
+        return capabilities
+
+    @cached_property
+    def _http(self) -> HttpClient:
+        # secret() registers the token for redaction before any request can log it.
+        token = self.secret("token")
+        return HttpClient(
+            self.name,
+            f"{self.settings.base_url.rstrip('/')}/bot{token}",
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            classify=self._classify,
+        )
+
+    def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
+        chat_id = self.settings.chat_id
+        if post.image is not None:
+            # Telegram photos carry no alt text; the caption is all a reader gets.
+            try:
+                content = post.image.read_bytes()
+            except OSError as error:
+                raise ContentRejected(f"{self.name}: cannot read image {post.image}: {error.strerror}") from error
+            mime = mimetypes.guess_type(post.image.name)[0] or "application/octet-stream"
+            message = self._call(
+                "sendPhoto",
+                idempotent=False,
+                data={"chat_id": chat_id, "caption": post.text},
+                files={"photo": (post.image.name, content, mime)},
+            )
+        else:
+            payload: dict[str, Any] = {"chat_id": chat_id, "text": post.text}
+            if not self.settings.link_preview:
+                payload["link_preview_options"] = {"is_disabled": True}
+            elif post.link:
+                payload["link_preview_options"] = {"url": post.link}
+            message = self._call("sendMessage", idempotent=False, json=payload)
+        message_id = message.get("message_id") if isinstance(message, dict) else None
+        if message_id is None:
+            raise AmbiguousError(f"{self.name}: Telegram accepted the post but named no message id")
+        return PublishResult(remote_id=str(message_id), url=_message_link(message.get("chat"), message_id))
+
+    def check(self) -> AccountIdentity:
+        """The bot is valid, sees the chat, and may post there."""
+        chat_id = self.settings.chat_id
+        bot = self._call("getMe", idempotent=True)
+        chat = self._call("getChat", idempotent=True, json={"chat_id": chat_id})
+        if not isinstance(bot, dict) or "id" not in bot or not isinstance(chat, dict):
+            raise ServerError(f"{self.name}: getMe/getChat answered without the bot's id or the chat")
+        label = f"@{chat['username']}" if chat.get("username") else str(chat.get("title") or chat_id)
+        try:
+            member = self._call("getChatMember", idempotent=True, json={"chat_id": chat_id, "user_id": bot["id"]})
+        except PermanentError as error:
+            raise AuthError(f"{self.name}: bot is not an admin of {label} ({error})") from None
+        status = member.get("status") if isinstance(member, dict) else None
+        if chat.get("type") == "channel":
+            if status not in ("administrator", "creator"):
+                raise AuthError(f"{self.name}: bot is not an admin of {label}")
+            if status == "administrator" and not member.get("can_post_messages"):
+                raise AuthError(f"{self.name}: bot may not post messages in {label}")
+        elif status in ("left", "kicked") or (status == "restricted" and not member.get("can_send_messages")):
+            raise AuthError(f"{self.name}: bot may not post messages in {label}")
+        return AccountIdentity(handle=f"@{bot.get('username', bot['id'])}", detail=f"posts to {label} as {status}")
+
+    def reconcile(self, post: OutgoingPost) -> Reconciliation:
+        return Reconciliation(
+            Outcome.CANNOT_TELL,
+            detail=f"the Bot API cannot list the messages of {self.settings.chat_id}; check the channel by hand",
+        )
+
+    def close(self) -> None:
+        if "_http" in self.__dict__:
+            self._http.close()
+
+    def _call(self, method: str, *, idempotent: bool, **kwargs: Any) -> Any:
+        """One Bot API call; returns its ``result``."""
+        try:
+            response = self._http.request("POST", method, idempotent=idempotent, **kwargs)
+        except PublishError as error:
+            # The chained requests exception may quote the URL, and with it the token.
+            raise error from None
+        body = response.body
+        if not isinstance(body, dict) or body.get("ok") is not True or "result" not in body:
+            message = f"{self.name}: {method}: answer without a result"
+            if idempotent:
+                raise ServerError(message)
+            raise AmbiguousError(message + "; it may have been posted")
+        return body["result"]
+
+    def _classify(self, response: requests.Response, body: Any) -> PublishError | None:
+        """Telegram's error from its ``{"ok": false, "error_code", "description"}`` body."""
+        if not isinstance(body, dict) or body.get("ok") is not False:
+            return None
+        code = body.get("error_code", response.status_code)
+        description = str(body.get("description") or f"error {code}")[:300]
+        method = urlsplit(response.request.url or "").path.rsplit("/", 1)[-1]
+        message = f"{self.name}: {method}: {description}"
+        if code == 429:
+            parameters = body.get("parameters")
+            retry_after = parameters.get("retry_after") if isinstance(parameters, dict) else None
+            seconds = float(retry_after) if isinstance(retry_after, (int, float)) else None
+            return RateLimited(message, retry_after=seconds)
+        if code in (401, 404):
+            # 404 is what Telegram answers for a token that names no bot at all.
+            return AuthError(f"{message} (the bot token was rejected; get a new one from @BotFather)")
+        if code == 403:
+            return AuthError(f"{message} (add the bot to {self.settings.chat_id} as an admin allowed to post)")
+        if code == 400 and any(problem in description.lower() for problem in _CONFIGURATION_PROBLEMS):
+            return AuthError(f"{message} (check chat_id = {self.settings.chat_id!r} and the bot's admin rights)")
+        if isinstance(code, int) and 400 <= code < 500:
+            return ContentRejected(message)
+        return None
+
+
+def _message_link(chat: Any, message_id: Any) -> str | None:
+    """t.me/<username>/<id> for a public channel; t.me/c/<id>/<id> (members only) for a private one."""
+    if not isinstance(chat, dict):
+        return None
+    if chat.get("username"):
+        return f"https://t.me/{chat['username']}/{message_id}"
+    chat_id = str(chat.get("id", ""))
+    if chat_id.startswith("-100"):
+        return f"https://t.me/c/{chat_id[4:]}/{message_id}"
+    return None

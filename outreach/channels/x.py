@@ -1,0 +1,439 @@
+"""X (Twitter): posts through tweepy's API v2 ``Client`` with OAuth 1.0a user context.
+
+tweepy's ``Client`` creates the post, reads the account (``/2/users/me``) and its latest posts, but it
+has no media upload, so images go through outreach's ``HttpClient`` signed with the same OAuth1
+credentials, on the same session. tweepy hard-codes ``https://api.twitter.com``; an adapter mounted
+on its session sends those requests to the configured ``base_url`` instead (re-signing them, because
+an OAuth1 signature covers the host) and applies the configured timeouts, which tweepy never sets.
+
+X has no idempotency key. Its only guard against a double post is the 403 "duplicate content"
+answer, after which ``reconcile`` looks for the text among the account's latest posts.
+"""
+
+from __future__ import annotations
+
+import html
+import mimetypes
+import re
+import time
+import unicodedata
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable, Literal, Mapping, NamedTuple
+from urllib.parse import urlsplit
+
+import requests
+import tweepy
+from pydantic import Field
+from requests.adapters import HTTPAdapter
+from requests_oauthlib import OAuth1
+from twitter_text.extract_urls import extract_urls_with_indices
+
+from ..errors import (
+    AmbiguousError,
+    AuthError,
+    ContentRejected,
+    NetworkError,
+    PermanentError,
+    PublishError,
+    RateLimited,
+    ServerError,
+)
+from ..limits import TextLimit
+from .base import (
+    AccountIdentity,
+    Capabilities,
+    Channel,
+    ChannelSettings,
+    Checkpoint,
+    OutgoingPost,
+    Outcome,
+    PublishResult,
+    Reconciliation,
+)
+from .http import USER_AGENT, HttpClient, _never_reached, seconds_until_epoch
+
+#: The host tweepy 4.x puts in front of every route.
+TWEEPY_HOST = "https://api.twitter.com"
+#: Public links to posts always live here, whatever API host is configured.
+PUBLIC_HOST = "https://x.com"
+#: X's own wording for a repeated text (detail of a 403, sometimes a 400).
+DUPLICATE_WORDING = "duplicate content"
+#: Problem types of a 403 that are about the app or its tokens, never about the post.
+_CREDENTIAL_PROBLEMS = ("oauth1-permissions", "client-forbidden")
+#: A 403 detail that names the post (policy on its text or media) rather than the credentials.
+_ABOUT_THE_POST = re.compile(r"\b(tweets?|posts?|content|text|media)\b", re.IGNORECASE)
+#: Posting quotas over a rolling day, sent on POST /2/tweets next to the 15-minute window.
+_DAILY_LIMITS = ("x-user-limit-24hour", "x-app-limit-24hour")
+#: How much earlier than the first attempt a post may carry as its creation time (clock skew).
+_CLOCK_SKEW = timedelta(minutes=10)
+
+
+class XSettings(ChannelSettings):
+    type: Literal["x"]
+    #: tweepy signs for this host; any other value (a test fake, a proxy) is reached by rewriting.
+    base_url: str = TWEEPY_HOST
+    consumer_key_env: str = "X_CONSUMER_KEY"
+    consumer_secret_env: str = "X_CONSUMER_SECRET"
+    access_token_env: str = "X_ACCESS_TOKEN"
+    access_token_secret_env: str = "X_ACCESS_TOKEN_SECRET"
+    max_image_bytes: int | None = Field(default=None, gt=0, description="Override X's image size limit.")
+    reconcile_window: int = Field(
+        default=100, ge=5, le=100, description="How many of the account's latest posts reconcile reads."
+    )
+
+
+class _ToBaseUrl(HTTPAdapter):
+    """Sends tweepy's ``api.twitter.com`` requests to ``base_url``, re-signed, with our timeouts."""
+
+    def __init__(self, base_url: str, auth: OAuth1, timeout: tuple[float, float]) -> None:
+        super().__init__()
+        self._base_url = base_url.rstrip("/")
+        self._auth = auth
+        self._timeout = timeout
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        url = request.url or ""
+        if self._base_url != TWEEPY_HOST and url.startswith(TWEEPY_HOST + "/"):
+            request.url = self._base_url + url[len(TWEEPY_HOST) :]
+            # The old signature covers the old host; left in place, its oauth_* fields would also
+            # be mixed into the new signature's base string.
+            del request.headers["Authorization"]
+            self._auth(request)
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
+        return super().send(request, **kwargs)
+
+
+class _Api(NamedTuple):
+    client: tweepy.Client
+    http: HttpClient
+    auth: OAuth1
+
+
+class _Account(NamedTuple):
+    id: str
+    username: str
+    name: str
+
+
+class XChannel(Channel):
+    type_name = "x"
+    platform = "x"
+    settings_model = XSettings
+    settings: XSettings
+    default_capabilities = Capabilities(
+        text_limit=TextLimit("x_weighted", 280),
+        image="optional",
+        max_image_bytes=5 * 1024 * 1024,
+        can_reconcile=True,
+    )
+
+    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
+        super().__init__(name, settings, environ)
+        self._account_cache: _Account | None = None
+        #: Unix time when a used-up 24-hour posting quota resets; no request is made before it.
+        self._quota_resets_at: float | None = None
+
+    @classmethod
+    def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
+        capabilities = super().capabilities_for(settings)
+        assert isinstance(settings, XSettings)
+        if settings.max_image_bytes is not None:
+            capabilities = replace(capabilities, max_image_bytes=settings.max_image_bytes)
+        return capabilities
+
+    @cached_property
+    def _api(self) -> _Api:
+        names = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+        keys = {name: self.secret(name) for name in names}
+        client = tweepy.Client(**keys, return_type=requests.Response)
+        client.user_agent = f"{USER_AGENT} {client.user_agent}"
+        auth = OAuth1(
+            keys["consumer_key"], keys["consumer_secret"], keys["access_token"], keys["access_token_secret"]
+        )
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        client.session.mount(TWEEPY_HOST + "/", _ToBaseUrl(self.settings.base_url, auth, timeout))
+        http = HttpClient(
+            self.name,
+            self.settings.base_url,
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            classify=self._classify,
+            retry_after=self._retry_after,
+            session=client.session,
+        )
+        return _Api(client, http, auth)
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
+        self._refuse_while_quota_used_up()
+        # The username is needed for the URL; asking after the post exists could fail and make a
+        # published post look failed, so ask first (once per channel).
+        account = self._account()
+        media_ids = [self._upload(post.image, post.alt_text)] if post.image is not None else None
+        if "first_attempt_at" not in post.channel_state:
+            # Bounds reconcile's search: an older post with the same text is not this one.
+            checkpoint({"first_attempt_at": time.time()})
+        where = "POST /2/tweets"
+        response = self._call(
+            where, lambda: self._api.client.create_tweet(text=post.text, media_ids=media_ids), safe=False
+        )
+        self._note_daily_quota(response.headers)
+        data = _json(response)
+        tweet = data.get("data") if isinstance(data, dict) else None
+        tweet_id = tweet.get("id") if isinstance(tweet, dict) else None
+        if not tweet_id:
+            raise AmbiguousError(
+                f"{self.name}: {where}: HTTP {response.status_code} without a post id; it may have been posted"
+            )
+        return PublishResult(remote_id=str(tweet_id), url=self._public_url(account, str(tweet_id)))
+
+    def _upload(self, image: Path, alt_text: str | None) -> str:
+        """Upload one image (v2 simple upload) and attach its alt text; returns the media id.
+
+        Both calls count as idempotent: repeating them can orphan an unused upload (X drops it after
+        a day) but never creates a post.
+        """
+        try:
+            content = image.read_bytes()
+        except OSError as error:
+            raise ContentRejected(f"{self.name}: cannot read image {image}: {error.strerror}") from error
+        mime = mimetypes.guess_type(image.name)[0] or "application/octet-stream"
+        uploaded = self._api.http.request(
+            "POST",
+            "/2/media/upload",
+            idempotent=True,
+            auth=self._api.auth,
+            files={"media": (image.name, content, mime)},
+            data={"media_category": "tweet_image"},
+        )
+        data = uploaded.body.get("data") if isinstance(uploaded.body, dict) else None
+        media_id = data.get("id") if isinstance(data, dict) else None
+        if not media_id:
+            raise ServerError(f"{self.name}: POST /2/media/upload: answer without a media id")
+        if alt_text:
+            self._api.http.request(
+                "POST",
+                "/2/media/metadata",
+                idempotent=True,
+                auth=self._api.auth,
+                json={"id": str(media_id), "metadata": {"alt_text": {"text": alt_text}}},
+            )
+        return str(media_id)
+
+    # -- account and reconciliation -----------------------------------------------------------
+
+    def check(self) -> AccountIdentity:
+        self._account_cache = None
+        account = self._account()
+        detail = f"{account.name}, user id {account.id}" if account.name else f"user id {account.id}"
+        if self._quota_resets_at is not None and self._quota_resets_at > time.time():
+            resets = datetime.fromtimestamp(self._quota_resets_at, timezone.utc).isoformat(timespec="minutes")
+            detail += f"; 24-hour posting limit used up until {resets}"
+        return AccountIdentity(handle=f"@{account.username}", detail=detail)
+
+    def reconcile(self, post: OutgoingPost) -> Reconciliation:
+        """Look for the post's text among the account's latest posts.
+
+        Found → PUBLISHED with its id. Not found proves nothing: X lists a new post with a delay,
+        and a request cut off mid-way may still be processed, so the answer is CANNOT_TELL. A
+        refused lookup (no access to timelines on this tier) is CANNOT_TELL too; a transient
+        failure is raised as such.
+        """
+        account = self._account()
+        options: dict[str, Any] = {
+            "max_results": self.settings.reconcile_window,
+            "tweet_fields": ["created_at", "entities"],
+            "exclude": ["replies", "retweets"],
+            "user_auth": True,
+        }
+        first_attempt = post.channel_state.get("first_attempt_at")
+        if isinstance(first_attempt, (int, float)):
+            options["start_time"] = datetime.fromtimestamp(first_attempt, timezone.utc) - _CLOCK_SKEW
+        try:
+            response = self._call(
+                f"GET /2/users/{account.id}/tweets",
+                lambda: self._api.client.get_users_tweets(account.id, **options),
+                safe=True,
+            )
+        except PermanentError as error:
+            # Lower access tiers may not read timelines at all; that settles nothing about the post.
+            return Reconciliation(Outcome.CANNOT_TELL, detail=f"cannot read the account's posts: {error}")
+        body = _json(response)
+        if not isinstance(body, dict):
+            raise ServerError(f"{self.name}: GET /2/users/{account.id}/tweets: answer is not JSON")
+        wanted = _canonical(post.text)
+        tweets = body.get("data") or []
+        for tweet in tweets:
+            if isinstance(tweet, dict) and tweet.get("id") and _canonical(_as_written(tweet)) == wanted:
+                tweet_id = str(tweet["id"])
+                return Reconciliation(
+                    Outcome.PUBLISHED,
+                    PublishResult(tweet_id, self._public_url(account, tweet_id)),
+                    detail=f"found among @{account.username}'s latest posts",
+                )
+        return Reconciliation(
+            Outcome.CANNOT_TELL,
+            detail=(
+                f"not among @{account.username}'s {len(tweets)} latest posts; X lists new posts with a "
+                "delay, so this does not prove it was not posted"
+            ),
+        )
+
+    def _account(self) -> _Account:
+        """The posting account (id and username), asked once per channel."""
+        if self._account_cache is None:
+            where = "GET /2/users/me"
+            response = self._call(where, lambda: self._api.client.get_me(user_auth=True), safe=True)
+            body = _json(response)
+            user = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(user, dict) or not user.get("id") or not user.get("username"):
+                raise ServerError(f"{self.name}: {where}: answer without the account's id and username")
+            self._account_cache = _Account(str(user["id"]), str(user["username"]), str(user.get("name", "")))
+        return self._account_cache
+
+    def _public_url(self, account: _Account, tweet_id: str) -> str:
+        return f"{PUBLIC_HOST}/{account.username}/status/{tweet_id}"
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def _call(self, where: str, call: Callable[[], requests.Response], *, safe: bool) -> requests.Response:
+        """Run one tweepy call, translating tweepy's and requests' exceptions into ours."""
+        where = f"{self.name}: {where}"
+        try:
+            return call()
+        except tweepy.errors.HTTPException as error:
+            raise self._classify(error.response, _json(error.response)) from error
+        except requests.RequestException as error:
+            raise _transport_error(error, where, safe) from error
+
+    def _classify(self, response: requests.Response, body: Any) -> PublishError:
+        """X's error for any failed response (used for tweepy's calls and as HttpClient's hook)."""
+        status = response.status_code
+        where = f"{self.name}: {response.request.method} {urlsplit(response.request.url or '').path}"
+        detail = _detail(body)
+        message = f"{where}: HTTP {status}{': ' + detail if detail else ''}"
+        if status == 429:
+            self._note_daily_quota(response.headers)
+            return RateLimited(message, retry_after=self._retry_after(response))
+        if status >= 500 or status == 408 or not isinstance(body, dict):
+            # A gateway's page instead of an X problem document: X itself never answered.
+            return ServerError(message)
+        if DUPLICATE_WORDING in detail.lower():
+            return ContentRejected(message, duplicate=True)
+        if status == 401:
+            return AuthError(message)
+        if status == 403:
+            problem = str(body.get("type", "")).rstrip("/").rsplit("/", 1)[-1]
+            if problem in _CREDENTIAL_PROBLEMS or not _ABOUT_THE_POST.search(detail):
+                return AuthError(message)
+        return ContentRejected(message)
+
+    def _retry_after(self, response: requests.Response) -> float | None:
+        """Seconds until X accepts a post again: the 24-hour reset when that quota is used up."""
+        daily_reset = _daily_quota_reset(response.headers)
+        if daily_reset is not None:
+            return max(0.0, daily_reset - time.time())
+        return seconds_until_epoch(response.headers.get("x-rate-limit-reset"))
+
+    def _note_daily_quota(self, headers: Any) -> None:
+        reset = _daily_quota_reset(headers)
+        if reset is not None and reset > time.time():
+            self._quota_resets_at = reset
+
+    def _refuse_while_quota_used_up(self) -> None:
+        if self._quota_resets_at is None:
+            return
+        remaining = self._quota_resets_at - time.time()
+        if remaining <= 0:
+            self._quota_resets_at = None
+            return
+        raise RateLimited(
+            f"{self.name}: X's 24-hour posting limit is used up; it resets in {remaining / 3600:.1f} h",
+            retry_after=remaining,
+        )
+
+    def close(self) -> None:
+        if "_api" in self.__dict__:
+            self._api.http.close()
+
+
+def _transport_error(error: requests.RequestException, where: str, safe: bool) -> PublishError:
+    """Read a requests failure exactly as ``HttpClient.request`` does: could X have acted on it?"""
+    kind = error.__class__.__name__
+    if isinstance(error, requests.ConnectionError):
+        if _never_reached(error):
+            return NetworkError(f"{where}: could not connect ({kind})")
+        if safe:
+            return NetworkError(f"{where}: connection lost ({kind})")
+        return AmbiguousError(f"{where}: connection lost after sending; it may have been posted")
+    if isinstance(error, requests.Timeout):
+        if safe:
+            return ServerError(f"{where}: no answer in time")
+        return AmbiguousError(f"{where}: no answer in time; it may have been posted")
+    if safe:
+        return NetworkError(f"{where}: {kind}")
+    return AmbiguousError(f"{where}: {kind}; it may have been posted")
+
+
+def _daily_quota_reset(headers: Any) -> float | None:
+    """The latest reset (Unix seconds) among the 24-hour quotas whose remaining count is 0."""
+    resets = []
+    for prefix in _DAILY_LIMITS:
+        if (headers.get(f"{prefix}-remaining") or "").strip() == "0":
+            try:
+                resets.append(float(headers.get(f"{prefix}-reset") or ""))
+            except ValueError:
+                continue
+    return max(resets) if resets else None
+
+
+def _json(response: requests.Response) -> Any:
+    """The decoded body, or None when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _detail(body: Any) -> str:
+    """The one-line reason of an X problem document (``detail``, else the first error message)."""
+    if not isinstance(body, dict):
+        return ""
+    for key in ("detail", "title"):
+        if isinstance(body.get(key), str) and body[key]:
+            return body[key][:300]
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("message") or errors[0].get("detail") or "")[:300]
+    return ""
+
+
+def _as_written(tweet: dict[str, Any]) -> str:
+    """A post's text as it was sent: X shows links as t.co and escapes &, < and >."""
+    text = str(tweet.get("text", ""))
+    entities = tweet.get("entities")
+    for url in entities.get("urls", []) if isinstance(entities, dict) else []:
+        if isinstance(url, dict) and url.get("url") and url.get("expanded_url"):
+            text = text.replace(str(url["url"]), str(url["expanded_url"]))
+    return html.unescape(text)
+
+
+def _canonical(text: str) -> str:
+    """Text compared for reconciliation: NFC, trimmed, every link without its scheme or final slash.
+
+    X stores a bare domain as ``http://domain``; dropping schemes makes both spellings equal.
+    """
+    text = unicodedata.normalize("NFC", text).strip()
+    parts, position = [], 0
+    for url in extract_urls_with_indices(text):
+        start, end = url["indices"]
+        parts.append(text[position:start])
+        parts.append(re.sub(r"^https?://", "", url["url"], flags=re.IGNORECASE).rstrip("/"))
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)

@@ -1,0 +1,269 @@
+"""What is special about Instagram: the container flow, its checkpoint, resuming, the quota."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from outreach.channels.base import Outcome
+from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, ServerError
+from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
+from tests.fakeplatform.graph_common import graph_error
+from tests.fakeplatform.instagram import InstagramFake
+from tests.fakeplatform.server import FakeServer, Fault
+
+PUBLISH = r"/v21\.0/\d+/media_publish"
+CONTAINER = r"/v21\.0/\d+/media"
+
+
+@pytest.fixture
+def instagram(server: FakeServer) -> InstagramFake:
+    return InstagramFake(server)
+
+
+def _post(**kwargs: Any) -> Any:
+    return make_post(image=SAMPLE_IMAGE, **kwargs)
+
+
+def test_container_carries_image_url_caption_and_alt_text(instagram: InstagramFake) -> None:
+    post = _post()
+    result = make_channel(instagram).publish(post, Checkpoints())
+    (container,) = instagram.containers.values()
+    assert container["image_url"] == f"{instagram.media_base_url}/sample.jpg"
+    assert container["caption"] == post.text
+    assert container["alt_text"] == "Petugas melayani warga di loket KTP-el"
+    assert result.remote_id == instagram.created[0]["id"]
+    assert result.url == instagram.created[0]["permalink"]
+
+
+def test_container_id_is_checkpointed_before_media_publish(instagram: InstagramFake) -> None:
+    seen: list[tuple[dict[str, Any], int]] = []
+
+    def checkpoint(state: dict[str, Any]) -> None:
+        seen.append((dict(state), len(instagram.server.requests("POST", PUBLISH))))
+
+    make_channel(instagram).publish(_post(), checkpoint)
+    (container_id,) = instagram.containers
+    first_state, publishes_before = seen[0]
+    assert first_state == {"container_id": container_id}
+    assert publishes_before == 0
+    # After publishing, the media id is recorded too, for a crash before the result is stored.
+    assert seen[-1][0] == {"container_id": container_id, "media_id": instagram.created[0]["id"]}
+
+
+def test_crash_after_media_publish_is_recognised_without_a_second_post(instagram: InstagramFake) -> None:
+    instagram.server.inject(Fault("reset", path=PUBLISH))  # published, but the answer is lost
+    channel = make_channel(instagram)
+    checkpoints = Checkpoints()
+    post = _post()
+    with pytest.raises(AmbiguousError):
+        channel.publish(post, checkpoints)
+    assert list(checkpoints.state) == ["container_id"]
+
+    interrupted = replace(post, channel_state=checkpoints.state)
+    verdict = channel.reconcile(interrupted)
+    assert verdict.outcome is Outcome.PUBLISHED
+    assert verdict.result is not None
+    assert verdict.result.remote_id == instagram.created[0]["id"]  # found by its caption
+    assert verdict.result.url == instagram.created[0]["permalink"]
+
+    # A retry instead of (or after) reconcile is just as safe: it recognises the container.
+    again = channel.publish(interrupted, Checkpoints())
+    assert again.remote_id == instagram.created[0]["id"]
+    assert len(instagram.created) == 1
+    assert len(instagram.containers) == 1
+    assert len(instagram.server.requests("POST", PUBLISH)) == 1
+
+
+def test_finished_container_is_published_without_a_new_one(instagram: InstagramFake) -> None:
+    instagram.server.inject(Fault("reset", path=PUBLISH, process=False))  # never reached Instagram
+    channel = make_channel(instagram)
+    checkpoints = Checkpoints()
+    post = _post()
+    with pytest.raises(AmbiguousError):
+        channel.publish(post, checkpoints)
+    assert instagram.created == []
+
+    interrupted = replace(post, channel_state=checkpoints.state)
+    verdict = channel.reconcile(interrupted)
+    assert verdict.outcome is Outcome.NOT_PUBLISHED
+    assert "FINISHED" in verdict.detail
+
+    result = channel.publish(interrupted, checkpoints)
+    assert len(instagram.containers) == 1
+    assert len(instagram.server.requests("POST", CONTAINER)) == 1
+    assert instagram.created[0]["container_id"] == checkpoints.state["container_id"]
+    assert result.remote_id == instagram.created[0]["id"]
+
+
+@pytest.mark.parametrize("status", ["ERROR", "EXPIRED"])
+def test_dead_container_is_replaced(instagram: InstagramFake, status: str) -> None:
+    instagram.server.inject(Fault("reset", path=PUBLISH, process=False))
+    channel = make_channel(instagram)
+    checkpoints = Checkpoints()
+    post = _post()
+    with pytest.raises(AmbiguousError):
+        channel.publish(post, checkpoints)
+    old = checkpoints.state["container_id"]
+    instagram.set_status(old, status)
+
+    verdict = channel.reconcile(replace(post, channel_state=checkpoints.state))
+    assert verdict.outcome is Outcome.NOT_PUBLISHED
+    channel.publish(replace(post, channel_state=dict(checkpoints.state)), checkpoints)
+    assert len(instagram.containers) == 2
+    assert checkpoints.state["container_id"] != old
+    assert instagram.created[0]["container_id"] == checkpoints.state["container_id"]
+
+
+def test_reconcile_without_a_container_proves_nothing_was_published(instagram: InstagramFake) -> None:
+    verdict = make_channel(instagram).reconcile(_post())
+    assert verdict.outcome is Outcome.NOT_PUBLISHED
+    assert instagram.server.requests() == []
+
+
+def test_reconcile_uses_the_checkpointed_media_id(instagram: InstagramFake) -> None:
+    checkpoints = Checkpoints()
+    channel = make_channel(instagram)
+    channel.publish(_post(), checkpoints)
+    verdict = channel.reconcile(_post(channel_state=checkpoints.state))
+    assert verdict.outcome is Outcome.PUBLISHED
+    assert verdict.result is not None and verdict.result.remote_id == instagram.created[0]["id"]
+    assert instagram.server.requests("GET", r"/v21\.0/\d+/media") == []  # no caption search needed
+
+
+def test_quota_used_up_is_rate_limited_before_any_container(instagram: InstagramFake) -> None:
+    instagram.quota_usage = instagram.quota_total = 25
+    with pytest.raises(RateLimited) as caught:
+        make_channel(instagram).publish(_post(), Checkpoints())
+    assert caught.value.retry_after == 3600
+    assert "25/25" in str(caught.value)
+    assert instagram.containers == {}
+    assert instagram.server.requests("POST") == []
+
+
+def test_quota_refused_at_publish_waits_the_configured_time(instagram: InstagramFake) -> None:
+    instagram.server.inject(
+        Fault(
+            "status",
+            path=PUBLISH,
+            response=graph_error(9, "Application request limit reached", subcode=2207042),
+        )
+    )
+    with pytest.raises(RateLimited) as caught:
+        make_channel(instagram, quota_retry_after=7200).publish(_post(), Checkpoints())
+    assert caught.value.retry_after == 7200
+
+
+def test_spam_restriction_needs_a_person(instagram: InstagramFake) -> None:
+    instagram.server.inject(
+        Fault(
+            "status",
+            path=PUBLISH,
+            response=graph_error(4, "Application request limit reached", subcode=2207051),
+        )
+    )
+    with pytest.raises(ContentRejected, match="blocked"):
+        make_channel(instagram).publish(_post(), Checkpoints())
+
+
+def test_container_polled_until_finished(instagram: InstagramFake) -> None:
+    instagram.polls_until_finished = 3
+    make_channel(instagram).publish(_post(), Checkpoints())
+    (container,) = instagram.containers.values()
+    assert container["polls"] == 4  # three IN_PROGRESS answers, then FINISHED
+    assert len(instagram.created) == 1
+
+
+def test_slow_container_is_transient_and_resumed(instagram: InstagramFake) -> None:
+    instagram.polls_until_finished = 1000
+    channel = make_channel(instagram, container_poll_timeout=0.05)
+    checkpoints = Checkpoints()
+    post = _post()
+    with pytest.raises(ServerError, match="IN_PROGRESS"):
+        channel.publish(post, checkpoints)
+    (container,) = instagram.containers.values()
+    container["polls_left"] = 0
+    channel.publish(replace(post, channel_state=checkpoints.state), checkpoints)
+    assert len(instagram.containers) == 1 and len(instagram.created) == 1
+
+
+def test_container_error_is_a_rejection(instagram: InstagramFake) -> None:
+    instagram.processing_result = "ERROR"
+    with pytest.raises(ContentRejected, match="could not process the image sample.jpg"):
+        make_channel(instagram).publish(_post(), Checkpoints())
+    assert instagram.created == []
+
+
+def test_too_many_hashtags_refused_before_any_request(instagram: InstagramFake) -> None:
+    text = "Layanan baru " + " ".join(f"#tag{n}" for n in range(31))
+    with pytest.raises(ContentRejected, match="31 hashtags"):
+        make_channel(instagram).publish(_post(text=text), Checkpoints())
+    assert instagram.server.requests() == []
+
+
+def test_non_jpeg_refused_before_any_request(instagram: InstagramFake, tmp_path: Path) -> None:
+    png = tmp_path / "poster.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+    with pytest.raises(ContentRejected, match="not a JPEG"):
+        make_channel(instagram).publish(make_post(image=png), Checkpoints())
+    assert instagram.server.requests() == []
+
+
+def test_text_only_post_is_refused(instagram: InstagramFake) -> None:
+    with pytest.raises(ContentRejected, match="needs an image"):
+        make_channel(instagram).publish(make_post(), Checkpoints())
+
+
+def test_check_reports_username_and_quota(instagram: InstagramFake) -> None:
+    instagram.quota_usage = 12
+    identity = make_channel(instagram).check()
+    assert identity.handle == f"@{instagram.username}"
+    assert "12/100 used in 24 h" in identity.detail
+
+
+def test_check_with_expired_token(instagram: InstagramFake) -> None:
+    instagram.expire_token()
+    with pytest.raises(AuthError, match="token expired"):
+        make_channel(instagram).check()
+
+
+def test_public_media_base_url_is_required() -> None:
+    from pydantic import ValidationError
+
+    from outreach.channels import validate_settings
+
+    with pytest.raises(ValidationError, match="public_media_base_url"):
+        validate_settings({"type": "instagram", "ig_user_id": "1"})
+    with pytest.raises(ValidationError, match="absolute http"):
+        validate_settings({"type": "instagram", "ig_user_id": "1", "public_media_base_url": "media/outreach"})
+
+
+def test_published_container_stays_published_when_its_media_cannot_be_found(instagram: InstagramFake) -> None:
+    instagram.server.inject(Fault("reset", path=PUBLISH))
+    channel = make_channel(instagram)
+    checkpoints = Checkpoints()
+    with pytest.raises(AmbiguousError):
+        channel.publish(_post(), checkpoints)
+    instagram.media[0]["caption"] = "Keterangan diubah oleh admin"  # edited in the app afterwards
+    verdict = channel.reconcile(_post(channel_state=checkpoints.state))
+    assert verdict.outcome is Outcome.PUBLISHED
+    assert verdict.result is not None and verdict.result.remote_id == checkpoints.state["container_id"]
+    assert "container id stands in" in verdict.detail
+
+
+def test_reconcile_with_a_dead_token_cannot_tell(instagram: InstagramFake) -> None:
+    instagram.expire_token()
+    verdict = make_channel(instagram).reconcile(_post(channel_state={"container_id": "17900000000000001"}))
+    assert verdict.outcome is Outcome.CANNOT_TELL
+    assert "token expired" in verdict.detail
+
+
+def test_reconcile_lookup_failing_transiently_is_raised(instagram: InstagramFake) -> None:
+    instagram.server.inject(
+        Fault("status", method="GET", path=r"/v21\.0/\d+", response=instagram.server_error_response())
+    )
+    with pytest.raises(ServerError):
+        make_channel(instagram).reconcile(_post(channel_state={"container_id": "17900000000000001"}))

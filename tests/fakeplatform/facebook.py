@@ -1,0 +1,157 @@
+"""A fake Facebook Page on the Graph API: feed and photo posts, permalinks, published_posts."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from werkzeug import Request, Response
+
+from .graph_common import VERSION, GraphFake, cursor_page, graph_error, graph_time, only_fields
+from .server import json_response
+
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8")
+
+
+class FacebookFake(GraphFake):
+    channel_type = "facebook"
+    create_path = VERSION + r"/\d+/(feed|photos)"
+    token_env = "FACEBOOK_PAGE_TOKEN"
+    token = "EAAGfakePageToken0123456789abcdef"
+    rate_limit_code = 32
+    rate_limit_message = "(#32) Page request limit reached"
+    use_case = "pages"
+
+    page_id = "104857600123456"
+    page_name = "Pemerintah Kota Bandar Lampung"
+
+    def __init__(self, server: Any) -> None:
+        #: Every post on the Page in creation order, including history seeded by tests.
+        self.posts: list[dict[str, Any]] = []
+        #: Facebook refuses a message identical to one already on the Page (code 506).
+        self.reject_duplicates = True
+        super().__init__(server)
+
+    @property
+    def business_id(self) -> str:
+        return self.page_id
+
+    def channel_settings(self) -> dict[str, Any]:
+        return {"type": "facebook", "base_url": self.server.url, "page_id": self.page_id}
+
+    def install(self) -> None:
+        self.route("GET", r"/me", self._me)
+        self.route("POST", r"/(\d+)/feed", self._feed)
+        self.route("POST", r"/(\d+)/photos", self._photos)
+        self.route("GET", r"/(\d+)/published_posts", self._published_posts)
+        self.route("GET", r"/(\d+(?:_\d+)?)", self._node)
+
+    def seed_post(self, message: str, created: datetime) -> dict[str, Any]:
+        """A post already on the Page (made by a person, not through the API under test)."""
+        with self.lock:
+            record = self._record(message, created, kind="status")
+            self.posts.append(record)
+            return record
+
+    def _record(self, message: str | None, created: datetime, kind: str) -> dict[str, Any]:
+        number = 900000000 + self.next_id()
+        post_id = f"{self.page_id}_{number}"
+        return {
+            "id": post_id,
+            "message": message,
+            "created_time": graph_time(created),
+            "permalink_url": f"https://www.facebook.com/{self.page_id}/posts/{number}",
+            "kind": kind,
+        }
+
+    def _me(self, request: Request, match: re.Match[str]) -> Response:
+        return json_response(only_fields({"id": self.page_id, "name": self.page_name}, request, ("id", "name")))
+
+    def _refuse_target(self, page: str) -> Response | None:
+        if page != self.page_id:
+            return self.not_found(page, method="post")
+        return None
+
+    def _refuse_duplicate(self, message: str | None) -> Response | None:
+        if self.reject_duplicates and message and any(post["message"] == message for post in self.posts):
+            return graph_error(506, "(#506) Duplicate status message")
+        return None
+
+    def _feed(self, request: Request, match: re.Match[str]) -> Response:
+        refused = self._refuse_target(match.group(1))
+        if refused is not None:
+            return refused
+        message, link = request.form.get("message"), request.form.get("link")
+        if not message and not link:
+            return graph_error(100, "(#100) Missing message or attachment")
+        if link is not None and not re.match(r"https?://", link):
+            return graph_error(100, "(#100) The link field is invalid")
+        with self.lock:
+            duplicate = self._refuse_duplicate(message)
+            if duplicate is not None:
+                return duplicate
+            record = {**self._record(message, self.now(), kind="status"), "link": link}
+            self.posts.append(record)
+            self.created.append(record)
+        return json_response({"id": record["id"]})
+
+    def _photos(self, request: Request, match: re.Match[str]) -> Response:
+        refused = self._refuse_target(match.group(1))
+        if refused is not None:
+            return refused
+        caption = request.form.get("caption")
+        upload = request.files.get("source")
+        url = request.form.get("url")
+        image: bytes | None = None
+        if upload is not None:
+            image = upload.read()
+            if not image.startswith(_IMAGE_MAGIC):
+                return graph_error(324, "(#324) Missing or invalid image file")
+        elif url is not None:
+            if not re.match(r"https?://[^/]+/.+", url):
+                return graph_error(100, "(#100) url should represent a valid URL")
+        else:
+            return graph_error(324, "(#324) Requires upload file")
+        with self.lock:
+            duplicate = self._refuse_duplicate(caption)
+            if duplicate is not None:
+                return duplicate
+            photo_id = str(800000000 + self.next_id())
+            record = {
+                **self._record(caption, self.now(), kind="photo"),
+                "photo_id": photo_id,
+                "image": image,
+                "image_url": url,
+                "upload_name": upload.filename if upload is not None else None,
+            }
+            self.posts.append(record)
+            self.created.append(record)
+        return json_response({"id": photo_id, "post_id": record["id"]})
+
+    def _published_posts(self, request: Request, match: re.Match[str]) -> Response:
+        if match.group(1) != self.page_id:
+            return self.not_found(match.group(1))
+        with self.lock:
+            # Newest first; posts made within the same second keep their creation order, reversed.
+            order = sorted(
+                enumerate(self.posts),
+                key=lambda pair: (datetime.fromisoformat(pair[1]["created_time"]), pair[0]),
+                reverse=True,
+            )
+            newest_first = [post for _, post in order]
+        items = [only_fields(post, request) for post in newest_first]
+        return json_response(cursor_page(items, request, f"/{self.page_id}/published_posts"))
+
+    def _node(self, request: Request, match: re.Match[str]) -> Response:
+        object_id = match.group(1)
+        if object_id == self.page_id:
+            return self._me(request, match)
+        with self.lock:
+            post = next((post for post in self.posts if post["id"] == object_id), None)
+        if post is None:
+            return self.not_found(object_id)
+        return json_response(only_fields(post, request))
+
+
+FAKE = FacebookFake

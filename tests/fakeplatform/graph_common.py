@@ -1,0 +1,192 @@
+"""What the Facebook and Instagram fakes share: Graph API auth, error bodies and usage headers.
+
+Not a platform itself (it defines no ``FAKE``), so the contract suite does not pick it up.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import secrets
+import threading
+from abc import abstractmethod
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from werkzeug import Request, Response
+
+from .base import PlatformFake
+from .server import FakeServer, json_response
+
+#: Graph paths start with the API version, e.g. ``/v21.0``.
+VERSION = r"/v\d+\.\d+"
+
+
+def graph_error(
+    code: int,
+    message: str,
+    *,
+    subcode: int | None = None,
+    status: int = 400,
+    error_type: str = "OAuthException",
+    is_transient: bool | None = None,
+    headers: dict[str, str] | None = None,
+    user_message: str | None = None,
+) -> Response:
+    """A Graph API error exactly as Meta shapes it."""
+    error: dict[str, Any] = {"message": message, "type": error_type, "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    if is_transient is not None:
+        error["is_transient"] = is_transient
+    if user_message is not None:
+        error["error_user_msg"] = user_message
+    error["fbtrace_id"] = "A" + secrets.token_urlsafe(16)
+    return json_response({"error": error}, status=status, headers=headers)
+
+
+def business_use_case_header(business_id: str, use_case: str, wait_seconds: float) -> dict[str, str]:
+    """``X-Business-Use-Case-Usage`` for a throttled business object.
+
+    Meta states the wait in minutes (usually whole ones); a wait that is not a whole number of
+    minutes is sent as a fractional minute so that tests can ask for any number of seconds.
+    """
+    minutes = wait_seconds / 60
+    usage = {
+        business_id: [
+            {
+                "type": use_case,
+                "call_count": 100,
+                "total_cputime": 12,
+                "total_time": 100,
+                "estimated_time_to_regain_access": int(minutes) if minutes.is_integer() else round(minutes, 4),
+            }
+        ]
+    }
+    return {"X-Business-Use-Case-Usage": json.dumps(usage)}
+
+
+def cursor_page(items: list[dict[str, Any]], request: Request, base_path: str) -> dict[str, Any]:
+    """One page of a Graph list (``limit`` + ``after`` cursor), with Meta's ``paging`` block.
+
+    The ``next`` URL carries ``access_token`` like Meta's does, which is why clients should
+    page with the cursor instead.
+    """
+    limit = int(request.args.get("limit", "25"))
+    start = 0
+    if request.args.get("after"):
+        start = int(base64.urlsafe_b64decode(request.args["after"]).decode())
+    page = items[start : start + limit]
+    body: dict[str, Any] = {"data": page}
+    if page:
+        body["paging"] = {
+            "cursors": {
+                "before": base64.urlsafe_b64encode(str(start).encode()).decode(),
+                "after": base64.urlsafe_b64encode(str(start + len(page)).encode()).decode(),
+            }
+        }
+        if start + len(page) < len(items):
+            after = body["paging"]["cursors"]["after"]
+            body["paging"]["next"] = (
+                f"https://graph.facebook.com/v21.0{base_path}?access_token=TOKEN&limit={limit}&after={after}"
+            )
+    return body
+
+
+def only_fields(record: dict[str, Any], request: Request, default: tuple[str, ...] = ("id",)) -> dict[str, Any]:
+    """A node's answer: the requested ``fields`` that it has (Graph omits absent fields)."""
+    wanted = request.args.get("fields")
+    names = [name.strip() for name in wanted.split(",")] if wanted else list(default)
+    return {name: record[name] for name in names if name in record and record[name] is not None}
+
+
+def graph_time(moment: datetime) -> str:
+    """Graph's timestamp format, e.g. ``2026-12-01T02:00:05+0000``."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+class GraphFake(PlatformFake):
+    """Auth and error vocabulary of the Graph API, for the Facebook and Instagram fakes."""
+
+    #: The environment variable the channel block names, and its valid value.
+    token_env: str
+    token: str
+    #: What ``rate_limit_response`` reports: the throttle code, its message and the use case type.
+    rate_limit_code: int
+    rate_limit_message: str
+    use_case: str
+
+    def __init__(self, server: FakeServer) -> None:
+        self.lock = threading.RLock()
+        self._ids = itertools.count(1)
+        #: The fake's clock, replaceable by tests that need posts at given times.
+        self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        super().__init__(server)
+
+    @property
+    def environ(self) -> dict[str, str]:
+        return {self.token_env: self.token}
+
+    @property
+    @abstractmethod
+    def business_id(self) -> str:
+        """The object (Page, Instagram account) whose usage the throttle headers report."""
+
+    def next_id(self) -> int:
+        with self.lock:
+            return next(self._ids)
+
+    def route(self, method: str, pattern: str, handler: Callable[..., Response]) -> None:
+        """A versioned route that answers only correctly authenticated requests."""
+
+        def authenticated(request: Request, match: Any) -> Response:
+            refused = self.refuse_auth(request)
+            return refused if refused is not None else handler(request, match)
+
+        self.server.route(method, VERSION + pattern, authenticated)
+
+    def refuse_auth(self, request: Request) -> Response | None:
+        """Meta's answer to a missing, wrong or expired token; None when the token is good.
+
+        The real API accepts the token as a Bearer header or an ``access_token`` parameter; so does
+        the fake (tests check separately that outreach uses the header).
+        """
+        header = request.headers.get("Authorization", "")
+        token = header[len("Bearer ") :] if header.startswith("Bearer ") else request.values.get("access_token")
+        if not token:
+            return graph_error(104, "An access token is required to request this resource.")
+        if token != self.token:
+            return graph_error(190, "Invalid OAuth access token - Cannot parse access token")
+        if not self.token_valid:
+            return graph_error(
+                190,
+                "Error validating access token: Session has expired on Tuesday, 01-Dec-26 02:00:00 PST. "
+                "The current time is Tuesday, 01-Dec-26 03:00:00 PST.",
+                subcode=463,
+            )
+        return None
+
+    def rate_limit_response(self, retry_after: int) -> Response:
+        return graph_error(
+            self.rate_limit_code,
+            self.rate_limit_message,
+            headers=business_use_case_header(self.business_id, self.use_case, retry_after),
+        )
+
+    def server_error_response(self) -> Response:
+        return graph_error(
+            2,
+            "An unexpected error has occurred. Please retry your request later.",
+            status=500,
+            is_transient=True,
+        )
+
+    def not_found(self, object_id: str, method: str = "get") -> Response:
+        return graph_error(
+            100,
+            f"Unsupported {method} request. Object with ID '{object_id}' does not exist, cannot be loaded due to "
+            "missing permissions, or does not support this operation.",
+            subcode=33,
+            error_type="GraphMethodException",
+        )

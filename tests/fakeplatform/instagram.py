@@ -1,0 +1,213 @@
+"""A fake Instagram professional account on the Graph API content publishing flow.
+
+Containers move IN_PROGRESS → FINISHED as they are polled (after ``polls_until_finished`` polls)
+and → PUBLISHED on ``media_publish``; a container is published at most once. The fake fetches
+nothing from the public media URL (the real Instagram would); it checks that ``image_url`` is an
+absolute http(s) URL naming a JPEG file.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+from urllib.parse import urlparse
+
+from werkzeug import Request, Response
+
+from .graph_common import VERSION, GraphFake, cursor_page, graph_error, graph_time, only_fields
+from .server import json_response
+
+CAPTION_LIMIT = 2200
+HASHTAG_LIMIT = 30
+
+_STATUS_DETAIL = {
+    "IN_PROGRESS": "In Progress: Media is still being processed.",
+    "FINISHED": "Finished: Media has been uploaded and it is ready to be published.",
+    "PUBLISHED": "Published: Media has been successfully published.",
+    "ERROR": "Error: Media upload has failed with error code 2207001",
+    "EXPIRED": "Expired: Media has not been published within 24 hours.",
+}
+
+
+class InstagramFake(GraphFake):
+    channel_type = "instagram"
+    create_path = VERSION + r"/\d+/media_publish"
+    token_env = "INSTAGRAM_ACCESS_TOKEN"
+    token = "EAAGfakeInstagramToken0123456789"
+    rate_limit_code = 80002
+    rate_limit_message = "There have been too many calls to this Instagram account. Wait a bit and try again."
+    use_case = "instagram"
+
+    ig_user_id = "17841400000000001"
+    username = "pemkot.bandarlampung"
+    media_base_url = "https://bandarlampungkota.go.id/media/outreach"
+
+    def __init__(self, server: Any) -> None:
+        self.containers: dict[str, dict[str, Any]] = {}
+        #: Published media in creation order.
+        self.media: list[dict[str, Any]] = []
+        #: A new container answers IN_PROGRESS to this many status polls, then FINISHED.
+        self.polls_until_finished = 1
+        #: What a container becomes after processing: FINISHED, or ERROR for an image Instagram cannot use.
+        self.processing_result = "FINISHED"
+        self.quota_usage = 0
+        self.quota_total = 100
+        super().__init__(server)
+
+    @property
+    def business_id(self) -> str:
+        return self.ig_user_id
+
+    def channel_settings(self) -> dict[str, Any]:
+        return {
+            "type": "instagram",
+            "base_url": self.server.url,
+            "ig_user_id": self.ig_user_id,
+            "public_media_base_url": self.media_base_url,
+            "container_poll_interval": 0.01,
+            "container_poll_timeout": 5.0,
+        }
+
+    def install(self) -> None:
+        self.route("GET", r"/(\d+)/content_publishing_limit", self._publishing_limit)
+        self.route("POST", r"/(\d+)/media", self._create_container)
+        self.route("POST", r"/(\d+)/media_publish", self._publish)
+        self.route("GET", r"/(\d+)/media", self._list_media)
+        self.route("GET", r"/(\d+)", self._node)
+
+    def set_status(self, container_id: str, status: str) -> None:
+        """Move a container to ``status`` (ERROR, EXPIRED, ...) as Instagram would."""
+        with self.lock:
+            self.containers[container_id]["status_code"] = status
+
+    def _refuse_account(self, account: str, method: str = "get") -> Response | None:
+        return None if account == self.ig_user_id else self.not_found(account, method)
+
+    def _publishing_limit(self, request: Request, match: re.Match[str]) -> Response:
+        refused = self._refuse_account(match.group(1))
+        if refused is not None:
+            return refused
+        with self.lock:
+            entry = {
+                "quota_usage": self.quota_usage,
+                "config": {"quota_total": self.quota_total, "quota_duration": 86400},
+            }
+        return json_response({"data": [only_fields(entry, request, ("quota_usage",))]})
+
+    def _create_container(self, request: Request, match: re.Match[str]) -> Response:
+        refused = self._refuse_account(match.group(1), "post")
+        if refused is not None:
+            return refused
+        image_url = request.form.get("image_url")
+        caption = request.form.get("caption", "")
+        if not image_url:
+            return graph_error(100, "(#100) The parameter image_url is required.")
+        parsed = urlparse(image_url)
+        if (
+            parsed.scheme not in ("http", "https")
+            or not parsed.netloc
+            or not re.search(r"/[^/]+\.jpe?g$", parsed.path, re.IGNORECASE)
+        ):
+            return graph_error(
+                9004,
+                f"The media could not be fetched from this uri: {image_url}",
+                subcode=2207052,
+                user_message="Only photo or video can be accepted as media type.",
+            )
+        if len(caption) > CAPTION_LIMIT:
+            return graph_error(100, f"(#100) Param caption must be at most {CAPTION_LIMIT} characters long.")
+        if len(re.findall(r"(?<!\w)#\w+", caption)) > HASHTAG_LIMIT:
+            return graph_error(100, f"(#100) The caption can contain at most {HASHTAG_LIMIT} hashtags.")
+        with self.lock:
+            container_id = str(17900000000000000 + self.next_id())
+            self.containers[container_id] = {
+                "id": container_id,
+                "status_code": "IN_PROGRESS",
+                "polls_left": self.polls_until_finished,
+                "polls": 0,
+                "image_url": image_url,
+                "caption": caption,
+                "alt_text": request.form.get("alt_text"),
+            }
+        return json_response({"id": container_id})
+
+    def _publish(self, request: Request, match: re.Match[str]) -> Response:
+        refused = self._refuse_account(match.group(1), "post")
+        if refused is not None:
+            return refused
+        creation_id = request.form.get("creation_id")
+        if not creation_id:
+            return graph_error(100, "(#100) The parameter creation_id is required.")
+        with self.lock:
+            container = self.containers.get(creation_id)
+            if container is None:
+                return self.not_found(creation_id)
+            if container["status_code"] == "EXPIRED":
+                return graph_error(
+                    -2,
+                    "The media you are trying to access has expired. Please try to upload again.",
+                    subcode=2207020,
+                )
+            if container["status_code"] != "FINISHED":
+                return graph_error(
+                    9007,
+                    "Media ID is not available",
+                    subcode=2207027,
+                    user_message="The media is not ready for publishing, please wait for a moment",
+                )
+            if self.quota_usage >= self.quota_total:
+                return graph_error(
+                    9,
+                    "Application request limit reached",
+                    subcode=2207042,
+                    user_message="You reached maximum number of posts that is allowed to be published by "
+                    "Content Publishing API.",
+                )
+            media_id = str(17950000000000000 + self.next_id())
+            record = {
+                "id": media_id,
+                "caption": container["caption"],
+                "alt_text": container["alt_text"],
+                "image_url": container["image_url"],
+                "container_id": creation_id,
+                "media_type": "IMAGE",
+                "permalink": f"https://www.instagram.com/p/{secrets.token_urlsafe(8)[:11]}/",
+                "timestamp": graph_time(self.now()),
+            }
+            container["status_code"] = "PUBLISHED"
+            self.media.append(record)
+            self.created.append(record)
+            self.quota_usage += 1
+        return json_response({"id": media_id})
+
+    def _list_media(self, request: Request, match: re.Match[str]) -> Response:
+        refused = self._refuse_account(match.group(1))
+        if refused is not None:
+            return refused
+        with self.lock:
+            items = [only_fields(media, request) for media in reversed(self.media)]
+        return json_response(cursor_page(items, request, f"/{self.ig_user_id}/media"))
+
+    def _node(self, request: Request, match: re.Match[str]) -> Response:
+        object_id = match.group(1)
+        if object_id == self.ig_user_id:
+            return json_response(only_fields({"id": self.ig_user_id, "username": self.username}, request))
+        with self.lock:
+            container = self.containers.get(object_id)
+            if container is not None:
+                container["polls"] += 1
+                if container["status_code"] == "IN_PROGRESS":
+                    if container["polls_left"] > 0:
+                        container["polls_left"] -= 1
+                    else:
+                        container["status_code"] = self.processing_result
+                answer = {**container, "status": _STATUS_DETAIL[container["status_code"]]}
+                return json_response(only_fields(answer, request))
+            media = next((media for media in self.media if media["id"] == object_id), None)
+        if media is None:
+            return self.not_found(object_id)
+        return json_response(only_fields(media, request))
+
+
+FAKE = InstagramFake

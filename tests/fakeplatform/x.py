@@ -1,0 +1,447 @@
+"""A fake X API v2: posts, the account, its timeline and media, with OAuth 1.0a user-context auth.
+
+Faithful where adapters can go wrong: every request must carry a valid OAuth1 HMAC-SHA1 signature
+for the URL it was sent to; links in stored posts come back as t.co with ``entities.urls`` and ``&<>``
+HTML-escaped; a repeated text is refused with X's 403 "duplicate content"; POST /2/tweets counts
+against a 24-hour per-user quota and reports it in ``x-user-limit-24hour-*`` headers; errors are
+RFC 7807-like problem documents.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+import unicodedata
+from datetime import datetime, timezone
+from types import SimpleNamespace
+from typing import Any
+
+from oauthlib.oauth1.rfc5849 import signature, utils
+from twitter_text.extract_urls import extract_urls_with_indices
+from werkzeug import Request, Response
+
+from outreach.limits import count_x_weighted
+
+from .base import PlatformFake
+from .server import FakeServer, json_response
+
+#: 15-minute windows per endpoint (per user), as X documents them for the Basic tier.
+WINDOW_SECONDS = 15 * 60
+WINDOW_LIMITS = {
+    "POST /2/tweets": 100,
+    "GET /2/users/me": 75,
+    "GET /2/users/:id/tweets": 900,
+    "POST /2/media/upload": 500,
+    "POST /2/media/metadata": 500,
+}
+MEDIA_CATEGORIES = {"tweet_image", "tweet_gif", "tweet_video", "dm_image", "dm_gif", "dm_video", "subtitles"}
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_ALT_TEXT = 1000
+TWEET_KEYS = {
+    "text", "media", "reply", "quote_tweet_id", "poll", "reply_settings", "for_super_followers_only",
+    "geo", "direct_message_deep_link", "community_id", "nullcast",
+}
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"RIFF")
+
+
+def problem(status: int, title: str, detail: str, kind: str = "about:blank", **extra: Any) -> dict[str, Any]:
+    """An X problem document."""
+    return {"title": title, "detail": detail, "type": kind, "status": status, **extra}
+
+
+def invalid_request(message: str) -> Response:
+    return json_response(
+        {
+            "errors": [{"message": message}],
+            "title": "Invalid Request",
+            "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.twitter.com/2/problems/invalid-request",
+        },
+        status=400,
+    )
+
+
+def _iso(when: float) -> str:
+    return datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(when * 1000) % 1000:03d}Z"
+
+
+class XFake(PlatformFake):
+    channel_type = "x"
+    create_path = r"/2/tweets"
+
+    CONSUMER_KEY = "xfake-consumer-key-Jq8w2"
+    CONSUMER_SECRET = "xfake-consumer-secret-Zr4Tn7"
+    ACCESS_TOKEN = "1460000000000000001-xfake-access-token-Pb6"
+    ACCESS_TOKEN_SECRET = "xfake-access-token-secret-Hk3Lm9"
+    USER = {"id": "1460000000000000001", "name": "Diskominfo Kota Bandar Lampung", "username": "kominfobdl"}
+
+    def __init__(self, server: FakeServer) -> None:
+        self._lock = threading.RLock()
+        #: Every post on the account (including seeded ones), oldest first.
+        self.tweets: list[dict[str, Any]] = []
+        self.media: dict[str, dict[str, Any]] = {}
+        #: The per-user 24-hour posting quota (Basic tier: 100; the free tier has been 17).
+        self.daily_limit = 100
+        self.daily_used = 0
+        self.daily_reset = int(time.time()) + 24 * 3600
+        self._windows: dict[str, tuple[int, int]] = {}  # endpoint → (used, reset)
+        self._next_id = 1_870_000_000_000_000_000
+        super().__init__(server)
+
+    # -- PlatformFake --------------------------------------------------------------------------
+
+    def install(self) -> None:
+        self.server.route("POST", r"/2/tweets", self._create_tweet)
+        self.server.route("GET", r"/2/users/me", self._me)
+        self.server.route("GET", r"/2/users/(?P<id>[^/]+)/tweets", self._user_tweets)
+        self.server.route("POST", r"/2/media/upload", self._upload)
+        self.server.route("POST", r"/2/media/metadata", self._metadata)
+
+    def channel_settings(self) -> dict[str, Any]:
+        return {"type": "x", "base_url": self.server.url}
+
+    @property
+    def environ(self) -> dict[str, str]:
+        return {
+            "X_CONSUMER_KEY": self.CONSUMER_KEY,
+            "X_CONSUMER_SECRET": self.CONSUMER_SECRET,
+            "X_ACCESS_TOKEN": self.ACCESS_TOKEN,
+            "X_ACCESS_TOKEN_SECRET": self.ACCESS_TOKEN_SECRET,
+        }
+
+    def rate_limit_response(self, retry_after: int) -> Response:
+        reset = int(time.time()) + retry_after
+        headers = {
+            "x-rate-limit-limit": str(WINDOW_LIMITS["POST /2/tweets"]),
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(reset),
+            **self._daily_headers(),
+        }
+        return json_response(problem(429, "Too Many Requests", "Too Many Requests"), status=429, headers=headers)
+
+    def server_error_response(self) -> Response:
+        return json_response(problem(503, "Service Unavailable", "Service Unavailable"), status=503)
+
+    # -- test helpers --------------------------------------------------------------------------
+
+    def seed_tweet(self, text: str, created_at: float) -> dict[str, Any]:
+        """A post the account made outside outreach (it is not in ``created``)."""
+        with self._lock:
+            return self._store(text, [], created_at)
+
+    def authorizations(self) -> list[dict[str, str]]:
+        """The OAuth parameters of every request the fake received, in order."""
+        return [
+            _oauth_fields(request.headers["Authorization"])
+            for request in self.server.requests()
+            if request.headers.get("Authorization", "").startswith("OAuth ")
+        ]
+
+    # -- routes --------------------------------------------------------------------------------
+
+    def _create_tweet(self, request: Request, match: Any) -> Response:
+        denied = self._authenticate(request)
+        if denied:
+            return denied
+        with self._lock:
+            window, limited = self._window("POST /2/tweets")
+            if limited:
+                return limited
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict):
+                return invalid_request("Request body must be a JSON object")
+            unknown = sorted(set(body) - TWEET_KEYS)
+            if unknown:
+                return invalid_request(
+                    f"$.{unknown[0]}: is not defined in the schema and the schema does not allow additional properties"
+                )
+            text = body.get("text")
+            media = body.get("media") or {}
+            media_ids = media.get("media_ids") if isinstance(media, dict) else None
+            if text is None and not media_ids:
+                return invalid_request("$.text: is missing but it is required")
+            if text is not None and not isinstance(text, str):
+                return invalid_request("$.text: string found, expected string")
+            text = text or ""
+            if count_x_weighted(text) > 280:
+                return invalid_request("$.text: Tweet text is too long")
+            if media_ids is not None:
+                if not isinstance(media_ids, list) or not all(isinstance(m, str) for m in media_ids):
+                    return invalid_request("$.media.media_ids: array of strings expected")
+                missing = [m for m in media_ids if m not in self.media]
+                if missing:
+                    return invalid_request(f"$.media.media_ids: Your media IDs are invalid: {missing[0]}")
+            self._roll_daily_quota()
+            if self.daily_used >= self.daily_limit:
+                return json_response(
+                    problem(429, "Too Many Requests", "Too Many Requests"),
+                    status=429,
+                    headers={**window, **self._daily_headers()},
+                )
+            if any(_same_text(text, tweet["source_text"]) for tweet in self.tweets):
+                return json_response(
+                    problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."),
+                    status=403,
+                    headers=window,
+                )
+            tweet = self._store(text, list(media_ids or []), time.time())
+            self.daily_used += 1
+            self.created.append(
+                {
+                    "id": tweet["id"],
+                    "text": text,
+                    "media": [{"media_id": m, "alt_text": self.media[m].get("alt_text")} for m in media_ids or []],
+                }
+            )
+            data = {"id": tweet["id"], "text": tweet["text"], "edit_history_tweet_ids": [tweet["id"]]}
+            return json_response({"data": data}, status=201, headers={**window, **self._daily_headers()})
+
+    def _me(self, request: Request, match: Any) -> Response:
+        denied = self._authenticate(request)
+        if denied:
+            return denied
+        with self._lock:
+            window, limited = self._window("GET /2/users/me")
+            return limited or json_response({"data": dict(self.USER)}, headers=window)
+
+    def _user_tweets(self, request: Request, match: Any) -> Response:
+        denied = self._authenticate(request)
+        if denied:
+            return denied
+        user_id = match.group("id")
+        with self._lock:
+            window, limited = self._window("GET /2/users/:id/tweets")
+            if limited:
+                return limited
+            try:
+                max_results = int(request.args.get("max_results", "10"))
+            except ValueError:
+                return invalid_request("The `max_results` query parameter value is not valid")
+            if not 5 <= max_results <= 100:
+                return invalid_request(
+                    f"The `max_results` query parameter value [{max_results}] is not between 5 and 100"
+                )
+            start_time = request.args.get("start_time")
+            since = None
+            if start_time:
+                try:
+                    since = datetime.fromisoformat(start_time.replace("Z", "+00:00")).timestamp()
+                except ValueError:
+                    return invalid_request(f"Invalid 'start_time':'{start_time}'.")
+            if user_id != self.USER["id"]:
+                return json_response(
+                    {
+                        "errors": [
+                            {
+                                "value": user_id,
+                                "detail": f"Could not find user with id: [{user_id}].",
+                                "title": "Not Found Error",
+                                "resource_type": "user",
+                                "parameter": "id",
+                                "resource_id": user_id,
+                                "type": "https://api.twitter.com/2/problems/resource-not-found",
+                            }
+                        ]
+                    },
+                    headers=window,
+                )
+            fields = set(filter(None, request.args.get("tweet.fields", "").split(",")))
+            matching = [t for t in reversed(self.tweets) if since is None or t["created_at"] >= since]
+            page = matching[:max_results]
+            data = [self._render(tweet, fields) for tweet in page]
+            meta: dict[str, Any] = {"result_count": len(data)}
+            if data:
+                meta.update(newest_id=data[0]["id"], oldest_id=data[-1]["id"])
+            if len(matching) > max_results:
+                meta["next_token"] = f"page-{page[-1]['id']}"
+            body: dict[str, Any] = {"meta": meta}
+            if data:
+                body["data"] = data
+            return json_response(body, headers=window)
+
+    def _upload(self, request: Request, match: Any) -> Response:
+        denied = self._authenticate(request)
+        if denied:
+            return denied
+        with self._lock:
+            window, limited = self._window("POST /2/media/upload")
+            if limited:
+                return limited
+            upload = request.files.get("media")
+            if upload is None:
+                return invalid_request("$.media: is missing but it is required")
+            category = request.form.get("media_category", "tweet_image")
+            if category not in MEDIA_CATEGORIES:
+                return invalid_request(f"$.media_category: does not have a value in the enumeration: {category}")
+            content = upload.read()
+            if not content.startswith(IMAGE_MAGIC) and category in ("tweet_image", "dm_image"):
+                return invalid_request("$.media: Unsupported media type")
+            if len(content) > MAX_IMAGE_BYTES:
+                return invalid_request("$.media: File size exceeds 5242880 bytes")
+            media_id = self._new_id()
+            self.media[media_id] = {"category": category, "size": len(content), "alt_text": None}
+            data = {"id": media_id, "media_key": f"3_{media_id}", "size": len(content), "expires_after_secs": 86400}
+            return json_response({"data": data}, headers=window)
+
+    def _metadata(self, request: Request, match: Any) -> Response:
+        denied = self._authenticate(request)
+        if denied:
+            return denied
+        with self._lock:
+            window, limited = self._window("POST /2/media/metadata")
+            if limited:
+                return limited
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+                return invalid_request("$.id: is missing but it is required")
+            alt = ((body.get("metadata") or {}).get("alt_text") or {}).get("text")
+            if not isinstance(alt, str):
+                return invalid_request("$.metadata.alt_text.text: is missing but it is required")
+            if len(alt) > MAX_ALT_TEXT:
+                return invalid_request(f"$.metadata.alt_text.text: must be at most {MAX_ALT_TEXT} characters long")
+            if body["id"] not in self.media:
+                return invalid_request(f"$.id: media {body['id']} not found")
+            self.media[body["id"]]["alt_text"] = alt
+            data = {"id": body["id"], "associated_metadata": {"alt_text": {"text": alt}}}
+            return json_response({"data": data}, headers=window)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _authenticate(self, request: Request) -> Response | None:
+        """X's 401 unless the request is signed with HMAC-SHA1 by the known consumer and token."""
+        unauthorized = json_response(problem(401, "Unauthorized", "Unauthorized"), status=401)
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("OAuth "):
+            return unauthorized
+        try:
+            oauth = _oauth_fields(header)
+        except ValueError:
+            return unauthorized
+        if (
+            oauth.get("oauth_consumer_key") != self.CONSUMER_KEY
+            or oauth.get("oauth_token") != self.ACCESS_TOKEN
+            or oauth.get("oauth_signature_method") != "HMAC-SHA1"
+            or not oauth.get("oauth_nonce")
+            or not oauth.get("oauth_timestamp")
+            or not self._signature_valid(request, oauth.get("oauth_signature", ""))
+            or not self.token_valid
+        ):
+            return unauthorized
+        return None
+
+    def _signature_valid(self, request: Request, given: str) -> bool:
+        form = request.content_type or ""
+        body = request.get_data(as_text=True) if form.startswith("application/x-www-form-urlencoded") else None
+        params = signature.collect_parameters(
+            uri_query=request.query_string.decode(), body=body, headers=dict(request.headers)
+        )
+        base = signature.signature_base_string(
+            request.method, signature.base_string_uri(request.base_url), signature.normalize_parameters(params)
+        )
+        secrets = SimpleNamespace(client_secret=self.CONSUMER_SECRET, resource_owner_secret=self.ACCESS_TOKEN_SECRET)
+        return hmac.compare_digest(signature.sign_hmac_sha1_with_client(base, secrets), given)
+
+    def _window(self, endpoint: str) -> tuple[dict[str, str], Response | None]:
+        """Count one request against the endpoint's 15-minute window: its headers, and a 429 if spent."""
+        now = int(time.time())
+        used, reset = self._windows.get(endpoint, (0, now + WINDOW_SECONDS))
+        if now >= reset:
+            used, reset = 0, now + WINDOW_SECONDS
+        limit = WINDOW_LIMITS[endpoint]
+        if used >= limit:
+            headers = {
+                "x-rate-limit-limit": str(limit),
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": str(reset),
+            }
+            return headers, json_response(
+                problem(429, "Too Many Requests", "Too Many Requests"), status=429, headers=headers
+            )
+        used += 1
+        self._windows[endpoint] = (used, reset)
+        headers = {
+            "x-rate-limit-limit": str(limit),
+            "x-rate-limit-remaining": str(limit - used),
+            "x-rate-limit-reset": str(reset),
+        }
+        return headers, None
+
+    def _roll_daily_quota(self) -> None:
+        if time.time() >= self.daily_reset:
+            self.daily_used, self.daily_reset = 0, int(time.time()) + 24 * 3600
+
+    def _daily_headers(self) -> dict[str, str]:
+        self._roll_daily_quota()
+        return {
+            "x-user-limit-24hour-limit": str(self.daily_limit),
+            "x-user-limit-24hour-remaining": str(max(0, self.daily_limit - self.daily_used)),
+            "x-user-limit-24hour-reset": str(self.daily_reset),
+            "x-app-limit-24hour-limit": "10000",
+            "x-app-limit-24hour-remaining": "9000",
+            "x-app-limit-24hour-reset": str(self.daily_reset),
+        }
+
+    def _new_id(self) -> str:
+        self._next_id += 1
+        return str(self._next_id)
+
+    def _store(self, text: str, media_ids: list[str], created_at: float) -> dict[str, Any]:
+        """Keep a post as X shows it: links as t.co (with entities), ``&<>`` escaped."""
+        tweet_id = self._new_id()
+        shown, urls, position = [], [], 0
+        length = 0
+        for index, url in enumerate(extract_urls_with_indices(text)):
+            start, end = url["indices"]
+            shown.append(_escape(text[position:start]))
+            length += len(shown[-1])
+            short = f"https://t.co/{tweet_id[-6:]}{index:04d}"
+            expanded = url["url"] if "://" in url["url"] else f"http://{url['url']}"
+            display = expanded.split("://", 1)[1]
+            urls.append(
+                {
+                    "start": length,
+                    "end": length + len(short),
+                    "url": short,
+                    "expanded_url": expanded,
+                    "display_url": display if len(display) <= 27 else display[:26] + "…",
+                }
+            )
+            shown.append(short)
+            length += len(short)
+            position = end
+        shown.append(_escape(text[position:]))
+        tweet = {
+            "id": tweet_id,
+            "text": "".join(shown),
+            "source_text": text,
+            "urls": urls,
+            "media_ids": media_ids,
+            "created_at": created_at,
+        }
+        self.tweets.append(tweet)
+        return tweet
+
+    @staticmethod
+    def _render(tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+        rendered: dict[str, Any] = {"id": tweet["id"], "text": tweet["text"], "edit_history_tweet_ids": [tweet["id"]]}
+        if "created_at" in fields:
+            rendered["created_at"] = _iso(tweet["created_at"])
+        if "entities" in fields and tweet["urls"]:
+            rendered["entities"] = {"urls": [dict(url) for url in tweet["urls"]]}
+        return rendered
+
+
+def _oauth_fields(header: str) -> dict[str, str]:
+    return {key: utils.unescape(value) for key, value in utils.parse_authorization_header(header)}
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _same_text(first: str, second: str) -> bool:
+    return unicodedata.normalize("NFC", first).strip() == unicodedata.normalize("NFC", second).strip()
+
+
+FAKE = XFake
