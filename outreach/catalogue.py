@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -114,6 +115,7 @@ def _read_csv(path: Path, problems: list[str]) -> list[_RawRow]:
                 f"a '{delimiter}' inside a cell needs the cell in double quotes"
             )
             continue
+        cells += [""] * (len(header) - len(cells))  # a short row leaves its last cells empty, not unchecked
         rows.append(_RawRow(number, dict(zip(header, cells))))
     _check_header(path, header, problems)
     return rows
@@ -125,7 +127,7 @@ def _read_xlsx(path: Path, sheet: str | None, problems: list[str]) -> list[_RawR
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=False)
-    except (InvalidFileException, OSError, KeyError, ValueError) as error:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
         problems.append(f"{path}:1: cannot read the workbook ({error}); save it again as .xlsx")
         return []
     try:

@@ -207,6 +207,7 @@ def check() -> None:
     from .model import PlannedPost
 
     ws = _ws()
+    ws.renderer  # a broken templates folder is one error, not one per post
     problems: list[str] = []
     entries = [entry for entry in ws.catalogue() if entry.publishable]
     kinds = sorted({kind for campaign in ws.config.campaigns.values() for kind in campaign.series})
@@ -231,6 +232,7 @@ def check() -> None:
                         problems.append(draft.error)
                     for finding in draft.errors:
                         problems.append(f"{where} · {kind}: plain language: {finding.label()}")
+    problems = list(dict.fromkeys(problems))  # one template mistake shows once, not once per post
     for problem in problems:
         click.echo(problem)
     summary = _("{entries} approved innovations × {kinds} kinds checked on {channels} channels: {problems} problems").format(
