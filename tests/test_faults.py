@@ -1,0 +1,192 @@
+"""Fault injection through the real Publisher, for every HTTP channel adapter.
+
+Each case builds a real project (catalogue with an image, one channel block pointing at one
+platform fake on its own loopback server, one campaign), plans two posts on two days, injects one
+fault into the platform's create call for the first post, and checks the state the publisher
+records, that the platform never holds two copies of a post, and that publishing goes on.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from outreach.model import PostState
+from outreach.publisher import Publisher
+from tests.channels.conftest import HTTP_FAKES, SAMPLE_IMAGE
+from tests.engine_helpers import at, campaign, innovation, set_now, workspace, write_catalogue, write_config
+from tests.fakeplatform.base import PlatformFake
+from tests.fakeplatform.server import Fault, FakeServer
+
+PLAN_AT = at(2026, 11, 30, 20, 0)
+SLOT1 = at(2026, 12, 1, 9, 0)
+SLOT2 = at(2026, 12, 2, 9, 0)
+SLOW_DELAY = 1.5
+
+TRANSIENT = "transient"
+AMBIGUOUS = "ambiguous"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    running = FakeServer()
+    # Shut the loopback server down in 0.05 s instead of werkzeug's 0.5 s poll (keeps the suite fast).
+    http = running.http
+    http.thread_target = lambda: http.server.serve_forever(poll_interval=0.05)  # type: ignore[method-assign]
+    with running:
+        yield running
+
+
+@pytest.fixture(params=HTTP_FAKES, ids=lambda fake: fake.channel_type)
+def fake(request: pytest.FixtureRequest, server: FakeServer) -> PlatformFake:
+    return request.param(server)
+
+
+def _rows() -> list[dict[str, str]]:
+    return [
+        innovation("ktp-sehari-jadi", gambar="sample.jpg", alt_gambar="Petugas melayani warga di loket KTP-el"),
+        innovation("bank-sampah", "Dinas Sosial", gambar="sample.jpg", alt_gambar="Warga menimbang sampah plastik"),
+    ]
+
+
+def _write(folder: Path, fake: PlatformFake, **overrides: Any) -> Path:
+    block = {**fake.channel_settings(), "read_timeout": 0.5, "connect_timeout": 2.0, **overrides}
+    return write_config(
+        folder,
+        channels={"kanal": block},
+        campaigns={"kenali": campaign(["kanal"], ["setiap hari 09.00"], min_gap_days=0)},
+    )
+
+
+def _setup(tmp_path: Path, fake: PlatformFake, **overrides: Any):
+    folder = tmp_path / "proyek"
+    folder.mkdir()
+    shutil.copy(SAMPLE_IMAGE, folder / "sample.jpg")
+    write_catalogue(folder, _rows())
+    config = _write(folder, fake, **overrides)
+    ws = workspace(config, PLAN_AT, fake.environ)
+    inserted, _, _ = ws.apply_plan(2)
+    assert inserted >= 2, inserted
+    posts = sorted(ws.store.posts(), key=lambda post: post.scheduled_at)
+    assert [post.scheduled_at for post in posts[:2]] == [SLOT1, SLOT2], [p.scheduled_at for p in posts]
+    assert all(post.text for post in posts)
+    return ws, Publisher(ws, jitter=lambda: 0.0), posts[0].id, posts[1].id
+
+
+def _fault(kind: str, fake: PlatformFake) -> tuple[str, Fault | None]:
+    path = fake.create_path
+    if kind == "own_5xx":
+        return TRANSIENT, Fault("status", path, response=fake.server_error_response())
+    if kind in ("500", "502", "503"):
+        return TRANSIENT, Fault("status", path, response=_status(int(kind)))
+    if kind == "429":
+        return TRANSIENT, Fault("status", path, response=fake.rate_limit_response(120))
+    if kind == "html":
+        return TRANSIENT, Fault("html", path)
+    if kind == "slow":
+        return AMBIGUOUS, Fault("slow", path, delay=SLOW_DELAY)
+    if kind == "reset":
+        return AMBIGUOUS, Fault("reset", path)
+    if kind == "malformed_json":
+        return AMBIGUOUS, Fault("malformed_json", path)
+    raise AssertionError(kind)
+
+
+def _status(code: int):
+    from werkzeug import Response
+
+    return Response(f"{code} error", status=code, content_type="text/plain")
+
+
+FAULTS = ["own_5xx", "500", "502", "503", "429", "html", "slow", "reset", "malformed_json"]
+
+
+@pytest.mark.parametrize("kind", FAULTS)
+def test_fault_on_create(tmp_path: Path, fake: PlatformFake, server: FakeServer, kind: str) -> None:
+    ws, publisher, first, second = _setup(tmp_path, fake)
+    expected, fault = _fault(kind, fake)
+    server.inject(fault)
+
+    set_now(ws, SLOT1)
+    publisher.publish_due()
+    if kind == "slow":
+        time.sleep(SLOW_DELAY)  # let the slow request finish on the server before counting
+    post = ws.store.post(first)
+    assert post is not None
+    assert post.reason, post
+    if expected == TRANSIENT:
+        assert post.state is PostState.PLANNED, (post.state, post.reason)
+        assert post.attempts == 1
+        assert post.due_at > SLOT1, (post.due_at, post.reason)
+        if kind == "429":
+            # Mastodon and X send an absolute reset epoch taken from the real clock: allow for that drift.
+            assert post.due_at >= SLOT1 + timedelta(seconds=110), (post.due_at, post.reason)
+        assert len(fake.created) == 0
+    else:
+        assert post.state in (PostState.UNKNOWN, PostState.PUBLISHED), (post.state, post.reason)
+        assert len(fake.created) <= 1, fake.created
+        if post.state is PostState.PUBLISHED:
+            assert len(fake.created) == 1
+
+    # The fault is gone: a later run publishes the second post (and retries the first if planned).
+    set_now(ws, SLOT2)
+    publisher.publish_due()
+    assert ws.store.post(second).state is PostState.PUBLISHED, ws.store.post(second).reason
+    first_after = ws.store.post(first)
+    if expected == TRANSIENT:
+        assert first_after.state is PostState.PUBLISHED, (first_after.state, first_after.reason)
+        assert first_after.attempts == 2
+        assert len(fake.created) == 2
+    else:
+        assert first_after.state is post.state
+    # Never two copies of a post on the platform.
+    published = [p for p in ws.store.posts() if p.state is PostState.PUBLISHED]
+    assert len(published) <= len(fake.created) <= 2, (len(fake.created), fake.created)
+    ws.close()
+
+
+def test_unresolvable_host(tmp_path: Path, fake: PlatformFake) -> None:
+    key = "url" if "url" in fake.channel_settings() and "base_url" not in fake.channel_settings() else "base_url"
+    if key not in fake.channel_settings():
+        pytest.skip("adapter has no base_url/url setting")
+    ws, publisher, first, _second = _setup(tmp_path, fake, **{key: "http://no-such-host.invalid"})
+    set_now(ws, SLOT1)
+    publisher.publish_due()
+    post = ws.store.post(first)
+    assert post.state is PostState.PLANNED, (post.state, post.reason)
+    assert post.attempts == 1
+    assert post.due_at > SLOT1
+    assert post.reason
+    assert fake.created == []
+    ws.close()
+
+    # The host is fixed in the config: the next run (a fresh workspace on the same store) publishes both.
+    fixed = workspace(_write(tmp_path / "proyek", fake), SLOT2, fake.environ)
+    Publisher(fixed, jitter=lambda: 0.0).publish_due()
+    states = {post.id: post.state for post in fixed.store.posts()}
+    assert states[first] is PostState.PUBLISHED and states[_second] is PostState.PUBLISHED, states
+    assert len(fake.created) == 2
+    fixed.close()
+
+
+def test_token_expires_mid_campaign(tmp_path: Path, fake: PlatformFake) -> None:
+    ws, publisher, first, second = _setup(tmp_path, fake)
+    set_now(ws, SLOT1)
+    publisher.publish_due()
+    assert ws.store.post(first).state is PostState.PUBLISHED, ws.store.post(first).reason
+    assert len(fake.created) == 1
+
+    fake.expire_token()
+    set_now(ws, SLOT2)
+    publisher.publish_due()
+    post = ws.store.post(second)
+    assert post.state is PostState.FAILED, (post.state, post.reason)
+    reason = post.reason.lower()
+    assert any(word in reason for word in ("token", "auth", "credential", "login", "session")), post.reason
+    assert len(fake.created) == 1
+    ws.close()
