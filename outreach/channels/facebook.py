@@ -93,7 +93,6 @@ class FacebookChannel(Channel):
         return graph_client(self.name, self.settings, self.secret("access_token"), PERMISSIONS)
 
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
-        self._refuse_oversized_image(post)
         now = _utc_now().isoformat()
         checkpoint({"first_attempt_at": post.channel_state.get("first_attempt_at", now), "last_attempt_at": now})
         page = self.settings.page_id
@@ -110,17 +109,6 @@ class FacebookChannel(Channel):
         if post_id is None:
             raise AmbiguousError(f"{self.name}: Facebook answered without a post id; it may have been posted")
         return PublishResult(remote_id=post_id, url=self._permalink(post_id))
-
-    def _refuse_oversized_image(self, post: OutgoingPost) -> None:
-        if post.image is None:
-            return
-        try:
-            size = post.image.stat().st_size
-        except OSError as error:
-            raise ContentRejected(f"{self.name}: cannot read image {post.image.name}: {error.strerror}") from error
-        cap = self.capabilities.max_image_bytes
-        if cap is not None and size > cap:
-            raise ContentRejected(f"{self.name}: image {post.image.name} is {size} bytes, over Facebook's {cap}")
 
     def _post_photo(self, post: OutgoingPost) -> Any:
         assert post.image is not None

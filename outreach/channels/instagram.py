@@ -129,24 +129,19 @@ class InstagramChannel(Channel):
         return self._wait_and_publish(post, container, checkpoint)
 
     def _refuse_before_sending(self, post: OutgoingPost) -> None:
-        """What Instagram would refuse, refused before any request: size, format, hashtags."""
+        """What Instagram would refuse and Channel.publish does not check: hashtags, image format."""
         assert post.image is not None  # Channel.publish refuses a post without one
-        capabilities = self.capabilities
+        limit = self.capabilities.max_hashtags
         hashtags = len(_HASHTAG.findall(post.text))
-        if capabilities.max_hashtags is not None and hashtags > capabilities.max_hashtags:
-            raise ContentRejected(f"{self.name}: {hashtags} hashtags, Instagram allows {capabilities.max_hashtags}")
+        if limit is not None and hashtags > limit:
+            raise ContentRejected(f"{self.name}: {hashtags} hashtags, Instagram allows {limit}")
         try:
-            size = post.image.stat().st_size
             with post.image.open("rb") as image:
                 magic = image.read(len(_JPEG_MAGIC))
         except OSError as error:
             raise ContentRejected(f"{self.name}: cannot read image {post.image.name}: {error.strerror}") from error
         if magic != _JPEG_MAGIC:
             raise ContentRejected(f"{self.name}: image {post.image.name} is not a JPEG; Instagram accepts only JPEG")
-        if capabilities.max_image_bytes is not None and size > capabilities.max_image_bytes:
-            raise ContentRejected(
-                f"{self.name}: image {post.image.name} is {size} bytes, over Instagram's {capabilities.max_image_bytes}"
-            )
 
     def _refuse_when_quota_used_up(self) -> None:
         """RateLimited before a container is made when the rolling 24-hour quota is spent."""
