@@ -65,6 +65,7 @@ class Workspace:
         self._fixed_now = now
         self._adapters: dict[str, Channel] = {}
         self._source_stats: tuple[Any, ...] | None = None
+        self._catalogue: tuple[int, list[CatalogueEntry], dict[str, CatalogueEntry]] | None = None
 
     # ---- clock -------------------------------------------------------------------------------
 
@@ -112,7 +113,9 @@ class Workspace:
         """The catalogue as the store knows it, after syncing the configured files if they changed.
 
         A long-running daemon keeps one workspace, so this looks at the files every time; a cheap
-        size-and-mtime check skips hashing them when nothing was touched.
+        size-and-mtime check skips hashing them when nothing was touched. The decoded catalogue is
+        cached until the store's catalogue revision changes (an import, approval or retirement,
+        by this process or another).
         """
         stats = tuple(
             (path.stat().st_size, path.stat().st_mtime_ns) if path.is_file() else None
@@ -121,13 +124,21 @@ class Workspace:
         if stats != self._source_stats:
             catalogue_stage.sync(self.store, self.config.catalogue_files, self.now())
             self._source_stats = stats
-        return self.store.catalogue()
+        revision = self.store.catalogue_revision()
+        if self._catalogue is None or self._catalogue[0] != revision:
+            entries = self.store.catalogue()
+            self._catalogue = (revision, entries, {entry.innovation.id: entry for entry in entries})
+        return self._catalogue[1]
 
     def entry(self, innovation_id: str) -> CatalogueEntry:
-        for entry in self.catalogue():
-            if entry.innovation.id == innovation_id:
-                return entry
-        raise ConfigError(f"no innovation with id {innovation_id}; see `outreach catalogue list` for the ids")
+        self.catalogue()
+        assert self._catalogue is not None
+        try:
+            return self._catalogue[2][innovation_id]
+        except KeyError:
+            raise ConfigError(
+                f"no innovation with id {innovation_id}; see `outreach catalogue list` for the ids"
+            ) from None
 
     # ---- channels ----------------------------------------------------------------------------
 

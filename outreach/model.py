@@ -55,8 +55,7 @@ class Innovation:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Innovation":
-        known = {f.name for f in fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
+        values = {key: value for key, value in data.items() if key in _INNOVATION_FIELDS}
         values["tagar"] = tuple(values.get("tagar") or ())
         for key in ("mulai", "selesai"):
             values[key] = date.fromisoformat(values[key]) if values.get(key) else None
@@ -71,6 +70,9 @@ class Innovation:
     def active_on(self, day: date) -> bool:
         """Inside its ``mulai``/``selesai`` window."""
         return (self.mulai is None or self.mulai <= day) and (self.selesai is None or day <= self.selesai)
+
+
+_INNOVATION_FIELDS = frozenset(f.name for f in fields(Innovation))
 
 
 class Status(str, enum.Enum):

@@ -144,7 +144,7 @@ class Publisher:
             blocked = self._blocked_by_language(post, adapter)
             if blocked:
                 return self._move(post, PostState.SKIPPED, now, blocked)
-            outgoing = self._outgoing(post)
+            outgoing = self._outgoing(post, fresh=False)
             result = adapter.publish(outgoing, lambda state: self.store.save_channel_state(post.id, state))
         except ContentRejected as error:
             if error.duplicate:
@@ -178,7 +178,8 @@ class Publisher:
             return None
         return "plain language (campaign blocks errors): " + "; ".join(errors)
 
-    def _outgoing(self, post: Post) -> OutgoingPost:
+    def _outgoing(self, post: Post, fresh: bool = True) -> OutgoingPost:
+        """The adapter's view of a post; ``fresh`` re-reads what the adapter checkpointed since the claim."""
         if post.text is None:
             raise ConfigError(f"post {post.id} has no rendered text; run `outreach plan` to render it")
         entry = self.workspace.entry(post.innovation_id)
@@ -193,7 +194,7 @@ class Publisher:
             kind=post.kind,
             innovation=entry.innovation.to_json(),
             scheduled_at=post.scheduled_at.astimezone(self.workspace.zone),
-            channel_state=self.store.post(post.id).channel_state,  # type: ignore[union-attr]
+            channel_state=self.store.post(post.id).channel_state if fresh else post.channel_state,  # type: ignore[union-attr]
         )
 
     def _retry_later(self, post: Post, error: TransientError, now: datetime) -> Transition:

@@ -249,8 +249,8 @@ class Renderer:
         capabilities = channel.capabilities
         attached = image if capabilities.image != "none" else None
         limit = capabilities.limit_for(attached is not None)
-        text, shortened = _fit(raw, limit)
-        if not limit.fits(text):
+        text, shortened, excess = _fit(raw, limit)
+        if excess > 0:
             raise PostTooLong(
                 f"{innovation.id} · {kind} · {channel.name}: {limit.describe(text)} even after shortening; "
                 f"shorten 'ringkasan'/'manfaat' in the catalogue or the template {_template_location(template)}"
@@ -261,7 +261,7 @@ class Renderer:
             link=link,
             image=attached,
             alt_text=innovation.alt_gambar if attached else None,
-            length=limit.measure(text),
+            length=excess + limit.maximum if limit.maximum_utf8_bytes is None else limit.measure(text),
             limit=limit.maximum,
             counter=limit.counter,
             shortened=shortened,
@@ -310,12 +310,15 @@ def _cut(segment: str, remove: int) -> str:
     return cut.rstrip(" ,.;:–-") + ELLIPSIS
 
 
-def _fit(raw: str, limit: Any) -> tuple[str, bool]:
-    """Shorten the marked parts, longest first, until the text fits or nothing more can go."""
+def _fit(raw: str, limit: Any) -> tuple[str, bool, int]:
+    """Shorten the marked parts, longest first, until the text fits or nothing more can go.
+
+    Returns the text, whether it was shortened, and its final excess over the limit (≤ 0 fits).
+    """
     text = _strip_marks(raw)
     excess = limit.excess(text)
     if excess <= 0:
-        return text, False
+        return text, False, excess
     segments = _MARKED.findall(raw)
     current = list(segments)
     for _ in range(200):
@@ -331,4 +334,4 @@ def _fit(raw: str, limit: Any) -> tuple[str, bool]:
         excess = limit.excess(text)
         if excess <= 0:
             break
-    return text, True
+    return text, True, excess

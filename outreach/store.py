@@ -39,7 +39,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.pool import NullPool
 
 from .errors import ConfigError
 from .model import CatalogueEntry, Innovation, Post, PostEvent, PostState, Status
@@ -134,6 +133,9 @@ settings = Table(
 
 Migration = Callable[[Connection], None]
 
+#: Settings key of a counter bumped by every change to the catalogue, so readers can cache it.
+CATALOGUE_REVISION = "catalogue_revision"
+
 #: The reason recorded for a decision read from the catalogue file's sign-off columns.
 SIGNOFF_REASON = "signed off in the catalogue file"
 
@@ -159,7 +161,7 @@ def to_text(moment: datetime) -> str:
 def from_text(text: str | None) -> datetime | None:
     if text is None:
         return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text)  # Python 3.11 reads the trailing Z as UTC
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,8 @@ class Store:
                     Path(database).parent.mkdir(parents=True, exist_ok=True)
                 except OSError as error:
                     raise ConfigError(f"store {database}: cannot create its folder ({error.strerror})") from None
-        self.engine: Engine = create_engine(url, poolclass=NullPool)
+        # A pooled connection keeps its PRAGMAs; each transaction no longer pays for a new connection.
+        self.engine: Engine = create_engine(url)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _configure_sqlite)
             event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
@@ -296,6 +299,7 @@ class Store:
                     )
             for path, fingerprint in (sources or {}).items():
                 self._set_fingerprint(connection, path, fingerprint, stamp)
+            _bump_catalogue_revision(connection)
         return ImportSummary(tuple(added), tuple(changed), tuple(unchanged), tuple(withdrawn))
 
     def remember_sources(self, sources: dict[Path, str], now: datetime) -> None:
@@ -377,6 +381,7 @@ class Store:
                         .where(innovations.c.id == identifier)
                         .values(retired_at=None, retired_by=None)
                     )
+            _bump_catalogue_revision(connection)
         return ids
 
     def retire(self, identifier: str, by: str, now: datetime) -> None:
@@ -388,6 +393,13 @@ class Store:
             )
             if result.rowcount == 0:
                 raise ConfigError(f"no innovation with id {identifier}; see `outreach catalogue list` for the ids")
+            _bump_catalogue_revision(connection)
+
+    def catalogue_revision(self) -> int:
+        """A number that changes whenever the catalogue or an approval changes (one cheap read)."""
+        with self.transaction() as connection:
+            value = connection.scalar(select(settings.c.value).where(settings.c.key == CATALOGUE_REVISION))
+        return int(value) if value is not None else 0
 
     def catalogue(self) -> list[CatalogueEntry]:
         """Every innovation with its standing, ordered by id."""
@@ -681,6 +693,11 @@ def _status_of(decision: str | None, decided_hash: str | None, current_hash: str
     if decided_hash != current_hash:
         return Status.CHANGED if decision == "approved" else Status.DRAFT
     return Status.APPROVED if decision == "approved" else Status.REJECTED
+
+
+def _bump_catalogue_revision(connection: Connection) -> None:
+    current = connection.scalar(select(settings.c.value).where(settings.c.key == CATALOGUE_REVISION))
+    _put_setting(connection, CATALOGUE_REVISION, int(current or 0) + 1)
 
 
 def _put_setting(connection: Connection, key: str, value: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from outreach.limits import (
@@ -197,3 +199,23 @@ def test_describe_uses_the_platform_count_not_code_points() -> None:
     limit = TextLimit("x_weighted", 280)
     text = f"Info {LONG_URL} {GRINNING}"
     assert limit.describe(text) == f"{5 + 23 + 1 + 2}/280"
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twitter_text import parse_tweet
+
+from outreach.limits import count_x_weighted
+
+_PIECES = st.sampled_from(
+    ["Layanan ", "KTP-el ", "layanan.bandarlampungkota.go.id/ktp ", "https://x.com/a?b=c ", "😀", "中文",
+     "“kutip” ", "– ", "…", "\n", "#BandarLampung ", "pukul 09.00 WIB ", "é", "Rp10.000 ", "👨‍👩‍👧"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=12)), max_size=30))
+def test_x_fast_path_agrees_with_twitter_text(pieces: list[str]) -> None:
+    """The cheap path for light text must give exactly twitter-text's weighted length."""
+    text = unicodedata.normalize("NFC", "".join(pieces))
+    assert count_x_weighted(text) == parse_tweet(text).weightedLength
