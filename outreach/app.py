@@ -184,6 +184,7 @@ class Workspace:
             start,
             start + timedelta(days=days),
             self.zone,
+            self.config.publishing.replan_missed,
         )
 
     def campaign_view(self, name: str) -> CampaignView:

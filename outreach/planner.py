@@ -134,8 +134,10 @@ class _Rotation:
             entry = heapq.heappop(self.heaps[best_agency])
             innovation = self.by_id[entry[2]]
             last = self.last_day.get(innovation.id)
+            # An innovation already featured after this day cannot take an earlier free slot:
+            # its later posts already carry the next kinds of its series, in order.
             if not innovation.active_on(day) or not usable(innovation) or (
-                last is not None and (day - last).days < min_gap_days
+                last is not None and (last > day or (day - last).days < min_gap_days)
             ):
                 set_aside[best_agency].append(entry)
                 continue
@@ -158,8 +160,13 @@ def plan(
     now: datetime,
     until: datetime,
     zone: ZoneInfo,
+    replan_missed: bool = False,
 ) -> Plan:
-    """Posts for every free slot in ``(now, until]``, and cancellations of posts no longer valid."""
+    """Posts for every free slot in ``(now, until]``, and cancellations of posts no longer valid.
+
+    With ``replan_missed``, a post missed during downtime takes the campaign's next free slot
+    (same innovation, kind and channel) before the rotation fills the rest.
+    """
     entries = list(catalogue)
     publishable = {entry.innovation.id: entry.innovation for entry in entries if entry.publishable}
     standing = {entry.innovation.id: entry.status.value for entry in entries}
@@ -193,6 +200,7 @@ def plan(
                 rotation.seed(post.innovation_id, moment.date())
                 kinds_done[post.innovation_id] += 1
         rotation.build()
+        make_ups = _missed_make_ups(name, existing, publishable) if replan_missed else []
         first = max(now.astimezone(zone).date(), campaign.start or date.min)
         last = min(until.astimezone(zone).date(), campaign.end or date.max)
         for moment in slot_times(campaign.schedules(), first, last, zone):
@@ -207,6 +215,13 @@ def plan(
                 or per_day[(channel, moment.date())] < channels[channel].daily_cap  # type: ignore[operator]
             ]
             if not open_channels:
+                continue
+            if make_ups and publishable[make_ups[0][0]].active_on(moment.date()):
+                innovation_id, kind, missed_channels = make_ups.pop(0)
+                for channel in open_channels:
+                    if channel in missed_channels:
+                        new.append(PlannedPost(name, channel, innovation_id, kind, moment))
+                        per_day[(channel, moment.date())] += 1
                 continue
             innovation = rotation.choose(
                 moment.date(),
@@ -223,6 +238,26 @@ def plan(
                 new.append(PlannedPost(name, channel, innovation.id, kind, moment))
                 per_day[(channel, moment.date())] += 1
     return Plan(tuple(new), tuple(cancel))
+
+
+def _missed_make_ups(
+    campaign: str, existing: list[Post], publishable: Mapping[str, Innovation]
+) -> list[tuple[str, str, set[str]]]:
+    """Missed posts of a campaign not yet planned again: (innovation, kind, channels), oldest first."""
+    later_keys = {(post.channel, post.innovation_id, post.kind, post.scheduled_at) for post in existing
+                  if post.state is not PostState.MISSED and post.state is not PostState.CANCELLED}
+    groups: dict[tuple[str, str, datetime], set[str]] = {}
+    for post in existing:
+        if post.campaign != campaign or post.state is not PostState.MISSED or post.innovation_id not in publishable:
+            continue
+        made_up = any(
+            channel == post.channel and innovation_id == post.innovation_id and kind == post.kind and when > post.scheduled_at
+            for channel, innovation_id, kind, when in later_keys
+        )
+        if not made_up:
+            groups.setdefault((post.innovation_id, post.kind, post.scheduled_at), set()).add(post.channel)
+    return [(innovation_id, kind, channels) for (innovation_id, kind, _), channels in sorted(
+        groups.items(), key=lambda item: item[0][2])]
 
 
 def _operator_cancelled(post: Post) -> bool:

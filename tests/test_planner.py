@@ -472,3 +472,36 @@ def test_an_operator_cancellation_is_not_undone_by_replanning(tmp_path: Path) ->
     assert cancelled is not None and cancelled.state.value == "cancelled"
     assert cancelled.reason == "cancelled by an operator: Acara ditunda"
     assert not [post for post in again.store.posts() if post.scheduled_at == first.scheduled_at and post.id != first.id]
+
+
+def test_a_slot_freed_mid_horizon_is_filled_by_an_innovation_not_featured_later(tmp_path: Path) -> None:
+    """After a blackout is lifted, its day is planned again, keeping every series in order."""
+    rows = [innovation(f"inovasi-{n}", [SOSIAL, KESEHATAN][n % 2]) for n in range(6)]
+
+    def write(blackouts: list[dict[str, object]]) -> Path:
+        return project(
+            tmp_path,
+            rows,
+            channels={"berkas": file_channel()},
+            campaigns={"kenali": campaign(["berkas"], min_gap_days=0, blackouts=blackouts)},
+        )
+
+    config = write([])
+    first = workspace(config, at(2026, 12, 1, 6, 0))
+    first.apply_plan(4)
+    planned_days = {local_day(post) for post in first.store.posts()}
+    assert len(planned_days) == 4
+    write([{"start": date(2026, 12, 2), "end": date(2026, 12, 2), "reason": "Hari berkabung"}])
+    second = workspace(config, at(2026, 12, 1, 6, 5))
+    assert second.apply_plan(4)[2] == 1
+    write([])
+    third = workspace(config, at(2026, 12, 1, 6, 10))
+    inserted, _, cancelled = third.apply_plan(4)
+    assert (inserted, cancelled) == (1, 0)
+    live = [post for post in third.store.posts() if post.state is PostState.PLANNED]
+    assert {local_day(post) for post in live} == planned_days
+    series = ["perkenalan", "cara_pakai", "manfaat", "pengingat"]
+    by_innovation: dict[str, list[str]] = defaultdict(list)
+    for post in sorted(live, key=lambda p: p.scheduled_at):
+        by_innovation[post.innovation_id].append(post.kind)
+    assert all(kinds == series[: len(kinds)] for kinds in by_innovation.values())

@@ -19,6 +19,7 @@ from outreach.model import PostState
 from outreach.publisher import PAUSE_SETTING, Publisher
 
 from tests.engine_helpers import (
+    local_day,
     at,
     campaign,
     file_channel,
@@ -152,6 +153,24 @@ def test_late_posts_go_out_within_catch_up_and_are_missed_after(tmp_path: Path) 
     assert missed.text == second.text and missed.attempts == 0  # kept, never sent
     assert len(journal(tmp_path / "outbox", "berkas")) == 1
     assert missed in ws.store.posts([PostState.MISSED])
+
+
+def test_a_missed_post_is_planned_again_in_the_next_free_slot_when_asked(tmp_path: Path) -> None:
+    ws = _planned(_file_project(tmp_path, publishing={"catch_up_minutes": 60, "replan_missed": True}))
+    first = ws.store.posts()[0]
+    set_now(ws, first.scheduled_at + timedelta(minutes=61))
+    assert [o.state for o in Publisher(ws).publish_due()] == [PostState.MISSED]
+    inserted, _, _ = ws.apply_plan(7)
+    make_up = [p for p in ws.store.posts([PostState.PLANNED])
+               if (p.innovation_id, p.kind, p.channel) == (first.innovation_id, first.kind, first.channel)]
+    assert len(make_up) == 1 and make_up[0].scheduled_at > ws.now()
+    # It took the very next free slot: every daily slot before it already had a post.
+    taken = {local_day(p) for p in ws.store.posts() if p.id != make_up[0].id}
+    day = local_day(first) + timedelta(days=1)
+    while day < local_day(make_up[0]):
+        assert day in taken, day
+        day += timedelta(days=1)
+    assert ws.apply_plan(7) == (0, 0, 0)  # and only once
 
 
 # ---- transient failures: retry with backoff ------------------------------------------------------
