@@ -46,7 +46,9 @@ def adapter_class(type_name: str) -> type[Channel]:
 
 def platform_capabilities(platform: str) -> Capabilities:
     """The default capabilities of a platform, for channels that render with its rules."""
-    return adapter_class(PLATFORM_ADAPTERS[platform]).default_capabilities
+    from .platforms import PLATFORM_CAPABILITIES
+
+    return PLATFORM_CAPABILITIES[platform]
 
 
 def settings_model(type_name: str) -> type[ChannelSettings]:

@@ -25,6 +25,7 @@ from twitter_text.extract_urls import extract_urls_with_indices
 from ..errors import AmbiguousError, AuthError, ContentRejected, PublishError, ServerError
 from ..limits import TextLimit
 from ..redaction import register_secret
+from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -81,13 +82,7 @@ class BlueskyChannel(Channel):
     platform = "bluesky"
     settings_model = BlueskySettings
     settings: BlueskySettings
-    default_capabilities = Capabilities(
-        text_limit=TextLimit("graphemes", 300, maximum_utf8_bytes=3000),
-        image="optional",
-        max_image_bytes=2_000_000,
-        idempotent_retry=True,
-        can_reconcile=True,
-    )
+    default_capabilities = PLATFORM_CAPABILITIES["bluesky"]
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from ..errors import AmbiguousError, AuthError, ContentRejected, PermanentError, PublishError
 from ..limits import TextLimit
+from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -44,9 +45,6 @@ PERMISSIONS = ("pages_manage_posts", "pages_read_engagement")
 
 #: Our clock and Meta's may disagree by this much when comparing created_time with our own times.
 CLOCK_SKEW = timedelta(minutes=5)
-
-#: The Page photos endpoint documents 4 MB per photo.
-MAX_IMAGE_BYTES = 4 * 1024 * 1024
 
 
 class FacebookSettings(GraphSettings):
@@ -76,12 +74,7 @@ class FacebookChannel(Channel):
     platform = "facebook"
     settings_model = FacebookSettings
     settings: FacebookSettings
-    default_capabilities = Capabilities(
-        text_limit=TextLimit("characters", 63206),
-        image="optional",
-        max_image_bytes=MAX_IMAGE_BYTES,
-        can_reconcile=True,
-    )
+    default_capabilities = PLATFORM_CAPABILITIES["facebook"]
 
     @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from ..errors import AmbiguousError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
 from ..limits import TextLimit
+from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -47,9 +48,6 @@ log = logging.getLogger(__name__)
 #: Facebook Login for Business flavour; with Instagram Login they are instagram_business_basic and
 #: instagram_business_content_publish (Meta names whichever is missing in its error).
 PERMISSIONS = ("instagram_basic", "instagram_content_publish", "pages_read_engagement")
-
-#: Content publishing documents 8 MiB per image.
-MAX_IMAGE_BYTES = 8 * 1024 * 1024
 
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
 _JPEG_MAGIC = b"\xff\xd8\xff"
@@ -86,14 +84,7 @@ class InstagramChannel(Channel):
     platform = "instagram"
     settings_model = InstagramSettings
     settings: InstagramSettings
-    default_capabilities = Capabilities(
-        text_limit=TextLimit("characters", 2200),
-        image="required",
-        max_image_bytes=MAX_IMAGE_BYTES,
-        max_hashtags=30,
-        idempotent_retry=True,
-        can_reconcile=True,
-    )
+    default_capabilities = PLATFORM_CAPABILITIES["instagram"]
 
     @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:

@@ -22,6 +22,7 @@ from pydantic import Field
 
 from ..errors import AmbiguousError, ContentRejected, ServerError
 from ..limits import TextLimit
+from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -65,13 +66,7 @@ class MastodonChannel(Channel):
     platform = "mastodon"
     settings_model = MastodonSettings
     settings: MastodonSettings
-    default_capabilities = Capabilities(
-        text_limit=TextLimit("mastodon", 500),
-        image="optional",
-        max_image_bytes=16 * 1024 * 1024,
-        idempotent_retry=True,
-        can_reconcile=True,
-    )
+    default_capabilities = PLATFORM_CAPABILITIES["mastodon"]
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)

@@ -22,6 +22,7 @@ from pydantic import Field, field_validator
 
 from ..errors import AmbiguousError, AuthError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
 from ..limits import TextLimit
+from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -68,12 +69,7 @@ class TelegramChannel(Channel):
     platform = "telegram"
     settings_model = TelegramSettings
     settings: TelegramSettings
-    default_capabilities = Capabilities(
-        text_limit=TextLimit("utf16", 4096),
-        caption_limit=TextLimit("utf16", 1024),
-        image="optional",
-        max_image_bytes=10 * 1024 * 1024,
-    )
+    default_capabilities = PLATFORM_CAPABILITIES["telegram"]
 
     @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:

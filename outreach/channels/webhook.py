@@ -23,6 +23,7 @@ from pydantic import Field, field_validator
 
 from ..errors import ContentRejected, PublishError
 from ..limits import TextLimit
+from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -87,7 +88,7 @@ class WebhookChannel(Channel):
     platform = "webhook"
     settings_model = WebhookSettings
     settings: WebhookSettings
-    default_capabilities = Capabilities(text_limit=TextLimit("characters", 63206), image="optional")
+    default_capabilities = PLATFORM_CAPABILITIES["webhook"]
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)

@@ -23,6 +23,7 @@ from pydantic import Field, field_validator
 from ..errors import AuthError, ContentRejected, PublishError, ServerError
 from ..i18n import _
 from ..limits import TextLimit
+from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -80,9 +81,7 @@ class WhatsAppManualChannel(Channel):
     settings: WhatsAppManualSettings
     #: 4096: the WhatsApp Business Cloud API's maximum text message body, the practical ceiling for
     #: a message meant to be read on a phone (the app itself accepts more).
-    default_capabilities = Capabilities(
-        text_limit=TextLimit("characters", 4096), image="optional", can_reconcile=True, hand_off=True
-    )
+    default_capabilities = PLATFORM_CAPABILITIES["whatsapp"]
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)

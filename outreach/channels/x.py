@@ -42,6 +42,7 @@ from ..errors import (
     ServerError,
 )
 from ..limits import TextLimit
+from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -124,12 +125,7 @@ class XChannel(Channel):
     platform = "x"
     settings_model = XSettings
     settings: XSettings
-    default_capabilities = Capabilities(
-        text_limit=TextLimit("x_weighted", 280),
-        image="optional",
-        max_image_bytes=5 * 1024 * 1024,
-        can_reconcile=True,
-    )
+    default_capabilities = PLATFORM_CAPABILITIES["x"]
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)

@@ -1,0 +1,54 @@
+"""What each platform accepts, as data: the one place the renderer and the adapters read it from.
+
+Kept apart from the adapters so that rendering with a platform's rules (``preview``, the ``file``
+channel) does not import that platform's SDK. Every number is a default a channel's config can
+override; see ../../docs/channels.md for the sources.
+"""
+
+from __future__ import annotations
+
+from .base import Capabilities
+from ..limits import TextLimit
+
+MEGABYTE = 1024 * 1024
+
+PLATFORM_CAPABILITIES: dict[str, Capabilities] = {
+    "x": Capabilities(
+        text_limit=TextLimit("x_weighted", 280), image="optional", max_image_bytes=5 * MEGABYTE, can_reconcile=True
+    ),
+    "facebook": Capabilities(
+        text_limit=TextLimit("characters", 63206), image="optional", max_image_bytes=4 * MEGABYTE, can_reconcile=True
+    ),  # the Page photos endpoint documents 4 MB per photo
+    "instagram": Capabilities(
+        text_limit=TextLimit("characters", 2200),
+        image="required",
+        max_image_bytes=8 * MEGABYTE,  # content publishing documents 8 MiB per image
+        max_hashtags=30,
+        idempotent_retry=True,
+        can_reconcile=True,
+    ),
+    "telegram": Capabilities(
+        text_limit=TextLimit("utf16", 4096),
+        caption_limit=TextLimit("utf16", 1024),
+        image="optional",
+        max_image_bytes=10 * MEGABYTE,
+    ),
+    "mastodon": Capabilities(
+        text_limit=TextLimit("mastodon", 500),
+        image="optional",
+        max_image_bytes=16 * MEGABYTE,
+        idempotent_retry=True,
+        can_reconcile=True,
+    ),
+    "bluesky": Capabilities(
+        text_limit=TextLimit("graphemes", 300, maximum_utf8_bytes=3000),
+        image="optional",
+        max_image_bytes=2_000_000,
+        idempotent_retry=True,
+        can_reconcile=True,
+    ),
+    "webhook": Capabilities(text_limit=TextLimit("characters", 63206), image="optional"),
+    "whatsapp": Capabilities(
+        text_limit=TextLimit("characters", 4096), image="optional", can_reconcile=True, hand_off=True
+    ),
+}
