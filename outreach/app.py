@@ -117,6 +117,14 @@ class Workspace:
         cached until the store's catalogue revision changes (an import, approval or retirement,
         by this process or another).
         """
+        self._sync_files()
+        revision = self.store.catalogue_revision()
+        if self._catalogue is None or self._catalogue[0] != revision:
+            entries = self.store.catalogue()
+            self._catalogue = (revision, entries, {entry.innovation.id: entry for entry in entries})
+        return self._catalogue[1]
+
+    def _sync_files(self) -> None:
         stats = tuple(
             (path.stat().st_size, path.stat().st_mtime_ns) if path.is_file() else None
             for path in self.config.catalogue_files
@@ -124,21 +132,21 @@ class Workspace:
         if stats != self._source_stats:
             catalogue_stage.sync(self.store, self.config.catalogue_files, self.now())
             self._source_stats = stats
-        revision = self.store.catalogue_revision()
-        if self._catalogue is None or self._catalogue[0] != revision:
-            entries = self.store.catalogue()
-            self._catalogue = (revision, entries, {entry.innovation.id: entry for entry in entries})
-        return self._catalogue[1]
 
     def entry(self, innovation_id: str) -> CatalogueEntry:
-        self.catalogue()
-        assert self._catalogue is not None
-        try:
-            return self._catalogue[2][innovation_id]
-        except KeyError:
-            raise ConfigError(
-                f"no innovation with id {innovation_id}; see `outreach catalogue list` for the ids"
-            ) from None
+        """One innovation: from the cached catalogue when it is current, else one row from the store."""
+        if self._catalogue is not None and self._catalogue[0] == self.store.catalogue_revision():
+            found = self._catalogue[2].get(innovation_id)
+        else:
+            self._sync_files()
+            found = next(iter(self.store.catalogue([innovation_id])), None)
+        if found is None:
+            raise ConfigError(f"no innovation with id {innovation_id}; see `outreach catalogue list` for the ids")
+        return found
+
+    def release_catalogue(self) -> None:
+        """Drop the decoded catalogue (the daemon holds it only while planning)."""
+        self._catalogue = None
 
     # ---- channels ----------------------------------------------------------------------------
 

@@ -113,7 +113,10 @@ def _beat(workspace: Workspace, **values: Any) -> None:
 
 
 def _plan(workspace: Workspace) -> None:
-    inserted, refreshed, cancelled = workspace.apply_plan(workspace.config.publishing.horizon_days)
+    try:
+        inserted, refreshed, cancelled = workspace.apply_plan(workspace.config.publishing.horizon_days)
+    finally:
+        workspace.release_catalogue()  # a day between re-plans: no need to hold every innovation
     log.info("planned %s new posts, refreshed %s, cancelled %s", inserted, refreshed, cancelled)
 
 

@@ -26,7 +26,7 @@ SIGNOFF_FIELDS = ("status", "disetujui_oleh", "disetujui_pada")
 ALL_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS + SIGNOFF_FIELDS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Innovation:
     """One public-service innovation as the catalogue describes it (field names as the office writes them)."""
 
@@ -85,7 +85,7 @@ class Status(str, enum.Enum):
     RETIRED = "retired"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CatalogueEntry:
     """An innovation with its approval standing, as the store knows it."""
 
@@ -119,7 +119,7 @@ class PostState(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedPost:
     """What the planner decides: one post about one innovation on one channel at one time."""
 
@@ -136,7 +136,7 @@ class PlannedPost:
         return f"{self.campaign}/{self.channel}/{self.innovation_id}/{self.kind}/{moment}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Post:
     """A post in the outbox, with its current state."""
 
@@ -162,7 +162,7 @@ class Post:
     channel_state: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PostEvent:
     """One transition of a post, kept forever as its history."""
 

@@ -401,18 +401,22 @@ class Store:
             value = connection.scalar(select(settings.c.value).where(settings.c.key == CATALOGUE_REVISION))
         return int(value) if value is not None else 0
 
-    def catalogue(self) -> list[CatalogueEntry]:
-        """Every innovation with its standing, ordered by id."""
+    def catalogue(self, ids: Iterable[str] | None = None) -> list[CatalogueEntry]:
+        """Every innovation (or those with ``ids``) with its standing, ordered by id."""
+        wanted = None if ids is None else list(ids)
         with self.transaction() as connection:
-            latest_ids = (
-                select(func.max(decisions.c.id).label("id")).group_by(decisions.c.innovation_id).subquery()
-            )
+            latest_query = select(func.max(decisions.c.id).label("id")).group_by(decisions.c.innovation_id)
+            rows_query = select(innovations).order_by(innovations.c.id)
+            if wanted is not None:
+                latest_query = latest_query.where(decisions.c.innovation_id.in_(wanted))
+                rows_query = rows_query.where(innovations.c.id.in_(wanted))
+            latest_ids = latest_query.subquery()
             latest = {
                 row.innovation_id: row
                 for row in connection.execute(select(decisions).where(decisions.c.id.in_(select(latest_ids.c.id))))
             }
             entries = []
-            for row in connection.execute(select(innovations).order_by(innovations.c.id)):
+            for row in connection.execute(rows_query):
                 decision = latest.get(row.id)
                 if row.retired_at:
                     status = Status.RETIRED

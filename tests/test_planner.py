@@ -505,3 +505,14 @@ def test_a_slot_freed_mid_horizon_is_filled_by_an_innovation_not_featured_later(
     for post in sorted(live, key=lambda p: p.scheduled_at):
         by_innovation[post.innovation_id].append(post.kind)
     assert all(kinds == series[: len(kinds)] for kinds in by_innovation.values())
+
+
+def test_a_cached_catalogue_sees_a_decision_made_by_another_process(tmp_path: Path) -> None:
+    """The daemon caches the decoded catalogue; an approval change from `outreach catalogue` must reach it."""
+    config = _daily_project(tmp_path)
+    daemon_view = workspace(config, at(2026, 12, 1, 6, 0))
+    assert {entry.innovation.id for entry in daemon_view.catalogue() if entry.publishable} == {"ktp-sehari-jadi", "bank-sampah"}
+    operator = workspace(config, at(2026, 12, 1, 6, 1))
+    operator.store.decide(["bank-sampah"], "rejected", "Rina", operator.now(), "Belum siap")
+    assert {entry.innovation.id for entry in daemon_view.catalogue() if entry.publishable} == {"ktp-sehari-jadi"}
+    assert daemon_view.entry("bank-sampah").status.value == "rejected"
