@@ -29,6 +29,7 @@ from .app import Workspace
 from .errors import ConfigError
 from .model import PostState
 from .publisher import PAUSE_SETTING, Publisher
+from .redaction import redact
 from .render import ZONE_ABBREVIATIONS
 
 log = logging.getLogger("outreach.daemon")
@@ -58,12 +59,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document, ensure_ascii=False)
 
 
+class RedactingFormatter(logging.Formatter):
+    """Masks secrets in the whole formatted record, tracebacks included (a URL in an exception may hold a token)."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self.inner.format(record))
+
+
 def configure_logging(log_format: str, debug: bool = False) -> None:
     handler = logging.StreamHandler()
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+    inner = JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)-7s %(message)s")
+    handler.setFormatter(RedactingFormatter(inner))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.INFO)

@@ -115,3 +115,26 @@ def test_pause_through_the_command_line_stops_run_once(tmp_path: Path) -> None:
     result = _invoke(config, "--now", "2026-12-01T09:40+07:00", "run", "--once")
     assert "2 published" in result.output
     assert "publishing: active" in _invoke(config, "status").output
+
+
+def test_log_tracebacks_are_redacted() -> None:
+    """An exception whose text carries a token (Telegram puts it in the URL) is masked in the daemon's log."""
+    import io
+    import logging
+
+    from outreach.daemon import configure_logging
+    from outreach.redaction import register_secret
+
+    token = "7012345678:AAH-secret-token-value"
+    register_secret(token)
+    configure_logging("json")
+    stream = io.StringIO()
+    logging.getLogger().handlers[0].setStream(stream)  # type: ignore[attr-defined]
+    try:
+        raise ConnectionError(f"POST https://api.telegram.org/bot{token}/sendMessage failed")
+    except ConnectionError:
+        logging.getLogger("outreach.test").exception("publish run failed")
+    printed = stream.getvalue()
+    assert "publish run failed" in printed and "Traceback" in printed
+    assert token not in printed and "70****" in printed
+    logging.getLogger().handlers.clear()

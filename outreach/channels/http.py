@@ -122,12 +122,15 @@ class HttpClient:
             return path
         return f"{self.base_url}/{path.lstrip('/')}"
 
-    def request(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs: Any) -> HttpResponse:
+    def request(
+        self, method: str, path: str, *, idempotent: bool | None = None, expect_json: bool = True, **kwargs: Any
+    ) -> HttpResponse:
         """Send one request; return the decoded success or raise the matching ``PublishError``.
 
         ``idempotent`` says whether repeating the request is harmless; it defaults to True for
         GET/HEAD. For a non-idempotent request, anything that may have reached the platform is
-        ambiguous.
+        ambiguous. ``expect_json=False`` is for receivers the office runs (webhooks, chat tools)
+        that may answer a success with any body: a 2xx is then a success whatever it says.
         """
         safe = method.upper() in ("GET", "HEAD") if idempotent is None else idempotent
         kwargs.setdefault("timeout", self.timeout)
@@ -150,9 +153,9 @@ class HttpClient:
             if safe:
                 raise NetworkError(redact(f"{where}: {error.__class__.__name__}")) from error
             raise AmbiguousError(redact(f"{where}: {error.__class__.__name__}; it may have been posted")) from error
-        return self._decode(response, where, safe)
+        return self._decode(response, where, safe, expect_json)
 
-    def _decode(self, response: requests.Response, where: str, safe: bool) -> HttpResponse:
+    def _decode(self, response: requests.Response, where: str, safe: bool, expect_json: bool = True) -> HttpResponse:
         body: Any = None
         decoded = True
         if response.content:
@@ -161,8 +164,10 @@ class HttpClient:
             except ValueError:
                 decoded = False
         if response.ok:
+            if not decoded and not expect_json:
+                return HttpResponse(response.status_code, response.headers, None)
             if not decoded:
-                message = f"{where}: HTTP {response.status_code} but the body is not JSON"
+                message = redact(f"{where}: HTTP {response.status_code} but the body is not JSON")
                 if safe:
                     raise ServerError(message)
                 raise AmbiguousError(message + "; it may have been posted")

@@ -152,7 +152,7 @@ class WebhookChannel(Channel):
             data=body,
             headers=signed,
             idempotent=idempotent,
-            hooks={"response": any_success_body},
+            expect_json=False,
         )
 
     def _classify(self, response: requests.Response, body: Any) -> PublishError | None:
@@ -161,20 +161,6 @@ class WebhookChannel(Channel):
         if body is None and 400 <= status < 500 and status not in (401, 403, 408, 429):
             return ContentRejected(f"{self.name}: the receiver refused the post with HTTP {status} (no reason given)")
         return None
-
-
-def any_success_body(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-    """A requests hook: drop a 2xx body that is not JSON, so HttpClient reads it as an empty success.
-
-    HttpClient treats a platform API's unreadable success as "may have been posted"; a receiver the
-    office wrote (or a chat tool answering a plain ``ok``) legitimately answers anything with a 2xx.
-    """
-    if response.ok and response.content:
-        try:
-            response.json()
-        except ValueError:
-            response._content = b""
-    return response
 
 
 def _json_value(value: Any) -> Any:

@@ -36,7 +36,6 @@ from .base import (
     Reconciliation,
 )
 from .http import HttpClient
-from .webhook import any_success_body
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +196,7 @@ class WhatsAppManualChannel(Channel):
                 "image": image_path.name if image_path is not None else None,
             }
             try:
-                self.http.request("POST", hook, json=body, hooks={"response": any_success_body})
+                self.http.request("POST", hook, json=body, expect_json=False)
             except PublishError as error:
                 logger.warning(
                     "%s: %s is ready, but the staff webhook notice failed: %s", self.name, text_path.name, error
