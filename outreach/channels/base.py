@@ -13,13 +13,16 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ConfigError, ContentRejected
 from ..limits import TextLimit
 from ..redaction import register_secret
+
+if TYPE_CHECKING:
+    from .http import HttpClient
 
 ImageSupport = Literal["none", "optional", "required"]
 
@@ -169,6 +172,18 @@ class Channel(ABC):
             )
         register_secret(value)
         return value
+
+    def http_client(self, base_url: str, **options: Any) -> "HttpClient":
+        """The channel's HTTP choke point, with the timeouts from its config."""
+        from .http import HttpClient
+
+        return HttpClient(
+            self.name,
+            base_url,
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            **options,
+        )
 
     def publish(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
         """Refuse what the platform would refuse before any request is made, then deliver."""

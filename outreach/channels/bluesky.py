@@ -37,7 +37,7 @@ from .base import (
     PublishResult,
     Reconciliation,
 )
-from .http import HttpClient, HttpResponse, retry_after_seconds, seconds_until_epoch
+from .http import HttpResponse, retry_after_seconds, seconds_until_epoch
 
 COLLECTION = "app.bsky.feed.post"
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -86,11 +86,8 @@ class BlueskyChannel(Channel):
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)
-        self._http = HttpClient(
-            name,
+        self._http = self.http_client(
             self.settings.base_url,
-            connect_timeout=self.settings.connect_timeout,
-            read_timeout=self.settings.read_timeout,
             classify=self._classify,
             retry_after=_rate_limit_wait,
         )

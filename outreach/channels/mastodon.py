@@ -34,7 +34,7 @@ from .base import (
     PublishResult,
     Reconciliation,
 )
-from .http import HttpClient, seconds_until_iso
+from .http import seconds_until_iso
 
 #: How many statuses ``GET /api/v1/accounts/:id/statuses`` returns at most.
 RECENT_STATUSES = 40
@@ -70,11 +70,8 @@ class MastodonChannel(Channel):
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)
-        self._http = HttpClient(
-            name,
+        self._http = self.http_client(
             self.settings.base_url,
-            connect_timeout=self.settings.connect_timeout,
-            read_timeout=self.settings.read_timeout,
             retry_after=lambda response: seconds_until_iso(response.headers.get("X-RateLimit-Reset")),
         )
         self._account_id: str | None = None

@@ -87,11 +87,8 @@ class TelegramChannel(Channel):
     def _http(self) -> HttpClient:
         # secret() registers the token for redaction before any request can log it.
         token = self.secret("token")
-        return HttpClient(
-            self.name,
+        return self.http_client(
             f"{self.settings.base_url.rstrip('/')}/bot{token}",
-            connect_timeout=self.settings.connect_timeout,
-            read_timeout=self.settings.read_timeout,
             classify=self._classify,
         )
 

@@ -33,7 +33,7 @@ from .base import (
     OutgoingPost,
     PublishResult,
 )
-from .http import HttpClient, HttpResponse
+from .http import HttpResponse
 
 SIGNATURE_HEADER = "X-Outreach-Signature"
 TIMESTAMP_HEADER = "X-Outreach-Timestamp"
@@ -92,11 +92,8 @@ class WebhookChannel(Channel):
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)
-        self.http = HttpClient(
-            name,
+        self.http = self.http_client(
             self.settings.url,
-            connect_timeout=self.settings.connect_timeout,
-            read_timeout=self.settings.read_timeout,
             classify=self._classify,
         )
         self.http.session.headers.update(self.settings.headers)

@@ -35,7 +35,6 @@ from .base import (
     PublishResult,
     Reconciliation,
 )
-from .http import HttpClient
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +83,8 @@ class WhatsAppManualChannel(Channel):
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)
-        self.http = HttpClient(
-            name,
+        self.http = self.http_client(
             self.settings.telegram_base_url,
-            connect_timeout=self.settings.connect_timeout,
-            read_timeout=self.settings.read_timeout,
         )
 
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:

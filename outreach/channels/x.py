@@ -152,11 +152,8 @@ class XChannel(Channel):
         )
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         client.session.mount(TWEEPY_HOST + "/", _ToBaseUrl(self.settings.base_url, auth, timeout))
-        http = HttpClient(
-            self.name,
+        http = self.http_client(
             self.settings.base_url,
-            connect_timeout=self.settings.connect_timeout,
-            read_timeout=self.settings.read_timeout,
             classify=self._classify,
             retry_after=self._retry_after,
             session=client.session,
