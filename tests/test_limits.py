@@ -5,6 +5,9 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twitter_text import parse_tweet
 
 from outreach.limits import (
     URL_LENGTH,
@@ -200,12 +203,6 @@ def test_describe_uses_the_platform_count_not_code_points() -> None:
     text = f"Info {LONG_URL} {GRINNING}"
     assert limit.describe(text) == f"{5 + 23 + 1 + 2}/280"
 
-
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from twitter_text import parse_tweet
-
-from outreach.limits import count_x_weighted
 
 _PIECES = st.sampled_from(
     ["Layanan ", "KTP-el ", "layanan.bandarlampungkota.go.id/ktp ", "https://x.com/a?b=c ", "😀", "中文",

@@ -6,7 +6,6 @@ import re
 from dataclasses import replace
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 

@@ -23,7 +23,6 @@ from pydantic import Field
 from twitter_text.extract_urls import extract_urls_with_indices
 
 from ..errors import AmbiguousError, AuthError, ContentRejected, PublishError, ServerError
-from ..limits import TextLimit
 from ..redaction import register_secret
 from .platforms import PLATFORM_CAPABILITIES
 from .base import (

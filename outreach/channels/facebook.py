@@ -16,7 +16,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ..errors import AmbiguousError, AuthError, ContentRejected, PermanentError, PublishError
-from ..limits import TextLimit
 from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,

@@ -19,7 +19,6 @@ from typing import Literal
 from pydantic import Field
 
 from ..errors import AmbiguousError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
-from ..limits import TextLimit
 from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,

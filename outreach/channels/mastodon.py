@@ -21,7 +21,6 @@ from urllib.parse import urlparse
 from pydantic import Field
 
 from ..errors import AmbiguousError, ContentRejected, ServerError
-from ..limits import TextLimit
 from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,

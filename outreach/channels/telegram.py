@@ -21,7 +21,6 @@ import requests
 from pydantic import Field, field_validator
 
 from ..errors import AmbiguousError, AuthError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
-from ..limits import TextLimit
 from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,

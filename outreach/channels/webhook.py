@@ -22,11 +22,9 @@ import requests
 from pydantic import Field, field_validator
 
 from ..errors import ContentRejected, PublishError
-from ..limits import TextLimit
 from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
-    Capabilities,
     Channel,
     ChannelSettings,
     Checkpoint,

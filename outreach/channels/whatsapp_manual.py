@@ -22,11 +22,9 @@ from pydantic import Field, field_validator
 
 from ..errors import AuthError, ContentRejected, PublishError, ServerError
 from ..i18n import _
-from ..limits import TextLimit
 from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
-    Capabilities,
     Channel,
     ChannelSettings,
     Checkpoint,

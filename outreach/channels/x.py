@@ -41,7 +41,6 @@ from ..errors import (
     RateLimited,
     ServerError,
 )
-from ..limits import TextLimit
 from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
