@@ -28,8 +28,9 @@ def count_characters(text: str) -> int:
     return len(text)
 
 
-#: twitter-text v3: code points in these ranges weigh 1, every other one 2.
-_X_LIGHT = regex.compile(r"^[\u0000-\u10FF\u2000-\u200D\u2010-\u201F\u2032-\u2037]*$")
+#: twitter-text v3: code points in these ranges weigh 1, every other one 2 — except emoji,
+#: which count 2 wherever they are (© and ® are emoji inside the light range).
+_X_LIGHT = regex.compile(r"^[\u0000-\u00A8\u00AA-\u00AD\u00AF-\u10FF\u2000-\u200D\u2010-\u201F\u2032-\u2037]*$")
 
 
 def count_x_weighted(text: str) -> int:

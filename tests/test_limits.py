@@ -216,3 +216,16 @@ def test_x_fast_path_agrees_with_twitter_text(pieces: list[str]) -> None:
     """The cheap path for light text must give exactly twitter-text's weighted length."""
     text = unicodedata.normalize("NFC", "".join(pieces))
     assert count_x_weighted(text) == parse_tweet(text).weightedLength
+
+
+def test_x_fast_path_agrees_for_every_light_code_point() -> None:
+    """Exhaustive over the code points the cheap path accepts, each between two letters."""
+    import regex
+
+    from outreach.limits import _X_LIGHT
+
+    for code_point in range(0x2040):
+        character = chr(code_point)
+        if not regex.match(r"\p{Cs}", character) and _X_LIGHT.match(character):
+            text = unicodedata.normalize("NFC", f"a{character}b")
+            assert count_x_weighted(text) == parse_tweet(text).weightedLength, hex(code_point)
