@@ -199,3 +199,34 @@ def test_a_daemon_killed_mid_publish_neither_duplicates_nor_loses_posts(
         ]
         assert recovered[-1].reason == "interrupted while publishing (restart); reconciled: it was published"
         assert "interrupted at the last stop: now published" in (tmp_path / "daemon-2.log").read_text()
+
+
+def test_the_daemon_keeps_running_through_platform_faults(tmp_path: Path, processes: list[subprocess.Popen]) -> None:
+    """5xx, a proxy's HTML page and a reset connection: the process lives on, retries, and posts once each."""
+    with FakeServer() as server:
+        fake = MastodonFake(server)
+        config = project(
+            tmp_path,
+            ROWS,
+            channels={"mastodon": {**fake.channel_settings(), "read_timeout": 5.0}},
+            campaigns={"kenali": campaign(["mastodon"], _three_recent_slots(), min_gap_days=0)},
+            publishing={"horizon_days": 1, "backoff_seconds": 1, "max_delay_seconds": 2},
+        )
+        planned = _plan_due_soon(config, fake.environ, [3.0, 4.0, 5.0])
+        server.inject(Fault("status", path=fake.create_path, response=fake.server_error_response()))
+        server.inject(Fault("html", path=fake.create_path))
+        server.inject(Fault("reset", path=fake.create_path, process=False))
+        daemon = _start(config, tmp_path, "daemon", fake.environ)
+        processes.append(daemon)
+
+        ws = workspace(config, datetime.now(timezone.utc), fake.environ)
+        _wait_for(
+            lambda: all(ws.store.post(p.id).state is PostState.PUBLISHED for p in planned) or daemon.poll() is not None,
+            25,
+            "every post to be published despite the faults",
+        )
+        assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
+        keys = [status["idempotency_key"] for status in fake.created]
+        assert sorted(keys) == sorted(post.key for post in planned)  # each exactly once
+        assert max(ws.store.post(p.id).attempts for p in planned) >= 2  # the faults were really met
+        assert _stop(daemon) == 0
