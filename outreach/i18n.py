@@ -1,7 +1,7 @@
 """One place for user-facing CLI messages, so they can be offered in Indonesian.
 
-Messages are written in English and wrapped in ``_()``; a ``outreach`` gettext catalogue under
-``outreach/locale`` (when present) translates them for ``LANGUAGE=id``.
+Messages are written in English and wrapped in ``_()``; the ``outreach`` gettext catalogue in
+``outreach/locale/id`` translates them when the environment asks for Indonesian (``LANGUAGE=id``).
 """
 
 from __future__ import annotations
