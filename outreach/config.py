@@ -180,34 +180,41 @@ class Config:
 
 
 def _line_of(text: str, location: tuple[str | int, ...]) -> int | None:
-    """The line that defines ``location`` (best effort: table header, then key)."""
+    """The line that defines ``location``: the deepest table header on its path, then the key in it."""
     keys = [str(part) for part in location if isinstance(part, str)]
-    if not keys:
-        return None
     lines = text.splitlines()
-    for depth in range(len(keys) - 1, -1, -1):
-        table, key = keys[:depth], keys[depth]
-        in_table = depth == 0
-        for number, line in enumerate(lines, start=1):
-            stripped = line.strip()
+    for cut in range(len(keys), 0, -1):
+        header = _header_line(lines, keys[:cut])
+        if header is None:
+            continue
+        if cut == len(keys):
+            return header
+        for number in range(header + 1, len(lines) + 1):
+            stripped = lines[number - 1].strip()
             if stripped.startswith("["):
-                header = stripped.strip("[]").strip()
-                in_table = [part.strip().strip('"') for part in header.split(".")] == table
-                if in_table and key == "" :
-                    return number
-                continue
-            if in_table and stripped.split("=")[0].strip().strip('"') == key:
+                break
+            if _key_of(stripped) == keys[cut]:
                 return number
-        if depth and table:
-            header_line = _header_line(lines, table)
-            if header_line:
-                return header_line
+        return header
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            break
+        if keys and _key_of(stripped) == keys[0]:
+            return number
     return None
+
+
+def _key_of(line: str) -> str | None:
+    """The key a ``key = value`` line sets (None for comments and blank lines)."""
+    if "=" not in line or line.startswith("#"):
+        return None
+    return line.split("=", 1)[0].strip().strip('"')
 
 
 def _header_line(lines: list[str], table: list[str]) -> int | None:
     for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
+        stripped = line.split("#", 1)[0].strip()
         if stripped.startswith("[") and [p.strip().strip('"') for p in stripped.strip("[]").split(".")] == table:
             return number
     return None
@@ -233,6 +240,8 @@ def _config_error(path: Path, text: str, error: dict[str, Any], prefix: tuple[st
     if error["type"] == "extra_forbidden" and "allowed" in error:
         hint = "valid keys here: " + ", ".join(error["allowed"])
     message = f"{where}: {key_path}: {_describe(error)}"
+    if error["type"] == "extra_forbidden" and "allowed" in error:
+        return ConfigError(f"{message}; {hint}")
     return ConfigError(message + (f"; example: {hint}" if hint else ""))
 
 

@@ -340,3 +340,12 @@ def test_an_explicit_environ_replaces_the_process_environment(
     monkeypatch.setenv("OUTREACH_TEST_WEBHOOK_SECRET", "rahasia-lingkungan")
     config = load_config(write(tmp_path / "cfg", WEBHOOK), environ={"OUTREACH_TEST_WEBHOOK_SECRET": "diberikan"})
     assert dict(config.environ) == {"OUTREACH_TEST_WEBHOOK_SECRET": "diberikan"}
+
+
+def test_an_error_about_a_whole_table_names_its_header_line(tmp_path: Path) -> None:
+    path = tmp_path / "outreach.toml"
+    path.write_text('timezone = "Asia/Jakarta"\n\n[channels.x]\ntype = "file"\nas = "x"\n\n[campaigns.c]\nchannels = ["x"]\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}:7: campaigns.c: a campaign needs slots or cron")
