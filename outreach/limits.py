@@ -82,12 +82,13 @@ class TextLimit:
     maximum_utf8_bytes: int | None = None
 
     def measure(self, text: str) -> int:
-        """The length of ``text`` as the platform counts it."""
+        """The length of ``text`` as the platform counts it (after NFC, as platforms store text)."""
         return COUNTERS[self.counter](unicodedata.normalize("NFC", text))
 
     def excess(self, text: str) -> int:
         """How far ``text`` is over the limit (0 or less when it fits), in the counter's units."""
-        over = self.measure(text) - self.maximum
+        text = unicodedata.normalize("NFC", text)
+        over = COUNTERS[self.counter](text) - self.maximum
         if self.maximum_utf8_bytes is not None:
             over_bytes = len(text.encode("utf-8")) - self.maximum_utf8_bytes
             if over_bytes > 0:

@@ -115,7 +115,7 @@ def make_time_id(zone: ZoneInfo):  # type: ignore[no-untyped-def]
 
 
 def rupiah(value: float | int) -> str:
-    """``Rp10.000`` (no space, no decimals for whole amounts)."""
+    """``Rp10.000``: no space, rounded to whole rupiah (public notices do not use sen)."""
     text = format_currency(value, "IDR", locale="id", format="¤#,##0", currency_digits=False)
     return text.replace("\xa0", "")
 

@@ -110,15 +110,9 @@ class Cron:
         cron_weekday = (day.weekday() + 1) % 7
         day_ok = day.day in self.days
         weekday_ok = cron_weekday in self.weekdays
-        # Vixie cron: when both fields are restricted, either may match.
-        if self.any_day and self.any_weekday:
-            matches = True
-        elif self.any_day:
-            matches = weekday_ok
-        elif self.any_weekday:
-            matches = day_ok
-        else:
-            matches = day_ok or weekday_ok
+        # Vixie cron: when both day fields are restricted (neither starts with "*"), either may
+        # match; otherwise both must (a plain "*" matches every day anyway).
+        matches = day_ok and weekday_ok if self.any_day or self.any_weekday else day_ok or weekday_ok
         if not matches:
             return []
         return [time(hour, minute) for hour in sorted(self.hours) for minute in sorted(self.minutes)]
@@ -155,7 +149,8 @@ def parse_cron(text: str) -> Cron:
     if len(fields) != 5:
         raise TimetableError(f"'{text}' is not a cron expression; it needs 5 fields, e.g. '30 9 * * 1-5'")
     parsed = [_parse_cron_field(field, index) for index, field in enumerate(fields)]
-    return Cron(*parsed, any_day=fields[2] == "*", any_weekday=fields[4] == "*")
+    # Vixie cron: a day field that starts with "*" (even "*/2") does not restrict on its own.
+    return Cron(*parsed, any_day=fields[2].startswith("*"), any_weekday=fields[4].startswith("*"))
 
 
 Schedule = WeeklySlots | Cron

@@ -225,3 +225,11 @@ def test_slot_times_are_local_time_in_the_given_zone() -> None:
     moments = list(slot_times([parse_slot("senin 09.00")], SENIN, SENIN, WIB))
     assert moments[0].utcoffset() == timedelta(hours=7)
     assert moments[0].astimezone(ZoneInfo("UTC")).hour == 2
+
+
+def test_a_starred_step_in_a_day_field_does_not_restrict_the_other_field() -> None:
+    """Vixie cron: '0 9 */2 * 1' runs on Mondays that are also odd days, not on every odd day or Monday."""
+    cron = parse_cron("0 9 */2 * 1")
+    assert cron.times_on(date(2026, 12, 7)) == [time(9, 0)]  # Monday the 7th
+    assert cron.times_on(date(2026, 12, 14)) == []  # Monday the 14th: an even day
+    assert cron.times_on(date(2026, 12, 3)) == []  # odd, but a Thursday
