@@ -77,7 +77,9 @@ class Publisher:
             outcomes.append(self._settle_interrupted(post, "interrupted while publishing (restart)"))
         return outcomes
 
-    def _settle_interrupted(self, post: Post, why: str) -> Transition:
+    def _settle_interrupted(self, post: Post, why: str, retry_delay: float = 0.0) -> Transition:
+        """Reconcile an attempt whose outcome is not known; ``retry_delay`` gives a request that may
+        still be in flight on the platform's side time to land before a proven-safe retry."""
         now = self.workspace.now()
         try:
             adapter = self.workspace.adapter(post.channel)
@@ -97,7 +99,7 @@ class Publisher:
             return self._record_success(post, reconciliation.result, now, f"{why}; reconciled: it was published")
         if reconciliation.outcome is Outcome.NOT_PUBLISHED:
             return self._move(post, PostState.PLANNED, now, f"{why}; reconciled: it was not published, retrying",
-                              due_at=now)
+                              due_at=now + timedelta(seconds=retry_delay))
         return self._move(post, PostState.UNKNOWN, now, f"{why}; {reconciliation.detail or 'cannot tell'}; "
                           f"check the platform, then `outreach post resolve {post.id}`")
 
@@ -155,7 +157,7 @@ class Publisher:
         except ConfigError as error:
             return self._move(post, PostState.FAILED, now, f"configuration: {error}")
         except AmbiguousError as error:
-            return self._settle_interrupted(post, f"ambiguous: {error}")
+            return self._settle_interrupted(post, f"ambiguous: {error}", retry_delay=self.settings.backoff_seconds)
         except TransientError as error:
             return self._retry_later(post, error, now)
         except Exception as error:  # an adapter bug after sending must not be retried blindly
