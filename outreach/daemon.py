@@ -173,6 +173,9 @@ def run_forever(workspace: Workspace) -> None:
     )
 
     def wake() -> None:
+        if stop.is_set():  # a stop asked for while the scheduler was still starting
+            request_shutdown()
+            return
         try:
             for outcome in publisher.publish_due():
                 log.debug("post %s settled as %s", outcome.post_id, outcome.state.value)
@@ -195,10 +198,16 @@ def run_forever(workspace: Workspace) -> None:
         except Exception:
             log.exception("re-planning failed; the next daily re-plan retries")
 
+    def request_shutdown() -> None:
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+
     def shutdown(signum: int, _frame: Any) -> None:
         log.info("received %s: finishing the post in flight, then stopping", signal.Signals(signum).name)
         stop.set()
-        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+        if scheduler.running:
+            request_shutdown()
+        # Otherwise start-up is still running: it checks the flag before starting the
+        # scheduler, and the first tick checks it again for a signal that lands in between.
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
@@ -211,6 +220,8 @@ def run_forever(workspace: Workspace) -> None:
         scheduler.add_job(wake, IntervalTrigger(seconds=TICK_SECONDS), id="tick", next_run_time=datetime.now(timezone.utc))
         scheduler.add_job(replan, CronTrigger(hour=0, minute=5, timezone=workspace.zone), id="replan")
         schedule_due_jobs()
+        if stop.is_set():
+            return
         log.info("outreach daemon started (pid %s); next post due %s", os.getpid(), workspace.store.next_due())
         scheduler.start()
     finally:

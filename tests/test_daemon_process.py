@@ -230,3 +230,24 @@ def test_the_daemon_keeps_running_through_platform_faults(tmp_path: Path, proces
         assert sorted(keys) == sorted(post.key for post in planned)  # each exactly once
         assert max(ws.store.post(p.id).attempts for p in planned) >= 2  # the faults were really met
         assert _stop(daemon) == 0
+
+
+def test_sigterm_during_start_up_stops_the_daemon(tmp_path: Path, processes: list[subprocess.Popen]) -> None:
+    """A stop asked for while the daemon is still importing and planning is honoured, not lost."""
+    rows = [innovation(f"inovasi-{n:04d}", f"Dinas {n % 40}") for n in range(3000)]
+    config = project(
+        tmp_path,
+        rows,
+        channels={"berkas": file_channel("facebook", "outbox")},
+        campaigns={"kenali": campaign(["berkas"], ["setiap hari 09.00"], min_gap_days=0)},
+    )
+    daemon = _start(config, tmp_path, "daemon")
+    processes.append(daemon)
+    lock = tmp_path / "outreach.sqlite3.daemon.lock"
+    _wait_for(lambda: lock.exists() and f"pid {daemon.pid}" in lock.read_text() or daemon.poll() is not None,
+              20, "the daemon to take its lock")
+    assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
+    assert _stop(daemon) == 0
+    log = (tmp_path / "daemon.log").read_text()
+    assert "received SIGTERM" in log and log.rstrip().endswith("outreach daemon stopped"), log
+    assert "outreach daemon started" not in log  # it stopped before the scheduler ever ran
