@@ -14,7 +14,6 @@ neighbourhoods of Bandar Lampung and about 40 agencies (the example's 14 agencie
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 import platform
@@ -23,7 +22,7 @@ import shutil
 import statistics
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
@@ -170,41 +169,14 @@ def innovation_rows(count: int, *, images: bool = True) -> list[dict[str, str]]:
 
 def write_catalogue(folder: Path, rows: Sequence[Mapping[str, str]], name: str = CATALOGUE_NAME) -> Path:
     """Write ``rows`` as a semicolon CSV (as Indonesian-locale Excel saves it), with the example's images."""
-    from outreach.model import ALL_FIELDS
+    from tests.engine_helpers import write_catalogue as write_test_catalogue
 
-    folder.mkdir(parents=True, exist_ok=True)
     if any(row.get("gambar") for row in rows) and not (folder / "gambar").exists():
         shutil.copytree(EXAMPLE_IMAGES, folder / "gambar")
-    path = folder / name
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(ALL_FIELDS), delimiter=";")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: row.get(key, "") for key in ALL_FIELDS})
-    return path
+    return write_test_catalogue(folder, rows, name)
 
 
 # ---- the temporary config ------------------------------------------------------------------------
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (str, Path)):
-        return json.dumps(str(value), ensure_ascii=False)
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")
-
-
-def _key(name: str) -> str:
-    return name if name.replace("_", "").replace("-", "").isalnum() else json.dumps(name)
 
 
 def file_channels(directory: str = "outbox") -> dict[str, dict[str, Any]]:
@@ -222,24 +194,11 @@ def write_config(
     store: str = STORE_NAME,
 ) -> Path:
     """Write ``outreach.toml`` into ``folder`` (paths relative to it) and return its path."""
-    lines = [
-        'timezone = "Asia/Jakarta"',
-        f"store = {_toml_value(store)}",
-        f"catalogue = {_toml_value(list(catalogue))}",
-    ]
-    if publishing:
-        lines.append("\n[publishing]")
-        lines += [f"{_key(key)} = {_toml_value(value)}" for key, value in publishing.items()]
-    for name, block in channels.items():
-        lines.append(f"\n[channels.{_key(name)}]")
-        lines += [f"{_key(key)} = {_toml_value(value)}" for key, value in block.items()]
-    for name, block in campaigns.items():
-        lines.append(f"\n[campaigns.{_key(name)}]")
-        lines += [f"{_key(key)} = {_toml_value(value)}" for key, value in block.items()]
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / CONFIG_NAME
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    from tests.engine_helpers import write_config as write_test_config
+
+    return write_test_config(
+        folder, channels=channels, campaigns=campaigns, publishing=publishing, catalogue=catalogue, store=store
+    )
 
 
 def campaign_block(channels: Sequence[str], start: date, end: date, **extra: Any) -> dict[str, Any]:

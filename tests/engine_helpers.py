@@ -84,7 +84,8 @@ def write_catalogue(folder: Path, rows: Iterable[Mapping[str, str]], name: str =
 # ---- config ------------------------------------------------------------------------------------
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """A Python value written as TOML (enough for outreach configs)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -94,9 +95,9 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, (str, Path)):
         return json.dumps(str(value), ensure_ascii=False)
     if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
@@ -127,20 +128,20 @@ def write_config(
     """Write ``outreach.toml`` into ``folder`` and return its path."""
     lines = [
         'timezone = "Asia/Jakarta"',
-        f"store = {_toml_value(store)}",
-        f"catalogue = {_toml_value(list(catalogue))}",
+        f"store = {toml_value(store)}",
+        f"catalogue = {toml_value(list(catalogue))}",
     ]
     if templates is not None:
-        lines.append(f"templates = {_toml_value(templates)}")
+        lines.append(f"templates = {toml_value(templates)}")
     if publishing:
         lines.append("\n[publishing]")
-        lines += [f"{_key(key)} = {_toml_value(value)}" for key, value in publishing.items()]
+        lines += [f"{_key(key)} = {toml_value(value)}" for key, value in publishing.items()]
     for name, block in channels.items():
         lines.append(f"\n[channels.{_key(name)}]")
-        lines += [f"{_key(key)} = {_toml_value(value)}" for key, value in block.items()]
+        lines += [f"{_key(key)} = {toml_value(value)}" for key, value in block.items()]
     for name, block in campaigns.items():
         lines.append(f"\n[campaigns.{_key(name)}]")
-        lines += [f"{_key(key)} = {_toml_value(value)}" for key, value in block.items()]
+        lines += [f"{_key(key)} = {toml_value(value)}" for key, value in block.items()]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / CONFIG_NAME
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -11,19 +10,8 @@ from click.testing import CliRunner
 
 from outreach.cli import cli
 from tests.channels.conftest import ALL_FAKES
+from tests.engine_helpers import toml_value
 from tests.fakeplatform.server import FakeServer
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items()) + " }"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    return json.dumps(str(value))
 
 
 def _config(tmp_path: Path, fakes: list[Any]) -> Path:
@@ -33,7 +21,7 @@ def _config(tmp_path: Path, fakes: list[Any]) -> Path:
         for key, value in fake.channel_settings().items():
             if isinstance(value, Path):
                 value = str(value)
-            lines.append(f"{key} = {_toml_value(value)}")
+            lines.append(f"{key} = {toml_value(value)}")
     path = tmp_path / "outreach.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
