@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .app import Workspace
 from .channels.base import Channel, OutgoingPost, Outcome, PublishResult
@@ -68,50 +68,61 @@ class Publisher:
     def paused(self) -> dict | None:
         return self.store.get_setting(PAUSE_SETTING)
 
-    # ---- start-up recovery ----------------------------------------------------------------------
+    # ---- recovery -------------------------------------------------------------------------------
 
     def recover(self) -> list[Transition]:
-        """Settle posts left in ``publishing`` by a crash: proven outcome, else ``unknown``."""
+        """Settle posts left in ``publishing`` by a crash: proven outcome, else ``unknown``.
+
+        Only one publisher works on a store at a time (the daemon's lock, one worker thread), so a
+        post found in ``publishing`` before a claim is always an orphan.
+        """
         outcomes = []
         for post in self.store.posts([PostState.PUBLISHING]):
-            outcomes.append(self._settle_interrupted(post, "interrupted while publishing (restart)"))
+            outcomes.append(self._guarded(post, lambda p=post: self._settle_interrupted(p, "interrupted while publishing (restart)")))
         return outcomes
 
     def _settle_interrupted(self, post: Post, why: str, retry_delay: float = 0.0) -> Transition:
         """Reconcile an attempt whose outcome is not known; ``retry_delay`` gives a request that may
         still be in flight on the platform's side time to land before a proven-safe retry."""
         now = self.workspace.now()
+        resolve = f"check the platform, then `outreach post resolve {post.id}`"
         try:
             adapter = self.workspace.adapter(post.channel)
             if not adapter.capabilities.can_reconcile:
                 raise LookupError(f"{adapter.platform} cannot look up what was posted")
             reconciliation = adapter.reconcile(self._outgoing(post))
         except TransientError as error:
-            if adapter.capabilities.idempotent_retry:
+            if adapter.capabilities.idempotent_retry and post.attempts < self.settings.max_attempts:
                 # The platform makes a repeat harmless, so "ask again later" beats a person's time.
                 return self._retry_later(post, error, now)
-            return self._move(post, PostState.UNKNOWN, now, f"{why}; the look-up failed too: {error}; "
-                              f"check the platform, then `outreach post resolve {post.id}`")
+            return self._move(post, PostState.UNKNOWN, now, f"{why}; the look-up failed too: {error}; {resolve}")
         except (PublishError, ConfigError, LookupError) as error:
-            return self._move(post, PostState.UNKNOWN, now, f"{why}; cannot tell if it went out: {error}; "
-                              f"check the platform, then `outreach post resolve {post.id}`")
+            return self._move(post, PostState.UNKNOWN, now, f"{why}; cannot tell if it went out: {error}; {resolve}")
         if reconciliation.outcome is Outcome.PUBLISHED and reconciliation.result is not None:
             return self._record_success(post, reconciliation.result, now, f"{why}; reconciled: it was published")
         if reconciliation.outcome is Outcome.NOT_PUBLISHED:
+            if post.attempts >= self.settings.max_attempts:
+                return self._move(post, PostState.FAILED, now,
+                                  f"gave up after {post.attempts} attempts: {why}; reconciled: it was not published")
             return self._move(post, PostState.PLANNED, now, f"{why}; reconciled: it was not published, retrying",
                               due_at=now + timedelta(seconds=retry_delay))
-        return self._move(post, PostState.UNKNOWN, now, f"{why}; {reconciliation.detail or 'cannot tell'}; "
-                          f"check the platform, then `outreach post resolve {post.id}`")
+        return self._move(post, PostState.UNKNOWN, now, f"{why}; {reconciliation.detail or 'cannot tell'}; {resolve}")
 
     # ---- the main loop ----------------------------------------------------------------------------
 
     def sweep_overdue(self) -> list[Transition]:
-        """Posts overdue beyond the catch-up window become ``missed`` (kept and reported)."""
+        """Posts overdue beyond the catch-up window become ``missed`` (kept and reported).
+
+        A post never tried is missed when its due time is past the window (an operator's retry
+        makes it due now); one that is being retried is missed once its slot is past the window.
+        """
         now = self.workspace.now()
         cutoff = now - timedelta(minutes=self.settings.catch_up_minutes)
         outcomes = []
         for post in self.store.posts([PostState.PLANNED], scheduled_to=cutoff):
-            if post.attempts == 0 and post.due_at < cutoff:
+            never_tried = post.attempts == 0 and post.due_at < cutoff
+            retry_too_late = post.attempts > 0 and post.due_at <= now
+            if never_tried or retry_too_late:
                 late = now - post.scheduled_at
                 outcomes.append(
                     self._move(
@@ -119,24 +130,41 @@ class Publisher:
                         PostState.MISSED,
                         now,
                         f"missed: {int(late.total_seconds() // 60)} min late, over the "
-                        f"{self.settings.catch_up_minutes}-minute catch-up window",
+                        f"{self.settings.catch_up_minutes}-minute catch-up window"
+                        + (f" after {post.attempts} attempts ({post.reason})" if post.attempts else ""),
                         only_from=[PostState.PLANNED],
                     )
                 )
         return outcomes
 
     def publish_due(self) -> list[Transition]:
-        """Publish every post that is due now, one at a time, until none is left or we are asked to stop."""
+        """Publish every post that is due now, one at a time, until none is left or we are asked to stop.
+
+        The kill switch is read again before every claim, so `outreach pause` stops a backlog at once.
+        """
         if self.paused():
             return []
-        outcomes = self.sweep_overdue()
-        while not self.stop.is_set():
+        outcomes = self.recover() + self.sweep_overdue()
+        while not self.stop.is_set() and not self.paused():
             post = self.store.claim_due(self.workspace.now())
             if post is None:
                 break
             log.info("post %s: planned → publishing (attempt %s) %s on %s", post.id, post.attempts, post.innovation_id, post.channel)
-            outcomes.append(self.attempt(post))
+            outcomes.append(self._guarded(post, lambda claimed=post: self.attempt(claimed)))
         return outcomes
+
+    def _guarded(self, post: Post, step: Callable[[], Transition]) -> Transition:
+        """Run one step on a claimed post; whatever goes wrong, the post must not stay ``publishing``."""
+        try:
+            return step()
+        except Exception as error:
+            log.exception("post %s: unexpected error while settling it", post.id)
+            return self._move(
+                post, PostState.UNKNOWN, self.workspace.now(),
+                f"unexpected {error.__class__.__name__}: {error}; check the platform, then "
+                f"`outreach post resolve {post.id}`",
+                only_from=[PostState.PUBLISHING],
+            )
 
     def attempt(self, post: Post) -> Transition:
         """One attempt at a claimed post; records and returns the outcome."""
@@ -160,10 +188,6 @@ class Publisher:
             return self._settle_interrupted(post, f"ambiguous: {error}", retry_delay=self.settings.backoff_seconds)
         except TransientError as error:
             return self._retry_later(post, error, now)
-        except Exception as error:  # an adapter bug after sending must not be retried blindly
-            log.exception("post %s: unexpected error from %s", post.id, post.channel)
-            return self._move(post, PostState.UNKNOWN, now, f"unexpected {error.__class__.__name__}: {error}; "
-                              f"check the platform, then `outreach post resolve {post.id}`")
         return self._record_success(post, result, self.workspace.now(), "published")
 
     # ---- helpers ----------------------------------------------------------------------------------
@@ -223,8 +247,17 @@ class Publisher:
             published_at=None if result.handed_off else now,
         )
 
-    def _move(self, post: Post, state: PostState, now: datetime, reason: str, only_from=None, **values) -> Transition:  # type: ignore[no-untyped-def]
-        moved = self.store.transition(post.id, state, now, reason, only_from=only_from, **values)
+    def _move(
+        self,
+        post: Post,
+        state: PostState,
+        now: datetime,
+        reason: str,
+        only_from: list[PostState] | None = None,
+        **values: Any,
+    ) -> Transition:
+        """Record a transition, only if the post is still where we read it (compare and set)."""
+        moved = self.store.transition(post.id, state, now, reason, only_from=only_from or [post.state], **values)
         if moved:
             level = logging.WARNING if state in (PostState.FAILED, PostState.UNKNOWN, PostState.MISSED) else logging.INFO
             log.log(level, "post %s: %s → %s: %s", post.id, post.state.value, state.value, reason,

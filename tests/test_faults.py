@@ -137,7 +137,10 @@ def test_fault_on_create(tmp_path: Path, fake: PlatformFake, server: FakeServer,
         if post.state is PostState.PLANNED:
             assert "reconciled: it was not published" in post.reason and post.due_at > ws.now()
 
-    # The fault is gone: a later run publishes the second post (and retries the first if planned).
+    # The fault is gone: a run at the retry's due time (within the catch-up window) retries the
+    # first post, and the next day's run publishes the second.
+    set_now(ws, max(post.due_at, SLOT1) + timedelta(seconds=1))
+    publisher.publish_due()
     set_now(ws, SLOT2)
     publisher.publish_due()
     assert ws.store.post(second).state is PostState.PUBLISHED, ws.store.post(second).reason
@@ -171,8 +174,11 @@ def test_unresolvable_host(tmp_path: Path, fake: PlatformFake) -> None:
     assert fake.created == []
     ws.close()
 
-    # The host is fixed in the config: the next run (a fresh workspace on the same store) publishes both.
-    fixed = workspace(_write(tmp_path / "proyek", fake), SLOT2, fake.environ)
+    # The host is fixed in the config: the retry (a fresh workspace on the same store, within the
+    # catch-up window) publishes the first post, the next day's run the second.
+    fixed = workspace(_write(tmp_path / "proyek", fake), post.due_at + timedelta(seconds=1), fake.environ)
+    Publisher(fixed, jitter=lambda: 0.0).publish_due()
+    set_now(fixed, SLOT2)
     Publisher(fixed, jitter=lambda: 0.0).publish_due()
     states = {post.id: post.state for post in fixed.store.posts()}
     assert states[first] is PostState.PUBLISHED and states[_second] is PostState.PUBLISHED, states

@@ -438,3 +438,98 @@ def test_plain_language_block_skips_a_post_with_errors(tmp_path: Path, mode: str
     assert skipped.reason.startswith("plain language (campaign blocks errors): error: ")
     assert "Dalam rangka" in skipped.reason and "optimalisasi" in skipped.reason
     assert journal(tmp_path / "outbox", "berkas") == []
+
+
+# ---- hardening: what must never leave a post stuck or retried without end --------------------------
+
+
+def _ambiguous_deliver(*_args: object, **_kwargs: object) -> None:
+    from outreach.errors import AmbiguousError
+
+    raise AmbiguousError("no answer within 30 s; it may have been posted")
+
+
+def test_an_ambiguous_attempt_proven_unpublished_is_retried_at_most_max_attempts(tmp_path: Path) -> None:
+    ws = _planned(_file_project(tmp_path, publishing={"max_attempts": 3, "backoff_seconds": 10}))
+    post = _first(ws)
+    ws.adapter("berkas").deliver = _ambiguous_deliver  # type: ignore[method-assign]
+    publisher = Publisher(ws, jitter=lambda: 0.0)
+    moment = SLOT
+    for attempt in range(1, 4):
+        set_now(ws, moment)
+        publisher.publish_due()
+        current = ws.store.post(post.id)
+        assert current.attempts == attempt
+        if attempt < 3:
+            assert current.state is PostState.PLANNED and "reconciled: it was not published" in current.reason
+            assert current.due_at == moment + timedelta(seconds=10)  # time for a request in flight to land
+            moment = current.due_at
+    assert current.state is PostState.FAILED and current.reason.startswith("gave up after 3 attempts")
+
+
+def test_a_post_orphaned_in_publishing_is_settled_by_the_next_run_without_a_restart(tmp_path: Path) -> None:
+    ws = _planned(_file_project(tmp_path))
+    set_now(ws, SLOT + timedelta(seconds=5))
+    orphan = ws.store.claim_due(ws.now())  # claimed by a run whose thread died before recording
+    assert orphan.state is PostState.PUBLISHING
+    outcomes = Publisher(ws).publish_due()
+    assert [(o.post_id, o.state) for o in outcomes][:1] == [(orphan.id, PostState.PLANNED)]
+    assert [o.state for o in outcomes][1:] == [PostState.PUBLISHED]  # and then it went out, once
+    assert len(journal(tmp_path / "outbox", "berkas")) == 1
+
+
+def test_an_error_while_settling_an_attempt_leaves_the_post_unknown_not_publishing(tmp_path: Path) -> None:
+    ws = _planned(_file_project(tmp_path))
+    post = _first(ws)
+    adapter = ws.adapter("berkas")
+    adapter.deliver = _ambiguous_deliver  # type: ignore[method-assign]
+
+    def broken_reconcile(_post: object) -> None:
+        raise ValueError("bug in a look-up")
+
+    adapter.reconcile = broken_reconcile  # type: ignore[method-assign]
+    set_now(ws, SLOT)
+    [outcome] = Publisher(ws).publish_due()
+    settled = ws.store.post(post.id)
+    assert outcome.state is settled.state is PostState.UNKNOWN
+    assert "unexpected ValueError: bug in a look-up" in settled.reason and "post resolve" in settled.reason
+
+
+def test_pausing_during_a_backlog_stops_before_the_next_post(tmp_path: Path) -> None:
+    config = project(
+        tmp_path,
+        ROWS,
+        channels={"satu": file_channel("facebook", "outbox"), "dua": file_channel("x", "outbox")},
+        campaigns={"kenali": campaign(["satu", "dua"], ["setiap hari 09.00"], min_gap_days=0)},
+    )
+    ws = _planned(config)
+    adapter = ws.adapter("satu")
+    deliver = adapter.deliver
+
+    def deliver_then_pause(post, checkpoint):  # type: ignore[no-untyped-def]
+        result = deliver(post, checkpoint)
+        ws.store.set_setting(PAUSE_SETTING, {"reason": "Hari berkabung", "at": "now", "by": "test"})
+        return result
+
+    adapter.deliver = deliver_then_pause  # type: ignore[method-assign]
+    set_now(ws, SLOT)
+    outcomes = Publisher(ws).publish_due()
+    assert [o.state for o in outcomes] == [PostState.PUBLISHED]
+    assert len(ws.store.posts([PostState.PLANNED], scheduled_to=SLOT + timedelta(seconds=1))) == 1
+
+
+def test_a_retry_that_falls_past_the_catch_up_window_becomes_missed(tmp_path: Path, server: FakeServer) -> None:
+    fake = MastodonFake(server)
+    ws = _planned(_mastodon_project(tmp_path, fake, {"catch_up_minutes": 120}), environ=fake.environ)
+    post = _first(ws)
+    server.inject(Fault("status", path=fake.create_path, response=fake.rate_limit_response(3 * 3600)))
+    set_now(ws, SLOT)
+    Publisher(ws).publish_due()
+    waiting = ws.store.post(post.id)
+    assert waiting.state is PostState.PLANNED and waiting.due_at >= SLOT + timedelta(hours=2, minutes=59)
+    set_now(ws, waiting.due_at + timedelta(seconds=1))
+    Publisher(ws).publish_due()
+    missed = ws.store.post(post.id)
+    assert missed.state is PostState.MISSED
+    assert "over the 120-minute catch-up window after 1 attempts" in missed.reason
+    assert fake.created == []
