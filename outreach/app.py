@@ -134,11 +134,14 @@ class Workspace:
             self._source_stats = stats
 
     def entry(self, innovation_id: str) -> CatalogueEntry:
-        """One innovation: from the cached catalogue when it is current, else one row from the store."""
+        """One innovation as the store knows it (the last good import).
+
+        Publishing reads through here and never syncs the files: a typo an agency saves in the
+        spreadsheet must not fail posts that were planned from content already approved.
+        """
         if self._catalogue is not None and self._catalogue[0] == self.store.catalogue_revision():
             found = self._catalogue[2].get(innovation_id)
         else:
-            self._sync_files()
             found = next(iter(self.store.catalogue([innovation_id])), None)
         if found is None:
             raise ConfigError(f"no innovation with id {innovation_id}; see `outreach catalogue list` for the ids")

@@ -336,6 +336,7 @@ def catalogue_show(innovation_id: str) -> None:
     Example: outreach catalogue show ktp-sehari-jadi
     """
     ws = _ws()
+    ws.catalogue()  # show what the files say now
     entry = ws.entry(innovation_id)
     for key, value in entry.innovation.to_json().items():
         click.echo(f"{key:12} {value if value not in (None, [], '') else '-'}")

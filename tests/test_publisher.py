@@ -533,3 +533,17 @@ def test_a_retry_that_falls_past_the_catch_up_window_becomes_missed(tmp_path: Pa
     assert missed.state is PostState.MISSED
     assert "over the 120-minute catch-up window after 1 attempts" in missed.reason
     assert fake.created == []
+
+
+def test_a_spreadsheet_typo_does_not_fail_posts_already_planned(tmp_path: Path) -> None:
+    """Publishing reads the last good import; the broken file is reported by the next plan instead."""
+    from outreach.errors import ConfigError
+
+    config = _file_project(tmp_path)
+    ws = _planned(config)
+    catalogue = tmp_path / "inovasi.csv"
+    catalogue.write_text(catalogue.read_text(encoding="utf-8").replace("ktp-sehari-jadi", "KTP Sehari!"), encoding="utf-8")
+    publisher_ws = workspace(config, SLOT)
+    assert [o.state for o in Publisher(publisher_ws).publish_due()] == [PostState.PUBLISHED]
+    with pytest.raises(ConfigError, match="is not a valid id"):
+        publisher_ws.apply_plan(3)
