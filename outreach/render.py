@@ -98,6 +98,8 @@ class RenderedPost:
 
 def date_id(value: date | datetime) -> str:
     """``Kamis, 6 Mei 2021`` (Babel's "full" pads the day; EYD V does not)."""
+    if not isinstance(value, date):  # Babel would print today's date for None: never publish that
+        raise TypeError(f"date_id needs a date, got {value!r}; guard optional dates with {{% if %}}")
     return format_date(value, "EEEE, d MMMM y", locale="id")
 
 
@@ -106,6 +108,8 @@ def make_time_id(zone: ZoneInfo):  # type: ignore[no-untyped-def]
 
     def time_id(value: datetime | time) -> str:
         """``pukul 09.00 WIB``."""
+        if not isinstance(value, (datetime, time)):
+            raise TypeError(f"time_id needs a time, got {value!r}")
         if isinstance(value, datetime) and value.tzinfo is not None:
             value = value.astimezone(zone)
         text = format_time(value, "HH.mm", locale="id")
@@ -116,13 +120,20 @@ def make_time_id(zone: ZoneInfo):  # type: ignore[no-untyped-def]
 
 def rupiah(value: float | int) -> str:
     """``Rp10.000``: no space, rounded to whole rupiah (public notices do not use sen)."""
+    _require_number("rupiah", value)
     text = format_currency(value, "IDR", locale="id", format="¤#,##0", currency_digits=False)
     return text.replace("\xa0", "")
 
 
 def number_id(value: float | int) -> str:
     """``1.234.567`` and ``1.234,5``."""
+    _require_number("number_id", value)
     return format_decimal(value, locale="id")
+
+
+def _require_number(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} needs a number, got {value!r}")
 
 
 def list_id(values: Sequence[str]) -> str:
@@ -243,7 +254,7 @@ class Renderer:
         }
         try:
             raw = template.render(context)
-        except TemplateError as error:
+        except Exception as error:  # a filter given the wrong value fails inside the template too
             raise ConfigError(f"{_template_location(template)}: {_describe_template_error(error)}") from None
         raw = _tidy(raw)
         capabilities = channel.capabilities
@@ -273,7 +284,7 @@ def _template_location(template: Template) -> str:
     return template.filename or template.name or "template"
 
 
-def _describe_template_error(error: TemplateError) -> str:
+def _describe_template_error(error: Exception) -> str:
     line = getattr(error, "lineno", None)
     if line is None:
         traceback = sys.exc_info()[2]
@@ -283,6 +294,8 @@ def _describe_template_error(error: TemplateError) -> str:
             traceback = traceback.tb_next
     where = f"line {line}: " if line else ""
     kind = error.__class__.__name__
+    if not isinstance(error, TemplateError):
+        return f"{where}{kind}: {error}"
     if kind == "UndefinedError":
         return f"{where}{error.message}; use only innovation, link, channel, campaign and when (see templates/README.md)"
     if kind == "SecurityError":

@@ -39,8 +39,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from .errors import ConfigError
+from .redaction import redact
 from .model import CatalogueEntry, Innovation, Post, PostEvent, PostState, Status
 
 metadata = MetaData()
@@ -195,13 +198,26 @@ class Store:
                 try:
                     Path(database).parent.mkdir(parents=True, exist_ok=True)
                 except OSError as error:
-                    raise ConfigError(f"store {database}: cannot create its folder ({error.strerror})") from None
-        # A pooled connection keeps its PRAGMAs; each transaction no longer pays for a new connection.
-        self.engine: Engine = create_engine(url)
-        if self.is_sqlite:
-            event.listen(self.engine, "connect", _configure_sqlite)
-            event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
-        self._migrate()
+                    raise ConfigError(
+                        f"store {database}: cannot create its folder ({error.strerror}); set 'store' in the "
+                        f"config to a writable SQLite file such as \"var/outreach.sqlite3\""
+                    ) from None
+        try:
+            # A pooled connection keeps its PRAGMAs; each transaction does not pay for a new one.
+            self.engine: Engine = create_engine(url)
+            if self.is_sqlite:
+                event.listen(self.engine, "connect", _configure_sqlite)
+                event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+            self._migrate()
+        except (ArgumentError, ImportError, OperationalError) as error:
+            try:
+                shown = make_url(url).render_as_string(hide_password=True)
+            except ArgumentError:
+                shown = redact(url)
+            raise ConfigError(
+                f"store {shown}: cannot open it ({error.__class__.__name__}: {str(error).splitlines()[0]}); "
+                f"set 'store' in the config to a writable SQLite file such as \"var/outreach.sqlite3\""
+            ) from None
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -730,7 +746,7 @@ def _event(
             from_state=from_state.value if from_state else None,
             to_state=to_state.value,
             attempt=attempt,
-            reason=reason,
+            reason=redact(reason) if reason else reason,
             remote_id=remote_id,
             remote_url=remote_url,
         )
@@ -758,7 +774,7 @@ def _transition(
     connection.execute(
         update(posts)
         .where(posts.c.id == post_id)
-        .values(state=to_state.value, reason=reason, updated_at=stamp, **converted)
+        .values(state=to_state.value, reason=redact(reason), updated_at=stamp, **converted)
     )
     _event(
         connection,

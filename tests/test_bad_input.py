@@ -386,3 +386,16 @@ def test_renderer_fits_x_or_raises_config_error(workspace, nama, ringkasan, manf
     except (PostTooLong, ConfigError):
         return
     assert post.length <= post.limit <= 280
+
+
+def test_a_store_that_cannot_be_opened_is_one_clear_line(tmp_path: Path) -> None:
+    for store, expected in (("mysql://kominfo:rahasia@db/outreach", "No module named"),
+                            ("/proc/tidak-bisa/outreach.sqlite3", "cannot create its folder"),
+                            ("/proc/outreach.sqlite3", "unable to open database file")):
+        config = tmp_path / "outreach.toml"
+        config.write_text(f'store = "{store}"\n', encoding="utf-8")
+        result = CliRunner().invoke(cli, ["--config", str(config), "status"])
+        assert result.exit_code == 1
+        assert result.output.startswith("Error: store ") and expected in result.output
+        assert "set 'store' in the config" in result.output and "Traceback" not in result.output
+        assert "rahasia" not in result.output

@@ -547,3 +547,26 @@ def test_a_spreadsheet_typo_does_not_fail_posts_already_planned(tmp_path: Path) 
     assert [o.state for o in Publisher(publisher_ws).publish_due()] == [PostState.PUBLISHED]
     with pytest.raises(ConfigError, match="is not a valid id"):
         publisher_ws.apply_plan(3)
+
+
+def test_no_secret_reaches_the_database(tmp_path: Path, server: FakeServer) -> None:
+    """Reasons are redacted where the store writes them, whatever exception text they carry."""
+    fake = TelegramFake(server)
+    config = project(
+        tmp_path,
+        ROWS,
+        channels={"telegram": {**fake.channel_settings(), "read_timeout": 2.0}},
+        campaigns={"kenali": campaign(["telegram"], ["setiap hari 09.00"], min_gap_days=0)},
+    )
+    ws = _planned(config, environ=fake.environ)
+    token = next(iter(fake.environ.values()))
+    fake.expire_token()
+    set_now(ws, SLOT)
+    Publisher(ws).publish_due()
+    post = _first(ws)
+    assert ws.store.post(post.id).state is PostState.FAILED
+    second = ws.store.posts([PostState.PLANNED])[0]
+    ws.store.transition(second.id, PostState.CANCELLED, ws.now(), f"operator pasted https://api.telegram.org/bot{token}/x")
+    ws.close()
+    for path in tmp_path.glob("outreach.sqlite3*"):
+        assert token.encode() not in path.read_bytes(), path

@@ -461,3 +461,19 @@ def test_a_long_utm_link_still_counts_23_on_x(renderer: Renderer) -> None:
     plain = renderer.render(innovation(), "perkenalan", channel("x"), CampaignView("c"), MORNING)
     assert post.length == plain.length
     assert not post.shortened
+
+
+def test_a_filter_given_the_wrong_value_is_a_config_error_naming_the_template(tmp_path: Path) -> None:
+    """`{{ innovation.kontak | rupiah }}` or a missing date must not crash `check` or print today's date."""
+    for body in ("Biaya {{ innovation.kontak | rupiah }}\n", "Mulai {{ innovation.mulai | date_id }}\n"):
+        folder = tmp_path / str(abs(hash(body)))
+        folder.mkdir()
+        (folder / "perkenalan.j2").write_text(body, encoding="utf-8")
+        renderer = Renderer(ZoneInfo("Asia/Jakarta"), folder)
+        innovation = Innovation(id="a", nama="A", opd="Dinas", ringkasan="r", manfaat="m", cara_akses="c",
+                                kontak="WhatsApp 0812-0000-1234", mulai=None)
+        channel = ChannelView("x", "facebook", Capabilities(TextLimit("characters", 63206)))
+        with pytest.raises(ConfigError) as caught:
+            renderer.render(innovation, "perkenalan", channel, CampaignView("c"), datetime(2026, 12, 1, tzinfo=timezone.utc))
+        message = str(caught.value)
+        assert "perkenalan.j2" in message and "line 1" in message and "TypeError" in message
