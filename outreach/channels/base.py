@@ -71,6 +71,7 @@ class ChannelSettings(BaseModel):
     type: str
     base_url: str | None = None
     text_limit: int | None = Field(default=None, gt=0, description="Override the platform's text limit.")
+    max_image_bytes: int | None = Field(default=None, gt=0, description="Override the platform's image size limit.")
     daily_cap: int | None = Field(default=None, gt=0, description="At most this many posts per local day.")
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=30.0, gt=0)
@@ -148,13 +149,20 @@ class Channel(ABC):
         self._environ = environ
 
     @classmethod
+    def platform_defaults(cls, settings: ChannelSettings) -> Capabilities:
+        """What the platform accepts before a channel's overrides (the file channel borrows another's)."""
+        return cls.default_capabilities
+
+    @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
         """The platform's capabilities with the limit overrides a channel's config may set."""
-        capabilities = cls.default_capabilities
+        capabilities = cls.platform_defaults(settings)
         if settings.text_limit is not None:
             capabilities = replace(
                 capabilities, text_limit=replace(capabilities.text_limit, maximum=settings.text_limit)
             )
+        if settings.max_image_bytes is not None:
+            capabilities = replace(capabilities, max_image_bytes=settings.max_image_bytes)
         return capabilities
 
     @property

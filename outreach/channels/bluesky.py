@@ -56,7 +56,6 @@ class BlueskySettings(ChannelSettings):
     app_password_env: str = "BLUESKY_APP_PASSWORD"
     language: str = Field(default="id", min_length=2, max_length=3, description="ISO 639 code of the posts.")
     max_text_bytes: int | None = Field(default=None, gt=0, description="Override the 3000-byte cap on a post's text.")
-    max_image_bytes: int | None = Field(default=None, gt=0, description="Override the image size limit.")
     web_url: str = Field(default="https://bsky.app", description="Where post URLs point.")
 
 
@@ -100,16 +99,9 @@ class BlueskyChannel(Channel):
             capabilities = replace(
                 capabilities, text_limit=replace(capabilities.text_limit, maximum_utf8_bytes=settings.max_text_bytes)
             )
-        if settings.max_image_bytes is not None:
-            capabilities = replace(capabilities, max_image_bytes=settings.max_image_bytes)
         return capabilities
 
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
-        maximum = self.capabilities.max_image_bytes
-        if post.image is not None and maximum is not None and post.image.stat().st_size > maximum:
-            raise ContentRejected(
-                f"{self.name}: the image is {post.image.stat().st_size} bytes, over the {maximum}-byte limit"
-            )
         state = post.channel_state
         if "rkey" in state and "record" in state:
             return self._rewrite(post, state)

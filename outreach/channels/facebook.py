@@ -19,9 +19,7 @@ from ..errors import AmbiguousError, AuthError, ContentRejected, PermanentError,
 from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
-    Capabilities,
     Channel,
-    ChannelSettings,
     Checkpoint,
     OutgoingPost,
     Outcome,
@@ -35,7 +33,6 @@ from .graph import (
     graph_client,
     next_cursor,
     public_media_url,
-    with_image_cap,
 )
 from .http import HttpClient
 
@@ -74,11 +71,6 @@ class FacebookChannel(Channel):
     settings_model = FacebookSettings
     settings: FacebookSettings
     default_capabilities = PLATFORM_CAPABILITIES["facebook"]
-
-    @classmethod
-    def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
-        assert isinstance(settings, FacebookSettings)
-        return with_image_cap(super().capabilities_for(settings), settings)
 
     @cached_property
     def _graph(self) -> HttpClient:

@@ -51,14 +51,10 @@ class FileChannel(Channel):
         return self.settings.as_
 
     @classmethod
-    def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
+    def platform_defaults(cls, settings: ChannelSettings) -> Capabilities:
         assert isinstance(settings, FileSettings)
-        capabilities = replace(platform_capabilities(settings.as_), can_reconcile=True, hand_off=False)
-        if settings.text_limit is not None:
-            capabilities = replace(
-                capabilities, text_limit=replace(capabilities.text_limit, maximum=settings.text_limit)
-            )
-        return capabilities
+        # The journal makes every attempt provable, whichever platform's rules are borrowed.
+        return replace(platform_capabilities(settings.as_), can_reconcile=True, hand_off=False)
 
     @property
     def _journal(self) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Annotated, Any, Mapping
 
 import requests
@@ -18,7 +18,7 @@ from pydantic import AfterValidator, Field
 
 from ..errors import AuthError, ContentRejected, PublishError, RateLimited, ServerError
 from ..redaction import redact
-from .base import Capabilities, ChannelSettings
+from .base import ChannelSettings
 from .http import HttpClient
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
@@ -66,7 +66,6 @@ class GraphSettings(ChannelSettings):
         gt=0,
         description="Seconds to wait on a throttle when Meta gives no estimate (its windows roll over an hour).",
     )
-    max_image_bytes: int | None = Field(default=None, gt=0, description="Override the platform's image size cap.")
 
 
 def _absolute_url(value: str) -> str:
@@ -83,13 +82,6 @@ PublicBaseUrl = Annotated[str, AfterValidator(_absolute_url)]
 def public_media_url(base_url: str, file_name: str) -> str:
     """Where Meta fetches a local image from: the base URL plus the file name."""
     return f"{base_url.rstrip('/')}/{requests.utils.quote(file_name)}"
-
-
-def with_image_cap(capabilities: Capabilities, settings: GraphSettings) -> Capabilities:
-    """Apply the ``max_image_bytes`` override of a channel's config."""
-    if settings.max_image_bytes is None:
-        return capabilities
-    return replace(capabilities, max_image_bytes=settings.max_image_bytes)
 
 
 def business_use_case_wait(headers: Mapping[str, str]) -> float | None:

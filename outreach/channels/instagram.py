@@ -38,7 +38,6 @@ from .graph import (
     graph_client,
     next_cursor,
     public_media_url,
-    with_image_cap,
 )
 from .http import HttpClient
 
@@ -88,7 +87,7 @@ class InstagramChannel(Channel):
     @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
         assert isinstance(settings, InstagramSettings)
-        capabilities = with_image_cap(super().capabilities_for(settings), settings)
+        capabilities = super().capabilities_for(settings)
         if settings.max_hashtags is not None:
             capabilities = replace(capabilities, max_hashtags=settings.max_hashtags)
         return capabilities

@@ -12,7 +12,6 @@ from __future__ import annotations
 import mimetypes
 import time
 import unicodedata
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from typing import Any, Literal, Mapping
@@ -20,11 +19,10 @@ from urllib.parse import urlparse
 
 from pydantic import Field
 
-from ..errors import AmbiguousError, ContentRejected, ServerError
+from ..errors import AmbiguousError, ServerError
 from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
-    Capabilities,
     Channel,
     ChannelSettings,
     Checkpoint,
@@ -48,7 +46,6 @@ class MastodonSettings(ChannelSettings):
     access_token_env: str = "MASTODON_ACCESS_TOKEN"
     visibility: Literal["public", "unlisted", "private"] = "public"
     language: str = Field(default="id", min_length=2, max_length=3, description="ISO 639 code of the posts.")
-    max_image_bytes: int | None = Field(default=None, gt=0, description="Override the instance's image size limit.")
     idempotency_window: float = Field(
         default=3300.0,
         gt=0,
@@ -75,16 +72,7 @@ class MastodonChannel(Channel):
         )
         self._account_id: str | None = None
 
-    @classmethod
-    def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
-        capabilities = super().capabilities_for(settings)
-        assert isinstance(settings, MastodonSettings)
-        if settings.max_image_bytes is not None:
-            capabilities = replace(capabilities, max_image_bytes=settings.max_image_bytes)
-        return capabilities
-
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
-        _refuse_large_image(self.name, post, self.capabilities.max_image_bytes)
         first_attempt = _first_attempt(post)
         if first_attempt is None:
             checkpoint({"first_attempt_at": _utc_now().isoformat()})
@@ -238,11 +226,6 @@ def _utc_now() -> datetime:
 def _first_attempt(post: OutgoingPost) -> datetime | None:
     value = post.channel_state.get("first_attempt_at")
     return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
-def _refuse_large_image(name: str, post: OutgoingPost, maximum: int | None) -> None:
-    if post.image is not None and maximum is not None and post.image.stat().st_size > maximum:
-        raise ContentRejected(f"{name}: the image is {post.image.stat().st_size} bytes, over the {maximum}-byte limit")
 
 
 def _comparable(text: str) -> str:

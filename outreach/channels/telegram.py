@@ -51,7 +51,6 @@ class TelegramSettings(ChannelSettings):
     chat_id: str = Field(description='The channel: "@username", or its numeric id (-100…) for a private one.')
     token_env: str = "TELEGRAM_BOT_TOKEN"
     caption_limit: int | None = Field(default=None, gt=0, description="Override the photo caption limit.")
-    max_image_bytes: int | None = Field(default=None, gt=0, description="Override the photo size limit.")
     link_preview: bool = Field(default=True, description="Show a preview of the post's link under the text.")
 
     @field_validator("chat_id")
@@ -78,8 +77,6 @@ class TelegramChannel(Channel):
             capabilities = replace(
                 capabilities, caption_limit=replace(capabilities.caption_limit, maximum=settings.caption_limit)
             )
-        if settings.max_image_bytes is not None:
-            capabilities = replace(capabilities, max_image_bytes=settings.max_image_bytes)
         return capabilities
 
     @cached_property

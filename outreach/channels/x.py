@@ -17,7 +17,6 @@ import mimetypes
 import re
 import time
 import unicodedata
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
@@ -44,7 +43,6 @@ from ..errors import (
 from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
-    Capabilities,
     Channel,
     ChannelSettings,
     Checkpoint,
@@ -79,7 +77,6 @@ class XSettings(ChannelSettings):
     consumer_secret_env: str = "X_CONSUMER_SECRET"
     access_token_env: str = "X_ACCESS_TOKEN"
     access_token_secret_env: str = "X_ACCESS_TOKEN_SECRET"
-    max_image_bytes: int | None = Field(default=None, gt=0, description="Override X's image size limit.")
     reconcile_window: int = Field(
         default=100, ge=5, le=100, description="How many of the account's latest posts reconcile reads."
     )
@@ -131,14 +128,6 @@ class XChannel(Channel):
         self._account_cache: _Account | None = None
         #: Unix time when a used-up 24-hour posting quota resets; no request is made before it.
         self._quota_resets_at: float | None = None
-
-    @classmethod
-    def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
-        capabilities = super().capabilities_for(settings)
-        assert isinstance(settings, XSettings)
-        if settings.max_image_bytes is not None:
-            capabilities = replace(capabilities, max_image_bytes=settings.max_image_bytes)
-        return capabilities
 
     @cached_property
     def _api(self) -> _Api:
