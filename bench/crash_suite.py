@@ -12,7 +12,7 @@ processed but unanswered.
 
 The posts are planned honestly: one campaign per channel whose timetable ("setiap hari HH.MM, …")
 holds one slot per post, in consecutive minutes ending ten minutes ago, inside the catch-up window.
-``Workspace.apply_plan`` at the real time writes them (rendered), then ``Store.update_planned``
+``Workspace.apply_plan`` at the real time writes them (rendered), then ``Store.reschedule``
 moves their due times to ``start + i × --spacing`` s so they fall due within seconds. Because the
 slots are in the campaigns' timetables, the start-up planning of every restarted daemon keeps them
 (it only cancels planned posts that left the timetable); the campaigns end today, so the daemon
@@ -187,7 +187,7 @@ def plan_posts(workspace: Any, per_channel: dict[str, int], first_due: datetime,
     interleaved = [by_channel[channel][index] for index in range(max(per_channel.values()))
                    for channel in CHANNELS if index < len(by_channel[channel])]
     for index, post in enumerate(interleaved):
-        workspace.store.update_planned(post.id, due_at=first_due + timedelta(seconds=index * spacing))
+        workspace.store.reschedule(post.id, first_due + timedelta(seconds=index * spacing), first_due, "crash suite: due in a burst")
     return workspace.store.posts(ids=[post.id for post in interleaved])
 
 

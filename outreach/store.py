@@ -318,11 +318,6 @@ class Store:
             _bump_catalogue_revision(connection)
         return ImportSummary(tuple(added), tuple(changed), tuple(unchanged), tuple(withdrawn))
 
-    def remember_sources(self, sources: dict[Path, str], now: datetime) -> None:
-        with self.transaction() as connection:
-            for path, fingerprint in sources.items():
-                self._set_fingerprint(connection, path, fingerprint, to_text(now))
-
     @staticmethod
     def _set_fingerprint(connection: Connection, path: Path, fingerprint: str, stamp: str) -> None:
         exists = connection.scalar(select(catalogue_sources.c.path).where(catalogue_sources.c.path == str(path)))
@@ -584,7 +579,7 @@ class Store:
                     cancelled += 1
         return inserted, cancelled
 
-    def claim_due(self, now: datetime, channels: Iterable[str] | None = None) -> Post | None:
+    def claim_due(self, now: datetime) -> Post | None:
         """Atomically move the earliest due ``planned`` post to ``publishing`` and count the attempt.
 
         The claim is committed before this returns, so the network call that follows happens
@@ -598,8 +593,6 @@ class Store:
             .limit(1)
             .with_for_update(skip_locked=True)
         )
-        if channels is not None:
-            query = query.where(posts.c.channel.in_(list(channels)))
         with self.transaction() as connection:
             post_id = connection.scalar(query)
             if post_id is None:
@@ -658,26 +651,11 @@ class Store:
         with self.transaction() as connection:
             return _transition(connection, post_id, to_state, to_text(now), reason, only_from=only_from, **values)
 
-    def update_planned(self, post_id: int, **values: Any) -> None:
-        """Change columns of a post (rendered text at claim time, a new due time)."""
-        converted = {key: to_text(value) if isinstance(value, datetime) else value for key, value in values.items()}
+    def reschedule(self, post_id: int, due_at: datetime, now: datetime, reason: str) -> bool:
+        """Make a planned post due at another time (rehearsals, tests, an operator's nudge), with an event."""
         with self.transaction() as connection:
-            connection.execute(update(posts).where(posts.c.id == post_id).values(**converted))
-
-    def published_count(self, channel: str, start: datetime, end: datetime) -> int:
-        """Posts on a channel scheduled in [start, end) that count towards its daily cap."""
-        active = [PostState.PLANNED, PostState.PUBLISHING, PostState.PUBLISHED, PostState.HANDED_OFF, PostState.UNKNOWN]
-        with self.transaction() as connection:
-            return connection.scalar(
-                select(func.count())
-                .select_from(posts)
-                .where(
-                    posts.c.channel == channel,
-                    posts.c.scheduled_at >= to_text(start),
-                    posts.c.scheduled_at < to_text(end),
-                    posts.c.state.in_([state.value for state in active]),
-                )
-            ) or 0
+            return _transition(connection, post_id, PostState.PLANNED, to_text(now), reason,
+                               only_from=[PostState.PLANNED], due_at=to_text(due_at))
 
     def backup(self, destination: Path) -> None:
         """A consistent copy of a live SQLite store (the online backup API)."""

@@ -48,7 +48,7 @@ def _plan_due_soon(config: Path, environ: dict[str, str], offsets: list[float]) 
     assert inserted == len(posts) == len(offsets) == 3
     start = datetime.now(timezone.utc)
     for post, offset in zip(posts, offsets):
-        ws.store.update_planned(post.id, due_at=start + timedelta(seconds=offset))
+        ws.store.reschedule(post.id, start + timedelta(seconds=offset), start, "made due a few seconds from now by the test")
     planned = ws.store.posts()
     ws.close()
     return planned

@@ -540,7 +540,7 @@ def test_a_spreadsheet_typo_does_not_fail_posts_already_planned(tmp_path: Path) 
     from outreach.errors import ConfigError
 
     config = _file_project(tmp_path)
-    ws = _planned(config)
+    _planned(config)
     catalogue = tmp_path / "inovasi.csv"
     catalogue.write_text(catalogue.read_text(encoding="utf-8").replace("ktp-sehari-jadi", "KTP Sehari!"), encoding="utf-8")
     publisher_ws = workspace(config, SLOT)
