@@ -172,7 +172,7 @@ def draft_json(draft: "Draft", ws: "Workspace") -> dict[str, Any]:
 @click.option("--channel", help=_("Only this channel."))
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def preview(start: datetime | None, days: int, campaign: str | None, channel: str | None, output_format: str) -> None:
-    """Show every post that would go out, with its exact text and length; writes nothing.
+    """Show every post that would go out, with its exact text and length; plans and publishes nothing.
 
     Example: outreach --now 2026-12-01T08:00+07:00 preview --days 7 --format json
     """
