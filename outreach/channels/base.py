@@ -141,7 +141,6 @@ class Channel(ABC):
     #: Whose rendering rules and templates apply (``x``, ``facebook``, …, ``whatsapp``).
     platform: ClassVar[str]
     settings_model: ClassVar[type[ChannelSettings]] = ChannelSettings
-    default_capabilities: ClassVar[Capabilities]
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         self.name = name
@@ -151,7 +150,9 @@ class Channel(ABC):
     @classmethod
     def platform_defaults(cls, settings: ChannelSettings) -> Capabilities:
         """What the platform accepts before a channel's overrides (the file channel borrows another's)."""
-        return cls.default_capabilities
+        from .platforms import PLATFORM_CAPABILITIES
+
+        return PLATFORM_CAPABILITIES[cls.platform]
 
     @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:

@@ -24,7 +24,6 @@ from twitter_text.extract_urls import extract_urls_with_indices
 
 from ..errors import AmbiguousError, AuthError, ContentRejected, PublishError, ServerError
 from ..redaction import register_secret
-from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -80,7 +79,6 @@ class BlueskyChannel(Channel):
     platform = "bluesky"
     settings_model = BlueskySettings
     settings: BlueskySettings
-    default_capabilities = PLATFORM_CAPABILITIES["bluesky"]
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)

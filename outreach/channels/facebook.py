@@ -16,7 +16,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ..errors import AmbiguousError, AuthError, ContentRejected, PermanentError, PublishError
-from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Channel,
@@ -70,7 +69,6 @@ class FacebookChannel(Channel):
     platform = "facebook"
     settings_model = FacebookSettings
     settings: FacebookSettings
-    default_capabilities = PLATFORM_CAPABILITIES["facebook"]
 
     @cached_property
     def _graph(self) -> HttpClient:

@@ -19,7 +19,6 @@ from typing import Literal
 from pydantic import Field
 
 from ..errors import AmbiguousError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
-from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -82,7 +81,6 @@ class InstagramChannel(Channel):
     platform = "instagram"
     settings_model = InstagramSettings
     settings: InstagramSettings
-    default_capabilities = PLATFORM_CAPABILITIES["instagram"]
 
     @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:

@@ -20,7 +20,6 @@ from urllib.parse import urlparse
 from pydantic import Field
 
 from ..errors import AmbiguousError, ServerError
-from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Channel,
@@ -62,7 +61,6 @@ class MastodonChannel(Channel):
     platform = "mastodon"
     settings_model = MastodonSettings
     settings: MastodonSettings
-    default_capabilities = PLATFORM_CAPABILITIES["mastodon"]
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)

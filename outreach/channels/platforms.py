@@ -48,6 +48,8 @@ PLATFORM_CAPABILITIES: dict[str, Capabilities] = {
         can_reconcile=True,
     ),
     "webhook": Capabilities(text_limit=TextLimit("characters", 63206), image="optional"),
+    # 4096: the WhatsApp Business Cloud API's maximum text message body, the practical ceiling for a
+    # message meant to be read on a phone (the app itself accepts more).
     "whatsapp": Capabilities(
         text_limit=TextLimit("characters", 4096), image="optional", can_reconcile=True, hand_off=True
     ),

@@ -21,7 +21,6 @@ import requests
 from pydantic import Field, field_validator
 
 from ..errors import AmbiguousError, AuthError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
-from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -67,7 +66,6 @@ class TelegramChannel(Channel):
     platform = "telegram"
     settings_model = TelegramSettings
     settings: TelegramSettings
-    default_capabilities = PLATFORM_CAPABILITIES["telegram"]
 
     @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:

@@ -22,7 +22,6 @@ import requests
 from pydantic import Field, field_validator
 
 from ..errors import ContentRejected, PublishError
-from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Channel,
@@ -86,7 +85,6 @@ class WebhookChannel(Channel):
     platform = "webhook"
     settings_model = WebhookSettings
     settings: WebhookSettings
-    default_capabilities = PLATFORM_CAPABILITIES["webhook"]
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)

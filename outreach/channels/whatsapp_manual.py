@@ -22,7 +22,6 @@ from pydantic import Field, field_validator
 
 from ..errors import AuthError, ContentRejected, PublishError, ServerError
 from ..i18n import _
-from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Channel,
@@ -75,9 +74,6 @@ class WhatsAppManualChannel(Channel):
     platform = "whatsapp"
     settings_model = WhatsAppManualSettings
     settings: WhatsAppManualSettings
-    #: 4096: the WhatsApp Business Cloud API's maximum text message body, the practical ceiling for
-    #: a message meant to be read on a phone (the app itself accepts more).
-    default_capabilities = PLATFORM_CAPABILITIES["whatsapp"]
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)

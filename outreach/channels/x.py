@@ -40,7 +40,6 @@ from ..errors import (
     RateLimited,
     ServerError,
 )
-from .platforms import PLATFORM_CAPABILITIES
 from .base import (
     AccountIdentity,
     Channel,
@@ -121,7 +120,6 @@ class XChannel(Channel):
     platform = "x"
     settings_model = XSettings
     settings: XSettings
-    default_capabilities = PLATFORM_CAPABILITIES["x"]
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
         super().__init__(name, settings, environ)
