@@ -40,13 +40,21 @@ EXAMPLES: dict[str, str] = {
     "start": "start = 2026-12-01",
     "end": "end = 2027-01-31",
     "min_gap_days": "min_gap_days = 2",
-    "daily_cap": "daily_cap = 3",
     "holidays": 'holidays = "skip"',
     "plain_language": 'plain_language = "warn"',
     "blackouts": 'blackouts = [{ start = 2027-02-11, end = 2027-02-14, reason = "Masa tenang pemilu" }]',
     "max_attempts": "max_attempts = 5",
     "catch_up_minutes": "catch_up_minutes = 120",
     "base_url": 'base_url = "https://mastodon.example"',
+    "directory": 'directory = "../var/outbox"',
+    "chat_id": 'chat_id = "@infobandarlampung"',
+    "page_id": 'page_id = "100000000000001"',
+    "ig_user_id": 'ig_user_id = "17840000000000001"',
+    "public_media_base_url": 'public_media_base_url = "https://bandarlampungkota.go.id/media/inovasi/"',
+    "handle": 'handle = "kominfo.bandarlampungkota.go.id"',
+    "url": 'url = "https://bandarlampungkota.go.id/api/outreach"',
+    "utm": 'utm = { source = "facebook" }',
+    "daily_cap": "daily_cap = 3",
 }
 
 
