@@ -145,8 +145,8 @@ class Publisher:
         if self.paused():
             return []
         outcomes = self.recover() + self.sweep_overdue()
-        while not self.stop.is_set() and not self.paused():
-            post = self.store.claim_due(self.workspace.now())
+        while not self.stop.is_set():
+            post = self.store.claim_due(self.workspace.now(), unless_set=PAUSE_SETTING)
             if post is None:
                 break
             log.info("post %s: planned → publishing (attempt %s) %s on %s", post.id, post.attempts, post.innovation_id, post.channel)

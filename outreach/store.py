@@ -579,11 +579,12 @@ class Store:
                     cancelled += 1
         return inserted, cancelled
 
-    def claim_due(self, now: datetime) -> Post | None:
+    def claim_due(self, now: datetime, unless_set: str | None = None) -> Post | None:
         """Atomically move the earliest due ``planned`` post to ``publishing`` and count the attempt.
 
         The claim is committed before this returns, so the network call that follows happens
-        only for a post whose claim is durable.
+        only for a post whose claim is durable. With ``unless_set``, nothing is claimed while that
+        setting (the kill switch) holds a value — checked in the same transaction as the claim.
         """
         stamp = to_text(now)
         query = (
@@ -594,6 +595,10 @@ class Store:
             .with_for_update(skip_locked=True)
         )
         with self.transaction() as connection:
+            if unless_set is not None:
+                value = connection.scalar(select(settings.c.value).where(settings.c.key == unless_set))
+                if value is not None and json.loads(value) is not None:
+                    return None
             post_id = connection.scalar(query)
             if post_id is None:
                 return None
