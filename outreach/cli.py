@@ -689,7 +689,7 @@ def channels_check(name: str | None) -> None:
 
     Example: outreach channels check telegram
     """
-    from .errors import ConfigError, PublishError
+    from .errors import ConfigError, LocalIOError, PublishError
     from .redaction import redact
 
     ws = _ws()
@@ -700,7 +700,7 @@ def channels_check(name: str | None) -> None:
         try:
             identity = ws.adapter(channel_name).check()
             click.echo(f"{channel_name:16} ok    {identity.handle}" + (f"  ({identity.detail})" if identity.detail else ""))
-        except (PublishError, ConfigError) as error:
+        except (PublishError, ConfigError, LocalIOError) as error:
             failed += 1
             click.echo(redact(f"{channel_name:16} FAIL  {error}"))
     if failed:
