@@ -18,7 +18,7 @@ import os
 import sqlite3
 import uuid
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -148,7 +148,7 @@ SIGNOFF_REASON = "signed off in the catalogue file"
 _SQLITE_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 #: Where an operator reads how to restore a backup.
-_RESTORE_ADVICE = "restore the latest backup (see \"Backups\" in docs/operations.md)"
+_RESTORE_ADVICE = "restore the latest backup (see \"Back up\" in docs/operations.md)"
 
 
 def _create(*tables: Table) -> Migration:
@@ -707,13 +707,8 @@ class Store:
         temporary = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
         try:
             os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            source = sqlite3.connect(self.sqlite_path)
-            copy = sqlite3.connect(temporary)
-            try:
+            with closing(sqlite3.connect(self.sqlite_path)) as source, closing(sqlite3.connect(temporary)) as copy:
                 source.backup(copy)
-            finally:
-                copy.close()
-                source.close()
             _fsync(temporary)
             os.replace(temporary, target)
             _fsync(target.parent)
