@@ -215,3 +215,14 @@ def test_lint_text_names_the_line_of_each_finding(config: Path, tmp_path: Path) 
     lines = result.output.splitlines()
     assert any(line.startswith("3: error: bureaucratic opening 'Dalam rangka'") for line in lines), result.output
     assert any(line.startswith("4: ") and "OPD" in line for line in lines), result.output
+
+
+# ---- an empty config ----------------------------------------------------------------------------------
+
+
+def test_check_of_an_empty_config_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    empty = tmp_path / "outreach.toml"
+    empty.write_text("", encoding="utf-8")
+    line = one_line_error(run(empty, "check"))
+    assert "nothing to check" in line and "config/outreach.toml" in line
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["outreach.toml"]
