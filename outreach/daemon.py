@@ -172,17 +172,21 @@ def run_forever(workspace: Workspace) -> None:
         timezone=workspace.zone,
     )
 
+    #: Held for the whole of a publish or re-plan run; a stop waits for it (see ``stop_scheduler``).
+    in_flight = threading.Lock()
+
     def wake() -> None:
-        if stop.is_set():  # a stop asked for while the scheduler was still starting
-            request_shutdown()
-            return
-        try:
-            for outcome in publisher.publish_due():
-                log.debug("post %s settled as %s", outcome.post_id, outcome.state.value)
-            _beat(workspace, last_tick=datetime.now(timezone.utc).isoformat())
-            schedule_due_jobs()
-        except Exception:  # the daemon must outlive any single bad run
-            log.exception("publish run failed; the next tick retries")
+        with in_flight:
+            if stop.is_set():  # a stop asked for while the scheduler was still starting
+                request_shutdown()
+                return
+            try:
+                for outcome in publisher.publish_due():
+                    log.debug("post %s settled as %s", outcome.post_id, outcome.state.value)
+                _beat(workspace, last_tick=datetime.now(timezone.utc).isoformat())
+                schedule_due_jobs()
+            except Exception:  # the daemon must outlive any single bad run
+                log.exception("publish run failed; the next tick retries")
 
     def schedule_due_jobs() -> None:
         now = datetime.now(timezone.utc)
@@ -192,14 +196,26 @@ def run_forever(workspace: Workspace) -> None:
                 scheduler.add_job(wake, DateTrigger(run_date=due), id=job_id)
 
     def replan() -> None:
-        try:
-            _plan(workspace)
-            schedule_due_jobs()
-        except Exception:
-            log.exception("re-planning failed; the next daily re-plan retries")
+        with in_flight:
+            try:
+                _plan(workspace)
+                schedule_due_jobs()
+            except Exception:
+                log.exception("re-planning failed; the next daily re-plan retries")
+
+    def stop_scheduler() -> None:
+        """Let the run in flight settle its post, then stop the scheduler.
+
+        Never ``shutdown(wait=True)`` while a run may be going: APScheduler holds its job-store lock
+        while it waits for the run, and the run needs that lock to set its next timers — a deadlock.
+        Waiting for ``in_flight`` first leaves nothing for ``shutdown`` to wait for.
+        """
+        with in_flight:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
 
     def request_shutdown() -> None:
-        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+        threading.Thread(target=stop_scheduler, daemon=True).start()
 
     def shutdown(signum: int, _frame: Any) -> None:
         log.info("received %s: finishing the post in flight, then stopping", signal.Signals(signum).name)
