@@ -108,6 +108,35 @@ class Publisher:
                               due_at=now + timedelta(seconds=retry_delay))
         return self._move(post, PostState.UNKNOWN, now, f"{why}; {reconciliation.detail or 'cannot tell'}; {resolve}")
 
+    def settle_after_restore(self) -> list[Transition]:
+        """After a backup is restored: every post in flight or already due may have gone out after the backup.
+
+        An adapter's look-up that finds the post records it as published; anything else — including
+        "not published", which adapters conclude from attempts the restored store may not know
+        about — makes it ``unknown`` for a person, never a second publication.
+        """
+        now = self.workspace.now()
+        return [
+            self._settle_restored(post, now)
+            for post in self.store.posts([PostState.PUBLISHING, PostState.PLANNED])
+            if post.state is PostState.PUBLISHING or post.due_at <= now
+        ]
+
+    def _settle_restored(self, post: Post, now: datetime) -> Transition:
+        why = "restored from a backup: it was due by the time of the restore and may have gone out after the backup was taken"
+        resolve = f"check the platform, then `outreach post resolve {post.id}`"
+        try:
+            adapter = self.workspace.adapter(post.channel)
+            if not adapter.capabilities.can_reconcile:
+                raise LookupError(f"{adapter.platform} cannot look up what was posted")
+            reconciliation = adapter.reconcile(self._outgoing(post))
+        except (PublishError, ConfigError, LookupError) as error:
+            return self._move(post, PostState.UNKNOWN, now, f"{why}; cannot tell: {error}; {resolve}")
+        if reconciliation.outcome is Outcome.PUBLISHED and reconciliation.result is not None:
+            return self._record_success(post, reconciliation.result, now, f"{why}; reconciled: it was published")
+        return self._move(post, PostState.UNKNOWN, now,
+                          f"{why}; the look-up did not prove it: {reconciliation.detail or 'cannot tell'}; {resolve}")
+
     # ---- the main loop ----------------------------------------------------------------------------
 
     def sweep_overdue(self) -> list[Transition]:

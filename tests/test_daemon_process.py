@@ -41,8 +41,13 @@ def _three_recent_slots() -> list[str]:
 
 
 def _plan_due_soon(config: Path, environ: dict[str, str], offsets: list[float]) -> list[Post]:
-    """Plan the three recent slots, then make them due ``offsets`` seconds from now (real time)."""
-    ws = workspace(config, datetime.now(timezone.utc), environ)
+    """Plan the three recent slots, then make them due ``offsets`` seconds from now (real time).
+
+    The store is created an hour earlier: a store never fills slots from before its creation.
+    """
+    ws = workspace(config, datetime.now(timezone.utc) - timedelta(hours=1), environ)
+    ws.store  # created now, on the clock of an hour ago
+    ws.set_clock(datetime.now(timezone.utc))
     inserted, _refreshed, _cancelled = ws.apply_plan(1)
     posts = ws.store.posts([PostState.PLANNED])
     assert inserted == len(posts) == len(offsets) == 3
