@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import catalogue as catalogue_stage
 from . import planner
@@ -58,11 +58,21 @@ class Draft:
 
 
 class Workspace:
-    """Everything a command needs, created lazily from a validated ``Config``."""
+    """Everything a command needs, created lazily from a validated ``Config``.
 
-    def __init__(self, config: Config, now: datetime | None = None) -> None:
+    ``on_new_store`` is called when opening the store created it: the command line announces it,
+    because a store that appears where one was expected may mean the old one was lost.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        now: datetime | None = None,
+        on_new_store: Callable[[Store], None] | None = None,
+    ) -> None:
         self.config = config
         self._fixed_now = now
+        self._on_new_store = on_new_store
         self._adapters: dict[str, Channel] = {}
         self._source_stats: tuple[Any, ...] | None = None
         self._catalogue: tuple[int, list[CatalogueEntry], dict[str, CatalogueEntry]] | None = None
@@ -85,7 +95,11 @@ class Workspace:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.config.store_url)
+        """Opened on first use, so a command that moves the clock first (rehearse) creates it at that time."""
+        store = Store(self.config.store_url, self.now())
+        if store.is_new and self._on_new_store is not None:
+            self._on_new_store(store)
+        return store
 
     @cached_property
     def renderer(self) -> Renderer:
@@ -196,6 +210,7 @@ class Workspace:
             start + timedelta(days=days),
             self.zone,
             self.config.publishing.replan_missed,
+            not_before=self.store.record_start(),
         )
 
     def campaign_view(self, name: str) -> CampaignView:

@@ -23,6 +23,7 @@ from .i18n import _
 if TYPE_CHECKING:
     from .app import Draft, Workspace
     from .model import Post
+    from .store import Store
 
 DEFAULT_CONFIG = "config/outreach.toml"
 
@@ -89,7 +90,15 @@ def workspace(ctx: click.Context) -> "Workspace":
         now = ctx.obj["now"]
         if now is not None and now.tzinfo is None:
             now = now.replace(tzinfo=config.timezone)
-        ctx.obj["workspace"] = Workspace(config, now)
+
+        def announce(store: "Store") -> None:
+            # One line on stderr, whatever the command: a new store where one was expected may mean it was lost.
+            click.echo(_("created a new, empty store at {location} on {time}; slots up to this moment are never "
+                         "planned or caught up — if a store was lost, stop now and restore a backup with "
+                         "`outreach db restore` (docs/operations.md)").format(
+                location=store.location, time=_zoned(store.created_at(), ctx.obj["workspace"])), err=True)
+
+        ctx.obj["workspace"] = Workspace(config, now, on_new_store=announce)
         ctx.call_on_close(ctx.obj["workspace"].close)
     return ctx.obj["workspace"]
 
@@ -106,6 +115,13 @@ format_option = click.option(
 
 def _local(moment: datetime | None, ws: "Workspace") -> str:
     return moment.astimezone(ws.zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _zoned(moment: datetime, ws: "Workspace") -> str:
+    """A moment in local time with the zone's abbreviation (WIB)."""
+    from .render import ZONE_ABBREVIATIONS
+
+    return f"{_local(moment, ws)} {ZONE_ABBREVIATIONS.get(ws.zone.key, ws.zone.key)}"
 
 
 def _iso(moment: datetime | None, ws: "Workspace") -> str | None:
@@ -625,6 +641,12 @@ def status() -> None:
     ws = _ws()
     for line in daemon.status_lines(ws):
         click.echo(line)
+    line = _("store: {location}, created {created}").format(
+        location=ws.store.location, created=_zoned(ws.store.created_at(), ws))
+    restored = ws.store.restored()
+    if restored:
+        line += _(", restored {time} from {backup}").format(time=_zoned(restored[0], ws), backup=restored[1])
+    click.echo(line)
 
 
 @cli.command()
@@ -672,6 +694,32 @@ def db_backup(destination: Path) -> None:
     ws = _ws()
     ws.store.backup(destination)
     click.echo(_("backup written to {path}").format(path=destination))
+
+
+@db.command("restore")
+@click.argument("backup", type=click.Path(dir_okay=False, path_type=Path))
+def db_restore(backup: Path) -> None:
+    """Put a backup in place of the store (stop the daemon first); posts that fell due since are checked.
+
+    A post due by now may have gone out after the backup was taken: it is recorded as published
+    when the channel can prove it, else as unknown for a person to check. Slots up to now are
+    never planned again.
+
+    Example: outreach db restore /backup/outreach-2026-12-01.sqlite3
+    """
+    from . import daemon
+
+    ws = _ws()
+    outcomes = daemon.restore(ws, backup)
+    click.echo(_("restored {location} from {backup}").format(location=ws.store.location, backup=backup))
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.state.value] = counts.get(outcome.state.value, 0) + 1
+    done = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "-"
+    click.echo(_("{count} posts due since the backup: {done}").format(count=len(outcomes), done=done))
+    if counts.get("unknown"):
+        click.echo(_("check each unknown post on its platform, then `outreach post resolve ID` "
+                     "(list them with `outreach history`)"))
 
 
 @cli.group()

@@ -45,6 +45,7 @@ EXAMPLES: dict[str, str] = {
     "blackouts": 'blackouts = [{ start = 2027-02-11, end = 2027-02-14, reason = "Masa tenang pemilu" }]',
     "max_attempts": "max_attempts = 5",
     "catch_up_minutes": "catch_up_minutes = 120",
+    "max_retry_after_seconds": "max_retry_after_seconds = 3600",
     "base_url": 'base_url = "https://mastodon.example"',
     "directory": 'directory = "../var/outbox"',
     "chat_id": 'chat_id = "@infobandarlampung"',
@@ -82,6 +83,9 @@ class PublishingSettings(_Strict):
     max_attempts: int = Field(default=5, ge=1)
     backoff_seconds: float = Field(default=60.0, gt=0, description="First retry delay; doubles each time.")
     max_delay_seconds: float = Field(default=3600.0, gt=0)
+    max_retry_after_seconds: float = Field(
+        default=3600.0, gt=0, description="The longest wait a platform's retry-after may impose; longer asks are capped."
+    )
     catch_up_minutes: int = Field(default=120, ge=0, description="An overdue post younger than this still goes out.")
     replan_missed: bool = Field(default=False, description="Give a missed post the next free slot.")
     horizon_days: int = Field(default=14, ge=1, le=366)

@@ -50,7 +50,7 @@ def test_plan_then_queue_lists_documented_objects(config: Path) -> None:
 
 
 def test_catalogue_commands_record_who_decided(config: Path) -> None:
-    listing = json.loads(run(config, "catalogue", "list", "--format", "json").output)
+    listing = json.loads(run(config, "catalogue", "list", "--format", "json").stdout)  # stderr: the new store
     statuses = {entry["id"]: entry["status"] for entry in listing}
     assert statuses["surat-pengantar-kelurahan-wa"] == "draft"
     assert statuses["lapor-bantuan-sosial"] == "rejected"
