@@ -139,6 +139,19 @@ def broken_template(body: str) -> Callable[[Path], None]:
     return mutate
 
 
+def symlink(name: str, target: Path) -> Callable[[Path], None]:
+    def mutate(d: Path) -> None:
+        (d / name).symlink_to(target)
+    return mutate
+
+
+def chain(*steps: Callable[[Path], None]) -> Callable[[Path], None]:
+    def mutate(d: Path) -> None:
+        for step in steps:
+            step(d)
+    return mutate
+
+
 class NotOneMessage(AssertionError):
     """The only assertion a known-bug case is expected to fail (checked last)."""
 
@@ -265,6 +278,25 @@ CASES = [
     Case("cat-yaml-item-not-mapping", write_file("f.yaml", "- ktp-sehari-jadi\n"), imp("f.yaml"),
          ("f.yaml:1",)),
     Case("cat-yaml-empty", write_file("f.yaml", ""), imp("f.yaml"), ("f.yaml:1",)),
+    # ---- catalogue images (gambar): only real images inside the catalogue's folder --------------
+    Case("img-parent-traversal", write_extra_csv("f.csv", one_row_with("gambar", "../" * 40 + "etc/passwd")),
+         imp("f.csv"), ("f.csv:2:gambar", "outside")),
+    Case("img-absolute-path", write_extra_csv("f.csv", one_row_with("gambar", "/etc/passwd")), imp("f.csv"),
+         ("f.csv:2:gambar", "outside")),
+    Case("img-symlink-out", chain(symlink("poster.jpg", REPO / "config" / "catalogue" / "gambar" / "ktp-sehari-jadi.jpg"),
+                                  write_extra_csv("f.csv", one_row_with("gambar", "poster.jpg"))),
+         imp("f.csv"), ("f.csv:2:gambar", "outside")),
+    Case("img-text-named-jpg", chain(write_file("x.jpg", "ini bukan gambar\n"),
+                                     write_extra_csv("f.csv", one_row_with("gambar", "x.jpg"))),
+         imp("f.csv"), ("f.csv:2:gambar", "not a JPEG, PNG, GIF or WebP image")),
+    Case("img-empty-file", chain(write_file("x.jpg", b""), write_extra_csv("f.csv", one_row_with("gambar", "x.jpg"))),
+         imp("f.csv"), ("f.csv:2:gambar", "empty")),
+    Case("img-folder", chain(write_file("x.jpg/isi.txt", "folder"), write_extra_csv("f.csv", one_row_with("gambar", "x.jpg"))),
+         imp("f.csv"), ("f.csv:2:gambar", "not a regular file")),
+    Case("img-missing", write_extra_csv("f.csv", one_row_with("gambar", "gambar/hilang.jpg")), imp("f.csv"),
+         ("f.csv:2:gambar", "not found")),
+    Case("img-bundled-traversal", edit_bundled_csv("gambar", "../" * 40 + "etc/passwd"), CHECK,
+         ("inovasi.csv:2:gambar", "outside")),
     # ---- templates -----------------------------------------------------------------------------
     Case("tpl-syntax-error", broken_template("Sudah tahu {{ innovation.nama ?\n"), CHECK, ("perkenalan.j2:1",)),
     Case("tpl-unclosed-block", broken_template("{% if innovation.nama %}\nhalo\n"), CHECK, ("perkenalan.j2",)),
