@@ -314,6 +314,8 @@ CASES = [
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "config", tmp_path / "config")
+    # Catalogue files written beside it find their images, as the bundled one does.
+    shutil.copytree(REPO / "config" / "catalogue" / "gambar", tmp_path / "gambar")
     result = invoke(tmp_path, "check")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "var" / "outreach.sqlite3").is_file()
@@ -373,6 +375,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory):
 
     d = tmp_path_factory.mktemp("prop")
     shutil.copytree(REPO / "config", d / "config")
+    shutil.copytree(REPO / "config" / "catalogue" / "gambar", d / "gambar")
     ws = Workspace(load_config(config_file(d)), NOW)
     ws.catalogue()
     yield d, ws
