@@ -191,6 +191,7 @@ CASES = [
     Case("cfg-catalogue-not-list", replace_in_config('catalogue = ["catalogue/inovasi.csv"]', "catalogue = 5"), CHECK,
          ("outreach.toml:", "catalogue")),
     Case("cfg-unknown-top-key", prepend_config('warna = "biru"'), CHECK, ("outreach.toml:", "warna", "unknown key")),
+    Case("cfg-media-not-text", prepend_config("media = 5"), CHECK, ("outreach.toml:1: media", 'example: media = "media"')),
     Case("cfg-unknown-publishing-key", replace_in_config("max_attempts = 5", "max_attempts = 5\nmax_attempt = 3"), CHECK,
          ("outreach.toml:", "publishing.max_attempt")),
     Case("cfg-unknown-channel-key", replace_in_config("daily_cap = 4", "daily_cap = 4\ndailycap = 3"), CHECK,
