@@ -136,10 +136,8 @@ def _identify(content: bytes, shown: Path) -> tuple[str, int, int]:
     """The format and pixel size from the bytes, with Pillow trying only the accepted formats."""
     from PIL import Image  # imported here: it takes longer to load than the rest of a command
 
-    not_an_image = (
-        f"'{shown}' is not a {_either([name for _mime, name in FORMATS.values()])} image (judged by its content, not its name); "
-        f"save it again as JPEG or PNG"
-    )
+    accepted = _either([name for _mime, name in FORMATS.values()])
+    not_an_image = f"'{shown}' is not a {accepted} image (judged by its content, not its name); save it again as JPEG or PNG"
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

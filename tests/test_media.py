@@ -181,6 +181,42 @@ def test_import_refuses_a_gambar_that_is_not_an_image_file(
     assert store_digest(example) == before
 
 
+def _bmp(d: Path) -> str:
+    save_image(d / "poster.bmp", "BMP")
+    return "poster.bmp"
+
+
+def _pixel_bomb(d: Path) -> str:
+    # Small on disk, 144 million pixels once decoded.
+    Image.new("1", (12000, 12000)).save(d / "bom.png")
+    return "bom.png"
+
+
+@pytest.mark.parametrize(("make_gambar", "reason"), [
+    (_bmp, "not a JPEG, PNG, GIF or WebP image"), (_pixel_bomb, "far more pixels than any platform shows"),
+], ids=["bmp", "pixel-bomb"])
+def test_import_refuses_other_image_types_and_pixel_bombs(
+    example: Path, make_gambar: Callable[[Path], str], reason: str
+) -> None:
+    catalogue = write_one_row(example, example / "f.csv", make_gambar(example))
+    result = run(example, "catalogue", "import", str(catalogue))
+    assert result.exit_code == 1, result.output
+    [line] = problem_lines(result.output)
+    assert line.startswith(f"{catalogue}:2:gambar: ") and reason in line, line
+
+
+@pytest.mark.parametrize("image_format", ["PNG", "GIF", "WEBP", "MPO"])
+def test_import_accepts_every_allowed_type_whatever_its_name(example: Path, image_format: str) -> None:
+    path = example / "gambar" / "poster.jpg"
+    path.parent.mkdir()
+    # MPO: the multi-picture JPEG many phones save.
+    Image.new("RGB", (64, 36), "navy").save(path, format=image_format, save_all=image_format == "MPO",
+                                            append_images=[Image.new("RGB", (64, 36), "red")])
+    catalogue = write_one_row(example, example / "f.csv", "gambar/poster.jpg")
+    result = run(example, "catalogue", "import", str(catalogue))
+    assert result.exit_code == 0, result.output
+
+
 def test_import_accepts_a_png_and_a_symlink_that_stays_inside(example: Path) -> None:
     save_image(example / "gambar" / "poster.png", "PNG")
     (example / "gambar" / "alias.jpg").symlink_to(example / "gambar" / "poster.png")
