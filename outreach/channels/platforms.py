@@ -56,7 +56,7 @@ PLATFORM_CAPABILITIES: dict[str, Capabilities] = {
         text_limit=TextLimit("graphemes", 300, maximum_utf8_bytes=3000),
         image="optional",
         max_image_bytes=2_000_000,
-        image_types=_STILL_IMAGES,
+        image_types=frozenset({"JPEG", "PNG"}),
         idempotent_retry=True,
         can_reconcile=True,
     ),
