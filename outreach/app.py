@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import catalogue as catalogue_stage
-from . import planner
+from . import media, planner
 from .channels import build_channel
 from .channels.base import Channel
 from .config import CampaignSettings, Config
@@ -144,7 +144,7 @@ class Workspace:
             for path in self.config.catalogue_files
         )
         if stats != self._source_stats:
-            catalogue_stage.sync(self.store, self.config.catalogue_files, self.now())
+            catalogue_stage.sync(self.store, self.config.catalogue_files, self.now(), self.config.media_folder)
             self._source_stats = stats
 
     def entry(self, innovation_id: str) -> CatalogueEntry:
@@ -160,6 +160,10 @@ class Workspace:
         if found is None:
             raise ConfigError(f"no innovation with id {innovation_id}; see `outreach catalogue list` for the ids")
         return found
+
+    def image_roots(self, source: str | None) -> tuple[Path, ...]:
+        """The folders an image of the innovation imported from ``source`` may lie in."""
+        return media.allowed_roots(source, self.config.media_folder)
 
     def release_catalogue(self) -> None:
         """Drop the decoded catalogue (the daemon holds it only while planning)."""

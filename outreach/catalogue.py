@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
+from . import media
 from .errors import ConfigError
 from .model import ALL_FIELDS, REQUIRED_FIELDS, Innovation
 from .store import ImportSummary, SignOff, Store
@@ -323,8 +324,13 @@ def _signoff(where: str, cells: dict[str, Any], problems: list[str]) -> SignOff 
     return SignOff(decision, by, datetime.combine(on, time(0, 0), timezone.utc))
 
 
-def read_catalogue(paths: Iterable[Path], sheet: str | None = None) -> list[CatalogueRow]:
-    """Read and validate every file; raise ``CatalogueErrors`` listing every problem, or return all rows."""
+def read_catalogue(
+    paths: Iterable[Path], sheet: str | None = None, media_folder: Path | None = None
+) -> list[CatalogueRow]:
+    """Read and validate every file; raise ``CatalogueErrors`` listing every problem, or return all rows.
+
+    A row's image must be a real image inside its file's folder or ``media_folder`` (``outreach.media``).
+    """
     problems: list[str] = []
     rows: list[CatalogueRow] = []
     seen: dict[str, str] = {}
@@ -349,6 +355,12 @@ def read_catalogue(paths: Iterable[Path], sheet: str | None = None) -> list[Cata
             row = _validate(path, raw, problems)
             if row is None:
                 continue
+            image = image_path(row.source, row.innovation.gambar)
+            if image is not None:
+                try:
+                    media.read_image(image, media.allowed_roots(row.source, media_folder))
+                except media.ImageRefused as error:
+                    problems.append(f"{row.source}:gambar: {error}")
             identifier = row.innovation.id
             if identifier in seen:
                 problems.append(f"{row.source}:id: '{identifier}' is used twice (first at {seen[identifier]}); ids must be unique")
@@ -360,10 +372,12 @@ def read_catalogue(paths: Iterable[Path], sheet: str | None = None) -> list[Cata
     return rows
 
 
-def import_files(store: Store, paths: Iterable[Path], now: datetime, sheet: str | None = None) -> ImportSummary:
+def import_files(
+    store: Store, paths: Iterable[Path], now: datetime, sheet: str | None = None, media_folder: Path | None = None
+) -> ImportSummary:
     """Validate every file, then upsert all rows in one transaction (nothing on any error)."""
     paths = [Path(path).resolve() for path in paths]
-    rows = read_catalogue(paths, sheet)
+    rows = read_catalogue(paths, sheet, media_folder)
     return store.import_innovations(
         ((row.innovation, row.source, row.signoff) for row in rows),
         now,
@@ -371,7 +385,7 @@ def import_files(store: Store, paths: Iterable[Path], now: datetime, sheet: str 
     )
 
 
-def sync(store: Store, paths: Iterable[Path], now: datetime) -> ImportSummary | None:
+def sync(store: Store, paths: Iterable[Path], now: datetime, media_folder: Path | None = None) -> ImportSummary | None:
     """Re-import the configured files when any of them changed since the last sync."""
     paths = [Path(path) for path in paths]
     for path in paths:
@@ -380,7 +394,7 @@ def sync(store: Store, paths: Iterable[Path], now: datetime) -> ImportSummary | 
     changed = [path for path in paths if store.source_fingerprint(path.resolve()) != fingerprint(path)]
     if not changed:
         return None
-    return import_files(store, paths, now)
+    return import_files(store, paths, now, media_folder=media_folder)
 
 
 def image_path(source: str | None, image: str | None) -> Path | None:

@@ -220,6 +220,7 @@ def check() -> None:
     Example: outreach check
     """
     from .catalogue import image_path
+    from .media import ImageFile, ImageRefused, read_image, unfit_for
     from .model import PlannedPost
 
     ws = _ws()
@@ -227,20 +228,26 @@ def check() -> None:
     problems: list[str] = []
     entries = [entry for entry in ws.catalogue() if entry.publishable]
     kinds = sorted({kind for campaign in ws.config.campaigns.values() for kind in campaign.series})
+    images: dict[str, ImageFile | str] = {}  # innovation id → its image read the safe way, or why it was refused
+    for entry in entries:
+        image = image_path(entry.source, entry.innovation.gambar)
+        if image is not None:
+            try:
+                images[entry.innovation.id] = read_image(image, ws.image_roots(entry.source))
+            except ImageRefused as error:
+                images[entry.innovation.id] = str(error)
     for name, campaign in sorted(ws.config.campaigns.items()):
         for channel_name in campaign.channels:
             view = ws.channel_view(channel_name)
             capabilities = view.capabilities
             for entry in entries:
                 innovation = entry.innovation
-                image = image_path(entry.source, innovation.gambar)
                 where = f"{innovation.id} · {channel_name}"
+                image = images.get(innovation.id)
                 if image is not None and capabilities.image != "none":
-                    if not image.is_file():
-                        problems.append(f"{entry.source}:gambar: {where}: image file {image} not found")
-                    elif capabilities.max_image_bytes and image.stat().st_size > capabilities.max_image_bytes:
-                        problems.append(f"{entry.source}:gambar: {where}: image is {image.stat().st_size:,} bytes, "
-                                        f"over {view.platform}'s {capabilities.max_image_bytes:,}")
+                    unfit = image if isinstance(image, str) else unfit_for(image, view.platform, capabilities)
+                    if unfit is not None:
+                        problems.append(f"{entry.source}:gambar: {where}: {unfit}")
                 for kind in campaign.series:
                     when = ws.now().astimezone(ws.zone)
                     draft = ws.draft(PlannedPost(name, channel_name, innovation.id, kind, when), innovation, entry.source)
@@ -313,7 +320,7 @@ def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
 
     ws = _ws()
     ws.catalogue()
-    summary = import_files(ws.store, files, ws.now(), sheet)
+    summary = import_files(ws.store, files, ws.now(), sheet, ws.config.media_folder)
     click.echo(_("imported: {added} new, {changed} changed, {unchanged} unchanged").format(
         added=len(summary.added), changed=len(summary.changed), unchanged=len(summary.unchanged)))
     for identifier in summary.approvals_withdrawn:

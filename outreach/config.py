@@ -31,6 +31,7 @@ EXAMPLES: dict[str, str] = {
     "catalogue": 'catalogue = ["catalogue/inovasi.csv"]',
     "templates": 'templates = "templates"',
     "glossary": 'glossary = "glosarium.toml"',
+    "media": 'media = "media"',
     "type": 'type = "file"',
     "as": 'as = "x"',
     "channels": 'channels = ["x-kominfo", "facebook-kominfo"]',
@@ -157,6 +158,7 @@ class _FileModel(_Strict):
     catalogue: list[str] = Field(default_factory=list)
     templates: str | None = None
     glossary: str | None = None
+    media: str | None = None
     publishing: PublishingSettings = Field(default_factory=PublishingSettings)
     channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
     campaigns: dict[str, CampaignSettings] = Field(default_factory=dict)
@@ -181,6 +183,8 @@ class Config:
     catalogue_files: tuple[Path, ...]
     templates_dir: Path | None
     glossary_path: Path | None
+    #: A folder of images a catalogue's ``gambar`` may name, besides the catalogue file's own folder.
+    media_folder: Path | None
     publishing: PublishingSettings
     channels: Mapping[str, Any]  # name → ChannelSettings (typed per channel type)
     campaigns: Mapping[str, CampaignSettings]
@@ -345,6 +349,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         catalogue_files=tuple(_resolve(folder, item) for item in model.catalogue),
         templates_dir=_resolve(folder, model.templates) if model.templates else None,
         glossary_path=_resolve(folder, model.glossary) if model.glossary else None,
+        media_folder=_resolve(folder, model.media) if model.media else None,
         publishing=model.publishing,
         channels=channels,
         campaigns=model.campaigns,

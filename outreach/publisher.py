@@ -253,6 +253,7 @@ class Publisher:
             innovation=entry.innovation.to_json(),
             scheduled_at=post.scheduled_at.astimezone(self.workspace.zone),
             channel_state=self.store.post(post.id).channel_state if fresh else post.channel_state,  # type: ignore[union-attr]
+            image_roots=self.workspace.image_roots(entry.source),
         )
 
     def _retry_later(self, post: Post, error: TransientError, now: datetime) -> Transition:

@@ -139,6 +139,19 @@ def broken_template(body: str) -> Callable[[Path], None]:
     return mutate
 
 
+def symlink(name: str, target: Path) -> Callable[[Path], None]:
+    def mutate(d: Path) -> None:
+        (d / name).symlink_to(target)
+    return mutate
+
+
+def chain(*steps: Callable[[Path], None]) -> Callable[[Path], None]:
+    def mutate(d: Path) -> None:
+        for step in steps:
+            step(d)
+    return mutate
+
+
 class NotOneMessage(AssertionError):
     """The only assertion a known-bug case is expected to fail (checked last)."""
 
@@ -178,6 +191,7 @@ CASES = [
     Case("cfg-catalogue-not-list", replace_in_config('catalogue = ["catalogue/inovasi.csv"]', "catalogue = 5"), CHECK,
          ("outreach.toml:", "catalogue")),
     Case("cfg-unknown-top-key", prepend_config('warna = "biru"'), CHECK, ("outreach.toml:", "warna", "unknown key")),
+    Case("cfg-media-not-text", prepend_config("media = 5"), CHECK, ("outreach.toml:1: media", 'example: media = "media"')),
     Case("cfg-unknown-publishing-key", replace_in_config("max_attempts = 5", "max_attempts = 5\nmax_attempt = 3"), CHECK,
          ("outreach.toml:", "publishing.max_attempt")),
     Case("cfg-unknown-channel-key", replace_in_config("daily_cap = 4", "daily_cap = 4\ndailycap = 3"), CHECK,
@@ -265,6 +279,25 @@ CASES = [
     Case("cat-yaml-item-not-mapping", write_file("f.yaml", "- ktp-sehari-jadi\n"), imp("f.yaml"),
          ("f.yaml:1",)),
     Case("cat-yaml-empty", write_file("f.yaml", ""), imp("f.yaml"), ("f.yaml:1",)),
+    # ---- catalogue images (gambar): only real images inside the catalogue's folder --------------
+    Case("img-parent-traversal", write_extra_csv("f.csv", one_row_with("gambar", "../" * 40 + "etc/passwd")),
+         imp("f.csv"), ("f.csv:2:gambar", "outside")),
+    Case("img-absolute-path", write_extra_csv("f.csv", one_row_with("gambar", "/etc/passwd")), imp("f.csv"),
+         ("f.csv:2:gambar", "outside")),
+    Case("img-symlink-out", chain(symlink("poster.jpg", REPO / "config" / "catalogue" / "gambar" / "ktp-sehari-jadi.jpg"),
+                                  write_extra_csv("f.csv", one_row_with("gambar", "poster.jpg"))),
+         imp("f.csv"), ("f.csv:2:gambar", "outside")),
+    Case("img-text-named-jpg", chain(write_file("x.jpg", "ini bukan gambar\n"),
+                                     write_extra_csv("f.csv", one_row_with("gambar", "x.jpg"))),
+         imp("f.csv"), ("f.csv:2:gambar", "not a JPEG, PNG, GIF or WebP image")),
+    Case("img-empty-file", chain(write_file("x.jpg", b""), write_extra_csv("f.csv", one_row_with("gambar", "x.jpg"))),
+         imp("f.csv"), ("f.csv:2:gambar", "empty")),
+    Case("img-folder", chain(write_file("x.jpg/isi.txt", "folder"), write_extra_csv("f.csv", one_row_with("gambar", "x.jpg"))),
+         imp("f.csv"), ("f.csv:2:gambar", "not a regular file")),
+    Case("img-missing", write_extra_csv("f.csv", one_row_with("gambar", "gambar/hilang.jpg")), imp("f.csv"),
+         ("f.csv:2:gambar", "not found")),
+    Case("img-bundled-traversal", edit_bundled_csv("gambar", "../" * 40 + "etc/passwd"), CHECK,
+         ("inovasi.csv:2:gambar", "outside")),
     # ---- templates -----------------------------------------------------------------------------
     Case("tpl-syntax-error", broken_template("Sudah tahu {{ innovation.nama ?\n"), CHECK, ("perkenalan.j2:1",)),
     Case("tpl-unclosed-block", broken_template("{% if innovation.nama %}\nhalo\n"), CHECK, ("perkenalan.j2",)),
@@ -282,6 +315,8 @@ CASES = [
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "config", tmp_path / "config")
+    # Catalogue files written beside it find their images, as the bundled one does.
+    shutil.copytree(REPO / "config" / "catalogue" / "gambar", tmp_path / "gambar")
     result = invoke(tmp_path, "check")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "var" / "outreach.sqlite3").is_file()
@@ -341,6 +376,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory):
 
     d = tmp_path_factory.mktemp("prop")
     shutil.copytree(REPO / "config", d / "config")
+    shutil.copytree(REPO / "config" / "catalogue" / "gambar", d / "gambar")
     ws = Workspace(load_config(config_file(d)), NOW)
     ws.catalogue()
     yield d, ws

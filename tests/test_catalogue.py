@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -113,6 +114,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def test_csv_with_commas_imports_every_field(folder: Path, store: Store) -> None:
+    (folder / "gambar").mkdir()
+    shutil.copy(REPO / "tests" / "data" / "sample.jpg", folder / "gambar" / "ktp.jpg")
     path = write_csv(
         folder / "inovasi.csv",
         [

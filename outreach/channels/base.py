@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ConfigError, ContentRejected
 from ..limits import TextLimit
+from ..media import IMAGE_FORMATS, MAX_IMAGE_BYTES, ImageFile, ImageRefused, read_image, unfit_for
 from ..redaction import register_secret
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ class Capabilities:
     caption_limit: TextLimit | None = None
     image: ImageSupport = "optional"
     max_image_bytes: int | None = None
+    #: The image formats the platform takes, judged from the file's bytes (names as in ``media.FORMATS``).
+    image_types: frozenset[str] = IMAGE_FORMATS
     max_hashtags: int | None = None
     #: A retry after an ambiguous failure cannot create a second post (Mastodon, Bluesky).
     idempotent_retry: bool = False
@@ -95,6 +98,10 @@ class OutgoingPost:
     scheduled_at: datetime
     #: What this adapter saved through ``checkpoint`` on an earlier attempt (e.g. a Bluesky rkey).
     channel_state: Mapping[str, Any] = field(default_factory=dict)
+    #: The folders ``image`` must really lie in (the catalogue's, the media folder); none: no image is read.
+    image_roots: tuple[Path, ...] = ()
+    #: The image as ``Channel.publish`` read and checked it; adapters take its bytes from here.
+    image_file: ImageFile | None = None
 
 
 @dataclass(frozen=True)
@@ -206,15 +213,26 @@ class Channel(ABC):
             raise ContentRejected(f"{self.name}: {self.platform} needs an image and the post has none")
         if post.image is not None and capabilities.image == "none":
             raise ContentRejected(f"{self.name}: {self.platform} cannot carry an image")
-        if post.image is not None and capabilities.max_image_bytes is not None:
-            size = post.image.stat().st_size if post.image.is_file() else None
-            if size is None:
-                raise ContentRejected(f"{self.name}: image {post.image} not found")
-            if size > capabilities.max_image_bytes:
-                raise ContentRejected(
-                    f"{self.name}: image is {size:,} bytes, over {self.platform}'s {capabilities.max_image_bytes:,}"
-                )
+        if post.image is not None:
+            post = replace(post, image_file=self._read_checked_image(post))
         return self.deliver(post, checkpoint)
+
+    def image_of(self, post: OutgoingPost) -> ImageFile:
+        """The post's image for ``deliver``: the bytes ``publish`` checked, never a file read any other way."""
+        return post.image_file or self._read_checked_image(post)
+
+    def _read_checked_image(self, post: OutgoingPost) -> ImageFile:
+        """Read the image the one safe way, then refuse what this platform would refuse (type, size)."""
+        assert post.image is not None
+        capabilities = self.capabilities
+        try:
+            image = read_image(post.image, post.image_roots, max(MAX_IMAGE_BYTES, capabilities.max_image_bytes or 0))
+        except ImageRefused as error:
+            raise ContentRejected(f"{self.name}: {error}") from None
+        unfit = unfit_for(image, self.platform, capabilities)
+        if unfit is not None:
+            raise ContentRejected(f"{self.name}: {unfit}")
+        return image
 
     @abstractmethod
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:

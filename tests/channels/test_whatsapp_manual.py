@@ -131,7 +131,7 @@ def test_missing_staff_bot_token_fails_before_anything_is_handed_off(fake: Whats
 
 
 def test_unreadable_image_is_rejected_and_nothing_is_handed_off(fake: WhatsAppManualFake, tmp_path: Path) -> None:
-    with pytest.raises(ContentRejected, match="cannot read the image"):
+    with pytest.raises(ContentRejected, match="image file .*hilang.jpg' not found"):
         make_channel(fake).publish(handoff_post(image=tmp_path / "hilang.jpg"), Checkpoints())
     assert fake.created == []
 
