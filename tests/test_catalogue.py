@@ -1084,6 +1084,27 @@ def test_a_hidden_first_sheet_is_skipped_and_the_sheet_read_is_named(folder: Pat
     assert sheets_read == {path: "Inovasi"}
 
 
+def test_catalogue_import_says_which_sheet_it_read_when_the_first_is_hidden(folder: Path) -> None:
+    from click.testing import CliRunner
+
+    from outreach.cli import cli
+
+    workbook = Workbook()
+    workbook.active.title = "Petunjuk"
+    workbook.active.sheet_state = "hidden"
+    sheet = workbook.create_sheet("Inovasi")
+    sheet.append(BASE_HEADER)
+    sheet.append(list(innovation_row("satu").values()))
+    path = folder / "inovasi.xlsx"
+    workbook.save(path)
+    config = folder / "outreach.toml"
+    config.write_text('store = "outreach.sqlite3"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config), "catalogue", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"{path}: read the sheet 'Inovasi', because the sheets before it are hidden" in result.output
+    assert "imported: 1 new" in result.output
+
+
 def test_the_first_sheet_when_it_is_visible_is_not_announced(folder: Path, store: Store) -> None:
     path = write_xlsx(folder / "inovasi.xlsx", {"Inovasi": [BASE_HEADER, list(innovation_row("satu").values())]})
     sheets_read: dict[Path, str] = {}
