@@ -289,7 +289,7 @@ def catalogue() -> None:
 
 @catalogue.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--sheet", help=_("Sheet name in an XLSX file (default: the first sheet)."))
+@click.option("--sheet", help=_("Sheet name in an XLSX file (default: the first sheet that is not hidden)."))
 def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
     """Validate FILES (CSV, XLSX, YAML) and import them; any error imports nothing.
 
