@@ -14,6 +14,7 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner
 
+from outreach.catalogue import MAX_FILE_BYTES
 from outreach.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -334,8 +335,8 @@ CASES = [
     Case("cat-xlsx-duplicate-column",
          write_xlsx_rows("f.xlsx", lambda header, row: [["nama", *header], ["Nama Lama", *row]]), imp("f.xlsx"),
          ("f.xlsx:1:nama", "columns A and C")),
-    Case("cat-file-too-large", write_extra_csv("f.csv", lambda h, r: h + "\n" + (r[0] + "\n") * 14_000), imp("f.csv"),
-         ("f.csv:1", "10 MB")),
+    Case("cat-file-too-large", write_extra_csv("f.csv", lambda h, r: h + "\n" + (r[0] + "\n") * (
+         MAX_FILE_BYTES // len(r[0]))), imp("f.csv"), ("f.csv:1", "over 20 MB")),
     # ---- templates -----------------------------------------------------------------------------
     Case("tpl-syntax-error", broken_template("Sudah tahu {{ innovation.nama ?\n"), CHECK, ("perkenalan.j2:1",)),
     Case("tpl-unclosed-block", broken_template("{% if innovation.nama %}\nhalo\n"), CHECK, ("perkenalan.j2",)),

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from outreach.catalogue import CatalogueErrors, image_path, import_files, read_catalogue, sync
+from outreach.catalogue import MAX_FILE_BYTES, CatalogueErrors, image_path, import_files, read_catalogue, sync
 from outreach.errors import ConfigError
 from outreach.model import ALL_FIELDS, Innovation, Status
 from outreach.store import Store
@@ -951,9 +951,9 @@ def test_an_xlsx_yes_no_cell_is_not_text(folder: Path) -> None:
 @pytest.mark.parametrize("suffix", [".csv", ".yaml", ".xlsx"])
 def test_a_file_over_the_size_cap_is_refused_before_it_is_parsed(folder: Path, suffix: str) -> None:
     path = folder / f"besar{suffix}"
-    path.write_bytes(b"id,nama\n" + b"x" * (11 * 1024 * 1024))
+    path.write_bytes(b"id,nama\n" + b"x" * MAX_FILE_BYTES)
     [problem] = problems_of([path])
-    assert problem.startswith(f"{path}:1: ") and "10 MB" in problem
+    assert problem.startswith(f"{path}:1: ") and "over 20 MB" in problem
 
 
 # ---- hostile input: characters that hide or disguise text -------------------------------------------------------
