@@ -484,18 +484,22 @@ def _validate(path: Path, raw: _RawRow, problems: list[str]) -> CatalogueRow | N
 
 def _cell_value(name: str, value: Any) -> tuple[Any, str | None]:
     """The cell's value ready to validate, or why it cannot be one: wrong kind, too long, hidden characters."""
+    if isinstance(value, str):
+        return _text_cell(value)
     if name == "tagar" and isinstance(value, list):  # YAML may list the hashtags
         if not all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in value):
             return None, "each hashtag in the list must be a word, e.g. [BandarLampung, LayananPublik]"
-        value = " ".join(str(item) for item in value)
+        return _text_cell(" ".join(str(item) for item in value))
     if isinstance(value, bool):
         return None, f"'{str(value).lower()}' is a yes/no value, not text; write the text itself (in YAML, in quotes)"
     if isinstance(value, bytes):
         return None, "the cell holds binary data; write the text itself"
-    if value is not None and not isinstance(value, (str, int, float, date, time)):
+    if value is not None and not isinstance(value, (int, float, date, time)):
         return None, f"the cell holds a {type(value).__name__} value; write the text itself"
-    if not isinstance(value, str):
-        return value, None  # a number, date or time: short, and has no characters to hide
+    return value, None  # empty, a number, a date or a time: short, with no characters to hide
+
+
+def _text_cell(value: str) -> tuple[str | None, str | None]:
     if len(value) > MAX_CELL_CHARACTERS:
         return None, _too_long(len(value))
     value = value.replace("\r\n", "\n").replace("\r", "\n")  # line breaks from Windows and old Macs
