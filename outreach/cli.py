@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import click
 
 from .i18n import _
+from .textsafety import visible
 
 if TYPE_CHECKING:
     from .app import Draft, Workspace
@@ -41,11 +42,11 @@ class OutreachGroup(click.Group):
             raise
         except Exception as error:
             if ctx.obj and ctx.obj.get("debug"):
-                click.echo(redact(traceback.format_exc()), err=True)
-            if isinstance(error, OutreachError):
-                raise click.ClickException(redact(str(error))) from None
+                click.echo(visible(redact(traceback.format_exc())), err=True)
+            if isinstance(error, OutreachError):  # it may quote a file's text: shown, never acted on
+                raise click.ClickException(visible(redact(str(error)))) from None
             raise click.ClickException(
-                redact(f"unexpected {error.__class__.__name__}: {error}; run with --debug and report it")
+                visible(redact(f"unexpected {error.__class__.__name__}: {error}; run with --debug and report it"))
             ) from None
 
 
@@ -133,6 +134,7 @@ def _day_start(value: date, ws: "Workspace") -> datetime:
 
 
 def _print_table(rows: list[list[str]], headers: list[str]) -> None:
+    rows = [[visible(str(cell), line_breaks=False) for cell in row] for row in rows]
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)] if rows else [len(h) for h in headers]
     for row in [headers, *rows]:
         click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -203,11 +205,11 @@ def preview(start: datetime | None, days: int, campaign: str | None, channel: st
     for draft in drafts:
         planned = draft.planned
         length = draft.rendered.length_label if draft.rendered else "?"
-        click.echo(f"── {_local(planned.when, ws)} WIB · {planned.campaign} · {planned.channel} · "
-                   f"{planned.innovation_id} · {planned.kind} · {length}")
-        click.echo(draft.rendered.text if draft.rendered else f"ERROR: {draft.error}")
+        click.echo(visible(f"── {_local(planned.when, ws)} WIB · {planned.campaign} · {planned.channel} · "
+                           f"{planned.innovation_id} · {planned.kind} · {length}"))
+        click.echo(visible(draft.rendered.text if draft.rendered else f"ERROR: {draft.error}"))
         for warning in draft.warnings():
-            click.echo(f"  ! {warning}")
+            click.echo(visible(f"  ! {warning}"))
         click.echo("")
 
 
@@ -257,7 +259,7 @@ def check() -> None:
                         problems.append(f"{where} · {kind}: plain language: {finding.label()}")
     problems = list(dict.fromkeys(problems))  # one template mistake shows once, not once per post
     for problem in problems:
-        click.echo(problem)
+        click.echo(visible(problem))
     summary = _("{entries} approved innovations × {kinds} kinds checked on {channels} channels: {problems} problems").format(
         entries=len(entries), kinds=len(kinds), channels=len(ws.config.channels), problems=len(problems)
     )
@@ -286,8 +288,8 @@ def lint_text(source: io.TextIOBase, kind: str | None, platform: str | None) -> 
     for finding in report.findings:
         line = text.count("\n", 0, finding.start) + 1
         excerpt = f" «{finding.excerpt}»" if finding.excerpt else ""
-        click.echo(f"{line}: {finding.severity}: {finding.message}{excerpt}"
-                   + (f" — {finding.suggestion}" if finding.suggestion else ""))
+        click.echo(visible(f"{line}: {finding.severity}: {finding.message}{excerpt}"
+                           + (f" — {finding.suggestion}" if finding.suggestion else "")))
     stats = report.stats
     click.echo(_("{sentences} sentences, {words} words, {average:.1f} words per sentence, "
                  "{long:.0%} long words, {syllables} syllables").format(
@@ -310,7 +312,7 @@ def catalogue() -> None:
 
 @catalogue.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--sheet", help=_("Sheet name in an XLSX file (default: the first sheet)."))
+@click.option("--sheet", help=_("Sheet name in an XLSX file (default: the first sheet that is not hidden)."))
 def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
     """Validate FILES (CSV, XLSX, YAML) and import them; any error imports nothing.
 
@@ -320,7 +322,11 @@ def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
 
     ws = _ws()
     ws.catalogue()
-    summary = import_files(ws.store, files, ws.now(), sheet, ws.config.media_folder)
+    sheets_read: dict[Path, str] = {}
+    summary = import_files(ws.store, files, ws.now(), sheet, sheets_read, ws.config.media_folder)
+    for path, name in sheets_read.items():
+        click.echo(visible(_("{path}: read the sheet '{sheet}', because the sheets before it are hidden").format(
+            path=path, sheet=name)))
     click.echo(_("imported: {added} new, {changed} changed, {unchanged} unchanged").format(
         added=len(summary.added), changed=len(summary.changed), unchanged=len(summary.unchanged)))
     for identifier in summary.approvals_withdrawn:
@@ -362,13 +368,13 @@ def catalogue_show(innovation_id: str) -> None:
     ws.catalogue()  # show what the files say now
     entry = ws.entry(innovation_id)
     for key, value in entry.innovation.to_json().items():
-        click.echo(f"{key:12} {value if value not in (None, [], '') else '-'}")
+        click.echo(visible(f"{key:12} {value if value not in (None, [], '') else '-'}"))
     click.echo(f"{'status':12} {entry.status.value}")
-    click.echo(f"{'source':12} {entry.source}")
+    click.echo(visible(f"{'source':12} {entry.source}"))
     for decision in ws.store.decisions_of(innovation_id):
         current = "current" if decision["content_hash"] == entry.innovation.content_hash else "older content"
-        click.echo(f"  {_local(decision['decided_at'], ws)} {decision['decision']} by {decision['decided_by']} "
-                   f"({current}){': ' + decision['reason'] if decision['reason'] else ''}")
+        click.echo(visible(f"  {_local(decision['decided_at'], ws)} {decision['decision']} by {decision['decided_by']} "
+                           f"({current}){': ' + decision['reason'] if decision['reason'] else ''}"))
 
 
 @catalogue.command("approve")
@@ -555,11 +561,11 @@ def post_show(post_id: int) -> None:
     found = _one_post(ws, post_id)
     for key, value in post_json(found, ws).items():
         if key != "text":
-            click.echo(f"{key:13} {value if value is not None else '-'}")
-    click.echo(f"text:\n{found.text}\n")
+            click.echo(visible(f"{key:13} {value if value is not None else '-'}"))
+    click.echo(visible(f"text:\n{found.text}\n"))
     for event in ws.store.events(post_id):
-        click.echo(f"  {_local(event.at, ws)}  {event.from_state or '·'} → {event.to_state}  "
-                   f"attempt {event.attempt}  {event.reason or ''}")
+        click.echo(visible(f"  {_local(event.at, ws)}  {event.from_state or '·'} → {event.to_state}  "
+                           f"attempt {event.attempt}  {event.reason or ''}"))
 
 
 def _operator_move(post_id: int, to_state: Any, reason: str, allowed: list[Any], **values: Any) -> None:
@@ -754,10 +760,11 @@ def channels_check(name: str | None) -> None:
         ws.channel_settings(channel_name)
         try:
             identity = ws.adapter(channel_name).check()
-            click.echo(f"{channel_name:16} ok    {identity.handle}" + (f"  ({identity.detail})" if identity.detail else ""))
-        except (PublishError, ConfigError) as error:
+            click.echo(visible(f"{channel_name:16} ok    {identity.handle}"
+                               + (f"  ({identity.detail})" if identity.detail else "")))
+        except (PublishError, ConfigError) as error:  # the platform's own words, which it chose
             failed += 1
-            click.echo(redact(f"{channel_name:16} FAIL  {error}"))
+            click.echo(visible(redact(f"{channel_name:16} FAIL  {error}")))
     if failed:
         sys.exit(1)
 

@@ -14,6 +14,7 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner
 
+from outreach.catalogue import MAX_FILE_BYTES
 from outreach.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,6 +118,30 @@ def write_xlsx(name: str, cell: str, value: object) -> Callable[[Path], None]:
         sheet.append(cells)
         workbook.save(d / name)
     return mutate
+
+
+def write_xlsx_rows(name: str, rows: Callable[[list[str], list[object]], list[list[object]]]) -> Callable[[Path], None]:
+    """A workbook whose one sheet holds ``rows(header, first bundled row)``."""
+    def mutate(d: Path) -> None:
+        from openpyxl import Workbook
+
+        header, data = good_rows(d)
+        workbook = Workbook()
+        for row in rows(header.split(";"), list(data[0].split(";"))):
+            workbook.active.append(row)
+        workbook.save(d / name)
+    return mutate
+
+
+def alias_bomb(levels: int) -> str:
+    """YAML's "billion laughs" aimed at ``nama``: 9 ** levels leaves if anything expanded it."""
+    lines = ["- id: bom", "  catatan0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"  catatan{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, levels)]
+    lines += [f"  nama: *l{levels - 1}", "  opd: D", "  ringkasan: R", "  manfaat: M", "  cara_akses: C"]
+    return "\n".join(lines) + "\n"
+
+
+YAML_ROW = "- id: satu\n  nama: Satu\n  opd: Dinas\n  ringkasan: Ringkasan.\n  manfaat: Gratis.\n  cara_akses: Datang\n"
 
 
 def write_file(name: str, content: str | bytes) -> Callable[[Path], None]:
@@ -298,6 +323,53 @@ CASES = [
          ("f.csv:2:gambar", "not found")),
     Case("img-bundled-traversal", edit_bundled_csv("gambar", "../" * 40 + "etc/passwd"), CHECK,
          ("inovasi.csv:2:gambar", "outside")),
+    # ---- hostile catalogue files ----------------------------------------------------------------
+    Case("cat-yaml-alias-bomb", write_file("f.yaml", alias_bomb(10)), imp("f.yaml"),
+         ("f.yaml:1:nama", "a list where text belongs")),
+    Case("cat-yaml-alias-huge-name", write_file("f.yaml", alias_bomb(6)), imp("f.yaml"), ("f.yaml:1:nama",)),
+    Case("cat-yaml-alias-repeats-innovation",
+         write_file("f.yaml", "inovasi:\n  - &satu\n" + "".join(f"    {line.strip()}\n" for line in YAML_ROW[2:].splitlines())
+                    + "  - *satu\n" * 2000), imp("f.yaml"), ("f.yaml:", "alias")),
+    Case("cat-yaml-python-object", write_file("f.yaml", YAML_ROW.replace("nama: Satu", "nama: !!python/object:os.system ls")),
+         imp("f.yaml"), ("f.yaml:1:nama", "!!python/object:os.system")),
+    Case("cat-yaml-python-apply", write_file("f.yaml", YAML_ROW.replace(
+         "nama: Satu", "nama: !!python/object/apply:os.system [ls]")), imp("f.yaml"), ("f.yaml:1:nama",)),
+    Case("cat-yaml-mapping-cell", write_file("f.yaml", YAML_ROW.replace("opd: Dinas", "opd: {nama: Dinas}")),
+         imp("f.yaml"), ("f.yaml:1:opd",)),
+    Case("cat-yaml-list-cell", write_file("f.yaml", YAML_ROW.replace("manfaat: Gratis.", "manfaat: [Gratis, Cepat]")),
+         imp("f.yaml"), ("f.yaml:1:manfaat",)),
+    Case("cat-yaml-nested-tagar", write_file("f.yaml", YAML_ROW + "  tagar: [KTP, [Satu, Dua]]\n"), imp("f.yaml"),
+         ("f.yaml:1:tagar",)),
+    Case("cat-yaml-yes-no-cell", write_file("f.yaml", YAML_ROW.replace("nama: Satu", "nama: yes")), imp("f.yaml"),
+         ("f.yaml:1:nama",)),
+    Case("cat-yaml-impossible-date", write_file("f.yaml", YAML_ROW + "  mulai: 2026-02-31\n"), imp("f.yaml"),
+         ("f.yaml:1:mulai",)),
+    Case("cat-yaml-duplicate-key", write_file("f.yaml", YAML_ROW + "  nama: Dua\n"), imp("f.yaml"),
+         ("f.yaml:1:nama", "lines 2 and 7")),
+    Case("cat-yaml-escape-sequence", write_file("f.yaml", YAML_ROW.replace("nama: Satu", 'nama: "Sa\\e[2Jtu"')),
+         imp("f.yaml"), ("f.yaml:1:nama", "U+001B")),
+    Case("cat-yaml-raw-control", write_file("f.yaml", YAML_ROW.replace("manfaat: Gratis.", "manfaat: Gratis\x07")),
+         imp("f.yaml"), ("f.yaml:5", "U+0007")),
+    Case("cat-escape-sequence", write_extra_csv("f.csv", one_row_with("nama", "KTP \x1b[2J\x1b]0,diretas\x07Sehari")),
+         imp("f.csv"), ("f.csv:2:nama", "U+001B")),
+    Case("cat-c1-control", write_extra_csv("f.csv", one_row_with("kontak", "WhatsApp \x9b31m0812")), imp("f.csv"),
+         ("f.csv:2:kontak", "U+009B")),
+    Case("cat-bidi-override", write_extra_csv("f.csv", one_row_with("ringkasan", "Unduh formulir\u202egpj.exe")),
+         imp("f.csv"), ("f.csv:2:ringkasan", "U+202E")),
+    Case("cat-bidi-isolate", write_extra_csv("f.csv", one_row_with("opd", "Dinas \u2067Kesehatan\u2069")), imp("f.csv"),
+         ("f.csv:2:opd", "U+2067")),
+    Case("cat-zero-width-space", write_extra_csv("f.csv", one_row_with("disetujui_oleh", "Rina\u200b Kusuma")),
+         imp("f.csv"), ("f.csv:2:disetujui_oleh", "U+200B")),
+    Case("cat-xlsx-bidi-override", write_xlsx("f.xlsx", "nama", "KTP \u202eSehari"), imp("f.xlsx"),
+         ("f.xlsx:2:nama", "U+202E")),
+    Case("cat-xlsx-yes-no-cell", write_xlsx("f.xlsx", "manfaat", True), imp("f.xlsx"), ("f.xlsx:2:manfaat",)),
+    Case("cat-duplicate-column", write_extra_csv("f.csv", lambda h, r: h + ";nama\n" + r[0] + ";Nama Lain\n"),
+         imp("f.csv"), ("f.csv:1:nama", "columns B and S")),
+    Case("cat-xlsx-duplicate-column",
+         write_xlsx_rows("f.xlsx", lambda header, row: [["nama", *header], ["Nama Lama", *row]]), imp("f.xlsx"),
+         ("f.xlsx:1:nama", "columns A and C")),
+    Case("cat-file-too-large", write_extra_csv("f.csv", lambda h, r: h + "\n" + (r[0] + "\n") * (
+         MAX_FILE_BYTES // len(r[0]))), imp("f.csv"), ("f.csv:1", "over 20 MB")),
     # ---- templates -----------------------------------------------------------------------------
     Case("tpl-syntax-error", broken_template("Sudah tahu {{ innovation.nama ?\n"), CHECK, ("perkenalan.j2:1",)),
     Case("tpl-unclosed-block", broken_template("{% if innovation.nama %}\nhalo\n"), CHECK, ("perkenalan.j2",)),
