@@ -39,7 +39,7 @@ def register_secret(value: str) -> None:
 
 
 def _address_pieces(value: str) -> set[str]:
-    """Path, query and path?query of an http(s) address, as configured, decoded and as sent on the wire.
+    """Path, query, path?query (and a password) of an http(s) address: as configured, decoded, and as sent.
 
     The host is left out on purpose: it is not secret, and it tells which service failed. Pieces
     shorter than ``MINIMUM_SECRET_LENGTH`` (a bare "/") are dropped by the caller.
