@@ -6,7 +6,6 @@ traceback. Heavy modules are imported inside commands so that ``outreach --help`
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -485,12 +484,10 @@ def _posts_output(posts: Iterable["Post"], ws: "Workspace", output_format: str) 
     if output_format == "json":
         click.echo(json.dumps([post_json(post, ws) for post in posts], ensure_ascii=False, indent=2))
     elif output_format == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(post_json(posts[0], ws)) if posts else ["id"])
-        writer.writeheader()
-        for post in posts:
-            writer.writerow(post_json(post, ws))
-        click.echo(buffer.getvalue(), nl=False)
+        from .csvout import csv_text
+
+        rows = [post_json(post, ws) for post in posts]
+        click.echo(csv_text(list(rows[0]) if rows else ["id"], rows), nl=False)
     else:
         _print_table(
             [[str(post.id), _local(post.scheduled_at, ws), post.state.value, post.channel, post.innovation_id,

@@ -192,6 +192,7 @@ class Case:
     config: str | None = None  # alternative --config, relative to tmp dir
     env_missing: tuple[str, ...] = ()
     marks: tuple = field(default_factory=tuple)
+    absent: tuple[str, ...] = ()  # must not be repeated anywhere in the output (a pasted secret)
 
 
 CHECK = ("check",)
@@ -202,6 +203,16 @@ def imp(name: str) -> tuple[str, ...]:
 
 
 CAMPAIGN = "campaigns.kenali-inovasi"
+#: A bot token pasted where the *name* of its environment variable belongs.
+PASTED_TOKEN = "7000111222:AAHpastedTheBotTokenInsteadOfItsName"
+PASTED_HOOK = "https://hooks.slack.com/services/T0STAFF01/B0HANDOFF/q7Xk2mZ9pLw4"
+TELEGRAM_WITH_PASTED_TOKEN = f'[channels.telegram-humas]\ntype = "telegram"\nchat_id = "@humas"\ntoken_env = "{PASTED_TOKEN}"'
+
+
+def publish_with_pasted_token(d: Path) -> None:
+    """The pasted-token channel is in the campaign, so a run that got past the config would publish to it."""
+    append_config(TELEGRAM_WITH_PASTED_TOKEN)(d)
+    replace_in_config('"telegram", "whatsapp"]', '"telegram", "whatsapp", "telegram-humas"]')(d)
 
 CASES = [
     # ---- config --------------------------------------------------------------------------------
@@ -253,6 +264,17 @@ CASES = [
          append_config('[channels.mastodon]\ntype = "mastodon"\nbase_url = "https://mastodon.social"'),
          ("channels", "check", "mastodon"), ("MASTODON_ACCESS_TOKEN", "channels.mastodon.access_token_env"),
          env_missing=("MASTODON_ACCESS_TOKEN",)),
+    Case("cfg-token-pasted-as-env-name", append_config(TELEGRAM_WITH_PASTED_TOKEN), CHECK,
+         ("outreach.toml:", "channels.telegram-humas.token_env", "TELEGRAM_BOT_TOKEN", ".env"), absent=(PASTED_TOKEN,)),
+    Case("cfg-token-pasted-as-env-name-channels-check", append_config(TELEGRAM_WITH_PASTED_TOKEN),
+         ("channels", "check"), ("outreach.toml:", "channels.telegram-humas.token_env"), absent=(PASTED_TOKEN,)),
+    Case("cfg-token-pasted-as-env-name-run", publish_with_pasted_token,
+         ("--now", "2026-12-01T09:05+07:00", "run", "--once"), ("outreach.toml:", "channels.telegram-humas.token_env"),
+         absent=(PASTED_TOKEN,)),
+    Case("cfg-hook-address-pasted-as-env-name",
+         append_config(f'[channels.wa-staf]\ntype = "whatsapp_manual"\nnotify_webhook_url_env = "{PASTED_HOOK}"'),
+         ("channels", "check", "wa-staf"), ("outreach.toml:", "channels.wa-staf.notify_webhook_url_env"),
+         absent=(PASTED_HOOK, "q7Xk2mZ9pLw4")),
     # ---- catalogue files named in the config (check) -------------------------------------------
     Case("cat-bundled-bad-date", edit_bundled_csv("mulai", "kemarin"), CHECK, ("inovasi.csv:2:mulai",)),
     Case("cat-bundled-bad-id", edit_bundled_csv("id", "KTP Sehari!"), CHECK, ("inovasi.csv:2:id",)),
@@ -417,6 +439,8 @@ def test_bad_input(case: Case, workdir: Path, monkeypatch: pytest.MonkeyPatch) -
     assert "report it" not in output, output  # the CLI's wording for an error it did not foresee
     for needle in case.expect:
         assert needle in output, f"{needle!r} not in:\n{output}"
+    for secret in case.absent:
+        assert secret not in output, f"{secret!r} repeated in:\n{output}"
     problem_lines = [line for line in output.splitlines() if line.strip() and "problems" not in line
                      and "problem in" not in line]
     assert store_digest(workdir) == before, "the store changed"
@@ -507,3 +531,14 @@ def test_a_store_that_cannot_be_opened_is_one_clear_line(tmp_path: Path) -> None
         assert result.output.startswith("Error: store ") and expected in result.output
         assert "set 'store' in the config" in result.output and "Traceback" not in result.output
         assert "rahasia" not in result.output
+
+
+def test_a_pasted_token_is_not_repeated_by_the_debug_traceback_either(workdir: Path) -> None:
+    """pydantic's own error text would quote the input; --debug must not bring it back."""
+    append_config(TELEGRAM_WITH_PASTED_TOKEN)(workdir)
+    before = store_digest(workdir)
+    result = invoke(workdir, "--debug", "channels", "check")
+    assert PASTED_TOKEN not in result.output and "AAHpasted" not in result.output, result.output
+    assert result.exit_code == 1 and "Traceback" in result.output
+    assert "channels.telegram-humas.token_env: must be the name of an environment variable" in result.output
+    assert store_digest(workdir) == before

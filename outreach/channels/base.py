@@ -9,15 +9,17 @@ so the renderer and publisher can treat every platform alike; it raises the type
 from __future__ import annotations
 
 import enum
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ..errors import ConfigError, ContentRejected
+from ..i18n import _
 from ..limits import TextLimit
 from ..media import IMAGE_FORMATS, MAX_IMAGE_BYTES, ImageFile, ImageRefused, read_image, unfit_for
 from ..redaction import register_secret
@@ -26,6 +28,10 @@ if TYPE_CHECKING:
     from .http import HttpClient
 
 ImageSupport = Literal["none", "optional", "required"]
+
+#: What a ``*_env`` key holds: the conventional name of an environment variable. Capitals only, so
+#: that a pasted token made of letters and digits (a Facebook Page token) is refused, not taken as a name.
+ENVIRONMENT_VARIABLE_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,20 @@ class ChannelSettings(BaseModel):
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=30.0, gt=0)
     utm: UtmSettings | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _env_keys_name_variables(cls, value: Any, info: ValidationInfo) -> Any:
+        """A secret pasted into ``token_env`` must stop here, and the message must not repeat it."""
+        key = info.field_name or ""
+        if not key.endswith("_env") or value is None or ENVIRONMENT_VARIABLE_NAME.fullmatch(value):
+            return value
+        field = cls.model_fields[key]
+        example = field.default if isinstance(field.default, str) else (field.examples or [key.upper()])[0]
+        raise ValueError(
+            _("must be the name of an environment variable, in capitals, like {example}, not the secret itself; "
+              "put the secret in .env ({example}=...) and write {key} = \"{example}\"").format(example=example, key=key)
+        )
 
 
 @dataclass(frozen=True)

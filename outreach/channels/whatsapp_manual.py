@@ -49,6 +49,7 @@ class WhatsAppManualSettings(ChannelSettings):
     telegram_base_url: str = "https://api.telegram.org"
     notify_webhook_url_env: str | None = Field(
         default=None,
+        examples=["HANDOFF_STAFF_WEBHOOK_URL"],
         description="Names the variable holding a chat tool's incoming-webhook URL (such URLs embed a token).",
     )
 
