@@ -412,7 +412,11 @@ def run_suite(
         per_channel = split_posts(posts)
         now = datetime.now(timezone.utc)
         config = write_project(folder, fakes, per_channel, now)
-        workspace = Workspace(load_config(config, environ=environ), now)
+        # The store is created before the recent slots it plans (a store never fills slots from before
+        # its creation), then the clock is the real one again.
+        workspace = Workspace(load_config(config, environ=environ), now - timedelta(hours=2))
+        workspace.store
+        workspace.set_clock(now)
         planned = plan_posts(workspace, per_channel, datetime.now(timezone.utc) + timedelta(seconds=2), spacing)
         ids = [post.id for post in planned]
         id_set = set(ids)

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import catalogue as catalogue_stage
-from . import planner
+from . import media, planner
 from .channels import build_channel
 from .channels.base import Channel
 from .config import CampaignSettings, Config
@@ -74,11 +74,21 @@ class PlanOutcome:
 
 
 class Workspace:
-    """Everything a command needs, created lazily from a validated ``Config``."""
+    """Everything a command needs, created lazily from a validated ``Config``.
 
-    def __init__(self, config: Config, now: datetime | None = None) -> None:
+    ``on_new_store`` is called when opening the store created it: the command line announces it,
+    because a store that appears where one was expected may mean the old one was lost.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        now: datetime | None = None,
+        on_new_store: Callable[[Store], None] | None = None,
+    ) -> None:
         self.config = config
         self._fixed_now = now
+        self._on_new_store = on_new_store
         self._adapters: dict[str, Channel] = {}
         self._source_stats: tuple[Any, ...] | None = None
         self._catalogue: tuple[int, list[CatalogueEntry], dict[str, CatalogueEntry]] | None = None
@@ -101,7 +111,11 @@ class Workspace:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.config.store_url)
+        """Opened on first use, so a command that moves the clock first (rehearse) creates it at that time."""
+        store = Store(self.config.store_url, self.now())
+        if store.is_new and self._on_new_store is not None:
+            self._on_new_store(store)
+        return store
 
     @cached_property
     def renderer(self) -> Renderer:
@@ -146,7 +160,7 @@ class Workspace:
             for path in self.config.catalogue_files
         )
         if stats != self._source_stats:
-            catalogue_stage.sync(self.store, self.config.catalogue_files, self.now())
+            catalogue_stage.sync(self.store, self.config.catalogue_files, self.now(), self.config.media_folder)
             self._source_stats = stats
 
     def entry(self, innovation_id: str) -> CatalogueEntry:
@@ -162,6 +176,10 @@ class Workspace:
         if found is None:
             raise ConfigError(f"no innovation with id {innovation_id}; see `outreach catalogue list` for the ids")
         return found
+
+    def image_roots(self, source: str | None) -> tuple[Path, ...]:
+        """The folders an image of the innovation imported from ``source`` may lie in."""
+        return media.allowed_roots(source, self.config.media_folder)
 
     def release_catalogue(self) -> None:
         """Drop the decoded catalogue (the daemon holds it only while planning)."""
@@ -212,6 +230,7 @@ class Workspace:
             start + timedelta(days=days),
             self.zone,
             self.config.publishing.replan_missed,
+            not_before=self.store.record_start(),
         )
 
     def campaign_view(self, name: str) -> CampaignView:

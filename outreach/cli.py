@@ -6,7 +6,6 @@ traceback. Heavy modules are imported inside commands so that ``outreach --help`
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -19,10 +18,12 @@ from typing import TYPE_CHECKING, Any, Iterable
 import click
 
 from .i18n import _
+from .textsafety import visible
 
 if TYPE_CHECKING:
     from .app import Draft, Workspace
     from .model import Post
+    from .store import Store
 
 DEFAULT_CONFIG = "config/outreach.toml"
 
@@ -49,11 +50,11 @@ class OutreachGroup(click.Group):
             raise  # the reader went away (`outreach queue | head`): click ends quietly
         except Exception as error:
             if ctx.obj and ctx.obj.get("debug"):
-                click.echo(redact(traceback.format_exc()), err=True)
-            if isinstance(error, OutreachError):
-                raise click.ClickException(redact(str(error))) from None
+                click.echo(visible(redact(traceback.format_exc())), err=True)
+            if isinstance(error, OutreachError):  # it may quote a file's text: shown, never acted on
+                raise click.ClickException(visible(redact(str(error)))) from None
             raise click.ClickException(
-                redact(f"unexpected {error.__class__.__name__}: {error}; run with --debug and report it")
+                visible(redact(f"unexpected {error.__class__.__name__}: {error}; run with --debug and report it"))
             ) from None
 
 
@@ -139,7 +140,15 @@ def workspace(ctx: click.Context) -> "Workspace":
         now = ctx.obj["now"]
         if now is not None and now.tzinfo is None:
             now = now.replace(tzinfo=config.timezone)
-        ctx.obj["workspace"] = Workspace(config, now)
+
+        def announce(store: "Store") -> None:
+            # One line on stderr, whatever the command: a new store where one was expected may mean it was lost.
+            click.echo(_("created a new, empty store at {location} on {time}; slots up to this moment are never "
+                         "planned or caught up — if a store was lost, stop now and restore a backup with "
+                         "`outreach db restore` (docs/operations.md)").format(
+                location=store.location, time=_zoned(store.created_at(), ctx.obj["workspace"])), err=True)
+
+        ctx.obj["workspace"] = Workspace(config, now, on_new_store=announce)
         ctx.call_on_close(ctx.obj["workspace"].close)
     return ctx.obj["workspace"]
 
@@ -158,6 +167,13 @@ def _local(moment: datetime | None, ws: "Workspace") -> str:
     return moment.astimezone(ws.zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
+def _zoned(moment: datetime, ws: "Workspace") -> str:
+    """A moment in local time with the zone's abbreviation (WIB)."""
+    from .render import ZONE_ABBREVIATIONS
+
+    return f"{_local(moment, ws)} {ZONE_ABBREVIATIONS.get(ws.zone.key, ws.zone.key)}"
+
+
 def _iso(moment: datetime | None, ws: "Workspace") -> str | None:
     return moment.astimezone(ws.zone).isoformat() if moment else None
 
@@ -167,6 +183,7 @@ def _day_start(value: date, ws: "Workspace") -> datetime:
 
 
 def _print_table(rows: list[list[str]], headers: list[str]) -> None:
+    rows = [[visible(str(cell), line_breaks=False) for cell in row] for row in rows]
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)] if rows else [len(h) for h in headers]
     for row in [headers, *rows]:
         click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -238,11 +255,11 @@ def preview(start: datetime | None, days: int, campaign: str | None, channel: st
     for draft in drafts:
         planned = draft.planned
         length = draft.rendered.length_label if draft.rendered else "?"
-        click.echo(f"── {_local(planned.when, ws)} WIB · {planned.campaign} · {planned.channel} · "
-                   f"{planned.innovation_id} · {planned.kind} · {length}")
-        click.echo(draft.rendered.text if draft.rendered else f"ERROR: {draft.error}")
+        click.echo(visible(f"── {_local(planned.when, ws)} WIB · {planned.campaign} · {planned.channel} · "
+                           f"{planned.innovation_id} · {planned.kind} · {length}"))
+        click.echo(visible(draft.rendered.text if draft.rendered else f"ERROR: {draft.error}"))
         for warning in draft.warnings():
-            click.echo(f"  ! {warning}")
+            click.echo(visible(f"  ! {warning}"))
         click.echo("")
 
 
@@ -255,6 +272,7 @@ def check() -> None:
     Example: outreach check
     """
     from .catalogue import image_path
+    from .media import ImageFile, ImageRefused, read_image, unfit_for
     from .model import PlannedPost
 
     ws = _ws()
@@ -270,20 +288,26 @@ def check() -> None:
     problems: list[str] = []
     entries = [entry for entry in ws.catalogue() if entry.publishable]
     kinds = sorted({kind for campaign in ws.config.campaigns.values() for kind in campaign.series})
+    images: dict[str, ImageFile | str] = {}  # innovation id → its image read the safe way, or why it was refused
+    for entry in entries:
+        image = image_path(entry.source, entry.innovation.gambar)
+        if image is not None:
+            try:
+                images[entry.innovation.id] = read_image(image, ws.image_roots(entry.source))
+            except ImageRefused as error:
+                images[entry.innovation.id] = str(error)
     for name, campaign in sorted(ws.config.campaigns.items()):
         for channel_name in campaign.channels:
             view = ws.channel_view(channel_name)
             capabilities = view.capabilities
             for entry in entries:
                 innovation = entry.innovation
-                image = image_path(entry.source, innovation.gambar)
                 where = f"{innovation.id} · {channel_name}"
+                image = images.get(innovation.id)
                 if image is not None and capabilities.image != "none":
-                    if not image.is_file():
-                        problems.append(f"{entry.source}:gambar: {where}: image file {image} not found")
-                    elif capabilities.max_image_bytes and image.stat().st_size > capabilities.max_image_bytes:
-                        problems.append(f"{entry.source}:gambar: {where}: image is {image.stat().st_size:,} bytes, "
-                                        f"over {view.platform}'s {capabilities.max_image_bytes:,}")
+                    unfit = image if isinstance(image, str) else unfit_for(image, view.platform, capabilities)
+                    if unfit is not None:
+                        problems.append(f"{entry.source}:gambar: {where}: {unfit}")
                 for kind in campaign.series:
                     when = ws.now().astimezone(ws.zone)
                     draft = ws.draft(PlannedPost(name, channel_name, innovation.id, kind, when), innovation, entry.source)
@@ -293,7 +317,7 @@ def check() -> None:
                         problems.append(f"{where} · {kind}: plain language: {finding.label()}")
     problems = list(dict.fromkeys(problems))  # one template mistake shows once, not once per post
     for problem in problems:
-        click.echo(problem)
+        click.echo(visible(problem))
     summary = _("{entries} approved innovations × {kinds} kinds checked on {channels} channels: {problems} problems").format(
         entries=len(entries), kinds=len(kinds), channels=len(ws.config.channels), problems=len(problems)
     )
@@ -332,8 +356,8 @@ def lint_text(source: io.BufferedIOBase, kind: str | None, platform: str | None)
         line += text.count("\n", counted, finding.start)
         counted = finding.start
         excerpt = f" «{finding.excerpt}»" if finding.excerpt else ""
-        click.echo(f"{line}: {finding.severity}: {finding.message}{excerpt}"
-                   + (f" — {finding.suggestion}" if finding.suggestion else ""))
+        click.echo(visible(f"{line}: {finding.severity}: {finding.message}{excerpt}"
+                           + (f" — {finding.suggestion}" if finding.suggestion else "")))
     stats = report.stats
     click.echo(_("{sentences} sentences, {words} words, {average:.1f} words per sentence, "
                  "{long:.0%} long words, {syllables} syllables").format(
@@ -356,7 +380,7 @@ def catalogue() -> None:
 
 @catalogue.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--sheet", help=_("Sheet name in an XLSX file (default: the first sheet)."))
+@click.option("--sheet", help=_("Sheet name in an XLSX file (default: the first sheet that is not hidden)."))
 def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
     """Validate FILES (CSV, XLSX, YAML) and import them; any error imports nothing.
 
@@ -366,7 +390,11 @@ def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
 
     ws = _ws()
     ws.catalogue()
-    summary = import_files(ws.store, files, ws.now(), sheet)
+    sheets_read: dict[Path, str] = {}
+    summary = import_files(ws.store, files, ws.now(), sheet, sheets_read, ws.config.media_folder)
+    for path, name in sheets_read.items():
+        click.echo(visible(_("{path}: read the sheet '{sheet}', because the sheets before it are hidden").format(
+            path=path, sheet=name)))
     click.echo(_("imported: {added} new, {changed} changed, {unchanged} unchanged").format(
         added=len(summary.added), changed=len(summary.changed), unchanged=len(summary.unchanged)))
     for identifier in summary.approvals_withdrawn:
@@ -408,13 +436,13 @@ def catalogue_show(innovation_id: str) -> None:
     ws.catalogue()  # show what the files say now
     entry = ws.entry(innovation_id)
     for key, value in entry.innovation.to_json().items():
-        click.echo(f"{key:12} {value if value not in (None, [], '') else '-'}")
+        click.echo(visible(f"{key:12} {value if value not in (None, [], '') else '-'}"))
     click.echo(f"{'status':12} {entry.status.value}")
-    click.echo(f"{'source':12} {entry.source}")
+    click.echo(visible(f"{'source':12} {entry.source}"))
     for decision in ws.store.decisions_of(innovation_id):
         current = "current" if decision["content_hash"] == entry.innovation.content_hash else "older content"
-        click.echo(f"  {_local(decision['decided_at'], ws)} {decision['decision']} by {decision['decided_by']} "
-                   f"({current}){': ' + decision['reason'] if decision['reason'] else ''}")
+        click.echo(visible(f"  {_local(decision['decided_at'], ws)} {decision['decision']} by {decision['decided_by']} "
+                           f"({current}){': ' + decision['reason'] if decision['reason'] else ''}"))
 
 
 @catalogue.command("approve")
@@ -533,12 +561,10 @@ def _posts_output(posts: Iterable["Post"], ws: "Workspace", output_format: str) 
     if output_format == "json":
         click.echo(json.dumps([post_json(post, ws) for post in posts], ensure_ascii=False, indent=2))
     elif output_format == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(post_json(posts[0], ws)) if posts else ["id"])
-        writer.writeheader()
-        for post in posts:
-            writer.writerow(post_json(post, ws))
-        click.echo(buffer.getvalue(), nl=False)
+        from .csvout import csv_text
+
+        rows = [post_json(post, ws) for post in posts]
+        click.echo(csv_text(list(rows[0]) if rows else ["id"], rows), nl=False)
     else:
         _print_table(
             [[str(post.id), _local(post.scheduled_at, ws), post.state.value, post.channel, post.innovation_id,
@@ -609,11 +635,11 @@ def post_show(post_id: int) -> None:
     found = _one_post(ws, post_id)
     for key, value in post_json(found, ws).items():
         if key != "text":
-            click.echo(f"{key:13} {value if value is not None else '-'}")
-    click.echo(f"text:\n{found.text}\n")
+            click.echo(visible(f"{key:13} {value if value is not None else '-'}"))
+    click.echo(visible(f"text:\n{found.text}\n"))
     for event in ws.store.events(post_id):
-        click.echo(f"  {_local(event.at, ws)}  {event.from_state or '·'} → {event.to_state}  "
-                   f"attempt {event.attempt}  {event.reason or ''}")
+        click.echo(visible(f"  {_local(event.at, ws)}  {event.from_state or '·'} → {event.to_state}  "
+                           f"attempt {event.attempt}  {event.reason or ''}"))
 
 
 def _operator_move(post_id: int, to_state: Any, reason: str, allowed: list[Any], **values: Any) -> None:
@@ -702,6 +728,12 @@ def status() -> None:
     ws = _ws()
     for line in daemon.status_lines(ws):
         click.echo(line)
+    line = _("store: {location}, created {created}").format(
+        location=ws.store.location, created=_zoned(ws.store.created_at(), ws))
+    restored = ws.store.restored()
+    if restored:
+        line += _(", restored {time} from {backup}").format(time=_zoned(restored[0], ws), backup=restored[1])
+    click.echo(line)
 
 
 @cli.command()
@@ -751,6 +783,32 @@ def db_backup(destination: Path) -> None:
     click.echo(_("backup written to {path}").format(path=destination))
 
 
+@db.command("restore")
+@click.argument("backup", type=click.Path(dir_okay=False, path_type=Path))
+def db_restore(backup: Path) -> None:
+    """Put a backup in place of the store (stop the daemon first); posts that fell due since are checked.
+
+    A post due by now may have gone out after the backup was taken: it is recorded as published
+    when the channel can prove it, else as unknown for a person to check. Slots up to now are
+    never planned again.
+
+    Example: outreach db restore /backup/outreach-2026-12-01.sqlite3
+    """
+    from . import daemon
+
+    ws = _ws()
+    outcomes = daemon.restore(ws, backup)
+    click.echo(_("restored {location} from {backup}").format(location=ws.store.location, backup=backup))
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.state.value] = counts.get(outcome.state.value, 0) + 1
+    done = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "-"
+    click.echo(_("{count} posts due since the backup: {done}").format(count=len(outcomes), done=done))
+    if counts.get("unknown"):
+        click.echo(_("check each unknown post on its platform, then `outreach post resolve ID` "
+                     "(list them with `outreach history`)"))
+
+
 @cli.group()
 def channels() -> None:
     """Channel operations.
@@ -776,10 +834,11 @@ def channels_check(name: str | None) -> None:
         ws.channel_settings(channel_name)
         try:
             identity = ws.adapter(channel_name).check()
-            click.echo(f"{channel_name:16} ok    {identity.handle}" + (f"  ({identity.detail})" if identity.detail else ""))
-        except (PublishError, ConfigError, LocalIOError) as error:
+            click.echo(visible(f"{channel_name:16} ok    {identity.handle}"
+                               + (f"  ({identity.detail})" if identity.detail else "")))
+        except (PublishError, ConfigError, LocalIOError) as error:  # the platform's own words, which it chose
             failed += 1
-            click.echo(redact(f"{channel_name:16} FAIL  {error}"))
+            click.echo(visible(redact(f"{channel_name:16} FAIL  {error}")))
     if failed:
         sys.exit(1)
 

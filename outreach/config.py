@@ -31,6 +31,7 @@ EXAMPLES: dict[str, str] = {
     "catalogue": 'catalogue = ["catalogue/inovasi.csv"]',
     "templates": 'templates = "templates"',
     "glossary": 'glossary = "glosarium.toml"',
+    "media": 'media = "media"',
     "type": 'type = "file"',
     "as": 'as = "x"',
     "channels": 'channels = ["x-kominfo", "facebook-kominfo"]',
@@ -45,6 +46,7 @@ EXAMPLES: dict[str, str] = {
     "blackouts": 'blackouts = [{ start = 2027-02-11, end = 2027-02-14, reason = "Masa tenang pemilu" }]',
     "max_attempts": "max_attempts = 5",
     "catch_up_minutes": "catch_up_minutes = 120",
+    "max_retry_after_seconds": "max_retry_after_seconds = 3600",
     "base_url": 'base_url = "https://mastodon.example"',
     "directory": 'directory = "../var/outbox"',
     "chat_id": 'chat_id = "@infobandarlampung"',
@@ -82,6 +84,9 @@ class PublishingSettings(_Strict):
     max_attempts: int = Field(default=5, ge=1)
     backoff_seconds: float = Field(default=60.0, gt=0, description="First retry delay; doubles each time.")
     max_delay_seconds: float = Field(default=3600.0, gt=0)
+    max_retry_after_seconds: float = Field(
+        default=3600.0, gt=0, description="The longest wait a platform's retry-after may impose; longer asks are capped."
+    )
     catch_up_minutes: int = Field(default=120, ge=0, description="An overdue post younger than this still goes out.")
     replan_missed: bool = Field(default=False, description="Give a missed post the next free slot.")
     horizon_days: int = Field(default=14, ge=1, le=366)
@@ -153,6 +158,7 @@ class _FileModel(_Strict):
     catalogue: list[str] = Field(default_factory=list)
     templates: str | None = None
     glossary: str | None = None
+    media: str | None = None
     publishing: PublishingSettings = Field(default_factory=PublishingSettings)
     channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
     campaigns: dict[str, CampaignSettings] = Field(default_factory=dict)
@@ -177,6 +183,8 @@ class Config:
     catalogue_files: tuple[Path, ...]
     templates_dir: Path | None
     glossary_path: Path | None
+    #: A folder of images a catalogue's ``gambar`` may name, besides the catalogue file's own folder.
+    media_folder: Path | None
     publishing: PublishingSettings
     channels: Mapping[str, Any]  # name → ChannelSettings (typed per channel type)
     campaigns: Mapping[str, CampaignSettings]
@@ -364,6 +372,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         catalogue_files=catalogue_files,
         templates_dir=_resolve(folder, model.templates) if model.templates else None,
         glossary_path=glossary_path,
+        media_folder=_resolve(folder, model.media) if model.media else None,
         publishing=model.publishing,
         channels=channels,
         campaigns=model.campaigns,

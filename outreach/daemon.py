@@ -28,9 +28,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .app import Workspace
 from .errors import ConfigError
 from .model import PostState
-from .publisher import PAUSE_SETTING, Publisher
+from .publisher import PAUSE_SETTING, Publisher, Transition
 from .redaction import redact
 from .render import ZONE_ABBREVIATIONS
+from .store import restore_backup, sqlite_file
 
 log = logging.getLogger("outreach.daemon")
 
@@ -84,7 +85,8 @@ class StoreLock:
     """An exclusive lock file beside the store: a second daemon on the same store refuses to start."""
 
     def __init__(self, workspace: Workspace) -> None:
-        store_path = workspace.store.sqlite_path
+        # From the config alone: taking the lock must not open (or create) the store.
+        store_path = sqlite_file(workspace.config.store_url)
         folder = store_path.parent if store_path else workspace.config.folder
         name = (store_path.name if store_path else "outreach") + ".daemon.lock"
         self.path = folder / name
@@ -153,8 +155,6 @@ def run_once(workspace: Workspace) -> str:
 
 def run_forever(workspace: Workspace) -> None:
     """The daemon loop. Returns after SIGTERM/SIGINT once the post in flight is finished."""
-    lock = StoreLock(workspace)
-    lock.acquire()
     stop = threading.Event()
     publisher = Publisher(workspace, stop=stop)
     # One worker thread: publish runs never overlap, so two jobs cannot claim in parallel.
@@ -172,17 +172,21 @@ def run_forever(workspace: Workspace) -> None:
         timezone=workspace.zone,
     )
 
+    #: Held for the whole of a publish or re-plan run; a stop waits for it (see ``stop_scheduler``).
+    in_flight = threading.Lock()
+
     def wake() -> None:
-        if stop.is_set():  # a stop asked for while the scheduler was still starting
-            request_shutdown()
-            return
-        try:
-            for outcome in publisher.publish_due():
-                log.debug("post %s settled as %s", outcome.post_id, outcome.state.value)
-            _beat(workspace, last_tick=datetime.now(timezone.utc).isoformat())
-            schedule_due_jobs()
-        except Exception:  # the daemon must outlive any single bad run
-            log.exception("publish run failed; the next tick retries")
+        with in_flight:
+            if stop.is_set():  # a stop asked for while the scheduler was still starting
+                request_shutdown()
+                return
+            try:
+                for outcome in publisher.publish_due():
+                    log.debug("post %s settled as %s", outcome.post_id, outcome.state.value)
+                _beat(workspace, last_tick=datetime.now(timezone.utc).isoformat())
+                schedule_due_jobs()
+            except Exception:  # the daemon must outlive any single bad run
+                log.exception("publish run failed; the next tick retries")
 
     def schedule_due_jobs() -> None:
         now = datetime.now(timezone.utc)
@@ -192,14 +196,26 @@ def run_forever(workspace: Workspace) -> None:
                 scheduler.add_job(wake, DateTrigger(run_date=due), id=job_id)
 
     def replan() -> None:
-        try:
-            _plan(workspace)
-            schedule_due_jobs()
-        except Exception:
-            log.exception("re-planning failed; the next daily re-plan retries")
+        with in_flight:
+            try:
+                _plan(workspace)
+                schedule_due_jobs()
+            except Exception:
+                log.exception("re-planning failed; the next daily re-plan retries")
+
+    def stop_scheduler() -> None:
+        """Let the run in flight settle its post, then stop the scheduler.
+
+        Never ``shutdown(wait=True)`` while a run may be going: APScheduler holds its job-store lock
+        while it waits for the run, and the run needs that lock to set its next timers — a deadlock.
+        Waiting for ``in_flight`` first leaves nothing for ``shutdown`` to wait for.
+        """
+        with in_flight:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
 
     def request_shutdown() -> None:
-        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+        threading.Thread(target=stop_scheduler, daemon=True).start()
 
     def shutdown(signum: int, _frame: Any) -> None:
         log.info("received %s: finishing the post in flight, then stopping", signal.Signals(signum).name)
@@ -209,25 +225,33 @@ def run_forever(workspace: Workspace) -> None:
         # Otherwise start-up is still running: it checks the flag before starting the
         # scheduler, and the first tick checks it again for a signal that lands in between.
 
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
+    # The handlers are in place before the lock shows this process as the daemon: a stop sent as
+    # soon as the lock names it is honoured. They are put back when this returns (or is refused).
+    previous = {number: signal.signal(number, shutdown) for number in (signal.SIGTERM, signal.SIGINT)}
+    lock = StoreLock(workspace)
     try:
-        for outcome in publisher.recover():
-            log.warning("post %s was interrupted at the last stop: now %s", outcome.post_id, outcome.state.value)
-        _plan(workspace)
-        _beat(workspace, pid=os.getpid(), host=socket.gethostname(), started_at=datetime.now(timezone.utc).isoformat(),
-              stopped_at=None)
-        scheduler.add_job(wake, IntervalTrigger(seconds=TICK_SECONDS), id="tick", next_run_time=datetime.now(timezone.utc))
-        scheduler.add_job(replan, CronTrigger(hour=0, minute=5, timezone=workspace.zone), id="replan")
-        schedule_due_jobs()
-        if stop.is_set():
-            return
-        log.info("outreach daemon started (pid %s); next post due %s", os.getpid(), workspace.store.next_due())
-        scheduler.start()
+        lock.acquire()
+        try:
+            for outcome in publisher.recover():
+                log.warning("post %s was interrupted at the last stop: now %s", outcome.post_id, outcome.state.value)
+            _plan(workspace)
+            _beat(workspace, pid=os.getpid(), host=socket.gethostname(),
+                  started_at=datetime.now(timezone.utc).isoformat(), stopped_at=None)
+            scheduler.add_job(wake, IntervalTrigger(seconds=TICK_SECONDS), id="tick",
+                              next_run_time=datetime.now(timezone.utc))
+            scheduler.add_job(replan, CronTrigger(hour=0, minute=5, timezone=workspace.zone), id="replan")
+            schedule_due_jobs()
+            if stop.is_set():
+                return
+            log.info("outreach daemon started (pid %s); next post due %s", os.getpid(), workspace.store.next_due())
+            scheduler.start()
+        finally:
+            _beat(workspace, stopped_at=datetime.now(timezone.utc).isoformat())
+            lock.release()
+            log.info("outreach daemon stopped")
     finally:
-        _beat(workspace, stopped_at=datetime.now(timezone.utc).isoformat())
-        lock.release()
-        log.info("outreach daemon stopped")
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def status_lines(workspace: Workspace) -> Iterator[str]:
@@ -276,11 +300,13 @@ def rehearse(workspace: Workspace, start: datetime, days: int) -> dict[str, int]
             f"rehearse only runs when every channel is a local file channel; {', '.join(real)} would "
             f"publish for real — use `outreach preview` instead"
         )
+    # The clock moves before the store is opened: a store this creates begins its record at
+    # ``start``, so the rehearsal works whatever the real date is.
+    workspace.set_clock(start)
     lock = StoreLock(workspace)
     lock.acquire()
     counts: dict[str, int] = {}
     try:
-        workspace.set_clock(start)
         publisher = Publisher(workspace)
         publisher.recover()
         workspace.apply_plan(days)
@@ -292,3 +318,20 @@ def rehearse(workspace: Workspace, start: datetime, days: int) -> dict[str, int]
     finally:
         lock.release()
     return counts
+
+
+def restore(workspace: Workspace, backup: Path) -> list[Transition]:
+    """Put a backup in place of the store, then settle every post that may have gone out since.
+
+    Takes the daemon's lock (a running daemon must be stopped first). The restored store's record
+    begins again now: slots up to this moment are never planned, since the backup cannot know
+    which of them the lost store published.
+    """
+    lock = StoreLock(workspace)
+    lock.acquire()
+    try:
+        restore_backup(workspace.config.store_url, backup)
+        workspace.store.mark_restored(backup, workspace.now())
+        return Publisher(workspace).settle_after_restore()
+    finally:
+        lock.release()

@@ -69,7 +69,7 @@ _URL_TAIL = r"[^\s<>\"'“”‘’]*[^\s<>\"'“”‘’.,;:!?)\]]"
 _TLD = r"id|com|net|org|info|io|co|app|me|ly|gov|go|web|site|online|xyz|biz|edu|ac|or|my|sch"
 _LINK_RE = re.compile(
     r"(?<![\w.\-@/#+&])(?:"
-    rf"(?P<url>(?:https?://|www\.){_URL_TAIL})"
+    rf"(?P<url>(?i:https?://|www\.){_URL_TAIL})"  # HTTP:// and WWW. too
     r"|(?=[\w.+\-]*[.@]\w)(?:"  # e-mail addresses and domains have a "." or "@" inside
     r"(?P<email>[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)"
     rf"|(?P<domain>(?i:(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:{_TLD}))(?![\w\-])(?:/{_URL_TAIL})?))"

@@ -161,11 +161,14 @@ def plan(
     until: datetime,
     zone: ZoneInfo,
     replan_missed: bool = False,
+    not_before: datetime | None = None,
 ) -> Plan:
     """Posts for every free slot in ``(now, until]``, and cancellations of posts no longer valid.
 
     With ``replan_missed``, a post missed during downtime takes the campaign's next free slot
-    (same innovation, kind and channel) before the rotation fills the rest.
+    (same innovation, kind and channel) before the rotation fills the rest. Slots up to
+    ``not_before`` (when the store's record begins) are never filled: what went out before the
+    store existed is unknown to it.
     """
     entries = list(catalogue)
     publishable = {entry.innovation.id: entry.innovation for entry in entries if entry.publishable}
@@ -183,6 +186,7 @@ def plan(
     for post in holding:
         per_day[(post.channel, post.scheduled_at.astimezone(zone).date())] += 1
 
+    earliest = max(now, not_before) if not_before is not None else now
     new: list[PlannedPost] = []
     for name in sorted(campaigns):
         campaign = campaigns[name]
@@ -201,10 +205,10 @@ def plan(
                 kinds_done[post.innovation_id] += 1
         rotation.build()
         make_ups = _missed_make_ups(name, existing, publishable) if replan_missed else []
-        first = max(now.astimezone(zone).date(), campaign.start or date.min)
+        first = max(earliest.astimezone(zone).date(), campaign.start or date.min)
         last = min(until.astimezone(zone).date(), campaign.end or date.max)
         for moment in slot_times(campaign.schedules(), first, last, zone):
-            if moment <= now or moment > until or moment in taken:
+            if moment <= earliest or moment > until or moment in taken:
                 continue
             if day_excluded(campaign, moment.date(), calendar):
                 continue

@@ -4,7 +4,7 @@ For each due post it claims (committed before any network call), calls the chann
 records the outcome right after. The adapter's typed error alone decides what happens next:
 
 - transient → back to ``planned`` with exponential backoff and jitter (at least the platform's
-  retry-after), until ``max_attempts``, then ``failed``;
+  retry-after, capped by ``max_retry_after_seconds``), until ``max_attempts``, then ``failed``;
 - ambiguous or a duplicate-content answer → ask the adapter to reconcile; ``unknown`` if it cannot tell;
 - permanent, or a local file that cannot be written (nothing was sent) → ``failed`` with the
   reason, for a person to act on.
@@ -110,6 +110,35 @@ class Publisher:
                               due_at=now + timedelta(seconds=retry_delay))
         return self._move(post, PostState.UNKNOWN, now, f"{why}; {reconciliation.detail or 'cannot tell'}; {resolve}")
 
+    def settle_after_restore(self) -> list[Transition]:
+        """After a backup is restored: every post in flight or already due may have gone out after the backup.
+
+        An adapter's look-up that finds the post records it as published; anything else — including
+        "not published", which adapters conclude from attempts the restored store may not know
+        about — makes it ``unknown`` for a person, never a second publication.
+        """
+        now = self.workspace.now()
+        return [
+            self._settle_restored(post, now)
+            for post in self.store.posts([PostState.PUBLISHING, PostState.PLANNED])
+            if post.state is PostState.PUBLISHING or post.due_at <= now
+        ]
+
+    def _settle_restored(self, post: Post, now: datetime) -> Transition:
+        why = "restored from a backup: it was due by the time of the restore and may have gone out after the backup was taken"
+        resolve = f"check the platform, then `outreach post resolve {post.id}`"
+        try:
+            adapter = self.workspace.adapter(post.channel)
+            if not adapter.capabilities.can_reconcile:
+                raise LookupError(f"{adapter.platform} cannot look up what was posted")
+            reconciliation = adapter.reconcile(self._outgoing(post))
+        except (PublishError, ConfigError, LookupError) as error:
+            return self._move(post, PostState.UNKNOWN, now, f"{why}; cannot tell: {error}; {resolve}")
+        if reconciliation.outcome is Outcome.PUBLISHED and reconciliation.result is not None:
+            return self._record_success(post, reconciliation.result, now, f"{why}; reconciled: it was published")
+        return self._move(post, PostState.UNKNOWN, now,
+                          f"{why}; the look-up did not prove it: {reconciliation.detail or 'cannot tell'}; {resolve}")
+
     # ---- the main loop ----------------------------------------------------------------------------
 
     def sweep_overdue(self) -> list[Transition]:
@@ -169,30 +198,33 @@ class Publisher:
             )
 
     def attempt(self, post: Post) -> Transition:
-        """One attempt at a claimed post; records and returns the outcome."""
-        now = self.workspace.now()
+        """One attempt at a claimed post; records and returns the outcome.
+
+        Every outcome is stamped with the clock read after the adapter returned or failed: a slow
+        failure's backoff counts from when the failure was seen, not from the claim.
+        """
         try:
             adapter = self.workspace.adapter(post.channel)
             blocked = self._blocked_by_language(post, adapter)
             if blocked:
-                return self._move(post, PostState.SKIPPED, now, blocked)
+                return self._move(post, PostState.SKIPPED, self.workspace.now(), blocked)
             outgoing = self._outgoing(post, fresh=False)
             result = adapter.publish(outgoing, lambda state: self.store.save_channel_state(post.id, state))
         except ContentRejected as error:
             if error.duplicate:
                 return self._settle_interrupted(post, f"the platform says duplicate content ({error})")
-            return self._move(post, PostState.FAILED, now, f"rejected: {error}")
+            return self._move(post, PostState.FAILED, self.workspace.now(), f"rejected: {error}")
         except PermanentError as error:
-            return self._move(post, PostState.FAILED, now, f"{error.__class__.__name__}: {error}")
+            return self._move(post, PostState.FAILED, self.workspace.now(), f"{error.__class__.__name__}: {error}")
         except ConfigError as error:
-            return self._move(post, PostState.FAILED, now, f"configuration: {error}")
+            return self._move(post, PostState.FAILED, self.workspace.now(), f"configuration: {error}")
         except LocalIOError as error:
             # Nothing left this machine, so the post certainly did not go out.
-            return self._move(post, PostState.FAILED, now, f"{error}; nothing was published")
+            return self._move(post, PostState.FAILED, self.workspace.now(), f"{error}; nothing was published")
         except AmbiguousError as error:
             return self._settle_interrupted(post, f"ambiguous: {error}", retry_delay=self.settings.backoff_seconds)
         except TransientError as error:
-            return self._retry_later(post, error, now)
+            return self._retry_later(post, error, self.workspace.now())
         return self._record_success(post, result, self.workspace.now(), "published")
 
     # ---- helpers ----------------------------------------------------------------------------------
@@ -226,6 +258,7 @@ class Publisher:
             innovation=entry.innovation.to_json(),
             scheduled_at=post.scheduled_at.astimezone(self.workspace.zone),
             channel_state=self.store.post(post.id).channel_state if fresh else post.channel_state,  # type: ignore[union-attr]
+            image_roots=self.workspace.image_roots(entry.source),
         )
 
     def _retry_later(self, post: Post, error: TransientError, now: datetime) -> Transition:
@@ -233,11 +266,18 @@ class Publisher:
             return self._move(post, PostState.FAILED, now, f"gave up after {post.attempts} attempts: {error}")
         backoff = self.settings.backoff_seconds * 2 ** (post.attempts - 1)
         delay = min(backoff, self.settings.max_delay_seconds) * (0.5 + self._jitter() / 2)
+        capped = ""
         if error.retry_after is not None:
-            delay = max(delay, error.retry_after)  # the platform's word wins over our guess
+            # The platform's word wins over our guess, up to a cap: a bogus or hostile answer
+            # must not park a post for hours (the next attempt asks again).
+            asked = error.retry_after
+            cap = self.settings.max_retry_after_seconds
+            if asked > cap:
+                capped = f"; the platform asked to wait {asked:.0f} s; waiting {cap:.0f} s (publishing.max_retry_after_seconds)"
+            delay = max(delay, min(asked, cap))
         due = now + timedelta(seconds=delay)
         return self._move(
-            post, PostState.PLANNED, now, f"retry in {delay:.0f} s: {error}", due_at=due
+            post, PostState.PLANNED, now, f"retry in {delay:.0f} s: {error}{capped}", due_at=due
         )
 
     def _record_success(self, post: Post, result: PublishResult, now: datetime, reason: str) -> Transition:

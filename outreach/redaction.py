@@ -4,12 +4,17 @@ Every secret read from the environment is registered here. ``redact`` replaces e
 value with a masked form; once a secret is registered, a log-record factory redacts every log
 record at creation, so third-party loggers (urllib3 logs request lines that carry Telegram's
 token) are covered no matter which handler prints them.
+
+A secret that is a web address (a chat tool's incoming webhook) is quoted in pieces: urllib3's
+request line and requests' connection errors name only its path and query. Those pieces are
+registered too, in every form they may be printed in.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from urllib.parse import unquote, urlsplit
 
 _secrets: set[str] = set()
 _lock = threading.Lock()
@@ -20,12 +25,42 @@ MINIMUM_SECRET_LENGTH = 6
 
 
 def register_secret(value: str) -> None:
-    """Remember a secret value so that it is masked wherever it would be printed."""
+    """Remember a secret value so that it is masked wherever it would be printed.
+
+    For a web address, also its path and query (each on its own and together), which carry the
+    credential and which other code prints without the host.
+    """
     if not value or len(value) < MINIMUM_SECRET_LENGTH:
         return
+    pieces = {value, *_address_pieces(value)}
     with _lock:
-        _secrets.add(value)
+        _secrets.update(piece for piece in pieces if len(piece) >= MINIMUM_SECRET_LENGTH)
         _install_record_factory()
+
+
+def _address_pieces(value: str) -> set[str]:
+    """Path, query, path?query (and a password) of an http(s) address: as configured, decoded, and as sent.
+
+    The host is left out on purpose: it is not secret, and it tells which service failed. Pieces
+    shorter than ``MINIMUM_SECRET_LENGTH`` (a bare "/") are dropped by the caller.
+    """
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return set()
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return set()
+    # requests re-quotes the address before sending it (unreserved characters decoded, unsafe
+    # ones encoded), and that form is what urllib3 logs; imported here because only a channel,
+    # which has requests loaded already, registers addresses.
+    from requests.utils import requote_uri
+
+    pieces = [parts.path, parts.query]
+    if parts.query:
+        pieces.append(f"{parts.path}?{parts.query}")
+    if parts.password:
+        pieces.append(parts.password)
+    return {form for piece in pieces if piece for form in (piece, unquote(piece), requote_uri(piece))}
 
 
 def mask(value: str) -> str:

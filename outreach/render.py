@@ -165,8 +165,8 @@ def with_utm(link: str | None, channel: ChannelView, campaign: CampaignView) -> 
     """The innovation's link, with a scheme, and tracking parameters when the channel asks for them."""
     if not link:
         return None
-    if not re.match(r"^https?://", link):
-        link = "https://" + link
+    scheme = re.match(r"^https?://", link, re.IGNORECASE)
+    link = scheme.group().lower() + link[scheme.end():] if scheme else "https://" + link  # HTTP:// → http://
     if channel.utm is None:
         return link
     parts = urlsplit(link)

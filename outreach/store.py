@@ -136,10 +136,15 @@ settings = Table(
     Column("value", Text, nullable=False),
 )
 
-Migration = Callable[[Connection], None]
+#: A schema step; it gets the opening command's clock, for values a new store starts with.
+Migration = Callable[[Connection, datetime], None]
 
 #: Settings key of a counter bumped by every change to the catalogue, so readers can cache it.
 CATALOGUE_REVISION = "catalogue_revision"
+
+#: Settings keys: when the store began its record, and the last restore from a backup.
+CREATED_SETTING = "store_created_at"
+RESTORED_SETTING = "store_restored"
 
 #: The reason recorded for a decision read from the catalogue file's sign-off columns.
 SIGNOFF_REASON = "signed off in the catalogue file"
@@ -148,17 +153,28 @@ SIGNOFF_REASON = "signed off in the catalogue file"
 _SQLITE_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 #: Where an operator reads how to restore a backup.
-_RESTORE_ADVICE = "restore the latest backup (see \"Back up\" in docs/operations.md)"
+_RESTORE_ADVICE = "restore the latest backup with `outreach db restore` (docs/operations.md)"
 
 
 def _create(*tables: Table) -> Migration:
-    return lambda connection: metadata.create_all(connection, tables=list(tables))
+    return lambda connection, _now: metadata.create_all(connection, tables=list(tables))
+
+
+def _record_creation(connection: Connection, now: datetime) -> None:
+    """When the store began its record: now for a new store, else when it planned its first post.
+
+    The planner never fills a slot up to this moment, so a store that was lost and created again
+    cannot publish a second time what the lost one had already published.
+    """
+    first_post = connection.scalar(select(func.min(posts.c.created_at)))
+    _put_setting(connection, CREATED_SETTING, first_post or to_text(now))
 
 
 #: Ordered, append-only. Never edit an applied migration; add a new one.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "catalogue and approvals", _create(innovations, decisions, catalogue_sources)),
     (2, "outbox", _create(posts, post_events, settings)),
+    (3, "store creation time", _record_creation),
 ]
 
 
@@ -194,12 +210,22 @@ class SignOff:
     at: datetime | None  # None: record the import time
 
 
-class Store:
-    """Typed queries over the database at ``url``; migrates it on open."""
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite store URL (None for another database), without opening it."""
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite") else None
 
-    def __init__(self, url: str) -> None:
+
+class Store:
+    """Typed queries over the database at ``url``; migrates it on open.
+
+    ``now`` is the opening command's clock: a store created by this open records it as the moment
+    its record begins (``is_new`` tells the caller, who announces it).
+    """
+
+    def __init__(self, url: str, now: datetime | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.is_new = False
         if self.is_sqlite:
             database = url.removeprefix("sqlite:///")
             if database and database != ":memory:":
@@ -216,7 +242,7 @@ class Store:
             if self.is_sqlite:
                 event.listen(self.engine, "connect", self._configure_sqlite)
                 event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
-            self._migrate()
+            self._migrate(now or _now())
         except (ArgumentError, ImportError, OperationalError) as error:
             try:
                 shown = make_url(url).render_as_string(hide_password=True)
@@ -229,7 +255,12 @@ class Store:
 
     @property
     def sqlite_path(self) -> Path | None:
-        return Path(self.url.removeprefix("sqlite:///")) if self.is_sqlite else None
+        return sqlite_file(self.url)
+
+    @property
+    def location(self) -> str:
+        """Where the store is, fit to print: the SQLite file, or the URL without its password."""
+        return str(self.sqlite_path) if self.sqlite_path else make_url(self.url).render_as_string(hide_password=True)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -260,16 +291,17 @@ class Store:
             f"{_RESTORE_ADVICE}, or set 'store' in the config to another file"
         )
 
-    def _migrate(self) -> None:
+    def _migrate(self, now: datetime) -> None:
         with self.transaction() as connection:
             metadata.create_all(connection, tables=[schema_migrations])
             applied = set(connection.scalars(select(schema_migrations.c.version)))
             for version, name, migrate in MIGRATIONS:
                 if version not in applied:
-                    migrate(connection)
+                    migrate(connection, now)
                     connection.execute(
                         insert(schema_migrations).values(version=version, name=name, applied_at=to_text(_now()))
                     )
+        self.is_new = not applied
 
     def schema_version(self) -> int:
         with self.transaction() as connection:
@@ -500,6 +532,25 @@ class Store:
     def set_setting(self, key: str, value: Any) -> None:
         with self.transaction() as connection:
             _put_setting(connection, key, value)
+
+    # ---- the record's beginning (creation, restores) -------------------------------------------
+
+    def created_at(self) -> datetime:
+        return datetime.fromisoformat(self.get_setting(CREATED_SETTING))  # recorded by migration 3
+
+    def restored(self) -> tuple[datetime, str] | None:
+        """When the store was last restored from a backup, and from which file."""
+        restored = self.get_setting(RESTORED_SETTING)
+        return (datetime.fromisoformat(restored["at"]), restored["from"]) if restored else None
+
+    def record_start(self) -> datetime:
+        """Slots up to this moment are never planned: the store was created or restored then, and
+        cannot know what went out before it."""
+        restored = self.restored()
+        return max(self.created_at(), restored[0]) if restored else self.created_at()
+
+    def mark_restored(self, backup: Path, now: datetime) -> None:
+        self.set_setting(RESTORED_SETTING, {"at": to_text(now), "from": str(backup)})
 
     # ---- outbox ------------------------------------------------------------------------------
 
@@ -780,6 +831,45 @@ def _fsync(path: Path) -> None:
         os.fsync(handle)
     finally:
         os.close(handle)
+
+
+def restore_backup(url: str, backup: Path) -> None:
+    """Copy a backup made by ``Store.backup`` over the SQLite store at ``url`` (created if it was lost).
+
+    The backup is checked first: a file that is not an outreach store leaves the store untouched.
+    Nothing else may use the store meanwhile (the caller holds the daemon's lock).
+    """
+    target_path = sqlite_file(url)
+    if target_path is None:
+        raise ConfigError("db restore works on SQLite stores; use your database's own tools for others")
+    if not backup.is_file():
+        raise ConfigError(f"{backup}: no such file; give the path of a copy made by `outreach db backup`")
+    if target_path.exists() and backup.resolve() == target_path.resolve():
+        raise ConfigError(f"{backup} is the store itself; give the path of a copy made by `outreach db backup`")
+    try:
+        source = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise ConfigError(f"{backup}: cannot open it ({error})") from None
+    try:
+        try:
+            tables = {row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as error:
+            tables = set()
+            detail = str(error)
+        else:
+            detail = "it has no outbox"
+        if not {schema_migrations.name, posts.name} <= tables:
+            raise ConfigError(
+                f"{backup}: not a backup of an outreach store ({detail}); give a copy made by `outreach db backup`"
+            )
+        target_path.parent.mkdir(parents=True, exist_ok=True)
+        target = sqlite3.connect(target_path)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
 
 
 def _configure_sqlite(dbapi_connection: sqlite3.Connection) -> None:

@@ -219,4 +219,5 @@ def outgoing(ws: Workspace, post: Post) -> OutgoingPost:
         innovation=entry.innovation.to_json(),
         scheduled_at=post.scheduled_at.astimezone(ws.zone),
         channel_state=post.channel_state,
+        image_roots=ws.image_roots(entry.source),
     )

@@ -14,6 +14,7 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner
 
+from outreach.catalogue import MAX_FILE_BYTES
 from outreach.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,6 +120,30 @@ def write_xlsx(name: str, cell: str, value: object) -> Callable[[Path], None]:
     return mutate
 
 
+def write_xlsx_rows(name: str, rows: Callable[[list[str], list[object]], list[list[object]]]) -> Callable[[Path], None]:
+    """A workbook whose one sheet holds ``rows(header, first bundled row)``."""
+    def mutate(d: Path) -> None:
+        from openpyxl import Workbook
+
+        header, data = good_rows(d)
+        workbook = Workbook()
+        for row in rows(header.split(";"), list(data[0].split(";"))):
+            workbook.active.append(row)
+        workbook.save(d / name)
+    return mutate
+
+
+def alias_bomb(levels: int) -> str:
+    """YAML's "billion laughs" aimed at ``nama``: 9 ** levels leaves if anything expanded it."""
+    lines = ["- id: bom", "  catatan0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"  catatan{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, levels)]
+    lines += [f"  nama: *l{levels - 1}", "  opd: D", "  ringkasan: R", "  manfaat: M", "  cara_akses: C"]
+    return "\n".join(lines) + "\n"
+
+
+YAML_ROW = "- id: satu\n  nama: Satu\n  opd: Dinas\n  ringkasan: Ringkasan.\n  manfaat: Gratis.\n  cara_akses: Datang\n"
+
+
 def write_file(name: str, content: str | bytes) -> Callable[[Path], None]:
     def mutate(d: Path) -> None:
         target = d / name
@@ -139,6 +164,19 @@ def broken_template(body: str) -> Callable[[Path], None]:
     return mutate
 
 
+def symlink(name: str, target: Path) -> Callable[[Path], None]:
+    def mutate(d: Path) -> None:
+        (d / name).symlink_to(target)
+    return mutate
+
+
+def chain(*steps: Callable[[Path], None]) -> Callable[[Path], None]:
+    def mutate(d: Path) -> None:
+        for step in steps:
+            step(d)
+    return mutate
+
+
 class NotOneMessage(AssertionError):
     """The only assertion a known-bug case is expected to fail (checked last)."""
 
@@ -154,6 +192,7 @@ class Case:
     config: str | None = None  # alternative --config, relative to tmp dir
     env_missing: tuple[str, ...] = ()
     marks: tuple = field(default_factory=tuple)
+    absent: tuple[str, ...] = ()  # must not be repeated anywhere in the output (a pasted secret)
 
 
 CHECK = ("check",)
@@ -164,6 +203,16 @@ def imp(name: str) -> tuple[str, ...]:
 
 
 CAMPAIGN = "campaigns.kenali-inovasi"
+#: A bot token pasted where the *name* of its environment variable belongs.
+PASTED_TOKEN = "7000111222:AAHpastedTheBotTokenInsteadOfItsName"
+PASTED_HOOK = "https://hooks.slack.com/services/T0STAFF01/B0HANDOFF/q7Xk2mZ9pLw4"
+TELEGRAM_WITH_PASTED_TOKEN = f'[channels.telegram-humas]\ntype = "telegram"\nchat_id = "@humas"\ntoken_env = "{PASTED_TOKEN}"'
+
+
+def publish_with_pasted_token(d: Path) -> None:
+    """The pasted-token channel is in the campaign, so a run that got past the config would publish to it."""
+    append_config(TELEGRAM_WITH_PASTED_TOKEN)(d)
+    replace_in_config('"telegram", "whatsapp"]', '"telegram", "whatsapp", "telegram-humas"]')(d)
 
 CASES = [
     # ---- config --------------------------------------------------------------------------------
@@ -178,6 +227,7 @@ CASES = [
     Case("cfg-catalogue-not-list", replace_in_config('catalogue = ["catalogue/inovasi.csv"]', "catalogue = 5"), CHECK,
          ("outreach.toml:", "catalogue")),
     Case("cfg-unknown-top-key", prepend_config('warna = "biru"'), CHECK, ("outreach.toml:", "warna", "unknown key")),
+    Case("cfg-media-not-text", prepend_config("media = 5"), CHECK, ("outreach.toml:1: media", 'example: media = "media"')),
     Case("cfg-unknown-publishing-key", replace_in_config("max_attempts = 5", "max_attempts = 5\nmax_attempt = 3"), CHECK,
          ("outreach.toml:", "publishing.max_attempt")),
     Case("cfg-unknown-channel-key", replace_in_config("daily_cap = 4", "daily_cap = 4\ndailycap = 3"), CHECK,
@@ -214,6 +264,17 @@ CASES = [
          append_config('[channels.mastodon]\ntype = "mastodon"\nbase_url = "https://mastodon.social"'),
          ("channels", "check", "mastodon"), ("MASTODON_ACCESS_TOKEN", "channels.mastodon.access_token_env"),
          env_missing=("MASTODON_ACCESS_TOKEN",)),
+    Case("cfg-token-pasted-as-env-name", append_config(TELEGRAM_WITH_PASTED_TOKEN), CHECK,
+         ("outreach.toml:", "channels.telegram-humas.token_env", "TELEGRAM_BOT_TOKEN", ".env"), absent=(PASTED_TOKEN,)),
+    Case("cfg-token-pasted-as-env-name-channels-check", append_config(TELEGRAM_WITH_PASTED_TOKEN),
+         ("channels", "check"), ("outreach.toml:", "channels.telegram-humas.token_env"), absent=(PASTED_TOKEN,)),
+    Case("cfg-token-pasted-as-env-name-run", publish_with_pasted_token,
+         ("--now", "2026-12-01T09:05+07:00", "run", "--once"), ("outreach.toml:", "channels.telegram-humas.token_env"),
+         absent=(PASTED_TOKEN,)),
+    Case("cfg-hook-address-pasted-as-env-name",
+         append_config(f'[channels.wa-staf]\ntype = "whatsapp_manual"\nnotify_webhook_url_env = "{PASTED_HOOK}"'),
+         ("channels", "check", "wa-staf"), ("outreach.toml:", "channels.wa-staf.notify_webhook_url_env"),
+         absent=(PASTED_HOOK, "q7Xk2mZ9pLw4")),
     # ---- catalogue files named in the config (check) -------------------------------------------
     Case("cat-bundled-bad-date", edit_bundled_csv("mulai", "kemarin"), CHECK, ("inovasi.csv:2:mulai",)),
     Case("cat-bundled-bad-id", edit_bundled_csv("id", "KTP Sehari!"), CHECK, ("inovasi.csv:2:id",)),
@@ -265,6 +326,72 @@ CASES = [
     Case("cat-yaml-item-not-mapping", write_file("f.yaml", "- ktp-sehari-jadi\n"), imp("f.yaml"),
          ("f.yaml:1",)),
     Case("cat-yaml-empty", write_file("f.yaml", ""), imp("f.yaml"), ("f.yaml:1",)),
+    # ---- catalogue images (gambar): only real images inside the catalogue's folder --------------
+    Case("img-parent-traversal", write_extra_csv("f.csv", one_row_with("gambar", "../" * 40 + "etc/passwd")),
+         imp("f.csv"), ("f.csv:2:gambar", "outside")),
+    Case("img-absolute-path", write_extra_csv("f.csv", one_row_with("gambar", "/etc/passwd")), imp("f.csv"),
+         ("f.csv:2:gambar", "outside")),
+    Case("img-symlink-out", chain(symlink("poster.jpg", REPO / "config" / "catalogue" / "gambar" / "ktp-sehari-jadi.jpg"),
+                                  write_extra_csv("f.csv", one_row_with("gambar", "poster.jpg"))),
+         imp("f.csv"), ("f.csv:2:gambar", "outside")),
+    Case("img-text-named-jpg", chain(write_file("x.jpg", "ini bukan gambar\n"),
+                                     write_extra_csv("f.csv", one_row_with("gambar", "x.jpg"))),
+         imp("f.csv"), ("f.csv:2:gambar", "not a JPEG, PNG, GIF or WebP image")),
+    Case("img-empty-file", chain(write_file("x.jpg", b""), write_extra_csv("f.csv", one_row_with("gambar", "x.jpg"))),
+         imp("f.csv"), ("f.csv:2:gambar", "empty")),
+    Case("img-folder", chain(write_file("x.jpg/isi.txt", "folder"), write_extra_csv("f.csv", one_row_with("gambar", "x.jpg"))),
+         imp("f.csv"), ("f.csv:2:gambar", "not a regular file")),
+    Case("img-missing", write_extra_csv("f.csv", one_row_with("gambar", "gambar/hilang.jpg")), imp("f.csv"),
+         ("f.csv:2:gambar", "not found")),
+    Case("img-bundled-traversal", edit_bundled_csv("gambar", "../" * 40 + "etc/passwd"), CHECK,
+         ("inovasi.csv:2:gambar", "outside")),
+    # ---- hostile catalogue files ----------------------------------------------------------------
+    Case("cat-yaml-alias-bomb", write_file("f.yaml", alias_bomb(10)), imp("f.yaml"),
+         ("f.yaml:1:nama", "a list where text belongs")),
+    Case("cat-yaml-alias-huge-name", write_file("f.yaml", alias_bomb(6)), imp("f.yaml"), ("f.yaml:1:nama",)),
+    Case("cat-yaml-alias-repeats-innovation",
+         write_file("f.yaml", "inovasi:\n  - &satu\n" + "".join(f"    {line.strip()}\n" for line in YAML_ROW[2:].splitlines())
+                    + "  - *satu\n" * 2000), imp("f.yaml"), ("f.yaml:", "alias")),
+    Case("cat-yaml-python-object", write_file("f.yaml", YAML_ROW.replace("nama: Satu", "nama: !!python/object:os.system ls")),
+         imp("f.yaml"), ("f.yaml:1:nama", "!!python/object:os.system")),
+    Case("cat-yaml-python-apply", write_file("f.yaml", YAML_ROW.replace(
+         "nama: Satu", "nama: !!python/object/apply:os.system [ls]")), imp("f.yaml"), ("f.yaml:1:nama",)),
+    Case("cat-yaml-mapping-cell", write_file("f.yaml", YAML_ROW.replace("opd: Dinas", "opd: {nama: Dinas}")),
+         imp("f.yaml"), ("f.yaml:1:opd",)),
+    Case("cat-yaml-list-cell", write_file("f.yaml", YAML_ROW.replace("manfaat: Gratis.", "manfaat: [Gratis, Cepat]")),
+         imp("f.yaml"), ("f.yaml:1:manfaat",)),
+    Case("cat-yaml-nested-tagar", write_file("f.yaml", YAML_ROW + "  tagar: [KTP, [Satu, Dua]]\n"), imp("f.yaml"),
+         ("f.yaml:1:tagar",)),
+    Case("cat-yaml-yes-no-cell", write_file("f.yaml", YAML_ROW.replace("nama: Satu", "nama: yes")), imp("f.yaml"),
+         ("f.yaml:1:nama",)),
+    Case("cat-yaml-impossible-date", write_file("f.yaml", YAML_ROW + "  mulai: 2026-02-31\n"), imp("f.yaml"),
+         ("f.yaml:1:mulai",)),
+    Case("cat-yaml-duplicate-key", write_file("f.yaml", YAML_ROW + "  nama: Dua\n"), imp("f.yaml"),
+         ("f.yaml:1:nama", "lines 2 and 7")),
+    Case("cat-yaml-escape-sequence", write_file("f.yaml", YAML_ROW.replace("nama: Satu", 'nama: "Sa\\e[2Jtu"')),
+         imp("f.yaml"), ("f.yaml:1:nama", "U+001B")),
+    Case("cat-yaml-raw-control", write_file("f.yaml", YAML_ROW.replace("manfaat: Gratis.", "manfaat: Gratis\x07")),
+         imp("f.yaml"), ("f.yaml:5", "U+0007")),
+    Case("cat-escape-sequence", write_extra_csv("f.csv", one_row_with("nama", "KTP \x1b[2J\x1b]0,diretas\x07Sehari")),
+         imp("f.csv"), ("f.csv:2:nama", "U+001B")),
+    Case("cat-c1-control", write_extra_csv("f.csv", one_row_with("kontak", "WhatsApp \x9b31m0812")), imp("f.csv"),
+         ("f.csv:2:kontak", "U+009B")),
+    Case("cat-bidi-override", write_extra_csv("f.csv", one_row_with("ringkasan", "Unduh formulir\u202egpj.exe")),
+         imp("f.csv"), ("f.csv:2:ringkasan", "U+202E")),
+    Case("cat-bidi-isolate", write_extra_csv("f.csv", one_row_with("opd", "Dinas \u2067Kesehatan\u2069")), imp("f.csv"),
+         ("f.csv:2:opd", "U+2067")),
+    Case("cat-zero-width-space", write_extra_csv("f.csv", one_row_with("disetujui_oleh", "Rina\u200b Kusuma")),
+         imp("f.csv"), ("f.csv:2:disetujui_oleh", "U+200B")),
+    Case("cat-xlsx-bidi-override", write_xlsx("f.xlsx", "nama", "KTP \u202eSehari"), imp("f.xlsx"),
+         ("f.xlsx:2:nama", "U+202E")),
+    Case("cat-xlsx-yes-no-cell", write_xlsx("f.xlsx", "manfaat", True), imp("f.xlsx"), ("f.xlsx:2:manfaat",)),
+    Case("cat-duplicate-column", write_extra_csv("f.csv", lambda h, r: h + ";nama\n" + r[0] + ";Nama Lain\n"),
+         imp("f.csv"), ("f.csv:1:nama", "columns B and S")),
+    Case("cat-xlsx-duplicate-column",
+         write_xlsx_rows("f.xlsx", lambda header, row: [["nama", *header], ["Nama Lama", *row]]), imp("f.xlsx"),
+         ("f.xlsx:1:nama", "columns A and C")),
+    Case("cat-file-too-large", write_extra_csv("f.csv", lambda h, r: h + "\n" + (r[0] + "\n") * (
+         MAX_FILE_BYTES // len(r[0]))), imp("f.csv"), ("f.csv:1", "over 20 MB")),
     # ---- templates -----------------------------------------------------------------------------
     Case("tpl-syntax-error", broken_template("Sudah tahu {{ innovation.nama ?\n"), CHECK, ("perkenalan.j2:1",)),
     Case("tpl-unclosed-block", broken_template("{% if innovation.nama %}\nhalo\n"), CHECK, ("perkenalan.j2",)),
@@ -326,6 +453,8 @@ CASES = [
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "config", tmp_path / "config")
+    # Catalogue files written beside it find their images, as the bundled one does.
+    shutil.copytree(REPO / "config" / "catalogue" / "gambar", tmp_path / "gambar")
     result = invoke(tmp_path, "check")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "var" / "outreach.sqlite3").is_file()
@@ -354,6 +483,8 @@ def test_bad_input(case: Case, workdir: Path, monkeypatch: pytest.MonkeyPatch) -
     assert "report it" not in output, output  # the CLI's wording for an error it did not foresee
     for needle in case.expect:
         assert needle in output, f"{needle!r} not in:\n{output}"
+    for secret in case.absent:
+        assert secret not in output, f"{secret!r} repeated in:\n{output}"
     problem_lines = [line for line in output.splitlines() if line.strip() and "problems" not in line
                      and "problem in" not in line]
     assert store_digest(workdir) == before, "the store changed"
@@ -385,6 +516,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory):
 
     d = tmp_path_factory.mktemp("prop")
     shutil.copytree(REPO / "config", d / "config")
+    shutil.copytree(REPO / "config" / "catalogue" / "gambar", d / "gambar")
     ws = Workspace(load_config(config_file(d)), NOW)
     ws.catalogue()
     yield d, ws
@@ -443,3 +575,14 @@ def test_a_store_that_cannot_be_opened_is_one_clear_line(tmp_path: Path) -> None
         assert result.output.startswith("Error: store ") and expected in result.output
         assert "set 'store' in the config" in result.output and "Traceback" not in result.output
         assert "rahasia" not in result.output
+
+
+def test_a_pasted_token_is_not_repeated_by_the_debug_traceback_either(workdir: Path) -> None:
+    """pydantic's own error text would quote the input; --debug must not bring it back."""
+    append_config(TELEGRAM_WITH_PASTED_TOKEN)(workdir)
+    before = store_digest(workdir)
+    result = invoke(workdir, "--debug", "channels", "check")
+    assert PASTED_TOKEN not in result.output and "AAHpasted" not in result.output, result.output
+    assert result.exit_code == 1 and "Traceback" in result.output
+    assert "channels.telegram-humas.token_env: must be the name of an environment variable" in result.output
+    assert store_digest(workdir) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -12,7 +13,7 @@ from typing import Any, Iterator
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from outreach.catalogue import CatalogueErrors, image_path, import_files, read_catalogue, sync
+from outreach.catalogue import MAX_FILE_BYTES, CatalogueErrors, image_path, import_files, read_catalogue, sync
 from outreach.errors import ConfigError
 from outreach.model import ALL_FIELDS, Innovation, Status
 from outreach.store import Store
@@ -113,6 +114,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def test_csv_with_commas_imports_every_field(folder: Path, store: Store) -> None:
+    (folder / "gambar").mkdir()
+    shutil.copy(REPO / "tests" / "data" / "sample.jpg", folder / "gambar" / "ktp.jpg")
     path = write_csv(
         folder / "inovasi.csv",
         [
@@ -845,3 +848,278 @@ def test_the_empty_templates_import_nothing_and_say_so() -> None:
     for template in (TEMPLATE_CSV, TEMPLATE_XLSX):
         [problem] = problems_of([template])
         assert "no innovations" in problem
+
+
+# ---- hostile input: YAML aliases and tags, cell types, file size ------------------------------------------------
+
+YAML_ROW = "- id: satu\n  nama: Satu\n  opd: D\n  ringkasan: R\n  manfaat: M\n  cara_akses: C\n"
+
+
+def write_yaml(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def alias_bomb(levels: int, fan_out: int = 9) -> str:
+    """The "billion laughs": each level lists the previous one ``fan_out`` times (``fan_out ** levels`` leaves)."""
+    lines = ["- id: bom", f"  catatan0: &l0 [{', '.join(['lol'] * fan_out)}]"]
+    for level in range(1, levels):
+        lines.append(f"  catatan{level}: &l{level} [{', '.join([f'*l{level - 1}'] * fan_out)}]")
+    lines += [f"  nama: *l{levels - 1}", "  opd: D", "  ringkasan: R", "  manfaat: M", "  cara_akses: C"]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_yaml_alias_bomb_is_refused_without_expanding_it(folder: Path, store: Store) -> None:
+    # 9**5 leaves: small enough to expand quickly if the importer still did (into a 290 kB name).
+    path = write_yaml(folder / "bom.yaml", alias_bomb(5))
+    with pytest.raises(CatalogueErrors) as caught:
+        import_files(store, [path], NOW)
+    [problem] = caught.value.problems
+    assert problem.startswith(f"{path}:1:nama: ") and "a list where text belongs" in problem
+    assert store.catalogue() == []
+
+
+def test_a_full_size_yaml_alias_bomb_is_refused(folder: Path) -> None:
+    path = write_yaml(folder / "bom.yaml", alias_bomb(10))  # 9**10 leaves if anything expanded it
+    assert len(path.read_bytes()) < 1000
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}:1:nama: ")
+
+
+def test_yaml_tagar_made_of_aliases_is_capped_before_it_is_joined(folder: Path) -> None:
+    long_word = "a" * 4000
+    path = write_yaml(folder / "tagar.yaml", YAML_ROW + f"  catatan: &t {long_word}\n  tagar: [*t, *t, *t]\n")
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}:1:tagar: the cell has 12,00")  # three words and the spaces between them
+
+
+def test_yaml_aliases_of_plain_values_still_work(folder: Path) -> None:
+    path = write_yaml(folder / "alias.yaml", YAML_ROW.replace("opd: D", "opd: &dinas Dinas Sosial")
+                      + YAML_ROW.replace("satu", "dua").replace("opd: D", "opd: *dinas"))
+    rows = read_catalogue([path])
+    assert [row.innovation.opd for row in rows] == ["Dinas Sosial", "Dinas Sosial"]
+
+
+def test_a_yaml_innovation_repeated_by_alias_is_one_problem(folder: Path) -> None:
+    item = "".join(f"    {line.strip()}\n" for line in YAML_ROW[2:].splitlines())
+    path = write_yaml(folder / "ulang.yaml", "inovasi:\n  - &satu\n" + item + "  - *satu\n" * 5000)
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}:") and "alias" in problem
+
+
+def test_a_python_object_tag_is_a_catalogue_problem_at_the_cell(folder: Path) -> None:
+    path = write_yaml(folder / "tag.yaml", YAML_ROW.replace("nama: Satu", "nama: !!python/object:os.system ls"))
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}:1:nama: ")
+    assert "'!!python/object:os.system'" in problem and "not allowed" in problem
+
+
+def test_an_impossible_yaml_date_is_a_catalogue_problem(folder: Path) -> None:
+    path = write_yaml(folder / "tanggal.yaml", YAML_ROW + "  mulai: 2026-02-31\n")
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}:1:mulai: ") and "2026-02-31" in problem
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("{kata: KTP}", "a set of 'key: value' lines where text belongs"),
+    ("\n    kata: KTP", "a set of 'key: value' lines where text belongs"),
+    ("[KTP, Sehari]", "a list where text belongs"),
+    ("yes", "a yes/no value"),
+    ("!!binary aGFsbw==", "binary data"),
+])
+def test_yaml_cells_must_hold_text(folder: Path, value: str, expected: str) -> None:
+    path = write_yaml(folder / "jenis.yaml", YAML_ROW.replace("nama: Satu", f"nama: {value}"))
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}:1:nama: ") and expected in problem
+
+
+def test_yaml_tagar_may_be_a_list_of_words_but_not_of_lists(folder: Path) -> None:
+    path = write_yaml(folder / "tagar.yaml", YAML_ROW + "  tagar: [BandarLampung, [Satu, Dua]]\n")
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}:1:tagar: ")
+
+
+def test_a_yaml_key_written_twice_is_refused(folder: Path) -> None:
+    path = write_yaml(folder / "kembar.yaml", YAML_ROW + "  nama: Dua\n")
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}:1:nama: ") and "lines 2 and 7" in problem
+
+
+def test_an_xlsx_yes_no_cell_is_not_text(folder: Path) -> None:
+    path = write_xlsx(folder / "inovasi.xlsx", {"Inovasi": [BASE_HEADER, list(innovation_row("a", nama=True).values())]})
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}:2:nama: ") and "a yes/no value" in problem
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".yaml", ".xlsx"])
+def test_a_file_over_the_size_cap_is_refused_before_it_is_parsed(folder: Path, suffix: str) -> None:
+    path = folder / f"besar{suffix}"
+    path.write_bytes(b"id,nama\n" + b"x" * MAX_FILE_BYTES)
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}:1: ") and "over 20 MB" in problem
+
+
+# ---- hostile input: characters that hide or disguise text -------------------------------------------------------
+
+
+@pytest.mark.parametrize("value, named", [
+    ("KTP\x1b[2J Sehari", "U+001B"),
+    ("KTP Sehari\u202egpj.exe", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+    ("KTP\u2066Sehari\u2069", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+    ("KTP\x9b31m", "U+009B"),
+    ("KTP\x00", "U+0000"),
+    ("KTP\u200bSehari", "U+200B ZERO WIDTH SPACE"),
+])
+def test_a_cell_with_a_hidden_control_character_is_refused(folder: Path, store: Store, value: str, named: str) -> None:
+    path = write_csv(folder / "inovasi.csv", [innovation_row("satu", nama=value)])
+    with pytest.raises(CatalogueErrors) as caught:
+        import_files(store, [path], NOW)
+    [problem] = caught.value.problems
+    assert problem.startswith(f"{path}:2:nama: ") and named in problem
+    assert value not in problem
+    assert store.catalogue() == []
+
+
+def test_a_yaml_escape_that_makes_a_control_character_is_refused(folder: Path) -> None:
+    path = write_yaml(folder / "esc.yaml", YAML_ROW.replace("nama: Satu", 'nama: "Sa\\etu"'))
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}:1:nama: ") and "U+001B" in problem
+
+
+def test_a_control_character_typed_into_a_yaml_file_is_reported_at_its_line(folder: Path) -> None:
+    path = write_yaml(folder / "esc.yaml", YAML_ROW.replace("ringkasan: R", "ringkasan: R\x1b[2J"))
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}:4: ") and "U+001B" in problem and "\n" not in problem
+
+
+def test_an_xlsx_cell_with_a_bidi_override_is_refused(folder: Path) -> None:
+    path = write_xlsx(folder / "inovasi.xlsx",
+                      {"Inovasi": [BASE_HEADER, list(innovation_row("a", opd="Dinas \u202eSosial").values())]})
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}:2:opd: ") and "U+202E" in problem
+
+
+def test_line_breaks_tabs_and_emoji_joiners_are_kept_and_carriage_returns_normalised(folder: Path) -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    path = write_csv(folder / "inovasi.csv", [innovation_row(
+        "satu", cara_akses="Datang ke kantor\r\nBawa KTP\rAmbil\tnomor", manfaat=f"Untuk keluarga {family}")])
+    [row] = read_catalogue([path])
+    assert row.innovation.cara_akses == "Datang ke kantor\nBawa KTP\nAmbil\tnomor"
+    assert row.innovation.manfaat == f"Untuk keluarga {family}"
+
+
+# ---- a file saved while it is being imported --------------------------------------------------------------------
+
+
+def _write_any(path: Path, manfaat: str) -> None:
+    rows = [innovation_row("satu", manfaat=manfaat)]
+    if path.suffix == ".csv":
+        write_csv(path, rows)
+    elif path.suffix == ".xlsx":
+        write_xlsx(path, {"Inovasi": [BASE_HEADER, list(rows[0].values())]})
+    else:
+        write_yaml(path, "".join(f"{'- ' if index == 0 else '  '}{key}: {value}\n"
+                                 for index, (key, value) in enumerate(rows[0].items())))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".yaml"])
+def test_an_edit_saved_while_the_file_is_imported_is_synced_next_time(
+    folder: Path, store: Store, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    """An editor saves (write a new file, rename it over the old one) just after the importer opened the file."""
+    path = folder / f"inovasi{suffix}"
+    _write_any(path, "Versi lama.")
+    edited = folder / f"simpanan{suffix}"
+    _write_any(edited, "Versi baru.")
+    real_open = io.open
+    saved = []
+
+    def open_then_save_an_edit(file: Any, *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(file, *args, **kwargs)
+        if not saved and isinstance(file, (str, Path)) and Path(file) == path:
+            edited.replace(path)  # the open handle keeps reading the old version, as on a real disk
+            saved.append(True)
+        return handle
+
+    monkeypatch.setattr(io, "open", open_then_save_an_edit)
+    import_files(store, [path], NOW)
+    monkeypatch.undo()
+    assert saved
+    assert entry(store, "satu").innovation.manfaat == "Versi lama."
+    assert store.source_fingerprint(path.resolve()) != hashlib.sha256(path.read_bytes()).hexdigest()
+
+    summary = sync(store, [path], LATER)
+    assert summary is not None and summary.changed == ("satu",)
+    assert entry(store, "satu").innovation.manfaat == "Versi baru."
+
+
+# ---- two columns with one name, hidden sheets, link schemes -----------------------------------------------------
+
+
+def test_a_csv_column_written_twice_is_refused_with_both_columns(folder: Path) -> None:
+    header = BASE_HEADER + ["kontak", "lokasi", "kontak"]
+    path = write_csv(folder / "inovasi.csv", [innovation_row("satu", kontak="0812", lokasi="Kantor")], header=header)
+    [problem] = problems_of([path])
+    assert problem == f"{path}:1:kontak: the column appears twice (columns G and I); delete one"
+
+
+def test_an_xlsx_column_written_twice_is_refused_with_both_columns(folder: Path) -> None:
+    header = ["nama", *BASE_HEADER]
+    path = write_xlsx(folder / "inovasi.xlsx", {"Inovasi": [header, ["Lama", *innovation_row("satu").values()]]})
+    [problem] = problems_of([path])
+    assert problem == f"{path}:1:nama: the column appears twice (columns A and C); delete one"
+
+
+def test_a_hidden_first_sheet_is_skipped_and_the_sheet_read_is_named(folder: Path, store: Store) -> None:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, identifier in (("Lama", "dari-lembar-tersembunyi"), ("Inovasi", "dari-lembar-terlihat")):
+        sheet = workbook.create_sheet(title)
+        sheet.append(BASE_HEADER)
+        sheet.append(list(innovation_row(identifier).values()))
+    workbook["Lama"].sheet_state = "hidden"
+    path = folder / "inovasi.xlsx"
+    workbook.save(path)
+    import_files(store, [path], NOW)
+    assert list(statuses(store)) == ["dari-lembar-terlihat"]
+    sheets_read: dict[Path, str] = {}
+    read_catalogue([path], sheets_read=sheets_read)
+    assert sheets_read == {path: "Inovasi"}
+
+
+def test_catalogue_import_says_which_sheet_it_read_when_the_first_is_hidden(folder: Path) -> None:
+    from click.testing import CliRunner
+
+    from outreach.cli import cli
+
+    workbook = Workbook()
+    workbook.active.title = "Petunjuk"
+    workbook.active.sheet_state = "hidden"
+    sheet = workbook.create_sheet("Inovasi")
+    sheet.append(BASE_HEADER)
+    sheet.append(list(innovation_row("satu").values()))
+    path = folder / "inovasi.xlsx"
+    workbook.save(path)
+    config = folder / "outreach.toml"
+    config.write_text('store = "outreach.sqlite3"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config), "catalogue", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"{path}: read the sheet 'Inovasi', because the sheets before it are hidden" in result.output
+    assert "imported: 1 new" in result.output
+
+
+def test_the_first_sheet_when_it_is_visible_is_not_announced(folder: Path, store: Store) -> None:
+    path = write_xlsx(folder / "inovasi.xlsx", {"Inovasi": [BASE_HEADER, list(innovation_row("satu").values())]})
+    sheets_read: dict[Path, str] = {}
+    import_files(store, [path], NOW, sheets_read=sheets_read)
+    assert list(statuses(store)) == ["satu"] and sheets_read == {}
+
+
+@pytest.mark.parametrize("written, stored", [
+    ("HTTP://layanan.bandarlampungkota.go.id/ktp", "http://layanan.bandarlampungkota.go.id/ktp"),
+    ("Https://layanan.bandarlampungkota.go.id/KTP", "https://layanan.bandarlampungkota.go.id/KTP"),
+    ("layanan.bandarlampungkota.go.id/ktp", "layanan.bandarlampungkota.go.id/ktp"),
+])
+def test_a_link_scheme_in_capitals_is_normalised(folder: Path, written: str, stored: str) -> None:
+    [row] = read_catalogue([write_csv(folder / "inovasi.csv", [innovation_row("satu", tautan=written)])])
+    assert row.innovation.tautan == stored

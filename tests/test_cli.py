@@ -67,7 +67,7 @@ def test_check_passes_on_the_bundled_example(example: Path) -> None:
 def test_preview_json_shows_indonesian_posts_within_each_platforms_limit(example: Path) -> None:
     result = invoke("--config", str(example), "--now", "2026-12-01T08:00+07:00", "preview", "--days", "7", "--format", "json")
     assert result.exit_code == 0, result.output
-    posts = json.loads(result.output)
+    posts = json.loads(result.stdout)  # stderr announces the store this first command creates
     assert posts
     required = {"when", "campaign", "channel", "innovation_id", "kind", "text", "length", "limit", "warnings"}
     assert all(required <= set(post) for post in posts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import tomllib
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -257,6 +258,68 @@ def test_a_set_environment_variable_is_read_as_the_secret(
     config = load_config(write(tmp_path / "cfg", WEBHOOK))
     channel = build_channel("kabar", config.channels["kabar"], config.environ)
     assert channel.secret("secret") == "rahasia-dari-lingkungan"
+
+
+# ---- a `*_env` key names a variable: a secret pasted there is refused, and never repeated ------------
+
+ALL_CHANNELS = REPO / "config" / "all-channels.toml"
+#: What people paste where the variable's name belongs: a bot token, a Page token (letters and
+#: digits only, so a name pattern that allowed mixed case would let it through), a webhook address.
+PASTED_SECRETS = {
+    "bot-token": "7000111222:AAHpastedTheBotTokenInsteadOfItsName",
+    "page-token": "EAAGm0PX4ZCpsBAKZAZBl4ZBvZCZAq0ZDpasted",
+    "webhook-address": "https://hooks.slack.com/services/T0STAFF01/B0HANDOFF/q7Xk2mZ9pLw4",
+}
+
+
+def _env_keys() -> list[tuple[str, str, str | None]]:
+    """(channel in all-channels.toml, ``*_env`` key, its default variable) for every adapter's every such key."""
+    from outreach.channels import settings_model
+
+    blocks = tomllib.loads(ALL_CHANNELS.read_text(encoding="utf-8"))["channels"]
+    return [
+        (name, key, field.default)
+        for name, block in blocks.items()
+        for key, field in settings_model(block["type"]).model_fields.items()
+        if key.endswith("_env")
+    ]
+
+
+ENV_KEYS = _env_keys()
+
+
+def test_every_adapter_with_credentials_is_in_the_env_key_cases() -> None:
+    from outreach.channels import CHANNEL_TYPES, settings_model
+
+    blocks = tomllib.loads(ALL_CHANNELS.read_text(encoding="utf-8"))["channels"]
+    with_credentials = {kind for kind in CHANNEL_TYPES if any(key.endswith("_env") for key in settings_model(kind).model_fields)}
+    assert with_credentials == {blocks[name]["type"] for name, _key, _default in ENV_KEYS}
+    assert len(ENV_KEYS) >= 12
+
+
+@pytest.mark.parametrize("pasted", list(PASTED_SECRETS.values()), ids=list(PASTED_SECRETS))
+@pytest.mark.parametrize(("channel", "key", "default"), ENV_KEYS, ids=[f"{c}.{k}" for c, k, _d in ENV_KEYS])
+def test_a_secret_pasted_where_a_variable_name_belongs_is_refused_without_repeating_it(
+    tmp_path: Path, elsewhere: Path, channel: str, key: str, default: str | None, pasted: str
+) -> None:
+    text = ALL_CHANNELS.read_text(encoding="utf-8")
+    header = f"[channels.{channel}]"
+    path = write(tmp_path, text.replace(header + "\n", f'{header}\n{key} = "{pasted}"\n', 1))
+    line = text.splitlines().index(header) + 2
+
+    message = config_error(path)
+
+    assert message.startswith(f"{path}:{line}: channels.{channel}.{key}: must be the name of an environment variable")
+    assert "\n" not in message and ".env" in message
+    assert (default or "HANDOFF_STAFF_WEBHOOK_URL") in message  # an example of what belongs there
+    for fragment in (pasted, pasted[:10], pasted[-10:]):
+        assert fragment not in message
+
+
+@pytest.mark.parametrize("name", ["TELEGRAM_BOT_TOKEN_HUMAS2", "_HUMAS_TOKEN"])
+def test_a_variable_name_of_the_office_s_own_choosing_is_accepted(tmp_path: Path, elsewhere: Path, name: str) -> None:
+    path = write(tmp_path, f'[channels.telegram]\ntype = "telegram"\nchat_id = "@humas"\ntoken_env = "{name}"\n')
+    assert load_config(path, environ={}).channels["telegram"].token_env == name
 
 
 # ---- paths and .env ------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def _config(folder: Path) -> Path:
 
 def test_a_second_daemon_on_the_same_store_is_refused(tmp_path: Path) -> None:
     config = _config(tmp_path)
+    workspace(config, at(2026, 12, 1, 8, 0)).store.close()  # the store exists before the day's 09.00 slot
     holder = workspace(config, at(2026, 12, 1, 9, 5))
     lock = StoreLock(holder)
     lock.acquire()
@@ -71,6 +72,7 @@ def _invoke(config: Path, *args: str):
 
 def test_run_once_from_the_command_line_publishes_what_is_due(tmp_path: Path) -> None:
     config = _config(tmp_path)
+    assert _invoke(config, "--now", "2026-12-01T08:00+07:00", "plan").exit_code == 0  # the store is set up at 08.00
     # 09.30 WIB on Tuesday 1 December: the 09.00 slot passed half an hour ago, inside the catch-up window.
     result = _invoke(config, "--now", "2026-12-01T09:30+07:00", "run", "--once")
     assert result.exit_code == 0, result.output

@@ -41,8 +41,13 @@ def _three_recent_slots() -> list[str]:
 
 
 def _plan_due_soon(config: Path, environ: dict[str, str], offsets: list[float]) -> list[Post]:
-    """Plan the three recent slots, then make them due ``offsets`` seconds from now (real time)."""
-    ws = workspace(config, datetime.now(timezone.utc), environ)
+    """Plan the three recent slots, then make them due ``offsets`` seconds from now (real time).
+
+    The store is created an hour earlier: a store never fills slots from before its creation.
+    """
+    ws = workspace(config, datetime.now(timezone.utc) - timedelta(hours=1), environ)
+    ws.store  # created now, on the clock of an hour ago
+    ws.set_clock(datetime.now(timezone.utc))
     inserted, _refreshed, _cancelled = ws.apply_plan(1)
     posts = ws.store.posts([PostState.PLANNED])
     assert inserted == len(posts) == len(offsets) == 3
@@ -251,3 +256,48 @@ def test_sigterm_during_start_up_stops_the_daemon(tmp_path: Path, processes: lis
     log = (tmp_path / "daemon.log").read_text()
     assert "received SIGTERM" in log and log.rstrip().endswith("outreach daemon stopped"), log
     assert "outreach daemon started" not in log  # it stopped before the scheduler ever ran
+
+
+def test_sigterm_during_a_slow_publish_settles_the_post_then_exits_0(
+    tmp_path: Path, processes: list[subprocess.Popen]
+) -> None:
+    """systemd's stop while a request is in flight: the post is finished and recorded, then the daemon exits 0."""
+    with FakeServer() as server:
+        fake = MastodonFake(server)
+        config = project(
+            tmp_path,
+            ROWS,
+            channels={"mastodon": {**fake.channel_settings(), "read_timeout": 10.0}},
+            campaigns={"kenali": campaign(["mastodon"], _three_recent_slots(), min_gap_days=0)},
+            publishing={"horizon_days": 1},
+        )
+        # The later posts are due in a minute: after the publish, the daemon sets timers for them.
+        planned = _plan_due_soon(config, fake.environ, [3.0, 60.0, 61.0])
+        first = planned[0]
+        server.inject(Fault("slow", path=fake.create_path, delay=3.0))
+        daemon = _start(config, tmp_path, "daemon", fake.environ)
+        processes.append(daemon)
+
+        ws = workspace(config, datetime.now(timezone.utc), fake.environ)
+
+        def sending_first() -> bool:
+            post = ws.store.post(first.id)
+            return post.state is PostState.PUBLISHING and "first_attempt_at" in post.channel_state
+
+        _wait_for(lambda: sending_first() or daemon.poll() is not None, 20, "the first post to be in flight")
+        assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
+        time.sleep(0.5)  # the request is now inside the fake's 3-second delay
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            code = daemon.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the daemon did not exit after SIGTERM:\n" + (tmp_path / "daemon.log").read_text()) from None
+        log = (tmp_path / "daemon.log").read_text()
+        assert code == 0, log
+        assert "received SIGTERM" in log and log.rstrip().endswith("outreach daemon stopped"), log
+
+        settled = ws.store.post(first.id)
+        assert settled.state is PostState.PUBLISHED, (settled.state, settled.reason)
+        assert [status["idempotency_key"] for status in fake.created] == [first.key]
+        assert settled.remote_id == fake.created[0]["id"]
+        assert [ws.store.post(post.id).state for post in planned[1:]] == [PostState.PLANNED] * 2

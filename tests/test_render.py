@@ -453,6 +453,16 @@ def test_with_utm_without_link_or_with_http() -> None:
     assert with_utm("http://intranet.example/ktp", channel("x"), CampaignView("c")) == "http://intranet.example/ktp"
 
 
+@pytest.mark.parametrize("written, built", [
+    ("HTTP://intranet.example/KTP", "http://intranet.example/KTP"),
+    ("Https://layanan.go.id/ktp", "https://layanan.go.id/ktp"),
+])
+def test_with_utm_reads_a_scheme_in_capitals_as_a_scheme(written: str, built: str) -> None:
+    assert with_utm(written, channel("x"), CampaignView("c")) == built
+    tracked = with_utm(written, channel("x", utm=UtmSettings(source="x")), CampaignView("c"))
+    assert tracked is not None and tracked.startswith(built + "?utm_source=x")
+
+
 def test_a_long_utm_link_still_counts_23_on_x(renderer: Renderer) -> None:
     view = channel("x", utm=UtmSettings(source="x-kominfo-bandar-lampung", medium="media-sosial-resmi"))
     campaign = CampaignView("kenali", "kampanye-kenali-inovasi-layanan-publik-kota-bandar-lampung-2026")

@@ -38,3 +38,33 @@ def test_backup_is_a_consistent_copy(tmp_path: Path) -> None:
     assert copy.get_setting("daemon") == store.get_setting("daemon")
     with sqlite3.connect(tmp_path / "backup.sqlite3") as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_store_records_when_its_record_begins(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'outreach.sqlite3'}"
+    created = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
+    store = Store(url, created)
+    assert store.is_new and store.created_at() == created == store.record_start()
+    store.close()
+    reopened = Store(url, created.replace(hour=5))
+    assert not reopened.is_new and reopened.created_at() == created
+    reopened.mark_restored(tmp_path / "cadangan.sqlite3", created.replace(hour=6))
+    assert reopened.restored() == (created.replace(hour=6), str(tmp_path / "cadangan.sqlite3"))
+    assert reopened.record_start() == created.replace(hour=6)
+
+
+def test_a_store_from_before_creation_times_begins_with_its_first_post(tmp_path: Path) -> None:
+    """The upgrade: an existing store's record began when it planned its first post, not at the upgrade."""
+    path = tmp_path / "outreach.sqlite3"
+    first_plan = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
+    old = Store(f"sqlite:///{path}", first_plan)
+    old.apply_plan([{"key": "k", "campaign": "c", "channel": "x", "innovation_id": "i", "kind": "perkenalan",
+                     "scheduled_at": datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc), "text": "Halo"}], [], first_plan)
+    old.close()
+    with sqlite3.connect(path) as connection:  # as the previous version left it: no migration 3
+        connection.execute("DELETE FROM schema_migrations WHERE version = 3")
+        connection.execute("DELETE FROM settings WHERE key = 'store_created_at'")
+    upgraded = Store(f"sqlite:///{path}", datetime(2026, 12, 5, tzinfo=timezone.utc))
+    assert not upgraded.is_new
+    assert upgraded.created_at() == first_plan
+    assert upgraded.schema_version() == MIGRATIONS[-1][0]

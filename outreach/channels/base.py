@@ -9,22 +9,29 @@ so the renderer and publisher can treat every platform alike; it raises the type
 from __future__ import annotations
 
 import enum
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ..errors import ConfigError, ContentRejected
+from ..i18n import _
 from ..limits import TextLimit
+from ..media import IMAGE_FORMATS, MAX_IMAGE_BYTES, ImageFile, ImageRefused, read_image, unfit_for
 from ..redaction import register_secret
 
 if TYPE_CHECKING:
     from .http import HttpClient
 
 ImageSupport = Literal["none", "optional", "required"]
+
+#: What a ``*_env`` key holds: the conventional name of an environment variable. Capitals only, so
+#: that a pasted token made of letters and digits (a Facebook Page token) is refused, not taken as a name.
+ENVIRONMENT_VARIABLE_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,8 @@ class Capabilities:
     caption_limit: TextLimit | None = None
     image: ImageSupport = "optional"
     max_image_bytes: int | None = None
+    #: The image formats the platform takes, judged from the file's bytes (names as in ``media.FORMATS``).
+    image_types: frozenset[str] = IMAGE_FORMATS
     max_hashtags: int | None = None
     #: A retry after an ambiguous failure cannot create a second post (Mastodon, Bluesky).
     idempotent_retry: bool = False
@@ -77,6 +86,20 @@ class ChannelSettings(BaseModel):
     read_timeout: float = Field(default=30.0, gt=0)
     utm: UtmSettings | None = None
 
+    @field_validator("*")
+    @classmethod
+    def _env_keys_name_variables(cls, value: Any, info: ValidationInfo) -> Any:
+        """A secret pasted into ``token_env`` must stop here, and the message must not repeat it."""
+        key = info.field_name or ""
+        if not key.endswith("_env") or value is None or ENVIRONMENT_VARIABLE_NAME.fullmatch(value):
+            return value
+        field = cls.model_fields[key]
+        example = field.default if isinstance(field.default, str) else (field.examples or [key.upper()])[0]
+        raise ValueError(
+            _("must be the name of an environment variable, in capitals, like {example}, not the secret itself; "
+              "put the secret in .env ({example}=...) and write {key} = \"{example}\"").format(example=example, key=key)
+        )
+
 
 @dataclass(frozen=True)
 class OutgoingPost:
@@ -95,6 +118,10 @@ class OutgoingPost:
     scheduled_at: datetime
     #: What this adapter saved through ``checkpoint`` on an earlier attempt (e.g. a Bluesky rkey).
     channel_state: Mapping[str, Any] = field(default_factory=dict)
+    #: The folders ``image`` must really lie in (the catalogue's, the media folder); none: no image is read.
+    image_roots: tuple[Path, ...] = ()
+    #: The image as ``Channel.publish`` read and checked it; adapters take its bytes from here.
+    image_file: ImageFile | None = None
 
 
 @dataclass(frozen=True)
@@ -206,15 +233,26 @@ class Channel(ABC):
             raise ContentRejected(f"{self.name}: {self.platform} needs an image and the post has none")
         if post.image is not None and capabilities.image == "none":
             raise ContentRejected(f"{self.name}: {self.platform} cannot carry an image")
-        if post.image is not None and capabilities.max_image_bytes is not None:
-            size = post.image.stat().st_size if post.image.is_file() else None
-            if size is None:
-                raise ContentRejected(f"{self.name}: image {post.image} not found")
-            if size > capabilities.max_image_bytes:
-                raise ContentRejected(
-                    f"{self.name}: image is {size:,} bytes, over {self.platform}'s {capabilities.max_image_bytes:,}"
-                )
+        if post.image is not None:
+            post = replace(post, image_file=self._read_checked_image(post))
         return self.deliver(post, checkpoint)
+
+    def image_of(self, post: OutgoingPost) -> ImageFile:
+        """The post's image for ``deliver``: the bytes ``publish`` checked, never a file read any other way."""
+        return post.image_file or self._read_checked_image(post)
+
+    def _read_checked_image(self, post: OutgoingPost) -> ImageFile:
+        """Read the image the one safe way, then refuse what this platform would refuse (type, size)."""
+        assert post.image is not None
+        capabilities = self.capabilities
+        try:
+            image = read_image(post.image, post.image_roots, max(MAX_IMAGE_BYTES, capabilities.max_image_bytes or 0))
+        except ImageRefused as error:
+            raise ContentRejected(f"{self.name}: {error}") from None
+        unfit = unfit_for(image, self.platform, capabilities)
+        if unfit is not None:
+            raise ContentRejected(f"{self.name}: {unfit}")
+        return image
 
     @abstractmethod
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:

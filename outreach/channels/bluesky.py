@@ -9,7 +9,6 @@ byte-identical record — a no-op when the first write went through, the post wh
 
 from __future__ import annotations
 
-import mimetypes
 import secrets
 import threading
 import time
@@ -191,13 +190,12 @@ class BlueskyChannel(Channel):
 
     def _upload_blob(self, post: OutgoingPost) -> dict[str, Any]:
         """Upload the image; creates no post, so a failure is never ambiguous."""
-        assert post.image is not None
-        content_type = mimetypes.guess_type(post.image.name)[0] or "application/octet-stream"
+        image = self.image_of(post)
         body = self._xrpc(
             "POST",
             "com.atproto.repo.uploadBlob",
-            data=post.image.read_bytes(),
-            headers={"Content-Type": content_type},
+            data=image.content,
+            headers={"Content-Type": image.mime_type},
             idempotent=True,
         ).body
         blob = body.get("blob") if isinstance(body, dict) else None

@@ -7,7 +7,6 @@ Page's history must be read, the adapter checkpoints when its attempts started b
 
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -15,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ..errors import AmbiguousError, AuthError, ContentRejected, PermanentError, PublishError
+from ..errors import AmbiguousError, AuthError, PermanentError, PublishError
 from .base import (
     AccountIdentity,
     Channel,
@@ -99,14 +98,9 @@ class FacebookChannel(Channel):
         if self.settings.public_media_base_url:
             data["url"] = public_media_url(self.settings.public_media_base_url, post.image.name)
             return self._graph.request("POST", path, data=data).body
-        content_type = mimetypes.guess_type(post.image.name)[0] or "application/octet-stream"
-        try:
-            image = post.image.open("rb")
-        except OSError as error:
-            raise ContentRejected(f"{self.name}: cannot read image {post.image.name}: {error.strerror}") from error
-        with image:
-            files = {"source": (post.image.name, image, content_type)}
-            return self._graph.request("POST", path, data=data, files=files).body
+        image = self.image_of(post)
+        files = {"source": (post.image.name, image.content, image.mime_type)}
+        return self._graph.request("POST", path, data=data, files=files).body
 
     def _permalink(self, post_id: str) -> str:
         """The post's public URL; the plain id URL when Meta cannot say (the post is out either way)."""

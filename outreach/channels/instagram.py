@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 PERMISSIONS = ("instagram_basic", "instagram_content_publish", "pages_read_engagement")
 
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
-_JPEG_MAGIC = b"\xff\xd8\xff"
 
 #: Container statuses from which the container may still be published, and from which it never will.
 _PENDING = ("IN_PROGRESS", "FINISHED")
@@ -116,19 +115,14 @@ class InstagramChannel(Channel):
         return self._wait_and_publish(post, container, checkpoint)
 
     def _refuse_before_sending(self, post: OutgoingPost) -> None:
-        """What Instagram would refuse and Channel.publish does not check: hashtags, image format."""
-        assert post.image is not None  # Channel.publish refuses a post without one
+        """What Instagram would refuse and Channel.publish does not check: hashtags.
+
+        The image's format (JPEG only) is in the platform's capabilities, checked by Channel.publish.
+        """
         limit = self.capabilities.max_hashtags
         hashtags = len(_HASHTAG.findall(post.text))
         if limit is not None and hashtags > limit:
             raise ContentRejected(f"{self.name}: {hashtags} hashtags, Instagram allows {limit}")
-        try:
-            with post.image.open("rb") as image:
-                magic = image.read(len(_JPEG_MAGIC))
-        except OSError as error:
-            raise ContentRejected(f"{self.name}: cannot read image {post.image.name}: {error.strerror}") from error
-        if magic != _JPEG_MAGIC:
-            raise ContentRejected(f"{self.name}: image {post.image.name} is not a JPEG; Instagram accepts only JPEG")
 
     def _refuse_when_quota_used_up(self) -> None:
         """RateLimited before a container is made when the rolling 24-hour quota is spent."""

@@ -9,7 +9,6 @@ it, the account's recent statuses are searched for the text instead.
 
 from __future__ import annotations
 
-import mimetypes
 import time
 import unicodedata
 from datetime import datetime, timedelta, timezone
@@ -155,11 +154,11 @@ class MastodonChannel(Channel):
         instance deletes by itself, never a second status.
         """
         assert post.image is not None
-        content_type = mimetypes.guess_type(post.image.name)[0] or "application/octet-stream"
+        image = self.image_of(post)
         response = self._http.request(
             "POST",
             "/api/v2/media",
-            files={"file": (post.image.name, post.image.read_bytes(), content_type)},
+            files={"file": (post.image.name, image.content, image.mime_type)},
             data={"description": post.alt_text or ""},
             headers=self._auth,
             idempotent=True,

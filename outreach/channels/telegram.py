@@ -11,7 +11,6 @@ attempt cannot be reconciled: a person checks the channel.
 
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import replace
 from functools import cached_property
 from typing import Any, Literal
@@ -90,16 +89,12 @@ class TelegramChannel(Channel):
         chat_id = self.settings.chat_id
         if post.image is not None:
             # Telegram photos carry no alt text; the caption is all a reader gets.
-            try:
-                content = post.image.read_bytes()
-            except OSError as error:
-                raise ContentRejected(f"{self.name}: cannot read image {post.image}: {error.strerror}") from error
-            mime = mimetypes.guess_type(post.image.name)[0] or "application/octet-stream"
+            image = self.image_of(post)
             message = self._call(
                 "sendPhoto",
                 idempotent=False,
                 data={"chat_id": chat_id, "caption": post.text},
-                files={"photo": (post.image.name, content, mime)},
+                files={"photo": (post.image.name, image.content, image.mime_type)},
             )
         else:
             payload: dict[str, Any] = {"chat_id": chat_id, "text": post.text}

@@ -49,6 +49,7 @@ class WhatsAppManualSettings(ChannelSettings):
     telegram_base_url: str = "https://api.telegram.org"
     notify_webhook_url_env: str | None = Field(
         default=None,
+        examples=["HANDOFF_STAFF_WEBHOOK_URL"],
         description="Names the variable holding a chat tool's incoming-webhook URL (such URLs embed a token).",
     )
 
@@ -86,7 +87,7 @@ class WhatsAppManualChannel(Channel):
         token = self.secret("telegram_bot_token") if self.settings.notify_telegram_chat is not None else None
         hook = self.secret("notify_webhook_url") if self.settings.notify_webhook_url_env else None
         text_path, image_path = self._paths(post)
-        image = self._read_image(post)
+        image = self.image_of(post).content if post.image is not None else None
         try:
             self.settings.handoff_directory.mkdir(parents=True, exist_ok=True)
             if image_path is not None and image is not None:
@@ -150,16 +151,6 @@ class WhatsAppManualChannel(Channel):
         stem = self.settings.handoff_directory / f"{local_date}_{post.id}_{innovation}"
         image = stem.with_name(stem.name + post.image.suffix.lower()) if post.image is not None else None
         return stem.with_name(stem.name + ".txt"), image
-
-    def _read_image(self, post: OutgoingPost) -> bytes | None:
-        if post.image is None:
-            return None
-        try:
-            return post.image.read_bytes()
-        except OSError as error:
-            raise ContentRejected(
-                f"{self.name}: cannot read the image {post.image}: {error.strerror or error}"
-            ) from error
 
     def _notify(
         self, post: OutgoingPost, text_path: Path, image_path: Path | None, token: str | None, hook: str | None

@@ -13,13 +13,11 @@ answer, after which ``reconcile`` looks for the text among the account's latest 
 from __future__ import annotations
 
 import html
-import mimetypes
 import re
 import time
 import unicodedata
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, NamedTuple
 from urllib.parse import urlsplit
 
@@ -153,7 +151,7 @@ class XChannel(Channel):
         # The username is needed for the URL; asking after the post exists could fail and make a
         # published post look failed, so ask first (once per channel).
         account = self._account()
-        media_ids = [self._upload(post.image, post.alt_text)] if post.image is not None else None
+        media_ids = [self._upload(post)] if post.image is not None else None
         if "first_attempt_at" not in post.channel_state:
             # Bounds reconcile's search: an older post with the same text is not this one.
             checkpoint({"first_attempt_at": time.time()})
@@ -171,36 +169,33 @@ class XChannel(Channel):
             )
         return PublishResult(remote_id=str(tweet_id), url=self._public_url(account, str(tweet_id)))
 
-    def _upload(self, image: Path, alt_text: str | None) -> str:
+    def _upload(self, post: OutgoingPost) -> str:
         """Upload one image (v2 simple upload) and attach its alt text; returns the media id.
 
         Both calls count as idempotent: repeating them can orphan an unused upload (X drops it after
         a day) but never creates a post.
         """
-        try:
-            content = image.read_bytes()
-        except OSError as error:
-            raise ContentRejected(f"{self.name}: cannot read image {image}: {error.strerror}") from error
-        mime = mimetypes.guess_type(image.name)[0] or "application/octet-stream"
+        assert post.image is not None
+        image = self.image_of(post)
         uploaded = self._api.http.request(
             "POST",
             "/2/media/upload",
             idempotent=True,
             auth=self._api.auth,
-            files={"media": (image.name, content, mime)},
+            files={"media": (post.image.name, image.content, image.mime_type)},
             data={"media_category": "tweet_image"},
         )
         data = uploaded.body.get("data") if isinstance(uploaded.body, dict) else None
         media_id = data.get("id") if isinstance(data, dict) else None
         if not media_id:
             raise ServerError(f"{self.name}: POST /2/media/upload: answer without a media id")
-        if alt_text:
+        if post.alt_text:
             self._api.http.request(
                 "POST",
                 "/2/media/metadata",
                 idempotent=True,
                 auth=self._api.auth,
-                json={"id": str(media_id), "metadata": {"alt_text": {"text": alt_text}}},
+                json={"id": str(media_id), "metadata": {"alt_text": {"text": post.alt_text}}},
             )
         return str(media_id)
 

@@ -77,6 +77,8 @@ def make_post(
         innovation={"id": "ktp-sehari-jadi", "nama": "KTP Sehari Jadi", "opd": "Dinas Kependudukan"},
         scheduled_at=datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc),
         channel_state=channel_state or {},
+        # As the publisher does: the image may come only from its catalogue's folder (here, its own).
+        image_roots=(image.parent,) if image else (),
     )
 
 

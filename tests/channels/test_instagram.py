@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from outreach.channels.base import Outcome
 from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, ServerError
@@ -205,9 +206,9 @@ def test_too_many_hashtags_refused_before_any_request(instagram: InstagramFake) 
 
 
 def test_non_jpeg_refused_before_any_request(instagram: InstagramFake, tmp_path: Path) -> None:
-    png = tmp_path / "poster.png"
-    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
-    with pytest.raises(ContentRejected, match="not a JPEG"):
+    png = tmp_path / "poster.jpg"  # the bytes decide, not the name
+    Image.new("RGB", (64, 36), "navy").save(png, format="PNG")
+    with pytest.raises(ContentRejected, match="image is PNG, which instagram does not take \\(only JPEG\\)"):
         make_channel(instagram).publish(make_post(image=png), Checkpoints())
     assert instagram.server.requests() == []
 

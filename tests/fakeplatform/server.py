@@ -35,6 +35,8 @@ class Fault:
     kind: ``status`` (answer ``response`` without processing), ``slow`` (wait ``delay`` s, then
     process), ``reset`` (process when ``process`` is set, then reset the TCP connection),
     ``malformed_json`` (process, then answer 200 with broken JSON), ``html`` (a proxy's 502 page).
+    ``on_request`` is called when the fault fires, while the client waits for the answer (a test
+    moves its clock there to stand for time passing during a slow call).
     """
 
     kind: str
@@ -44,6 +46,7 @@ class Fault:
     response: Response | None = None
     delay: float = 0.0
     process: bool = True
+    on_request: Callable[[], None] | None = None
 
 
 class FakeServer:
@@ -113,6 +116,8 @@ class FakeServer:
         fault = self._take_fault(request)
         if fault is None:
             return self._handle(request)
+        if fault.on_request is not None:
+            fault.on_request()
         if fault.kind == "status":
             assert fault.response is not None
             return fault.response

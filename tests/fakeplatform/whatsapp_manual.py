@@ -21,7 +21,10 @@ from .server import json_response
 
 TOKEN = "7000111222:AAHandoffStaffBotTokenForTests"
 STAFF_CHAT = -1001234567890
-STAFF_HOOK_PATH = "/staff-hook"
+#: A chat tool's incoming-webhook address carries its credential in the path and the query
+#: (Slack: /services/T…/B…/<token>; Google Chat: ?key=…&token=…), so this one does too.
+STAFF_HOOK_PATH = "/services/T0STAFF01/B0HANDOFF/q7Xk2mZ9pLw4Rt8vNc3Hs6Yd"
+STAFF_HOOK_QUERY = "key=AIzaStaffHookKey0192&token=hT5uWq1zEr7oPx3"
 TELEGRAM_MESSAGE_LIMIT = 4096
 
 
@@ -75,7 +78,12 @@ class WhatsAppManualFake(PlatformFake):
 
     @property
     def environ(self) -> dict[str, str]:
-        return {"HANDOFF_TELEGRAM_BOT_TOKEN": TOKEN, "HANDOFF_STAFF_WEBHOOK_URL": self.server.url + STAFF_HOOK_PATH}
+        return {"HANDOFF_TELEGRAM_BOT_TOKEN": TOKEN, "HANDOFF_STAFF_WEBHOOK_URL": self.staff_hook_url}
+
+    @property
+    def staff_hook_url(self) -> str:
+        """The staff chat tool's incoming-webhook address: a secret as a whole and in its path and query."""
+        return f"{self.server.url}{STAFF_HOOK_PATH}?{STAFF_HOOK_QUERY}"
 
     def rate_limit_response(self, retry_after: int) -> Response:
         return _telegram_error(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
@@ -123,6 +131,8 @@ class WhatsAppManualFake(PlatformFake):
         return _ok(self._record({"method": "sendPhoto", "photo": photo.read(), "file_name": photo.filename}))
 
     def _staff_hook(self, request: Request, match: Any) -> Response:
+        if request.query_string.decode("ascii") != STAFF_HOOK_QUERY:
+            return json_response({"error": "invalid key or token"}, status=401)
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not body.get("text"):
             return json_response({"error": "text is required"}, status=400)
