@@ -797,7 +797,9 @@ def db_restore(backup: Path) -> None:
     from . import daemon
 
     ws = _ws()
-    outcomes = daemon.restore(ws, backup)
+    outcomes, kept = daemon.restore(ws, backup)
+    if kept is not None:
+        click.echo(_("the damaged store was kept as {path}").format(path=kept))
     click.echo(_("restored {location} from {backup}").format(location=ws.store.location, backup=backup))
     counts: dict[str, int] = {}
     for outcome in outcomes:

@@ -833,11 +833,12 @@ def _fsync(path: Path) -> None:
         os.close(handle)
 
 
-def restore_backup(url: str, backup: Path) -> None:
+def restore_backup(url: str, backup: Path) -> Path | None:
     """Copy a backup made by ``Store.backup`` over the SQLite store at ``url`` (created if it was lost).
 
     The backup is checked first: a file that is not an outreach store leaves the store untouched.
-    Nothing else may use the store meanwhile (the caller holds the daemon's lock).
+    Nothing else may use the store meanwhile (the caller holds the daemon's lock). A store too
+    damaged to be copied over is renamed, never deleted; the new name is returned.
     """
     target_path = sqlite_file(url)
     if target_path is None:
@@ -863,13 +864,30 @@ def restore_backup(url: str, backup: Path) -> None:
                 f"{backup}: not a backup of an outreach store ({detail}); give a copy made by `outreach db backup`"
             )
         target_path.parent.mkdir(parents=True, exist_ok=True)
-        target = sqlite3.connect(target_path)
         try:
+            with closing(sqlite3.connect(target_path)) as target:
+                source.backup(target)
+            return None
+        except sqlite3.DatabaseError as error:
+            if not _is_damage(error):
+                raise
+        kept = _set_aside(target_path)
+        with closing(sqlite3.connect(target_path)) as target:
             source.backup(target)
-        finally:
-            target.close()
+        return kept
     finally:
         source.close()
+
+
+def _set_aside(store: Path) -> Path:
+    """Rename a damaged store (and its -wal and -shm, which belong to it) out of the way; the new name."""
+    kept = store.with_name(f"{store.name}.damaged-{uuid.uuid4().hex[:8]}")
+    for suffix in ("-wal", "-shm"):
+        companion = store.with_name(store.name + suffix)
+        if companion.exists():
+            companion.rename(kept.with_name(kept.name + suffix))
+    store.rename(kept)
+    return kept
 
 
 def _configure_sqlite(dbapi_connection: sqlite3.Connection) -> None:

@@ -104,8 +104,10 @@ def test_a_backup_that_cannot_be_written_leaves_nothing_behind(config: Path, tmp
 
 
 @pytest.mark.parametrize("damage", ["truncated", "overwritten", "not-a-database", "another-program"])
-def test_a_damaged_store_is_one_line_pointing_to_the_backup(config: Path, damage: str) -> None:
+def test_a_damaged_store_is_one_line_pointing_to_the_backup(config: Path, tmp_path: Path, damage: str) -> None:
     assert run(config, "plan").exit_code == 0
+    backup = tmp_path / "cadangan.sqlite3"
+    assert run(config, "db", "backup", str(backup)).exit_code == 0
     store = store_of(config)
     data = store.read_bytes()
     if damage == "truncated":
@@ -129,6 +131,14 @@ def test_a_damaged_store_is_one_line_pointing_to_the_backup(config: Path, damage
         else:
             assert "damaged" in line, line
     assert store.read_bytes() == damaged
+
+    # The advice works: the backup is restored, and a store too damaged to copy over is kept aside.
+    restored = run(config, "db", "restore", str(backup))
+    assert restored.exit_code == 0, restored.output
+    kept = sorted(store.parent.glob(store.name + ".damaged-*"))
+    if damage in ("truncated", "not-a-database"):
+        assert len(kept) == 1 and kept[0].read_bytes() == damaged and str(kept[0]) in restored.output
+    assert "planned 109" in run(config, "status").output
 
 
 # ---- a file channel whose folder cannot be written --------------------------------------------------
