@@ -41,8 +41,8 @@ class OutreachGroup(click.Group):
             if error.ctx is None:
                 raise
             # One line, like every other mistake, with where to read more (not click's usage block).
-            one_line = click.UsageError(_("{problem} (see `{command} --help`)").format(
-                problem=error.format_message(), command=error.ctx.command_path))
+            one_line = click.UsageError(visible(_("{problem} (see `{command} --help`)").format(
+                problem=error.format_message(), command=error.ctx.command_path)))
             raise one_line from None
         except (click.ClickException, click.Abort, click.exceptions.Exit):
             raise
@@ -344,7 +344,7 @@ def lint_text(source: io.BufferedIOBase, kind: str | None, platform: str | None)
         raise click.ClickException(_(
             "{file}:{line}: not UTF-8 text (byte {byte} cannot be read); save the file as UTF-8, "
             "e.g. in Notepad: File → Save As → Encoding: UTF-8"
-        ).format(file=source.name, line=raw.count(b"\n", 0, error.start) + 1,
+        ).format(file=visible(str(source.name)), line=raw.count(b"\n", 0, error.start) + 1,
                  byte=f"0x{raw[error.start]:02X}")) from None
     glossary_path = None
     config_path = click.get_current_context().find_root().obj["config_path"]
@@ -508,7 +508,8 @@ def plan(days: int | None) -> None:
             "{count} posts could not be rendered ({new} new ones stored as failed, {kept} planned ones keep "
             "their earlier text); first: {reason}. Fix the template (`outreach check` shows every problem), "
             "then run `outreach plan` again"
-        ).format(count=len(problems), new=len(outcome.unrendered), kept=len(outcome.stale), reason=problems[0]))
+        ).format(count=len(problems), new=len(outcome.unrendered), kept=len(outcome.stale),
+                 reason=visible(problems[0])))
 
 
 @cli.command()
