@@ -57,6 +57,22 @@ class Draft:
         return [*self.notes, *(finding.label() for finding in self.findings)]
 
 
+@dataclass(frozen=True)
+class PlanOutcome:
+    """What writing a plan changed, and why the posts it could not render failed.
+
+    ``unrendered`` holds the reason for each new post stored as failed because it could not be
+    rendered; ``stale`` the reason for each planned post that kept its earlier text because its
+    new rendering failed.
+    """
+
+    inserted: int
+    refreshed: int
+    cancelled: int
+    unrendered: tuple[str, ...] = ()
+    stale: tuple[str, ...] = ()
+
+
 class Workspace:
     """Everything a command needs, created lazily from a validated ``Config``.
 
@@ -280,9 +296,16 @@ class Workspace:
         return drafts
 
     def apply_plan(self, days: int) -> tuple[int, int, int]:
+        """:meth:`write_plan`, returning only (inserted, refreshed, cancelled)."""
+        outcome = self.write_plan(days)
+        return outcome.inserted, outcome.refreshed, outcome.cancelled
+
+    def write_plan(self, days: int) -> PlanOutcome:
         """Plan ``days`` ahead and write it: new posts (rendered now), refreshed texts, cancellations.
 
-        Returns (inserted, refreshed, cancelled). Running it twice in a row changes nothing.
+        Running it twice in a row changes nothing. A post that cannot be rendered is not dropped:
+        a new one is stored as failed with the reason, a planned one keeps its earlier text; the
+        outcome lists both, so a command can say so.
         """
         now = self.now()
         existing = self.store.posts()
@@ -293,6 +316,7 @@ class Workspace:
         new_rows = [self._row(planned, entries[planned.innovation_id]) for planned in plan.new]
         cancelled_ids = {post_id for post_id, _ in plan.cancel}
         refreshed = []
+        stale = []
         for post in existing:
             if post.state is not PostState.PLANNED or post.scheduled_at <= now or post.id in cancelled_ids:
                 continue
@@ -301,10 +325,13 @@ class Workspace:
                 continue
             planned = PlannedPost(post.campaign, post.channel, post.innovation_id, post.kind, post.scheduled_at.astimezone(self.zone))
             row = self._row(planned, entry)
-            if row.get("state") is None and row["text"] != post.text:
+            if row.get("state") is not None:
+                stale.append(row["reason"])
+            elif row["text"] != post.text:
                 refreshed.append((post.id, {k: row[k] for k in ("text", "link", "image", "alt_text", "content_hash")}))
+        unrendered = tuple(row["reason"] for row in new_rows if row.get("state") is PostState.FAILED)
         inserted, cancelled = self.store.apply_plan(new_rows, plan.cancel, now, refreshed)
-        return inserted, len(refreshed), cancelled
+        return PlanOutcome(inserted, len(refreshed), cancelled, unrendered, tuple(stale))
 
     def _row(self, planned: PlannedPost, entry: CatalogueEntry) -> dict[str, Any]:
         """The store row for a planned post, rendered; a post that cannot render is kept as failed."""

@@ -37,8 +37,17 @@ class OutreachGroup(click.Group):
 
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            if error.ctx is None:
+                raise
+            # One line, like every other mistake, with where to read more (not click's usage block).
+            one_line = click.UsageError(visible(_("{problem} (see `{command} --help`)").format(
+                problem=error.format_message(), command=error.ctx.command_path)))
+            raise one_line from None
         except (click.ClickException, click.Abort, click.exceptions.Exit):
             raise
+        except BrokenPipeError:
+            raise  # the reader went away (`outreach queue | head`): click ends quietly
         except Exception as error:
             if ctx.obj and ctx.obj.get("debug"):
                 click.echo(visible(redact(traceback.format_exc())), err=True)
@@ -49,13 +58,54 @@ class OutreachGroup(click.Group):
             ) from None
 
 
+#: Years a clock or a date option may name: far enough from the ends of Python's calendar
+#: (years 1 and 9999) that time zones, horizons and look-backs never run off it.
+YEARS = range(2000, 2201)
+
+#: Post ids are SQLite integers: 64-bit.
+POST_ID = click.IntRange(1, 2**63 - 1)
+
+
+def _out_of_years() -> str:
+    return _("use a date between the years {first} and {last}").format(first=YEARS[0], last=YEARS[-1])
+
+
 def _parse_now(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(_("use ISO 8601, e.g. 2026-12-01T09:00+07:00"), param_hint="--now") from None
+    if moment.year not in YEARS:
+        raise click.BadParameter(_out_of_years(), param_hint="--now")
+    return moment
+
+
+def _day_in_years(_ctx: click.Context, _param: click.Parameter, value: datetime | None) -> datetime | None:
+    """A --from/--to day, refused when it lies outside ``YEARS``."""
+    if value is not None and value.year not in YEARS:
+        raise click.BadParameter(_out_of_years())
+    return value
+
+
+def _not_blank(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A name or reason that is recorded: it must say something."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(_("must not be empty"))
+    return value.strip() if value is not None else None
+
+
+def _web_address(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A post's public URL, as shown in reports: only an http(s) address with a host."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(ch.isspace() for ch in value.strip()):
+        raise click.BadParameter(_("give the post's web address, e.g. https://x.com/kominfobdl/status/1234"))
+    return value.strip()
 
 
 @click.group(cls=OutreachGroup)
@@ -183,7 +233,8 @@ def draft_json(draft: "Draft", ws: "Workspace") -> dict[str, Any]:
 
 
 @cli.command()
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help=_("First day (default: now)."))
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years,
+              help=_("First day (default: now)."))
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True)
 @click.option("--campaign", help=_("Only this campaign."))
 @click.option("--channel", help=_("Only this channel."))
@@ -225,6 +276,14 @@ def check() -> None:
     from .model import PlannedPost
 
     ws = _ws()
+    if not ws.config.campaigns:
+        if ws.config.channels:
+            message = _("{config}: nothing to check: it defines no campaigns, so nothing would be published; "
+                        "add a [campaigns.NAME] block as in the example config/outreach.toml")
+        else:
+            message = _("{config}: nothing to check: it defines no channels and no campaigns; start from the "
+                        "example config/outreach.toml (README: Configuration reference)")
+        raise click.ClickException(message.format(config=ws.config.path))
     ws.renderer  # a broken templates folder is one error, not one per post
     problems: list[str] = []
     entries = [entry for entry in ws.catalogue() if entry.publishable]
@@ -268,24 +327,34 @@ def check() -> None:
 
 
 @cli.command("lint-text")
-@click.argument("source", type=click.File("r", encoding="utf-8"))
+@click.argument("source", type=click.File("rb"))
 @click.option("--kind", type=click.Choice(["perkenalan", "cara_pakai", "manfaat", "pengingat"]))
 @click.option("--platform", type=click.Choice(["x", "facebook", "instagram", "telegram", "mastodon", "bluesky", "webhook", "whatsapp"]))
-def lint_text(source: io.TextIOBase, kind: str | None, platform: str | None) -> None:
+def lint_text(source: io.BufferedIOBase, kind: str | None, platform: str | None) -> None:
     """Check a draft text for plain Indonesian (FILE, or - for standard input); exit 1 on errors.
 
     Example: outreach lint-text draf-unggahan.txt   (or: echo "Dalam rangka ..." | outreach lint-text -)
     """
     from .plainlang import Glossary, check_text
 
-    text = source.read()
+    raw = source.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise click.ClickException(_(
+            "{file}:{line}: not UTF-8 text (byte {byte} cannot be read); save the file as UTF-8, "
+            "e.g. in Notepad: File → Save As → Encoding: UTF-8"
+        ).format(file=visible(str(source.name)), line=raw.count(b"\n", 0, error.start) + 1,
+                 byte=f"0x{raw[error.start]:02X}")) from None
     glossary_path = None
     config_path = click.get_current_context().find_root().obj["config_path"]
     if Path(config_path).is_file():
         glossary_path = _ws().config.glossary_path
     report = check_text(text, glossary=Glossary.load(glossary_path), kind=kind, platform=platform)
-    for finding in report.findings:
-        line = text.count("\n", 0, finding.start) + 1
+    line, counted = 1, 0
+    for finding in report.findings:  # in text order: count each line break once
+        line += text.count("\n", counted, finding.start)
+        counted = finding.start
         excerpt = f" «{finding.excerpt}»" if finding.excerpt else ""
         click.echo(visible(f"{line}: {finding.severity}: {finding.message}{excerpt}"
                            + (f" — {finding.suggestion}" if finding.suggestion else "")))
@@ -378,7 +447,7 @@ def catalogue_show(innovation_id: str) -> None:
 
 @catalogue.command("approve")
 @click.argument("ids", nargs=-1, required=True)
-@click.option("--by", required=True, help=_("Who approves (name and unit)."))
+@click.option("--by", required=True, callback=_not_blank, help=_("Who approves (name and unit)."))
 def catalogue_approve(ids: tuple[str, ...], by: str) -> None:
     """Approve innovations in their current form; editing one later withdraws its approval.
 
@@ -392,8 +461,8 @@ def catalogue_approve(ids: tuple[str, ...], by: str) -> None:
 
 @catalogue.command("reject")
 @click.argument("innovation_id")
-@click.option("--by", required=True)
-@click.option("--reason", required=True)
+@click.option("--by", required=True, callback=_not_blank)
+@click.option("--reason", required=True, callback=_not_blank)
 def catalogue_reject(innovation_id: str, by: str, reason: str) -> None:
     """Reject an innovation; its future planned posts are cancelled at the next plan.
 
@@ -407,7 +476,7 @@ def catalogue_reject(innovation_id: str, by: str, reason: str) -> None:
 
 @catalogue.command("retire")
 @click.argument("innovation_id")
-@click.option("--by", default=lambda: os.environ.get("USER", "operator"), show_default="$USER")
+@click.option("--by", default=lambda: os.environ.get("USER", "operator"), show_default="$USER", callback=_not_blank)
 def catalogue_retire(innovation_id: str, by: str) -> None:
     """Retire an innovation (the service ended); it leaves the rotation.
 
@@ -430,9 +499,17 @@ def plan(days: int | None) -> None:
     Example: outreach plan --days 14
     """
     ws = _ws()
-    inserted, refreshed, cancelled = ws.apply_plan(days or ws.config.publishing.horizon_days)
+    outcome = ws.write_plan(days or ws.config.publishing.horizon_days)
     click.echo(_("planned {inserted} new posts, refreshed {refreshed}, cancelled {cancelled}").format(
-        inserted=inserted, refreshed=refreshed, cancelled=cancelled))
+        inserted=outcome.inserted, refreshed=outcome.refreshed, cancelled=outcome.cancelled))
+    problems = outcome.unrendered + outcome.stale
+    if problems:
+        raise click.ClickException(_(
+            "{count} posts could not be rendered ({new} new ones stored as failed, {kept} planned ones keep "
+            "their earlier text); first: {reason}. Fix the template (`outreach check` shows every problem), "
+            "then run `outreach plan` again"
+        ).format(count=len(problems), new=len(outcome.unrendered), kept=len(outcome.stale),
+                 reason=visible(problems[0])))
 
 
 @cli.command()
@@ -455,7 +532,8 @@ def run(once: bool, log_format: str) -> None:
 
 
 @cli.command()
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help=_("First day (default: today)."))
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years,
+              help=_("First day (default: today)."))
 @click.option("--days", type=click.IntRange(1, 60), default=7, show_default=True)
 def rehearse(start: datetime | None, days: int) -> None:
     """Publish DAYS of posts to the local file channels in seconds, moving the clock slot by slot.
@@ -510,8 +588,8 @@ def queue(output_format: str) -> None:
 
 
 @cli.command()
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help=_("Last day, inclusive."))
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=_("Last day, inclusive."))
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 def history(start: datetime | None, end: datetime | None, output_format: str) -> None:
     """What happened to posts: published (with links), failed, missed, unknown — evidence for reports.
@@ -548,7 +626,7 @@ def _one_post(ws: "Workspace", post_id: int) -> "Post":
 
 
 @post.command("show")
-@click.argument("post_id", type=int)
+@click.argument("post_id", type=POST_ID)
 def post_show(post_id: int) -> None:
     """Show a post, its exact text and every transition it went through.
 
@@ -577,8 +655,8 @@ def _operator_move(post_id: int, to_state: Any, reason: str, allowed: list[Any],
 
 
 @post.command("cancel")
-@click.argument("post_id", type=int)
-@click.option("--reason", default="no reason given", show_default=True)
+@click.argument("post_id", type=POST_ID)
+@click.option("--reason", default="no reason given", show_default=True, callback=_not_blank)
 def post_cancel(post_id: int, reason: str) -> None:
     """Cancel a planned post; re-planning leaves its slot empty.
 
@@ -591,7 +669,7 @@ def post_cancel(post_id: int, reason: str) -> None:
 
 
 @post.command("retry")
-@click.argument("post_id", type=int)
+@click.argument("post_id", type=POST_ID)
 def post_retry(post_id: int) -> None:
     """Plan a failed, unknown or missed post again, due now.
 
@@ -605,8 +683,8 @@ def post_retry(post_id: int) -> None:
 
 
 @post.command("resolve")
-@click.argument("post_id", type=int)
-@click.option("--published", "url", help=_("It did go out: its public URL."))
+@click.argument("post_id", type=POST_ID)
+@click.option("--published", "url", callback=_web_address, help=_("It did go out: its public URL."))
 @click.option("--not-published", is_flag=True, help=_("It did not go out (it stays failed, retry it if you wish)."))
 def post_resolve(post_id: int, url: str | None, not_published: bool) -> None:
     """Settle an unknown post after looking at the platform.
@@ -626,8 +704,8 @@ def post_resolve(post_id: int, url: str | None, not_published: bool) -> None:
 
 
 @post.command("confirm")
-@click.argument("post_id", type=int)
-@click.option("--url", help=_("Link to the forwarded message, if there is one."))
+@click.argument("post_id", type=POST_ID)
+@click.option("--url", callback=_web_address, help=_("Link to the forwarded message, if there is one."))
 def post_confirm(post_id: int, url: str | None) -> None:
     """Confirm that staff sent a handed-off post (WhatsApp).
 
@@ -660,7 +738,7 @@ def status() -> None:
 
 
 @cli.command()
-@click.option("--reason", required=True, help=_("Why (shown in status and logs)."))
+@click.option("--reason", required=True, callback=_not_blank, help=_("Why (shown in status and logs)."))
 def pause(reason: str) -> None:
     """Stop every publication at once (kill switch), until `outreach resume`.
 
@@ -720,7 +798,9 @@ def db_restore(backup: Path) -> None:
     from . import daemon
 
     ws = _ws()
-    outcomes = daemon.restore(ws, backup)
+    outcomes, kept = daemon.restore(ws, backup)
+    if kept is not None:
+        click.echo(_("the damaged store was kept as {path}").format(path=kept))
     click.echo(_("restored {location} from {backup}").format(location=ws.store.location, backup=backup))
     counts: dict[str, int] = {}
     for outcome in outcomes:
@@ -747,7 +827,7 @@ def channels_check(name: str | None) -> None:
 
     Example: outreach channels check telegram
     """
-    from .errors import ConfigError, PublishError
+    from .errors import ConfigError, LocalIOError, PublishError
     from .redaction import redact
 
     ws = _ws()
@@ -759,7 +839,7 @@ def channels_check(name: str | None) -> None:
             identity = ws.adapter(channel_name).check()
             click.echo(visible(f"{channel_name:16} ok    {identity.handle}"
                                + (f"  ({identity.detail})" if identity.detail else "")))
-        except (PublishError, ConfigError) as error:  # the platform's own words, which it chose
+        except (PublishError, ConfigError, LocalIOError) as error:  # the platform's own words, which it chose
             failed += 1
             click.echo(visible(redact(f"{channel_name:16} FAIL  {error}")))
     if failed:

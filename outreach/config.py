@@ -311,6 +311,25 @@ def _channel_settings(path: Path, text: str, name: str, block: dict[str, Any]) -
     return settings.model_copy(update=updates) if updates else settings
 
 
+def _refuse_store_on_an_input(
+    path: Path, text: str, store_url: str, catalogue_files: tuple[Path, ...], glossary_path: Path | None
+) -> None:
+    """A store pointed at the config, a catalogue or the glossary would be opened (and written) as SQLite."""
+    if not store_url.startswith("sqlite:///"):
+        return
+    store = Path(store_url.removeprefix("sqlite:///")).resolve()
+    inputs = {path.resolve(): "this config file"}
+    inputs.update({file.resolve(): f"the catalogue file {file.name}" for file in catalogue_files})
+    if glossary_path is not None:
+        inputs[glossary_path.resolve()] = f"the glossary file {glossary_path.name}"
+    if store in inputs:
+        line = _line_of(text, ("store",))
+        raise ConfigError(
+            f"{path}:{line or '?'}: store: {store} is {inputs[store]}; the store must be a file of its own "
+            f"(outreach writes it as an SQLite database); example: {EXAMPLES['store']}"
+        )
+
+
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     """Read and validate ``path``; raise ``ConfigError`` with file, line and key for any mistake."""
     path = Path(path)
@@ -342,13 +361,17 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
                     f"{path}:{line or '?'}: campaigns.{campaign_name}.channels: no channel named "
                     f"'{channel_name}' (channels defined: {known}); add a [channels.{channel_name}] block"
                 )
+    store_url = _store_url(folder, model.store)
+    catalogue_files = tuple(_resolve(folder, item) for item in model.catalogue)
+    glossary_path = _resolve(folder, model.glossary) if model.glossary else None
+    _refuse_store_on_an_input(path, text, store_url, catalogue_files, glossary_path)
     return Config(
         path=path.resolve(),
         timezone=ZoneInfo(model.timezone),
-        store_url=_store_url(folder, model.store),
-        catalogue_files=tuple(_resolve(folder, item) for item in model.catalogue),
+        store_url=store_url,
+        catalogue_files=catalogue_files,
         templates_dir=_resolve(folder, model.templates) if model.templates else None,
-        glossary_path=_resolve(folder, model.glossary) if model.glossary else None,
+        glossary_path=glossary_path,
         media_folder=_resolve(folder, model.media) if model.media else None,
         publishing=model.publishing,
         channels=channels,

@@ -320,18 +320,18 @@ def rehearse(workspace: Workspace, start: datetime, days: int) -> dict[str, int]
     return counts
 
 
-def restore(workspace: Workspace, backup: Path) -> list[Transition]:
+def restore(workspace: Workspace, backup: Path) -> tuple[list[Transition], Path | None]:
     """Put a backup in place of the store, then settle every post that may have gone out since.
 
     Takes the daemon's lock (a running daemon must be stopped first). The restored store's record
     begins again now: slots up to this moment are never planned, since the backup cannot know
-    which of them the lost store published.
+    which of them the lost store published. Also returns where a damaged store was set aside.
     """
     lock = StoreLock(workspace)
     lock.acquire()
     try:
-        restore_backup(workspace.config.store_url, backup)
+        kept = restore_backup(workspace.config.store_url, backup)
         workspace.store.mark_restored(backup, workspace.now())
-        return Publisher(workspace).settle_after_restore()
+        return Publisher(workspace).settle_after_restore(), kept
     finally:
         lock.release()

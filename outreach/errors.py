@@ -5,6 +5,7 @@ raises one of these and never decides about retries itself::
 
     OutreachError
     ├── ConfigError            bad config / catalogue / template: says file, line or row, and what to do
+    ├── LocalIOError           a local file or folder cannot be read or written (nothing left this machine)
     └── PublishError
         ├── TransientError     retry later
         │   ├── NetworkError       request never reached the platform
@@ -25,6 +26,13 @@ class OutreachError(Exception):
 
 class ConfigError(OutreachError):
     """A user mistake in configuration, catalogue or template; the message says where and how to fix it."""
+
+
+class LocalIOError(OutreachError):
+    """A local file or folder cannot be read or written; the message names it and the OS's reason.
+
+    Nothing left this machine, so a post that meets it was certainly not published.
+    """
 
 
 class PublishError(OutreachError):

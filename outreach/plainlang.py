@@ -33,7 +33,9 @@ Counting conventions (also used by :func:`split_words` and :class:`Stats`):
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -48,6 +50,8 @@ MAX_SENTENCE_WORDS = 20
 MAX_AVERAGE_WORDS = 15
 LONG_WORD_LETTERS = 6
 MAX_HASHTAGS = 5
+
+_END = sys.maxsize  # sorts after every end offset
 
 ERROR = "error"
 WARNING = "warning"
@@ -147,6 +151,7 @@ _LIST_MARKER_RE = regex.compile(
     r"|\d{1,2}[.)](?=\p{Lu})|(?:" + _KEYCAP_MASK + "|" + _EMOJI + r")++[ \t]*+)"
 )
 _PREVIOUS_CHUNK_RE = regex.compile(r"(?r)\S+")
+_LINE_BREAK_RE = re.compile("\n")
 _DOTTED_CHUNK_RE = re.compile(r"(?:[^\W\d_]{1,4}\.)+[^\W\d_]{1,4}")
 _LIST_NUMBER_CHUNK_RE = re.compile(r"\(?(?:\d{1,2}|[a-z])")
 
@@ -181,19 +186,35 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return [(start, end) for start, end, _ in spans]
 
 
+class _Lines:
+    """Whether an offset opens its line, answered without scanning back to the line's start
+    (many sentences on one very long line must not each rescan it)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._breaks = [m.start() for m in _LINE_BREAK_RE.finditer(text)]
+
+    def opens_line(self, offset: int) -> bool:
+        """Whether only blanks stand between the start of the line and ``offset``."""
+        before = bisect_left(self._breaks, offset)
+        line_start = self._breaks[before - 1] + 1 if before else 0
+        return _PREVIOUS_CHUNK_RE.search(self._text, line_start, offset) is None
+
+
 def _split_sentences(masked: str, bang_names: frozenset[str]) -> list[tuple[int, int, int]]:
     """(start, end, offset of the first letter) of each sentence of a masked text."""
     spans: list[tuple[int, int, int]] = []
+    lines = _Lines(masked)
     start = 0
     for m in _BREAK_RE.finditer(masked):
         if masked[m.start()] not in ".!?…":  # a line break
             if _newline_ends_sentence(masked, m):
-                _add_segment(masked, start, m.start(), spans)
+                _add_segment(masked, start, m.start(), spans, lines)
                 start = m.end()
-        elif _terminator_ends_sentence(masked, m, bang_names):
-            _add_segment(masked, start, m.end(), spans)
+        elif _terminator_ends_sentence(masked, m, bang_names, lines):
+            _add_segment(masked, start, m.end(), spans, lines)
             start = m.end()
-    _add_segment(masked, start, len(masked), spans)
+    _add_segment(masked, start, len(masked), spans, lines)
     return spans
 
 
@@ -212,7 +233,9 @@ def _newline_ends_sentence(text: str, m: regex.Match[str]) -> bool:
     )
 
 
-def _terminator_ends_sentence(text: str, m: regex.Match[str], bang_names: frozenset[str]) -> bool:
+def _terminator_ends_sentence(
+    text: str, m: regex.Match[str], bang_names: frozenset[str], lines: _Lines
+) -> bool:
     """Whether the ".", "!", "?" or "…" of ``m`` ends a sentence, given the word before it."""
     after = m.end()
     while after < len(text) and text[after] in " \t":
@@ -236,15 +259,14 @@ def _terminator_ends_sentence(text: str, m: regex.Match[str], bang_names: frozen
     if key in _NEVER_FINAL or (len(chunk) == 1 and chunk.isupper()):
         return False
     if _LIST_NUMBER_CHUNK_RE.fullmatch(chunk):
-        line_start = text.rfind("\n", 0, start) + 1
-        if line_start == chunk_match.start() or text[line_start : chunk_match.start()].isspace():
+        if lines.opens_line(chunk_match.start()):
             return False  # "1." opening a list item
     if key in _MAYBE_FINAL or _DOTTED_CHUNK_RE.fullmatch(chunk):
         return following.isupper()
     return True
 
 
-def _add_segment(text: str, start: int, end: int, spans: list[tuple[int, int, int]]) -> None:
+def _add_segment(text: str, start: int, end: int, spans: list[tuple[int, int, int]], lines: _Lines) -> None:
     """Trim ``text[start:end]`` and its list marker; keep it as a sentence if it has a letter."""
     segment = text[start:end]
     stripped = segment.strip()
@@ -253,8 +275,7 @@ def _add_segment(text: str, start: int, end: int, spans: list[tuple[int, int, in
     start += len(segment) - len(segment.lstrip())
     end = start + len(stripped)
     if not text[start].isupper():
-        line_start = text.rfind("\n", 0, start) + 1
-        if line_start == start or text[line_start:start].isspace():
+        if lines.opens_line(start):
             marker = _LIST_MARKER_RE.match(text, start, end)
             if marker:
                 start = marker.end()
@@ -678,8 +699,13 @@ def _is_shouting(sentence_prose: list[str], g: Glossary) -> bool:
 
 
 def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
-    """Whether ``position`` lies in one of ``spans`` (a handful per post)."""
-    return any(start <= position < end for start, end in spans)
+    """Whether ``position`` lies in one of ``spans`` (sorted, not overlapping: one per sentence at most).
+
+    A binary search, so a long text with many sentences costs log(sentences) per look-up, not
+    a pass over all of them.
+    """
+    index = bisect_right(spans, (position, _END)) - 1
+    return index >= 0 and position < spans[index][1]
 
 
 def _scan(

@@ -6,7 +6,8 @@ records the outcome right after. The adapter's typed error alone decides what ha
 - transient → back to ``planned`` with exponential backoff and jitter (at least the platform's
   retry-after, capped by ``max_retry_after_seconds``), until ``max_attempts``, then ``failed``;
 - ambiguous or a duplicate-content answer → ask the adapter to reconcile; ``unknown`` if it cannot tell;
-- permanent → ``failed`` with the reason, for a person to act on.
+- permanent, or a local file that cannot be written (nothing was sent) → ``failed`` with the
+  reason, for a person to act on.
 
 A post overdue by more than ``catch_up_minutes`` becomes ``missed`` instead of going out late.
 """
@@ -27,6 +28,7 @@ from .errors import (
     AmbiguousError,
     ConfigError,
     ContentRejected,
+    LocalIOError,
     PermanentError,
     PublishError,
     TransientError,
@@ -96,7 +98,7 @@ class Publisher:
                 # The platform makes a repeat harmless, so "ask again later" beats a person's time.
                 return self._retry_later(post, error, now)
             return self._move(post, PostState.UNKNOWN, now, f"{why}; the look-up failed too: {error}; {resolve}")
-        except (PublishError, ConfigError, LookupError) as error:
+        except (PublishError, ConfigError, LocalIOError, LookupError) as error:
             return self._move(post, PostState.UNKNOWN, now, f"{why}; cannot tell if it went out: {error}; {resolve}")
         if reconciliation.outcome is Outcome.PUBLISHED and reconciliation.result is not None:
             return self._record_success(post, reconciliation.result, now, f"{why}; reconciled: it was published")
@@ -216,6 +218,9 @@ class Publisher:
             return self._move(post, PostState.FAILED, self.workspace.now(), f"{error.__class__.__name__}: {error}")
         except ConfigError as error:
             return self._move(post, PostState.FAILED, self.workspace.now(), f"configuration: {error}")
+        except LocalIOError as error:
+            # Nothing left this machine, so the post certainly did not go out.
+            return self._move(post, PostState.FAILED, self.workspace.now(), f"{error}; nothing was published")
         except AmbiguousError as error:
             return self._settle_interrupted(post, f"ambiguous: {error}", retry_delay=self.settings.backoff_seconds)
         except TransientError as error:

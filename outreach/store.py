@@ -14,9 +14,11 @@ migrate unattended on an office PC, and a list needs no extra tool or script fol
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import uuid
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,9 +42,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
-from .errors import ConfigError
+from .errors import ConfigError, LocalIOError
 from .redaction import redact
 from .model import CatalogueEntry, Innovation, Post, PostEvent, PostState, Status
 
@@ -147,6 +149,12 @@ RESTORED_SETTING = "store_restored"
 #: The reason recorded for a decision read from the catalogue file's sign-off columns.
 SIGNOFF_REASON = "signed off in the catalogue file"
 
+#: SQLite's primary result codes for a file that is damaged or is not a database at all.
+_SQLITE_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+#: Where an operator reads how to restore a backup.
+_RESTORE_ADVICE = "restore the latest backup with `outreach db restore` (docs/operations.md)"
+
 
 def _create(*tables: Table) -> Migration:
     return lambda connection, _now: metadata.create_all(connection, tables=list(tables))
@@ -232,7 +240,7 @@ class Store:
             # A pooled connection keeps its PRAGMAs; each transaction does not pay for a new one.
             self.engine: Engine = create_engine(url)
             if self.is_sqlite:
-                event.listen(self.engine, "connect", _configure_sqlite)
+                event.listen(self.engine, "connect", self._configure_sqlite)
                 event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
             self._migrate(now or _now())
         except (ArgumentError, ImportError, OperationalError) as error:
@@ -256,8 +264,32 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with self.engine.begin() as connection:
-            yield connection
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except DatabaseError as error:
+            if _is_damage(error.orig):
+                raise self._damaged(error.orig) from None
+            raise
+
+    def _configure_sqlite(self, dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        """Refuse another program's database before anything is written to it, then set our PRAGMAs."""
+        tables = [row[0] for row in dbapi_connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        if tables and schema_migrations.name not in tables:
+            raise ConfigError(
+                f"store {self.sqlite_path}: not an outreach store (it holds another program's tables: "
+                f"{', '.join(sorted(tables)[:5])}); set 'store' in the config to outreach's own file, "
+                f"or {_RESTORE_ADVICE}"
+            )
+        _configure_sqlite(dbapi_connection)
+
+    def _damaged(self, error: BaseException) -> ConfigError:
+        """The one-line error for a store file that SQLite cannot read as a database."""
+        reason = str(error).splitlines()[0]
+        return ConfigError(
+            f"store {self.sqlite_path}: the file is damaged or is not an outreach store ({reason}); "
+            f"{_RESTORE_ADVICE}, or set 'store' in the config to another file"
+        )
 
     def _migrate(self, now: datetime) -> None:
         with self.transaction() as connection:
@@ -714,24 +746,99 @@ class Store:
                                only_from=[PostState.PLANNED], due_at=to_text(due_at))
 
     def backup(self, destination: Path) -> None:
-        """A consistent copy of a live SQLite store (the online backup API)."""
+        """A consistent copy of a live SQLite store (the online backup API), written whole or not at all.
+
+        The copy is made in a temporary file beside ``destination`` and renamed over it only once
+        it is complete and on disk, so a failed backup (a full disk, a pulled USB drive) leaves no
+        half file, and an earlier backup of the same name survives until the new one is whole.
+        """
         if self.sqlite_path is None:
             raise ConfigError("db backup works on SQLite stores; use your database's own tools for others")
-        source = sqlite3.connect(self.sqlite_path)
-        target = sqlite3.connect(destination)
+        target = _backup_target(Path(destination), self.sqlite_path)
+        temporary = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
         try:
-            with target:
-                source.backup(target)
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            with closing(sqlite3.connect(self.sqlite_path)) as source, closing(sqlite3.connect(temporary)) as copy:
+                source.backup(copy)
+            _fsync(temporary)
+            os.replace(temporary, target)
+            _fsync(target.parent)
+        except (OSError, sqlite3.Error) as error:
+            for leftover in ("", "-journal", "-wal", "-shm"):
+                Path(f"{temporary}{leftover}").unlink(missing_ok=True)
+            if _is_damage(error):  # the copy is a fresh file: only the live store can be unreadable
+                raise self._damaged(error) from None
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            raise LocalIOError(
+                f"cannot write the backup {destination}: {reason}; nothing was written "
+                f"(check the free space on that disk and that the folder is writable)"
+            ) from None
+
+
+def _is_damage(error: BaseException | None) -> bool:
+    """Whether SQLite reported a damaged file, or a file that is not a database at all."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _SQLITE_DAMAGED
+
+
+def _is_outreach_database(path: Path) -> bool:
+    """Whether the file at ``path`` is an SQLite database made by outreach (read as it is, unchanged)."""
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True)
+        try:
+            found = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (schema_migrations.name,)
+            ).fetchone()
         finally:
-            target.close()
-            source.close()
+            connection.close()
+    except sqlite3.Error:
+        return False
+    return found is not None
 
 
-def restore_backup(url: str, backup: Path) -> None:
+def _backup_target(destination: Path, live: Path) -> Path:
+    """The real file a backup to ``destination`` would replace, or ConfigError saying why it must not."""
+    target = destination.resolve()
+    store = live.resolve()
+    if target in {store, *(store.with_name(store.name + suffix) for suffix in ("-wal", "-shm", "-journal"))}:
+        raise ConfigError(
+            f"db backup {destination}: that is the live store itself; give the backup another name, "
+            f"e.g. {store.with_name('cadangan-' + store.name)}"
+        )
+    if not target.parent.is_dir():
+        raise ConfigError(
+            f"db backup {destination}: the folder {target.parent} does not exist; create it first, "
+            f"or give a path in an existing folder"
+        )
+    if target.exists():
+        if not target.is_file():
+            raise ConfigError(
+                f"db backup {destination}: not a regular file (a device or another special file); "
+                f"give the path of a file such as var/cadangan.sqlite3"
+            )
+        if not _is_outreach_database(target):
+            raise ConfigError(
+                f"db backup {destination}: the file exists and is not an outreach backup; it was left as it "
+                f"is: choose another name, or move that file away first"
+            )
+    return target
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file (or a folder's entries) to disk."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def restore_backup(url: str, backup: Path) -> Path | None:
     """Copy a backup made by ``Store.backup`` over the SQLite store at ``url`` (created if it was lost).
 
     The backup is checked first: a file that is not an outreach store leaves the store untouched.
-    Nothing else may use the store meanwhile (the caller holds the daemon's lock).
+    Nothing else may use the store meanwhile (the caller holds the daemon's lock). A store too
+    damaged to be copied over is renamed, never deleted; the new name is returned.
     """
     target_path = sqlite_file(url)
     if target_path is None:
@@ -757,16 +864,33 @@ def restore_backup(url: str, backup: Path) -> None:
                 f"{backup}: not a backup of an outreach store ({detail}); give a copy made by `outreach db backup`"
             )
         target_path.parent.mkdir(parents=True, exist_ok=True)
-        target = sqlite3.connect(target_path)
         try:
+            with closing(sqlite3.connect(target_path)) as target:
+                source.backup(target)
+            return None
+        except sqlite3.DatabaseError as error:
+            if not _is_damage(error):
+                raise
+        kept = _set_aside(target_path)
+        with closing(sqlite3.connect(target_path)) as target:
             source.backup(target)
-        finally:
-            target.close()
+        return kept
     finally:
         source.close()
 
 
-def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+def _set_aside(store: Path) -> Path:
+    """Rename a damaged store (and its -wal and -shm, which belong to it) out of the way; the new name."""
+    kept = store.with_name(f"{store.name}.damaged-{uuid.uuid4().hex[:8]}")
+    for suffix in ("-wal", "-shm"):
+        companion = store.with_name(store.name + suffix)
+        if companion.exists():
+            companion.rename(kept.with_name(kept.name + suffix))
+    store.rename(kept)
+    return kept
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection) -> None:
     dbapi_connection.isolation_level = None  # we issue BEGIN IMMEDIATE ourselves
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -403,6 +403,50 @@ CASES = [
          ("perkenalan.j2",)),
     Case("tpl-missing-include", broken_template("{% include 'tidak-ada.j2' %}\n"), CHECK, ("perkenalan.j2",)),
     Case("tpl-folder-missing", prepend_config('templates = "tpl"'), CHECK, ("tpl", "templates")),
+    # ---- the store path ------------------------------------------------------------------------
+    Case("cfg-store-is-the-config", replace_in_config('store = "../var/outreach.sqlite3"', 'store = "outreach.toml"'),
+         CHECK, ("outreach.toml:", "store", "config file")),
+    Case("cfg-store-is-a-catalogue", replace_in_config('store = "../var/outreach.sqlite3"',
+                                                       'store = "catalogue/inovasi.csv"'),
+         CHECK, ("outreach.toml:", "store", "inovasi.csv")),
+    Case("cfg-empty", write_file("config/kosong.toml", ""), CHECK, ("kosong.toml", "nothing to check", "outreach.toml"),
+         config="config/kosong.toml"),
+    Case("cfg-no-campaigns", write_file("config/kanal.toml", '[channels.x]\ntype = "file"\nas = "x"\n'), CHECK,
+         ("kanal.toml", "nothing to check", "campaigns"), config="config/kanal.toml"),
+    # ---- db backup -----------------------------------------------------------------------------
+    Case("backup-onto-the-live-store", lambda d: None, ("db", "backup", "{d}/var/outreach.sqlite3"), ("live store",)),
+    Case("backup-onto-the-live-store-by-symlink",
+         lambda d: (d / "cadangan.sqlite3").symlink_to(d / "var" / "outreach.sqlite3"),
+         ("db", "backup", "{d}/cadangan.sqlite3"), ("cadangan.sqlite3", "live store")),
+    Case("backup-onto-the-live-wal", lambda d: None, ("db", "backup", "{d}/var/outreach.sqlite3-wal"),
+         ("outreach.sqlite3-wal", "live store")),
+    Case("backup-missing-folder", lambda d: None, ("db", "backup", "{d}/tidak-ada/cadangan.sqlite3"),
+         ("tidak-ada", "does not exist")),
+    Case("backup-into-proc", lambda d: None, ("db", "backup", "/proc/cadangan.sqlite3"), ("/proc/cadangan.sqlite3",)),
+    Case("backup-onto-a-device", lambda d: None, ("db", "backup", "/dev/full"), ("/dev/full", "not a regular file")),
+    Case("backup-over-a-text-file", write_file("catatan.txt", "catatan rapat\n"), ("db", "backup", "{d}/catatan.txt"),
+         ("catatan.txt", "not an outreach backup")),
+    # ---- operator input ------------------------------------------------------------------------
+    Case("post-id-too-large", lambda d: None, ("post", "show", str(10**23)), ("POST_ID", str(10**23))),
+    Case("post-id-too-large-cancel", lambda d: None, ("post", "cancel", str(10**23)), ("POST_ID",)),
+    Case("post-id-too-large-resolve", lambda d: None, ("post", "resolve", str(10**23), "--not-published"),
+         ("POST_ID",)),
+    Case("now-year-1", lambda d: None, ("--now", "0001-01-01T00:00+07:00", "preview", "--days", "1"), ("--now",)),
+    Case("now-year-9999", lambda d: None, ("--now", "9999-12-31T23:00+07:00", "plan"), ("--now",)),
+    Case("from-year-9999", lambda d: None, ("preview", "--from", "9999-12-30"), ("--from",)),
+    Case("history-to-year-9999", lambda d: None, ("history", "--to", "9999-12-31"), ("--to",)),
+    Case("approve-by-empty", lambda d: None, ("catalogue", "approve", "surat-pengantar-kelurahan-wa", "--by", ""),
+         ("--by",)),
+    Case("reject-reason-blank", lambda d: None,
+         ("catalogue", "reject", "bank-sampah-jemput", "--by", "Rina", "--reason", "   "), ("--reason",)),
+    Case("pause-reason-empty", lambda d: None, ("pause", "--reason", ""), ("--reason",)),
+    Case("cancel-reason-empty", lambda d: None, ("post", "cancel", "1", "--reason", ""), ("--reason",)),
+    Case("resolve-published-javascript", lambda d: None,
+         ("post", "resolve", "1", "--published", "javascript:alert(1)"), ("--published", "https://")),
+    Case("confirm-url-not-web", lambda d: None, ("post", "confirm", "1", "--url", "file:///etc/passwd"),
+         ("--url", "https://")),
+    Case("lint-text-latin1", write_file("draf.txt", "Kafe Caf\xe9 buka.\nSemua warga datang.\n".encode("latin-1")),
+         ("lint-text", "{d}/draf.txt"), ("draf.txt:1", "UTF-8")),
 ]
 
 
@@ -420,7 +464,7 @@ def workdir(tmp_path: Path) -> Path:
 def _fix_args(d: Path, args: tuple[str, ...]) -> list[str]:
     if args[:2] == ("catalogue", "import"):
         return [*args[:2], str(d / args[2])]
-    return list(args)
+    return [arg.replace("{d}", str(d)) for arg in args]
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=c.marks) for c in CASES])

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..errors import AuthError
+from ..errors import AuthError, LocalIOError
 
 from . import platform_capabilities
 from .base import (
@@ -61,7 +61,7 @@ class FileChannel(Channel):
         return self.settings.directory / f"{self.name}.jsonl"
 
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
-        self.settings.directory.mkdir(parents=True, exist_ok=True)
+        self._make_folder()
         remote_id = f"{self.name}-{post.id}"
         published_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         record = {
@@ -78,37 +78,69 @@ class FileChannel(Channel):
             "image": str(post.image) if post.image else None,
             "alt_text": post.alt_text,
         }
-        _append_durably(self._journal, json.dumps(record, ensure_ascii=False) + "\n")
         readable = (
             f"=== {post.scheduled_at.isoformat()} · {post.campaign} · {post.innovation.get('id')} "
             f"· {post.kind} · {remote_id}\n{post.text}\n\n"
         )
-        _append_durably(self.settings.directory / f"{self.name}.txt", readable)
+        # The journal line is the publication: it is written last, so a failure before it means
+        # the post was not published (and reconcile agrees).
+        self._append_durably(self.settings.directory / f"{self.name}.txt", readable)
+        self._append_durably(self._journal, json.dumps(record, ensure_ascii=False) + "\n")
         return PublishResult(remote_id=remote_id, url=self._journal.resolve().as_uri() + f"#{remote_id}")
 
     def reconcile(self, post: OutgoingPost) -> Reconciliation:
-        if self._journal.exists():
-            with self._journal.open(encoding="utf-8") as journal:
-                for line in journal:
-                    try:
-                        record = json.loads(line)
-                    except ValueError:
-                        continue  # a line cut short by a crash was never a complete publication
-                    if record.get("key") == post.key:
-                        url = self._journal.resolve().as_uri() + f"#{record['remote_id']}"
-                        return Reconciliation(Outcome.PUBLISHED, PublishResult(record["remote_id"], url))
+        try:
+            if self._journal.exists():
+                with self._journal.open(encoding="utf-8") as journal:
+                    for line in journal:
+                        try:
+                            record = json.loads(line)
+                        except ValueError:
+                            continue  # a line cut short by a crash was never a complete publication
+                        if record.get("key") == post.key:
+                            url = self._journal.resolve().as_uri() + f"#{record['remote_id']}"
+                            return Reconciliation(Outcome.PUBLISHED, PublishResult(record["remote_id"], url))
+        except OSError as error:
+            raise LocalIOError(f"{self.name}: cannot read the journal {self._journal} ({error.strerror})") from None
         return Reconciliation(Outcome.NOT_PUBLISHED, detail="not in the channel's journal")
 
     def check(self) -> AccountIdentity:
-        self.settings.directory.mkdir(parents=True, exist_ok=True)
+        self._make_folder()
         if not os.access(self.settings.directory, os.W_OK):
             raise AuthError(f"{self.name}: cannot write to {self.settings.directory}")
         return AccountIdentity(handle=str(self.settings.directory), detail=f"local folder, {self.platform} rules")
 
+    def _make_folder(self) -> None:
+        try:
+            self.settings.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise self._local_error(f"cannot create the folder {self.settings.directory}", error) from None
 
-def _append_durably(path: Path, text: str) -> None:
-    """Append and fsync, so a post recorded as published is really on disk."""
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+    def _append_durably(self, path: Path, text: str) -> None:
+        """Append and fsync, so a post recorded as published is really on disk.
+
+        A failed append is cut back to where it started, so the next record never lands on the
+        end of a broken line.
+        """
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            try:
+                start = os.fstat(handle).st_size
+                try:
+                    rest = memoryview(text.encode("utf-8"))
+                    while rest:
+                        rest = rest[os.write(handle, rest):]
+                    os.fsync(handle)
+                except OSError:
+                    os.ftruncate(handle, start)
+                    raise
+            finally:
+                os.close(handle)
+        except OSError as error:
+            raise self._local_error(f"cannot write {path}", error) from None
+
+    def _local_error(self, what: str, error: OSError) -> LocalIOError:
+        return LocalIOError(
+            f"{self.name}: {what} ({error.strerror or error}); make the folder writable "
+            f"or set channels.{self.name}.directory to a writable folder"
+        )
