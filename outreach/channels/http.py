@@ -318,7 +318,9 @@ def _read_body(response: requests.Response) -> bytes:
         size += len(chunk)
         if size > MAX_RESPONSE_BYTES:
             raise ResponseTooLarge(
-                f"the answer is larger than {MAX_RESPONSE_BYTES // 2**20} MB", request=response.request, response=response
+                f"the answer is larger than {MAX_RESPONSE_BYTES // 2**20} MB",
+                request=response.request,
+                response=response,
             )
         chunks.append(chunk)
     return b"".join(chunks)
