@@ -227,8 +227,10 @@ class _Budget:
             raise OverBudget(f"rendering took longer than {RENDER_SECONDS:g} s; make the template simpler")
 
 
-#: The budget of the render running in this thread; None outside a render (e.g. while compiling).
+#: The budget of the render running in this thread; None outside ``Renderer.render``.
 _budget: ContextVar[_Budget | None] = ContextVar("outreach_render_budget", default=None)
+#: True while Jinja compiles a template in this thread.
+_compiling: ContextVar[bool] = ContextVar("outreach_compiling_template", default=False)
 
 
 def _check_time() -> None:
@@ -280,14 +282,14 @@ def _bounded_filter(function: Callable[..., Any]) -> Callable[..., Any]:
     """A filter within the budget: its result is size-checked, and a generator it returns
     (``map``, ``slice`` …) counts loop turns (``wraps`` keeps Jinja's pass_context marks).
 
-    Outside a render it refuses to run: Jinja then does not fold a filter on constants while
-    compiling (``'x'|center(999999999)``), where no budget would bound it.
+    While a template compiles it refuses to run, so Jinja does not fold a filter on constants
+    (``'x'|center(999999999)``) there, outside any render's budget.
     """
 
     @functools.wraps(function)
     def bounded(*args: Any, **kwargs: Any) -> Any:
-        if _budget.get() is None:
-            raise OverBudget("filters run only while rendering a post")
+        if _compiling.get():
+            raise OverBudget("filters run when the template renders, not while it compiles")
         result = function(*args, **kwargs)
         return _counted(result) if isinstance(result, Iterator) else _check_size(result)
 
@@ -336,6 +338,13 @@ class _BoundedSandbox(SandboxedEnvironment):
     code_generator_class = _BoundedCode
     counted = staticmethod(_counted)
     check_size = staticmethod(_check_size)
+
+    def compile(self, *args: Any, **kwargs: Any) -> Any:
+        token = _compiling.set(True)
+        try:
+            return super().compile(*args, **kwargs)
+        finally:
+            _compiling.reset(token)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         _check_time()
