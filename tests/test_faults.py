@@ -266,6 +266,9 @@ def test_run_once_returns_from_a_receiver_that_trickles_its_answer(tmp_path: Pat
         channels={"situs": {**fake.channel_settings(), **TRICKLE_TIMEOUTS}},
         campaigns={"kenali": campaign(["situs"], ["setiap hari 09.00"])},
     )
+    # The store begins before the 09.00 slot (a store never plans a slot from before it existed).
+    begun = CliRunner().invoke(cli, ["--config", str(config), "--now", "2026-12-01T08:00+07:00", "status"])
+    assert begun.exit_code == 0, begun.output
     fault = _trickle(HOOK_PATH, "headers")
     server.inject(fault)
 
