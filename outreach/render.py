@@ -25,7 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Generator, Iterable, Iterator, Sequence, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -351,9 +351,7 @@ class _BoundedSandbox(SandboxedEnvironment):
         _check_operands(operator, left, right)
         return _check_size(super().call_binop(context, operator, left, right))
 
-    def call(  # type: ignore[override]  # Jinja spells the positional-only parameters __context, __obj
-        self, context: Context, obj: Any, /, *args: Any, **kwargs: Any
-    ) -> Any:
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
         _check_time()
         result = super().call(context, obj, *args, **kwargs)
         _check_size(getattr(obj, "__self__", None))  # a list that a method such as extend() grew
@@ -368,7 +366,7 @@ def _render_bounded(template: Template, context: dict[str, Any]) -> str:
     """
     token = _budget.set(_Budget(clock.monotonic() + RENDER_SECONDS))
     try:
-        stream = template.generate(context)
+        stream = cast(Generator[str, None, None], template.generate(context))  # Jinja types it as an Iterator
         pieces: list[str] = []
         size = 0
         for piece in stream:

@@ -272,7 +272,7 @@ class DeadlineAdapter(HTTPAdapter):
             manager.pool_classes_by_scheme = _WATCHED_POOLS
         return manager
 
-    def send(  # type: ignore[override]  # the same parameters, named as requests names them
+    def send(  # type: ignore[override]  # verify, cert and proxies pass through **kwargs
         self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
     ) -> requests.Response:
         if timeout is None:
