@@ -447,6 +447,25 @@ CASES = [
          ("--url", "https://")),
     Case("lint-text-latin1", write_file("draf.txt", "Kafe Caf\xe9 buka.\nSemua warga datang.\n".encode("latin-1")),
          ("lint-text", "{d}/draf.txt"), ("draf.txt:1", "UTF-8")),
+    # A template's rendering is bounded in time and size: each case below would otherwise keep
+    # `check` busy for minutes, or fill memory.
+    Case("tpl-huge-power", broken_template("Halo\n{{ 7**(10**9) }}\n"), CHECK,
+         ("perkenalan.j2", "line 2", "too large")),
+    Case("tpl-huge-repetition", broken_template("{{ 'x' * 10**9 }}\n"), CHECK,
+         ("perkenalan.j2", "line 1", "too large")),
+    Case("tpl-nested-loops", broken_template(
+        "{{ innovation.nama }}\n{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}\n"),
+        CHECK, ("perkenalan.j2", "line 2", "more than 1,000 times")),
+    Case("tpl-endless-recursion", broken_template(  # 2**40 calls, only 40 deep, no loop
+        "{{ innovation.nama }}\n{% macro dua(n) %}{% if n %}{{ dua(n - 1) }}{{ dua(n - 1) }}{% endif %}{% endmacro %}"
+        "{{ dua(40) }}\n"),
+        CHECK, ("perkenalan.j2", "line 2", "took longer than")),
+    Case("tpl-growing-list", broken_template(
+        "{% set daftar = [1] %}\n{% for i in range(40) %}{{ daftar.extend(daftar) }}{% endfor %}\n"),
+        CHECK, ("perkenalan.j2", "line 2", "longer than 100,000")),
+    Case("tpl-huge-output", broken_template(
+        "{{ innovation.nama }}\n{% for a in range(1000) %}\n{{ innovation.ringkasan * 10 }}\n{% endfor %}\n"),
+        CHECK, ("perkenalan.j2", "line 3", "characters")),
 ]
 
 

@@ -8,6 +8,7 @@ records, that the platform never holds two copies of a post, and that publishing
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from datetime import timedelta
@@ -201,4 +202,85 @@ def test_token_expires_mid_campaign(tmp_path: Path, fake: PlatformFake) -> None:
     reason = post.reason.lower()
     assert any(word in reason for word in ("token", "auth", "credential", "login", "session")), post.reason
     assert len(fake.created) == 1
+    ws.close()
+
+
+#: A deadline of 0.3 + 0.5 s per request; a trickle of 30 pieces 0.2 s apart (6 s, no pause of 0.5 s).
+TRICKLE_TIMEOUTS = {"connect_timeout": 0.3, "read_timeout": 0.5}
+
+
+def _trickle(path: str, during: str) -> Fault:
+    return Fault("trickle", path, during=during, delay=0.2, pieces=30)
+
+
+def test_trickled_answer_on_create(tmp_path: Path, fake: PlatformFake, server: FakeServer) -> None:
+    """A platform that acts on the post, then sends its status line and headers a few bytes at a time,
+    never keeps the publisher waiting past the request's deadline: the post is reconciled or left for a
+    person. (A trickled body: tests/channels/test_http.py, and test_x.py for tweepy's session.)"""
+    ws, publisher, first, second = _setup(tmp_path, fake, **TRICKLE_TIMEOUTS)
+    fault = _trickle(fake.create_path, "headers")
+    server.inject(fault)
+
+    set_now(ws, SLOT1)
+    publisher.publish_due()
+    assert fault.wait_delivered() is False  # the publisher hung up long before the answer was complete
+    post = ws.store.post(first)
+    assert post.state in (PostState.UNKNOWN, PostState.PUBLISHED), (post.state, post.reason)
+    # 0.8 s, plus a little time to upload the image.
+    assert "ambiguous" in post.reason and "no complete answer within 0." in post.reason, post.reason
+    assert len(fake.created) == 1
+    if post.state is PostState.PUBLISHED:
+        assert "reconciled: it was published" in post.reason and post.remote_id
+
+    set_now(ws, SLOT2)
+    publisher.publish_due()
+    assert ws.store.post(second).state is PostState.PUBLISHED, ws.store.post(second).reason
+    assert len(fake.created) == 2
+    ws.close()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """`outreach run` installs its own log handler on the root logger; put pytest's back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_run_once_returns_from_a_receiver_that_trickles_its_answer(tmp_path: Path, server: FakeServer) -> None:
+    """`outreach run --once` against a webhook receiver that trickles its headers: the run ends at
+    the request's deadline and the post is `unknown` (a webhook cannot be looked up), not `publishing`."""
+    from click.testing import CliRunner
+
+    from outreach.cli import cli
+    from tests.fakeplatform.webhook import HOOK_PATH, WebhookFake
+
+    fake = WebhookFake(server)
+    folder = tmp_path / "proyek"
+    write_catalogue(folder, [innovation("ktp-sehari-jadi")])
+    config = write_config(
+        folder,
+        channels={"situs": {**fake.channel_settings(), **TRICKLE_TIMEOUTS}},
+        campaigns={"kenali": campaign(["situs"], ["setiap hari 09.00"])},
+    )
+    # The store begins before the 09.00 slot (a store never plans a slot from before it existed).
+    begun = CliRunner().invoke(cli, ["--config", str(config), "--now", "2026-12-01T08:00+07:00", "status"])
+    assert begun.exit_code == 0, begun.output
+    fault = _trickle(HOOK_PATH, "headers")
+    server.inject(fault)
+
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "--now", "2026-12-01T09:00:30+07:00", "run", "--once"], env=fake.environ
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 unknown" in result.output, result.output
+    assert fault.wait_delivered() is False
+    ws = workspace(config, SLOT1, fake.environ)
+    [post] = [post for post in ws.store.posts() if post.attempts]
+    assert post.state is PostState.UNKNOWN, (post.state, post.reason)
+    assert f"{HOOK_PATH}: no complete answer within 0.8 s; it may have been posted" in post.reason
+    assert len(fake.created) == 1  # the receiver did act on it: exactly why a person must look
     ws.close()

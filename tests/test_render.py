@@ -487,3 +487,61 @@ def test_a_filter_given_the_wrong_value_is_a_config_error_naming_the_template(tm
             renderer.render(innovation, "perkenalan", channel, CampaignView("c"), datetime(2026, 12, 1, tzinfo=timezone.utc))
         message = str(caught.value)
         assert "perkenalan.j2" in message and "line 1" in message and "TypeError" in message
+
+
+# ---- the render budget --------------------------------------------------------------------------------------
+
+
+def _render_user(tmp_path: Path, body: str, item: Innovation | None = None) -> str:
+    folder = user_templates(tmp_path, {"perkenalan.j2": body})
+    return Renderer(WIB, folder).render(item or innovation(), "perkenalan", channel("facebook"), CampaignView("c"),
+                                        MORNING).text
+
+
+def test_ordinary_arithmetic_repetition_and_loops_stay_allowed(tmp_path: Path) -> None:
+    body = (
+        "{{ 2 ** 10 }} {{ 7 % 3 }} {{ 'a' + 'b' }} {{ '-' * 5 }} {{ (2 ** 3000) | string | length }}\n"
+        "{% for langkah in innovation.cara_akses | steps %}{{ loop.index }}/{{ loop.length }} {% endfor %}\n"
+        "{{ range(3) | map('string') | join(',') }} {{ [3, 1, 2] | sort | list }}"
+    )
+    assert _render_user(tmp_path, body) == "1024 1 ab ----- 904\n1/3 2/3 3/3 0,1,2 [1, 2, 3]"  # trim_blocks
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "reason"),
+    [
+        ("Halo\n{{ 2 ** 4000 }}", 2, "the result of ** would be too large (a number of more than 1,000 digits)"),
+        ("{% set n = 2 ** 3000 %}\n{{ n * n }}", 2, "the result of * would be too large"),
+        ("{{ innovation.nama * 100000 }}", 1, "the result of * would be too large (more than 100,000"),
+        ("{{ [1] | slice(999999999) | list }}", 1, "the loops run more than 1,000 times"),
+        ("{% set s = namespace(v='ab') %}{% for i in range(40) %}\n{% set s.v = s.v ~ s.v %}{% endfor %}", 2,
+         "a value is longer than 100,000"),
+        ("{{ 'x' | center(999999999) }}", 1, "a value is longer than 100,000"),
+    ],
+    ids=["huge-power", "huge-product", "huge-repetition", "endless-slice", "doubling-join", "huge-padding"],
+)
+def test_a_value_too_large_for_a_post_is_refused_naming_the_line(
+    tmp_path: Path, body: str, line: int, reason: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _render_user(tmp_path, body)
+    assert str(caught.value).startswith(f"{tmp_path / 'templat' / 'perkenalan.j2'}: line {line}: {reason}")
+
+
+def test_a_template_over_its_budget_once_is_refused_for_every_later_post(tmp_path: Path) -> None:
+    """`check` renders a template for every innovation: one that blew its budget must not spend it
+    again for each of them. Here the loop is over the budget only for a long `ringkasan`."""
+    folder = user_templates(tmp_path, {"perkenalan.j2": "{% for i in range(innovation.ringkasan | length * 20) %}"
+                                                        "{% endfor %}{{ innovation.nama }}"})
+    renderer = Renderer(WIB, folder)
+    short, long = innovation(ringkasan="Singkat."), innovation(ringkasan="Panjang sekali. " * 10)
+
+    def render(item: Innovation) -> str:
+        return renderer.render(item, "perkenalan", channel("facebook"), CampaignView("c"), MORNING).text
+
+    assert render(short) == "KTP Sehari Jadi"
+    with pytest.raises(ConfigError, match="line 1: the loops run more than 1,000 times") as first:
+        render(long)
+    with pytest.raises(ConfigError) as again:
+        render(short)
+    assert str(again.value) == str(first.value)

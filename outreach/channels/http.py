@@ -5,18 +5,32 @@ configured timeouts, a User-Agent, and the translation of what went wrong into t
 the publisher decides on. The translation hinges on one question — could the platform have acted
 on the request? A refused connection could not (``NetworkError``); a read timeout or a connection
 reset after a POST was sent could (``AmbiguousError``).
+
+The session's ``DeadlineAdapter`` bounds each exchange as a whole (tweepy's calls on the X
+channel's session too). requests' and urllib3's timeouts, ``Timeout(total=...)`` included, bound
+each socket read, so a server that sends one byte every few seconds never trips them; the adapter
+shuts the connection's socket down when the deadline passes, which wakes the blocked read, and
+reads the body itself, refusing one larger than ``MAX_RESPONSE_BYTES``.
 """
 
 from __future__ import annotations
 
 import email.utils
+import heapq
+import itertools
+import socket
+import threading
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
 import requests
+import urllib3.connection
 import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .. import __version__
 from ..errors import (
@@ -31,6 +45,12 @@ from ..errors import (
 from ..redaction import redact
 
 USER_AGENT = f"outreach/{__version__} (+public-service announcements)"
+#: No platform answer comes near this; a larger body is refused before it fills memory.
+MAX_RESPONSE_BYTES = 4 * 2**20
+#: The slowest upload given time on top of a request's deadline, so a large image on a slow line
+#: is not cut off (bytes per second of request body).
+SLOWEST_UPLOAD_BYTES_PER_SECOND = 64 * 1024
+_CHUNK_BYTES = 64 * 1024
 
 #: Given a failed response, the platform-specific error, or None for the generic mapping.
 ErrorClassifier = Callable[[requests.Response, Any], PublishError | None]
@@ -84,6 +104,228 @@ def seconds_until_iso(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+class DeadlineExceeded(requests.Timeout):
+    """The exchange as a whole outlasted its deadline (e.g. a server trickling its answer)."""
+
+    def __init__(self, seconds: float, **kwargs: Any) -> None:
+        super().__init__(f"no complete answer within {round(seconds, 1):g} s", **kwargs)
+        self.seconds = seconds
+
+
+class ResponseTooLarge(requests.RequestException):
+    """The answer's body is larger than ``MAX_RESPONSE_BYTES``."""
+
+
+class _Watchdog:
+    """Shuts the socket of one exchange's connection down if it is still running at ``deadline``.
+
+    A shut-down socket ends the read blocked on it at once; the adapter then reports the deadline.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.fired = False
+        self.finished = False
+        self._connection: urllib3.connection.HTTPConnection | None = None
+        #: The socket last seen on the connection: http.client detaches it from the connection
+        #: while the body of a ``Connection: close`` answer is read.
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        _DEADLINES.add(self)
+
+    def watch(self, connection: urllib3.connection.HTTPConnection) -> None:
+        with self._lock:
+            self._connection = connection
+            self._socket = connection.sock or self._socket
+            if self.fired:
+                self._shut_down()
+
+    def finish(self) -> bool:
+        """Stop watching; False when the deadline had already passed."""
+        with self._lock:
+            self.finished = True
+            self._connection = self._socket = None
+        return not self.fired
+
+    def fire(self) -> None:
+        with self._lock:
+            if self.finished:
+                return
+            self.fired = True
+            self._shut_down()
+
+    def _shut_down(self) -> None:
+        sock = (self._connection.sock if self._connection is not None else None) or self._socket
+        if sock is None:
+            return
+        try:
+            # socket.socket's own shutdown: on a TLS socket, SSLSocket.shutdown would also drop the
+            # TLS state under the thread that is reading.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
+
+
+class _Deadlines:
+    """One daemon thread that fires every watchdog still running at its deadline.
+
+    One thread for all exchanges, not a timer thread each: starting a thread per request costs
+    more than the rest of the adapter's work together.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._queue: list[tuple[float, int, _Watchdog]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, watchdog: _Watchdog) -> None:
+        with self._condition:
+            heapq.heappush(self._queue, (watchdog.deadline, next(self._order), watchdog))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="outreach-http-deadlines", daemon=True)
+                self._thread.start()
+            elif self._queue[0][2] is watchdog:
+                self._condition.notify()  # sooner than what the thread is waiting for
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                while self._queue and self._queue[0][2].finished:
+                    heapq.heappop(self._queue)
+                if not self._queue:
+                    self._condition.wait()
+                    continue
+                delay = self._queue[0][0] - time.monotonic()
+                if delay > 0:
+                    self._condition.wait(delay)
+                    continue
+                heapq.heappop(self._queue)[2].fire()
+
+
+_DEADLINES = _Deadlines()
+
+
+#: The watchdog of the exchange this thread is running, for the connection that carries it.
+_watchdog: ContextVar[_Watchdog | None] = ContextVar("outreach_http_watchdog", default=None)
+
+
+class _Watched:
+    """Mixed into urllib3's connections: hands the connection to the exchange's watchdog."""
+
+    def connect(self) -> None:
+        _watch(self)
+        super().connect()  # type: ignore[misc]  # a mixin: the connection class comes next in the MRO
+        _watch(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self)
+        super().request(*args, **kwargs)  # type: ignore[misc]  # a mixin, as above
+
+
+def _watch(connection: Any) -> None:
+    watchdog = _watchdog.get()
+    if watchdog is not None:
+        watchdog.watch(connection)
+
+
+class _WatchedHTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """An ``HTTPAdapter`` that bounds each exchange — connect, send, headers, body — as a whole.
+
+    The deadline is the connect timeout plus the read timeout (the request's, else this adapter's
+    ``timeout``), plus time to upload the request body at ``SLOWEST_UPLOAD_BYTES_PER_SECOND``.
+    Past it, the request fails with ``DeadlineExceeded`` (a ``requests.Timeout``). The body is
+    always read here, whatever ``stream`` says, and refused beyond ``MAX_RESPONSE_BYTES``.
+    A SOCKS proxy's connections are not watched: there the deadline is only checked afterwards.
+    """
+
+    def __init__(self, timeout: tuple[float, float]) -> None:
+        self.timeout = timeout
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
+
+    def send(  # type: ignore[override]  # verify, cert and proxies pass through **kwargs
+        self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
+    ) -> requests.Response:
+        if timeout is None:
+            timeout = self.timeout
+        seconds = self.deadline(timeout, request)
+        watchdog = _Watchdog(seconds)
+        token = _watchdog.set(watchdog)
+        response: requests.Response | None = None
+        try:
+            response = super().send(request, stream=True, timeout=timeout, **kwargs)
+            content = _read_body(response)
+        except Exception as error:
+            if response is not None:
+                response.close()  # a connection left half-read must not go back to the pool
+            if watchdog.finish():
+                raise
+            raise DeadlineExceeded(seconds, request=request) from error
+        finally:
+            in_time = watchdog.finish()
+            _watchdog.reset(token)
+        if not in_time:  # a body without a length just ends when its socket is shut down
+            response.close()
+            raise DeadlineExceeded(seconds, request=request, response=response)
+        response._content = content  # requests' own slot for a body read in full
+        return response
+
+    def deadline(self, timeout: Any, request: requests.PreparedRequest) -> float:
+        """Seconds the whole exchange may take."""
+        if isinstance(timeout, (int, float)):
+            connect, read = timeout, timeout
+        elif isinstance(timeout, tuple) and all(isinstance(part, (int, float)) for part in timeout):
+            connect, read = timeout
+        else:  # None inside a tuple, or a urllib3 Timeout: fall back to the channel's settings
+            connect, read = self.timeout
+        upload = int(request.headers.get("Content-Length") or 0)
+        return connect + read + upload / SLOWEST_UPLOAD_BYTES_PER_SECOND
+
+
+def _read_body(response: requests.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(_CHUNK_BYTES):
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise ResponseTooLarge(
+                f"the answer is larger than {MAX_RESPONSE_BYTES // 2**20} MB",
+                request=response.request,
+                response=response,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _never_reached(error: requests.ConnectionError) -> bool:
     """True when the connection failed before any byte of the request was sent."""
     if isinstance(error, requests.ConnectTimeout):
@@ -115,6 +357,9 @@ class HttpClient:
         self._retry_after = retry_after or (lambda r: retry_after_seconds(r.headers.get("Retry-After")))
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
+        adapter = DeadlineAdapter(self.timeout)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
 
     def url(self, path: str) -> str:
         """An absolute URL for ``path`` (absolute URLs pass through)."""
@@ -144,11 +389,14 @@ class HttpClient:
                 raise NetworkError(redact(f"{where}: connection lost ({error.__class__.__name__})")) from error
             raise AmbiguousError(redact(f"{where}: connection lost after sending; it may have been posted")) from error
         except requests.Timeout as error:
+            waited = str(error) if isinstance(error, DeadlineExceeded) else f"no answer within {self.timeout[1]:g} s"
             if safe:
-                raise ServerError(redact(f"{where}: no answer within {self.timeout[1]:g} s")) from error
-            raise AmbiguousError(
-                redact(f"{where}: no answer within {self.timeout[1]:g} s; it may have been posted")
-            ) from error
+                raise ServerError(redact(f"{where}: {waited}")) from error
+            raise AmbiguousError(redact(f"{where}: {waited}; it may have been posted")) from error
+        except ResponseTooLarge as error:
+            if safe:
+                raise ServerError(redact(f"{where}: {error}")) from error
+            raise AmbiguousError(redact(f"{where}: {error}; it may have been posted")) from error
         except requests.RequestException as error:
             if safe:
                 raise NetworkError(redact(f"{where}: {error.__class__.__name__}")) from error

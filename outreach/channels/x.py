@@ -4,7 +4,8 @@ tweepy's ``Client`` creates the post, reads the account (``/2/users/me``) and it
 has no media upload, so images go through outreach's ``HttpClient`` signed with the same OAuth1
 credentials, on the same session. tweepy hard-codes ``https://api.twitter.com``; an adapter mounted
 on its session sends those requests to the configured ``base_url`` instead (re-signing them, because
-an OAuth1 signature covers the host) and applies the configured timeouts, which tweepy never sets.
+an OAuth1 signature covers the host) and applies the configured timeouts, which tweepy never sets,
+and the same whole-request deadline as ``HttpClient``.
 
 X has no idempotency key. Its only guard against a double post is the 403 "duplicate content"
 answer, after which ``reconcile`` looks for the text among the account's latest posts.
@@ -24,7 +25,6 @@ from urllib.parse import urlsplit
 import requests
 import tweepy
 from pydantic import Field
-from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth1
 from twitter_text.extract_urls import extract_urls_with_indices
 
@@ -48,7 +48,14 @@ from .base import (
     PublishResult,
     Reconciliation,
 )
-from .http import USER_AGENT, HttpClient, _never_reached, seconds_until_epoch
+from .http import (
+    USER_AGENT,
+    DeadlineAdapter,
+    DeadlineExceeded,
+    HttpClient,
+    _never_reached,
+    seconds_until_epoch,
+)
 
 #: The host tweepy 4.x puts in front of every route.
 TWEEPY_HOST = "https://api.twitter.com"
@@ -79,14 +86,13 @@ class XSettings(ChannelSettings):
     )
 
 
-class _ToBaseUrl(HTTPAdapter):
-    """Sends tweepy's ``api.twitter.com`` requests to ``base_url``, re-signed, with our timeouts."""
+class _ToBaseUrl(DeadlineAdapter):
+    """Sends tweepy's ``api.twitter.com`` requests to ``base_url``, re-signed, with our timeouts and deadline."""
 
     def __init__(self, base_url: str, auth: OAuth1, timeout: tuple[float, float]) -> None:
-        super().__init__()
+        super().__init__(timeout)
         self._base_url = base_url.rstrip("/")
         self._auth = auth
-        self._timeout = timeout
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         url = request.url or ""
@@ -96,8 +102,6 @@ class _ToBaseUrl(HTTPAdapter):
             # be mixed into the new signature's base string.
             del request.headers["Authorization"]
             self._auth(request)
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self._timeout
         return super().send(request, **kwargs)
 
 
@@ -346,9 +350,10 @@ def _transport_error(error: requests.RequestException, where: str, safe: bool) -
             return NetworkError(f"{where}: connection lost ({kind})")
         return AmbiguousError(f"{where}: connection lost after sending; it may have been posted")
     if isinstance(error, requests.Timeout):
+        waited = str(error) if isinstance(error, DeadlineExceeded) else "no answer in time"
         if safe:
-            return ServerError(f"{where}: no answer in time")
-        return AmbiguousError(f"{where}: no answer in time; it may have been posted")
+            return ServerError(f"{where}: {waited}")
+        return AmbiguousError(f"{where}: {waited}; it may have been posted")
     if safe:
         return NetworkError(f"{where}: {kind}")
     return AmbiguousError(f"{where}: {kind}; it may have been posted")

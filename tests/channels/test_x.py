@@ -9,7 +9,7 @@ import requests
 from requests_oauthlib import OAuth1
 
 from outreach.channels.base import Outcome
-from outreach.errors import AmbiguousError, AuthError, ContentRejected, NetworkError, RateLimited
+from outreach.errors import AmbiguousError, AuthError, ContentRejected, NetworkError, RateLimited, ServerError
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.server import FakeServer, Fault, json_response
 from tests.fakeplatform.x import XFake, problem
@@ -246,6 +246,24 @@ def test_unreachable_api_is_a_network_error(fake: XFake) -> None:
     channel = make_channel(fake, base_url="http://127.0.0.1:9")
     with pytest.raises(NetworkError):
         channel.publish(make_post(), Checkpoints())
+
+
+@pytest.mark.parametrize("during", ["headers", "body"])
+def test_a_trickled_answer_through_tweepy_hits_the_deadline(fake: XFake, during: str) -> None:
+    """tweepy's own session gets the same whole-request deadline (0.3 + 0.5 s) as outreach's client."""
+    channel = make_channel(fake, connect_timeout=0.3, read_timeout=0.5)
+    account = Fault("trickle", "/2/users/me", method="GET", during=during, delay=0.2, pieces=30)
+    fake.server.inject(account)
+    with pytest.raises(ServerError, match="GET /2/users/me: no complete answer within 0.8 s"):
+        channel.check()
+    assert account.wait_delivered() is False
+
+    create = Fault("trickle", "/2/tweets", during=during, delay=0.2, pieces=30)
+    fake.server.inject(create)
+    with pytest.raises(AmbiguousError, match="it may have been posted"):
+        channel.publish(make_post(), Checkpoints())
+    assert create.wait_delivered() is False
+    assert len(fake.created) == 1
 
 
 def test_check_names_the_account_and_reports_a_dead_token(fake: XFake) -> None:

@@ -2,8 +2,8 @@
 
 Built on pytest-httpserver (a real werkzeug server in a thread on 127.0.0.1). Each platform fake
 registers its routes; ``inject`` makes the next matching request fail the way real networks and
-platforms fail: an error status, a slow answer, a connection reset after the request was read,
-malformed JSON, or a proxy's HTML page.
+platforms fail: an error status, a slow answer, an answer trickled a few bytes at a time, a
+connection reset after the request was read, malformed JSON, or a proxy's HTML page.
 """
 
 from __future__ import annotations
@@ -34,7 +34,11 @@ class Fault:
 
     kind: ``status`` (answer ``response`` without processing), ``slow`` (wait ``delay`` s, then
     process), ``reset`` (process when ``process`` is set, then reset the TCP connection),
-    ``malformed_json`` (process, then answer 200 with broken JSON), ``html`` (a proxy's 502 page).
+    ``malformed_json`` (process, then answer 200 with broken JSON), ``html`` (a proxy's 502 page),
+    ``trickle`` (process when ``process`` is set, then send the answer's status line and headers
+    — ``during="headers"`` — or its body — ``during="body"`` — in ``pieces`` parts, ``delay`` s
+    apart, each pause shorter than a read timeout; ``delivered`` tells whether the client stayed
+    to the end).
     ``on_request`` is called when the fault fires, while the client waits for the answer (a test
     moves its clock there to stand for time passing during a slow call).
     """
@@ -46,7 +50,18 @@ class Fault:
     response: Response | None = None
     delay: float = 0.0
     process: bool = True
+    during: str = "body"
+    pieces: int = 20
+    delivered: bool | None = None
     on_request: Callable[[], None] | None = None
+
+    def wait_delivered(self) -> bool:
+        """Whether the whole trickled answer went out, once the handler has found out (a few s at most)."""
+        for _ in range(200):
+            if self.delivered is not None:
+                return self.delivered
+            time.sleep(0.05)
+        raise AssertionError("the trickling handler never finished")
 
 
 class FakeServer:
@@ -133,6 +148,10 @@ class FakeServer:
         if fault.kind == "malformed_json":
             self._handle(request)
             return Response('{"data": {"id": ', status=200, content_type="application/json")
+        if fault.kind == "trickle":
+            answer = self._handle(request) if fault.process else json_response({})
+            fault.delivered = _trickle(request, answer, fault)
+            return Response("", status=500)  # never sent: the connection is already shut
         if fault.kind == "reset":
             if fault.process:
                 self._handle(request)
@@ -152,3 +171,35 @@ def _reset_connection(request: Request) -> None:
         return
     connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     connection.shutdown(socket.SHUT_RDWR)
+
+
+def _trickle(request: Request, answer: Response, fault: Fault) -> bool:
+    """Write ``answer`` on the raw connection, its head or its body in slow pieces; True if all was sent.
+
+    The head carries ``Content-Length`` and ``Connection: close``, so a client that waits long
+    enough gets a complete, valid answer. Stops as soon as the client hangs up.
+    """
+    connection: socket.socket | None = request.environ.get("werkzeug.socket")
+    assert connection is not None
+    body = answer.get_data()
+    lines = [f"HTTP/1.1 {answer.status}"]
+    lines += [f"{name}: {value}" for name, value in answer.headers.items() if name.lower() != "content-length"]
+    lines += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
+    head = "\r\n".join(lines).encode("latin-1")
+    slow, after = (head, body) if fault.during == "headers" else (body, b"")
+    before = b"" if fault.during == "headers" else head
+    size = -(-len(slow) // fault.pieces)
+    try:
+        connection.sendall(before)
+        for start in range(0, len(slow), size):
+            connection.sendall(slow[start : start + size])
+            time.sleep(fault.delay)
+        connection.sendall(after)
+        return True
+    except OSError:  # the client gave up and closed its end
+        return False
+    finally:
+        try:
+            connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
