@@ -88,14 +88,14 @@ def breakdown_child(config_path: Path) -> None:
     from outreach.config import load_config
 
     ws = Workspace(load_config(config_path))
-    publisher.Publisher(ws).recover()
+    ws.publisher().recover()
     rows.append(("load config, open store, recover", own_status()["VmRSS"]))
     for name in ws.config.channels:
         ws.channel_view(name)
     rows.append(("channel adapters imported for their platform rules (x loads tweepy)", own_status()["VmRSS"]))
     today = datetime.now(common.ZONE).date()
-    ws.calendar.holiday(today)
-    ws.calendar.holiday(today + timedelta(days=14))
+    ws.planning.calendar.holiday(today)
+    ws.planning.calendar.holiday(today + timedelta(days=14))
     rows.append(("holiday calendar (holidays, Indonesia)", own_status()["VmRSS"]))
     from outreach import render
 
@@ -205,7 +205,7 @@ def main() -> None:
         restart = build(folder / "restart", args.innovations)
         ws = Workspace(load_config(restart, environ={}))
         t0 = time.perf_counter()
-        ws.catalogue()
+        ws.planning.catalogue()
         ws.close()
         print(f"catalogue imported by the bench for the restart case in {time.perf_counter() - t0:.2f} s")
         results["restart (catalogue already in the store)"] = measure(restart, args.settle)

@@ -72,9 +72,10 @@ def build_project(folder: Path, innovations: int) -> Path:
 def workspace(config_path: Path) -> Any:
     """A fresh Workspace on the fixed clock START (nothing of the developer's environment)."""
     from outreach.app import Workspace
+    from outreach.clock import FixedClock
     from outreach.config import load_config
 
-    return Workspace(load_config(config_path, environ={}), START)
+    return Workspace(load_config(config_path, environ={}), FixedClock(START))
 
 
 # ---- the timed operations ---------------------------------------------------------------------------
@@ -82,15 +83,15 @@ def workspace(config_path: Path) -> Any:
 
 def drafts(ws: Any) -> list[Any]:
     """Plan 30 days and draft (render + plain-language check) every planned post."""
-    return ws.drafts(START, DAYS)
+    return ws.planning.drafts(START, DAYS)
 
 
 def plan_and_render(ws: Any) -> list[Any]:
     """Plan 30 days and render every planned post, without the plain-language check."""
     from outreach import catalogue as catalogue_stage
 
-    plan = ws.plan(START, DAYS)
-    entries = {entry.innovation.id: entry for entry in ws.catalogue()}
+    plan = ws.planning.plan(START, DAYS)
+    entries = {entry.innovation.id: entry for entry in ws.planning.catalogue()}
     rendered = []
     for planned in plan.new:
         entry = entries[planned.innovation_id]
@@ -100,7 +101,7 @@ def plan_and_render(ws: Any) -> list[Any]:
                 entry.innovation,
                 planned.kind,
                 ws.channel_view(planned.channel),
-                ws.campaign_view(planned.campaign),
+                ws.planning.campaign_view(planned.campaign),
                 planned.when,
                 image,
             )
@@ -115,14 +116,14 @@ class Baseline:
         from outreach.render import with_utm
 
         renderer = ws.renderer
-        entries = {entry.innovation.id: entry for entry in ws.catalogue()}
+        entries = {entry.innovation.id: entry for entry in ws.planning.catalogue()}
         self.sources: dict[tuple[str, str], str] = {}
         self.jobs: list[tuple[tuple[str, str], dict[str, Any]]] = []
         self.expected: list[str] = []
         for draft in planned_drafts:
             planned = draft.planned
             channel = ws.channel_view(planned.channel)
-            campaign = ws.campaign_view(planned.campaign)
+            campaign = ws.planning.campaign_view(planned.campaign)
             innovation = entries[planned.innovation_id].innovation
             key = (planned.kind, channel.platform)
             if key not in self.sources:
@@ -230,14 +231,14 @@ def stage_breakdown(config_path: Path) -> list[tuple[str, float]]:
     ws = workspace(config_path)
     stages: list[tuple[str, float]] = []
     t0 = time.perf_counter()
-    entries = ws.catalogue()
+    entries = ws.planning.catalogue()
     stages.append(("store.catalogue(): read + decode every innovation (drafts() does this twice)", time.perf_counter() - t0))
     t0 = time.perf_counter()
     existing = ws.store.posts()
     stages.append(("store.posts()", time.perf_counter() - t0))
     t0 = time.perf_counter()
-    rules = ws.channel_rules()
-    plan = planner.plan(ws.config.campaigns, rules, entries, existing, ws.calendar, START,
+    rules = ws.planning.channel_rules()
+    plan = planner.plan(ws.config.campaigns, rules, entries, existing, ws.planning.calendar, START,
                         START + timedelta(days=DAYS), ws.zone)
     stages.append(("planner.plan() (pure; includes the holiday calendar)", time.perf_counter() - t0))
     by_id = {entry.innovation.id: entry for entry in entries}
@@ -253,7 +254,7 @@ def stage_breakdown(config_path: Path) -> list[tuple[str, float]]:
     for planned in plan.new:
         entry = by_id[planned.innovation_id]
         rendered.append(ws.renderer.render(entry.innovation, planned.kind, ws.channel_view(planned.channel),
-                                           ws.campaign_view(planned.campaign), planned.when,
+                                           ws.planning.campaign_view(planned.campaign), planned.when,
                                            catalogue_stage.image_path(entry.source, entry.innovation.gambar)))
     stages.append((f"Renderer.render() × {len(rendered)} (+ channel_view)", time.perf_counter() - t0))
     t0 = time.perf_counter()
@@ -261,7 +262,7 @@ def stage_breakdown(config_path: Path) -> list[tuple[str, float]]:
     stages.append(("glossary load (its regexes already in re's cache from earlier runs)", time.perf_counter() - t0))
     t0 = time.perf_counter()
     for planned, post in zip(plan.new, rendered):
-        ws.check_language(post.text, planned.kind, ws.channel_view(planned.channel).platform, post.image, post.alt_text)
+        ws.planning.check_language(post.text, planned.kind, ws.channel_view(planned.channel).platform, post.image, post.alt_text)
     stages.append((f"plain-language check × {len(rendered)}", time.perf_counter() - t0))
     total = sum(seconds for _name, seconds in stages) + stages[0][1]
     stages.append(("sum, counting store.catalogue() twice as drafts() does", total))
@@ -307,7 +308,7 @@ def main() -> None:
         generate_seconds = time.perf_counter() - t0
 
         ws = workspace(config_path)
-        import_seconds = timed(ws.catalogue)
+        import_seconds = timed(ws.planning.catalogue)
         warm_ws = ws
         first = drafts(warm_ws)  # warm-up: compiles templates, loads the glossary and holidays
         blocked = sum(1 for draft in first if draft.errors or draft.error)

@@ -91,7 +91,7 @@ def plan_posts(ws: Any, entries: list[Any], when: datetime) -> list[Any]:
     rows = []
     for index, entry in enumerate(entries):
         planned = PlannedPost(CAMPAIGN, CHANNEL, entry.innovation.id, series[index % len(series)], when)
-        draft = ws.draft(planned, entry.innovation, entry.source)
+        draft = ws.planning.draft(planned, entry.innovation, entry.source)
         if draft.rendered is None or draft.errors:
             raise RuntimeError(f"{planned.key} would not publish: {draft.error or draft.warnings()}")
         rows.append({
@@ -132,7 +132,7 @@ def compare(ws: Any, entries: list[Any], chunks: int, latency: float, publisher_
     session.headers["User-Agent"] = USER_AGENT
     settings = ws.config.channels[CHANNEL]
     timeout = (settings.connect_timeout, settings.read_timeout)
-    publisher = Publisher(ws)
+    publisher = ws.publisher()
     ws.adapter(CHANNEL)
     ws.glossary  # noqa: B018  loaded once, as in a running daemon
     size = -(-len(entries) // chunks)
@@ -188,7 +188,7 @@ def profile_publisher(ws: Any, entries: list[Any], limit: int = 22) -> str:
     from outreach.publisher import Publisher
 
     plan_posts(ws, entries, (datetime.now(timezone.utc) - timedelta(minutes=10)).astimezone(common.ZONE))
-    publisher = Publisher(ws)
+    publisher = ws.publisher()
     original = store_module.Store.transaction
     counts: collections.Counter[str] = collections.Counter()
     seconds: collections.Counter[str] = collections.Counter()
@@ -277,7 +277,7 @@ def main() -> None:
         side = Side(args.posts + extra, args.latency)
         try:
             ws = build(folder / "small", args.posts + extra, side.server.url)
-            entries = ws.catalogue()
+            entries = ws.planning.catalogue()
             result = compare(ws, entries[: args.posts], args.chunks, args.latency, side)
             rows += report(f"{len(entries) :,}-innovation catalogue", result, args.posts)
             if extra and (rows[-1][3] == "MISS" or args.profile):
@@ -292,7 +292,7 @@ def main() -> None:
             try:
                 ws = build(folder / "big", 10_000, side.server.url)
                 t0 = time.perf_counter()
-                entries = ws.catalogue()
+                entries = ws.planning.catalogue()
                 print(f"10,000-innovation catalogue imported in {time.perf_counter() - t0:.2f} s (not in the figures)")
                 result = compare(ws, entries[: args.big_posts], 1, args.latency, side)
                 rows += report("10,000-innovation catalogue", result, args.big_posts)

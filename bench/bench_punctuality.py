@@ -84,7 +84,7 @@ def write_posts(ws: Any, schedule: list[tuple[str, datetime]], entries: list[Any
     rows = []
     for index, ((channel, moment), entry) in enumerate(zip(schedule, entries)):
         planned = PlannedPost(CAMPAIGN, channel, entry.innovation.id, series[index % len(series)], moment)
-        draft = ws.draft(planned, entry.innovation, entry.source)
+        draft = ws.planning.draft(planned, entry.innovation, entry.source)
         if draft.rendered is None or draft.errors:
             raise RuntimeError(f"{planned.key} would not publish: {draft.error or draft.warnings()}")
         rows.append({
@@ -144,7 +144,7 @@ def main() -> None:
         )
         ws = Workspace(load_config(config_path, environ=environ))
         t0 = time.perf_counter()
-        entries = ws.catalogue()
+        entries = ws.planning.catalogue()
         print(f"catalogue: {len(entries):,} innovations, imported by the bench in {time.perf_counter() - t0:.2f} s")
 
         log_path = folder / "daemon.log"

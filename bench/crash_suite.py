@@ -169,8 +169,9 @@ def write_project(folder: Path, fakes: tuple[Any, Any, Any], per_channel: dict[s
 def plan_posts(workspace: Any, per_channel: dict[str, int], first_due: datetime, spacing: float) -> list[Any]:
     """Plan the suite's posts at the real time and make them due ``spacing`` s apart from ``first_due``."""
     from outreach.model import PostState
+    from outreach.outbox import Operation
 
-    inserted, _refreshed, _cancelled = workspace.apply_plan(1)
+    inserted, _refreshed, _cancelled = workspace.planning.apply_plan(1)
     posts = workspace.store.posts([PostState.PLANNED])
     counts = Counter(post.channel for post in posts)
     if inserted != len(posts) or dict(counts) != per_channel:
@@ -187,7 +188,8 @@ def plan_posts(workspace: Any, per_channel: dict[str, int], first_due: datetime,
     interleaved = [by_channel[channel][index] for index in range(max(per_channel.values()))
                    for channel in CHANNELS if index < len(by_channel[channel])]
     for index, post in enumerate(interleaved):
-        workspace.store.reschedule(post.id, first_due + timedelta(seconds=index * spacing), first_due, "crash suite: due in a burst")
+        workspace.store.transition(post.id, Operation.RESCHEDULE, first_due, "crash suite: due in a burst",
+                                   due_at=first_due + timedelta(seconds=index * spacing))
     return workspace.store.posts(ids=[post.id for post in interleaved])
 
 
@@ -394,6 +396,7 @@ def run_suite(
     """Plan ``posts``, run and SIGKILL the daemon ``kills`` times, settle, and count; never raises on a
     violated invariant (see ``Report.violations``)."""
     from outreach.app import Workspace
+    from outreach.clock import FixedClock
     from outreach.config import load_config
     from outreach.model import PostState
 
@@ -414,13 +417,13 @@ def run_suite(
         config = write_project(folder, fakes, per_channel, now)
         # The store is created before the recent slots it plans (a store never fills slots from before
         # its creation), then the clock is the real one again.
-        workspace = Workspace(load_config(config, environ=environ), now - timedelta(hours=2))
+        workspace = Workspace(load_config(config, environ=environ), FixedClock(now - timedelta(hours=2)))
         workspace.store
-        workspace.set_clock(now)
+        workspace.clock.set(now)
         planned = plan_posts(workspace, per_channel, datetime.now(timezone.utc) + timedelta(seconds=2), spacing)
         ids = [post.id for post in planned]
         id_set = set(ids)
-        workspace.set_clock(datetime.now(timezone.utc))
+        workspace.clock.set(datetime.now(timezone.utc))
         say(f"planned {dict(Counter(post.channel for post in planned))}, due {spacing:g} s apart over "
             f"{len(planned) * spacing:.0f} s")
 

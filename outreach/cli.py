@@ -21,8 +21,10 @@ from .i18n import _
 from .textsafety import visible
 
 if TYPE_CHECKING:
-    from .app import Draft, Workspace
+    from .app import Workspace
     from .model import Post
+    from .operations import Move
+    from .planning import Draft
     from .store import Store
 
 DEFAULT_CONFIG = "config/outreach.toml"
@@ -134,6 +136,7 @@ def workspace(ctx: click.Context) -> "Workspace":
     """The command's workspace, created once and closed when the command ends."""
     if "workspace" not in ctx.obj:
         from .app import Workspace
+        from .clock import FixedClock
         from .config import load_config
 
         config = load_config(ctx.obj["config_path"])
@@ -148,7 +151,7 @@ def workspace(ctx: click.Context) -> "Workspace":
                          "`outreach db restore` (docs/operations.md)").format(
                 location=store.location, time=_zoned(store.created_at(), ctx.obj["workspace"])), err=True)
 
-        ctx.obj["workspace"] = Workspace(config, now, on_new_store=announce)
+        ctx.obj["workspace"] = Workspace(config, FixedClock(now) if now else None, on_new_store=announce)
         ctx.call_on_close(ctx.obj["workspace"].close)
     return ctx.obj["workspace"]
 
@@ -246,7 +249,7 @@ def preview(start: datetime | None, days: int, campaign: str | None, channel: st
     """
     ws = _ws()
     begin = _day_start(start.date(), ws) if start else ws.now()
-    drafts = ws.drafts(begin, days, campaign, channel)
+    drafts = ws.planning.drafts(begin, days, campaign, channel)
     if output_format == "json":
         click.echo(json.dumps([draft_json(draft, ws) for draft in drafts], ensure_ascii=False, indent=2))
         return
@@ -286,14 +289,14 @@ def check() -> None:
         raise click.ClickException(message.format(config=ws.config.path))
     ws.renderer  # a broken templates folder is one error, not one per post
     problems: list[str] = []
-    entries = [entry for entry in ws.catalogue() if entry.publishable]
+    entries = [entry for entry in ws.planning.catalogue() if entry.publishable]
     kinds = sorted({kind for campaign in ws.config.campaigns.values() for kind in campaign.series})
     images: dict[str, ImageFile | str] = {}  # innovation id → its image read the safe way, or why it was refused
     for entry in entries:
         image = image_path(entry.source, entry.innovation.gambar)
         if image is not None:
             try:
-                images[entry.innovation.id] = read_image(image, ws.image_roots(entry.source))
+                images[entry.innovation.id] = read_image(image, ws.planning.image_roots(entry.source))
             except ImageRefused as error:
                 images[entry.innovation.id] = str(error)
     for name, campaign in sorted(ws.config.campaigns.items()):
@@ -310,7 +313,7 @@ def check() -> None:
                         problems.append(f"{entry.source}:gambar: {where}: {unfit}")
                 for kind in campaign.series:
                     when = ws.now().astimezone(ws.zone)
-                    draft = ws.draft(PlannedPost(name, channel_name, innovation.id, kind, when), innovation, entry.source)
+                    draft = ws.planning.draft(PlannedPost(name, channel_name, innovation.id, kind, when), innovation, entry.source)
                     if draft.error:
                         problems.append(draft.error)
                     for finding in draft.errors:
@@ -389,7 +392,7 @@ def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
     from .catalogue import import_files
 
     ws = _ws()
-    ws.catalogue()
+    ws.planning.catalogue()
     sheets_read: dict[Path, str] = {}
     summary = import_files(ws.store, files, ws.now(), sheet, sheets_read, ws.config.media_folder)
     for path, name in sheets_read.items():
@@ -410,7 +413,7 @@ def catalogue_list(status: str | None, output_format: str) -> None:
     Example: outreach catalogue list --status changed
     """
     ws = _ws()
-    entries = [entry for entry in ws.catalogue() if status is None or entry.status.value == status]
+    entries = [entry for entry in ws.planning.catalogue() if status is None or entry.status.value == status]
     if output_format == "json":
         click.echo(json.dumps([
             {**entry.innovation.to_json(), "status": entry.status.value, "decided_by": entry.decided_by,
@@ -433,8 +436,8 @@ def catalogue_show(innovation_id: str) -> None:
     Example: outreach catalogue show ktp-sehari-jadi
     """
     ws = _ws()
-    ws.catalogue()  # show what the files say now
-    entry = ws.entry(innovation_id)
+    ws.planning.catalogue()  # show what the files say now
+    entry = ws.planning.entry(innovation_id)
     for key, value in entry.innovation.to_json().items():
         click.echo(visible(f"{key:12} {value if value not in (None, [], '') else '-'}"))
     click.echo(f"{'status':12} {entry.status.value}")
@@ -454,7 +457,7 @@ def catalogue_approve(ids: tuple[str, ...], by: str) -> None:
     Example: outreach catalogue approve ktp-sehari-jadi bank-sampah-jemput --by "Rina (Diskominfo)"
     """
     ws = _ws()
-    ws.catalogue()
+    ws.planning.catalogue()
     for identifier in ws.store.decide(ids, "approved", by, ws.now()):
         click.echo(_("approved: {id}").format(id=identifier))
 
@@ -469,7 +472,7 @@ def catalogue_reject(innovation_id: str, by: str, reason: str) -> None:
     Example: outreach catalogue reject lapor-bantuan-sosial --by "Rina" --reason "Belum siap"
     """
     ws = _ws()
-    ws.catalogue()
+    ws.planning.catalogue()
     ws.store.decide([innovation_id], "rejected", by, ws.now(), reason)
     click.echo(_("rejected: {id}").format(id=innovation_id))
 
@@ -483,7 +486,7 @@ def catalogue_retire(innovation_id: str, by: str) -> None:
     Example: outreach catalogue retire daftar-sekolah-tanpa-antre
     """
     ws = _ws()
-    ws.catalogue()
+    ws.planning.catalogue()
     ws.store.retire(innovation_id, by, ws.now())
     click.echo(_("retired: {id}").format(id=innovation_id))
 
@@ -499,7 +502,7 @@ def plan(days: int | None) -> None:
     Example: outreach plan --days 14
     """
     ws = _ws()
-    outcome = ws.write_plan(days or ws.config.publishing.horizon_days)
+    outcome = ws.planning.write_plan(days or ws.config.publishing.horizon_days)
     click.echo(_("planned {inserted} new posts, refreshed {refreshed}, cancelled {cancelled}").format(
         inserted=outcome.inserted, refreshed=outcome.refreshed, cancelled=outcome.cancelled))
     problems = outcome.unrendered + outcome.stale
@@ -616,13 +619,9 @@ def post() -> None:
     """
 
 
-def _one_post(ws: "Workspace", post_id: int) -> "Post":
-    from .errors import ConfigError
-
-    found = ws.store.post(post_id)
-    if found is None:
-        raise ConfigError(f"no post with id {post_id}; see `outreach queue` or `outreach history`")
-    return found
+def _actor() -> str:
+    """Who acts, for the post's events: the login name of whoever runs the command."""
+    return os.environ.get("USER") or os.environ.get("USERNAME") or "operator"
 
 
 @post.command("show")
@@ -633,7 +632,7 @@ def post_show(post_id: int) -> None:
     Example: outreach post show 12
     """
     ws = _ws()
-    found = _one_post(ws, post_id)
+    found = ws.store.post(post_id)
     for key, value in post_json(found, ws).items():
         if key != "text":
             click.echo(visible(f"{key:13} {value if value is not None else '-'}"))
@@ -643,29 +642,19 @@ def post_show(post_id: int) -> None:
                            f"attempt {event.attempt}  {event.reason or ''}"))
 
 
-def _operator_move(post_id: int, to_state: Any, reason: str, allowed: list[Any], **values: Any) -> None:
-    from .errors import ConfigError
-
-    ws = _ws()
-    found = _one_post(ws, post_id)
-    if not ws.store.transition(post_id, to_state, ws.now(), reason, only_from=allowed, **values):
-        names = ", ".join(state.value for state in allowed)
-        raise ConfigError(f"post {post_id} is {found.state.value}; this works only for: {names}")
-    click.echo(f"post {post_id}: {found.state.value} → {to_state.value}")
+def _report(move: "Move") -> None:
+    click.echo(f"post {move.post_id}: {move.before.value} → {move.after.value}")
 
 
 @post.command("cancel")
 @click.argument("post_id", type=POST_ID)
 @click.option("--reason", default="no reason given", show_default=True, callback=_not_blank)
 def post_cancel(post_id: int, reason: str) -> None:
-    """Cancel a planned post; re-planning leaves its slot empty.
+    """Cancel a planned, failed or missed post; re-planning leaves its slot empty.
 
     Example: outreach post cancel 12 --reason "Acara ditunda"
     """
-    from .model import OPERATOR_CANCEL_PREFIX, PostState
-
-    _operator_move(post_id, PostState.CANCELLED, f"{OPERATOR_CANCEL_PREFIX}: {reason}",
-                   [PostState.PLANNED, PostState.FAILED, PostState.MISSED])
+    _report(_ws().operations.cancel(post_id, reason, _actor()))
 
 
 @post.command("retry")
@@ -675,11 +664,7 @@ def post_retry(post_id: int) -> None:
 
     Example: outreach post retry 12
     """
-    from .model import PostState
-
-    ws = _ws()
-    _operator_move(post_id, PostState.PLANNED, "retry requested by an operator",
-                   [PostState.FAILED, PostState.UNKNOWN, PostState.MISSED], due_at=ws.now(), attempts=0)
+    _report(_ws().operations.retry(post_id, _actor()))
 
 
 @post.command("resolve")
@@ -691,16 +676,13 @@ def post_resolve(post_id: int, url: str | None, not_published: bool) -> None:
 
     Example: outreach post resolve 12 --published https://x.com/kominfobdl/status/1234
     """
-    from .model import PostState
-
     if bool(url) == not_published:
         raise click.UsageError(_("give exactly one of --published URL or --not-published"))
-    ws = _ws()
+    operations = _ws().operations
     if url:
-        _operator_move(post_id, PostState.PUBLISHED, "resolved by an operator: published", [PostState.UNKNOWN],
-                       remote_url=url, published_at=ws.now())
+        _report(operations.resolve_published(post_id, url, _actor()))
     else:
-        _operator_move(post_id, PostState.FAILED, "resolved by an operator: not published", [PostState.UNKNOWN])
+        _report(operations.resolve_unpublished(post_id, _actor()))
 
 
 @post.command("confirm")
@@ -711,11 +693,7 @@ def post_confirm(post_id: int, url: str | None) -> None:
 
     Example: outreach post confirm 12 --url https://whatsapp.com/channel/...
     """
-    from .model import PostState
-
-    ws = _ws()
-    _operator_move(post_id, PostState.PUBLISHED, "confirmed by staff", [PostState.HANDED_OFF],
-                   remote_url=url, published_at=ws.now())
+    _report(_ws().operations.confirm(post_id, url, _actor()))
 
 
 @cli.command()
@@ -744,10 +722,7 @@ def pause(reason: str) -> None:
 
     Example: outreach pause --reason "Hari berkabung"
     """
-    from .publisher import PAUSE_SETTING
-
-    ws = _ws()
-    ws.store.set_setting(PAUSE_SETTING, {"reason": reason, "at": ws.now().isoformat(), "by": os.environ.get("USER", "operator")})
+    _ws().operations.pause(reason, _actor())
     click.echo(_("paused: {reason}").format(reason=reason))
 
 
@@ -757,10 +732,7 @@ def resume() -> None:
 
     Example: outreach resume
     """
-    from .publisher import PAUSE_SETTING
-
-    ws = _ws()
-    ws.store.set_setting(PAUSE_SETTING, None)
+    _ws().operations.resume()
     click.echo(_("resumed"))
 
 

@@ -126,9 +126,9 @@ def _beat(workspace: Workspace, **values: Any) -> None:
 
 def _plan(workspace: Workspace) -> None:
     try:
-        inserted, refreshed, cancelled = workspace.apply_plan(workspace.config.publishing.horizon_days)
+        inserted, refreshed, cancelled = workspace.planning.apply_plan(workspace.config.publishing.horizon_days)
     finally:
-        workspace.release_catalogue()  # a day between re-plans: no need to hold every innovation
+        workspace.planning.release_catalogue()  # a day between re-plans: no need to hold every innovation
     log.info("planned %s new posts, refreshed %s, cancelled %s", inserted, refreshed, cancelled)
 
 
@@ -137,7 +137,7 @@ def run_once(workspace: Workspace) -> str:
     lock = StoreLock(workspace)
     lock.acquire()
     try:
-        publisher = Publisher(workspace)
+        publisher = workspace.publisher()
         publisher.recover()
         _plan(workspace)
         outcomes = publisher.publish_due()
@@ -156,7 +156,7 @@ def run_once(workspace: Workspace) -> str:
 def run_forever(workspace: Workspace) -> None:
     """The daemon loop. Returns after SIGTERM/SIGINT once the post in flight is finished."""
     stop = threading.Event()
-    publisher = Publisher(workspace, stop=stop)
+    publisher = workspace.publisher(stop=stop)
     # One worker thread: publish runs never overlap, so two jobs cannot claim in parallel.
     scheduler = BlockingScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -307,9 +307,9 @@ def rehearse(workspace: Workspace, start: datetime, days: int) -> dict[str, int]
     lock.acquire()
     counts: dict[str, int] = {}
     try:
-        publisher = Publisher(workspace)
+        publisher = workspace.publisher()
         publisher.recover()
-        workspace.apply_plan(days)
+        workspace.planning.apply_plan(days)
         end = start + timedelta(days=days)
         for due in workspace.store.planned_due_times(start - timedelta(seconds=1), end):
             workspace.set_clock(due)
@@ -332,6 +332,6 @@ def restore(workspace: Workspace, backup: Path) -> tuple[list[Transition], Path 
     try:
         kept = restore_backup(workspace.config.store_url, backup)
         workspace.store.mark_restored(backup, workspace.now())
-        return Publisher(workspace).settle_after_restore(), kept
+        return workspace.publisher().settle_after_restore(), kept
     finally:
         lock.release()

@@ -5,6 +5,8 @@ raises one of these and never decides about retries itself::
 
     OutreachError
     ├── ConfigError            bad config / catalogue / template: says file, line or row, and what to do
+    ├── NotFound               no such post or innovation: says where to look up the ids
+    ├── StateConflict          the outbox table does not allow this operation from the post's state
     ├── LocalIOError           a local file or folder cannot be read or written (nothing left this machine)
     └── PublishError
         ├── TransientError     retry later
@@ -26,6 +28,24 @@ class OutreachError(Exception):
 
 class ConfigError(OutreachError):
     """A user mistake in configuration, catalogue or template; the message says where and how to fix it."""
+
+
+class NotFound(OutreachError):
+    """Something asked for by id does not exist (a post, an innovation); the message says where to look."""
+
+
+class StateConflict(OutreachError):
+    """The outbox table (``outreach.outbox``) does not allow this operation from the post's current state.
+
+    Raised by the store inside the transaction that read the state, so two surfaces acting on one
+    post at once cannot both win: the second is told what the post became.
+    """
+
+    def __init__(self, message: str, post_id: int, state: str, operation: str) -> None:
+        super().__init__(message)
+        self.post_id = post_id
+        self.state = state
+        self.operation = operation
 
 
 class LocalIOError(OutreachError):

@@ -174,3 +174,7 @@ class PostEvent:
     reason: str | None
     remote_id: str | None = None
     remote_url: str | None = None
+    #: The outbox operation that made this transition (None for a post's creation).
+    operation: str | None = None
+    #: Who asked for it when a person did (an operator's login name); None for the engine.
+    actor: str | None = None

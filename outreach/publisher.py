@@ -19,25 +19,28 @@ import random
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Callable
 
-from .app import Workspace
-from .channels.base import Channel, OutgoingPost, Outcome, PublishResult
+from .channels.base import Channel, OutgoingPost, Outcome, PublishResult, Reconciliation
+from .clock import Clock
+from .config import PublishingSettings
 from .errors import (
     AmbiguousError,
     ConfigError,
     ContentRejected,
     LocalIOError,
+    NotFound,
     PermanentError,
     PublishError,
+    StateConflict,
     TransientError,
 )
 from .model import Post, PostState
+from .operations import PAUSE_SETTING
+from .outbox import Operation
+from .store import Store
 
 log = logging.getLogger("outreach.publisher")
-
-PAUSE_SETTING = "pause"
 
 
 @dataclass(frozen=True)
@@ -50,18 +53,31 @@ class Transition:
 
 
 class Publisher:
-    """Publishes due posts of one workspace; safe to call repeatedly from any clock."""
+    """Publishes the due posts of one store; safe to call repeatedly from any clock.
+
+    It sees only what it needs: the store, a look-up from channel name to adapter, the clock, its
+    settings, how a stored post looks to an adapter (``outgoing``) and the plain-language gate
+    (``language_gate``: why a post must not go out on a platform, or None).
+    """
 
     def __init__(
         self,
-        workspace: Workspace,
+        store: Store,
+        adapters: Callable[[str], Channel],
+        clock: Clock,
+        settings: PublishingSettings,
         *,
+        outgoing: Callable[[Post], OutgoingPost],
+        language_gate: Callable[[Post, str], str | None],
         jitter: Callable[[], float] = random.random,
         stop: threading.Event | None = None,
     ) -> None:
-        self.workspace = workspace
-        self.store = workspace.store
-        self.settings = workspace.config.publishing
+        self.store = store
+        self.adapters = adapters
+        self.clock = clock
+        self.settings = settings
+        self._outgoing_of = outgoing
+        self._language_gate = language_gate
         self._jitter = jitter
         self.stop = stop or threading.Event()
 
@@ -83,32 +99,37 @@ class Publisher:
             outcomes.append(self._guarded(post, lambda p=post: self._settle_interrupted(p, "interrupted while publishing (restart)")))
         return outcomes
 
+    def _reconcile(self, post: Post) -> Reconciliation:
+        """Ask the post's channel what became of it; CANNOT_TELL when the platform offers no look-up."""
+        adapter = self.adapters(post.channel)
+        if not adapter.capabilities.can_reconcile:
+            return Reconciliation(Outcome.CANNOT_TELL, detail=f"cannot tell if it went out: {adapter.platform} cannot look up what was posted")
+        return adapter.reconcile(self._outgoing(post))
+
     def _settle_interrupted(self, post: Post, why: str, retry_delay: float = 0.0) -> Transition:
         """Reconcile an attempt whose outcome is not known; ``retry_delay`` gives a request that may
         still be in flight on the platform's side time to land before a proven-safe retry."""
-        now = self.workspace.now()
+        now = self.clock.now()
         resolve = f"check the platform, then `outreach post resolve {post.id}`"
         try:
-            adapter = self.workspace.adapter(post.channel)
-            if not adapter.capabilities.can_reconcile:
-                raise LookupError(f"{adapter.platform} cannot look up what was posted")
-            reconciliation = adapter.reconcile(self._outgoing(post))
+            reconciliation = self._reconcile(post)
         except TransientError as error:
+            adapter = self.adapters(post.channel)
             if adapter.capabilities.idempotent_retry and post.attempts < self.settings.max_attempts:
                 # The platform makes a repeat harmless, so "ask again later" beats a person's time.
                 return self._retry_later(post, error, now)
-            return self._move(post, PostState.UNKNOWN, now, f"{why}; the look-up failed too: {error}; {resolve}")
-        except (PublishError, ConfigError, LocalIOError, LookupError) as error:
-            return self._move(post, PostState.UNKNOWN, now, f"{why}; cannot tell if it went out: {error}; {resolve}")
+            return self._move(post, Operation.UNKNOWN, now, f"{why}; the look-up failed too: {error}; {resolve}")
+        except (PublishError, ConfigError, LocalIOError, NotFound) as error:
+            return self._move(post, Operation.UNKNOWN, now, f"{why}; cannot tell if it went out: {error}; {resolve}")
         if reconciliation.outcome is Outcome.PUBLISHED and reconciliation.result is not None:
             return self._record_success(post, reconciliation.result, now, f"{why}; reconciled: it was published")
         if reconciliation.outcome is Outcome.NOT_PUBLISHED:
             if post.attempts >= self.settings.max_attempts:
-                return self._move(post, PostState.FAILED, now,
+                return self._move(post, Operation.FAIL, now,
                                   f"gave up after {post.attempts} attempts: {why}; reconciled: it was not published")
-            return self._move(post, PostState.PLANNED, now, f"{why}; reconciled: it was not published, retrying",
+            return self._move(post, Operation.DEFER, now, f"{why}; reconciled: it was not published, retrying",
                               due_at=now + timedelta(seconds=retry_delay))
-        return self._move(post, PostState.UNKNOWN, now, f"{why}; {reconciliation.detail or 'cannot tell'}; {resolve}")
+        return self._move(post, Operation.UNKNOWN, now, f"{why}; {reconciliation.detail or 'cannot tell'}; {resolve}")
 
     def settle_after_restore(self) -> list[Transition]:
         """After a backup is restored: every post in flight or already due may have gone out after the backup.
@@ -117,7 +138,7 @@ class Publisher:
         "not published", which adapters conclude from attempts the restored store may not know
         about — makes it ``unknown`` for a person, never a second publication.
         """
-        now = self.workspace.now()
+        now = self.clock.now()
         return [
             self._settle_restored(post, now)
             for post in self.store.posts([PostState.PUBLISHING, PostState.PLANNED])
@@ -127,16 +148,16 @@ class Publisher:
     def _settle_restored(self, post: Post, now: datetime) -> Transition:
         why = "restored from a backup: it was due by the time of the restore and may have gone out after the backup was taken"
         resolve = f"check the platform, then `outreach post resolve {post.id}`"
+        in_flight = post.state is PostState.PUBLISHING
+        unknown = Operation.UNKNOWN if in_flight else Operation.RESTORE_UNKNOWN
         try:
-            adapter = self.workspace.adapter(post.channel)
-            if not adapter.capabilities.can_reconcile:
-                raise LookupError(f"{adapter.platform} cannot look up what was posted")
-            reconciliation = adapter.reconcile(self._outgoing(post))
-        except (PublishError, ConfigError, LookupError) as error:
-            return self._move(post, PostState.UNKNOWN, now, f"{why}; cannot tell: {error}; {resolve}")
+            reconciliation = self._reconcile(post)
+        except (PublishError, ConfigError, NotFound) as error:
+            return self._move(post, unknown, now, f"{why}; cannot tell: {error}; {resolve}")
         if reconciliation.outcome is Outcome.PUBLISHED and reconciliation.result is not None:
-            return self._record_success(post, reconciliation.result, now, f"{why}; reconciled: it was published")
-        return self._move(post, PostState.UNKNOWN, now,
+            return self._record_success(post, reconciliation.result, now, f"{why}; reconciled: it was published",
+                                        operation=None if in_flight else Operation.RESTORE_PUBLISHED)
+        return self._move(post, unknown, now,
                           f"{why}; the look-up did not prove it: {reconciliation.detail or 'cannot tell'}; {resolve}")
 
     # ---- the main loop ----------------------------------------------------------------------------
@@ -147,7 +168,7 @@ class Publisher:
         A post never tried is missed when its due time is past the window (an operator's retry
         makes it due now); one that is being retried is missed once its slot is past the window.
         """
-        now = self.workspace.now()
+        now = self.clock.now()
         cutoff = now - timedelta(minutes=self.settings.catch_up_minutes)
         outcomes = []
         for post in self.store.posts([PostState.PLANNED], scheduled_to=cutoff):
@@ -158,12 +179,11 @@ class Publisher:
                 outcomes.append(
                     self._move(
                         post,
-                        PostState.MISSED,
+                        Operation.MISS,
                         now,
                         f"missed: {int(late.total_seconds() // 60)} min late, over the "
                         f"{self.settings.catch_up_minutes}-minute catch-up window"
                         + (f" after {post.attempts} attempts ({post.reason})" if post.attempts else ""),
-                        only_from=[PostState.PLANNED],
                     )
                 )
         return outcomes
@@ -177,7 +197,7 @@ class Publisher:
             return []
         outcomes = self.recover() + self.sweep_overdue()
         while not self.stop.is_set():
-            post = self.store.claim_due(self.workspace.now(), unless_set=PAUSE_SETTING)
+            post = self.store.claim_due(self.clock.now(), unless_set=PAUSE_SETTING)
             if post is None:
                 break
             log.info("post %s: planned → publishing (attempt %s) %s on %s", post.id, post.attempts, post.innovation_id, post.channel)
@@ -191,10 +211,9 @@ class Publisher:
         except Exception as error:
             log.exception("post %s: unexpected error while settling it", post.id)
             return self._move(
-                post, PostState.UNKNOWN, self.workspace.now(),
+                post, Operation.UNKNOWN, self.clock.now(),
                 f"unexpected {error.__class__.__name__}: {error}; check the platform, then "
                 f"`outreach post resolve {post.id}`",
-                only_from=[PostState.PUBLISHING],
             )
 
     def attempt(self, post: Post) -> Transition:
@@ -204,66 +223,38 @@ class Publisher:
         failure's backoff counts from when the failure was seen, not from the claim.
         """
         try:
-            adapter = self.workspace.adapter(post.channel)
-            blocked = self._blocked_by_language(post, adapter)
+            adapter = self.adapters(post.channel)
+            blocked = self._language_gate(post, adapter.platform)
             if blocked:
-                return self._move(post, PostState.SKIPPED, self.workspace.now(), blocked)
+                return self._move(post, Operation.SKIP, self.clock.now(), blocked)
             outgoing = self._outgoing(post, fresh=False)
             result = adapter.publish(outgoing, lambda state: self.store.save_channel_state(post.id, state))
         except ContentRejected as error:
             if error.duplicate:
                 return self._settle_interrupted(post, f"the platform says duplicate content ({error})")
-            return self._move(post, PostState.FAILED, self.workspace.now(), f"rejected: {error}")
+            return self._move(post, Operation.FAIL, self.clock.now(), f"rejected: {error}")
         except PermanentError as error:
-            return self._move(post, PostState.FAILED, self.workspace.now(), f"{error.__class__.__name__}: {error}")
-        except ConfigError as error:
-            return self._move(post, PostState.FAILED, self.workspace.now(), f"configuration: {error}")
+            return self._move(post, Operation.FAIL, self.clock.now(), f"{error.__class__.__name__}: {error}")
+        except (ConfigError, NotFound) as error:
+            return self._move(post, Operation.FAIL, self.clock.now(), f"configuration: {error}")
         except LocalIOError as error:
             # Nothing left this machine, so the post certainly did not go out.
-            return self._move(post, PostState.FAILED, self.workspace.now(), f"{error}; nothing was published")
+            return self._move(post, Operation.FAIL, self.clock.now(), f"{error}; nothing was published")
         except AmbiguousError as error:
             return self._settle_interrupted(post, f"ambiguous: {error}", retry_delay=self.settings.backoff_seconds)
         except TransientError as error:
-            return self._retry_later(post, error, self.workspace.now())
-        return self._record_success(post, result, self.workspace.now(), "published")
+            return self._retry_later(post, error, self.clock.now())
+        return self._record_success(post, result, self.clock.now(), "published")
 
     # ---- helpers ----------------------------------------------------------------------------------
 
-    def _blocked_by_language(self, post: Post, adapter: Channel) -> str | None:
-        campaign = self.workspace.config.campaigns.get(post.campaign)
-        if campaign is None or campaign.plain_language != "block" or not post.text:
-            return None
-        findings = self.workspace.check_language(
-            post.text, post.kind, adapter.platform, Path(post.image) if post.image else None, post.alt_text
-        )
-        errors = [finding.label() for finding in findings if finding.severity == "error"]
-        if not errors:
-            return None
-        return "plain language (campaign blocks errors): " + "; ".join(errors)
-
     def _outgoing(self, post: Post, fresh: bool = True) -> OutgoingPost:
         """The adapter's view of a post; ``fresh`` re-reads what the adapter checkpointed since the claim."""
-        if post.text is None:
-            raise ConfigError(f"post {post.id} has no rendered text; run `outreach plan` to render it")
-        entry = self.workspace.entry(post.innovation_id)
-        return OutgoingPost(
-            id=post.id,
-            key=post.key,
-            text=post.text,
-            link=post.link,
-            image=Path(post.image) if post.image else None,
-            alt_text=post.alt_text,
-            campaign=post.campaign,
-            kind=post.kind,
-            innovation=entry.innovation.to_json(),
-            scheduled_at=post.scheduled_at.astimezone(self.workspace.zone),
-            channel_state=self.store.post(post.id).channel_state if fresh else post.channel_state,  # type: ignore[union-attr]
-            image_roots=self.workspace.image_roots(entry.source),
-        )
+        return self._outgoing_of(self.store.post(post.id) if fresh else post)
 
     def _retry_later(self, post: Post, error: TransientError, now: datetime) -> Transition:
         if post.attempts >= self.settings.max_attempts:
-            return self._move(post, PostState.FAILED, now, f"gave up after {post.attempts} attempts: {error}")
+            return self._move(post, Operation.FAIL, now, f"gave up after {post.attempts} attempts: {error}")
         backoff = self.settings.backoff_seconds * 2 ** (post.attempts - 1)
         delay = min(backoff, self.settings.max_delay_seconds) * (0.5 + self._jitter() / 2)
         capped = ""
@@ -276,36 +267,26 @@ class Publisher:
                 capped = f"; the platform asked to wait {asked:.0f} s; waiting {cap:.0f} s (publishing.max_retry_after_seconds)"
             delay = max(delay, min(asked, cap))
         due = now + timedelta(seconds=delay)
-        return self._move(
-            post, PostState.PLANNED, now, f"retry in {delay:.0f} s: {error}{capped}", due_at=due
-        )
+        return self._move(post, Operation.DEFER, now, f"retry in {delay:.0f} s: {error}{capped}", due_at=due)
 
-    def _record_success(self, post: Post, result: PublishResult, now: datetime, reason: str) -> Transition:
-        state = PostState.HANDED_OFF if result.handed_off else PostState.PUBLISHED
-        return self._move(
-            post,
-            state,
-            now,
-            "handed off to staff; confirm with `outreach post confirm`" if result.handed_off else reason,
-            remote_id=result.remote_id,
-            remote_url=result.url,
-            published_at=None if result.handed_off else now,
-        )
-
-    def _move(
-        self,
-        post: Post,
-        state: PostState,
-        now: datetime,
-        reason: str,
-        only_from: list[PostState] | None = None,
-        **values: Any,
+    def _record_success(
+        self, post: Post, result: PublishResult, now: datetime, reason: str, operation: Operation | None = None
     ) -> Transition:
+        if result.handed_off:
+            return self._move(post, Operation.HAND_OFF, now, "handed off to staff; confirm with `outreach post confirm`",
+                              remote_id=result.remote_id, remote_url=result.url)
+        return self._move(post, operation or Operation.PUBLISHED, now, reason,
+                          remote_id=result.remote_id, remote_url=result.url, published_at=now)
+
+    def _move(self, post: Post, operation: Operation, now: datetime, reason: str, **values: Any) -> Transition:
         """Record a transition, only if the post is still where we read it (compare and set)."""
-        moved = self.store.transition(post.id, state, now, reason, only_from=only_from or [post.state], **values)
-        if moved:
-            level = logging.WARNING if state in (PostState.FAILED, PostState.UNKNOWN, PostState.MISSED) else logging.INFO
-            log.log(level, "post %s: %s → %s: %s", post.id, post.state.value, state.value, reason,
-                    extra={"post_id": post.id, "from_state": post.state.value, "to_state": state.value,
-                           "channel": post.channel, "innovation_id": post.innovation_id})
+        try:
+            state = self.store.transition(post.id, operation, now, reason, expect=post.state, **values)
+        except StateConflict as conflict:
+            log.warning("post %s: left alone: %s", post.id, conflict)
+            return Transition(post.id, PostState(conflict.state), str(conflict))
+        level = logging.WARNING if state in (PostState.FAILED, PostState.UNKNOWN, PostState.MISSED) else logging.INFO
+        log.log(level, "post %s: %s → %s: %s", post.id, post.state.value, state.value, reason,
+                extra={"post_id": post.id, "from_state": post.state.value, "to_state": state.value,
+                       "channel": post.channel, "innovation_id": post.innovation_id})
         return Transition(post.id, state, reason)

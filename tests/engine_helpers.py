@@ -16,8 +16,11 @@ from zoneinfo import ZoneInfo
 
 from outreach.app import Workspace
 from outreach.channels.base import OutgoingPost
+from outreach.clock import FixedClock
 from outreach.config import Config, load_config
-from outreach.model import ALL_FIELDS, Post
+from outreach.model import ALL_FIELDS, Post, PostState
+from outreach.outbox import Operation
+from outreach.store import Store
 
 ZONE = ZoneInfo("Asia/Jakarta")
 CONFIG_NAME = "outreach.toml"
@@ -165,7 +168,7 @@ def load(config_path: Path, environ: Mapping[str, str] | None = None) -> Config:
 
 def workspace(config_path: Path, now: datetime, environ: Mapping[str, str] | None = None) -> Workspace:
     """A workspace on a fixed clock (as ``outreach --now``)."""
-    return Workspace(load(config_path, environ), now)
+    return Workspace(load(config_path, environ), FixedClock(now))
 
 
 # ---- clock -------------------------------------------------------------------------------------
@@ -173,12 +176,8 @@ def workspace(config_path: Path, now: datetime, environ: Mapping[str, str] | Non
 
 def set_now(ws: Workspace, moment: datetime) -> None:
     """Move a workspace's fixed clock."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime")
-    if hasattr(ws, "set_clock"):
-        ws.set_clock(moment)
-    else:  # older Workspace without set_clock: the clock is this attribute
-        ws._fixed_now = moment  # type: ignore[attr-defined]
+    assert isinstance(ws.clock, FixedClock), "tests move only a fixed clock"
+    ws.clock.set(moment)
 
 
 def advance(ws: Workspace, **delta: float) -> datetime:
@@ -205,19 +204,21 @@ def journal(directory: Path, channel: str) -> list[dict[str, Any]]:
 
 def outgoing(ws: Workspace, post: Post) -> OutgoingPost:
     """The post as the publisher hands it to an adapter (for simulating a crash mid-publish)."""
-    entry = ws.entry(post.innovation_id)
-    assert post.text is not None
-    return OutgoingPost(
-        id=post.id,
-        key=post.key,
-        text=post.text,
-        link=post.link,
-        image=Path(post.image) if post.image else None,
-        alt_text=post.alt_text,
-        campaign=post.campaign,
-        kind=post.kind,
-        innovation=entry.innovation.to_json(),
-        scheduled_at=post.scheduled_at.astimezone(ws.zone),
-        channel_state=post.channel_state,
-        image_roots=ws.image_roots(entry.source),
-    )
+    return ws.planning.outgoing(post)
+
+
+#: How the publisher leaves a claimed post in each outcome state.
+_OUTCOMES = {
+    PostState.PUBLISHED: Operation.PUBLISHED,
+    PostState.HANDED_OFF: Operation.HAND_OFF,
+    PostState.FAILED: Operation.FAIL,
+    PostState.UNKNOWN: Operation.UNKNOWN,
+    PostState.SKIPPED: Operation.SKIP,
+}
+
+
+def settle_as(store: Store, post_id: int, state: PostState, now: datetime, reason: str, **values: Any) -> None:
+    """Bring a planned post to an outcome the way the publisher would: claim it, then record the outcome."""
+    attempts = store.post(post_id).attempts + 1
+    store.transition(post_id, Operation.CLAIM, now, "claimed", attempts=attempts)
+    store.transition(post_id, _OUTCOMES[state], now, reason, **values)

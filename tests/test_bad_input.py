@@ -531,13 +531,14 @@ NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory):
     from outreach.app import Workspace
+    from outreach.clock import FixedClock
     from outreach.config import load_config
 
     d = tmp_path_factory.mktemp("prop")
     shutil.copytree(REPO / "config", d / "config")
     shutil.copytree(REPO / "config" / "catalogue" / "gambar", d / "gambar")
-    ws = Workspace(load_config(config_file(d)), NOW)
-    ws.catalogue()
+    ws = Workspace(load_config(config_file(d)), FixedClock(NOW))
+    ws.planning.catalogue()
     yield d, ws
     ws.close()
 

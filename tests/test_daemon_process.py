@@ -21,6 +21,7 @@ import pytest
 
 from outreach.daemon import status_lines
 from outreach.model import Post, PostState
+from outreach.outbox import Operation
 
 from tests.engine_helpers import ZONE, campaign, file_channel, innovation, journal, project, workspace
 from tests.fakeplatform.mastodon import MastodonFake
@@ -47,13 +48,14 @@ def _plan_due_soon(config: Path, environ: dict[str, str], offsets: list[float]) 
     """
     ws = workspace(config, datetime.now(timezone.utc) - timedelta(hours=1), environ)
     ws.store  # created now, on the clock of an hour ago
-    ws.set_clock(datetime.now(timezone.utc))
-    inserted, _refreshed, _cancelled = ws.apply_plan(1)
+    ws.clock.set(datetime.now(timezone.utc))
+    inserted, _refreshed, _cancelled = ws.planning.apply_plan(1)
     posts = ws.store.posts([PostState.PLANNED])
     assert inserted == len(posts) == len(offsets) == 3
     start = datetime.now(timezone.utc)
     for post, offset in zip(posts, offsets):
-        ws.store.reschedule(post.id, start + timedelta(seconds=offset), start, "made due a few seconds from now by the test")
+        ws.store.transition(post.id, Operation.RESCHEDULE, start, "made due a few seconds from now by the test",
+                            due_at=start + timedelta(seconds=offset))
     planned = ws.store.posts()
     ws.close()
     return planned

@@ -71,12 +71,12 @@ def _setup(tmp_path: Path, fake: PlatformFake, **overrides: Any):
     write_catalogue(folder, _rows())
     config = _write(folder, fake, **overrides)
     ws = workspace(config, PLAN_AT, fake.environ)
-    inserted, _, _ = ws.apply_plan(2)
+    inserted, _, _ = ws.planning.apply_plan(2)
     assert inserted >= 2, inserted
     posts = sorted(ws.store.posts(), key=lambda post: post.scheduled_at)
     assert [post.scheduled_at for post in posts[:2]] == [SLOT1, SLOT2], [p.scheduled_at for p in posts]
     assert all(post.text for post in posts)
-    return ws, Publisher(ws, jitter=lambda: 0.0), posts[0].id, posts[1].id
+    return ws, ws.publisher(jitter=lambda: 0.0), posts[0].id, posts[1].id
 
 
 def _fault(kind: str, fake: PlatformFake) -> tuple[str, Fault | None]:
@@ -178,9 +178,9 @@ def test_unresolvable_host(tmp_path: Path, fake: PlatformFake) -> None:
     # The host is fixed in the config: the retry (a fresh workspace on the same store, within the
     # catch-up window) publishes the first post, the next day's run the second.
     fixed = workspace(_write(tmp_path / "proyek", fake), post.due_at + timedelta(seconds=1), fake.environ)
-    Publisher(fixed, jitter=lambda: 0.0).publish_due()
+    fixed.publisher(jitter=lambda: 0.0).publish_due()
     set_now(fixed, SLOT2)
-    Publisher(fixed, jitter=lambda: 0.0).publish_due()
+    fixed.publisher(jitter=lambda: 0.0).publish_due()
     states = {post.id: post.state for post in fixed.store.posts()}
     assert states[first] is PostState.PUBLISHED and states[_second] is PostState.PUBLISHED, states
     assert len(fake.created) == 2

@@ -348,13 +348,13 @@ def test_the_publisher_sends_no_image_from_outside_the_allowed_folders(
         campaigns={"kenali": campaign(["kanal"], ["setiap hari 09.00"], min_gap_days=0)},
     )
     ws = workspace(config, PLAN_AT, fake.environ)
-    ws.apply_plan(1)
+    ws.planning.apply_plan(1)
     [post] = ws.store.posts()
     assert post.image and Path(post.image).name == "poster.jpg"
     tamper(office, secret, post.id, office / "outreach.sqlite3")
 
     set_now(ws, SLOT)
-    [outcome] = Publisher(ws).publish_due()
+    [outcome] = ws.publisher().publish_due()
     failed = ws.store.post(post.id)
     assert outcome.state is failed.state is PostState.FAILED
     assert reason in failed.reason and "kanal" in failed.reason
@@ -380,9 +380,9 @@ def test_the_publisher_still_sends_an_image_inside_the_folder(
         campaigns={"kenali": campaign(["kanal"], ["setiap hari 09.00"], min_gap_days=0)},
     )
     ws = workspace(config, PLAN_AT, fake.environ)
-    ws.apply_plan(1)
+    ws.planning.apply_plan(1)
     set_now(ws, SLOT)
-    [outcome] = Publisher(ws).publish_due()
+    [outcome] = ws.publisher().publish_due()
     assert outcome.state in (PostState.PUBLISHED, PostState.HANDED_OFF), outcome.reason
     assert len(fake.created) == 1
     if isinstance(fake, WhatsAppManualFake):

@@ -14,9 +14,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 from outreach.app import Workspace
+from outreach.clock import FixedClock
 from outreach.cli import cli
 from outreach.config import load_config
 from outreach.model import PostState
+from outreach.outbox import Operation
+from tests.engine_helpers import settle_as
 
 REPO = Path(__file__).parent.parent
 NOW = "2026-12-01T08:00+07:00"
@@ -100,10 +103,10 @@ def test_post_show_cancel_retry_resolve_and_confirm(config: Path) -> None:
     assert neither.exit_code == 2
 
     # An ambiguous outcome and a hand-off, as the publisher would leave them.
-    ws = Workspace(load_config(config), datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc))
-    ws.store.transition(second["id"], PostState.UNKNOWN, ws.now(), "ambiguous: no answer within 30 s")
+    ws = Workspace(load_config(config), FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)))
+    settle_as(ws.store, second["id"], PostState.UNKNOWN, ws.now(), "ambiguous: no answer within 30 s")
     third = queue(config)[0]
-    ws.store.transition(third["id"], PostState.HANDED_OFF, ws.now(), "handed off to staff")
+    settle_as(ws.store, third["id"], PostState.HANDED_OFF, ws.now(), "handed off to staff")
     ws.close()
     url = "https://x.com/kominfobdl/status/1"
     assert run(config, "post", "resolve", str(second["id"]), "--published", url).exit_code == 0
@@ -115,9 +118,9 @@ def test_post_show_cancel_retry_resolve_and_confirm(config: Path) -> None:
     assert "unknown → published" in events and "resolved by an operator" in events
 
     # A failed post is planned again, due now, by `post retry`.
-    ws = Workspace(load_config(config), datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc))
+    ws = Workspace(load_config(config), FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)))
     fourth = queue(config)[0]
-    ws.store.transition(fourth["id"], PostState.FAILED, ws.now(), "AuthError: token expired")
+    settle_as(ws.store, fourth["id"], PostState.FAILED, ws.now(), "AuthError: token expired")
     ws.close()
     assert run(config, "post", "retry", str(fourth["id"])).exit_code == 0
     retried = next(post for post in queue(config) if post["id"] == fourth["id"])
@@ -148,11 +151,13 @@ FORMULA_PAYLOADS = [
 
 def test_history_csv_never_hands_a_spreadsheet_a_formula(config: Path) -> None:
     run(config, "plan", "--days", "14")
-    ws = Workspace(load_config(config), datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc))
+    ws = Workspace(load_config(config), FixedClock(datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)))
     posts = ws.store.posts([PostState.PLANNED])[: len(FORMULA_PAYLOADS)]
     for post, payload in zip(posts, FORMULA_PAYLOADS):
-        ws.store.transition(post.id, PostState.FAILED, ws.now(), payload, text=payload, remote_id=payload,
-                            remote_url=payload, attempts=3)
+        ws.store.transition(post.id, Operation.REFRESH, ws.now(), "the catalogue changed", text=payload)
+        ws.store.transition(post.id, Operation.CLAIM, ws.now(), "claimed", attempts=3)
+        ws.store.transition(post.id, Operation.PUBLISHED, ws.now(), payload, remote_id=payload, remote_url=payload,
+                            published_at=ws.now())
     ws.close()
 
     result = run(config, "history", "--format", "csv")

@@ -65,7 +65,7 @@ def _fair_project(folder: Path, rows: list[dict[str, str]] = FAIR_ROWS) -> Path:
 
 def test_rotation_is_fair_across_innovations_and_agencies(tmp_path: Path) -> None:
     ws = workspace(_fair_project(tmp_path), at(2026, 11, 30, 20, 0))
-    planned = _by_time(ws.plan(ws.now(), 15).new)
+    planned = _by_time(ws.planning.plan(ws.now(), 15).new)
     assert len(planned) == 30  # 15 days × 2 slots, one channel
 
     agency = {row["id"]: row["opd"] for row in FAIR_ROWS}
@@ -92,13 +92,13 @@ def test_rotation_is_fair_across_innovations_and_agencies(tmp_path: Path) -> Non
 def test_same_inputs_give_the_same_plan(tmp_path: Path) -> None:
     now = at(2026, 11, 30, 20, 0)
     first = workspace(_fair_project(tmp_path / "a"), now)
-    again = [p.key for p in first.plan(first.now(), 15).new]
-    assert again == [p.key for p in first.plan(first.now(), 15).new]
+    again = [p.key for p in first.planning.plan(first.now(), 15).new]
+    assert again == [p.key for p in first.planning.plan(first.now(), 15).new]
     # A second project with the same content — rows in another order — plans exactly the same.
     second = workspace(_fair_project(tmp_path / "b", list(reversed(FAIR_ROWS))), now)
-    assert [p.key for p in second.plan(second.now(), 15).new] == again
-    assert [(p.innovation_id, p.kind, p.when) for p in second.plan(second.now(), 15).new] == [
-        (p.innovation_id, p.kind, p.when) for p in first.plan(first.now(), 15).new
+    assert [p.key for p in second.planning.plan(second.now(), 15).new] == again
+    assert [(p.innovation_id, p.kind, p.when) for p in second.planning.plan(second.now(), 15).new] == [
+        (p.innovation_id, p.kind, p.when) for p in first.planning.plan(first.now(), 15).new
     ]
 
 
@@ -117,9 +117,9 @@ def _daily_project(folder: Path, **campaign_settings: object) -> Path:
 
 def test_national_holiday_and_cuti_bersama_are_skipped(tmp_path: Path) -> None:
     ws = workspace(_daily_project(tmp_path, holidays="skip"), at(2026, 8, 14, 20, 0))
-    august = _days(list(ws.plan(ws.now(), 5).new))
+    august = _days(list(ws.planning.plan(ws.now(), 5).new))
     assert august == {date(2026, 8, 15), date(2026, 8, 16), date(2026, 8, 18), date(2026, 8, 19)}
-    december = _days(list(ws.plan(at(2026, 12, 21, 20, 0), 6).new))
+    december = _days(list(ws.planning.plan(at(2026, 12, 21, 20, 0), 6).new))
     assert date(2026, 12, 24) not in december  # cuti bersama Natal
     assert date(2026, 12, 25) not in december
     assert {date(2026, 12, 22), date(2026, 12, 23), date(2026, 12, 26), date(2026, 12, 27)} <= december
@@ -133,21 +133,21 @@ def test_national_holiday_and_cuti_bersama_are_skipped(tmp_path: Path) -> None:
 
 def test_holidays_allow_publishes_on_holidays(tmp_path: Path) -> None:
     ws = workspace(_daily_project(tmp_path, holidays="allow"), at(2026, 8, 14, 20, 0))
-    assert date(2026, 8, 17) in _days(list(ws.plan(ws.now(), 5).new))
-    assert date(2026, 12, 24) in _days(list(ws.plan(at(2026, 12, 21, 20, 0), 6).new))
+    assert date(2026, 8, 17) in _days(list(ws.planning.plan(ws.now(), 5).new))
+    assert date(2026, 12, 24) in _days(list(ws.planning.plan(at(2026, 12, 21, 20, 0), 6).new))
 
 
 def test_blackout_days_get_no_posts(tmp_path: Path) -> None:
     blackout = {"start": date(2026, 12, 3), "end": date(2026, 12, 4), "reason": "Masa tenang pilkada"}
     ws = workspace(_daily_project(tmp_path, blackouts=[blackout]), at(2026, 11, 30, 20, 0))
-    days = _days(list(ws.plan(ws.now(), 7).new))
+    days = _days(list(ws.planning.plan(ws.now(), 7).new))
     assert days == {date(2026, 12, d) for d in (1, 2, 5, 6, 7)}
 
 
 def test_a_blackout_added_later_cancels_planned_future_posts(tmp_path: Path) -> None:
     config = _daily_project(tmp_path)
     ws = workspace(config, at(2026, 11, 30, 20, 0))
-    assert ws.apply_plan(7)[0] == 7
+    assert ws.planning.apply_plan(7)[0] == 7
     ws.close()
 
     blackout = {"start": date(2026, 12, 3), "end": date(2026, 12, 4), "reason": "Hari berkabung daerah"}
@@ -157,7 +157,7 @@ def test_a_blackout_added_later_cancels_planned_future_posts(tmp_path: Path) -> 
         campaigns={"kenali": campaign(["berkas"], ["setiap hari 09.00"], min_gap_days=0, blackouts=[blackout])},
     )
     later = workspace(config, at(2026, 12, 1, 12, 0))
-    inserted, _refreshed, cancelled = later.apply_plan(7)
+    inserted, _refreshed, cancelled = later.planning.apply_plan(7)
     assert cancelled == 2
     posts = later.store.posts()
     by_day = defaultdict(list)
@@ -185,7 +185,7 @@ def test_series_order_and_minimum_gap(tmp_path: Path) -> None:
         campaigns={"kenali": campaign(["berkas"], ["setiap hari 09.00, 15.00"], min_gap_days=2)},
     )
     ws = workspace(config, at(2026, 11, 30, 20, 0))
-    planned = _by_time(ws.plan(ws.now(), 20).new)
+    planned = _by_time(ws.planning.plan(ws.now(), 20).new)
     series = ["perkenalan", "cara_pakai", "manfaat", "pengingat"]
     per_innovation: dict[str, list[PlannedPost]] = defaultdict(list)
     for post in planned:
@@ -203,10 +203,10 @@ def test_series_order_and_minimum_gap(tmp_path: Path) -> None:
 def test_series_continues_where_the_outbox_left_off(tmp_path: Path) -> None:
     config = _daily_project(tmp_path)
     ws = workspace(config, at(2026, 11, 30, 20, 0))
-    ws.apply_plan(4)  # two posts each: perkenalan, cara_pakai
+    ws.planning.apply_plan(4)  # two posts each: perkenalan, cara_pakai
     ws.close()
     later = workspace(config, at(2026, 12, 4, 20, 0))
-    later.apply_plan(4)
+    later.planning.apply_plan(4)
     kinds: dict[str, list[str]] = defaultdict(list)
     for post in later.store.posts():
         kinds[post.innovation_id].append(post.kind)
@@ -225,7 +225,7 @@ def test_daily_cap_per_channel(tmp_path: Path) -> None:
         campaigns={"kenali": campaign(["x", "fb"], ["setiap hari 09.00, 12.00, 15.00"], min_gap_days=0)},
     )
     ws = workspace(config, at(2026, 11, 30, 20, 0))
-    per_day = Counter((p.channel, p.when.astimezone(ZONE).date()) for p in ws.plan(ws.now(), 5).new)
+    per_day = Counter((p.channel, p.when.astimezone(ZONE).date()) for p in ws.planning.plan(ws.now(), 5).new)
     for offset in range(5):
         day = date(2026, 12, 1) + timedelta(days=offset)
         assert per_day[("x", day)] == 1
@@ -245,8 +245,8 @@ def test_daily_cap_is_shared_by_campaigns_and_counts_posts_already_planned(tmp_p
         },
     )
     ws = workspace(config, at(2026, 11, 30, 20, 0))
-    ws.apply_plan(3)
-    ws.apply_plan(5)  # re-planning must count what the store already holds
+    ws.planning.apply_plan(3)
+    ws.planning.apply_plan(5)  # re-planning must count what the store already holds
     per_day = Counter(local_day(post) for post in ws.store.posts())
     assert set(per_day.values()) == {2}
     assert len(per_day) == 5
@@ -272,7 +272,7 @@ def test_image_required_channel_gets_only_innovations_with_an_image(tmp_path: Pa
         },
     )
     ws = workspace(config, at(2026, 11, 30, 20, 0))
-    planned = ws.plan(ws.now(), 12).new
+    planned = ws.planning.plan(ws.now(), 12).new
     on = defaultdict(set)
     for post in planned:
         on[post.channel].add(post.innovation_id)
@@ -280,7 +280,7 @@ def test_image_required_channel_gets_only_innovations_with_an_image(tmp_path: Pa
     assert on["fb"] == {"ktp-sehari-jadi", "antre-puskesmas", "bank-sampah", "bus-sekolah"}
     assert "ig2" not in on  # nothing in that campaign has an image
     # Written to the store, every Instagram post carries its image.
-    ws.apply_plan(12)
+    ws.planning.apply_plan(12)
     for post in ws.store.posts():
         if post.channel == "ig":
             assert post.image and post.image.endswith("gambar/poster.jpg")
@@ -301,7 +301,7 @@ def test_mulai_and_selesai_windows(tmp_path: Path) -> None:
         campaigns={"kenali": campaign(["berkas"], ["setiap hari 09.00"], min_gap_days=0)},
     )
     ws = workspace(config, at(2026, 11, 30, 20, 0))
-    planned = ws.plan(ws.now(), 15).new
+    planned = ws.planning.plan(ws.now(), 15).new
     days = defaultdict(list)
     for post in planned:
         days[post.innovation_id].append(post.when.astimezone(ZONE).date())
@@ -331,7 +331,7 @@ def test_campaign_filters_by_agency_hashtag_and_explicit_list(tmp_path: Path) ->
     )
     ws = workspace(config, at(2026, 11, 30, 20, 0))
     featured = defaultdict(set)
-    for post in ws.plan(ws.now(), 10).new:
+    for post in ws.planning.plan(ws.now(), 10).new:
         featured[post.campaign].add(post.innovation_id)
     assert featured["dinkes"] == {"antre-puskesmas", "dokter-ke-rumah"}
     assert featured["sehat"] == {"antre-puskesmas", "bus-sekolah"}
@@ -348,7 +348,7 @@ def test_only_approved_innovations_are_planned(tmp_path: Path) -> None:
         campaigns={"kenali": campaign(["berkas"], min_gap_days=0)},
     )
     ws = workspace(config, at(2026, 11, 30, 20, 0))
-    assert {post.innovation_id for post in ws.plan(ws.now(), 7).new} == {"ktp-sehari-jadi"}
+    assert {post.innovation_id for post in ws.planning.plan(ws.now(), 7).new} == {"ktp-sehari-jadi"}
 
 
 # ---- writing the plan ----------------------------------------------------------------------------
@@ -358,14 +358,14 @@ def test_apply_plan_twice_changes_nothing(tmp_path: Path) -> None:
     config = _fair_project(tmp_path)
     now = at(2026, 11, 30, 20, 0)
     ws = workspace(config, now)
-    inserted, refreshed, cancelled = ws.apply_plan(14)
+    inserted, refreshed, cancelled = ws.planning.apply_plan(14)
     assert inserted == 28 and (refreshed, cancelled) == (0, 0)
     before = ws.store.posts()
     events_before = [ws.store.events(post.id) for post in before]
 
-    assert ws.apply_plan(14) == (0, 0, 0)
+    assert ws.planning.apply_plan(14) == (0, 0, 0)
     again = workspace(config, now)  # a second command, as `outreach plan` run twice
-    assert again.apply_plan(14) == (0, 0, 0)
+    assert again.planning.apply_plan(14) == (0, 0, 0)
     assert again.store.posts() == before
     assert [again.store.events(post.id) for post in before] == events_before
 
@@ -374,13 +374,13 @@ def test_a_newly_approved_innovation_is_featured_in_the_next_free_slot(tmp_path:
     rows = [innovation("ktp-sehari-jadi"), innovation("bank-sampah", SOSIAL)]
     config = _daily_project(tmp_path)
     ws = workspace(config, at(2026, 11, 30, 20, 0))
-    ws.apply_plan(7)
+    ws.planning.apply_plan(7)
     before = ws.store.posts()
     ws.close()
 
     write_catalogue(tmp_path, [*rows, innovation("antre-puskesmas", KESEHATAN)])
     later = workspace(config, at(2026, 12, 1, 20, 0))
-    inserted, _refreshed, cancelled = later.apply_plan(7)
+    inserted, _refreshed, cancelled = later.planning.apply_plan(7)
     assert (inserted, cancelled) == (1, 0)
     new = [post for post in later.store.posts() if post.id not in {p.id for p in before}]
     assert [(post.innovation_id, post.kind, local_day(post)) for post in new] == [
@@ -392,10 +392,10 @@ def test_a_newly_approved_innovation_is_featured_in_the_next_free_slot(tmp_path:
 def _published_first(config: Path) -> tuple[str, int]:
     """Plan a week, publish the first post; return its innovation and id."""
     ws = workspace(config, at(2026, 11, 30, 20, 0))
-    ws.apply_plan(7)
+    ws.planning.apply_plan(7)
     ws.close()
     ws = workspace(config, at(2026, 12, 1, 9, 1))
-    outcomes = Publisher(ws).publish_due()
+    outcomes = ws.publisher().publish_due()
     assert [outcome.state for outcome in outcomes] == [PostState.PUBLISHED]
     post = ws.store.post(outcomes[0].post_id)
     ws.close()
@@ -417,8 +417,8 @@ def test_editing_an_approved_innovation_withdraws_it_from_the_plan(tmp_path: Pat
     ]
     write_catalogue(tmp_path, changed)
     ws = workspace(config, at(2026, 12, 1, 12, 0))
-    _inserted, _refreshed, cancelled = ws.apply_plan(7)
-    status = {entry.innovation.id: entry.status.value for entry in ws.catalogue()}
+    _inserted, _refreshed, cancelled = ws.planning.apply_plan(7)
+    status = {entry.innovation.id: entry.status.value for entry in ws.planning.catalogue()}
     assert status[edited_id] == "changed"
 
     future = _future_posts_of(ws, edited_id)
@@ -441,10 +441,10 @@ def test_rejecting_or_retiring_an_innovation_cancels_its_future_posts(tmp_path: 
     others = sorted({"ktp-sehari-jadi", "bank-sampah", "antre-puskesmas"} - {first_id})
     now = at(2026, 12, 1, 12, 0)
     ws = workspace(config, now)
-    ws.catalogue()
+    ws.planning.catalogue()
     ws.store.decide([first_id], "rejected", "Rina (Diskominfo)", now, "Layanan belum siap")
     ws.store.retire(others[0], "Agus (Diskominfo)", now)
-    ws.apply_plan(7)
+    ws.planning.apply_plan(7)
 
     for identifier, standing in ((first_id, "rejected"), (others[0], "retired")):
         future = _future_posts_of(ws, identifier)
@@ -465,12 +465,12 @@ def test_an_operator_cancellation_is_not_undone_by_replanning(tmp_path: Path) ->
 
     project = _daily_project(tmp_path, holidays="allow")
     ws = workspace(project, at(2026, 12, 1, 6, 0))
-    ws.apply_plan(7)
+    ws.planning.apply_plan(7)
     first = ws.store.posts()[0]
     result = CliRunner().invoke(cli, ["--config", str(project), "post", "cancel", str(first.id), "--reason", "Acara ditunda"])
     assert result.exit_code == 0, result.output
     again = workspace(project, at(2026, 12, 1, 6, 5))
-    assert again.apply_plan(7) == (0, 0, 0)
+    assert again.planning.apply_plan(7) == (0, 0, 0)
     cancelled = again.store.post(first.id)
     assert cancelled is not None and cancelled.state.value == "cancelled"
     assert cancelled.reason == "cancelled by an operator: Acara ditunda"
@@ -491,15 +491,15 @@ def test_a_slot_freed_mid_horizon_is_filled_by_an_innovation_not_featured_later(
 
     config = write([])
     first = workspace(config, at(2026, 12, 1, 6, 0))
-    first.apply_plan(4)
+    first.planning.apply_plan(4)
     planned_days = {local_day(post) for post in first.store.posts()}
     assert len(planned_days) == 4
     write([{"start": date(2026, 12, 2), "end": date(2026, 12, 2), "reason": "Hari berkabung"}])
     second = workspace(config, at(2026, 12, 1, 6, 5))
-    assert second.apply_plan(4)[2] == 1
+    assert second.planning.apply_plan(4)[2] == 1
     write([])
     third = workspace(config, at(2026, 12, 1, 6, 10))
-    inserted, _, cancelled = third.apply_plan(4)
+    inserted, _, cancelled = third.planning.apply_plan(4)
     assert (inserted, cancelled) == (1, 0)
     live = [post for post in third.store.posts() if post.state is PostState.PLANNED]
     assert {local_day(post) for post in live} == planned_days
@@ -514,8 +514,8 @@ def test_a_cached_catalogue_sees_a_decision_made_by_another_process(tmp_path: Pa
     """The daemon caches the decoded catalogue; an approval change from `outreach catalogue` must reach it."""
     config = _daily_project(tmp_path)
     daemon_view = workspace(config, at(2026, 12, 1, 6, 0))
-    assert {entry.innovation.id for entry in daemon_view.catalogue() if entry.publishable} == {"ktp-sehari-jadi", "bank-sampah"}
+    assert {entry.innovation.id for entry in daemon_view.planning.catalogue() if entry.publishable} == {"ktp-sehari-jadi", "bank-sampah"}
     operator = workspace(config, at(2026, 12, 1, 6, 1))
     operator.store.decide(["bank-sampah"], "rejected", "Rina", operator.now(), "Belum siap")
-    assert {entry.innovation.id for entry in daemon_view.catalogue() if entry.publishable} == {"ktp-sehari-jadi"}
-    assert daemon_view.entry("bank-sampah").status.value == "rejected"
+    assert {entry.innovation.id for entry in daemon_view.planning.catalogue() if entry.publishable} == {"ktp-sehari-jadi"}
+    assert daemon_view.planning.entry("bank-sampah").status.value == "rejected"

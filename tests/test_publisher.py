@@ -16,6 +16,7 @@ import pytest
 
 from outreach.daemon import status_lines
 from outreach.model import PostState
+from outreach.outbox import Operation
 from outreach.publisher import PAUSE_SETTING, Publisher
 
 from tests.engine_helpers import (
@@ -59,7 +60,7 @@ def _file_project(folder: Path, publishing: dict | None = None, **campaign_setti
 def _planned(config: Path, days: int = 3, environ: dict | None = None):
     """Plan ``days`` ahead at PLAN_AT; return a workspace on the same store (clock still PLAN_AT)."""
     ws = workspace(config, PLAN_AT, environ)
-    inserted, _refreshed, _cancelled = ws.apply_plan(days)
+    inserted, _refreshed, _cancelled = ws.planning.apply_plan(days)
     assert inserted >= 1
     return ws
 
@@ -75,7 +76,7 @@ def test_publish_to_the_file_channel(tmp_path: Path) -> None:
     ws = _planned(_file_project(tmp_path))
     post = _first(ws)
     assert post.state is PostState.PLANNED and post.text
-    publisher = Publisher(ws)
+    publisher = ws.publisher()
 
     set_now(ws, SLOT - timedelta(seconds=1))
     assert publisher.publish_due() == []
@@ -105,7 +106,7 @@ def test_publish_to_the_file_channel(tmp_path: Path) -> None:
     assert events[-1].remote_id == done.remote_id and events[-1].remote_url == done.remote_url
 
     # Nothing else is due: publishing again does nothing and the post is not sent twice.
-    assert Publisher(ws).publish_due() == []
+    assert ws.publisher().publish_due() == []
     assert len(journal(tmp_path / "outbox", "berkas")) == 1
 
 
@@ -118,7 +119,7 @@ def test_pause_holds_everything_and_resume_publishes(tmp_path: Path) -> None:
     set_now(ws, SLOT + timedelta(minutes=1))
     ws.store.set_setting(PAUSE_SETTING, {"reason": "Hari berkabung", "at": ws.now().isoformat(), "by": "test"})
 
-    publisher = Publisher(ws)
+    publisher = ws.publisher()
     assert publisher.publish_due() == []
     assert ws.store.post(post.id).state is PostState.PLANNED
     assert journal(tmp_path / "outbox", "berkas") == []
@@ -138,7 +139,7 @@ def test_pause_holds_everything_and_resume_publishes(tmp_path: Path) -> None:
 def test_late_posts_go_out_within_catch_up_and_are_missed_after(tmp_path: Path) -> None:
     ws = _planned(_file_project(tmp_path, publishing={"catch_up_minutes": 120}))
     first, second = ws.store.posts()[:2]
-    publisher = Publisher(ws)
+    publisher = ws.publisher()
 
     set_now(ws, SLOT + timedelta(minutes=119))  # the daemon was down for almost two hours
     assert [o.state for o in publisher.publish_due()] == [PostState.PUBLISHED]
@@ -159,8 +160,8 @@ def test_a_missed_post_is_planned_again_in_the_next_free_slot_when_asked(tmp_pat
     ws = _planned(_file_project(tmp_path, publishing={"catch_up_minutes": 60, "replan_missed": True}))
     first = ws.store.posts()[0]
     set_now(ws, first.scheduled_at + timedelta(minutes=61))
-    assert [o.state for o in Publisher(ws).publish_due()] == [PostState.MISSED]
-    inserted, _, _ = ws.apply_plan(7)
+    assert [o.state for o in ws.publisher().publish_due()] == [PostState.MISSED]
+    inserted, _, _ = ws.planning.apply_plan(7)
     make_up = [p for p in ws.store.posts([PostState.PLANNED])
                if (p.innovation_id, p.kind, p.channel) == (first.innovation_id, first.kind, first.channel)]
     assert len(make_up) == 1 and make_up[0].scheduled_at > ws.now()
@@ -170,7 +171,7 @@ def test_a_missed_post_is_planned_again_in_the_next_free_slot_when_asked(tmp_pat
     while day < local_day(make_up[0]):
         assert day in taken, day
         day += timedelta(days=1)
-    assert ws.apply_plan(7) == (0, 0, 0)  # and only once
+    assert ws.planning.apply_plan(7) == (0, 0, 0)  # and only once
 
 
 # ---- transient failures: retry with backoff ------------------------------------------------------
@@ -197,7 +198,7 @@ def test_rate_limit_waits_at_least_as_long_as_the_platform_asks(tmp_path: Path, 
     server.inject(Fault("status", path=fake.create_path, response=answer))
 
     before = datetime.now(timezone.utc)
-    outcomes = Publisher(ws, jitter=lambda: 1.0).publish_due()
+    outcomes = ws.publisher(jitter=lambda: 1.0).publish_due()
     after = datetime.now(timezone.utc)
     assert [o.state for o in outcomes] == [PostState.PLANNED]
     waiting = ws.store.post(post.id)
@@ -211,9 +212,9 @@ def test_rate_limit_waits_at_least_as_long_as_the_platform_asks(tmp_path: Path, 
     assert fake.created == []
 
     set_now(ws, waiting.due_at - timedelta(seconds=1))
-    assert Publisher(ws).publish_due() == []
+    assert ws.publisher().publish_due() == []
     set_now(ws, waiting.due_at)
-    assert [o.state for o in Publisher(ws).publish_due()] == [PostState.PUBLISHED]
+    assert [o.state for o in ws.publisher().publish_due()] == [PostState.PUBLISHED]
     done = ws.store.post(post.id)
     assert done.attempts == 2
     assert [status["id"] for status in fake.created] == [done.remote_id]
@@ -227,7 +228,7 @@ def test_server_errors_back_off_with_jitter_then_fail(tmp_path: Path, server: Fa
     post = _first(ws)
     server.inject(Fault("status", path=fake.create_path, response=fake.server_error_response(), times=3))
     jitters = iter([0.0, 1.0])
-    publisher = Publisher(ws, jitter=lambda: next(jitters))
+    publisher = ws.publisher(jitter=lambda: next(jitters))
 
     set_now(ws, SLOT)
     for attempt, expected in ((1, 30.0), (2, 120.0)):
@@ -268,7 +269,7 @@ def test_a_post_waiting_for_a_retry_is_cancelled_when_its_approval_is_withdrawn(
     post = _first(ws)
     set_now(ws, SLOT)
     server.inject(Fault("status", path=fake.create_path, response=fake.rate_limit_response(3 * 3600)))
-    [outcome] = Publisher(ws).publish_due()
+    [outcome] = ws.publisher().publish_due()
     assert outcome.state is PostState.PLANNED and ws.store.post(post.id).due_at > SLOT + timedelta(hours=2)
     ws.close()
 
@@ -278,12 +279,12 @@ def test_a_post_waiting_for_a_retry_is_cancelled_when_its_approval_is_withdrawn(
         for row in ROWS
     ])
     later = workspace(config, SLOT + timedelta(hours=2, minutes=30), fake.environ)
-    later.apply_plan(3)
+    later.planning.apply_plan(3)
     cancelled = later.store.post(post.id)
     assert cancelled.state is PostState.CANCELLED
     assert cancelled.reason == f"innovation '{post.innovation_id}' is no longer approved (changed)"
     set_now(later, SLOT + timedelta(hours=3, minutes=1))
-    assert all(o.post_id != post.id for o in Publisher(later).publish_due())
+    assert all(o.post_id != post.id for o in later.publisher().publish_due())
     assert fake.created == []
 
 
@@ -296,14 +297,14 @@ def test_an_expired_token_fails_the_post_without_retrying(tmp_path: Path, server
     post = _first(ws)
     fake.expire_token()
     set_now(ws, SLOT)
-    [outcome] = Publisher(ws).publish_due()
+    [outcome] = ws.publisher().publish_due()
     assert outcome.state is PostState.FAILED
     failed = ws.store.post(post.id)
     assert failed.attempts == 1
     assert failed.reason.startswith("AuthError:") and "401" in failed.reason
     assert fake.TOKEN not in failed.reason
     set_now(ws, SLOT + timedelta(minutes=30))
-    assert Publisher(ws).publish_due() == []
+    assert ws.publisher().publish_due() == []
     assert fake.created == []
 
 
@@ -327,7 +328,7 @@ def test_a_timeout_on_a_channel_that_cannot_reconcile_becomes_unknown(tmp_path: 
     server.inject(Fault("slow", path=fake.create_path, delay=1.5))
 
     set_now(ws, SLOT)
-    [outcome] = Publisher(ws).publish_due()
+    [outcome] = ws.publisher().publish_due()
     assert outcome.state is PostState.UNKNOWN
     unknown = ws.store.post(post.id)
     assert unknown.state is PostState.UNKNOWN
@@ -341,7 +342,7 @@ def test_a_timeout_on_a_channel_that_cannot_reconcile_becomes_unknown(tmp_path: 
         time.sleep(0.05)
     assert len(fake.created) == 1
     set_now(ws, SLOT + timedelta(minutes=10))
-    assert all(o.post_id != post.id for o in Publisher(ws).publish_due())
+    assert all(o.post_id != post.id for o in ws.publisher().publish_due())
     assert len(fake.created) == 1
 
 
@@ -365,7 +366,7 @@ def test_recovery_on_the_file_channel_uses_its_journal(tmp_path: Path) -> None:
     ws.close()
 
     restarted = workspace(config, at(2026, 12, 1, 9, 31))
-    outcomes = {o.post_id: o for o in Publisher(restarted).recover()}
+    outcomes = {o.post_id: o for o in restarted.publisher().recover()}
     assert outcomes[went_out.id].state is PostState.PUBLISHED
     assert outcomes[never_sent.id].state is PostState.PLANNED
 
@@ -377,7 +378,7 @@ def test_recovery_on_the_file_channel_uses_its_journal(tmp_path: Path) -> None:
     assert retried.due_at == restarted.now()
     assert "reconciled: it was not published" in retried.reason
 
-    assert [o.post_id for o in Publisher(restarted).publish_due()] == [never_sent.id]
+    assert [o.post_id for o in restarted.publisher().publish_due()] == [never_sent.id]
     keys = [record["key"] for record in journal(tmp_path / "outbox", "berkas")]
     assert sorted(keys) == sorted([went_out.key, never_sent.key])  # each exactly once
 
@@ -391,13 +392,13 @@ def test_recovery_on_a_channel_that_cannot_reconcile_marks_unknown(tmp_path: Pat
     ws.close()
 
     restarted = workspace(config, SLOT + timedelta(minutes=1), fake.environ)
-    [outcome] = Publisher(restarted).recover()
+    [outcome] = restarted.publisher().recover()
     assert (outcome.post_id, outcome.state) == (claimed.id, PostState.UNKNOWN)
     unknown = restarted.store.post(claimed.id)
     assert unknown.reason.startswith("interrupted while publishing (restart)")
     assert f"`outreach post resolve {claimed.id}`" in unknown.reason
     assert fake.created == []  # recovery never re-sends on a platform that cannot be asked
-    assert Publisher(restarted).publish_due() == []
+    assert restarted.publisher().publish_due() == []
 
 
 # ---- plain language ------------------------------------------------------------------------------
@@ -428,7 +429,7 @@ def test_plain_language_block_skips_a_post_with_errors(tmp_path: Path, mode: str
     post = _first(ws)
     assert post.text.startswith("Dalam rangka optimalisasi")
     set_now(ws, SLOT)
-    [outcome] = Publisher(ws).publish_due()
+    [outcome] = ws.publisher().publish_due()
     if mode == "warn":
         assert outcome.state is PostState.PUBLISHED
         assert len(journal(tmp_path / "outbox", "berkas")) == 1
@@ -453,7 +454,7 @@ def test_an_ambiguous_attempt_proven_unpublished_is_retried_at_most_max_attempts
     ws = _planned(_file_project(tmp_path, publishing={"max_attempts": 3, "backoff_seconds": 10}))
     post = _first(ws)
     ws.adapter("berkas").deliver = _ambiguous_deliver  # type: ignore[method-assign]
-    publisher = Publisher(ws, jitter=lambda: 0.0)
+    publisher = ws.publisher(jitter=lambda: 0.0)
     moment = SLOT
     for attempt in range(1, 4):
         set_now(ws, moment)
@@ -472,7 +473,7 @@ def test_a_post_orphaned_in_publishing_is_settled_by_the_next_run_without_a_rest
     set_now(ws, SLOT + timedelta(seconds=5))
     orphan = ws.store.claim_due(ws.now())  # claimed by a run whose thread died before recording
     assert orphan.state is PostState.PUBLISHING
-    outcomes = Publisher(ws).publish_due()
+    outcomes = ws.publisher().publish_due()
     assert [(o.post_id, o.state) for o in outcomes][:1] == [(orphan.id, PostState.PLANNED)]
     assert [o.state for o in outcomes][1:] == [PostState.PUBLISHED]  # and then it went out, once
     assert len(journal(tmp_path / "outbox", "berkas")) == 1
@@ -489,7 +490,7 @@ def test_an_error_while_settling_an_attempt_leaves_the_post_unknown_not_publishi
 
     adapter.reconcile = broken_reconcile  # type: ignore[method-assign]
     set_now(ws, SLOT)
-    [outcome] = Publisher(ws).publish_due()
+    [outcome] = ws.publisher().publish_due()
     settled = ws.store.post(post.id)
     assert outcome.state is settled.state is PostState.UNKNOWN
     assert "unexpected ValueError: bug in a look-up" in settled.reason and "post resolve" in settled.reason
@@ -513,7 +514,7 @@ def test_pausing_during_a_backlog_stops_before_the_next_post(tmp_path: Path) -> 
 
     adapter.deliver = deliver_then_pause  # type: ignore[method-assign]
     set_now(ws, SLOT)
-    outcomes = Publisher(ws).publish_due()
+    outcomes = ws.publisher().publish_due()
     assert [o.state for o in outcomes] == [PostState.PUBLISHED]
     assert len(ws.store.posts([PostState.PLANNED], scheduled_to=SLOT + timedelta(seconds=1))) == 1
 
@@ -525,11 +526,11 @@ def test_a_retry_that_falls_past_the_catch_up_window_becomes_missed(tmp_path: Pa
     post = _first(ws)
     server.inject(Fault("status", path=fake.create_path, response=fake.rate_limit_response(3 * 3600)))
     set_now(ws, SLOT)
-    Publisher(ws).publish_due()
+    ws.publisher().publish_due()
     waiting = ws.store.post(post.id)
     assert waiting.state is PostState.PLANNED and waiting.due_at >= SLOT + timedelta(hours=2, minutes=59)
     set_now(ws, waiting.due_at + timedelta(seconds=1))
-    Publisher(ws).publish_due()
+    ws.publisher().publish_due()
     missed = ws.store.post(post.id)
     assert missed.state is PostState.MISSED
     assert "over the 120-minute catch-up window after 1 attempts" in missed.reason
@@ -545,9 +546,9 @@ def test_a_spreadsheet_typo_does_not_fail_posts_already_planned(tmp_path: Path) 
     catalogue = tmp_path / "inovasi.csv"
     catalogue.write_text(catalogue.read_text(encoding="utf-8").replace("ktp-sehari-jadi", "KTP Sehari!"), encoding="utf-8")
     publisher_ws = workspace(config, SLOT)
-    assert [o.state for o in Publisher(publisher_ws).publish_due()] == [PostState.PUBLISHED]
+    assert [o.state for o in publisher_ws.publisher().publish_due()] == [PostState.PUBLISHED]
     with pytest.raises(ConfigError, match="is not a valid id"):
-        publisher_ws.apply_plan(3)
+        publisher_ws.planning.apply_plan(3)
 
 
 def test_no_secret_reaches_the_database(tmp_path: Path, server: FakeServer) -> None:
@@ -563,11 +564,11 @@ def test_no_secret_reaches_the_database(tmp_path: Path, server: FakeServer) -> N
     token = next(iter(fake.environ.values()))
     fake.expire_token()
     set_now(ws, SLOT)
-    Publisher(ws).publish_due()
+    ws.publisher().publish_due()
     post = _first(ws)
     assert ws.store.post(post.id).state is PostState.FAILED
     second = ws.store.posts([PostState.PLANNED])[0]
-    ws.store.transition(second.id, PostState.CANCELLED, ws.now(), f"operator pasted https://api.telegram.org/bot{token}/x")
+    ws.store.transition(second.id, Operation.CANCEL, ws.now(), f"operator pasted https://api.telegram.org/bot{token}/x")
     ws.close()
     for path in tmp_path.glob("outreach.sqlite3*"):
         assert token.encode() not in path.read_bytes(), path
@@ -594,7 +595,7 @@ def test_a_huge_retry_after_is_capped_and_the_reason_says_so(
     server.inject(Fault("status", path=fake.create_path, response=fake.rate_limit_response(7200)))
     set_now(ws, SLOT)
 
-    [outcome] = Publisher(ws, jitter=lambda: 0.0).publish_due()
+    [outcome] = ws.publisher(jitter=lambda: 0.0).publish_due()
 
     waiting = ws.store.post(post.id)
     assert outcome.state is PostState.PLANNED and waiting.state is PostState.PLANNED
@@ -616,7 +617,7 @@ def test_a_retry_is_measured_from_when_the_failure_was_seen_not_from_the_claim(
                         on_request=lambda: set_now(ws, failed_at)))
     set_now(ws, SLOT)
 
-    [outcome] = Publisher(ws, jitter=lambda: 0.0).publish_due()
+    [outcome] = ws.publisher(jitter=lambda: 0.0).publish_due()
 
     assert outcome.state is PostState.PLANNED
     waiting = ws.store.post(post.id)
@@ -636,7 +637,7 @@ def test_a_rejection_is_recorded_at_the_time_it_was_seen(tmp_path: Path, server:
     server.inject(Fault("slow", path=fake.create_path, on_request=lambda: set_now(ws, failed_at)))
     set_now(ws, SLOT)
 
-    [outcome] = Publisher(ws).publish_due()
+    [outcome] = ws.publisher().publish_due()
 
     assert outcome.state is PostState.FAILED
     assert ws.store.events(post.id)[-1].at == failed_at

@@ -12,7 +12,7 @@ import enum
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping
 
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from ..errors import ConfigError, ContentRejected
 from ..i18n import _
 from ..limits import TextLimit
+from ..model import Post
 from ..media import IMAGE_FORMATS, MAX_IMAGE_BYTES, ImageFile, ImageRefused, read_image, unfit_for
 from ..redaction import register_secret
 
@@ -122,6 +123,28 @@ class OutgoingPost:
     image_roots: tuple[Path, ...] = ()
     #: The image as ``Channel.publish`` read and checked it; adapters take its bytes from here.
     image_file: ImageFile | None = None
+
+    @classmethod
+    def from_post(
+        cls, post: Post, innovation: Mapping[str, Any], zone: tzinfo, image_roots: tuple[Path, ...]
+    ) -> OutgoingPost:
+        """The adapter's view of a stored post, its slot in the office's time zone."""
+        if post.text is None:
+            raise ConfigError(f"post {post.id} has no rendered text; run `outreach plan` to render it")
+        return cls(
+            id=post.id,
+            key=post.key,
+            text=post.text,
+            link=post.link,
+            image=Path(post.image) if post.image else None,
+            alt_text=post.alt_text,
+            campaign=post.campaign,
+            kind=post.kind,
+            innovation=innovation,
+            scheduled_at=post.scheduled_at.astimezone(zone),
+            channel_state=post.channel_state,
+            image_roots=image_roots,
+        )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,320 @@
+"""Planning: the catalogue as the planner sees it, drafts (rendered and checked), and writing the plan.
+
+The rules of what goes out live in the planner and renderer (pure functions); this service feeds
+them from the store and the catalogue files, and writes what they decide through the outbox's
+named operations. The command line, the daemon and (later) the web page share it, so a preview
+and the daemon never disagree about a post.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from . import catalogue as catalogue_stage
+from . import media, planner
+from .channels.base import OutgoingPost
+from .clock import Clock
+from .config import CampaignSettings, Config
+from .errors import NotFound
+from .model import CatalogueEntry, Innovation, PlannedPost, Post, PostState
+from .render import CampaignView, ChannelView, RenderedPost, Renderer
+from .store import Store
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A plain-language finding in printable form."""
+
+    severity: str
+    code: str
+    message: str
+    suggestion: str
+    excerpt: str
+
+    def label(self) -> str:
+        return f"{self.severity}: {self.message}" + (f" — {self.suggestion}" if self.suggestion else "")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A post as it would go out: the plan, the rendered text, and what the checker says."""
+
+    planned: PlannedPost
+    rendered: RenderedPost | None
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None
+    post_id: int | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(finding for finding in self.findings if finding.severity == "error")
+
+    def warnings(self) -> list[str]:
+        return [*self.notes, *(finding.label() for finding in self.findings)]
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """What writing a plan changed, and why the posts it could not render failed.
+
+    ``unrendered`` holds the reason for each new post stored as failed because it could not be
+    rendered; ``stale`` the reason for each planned post that kept its earlier text because its
+    new rendering failed.
+    """
+
+    inserted: int
+    refreshed: int
+    cancelled: int
+    unrendered: tuple[str, ...] = ()
+    stale: tuple[str, ...] = ()
+
+
+class Planning:
+    """Plans, drafts and checks posts for one office; caches the decoded catalogue between calls.
+
+    ``channel_view`` tells how a configured channel renders (its platform and limits), and
+    ``glossary`` loads the plain-language glossary on first use (most commands never need it).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock,
+        store: Store,
+        renderer: Renderer,
+        channel_view: Callable[[str], ChannelView],
+        glossary: Callable[[], Any],
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.store = store
+        self.renderer = renderer
+        self.channel_view = channel_view
+        self._glossary = glossary
+        self.calendar = planner.Calendar()
+        self._source_stats: tuple[Any, ...] | None = None
+        self._catalogue: tuple[int, list[CatalogueEntry], dict[str, CatalogueEntry]] | None = None
+
+    @property
+    def zone(self) -> Any:
+        return self.config.timezone
+
+    # ---- catalogue ---------------------------------------------------------------------------
+
+    def catalogue(self) -> list[CatalogueEntry]:
+        """The catalogue as the store knows it, after syncing the configured files if they changed.
+
+        A long-running daemon keeps one workspace, so this looks at the files every time; a cheap
+        size-and-mtime check skips hashing them when nothing was touched. The decoded catalogue is
+        cached until the store's catalogue revision changes (an import, approval or retirement,
+        by this process or another).
+        """
+        self._sync_files()
+        revision = self.store.catalogue_revision()
+        if self._catalogue is None or self._catalogue[0] != revision:
+            entries = self.store.catalogue()
+            self._catalogue = (revision, entries, {entry.innovation.id: entry for entry in entries})
+        return self._catalogue[1]
+
+    def _sync_files(self) -> None:
+        stats = tuple(
+            (path.stat().st_size, path.stat().st_mtime_ns) if path.is_file() else None
+            for path in self.config.catalogue_files
+        )
+        if stats != self._source_stats:
+            catalogue_stage.sync(self.store, self.config.catalogue_files, self.clock.now(), self.config.media_folder)
+            self._source_stats = stats
+
+    def entry(self, innovation_id: str) -> CatalogueEntry:
+        """One innovation as the store knows it (the last good import).
+
+        Publishing reads through here and never syncs the files: a typo an agency saves in the
+        spreadsheet must not fail posts that were planned from content already approved.
+        """
+        if self._catalogue is not None and self._catalogue[0] == self.store.catalogue_revision():
+            found = self._catalogue[2].get(innovation_id)
+        else:
+            found = next(iter(self.store.catalogue([innovation_id])), None)
+        if found is None:
+            raise NotFound(f"no innovation with id {innovation_id}; see `outreach catalogue list` for the ids")
+        return found
+
+    def outgoing(self, post: Post) -> OutgoingPost:
+        """The adapter's view of a stored post, with the innovation as the store last imported it."""
+        entry = self.entry(post.innovation_id)
+        return OutgoingPost.from_post(post, entry.innovation.to_json(), self.zone, self.image_roots(entry.source))
+
+    def image_roots(self, source: str | None) -> tuple[Path, ...]:
+        """The folders an image of the innovation imported from ``source`` may lie in."""
+        return media.allowed_roots(source, self.config.media_folder)
+
+    def release_catalogue(self) -> None:
+        """Drop the decoded catalogue (the daemon holds it only while planning)."""
+        self._catalogue = None
+
+    # ---- planning and drafting -----------------------------------------------------------------
+
+    def channel_rules(self) -> dict[str, planner.ChannelRules]:
+        rules = {}
+        for name, settings in self.config.channels.items():
+            view = self.channel_view(name)
+            rules[name] = planner.ChannelRules(settings.daily_cap, view.capabilities.image == "required")
+        return rules
+
+    def plan(self, start: datetime, days: int, existing: Iterable[Post] | None = None) -> planner.Plan:
+        """What the planner would add and cancel for ``days`` from ``start`` (nothing is written)."""
+        entries = self.catalogue()
+        posts = self.store.posts() if existing is None else list(existing)
+        return planner.plan(
+            self.config.campaigns,
+            self.channel_rules(),
+            entries,
+            posts,
+            self.calendar,
+            start,
+            start + timedelta(days=days),
+            self.zone,
+            self.config.publishing.replan_missed,
+            not_before=self.store.record_start(),
+        )
+
+    def campaign_view(self, name: str) -> CampaignView:
+        campaign: CampaignSettings = self.config.campaigns[name]
+        return CampaignView(name, campaign.utm_campaign)
+
+    def draft(self, planned: PlannedPost, innovation: Innovation, source: str | None, post_id: int | None = None) -> Draft:
+        """Render one planned post and check its language; a rendering problem becomes the draft's error."""
+        channel = self.channel_view(planned.channel)
+        image = catalogue_stage.image_path(source, innovation.gambar)
+        try:
+            rendered = self.renderer.render(
+                innovation, planned.kind, channel, self.campaign_view(planned.campaign), planned.when, image
+            )
+        except ConfigError as error:
+            return Draft(planned, None, error=str(error), post_id=post_id)
+        findings = self.check_language(rendered.text, planned.kind, channel.platform, rendered.image, rendered.alt_text)
+        return Draft(planned, rendered, findings, post_id=post_id, notes=rendered.notes)
+
+    def check_language(
+        self, text: str, kind: str | None, platform: str | None, image: Path | None, alt_text: str | None
+    ) -> tuple[Finding, ...]:
+        from .plainlang import check_text
+
+        report = check_text(
+            text,
+            glossary=self._glossary(),
+            kind=kind,
+            platform=platform,
+            image=str(image) if image else None,
+            alt_text=alt_text,
+        )
+        return tuple(
+            Finding(item.severity, item.code, item.message, item.suggestion, item.excerpt) for item in report.findings
+        )
+
+    def drafts(
+        self,
+        start: datetime,
+        days: int,
+        campaign: str | None = None,
+        channel: str | None = None,
+    ) -> list[Draft]:
+        """Every post that would go out in the window: those already planned, then what the planner adds."""
+        entries = {entry.innovation.id: entry for entry in self.catalogue()}
+        end = start + timedelta(days=days)
+        plan = self.plan(start, days)
+        cancelled = {post_id for post_id, _ in plan.cancel}
+        items: list[tuple[PlannedPost, int | None]] = [
+            (PlannedPost(post.campaign, post.channel, post.innovation_id, post.kind, post.scheduled_at.astimezone(self.zone)), post.id)
+            for post in self.store.posts([PostState.PLANNED], start, end)
+            if post.id not in cancelled
+        ]
+        items += [(planned, None) for planned in plan.new]
+        drafts = []
+        for planned, post_id in sorted(items, key=lambda item: (item[0].when, item[0].campaign, item[0].channel)):
+            if campaign and planned.campaign != campaign or channel and planned.channel != channel:
+                continue
+            entry = entries.get(planned.innovation_id)
+            if entry is None:
+                continue
+            drafts.append(self.draft(planned, entry.innovation, entry.source, post_id))
+        return drafts
+
+    def apply_plan(self, days: int) -> tuple[int, int, int]:
+        """:meth:`write_plan`, returning only (inserted, refreshed, cancelled)."""
+        outcome = self.write_plan(days)
+        return outcome.inserted, outcome.refreshed, outcome.cancelled
+
+    def write_plan(self, days: int) -> PlanOutcome:
+        """Plan ``days`` ahead and write it: new posts (rendered now), refreshed texts, cancellations.
+
+        Running it twice in a row changes nothing. A post that cannot be rendered is not dropped:
+        a new one is stored as failed with the reason, a planned one keeps its earlier text; the
+        outcome lists both, so a command can say so.
+        """
+        now = self.clock.now()
+        existing = self.store.posts()
+        # Slots that passed within the catch-up window are still planned: they go out late.
+        catch_up = timedelta(minutes=self.config.publishing.catch_up_minutes)
+        plan = self.plan(now - catch_up, days, existing)
+        entries = {entry.innovation.id: entry for entry in self.catalogue()}
+        new_rows = [self._row(planned, entries[planned.innovation_id]) for planned in plan.new]
+        cancelled_ids = {post_id for post_id, _ in plan.cancel}
+        refreshed = []
+        stale = []
+        for post in existing:
+            if post.state is not PostState.PLANNED or post.scheduled_at <= now or post.id in cancelled_ids:
+                continue
+            entry = entries.get(post.innovation_id)
+            if entry is None or post.attempts:
+                continue
+            planned = PlannedPost(post.campaign, post.channel, post.innovation_id, post.kind, post.scheduled_at.astimezone(self.zone))
+            row = self._row(planned, entry)
+            if row.get("state") is not None:
+                stale.append(row["reason"])
+            elif row["text"] != post.text:
+                refreshed.append((post.id, {k: row[k] for k in ("text", "link", "image", "alt_text", "content_hash")}))
+        unrendered = tuple(row["reason"] for row in new_rows if row.get("state") is PostState.FAILED)
+        inserted, cancelled = self.store.apply_plan(new_rows, plan.cancel, now, refreshed)
+        return PlanOutcome(inserted, len(refreshed), cancelled, unrendered, tuple(stale))
+
+    def _row(self, planned: PlannedPost, entry: CatalogueEntry) -> dict[str, Any]:
+        """The store row for a planned post, rendered; a post that cannot render is kept as failed."""
+        draft = self.draft(planned, entry.innovation, entry.source)
+        row: dict[str, Any] = {
+            "key": planned.key,
+            "campaign": planned.campaign,
+            "channel": planned.channel,
+            "innovation_id": planned.innovation_id,
+            "kind": planned.kind,
+            "scheduled_at": planned.when,
+            "content_hash": entry.innovation.content_hash,
+        }
+        if draft.rendered is None:
+            return {**row, "text": None, "link": None, "image": None, "alt_text": None,
+                    "state": PostState.FAILED, "reason": f"cannot render: {draft.error}"}
+        rendered = draft.rendered
+        return {
+            **row,
+            "text": rendered.text,
+            "link": rendered.link,
+            "image": str(rendered.image) if rendered.image else None,
+            "alt_text": rendered.alt_text,
+        }
+
+    def blocked_by_language(self, post: Post, platform: str) -> str | None:
+        """Why a post must not go out, when its campaign blocks plain-language errors and it has some."""
+        campaign = self.config.campaigns.get(post.campaign)
+        if campaign is None or campaign.plain_language != "block" or not post.text:
+            return None
+        findings = self.check_language(
+            post.text, post.kind, platform, Path(post.image) if post.image else None, post.alt_text
+        )
+        errors = [finding.label() for finding in findings if finding.severity == "error"]
+        if not errors:
+            return None
+        return "plain language (campaign blocks errors): " + "; ".join(errors)

@@ -1,0 +1,31 @@
+"""The store: the only package that speaks SQL, and the source of truth for approvals and posts.
+
+SQLAlchemy Core over SQLite by default (WAL so readers never wait for the daemon, ``synchronous=FULL``
+so a committed claim survives power loss, a busy timeout so two commands queue instead of failing).
+Every transaction starts with ``BEGIN IMMEDIATE`` on SQLite, taking the write lock up front: a claim
+can never interleave with another claim. The claim query also carries ``FOR UPDATE SKIP LOCKED``,
+which SQLite ignores and PostgreSQL uses, so a PostgreSQL store can slot in.
+
+Migrations are an ordered list in ``schema.py``, each recorded in ``schema_migrations`` when applied
+at start-up. We chose that over Alembic: the schema is small, it ships inside the package, it must
+migrate unattended on an office PC, and a list needs no extra tool or script folder to get right.
+
+The package is split by concern: ``schema`` (tables, migrations, timestamps), ``base`` (engine,
+transactions, settings), ``catalogue``, ``posts`` (the outbox) and ``files`` (backup and restore).
+"""
+
+from .base import sqlite_file
+from .catalogue import CatalogueStore, ImportSummary, SignOff
+from .files import BackupStore, restore_backup
+from .posts import OutboxStore
+from .schema import MIGRATIONS
+
+__all__ = ["MIGRATIONS", "ImportSummary", "SignOff", "Store", "restore_backup", "sqlite_file"]
+
+
+class Store(CatalogueStore, OutboxStore, BackupStore):
+    """Typed queries over the database at ``url``; migrates it on open.
+
+    ``now`` is the opening command's clock: a store created by this open records it as the moment
+    its record begins (``is_new`` tells the caller, who announces it).
+    """

@@ -1,0 +1,183 @@
+"""Opening a store: the engine, SQLite's configuration, transactions, migrations and settings."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+
+from ..errors import ConfigError
+from ..redaction import redact
+from .schema import (
+    CREATED_SETTING,
+    MIGRATIONS,
+    RESTORED_SETTING,
+    _put_setting,
+    metadata,
+    schema_migrations,
+    settings,
+    to_text,
+)
+
+#: SQLite's primary result codes for a file that is damaged or is not a database at all.
+_SQLITE_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+#: Where an operator reads how to restore a backup.
+_RESTORE_ADVICE = "restore the latest backup with `outreach db restore` (docs/operations.md)"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite store URL (None for another database), without opening it."""
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite") else None
+
+
+class StoreBase:
+    """The connection to the database at ``url``, migrated on open, and its settings.
+
+    The query mixins (catalogue, outbox, backup) build on it; ``Store`` joins them.
+    """
+
+    def __init__(self, url: str, now: datetime | None = None) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.is_new = False
+        if self.is_sqlite:
+            database = url.removeprefix("sqlite:///")
+            if database and database != ":memory:":
+                try:
+                    Path(database).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as error:
+                    raise ConfigError(
+                        f"store {database}: cannot create its folder ({error.strerror}); set 'store' in the "
+                        f"config to a writable SQLite file such as \"var/outreach.sqlite3\""
+                    ) from None
+        try:
+            # A pooled connection keeps its PRAGMAs; each transaction does not pay for a new one.
+            self.engine: Engine = create_engine(url)
+            if self.is_sqlite:
+                event.listen(self.engine, "connect", self._configure_sqlite)
+                event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+            self._migrate(now or _now())
+        except (ArgumentError, ImportError, OperationalError) as error:
+            try:
+                shown = make_url(url).render_as_string(hide_password=True)
+            except ArgumentError:
+                shown = redact(url)
+            raise ConfigError(
+                f"store {shown}: cannot open it ({error.__class__.__name__}: {str(error).splitlines()[0]}); "
+                f"set 'store' in the config to a writable SQLite file such as \"var/outreach.sqlite3\""
+            ) from None
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        return sqlite_file(self.url)
+
+    @property
+    def location(self) -> str:
+        """Where the store is, fit to print: the SQLite file, or the URL without its password."""
+        return str(self.sqlite_path) if self.sqlite_path else make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except DatabaseError as error:
+            if _is_damage(error.orig):
+                raise self._damaged(error.orig) from None
+            raise
+
+    def _configure_sqlite(self, dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        """Refuse another program's database before anything is written to it, then set our PRAGMAs."""
+        tables = [row[0] for row in dbapi_connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        if tables and schema_migrations.name not in tables:
+            raise ConfigError(
+                f"store {self.sqlite_path}: not an outreach store (it holds another program's tables: "
+                f"{', '.join(sorted(tables)[:5])}); set 'store' in the config to outreach's own file, "
+                f"or {_RESTORE_ADVICE}"
+            )
+        _configure_sqlite(dbapi_connection)
+
+    def _damaged(self, error: BaseException) -> ConfigError:
+        """The one-line error for a store file that SQLite cannot read as a database."""
+        reason = str(error).splitlines()[0]
+        return ConfigError(
+            f"store {self.sqlite_path}: the file is damaged or is not an outreach store ({reason}); "
+            f"{_RESTORE_ADVICE}, or set 'store' in the config to another file"
+        )
+
+    def _migrate(self, now: datetime) -> None:
+        with self.transaction() as connection:
+            metadata.create_all(connection, tables=[schema_migrations])
+            applied = set(connection.scalars(select(schema_migrations.c.version)))
+            for version, name, migrate in MIGRATIONS:
+                if version not in applied:
+                    migrate(connection, now)
+                    connection.execute(
+                        insert(schema_migrations).values(version=version, name=name, applied_at=to_text(_now()))
+                    )
+        self.is_new = not applied
+
+    def schema_version(self) -> int:
+        with self.transaction() as connection:
+            return connection.scalar(select(func.max(schema_migrations.c.version))) or 0
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- settings (kill switch, heartbeat) -----------------------------------------------------
+
+    def get_setting(self, key: str) -> Any:
+        with self.transaction() as connection:
+            value = connection.scalar(select(settings.c.value).where(settings.c.key == key))
+        return json.loads(value) if value is not None else None
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self.transaction() as connection:
+            _put_setting(connection, key, value)
+
+    # ---- the record's beginning (creation, restores) -------------------------------------------
+
+    def created_at(self) -> datetime:
+        return datetime.fromisoformat(self.get_setting(CREATED_SETTING))  # recorded by migration 3
+
+    def restored(self) -> tuple[datetime, str] | None:
+        """When the store was last restored from a backup, and from which file."""
+        restored = self.get_setting(RESTORED_SETTING)
+        return (datetime.fromisoformat(restored["at"]), restored["from"]) if restored else None
+
+    def record_start(self) -> datetime:
+        """Slots up to this moment are never planned: the store was created or restored then, and
+        cannot know what went out before it."""
+        restored = self.restored()
+        return max(self.created_at(), restored[0]) if restored else self.created_at()
+
+    def mark_restored(self, backup: Path, now: datetime) -> None:
+        self.set_setting(RESTORED_SETTING, {"at": to_text(now), "from": str(backup)})
+
+
+def _is_damage(error: BaseException | None) -> bool:
+    """Whether SQLite reported a damaged file, or a file that is not a database at all."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _SQLITE_DAMAGED
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN IMMEDIATE ourselves
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

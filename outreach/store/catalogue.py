@@ -1,0 +1,272 @@
+"""The catalogue in the store: innovations, the decisions on their content, and source fingerprints."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from ..errors import ConfigError
+from ..model import CatalogueEntry, Innovation, Status
+from .base import StoreBase
+from .schema import (
+    CATALOGUE_REVISION,
+    SIGNOFF_REASON,
+    _put_setting,
+    catalogue_sources,
+    decisions,
+    from_text,
+    innovations,
+    settings,
+    to_text,
+)
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import changed: ids added, changed (content differs), and left as they were."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    approvals_withdrawn: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """A decision recorded in the spreadsheet itself (status/disetujui_oleh/disetujui_pada)."""
+
+    decision: str  # approved | rejected
+    by: str
+    at: datetime | None  # None: record the import time
+
+
+class CatalogueStore(StoreBase):
+    """Queries over the catalogue: importing innovations, approving, rejecting and retiring them."""
+
+    def source_fingerprint(self, path: Path) -> str | None:
+        with self.transaction() as connection:
+            return connection.scalar(
+                select(catalogue_sources.c.fingerprint).where(catalogue_sources.c.path == str(path))
+            )
+
+    def import_innovations(
+        self,
+        records: Iterable[tuple[Innovation, str, SignOff | None]],
+        now: datetime,
+        sources: dict[Path, str] | None = None,
+    ) -> ImportSummary:
+        """Upsert innovations by id in one transaction; record sign-offs; remember source fingerprints.
+
+        An innovation whose content changed keeps its history of decisions, but a decision only
+        counts for the content hash it was made on, so the change withdraws the approval.
+        """
+        added: list[str] = []
+        changed: list[str] = []
+        unchanged: list[str] = []
+        withdrawn: list[str] = []
+        stamp = to_text(now)
+        with self.transaction() as connection:
+            for innovation, source, signoff in records:
+                digest = innovation.content_hash
+                row = connection.execute(
+                    select(innovations.c.content_hash).where(innovations.c.id == innovation.id)
+                ).first()
+                data = json.dumps(innovation.to_json(), ensure_ascii=False, sort_keys=True)
+                if row is None:
+                    connection.execute(
+                        insert(innovations).values(
+                            id=innovation.id,
+                            data=data,
+                            content_hash=digest,
+                            source=source,
+                            imported_at=stamp,
+                            updated_at=stamp,
+                        )
+                    )
+                    added.append(innovation.id)
+                elif row.content_hash != digest:
+                    if self._status(connection, innovation.id, row.content_hash) is Status.APPROVED:
+                        withdrawn.append(innovation.id)
+                    connection.execute(
+                        update(innovations)
+                        .where(innovations.c.id == innovation.id)
+                        .values(data=data, content_hash=digest, source=source, updated_at=stamp)
+                    )
+                    changed.append(innovation.id)
+                else:
+                    unchanged.append(innovation.id)
+                if signoff is not None and not self._signoff_recorded(connection, innovation.id, signoff):
+                    # A sign-off is identified by its cells (decision, who, when): the same cells
+                    # read again after the content changed are the old sign-off, not a new one.
+                    connection.execute(
+                        insert(decisions).values(
+                            innovation_id=innovation.id,
+                            decision=signoff.decision,
+                            content_hash=digest,
+                            decided_by=signoff.by,
+                            decided_at=to_text(signoff.at or now),
+                            reason=SIGNOFF_REASON,
+                        )
+                    )
+            for path, fingerprint in (sources or {}).items():
+                self._set_fingerprint(connection, path, fingerprint, stamp)
+            _bump_catalogue_revision(connection)
+        return ImportSummary(tuple(added), tuple(changed), tuple(unchanged), tuple(withdrawn))
+
+    @staticmethod
+    def _set_fingerprint(connection: Connection, path: Path, fingerprint: str, stamp: str) -> None:
+        exists = connection.scalar(select(catalogue_sources.c.path).where(catalogue_sources.c.path == str(path)))
+        if exists:
+            connection.execute(
+                update(catalogue_sources)
+                .where(catalogue_sources.c.path == str(path))
+                .values(fingerprint=fingerprint, synced_at=stamp)
+            )
+        else:
+            connection.execute(insert(catalogue_sources).values(path=str(path), fingerprint=fingerprint, synced_at=stamp))
+
+    @staticmethod
+    def _signoff_recorded(connection: Connection, innovation_id: str, signoff: SignOff) -> bool:
+        query = (
+            select(func.count())
+            .select_from(decisions)
+            .where(
+                decisions.c.innovation_id == innovation_id,
+                decisions.c.decision == signoff.decision,
+                decisions.c.decided_by == signoff.by,
+                decisions.c.reason == SIGNOFF_REASON,
+            )
+        )
+        if signoff.at is not None:
+            query = query.where(decisions.c.decided_at == to_text(signoff.at))
+        return (connection.scalar(query) or 0) > 0
+
+    @staticmethod
+    def _status(connection: Connection, innovation_id: str, digest: str) -> Status:
+        latest = connection.execute(
+            select(decisions.c.decision, decisions.c.content_hash)
+            .where(decisions.c.innovation_id == innovation_id)
+            .order_by(decisions.c.id.desc())
+            .limit(1)
+        ).first()
+        return _status_of(latest.decision if latest else None, latest.content_hash if latest else None, digest)
+
+    def decide(
+        self, ids: Iterable[str], decision: str, by: str, now: datetime, reason: str | None = None
+    ) -> list[str]:
+        """Record an approval or rejection of each innovation's current content; unknown ids raise."""
+        ids = list(ids)
+        with self.transaction() as connection:
+            found = {
+                row.id: row
+                for row in connection.execute(
+                    select(innovations.c.id, innovations.c.content_hash, innovations.c.retired_at).where(
+                        innovations.c.id.in_(ids)
+                    )
+                )
+            }
+            missing = [identifier for identifier in ids if identifier not in found]
+            if missing:
+                raise ConfigError(
+                    f"no innovation with id {', '.join(missing)}; see `outreach catalogue list` for the ids"
+                )
+            for identifier in ids:
+                connection.execute(
+                    insert(decisions).values(
+                        innovation_id=identifier,
+                        decision=decision,
+                        content_hash=found[identifier].content_hash,
+                        decided_by=by,
+                        decided_at=to_text(now),
+                        reason=reason,
+                    )
+                )
+                if found[identifier].retired_at and decision == "approved":
+                    connection.execute(
+                        update(innovations)
+                        .where(innovations.c.id == identifier)
+                        .values(retired_at=None, retired_by=None)
+                    )
+            _bump_catalogue_revision(connection)
+        return ids
+
+    def retire(self, identifier: str, by: str, now: datetime) -> None:
+        with self.transaction() as connection:
+            result = connection.execute(
+                update(innovations)
+                .where(innovations.c.id == identifier)
+                .values(retired_at=to_text(now), retired_by=by)
+            )
+            if result.rowcount == 0:
+                raise ConfigError(f"no innovation with id {identifier}; see `outreach catalogue list` for the ids")
+            _bump_catalogue_revision(connection)
+
+    def catalogue_revision(self) -> int:
+        """A number that changes whenever the catalogue or an approval changes (one cheap read)."""
+        with self.transaction() as connection:
+            value = connection.scalar(select(settings.c.value).where(settings.c.key == CATALOGUE_REVISION))
+        return int(value) if value is not None else 0
+
+    def catalogue(self, ids: Iterable[str] | None = None) -> list[CatalogueEntry]:
+        """Every innovation (or those with ``ids``) with its standing, ordered by id."""
+        wanted = None if ids is None else list(ids)
+        with self.transaction() as connection:
+            latest_query = select(func.max(decisions.c.id).label("id")).group_by(decisions.c.innovation_id)
+            rows_query = select(innovations).order_by(innovations.c.id)
+            if wanted is not None:
+                latest_query = latest_query.where(decisions.c.innovation_id.in_(wanted))
+                rows_query = rows_query.where(innovations.c.id.in_(wanted))
+            latest_ids = latest_query.subquery()
+            latest = {
+                row.innovation_id: row
+                for row in connection.execute(select(decisions).where(decisions.c.id.in_(select(latest_ids.c.id))))
+            }
+            entries = []
+            for row in connection.execute(rows_query):
+                decision = latest.get(row.id)
+                if row.retired_at:
+                    status = Status.RETIRED
+                else:
+                    status = _status_of(
+                        decision.decision if decision else None,
+                        decision.content_hash if decision else None,
+                        row.content_hash,
+                    )
+                entries.append(
+                    CatalogueEntry(
+                        innovation=Innovation.from_json(json.loads(row.data)),
+                        status=status,
+                        decided_by=row.retired_by if row.retired_at else (decision.decided_by if decision else None),
+                        decided_at=from_text(row.retired_at or (decision.decided_at if decision else None)),
+                        reason=decision.reason if decision and not row.retired_at else None,
+                        source=row.source,
+                    )
+                )
+            return entries
+
+    def decisions_of(self, identifier: str) -> list[dict[str, Any]]:
+        with self.transaction() as connection:
+            return [
+                {**row._asdict(), "decided_at": from_text(row.decided_at)}
+                for row in connection.execute(
+                    select(decisions).where(decisions.c.innovation_id == identifier).order_by(decisions.c.id)
+                )
+            ]
+
+
+def _status_of(decision: str | None, decided_hash: str | None, current_hash: str) -> Status:
+    if decision is None:
+        return Status.DRAFT
+    if decided_hash != current_hash:
+        return Status.CHANGED if decision == "approved" else Status.DRAFT
+    return Status.APPROVED if decision == "approved" else Status.REJECTED
+
+
+def _bump_catalogue_revision(connection: Connection) -> None:
+    current = connection.scalar(select(settings.c.value).where(settings.c.key == CATALOGUE_REVISION))
+    _put_setting(connection, CATALOGUE_REVISION, int(current or 0) + 1)

@@ -1,0 +1,338 @@
+"""The outbox in the store: posts, their events, and the atomic claim of the next due one.
+
+Every change of state goes through :func:`_transition`, which checks the outbox table
+(``outreach.outbox``) inside the transaction that reads the post: a move the table does not list,
+or from a state other than the one the caller read, raises ``StateConflict`` and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from .. import outbox
+from ..errors import NotFound, StateConflict
+from ..model import Post, PostEvent, PostState
+from ..outbox import Operation
+from ..redaction import redact
+from .base import StoreBase
+from .schema import from_text, post_events, posts, settings, to_text
+
+
+class OutboxStore(StoreBase):
+    """Queries over the outbox: planning posts, claiming due ones, and moving them between states."""
+
+    def posts(
+        self,
+        states: Iterable[PostState] | None = None,
+        scheduled_from: datetime | None = None,
+        scheduled_to: datetime | None = None,
+        ids: Iterable[int] | None = None,
+    ) -> list[Post]:
+        """Posts matching the filters, in schedule order."""
+        query = select(posts).order_by(posts.c.scheduled_at, posts.c.id)
+        if states is not None:
+            query = query.where(posts.c.state.in_([state.value for state in states]))
+        if scheduled_from is not None:
+            query = query.where(posts.c.scheduled_at >= to_text(scheduled_from))
+        if scheduled_to is not None:
+            query = query.where(posts.c.scheduled_at < to_text(scheduled_to))
+        if ids is not None:
+            query = query.where(posts.c.id.in_(list(ids)))
+        with self.transaction() as connection:
+            return [_post(row) for row in connection.execute(query)]
+
+    def post(self, post_id: int) -> Post:
+        found = self.posts(ids=[post_id])
+        if not found:
+            raise NotFound(_missing(post_id))
+        return found[0]
+
+    def first_attempt_at(self, post_id: int) -> datetime | None:
+        """When the post was first claimed, from its events: adapters bound their look-ups by it."""
+        with self.transaction() as connection:
+            return from_text(
+                connection.scalar(
+                    select(func.min(post_events.c.at)).where(
+                        post_events.c.post_id == post_id, post_events.c.to_state == PostState.PUBLISHING.value
+                    )
+                )
+            )
+
+    def events(self, post_id: int) -> list[PostEvent]:
+        with self.transaction() as connection:
+            return [
+                PostEvent(
+                    post_id=row.post_id,
+                    at=from_text(row.at),  # type: ignore[arg-type]
+                    from_state=row.from_state,
+                    to_state=row.to_state,
+                    attempt=row.attempt,
+                    reason=row.reason,
+                    remote_id=row.remote_id,
+                    remote_url=row.remote_url,
+                    operation=row.operation,
+                    actor=row.actor,
+                )
+                for row in connection.execute(
+                    select(post_events).where(post_events.c.post_id == post_id).order_by(post_events.c.id)
+                )
+            ]
+
+    def counts_by_state(self) -> dict[str, int]:
+        with self.transaction() as connection:
+            return dict(
+                Counter(
+                    {row.state: row.count for row in connection.execute(
+                        select(posts.c.state, func.count().label("count")).group_by(posts.c.state)
+                    )}
+                )
+            )
+
+    def apply_plan(
+        self,
+        new_posts: Iterable[dict[str, Any]],
+        withdrawals: Iterable[tuple[int, str]],
+        now: datetime,
+        refreshed: Iterable[tuple[int, dict[str, Any]]] = (),
+    ) -> tuple[int, int]:
+        """Write a plan in one transaction: create new posts, revive, refresh and withdraw through the table.
+
+        A key that exists is revived when the table allows it (withdrawn or skipped: wanted again,
+        e.g. re-approved), else left as it is. Refreshing and withdrawing apply only to posts
+        still ``planned``: one someone claimed meanwhile is left alone. Returns (added or revived,
+        withdrawn).
+        """
+        stamp = to_text(now)
+        inserted = withdrawn = 0
+        with self.transaction() as connection:
+            existing = {row.key: row for row in connection.execute(select(posts.c.key, posts.c.id, posts.c.state))}
+            for values in new_posts:
+                earlier = existing.get(values["key"])
+                if earlier is None:
+                    _create(connection, dict(values), stamp)
+                    inserted += 1
+                elif outbox.allows(Operation.REVIVE, PostState(earlier.state)):
+                    content = {key: values[key] for key in _CONTENT if key in values}
+                    _transition(connection, earlier.id, Operation.REVIVE, stamp, "planned again",
+                                due_at=values["scheduled_at"], attempts=0, **content)
+                    inserted += 1
+            for post_id, content in refreshed:
+                _quietly(connection, post_id, Operation.REFRESH, stamp, "text refreshed: the innovation changed",
+                         **content)
+            for post_id, reason in withdrawals:
+                withdrawn += _quietly(connection, post_id, Operation.WITHDRAW, stamp, reason)
+        return inserted, withdrawn
+
+    def claim_due(self, now: datetime, unless_set: str | None = None) -> Post | None:
+        """Atomically move the earliest due ``planned`` post to ``publishing`` and count the attempt.
+
+        The claim is committed before this returns, so the network call that follows happens
+        only for a post whose claim is durable. With ``unless_set``, nothing is claimed while that
+        setting (the kill switch) holds a value — checked in the same transaction as the claim.
+        """
+        stamp = to_text(now)
+        query = (
+            select(posts.c.id)
+            .where(posts.c.state == PostState.PLANNED.value, posts.c.due_at <= stamp)
+            .order_by(posts.c.due_at, posts.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        with self.transaction() as connection:
+            if unless_set is not None:
+                value = connection.scalar(select(settings.c.value).where(settings.c.key == unless_set))
+                if value is not None and json.loads(value) is not None:
+                    return None
+            post_id = connection.scalar(query)
+            if post_id is None:
+                return None
+            attempts = connection.scalar(select(posts.c.attempts).where(posts.c.id == post_id))
+            _transition(connection, post_id, Operation.CLAIM, stamp, "claimed", attempts=attempts + 1)
+            return _post(connection.execute(select(posts).where(posts.c.id == post_id)).one())
+
+    def next_due(self) -> datetime | None:
+        """When the earliest planned post is due, for the daemon's alarm clock."""
+        with self.transaction() as connection:
+            return from_text(
+                connection.scalar(select(func.min(posts.c.due_at)).where(posts.c.state == PostState.PLANNED.value))
+            )
+
+    def planned_due_times(self, after: datetime, until: datetime) -> list[datetime]:
+        with self.transaction() as connection:
+            values = connection.scalars(
+                select(posts.c.due_at)
+                .where(
+                    posts.c.state == PostState.PLANNED.value,
+                    posts.c.due_at > to_text(after),
+                    posts.c.due_at <= to_text(until),
+                )
+                .distinct()
+                .order_by(posts.c.due_at)
+            )
+            return [from_text(value) for value in values]  # type: ignore[misc]
+
+    def save_channel_state(self, post_id: int, state: dict[str, Any]) -> None:
+        """Durably merge adapter state (e.g. a Bluesky rkey) into the post, before the adapter goes on."""
+        with self.transaction() as connection:
+            current = json.loads(connection.scalar(select(posts.c.channel_state).where(posts.c.id == post_id)) or "{}")
+            current.update(state)
+            connection.execute(
+                update(posts).where(posts.c.id == post_id).values(channel_state=json.dumps(current, ensure_ascii=False))
+            )
+
+    def transition(
+        self,
+        post_id: int,
+        operation: Operation,
+        now: datetime,
+        reason: str,
+        *,
+        expect: PostState | None = None,
+        actor: str | None = None,
+        **values: Any,
+    ) -> PostState:
+        """Apply one row of the outbox table to a post, with a reason and the columns the row owns.
+
+        ``expect`` is the state the caller read (compare and set); ``actor`` who asked, when a
+        person did. Returns the new state; raises ``StateConflict`` (nothing written) when the
+        table does not allow it, ``NotFound`` for an unknown post.
+        """
+        with self.transaction() as connection:
+            return _transition(connection, post_id, operation, to_text(now), reason, expect=expect, actor=actor,
+                               **values)
+
+
+#: The columns that carry a post's rendered content.
+_CONTENT = ("text", "link", "image", "alt_text", "content_hash")
+
+
+def _missing(post_id: int) -> str:
+    return f"no post with id {post_id}; see `outreach queue` or `outreach history` for the ids"
+
+
+def _create(connection: Connection, values: dict[str, Any], stamp: str) -> None:
+    """A new post, as the planner decided it: ``planned``, or ``failed`` with the reason it cannot render."""
+    state = PostState(values.pop("state", PostState.PLANNED))
+    if state not in outbox.CREATION_STATES:
+        raise ValueError(f"a post cannot be created {state.value}")
+    reason = values.pop("reason", "planned")
+    post_id = connection.execute(
+        insert(posts).values(
+            **{
+                **values,
+                "scheduled_at": to_text(values["scheduled_at"]),
+                "due_at": to_text(values["scheduled_at"]),
+            },
+            state=state.value,
+            reason=redact(reason),
+            attempts=0,
+            channel_state="{}",
+            created_at=stamp,
+            updated_at=stamp,
+        )
+    ).inserted_primary_key[0]
+    _event(connection, post_id, stamp, None, state, 0, reason, None, {})
+
+
+def _quietly(connection: Connection, post_id: int, operation: Operation, stamp: str, reason: str,
+             **values: Any) -> bool:
+    """Apply ``operation`` if the post is still where the table allows it; whether it was applied."""
+    try:
+        _transition(connection, post_id, operation, stamp, reason, **values)
+    except (StateConflict, NotFound):
+        return False
+    return True
+
+
+def _event(
+    connection: Connection,
+    post_id: int,
+    stamp: str,
+    from_state: PostState | None,
+    to_state: PostState,
+    attempt: int,
+    reason: str | None,
+    operation: Operation | None,
+    values: dict[str, Any],
+    actor: str | None = None,
+) -> None:
+    connection.execute(
+        insert(post_events).values(
+            post_id=post_id,
+            at=stamp,
+            from_state=from_state.value if from_state else None,
+            to_state=to_state.value,
+            attempt=attempt,
+            reason=redact(reason) if reason else reason,
+            remote_id=values.get("remote_id"),
+            remote_url=values.get("remote_url"),
+            operation=operation.value if operation else None,
+            actor=actor,
+        )
+    )
+
+
+def _transition(
+    connection: Connection,
+    post_id: int,
+    operation: Operation,
+    stamp: str,
+    reason: str,
+    *,
+    expect: PostState | None = None,
+    actor: str | None = None,
+    **values: Any,
+) -> PostState:
+    stray = outbox.unknown_fields(operation, values)
+    if stray:
+        raise ValueError(f"{operation.value} does not set {', '.join(stray)}")
+    row = connection.execute(select(posts.c.state, posts.c.attempts).where(posts.c.id == post_id)).first()
+    if row is None:
+        raise NotFound(_missing(post_id))
+    state = PostState(row.state)
+    if not outbox.allows(operation, state) or (expect is not None and state is not expect):
+        allowed = ", ".join(source.value for source in PostState if source in outbox.sources(operation))
+        raise StateConflict(
+            f"post {post_id} is {state.value}; this ({operation.value}) works only for: {allowed}",
+            post_id, state.value, operation.value,
+        )
+    target = outbox.target(operation)
+    converted = {key: to_text(value) if isinstance(value, datetime) else value for key, value in values.items()}
+    connection.execute(
+        update(posts)
+        .where(posts.c.id == post_id)
+        .values(state=target.value, reason=redact(reason), updated_at=stamp, **converted)
+    )
+    _event(connection, post_id, stamp, state, target, converted.get("attempts", row.attempts), reason, operation,
+           converted, actor)
+    return target
+
+
+def _post(row: Any) -> Post:
+    return Post(
+        id=row.id,
+        key=row.key,
+        campaign=row.campaign,
+        channel=row.channel,
+        innovation_id=row.innovation_id,
+        kind=row.kind,
+        scheduled_at=from_text(row.scheduled_at),  # type: ignore[arg-type]
+        due_at=from_text(row.due_at),  # type: ignore[arg-type]
+        state=PostState(row.state),
+        attempts=row.attempts,
+        text=row.text,
+        link=row.link,
+        image=row.image,
+        alt_text=row.alt_text,
+        content_hash=row.content_hash,
+        remote_id=row.remote_id,
+        remote_url=row.remote_url,
+        published_at=from_text(row.published_at),
+        reason=row.reason,
+        channel_state=json.loads(row.channel_state or "{}"),
+    )

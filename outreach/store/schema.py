@@ -1,0 +1,185 @@
+"""The store's schema: the tables, the ordered list of migrations, and how timestamps are stored."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from sqlalchemy import (
+    inspect,
+    text,
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)
+
+
+metadata = MetaData()
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("applied_at", Text, nullable=False),
+)
+innovations = Table(
+    "innovations",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("data", Text, nullable=False),
+    Column("content_hash", Text, nullable=False),
+    Column("source", Text),
+    Column("imported_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Column("retired_at", Text),
+    Column("retired_by", Text),
+)
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("innovation_id", Text, ForeignKey("innovations.id"), nullable=False, index=True),
+    Column("decision", Text, nullable=False),  # approved | rejected
+    Column("content_hash", Text, nullable=False),
+    Column("decided_by", Text, nullable=False),
+    Column("decided_at", Text, nullable=False),
+    Column("reason", Text),
+)
+catalogue_sources = Table(
+    "catalogue_sources",
+    metadata,
+    Column("path", Text, primary_key=True),
+    Column("fingerprint", Text, nullable=False),
+    Column("synced_at", Text, nullable=False),
+)
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", Text, nullable=False, unique=True),
+    Column("campaign", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("innovation_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("scheduled_at", Text, nullable=False),
+    Column("due_at", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("text", Text),
+    Column("link", Text),
+    Column("image", Text),
+    Column("alt_text", Text),
+    Column("content_hash", Text),
+    Column("remote_id", Text),
+    Column("remote_url", Text),
+    Column("published_at", Text),
+    Column("reason", Text),
+    Column("channel_state", Text, nullable=False, default="{}"),
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Index("posts_state_due", "state", "due_at"),
+    Index("posts_innovation", "innovation_id"),
+    Index("posts_channel_scheduled", "channel", "scheduled_at"),
+)
+post_events = Table(
+    "post_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("post_id", Integer, ForeignKey("posts.id"), nullable=False, index=True),
+    Column("at", Text, nullable=False),
+    Column("from_state", Text),
+    Column("to_state", Text, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("reason", Text),
+    Column("remote_id", Text),
+    Column("remote_url", Text),
+    Column("operation", Text),  # the outbox operation; NULL for a post's creation (and events before migration 4)
+    Column("actor", Text),  # who asked, when a person did
+)
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+#: A schema step; it gets the opening command's clock, for values a new store starts with.
+Migration = Callable[[Connection, datetime], None]
+
+#: Settings key of a counter bumped by every change to the catalogue, so readers can cache it.
+CATALOGUE_REVISION = "catalogue_revision"
+
+#: Settings keys: when the store began its record, and the last restore from a backup.
+CREATED_SETTING = "store_created_at"
+RESTORED_SETTING = "store_restored"
+
+#: The reason recorded for a decision read from the catalogue file's sign-off columns.
+SIGNOFF_REASON = "signed off in the catalogue file"
+
+
+def _create(*tables: Table) -> Migration:
+    return lambda connection, _now: metadata.create_all(connection, tables=list(tables))
+
+
+def _record_creation(connection: Connection, now: datetime) -> None:
+    """When the store began its record: now for a new store, else when it planned its first post.
+
+    The planner never fills a slot up to this moment, so a store that was lost and created again
+    cannot publish a second time what the lost one had already published.
+    """
+    first_post = connection.scalar(select(func.min(posts.c.created_at)))
+    _put_setting(connection, CREATED_SETTING, first_post or to_text(now))
+
+
+#: Ordered, append-only. Never edit an applied migration; add a new one.
+def _add_columns(table: Table, *names: str) -> Migration:
+    """Add columns to an existing table; a store created after they joined the table already has them."""
+
+    def migrate(connection: Connection, _now: datetime) -> None:
+        present = {column["name"] for column in inspect(connection).get_columns(table.name)}
+        for name in names:
+            if name not in present:
+                column = table.c[name]
+                connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {column.type.compile(connection.dialect)}'))
+
+    return migrate
+
+
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "catalogue and approvals", _create(innovations, decisions, catalogue_sources)),
+    (2, "outbox", _create(posts, post_events, settings)),
+    (3, "store creation time", _record_creation),
+    (4, "event operation and actor", _add_columns(post_events, "operation", "actor")),
+]
+
+
+def to_text(moment: datetime) -> str:
+    """Timestamps are stored as fixed-width UTC text, so text order is time order."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_text(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text)  # Python 3.11 reads the trailing Z as UTC
+
+
+def _put_setting(connection: Connection, key: str, value: Any) -> None:
+    encoded = json.dumps(value, ensure_ascii=False)
+    if connection.scalar(select(settings.c.key).where(settings.c.key == key)):
+        connection.execute(update(settings).where(settings.c.key == key).values(value=encoded))
+    else:
+        connection.execute(insert(settings).values(key=key, value=encoded))
