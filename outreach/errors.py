@@ -5,6 +5,7 @@ raises one of these and never decides about retries itself::
 
     OutreachError
     ├── ConfigError            bad config / catalogue / template: says file, line or row, and what to do
+    ├── AlreadyRunning         another daemon holds the store (its lock file)
     ├── LocalIOError           a local file or folder cannot be read or written (nothing left this machine)
     └── PublishError
         ├── TransientError     retry later
@@ -26,6 +27,10 @@ class OutreachError(Exception):
 
 class ConfigError(OutreachError):
     """A user mistake in configuration, catalogue or template; the message says where and how to fix it."""
+
+
+class AlreadyRunning(OutreachError):
+    """Another outreach daemon holds the store; the message names it and the lock file."""
 
 
 class LocalIOError(OutreachError):

@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from outreach.cli import cli
-from outreach.daemon import StoreLock, run_forever, run_once
-from outreach.errors import ConfigError
+from outreach.daemon import run_forever, run_once
+from outreach.errors import AlreadyRunning
+from outreach.lock import StoreLock
 from outreach.model import PostState
 
 from tests.engine_helpers import at, campaign, file_channel, innovation, journal, project, workspace
@@ -46,10 +47,10 @@ def test_a_second_daemon_on_the_same_store_is_refused(tmp_path: Path) -> None:
     lock.acquire()
     try:
         second = workspace(config, at(2026, 12, 1, 9, 5))
-        with pytest.raises(ConfigError, match="already running") as refused:
+        with pytest.raises(AlreadyRunning, match="already running") as refused:
             run_once(second)
         assert str(lock.path) in str(refused.value)
-        with pytest.raises(ConfigError, match="already running"):
+        with pytest.raises(AlreadyRunning, match="already running"):
             run_forever(second)  # refuses before starting any scheduler
         assert second.store.posts() == []  # the refused daemon neither planned nor published
         assert any(line.startswith("daemon: running") for line in _status(second))
@@ -60,7 +61,7 @@ def test_a_second_daemon_on_the_same_store_is_refused(tmp_path: Path) -> None:
 
 
 def _status(ws) -> list[str]:
-    from outreach.daemon import status_lines
+    from outreach.status import status_lines
 
     return list(status_lines(ws))
 
@@ -124,7 +125,7 @@ def test_log_tracebacks_are_redacted() -> None:
     import io
     import logging
 
-    from outreach.daemon import configure_logging
+    from outreach.logs import configure_logging
     from outreach.redaction import register_secret
 
     token = "7012345678:AAH-secret-token-value"

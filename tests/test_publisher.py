@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from outreach.daemon import status_lines
+from outreach.status import status_lines
 from outreach.model import PostState
 from outreach.publisher import PAUSE_SETTING, Publisher
 
