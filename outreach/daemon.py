@@ -91,22 +91,31 @@ def run_forever(workspace: Workspace) -> None:
 
     #: Held for the whole of a publish or re-plan run; a stop waits for it (see ``stop_scheduler``).
     in_flight = threading.Lock()
+    #: Start-up settles what the last stop left in ``publishing``; after that, only a publish run
+    #: that failed half-way (the store refusing to record an outcome) can leave a post there.
+    orphans_possible = False
 
     def wake() -> None:
+        nonlocal orphans_possible
         with in_flight:
             if stop.is_set():  # a stop asked for while the scheduler was still starting
                 request_shutdown()
                 return
             try:
+                if orphans_possible:
+                    for outcome in publisher.recover():
+                        log.warning("post %s was interrupted by a failed run: now %s", outcome.post_id, outcome.state.value)
+                    orphans_possible = False
                 for outcome in publisher.publish_due():
                     log.debug("post %s settled as %s", outcome.post_id, outcome.state.value)
-                _beat(workspace, last_tick=datetime.now(timezone.utc).isoformat())
+                _beat(workspace, last_tick=workspace.now().isoformat())
                 schedule_due_jobs()
             except Exception:  # the daemon must outlive any single bad run
+                orphans_possible = True
                 log.exception("publish run failed; the next tick retries")
 
     def schedule_due_jobs() -> None:
-        now = datetime.now(timezone.utc)
+        now = workspace.now()
         for due in workspace.store.planned_due_times(now, now + JOB_LOOKAHEAD):
             job_id = f"due-{due.isoformat()}"
             if scheduler.get_job(job_id) is None:
@@ -153,9 +162,10 @@ def run_forever(workspace: Workspace) -> None:
                 log.warning("post %s was interrupted at the last stop: now %s", outcome.post_id, outcome.state.value)
             _plan(workspace)
             _beat(workspace, pid=os.getpid(), host=socket.gethostname(),
-                  started_at=datetime.now(timezone.utc).isoformat(), stopped_at=None)
-            scheduler.add_job(wake, IntervalTrigger(seconds=TICK_SECONDS), id="tick",
-                              next_run_time=datetime.now(timezone.utc))
+                  started_at=workspace.now().isoformat(), stopped_at=None)
+            # A first sweep at once (no trigger: APScheduler runs it as soon as it starts), then the tick.
+            scheduler.add_job(wake, id="start")
+            scheduler.add_job(wake, IntervalTrigger(seconds=TICK_SECONDS), id="tick")
             scheduler.add_job(replan, CronTrigger(hour=0, minute=5, timezone=workspace.zone), id="replan")
             schedule_due_jobs()
             if stop.is_set():
@@ -163,7 +173,7 @@ def run_forever(workspace: Workspace) -> None:
             log.info("outreach daemon started (pid %s); next post due %s", os.getpid(), workspace.store.next_due())
             scheduler.start()
         finally:
-            _beat(workspace, stopped_at=datetime.now(timezone.utc).isoformat())
+            _beat(workspace, stopped_at=workspace.now().isoformat())
             lock.release()
             log.info("outreach daemon stopped")
     finally:
