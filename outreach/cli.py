@@ -151,6 +151,7 @@ def workspace(ctx: click.Context) -> "Workspace":
                          "`outreach db restore` (docs/operations.md)").format(
                 location=store.location, time=_zoned(store.created_at(), ctx.obj["workspace"])), err=True)
 
+        ctx.obj["announce"] = announce
         ctx.obj["workspace"] = Workspace(config, FixedClock(now) if now else None, on_new_store=announce)
         ctx.call_on_close(ctx.obj["workspace"].close)
     return ctx.obj["workspace"]
@@ -524,9 +525,10 @@ def run(once: bool, log_format: str) -> None:
     Example: outreach --now 2026-12-01T09:00+07:00 run --once
     """
     from . import daemon
+    from .logs import configure_logging
 
     ws = _ws()
-    daemon.configure_logging(log_format, debug=click.get_current_context().find_root().obj["debug"])
+    configure_logging(log_format, debug=click.get_current_context().find_root().obj["debug"])
     if once:
         summary = daemon.run_once(ws)
         click.echo(summary)
@@ -545,11 +547,11 @@ def rehearse(start: datetime | None, days: int) -> None:
 
     Example: outreach rehearse --from 2026-12-01 --days 7
     """
-    from . import daemon
+    from . import rehearsal
 
     ws = _ws()
     begin = _day_start(start.date(), ws) if start else ws.now()
-    counts = daemon.rehearse(ws, begin, days)
+    counts = rehearsal.rehearse(ws.config, begin, days, click.get_current_context().find_root().obj["announce"])
     done = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or _("nothing was due")
     click.echo(_("rehearsal of {days} days from {start}: {done}").format(days=days, start=_local(begin, ws), done=done))
     folders = sorted({str(getattr(settings, "directory", "")) for settings in ws.config.channels.values()})
@@ -702,10 +704,10 @@ def status() -> None:
 
     Example: outreach status
     """
-    from . import daemon
+    from .status import status_lines
 
     ws = _ws()
-    for line in daemon.status_lines(ws):
+    for line in status_lines(ws):
         click.echo(line)
     line = _("store: {location}, created {created}").format(
         location=ws.store.location, created=_zoned(ws.store.created_at(), ws))
@@ -767,10 +769,10 @@ def db_restore(backup: Path) -> None:
 
     Example: outreach db restore /backup/outreach-2026-12-01.sqlite3
     """
-    from . import daemon
+    from .restore import restore
 
     ws = _ws()
-    outcomes, kept = daemon.restore(ws, backup)
+    outcomes, kept = restore(ws, backup)
     if kept is not None:
         click.echo(_("the damaged store was kept as {path}").format(path=kept))
     click.echo(_("restored {location} from {backup}").format(location=ws.store.location, backup=backup))

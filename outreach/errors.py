@@ -7,6 +7,7 @@ raises one of these and never decides about retries itself::
     ├── ConfigError            bad config / catalogue / template: says file, line or row, and what to do
     ├── NotFound               no such post or innovation: says where to look up the ids
     ├── StateConflict          the outbox table does not allow this operation from the post's state
+    ├── AlreadyRunning         another daemon holds the store (its lock file)
     ├── LocalIOError           a local file or folder cannot be read or written (nothing left this machine)
     └── PublishError
         ├── TransientError     retry later
@@ -46,6 +47,8 @@ class StateConflict(OutreachError):
         self.post_id = post_id
         self.state = state
         self.operation = operation
+class AlreadyRunning(OutreachError):
+    """Another outreach daemon holds the store; the message names it and the lock file."""
 
 
 class LocalIOError(OutreachError):

@@ -192,10 +192,11 @@ class Publisher:
         """Publish every post that is due now, one at a time, until none is left or we are asked to stop.
 
         The kill switch is read again before every claim, so `outreach pause` stops a backlog at once.
+        Posts a crash left in ``publishing`` are not touched here: call ``recover`` once per run first.
         """
         if self.paused():
             return []
-        outcomes = self.recover() + self.sweep_overdue()
+        outcomes = self.sweep_overdue()
         while not self.stop.is_set():
             post = self.store.claim_due(self.clock.now(), unless_set=PAUSE_SETTING)
             if post is None:

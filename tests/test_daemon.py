@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import socket
+import sqlite3
+import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from click.testing import CliRunner
 
+from outreach import daemon
+from outreach.app import Workspace
 from outreach.cli import cli
-from outreach.daemon import StoreLock, run_forever, run_once
-from outreach.errors import ConfigError
+from outreach.daemon import run_forever, run_once
+from outreach.errors import AlreadyRunning
+from outreach.lock import StoreLock
 from outreach.model import PostState
+from outreach.publisher import Publisher
 
 from tests.engine_helpers import at, campaign, file_channel, innovation, journal, project, workspace
+from tests.test_local_faults import one_line_error
 
 ROWS = [innovation("ktp-sehari-jadi"), innovation("bank-sampah", "Dinas Sosial")]
 
@@ -46,10 +56,10 @@ def test_a_second_daemon_on_the_same_store_is_refused(tmp_path: Path) -> None:
     lock.acquire()
     try:
         second = workspace(config, at(2026, 12, 1, 9, 5))
-        with pytest.raises(ConfigError, match="already running") as refused:
+        with pytest.raises(AlreadyRunning, match="already running") as refused:
             run_once(second)
         assert str(lock.path) in str(refused.value)
-        with pytest.raises(ConfigError, match="already running"):
+        with pytest.raises(AlreadyRunning, match="already running"):
             run_forever(second)  # refuses before starting any scheduler
         assert second.store.posts() == []  # the refused daemon neither planned nor published
         assert any(line.startswith("daemon: running") for line in _status(second))
@@ -59,8 +69,22 @@ def test_a_second_daemon_on_the_same_store_is_refused(tmp_path: Path) -> None:
     assert run_once(third).startswith("2 published")
 
 
+def test_a_second_run_once_while_a_daemon_runs_is_one_line(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    holder = workspace(config, at(2026, 12, 1, 8, 0))
+    holder.store.close()  # the store exists: the refused command has nothing to announce
+    lock = StoreLock(holder)
+    lock.acquire()
+    try:
+        line = one_line_error(CliRunner().invoke(cli, ["--config", str(config), "run", "--once"]))
+    finally:
+        lock.release()
+    assert line == f"Error: another outreach daemon is already running on this store (pid {os.getpid()} on " \
+                   f"{socket.gethostname()}); stop it first (lock file {lock.path})"
+
+
 def _status(ws) -> list[str]:
-    from outreach.daemon import status_lines
+    from outreach.status import status_lines
 
     return list(status_lines(ws))
 
@@ -124,7 +148,7 @@ def test_log_tracebacks_are_redacted() -> None:
     import io
     import logging
 
-    from outreach.daemon import configure_logging
+    from outreach.logs import configure_logging
     from outreach.redaction import register_secret
 
     token = "7012345678:AAH-secret-token-value"
@@ -140,3 +164,97 @@ def test_log_tracebacks_are_redacted() -> None:
     assert "publish run failed" in printed and "Traceback" in printed
     assert token not in printed and "70****" in printed
     logging.getLogger().handlers.clear()
+
+
+# ---- recovery: once per run --------------------------------------------------------------------
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How often any publisher recovered and ran, counted around the real methods."""
+    counted = {"recover": 0, "publish_due": 0}
+    for name in counted:
+        real = getattr(Publisher, name)
+
+        def spy(self: Publisher, *args: Any, _real: Any = real, _name: str = name) -> Any:
+            counted[_name] += 1
+            return _real(self, *args)
+
+        monkeypatch.setattr(Publisher, name, spy)
+    return counted
+
+
+def _orphan(config: Path) -> Workspace:
+    """A workspace at 09.05 on a store whose first 09.00 post a dead daemon left in ``publishing``."""
+    ws = workspace(config, at(2026, 12, 1, 8, 0))
+    ws.planning.apply_plan(1)
+    ws.clock.set(at(2026, 12, 1, 9, 5))
+    assert ws.store.claim_due(ws.now()) is not None
+    return ws
+
+
+def test_run_once_recovers_once_then_publishes(tmp_path: Path, calls: dict[str, int]) -> None:
+    ws = _orphan(_config(tmp_path))
+    assert run_once(ws).startswith("2 published")  # the orphan (the journal proves it unsent) and the other
+    assert calls == {"recover": 1, "publish_due": 1}
+    assert ws.store.posts([PostState.PUBLISHING]) == []
+
+
+def _run_daemon(ws: Workspace, runs: int, calls: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the daemon in this process, ticking every second, and SIGTERM it after ``runs`` publish runs."""
+    monkeypatch.setattr(daemon, "TICK_SECONDS", 1)
+    real = Publisher.publish_due  # the counting spy
+
+    def publish_then_maybe_stop(self: Publisher) -> Any:
+        try:
+            return real(self)
+        finally:
+            if calls["publish_due"] == runs:
+                os.kill(os.getpid(), signal.SIGTERM)  # as systemd stops it; the daemon's handler is in place
+
+    monkeypatch.setattr(Publisher, "publish_due", publish_then_maybe_stop)
+    watchdog = threading.Timer(30, lambda: signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None)
+                               and os.kill(os.getpid(), signal.SIGTERM))
+    watchdog.start()
+    try:
+        run_forever(ws)
+    finally:
+        watchdog.cancel()
+    assert calls["publish_due"] >= runs, "the watchdog stopped a daemon that did not tick"
+
+
+def test_the_daemon_recovers_once_however_often_it_wakes(
+    tmp_path: Path, calls: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = _orphan(_config(tmp_path))
+    _run_daemon(ws, 3, calls, monkeypatch)
+    assert calls["recover"] == 1
+    assert {post.state for post in ws.store.posts() if post.scheduled_at == at(2026, 12, 1, 9, 0)} == {PostState.PUBLISHED}
+    assert len(journal(tmp_path / "outbox", "x")) == len(journal(tmp_path / "outbox", "facebook")) == 1
+
+
+def test_a_run_that_fails_half_way_leaves_its_post_to_the_next_run(
+    tmp_path: Path, calls: dict[str, int], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store refuses to record an outcome (and the fallback too): the next wake settles the post."""
+    ws = workspace(_config(tmp_path), at(2026, 12, 1, 8, 0))
+    ws.planning.apply_plan(1)
+    ws.clock.set(at(2026, 12, 1, 9, 5))
+    refused: list[int] = []  # the post whose outcome, then whose fallback, the store would not record
+    real_transition = ws.store.transition
+
+    def transition(post_id: int, to_state: PostState, *args: Any, **values: Any) -> bool:
+        if to_state in (PostState.PUBLISHED, PostState.UNKNOWN) and len(refused) < 2:
+            refused.append(post_id)
+            raise sqlite3.OperationalError("database is locked")
+        return real_transition(post_id, to_state, *args, **values)
+
+    monkeypatch.setattr(ws.store, "transition", transition)
+    _run_daemon(ws, 2, calls, monkeypatch)
+    [orphan] = set(refused)
+    assert calls["recover"] == 2  # at start-up, and once after the failed run
+    assert f"post {orphan} was interrupted by a failed run: now published" in caplog.text
+    assert ws.store.posts([PostState.PUBLISHING]) == []
+    first = ws.store.post(orphan)
+    assert first.state is PostState.PUBLISHED and "reconciled: it was published" in first.reason
+    assert len(journal(tmp_path / "outbox", first.channel)) == 1  # it went out once, before the store failed

@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from outreach.daemon import status_lines
+from outreach.status import status_lines
 from outreach.model import Post, PostState
 from outreach.outbox import Operation
 

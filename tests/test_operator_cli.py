@@ -88,7 +88,7 @@ def test_post_show_cancel_retry_resolve_and_confirm(config: Path) -> None:
 
     assert run(config, "post", "cancel", str(first["id"]), "--reason", "Acara ditunda").exit_code == 0
     again = CliRunner().invoke(cli, ["--config", str(config), "post", "cancel", str(first["id"])])
-    assert again.exit_code == 1 and "this works only for" in again.output
+    assert again.exit_code == 1 and "works only for: planned, failed, missed" in again.output
     retry = CliRunner().invoke(cli, ["--config", str(config), "post", "retry", str(first["id"])])
     assert retry.exit_code == 1 and "cancelled" in retry.output
 
@@ -102,8 +102,9 @@ def test_post_show_cancel_retry_resolve_and_confirm(config: Path) -> None:
     neither = CliRunner().invoke(cli, ["--config", str(config), "post", "resolve", str(published[0]["id"])])
     assert neither.exit_code == 2
 
-    # An ambiguous outcome and a hand-off, as the publisher would leave them.
+    # An ambiguous outcome and a hand-off, as the publisher would leave them (on posts still planned).
     ws = Workspace(load_config(config), FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)))
+    second = queue(config)[0]
     settle_as(ws.store, second["id"], PostState.UNKNOWN, ws.now(), "ambiguous: no answer within 30 s")
     third = queue(config)[0]
     settle_as(ws.store, third["id"], PostState.HANDED_OFF, ws.now(), "handed off to staff")

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from outreach.daemon import status_lines
+from outreach.status import status_lines
 from outreach.model import PostState
 from outreach.outbox import Operation
 from outreach.publisher import PAUSE_SETTING, Publisher
@@ -468,12 +468,15 @@ def test_an_ambiguous_attempt_proven_unpublished_is_retried_at_most_max_attempts
     assert current.state is PostState.FAILED and current.reason.startswith("gave up after 3 attempts")
 
 
-def test_a_post_orphaned_in_publishing_is_settled_by_the_next_run_without_a_restart(tmp_path: Path) -> None:
+def test_a_post_orphaned_in_publishing_is_settled_by_recover_without_a_restart(tmp_path: Path) -> None:
     ws = _planned(_file_project(tmp_path))
     set_now(ws, SLOT + timedelta(seconds=5))
-    orphan = ws.store.claim_due(ws.now())  # claimed by a run whose thread died before recording
+    orphan = ws.store.claim_due(ws.now())  # claimed by a run that failed before recording
     assert orphan.state is PostState.PUBLISHING
-    outcomes = ws.publisher().publish_due()
+    publisher = ws.publisher()
+    assert publisher.publish_due() == []  # a publish run leaves the orphan to recover: it claims nothing else
+    assert ws.store.post(orphan.id).state is PostState.PUBLISHING
+    outcomes = publisher.recover() + publisher.publish_due()
     assert [(o.post_id, o.state) for o in outcomes][:1] == [(orphan.id, PostState.PLANNED)]
     assert [o.state for o in outcomes][1:] == [PostState.PUBLISHED]  # and then it went out, once
     assert len(journal(tmp_path / "outbox", "berkas")) == 1

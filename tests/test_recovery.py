@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from outreach.cli import cli
-from outreach.daemon import StoreLock
+from outreach.lock import StoreLock
 from outreach.model import PostState
 
 from tests.engine_helpers import (

@@ -20,7 +20,7 @@ from typing import Iterator
 import pytest
 import requests
 
-from outreach.daemon import configure_logging
+from outreach.logs import configure_logging
 from outreach.redaction import redact, register_secret
 from tests.engine_helpers import campaign, innovation, project
 from tests.fakeplatform.server import FakeServer

@@ -190,6 +190,8 @@ class Channel(ABC):
     type_name: ClassVar[str]
     #: Whose rendering rules and templates apply (``x``, ``facebook``, …, ``whatsapp``).
     platform: ClassVar[str]
+    #: Writes only to this machine (a rehearsal may fast-forward through it).
+    is_local: ClassVar[bool] = False
     settings_model: ClassVar[type[ChannelSettings]] = ChannelSettings
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:

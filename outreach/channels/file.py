@@ -43,6 +43,7 @@ class FileSettings(ChannelSettings):
 
 class FileChannel(Channel):
     type_name = "file"
+    is_local = True
     settings_model = FileSettings
     settings: FileSettings
 
