@@ -18,7 +18,7 @@ from . import media, planner
 from .channels.base import OutgoingPost
 from .clock import Clock
 from .config import CampaignSettings, Config
-from .errors import NotFound
+from .errors import ConfigError, NotFound
 from .model import CatalogueEntry, Innovation, PlannedPost, Post, PostState
 from .render import CampaignView, ChannelView, RenderedPost, Renderer
 from .store import Store

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, insert, s
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
+from ..clock import SystemClock
 from ..errors import ConfigError
 from ..redaction import redact
 from .schema import (
@@ -64,7 +65,7 @@ class StoreBase:
             if self.is_sqlite:
                 event.listen(self.engine, "connect", self._configure_sqlite)
                 event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
-            self._migrate(now or _now())
+            self._migrate(now or SystemClock().now())
         except (ArgumentError, ImportError, OperationalError) as error:
             try:
                 shown = make_url(url).render_as_string(hide_password=True)
@@ -121,7 +122,7 @@ class StoreBase:
                 if version not in applied:
                     migrate(connection, now)
                     connection.execute(
-                        insert(schema_migrations).values(version=version, name=name, applied_at=to_text(_now()))
+                        insert(schema_migrations).values(version=version, name=name, applied_at=to_text(now))
                     )
         self.is_new = not applied
 
@@ -178,6 +179,3 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
