@@ -17,6 +17,7 @@ from . import catalogue as catalogue_stage
 from . import media, planner
 from .channels import build_channel
 from .channels.base import Channel
+from .clock import SystemClock
 from .config import CampaignSettings, Config
 from .errors import ConfigError
 from .model import CatalogueEntry, Innovation, PlannedPost, Post, PostState
@@ -199,8 +200,7 @@ class Workspace:
 
         settings = self.channel_settings(name)
         adapter = adapter_class(settings.type)
-        platform = getattr(settings, "as_", None) or adapter.platform
-        return ChannelView(name, platform, adapter.capabilities_for(settings), settings.utm)
+        return ChannelView(name, adapter.platform_for(settings), adapter.capabilities_for(settings), settings.utm)
 
     def channel_rules(self) -> dict[str, planner.ChannelRules]:
         rules = {}
@@ -211,7 +211,7 @@ class Workspace:
 
     def adapter(self, name: str) -> Channel:
         if name not in self._adapters:
-            self._adapters[name] = build_channel(name, self.channel_settings(name), self.config.environ)
+            self._adapters[name] = build_channel(name, self.channel_settings(name), self.config.environ, SystemClock())
         return self._adapters[name]
 
     # ---- planning and drafting -----------------------------------------------------------------

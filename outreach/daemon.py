@@ -26,6 +26,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .app import Workspace
+from .channels import adapter_class
 from .errors import ConfigError
 from .model import PostState
 from .publisher import PAUSE_SETTING, Publisher, Transition
@@ -294,7 +295,10 @@ def rehearse(workspace: Workspace, start: datetime, days: int) -> dict[str, int]
     Only for configs whose channels are all local ``file`` channels: fast-forwarding must never
     reach a real platform.
     """
-    real = [name for name, settings in workspace.config.channels.items() if settings.type != "file"]
+    real = [
+        name for name, settings in workspace.config.channels.items()
+        if adapter_class(settings.type).outbox_for(settings) is None
+    ]
     if real:
         raise ConfigError(
             f"rehearse only runs when every channel is a local file channel; {', '.join(real)} would "
