@@ -110,10 +110,9 @@ class Workspace:
     def channel_view(self, name: str) -> ChannelView:
         settings = self.channel_settings(name)
         adapter = adapter_class(settings.type)
-        platform = getattr(settings, "as_", None) or adapter.platform
-        return ChannelView(name, platform, adapter.capabilities_for(settings), settings.utm)
+        return ChannelView(name, adapter.platform_for(settings), adapter.capabilities_for(settings), settings.utm)
 
     def adapter(self, name: str) -> Channel:
         if name not in self._adapters:
-            self._adapters[name] = build_channel(name, self.channel_settings(name), self.config.environ)
+            self._adapters[name] = build_channel(name, self.channel_settings(name), self.config.environ, self.clock)
         return self._adapters[name]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import click
 
 from .i18n import _
+from .platforms import PLATFORMS, POST_KINDS
 from .textsafety import visible
 
 if TYPE_CHECKING:
@@ -332,8 +333,8 @@ def check() -> None:
 
 @cli.command("lint-text")
 @click.argument("source", type=click.File("rb"))
-@click.option("--kind", type=click.Choice(["perkenalan", "cara_pakai", "manfaat", "pengingat"]))
-@click.option("--platform", type=click.Choice(["x", "facebook", "instagram", "telegram", "mastodon", "bluesky", "webhook", "whatsapp"]))
+@click.option("--kind", type=click.Choice(POST_KINDS))
+@click.option("--platform", type=click.Choice(PLATFORMS))
 def lint_text(source: io.BufferedIOBase, kind: str | None, platform: str | None) -> None:
     """Check a draft text for plain Indonesian (FILE, or - for standard input); exit 1 on errors.
 
@@ -548,13 +549,16 @@ def rehearse(start: datetime | None, days: int) -> None:
     Example: outreach rehearse --from 2026-12-01 --days 7
     """
     from . import rehearsal
+    from .channels import adapter_class
 
     ws = _ws()
     begin = _day_start(start.date(), ws) if start else ws.now()
     counts = rehearsal.rehearse(ws.config, begin, days, click.get_current_context().find_root().obj["announce"])
     done = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or _("nothing was due")
     click.echo(_("rehearsal of {days} days from {start}: {done}").format(days=days, start=_local(begin, ws), done=done))
-    folders = sorted({str(getattr(settings, "directory", "")) for settings in ws.config.channels.values()})
+    folders = sorted(
+        {str(adapter_class(settings.type).outbox_for(settings)) for settings in ws.config.channels.values()}
+    )
     click.echo(_("posts written to: {folders}").format(folders=", ".join(folders)))
     click.echo(_("see them with `outreach history`, or read the .txt files there"))
 

@@ -19,10 +19,8 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
+from .platforms import POST_KINDS, PostKind
 from .timetable import Schedule, TimetableError, parse_cron, parse_slot
-
-POST_KINDS = ("perkenalan", "cara_pakai", "manfaat", "pengingat")
-PostKind = Literal["perkenalan", "cara_pakai", "manfaat", "pengingat"]
 
 #: Shown after an error about a key of this name, so the user sees a valid value.
 EXAMPLES: dict[str, str] = {

@@ -3,6 +3,8 @@
 A channel adapter declares a ``TextLimit``; the renderer measures with the same object, so the
 limit the renderer enforces is exactly the one the adapter declares. The numbers are defaults
 that a channel's config may override (platforms change them); the counting rules are code.
+twitter-text is imported inside the counters that use it: loading it takes a fifth of a second,
+which commands that only need the platforms' names (``outreach --help``) should not pay.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from dataclasses import dataclass
 from typing import Callable, Literal
 
 import regex
-from twitter_text import parse_tweet
-from twitter_text.extract_urls import extract_urls_with_indices
 
 Counter = Literal["characters", "x_weighted", "mastodon", "graphemes", "utf16"]
 
@@ -40,6 +40,9 @@ def count_x_weighted(text: str) -> int:
     URLs counted as 23, which is much cheaper than twitter-text's full parse (its emoji scan
     dominates a render). Anything heavier goes through twitter-text itself.
     """
+    from twitter_text import parse_tweet
+    from twitter_text.extract_urls import extract_urls_with_indices
+
     if _X_LIGHT.match(text):
         urls = extract_urls_with_indices(text)
         url_chars = sum(end - start for start, end in (url["indices"] for url in urls))
@@ -49,6 +52,8 @@ def count_x_weighted(text: str) -> int:
 
 def count_mastodon(text: str) -> int:
     """Code points, with every URL that has a scheme counted as 23 (Mastodon does not link bare domains)."""
+    from twitter_text.extract_urls import extract_urls_with_indices
+
     urls = extract_urls_with_indices(text, False)
     url_chars = sum(end - start for start, end in (url["indices"] for url in urls))
     return len(text) - url_chars + URL_LENGTH * len(urls)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
-    from .channels.base import Capabilities
+    from .platforms import Capabilities
 
 #: Every read stops here: no platform takes a larger image (Mastodon's 16 MiB is the largest default).
 MAX_IMAGE_BYTES = 16 * 1024 * 1024

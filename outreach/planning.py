@@ -146,7 +146,13 @@ class Planning:
     def outgoing(self, post: Post) -> OutgoingPost:
         """The adapter's view of a stored post, with the innovation as the store last imported it."""
         entry = self.entry(post.innovation_id)
-        return OutgoingPost.from_post(post, entry.innovation.to_json(), self.zone, self.image_roots(entry.source))
+        return OutgoingPost.from_post(
+            post,
+            entry.innovation.to_json(),
+            self.zone,
+            self.image_roots(entry.source),
+            self.store.first_attempt_at(post.id),
+        )
 
     def image_roots(self, source: str | None) -> tuple[Path, ...]:
         """The folders an image of the innovation imported from ``source`` may lie in."""

@@ -22,7 +22,7 @@ def rehearse(
     Only for configs whose channels are all local: fast-forwarding must never reach a real
     platform. Returns how many posts ended in each state.
     """
-    real = [name for name, settings in config.channels.items() if not adapter_class(settings.type).is_local]
+    real = [name for name, settings in config.channels.items() if adapter_class(settings.type).outbox_for(settings) is None]
     if real:
         raise ConfigError(
             f"rehearse only runs when every channel is a local file channel; {', '.join(real)} would "

@@ -48,9 +48,9 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
-from .channels.base import Capabilities, UtmSettings
 from .errors import ConfigError
 from .model import Innovation
+from .platforms import Capabilities, UtmSettings
 
 SHORTEN_START, SHORTEN_END = "\ue000", "\ue001"
 _MARKED = re.compile(f"{SHORTEN_START}(.*?){SHORTEN_END}", re.DOTALL)

@@ -11,8 +11,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from outreach.channels import platform_capabilities
 from outreach.cli import cli
+from outreach.platforms import PLATFORM_CAPABILITIES
 
 REPO = Path(__file__).parent.parent
 
@@ -74,7 +74,7 @@ def test_preview_json_shows_indonesian_posts_within_each_platforms_limit(example
     platforms = {"x": "x", "facebook": "facebook", "instagram": "instagram", "telegram": "telegram", "whatsapp": "whatsapp"}
     seen_limits = set()
     for post in posts:
-        capabilities = platform_capabilities(platforms[post["channel"]])
+        capabilities = PLATFORM_CAPABILITIES[platforms[post["channel"]]]
         limit = capabilities.limit_for(post["image"] is not None)
         assert post["length"] == limit.measure(post["text"]) <= post["limit"] == limit.maximum
         assert post["when"].endswith("+07:00")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from outreach.channels import build_channel
+from outreach.clock import SystemClock
 from outreach.config import load_config, load_environment
 from outreach.errors import ConfigError
 
@@ -243,7 +244,7 @@ def test_a_missing_environment_variable_is_not_an_error_at_load(
     monkeypatch.delenv("OUTREACH_TEST_WEBHOOK_SECRET", raising=False)
     config = load_config(write(tmp_path / "cfg", WEBHOOK))
     assert "OUTREACH_TEST_WEBHOOK_SECRET" not in config.environ
-    channel = build_channel("kabar", config.channels["kabar"], config.environ)
+    channel = build_channel("kabar", config.channels["kabar"], config.environ, SystemClock())
     with pytest.raises(ConfigError) as caught:
         channel.secret("secret")
     message = str(caught.value)
@@ -256,7 +257,7 @@ def test_a_set_environment_variable_is_read_as_the_secret(
 ) -> None:
     monkeypatch.setenv("OUTREACH_TEST_WEBHOOK_SECRET", "rahasia-dari-lingkungan")
     config = load_config(write(tmp_path / "cfg", WEBHOOK))
-    channel = build_channel("kabar", config.channels["kabar"], config.environ)
+    channel = build_channel("kabar", config.channels["kabar"], config.environ, SystemClock())
     assert channel.secret("secret") == "rahasia-dari-lingkungan"
 
 
@@ -370,7 +371,7 @@ def test_a_dot_env_next_to_the_config_is_loaded_and_the_real_environment_wins(
     config = load_config(path)
     assert config.environ["OUTREACH_TEST_ONLY_IN_FILE"] == "dari-berkas"
     assert config.environ["OUTREACH_TEST_WEBHOOK_SECRET"] == "rahasia-lingkungan"
-    channel = build_channel("kabar", config.channels["kabar"], config.environ)
+    channel = build_channel("kabar", config.channels["kabar"], config.environ, SystemClock())
     assert channel.secret("secret") == "rahasia-lingkungan"
 
 
@@ -382,7 +383,7 @@ def test_a_dot_env_alone_provides_the_secret(
     (folder / ".env").write_text("OUTREACH_TEST_WEBHOOK_SECRET=rahasia-berkas\n", encoding="utf-8")
     monkeypatch.delenv("OUTREACH_TEST_WEBHOOK_SECRET", raising=False)
     config = load_config(path)
-    channel = build_channel("kabar", config.channels["kabar"], config.environ)
+    channel = build_channel("kabar", config.channels["kabar"], config.environ, SystemClock())
     assert channel.secret("secret") == "rahasia-berkas"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -152,7 +153,8 @@ def test_a_daemon_killed_mid_publish_neither_duplicates_nor_loses_posts(
         )
         planned = _plan_due_soon(config, fake.environ, [4.0, 5.0, 6.0])
         first = planned[0]
-        server.inject(Fault("slow", path=fake.create_path, delay=3.0))
+        arrived = threading.Event()  # the create request reached the platform
+        server.inject(Fault("slow", path=fake.create_path, delay=3.0, on_request=arrived.set))
         daemon = _start(config, tmp_path, "daemon-1", fake.environ)
         processes.append(daemon)
 
@@ -160,7 +162,7 @@ def test_a_daemon_killed_mid_publish_neither_duplicates_nor_loses_posts(
 
         def sending_first() -> bool:
             post = ws.store.post(first.id)
-            return post.state is PostState.PUBLISHING and "first_attempt_at" in post.channel_state
+            return post.state is PostState.PUBLISHING and arrived.is_set()
 
         _wait_for(lambda: sending_first() or daemon.poll() is not None, 20, "the first post to be in flight")
         assert daemon.poll() is None, (tmp_path / "daemon-1.log").read_text()
@@ -276,7 +278,8 @@ def test_sigterm_during_a_slow_publish_settles_the_post_then_exits_0(
         # The later posts are due in a minute: after the publish, the daemon sets timers for them.
         planned = _plan_due_soon(config, fake.environ, [3.0, 60.0, 61.0])
         first = planned[0]
-        server.inject(Fault("slow", path=fake.create_path, delay=3.0))
+        arrived = threading.Event()  # the create request reached the platform
+        server.inject(Fault("slow", path=fake.create_path, delay=3.0, on_request=arrived.set))
         daemon = _start(config, tmp_path, "daemon", fake.environ)
         processes.append(daemon)
 
@@ -284,7 +287,7 @@ def test_sigterm_during_a_slow_publish_settles_the_post_then_exits_0(
 
         def sending_first() -> bool:
             post = ws.store.post(first.id)
-            return post.state is PostState.PUBLISHING and "first_attempt_at" in post.channel_state
+            return post.state is PostState.PUBLISHING and arrived.is_set()
 
         _wait_for(lambda: sending_first() or daemon.poll() is not None, 20, "the first post to be in flight")
         assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()

@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, Mapping
 
-from .base import Capabilities, Channel, ChannelSettings
+from ..clock import Clock
+from .base import Channel, ChannelSettings
 
 _ADAPTERS: dict[str, str] = {
     "file": "outreach.channels.file:FileChannel",
@@ -23,18 +24,6 @@ _ADAPTERS: dict[str, str] = {
     "whatsapp_manual": "outreach.channels.whatsapp_manual:WhatsAppManualChannel",
 }
 
-#: The platforms whose rules a post can be rendered with, and the adapter type that defines them.
-PLATFORM_ADAPTERS: dict[str, str] = {
-    "x": "x",
-    "facebook": "facebook",
-    "instagram": "instagram",
-    "telegram": "telegram",
-    "mastodon": "mastodon",
-    "bluesky": "bluesky",
-    "webhook": "webhook",
-    "whatsapp": "whatsapp_manual",
-}
-
 CHANNEL_TYPES: tuple[str, ...] = tuple(_ADAPTERS)
 
 
@@ -44,20 +33,13 @@ def adapter_class(type_name: str) -> type[Channel]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def platform_capabilities(platform: str) -> Capabilities:
-    """The default capabilities of a platform, for channels that render with its rules."""
-    from .platforms import PLATFORM_CAPABILITIES
-
-    return PLATFORM_CAPABILITIES[platform]
-
-
 def settings_model(type_name: str) -> type[ChannelSettings]:
     return adapter_class(type_name).settings_model
 
 
-def build_channel(name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> Channel:
-    """An adapter instance for a validated ``[channels.NAME]`` block."""
-    return adapter_class(settings.type)(name, settings, environ)
+def build_channel(name: str, settings: ChannelSettings, environ: Mapping[str, str], clock: Clock) -> Channel:
+    """An adapter instance for a validated ``[channels.NAME]`` block, telling business time by ``clock``."""
+    return adapter_class(settings.type)(name, settings, environ, clock)
 
 
 def validate_settings(block: Mapping[str, Any]) -> ChannelSettings:

@@ -1,72 +1,75 @@
-"""The contract every channel adapter fulfils.
+"""The contract every channel adapter fulfils, and what all adapters share.
 
 An adapter turns one rendered post into one platform call. It declares what the platform can do
 (``Capabilities``: the length limit and how it is counted, images, idempotency, reconciliation),
 so the renderer and publisher can treat every platform alike; it raises the typed errors of
-``outreach.errors`` and never decides about retries.
+``outreach.errors`` and never decides about retries. The base gives every adapter the same
+helpers: the image read the one safe way (``read_image``), one HTTP client made on first use and
+closed by ``close``, the clock, one parser for the platforms' timestamps, and one allowance for
+clock skew.
 """
 
 from __future__ import annotations
 
+import email.utils
 import enum
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from .. import media
+from ..clock import Clock
 from ..errors import ConfigError, ContentRejected
 from ..i18n import _
-from ..limits import TextLimit
+from ..media import ImageFile, ImageRefused
 from ..model import Post
-from ..media import IMAGE_FORMATS, MAX_IMAGE_BYTES, ImageFile, ImageRefused, read_image, unfit_for
+from ..platforms import PLATFORM_CAPABILITIES, Capabilities, Platform, UtmSettings
 from ..redaction import register_secret
 
 if TYPE_CHECKING:
     from .http import HttpClient
 
-ImageSupport = Literal["none", "optional", "required"]
-
 #: What a ``*_env`` key holds: the conventional name of an environment variable. Capitals only, so
 #: that a pasted token made of letters and digits (a Facebook Page token) is refused, not taken as a name.
 ENVIRONMENT_VARIABLE_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a platform accepts, read generically by the renderer, `check` and the publisher."""
-
-    text_limit: TextLimit
-    #: The limit that applies instead of ``text_limit`` when the post carries an image (Telegram captions).
-    caption_limit: TextLimit | None = None
-    image: ImageSupport = "optional"
-    max_image_bytes: int | None = None
-    #: The image formats the platform takes, judged from the file's bytes (names as in ``media.FORMATS``).
-    image_types: frozenset[str] = IMAGE_FORMATS
-    max_hashtags: int | None = None
-    #: A retry after an ambiguous failure cannot create a second post (Mastodon, Bluesky).
-    idempotent_retry: bool = False
-    #: ``reconcile`` can find out whether an earlier attempt went out.
-    can_reconcile: bool = False
-    #: A person completes the publication (WhatsApp hand-off).
-    hand_off: bool = False
-
-    def limit_for(self, has_image: bool) -> TextLimit:
-        """The text limit that applies to a post with or without an image."""
-        if has_image and self.caption_limit is not None:
-            return self.caption_limit
-        return self.text_limit
+#: How far a platform's clock and ours may disagree when a post's creation time there is compared
+#: with our own times (its first attempt, its scheduled time). The widest the adapters used, because
+#: the two mistakes are not alike: a window too narrow makes a post that did go out look older than
+#: its attempt, so reconcile misses it and the post may go out twice; a window too wide only lets in
+#: the same exact text posted in the minutes before, which an office does not do.
+CLOCK_SKEW = timedelta(minutes=10)
 
 
-class UtmSettings(BaseModel):
-    """Tracking parameters appended to an innovation's link for one channel."""
+def parse_timestamp(value: Any) -> datetime | None:
+    """An aware UTC datetime from a time as platforms give it; None when it cannot be read.
 
-    model_config = ConfigDict(extra="forbid")
-    source: str
-    medium: str = "social"
+    Accepts Unix seconds (number or digits: X's and Bluesky's rate-limit resets), ISO 8601 with
+    ``Z``, ``+0000`` or ``+07:00`` (Meta's ``created_time``, Mastodon's times; without an offset: UTC)
+    and an HTTP date (``Retry-After``).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        return datetime.fromtimestamp(float(value), timezone.utc)
+    except (OverflowError, OSError, ValueError):  # not a number, or no moment (out of range, nan)
+        pass
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
 class ChannelSettings(BaseModel):
@@ -119,6 +122,10 @@ class OutgoingPost:
     scheduled_at: datetime
     #: What this adapter saved through ``checkpoint`` on an earlier attempt (e.g. a Bluesky rkey).
     channel_state: Mapping[str, Any] = field(default_factory=dict)
+    #: When the first attempt at this post began (aware UTC), from the post's recorded events; None
+    #: when no attempt was recorded. Reconcile searches from here: an older post with the same text
+    #: is not this one, and Mastodon's Idempotency-Key window is counted from it.
+    first_attempt_at: datetime | None = None
     #: The folders ``image`` must really lie in (the catalogue's, the media folder); none: no image is read.
     image_roots: tuple[Path, ...] = ()
     #: The image as ``Channel.publish`` read and checked it; adapters take its bytes from here.
@@ -126,9 +133,18 @@ class OutgoingPost:
 
     @classmethod
     def from_post(
-        cls, post: Post, innovation: Mapping[str, Any], zone: tzinfo, image_roots: tuple[Path, ...]
+        cls,
+        post: Post,
+        innovation: Mapping[str, Any],
+        zone: tzinfo,
+        image_roots: tuple[Path, ...],
+        first_attempt_at: datetime | None = None,
     ) -> OutgoingPost:
-        """The adapter's view of a stored post, its slot in the office's time zone."""
+        """The adapter's view of a stored post, its slot in the office's time zone.
+
+        ``first_attempt_at`` is when the post was first claimed (from its events), which bounds an
+        adapter's look-up of what it may already have published.
+        """
         if post.text is None:
             raise ConfigError(f"post {post.id} has no rendered text; run `outreach plan` to render it")
         return cls(
@@ -144,6 +160,7 @@ class OutgoingPost:
             scheduled_at=post.scheduled_at.astimezone(zone),
             channel_state=post.channel_state,
             image_roots=image_roots,
+            first_attempt_at=first_attempt_at,
         )
 
 
@@ -185,26 +202,37 @@ Checkpoint = Callable[[dict[str, Any]], None]
 
 
 class Channel(ABC):
-    """Base of every adapter. Subclasses set the class attributes and implement ``deliver``/``check``."""
+    """Base of every adapter. Subclasses set the class attributes and implement ``deliver``/``check``
+    (and ``open_http`` when they talk to a platform over HTTP)."""
 
-    type_name: ClassVar[str]
-    #: Whose rendering rules and templates apply (``x``, ``facebook``, …, ``whatsapp``).
-    platform: ClassVar[str]
-    #: Writes only to this machine (a rehearsal may fast-forward through it).
-    is_local: ClassVar[bool] = False
+    #: Whose rendering rules and templates apply (``x``, ``facebook``, …, ``whatsapp``); the file
+    #: channel sets none and borrows the one its config names (``platform_for``).
+    platform: Platform
     settings_model: ClassVar[type[ChannelSettings]] = ChannelSettings
 
-    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
+    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str], clock: Clock) -> None:
         self.name = name
         self.settings = settings
         self._environ = environ
+        #: Business time: every "now" an adapter records or compares with a platform's times.
+        self.clock = clock
+        self.platform = self.platform_for(settings)
+
+    @classmethod
+    def platform_for(cls, settings: ChannelSettings) -> Platform:
+        """Whose rules and templates a channel with these settings follows."""
+        return cls.platform
+
+    @classmethod
+    def outbox_for(cls, settings: ChannelSettings) -> Path | None:
+        """The folder a channel that publishes only on this machine writes to; None for one that
+        reaches a platform or people (only such a channel may be rehearsed)."""
+        return None
 
     @classmethod
     def platform_defaults(cls, settings: ChannelSettings) -> Capabilities:
-        """What the platform accepts before a channel's overrides (the file channel borrows another's)."""
-        from .platforms import PLATFORM_CAPABILITIES
-
-        return PLATFORM_CAPABILITIES[cls.platform]
+        """What the platform accepts before a channel's overrides."""
+        return PLATFORM_CAPABILITIES[cls.platform_for(settings)]
 
     @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
@@ -234,8 +262,24 @@ class Channel(ABC):
         register_secret(value)
         return value
 
-    def http_client(self, base_url: str, **options: Any) -> "HttpClient":
-        """The channel's HTTP choke point, with the timeouts from its config."""
+    # -- HTTP -----------------------------------------------------------------------------------
+
+    @cached_property
+    def http(self) -> "HttpClient":
+        """The channel's one HTTP client, made by ``open_http`` on first use and closed by ``close``.
+
+        Made late, so that a channel that is only configured, previewed or checked offline opens
+        nothing and reads no secret.
+        """
+        return self.open_http()
+
+    def open_http(self) -> "HttpClient":
+        """Make the channel's HTTP client (with ``new_http_client``): its platform's address, error
+        vocabulary and headers. Adapters that talk to a platform override this."""
+        raise NotImplementedError(f"{type(self).__name__} talks to no platform over HTTP")
+
+    def new_http_client(self, base_url: str, **options: Any) -> "HttpClient":
+        """An HTTP client with this channel's name, timeouts and clock; ``options`` go to ``HttpClient``."""
         from .http import HttpClient
 
         return HttpClient(
@@ -243,8 +287,17 @@ class Channel(ABC):
             base_url,
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
+            clock=self.clock,
             **options,
         )
+
+    def close(self) -> None:
+        """Release the HTTP client's connections, if one was made; a later request makes a new one."""
+        http = self.__dict__.pop("http", None)
+        if http is not None:
+            http.close()
+
+    # -- publishing ---------------------------------------------------------------------------
 
     def publish(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
         """Refuse what the platform would refuse before any request is made, then deliver."""
@@ -262,8 +315,12 @@ class Channel(ABC):
             post = replace(post, image_file=self._read_checked_image(post))
         return self.deliver(post, checkpoint)
 
-    def image_of(self, post: OutgoingPost) -> ImageFile:
-        """The post's image for ``deliver``: the bytes ``publish`` checked, never a file read any other way."""
+    def read_image(self, post: OutgoingPost) -> ImageFile:
+        """The post's image for an upload: its bytes and type as ``publish`` read and checked them.
+
+        Read here the one safe way if ``publish`` did not; a file that cannot be read, or that this
+        platform would refuse, is ``ContentRejected``: the post fails with the reason, nothing sent.
+        """
         return post.image_file or self._read_checked_image(post)
 
     def _read_checked_image(self, post: OutgoingPost) -> ImageFile:
@@ -271,10 +328,12 @@ class Channel(ABC):
         assert post.image is not None
         capabilities = self.capabilities
         try:
-            image = read_image(post.image, post.image_roots, max(MAX_IMAGE_BYTES, capabilities.max_image_bytes or 0))
+            image = media.read_image(
+                post.image, post.image_roots, max(media.MAX_IMAGE_BYTES, capabilities.max_image_bytes or 0)
+            )
         except ImageRefused as error:
             raise ContentRejected(f"{self.name}: {error}") from None
-        unfit = unfit_for(image, self.platform, capabilities)
+        unfit = media.unfit_for(image, self.platform, capabilities)
         if unfit is not None:
             raise ContentRejected(f"{self.name}: {unfit}")
         return image
@@ -290,6 +349,3 @@ class Channel(ABC):
     def reconcile(self, post: OutgoingPost) -> Reconciliation:
         """Find out whether an interrupted attempt went out. By default nobody can tell."""
         return Reconciliation(Outcome.CANNOT_TELL, detail=f"{self.platform} offers no way to look it up")
-
-    def close(self) -> None:
-        """Release connections."""

@@ -13,7 +13,6 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from typing import Any, Literal, Mapping
 
 import regex
@@ -21,7 +20,8 @@ import requests
 from pydantic import Field
 from twitter_text.extract_urls import extract_urls_with_indices
 
-from ..errors import AmbiguousError, AuthError, ContentRejected, PublishError, ServerError
+from ..clock import Clock
+from ..errors import AmbiguousError, AuthError, PermanentError, PublishError, ServerError
 from ..redaction import register_secret
 from .base import (
     AccountIdentity,
@@ -33,8 +33,9 @@ from .base import (
     Outcome,
     PublishResult,
     Reconciliation,
+    parse_timestamp,
 )
-from .http import HttpResponse, retry_after_seconds, seconds_until_epoch
+from .http import HttpClient, HttpResponse, retry_after_seconds, seconds_until
 
 COLLECTION = "app.bsky.feed.post"
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -61,8 +62,13 @@ class _SessionExpired(AuthError):
     """The PDS refused the access token as expired or invalid: renew the session and repeat the call."""
 
 
-class _RecordNotFound(ContentRejected):
-    """``getRecord`` found nothing at the rkey."""
+class RecordNotFound(PermanentError):
+    """The PDS has no record where one was asked for (``RecordNotFound``, a 404).
+
+    An answer, not a refusal: ``reconcile`` reads it as "not published". Anywhere else nothing a
+    retry could change, so permanent (the post fails with this reason); not ``ContentRejected``,
+    because nothing was wrong with the post's content.
+    """
 
 
 @dataclass(frozen=True)
@@ -74,19 +80,16 @@ class _Session:
 
 
 class BlueskyChannel(Channel):
-    type_name = "bluesky"
     platform = "bluesky"
     settings_model = BlueskySettings
     settings: BlueskySettings
 
-    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
-        super().__init__(name, settings, environ)
-        self._http = self.http_client(
-            self.settings.base_url,
-            classify=self._classify,
-            retry_after=_rate_limit_wait,
-        )
+    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str], clock: Clock) -> None:
+        super().__init__(name, settings, environ, clock)
         self._session: _Session | None = None
+
+    def open_http(self) -> HttpClient:
+        return self.new_http_client(self.settings.base_url, classify=self._classify, retry_after=self._rate_limit_wait)
 
     @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
@@ -120,12 +123,12 @@ class BlueskyChannel(Channel):
         if "rkey" not in state:
             return Reconciliation(Outcome.NOT_PUBLISHED, detail="no record was prepared, so none was ever sent")
         try:
-            response = self._http.request(
+            response = self.http.request(
                 "GET",
                 "/xrpc/com.atproto.repo.getRecord",
                 params={"repo": state["repo"], "collection": COLLECTION, "rkey": state["rkey"]},
             )
-        except _RecordNotFound:
+        except RecordNotFound:
             return Reconciliation(Outcome.NOT_PUBLISHED, detail=f"the PDS has no record at rkey {state['rkey']}")
         return Reconciliation(
             Outcome.PUBLISHED, self._result(response, state["rkey"]), detail="the record exists at its rkey"
@@ -139,10 +142,7 @@ class BlueskyChannel(Channel):
             raise ServerError(f"{self.name}: unexpected answer from getSession")
         if session.get("active") is False:
             raise AuthError(f"{self.name}: the account is not active ({session.get('status', 'deactivated')})")
-        return AccountIdentity(handle=f"@{session['handle']}", detail=f"{session['did']} on {self._http.base_url}")
-
-    def close(self) -> None:
-        self._http.close()
+        return AccountIdentity(handle=f"@{session['handle']}", detail=f"{session['did']} on {self.http.base_url}")
 
     # --- records ------------------------------------------------------------------------------
 
@@ -150,7 +150,7 @@ class BlueskyChannel(Channel):
         record: dict[str, Any] = {
             "$type": COLLECTION,
             "text": post.text,
-            "createdAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "createdAt": self.clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "langs": [self.settings.language],
         }
         facets = build_facets(post.text)
@@ -190,7 +190,7 @@ class BlueskyChannel(Channel):
 
     def _upload_blob(self, post: OutgoingPost) -> dict[str, Any]:
         """Upload the image; creates no post, so a failure is never ambiguous."""
-        image = self.image_of(post)
+        image = self.read_image(post)
         body = self._xrpc(
             "POST",
             "com.atproto.repo.uploadBlob",
@@ -216,7 +216,7 @@ class BlueskyChannel(Channel):
         """An authenticated call. An expired access token is renewed once and the call repeated:
         the PDS refused the first call before acting on it."""
         def call(session: _Session) -> HttpResponse:
-            return self._http.request(
+            return self.http.request(
                 method, f"/xrpc/{nsid}", headers={**(headers or {}), **_bearer(session.access_jwt)}, **kwargs
             )
 
@@ -227,7 +227,7 @@ class BlueskyChannel(Channel):
             return call(self._renew(session))
 
     def _login(self) -> _Session:
-        response = self._http.request(
+        response = self.http.request(
             "POST",
             "/xrpc/com.atproto.server.createSession",
             json={"identifier": self.settings.handle, "password": self.secret("app_password")},
@@ -238,7 +238,7 @@ class BlueskyChannel(Channel):
     def _renew(self, session: _Session) -> _Session:
         """Refresh the session; when the refresh token is refused too, log in again."""
         try:
-            response = self._http.request(
+            response = self.http.request(
                 "POST", "/xrpc/com.atproto.server.refreshSession", headers=_bearer(session.refresh_jwt), idempotent=True
             )
         except AuthError:
@@ -260,20 +260,20 @@ class BlueskyChannel(Channel):
         if error in ("ExpiredToken", "InvalidToken"):
             return _SessionExpired(f"{self.name}: the PDS refused the session token ({error})")
         if error == "RecordNotFound":
-            return _RecordNotFound(f"{self.name}: no such record")
+            return RecordNotFound(f"{self.name}: no such record")
         if error in ("AccountTakedown", "AccountDeactivated", "AuthFactorTokenRequired"):
             return AuthError(f"{self.name}: the account cannot post ({error})")
         return None
 
+    def _rate_limit_wait(self, response: requests.Response) -> float | None:
+        """Retry-After when the PDS sends it, else the RateLimit-Reset time (Unix seconds)."""
+        now = self.clock.now()
+        wait = retry_after_seconds(response.headers.get("Retry-After"), now)
+        return wait if wait is not None else seconds_until(parse_timestamp(response.headers.get("RateLimit-Reset")), now)
+
 
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def _rate_limit_wait(response: requests.Response) -> float | None:
-    """Retry-After when the PDS sends it, else the RateLimit-Reset time (Unix seconds)."""
-    wait = retry_after_seconds(response.headers.get("Retry-After"))
-    return wait if wait is not None else seconds_until_epoch(response.headers.get("RateLimit-Reset"))
 
 
 def build_facets(text: str) -> list[dict[str, Any]]:

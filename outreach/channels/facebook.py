@@ -1,21 +1,23 @@
 """Facebook Page channel: posts to a city Page through the Graph API.
 
 Facebook has no idempotency key, so a post interrupted mid-request can only be found again by
-reading the Page's published posts and matching the exact message. To know which stretch of the
-Page's history must be read, the adapter checkpoints when its attempts started before it sends.
+reading the Page's published posts and matching the exact message. The stretch of the Page's
+history to read starts at the post's first attempt (``OutgoingPost.first_attempt_at``, recorded by
+the publisher); the adapter checkpoints when its latest attempt started, before it sends, so that
+reconcile leaves a request that may still be in flight time to land.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from functools import cached_property
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import Field
 
 from ..errors import AmbiguousError, AuthError, PermanentError, PublishError
 from .base import (
+    CLOCK_SKEW,
     AccountIdentity,
     Channel,
     Checkpoint,
@@ -23,6 +25,7 @@ from .base import (
     Outcome,
     PublishResult,
     Reconciliation,
+    parse_timestamp,
 )
 from .graph import (
     GraphSettings,
@@ -36,9 +39,6 @@ from .http import HttpClient
 
 #: Page posts the token must be allowed to make and read (reading is what reconcile needs).
 PERMISSIONS = ("pages_manage_posts", "pages_read_engagement")
-
-#: Our clock and Meta's may disagree by this much when comparing created_time with our own times.
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 class FacebookSettings(GraphSettings):
@@ -64,24 +64,22 @@ class _ListedPost:
 
 
 class FacebookChannel(Channel):
-    type_name = "facebook"
     platform = "facebook"
     settings_model = FacebookSettings
     settings: FacebookSettings
 
-    @cached_property
-    def _graph(self) -> HttpClient:
-        return graph_client(self.name, self.settings, self.secret("access_token"), PERMISSIONS)
+    def open_http(self) -> HttpClient:
+        return graph_client(self, self.secret("access_token"), PERMISSIONS)
 
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
-        now = _utc_now().isoformat()
-        checkpoint({"first_attempt_at": post.channel_state.get("first_attempt_at", now), "last_attempt_at": now})
+        # Reconcile waits until the latest attempt has had time to land before it says "not published".
+        checkpoint({"last_attempt_at": self.clock.now().isoformat()})
         page = self.settings.page_id
         if post.image is None:
             data = {"message": post.text}
             if post.link:
                 data["link"] = post.link
-            body = self._graph.request("POST", f"{page}/feed", data=data).body
+            body = self.http.request("POST", f"{page}/feed", data=data).body
             post_id = body_string(body, "id")
         else:
             body = self._post_photo(post)
@@ -97,15 +95,15 @@ class FacebookChannel(Channel):
         data = {"caption": post.text}
         if self.settings.public_media_base_url:
             data["url"] = public_media_url(self.settings.public_media_base_url, post.image.name)
-            return self._graph.request("POST", path, data=data).body
-        image = self.image_of(post)
+            return self.http.request("POST", path, data=data).body
+        image = self.read_image(post)
         files = {"source": (post.image.name, image.content, image.mime_type)}
-        return self._graph.request("POST", path, data=data, files=files).body
+        return self.http.request("POST", path, data=data, files=files).body
 
     def _permalink(self, post_id: str) -> str:
         """The post's public URL; the plain id URL when Meta cannot say (the post is out either way)."""
         try:
-            body = self._graph.request("GET", post_id, params={"fields": "permalink_url"}).body
+            body = self.http.request("GET", post_id, params={"fields": "permalink_url"}).body
         except PublishError:
             body = None
         return body_string(body, "permalink_url") or f"https://www.facebook.com/{post_id}"
@@ -124,7 +122,7 @@ class FacebookChannel(Channel):
             if after:
                 params["after"] = after
             try:
-                body = self._graph.request("GET", f"{self.settings.page_id}/published_posts", params=params).body
+                body = self.http.request("GET", f"{self.settings.page_id}/published_posts", params=params).body
             except PermanentError as error:  # transient failures propagate: reconcile is tried again later
                 return Reconciliation(Outcome.CANNOT_TELL, detail=f"the Page's posts cannot be listed: {error}")
             listed = _listed_posts(body)
@@ -150,9 +148,9 @@ class FacebookChannel(Channel):
                 detail=f"not among the last {self.settings.reconcile_pages * 25} Page posts, which do not "
                 f"reach back to {since.isoformat()}",
             )
-        last = _parse_time(post.channel_state.get("last_attempt_at"))
+        last = parse_timestamp(post.channel_state.get("last_attempt_at"))
         settle = timedelta(seconds=self.settings.reconcile_settle_seconds)
-        if last is not None and _utc_now() - last < settle:
+        if last is not None and self.clock.now() - last < settle:
             return Reconciliation(
                 Outcome.CANNOT_TELL,
                 detail=f"not on the Page yet, but the last attempt was under {settle.total_seconds():g} s ago "
@@ -164,7 +162,7 @@ class FacebookChannel(Channel):
 
     def _window_start(self, post: OutgoingPost) -> datetime:
         """The earliest moment an attempt of this post could have been published."""
-        first = _parse_time(post.channel_state.get("first_attempt_at"))
+        first = post.first_attempt_at
         start = post.scheduled_at if first is None else min(post.scheduled_at, first)
         return start - CLOCK_SKEW
 
@@ -175,14 +173,14 @@ class FacebookChannel(Channel):
         with a Page token without passing the token in a URL (``debug_token``); the first post
         reports a missing posting permission by name.
         """
-        me = self._graph.request("GET", "me", params={"fields": "id,name"}).body
+        me = self.http.request("GET", "me", params={"fields": "id,name"}).body
         page_id, name = body_string(me, "id"), body_string(me, "name") or "?"
         if page_id != self.settings.page_id:
             raise AuthError(
                 f"{self.name}: the token belongs to '{name}' (id {page_id}), not Page {self.settings.page_id}; "
                 "use that Page's access token"
             )
-        self._graph.request(
+        self.http.request(
             "GET", f"{self.settings.page_id}/published_posts", params={"fields": "id", "limit": "1"}
         )
         return AccountIdentity(
@@ -190,25 +188,6 @@ class FacebookChannel(Channel):
             detail=f"Page {page_id}; reading published posts works (reconcile); posting permission "
             "pages_manage_posts is confirmed by the first post",
         )
-
-    def close(self) -> None:
-        if "_graph" in self.__dict__:
-            self._graph.close()
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _parse_time(value: Any) -> datetime | None:
-    """An aware datetime from Graph's ``2026-12-01T02:00:05+0000`` or our own ISO strings."""
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def _listed_posts(body: Any) -> list[_ListedPost] | None:
@@ -218,7 +197,7 @@ def _listed_posts(body: Any) -> list[_ListedPost] | None:
         return None
     posts = []
     for item in data:
-        created = _parse_time(item.get("created_time")) if isinstance(item, dict) else None
+        created = parse_timestamp(item.get("created_time")) if isinstance(item, dict) else None
         if created is None or not item.get("id"):
             return None
         posts.append(_ListedPost(str(item["id"]), item.get("message"), created))

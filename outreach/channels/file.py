@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
-from ..errors import AuthError, LocalIOError
-
-from . import platform_capabilities
+from ..errors import LocalIOError
+from ..platforms import Platform
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -32,8 +30,6 @@ from .base import (
     Reconciliation,
 )
 
-Platform = Literal["x", "facebook", "instagram", "telegram", "mastodon", "bluesky", "webhook", "whatsapp"]
-
 
 class FileSettings(ChannelSettings):
     type: Literal["file"]
@@ -42,20 +38,24 @@ class FileSettings(ChannelSettings):
 
 
 class FileChannel(Channel):
-    type_name = "file"
-    is_local = True
     settings_model = FileSettings
     settings: FileSettings
 
-    @property
-    def platform(self) -> str:  # type: ignore[override]
-        return self.settings.as_
+    @classmethod
+    def platform_for(cls, settings: ChannelSettings) -> Platform:
+        """The platform named by ``as``: its rules and templates are borrowed."""
+        assert isinstance(settings, FileSettings)
+        return settings.as_
+
+    @classmethod
+    def outbox_for(cls, settings: ChannelSettings) -> Path:
+        assert isinstance(settings, FileSettings)
+        return settings.directory
 
     @classmethod
     def platform_defaults(cls, settings: ChannelSettings) -> Capabilities:
-        assert isinstance(settings, FileSettings)
         # The journal makes every attempt provable, whichever platform's rules are borrowed.
-        return replace(platform_capabilities(settings.as_), can_reconcile=True, hand_off=False)
+        return replace(super().platform_defaults(settings), can_reconcile=True, hand_off=False)
 
     @property
     def _journal(self) -> Path:
@@ -64,7 +64,7 @@ class FileChannel(Channel):
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
         self._make_folder()
         remote_id = f"{self.name}-{post.id}"
-        published_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        published_at = self.clock.now().isoformat(timespec="seconds")
         record = {
             "remote_id": remote_id,
             "key": post.key,
@@ -108,7 +108,10 @@ class FileChannel(Channel):
     def check(self) -> AccountIdentity:
         self._make_folder()
         if not os.access(self.settings.directory, os.W_OK):
-            raise AuthError(f"{self.name}: cannot write to {self.settings.directory}")
+            raise LocalIOError(
+                f"{self.name}: cannot write to {self.settings.directory}; make the folder writable "
+                f"or set channels.{self.name}.directory to a writable folder"
+            )
         return AccountIdentity(handle=str(self.settings.directory), detail=f"local folder, {self.platform} rules")
 
     def _make_folder(self) -> None:

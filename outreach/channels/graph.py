@@ -18,7 +18,7 @@ from pydantic import AfterValidator, Field
 
 from ..errors import AuthError, ContentRejected, PublishError, RateLimited, ServerError
 from ..redaction import redact
-from .base import ChannelSettings
+from .base import Channel, ChannelSettings
 from .http import HttpClient
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
@@ -173,24 +173,21 @@ class GraphErrors:
 
 
 def graph_client(
-    channel: str,
-    settings: GraphSettings,
+    channel: Channel,
     token: str,
     permissions: tuple[str, ...],
     quota_retry_after: float | None = None,
 ) -> HttpClient:
-    """An HttpClient for ``{base_url}/{graph_version}`` sending the token as a Bearer header.
+    """The channel's HttpClient for ``{base_url}/{graph_version}``, sending the token as a Bearer header.
 
     The header, not the ``access_token`` query parameter, keeps the token out of every URL that
     a proxy, urllib3's debug log or an error message could print.
     """
-    errors = GraphErrors(channel, permissions, settings.rate_limit_retry_after, quota_retry_after)
-    assert settings.base_url is not None
-    client = HttpClient(
-        channel,
+    settings = channel.settings
+    assert isinstance(settings, GraphSettings) and settings.base_url is not None
+    errors = GraphErrors(channel.name, permissions, settings.rate_limit_retry_after, quota_retry_after)
+    client = channel.new_http_client(
         f"{settings.base_url.rstrip('/')}/{settings.graph_version}",
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
         classify=errors.classify,
         retry_after=errors.retry_after,
     )

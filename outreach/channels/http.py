@@ -2,9 +2,11 @@
 
 Every request goes through ``HttpClient.request``: one ``requests.Session`` per channel, the
 configured timeouts, a User-Agent, and the translation of what went wrong into the typed errors
-the publisher decides on. The translation hinges on one question — could the platform have acted
-on the request? A refused connection could not (``NetworkError``); a read timeout or a connection
-reset after a POST was sent could (``AmbiguousError``).
+the publisher decides on. A failure to get a complete answer is translated by one table,
+``TRANSPORT_FAILURES``, which the X channel also reads for the requests tweepy makes. It hinges on
+one question — could the platform have acted on the request? A refused connection could not
+(``NetworkError``); a read timeout or a connection reset after a POST was sent could
+(``AmbiguousError``). Every message is redacted.
 
 The session's ``DeadlineAdapter`` bounds each exchange as a whole (tweepy's calls on the X
 channel's session too). requests' and urllib3's timeouts, ``Timeout(total=...)`` included, bound
@@ -15,7 +17,6 @@ reads the body itself, refusing one larger than ``MAX_RESPONSE_BYTES``.
 
 from __future__ import annotations
 
-import email.utils
 import heapq
 import itertools
 import socket
@@ -23,7 +24,7 @@ import threading
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
 
 import requests
@@ -33,6 +34,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .. import __version__
+from ..clock import Clock
 from ..errors import (
     AmbiguousError,
     AuthError,
@@ -43,6 +45,7 @@ from ..errors import (
     ServerError,
 )
 from ..redaction import redact
+from .base import parse_timestamp
 
 USER_AGENT = f"outreach/{__version__} (+public-service announcements)"
 #: No platform answer comes near this; a larger body is refused before it fills memory.
@@ -65,43 +68,19 @@ class HttpResponse:
     body: Any
 
 
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     """Parse a ``Retry-After`` header: delta seconds or an HTTP date."""
     if not value:
         return None
-    value = value.strip()
     try:
         return max(0.0, float(value))
     except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+        return seconds_until(parse_timestamp(value), now)
 
 
-def seconds_until_epoch(value: str | None, now: float | None = None) -> float | None:
-    """Seconds until a reset given as Unix seconds (X, Bluesky)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value) - (time.time() if now is None else now))
-    except ValueError:
-        return None
-
-
-def seconds_until_iso(value: str | None, now: float | None = None) -> float | None:
-    """Seconds until a reset given as an ISO 8601 time (Mastodon)."""
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+def seconds_until(when: datetime | None, now: datetime) -> float | None:
+    """Seconds from ``now`` until ``when`` (0 once it is past); None when the platform gave no readable time."""
+    return None if when is None else max(0.0, (when - now).total_seconds())
 
 
 class DeadlineExceeded(requests.Timeout):
@@ -326,14 +305,70 @@ def _read_body(response: requests.Response) -> bytes:
     return b"".join(chunks)
 
 
-def _never_reached(error: requests.ConnectionError) -> bool:
-    """True when the connection failed before any byte of the request was sent."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
+@dataclass(frozen=True)
+class TransportFailure:
+    """How one kind of failure to get a complete answer reads to the publisher.
+
+    The question is whether the platform could have acted on the request. When repeating the
+    request is harmless (a GET, an upload that creates no post) that does not matter; when it is
+    not, anything that may have reached the platform is ambiguous.
+    """
+
+    #: requests' exception, or the urllib3 reason it wraps, that this row stands for.
+    caught: tuple[type[Exception], ...]
+    #: What happened, for the message: ``{kind}`` is the exception's class name, ``{detail}`` its
+    #: text (ours), ``{read_timeout}`` the seconds an answer was waited for.
+    what: str
+    #: The error when repeating the request is harmless.
+    repeatable: type[PublishError]
+    #: The error when it is not.
+    not_repeatable: type[PublishError]
+    #: ``what`` for a request that is not repeatable, where it reads differently.
+    what_not_repeatable: str | None = None
+
+
+#: Every transport failure of every channel, first matching row wins: ``HttpClient`` reads its own
+#: requests through it, and the X channel the requests tweepy makes.
+TRANSPORT_FAILURES: tuple[TransportFailure, ...] = (
+    # Nothing was sent: the connection itself failed (refused, DNS, no route, connect timeout).
+    TransportFailure(
+        (requests.ConnectTimeout, urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError),
+        "could not connect ({kind})",
+        NetworkError,
+        NetworkError,
+    ),
+    # Connected, then cut off: the request may have been read and acted on.
+    TransportFailure(
+        (requests.ConnectionError,),
+        "connection lost ({kind})",
+        NetworkError,
+        AmbiguousError,
+        what_not_repeatable="connection lost after sending",
+    ),
+    # The exchange outlasted its whole deadline (a server trickling its answer).
+    TransportFailure((DeadlineExceeded,), "{detail}", ServerError, AmbiguousError),
+    TransportFailure((requests.Timeout,), "no answer within {read_timeout:g} s", ServerError, AmbiguousError),
+    TransportFailure((ResponseTooLarge,), "{detail}", ServerError, AmbiguousError),
+    TransportFailure((requests.RequestException,), "{kind}", NetworkError, AmbiguousError),
+)
+
+
+def transport_error(
+    error: requests.RequestException, where: str, *, repeatable: bool, read_timeout: float
+) -> PublishError:
+    """The typed, redacted error for a request that got no complete answer, by ``TRANSPORT_FAILURES``."""
     reason: Any = error.args[0] if error.args else None
     if isinstance(reason, urllib3.exceptions.MaxRetryError):
         reason = reason.reason
-    return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
+    failure = next(
+        row for row in TRANSPORT_FAILURES if isinstance(error, row.caught) or isinstance(reason, row.caught)
+    )
+    what = failure.what if repeatable else failure.what_not_repeatable or failure.what
+    message = f"{where}: " + what.format(kind=error.__class__.__name__, detail=error, read_timeout=read_timeout)
+    error_type = failure.repeatable if repeatable else failure.not_repeatable
+    if issubclass(error_type, AmbiguousError):
+        message += "; it may have been posted"
+    return error_type(redact(message))
 
 
 class HttpClient:
@@ -348,14 +383,16 @@ class HttpClient:
         read_timeout: float = 30.0,
         classify: ErrorClassifier | None = None,
         retry_after: Callable[[requests.Response], float | None] | None = None,
-        session: requests.Session | None = None,
+        clock: Clock,
     ) -> None:
         self.platform = platform
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self._classify = classify
-        self._retry_after = retry_after or (lambda r: retry_after_seconds(r.headers.get("Retry-After")))
-        self.session = session or requests.Session()
+        #: Business time, to turn a platform's "retry at <time>" into seconds.
+        self.clock = clock
+        self._retry_after = retry_after or self.retry_after
+        self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         adapter = DeadlineAdapter(self.timeout)
         self.session.mount("https://", adapter)
@@ -382,25 +419,8 @@ class HttpClient:
         where = f"{self.platform}: {method.upper()} {path.split('?')[0]}"
         try:
             response = self.session.request(method, self.url(path), **kwargs)
-        except requests.ConnectionError as error:
-            if _never_reached(error):
-                raise NetworkError(redact(f"{where}: could not connect ({error.__class__.__name__})")) from error
-            if safe:
-                raise NetworkError(redact(f"{where}: connection lost ({error.__class__.__name__})")) from error
-            raise AmbiguousError(redact(f"{where}: connection lost after sending; it may have been posted")) from error
-        except requests.Timeout as error:
-            waited = str(error) if isinstance(error, DeadlineExceeded) else f"no answer within {self.timeout[1]:g} s"
-            if safe:
-                raise ServerError(redact(f"{where}: {waited}")) from error
-            raise AmbiguousError(redact(f"{where}: {waited}; it may have been posted")) from error
-        except ResponseTooLarge as error:
-            if safe:
-                raise ServerError(redact(f"{where}: {error}")) from error
-            raise AmbiguousError(redact(f"{where}: {error}; it may have been posted")) from error
         except requests.RequestException as error:
-            if safe:
-                raise NetworkError(redact(f"{where}: {error.__class__.__name__}")) from error
-            raise AmbiguousError(redact(f"{where}: {error.__class__.__name__}; it may have been posted")) from error
+            raise transport_error(error, where, repeatable=safe, read_timeout=self.timeout[1]) from error
         return self._decode(response, where, safe, expect_json)
 
     def _decode(self, response: requests.Response, where: str, safe: bool, expect_json: bool = True) -> HttpResponse:
@@ -436,8 +456,12 @@ class HttpClient:
             return AuthError(message)
         if status >= 500 or status == 408 or body is None:
             # A proxy's HTML error page or a gateway failure: the platform itself never answered.
-            return ServerError(message, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+            return ServerError(message, retry_after=self.retry_after(response))
         return ContentRejected(message)
+
+    def retry_after(self, response: requests.Response) -> float | None:
+        """The seconds the answer's ``Retry-After`` header asks for (the standard header)."""
+        return retry_after_seconds(response.headers.get("Retry-After"), self.clock.now())
 
     def close(self) -> None:
         self.session.close()

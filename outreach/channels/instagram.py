@@ -13,7 +13,6 @@ import logging
 import re
 import time
 from dataclasses import replace
-from functools import cached_property
 from typing import Literal
 
 from pydantic import Field
@@ -76,7 +75,6 @@ class InstagramSettings(GraphSettings):
 
 
 class InstagramChannel(Channel):
-    type_name = "instagram"
     platform = "instagram"
     settings_model = InstagramSettings
     settings: InstagramSettings
@@ -89,11 +87,8 @@ class InstagramChannel(Channel):
             capabilities = replace(capabilities, max_hashtags=settings.max_hashtags)
         return capabilities
 
-    @cached_property
-    def _graph(self) -> HttpClient:
-        return graph_client(
-            self.name, self.settings, self.secret("access_token"), PERMISSIONS, self.settings.quota_retry_after
-        )
+    def open_http(self) -> HttpClient:
+        return graph_client(self, self.secret("access_token"), PERMISSIONS, self.settings.quota_retry_after)
 
     @property
     def _user(self) -> str:
@@ -139,7 +134,7 @@ class InstagramChannel(Channel):
 
         An unreadable answer does not block publishing: media_publish enforces the quota anyway.
         """
-        body = self._graph.request(
+        body = self.http.request(
             "GET", f"{self._user}/content_publishing_limit", params={"fields": "quota_usage,config"}
         ).body
         data = body.get("data") if isinstance(body, dict) else None
@@ -160,7 +155,7 @@ class InstagramChannel(Channel):
         if post.alt_text:
             data["alt_text"] = post.alt_text
         # A container is not a post: creating a second one after a lost answer is harmless.
-        body = self._graph.request("POST", f"{self._user}/media", data=data, idempotent=True).body
+        body = self.http.request("POST", f"{self._user}/media", data=data, idempotent=True).body
         container = body_string(body, "id")
         if container is None:
             raise ServerError(f"{self.name}: Instagram created no media container (no id in its answer)")
@@ -168,7 +163,7 @@ class InstagramChannel(Channel):
 
     def _status(self, container: str) -> tuple[str, str]:
         """The container's ``status_code`` and Meta's ``status`` detail."""
-        body = self._graph.request("GET", container, params={"fields": "status_code,status"}).body
+        body = self.http.request("GET", container, params={"fields": "status_code,status"}).body
         status = body_string(body, "status_code")
         if status is None:
             raise ServerError(f"{self.name}: Instagram gave no status for media container {container}")
@@ -201,7 +196,7 @@ class InstagramChannel(Channel):
             time.sleep(self.settings.container_poll_interval)
 
     def _publish(self, post: OutgoingPost, container: str, checkpoint: Checkpoint) -> PublishResult:
-        body = self._graph.request("POST", f"{self._user}/media_publish", data={"creation_id": container}).body
+        body = self.http.request("POST", f"{self._user}/media_publish", data={"creation_id": container}).body
         media = body_string(body, "id")
         if media is None:
             raise AmbiguousError(
@@ -213,7 +208,7 @@ class InstagramChannel(Channel):
     def _permalink(self, media: str) -> str | None:
         """The post's public URL; None when Meta cannot say (the post is out either way)."""
         try:
-            body = self._graph.request("GET", media, params={"fields": "permalink"}).body
+            body = self.http.request("GET", media, params={"fields": "permalink"}).body
         except PublishError:
             return None
         return body_string(body, "permalink")
@@ -236,7 +231,7 @@ class InstagramChannel(Channel):
             params = {"fields": "id,permalink,caption", "limit": "25"}
             if after:
                 params["after"] = after
-            body = self._graph.request("GET", f"{self._user}/media", params=params).body
+            body = self.http.request("GET", f"{self._user}/media", params=params).body
             data = body.get("data") if isinstance(body, dict) else None
             for item in data if isinstance(data, list) else []:
                 if isinstance(item, dict) and item.get("caption") == caption and body_string(item, "id"):
@@ -278,7 +273,7 @@ class InstagramChannel(Channel):
 
     def check(self) -> AccountIdentity:
         """The account's username and how much of the 24-hour publishing quota is used."""
-        me = self._graph.request("GET", self._user, params={"fields": "username"}).body
+        me = self.http.request("GET", self._user, params={"fields": "username"}).body
         username = body_string(me, "username") or "?"
         usage, total = self._quota()
         quota = f"{usage if usage is not None else '?'}/{total if total is not None else '?'} used in 24 h"
@@ -287,7 +282,3 @@ class InstagramChannel(Channel):
             detail=f"Instagram account {self._user}; {quota}; images fetched from "
             f"{self.settings.public_media_base_url}/",
         )
-
-    def close(self) -> None:
-        if "_graph" in self.__dict__:
-            self._graph.close()

@@ -3,23 +3,26 @@
 Mastodon is the platform where a retry is safe by design: every ``POST /api/v1/statuses`` carries
 ``Idempotency-Key: <post key>``, and for about an hour after a status was created the instance
 answers a repeat of that key with the original status instead of a second one. The time of the
-first attempt is checkpointed so that later we know whether that window still protects us; past
-it, the account's recent statuses are searched for the text instead.
+first attempt (``OutgoingPost.first_attempt_at``, recorded by the publisher) tells whether that
+window still protects us; past it, the account's recent statuses are searched for the text instead.
 """
 
 from __future__ import annotations
 
 import time
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any, Literal, Mapping
 from urllib.parse import urlparse
 
+import requests
 from pydantic import Field
 
+from ..clock import Clock
 from ..errors import AmbiguousError, ServerError
 from .base import (
+    CLOCK_SKEW,
     AccountIdentity,
     Channel,
     ChannelSettings,
@@ -28,13 +31,12 @@ from .base import (
     Outcome,
     PublishResult,
     Reconciliation,
+    parse_timestamp,
 )
-from .http import seconds_until_iso
+from .http import HttpClient, seconds_until
 
 #: How many statuses ``GET /api/v1/accounts/:id/statuses`` returns at most.
 RECENT_STATUSES = 40
-#: Our clock and the instance's may disagree; a status created this long before our first attempt still counts.
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 class MastodonSettings(ChannelSettings):
@@ -56,24 +58,20 @@ class MastodonSettings(ChannelSettings):
 
 
 class MastodonChannel(Channel):
-    type_name = "mastodon"
     platform = "mastodon"
     settings_model = MastodonSettings
     settings: MastodonSettings
 
-    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
-        super().__init__(name, settings, environ)
-        self._http = self.http_client(
-            self.settings.base_url,
-            retry_after=lambda response: seconds_until_iso(response.headers.get("X-RateLimit-Reset")),
-        )
+    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str], clock: Clock) -> None:
+        super().__init__(name, settings, environ, clock)
         self._account_id: str | None = None
 
+    def open_http(self) -> HttpClient:
+        return self.new_http_client(self.settings.base_url, retry_after=self._rate_limit_wait)
+
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
-        first_attempt = _first_attempt(post)
-        if first_attempt is None:
-            checkpoint({"first_attempt_at": _utc_now().isoformat()})
-        elif not self._within_window(first_attempt):
+        first_attempt = post.first_attempt_at
+        if first_attempt is not None and not self._within_window(first_attempt):
             # The instance has forgotten the key: a repeat would be a second status if the first went out.
             earlier = self._find_recent(post, first_attempt)
             if earlier is not None:
@@ -88,7 +86,7 @@ class MastodonChannel(Channel):
         publishes the post now if it did not, which is the right outcome for a post that is due.
         Looking first means a cache the instance lost (a Redis restart) cannot cause a second status.
         """
-        first_attempt = _first_attempt(post)
+        first_attempt = post.first_attempt_at
         if first_attempt is None:
             return Reconciliation(
                 Outcome.NOT_PUBLISHED, detail="no attempt was recorded, so no status was ever requested"
@@ -110,22 +108,23 @@ class MastodonChannel(Channel):
         """Who the token posts as; listing the account's statuses proves the read scope reconcile needs."""
         account = self._verify_credentials()
         self._recent_statuses(1)
-        host = urlparse(self._http.base_url).hostname
+        host = urlparse(self.http.base_url).hostname
         return AccountIdentity(
             handle=f"@{account['username']}@{host}",
             detail=f"{account.get('display_name') or account['username']}; posts {self.settings.visibility} "
             f"in '{self.settings.language}'",
         )
 
-    def close(self) -> None:
-        self._http.close()
-
     @property
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secret('access_token')}"}
 
     def _within_window(self, first_attempt: datetime) -> bool:
-        return _utc_now() - first_attempt < timedelta(seconds=self.settings.idempotency_window)
+        return self.clock.now() - first_attempt < timedelta(seconds=self.settings.idempotency_window)
+
+    def _rate_limit_wait(self, response: requests.Response) -> float | None:
+        """Seconds until ``X-RateLimit-Reset``, which Mastodon gives as an ISO 8601 time."""
+        return seconds_until(parse_timestamp(response.headers.get("X-RateLimit-Reset")), self.clock.now())
 
     def _post_status(self, post: OutgoingPost) -> PublishResult:
         form: dict[str, Any] = {
@@ -135,7 +134,7 @@ class MastodonChannel(Channel):
         }
         if post.image is not None:
             form["media_ids[]"] = [self._upload_image(post)]
-        response = self._http.request(
+        response = self.http.request(
             "POST",
             "/api/v1/statuses",
             data=form,
@@ -154,8 +153,8 @@ class MastodonChannel(Channel):
         instance deletes by itself, never a second status.
         """
         assert post.image is not None
-        image = self.image_of(post)
-        response = self._http.request(
+        image = self.read_image(post)
+        response = self.http.request(
             "POST",
             "/api/v2/media",
             files={"file": (post.image.name, image.content, image.mime_type)},
@@ -173,13 +172,13 @@ class MastodonChannel(Channel):
                     f"{self.name}: the image was still being processed after {self.settings.media_timeout:g} s"
                 )
             time.sleep(self.settings.media_poll_interval)
-            media = self._http.request("GET", f"/api/v1/media/{media['id']}", headers=self._auth).body
+            media = self.http.request("GET", f"/api/v1/media/{media['id']}", headers=self._auth).body
             if not isinstance(media, dict) or "id" not in media:
                 raise ServerError(f"{self.name}: unexpected answer while waiting for the image")
         return str(media["id"])
 
     def _verify_credentials(self) -> dict[str, Any]:
-        account = self._http.request("GET", "/api/v1/accounts/verify_credentials", headers=self._auth).body
+        account = self.http.request("GET", "/api/v1/accounts/verify_credentials", headers=self._auth).body
         if not isinstance(account, dict) or not account.get("id") or not account.get("username"):
             raise ServerError(f"{self.name}: unexpected answer from verify_credentials")
         self._account_id = str(account["id"])
@@ -189,19 +188,19 @@ class MastodonChannel(Channel):
         """The account's status created since the first attempt whose text is the post's, if any."""
         wanted = _comparable(post.text)
         for status in self._recent_statuses(RECENT_STATUSES):
-            try:
-                created = datetime.fromisoformat(str(status["created_at"]).replace("Z", "+00:00"))
-                content = str(status["content"])
-            except (KeyError, TypeError, ValueError):
+            if not isinstance(status, dict) or "content" not in status:
                 continue
-            if created >= first_attempt - CLOCK_SKEW and _comparable(_html_text(content)) == wanted:
+            created = parse_timestamp(status.get("created_at"))
+            if created is None:
+                continue
+            if created >= first_attempt - CLOCK_SKEW and _comparable(_html_text(str(status["content"]))) == wanted:
                 return _result(status)
         return None
 
     def _recent_statuses(self, limit: int) -> list[Any]:
         if self._account_id is None:
             self._verify_credentials()
-        statuses = self._http.request(
+        statuses = self.http.request(
             "GET",
             f"/api/v1/accounts/{self._account_id}/statuses",
             params={"limit": limit, "exclude_reblogs": "true", "exclude_replies": "true"},
@@ -214,15 +213,6 @@ class MastodonChannel(Channel):
 
 def _result(status: dict[str, Any]) -> PublishResult:
     return PublishResult(remote_id=str(status["id"]), url=status.get("url") or status.get("uri"))
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _first_attempt(post: OutgoingPost) -> datetime | None:
-    value = post.channel_state.get("first_attempt_at")
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 def _comparable(text: str) -> str:

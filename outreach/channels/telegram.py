@@ -12,7 +12,6 @@ attempt cannot be reconciled: a person checks the channel.
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -61,7 +60,6 @@ class TelegramSettings(ChannelSettings):
 
 
 class TelegramChannel(Channel):
-    type_name = "telegram"
     platform = "telegram"
     settings_model = TelegramSettings
     settings: TelegramSettings
@@ -76,20 +74,16 @@ class TelegramChannel(Channel):
             )
         return capabilities
 
-    @cached_property
-    def _http(self) -> HttpClient:
+    def open_http(self) -> HttpClient:
         # secret() registers the token for redaction before any request can log it.
         token = self.secret("token")
-        return self.http_client(
-            f"{self.settings.base_url.rstrip('/')}/bot{token}",
-            classify=self._classify,
-        )
+        return self.new_http_client(f"{self.settings.base_url.rstrip('/')}/bot{token}", classify=self._classify)
 
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
         chat_id = self.settings.chat_id
         if post.image is not None:
             # Telegram photos carry no alt text; the caption is all a reader gets.
-            image = self.image_of(post)
+            image = self.read_image(post)
             message = self._call(
                 "sendPhoto",
                 idempotent=False,
@@ -136,14 +130,10 @@ class TelegramChannel(Channel):
             detail=f"the Bot API cannot list the messages of {self.settings.chat_id}; check the channel by hand",
         )
 
-    def close(self) -> None:
-        if "_http" in self.__dict__:
-            self._http.close()
-
     def _call(self, method: str, *, idempotent: bool, **kwargs: Any) -> Any:
         """One Bot API call; returns its ``result``."""
         try:
-            response = self._http.request("POST", method, idempotent=idempotent, **kwargs)
+            response = self.http.request("POST", method, idempotent=idempotent, **kwargs)
         except PublishError as error:
             # The chained requests exception may quote the URL, and with it the token.
             raise error from None

@@ -13,9 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from datetime import date
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import requests
@@ -30,7 +29,7 @@ from .base import (
     OutgoingPost,
     PublishResult,
 )
-from .http import HttpResponse
+from .http import HttpClient, HttpResponse
 
 SIGNATURE_HEADER = "X-Outreach-Signature"
 TIMESTAMP_HEADER = "X-Outreach-Timestamp"
@@ -81,18 +80,14 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class WebhookChannel(Channel):
-    type_name = "webhook"
     platform = "webhook"
     settings_model = WebhookSettings
     settings: WebhookSettings
 
-    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
-        super().__init__(name, settings, environ)
-        self.http = self.http_client(
-            self.settings.url,
-            classify=self._classify,
-        )
-        self.http.session.headers.update(self.settings.headers)
+    def open_http(self) -> HttpClient:
+        http = self.new_http_client(self.settings.url, classify=self._classify)
+        http.session.headers.update(self.settings.headers)
+        return http
 
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
         response = self._send(self._payload(post), {IDEMPOTENCY_HEADER: post.key}, idempotent=False)
@@ -109,9 +104,6 @@ class WebhookChannel(Channel):
         response = self._send({"event": "ping", "channel": self.name}, {}, idempotent=True)
         address = urlsplit(self.settings.url)._replace(query="", fragment="").geturl()
         return AccountIdentity(handle=address, detail=f"receiver accepted a signed ping (HTTP {response.status})")
-
-    def close(self) -> None:
-        self.http.close()
 
     def _payload(self, post: OutgoingPost) -> dict[str, Any]:
         return {
@@ -132,7 +124,7 @@ class WebhookChannel(Channel):
     def _send(self, payload: dict[str, Any], headers: dict[str, str], *, idempotent: bool) -> HttpResponse:
         """Sign the exact bytes that go on the wire, with a fresh timestamp, and POST them."""
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_value).encode("utf-8")
-        timestamp = str(int(time.time()))
+        timestamp = str(int(self.clock.now().timestamp()))
         signed = {
             "Content-Type": "application/json",
             TIMESTAMP_HEADER: timestamp,

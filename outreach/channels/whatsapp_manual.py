@@ -15,13 +15,14 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from ..errors import AuthError, ContentRejected, PublishError, ServerError
+from ..errors import AuthError, ContentRejected, LocalIOError, PublishError, ServerError
 from ..i18n import _
+from ..media import ImageFile
 from .base import (
     AccountIdentity,
     Channel,
@@ -32,6 +33,7 @@ from .base import (
     PublishResult,
     Reconciliation,
 )
+from .http import HttpClient
 
 logger = logging.getLogger(__name__)
 
@@ -71,31 +73,28 @@ class WhatsAppManualSettings(ChannelSettings):
 
 
 class WhatsAppManualChannel(Channel):
-    type_name = "whatsapp_manual"
     platform = "whatsapp"
     settings_model = WhatsAppManualSettings
     settings: WhatsAppManualSettings
 
-    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
-        super().__init__(name, settings, environ)
-        self.http = self.http_client(
-            self.settings.telegram_base_url,
-        )
+    def open_http(self) -> HttpClient:
+        """For the staff notices: the Telegram Bot API (the token goes in each path) and the chat tool's hook."""
+        return self.new_http_client(self.settings.telegram_base_url)
 
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
         # Secrets first: a configuration mistake must fail before anything is handed off.
         token = self.secret("telegram_bot_token") if self.settings.notify_telegram_chat is not None else None
         hook = self.secret("notify_webhook_url") if self.settings.notify_webhook_url_env else None
         text_path, image_path = self._paths(post)
-        image = self.image_of(post).content if post.image is not None else None
+        image = self.read_image(post) if post.image is not None else None
         try:
             self.settings.handoff_directory.mkdir(parents=True, exist_ok=True)
             if image_path is not None and image is not None:
-                _write_durably(image_path, image)
+                _write_durably(image_path, image.content)
             # The text file last: its presence is what marks the post as handed off.
             _write_durably(text_path, post.text.encode("utf-8"))
         except PermissionError as error:
-            raise AuthError(
+            raise LocalIOError(
                 f"{self.name}: cannot write in {self.settings.handoff_directory}: {error.strerror or error}"
             ) from error
         except OSError as error:
@@ -103,7 +102,7 @@ class WhatsAppManualChannel(Channel):
                 f"{self.name}: could not write the hand-off file in {self.settings.handoff_directory}: "
                 f"{error.strerror or error}"
             ) from error
-        self._notify(post, text_path, image_path, token, hook)
+        self._notify(post, text_path, image_path, image, token, hook)
         return PublishResult(remote_id=text_path.name, handed_off=True)
 
     def reconcile(self, post: OutgoingPost) -> Reconciliation:
@@ -124,7 +123,7 @@ class WhatsAppManualChannel(Channel):
             with tempfile.TemporaryFile(dir=directory):
                 pass
         except OSError as error:
-            raise AuthError(f"{self.name}: cannot write in {directory}: {error.strerror or error}") from error
+            raise LocalIOError(f"{self.name}: cannot write in {directory}: {error.strerror or error}") from error
         detail = "hand-off folder is writable"
         chat = self.settings.notify_telegram_chat
         if chat is not None:
@@ -141,9 +140,6 @@ class WhatsAppManualChannel(Channel):
             detail += "; staff webhook address set (not contacted)"
         return AccountIdentity(handle=str(directory.resolve()), detail=detail)
 
-    def close(self) -> None:
-        self.http.close()
-
     def _paths(self, post: OutgoingPost) -> tuple[Path, Path | None]:
         """``<scheduled local date>_<post id>_<innovation id>.txt`` (sorts by date), and the image beside it."""
         local_date = post.scheduled_at.astimezone(ZoneInfo(self.settings.timezone)).date().isoformat()
@@ -153,13 +149,19 @@ class WhatsAppManualChannel(Channel):
         return stem.with_name(stem.name + ".txt"), image
 
     def _notify(
-        self, post: OutgoingPost, text_path: Path, image_path: Path | None, token: str | None, hook: str | None
+        self,
+        post: OutgoingPost,
+        text_path: Path,
+        image_path: Path | None,
+        image: ImageFile | None,
+        token: str | None,
+        hook: str | None,
     ) -> None:
         """Tell staff; a failure is logged, never raised: the hand-off file is already there."""
         notice = self._notice(post, text_path, image_path)
         if token is not None:
             try:
-                self._notify_telegram(token, notice, post.text, image_path)
+                self._notify_telegram(token, notice, post.text, image_path, image)
             except PublishError as error:
                 logger.warning(
                     "%s: %s is ready, but the staff Telegram notice failed: %s", self.name, text_path.name, error
@@ -194,15 +196,16 @@ class WhatsAppManualChannel(Channel):
         lines.append(_("After sending, run: outreach post confirm {id} [--url LINK]").format(id=post.id))
         return "\n".join(lines)
 
-    def _notify_telegram(self, token: str, notice: str, text: str, image_path: Path | None) -> None:
+    def _notify_telegram(
+        self, token: str, notice: str, text: str, image_path: Path | None, image: ImageFile | None
+    ) -> None:
         """The notice, the image, then the text alone — no parse mode, so WhatsApp's *bold* stays literal."""
         chat = self.settings.notify_telegram_chat
         quiet = {"chat_id": chat, "link_preview_options": {"is_disabled": True}}
         self.http.request("POST", f"bot{token}/sendMessage", json={**quiet, "text": notice})
-        if image_path is not None:
-            with image_path.open("rb") as image:
-                photo = {"photo": (image_path.name, image)}
-                self.http.request("POST", f"bot{token}/sendPhoto", data={"chat_id": str(chat)}, files=photo)
+        if image_path is not None and image is not None:
+            photo = {"photo": (image_path.name, image.content, image.mime_type)}
+            self.http.request("POST", f"bot{token}/sendPhoto", data={"chat_id": str(chat)}, files=photo)
         self.http.request("POST", f"bot{token}/sendMessage", json={**quiet, "text": text})
 
 

@@ -1,11 +1,13 @@
 """X (Twitter): posts through tweepy's API v2 ``Client`` with OAuth 1.0a user context.
 
 tweepy's ``Client`` creates the post, reads the account (``/2/users/me``) and its latest posts, but it
-has no media upload, so images go through outreach's ``HttpClient`` signed with the same OAuth1
-credentials, on the same session. tweepy hard-codes ``https://api.twitter.com``; an adapter mounted
-on its session sends those requests to the configured ``base_url`` instead (re-signing them, because
-an OAuth1 signature covers the host) and applies the configured timeouts, which tweepy never sets,
-and the same whole-request deadline as ``HttpClient``.
+has no media upload, so images go through the channel's ``HttpClient`` signed with the same OAuth1
+credentials. tweepy's calls run on that client's session too, so ``close`` releases both. tweepy
+hard-codes ``https://api.twitter.com``; an adapter mounted on the session sends those requests to
+the configured ``base_url`` instead (re-signing them, because an OAuth1 signature covers the host)
+and applies the configured timeouts, which tweepy never sets, and the same whole-request deadline
+as ``HttpClient``. A request of tweepy's that gets no complete answer is read by the same table as
+every other channel's (``http.TRANSPORT_FAILURES``), redacted the same way.
 
 X has no idempotency key. Its only guard against a double post is the 403 "duplicate content"
 answer, after which ``reconcile`` looks for the text among the account's latest posts.
@@ -15,9 +17,8 @@ from __future__ import annotations
 
 import html
 import re
-import time
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from functools import cached_property
 from typing import Any, Callable, Literal, Mapping, NamedTuple
 from urllib.parse import urlsplit
@@ -28,17 +29,19 @@ from pydantic import Field
 from requests_oauthlib import OAuth1
 from twitter_text.extract_urls import extract_urls_with_indices
 
+from ..clock import Clock
 from ..errors import (
     AmbiguousError,
     AuthError,
     ContentRejected,
-    NetworkError,
     PermanentError,
     PublishError,
     RateLimited,
     ServerError,
 )
+from ..redaction import redact
 from .base import (
+    CLOCK_SKEW,
     AccountIdentity,
     Channel,
     ChannelSettings,
@@ -47,15 +50,9 @@ from .base import (
     Outcome,
     PublishResult,
     Reconciliation,
+    parse_timestamp,
 )
-from .http import (
-    USER_AGENT,
-    DeadlineAdapter,
-    DeadlineExceeded,
-    HttpClient,
-    _never_reached,
-    seconds_until_epoch,
-)
+from .http import USER_AGENT, DeadlineAdapter, HttpClient, seconds_until, transport_error
 
 #: The host tweepy 4.x puts in front of every route.
 TWEEPY_HOST = "https://api.twitter.com"
@@ -69,8 +66,6 @@ _CREDENTIAL_PROBLEMS = ("oauth1-permissions", "client-forbidden")
 _ABOUT_THE_POST = re.compile(r"\b(tweets?|posts?|content|text|media)\b", re.IGNORECASE)
 #: Posting quotas over a rolling day, sent on POST /2/tweets next to the 15-minute window.
 _DAILY_LIMITS = ("x-user-limit-24hour", "x-app-limit-24hour")
-#: How much earlier than the first attempt a post may carry as its creation time (clock skew).
-_CLOCK_SKEW = timedelta(minutes=10)
 
 
 class XSettings(ChannelSettings):
@@ -107,7 +102,6 @@ class _ToBaseUrl(DeadlineAdapter):
 
 class _Api(NamedTuple):
     client: tweepy.Client
-    http: HttpClient
     auth: OAuth1
 
 
@@ -118,35 +112,37 @@ class _Account(NamedTuple):
 
 
 class XChannel(Channel):
-    type_name = "x"
     platform = "x"
     settings_model = XSettings
     settings: XSettings
 
-    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str]) -> None:
-        super().__init__(name, settings, environ)
+    def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str], clock: Clock) -> None:
+        super().__init__(name, settings, environ, clock)
         self._account_cache: _Account | None = None
-        #: Unix time when a used-up 24-hour posting quota resets; no request is made before it.
-        self._quota_resets_at: float | None = None
+        #: When a used-up 24-hour posting quota resets; no request is made before it.
+        self._quota_resets_at: datetime | None = None
+
+    def open_http(self) -> HttpClient:
+        return self.new_http_client(self.settings.base_url, classify=self._classify, retry_after=self._retry_after)
 
     @cached_property
     def _api(self) -> _Api:
+        """tweepy's client, on the channel's HTTP session and signing for ``base_url``."""
         names = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
         keys = {name: self.secret(name) for name in names}
         client = tweepy.Client(**keys, return_type=requests.Response)
         client.user_agent = f"{USER_AGENT} {client.user_agent}"
+        client.session = self.http.session
         auth = OAuth1(
             keys["consumer_key"], keys["consumer_secret"], keys["access_token"], keys["access_token_secret"]
         )
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         client.session.mount(TWEEPY_HOST + "/", _ToBaseUrl(self.settings.base_url, auth, timeout))
-        http = self.http_client(
-            self.settings.base_url,
-            classify=self._classify,
-            retry_after=self._retry_after,
-            session=client.session,
-        )
-        return _Api(client, http, auth)
+        return _Api(client, auth)
+
+    def close(self) -> None:
+        super().close()
+        self.__dict__.pop("_api", None)  # its client rides on the session just closed
 
     # -- publishing ---------------------------------------------------------------------------
 
@@ -156,9 +152,6 @@ class XChannel(Channel):
         # published post look failed, so ask first (once per channel).
         account = self._account()
         media_ids = [self._upload(post)] if post.image is not None else None
-        if "first_attempt_at" not in post.channel_state:
-            # Bounds reconcile's search: an older post with the same text is not this one.
-            checkpoint({"first_attempt_at": time.time()})
         where = "POST /2/tweets"
         response = self._call(
             where, lambda: self._api.client.create_tweet(text=post.text, media_ids=media_ids), safe=False
@@ -180,8 +173,8 @@ class XChannel(Channel):
         a day) but never creates a post.
         """
         assert post.image is not None
-        image = self.image_of(post)
-        uploaded = self._api.http.request(
+        image = self.read_image(post)
+        uploaded = self.http.request(
             "POST",
             "/2/media/upload",
             idempotent=True,
@@ -194,7 +187,7 @@ class XChannel(Channel):
         if not media_id:
             raise ServerError(f"{self.name}: POST /2/media/upload: answer without a media id")
         if post.alt_text:
-            self._api.http.request(
+            self.http.request(
                 "POST",
                 "/2/media/metadata",
                 idempotent=True,
@@ -209,8 +202,8 @@ class XChannel(Channel):
         self._account_cache = None
         account = self._account()
         detail = f"{account.name}, user id {account.id}" if account.name else f"user id {account.id}"
-        if self._quota_resets_at is not None and self._quota_resets_at > time.time():
-            resets = datetime.fromtimestamp(self._quota_resets_at, timezone.utc).isoformat(timespec="minutes")
+        if self._quota_resets_at is not None and self._quota_resets_at > self.clock.now():
+            resets = self._quota_resets_at.isoformat(timespec="minutes")
             detail += f"; 24-hour posting limit used up until {resets}"
         return AccountIdentity(handle=f"@{account.username}", detail=detail)
 
@@ -229,9 +222,9 @@ class XChannel(Channel):
             "exclude": ["replies", "retweets"],
             "user_auth": True,
         }
-        first_attempt = post.channel_state.get("first_attempt_at")
-        if isinstance(first_attempt, (int, float)):
-            options["start_time"] = datetime.fromtimestamp(first_attempt, timezone.utc) - _CLOCK_SKEW
+        if post.first_attempt_at is not None:
+            # An older post with the same text is not this one.
+            options["start_time"] = post.first_attempt_at - CLOCK_SKEW
         try:
             response = self._call(
                 f"GET /2/users/{account.id}/tweets",
@@ -287,14 +280,14 @@ class XChannel(Channel):
         except tweepy.errors.HTTPException as error:
             raise self._classify(error.response, _json(error.response)) from error
         except requests.RequestException as error:
-            raise _transport_error(error, where, safe) from error
+            raise transport_error(error, where, repeatable=safe, read_timeout=self.settings.read_timeout) from error
 
     def _classify(self, response: requests.Response, body: Any) -> PublishError:
         """X's error for any failed response (used for tweepy's calls and as HttpClient's hook)."""
         status = response.status_code
         where = f"{self.name}: {response.request.method} {urlsplit(response.request.url or '').path}"
         detail = _detail(body)
-        message = f"{where}: HTTP {status}{': ' + detail if detail else ''}"
+        message = redact(f"{where}: HTTP {status}{': ' + detail if detail else ''}")
         if status == 429:
             self._note_daily_quota(response.headers)
             return RateLimited(message, retry_after=self._retry_after(response))
@@ -313,20 +306,21 @@ class XChannel(Channel):
 
     def _retry_after(self, response: requests.Response) -> float | None:
         """Seconds until X accepts a post again: the 24-hour reset when that quota is used up."""
+        now = self.clock.now()
         daily_reset = _daily_quota_reset(response.headers)
         if daily_reset is not None:
-            return max(0.0, daily_reset - time.time())
-        return seconds_until_epoch(response.headers.get("x-rate-limit-reset"))
+            return seconds_until(daily_reset, now)
+        return seconds_until(parse_timestamp(response.headers.get("x-rate-limit-reset")), now)
 
     def _note_daily_quota(self, headers: Any) -> None:
         reset = _daily_quota_reset(headers)
-        if reset is not None and reset > time.time():
+        if reset is not None and reset > self.clock.now():
             self._quota_resets_at = reset
 
     def _refuse_while_quota_used_up(self) -> None:
         if self._quota_resets_at is None:
             return
-        remaining = self._quota_resets_at - time.time()
+        remaining = (self._quota_resets_at - self.clock.now()).total_seconds()
         if remaining <= 0:
             self._quota_resets_at = None
             return
@@ -335,40 +329,15 @@ class XChannel(Channel):
             retry_after=remaining,
         )
 
-    def close(self) -> None:
-        if "_api" in self.__dict__:
-            self._api.http.close()
 
-
-def _transport_error(error: requests.RequestException, where: str, safe: bool) -> PublishError:
-    """Read a requests failure exactly as ``HttpClient.request`` does: could X have acted on it?"""
-    kind = error.__class__.__name__
-    if isinstance(error, requests.ConnectionError):
-        if _never_reached(error):
-            return NetworkError(f"{where}: could not connect ({kind})")
-        if safe:
-            return NetworkError(f"{where}: connection lost ({kind})")
-        return AmbiguousError(f"{where}: connection lost after sending; it may have been posted")
-    if isinstance(error, requests.Timeout):
-        waited = str(error) if isinstance(error, DeadlineExceeded) else "no answer in time"
-        if safe:
-            return ServerError(f"{where}: {waited}")
-        return AmbiguousError(f"{where}: {waited}; it may have been posted")
-    if safe:
-        return NetworkError(f"{where}: {kind}")
-    return AmbiguousError(f"{where}: {kind}; it may have been posted")
-
-
-def _daily_quota_reset(headers: Any) -> float | None:
-    """The latest reset (Unix seconds) among the 24-hour quotas whose remaining count is 0."""
-    resets = []
-    for prefix in _DAILY_LIMITS:
-        if (headers.get(f"{prefix}-remaining") or "").strip() == "0":
-            try:
-                resets.append(float(headers.get(f"{prefix}-reset") or ""))
-            except ValueError:
-                continue
-    return max(resets) if resets else None
+def _daily_quota_reset(headers: Any) -> datetime | None:
+    """The latest reset among the 24-hour quotas whose remaining count is 0."""
+    resets = [
+        parse_timestamp(headers.get(f"{prefix}-reset"))
+        for prefix in _DAILY_LIMITS
+        if (headers.get(f"{prefix}-remaining") or "").strip() == "0"
+    ]
+    return max((reset for reset in resets if reset is not None), default=None)
 
 
 def _json(response: requests.Response) -> Any:

@@ -13,6 +13,7 @@ import pytest
 import tests.fakeplatform as fakeplatform_package
 from outreach.channels import build_channel, validate_settings
 from outreach.channels.base import Channel, OutgoingPost
+from outreach.clock import Clock, SystemClock
 from tests.fakeplatform.base import PlatformFake
 from tests.fakeplatform.server import FakeServer
 
@@ -52,10 +53,10 @@ def http_fake(request: pytest.FixtureRequest, server: FakeServer) -> PlatformFak
     return request.param(server)
 
 
-def make_channel(fake: PlatformFake, name: str = "test", **overrides: Any) -> Channel:
-    """An adapter configured exactly as a user would, pointing at the fake."""
+def make_channel(fake: PlatformFake, name: str = "test", clock: Clock | None = None, **overrides: Any) -> Channel:
+    """An adapter configured exactly as a user would, pointing at the fake (which keeps real time)."""
     block = {"read_timeout": 2.0, **fake.channel_settings(), **overrides}
-    return build_channel(name, validate_settings(block), fake.environ)
+    return build_channel(name, validate_settings(block), fake.environ, clock or SystemClock())
 
 
 def make_post(
@@ -64,6 +65,7 @@ def make_post(
     post_id: int = 1,
     image: Path | None = None,
     channel_state: dict[str, Any] | None = None,
+    first_attempt_at: datetime | None = None,
 ) -> OutgoingPost:
     return OutgoingPost(
         id=post_id,
@@ -77,6 +79,7 @@ def make_post(
         innovation={"id": "ktp-sehari-jadi", "nama": "KTP Sehari Jadi", "opd": "Dinas Kependudukan"},
         scheduled_at=datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc),
         channel_state=channel_state or {},
+        first_attempt_at=first_attempt_at,
         # As the publisher does: the image may come only from its catalogue's folder (here, its own).
         image_roots=(image.parent,) if image else (),
     )

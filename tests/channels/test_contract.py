@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from outreach.channels import platform_capabilities
 from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, TransientError
+from outreach.platforms import PLATFORM_CAPABILITIES
 from tests.channels.conftest import Checkpoints, make_channel, post_for
 from tests.fakeplatform.base import PlatformFake
 from tests.fakeplatform.server import Fault
@@ -62,7 +62,7 @@ def test_connection_reset_after_sending_is_ambiguous(http_fake: PlatformFake) ->
 
 def test_declared_limits_match_the_platform_rules(fake: PlatformFake) -> None:
     channel = make_channel(fake)
-    assert channel.capabilities == platform_capabilities(channel.platform)
+    assert channel.capabilities == PLATFORM_CAPABILITIES[channel.platform]
 
 
 def test_over_limit_post_is_refused_before_any_request(fake: PlatformFake) -> None:

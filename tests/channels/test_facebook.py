@@ -183,8 +183,9 @@ def test_permalink_failure_falls_back_to_the_id_url(facebook: FacebookFake) -> N
 
 
 def _post_now(**kwargs: Any) -> Any:
-    """A post scheduled a minute ago, as the publisher hands it over."""
-    return replace(make_post(**kwargs), scheduled_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+    """A post scheduled a minute ago and first attempted now, as the publisher hands it over."""
+    now = datetime.now(timezone.utc)
+    return replace(make_post(**kwargs), scheduled_at=now - timedelta(minutes=1), first_attempt_at=now)
 
 
 def test_reconcile_finds_a_post_whose_answer_was_lost(facebook: FacebookFake) -> None:
@@ -194,7 +195,6 @@ def test_reconcile_finds_a_post_whose_answer_was_lost(facebook: FacebookFake) ->
     post = _post_now()
     with pytest.raises(AmbiguousError):
         channel.publish(post, checkpoints)
-    assert "first_attempt_at" in checkpoints.state
     found = channel.reconcile(replace(post, channel_state=checkpoints.state))
     assert found.outcome is Outcome.PUBLISHED
     assert found.result is not None and found.result.remote_id == facebook.created[0]["id"]

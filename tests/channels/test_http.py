@@ -13,6 +13,7 @@ import pytest
 from werkzeug import Response
 
 from outreach.channels.http import MAX_RESPONSE_BYTES, HttpClient
+from outreach.clock import SystemClock
 from outreach.errors import AmbiguousError, ServerError
 from tests.fakeplatform.server import Fault, FakeServer, json_response
 
@@ -29,7 +30,7 @@ def trickle(path: str, method: str, during: str) -> Fault:
 def client(server: FakeServer) -> Iterator[HttpClient]:
     server.route("GET", "/akun", lambda request, match: json_response({"id": "1"}))
     server.route("POST", "/kirim", lambda request, match: json_response({"id": "2"}))
-    http = HttpClient("kanal", server.url, connect_timeout=CONNECT, read_timeout=READ)
+    http = HttpClient("kanal", server.url, connect_timeout=CONNECT, read_timeout=READ, clock=SystemClock())
     yield http
     http.close()
 
@@ -70,7 +71,7 @@ def _huge(request: object, match: object) -> Response:
 def test_a_huge_answer_is_refused_before_it_fills_memory(server: FakeServer, method: str) -> None:
     assert MAX_RESPONSE_BYTES < 64 * 2**20
     server.route(method, "/besar", _huge)
-    http = HttpClient("kanal", server.url)
+    http = HttpClient("kanal", server.url, clock=SystemClock())
     expected = ServerError if method == "GET" else AmbiguousError
     with pytest.raises(expected, match=f"answer is larger than {MAX_RESPONSE_BYTES // 2**20} MB"):
         http.request(method, "/besar")

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pydantic
 import pytest
 
 from outreach.channels import validate_settings
-from outreach.channels.base import Outcome
+from outreach.channels.base import OutgoingPost, Outcome
 from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, ServerError
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.mastodon import MastodonFake, iso
@@ -30,22 +31,24 @@ def mastodon(server: FakeServer) -> MastodonFake:
     return MastodonFake(server)
 
 
-def _two_hours_ago() -> dict[str, str]:
-    return {"first_attempt_at": (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat()}
+def _attempted_now(**kwargs: Any) -> OutgoingPost:
+    """A post as the publisher hands it over for its first attempt: with that attempt's time."""
+    return make_post(first_attempt_at=datetime.now(timezone.utc), **kwargs)
+
+
+def _two_hours_ago() -> datetime:
+    return datetime.now(timezone.utc) - timedelta(hours=2)
 
 
 def test_idempotency_key_is_the_post_key_across_retries_and_restarts(mastodon: MastodonFake) -> None:
-    post = make_post()
-    checkpoints = Checkpoints()
+    post = _attempted_now()
     channel = make_channel(mastodon)
     mastodon.server.inject(Fault("reset", path=STATUSES))  # the instance creates the status, the answer is lost
     with pytest.raises(AmbiguousError):
-        channel.publish(post, checkpoints)
-    assert "first_attempt_at" in checkpoints.state
+        channel.publish(post, Checkpoints())
 
-    retry = replace(post, channel_state=checkpoints.state)
-    first = channel.publish(retry, checkpoints)
-    after_restart = make_channel(mastodon).publish(retry, checkpoints)
+    first = channel.publish(post, Checkpoints())
+    after_restart = make_channel(mastodon).publish(post, Checkpoints())
 
     keys = [request.headers.get("Idempotency-Key") for request in mastodon.server.requests("POST", STATUSES)]
     assert keys == [post.key, post.key, post.key]
@@ -140,15 +143,14 @@ def test_base_url_must_name_the_instance() -> None:
 
 @pytest.mark.parametrize("cache_lost", [False, True], ids=["key-remembered", "instance-lost-its-cache"])
 def test_reconcile_within_the_window_finds_the_status_that_landed(mastodon: MastodonFake, cache_lost: bool) -> None:
-    post = make_post(text=RICH_TEXT)
-    checkpoints = Checkpoints()
+    post = _attempted_now(text=RICH_TEXT)
     mastodon.server.inject(Fault("reset", path=STATUSES))
     with pytest.raises(AmbiguousError):
-        make_channel(mastodon).publish(post, checkpoints)
+        make_channel(mastodon).publish(post, Checkpoints())
     if cache_lost:
         mastodon.forget_idempotency_keys()  # e.g. the instance's Redis restarted
 
-    outcome = make_channel(mastodon).reconcile(replace(post, channel_state=checkpoints.state))
+    outcome = make_channel(mastodon).reconcile(post)
     assert outcome.outcome is Outcome.PUBLISHED
     assert outcome.result is not None and outcome.result.remote_id == mastodon.created[0]["id"]
     assert len(mastodon.created) == 1
@@ -156,14 +158,13 @@ def test_reconcile_within_the_window_finds_the_status_that_landed(mastodon: Mast
 
 
 def test_reconcile_within_the_window_completes_a_publication_that_never_arrived(mastodon: MastodonFake) -> None:
-    post = make_post()
-    checkpoints = Checkpoints()
+    post = _attempted_now()
     mastodon.server.inject(Fault("reset", path=STATUSES, process=False))
     with pytest.raises(AmbiguousError):
-        make_channel(mastodon).publish(post, checkpoints)
+        make_channel(mastodon).publish(post, Checkpoints())
     assert mastodon.created == []
 
-    outcome = make_channel(mastodon).reconcile(replace(post, channel_state=checkpoints.state))
+    outcome = make_channel(mastodon).reconcile(post)
     assert outcome.outcome is Outcome.PUBLISHED
     assert len(mastodon.created) == 1 and outcome.result is not None
     assert outcome.result.remote_id == mastodon.created[0]["id"]
@@ -177,7 +178,7 @@ def test_reconcile_after_the_window_finds_the_status_by_its_text(mastodon: Masto
     mastodon.forget_idempotency_keys()
     posts_before = len(mastodon.server.requests("POST", STATUSES))
 
-    outcome = make_channel(mastodon).reconcile(replace(post, channel_state=_two_hours_ago()))
+    outcome = make_channel(mastodon).reconcile(replace(post, first_attempt_at=_two_hours_ago()))
     assert outcome.outcome is Outcome.PUBLISHED
     assert outcome.result == published
     assert len(mastodon.server.requests("POST", STATUSES)) == posts_before  # looked, did not post
@@ -185,7 +186,7 @@ def test_reconcile_after_the_window_finds_the_status_by_its_text(mastodon: Masto
 
 def test_reconcile_after_the_window_cannot_tell_when_the_text_is_absent(mastodon: MastodonFake) -> None:
     make_channel(mastodon).publish(make_post(text="Pengumuman lain untuk warga."), Checkpoints())
-    outcome = make_channel(mastodon).reconcile(replace(make_post(post_id=2), channel_state=_two_hours_ago()))
+    outcome = make_channel(mastodon).reconcile(replace(make_post(post_id=2), first_attempt_at=_two_hours_ago()))
     assert outcome.outcome is Outcome.CANNOT_TELL
     assert len(mastodon.created) == 1
 
@@ -195,7 +196,7 @@ def test_a_status_older_than_the_first_attempt_is_not_taken_for_it(mastodon: Mas
     make_channel(mastodon).publish(post, Checkpoints())
     mastodon.forget_idempotency_keys()
     mastodon.statuses[0]["created_at"] = iso(datetime.now(timezone.utc) - timedelta(hours=3))  # last month's post
-    outcome = make_channel(mastodon).reconcile(replace(post, channel_state=_two_hours_ago()))
+    outcome = make_channel(mastodon).reconcile(replace(post, first_attempt_at=_two_hours_ago()))
     assert outcome.outcome is Outcome.CANNOT_TELL
 
 
@@ -210,7 +211,7 @@ def test_retry_after_the_window_returns_the_earlier_status_instead_of_posting_ag
     published = make_channel(mastodon).publish(post, Checkpoints())
     mastodon.forget_idempotency_keys()
 
-    retried = make_channel(mastodon).publish(replace(post, channel_state=_two_hours_ago()), Checkpoints())
+    retried = make_channel(mastodon).publish(replace(post, first_attempt_at=_two_hours_ago()), Checkpoints())
     assert retried == published
     assert len(mastodon.created) == 1
     assert len(mastodon.server.requests("POST", STATUSES)) == 1

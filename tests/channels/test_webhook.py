@@ -12,7 +12,7 @@ import json
 import re
 import time
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,6 +23,7 @@ from werkzeug import Request, Response
 
 from outreach.channels import build_channel, validate_settings
 from outreach.channels.base import Channel
+from outreach.clock import Clock, FixedClock, SystemClock
 from outreach.errors import AuthError, ConfigError, ContentRejected, ServerError
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.server import FakeServer
@@ -67,9 +68,11 @@ class Receiver:
         return Response(json.dumps(answer), status=201, content_type="application/json")
 
 
-def webhook(url: str, secret: str = SECRET, **settings: Any) -> Channel:
+def webhook(url: str, secret: str = SECRET, clock: Clock | None = None, **settings: Any) -> Channel:
     block = {"type": "webhook", "url": url, "read_timeout": 2.0, **settings}
-    return build_channel("situs_kota", validate_settings(block), {"OUTREACH_WEBHOOK_SECRET": secret})
+    return build_channel(
+        "situs_kota", validate_settings(block), {"OUTREACH_WEBHOOK_SECRET": secret}, clock or SystemClock()
+    )
 
 
 def test_body_has_the_documented_fields_and_values(httpserver: HTTPServer, documented_verify: Verifier) -> None:
@@ -137,6 +140,15 @@ def test_timestamp_is_part_of_the_signed_material(httpserver: HTTPServer, docume
     assert headers["X-Outreach-Signature"] == "sha256=" + signed != "sha256=" + body_only
     moved = {**headers, "X-Outreach-Timestamp": str(int(timestamp) + 1)}
     assert not documented_verify(SECRET.encode(), moved, body)
+
+
+def test_the_timestamp_is_the_channels_clock(httpserver: HTTPServer) -> None:
+    """Signed with business time, the one clock every time a channel records comes from."""
+    moment = datetime(2026, 12, 1, 2, 0, 5, tzinfo=timezone.utc)
+    receiver = Receiver(httpserver, lambda secret, headers, body: True)
+    webhook(receiver.url, clock=FixedClock(moment)).publish(make_post(), Checkpoints())
+    headers, _body = receiver.requests[0]
+    assert headers["X-Outreach-Timestamp"] == str(int(moment.timestamp()))
 
 
 def test_a_replayed_request_fails_after_the_tolerance(
@@ -237,7 +249,7 @@ def test_config_refuses_secrets_in_headers_overrides_and_partial_addresses(block
 
 def test_missing_secret_is_a_config_error_before_any_request(httpserver: HTTPServer) -> None:
     channel = build_channel(
-        "situs_kota", validate_settings({"type": "webhook", "url": httpserver.url_for(HOOK)}), {}
+        "situs_kota", validate_settings({"type": "webhook", "url": httpserver.url_for(HOOK)}), {}, SystemClock()
     )
     with pytest.raises(ConfigError, match="OUTREACH_WEBHOOK_SECRET"):
         channel.publish(make_post(), Checkpoints())

@@ -13,7 +13,8 @@ from pydantic import ValidationError
 
 from outreach.channels import build_channel, validate_settings
 from outreach.channels.base import Channel, Outcome
-from outreach.errors import AuthError, ConfigError, ContentRejected
+from outreach.clock import SystemClock
+from outreach.errors import AuthError, ConfigError, ContentRejected, LocalIOError
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.server import FakeServer, Fault
 from tests.fakeplatform.whatsapp_manual import STAFF_CHAT, STAFF_HOOK_PATH, TOKEN, WhatsAppManualFake
@@ -124,7 +125,7 @@ def test_a_failed_notice_is_a_warning_and_the_file_stays(
 
 def test_missing_staff_bot_token_fails_before_anything_is_handed_off(fake: WhatsAppManualFake) -> None:
     block = {**fake.channel_settings(), **fake.notify_settings()}
-    channel = build_channel("test", validate_settings(block), environ={})
+    channel = build_channel("test", validate_settings(block), {}, SystemClock())
     with pytest.raises(ConfigError, match="HANDOFF_TELEGRAM_BOT_TOKEN"):
         channel.publish(handoff_post(), Checkpoints())
     assert fake.created == []
@@ -174,7 +175,7 @@ def test_check_reports_a_chat_the_bot_cannot_reach(fake: WhatsAppManualFake) -> 
 def test_check_reports_an_unusable_folder(fake: WhatsAppManualFake, tmp_path: Path) -> None:
     not_a_folder = tmp_path / "handoff"
     not_a_folder.write_text("", encoding="utf-8")
-    with pytest.raises(AuthError, match="cannot write"):
+    with pytest.raises(LocalIOError, match="cannot write"):
         make_channel(fake, handoff_directory=str(not_a_folder)).check()
 
 

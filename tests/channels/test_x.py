@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 import pytest
 import requests
@@ -82,13 +83,12 @@ def test_duplicate_content_is_flagged_and_reconcile_finds_the_earlier_post(fake:
     """A reply lost after X posted; the retry hears "duplicate"; reconcile finds the first post."""
     fake.server.inject(Fault("reset", path="/2/tweets"))
     channel = make_channel(fake)
-    checkpoints = Checkpoints()
+    first_attempt_at = datetime.now(timezone.utc)  # what the publisher records before the attempt
     with pytest.raises(AmbiguousError):
-        channel.publish(make_post(), checkpoints)
+        channel.publish(make_post(first_attempt_at=first_attempt_at), Checkpoints())
     assert len(fake.created) == 1
-    assert "first_attempt_at" in checkpoints.state
 
-    retry = make_post(channel_state=checkpoints.state)
+    retry = make_post(first_attempt_at=first_attempt_at)
     with pytest.raises(ContentRejected) as caught:
         channel.publish(retry, Checkpoints())
     assert caught.value.duplicate is True
@@ -119,7 +119,7 @@ def test_reconcile_sees_through_tco_links_bare_domains_and_escaping(fake: XFake)
 def test_reconcile_ignores_the_same_text_posted_before_the_first_attempt(fake: XFake) -> None:
     old = fake.seed_tweet(make_post().text, created_at=time.time() - 30 * 24 * 3600)
     channel = make_channel(fake)
-    post = make_post(channel_state={"first_attempt_at": time.time()})
+    post = make_post(first_attempt_at=datetime.now(timezone.utc))
 
     answer = channel.reconcile(post)
 
