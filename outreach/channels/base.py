@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .. import media
-from ..clock import Clock
+from ..clock import Clock, SystemClock
 from ..errors import ConfigError, ContentRejected
 from ..i18n import _
 from ..media import ImageFile, ImageRefused
@@ -214,8 +214,12 @@ class Channel(ABC):
         self.name = name
         self.settings = settings
         self._environ = environ
-        #: Business time: every "now" an adapter records or compares with a platform's times.
+        #: Business time: every "now" an adapter records, or compares with the post's own times.
         self.clock = clock
+        #: The platforms' time: what their absolute times (a Retry-After date, a rate limit's reset,
+        #: a signature's timestamp) are measured against — the real time even when a test or a
+        #: rehearsal moves the business clock, because the platform's clock does not move with it.
+        self.wall_clock: Clock = SystemClock()
         self.platform = self.platform_for(settings)
 
     @classmethod
@@ -287,7 +291,7 @@ class Channel(ABC):
             base_url,
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
-            clock=self.clock,
+            clock=self.wall_clock,
             **options,
         )
 

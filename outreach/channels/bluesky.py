@@ -267,7 +267,7 @@ class BlueskyChannel(Channel):
 
     def _rate_limit_wait(self, response: requests.Response) -> float | None:
         """Retry-After when the PDS sends it, else the RateLimit-Reset time (Unix seconds)."""
-        now = self.clock.now()
+        now = self.wall_clock.now()
         wait = retry_after_seconds(response.headers.get("Retry-After"), now)
         return wait if wait is not None else seconds_until(parse_timestamp(response.headers.get("RateLimit-Reset")), now)
 

@@ -389,7 +389,7 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self._classify = classify
-        #: Business time, to turn a platform's "retry at <time>" into seconds.
+        #: The platform's time (the real one), to turn its "retry at <time>" into seconds.
         self.clock = clock
         self._retry_after = retry_after or self.retry_after
         self.session = requests.Session()

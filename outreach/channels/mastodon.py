@@ -124,7 +124,7 @@ class MastodonChannel(Channel):
 
     def _rate_limit_wait(self, response: requests.Response) -> float | None:
         """Seconds until ``X-RateLimit-Reset``, which Mastodon gives as an ISO 8601 time."""
-        return seconds_until(parse_timestamp(response.headers.get("X-RateLimit-Reset")), self.clock.now())
+        return seconds_until(parse_timestamp(response.headers.get("X-RateLimit-Reset")), self.wall_clock.now())
 
     def _post_status(self, post: OutgoingPost) -> PublishResult:
         form: dict[str, Any] = {

@@ -124,7 +124,7 @@ class WebhookChannel(Channel):
     def _send(self, payload: dict[str, Any], headers: dict[str, str], *, idempotent: bool) -> HttpResponse:
         """Sign the exact bytes that go on the wire, with a fresh timestamp, and POST them."""
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_value).encode("utf-8")
-        timestamp = str(int(self.clock.now().timestamp()))
+        timestamp = str(int(self.wall_clock.now().timestamp()))  # the receiver checks it against its clock
         signed = {
             "Content-Type": "application/json",
             TIMESTAMP_HEADER: timestamp,

@@ -202,7 +202,7 @@ class XChannel(Channel):
         self._account_cache = None
         account = self._account()
         detail = f"{account.name}, user id {account.id}" if account.name else f"user id {account.id}"
-        if self._quota_resets_at is not None and self._quota_resets_at > self.clock.now():
+        if self._quota_resets_at is not None and self._quota_resets_at > self.wall_clock.now():
             resets = self._quota_resets_at.isoformat(timespec="minutes")
             detail += f"; 24-hour posting limit used up until {resets}"
         return AccountIdentity(handle=f"@{account.username}", detail=detail)
@@ -306,7 +306,7 @@ class XChannel(Channel):
 
     def _retry_after(self, response: requests.Response) -> float | None:
         """Seconds until X accepts a post again: the 24-hour reset when that quota is used up."""
-        now = self.clock.now()
+        now = self.wall_clock.now()
         daily_reset = _daily_quota_reset(response.headers)
         if daily_reset is not None:
             return seconds_until(daily_reset, now)
@@ -314,13 +314,13 @@ class XChannel(Channel):
 
     def _note_daily_quota(self, headers: Any) -> None:
         reset = _daily_quota_reset(headers)
-        if reset is not None and reset > self.clock.now():
+        if reset is not None and reset > self.wall_clock.now():
             self._quota_resets_at = reset
 
     def _refuse_while_quota_used_up(self) -> None:
         if self._quota_resets_at is None:
             return
-        remaining = (self._quota_resets_at - self.clock.now()).total_seconds()
+        remaining = (self._quota_resets_at - self.wall_clock.now()).total_seconds()
         if remaining <= 0:
             self._quota_resets_at = None
             return
