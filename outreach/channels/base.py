@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from ..errors import ConfigError, ContentRejected
 from ..i18n import _
 from ..limits import TextLimit
-from ..media import IMAGE_FORMATS, MAX_IMAGE_BYTES, ImageFile, ImageRefused, read_image, unfit_for
+from ..media import IMAGE_FORMATS, ImageFile, ImageRefused, image_for_platform
 from ..redaction import register_secret
 
 if TYPE_CHECKING:
@@ -244,15 +244,10 @@ class Channel(ABC):
     def _read_checked_image(self, post: OutgoingPost) -> ImageFile:
         """Read the image the one safe way, then refuse what this platform would refuse (type, size)."""
         assert post.image is not None
-        capabilities = self.capabilities
         try:
-            image = read_image(post.image, post.image_roots, max(MAX_IMAGE_BYTES, capabilities.max_image_bytes or 0))
+            return image_for_platform(post.image, post.image_roots, self.platform, self.capabilities)
         except ImageRefused as error:
             raise ContentRejected(f"{self.name}: {error}") from None
-        unfit = unfit_for(image, self.platform, capabilities)
-        if unfit is not None:
-            raise ContentRejected(f"{self.name}: {unfit}")
-        return image
 
     @abstractmethod
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
