@@ -276,58 +276,16 @@ def check() -> None:
 
     Example: outreach check
     """
-    from .catalogue import image_path
-    from .media import ImageFile, ImageRefused, read_image, unfit_for
-    from .model import PlannedPost
+    from .checks import check
 
-    ws = _ws()
-    if not ws.config.campaigns:
-        if ws.config.channels:
-            message = _("{config}: nothing to check: it defines no campaigns, so nothing would be published; "
-                        "add a [campaigns.NAME] block as in the example config/outreach.toml")
-        else:
-            message = _("{config}: nothing to check: it defines no channels and no campaigns; start from the "
-                        "example config/outreach.toml (README: Configuration reference)")
-        raise click.ClickException(message.format(config=ws.config.path))
-    ws.renderer  # a broken templates folder is one error, not one per post
-    problems: list[str] = []
-    entries = [entry for entry in ws.planning.catalogue() if entry.publishable]
-    kinds = sorted({kind for campaign in ws.config.campaigns.values() for kind in campaign.series})
-    images: dict[str, ImageFile | str] = {}  # innovation id → its image read the safe way, or why it was refused
-    for entry in entries:
-        image = image_path(entry.source, entry.innovation.gambar)
-        if image is not None:
-            try:
-                images[entry.innovation.id] = read_image(image, ws.planning.image_roots(entry.source))
-            except ImageRefused as error:
-                images[entry.innovation.id] = str(error)
-    for name, campaign in sorted(ws.config.campaigns.items()):
-        for channel_name in campaign.channels:
-            view = ws.channel_view(channel_name)
-            capabilities = view.capabilities
-            for entry in entries:
-                innovation = entry.innovation
-                where = f"{innovation.id} · {channel_name}"
-                image = images.get(innovation.id)
-                if image is not None and capabilities.image != "none":
-                    unfit = image if isinstance(image, str) else unfit_for(image, view.platform, capabilities)
-                    if unfit is not None:
-                        problems.append(f"{entry.source}:gambar: {where}: {unfit}")
-                for kind in campaign.series:
-                    when = ws.now().astimezone(ws.zone)
-                    draft = ws.planning.draft(PlannedPost(name, channel_name, innovation.id, kind, when), innovation, entry.source)
-                    if draft.error:
-                        problems.append(draft.error)
-                    for finding in draft.errors:
-                        problems.append(f"{where} · {kind}: plain language: {finding.label()}")
-    problems = list(dict.fromkeys(problems))  # one template mistake shows once, not once per post
-    for problem in problems:
-        click.echo(visible(problem))
+    report = check(_ws().planning)
+    for problem in report.problems:
+        click.echo(visible(str(problem)))
     summary = _("{entries} approved innovations × {kinds} kinds checked on {channels} channels: {problems} problems").format(
-        entries=len(entries), kinds=len(kinds), channels=len(ws.config.channels), problems=len(problems)
+        entries=report.innovations, kinds=report.kinds, channels=report.channels, problems=len(report.problems)
     )
     click.echo(summary)
-    if problems:
+    if report.problems:
         sys.exit(1)
 
 

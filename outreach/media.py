@@ -4,8 +4,9 @@ A catalogue names its image (``gambar``) by path, and whatever that path reaches
 platforms or copied for WhatsApp staff. So an image is only ever read through ``read_image``: its
 real path (links followed) must lie inside an allowed folder — the catalogue file's own folder, or
 the media folder set in the config — it must be a regular file of bounded size, and its bytes
-(not its name) must be a JPEG, PNG, GIF or WebP image. ``unfit_for`` then says whether one platform
-takes it. Catalogue import, ``outreach check`` and ``Channel.publish`` all go through these two.
+(not its name) must be a JPEG, PNG, GIF or WebP image. Catalogue import reads every image this way;
+``image_for_platform`` also refuses what one platform would not take, and both ``outreach check``
+and ``Channel.publish`` call it, so check refuses exactly what publishing would.
 """
 
 from __future__ import annotations
@@ -100,19 +101,23 @@ def read_image(path: Path, roots: Iterable[Path], max_bytes: int = MAX_IMAGE_BYT
     return ImageFile(real, content, image_format, width, height)
 
 
-def unfit_for(image: ImageFile, platform: str, capabilities: "Capabilities") -> str | None:
-    """Why ``platform`` would refuse ``image`` (its type or size), or None when it takes it."""
+def image_for_platform(path: Path, roots: Iterable[Path], platform: str, capabilities: "Capabilities") -> ImageFile:
+    """Read ``path`` the one safe way, then refuse what ``platform`` would refuse (its type or size).
+
+    Raises ``ImageRefused``; the message says why and how to fix it.
+    """
+    image = read_image(path, roots, max(MAX_IMAGE_BYTES, capabilities.max_image_bytes or 0))
     if image.format not in capabilities.image_types:
         takes = [FORMATS[name][1] for name in FORMATS if name in capabilities.image_types]
-        return (
+        raise ImageRefused(
             f"image is {FORMATS[image.format][1]}, which {platform} does not take (only {_either(takes)}); "
             f"save it as {takes[0]}"
         )
     if capabilities.max_image_bytes is not None and image.size > capabilities.max_image_bytes:
-        return (
+        raise ImageRefused(
             f"image is {image.size:,} bytes, over {platform}'s {capabilities.max_image_bytes:,}; make it smaller"
         )
-    return None
+    return image
 
 
 def _read_regular_file(real: Path, max_bytes: int, shown: Path) -> bytes:

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from outreach.checks import Problem, check
 from outreach.cli import cli
 from outreach.model import PostState
 from outreach.publisher import Publisher
@@ -271,6 +272,15 @@ def test_check_reports_an_image_type_a_platform_does_not_take(fresh: Path) -> No
     [line] = problem_lines(result.output)
     assert line.startswith(str(example / "config" / "catalogue" / "inovasi.csv") + ":2:gambar: ")
     assert "ktp-sehari-jadi · instagram" in line and "PNG" in line and "JPEG" in line
+
+
+def test_check_gives_the_refused_image_as_a_problem_with_its_place(fresh: Path) -> None:
+    save_image(fresh / "config" / "catalogue" / "gambar" / "ktp-sehari-jadi.jpg", "PNG")
+    report = check(workspace(fresh / "config" / "outreach.toml", PLAN_AT).planning)
+    catalogue = fresh / "config" / "catalogue" / "inovasi.csv"
+    assert report.problems == (Problem(f"{catalogue}:2:gambar: ktp-sehari-jadi · instagram",
+                                       "image is PNG, which instagram does not take (only JPEG); save it as JPEG"),)
+    assert report.innovations == 17
 
 
 def test_check_reports_an_image_over_a_channels_size(example: Path) -> None:

@@ -27,7 +27,7 @@ from .. import media
 from ..clock import Clock, SystemClock
 from ..errors import ConfigError, ContentRejected
 from ..i18n import _
-from ..media import ImageFile, ImageRefused
+from ..media import ImageFile, ImageRefused, image_for_platform
 from ..model import Post
 from ..platforms import PLATFORM_CAPABILITIES, Capabilities, Platform, UtmSettings
 from ..redaction import register_secret
@@ -330,17 +330,10 @@ class Channel(ABC):
     def _read_checked_image(self, post: OutgoingPost) -> ImageFile:
         """Read the image the one safe way, then refuse what this platform would refuse (type, size)."""
         assert post.image is not None
-        capabilities = self.capabilities
         try:
-            image = media.read_image(
-                post.image, post.image_roots, max(media.MAX_IMAGE_BYTES, capabilities.max_image_bytes or 0)
-            )
+            return image_for_platform(post.image, post.image_roots, self.platform, self.capabilities)
         except ImageRefused as error:
             raise ContentRejected(f"{self.name}: {error}") from None
-        unfit = media.unfit_for(image, self.platform, capabilities)
-        if unfit is not None:
-            raise ContentRejected(f"{self.name}: {unfit}")
-        return image
 
     @abstractmethod
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:

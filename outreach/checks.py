@@ -1,0 +1,82 @@
+"""`outreach check`: render every approved innovation × kind × channel and collect what is wrong.
+
+It goes through the same stages a post does — the catalogue, the renderer, the plain-language
+checker — and refuses images with the same function as ``Channel.publish``, so a check without
+problems means no post is refused for these reasons when it is published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .catalogue import image_path
+from .errors import ConfigError
+from .i18n import _
+from .media import ImageRefused, image_for_platform
+from .model import PlannedPost
+from .planning import Planning
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing to fix: where (``file:row:column · innovation · channel · kind``) and what."""
+
+    #: None when the message names its own place (a template error says file and line).
+    place: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.place}: {self.message}" if self.place else self.message
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What was checked, and every problem found, each once, in the order found."""
+
+    innovations: int
+    kinds: int
+    channels: int
+    problems: tuple[Problem, ...]
+
+
+def check(planning: Planning) -> CheckReport:
+    """Render every approved innovation × kind × channel of every campaign and collect the problems.
+
+    Raises ``ConfigError`` when the config defines no campaign (there is nothing to check), or when
+    the templates folder is broken (one error, not one per post).
+    """
+    config = planning.config
+    if not config.campaigns:
+        if config.channels:
+            message = _("{config}: nothing to check: it defines no campaigns, so nothing would be published; "
+                        "add a [campaigns.NAME] block as in the example config/outreach.toml")
+        else:
+            message = _("{config}: nothing to check: it defines no channels and no campaigns; start from the "
+                        "example config/outreach.toml (README: Configuration reference)")
+        raise ConfigError(message.format(config=config.path))
+    planning.renderer  # a broken templates folder is one error, not one per post
+    problems: list[Problem] = []
+    entries = [entry for entry in planning.catalogue() if entry.publishable]
+    kinds = {kind for campaign in config.campaigns.values() for kind in campaign.series}
+    when = planning.clock.now().astimezone(planning.zone)
+    for name, campaign in sorted(config.campaigns.items()):
+        for channel_name in campaign.channels:
+            view = planning.channel_view(channel_name)
+            for entry in entries:
+                innovation = entry.innovation
+                where = f"{innovation.id} · {channel_name}"
+                image = image_path(entry.source, innovation.gambar)
+                if image is not None and view.capabilities.image != "none":
+                    try:
+                        image_for_platform(image, planning.image_roots(entry.source), view.platform, view.capabilities)
+                    except ImageRefused as error:
+                        problems.append(Problem(f"{entry.source}:gambar: {where}", str(error)))
+                for kind in campaign.series:
+                    planned = PlannedPost(name, channel_name, innovation.id, kind, when)
+                    draft = planning.draft(planned, innovation, entry.source)
+                    if draft.error:
+                        problems.append(Problem(None, draft.error))
+                    for finding in draft.errors:
+                        problems.append(Problem(f"{where} · {kind}", f"plain language: {finding.label()}"))
+    unique = tuple(dict.fromkeys(problems))  # one template mistake shows once, not once per post
+    return CheckReport(len(entries), len(kinds), len(config.channels), unique)
