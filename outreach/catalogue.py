@@ -14,10 +14,11 @@ import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import media
 from .errors import ConfigError
@@ -243,8 +244,10 @@ def _read_yaml(path: Path, data: bytes, problems: list[str]) -> list[_RawRow]:
             problems.append(f"{path}:{line}: each innovation must be a set of 'key: value' lines")
             continue
         if id(item) in seen_items:
-            problems.append(f"{path}:{line}: this innovation repeats an earlier one through an alias (*name); "
-                            f"write each innovation out in full")
+            problems.append(
+                f"{path}:{line}: this innovation repeats an earlier one through an alias (*name); "
+                f"write each innovation out in full"
+            )
             break  # one repeat is enough to say; a file of thousands of aliases must not make thousands of lines
         seen_items.add(id(item))
         rows.append(reader.row(line, item))
@@ -271,7 +274,9 @@ class _YamlCells:
         key_lines: dict[str, int] = {}
         for key, value in item.value:
             if not isinstance(key, yaml.ScalarNode):
-                self.problems.append(f"{self.path}:{key.start_mark.line + 1}: a key must be a column name, e.g. 'nama:'")
+                self.problems.append(
+                    f"{self.path}:{key.start_mark.line + 1}: a key must be a column name, e.g. 'nama:'"
+                )
                 continue
             name = str(key.value)
             if name in key_lines:
@@ -368,9 +373,7 @@ def _hidden_character_problem(character: str, count: int, before: str | None = N
     )
 
 
-def _check_header(
-    path: Path, header: list[str], problems: list[str], row: int = 1, require: bool = True
-) -> None:
+def _check_header(path: Path, header: list[str], problems: list[str], row: int = 1, require: bool = True) -> None:
     positions: dict[str, list[int]] = {}
     for index, name in enumerate(header):
         if name in ALL_FIELDS:
@@ -381,8 +384,10 @@ def _check_header(
 
             letters = [get_column_letter(index + 1) for index in indexes]
             listed = " and ".join([", ".join(letters[:-1]), letters[-1]])
-            problems.append(f"{path}:{row}:{name}: the column appears {_times(len(indexes))} (columns {listed}); "
-                            f"delete {'one' if len(indexes) == 2 else 'all but one'}")
+            problems.append(
+                f"{path}:{row}:{name}: the column appears {_times(len(indexes))} (columns {listed}); "
+                f"delete {'one' if len(indexes) == 2 else 'all but one'}"
+            )
     for name in dict.fromkeys(header):
         if name and name not in ALL_FIELDS and not _note_column(name):
             close = difflib.get_close_matches(name, ALL_FIELDS, n=1)
@@ -445,8 +450,20 @@ def _validate(path: Path, raw: _RawRow, problems: list[str]) -> CatalogueRow | N
             continue
         cells[name] = value
     values: dict[str, Any] = {}
-    for name in ("id", "nama", "opd", "ringkasan", "manfaat", "cara_akses", "lokasi", "jam_layanan",
-                 "kontak", "tautan", "gambar", "alt_gambar"):
+    for name in (
+        "id",
+        "nama",
+        "opd",
+        "ringkasan",
+        "manfaat",
+        "cara_akses",
+        "lokasi",
+        "jam_layanan",
+        "kontak",
+        "tautan",
+        "gambar",
+        "alt_gambar",
+    ):
         values[name] = _text(cells.get(name))
     for name in REQUIRED_FIELDS:
         # A column missing from a sheet's header is reported once, not on every row.
@@ -459,7 +476,9 @@ def _validate(path: Path, raw: _RawRow, problems: list[str]) -> CatalogueRow | N
             f"e.g. 'ktp-sehari-jadi'"
         )
     if values["tautan"] and not _URL.match(values["tautan"]):
-        problems.append(f"{where}:tautan: '{values['tautan']}' is not a web address, e.g. layanan.bandarlampungkota.go.id/ktp")
+        problems.append(
+            f"{where}:tautan: '{values['tautan']}' is not a web address, e.g. layanan.bandarlampungkota.go.id/ktp"
+        )
     elif values["tautan"]:
         values["tautan"] = _SCHEME.sub(lambda match: match.group().lower(), values["tautan"])  # HTTP:// → http://
     tags_text = _text(cells.get("tagar")) or ""
@@ -527,14 +546,14 @@ def _signoff(where: str, cells: dict[str, Any], problems: list[str]) -> SignOff 
         return None
     if decision == "rejected":
         # A rejection needs no signature in the sheet: nothing gets published because of it.
-        return SignOff(decision, by or "catalogue file", datetime.combine(on, time(0, 0), timezone.utc) if on else None)
+        return SignOff(decision, by or "catalogue file", datetime.combine(on, time(0, 0), UTC) if on else None)
     if by is None:
         problems.append(f"{where}:disetujui_oleh: who approved it? write a name, e.g. 'Rina Kusuma (Diskominfo)'")
     if on is None:
         problems.append(f"{where}:disetujui_pada: when was it approved? write a date, e.g. 2026-11-20")
     if by is None or on is None:
         return None
-    return SignOff(decision, by, datetime.combine(on, time(0, 0), timezone.utc))
+    return SignOff(decision, by, datetime.combine(on, time(0, 0), UTC))
 
 
 def read_catalogue(
@@ -592,7 +611,9 @@ def _read_sources(
                     problems.append(f"{row.source}:gambar: {error}")
             identifier = row.innovation.id
             if identifier in seen:
-                problems.append(f"{row.source}:id: '{identifier}' is used twice (first at {seen[identifier]}); ids must be unique")
+                problems.append(
+                    f"{row.source}:id: '{identifier}' is used twice (first at {seen[identifier]}); ids must be unique"
+                )
                 continue
             seen[identifier] = row.source
             rows.append(row)
@@ -624,7 +645,9 @@ def sync(store: Store, paths: Iterable[Path], now: datetime, media_folder: Path 
     paths = [Path(path) for path in paths]
     for path in paths:
         if not path.is_file():
-            raise ConfigError(f"{path}: catalogue file named in the config does not exist; fix 'catalogue' in the config")
+            raise ConfigError(
+                f"{path}: catalogue file named in the config does not exist; fix 'catalogue' in the config"
+            )
     changed = [path for path in paths if store.source_fingerprint(path.resolve()) != fingerprint(path)]
     if not changed:
         return None
@@ -639,4 +662,3 @@ def image_path(source: str | None, image: str | None) -> Path | None:
     if path.is_absolute() or not source:
         return path
     return Path(source.rsplit(":", 1)[0]).parent / path
-

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from .config import CampaignSettings
@@ -116,7 +116,7 @@ class _Rotation:
     def _key(self, innovation_id: str) -> tuple[int, int, str]:
         return (self.count[innovation_id], self.last_turn.get(innovation_id, 0), innovation_id)
 
-    def choose(self, day: date, min_gap_days: int, usable: "callable[[Innovation], bool]") -> Innovation | None:  # type: ignore[valid-type]
+    def choose(self, day: date, min_gap_days: int, usable: callable[[Innovation], bool]) -> Innovation | None:  # type: ignore[valid-type]
         """The next innovation for a slot on ``day``, honouring windows and the minimum gap."""
         set_aside: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
         chosen: Innovation | None = None
@@ -136,8 +136,10 @@ class _Rotation:
             last = self.last_day.get(innovation.id)
             # An innovation already featured after this day cannot take an earlier free slot:
             # its later posts already carry the next kinds of its series, in order.
-            if not innovation.active_on(day) or not usable(innovation) or (
-                last is not None and (last > day or (day - last).days < min_gap_days)
+            if (
+                not innovation.active_on(day)
+                or not usable(innovation)
+                or (last is not None and (last > day or (day - last).days < min_gap_days))
             ):
                 set_aside[best_agency].append(entry)
                 continue
@@ -248,20 +250,28 @@ def _missed_make_ups(
     campaign: str, existing: list[Post], publishable: Mapping[str, Innovation]
 ) -> list[tuple[str, str, set[str]]]:
     """Missed posts of a campaign not yet planned again: (innovation, kind, channels), oldest first."""
-    later_keys = {(post.channel, post.innovation_id, post.kind, post.scheduled_at) for post in existing
-                  if post.state is not PostState.MISSED and post.state is not PostState.CANCELLED}
+    later_keys = {
+        (post.channel, post.innovation_id, post.kind, post.scheduled_at)
+        for post in existing
+        if post.state is not PostState.MISSED and post.state is not PostState.CANCELLED
+    }
     groups: dict[tuple[str, str, datetime], set[str]] = {}
     for post in existing:
         if post.campaign != campaign or post.state is not PostState.MISSED or post.innovation_id not in publishable:
             continue
         made_up = any(
-            channel == post.channel and innovation_id == post.innovation_id and kind == post.kind and when > post.scheduled_at
+            channel == post.channel
+            and innovation_id == post.innovation_id
+            and kind == post.kind
+            and when > post.scheduled_at
             for channel, innovation_id, kind, when in later_keys
         )
         if not made_up:
             groups.setdefault((post.innovation_id, post.kind, post.scheduled_at), set()).add(post.channel)
-    return [(innovation_id, kind, channels) for (innovation_id, kind, _), channels in sorted(
-        groups.items(), key=lambda item: item[0][2])]
+    return [
+        (innovation_id, kind, channels)
+        for (innovation_id, kind, _), channels in sorted(groups.items(), key=lambda item: item[0][2])
+    ]
 
 
 def _operator_cancelled(post: Post) -> bool:

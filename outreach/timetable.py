@@ -8,9 +8,9 @@ planner stays a pure function (APScheduler lives only in the daemon).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Iterator
 
 DAY_NAMES: dict[str, int] = {
     "senin": 0,
