@@ -160,11 +160,11 @@ def verdict(measured: float, target: float) -> str:
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """A plain left-aligned text table."""
     rows = [[str(cell) for cell in row] for row in rows]
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    print("  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip())
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    print("  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     print("  ".join("-" * w for w in widths))
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 # ---- the generated catalogue ---------------------------------------------------------------------
@@ -298,7 +298,7 @@ def quiet_fake_server() -> None:
 
 def run_quiet(command: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess:
     """Run ``command``; raise with its output if it fails."""
-    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, command))} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return done

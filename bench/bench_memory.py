@@ -117,7 +117,8 @@ def breakdown_child(config_path: Path) -> None:
     ws.glossary  # noqa: B018
     rows.append(
         (
-            f"{len(ws.config.campaigns[CAMPAIGN].series) * len(common.PLATFORMS)} templates compiled, Babel 'id' locale data, glossary",
+            f"{len(ws.config.campaigns[CAMPAIGN].series) * len(common.PLATFORMS)} templates compiled, "
+            "Babel 'id' locale data, glossary",
             own_status()["VmRSS"],
         )
     )

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import io
 import json
 import pstats
@@ -279,7 +280,7 @@ def stage_breakdown(config_path: Path) -> list[tuple[str, float]]:
     ws.glossary  # noqa: B018  (load + compile the glossary)
     stages.append(("glossary load (its regexes already in re's cache from earlier runs)", time.perf_counter() - t0))
     t0 = time.perf_counter()
-    for planned, post in zip(plan.new, rendered):
+    for planned, post in zip(plan.new, rendered, strict=True):
         ws.check_language(post.text, planned.kind, ws.channel_view(planned.channel).platform, post.image, post.alt_text)
     stages.append((f"plain-language check × {len(rendered)}", time.perf_counter() - t0))
     total = sum(seconds for _name, seconds in stages) + stages[0][1]
@@ -344,10 +345,10 @@ def main() -> None:
             samples["bare_render"].append(timed(baseline.render))
             samples["bare_compile"].append(timed(baseline.compile_and_render))
             fresh = workspace(config_path)
-            samples["cold"].append(timed(lambda: drafts(fresh)))
+            samples["cold"].append(timed(functools.partial(drafts, fresh)))
             fresh.close()
             fresh = workspace(config_path)
-            samples["cold_nocheck"].append(timed(lambda: plan_and_render(fresh)))
+            samples["cold_nocheck"].append(timed(functools.partial(plan_and_render, fresh)))
             fresh.close()
             samples["warm"].append(timed(lambda: drafts(warm_ws)))
         medians = {name: common.median(values) for name, values in samples.items()}

@@ -156,7 +156,7 @@ def compare(ws: Any, entries: list[Any], chunks: int, latency: float, publisher_
                 break
             posts = plan_posts(ws, part, due.astimezone(common.ZONE))
 
-            def run_bare() -> None:
+            def run_bare(posts: list[Any] = posts) -> None:
                 t0 = time.perf_counter()
                 bare_loop(session, f"{bare_side.server.url}{CREATE_PATH}", posts, MastodonFake.TOKEN, timeout)
                 bare_times.append(time.perf_counter() - t0)
@@ -200,7 +200,7 @@ def profile_publisher(ws: Any, entries: list[Any], limit: int = 22) -> str:
     publisher = Publisher(ws)
     original = store_module.Store.transaction
     counts: collections.Counter[str] = collections.Counter()
-    seconds: collections.Counter[str] = collections.Counter()
+    seconds: collections.defaultdict[str, float] = collections.defaultdict(float)
 
     @contextlib.contextmanager
     def counted(self: Any) -> Any:
@@ -211,7 +211,7 @@ def profile_publisher(ws: Any, entries: list[Any], limit: int = 22) -> str:
         counts[caller] += 1
         seconds[caller] += time.perf_counter() - t0
 
-    store_module.Store.transaction = counted  # type: ignore[method-assign]
+    store_module.Store.transaction = counted  # type: ignore[method-assign]  # instrumented for this run only
     profiler = cProfile.Profile()
     try:
         t0 = time.perf_counter()
@@ -220,7 +220,7 @@ def profile_publisher(ws: Any, entries: list[Any], limit: int = 22) -> str:
         profiler.disable()
         wall = time.perf_counter() - t0
     finally:
-        store_module.Store.transaction = original  # type: ignore[method-assign]
+        store_module.Store.transaction = original  # type: ignore[method-assign]  # the method restored
     posts = len(entries)
     out = io.StringIO()
     out.write(
@@ -257,7 +257,7 @@ def profile_publisher(ws: Any, entries: list[Any], limit: int = 22) -> str:
 def report(name: str, result: dict[str, Any], posts: int) -> list[list[str]]:
     bare = sum(result["bare"])
     pub = sum(result["publisher"])
-    ratios = [p / b for p, b in zip(result["publisher"], result["bare"])]
+    ratios = [p / b for p, b in zip(result["publisher"], result["bare"], strict=True)]
     ratio = pub / bare
     print(
         f"{name}: {posts} posts; published by the Publisher: {result['published']}; "

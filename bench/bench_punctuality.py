@@ -82,7 +82,9 @@ def write_posts(ws: Any, schedule: list[tuple[str, datetime]], entries: list[Any
 
     series = ws.config.campaigns[CAMPAIGN].series
     rows = []
-    for index, ((channel, moment), entry) in enumerate(zip(schedule, entries)):
+    for index, ((channel, moment), entry) in enumerate(
+        zip(schedule, entries, strict=False)
+    ):  # fewer entries: fewer posts
         planned = PlannedPost(CAMPAIGN, channel, entry.innovation.id, series[index % len(series)], moment)
         draft = ws.draft(planned, entry.innovation, entry.source)
         if draft.rendered is None or draft.errors:
@@ -90,7 +92,8 @@ def write_posts(ws: Any, schedule: list[tuple[str, datetime]], entries: list[Any
         rows.append(
             {
                 # PlannedPost.key has minute resolution; these posts are seconds apart.
-                "key": f"{CAMPAIGN}/{channel}/{entry.innovation.id}/{planned.kind}/{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}",
+                "key": f"{CAMPAIGN}/{channel}/{entry.innovation.id}/{planned.kind}/"
+                f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}",
                 "campaign": CAMPAIGN,
                 "channel": channel,
                 "innovation_id": entry.innovation.id,
@@ -167,9 +170,14 @@ def main() -> None:
                 stderr=subprocess.STDOUT,
             )
         try:
-            beat = lambda: (ws.store.get_setting("daemon") or {}).get("last_tick")  # noqa: E731
+
+            def beat() -> str | None:
+                return (ws.store.get_setting("daemon") or {}).get("last_tick")
+
             wait_for(lambda: beat() is not None, 120, "the daemon's first tick", daemon, log_path)
-            first_tick = datetime.fromisoformat(beat())
+            first_tick_text = beat()
+            assert first_tick_text is not None  # wait_for returned: the daemon has ticked
+            first_tick = datetime.fromisoformat(first_tick_text)
             print(f"daemon: first tick {time.monotonic() - started:.1f} s after launch")
 
             first_due = first_tick + timedelta(seconds=TICK_SECONDS + 3)

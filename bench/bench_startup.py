@@ -39,7 +39,13 @@ def wall(command: list[str], cwd: Path) -> float:
     """Seconds from start to exit of ``command`` (output discarded); raises if it fails."""
     t0 = time.perf_counter()
     done = subprocess.run(
-        command, cwd=cwd, env=common.subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=cwd,
+        env=common.subprocess_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
     )
     elapsed = time.perf_counter() - t0
     if done.returncode != 0:
@@ -61,6 +67,7 @@ def import_profile(cwd: Path) -> str:
         env=common.subprocess_env(),
         capture_output=True,
         text=True,
+        check=True,
     )
     rows = []
     for line in done.stderr.splitlines():

@@ -23,8 +23,9 @@ random moment (``random.Random(seed)``, the seed is printed) and restarted at on
 times. A ``--launch-share`` of the kills land 0–1.5 s after launch (during start-up, recovery of
 the post the previous kill interrupted, or planning), the others 0–``--kill-window`` s after the
 daemon's heartbeat shows it started (among the publishing); that window narrows as the unsettled
-posts run out, so that the kills are spread over the whole run rather than used up early or late. The last daemon runs until every post
-is settled (nothing planned or publishing), then it is stopped with SIGTERM. The counts come from the fakes' own logs (``created``: what each platform
+posts run out, so that the kills are spread over the whole run rather than used up early or late.
+The last daemon runs until every post is settled (nothing planned or publishing), then it is
+stopped with SIGTERM. The counts come from the fakes' own logs (``created``: what each platform
 accepted) matched to the store's posts by text (unique per channel), cross-checked by
 Idempotency-Key (Mastodon), rkey (Bluesky) and the remote id the store recorded.
 
@@ -435,7 +436,7 @@ def run_suite(
         # The store is created before the recent slots it plans (a store never fills slots from before
         # its creation), then the clock is the real one again.
         workspace = Workspace(load_config(config, environ=environ), now - timedelta(hours=2))
-        workspace.store
+        workspace.store  # noqa: B018  # touching the property creates the store, now
         workspace.set_clock(now)
         planned = plan_posts(workspace, per_channel, datetime.now(UTC) + timedelta(seconds=2), spacing)
         ids = [post.id for post in planned]
