@@ -22,9 +22,10 @@ import shutil
 import statistics
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,20 +44,68 @@ PLATFORMS = ("x", "facebook", "instagram", "telegram", "mastodon", "bluesky", "w
 OUTREACH = Path(sys.executable).parent / "outreach"
 
 KECAMATAN = [
-    "Kedaton", "Way Halim", "Sukarame", "Rajabasa", "Tanjung Karang Pusat", "Tanjung Karang Barat",
-    "Tanjung Karang Timur", "Teluk Betung Selatan", "Teluk Betung Utara", "Teluk Betung Barat",
-    "Teluk Betung Timur", "Panjang", "Kemiling", "Labuhan Ratu", "Langkapura", "Sukabumi", "Enggal",
-    "Kedamaian", "Bumi Waras", "Tanjung Senang",
+    "Kedaton",
+    "Way Halim",
+    "Sukarame",
+    "Rajabasa",
+    "Tanjung Karang Pusat",
+    "Tanjung Karang Barat",
+    "Tanjung Karang Timur",
+    "Teluk Betung Selatan",
+    "Teluk Betung Utara",
+    "Teluk Betung Barat",
+    "Teluk Betung Timur",
+    "Panjang",
+    "Kemiling",
+    "Labuhan Ratu",
+    "Langkapura",
+    "Sukabumi",
+    "Enggal",
+    "Kedamaian",
+    "Bumi Waras",
+    "Tanjung Senang",
 ]
 KELURAHAN = [
-    "Way Halim Permai", "Gunung Terang", "Sukarame Baru", "Rajabasa Raya", "Pasir Gintung", "Gedong Air",
-    "Kota Baru", "Pesawahan", "Kupang Kota", "Sukamaju", "Way Lunik", "Beringin Raya", "Kampung Baru",
-    "Langkapura Baru", "Campang Raya", "Pelita", "Kedamaian", "Garuntang", "Labuhan Dalam", "Sepang Jaya",
-    "Sidodadi", "Kalibalau Kencana", "Perumnas Way Kandis", "Jagabaya", "Sumur Batu", "Tanjung Agung",
-    "Rawa Laut", "Penengahan", "Segala Mider", "Kelapa Tiga",
+    "Way Halim Permai",
+    "Gunung Terang",
+    "Sukarame Baru",
+    "Rajabasa Raya",
+    "Pasir Gintung",
+    "Gedong Air",
+    "Kota Baru",
+    "Pesawahan",
+    "Kupang Kota",
+    "Sukamaju",
+    "Way Lunik",
+    "Beringin Raya",
+    "Kampung Baru",
+    "Langkapura Baru",
+    "Campang Raya",
+    "Pelita",
+    "Kedamaian",
+    "Garuntang",
+    "Labuhan Dalam",
+    "Sepang Jaya",
+    "Sidodadi",
+    "Kalibalau Kencana",
+    "Perumnas Way Kandis",
+    "Jagabaya",
+    "Sumur Batu",
+    "Tanjung Agung",
+    "Rawa Laut",
+    "Penengahan",
+    "Segala Mider",
+    "Kelapa Tiga",
 ]
 #: The extra *kelurahan* offices that run innovations of their own (the example has Labuhan Ratu).
-KELURAHAN_OFFICES = ["Way Halim Permai", "Gunung Terang", "Sukarame Baru", "Rajabasa Raya", "Pasir Gintung", "Kota Baru"]
+KELURAHAN_OFFICES = [
+    "Way Halim Permai",
+    "Gunung Terang",
+    "Sukarame Baru",
+    "Rajabasa Raya",
+    "Pasir Gintung",
+    "Kota Baru",
+]
 
 
 # ---- the machine ---------------------------------------------------------------------------------
@@ -111,11 +160,11 @@ def verdict(measured: float, target: float) -> str:
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """A plain left-aligned text table."""
     rows = [[str(cell) for cell in row] for row in rows]
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    print("  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip())
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    print("  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     print("  ".join("-" * w for w in widths))
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 # ---- the generated catalogue ---------------------------------------------------------------------
@@ -249,8 +298,7 @@ def quiet_fake_server() -> None:
 
 def run_quiet(command: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess:
     """Run ``command``; raise with its output if it fails."""
-    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, command))} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return done
-

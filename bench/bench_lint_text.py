@@ -35,11 +35,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as common  # noqa: E402
-from bench_plainlang import EXTRAS, make_post  # noqa: E402
-from click.testing import CliRunner  # noqa: E402
+import _common as common
+from bench_plainlang import EXTRAS, make_post
+from click.testing import CliRunner
 
-from outreach.cli import cli  # noqa: E402
+from outreach.cli import cli
 
 TARGET_RATIO = 1.5
 MB = 1_000_000
@@ -68,7 +68,7 @@ def lint(path: Path) -> tuple[float, int]:
     t0 = time.process_time()
     result = runner.invoke(cli, arguments)
     elapsed = time.process_time() - t0
-    if result.exit_code not in (0, 1) or result.exception and not isinstance(result.exception, SystemExit):
+    if result.exit_code not in (0, 1) or (result.exception and not isinstance(result.exception, SystemExit)):
         raise RuntimeError(f"lint-text failed: {result.output[-2000:]!r} {result.exception!r}")
     findings = sum(1 for line in result.output.splitlines() if ": error: " in line or ": warning: " in line)
     return elapsed, findings
@@ -101,11 +101,25 @@ def main() -> None:
                 seconds = common.median([elapsed for elapsed, _ in samples])
                 findings = samples[0][1]
                 per_mb[size] = seconds / size
-                rows.append([name, f"{size:g}", f"{findings:,}", f"{seconds:.2f}", f"{per_mb[size]:.2f}",
-                             f"{per_mb[size] / per_mb[sizes[0]]:.2f}"])
+                rows.append(
+                    [
+                        name,
+                        f"{size:g}",
+                        f"{findings:,}",
+                        f"{seconds:.2f}",
+                        f"{per_mb[size]:.2f}",
+                        f"{per_mb[size] / per_mb[sizes[0]]:.2f}",
+                    ]
+                )
             ratio = per_mb[sizes[-1]] / per_mb[sizes[0]]
-            results.append([f"{name}: s/MB at {sizes[-1]:g} MB / at {sizes[0]:g} MB", f"{ratio:.2f}×",
-                            f"≤ {TARGET_RATIO:g}×", common.verdict(ratio, TARGET_RATIO)])
+            results.append(
+                [
+                    f"{name}: s/MB at {sizes[-1]:g} MB / at {sizes[0]:g} MB",
+                    f"{ratio:.2f}×",
+                    f"≤ {TARGET_RATIO:g}×",
+                    common.verdict(ratio, TARGET_RATIO),
+                ]
+            )
         print(f"CPU seconds, median of {args.runs} runs per file, after one warm-up run")
         common.print_table(["input", "MB", "findings", "CPU s", "s per MB", "ratio s/MB to smallest"], rows)
         print()

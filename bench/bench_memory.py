@@ -45,7 +45,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as common  # noqa: E402
+import _common as common
 
 TARGET_MB = 100.0
 CAMPAIGN = "kenali-inovasi"
@@ -57,8 +57,19 @@ def status(pid: int) -> dict[str, int]:
 
 
 #: The daemon's third-party dependencies, in the order its imports first load them (roughly).
-DEPENDENCIES = ("click", "pydantic", "dotenv", "sqlalchemy", "jinja2", "babel.dates", "requests",
-                "apscheduler.schedulers.blocking", "holidays", "regex", "twitter_text")
+DEPENDENCIES = (
+    "click",
+    "pydantic",
+    "dotenv",
+    "sqlalchemy",
+    "jinja2",
+    "babel.dates",
+    "requests",
+    "apscheduler.schedulers.blocking",
+    "holidays",
+    "regex",
+    "twitter_text",
+)
 
 
 def own_status() -> dict[str, int]:
@@ -104,7 +115,13 @@ def breakdown_child(config_path: Path) -> None:
             ws.renderer.template(kind, platform)
     render.date_id(today)
     ws.glossary  # noqa: B018
-    rows.append((f"{len(ws.config.campaigns[CAMPAIGN].series) * len(common.PLATFORMS)} templates compiled, Babel 'id' locale data, glossary", own_status()["VmRSS"]))
+    rows.append(
+        (
+            f"{len(ws.config.campaigns[CAMPAIGN].series) * len(common.PLATFORMS)} templates compiled, "
+            "Babel 'id' locale data, glossary",
+            own_status()["VmRSS"],
+        )
+    )
     daemon._plan(ws)
     rows.append(("daemon._plan: plan + render 14 days (catalogue read twice)", own_status()["VmRSS"]))
     gc.collect()
@@ -128,8 +145,10 @@ def print_breakdown(config_path: Path) -> None:
         previous = kb
     print("where the daemon's memory goes (a child replaying the start-up; VmRSS after each step):")
     common.print_table(["step", "MB", "VmRSS MB"], lines)
-    print(f"VmHWM of the child: {data['hwm'] / 1024:.1f} MB; heavy optional modules loaded: "
-          f"{', '.join(data['also_loaded']) or 'none'}")
+    print(
+        f"VmHWM of the child: {data['hwm'] / 1024:.1f} MB; heavy optional modules loaded: "
+        f"{', '.join(data['also_loaded']) or 'none'}"
+    )
 
 
 def build(folder: Path, innovations: int) -> Path:
@@ -148,9 +167,13 @@ def measure(config_path: Path, settle: float) -> dict[str, Any]:
     log_path = config_path.parent / "daemon.log"
     with log_path.open("w") as log:
         started = time.monotonic()
-        daemon = subprocess.Popen([str(common.OUTREACH), "--config", str(config_path), "run"],
-                                  cwd=config_path.parent, env=common.subprocess_env(), stdout=log,
-                                  stderr=subprocess.STDOUT)
+        daemon = subprocess.Popen(
+            [str(common.OUTREACH), "--config", str(config_path), "run"],
+            cwd=config_path.parent,
+            env=common.subprocess_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 180
         while "outreach daemon started" not in log_path.read_text():
@@ -219,17 +242,39 @@ def main() -> None:
         verdicts = []
         for name, result in results.items():
             rss = result["rss_median_kb"] / 1024
-            rows.append([name, f"{result['ready']:.1f}", str(result["planned"]), f"{rss:.1f}",
-                         f"{result['rss_max_kb'] / 1024:.1f}", f"{result['hwm_kb'] / 1024:.1f}", str(result["exit"])])
+            rows.append(
+                [
+                    name,
+                    f"{result['ready']:.1f}",
+                    str(result["planned"]),
+                    f"{rss:.1f}",
+                    f"{result['rss_max_kb'] / 1024:.1f}",
+                    f"{result['hwm_kb'] / 1024:.1f}",
+                    str(result["exit"]),
+                ]
+            )
             if name.startswith("floor"):
                 continue
-            verdicts.append([f"{name}: VmRSS after planning", f"{rss:.1f} MB", f"≤ {TARGET_MB:g} MB",
-                             common.verdict(rss, TARGET_MB)])
-            verdicts.append([f"{name}: VmHWM (peak)", f"{result['hwm_kb'] / 1024:.1f} MB", f"(≤ {TARGET_MB:g} MB)",
-                             common.verdict(result["hwm_kb"] / 1024, TARGET_MB)])
+            verdicts.append(
+                [
+                    f"{name}: VmRSS after planning",
+                    f"{rss:.1f} MB",
+                    f"≤ {TARGET_MB:g} MB",
+                    common.verdict(rss, TARGET_MB),
+                ]
+            )
+            verdicts.append(
+                [
+                    f"{name}: VmHWM (peak)",
+                    f"{result['hwm_kb'] / 1024:.1f} MB",
+                    f"(≤ {TARGET_MB:g} MB)",
+                    common.verdict(result["hwm_kb"] / 1024, TARGET_MB),
+                ]
+            )
             missed = missed or rss > TARGET_MB
-        common.print_table(["start", "ready s", "posts planned", "VmRSS median MB", "VmRSS max MB", "VmHWM MB",
-                            "exit"], rows)
+        common.print_table(
+            ["start", "ready s", "posts planned", "VmRSS median MB", "VmRSS max MB", "VmHWM MB", "exit"], rows
+        )
         print()
         common.print_table(["measure", "measured", "target", "verdict"], verdicts)
         if missed or args.breakdown:

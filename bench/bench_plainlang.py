@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from outreach.plainlang import Glossary, check_text  # noqa: E402
+from outreach.plainlang import Glossary, check_text
 
 TARGET_SECONDS = 2.0
 
@@ -39,13 +39,28 @@ INNOVATIONS = [
     ("Air Bersih Keliling", "Perusahaan Daerah Air Minum", "air bersih saat kemarau"),
     ("Bantuan Sosial Tepat Sasaran", "Dinas Sosial", "cek penerima bantuan sosial"),
 ]
-PLACES = ["Kelurahan Way Halim", "Kecamatan Kedaton", "Jl. Raden Intan No. 5", "Kel. Sukarame", "Lapangan Saburai",
-          "Pasar Tugu", "Kecamatan Panjang", "Taman Gajah, Enggal"]
+PLACES = [
+    "Kelurahan Way Halim",
+    "Kecamatan Kedaton",
+    "Jl. Raden Intan No. 5",
+    "Kel. Sukarame",
+    "Lapangan Saburai",
+    "Pasar Tugu",
+    "Kecamatan Panjang",
+    "Taman Gajah, Enggal",
+]
 DAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu"]
 MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober"]
 EMOJI = ["📢", "📍", "🕗", "✅", "🎉", "💧", "🚌", "🩺", "♻️", "👍🏽"]
-TAGS = ["#BandarLampung", "#LayananPublik", "#InovasiDaerah", "#BandarLampungSehat", "#KotaTapis", "#WargaBalam",
-        "#PemkotBalam"]
+TAGS = [
+    "#BandarLampung",
+    "#LayananPublik",
+    "#InovasiDaerah",
+    "#BandarLampungSehat",
+    "#KotaTapis",
+    "#WargaBalam",
+    "#PemkotBalam",
+]
 EXTRAS = [
     "Layanan ini hadir dalam rangka memudahkan warga.",
     "Informasi terkait jadwal bisa dilihat di kantor kelurahan.",

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import io
 import json
 import pstats
@@ -43,13 +44,14 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as common  # noqa: E402
+import _common as common
 
 TARGET_SECONDS = 2.0
 TARGET_MB = 150.0
@@ -185,7 +187,7 @@ def timed(function: Callable[[], Any]) -> float:
 
 def memory_child(config_path: Path, mode: str) -> None:
     """Run in a fresh process: print JSON with the memory figures of one cold plan+render."""
-    from outreach import app, planner, plainlang, render  # noqa: F401  (modules loaded before measuring)
+    from outreach import app, plainlang, planner, render  # noqa: F401  (modules loaded before measuring)
 
     ws = workspace(config_path)
     if mode == "tracemalloc":
@@ -198,8 +200,16 @@ def memory_child(config_path: Path, mode: str) -> None:
         before = proc_status()
         count = len(drafts(ws))
         after = proc_status()
-        print(json.dumps({"posts": count, "hwm_before_kb": before["VmHWM"], "hwm_after_kb": after["VmHWM"],
-                          "rss_after_kb": after["VmRSS"]}))
+        print(
+            json.dumps(
+                {
+                    "posts": count,
+                    "hwm_before_kb": before["VmHWM"],
+                    "hwm_after_kb": after["VmHWM"],
+                    "rss_after_kb": after["VmRSS"],
+                }
+            )
+        )
 
 
 def proc_status() -> dict[str, int]:
@@ -261,7 +271,7 @@ def stage_breakdown(config_path: Path) -> list[tuple[str, float]]:
     ws.glossary  # noqa: B018  (load + compile the glossary)
     stages.append(("glossary load (its regexes already in re's cache from earlier runs)", time.perf_counter() - t0))
     t0 = time.perf_counter()
-    for planned, post in zip(plan.new, rendered):
+    for planned, post in zip(plan.new, rendered, strict=True):
         ws.planning.check_language(post.text, planned.kind, ws.channel_view(planned.channel).platform, post.image, post.alt_text)
     stages.append((f"plain-language check × {len(rendered)}", time.perf_counter() - t0))
     total = sum(seconds for _name, seconds in stages) + stages[0][1]
@@ -319,29 +329,36 @@ def main() -> None:
         baseline = Baseline(warm_ws, first)
         identical = baseline.render() == baseline.expected
 
-        samples: dict[str, list[float]] = {name: [] for name in
-                                           ("cold", "cold_nocheck", "warm", "bare_render", "bare_compile")}
+        samples: dict[str, list[float]] = {
+            name: [] for name in ("cold", "cold_nocheck", "warm", "bare_render", "bare_compile")
+        }
         for _ in range(args.runs):
             samples["bare_render"].append(timed(baseline.render))
             samples["bare_compile"].append(timed(baseline.compile_and_render))
             fresh = workspace(config_path)
-            samples["cold"].append(timed(lambda: drafts(fresh)))
+            samples["cold"].append(timed(functools.partial(drafts, fresh)))
             fresh.close()
             fresh = workspace(config_path)
-            samples["cold_nocheck"].append(timed(lambda: plan_and_render(fresh)))
+            samples["cold_nocheck"].append(timed(functools.partial(plan_and_render, fresh)))
             fresh.close()
             samples["warm"].append(timed(lambda: drafts(warm_ws)))
         medians = {name: common.median(values) for name, values in samples.items()}
         memory = measure_memory(config_path)
         stages = stage_breakdown(config_path)
 
-        print(f"catalogue: {args.innovations:,} approved innovations from {len(common.agencies())} agencies; "
-              f"generated in {generate_seconds:.2f} s")
-        print(f"one-time catalogue import (Workspace.catalogue() on an empty store): {import_seconds:.2f} s "
-              f"(not included below)")
-        print(f"plan: {len(first)} posts in {slots} slots over {DAYS} days "
-              f"({', '.join(f'{name} {count}' for name, count in per_channel.items())}); "
-              f"{blocked} with plain-language errors")
+        print(
+            f"catalogue: {args.innovations:,} approved innovations from {len(common.agencies())} agencies; "
+            f"generated in {generate_seconds:.2f} s"
+        )
+        print(
+            f"one-time catalogue import (Workspace.catalogue() on an empty store): {import_seconds:.2f} s "
+            f"(not included below)"
+        )
+        print(
+            f"plan: {len(first)} posts in {slots} slots over {DAYS} days "
+            f"({', '.join(f'{name} {count}' for name, count in per_channel.items())}); "
+            f"{blocked} with plain-language errors"
+        )
         print(f"bare Jinja2 output identical to the sandboxed templates' raw output: {'yes' if identical else 'NO'}")
         print(f"runs: {args.runs} of each, interleaved; median (min–max) in seconds")
         rows = []
@@ -365,23 +382,51 @@ def main() -> None:
         ratio_warm = medians["warm"] / medians["bare_render"]
         ratio_nocheck = medians["cold_nocheck"] / medians["bare_compile"]
         results = [
-            ["wall, cold plan+render+check (median)", f"{medians['cold']:.3f} s", f"≤ {TARGET_SECONDS:g} s",
-             common.verdict(medians["cold"], TARGET_SECONDS)],
-            ["wall, cold plan+render, no check (median)", f"{medians['cold_nocheck']:.3f} s", f"≤ {TARGET_SECONDS:g} s",
-             common.verdict(medians["cold_nocheck"], TARGET_SECONDS)],
-            ["wall, warm plan+render+check (median)", f"{medians['warm']:.3f} s", f"≤ {TARGET_SECONDS:g} s",
-             common.verdict(medians["warm"], TARGET_SECONDS)],
-            ["peak memory: max(tracemalloc peak, peak-RSS growth)", f"{memory_mb:.1f} MB", f"≤ {TARGET_MB:g} MB",
-             common.verdict(memory_mb, TARGET_MB)],
+            [
+                "wall, cold plan+render+check (median)",
+                f"{medians['cold']:.3f} s",
+                f"≤ {TARGET_SECONDS:g} s",
+                common.verdict(medians["cold"], TARGET_SECONDS),
+            ],
+            [
+                "wall, cold plan+render, no check (median)",
+                f"{medians['cold_nocheck']:.3f} s",
+                f"≤ {TARGET_SECONDS:g} s",
+                common.verdict(medians["cold_nocheck"], TARGET_SECONDS),
+            ],
+            [
+                "wall, warm plan+render+check (median)",
+                f"{medians['warm']:.3f} s",
+                f"≤ {TARGET_SECONDS:g} s",
+                common.verdict(medians["warm"], TARGET_SECONDS),
+            ],
+            [
+                "peak memory: max(tracemalloc peak, peak-RSS growth)",
+                f"{memory_mb:.1f} MB",
+                f"≤ {TARGET_MB:g} MB",
+                common.verdict(memory_mb, TARGET_MB),
+            ],
             ["  tracemalloc peak during plan+render", f"{trace_mb:.1f} MB", "", ""],
             ["  peak-RSS (VmHWM) growth during plan+render", f"{rss_growth_mb:.1f} MB", "", ""],
             ["  peak RSS (VmHWM) of the whole child process", f"{memory['hwm_after_kb'] / 1024:.1f} MB", "", ""],
-            ["ratio cold / bare compile+render", f"{ratio_cold:.1f}×", f"≤ {TARGET_RATIO:g}×",
-             common.verdict(ratio_cold, TARGET_RATIO)],
-            ["ratio cold no check / bare compile+render", f"{ratio_nocheck:.1f}×", f"≤ {TARGET_RATIO:g}×",
-             common.verdict(ratio_nocheck, TARGET_RATIO)],
-            ["ratio warm / bare render", f"{ratio_warm:.1f}×", f"≤ {TARGET_RATIO:g}×",
-             common.verdict(ratio_warm, TARGET_RATIO)],
+            [
+                "ratio cold / bare compile+render",
+                f"{ratio_cold:.1f}×",
+                f"≤ {TARGET_RATIO:g}×",
+                common.verdict(ratio_cold, TARGET_RATIO),
+            ],
+            [
+                "ratio cold no check / bare compile+render",
+                f"{ratio_nocheck:.1f}×",
+                f"≤ {TARGET_RATIO:g}×",
+                common.verdict(ratio_nocheck, TARGET_RATIO),
+            ],
+            [
+                "ratio warm / bare render",
+                f"{ratio_warm:.1f}×",
+                f"≤ {TARGET_RATIO:g}×",
+                common.verdict(ratio_warm, TARGET_RATIO),
+            ],
         ]
         common.print_table(["measure", "measured", "target", "verdict"], results)
         print()

@@ -36,13 +36,13 @@ import re
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as common  # noqa: E402
+import _common as common
 
 TARGET_RATIO = 1.10
 CAMPAIGN = "kenali-inovasi"
@@ -55,7 +55,7 @@ class Side:
 
     def __init__(self, posts: int, latency: float) -> None:
         from tests.fakeplatform.mastodon import MastodonFake
-        from tests.fakeplatform.server import Fault, FakeServer
+        from tests.fakeplatform.server import FakeServer, Fault
 
         self.server = FakeServer().start()
         self.fake = MastodonFake(self.server)
@@ -94,13 +94,22 @@ def plan_posts(ws: Any, entries: list[Any], when: datetime) -> list[Any]:
         draft = ws.planning.draft(planned, entry.innovation, entry.source)
         if draft.rendered is None or draft.errors:
             raise RuntimeError(f"{planned.key} would not publish: {draft.error or draft.warnings()}")
-        rows.append({
-            "key": planned.key, "campaign": planned.campaign, "channel": planned.channel,
-            "innovation_id": planned.innovation_id, "kind": planned.kind, "scheduled_at": planned.when,
-            "content_hash": entry.innovation.content_hash, "text": draft.rendered.text,
-            "link": draft.rendered.link, "image": None, "alt_text": None,
-        })
-    ws.store.apply_plan(rows, [], datetime.now(timezone.utc))
+        rows.append(
+            {
+                "key": planned.key,
+                "campaign": planned.campaign,
+                "channel": planned.channel,
+                "innovation_id": planned.innovation_id,
+                "kind": planned.kind,
+                "scheduled_at": planned.when,
+                "content_hash": entry.innovation.content_hash,
+                "text": draft.rendered.text,
+                "link": draft.rendered.link,
+                "image": None,
+                "alt_text": None,
+            }
+        )
+    ws.store.apply_plan(rows, [], datetime.now(UTC))
     keys = {row["key"] for row in rows}
     return [post for post in ws.store.posts([PostState.PLANNED]) if post.key in keys]
 
@@ -139,15 +148,15 @@ def compare(ws: Any, entries: list[Any], chunks: int, latency: float, publisher_
     bare_times: list[float] = []
     publisher_times: list[float] = []
     published = 0
-    due = datetime.now(timezone.utc) - timedelta(minutes=10)
+    due = datetime.now(UTC) - timedelta(minutes=10)
     try:
         for number in range(chunks):
-            part = entries[number * size:(number + 1) * size]
+            part = entries[number * size : (number + 1) * size]
             if not part:
                 break
             posts = plan_posts(ws, part, due.astimezone(common.ZONE))
 
-            def run_bare() -> None:
+            def run_bare(posts: list[Any] = posts) -> None:
                 t0 = time.perf_counter()
                 bare_loop(session, f"{bare_side.server.url}{CREATE_PATH}", posts, MastodonFake.TOKEN, timeout)
                 bare_times.append(time.perf_counter() - t0)
@@ -187,11 +196,11 @@ def profile_publisher(ws: Any, entries: list[Any], limit: int = 22) -> str:
     from outreach import store as store_module
     from outreach.publisher import Publisher
 
-    plan_posts(ws, entries, (datetime.now(timezone.utc) - timedelta(minutes=10)).astimezone(common.ZONE))
+    plan_posts(ws, entries, (datetime.now(UTC) - timedelta(minutes=10)).astimezone(common.ZONE))
     publisher = ws.publisher()
     original = store_module.Store.transaction
     counts: collections.Counter[str] = collections.Counter()
-    seconds: collections.Counter[str] = collections.Counter()
+    seconds: collections.defaultdict[str, float] = collections.defaultdict(float)
 
     @contextlib.contextmanager
     def counted(self: Any) -> Any:
@@ -202,7 +211,7 @@ def profile_publisher(ws: Any, entries: list[Any], limit: int = 22) -> str:
         counts[caller] += 1
         seconds[caller] += time.perf_counter() - t0
 
-    store_module.Store.transaction = counted  # type: ignore[method-assign]
+    store_module.Store.transaction = counted  # type: ignore[method-assign]  # instrumented for this run only
     profiler = cProfile.Profile()
     try:
         t0 = time.perf_counter()
@@ -211,15 +220,25 @@ def profile_publisher(ws: Any, entries: list[Any], limit: int = 22) -> str:
         profiler.disable()
         wall = time.perf_counter() - t0
     finally:
-        store_module.Store.transaction = original  # type: ignore[method-assign]
+        store_module.Store.transaction = original  # type: ignore[method-assign]  # the method restored
     posts = len(entries)
     out = io.StringIO()
-    out.write(f"store transactions during publish_due of {posts} posts ({wall:.2f} s under cProfile; "
-              f"each transaction opens a new SQLite connection, BEGIN IMMEDIATE, commit):\n")
-    lines = [[name, str(count), f"{count / posts:.2f}", f"{seconds[name] / posts * 1000:.2f}"]
-             for name, count in counts.most_common()]
-    lines.append(["total", str(sum(counts.values())), f"{sum(counts.values()) / posts:.2f}",
-                  f"{sum(seconds.values()) / posts * 1000:.2f}"])
+    out.write(
+        f"store transactions during publish_due of {posts} posts ({wall:.2f} s under cProfile; "
+        f"each transaction opens a new SQLite connection, BEGIN IMMEDIATE, commit):\n"
+    )
+    lines = [
+        [name, str(count), f"{count / posts:.2f}", f"{seconds[name] / posts * 1000:.2f}"]
+        for name, count in counts.most_common()
+    ]
+    lines.append(
+        [
+            "total",
+            str(sum(counts.values())),
+            f"{sum(counts.values()) / posts:.2f}",
+            f"{sum(seconds.values()) / posts * 1000:.2f}",
+        ]
+    )
     saved = sys.stdout
     sys.stdout = out
     try:
@@ -238,21 +257,36 @@ def profile_publisher(ws: Any, entries: list[Any], limit: int = 22) -> str:
 def report(name: str, result: dict[str, Any], posts: int) -> list[list[str]]:
     bare = sum(result["bare"])
     pub = sum(result["publisher"])
-    ratios = [p / b for p, b in zip(result["publisher"], result["bare"])]
+    ratios = [p / b for p, b in zip(result["publisher"], result["bare"], strict=True)]
     ratio = pub / bare
-    print(f"{name}: {posts} posts; published by the Publisher: {result['published']}; "
-          f"statuses created: publisher side {result['created_publisher']}, bare side {result['created_bare']}")
+    print(
+        f"{name}: {posts} posts; published by the Publisher: {result['published']}; "
+        f"statuses created: publisher side {result['created_publisher']}, bare side {result['created_bare']}"
+    )
     common.print_table(
         ["side", "total s", "per post ms", "chunks (s)"],
         [
-            ["bare requests loop", f"{bare:.2f}", f"{bare / posts * 1000:.1f}", " ".join(f"{t:.2f}" for t in result["bare"])],
-            ["Publisher.publish_due", f"{pub:.2f}", f"{pub / posts * 1000:.1f}",
-             " ".join(f"{t:.2f}" for t in result["publisher"])],
+            [
+                "bare requests loop",
+                f"{bare:.2f}",
+                f"{bare / posts * 1000:.1f}",
+                " ".join(f"{t:.2f}" for t in result["bare"]),
+            ],
+            [
+                "Publisher.publish_due",
+                f"{pub:.2f}",
+                f"{pub / posts * 1000:.1f}",
+                " ".join(f"{t:.2f}" for t in result["publisher"]),
+            ],
         ],
     )
-    print(f"overhead per post: {(pub - bare) / posts * 1000:.1f} ms; median of per-chunk ratios: "
-          f"{common.median(ratios):.3f}")
-    return [[f"{name}: ratio of totals", f"{ratio:.3f}×", f"≤ {TARGET_RATIO:.2f}×", common.verdict(ratio, TARGET_RATIO)]]
+    print(
+        f"overhead per post: {(pub - bare) / posts * 1000:.1f} ms; median of per-chunk ratios: "
+        f"{common.median(ratios):.3f}"
+    )
+    return [
+        [f"{name}: ratio of totals", f"{ratio:.3f}×", f"≤ {TARGET_RATIO:.2f}×", common.verdict(ratio, TARGET_RATIO)]
+    ]
 
 
 def main() -> None:
@@ -268,7 +302,9 @@ def main() -> None:
     os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
     common.quiet_fake_server()
 
-    common.print_machine(f"bench_publish_overhead: {args.posts} Mastodon posts, {args.latency * 1000:.0f} ms per create")
+    common.print_machine(
+        f"bench_publish_overhead: {args.posts} Mastodon posts, {args.latency * 1000:.0f} ms per create"
+    )
     rows: list[list[str]] = []
     profile_text = ""
     with tempfile.TemporaryDirectory(prefix="outreach-bench-") as temporary:
@@ -279,9 +315,9 @@ def main() -> None:
             ws = build(folder / "small", args.posts + extra, side.server.url)
             entries = ws.planning.catalogue()
             result = compare(ws, entries[: args.posts], args.chunks, args.latency, side)
-            rows += report(f"{len(entries) :,}-innovation catalogue", result, args.posts)
+            rows += report(f"{len(entries):,}-innovation catalogue", result, args.posts)
             if extra and (rows[-1][3] == "MISS" or args.profile):
-                profile_text = profile_publisher(ws, entries[args.posts:])
+                profile_text = profile_publisher(ws, entries[args.posts :])
             ws.close()
         finally:
             side.stop()
@@ -303,8 +339,10 @@ def main() -> None:
     common.print_table(["measure", "measured", "target", "verdict"], rows)
     if profile_text:
         print()
-        print(f"cProfile of Publisher.publish_due over {args.profile_posts} more posts "
-              f"(main thread; waiting for the fake shows as socket reads):")
+        print(
+            f"cProfile of Publisher.publish_due over {args.profile_posts} more posts "
+            f"(main thread; waiting for the fake shows as socket reads):"
+        )
         print(profile_text)
 
 

@@ -31,13 +31,13 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as common  # noqa: E402
+import _common as common
 
 TARGET_P99 = 1.0
 CAMPAIGN = "kenali-inovasi"
@@ -82,19 +82,31 @@ def write_posts(ws: Any, schedule: list[tuple[str, datetime]], entries: list[Any
 
     series = ws.config.campaigns[CAMPAIGN].series
     rows = []
-    for index, ((channel, moment), entry) in enumerate(zip(schedule, entries)):
+    for index, ((channel, moment), entry) in enumerate(
+        zip(schedule, entries, strict=False)
+    ):  # fewer entries: fewer posts
         planned = PlannedPost(CAMPAIGN, channel, entry.innovation.id, series[index % len(series)], moment)
         draft = ws.planning.draft(planned, entry.innovation, entry.source)
         if draft.rendered is None or draft.errors:
             raise RuntimeError(f"{planned.key} would not publish: {draft.error or draft.warnings()}")
-        rows.append({
-            # PlannedPost.key has minute resolution; these posts are seconds apart.
-            "key": f"{CAMPAIGN}/{channel}/{entry.innovation.id}/{planned.kind}/{moment.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%S.%fZ}",
-            "campaign": CAMPAIGN, "channel": channel, "innovation_id": entry.innovation.id, "kind": planned.kind,
-            "scheduled_at": moment, "content_hash": entry.innovation.content_hash, "text": draft.rendered.text,
-            "link": draft.rendered.link, "image": None, "alt_text": None,
-        })
-    ws.store.apply_plan([dict(row) for row in rows], [], datetime.now(timezone.utc))
+        rows.append(
+            {
+                # PlannedPost.key has minute resolution; these posts are seconds apart.
+                "key": f"{CAMPAIGN}/{channel}/{entry.innovation.id}/{planned.kind}/"
+                f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}",
+                "campaign": CAMPAIGN,
+                "channel": channel,
+                "innovation_id": entry.innovation.id,
+                "kind": planned.kind,
+                "scheduled_at": moment,
+                "content_hash": entry.innovation.content_hash,
+                "text": draft.rendered.text,
+                "link": draft.rendered.link,
+                "image": None,
+                "alt_text": None,
+            }
+        )
+    ws.store.apply_plan([dict(row) for row in rows], [], datetime.now(UTC))
     return rows
 
 
@@ -152,26 +164,40 @@ def main() -> None:
             started = time.monotonic()
             daemon = subprocess.Popen(
                 [str(common.OUTREACH), "--config", str(config_path), "run"],
-                cwd=folder, env=common.subprocess_env(**environ), stdout=log, stderr=subprocess.STDOUT,
+                cwd=folder,
+                env=common.subprocess_env(**environ),
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         try:
-            beat = lambda: (ws.store.get_setting("daemon") or {}).get("last_tick")  # noqa: E731
+
+            def beat() -> str | None:
+                return (ws.store.get_setting("daemon") or {}).get("last_tick")
+
             wait_for(lambda: beat() is not None, 120, "the daemon's first tick", daemon, log_path)
-            first_tick = datetime.fromisoformat(beat())
+            first_tick_text = beat()
+            assert first_tick_text is not None  # wait_for returned: the daemon has ticked
+            first_tick = datetime.fromisoformat(first_tick_text)
             print(f"daemon: first tick {time.monotonic() - started:.1f} s after launch")
 
             first_due = first_tick + timedelta(seconds=TICK_SECONDS + 3)
             first_due = first_due.replace(microsecond=0) + timedelta(seconds=1)
-            schedule = [(channels[0], (first_due + timedelta(seconds=args.spacing * n)).astimezone(common.ZONE))
-                        for n in range(args.spaced)]
+            schedule = [
+                (channels[0], (first_due + timedelta(seconds=args.spacing * n)).astimezone(common.ZONE))
+                for n in range(args.spaced)
+            ]
             burst_at = schedule[-1][1] + timedelta(seconds=4) if schedule else first_due.astimezone(common.ZONE)
             schedule += [(channel, burst_at) for channel in channels]
             rows = write_posts(ws, schedule, entries[: len(schedule)])
-            wait_seconds = (burst_at - datetime.now(timezone.utc)).total_seconds()
-            print(f"posts written: {args.spaced} spaced {args.spacing:g} s apart from "
-                  f"{first_due.astimezone(common.ZONE):%H:%M:%S} WIB, then {args.burst} at "
-                  f"{burst_at:%H:%M:%S} WIB; the last is due in {wait_seconds:.0f} s")
-            wait_for(lambda: len(fake.arrivals) >= len(rows), wait_seconds + 60, "every post to arrive", daemon, log_path)
+            wait_seconds = (burst_at - datetime.now(UTC)).total_seconds()
+            print(
+                f"posts written: {args.spaced} spaced {args.spacing:g} s apart from "
+                f"{first_due.astimezone(common.ZONE):%H:%M:%S} WIB, then {args.burst} at "
+                f"{burst_at:%H:%M:%S} WIB; the last is due in {wait_seconds:.0f} s"
+            )
+            wait_for(
+                lambda: len(fake.arrivals) >= len(rows), wait_seconds + 60, "every post to arrive", daemon, log_path
+            )
             time.sleep(0.5)
         finally:
             if daemon.poll() is None:
@@ -185,11 +211,13 @@ def main() -> None:
         published = {post.key for post in ws.store.posts([PostState.PUBLISHED])}
         lateness = {row["key"]: fake.arrivals[row["key"]] - row["scheduled_at"].timestamp() for row in rows}
         spaced = [lateness[row["key"]] for row in rows[: args.spaced]]
-        burst = sorted(lateness[row["key"]] for row in rows[args.spaced:])
+        burst = sorted(lateness[row["key"]] for row in rows[args.spaced :])
         duplicates = len(fake.created) - len(fake.arrivals)
-        print(f"published: {len(published & set(lateness))}/{len(rows)}; statuses created: {len(fake.created)} "
-              f"({duplicates} repeated requests); daemon exit code {daemon.returncode}; "
-              f"fake latency per create {args.latency * 1000:.0f} ms")
+        print(
+            f"published: {len(published & set(lateness))}/{len(rows)}; statuses created: {len(fake.created)} "
+            f"({duplicates} repeated requests); daemon exit code {daemon.returncode}; "
+            f"fake latency per create {args.latency * 1000:.0f} ms"
+        )
         ws.close()
 
     rows_out = []
@@ -197,16 +225,24 @@ def main() -> None:
         p50, p99, worst, best = summary(spaced)
         rows_out += [
             [f"spaced posts ({len(spaced)}): p50", f"{p50 * 1000:.0f} ms", "", ""],
-            [f"spaced posts ({len(spaced)}): p99", f"{p99 * 1000:.0f} ms", f"≤ {TARGET_P99 * 1000:.0f} ms",
-             common.verdict(p99, TARGET_P99)],
+            [
+                f"spaced posts ({len(spaced)}): p99",
+                f"{p99 * 1000:.0f} ms",
+                f"≤ {TARGET_P99 * 1000:.0f} ms",
+                common.verdict(p99, TARGET_P99),
+            ],
             [f"spaced posts ({len(spaced)}): max (min)", f"{worst * 1000:.0f} ms ({best * 1000:.0f} ms)", "", ""],
         ]
     if burst:
         p50, p99, worst, best = summary(burst)
         rows_out += [
             [f"slot burst ({len(burst)} channels at once): p50", f"{p50 * 1000:.0f} ms", "", ""],
-            [f"slot burst ({len(burst)} channels at once): p99 = max", f"{p99 * 1000:.0f} ms",
-             f"≤ {TARGET_P99 * 1000:.0f} ms", common.verdict(p99, TARGET_P99) + " (not the target)"],
+            [
+                f"slot burst ({len(burst)} channels at once): p99 = max",
+                f"{p99 * 1000:.0f} ms",
+                f"≤ {TARGET_P99 * 1000:.0f} ms",
+                common.verdict(p99, TARGET_P99) + " (not the target)",
+            ],
             ["slot burst: lateness in order", " ".join(f"{value * 1000:.0f}" for value in burst) + " ms", "", ""],
         ]
     common.print_table(["lateness (fake received − scheduled)", "measured", "target", "verdict"], rows_out)

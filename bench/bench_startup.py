@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as common  # noqa: E402
+import _common as common
 
 TARGET_HELP_RATIO = 2.0
 NOW = "2026-12-01T08:00+07:00"
@@ -38,8 +38,15 @@ NOW = "2026-12-01T08:00+07:00"
 def wall(command: list[str], cwd: Path) -> float:
     """Seconds from start to exit of ``command`` (output discarded); raises if it fails."""
     t0 = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=common.subprocess_env(), stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(
+        command,
+        cwd=cwd,
+        env=common.subprocess_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - t0
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: {done.stderr}")
@@ -48,9 +55,20 @@ def wall(command: list[str], cwd: Path) -> float:
 
 def import_profile(cwd: Path) -> str:
     """The slowest imports of ``outreach --help`` (``python -X importtime``), cumulative microseconds."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c",
-                           "import sys; sys.argv = ['outreach', '--help']; from outreach.cli import main; main()"],
-                          cwd=cwd, env=common.subprocess_env(), capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            "import sys; sys.argv = ['outreach', '--help']; from outreach.cli import main; main()",
+        ],
+        cwd=cwd,
+        env=common.subprocess_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rows = []
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
@@ -58,8 +76,10 @@ def import_profile(cwd: Path) -> str:
         own, cumulative, name = line.removeprefix("import time:").split("|", 2)
         rows.append((int(cumulative), int(own), name.strip()))
     rows.sort(reverse=True)
-    return "\n".join(f"{cumulative / 1000:8.1f} ms cumulative {own / 1000:7.1f} ms own  {name}"
-                     for cumulative, own, name in rows[:15])
+    return "\n".join(
+        f"{cumulative / 1000:8.1f} ms cumulative {own / 1000:7.1f} ms own  {name}"
+        for cumulative, own, name in rows[:15]
+    )
 
 
 def main() -> None:
@@ -90,20 +110,32 @@ def main() -> None:
         store_in_temp = (folder / "var" / "outreach.sqlite3").exists()
 
     baseline = common.median(samples["python -c 'import click'"])
-    print(f"runs: {args.runs} of each, interleaved, after one warm-up round; preview shows {shown} posts; "
-          f"store of the copy in the temporary folder: {'yes' if store_in_temp else 'NO'}")
+    print(
+        f"runs: {args.runs} of each, interleaved, after one warm-up round; preview shows {shown} posts; "
+        f"store of the copy in the temporary folder: {'yes' if store_in_temp else 'NO'}"
+    )
     rows = []
     for name, values in samples.items():
         value = common.median(values)
-        rows.append([name, f"{value * 1000:.0f}", f"{min(values) * 1000:.0f}–{max(values) * 1000:.0f}",
-                     f"{value / baseline:.2f}×"])
+        rows.append(
+            [
+                name,
+                f"{value * 1000:.0f}",
+                f"{min(values) * 1000:.0f}–{max(values) * 1000:.0f}",
+                f"{value / baseline:.2f}×",
+            ]
+        )
     common.print_table(["command", "median ms", "range ms", "ratio to import click"], rows)
     print()
     help_ratio = common.median(samples["outreach --help"]) / baseline
     preview_ratio = common.median(samples["outreach preview --days 1"]) / baseline
     results = [
-        ["outreach --help / import click", f"{help_ratio:.2f}×", f"≤ {TARGET_HELP_RATIO:g}×",
-         common.verdict(help_ratio, TARGET_HELP_RATIO)],
+        [
+            "outreach --help / import click",
+            f"{help_ratio:.2f}×",
+            f"≤ {TARGET_HELP_RATIO:g}×",
+            common.verdict(help_ratio, TARGET_HELP_RATIO),
+        ],
         ["outreach preview --days 1 / import click", f"{preview_ratio:.2f}×", "(none)", ""],
     ]
     common.print_table(["measure", "measured", "target", "verdict"], results)

@@ -23,8 +23,9 @@ random moment (``random.Random(seed)``, the seed is printed) and restarted at on
 times. A ``--launch-share`` of the kills land 0–1.5 s after launch (during start-up, recovery of
 the post the previous kill interrupted, or planning), the others 0–``--kill-window`` s after the
 daemon's heartbeat shows it started (among the publishing); that window narrows as the unsettled
-posts run out, so that the kills are spread over the whole run rather than used up early or late. The last daemon runs until every post
-is settled (nothing planned or publishing), then it is stopped with SIGTERM. The counts come from the fakes' own logs (``created``: what each platform
+posts run out, so that the kills are spread over the whole run rather than used up early or late.
+The last daemon runs until every post is settled (nothing planned or publishing), then it is
+stopped with SIGTERM. The counts come from the fakes' own logs (``created``: what each platform
 accepted) matched to the store's posts by text (unique per channel), cross-checked by
 Idempotency-Key (Mastodon), rkey (Bluesky) and the remote id the store recorded.
 
@@ -50,14 +51,15 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as common  # noqa: E402
+import _common as common
 
 CHANNELS = ("mastodon", "bluesky", "telegram")
 #: Channels whose retries are idempotent and whose adapters can reconcile: no post may end unknown.
@@ -185,8 +187,12 @@ def plan_posts(workspace: Any, per_channel: dict[str, int], first_due: datetime,
     by_channel: dict[str, list[Any]] = {channel: [] for channel in CHANNELS}
     for post in ordered:
         by_channel[post.channel].append(post)
-    interleaved = [by_channel[channel][index] for index in range(max(per_channel.values()))
-                   for channel in CHANNELS if index < len(by_channel[channel])]
+    interleaved = [
+        by_channel[channel][index]
+        for index in range(max(per_channel.values()))
+        for channel in CHANNELS
+        if index < len(by_channel[channel])
+    ]
     for index, post in enumerate(interleaved):
         workspace.store.transition(post.id, Operation.RESCHEDULE, first_due, "crash suite: due in a burst",
                                    due_at=first_due + timedelta(seconds=index * spacing))
@@ -212,7 +218,10 @@ class Daemons:
         with self.log_path(self.generation).open("w") as log:
             self.current = subprocess.Popen(
                 [str(common.OUTREACH), "--config", str(self.config), "run"],
-                cwd=self.folder, env=common.subprocess_env(**self.environ), stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.folder,
+                env=common.subprocess_env(**self.environ),
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         self.started_at = time.monotonic()
         return self.current
@@ -306,10 +315,16 @@ class Report:
         return found + self.problems
 
     def table(self) -> list[list[str]]:
-        names = [("posts", "posts"), ("published exactly once", "published_once"),
-                 ("unknown (with a reason)", "unknown"), ("  of which on the platform", "unknown_on_platform"),
-                 ("failed (with a reason)", "failed"), ("duplicated on the platform", "duplicated"),
-                 ("unaccounted for", "unaccounted"), ("platform posts matching no post", "orphans")]
+        names = [
+            ("posts", "posts"),
+            ("published exactly once", "published_once"),
+            ("unknown (with a reason)", "unknown"),
+            ("  of which on the platform", "unknown_on_platform"),
+            ("failed (with a reason)", "failed"),
+            ("duplicated on the platform", "duplicated"),
+            ("unaccounted for", "unaccounted"),
+            ("platform posts matching no post", "orphans"),
+        ]
         targets = {"duplicated": "0", "unaccounted": "0", "orphans": "0"}
         rows = []
         for label, name in names:
@@ -363,8 +378,10 @@ def count(posts: list[Any], fakes: tuple[Any, Any, Any]) -> tuple[dict[str, Chan
                     counts.failed += 1
             else:
                 counts.unaccounted += 1
-                problems.append(f"{channel}: post {post.id} ({post.key}) is unaccounted for: state {state}, "
-                                f"{len(entries)} on the platform, remote id {post.remote_id}, reason {post.reason!r}")
+                problems.append(
+                    f"{channel}: post {post.id} ({post.key}) is unaccounted for: state {state}, "
+                    f"{len(entries)} on the platform, remote id {post.remote_id}, reason {post.reason!r}"
+                )
         result[channel] = counts
     return result, problems
 
@@ -403,7 +420,9 @@ def run_suite(
     common.quiet_fake_server()
     seed = random.SystemRandom().randrange(2**32) if seed is None else seed
     rng = random.Random(seed)
-    say(f"seed {seed} (repeat with --seed {seed}); {posts} posts, {kills} kills, fake latency 0–{latency * 1000:.0f} ms")
+    say(
+        f"seed {seed} (repeat with --seed {seed}); {posts} posts, {kills} kills, fake latency 0–{latency * 1000:.0f} ms"
+    )
     started = time.monotonic()
     deadline = started + budget
     mastodon, bluesky, telegram, servers = make_fakes(Latency(seed + 1, latency))
@@ -413,17 +432,17 @@ def run_suite(
     try:
         environ = {**mastodon.environ, **bluesky.environ, **telegram.environ}
         per_channel = split_posts(posts)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         config = write_project(folder, fakes, per_channel, now)
         # The store is created before the recent slots it plans (a store never fills slots from before
         # its creation), then the clock is the real one again.
         workspace = Workspace(load_config(config, environ=environ), FixedClock(now - timedelta(hours=2)))
-        workspace.store
+        workspace.store  # noqa: B018  # touching the property creates the store, now
         workspace.clock.set(now)
-        planned = plan_posts(workspace, per_channel, datetime.now(timezone.utc) + timedelta(seconds=2), spacing)
+        planned = plan_posts(workspace, per_channel, datetime.now(UTC) + timedelta(seconds=2), spacing)
         ids = [post.id for post in planned]
         id_set = set(ids)
-        workspace.clock.set(datetime.now(timezone.utc))
+        workspace.clock.set(datetime.now(UTC))
         say(f"planned {dict(Counter(post.channel for post in planned))}, due {spacing:g} s apart over "
             f"{len(planned) * spacing:.0f} s")
 
@@ -458,9 +477,11 @@ def run_suite(
             publishing = [post.id for post in store.posts([PostState.PUBLISHING]) if post.id in id_set]
             kills_mid_publish += bool(publishing)
             left = unsettled()
-            say(f"kill {number:2d}: daemon {daemons.generation} SIGKILLed {delay:.2f} s {when}, "
+            say(
+                f"kill {number:2d}: daemon {daemons.generation} SIGKILLed {delay:.2f} s {when}, "
                 f"{time.monotonic() - started:5.1f} s into the run; in flight: {publishing or 'none'}; "
-                f"{left} posts not yet settled")
+                f"{left} posts not yet settled"
+            )
             daemons.start()
             if left == 0 and not publishing and number < kills:
                 say("every post settled before the kills ran out; the remaining kills are skipped")
@@ -475,8 +496,10 @@ def run_suite(
         wait_for_start_up(daemons, store, deadline + 20, ticked=True)
         code = daemons.stop()
         left = unsettled()
-        say(f"final daemon {daemons.generation} stopped with SIGTERM (exit {code}); "
-            f"{left} posts unsettled at {time.monotonic() - started:.1f} s")
+        say(
+            f"final daemon {daemons.generation} stopped with SIGTERM (exit {code}); "
+            f"{left} posts unsettled at {time.monotonic() - started:.1f} s"
+        )
         time.sleep(latency + 0.5)  # requests the killed daemons left on the fakes finish
 
         final = store.posts(ids=ids)
@@ -490,8 +513,18 @@ def run_suite(
             for event in store.events(post_id):
                 if (event.reason or "").startswith("interrupted while publishing (restart)"):
                     recoveries[event.to_state] += 1
-        return Report(seed, len(final), kills, kills_mid_publish, daemons.generation - 1,
-                      time.monotonic() - started, channels, recoveries, problems, folder)
+        return Report(
+            seed,
+            len(final),
+            kills,
+            kills_mid_publish,
+            daemons.generation - 1,
+            time.monotonic() - started,
+            channels,
+            recoveries,
+            problems,
+            folder,
+        )
     finally:
         if daemons is not None and daemons.current is not None and daemons.current.poll() is None:
             daemons.current.kill()
@@ -505,8 +538,10 @@ def run_suite(
 def print_report(report: Report) -> None:
     common.print_table(["crash suite", *CHANNELS, "total", "must be"], report.table())
     recovered = ", ".join(f"{count} → {state}" for state, count in sorted(report.recoveries.items())) or "none"
-    print(f"kills: {report.kills} ({report.kills_mid_publish} with a post in flight), restarts: {report.restarts}; "
-          f"start-up recoveries of interrupted posts: {recovered}")
+    print(
+        f"kills: {report.kills} ({report.kills_mid_publish} with a post in flight), restarts: {report.restarts}; "
+        f"start-up recoveries of interrupted posts: {recovered}"
+    )
     print(f"run time: {report.seconds:.1f} s")
     violations = report.violations()
     if violations:
@@ -525,8 +560,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.4, help="maximum seconds a create request takes")
     parser.add_argument("--spacing", type=float, default=0.15, help="seconds between due times")
     parser.add_argument("--kill-window", type=float, default=5.0, help="a kill lands 0–this s after start-up")
-    parser.add_argument("--launch-share", type=float, default=0.2,
-                        help="share of kills timed from launch (0–1.5 s), which may hit start-up and recovery")
+    parser.add_argument(
+        "--launch-share",
+        type=float,
+        default=0.2,
+        help="share of kills timed from launch (0–1.5 s), which may hit start-up and recovery",
+    )
     parser.add_argument("--budget", type=float, default=170.0, help="give up waiting after this many seconds")
     parser.add_argument("--keep", action="store_true", help="keep the folder (store, config, daemon logs)")
     args = parser.parse_args()
@@ -534,9 +573,17 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="outreach-crash-"))
     report: Report | None = None
     try:
-        report = run_suite(folder, posts=args.posts, kills=args.kills, seed=args.seed, latency=args.latency,
-                           spacing=args.spacing, kill_window=args.kill_window, launch_share=args.launch_share,
-                           budget=args.budget)
+        report = run_suite(
+            folder,
+            posts=args.posts,
+            kills=args.kills,
+            seed=args.seed,
+            latency=args.latency,
+            spacing=args.spacing,
+            kill_window=args.kill_window,
+            launch_share=args.launch_share,
+            budget=args.budget,
+        )
         print_report(report)
     finally:
         if args.keep or report is None or report.violations():

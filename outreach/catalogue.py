@@ -8,24 +8,30 @@ bad row imports nothing, and every problem is reported as ``file:row:column: rea
 
 from __future__ import annotations
 
-import csv
-import difflib
 import hashlib
-import io
 import re
-import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import media
+from .catalogue_formats import (
+    MAX_CELL_CHARACTERS,
+    RawRow,
+    hidden_character_problem,
+    is_note_column,
+    read_csv,
+    read_xlsx,
+    read_yaml,
+    too_long,
+)
 from .errors import ConfigError
-from .model import ALL_FIELDS, REQUIRED_FIELDS, Innovation
+from .model import ALL_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS, Innovation
 from .store import ImportSummary, SignOff, Store
-from .textsafety import describe, hidden_characters
+from .textsafety import hidden_characters
 
-MAX_CELL_CHARACTERS = 5000
 #: A catalogue file larger than this is refused unread. 10,000 innovations (the scale the benchmarks
 #: use) take 9 MB as CSV and 11 MB as YAML; a city's real catalogue is a few hundred kB.
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -43,9 +49,9 @@ _STATUS_WORDS = {
     "tolak": "rejected",
     "rejected": "rejected",
 }
-#: Columns whose header starts like this are the office's own notes and are ignored.
-NOTE_PREFIXES = ("#", "catatan", "keterangan", "no")
 _EXCEL_EPOCH = date(1899, 12, 30)
+#: The columns read as plain text; hashtags and dates have their own readers.
+_TEXT_FIELDS = tuple(name for name in REQUIRED_FIELDS + OPTIONAL_FIELDS if name not in ("tagar", "mulai", "selesai"))
 
 
 @dataclass(frozen=True)
@@ -55,15 +61,6 @@ class CatalogueRow:
     innovation: Innovation
     source: str  # "file:row"
     signoff: SignOff | None
-
-
-@dataclass(frozen=True)
-class _RawRow:
-    number: int  # spreadsheet row or YAML line, as the user sees it
-    cells: dict[str, Any]
-    formulas: frozenset[str] = frozenset()
-    keyed: bool = False  # YAML: every row names its own keys
-    refused: frozenset[str] = frozenset()  # cells the reader already reported
 
 
 class CatalogueErrors(ConfigError):
@@ -100,304 +97,6 @@ def _read_once(path: Path, problems: list[str]) -> bytes | None:
     return data
 
 
-def _note_column(header: str) -> bool:
-    lowered = header.lower()
-    return lowered == "no" or any(lowered.startswith(prefix) for prefix in NOTE_PREFIXES if prefix != "no")
-
-
-def _read_csv(path: Path, data: bytes, problems: list[str]) -> list[_RawRow]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        problems.append(
-            f"{path}:{line}: the file is not UTF-8 (byte 0x{data[error.start]:02x}); "
-            f"in Excel choose 'Save as' → 'CSV UTF-8 (Comma delimited)'"
-        )
-        return []
-    if not text.strip():
-        problems.append(f"{path}:1: the file is empty; it needs a header row: {';'.join(ALL_FIELDS[:6])};…")
-        return []
-    first_line = text.splitlines()[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # long cells get a clear message below
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [cell.strip() for cell in next(reader)]
-    rows = []
-    while True:
-        number = reader.line_num + 1  # where the row starts, even if a cell spans lines
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            problems.append(f"{path}:{number}: cannot read this row ({error}); check its quotes")
-            break
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) > len(header):
-            problems.append(
-                f"{path}:{number}: the row has {len(cells)} cells but the header has {len(header)}; "
-                f"a '{delimiter}' inside a cell needs the cell in double quotes"
-            )
-            continue
-        cells += [""] * (len(header) - len(cells))  # a short row leaves its last cells empty, not unchecked
-        rows.append(_RawRow(number, dict(zip(header, cells))))
-    _check_header(path, header, problems)
-    return rows
-
-
-def _read_xlsx(
-    path: Path, data: bytes, sheet: str | None, problems: list[str], sheets_read: dict[Path, str] | None
-) -> list[_RawRow]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
-        problems.append(f"{path}:1: cannot read the workbook ({error}); save it again as .xlsx")
-        return []
-    try:
-        if sheet is not None and sheet not in workbook.sheetnames:
-            problems.append(f"{path}: no sheet named '{sheet}' (sheets: {', '.join(workbook.sheetnames)})")
-            return []
-        if sheet:
-            worksheet = workbook[sheet]
-        else:
-            # A hidden sheet is an old copy or a lookup list, never the one the office means.
-            visible_sheets = [candidate for candidate in workbook.worksheets if candidate.sheet_state == "visible"]
-            if not visible_sheets:
-                problems.append(f"{path}:1: every sheet is hidden; unhide the sheet with the innovations")
-                return []
-            worksheet = visible_sheets[0]
-            if worksheet is not workbook.worksheets[0] and sheets_read is not None:
-                sheets_read[path] = worksheet.title
-        iterator = worksheet.iter_rows()
-        header_cells = next(iterator, None)
-        if header_cells is None:
-            problems.append(f"{path}:1: the sheet '{worksheet.title}' is empty; it needs a header row")
-            return []
-        header = [str(cell.value).strip() if cell.value is not None else "" for cell in header_cells]
-        rows = []
-        for number, cells in enumerate(iterator, start=2):
-            values: dict[str, Any] = {}
-            formulas = set()
-            for name, cell in zip(header, cells):
-                if not name:
-                    continue
-                values[name] = cell.value
-                if cell.data_type == "f":
-                    formulas.add(name)
-            if not any(value not in (None, "") for value in values.values()):
-                continue
-            rows.append(_RawRow(number, values, frozenset(formulas)))
-    finally:
-        workbook.close()
-    _check_header(path, header, problems)
-    return rows
-
-
-def _read_yaml(path: Path, data: bytes, problems: list[str]) -> list[_RawRow]:
-    """Read YAML without ever expanding it: only the cells' own nodes are constructed.
-
-    Composing builds the node graph with each alias pointing at its anchor's node, in time and
-    memory linear in the file. A cell must be a single value (``tagar`` may be a flat list of
-    words), so a nested structure, which is what an alias bomb needs, is refused before it is
-    built; notes and unknown keys are never built at all.
-    """
-    import yaml
-
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        problems.append(f"{path}:{line}: the file is not UTF-8; save it as UTF-8")
-        return []
-    try:
-        document = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.reader.ReaderError as error:  # a control character typed into the file itself
-        line = text.count("\n", 0, error.position) + 1
-        problems.append(f"{path}:{line}: {_hidden_character_problem(chr(error.character), 1)}")
-        return []
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        problems.append(f"{path}:{line}: not valid YAML ({getattr(error, 'problem', error)})")
-        return []
-    if document is None:
-        problems.append(f"{path}:1: the file is empty; it needs a list of innovations")
-        return []
-    if isinstance(document, yaml.MappingNode):
-        items = [value for key, value in document.value if isinstance(key, yaml.ScalarNode) and key.value == "inovasi"]
-        document = items[0] if items else document
-    if not isinstance(document, yaml.SequenceNode):
-        problems.append(f"{path}:1: expected a list of innovations (or 'inovasi:' followed by a list)")
-        return []
-    reader = _YamlCells(path, problems)
-    rows = []
-    seen_items: set[int] = set()
-    for item in document.value:
-        line = item.start_mark.line + 1
-        if not isinstance(item, yaml.MappingNode):
-            problems.append(f"{path}:{line}: each innovation must be a set of 'key: value' lines")
-            continue
-        if id(item) in seen_items:
-            problems.append(f"{path}:{line}: this innovation repeats an earlier one through an alias (*name); "
-                            f"write each innovation out in full")
-            break  # one repeat is enough to say; a file of thousands of aliases must not make thousands of lines
-        seen_items.add(id(item))
-        rows.append(reader.row(line, item))
-    for row in rows:
-        _check_header(path, list(row.cells), problems, row.number, require=False)
-    return rows
-
-
-class _YamlCells:
-    """Turns one YAML innovation (a mapping node) into cells, checking each value's shape first."""
-
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        import yaml
-
-        self.path = path
-        self.problems = problems
-        self.constructor = yaml.SafeLoader(io.StringIO(""))
-
-    def row(self, line: int, item: Any) -> _RawRow:
-        import yaml
-
-        cells: dict[str, Any] = {}
-        refused: set[str] = set()
-        key_lines: dict[str, int] = {}
-        for key, value in item.value:
-            if not isinstance(key, yaml.ScalarNode):
-                self.problems.append(f"{self.path}:{key.start_mark.line + 1}: a key must be a column name, e.g. 'nama:'")
-                continue
-            name = str(key.value)
-            if name in key_lines:
-                if name not in refused:
-                    self.problems.append(
-                        f"{self.path}:{line}:{name}: the key appears twice in this innovation "
-                        f"(lines {key_lines[name]} and {key.start_mark.line + 1}); keep only one"
-                    )
-                refused.add(name)
-                continue
-            key_lines[name] = key.start_mark.line + 1
-            if name not in ALL_FIELDS:
-                cells[name] = None  # a note is ignored and an unknown key reported: neither is read
-                continue
-            problem = _yaml_shape_problem(name, value)
-            if problem is None:
-                cells[name], problem = self._construct(value)
-            if problem is not None:
-                self.problems.append(f"{self.path}:{line}:{name}: {problem}")
-                refused.add(name)
-        return _RawRow(line, cells, keyed=True, refused=frozenset(refused))
-
-    def _construct(self, node: Any) -> tuple[Any, str | None]:
-        import yaml
-
-        try:
-            return self.constructor.construct_object(node, deep=True), None
-        except (yaml.YAMLError, ValueError, TypeError, AttributeError, OverflowError) as error:
-            # A failed construction leaves the constructor half-way through a node: start afresh.
-            self.constructor = yaml.SafeLoader(io.StringIO(""))
-            return None, _yaml_value_problem(node, error)
-
-
-def _yaml_shape_problem(name: str, node: Any) -> str | None:
-    """Why a YAML value cannot be a cell, judged on the node before anything is built."""
-    import yaml
-
-    if node.tag not in yaml.SafeLoader.yaml_constructors:
-        return _tag_problem(node.tag)
-    if isinstance(node, yaml.MappingNode):
-        return "a set of 'key: value' lines where text belongs; write the text itself after the key"
-    if isinstance(node, yaml.SequenceNode):
-        if name != "tagar":
-            return "a list where text belongs; write the text on one line (only tagar may be a list)"
-        if not all(isinstance(item, yaml.ScalarNode) for item in node.value):
-            return "a list inside the list of hashtags; write one list of words, e.g. [BandarLampung, LayananPublik]"
-        unknown = next((item.tag for item in node.value if item.tag not in yaml.SafeLoader.yaml_constructors), None)
-        if unknown is not None:
-            return _tag_problem(unknown)
-        size = sum(len(item.value) for item in node.value) + max(len(node.value) - 1, 0)
-        if size > MAX_CELL_CHARACTERS:
-            return _too_long(size)
-    return None
-
-
-def _yaml_value_problem(node: Any, error: Exception) -> str:
-    import yaml
-
-    detail = getattr(error, "problem", None) or error
-    if not isinstance(node, yaml.ScalarNode):
-        return f"cannot read a hashtag in the list ({detail}); write plain words, e.g. [BandarLampung, LayananPublik]"
-    value = _excerpt(node.value)
-    if node.tag.endswith(":timestamp"):
-        return f"'{value}' looks like a date but is not one; write a real date, e.g. 2026-12-01"
-    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-    return f"cannot read '{value}' as {tag} ({detail}); delete the tag or put the value in quotes"
-
-
-def _tag_problem(tag: str) -> str:
-    shown = tag.replace("tag:yaml.org,2002:", "!!")
-    return f"the YAML tag '{shown}' is not allowed in a catalogue; delete it and write the value as plain text"
-
-
-def _excerpt(text: str, size: int = 40) -> str:
-    return text if len(text) <= size else text[:size] + "…"
-
-
-def _too_long(size: int) -> str:
-    return f"the cell has {size:,} characters; at most {MAX_CELL_CHARACTERS:,} fit a post"
-
-
-def _hidden_character_problem(character: str, count: int, before: str | None = None) -> str:
-    """Names the character and where it is: it is invisible, so the person needs the text just before it."""
-    if before is None:
-        place = ""
-    elif before:
-        place = f" right after '{_excerpt(before[::-1], 20)[::-1]}'"
-    else:
-        place = " at the start"
-    more = f" (and {count - 1} more)" if count > 1 else ""
-    return (
-        f"the invisible character {describe(character)}{place}{more} can hide or disguise text; "
-        f"delete it (retype the text around it, or paste it as plain text)"
-    )
-
-
-def _check_header(
-    path: Path, header: list[str], problems: list[str], row: int = 1, require: bool = True
-) -> None:
-    positions: dict[str, list[int]] = {}
-    for index, name in enumerate(header):
-        if name in ALL_FIELDS:
-            positions.setdefault(name, []).append(index)
-    for name, indexes in positions.items():
-        if len(indexes) > 1:
-            from openpyxl.utils import get_column_letter
-
-            letters = [get_column_letter(index + 1) for index in indexes]
-            listed = " and ".join([", ".join(letters[:-1]), letters[-1]])
-            problems.append(f"{path}:{row}:{name}: the column appears {_times(len(indexes))} (columns {listed}); "
-                            f"delete {'one' if len(indexes) == 2 else 'all but one'}")
-    for name in dict.fromkeys(header):
-        if name and name not in ALL_FIELDS and not _note_column(name):
-            close = difflib.get_close_matches(name, ALL_FIELDS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"known columns: {', '.join(ALL_FIELDS)}"
-            problems.append(f"{path}:{row}:{name}: unknown column; {hint}")
-    if require:
-        for name in REQUIRED_FIELDS:
-            if name not in header:
-                problems.append(f"{path}:{row}:{name}: required column is missing; add a column headed '{name}'")
-
-
-def _times(count: int) -> str:
-    return "twice" if count == 2 else f"{count} times"
-
-
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -420,38 +119,37 @@ def parse_date(value: Any) -> date | None:
     text = str(value).strip()
     for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d"):
         try:
-            return datetime.strptime(text, pattern).date()
+            return datetime.strptime(text, pattern).date()  # noqa: DTZ007  # only the date is kept: no time, no zone
         except ValueError:
             continue
     raise ValueError(f"'{text}' is not a date; write 2026-12-01 or 1/12/2026 (day/month/year)")
 
 
-def _validate(path: Path, raw: _RawRow, problems: list[str]) -> CatalogueRow | None:
+def _validate(path: Path, raw: RawRow, problems: list[str]) -> CatalogueRow | None:
     where = f"{path}:{raw.number}"
     before = len(problems)
     cells: dict[str, Any] = {}
     refused: set[str] = set(raw.refused)
     for name, value in raw.cells.items():
-        if not name or _note_column(name) or name not in ALL_FIELDS or name in refused:
+        if not name or is_note_column(name) or name not in ALL_FIELDS or name in refused:
             continue
         if name in raw.formulas:
             problems.append(f"{where}:{name}: the cell holds a formula; type the value itself")
             refused.add(name)
             continue
-        value, problem = _cell_value(name, value)
+        cell, problem = _cell_value(name, value)
         if problem is not None:
             problems.append(f"{where}:{name}: {problem}")
             refused.add(name)
             continue
-        cells[name] = value
-    values: dict[str, Any] = {}
-    for name in ("id", "nama", "opd", "ringkasan", "manfaat", "cara_akses", "lokasi", "jam_layanan",
-                 "kontak", "tautan", "gambar", "alt_gambar"):
-        values[name] = _text(cells.get(name))
-    for name in REQUIRED_FIELDS:
+        cells[name] = cell
+    values: dict[str, Any] = {name: _text(cells.get(name)) for name in _TEXT_FIELDS}
+    problems.extend(
+        f"{where}:{name}: required; fill in this cell"
+        for name in REQUIRED_FIELDS
         # A column missing from a sheet's header is reported once, not on every row.
-        if values[name] is None and name not in refused and (name in raw.cells or raw.keyed):
-            problems.append(f"{where}:{name}: required; fill in this cell")
+        if values[name] is None and name not in refused and (name in raw.cells or raw.keyed)
+    )
     identifier = values["id"]
     if identifier is not None and not _SLUG.match(identifier):
         problems.append(
@@ -459,14 +157,18 @@ def _validate(path: Path, raw: _RawRow, problems: list[str]) -> CatalogueRow | N
             f"e.g. 'ktp-sehari-jadi'"
         )
     if values["tautan"] and not _URL.match(values["tautan"]):
-        problems.append(f"{where}:tautan: '{values['tautan']}' is not a web address, e.g. layanan.bandarlampungkota.go.id/ktp")
+        problems.append(
+            f"{where}:tautan: '{values['tautan']}' is not a web address, e.g. layanan.bandarlampungkota.go.id/ktp"
+        )
     elif values["tautan"]:
         values["tautan"] = _SCHEME.sub(lambda match: match.group().lower(), values["tautan"])  # HTTP:// → http://
     tags_text = _text(cells.get("tagar")) or ""
     tags = tuple(tag.lstrip("#") for tag in re.split(r"[\s,;]+", tags_text) if tag.lstrip("#"))
-    for tag in tags:
-        if not _TAG.match(tag):
-            problems.append(f"{where}:tagar: '{tag}' is not a hashtag; use letters and digits only, e.g. BandarLampung")
+    problems.extend(
+        f"{where}:tagar: '{tag}' is not a hashtag; use letters and digits only, e.g. BandarLampung"
+        for tag in tags
+        if not _TAG.match(tag)
+    )
     dates: dict[str, date | None] = {}
     for name in ("mulai", "selesai"):
         try:
@@ -502,12 +204,12 @@ def _cell_value(name: str, value: Any) -> tuple[Any, str | None]:
 
 def _text_cell(value: str) -> tuple[str | None, str | None]:
     if len(value) > MAX_CELL_CHARACTERS:
-        return None, _too_long(len(value))
+        return None, too_long(len(value))
     value = value.replace("\r\n", "\n").replace("\r", "\n")  # line breaks from Windows and old Macs
     hidden = hidden_characters(value)
     if hidden:
         position, character = hidden[0]
-        return None, _hidden_character_problem(character, len(hidden), value[:position])
+        return None, hidden_character_problem(character, len(hidden), value[:position])
     return value, None
 
 
@@ -527,14 +229,14 @@ def _signoff(where: str, cells: dict[str, Any], problems: list[str]) -> SignOff 
         return None
     if decision == "rejected":
         # A rejection needs no signature in the sheet: nothing gets published because of it.
-        return SignOff(decision, by or "catalogue file", datetime.combine(on, time(0, 0), timezone.utc) if on else None)
+        return SignOff(decision, by or "catalogue file", datetime.combine(on, time(0, 0), UTC) if on else None)
     if by is None:
         problems.append(f"{where}:disetujui_oleh: who approved it? write a name, e.g. 'Rina Kusuma (Diskominfo)'")
     if on is None:
         problems.append(f"{where}:disetujui_pada: when was it approved? write a date, e.g. 2026-11-20")
     if by is None or on is None:
         return None
-    return SignOff(decision, by, datetime.combine(on, time(0, 0), timezone.utc))
+    return SignOff(decision, by, datetime.combine(on, time(0, 0), UTC))
 
 
 def read_catalogue(
@@ -559,8 +261,7 @@ def _read_sources(
     rows: list[CatalogueRow] = []
     fingerprints: dict[Path, str] = {}
     seen: dict[str, str] = {}
-    for path in paths:
-        path = Path(path)
+    for path in map(Path, paths):
         if not path.is_file():
             problems.append(f"{path}: file not found")
             continue
@@ -573,11 +274,11 @@ def _read_sources(
             continue
         fingerprints[path] = hashlib.sha256(data).hexdigest()
         if suffix == ".csv":
-            raw_rows = _read_csv(path, data, problems)
+            raw_rows = read_csv(path, data, problems)
         elif suffix in (".xlsx", ".xlsm"):
-            raw_rows = _read_xlsx(path, data, sheet, problems, sheets_read)
+            raw_rows = read_xlsx(path, data, sheet, problems, sheets_read)
         else:
-            raw_rows = _read_yaml(path, data, problems)
+            raw_rows = read_yaml(path, data, problems)
         if not raw_rows and not any(problem.startswith(str(path)) for problem in problems):
             problems.append(f"{path}:2: no innovations in the file; fill in at least one row under the header")
         for raw in raw_rows:
@@ -592,7 +293,9 @@ def _read_sources(
                     problems.append(f"{row.source}:gambar: {error}")
             identifier = row.innovation.id
             if identifier in seen:
-                problems.append(f"{row.source}:id: '{identifier}' is used twice (first at {seen[identifier]}); ids must be unique")
+                problems.append(
+                    f"{row.source}:id: '{identifier}' is used twice (first at {seen[identifier]}); ids must be unique"
+                )
                 continue
             seen[identifier] = row.source
             rows.append(row)
@@ -624,7 +327,9 @@ def sync(store: Store, paths: Iterable[Path], now: datetime, media_folder: Path 
     paths = [Path(path) for path in paths]
     for path in paths:
         if not path.is_file():
-            raise ConfigError(f"{path}: catalogue file named in the config does not exist; fix 'catalogue' in the config")
+            raise ConfigError(
+                f"{path}: catalogue file named in the config does not exist; fix 'catalogue' in the config"
+            )
     changed = [path for path in paths if store.source_fingerprint(path.resolve()) != fingerprint(path)]
     if not changed:
         return None
@@ -639,4 +344,3 @@ def image_path(source: str | None, image: str | None) -> Path | None:
     if path.is_absolute() or not source:
         return path
     return Path(source.rsplit(":", 1)[0]).parent / path
-

@@ -9,8 +9,6 @@ from __future__ import annotations
 import gettext
 from pathlib import Path
 
-_translation = gettext.translation(
-    "outreach", localedir=Path(__file__).parent / "locale", fallback=True
-)
+_translation = gettext.translation("outreach", localedir=Path(__file__).parent / "locale", fallback=True)
 
 _ = _translation.gettext

@@ -6,7 +6,7 @@ import enum
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 #: The catalogue's columns, in the order of the template spreadsheet.
@@ -54,7 +54,7 @@ class Innovation:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Innovation":
+    def from_json(cls, data: dict[str, Any]) -> Innovation:
         values = {key: value for key, value in data.items() if key in _INNOVATION_FIELDS}
         values["tagar"] = tuple(values.get("tagar") or ())
         for key in ("mulai", "selesai"):
@@ -132,7 +132,7 @@ class PlannedPost:
     @property
     def key(self) -> str:
         """Stable identity of this post; the same plan always yields the same key."""
-        moment = self.when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+        moment = self.when.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
         return f"{self.campaign}/{self.channel}/{self.innovation_id}/{self.kind}/{moment}"
 
 

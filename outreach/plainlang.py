@@ -14,8 +14,8 @@ Indonesian text, and ``pyphen``'s id_ID dictionary is a hyphenator that miscount
   ("cara_pakai") says where to go or how to do it.
 
 The word lists live in ``outreach/data/glossary.toml`` (an office may extend it, see
-:meth:`Glossary.load`). Each list is compiled once per glossary into one trie-shaped regex, and
-links, tags and mentions are masked out once per post, so checking a post costs a few regex
+:meth:`outreach.glossary.Glossary.load`). Each list is compiled once per glossary into one trie-shaped
+regex, and links, tags and mentions are masked out once per post, so checking a post costs a few regex
 passes and no per-word dictionary look-ups (10,000 posts in well under 2 s, see
 ``bench/bench_plainlang.py``).
 
@@ -34,17 +34,12 @@ from __future__ import annotations
 
 import re
 import sys
-import tomllib
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
-from typing import Any, Iterable
+from dataclasses import dataclass, field
 
 import regex
 
-from .errors import ConfigError
+from .glossary import LETTER_RE, Entry, Glossary, default_glossary
 
 MAX_SENTENCE_WORDS = 20
 MAX_AVERAGE_WORDS = 15
@@ -111,7 +106,6 @@ _WORD_RE = re.compile(
     r"|((?<![^\W_])(?:[^\W\d_]{1,4}\.){2,}|\d*+[^\W\d_]\w*+(?:[\-'’]\w++)*+)"
     r"|\d++(?:[.,:/\-–]\d++)*+%?"
 )
-_LETTER_RE = re.compile(r"[^\W\d_]")
 
 # Vowel nuclei: "ai", "au", "oi" at the end of a word are one nucleus (pan-tai, ker-bau, se-poi);
 # elsewhere every vowel is one (a-ir, ma-in).
@@ -166,12 +160,6 @@ _MAYBE_FINAL = frozenset("dll dsb dst dkk tsb sbb".split())
 _OPENING_BRACKETS = "([{\"'“‘«"
 
 
-@lru_cache(maxsize=1)
-def _default_glossary() -> Glossary:
-    """The package glossary, loaded and compiled once."""
-    return Glossary.load()
-
-
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans ``(start, end)`` of ``text``, trimmed, without list markers.
 
@@ -182,7 +170,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     a line is a list marker, so each numbered step is its own sentence. A line made only of
     hashtags, mentions, links or emoji is not a sentence.
     """
-    spans = _split_sentences(_mask(text)[0], _default_glossary()._bang_names)
+    spans = _split_sentences(_mask(text)[0], default_glossary().bang_names)
     return [(start, end) for start, end, _ in spans]
 
 
@@ -233,9 +221,7 @@ def _newline_ends_sentence(text: str, m: regex.Match[str]) -> bool:
     )
 
 
-def _terminator_ends_sentence(
-    text: str, m: regex.Match[str], bang_names: frozenset[str], lines: _Lines
-) -> bool:
+def _terminator_ends_sentence(text: str, m: regex.Match[str], bang_names: frozenset[str], lines: _Lines) -> bool:
     """Whether the ".", "!", "?" or "…" of ``m`` ends a sentence, given the word before it."""
     after = m.end()
     while after < len(text) and text[after] in " \t":
@@ -258,9 +244,8 @@ def _terminator_ends_sentence(
         return key not in bang_names  # the "!" of SP4N-LAPOR! is part of the name
     if key in _NEVER_FINAL or (len(chunk) == 1 and chunk.isupper()):
         return False
-    if _LIST_NUMBER_CHUNK_RE.fullmatch(chunk):
-        if lines.opens_line(chunk_match.start()):
-            return False  # "1." opening a list item
+    if _LIST_NUMBER_CHUNK_RE.fullmatch(chunk) and lines.opens_line(chunk_match.start()):
+        return False  # "1." opening a list item
     if key in _MAYBE_FINAL or _DOTTED_CHUNK_RE.fullmatch(chunk):
         return following.isupper()
     return True
@@ -274,12 +259,11 @@ def _add_segment(text: str, start: int, end: int, spans: list[tuple[int, int, in
         return
     start += len(segment) - len(segment.lstrip())
     end = start + len(stripped)
-    if not text[start].isupper():
-        if lines.opens_line(start):
-            marker = _LIST_MARKER_RE.match(text, start, end)
-            if marker:
-                start = marker.end()
-    letter = _LETTER_RE.search(text, start, end)
+    if not text[start].isupper() and lines.opens_line(start):
+        marker = _LIST_MARKER_RE.match(text, start, end)
+        if marker:
+            start = marker.end()
+    letter = LETTER_RE.search(text, start, end)
     if letter:
         spans.append((start, end, letter.start()))
 
@@ -329,218 +313,6 @@ class Report:
         return tuple(f for f in self.findings if f.severity == WARNING)
 
 
-# --- glossary -------------------------------------------------------------------------------
-
-_TERM_SECTIONS = ("acronyms", "common", "internal", "jargon", "vague")
-_SECTIONS = frozenset(("allow", "openings", "cara_pakai", *_TERM_SECTIONS))
-_EMPTY_ALLOWED = frozenset(("jargon",))
-_DEFAULT_SOURCE = "outreach/data/glossary.toml"
-_PHONE = r"(?<!\d)(?:\+62|62|0)8\d{1,3}[\- ]?\d{3,4}[\- ]?\d{3,5}(?!\d)|\(0\d{2,3}\)[ ]?\d{5,8}"
-_NUMBERED_LINE = r"(?m:^[ \t]*\d{1,2}[.)][ \t])"
-_ACRONYM_SECTIONS = frozenset(("acronyms", "common", "internal"))
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """One glossary word: the section it is listed in, the key as written, its values."""
-
-    section: str
-    key: str
-    values: tuple[str, ...]
-
-
-def _identity(key: str) -> str:
-    """How a key is compared: capitals exactly, anything with lower case in lower case."""
-    key = " ".join(key.split())
-    return key if key == key.upper() else key.lower()
-
-
-def _trie_pattern(phrases: Iterable[str]) -> str:
-    """One case-insensitive alternation of ``phrases``, factored into a trie.
-
-    A flat alternation of a hundred words makes the regex engine try every word at every
-    position; the trie tries one branch per character, several times faster. A space in a
-    phrase matches any run of whitespace. Use it inside ``(?i:...)``.
-    """
-    trie: dict[str, dict] = {}
-    for phrase in phrases:
-        node = trie
-        for ch in " ".join(phrase.lower().split()):
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict[str, dict]) -> str:
-        branches = [
-            (r"\s+" if ch == " " else re.escape(ch)) + build(child)
-            for ch, child in sorted(node.items())
-            if ch
-        ]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(trie) or "(?!)"
-
-
-def _expansion_pattern(expansion: str) -> str:
-    """An expansion in any spacing and punctuation: "Usaha Mikro Kecil dan Menengah" matches too."""
-    return r"(?<!\w)" + r"[\W_]+".join(re.findall(r"[^\W_]+", expansion)) + r"(?!\w)"
-
-
-class _Data:
-    """Glossary content while files are being merged."""
-
-    def __init__(self) -> None:
-        self.terms: dict[str, _Entry] = {}
-        self.allow: dict[str, str] = {}
-        self.openings: dict[str, str] = {}
-        self.where: set[str] = set()
-        self.how: set[str] = set()
-
-    def merge(self, raw: dict[str, Any], source: str) -> None:
-        """Validate ``raw`` (one parsed TOML file) and lay it over the current content."""
-        for section in raw:
-            if section not in _SECTIONS:
-                expected = ", ".join(sorted(_SECTIONS))
-                raise ConfigError(f"{source}: unknown key '{section}' (expected one of: {expected})")
-        for word in _string_list(raw.get("allow", []), source, "allow"):
-            self.allow[_identity(word)] = word
-        for section in _TERM_SECTIONS:
-            for key, value in _table(raw.get(section, {}), source, section).items():
-                values = _values(value, source, section, key)
-                self.terms[_identity(key)] = _Entry(section, " ".join(key.split()), values)
-        for key, value in _table(raw.get("openings", {}), source, "openings").items():
-            advice = _values(value, source, "openings", key, single=True)[0]
-            self.openings[" ".join(key.lower().split())] = advice
-        cara = _table(raw.get("cara_pakai", {}), source, "cara_pakai")
-        for name in cara:
-            if name not in ("where", "how"):
-                raise ConfigError(f"{source}: [cara_pakai] unknown key '{name}' (expected 'where' or 'how')")
-        for word in _string_list(cara.get("where", []), source, "cara_pakai.where"):
-            self.where.add(word)
-        for word in _string_list(cara.get("how", []), source, "cara_pakai.how"):
-            self.how.add(word)
-
-
-def _table(value: Any, source: str, section: str) -> dict[str, Any]:
-    """``value`` checked to be a TOML table whose keys contain a letter."""
-    if not isinstance(value, dict):
-        raise ConfigError(f"{source}: '{section}' must be a table ([{section}])")
-    for key in value:
-        if not _LETTER_RE.search(key):
-            raise ConfigError(f"{source}: [{section}] key '{key}' must contain a letter")
-    return value
-
-
-def _string_list(value: Any, source: str, name: str) -> list[str]:
-    """``value`` checked to be a list of non-empty strings."""
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"{source}: '{name}' must be a list of non-empty strings")
-    return value
-
-
-def _values(value: Any, source: str, section: str, key: str, single: bool = False) -> tuple[str, ...]:
-    """The text (or texts) of a table entry, checked; only [jargon] may have an empty one."""
-    items = [value] if isinstance(value, str) else value
-    valid = (
-        isinstance(items, list)
-        and items
-        and all(isinstance(v, str) for v in items)
-        and (not single or len(items) == 1)
-        and (section in _EMPTY_ALLOWED or all(v.strip() for v in items))
-    )
-    if not valid:
-        kind = "a string" if single else "a string or a list of strings"
-        if section not in _EMPTY_ALLOWED:
-            kind = "a non-empty " + kind.removeprefix("a ")
-        raise ConfigError(f"{source}: [{section}] '{key}' must be {kind}")
-    return tuple(v.strip() for v in items)
-
-
-def _parse(text: str, source: str) -> dict[str, Any]:
-    """Parsed TOML, or ConfigError naming ``source``."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
-
-
-class Glossary:
-    """Acronyms, jargon and openings to check against, compiled into a few regexes.
-
-    Build it with :meth:`Glossary.load`; the TOML shape is described in
-    ``outreach/data/glossary.toml``.
-    """
-
-    def __init__(self, data: _Data) -> None:
-        allowed = set(data.allow)
-        terms = {k: e for k, e in data.terms.items() if k not in allowed}
-        self._allowed = frozenset(allowed)
-        self._exact = {k: e for k, e in terms.items() if k == k.upper()}
-        self._folded = {k: e for k, e in terms.items() if k != k.upper()}
-        self._openings = dict(data.openings)
-        self._opening_initials = frozenset(k[0] for k in self._openings)
-        # Lower-cased names that end in "!" (SP4N-LAPOR!), without it: their "!" ends no sentence.
-        self._bang_names = frozenset(e.key[:-1].lower() for e in terms.values() if e.key.endswith("!"))
-        # Acronym and jargon keys (any case; _lookup checks the case rule), then all-caps words
-        # with 2+ letters that are neither allowed nor Roman numerals.
-        self._scan_re = re.compile(
-            rf"\b(?<!-)(?:(?P<term>(?i:{_trie_pattern(e.key for e in terms.values())}))"
-            rf"|(?=[A-Z]\d*[A-Z])(?!(?i:{_trie_pattern(data.allow.values())}|[IVX]+)(?!\w|-\w))"
-            r"(?P<caps>[A-Z]\d*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*))(?!\w|-\w)"
-        )
-        self._opening_re = re.compile(rf"(?i:{_trie_pattern(self._openings)})(?!\w)")
-        self._cara_re = re.compile(
-            rf"(?<!\w)(?i:{_trie_pattern(data.where | data.how)})(?!\w)"
-            rf"|{_PHONE}|{_NUMBERED_LINE}"
-        )
-        self._expansion_cache: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
-
-    @classmethod
-    def load(cls, extra: Path | None = None) -> Glossary:
-        """The package glossary, with the office glossary ``extra`` (same TOML shape) laid over it.
-
-        Raises ConfigError naming the file (and the key) when ``extra`` cannot be read or is
-        malformed.
-        """
-        data = _Data()
-        default = resources.files("outreach").joinpath("data/glossary.toml").read_text(encoding="utf-8")
-        data.merge(_parse(default, _DEFAULT_SOURCE), _DEFAULT_SOURCE)
-        if extra is not None:
-            try:
-                text = Path(extra).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{extra}: cannot read the glossary: {exc}") from exc
-            data.merge(_parse(text, str(extra)), str(extra))
-        return cls(data)
-
-    def _lookup(self, matched: str) -> _Entry | None:
-        normal = " ".join(matched.split())
-        return self._exact.get(normal) or self._folded.get(normal.lower())
-
-    def _is_known(self, word: str) -> bool:
-        """Whether ``word`` is an allowed word or an acronym of the glossary."""
-        if _identity(word) in self._allowed:
-            return True
-        entry = self._lookup(word)
-        return entry is not None and entry.section in _ACRONYM_SECTIONS
-
-    def _expansion_res(self, entry: _Entry) -> tuple[re.Pattern[str], re.Pattern[str]]:
-        """(expansion anywhere, expansion right after the acronym) patterns for ``entry``."""
-        cached = self._expansion_cache.get(entry.key)
-        if cached is None:
-            any_expansion = "|".join(_expansion_pattern(v) for v in entry.values)
-            gap = r"[\s(\[,:=–—\-]*(?:(?:atau|yaitu|alias)\s+)?[(\[]?\s*"  # "OPD (", "MPP atau "
-            cached = (re.compile(f"(?i:{any_expansion})"), re.compile(f"(?i:{gap}(?:{any_expansion}))"))
-            self._expansion_cache[entry.key] = cached
-        return cached
-
-    def _spelled_out(self, text: str, entry: _Entry, start: int, end: int) -> bool:
-        anywhere, right_after = self._expansion_res(entry)
-        return bool(anywhere.search(text, 0, start) or right_after.match(text, end))
-
-
 # --- the checker ----------------------------------------------------------------------------
 
 
@@ -550,7 +322,7 @@ def _quoted_choices(values: tuple[str, ...]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
-def _term_finding(entry: _Entry, text: str, start: int, end: int) -> Finding:
+def _term_finding(entry: Entry, text: str, start: int, end: int) -> Finding:
     """The finding for a glossary word at ``text[start:end]``, by the section it is listed in."""
     excerpt = text[start:end]
     values = entry.values
@@ -570,9 +342,7 @@ def _term_finding(entry: _Entry, text: str, start: int, end: int) -> Finding:
     else:
         message = f"bureaucratic word '{excerpt}'"
         choices = tuple(v for v in values if v)
-        suggestion = (
-            f"use {_quoted_choices(choices)} instead of '{excerpt}'" if choices else f"leave out '{excerpt}'"
-        )
+        suggestion = f"use {_quoted_choices(choices)} instead of '{excerpt}'" if choices else f"leave out '{excerpt}'"
     return Finding("jargon", ERROR, start, end, excerpt, message, suggestion)
 
 
@@ -598,57 +368,105 @@ def check_text(
     ``missing_alt_text``, ``cara_pakai_missing_where_how``) have the empty span (0, 0) and an
     empty excerpt; every other finding points at the exact text it is about.
     """
-    g = glossary or _default_glossary()
+    g = glossary or default_glossary()
     masked, hashtags, has_link = _mask(text)
-    spans = _split_sentences(masked, g._bang_names)
-    findings: list[Finding] = []
-    prose: list[str] = []
-    words = 0
-    first_words: set[int] = set()
-    opening_spans: list[tuple[int, int]] = []
-    shouting_spans: list[tuple[int, int]] = []
-    for start, end, first in spans:
-        tokens = _WORD_RE.findall(masked, start, end)
-        words += len(tokens)
-        prose += filter(None, tokens)
-        if len(tokens) > MAX_SENTENCE_WORDS:
-            findings.append(
-                Finding(
-                    "long_sentence", ERROR, start, end, text[start:end],
-                    f"sentence has {len(tokens)} words (more than {MAX_SENTENCE_WORDS})",
-                    f"split it into shorter sentences of {MAX_AVERAGE_WORDS} words or fewer",
-                )
-            )
-        first_words.add(first)
-        if masked[first].lower() in g._opening_initials:
-            opening = g._opening_re.match(masked, first, end)
-            if opening:
-                opening_spans.append(opening.span())
-                findings.append(_opening_finding(g, text, *opening.span()))
-        if masked[start:end].isupper() and _is_shouting(list(filter(None, tokens)), g):
-            shouting_spans.append((start, end))
-            findings.append(
-                Finding(
-                    "shouting", ERROR, start, end, text[start:end],
-                    "sentence is written in capitals", "write it in normal sentence case",
-                )
-            )
-
-    average = words / len(spans) if spans else 0.0
+    spans = _split_sentences(masked, g.bang_names)
+    sentences = _check_sentences(text, masked, spans, g)
+    findings = sentences.findings
+    average = sentences.words / len(spans) if spans else 0.0
     if average > MAX_AVERAGE_WORDS:
         findings.append(
             Finding(
-                "long_average", WARNING, 0, 0, "",
+                "long_average",
+                WARNING,
+                0,
+                0,
+                "",
                 f"sentences average {average:.1f} words (more than {MAX_AVERAGE_WORDS})",
                 f"use shorter sentences: aim for {MAX_AVERAGE_WORDS} words or fewer on average",
             )
         )
-    findings += _scan(text, masked, g, first_words, opening_spans, shouting_spans)
+    findings += _scan(text, masked, g, sentences)
+    findings += _post_findings(text, masked, g, hashtags, has_link, kind, platform, image, alt_text)
+    findings.sort(key=lambda f: (f.start, f.end, f.code))
+    return Report(tuple(findings), _stats(len(spans), sentences.words, average, sentences.prose))
+
+
+@dataclass
+class _Sentences:
+    """What one pass over the sentences of a post found, for the checks that follow."""
+
+    findings: list[Finding] = field(default_factory=list)
+    words: int = 0
+    prose: list[str] = field(default_factory=list)  # the prose words of every sentence, in order
+    first_words: set[int] = field(default_factory=set)  # offset of each sentence's first letter
+    opening_spans: list[tuple[int, int]] = field(default_factory=list)
+    shouting_spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], g: Glossary) -> _Sentences:
+    """Long sentences, bureaucratic openings and sentences in capitals; words counted on the way."""
+    seen = _Sentences()
+    for start, end, first in spans:
+        tokens = _WORD_RE.findall(masked, start, end)
+        seen.words += len(tokens)
+        seen.prose += filter(None, tokens)
+        if len(tokens) > MAX_SENTENCE_WORDS:
+            seen.findings.append(
+                Finding(
+                    "long_sentence",
+                    ERROR,
+                    start,
+                    end,
+                    text[start:end],
+                    f"sentence has {len(tokens)} words (more than {MAX_SENTENCE_WORDS})",
+                    f"split it into shorter sentences of {MAX_AVERAGE_WORDS} words or fewer",
+                )
+            )
+        seen.first_words.add(first)
+        if masked[first].lower() in g.opening_initials:
+            opening = g.opening_re.match(masked, first, end)
+            if opening:
+                seen.opening_spans.append(opening.span())
+                seen.findings.append(_opening_finding(g, text, *opening.span()))
+        if masked[start:end].isupper() and _is_shouting(list(filter(None, tokens)), g):
+            seen.shouting_spans.append((start, end))
+            seen.findings.append(
+                Finding(
+                    "shouting",
+                    ERROR,
+                    start,
+                    end,
+                    text[start:end],
+                    "sentence is written in capitals",
+                    "write it in normal sentence case",
+                )
+            )
+    return seen
+
+
+def _post_findings(
+    text: str,
+    masked: str,
+    g: Glossary,
+    hashtags: list[tuple[int, int]],
+    has_link: bool,
+    kind: str | None,
+    platform: str | None,
+    image: str | None,
+    alt_text: str | None,
+) -> list[Finding]:
+    """Findings about the post as a whole: too many hashtags, no alt text, a how-to that says neither where nor how."""
+    findings: list[Finding] = []
     if len(hashtags) > MAX_HASHTAGS and platform != "instagram":
         start, end = hashtags[MAX_HASHTAGS][0], hashtags[-1][1]
         findings.append(
             Finding(
-                "too_many_hashtags", WARNING, start, end, text[start:end],
+                "too_many_hashtags",
+                WARNING,
+                start,
+                end,
+                text[start:end],
                 f"{len(hashtags)} hashtags (more than {MAX_HASHTAGS})",
                 f"keep at most {MAX_HASHTAGS} hashtags (Instagram allows more)",
             )
@@ -656,45 +474,55 @@ def check_text(
     if image and not (alt_text and alt_text.strip()):
         findings.append(
             Finding(
-                "missing_alt_text", ERROR, 0, 0, "", "the image has no alt text",
+                "missing_alt_text",
+                ERROR,
+                0,
+                0,
+                "",
+                "the image has no alt text",
                 "describe the image in one short sentence for readers who cannot see it",
             )
         )
-    if kind == "cara_pakai" and not has_link and not g._cara_re.search(masked):
+    if kind == "cara_pakai" and not has_link and not g.cara_re.search(masked):
         findings.append(
             Finding(
-                "cara_pakai_missing_where_how", WARNING, 0, 0, "",
+                "cara_pakai_missing_where_how",
+                WARNING,
+                0,
+                0,
+                "",
                 "a how-to post says neither where to go nor how to do it",
-                "add the place (e.g. 'Datang ke ...', 'Jl. ...', a link) "
-                "or the steps (e.g. '1. Buka ...', 'Bawa KTP')",
+                "add the place (e.g. 'Datang ke ...', 'Jl. ...', a link) or the steps (e.g. '1. Buka ...', 'Bawa KTP')",
             )
         )
+    return findings
 
+
+def _stats(sentences: int, words: int, average: float, prose: list[str]) -> Stats:
+    """The trend figures of a post whose sentences were counted and whose prose words were collected."""
     long_words = sum(
         1 for w in prose if len(w) > LONG_WORD_LETTERS and (w.isalpha() or _letters(w) > LONG_WORD_LETTERS)
     )
-    stats = Stats(
-        sentences=len(spans),
+    return Stats(
+        sentences=sentences,
         words=words,
         average_sentence_words=average,
         long_word_share=long_words / len(prose) if prose else 0.0,
         syllables=count_syllables(" ".join(prose)),
     )
-    findings.sort(key=lambda f: (f.start, f.end, f.code))
-    return Report(tuple(findings), stats)
 
 
 def _opening_finding(g: Glossary, text: str, start: int, end: int) -> Finding:
     """The finding for a bureaucratic opening at ``text[start:end]``."""
     excerpt = text[start:end]
-    advice = g._openings[" ".join(excerpt.lower().split())]
+    advice = g.openings[" ".join(excerpt.lower().split())]
     return Finding("opening", ERROR, start, end, excerpt, f"bureaucratic opening '{excerpt}'", advice)
 
 
 def _is_shouting(sentence_prose: list[str], g: Glossary) -> bool:
     """3+ words, 2+ of them not known acronyms (the caller checked there is no lower case)."""
-    lettered = [w for w in sentence_prose if _LETTER_RE.search(w)]
-    unknown = [w for w in lettered if len(w) > 1 and not g._is_known(w)]
+    lettered = [w for w in sentence_prose if LETTER_RE.search(w)]
+    unknown = [w for w in lettered if len(w) > 1 and not g.is_known(w)]
     return len(lettered) >= 3 and len(unknown) >= 2
 
 
@@ -708,40 +536,45 @@ def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
     return index >= 0 and position < spans[index][1]
 
 
-def _scan(
-    text: str,
-    masked: str,
-    g: Glossary,
-    first_words: set[int],
-    opening_spans: list[tuple[int, int]],
-    shouting_spans: list[tuple[int, int]],
-) -> list[Finding]:
-    """Acronym, jargon and all-caps findings from one pass of the glossary regex."""
+def _scan(text: str, masked: str, g: Glossary, sentences: _Sentences) -> list[Finding]:
+    """Acronym, jargon and all-caps findings from one pass of the glossary regex.
+
+    Words inside an opening or a sentence in capitals were reported with it; a capitalised glossary word is
+    a finding only where it opens a sentence (elsewhere it is part of a name).
+    """
     findings: list[Finding] = []
     seen_acronyms: set[str] = set()
     seen_caps: set[str] = set()
-    for m in g._scan_re.finditer(masked):
+    for m in g.scan_re.finditer(masked):
         start, end = m.span()
         word = m.group()
         if m.lastgroup == "term":
-            entry = g._lookup(word)
-            if entry is None or _inside(start, opening_spans):
+            entry = g.lookup(word)
+            if entry is None or _inside(start, sentences.opening_spans):
                 continue  # wrong case for an all-caps key ("sop"), or reported as an opening
             if entry.section in ("acronyms", "common"):
                 if entry.key in seen_acronyms:
                     continue
                 seen_acronyms.add(entry.key)
-                if g._spelled_out(masked, entry, start, end):
+                if g.spelled_out(masked, entry, start, end):
                     continue
-            elif entry.section != "internal" and word[0].isupper() and not word.isupper():
-                if start not in first_words:
-                    continue  # capitalised mid-sentence: part of a name ("Badan ... Pembangunan Daerah")
+            elif (
+                entry.section != "internal"
+                and word[0].isupper()
+                and not word.isupper()
+                and start not in sentences.first_words
+            ):
+                continue  # capitalised mid-sentence: part of a name ("Badan ... Pembangunan Daerah")
             findings.append(_term_finding(entry, text, start, end))
-        elif word not in seen_caps and not _inside(start, shouting_spans):
+        elif word not in seen_caps and not _inside(start, sentences.shouting_spans):
             seen_caps.add(word)
             findings.append(
                 Finding(
-                    "unknown_acronym", WARNING, start, end, word,
+                    "unknown_acronym",
+                    WARNING,
+                    start,
+                    end,
+                    word,
                     f"all-caps word '{word}' is not in the glossary",
                     "spell it out at its first use if it is an acronym, or write it in normal case",
                 )

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from .config import CampaignSettings
@@ -110,14 +110,19 @@ class _Rotation:
             self.agency_turn[innovation.opd] = self.turn
 
     def build(self) -> None:
+        """Queue every innovation by agency, once the existing slots are seeded."""
         for innovation in self.by_id.values():
             heapq.heappush(self.heaps[innovation.opd], self._key(innovation.id))
 
     def _key(self, innovation_id: str) -> tuple[int, int, str]:
         return (self.count[innovation_id], self.last_turn.get(innovation_id, 0), innovation_id)
 
-    def choose(self, day: date, min_gap_days: int, usable: "callable[[Innovation], bool]") -> Innovation | None:  # type: ignore[valid-type]
-        """The next innovation for a slot on ``day``, honouring windows and the minimum gap."""
+    def choose(self, day: date, min_gap_days: int, image_required: bool) -> Innovation | None:
+        """The next innovation for a slot on ``day``, honouring windows and the minimum gap.
+
+        With ``image_required`` (every channel open for the slot needs an image) only an innovation with
+        an image can take it.
+        """
         set_aside: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
         chosen: Innovation | None = None
         while chosen is None:
@@ -136,8 +141,10 @@ class _Rotation:
             last = self.last_day.get(innovation.id)
             # An innovation already featured after this day cannot take an earlier free slot:
             # its later posts already carry the next kinds of its series, in order.
-            if not innovation.active_on(day) or not usable(innovation) or (
-                last is not None and (last > day or (day - last).days < min_gap_days)
+            if (
+                not innovation.active_on(day)
+                or (image_required and innovation.gambar is None)
+                or (last is not None and (last > day or (day - last).days < min_gap_days))
             ):
                 set_aside[best_agency].append(entry)
                 continue
@@ -189,79 +196,118 @@ def plan(
     earliest = max(now, not_before) if not_before is not None else now
     new: list[PlannedPost] = []
     for name in sorted(campaigns):
-        campaign = campaigns[name]
-        selected = [innovation for innovation in publishable.values() if _selected(campaign, innovation)]
-        selected.sort(key=lambda innovation: innovation.id)
-        rotation = _Rotation(selected)
-        taken: set[datetime] = set()
-        kinds_done: dict[str, int] = defaultdict(int)
-        for post in holding:
-            if post.campaign != name:
-                continue
-            moment = post.scheduled_at.astimezone(zone)
-            if moment not in taken:
-                taken.add(moment)
-                rotation.seed(post.innovation_id, moment.date())
-                kinds_done[post.innovation_id] += 1
-        rotation.build()
         make_ups = _missed_make_ups(name, existing, publishable) if replan_missed else []
-        first = max(earliest.astimezone(zone).date(), campaign.start or date.min)
-        last = min(until.astimezone(zone).date(), campaign.end or date.max)
-        for moment in slot_times(campaign.schedules(), first, last, zone):
-            if moment <= earliest or moment > until or moment in taken:
-                continue
-            if day_excluded(campaign, moment.date(), calendar):
-                continue
-            open_channels = [
-                channel
-                for channel in campaign.channels
-                if channels[channel].daily_cap is None
-                or per_day[(channel, moment.date())] < channels[channel].daily_cap  # type: ignore[operator]
-            ]
-            if not open_channels:
-                continue
-            if make_ups and publishable[make_ups[0][0]].active_on(moment.date()):
-                innovation_id, kind, missed_channels = make_ups.pop(0)
-                for channel in open_channels:
-                    if channel in missed_channels:
-                        new.append(PlannedPost(name, channel, innovation_id, kind, moment))
-                        per_day[(channel, moment.date())] += 1
-                continue
-            innovation = rotation.choose(
-                moment.date(),
-                campaign.min_gap_days,
-                lambda item: item.gambar is not None or not all(channels[c].needs_image for c in open_channels),
-            )
+        new += _plan_campaign(
+            name, campaigns[name], channels, publishable, holding, make_ups, per_day, calendar, earliest, until, zone
+        )
+    return Plan(tuple(new), tuple(cancel))
+
+
+def _plan_campaign(
+    name: str,
+    campaign: CampaignSettings,
+    channels: Mapping[str, ChannelRules],
+    publishable: Mapping[str, Innovation],
+    holding: list[Post],
+    make_ups: list[tuple[str, str, set[str]]],
+    per_day: dict[tuple[str, date], int],
+    calendar: Calendar,
+    earliest: datetime,
+    until: datetime,
+    zone: ZoneInfo,
+) -> list[PlannedPost]:
+    """Posts for the free slots of one campaign in ``(earliest, until]``: missed posts made up first, then
+    the rotation. ``per_day`` (posts per channel and day) counts each new post as it is made."""
+    selected = sorted(
+        (innovation for innovation in publishable.values() if _selected(campaign, innovation)),
+        key=lambda innovation: innovation.id,
+    )
+    rotation, taken, kinds_done = _seeded_rotation(name, selected, holding, zone)
+    first = max(earliest.astimezone(zone).date(), campaign.start or date.min)
+    last = min(until.astimezone(zone).date(), campaign.end or date.max)
+    new: list[PlannedPost] = []
+    for moment in slot_times(campaign.schedules(), first, last, zone):
+        day = moment.date()
+        if moment <= earliest or moment > until or moment in taken or day_excluded(campaign, day, calendar):
+            continue
+        open_channels = [
+            channel for channel in campaign.channels if _has_room(channels[channel], per_day[(channel, day)])
+        ]
+        if not open_channels:
+            continue
+        if make_ups and publishable[make_ups[0][0]].active_on(day):
+            innovation_id, kind, missed_channels = make_ups.pop(0)
+            targets = [channel for channel in open_channels if channel in missed_channels]
+        else:
+            image_required = all(channels[channel].needs_image for channel in open_channels)
+            innovation = rotation.choose(day, campaign.min_gap_days, image_required)
             if innovation is None:
                 continue
-            kind = campaign.series[kinds_done[innovation.id] % len(campaign.series)]
-            kinds_done[innovation.id] += 1
-            for channel in open_channels:
-                if channels[channel].needs_image and innovation.gambar is None:
-                    continue
-                new.append(PlannedPost(name, channel, innovation.id, kind, moment))
-                per_day[(channel, moment.date())] += 1
-    return Plan(tuple(new), tuple(cancel))
+            innovation_id = innovation.id
+            kind = campaign.series[kinds_done[innovation_id] % len(campaign.series)]
+            kinds_done[innovation_id] += 1
+            targets = [
+                channel
+                for channel in open_channels
+                if not (channels[channel].needs_image and innovation.gambar is None)
+            ]
+        for channel in targets:
+            new.append(PlannedPost(name, channel, innovation_id, kind, moment))
+            per_day[(channel, day)] += 1
+    return new
+
+
+def _seeded_rotation(
+    name: str, selected: list[Innovation], holding: list[Post], zone: ZoneInfo
+) -> tuple[_Rotation, set[datetime], defaultdict[str, int]]:
+    """The campaign's rotation, counting the slots its posts already hold; those slots; and how many
+    posts each innovation has had, which picks the kind of its next post from the series."""
+    rotation = _Rotation(selected)
+    taken: set[datetime] = set()
+    kinds_done: defaultdict[str, int] = defaultdict(int)
+    for post in holding:
+        if post.campaign != name:
+            continue
+        moment = post.scheduled_at.astimezone(zone)
+        if moment not in taken:
+            taken.add(moment)
+            rotation.seed(post.innovation_id, moment.date())
+            kinds_done[post.innovation_id] += 1
+    rotation.build()
+    return rotation, taken, kinds_done
+
+
+def _has_room(rules: ChannelRules, posts_that_day: int) -> bool:
+    """Whether a channel with ``posts_that_day`` posts on a day may take one more."""
+    return rules.daily_cap is None or posts_that_day < rules.daily_cap
 
 
 def _missed_make_ups(
     campaign: str, existing: list[Post], publishable: Mapping[str, Innovation]
 ) -> list[tuple[str, str, set[str]]]:
     """Missed posts of a campaign not yet planned again: (innovation, kind, channels), oldest first."""
-    later_keys = {(post.channel, post.innovation_id, post.kind, post.scheduled_at) for post in existing
-                  if post.state is not PostState.MISSED and post.state is not PostState.CANCELLED}
+    later_keys = {
+        (post.channel, post.innovation_id, post.kind, post.scheduled_at)
+        for post in existing
+        if post.state is not PostState.MISSED and post.state is not PostState.CANCELLED
+    }
     groups: dict[tuple[str, str, datetime], set[str]] = {}
     for post in existing:
         if post.campaign != campaign or post.state is not PostState.MISSED or post.innovation_id not in publishable:
             continue
         made_up = any(
-            channel == post.channel and innovation_id == post.innovation_id and kind == post.kind and when > post.scheduled_at
+            channel == post.channel
+            and innovation_id == post.innovation_id
+            and kind == post.kind
+            and when > post.scheduled_at
             for channel, innovation_id, kind, when in later_keys
         )
         if not made_up:
             groups.setdefault((post.innovation_id, post.kind, post.scheduled_at), set()).add(post.channel)
-    return [(innovation_id, kind, channels) for (innovation_id, kind, _), channels in sorted(
-        groups.items(), key=lambda item: item[0][2])]
+    return [
+        (innovation_id, kind, channels)
+        for (innovation_id, kind, _), channels in sorted(groups.items(), key=lambda item: item[0][2])
+    ]
 
 
 def _operator_cancelled(post: Post) -> bool:
@@ -274,9 +320,8 @@ def _selected(campaign: CampaignSettings, innovation: Innovation) -> bool:
         return False
     if campaign.opd and innovation.opd not in campaign.opd:
         return False
-    if campaign.tagar and not {tag.lower() for tag in campaign.tagar} & {tag.lower() for tag in innovation.tagar}:
-        return False
-    return True
+    wanted_tags = {tag.lower() for tag in campaign.tagar}
+    return not wanted_tags or bool(wanted_tags & {tag.lower() for tag in innovation.tagar})
 
 
 def _cancellations(

@@ -12,13 +12,13 @@ registered too, in every form they may be printed in.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from urllib.parse import unquote, urlsplit
 
 _secrets: set[str] = set()
 _lock = threading.Lock()
-_factory_installed = False
 
 #: Secrets shorter than this are not registered: masking "1" would mangle every number.
 MINIMUM_SECRET_LENGTH = 6
@@ -78,10 +78,9 @@ def redact(text: str) -> str:
     return text
 
 
+@functools.cache
 def _install_record_factory() -> None:
-    global _factory_installed
-    if _factory_installed:
-        return
+    """Wrap the log-record factory in one that redacts; cached, so only the first call installs it."""
     previous = logging.getLogRecordFactory()
 
     def redacting_factory(*args: object, **kwargs: object) -> logging.LogRecord:
@@ -94,4 +93,3 @@ def _install_record_factory() -> None:
         return record
 
     logging.setLogRecordFactory(redacting_factory)
-    _factory_installed = True

@@ -19,8 +19,13 @@ _NEEDED_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
 _LAYOUT_CHARACTERS = frozenset("\n\t")
 #: Unicode gives controls no name, only aliases (which ``unicodedata.name`` does not return).
 _CONTROL_NAMES = {
-    "\x00": "NULL", "\x07": "BELL", "\x08": "BACKSPACE", "\r": "CARRIAGE RETURN", "\x1b": "ESCAPE",
-    "\x7f": "DELETE", "\x9b": "CONTROL SEQUENCE INTRODUCER",
+    "\x00": "NULL",
+    "\x07": "BELL",
+    "\x08": "BACKSPACE",
+    "\r": "CARRIAGE RETURN",
+    "\x1b": "ESCAPE",
+    "\x7f": "DELETE",
+    "\x9b": "CONTROL SEQUENCE INTRODUCER",
 }
 
 
@@ -60,7 +65,8 @@ def visible(text: str, line_breaks: bool = True) -> str:
     if _plainly_printable(text):
         return text
     return "".join(
-        _escape(character) if is_hidden(character) or (not line_breaks and character in _LAYOUT_CHARACTERS)
+        _escape(character)
+        if is_hidden(character) or (not line_breaks and character in _LAYOUT_CHARACTERS)
         else character
         for character in text
     )

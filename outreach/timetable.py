@@ -8,9 +8,9 @@ planner stays a pure function (APScheduler lives only in the daemon).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Iterator
 
 DAY_NAMES: dict[str, int] = {
     "senin": 0,
@@ -148,9 +148,11 @@ def parse_cron(text: str) -> Cron:
     fields = text.split()
     if len(fields) != 5:
         raise TimetableError(f"'{text}' is not a cron expression; it needs 5 fields, e.g. '30 9 * * 1-5'")
-    parsed = [_parse_cron_field(field, index) for index, field in enumerate(fields)]
+    minutes, hours, days, months, weekdays = (_parse_cron_field(field, index) for index, field in enumerate(fields))
     # Vixie cron: a day field that starts with "*" (even "*/2") does not restrict on its own.
-    return Cron(*parsed, any_day=fields[2].startswith("*"), any_weekday=fields[4].startswith("*"))
+    return Cron(
+        minutes, hours, days, months, weekdays, any_day=fields[2].startswith("*"), any_weekday=fields[4].startswith("*")
+    )
 
 
 Schedule = WeeklySlots | Cron

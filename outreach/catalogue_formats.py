@@ -1,0 +1,342 @@
+"""The catalogue's file formats: CSV, XLSX and YAML bytes read into raw rows, every problem located.
+
+A reader checks what the format decides (encoding, quoting, header, sheet, YAML shape) and leaves the
+values to :mod:`outreach.catalogue`, which validates every row the same way whatever file it came from.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .model import ALL_FIELDS, REQUIRED_FIELDS
+from .textsafety import describe
+
+#: A cell longer than this fits no post; it is refused before anything else is checked.
+MAX_CELL_CHARACTERS = 5000
+#: Columns whose header starts like this are the office's own notes and are ignored.
+NOTE_PREFIXES = ("#", "catatan", "keterangan", "no")
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One row or YAML item as read: its cells by column name, not yet validated."""
+
+    number: int  # spreadsheet row or YAML line, as the user sees it
+    cells: dict[str, Any]
+    formulas: frozenset[str] = frozenset()
+    keyed: bool = False  # YAML: every row names its own keys
+    refused: frozenset[str] = frozenset()  # cells the reader already reported
+
+
+def is_note_column(header: str) -> bool:
+    """Whether the column holds the office's own notes (see ``NOTE_PREFIXES``)."""
+    lowered = header.lower()
+    return lowered == "no" or any(lowered.startswith(prefix) for prefix in NOTE_PREFIXES if prefix != "no")
+
+
+def read_csv(path: Path, data: bytes, problems: list[str]) -> list[RawRow]:
+    """The rows of a CSV file in UTF-8, its delimiter (``,`` or ``;``) taken from the header line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        problems.append(
+            f"{path}:{line}: the file is not UTF-8 (byte 0x{data[error.start]:02x}); "
+            f"in Excel choose 'Save as' → 'CSV UTF-8 (Comma delimited)'"
+        )
+        return []
+    if not text.strip():
+        problems.append(f"{path}:1: the file is empty; it needs a header row: {';'.join(ALL_FIELDS[:6])};…")
+        return []
+    first_line = text.splitlines()[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # long cells get a clear message below
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [cell.strip() for cell in next(reader)]
+    rows = []
+    while True:
+        number = reader.line_num + 1  # where the row starts, even if a cell spans lines
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            problems.append(f"{path}:{number}: cannot read this row ({error}); check its quotes")
+            break
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > len(header):
+            problems.append(
+                f"{path}:{number}: the row has {len(cells)} cells but the header has {len(header)}; "
+                f"a '{delimiter}' inside a cell needs the cell in double quotes"
+            )
+            continue
+        cells += [""] * (len(header) - len(cells))  # a short row leaves its last cells empty, not unchecked
+        rows.append(RawRow(number, dict(zip(header, cells, strict=True))))
+    _check_header(path, header, problems)
+    return rows
+
+
+def read_xlsx(
+    path: Path, data: bytes, sheet: str | None, problems: list[str], sheets_read: dict[Path, str] | None
+) -> list[RawRow]:
+    """The rows of a workbook's named sheet, or of its first visible sheet; formulas are marked, not run."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
+        problems.append(f"{path}:1: cannot read the workbook ({error}); save it again as .xlsx")
+        return []
+    try:
+        if sheet is not None and sheet not in workbook.sheetnames:
+            problems.append(f"{path}: no sheet named '{sheet}' (sheets: {', '.join(workbook.sheetnames)})")
+            return []
+        if not sheet:
+            # A hidden sheet is an old copy or a lookup list, never the one the office means.
+            visible_sheets = [candidate for candidate in workbook.worksheets if candidate.sheet_state == "visible"]
+            if not visible_sheets:
+                problems.append(f"{path}:1: every sheet is hidden; unhide the sheet with the innovations")
+                return []
+            worksheet = visible_sheets[0]
+            if worksheet is not workbook.worksheets[0] and sheets_read is not None:
+                sheets_read[path] = worksheet.title
+        else:
+            worksheet = workbook[sheet]
+        iterator = worksheet.iter_rows()
+        header_cells = next(iterator, None)
+        if header_cells is None:
+            problems.append(f"{path}:1: the sheet '{worksheet.title}' is empty; it needs a header row")
+            return []
+        header = [str(cell.value).strip() if cell.value is not None else "" for cell in header_cells]
+        rows = []
+        for number, cells in enumerate(iterator, start=2):
+            values: dict[str, Any] = {}
+            formulas = set()
+            for name, cell in zip(header, cells, strict=False):  # a row may be shorter or longer than the header
+                if not name:
+                    continue
+                values[name] = cell.value
+                if cell.data_type == "f":
+                    formulas.add(name)
+            if not any(value not in (None, "") for value in values.values()):
+                continue
+            rows.append(RawRow(number, values, frozenset(formulas)))
+    finally:
+        workbook.close()
+    _check_header(path, header, problems)
+    return rows
+
+
+def read_yaml(path: Path, data: bytes, problems: list[str]) -> list[RawRow]:
+    """Read YAML without ever expanding it: only the cells' own nodes are constructed.
+
+    Composing builds the node graph with each alias pointing at its anchor's node, in time and
+    memory linear in the file. A cell must be a single value (``tagar`` may be a flat list of
+    words), so a nested structure, which is what an alias bomb needs, is refused before it is
+    built; notes and unknown keys are never built at all.
+    """
+    import yaml
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        problems.append(f"{path}:{line}: the file is not UTF-8; save it as UTF-8")
+        return []
+    try:
+        document = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as error:  # a control character typed into the file itself
+        line = text.count("\n", 0, error.position) + 1
+        problems.append(f"{path}:{line}: {hidden_character_problem(chr(error.character), 1)}")
+        return []
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        problems.append(f"{path}:{line}: not valid YAML ({getattr(error, 'problem', error)})")
+        return []
+    if document is None:
+        problems.append(f"{path}:1: the file is empty; it needs a list of innovations")
+        return []
+    if isinstance(document, yaml.MappingNode):
+        items = [value for key, value in document.value if isinstance(key, yaml.ScalarNode) and key.value == "inovasi"]
+        document = items[0] if items else document
+    if not isinstance(document, yaml.SequenceNode):
+        problems.append(f"{path}:1: expected a list of innovations (or 'inovasi:' followed by a list)")
+        return []
+    reader = _YamlCells(path, problems)
+    rows = []
+    seen_items: set[int] = set()
+    for item in document.value:
+        line = item.start_mark.line + 1
+        if not isinstance(item, yaml.MappingNode):
+            problems.append(f"{path}:{line}: each innovation must be a set of 'key: value' lines")
+            continue
+        if id(item) in seen_items:
+            problems.append(
+                f"{path}:{line}: this innovation repeats an earlier one through an alias (*name); "
+                f"write each innovation out in full"
+            )
+            break  # one repeat is enough to say; a file of thousands of aliases must not make thousands of lines
+        seen_items.add(id(item))
+        rows.append(reader.row(line, item))
+    for row in rows:
+        _check_header(path, list(row.cells), problems, row.number, require=False)
+    return rows
+
+
+class _YamlCells:
+    """Turns one YAML innovation (a mapping node) into cells, checking each value's shape first."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        import yaml
+
+        self.path = path
+        self.problems = problems
+        self.constructor = yaml.SafeLoader(io.StringIO(""))
+
+    def row(self, line: int, item: Any) -> RawRow:
+        import yaml
+
+        cells: dict[str, Any] = {}
+        refused: set[str] = set()
+        key_lines: dict[str, int] = {}
+        for key, value in item.value:
+            if not isinstance(key, yaml.ScalarNode):
+                self.problems.append(
+                    f"{self.path}:{key.start_mark.line + 1}: a key must be a column name, e.g. 'nama:'"
+                )
+                continue
+            name = str(key.value)
+            if name in key_lines:
+                if name not in refused:
+                    self.problems.append(
+                        f"{self.path}:{line}:{name}: the key appears twice in this innovation "
+                        f"(lines {key_lines[name]} and {key.start_mark.line + 1}); keep only one"
+                    )
+                refused.add(name)
+                continue
+            key_lines[name] = key.start_mark.line + 1
+            if name not in ALL_FIELDS:
+                cells[name] = None  # a note is ignored and an unknown key reported: neither is read
+                continue
+            problem = _yaml_shape_problem(name, value)
+            if problem is None:
+                cells[name], problem = self._construct(value)
+            if problem is not None:
+                self.problems.append(f"{self.path}:{line}:{name}: {problem}")
+                refused.add(name)
+        return RawRow(line, cells, keyed=True, refused=frozenset(refused))
+
+    def _construct(self, node: Any) -> tuple[Any, str | None]:
+        import yaml
+
+        try:
+            return self.constructor.construct_object(node, deep=True), None
+        except (yaml.YAMLError, ValueError, TypeError, AttributeError, OverflowError) as error:
+            # A failed construction leaves the constructor half-way through a node: start afresh.
+            self.constructor = yaml.SafeLoader(io.StringIO(""))
+            return None, _yaml_value_problem(node, error)
+
+
+def _yaml_shape_problem(name: str, node: Any) -> str | None:
+    """Why a YAML value cannot be a cell, judged on the node before anything is built."""
+    import yaml
+
+    if node.tag not in yaml.SafeLoader.yaml_constructors:
+        return _tag_problem(node.tag)
+    if isinstance(node, yaml.MappingNode):
+        return "a set of 'key: value' lines where text belongs; write the text itself after the key"
+    if isinstance(node, yaml.SequenceNode):
+        if name != "tagar":
+            return "a list where text belongs; write the text on one line (only tagar may be a list)"
+        if not all(isinstance(item, yaml.ScalarNode) for item in node.value):
+            return "a list inside the list of hashtags; write one list of words, e.g. [BandarLampung, LayananPublik]"
+        unknown = next((item.tag for item in node.value if item.tag not in yaml.SafeLoader.yaml_constructors), None)
+        if unknown is not None:
+            return _tag_problem(unknown)
+        size = sum(len(item.value) for item in node.value) + max(len(node.value) - 1, 0)
+        if size > MAX_CELL_CHARACTERS:
+            return too_long(size)
+    return None
+
+
+def _yaml_value_problem(node: Any, error: Exception) -> str:
+    import yaml
+
+    detail = getattr(error, "problem", None) or error
+    if not isinstance(node, yaml.ScalarNode):
+        return f"cannot read a hashtag in the list ({detail}); write plain words, e.g. [BandarLampung, LayananPublik]"
+    value = _excerpt(node.value)
+    if node.tag.endswith(":timestamp"):
+        return f"'{value}' looks like a date but is not one; write a real date, e.g. 2026-12-01"
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    return f"cannot read '{value}' as {tag} ({detail}); delete the tag or put the value in quotes"
+
+
+def _tag_problem(tag: str) -> str:
+    shown = tag.replace("tag:yaml.org,2002:", "!!")
+    return f"the YAML tag '{shown}' is not allowed in a catalogue; delete it and write the value as plain text"
+
+
+def _excerpt(text: str, size: int = 40) -> str:
+    return text if len(text) <= size else text[:size] + "…"
+
+
+def too_long(size: int) -> str:
+    """Why a cell of ``size`` characters is refused."""
+    return f"the cell has {size:,} characters; at most {MAX_CELL_CHARACTERS:,} fit a post"
+
+
+def hidden_character_problem(character: str, count: int, before: str | None = None) -> str:
+    """Names the character and where it is: it is invisible, so the person needs the text just before it."""
+    if before is None:
+        place = ""
+    elif before:
+        place = f" right after '{_excerpt(before[::-1], 20)[::-1]}'"
+    else:
+        place = " at the start"
+    more = f" (and {count - 1} more)" if count > 1 else ""
+    return (
+        f"the invisible character {describe(character)}{place}{more} can hide or disguise text; "
+        f"delete it (retype the text around it, or paste it as plain text)"
+    )
+
+
+def _check_header(path: Path, header: list[str], problems: list[str], row: int = 1, require: bool = True) -> None:
+    positions: dict[str, list[int]] = {}
+    for index, name in enumerate(header):
+        if name in ALL_FIELDS:
+            positions.setdefault(name, []).append(index)
+    for name, indexes in positions.items():
+        if len(indexes) > 1:
+            from openpyxl.utils import get_column_letter
+
+            letters = [get_column_letter(index + 1) for index in indexes]
+            listed = " and ".join([", ".join(letters[:-1]), letters[-1]])
+            problems.append(
+                f"{path}:{row}:{name}: the column appears {_times(len(indexes))} (columns {listed}); "
+                f"delete {'one' if len(indexes) == 2 else 'all but one'}"
+            )
+    for name in dict.fromkeys(header):
+        if name and name not in ALL_FIELDS and not is_note_column(name):
+            close = difflib.get_close_matches(name, ALL_FIELDS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known columns: {', '.join(ALL_FIELDS)}"
+            problems.append(f"{path}:{row}:{name}: unknown column; {hint}")
+    if require:
+        problems.extend(
+            f"{path}:{row}:{name}: required column is missing; add a column headed '{name}'"
+            for name in REQUIRED_FIELDS
+            if name not in header
+        )
+
+
+def _times(count: int) -> str:
+    return "twice" if count == 2 else f"{count} times"

@@ -1,0 +1,239 @@
+"""The plain-language glossary: acronyms, jargon, openings and how-to words, compiled into a few regexes.
+
+The word lists live in ``outreach/data/glossary.toml``; an office may lay its own file of the same shape
+over them (:meth:`Glossary.load`). Each list is compiled once per glossary into one trie-shaped regex, so
+the checker in :mod:`outreach.plainlang` makes a few regex passes per post and no per-word look-ups.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+#: One letter, in any script (not a digit, not "_").
+LETTER_RE = re.compile(r"[^\W\d_]")
+
+_TERM_SECTIONS = ("acronyms", "common", "internal", "jargon", "vague")
+_SECTIONS = frozenset(("allow", "openings", "cara_pakai", *_TERM_SECTIONS))
+_EMPTY_ALLOWED = frozenset(("jargon",))
+_DEFAULT_SOURCE = "outreach/data/glossary.toml"
+_PHONE = r"(?<!\d)(?:\+62|62|0)8\d{1,3}[\- ]?\d{3,4}[\- ]?\d{3,5}(?!\d)|\(0\d{2,3}\)[ ]?\d{5,8}"
+_NUMBERED_LINE = r"(?m:^[ \t]*\d{1,2}[.)][ \t])"
+_ACRONYM_SECTIONS = frozenset(("acronyms", "common", "internal"))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One glossary word: the section it is listed in, the key as written, its values."""
+
+    section: str
+    key: str
+    values: tuple[str, ...]
+
+
+def _identity(key: str) -> str:
+    """How a key is compared: capitals exactly, anything with lower case in lower case."""
+    key = " ".join(key.split())
+    return key if key == key.upper() else key.lower()
+
+
+def _trie_pattern(phrases: Iterable[str]) -> str:
+    """One case-insensitive alternation of ``phrases``, factored into a trie.
+
+    A flat alternation of a hundred words makes the regex engine try every word at every
+    position; the trie tries one branch per character, several times faster. A space in a
+    phrase matches any run of whitespace. Use it inside ``(?i:...)``.
+    """
+    trie: dict[str, dict] = {}
+    for phrase in phrases:
+        node = trie
+        for ch in " ".join(phrase.lower().split()):
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        branches = [(r"\s+" if ch == " " else re.escape(ch)) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie) or "(?!)"
+
+
+def _expansion_pattern(expansion: str) -> str:
+    """An expansion in any spacing and punctuation: "Usaha Mikro Kecil dan Menengah" matches too."""
+    return r"(?<!\w)" + r"[\W_]+".join(re.findall(r"[^\W_]+", expansion)) + r"(?!\w)"
+
+
+class _Data:
+    """Glossary content while files are being merged."""
+
+    def __init__(self) -> None:
+        self.terms: dict[str, Entry] = {}
+        self.allow: dict[str, str] = {}
+        self.openings: dict[str, str] = {}
+        self.where: set[str] = set()
+        self.how: set[str] = set()
+
+    def merge(self, raw: dict[str, Any], source: str) -> None:
+        """Validate ``raw`` (one parsed TOML file) and lay it over the current content."""
+        for section in raw:
+            if section not in _SECTIONS:
+                expected = ", ".join(sorted(_SECTIONS))
+                raise ConfigError(f"{source}: unknown key '{section}' (expected one of: {expected})")
+        for word in _string_list(raw.get("allow", []), source, "allow"):
+            self.allow[_identity(word)] = word
+        for section in _TERM_SECTIONS:
+            for key, value in _table(raw.get(section, {}), source, section).items():
+                values = _values(value, source, section, key)
+                self.terms[_identity(key)] = Entry(section, " ".join(key.split()), values)
+        for key, value in _table(raw.get("openings", {}), source, "openings").items():
+            advice = _values(value, source, "openings", key, single=True)[0]
+            self.openings[" ".join(key.lower().split())] = advice
+        cara = _table(raw.get("cara_pakai", {}), source, "cara_pakai")
+        for name in cara:
+            if name not in ("where", "how"):
+                raise ConfigError(f"{source}: [cara_pakai] unknown key '{name}' (expected 'where' or 'how')")
+        for word in _string_list(cara.get("where", []), source, "cara_pakai.where"):
+            self.where.add(word)
+        for word in _string_list(cara.get("how", []), source, "cara_pakai.how"):
+            self.how.add(word)
+
+
+def _table(value: Any, source: str, section: str) -> dict[str, Any]:
+    """``value`` checked to be a TOML table whose keys contain a letter."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: '{section}' must be a table ([{section}])")
+    for key in value:
+        if not LETTER_RE.search(key):
+            raise ConfigError(f"{source}: [{section}] key '{key}' must contain a letter")
+    return value
+
+
+def _string_list(value: Any, source: str, name: str) -> list[str]:
+    """``value`` checked to be a list of non-empty strings."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{source}: '{name}' must be a list of non-empty strings")
+    return value
+
+
+def _values(value: Any, source: str, section: str, key: str, single: bool = False) -> tuple[str, ...]:
+    """The text (or texts) of a table entry, checked; only [jargon] may have an empty one."""
+    items = [value] if isinstance(value, str) else value
+    valid = (
+        isinstance(items, list)
+        and items
+        and all(isinstance(v, str) for v in items)
+        and (not single or len(items) == 1)
+        and (section in _EMPTY_ALLOWED or all(v.strip() for v in items))
+    )
+    if not valid:
+        kind = "a string" if single else "a string or a list of strings"
+        if section not in _EMPTY_ALLOWED:
+            kind = "a non-empty " + kind.removeprefix("a ")
+        raise ConfigError(f"{source}: [{section}] '{key}' must be {kind}")
+    return tuple(v.strip() for v in items)
+
+
+def _parse(text: str, source: str) -> dict[str, Any]:
+    """Parsed TOML, or ConfigError naming ``source``."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+
+
+class Glossary:
+    """Acronyms, jargon and openings to check against, compiled into a few regexes.
+
+    Build it with :meth:`Glossary.load`; the TOML shape is described in
+    ``outreach/data/glossary.toml``.
+    """
+
+    def __init__(self, data: _Data) -> None:
+        allowed = set(data.allow)
+        terms = {k: e for k, e in data.terms.items() if k not in allowed}
+        self._allowed = frozenset(allowed)
+        self._exact = {k: e for k, e in terms.items() if k == k.upper()}
+        self._folded = {k: e for k, e in terms.items() if k != k.upper()}
+        # Bureaucratic openings (lower case, single spaces) and the advice for each; their first letters
+        # let the checker skip the opening regex for most sentences.
+        self.openings = dict(data.openings)
+        self.opening_initials = frozenset(k[0] for k in self.openings)
+        # Lower-cased names that end in "!" (SP4N-LAPOR!), without it: their "!" ends no sentence.
+        self.bang_names = frozenset(e.key[:-1].lower() for e in terms.values() if e.key.endswith("!"))
+        # Acronym and jargon keys (any case; lookup checks the case rule), then all-caps words
+        # with 2+ letters that are neither allowed nor Roman numerals.
+        self.scan_re = re.compile(
+            rf"\b(?<!-)(?:(?P<term>(?i:{_trie_pattern(e.key for e in terms.values())}))"
+            rf"|(?=[A-Z]\d*[A-Z])(?!(?i:{_trie_pattern(data.allow.values())}|[IVX]+)(?!\w|-\w))"
+            r"(?P<caps>[A-Z]\d*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*))(?!\w|-\w)"
+        )
+        self.opening_re = re.compile(rf"(?i:{_trie_pattern(self.openings)})(?!\w)")
+        # Anything that tells a reader of a how-to post where to go or what to do: a place or action word,
+        # a phone number, a numbered step.
+        self.cara_re = re.compile(
+            rf"(?<!\w)(?i:{_trie_pattern(data.where | data.how)})(?!\w)"
+            rf"|{_PHONE}|{_NUMBERED_LINE}"
+        )
+        self._expansion_cache: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+
+    @classmethod
+    def load(cls, extra: Path | None = None) -> Glossary:
+        """The package glossary, with the office glossary ``extra`` (same TOML shape) laid over it.
+
+        Raises ConfigError naming the file (and the key) when ``extra`` cannot be read or is
+        malformed.
+        """
+        data = _Data()
+        default = resources.files("outreach").joinpath("data/glossary.toml").read_text(encoding="utf-8")
+        data.merge(_parse(default, _DEFAULT_SOURCE), _DEFAULT_SOURCE)
+        if extra is not None:
+            try:
+                text = Path(extra).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{extra}: cannot read the glossary: {exc}") from exc
+            data.merge(_parse(text, str(extra)), str(extra))
+        return cls(data)
+
+    def lookup(self, matched: str) -> Entry | None:
+        """The entry of a word that :attr:`scan_re` matched as a term; None when its case does not fit."""
+        normal = " ".join(matched.split())
+        return self._exact.get(normal) or self._folded.get(normal.lower())
+
+    def is_known(self, word: str) -> bool:
+        """Whether ``word`` is an allowed word or an acronym of the glossary."""
+        if _identity(word) in self._allowed:
+            return True
+        entry = self.lookup(word)
+        return entry is not None and entry.section in _ACRONYM_SECTIONS
+
+    def _expansion_res(self, entry: Entry) -> tuple[re.Pattern[str], re.Pattern[str]]:
+        """(expansion anywhere, expansion right after the acronym) patterns for ``entry``."""
+        cached = self._expansion_cache.get(entry.key)
+        if cached is None:
+            any_expansion = "|".join(_expansion_pattern(v) for v in entry.values)
+            gap = r"[\s(\[,:=–—\-]*(?:(?:atau|yaitu|alias)\s+)?[(\[]?\s*"  # "OPD (", "MPP atau "
+            cached = (re.compile(f"(?i:{any_expansion})"), re.compile(f"(?i:{gap}(?:{any_expansion}))"))
+            self._expansion_cache[entry.key] = cached
+        return cached
+
+    def spelled_out(self, text: str, entry: Entry, start: int, end: int) -> bool:
+        """Whether the acronym at ``text[start:end]`` is spelled out before it or right after it."""
+        anywhere, right_after = self._expansion_res(entry)
+        return bool(anywhere.search(text, 0, start) or right_after.match(text, end))
+
+
+@lru_cache(maxsize=1)
+def default_glossary() -> Glossary:
+    """The package glossary, loaded and compiled once."""
+    return Glossary.load()
