@@ -242,14 +242,24 @@ def stage_breakdown(config_path: Path) -> list[tuple[str, float]]:
     stages: list[tuple[str, float]] = []
     t0 = time.perf_counter()
     entries = ws.planning.catalogue()
-    stages.append(("store.catalogue(): read + decode every innovation (drafts() does this twice)", time.perf_counter() - t0))
+    stages.append(
+        ("store.catalogue(): read + decode every innovation (drafts() does this twice)", time.perf_counter() - t0)
+    )
     t0 = time.perf_counter()
     existing = ws.store.posts()
     stages.append(("store.posts()", time.perf_counter() - t0))
     t0 = time.perf_counter()
     rules = ws.planning.channel_rules()
-    plan = planner.plan(ws.config.campaigns, rules, entries, existing, ws.planning.calendar, START,
-                        START + timedelta(days=DAYS), ws.zone)
+    plan = planner.plan(
+        ws.config.campaigns,
+        rules,
+        entries,
+        existing,
+        ws.planning.calendar,
+        START,
+        START + timedelta(days=DAYS),
+        ws.zone,
+    )
     stages.append(("planner.plan() (pure; includes the holiday calendar)", time.perf_counter() - t0))
     by_id = {entry.innovation.id: entry for entry in entries}
     t0 = time.perf_counter()
@@ -263,16 +273,25 @@ def stage_breakdown(config_path: Path) -> list[tuple[str, float]]:
     rendered = []
     for planned in plan.new:
         entry = by_id[planned.innovation_id]
-        rendered.append(ws.renderer.render(entry.innovation, planned.kind, ws.channel_view(planned.channel),
-                                           ws.planning.campaign_view(planned.campaign), planned.when,
-                                           catalogue_stage.image_path(entry.source, entry.innovation.gambar)))
+        rendered.append(
+            ws.renderer.render(
+                entry.innovation,
+                planned.kind,
+                ws.channel_view(planned.channel),
+                ws.planning.campaign_view(planned.campaign),
+                planned.when,
+                catalogue_stage.image_path(entry.source, entry.innovation.gambar),
+            )
+        )
     stages.append((f"Renderer.render() × {len(rendered)} (+ channel_view)", time.perf_counter() - t0))
     t0 = time.perf_counter()
     ws.glossary  # noqa: B018  (load + compile the glossary)
     stages.append(("glossary load (its regexes already in re's cache from earlier runs)", time.perf_counter() - t0))
     t0 = time.perf_counter()
     for planned, post in zip(plan.new, rendered, strict=True):
-        ws.planning.check_language(post.text, planned.kind, ws.channel_view(planned.channel).platform, post.image, post.alt_text)
+        ws.planning.check_language(
+            post.text, planned.kind, ws.channel_view(planned.channel).platform, post.image, post.alt_text
+        )
     stages.append((f"plain-language check × {len(rendered)}", time.perf_counter() - t0))
     total = sum(seconds for _name, seconds in stages) + stages[0][1]
     stages.append(("sum, counting store.catalogue() twice as drafts() does", total))

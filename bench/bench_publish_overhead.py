@@ -133,7 +133,6 @@ def compare(ws: Any, entries: list[Any], chunks: int, latency: float, publisher_
 
     from outreach.channels.http import USER_AGENT
     from outreach.model import PostState
-    from outreach.publisher import Publisher
     from tests.fakeplatform.mastodon import MastodonFake
 
     bare_side = Side(len(entries), latency)
@@ -194,7 +193,6 @@ def profile_publisher(ws: Any, entries: list[Any], limit: int = 22) -> str:
     import contextlib
 
     from outreach import store as store_module
-    from outreach.publisher import Publisher
 
     plan_posts(ws, entries, (datetime.now(UTC) - timedelta(minutes=10)).astimezone(common.ZONE))
     publisher = ws.publisher()

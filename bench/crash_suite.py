@@ -194,8 +194,13 @@ def plan_posts(workspace: Any, per_channel: dict[str, int], first_due: datetime,
         if index < len(by_channel[channel])
     ]
     for index, post in enumerate(interleaved):
-        workspace.store.transition(post.id, Operation.RESCHEDULE, first_due, "crash suite: due in a burst",
-                                   due_at=first_due + timedelta(seconds=index * spacing))
+        workspace.store.transition(
+            post.id,
+            Operation.RESCHEDULE,
+            first_due,
+            "crash suite: due in a burst",
+            due_at=first_due + timedelta(seconds=index * spacing),
+        )
     return workspace.store.posts(ids=[post.id for post in interleaved])
 
 
@@ -443,8 +448,10 @@ def run_suite(
         ids = [post.id for post in planned]
         id_set = set(ids)
         workspace.clock.set(datetime.now(UTC))
-        say(f"planned {dict(Counter(post.channel for post in planned))}, due {spacing:g} s apart over "
-            f"{len(planned) * spacing:.0f} s")
+        say(
+            f"planned {dict(Counter(post.channel for post in planned))}, due {spacing:g} s apart over "
+            f"{len(planned) * spacing:.0f} s"
+        )
 
         store = workspace.store
 

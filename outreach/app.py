@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 from .channels import adapter_class, build_channel
 from .channels.base import Channel

@@ -48,11 +48,15 @@ def check(planning: Planning) -> CheckReport:
     config = planning.config
     if not config.campaigns:
         if config.channels:
-            message = _("{config}: nothing to check: it defines no campaigns, so nothing would be published; "
-                        "add a [campaigns.NAME] block as in the example config/outreach.toml")
+            message = _(
+                "{config}: nothing to check: it defines no campaigns, so nothing would be published; "
+                "add a [campaigns.NAME] block as in the example config/outreach.toml"
+            )
         else:
-            message = _("{config}: nothing to check: it defines no channels and no campaigns; start from the "
-                        "example config/outreach.toml (README: Configuration reference)")
+            message = _(
+                "{config}: nothing to check: it defines no channels and no campaigns; start from the "
+                "example config/outreach.toml (README: Configuration reference)"
+            )
         raise ConfigError(message.format(config=config.path))
     planning.renderer  # a broken templates folder is one error, not one per post
     problems: list[Problem] = []

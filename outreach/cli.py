@@ -11,9 +11,10 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -44,8 +45,13 @@ class OutreachGroup(click.Group):
             if error.ctx is None:
                 raise
             # One line, like every other mistake, with where to read more (not click's usage block).
-            one_line = click.UsageError(visible(_("{problem} (see `{command} --help`)").format(
-                problem=error.format_message(), command=error.ctx.command_path)))
+            one_line = click.UsageError(
+                visible(
+                    _("{problem} (see `{command} --help`)").format(
+                        problem=error.format_message(), command=error.ctx.command_path
+                    )
+                )
+            )
             raise one_line from None
         except (click.ClickException, click.Abort, click.exceptions.Exit):
             raise
@@ -133,7 +139,7 @@ def cli(ctx: click.Context, config_path: Path, debug: bool, now_text: str | None
     ctx.obj.update(config_path=config_path, debug=debug, now=_parse_now(now_text))
 
 
-def workspace(ctx: click.Context) -> "Workspace":
+def workspace(ctx: click.Context) -> Workspace:
     """The command's workspace, created once and closed when the command ends."""
     if "workspace" not in ctx.obj:
         from .app import Workspace
@@ -145,12 +151,16 @@ def workspace(ctx: click.Context) -> "Workspace":
         if now is not None and now.tzinfo is None:
             now = now.replace(tzinfo=config.timezone)
 
-        def announce(store: "Store") -> None:
+        def announce(store: Store) -> None:
             # One line on stderr, whatever the command: a new store where one was expected may mean it was lost.
-            click.echo(_("created a new, empty store at {location} on {time}; slots up to this moment are never "
-                         "planned or caught up — if a store was lost, stop now and restore a backup with "
-                         "`outreach db restore` (docs/operations.md)").format(
-                location=store.location, time=_zoned(store.created_at(), ctx.obj["workspace"])), err=True)
+            click.echo(
+                _(
+                    "created a new, empty store at {location} on {time}; slots up to this moment are never "
+                    "planned or caught up — if a store was lost, stop now and restore a backup with "
+                    "`outreach db restore` (docs/operations.md)"
+                ).format(location=store.location, time=_zoned(store.created_at(), ctx.obj["workspace"])),
+                err=True,
+            )
 
         ctx.obj["announce"] = announce
         ctx.obj["workspace"] = Workspace(config, FixedClock(now) if now else None, on_new_store=announce)
@@ -158,43 +168,51 @@ def workspace(ctx: click.Context) -> "Workspace":
     return ctx.obj["workspace"]
 
 
-def _ws() -> "Workspace":
+def _ws() -> Workspace:
     return workspace(click.get_current_context().find_root())
 
 
 format_option = click.option(
-    "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
     help=_("Output format."),
 )
 
 
-def _local(moment: datetime | None, ws: "Workspace") -> str:
+def _local(moment: datetime | None, ws: Workspace) -> str:
     return moment.astimezone(ws.zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
-def _zoned(moment: datetime, ws: "Workspace") -> str:
+def _zoned(moment: datetime, ws: Workspace) -> str:
     """A moment in local time with the zone's abbreviation (WIB)."""
     from .render import ZONE_ABBREVIATIONS
 
     return f"{_local(moment, ws)} {ZONE_ABBREVIATIONS.get(ws.zone.key, ws.zone.key)}"
 
 
-def _iso(moment: datetime | None, ws: "Workspace") -> str | None:
+def _iso(moment: datetime | None, ws: Workspace) -> str | None:
     return moment.astimezone(ws.zone).isoformat() if moment else None
 
 
-def _day_start(value: date, ws: "Workspace") -> datetime:
+def _day_start(value: date, ws: Workspace) -> datetime:
     return datetime.combine(value, time(0, 0), tzinfo=ws.zone)
 
 
 def _print_table(rows: list[list[str]], headers: list[str]) -> None:
     rows = [[visible(str(cell), line_breaks=False) for cell in row] for row in rows]
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)] if rows else [len(h) for h in headers]
+    widths = (
+        [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+        if rows
+        else [len(h) for h in headers]
+    )
     for row in [headers, *rows]:
         click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
-def post_json(post: "Post", ws: "Workspace") -> dict[str, Any]:
+def post_json(post: Post, ws: Workspace) -> dict[str, Any]:
     """The documented JSON shape of a post in the outbox (same keys as preview's, plus state)."""
     return {
         "id": post.id,
@@ -215,7 +233,7 @@ def post_json(post: "Post", ws: "Workspace") -> dict[str, Any]:
     }
 
 
-def draft_json(draft: "Draft", ws: "Workspace") -> dict[str, Any]:
+def draft_json(draft: Draft, ws: Workspace) -> dict[str, Any]:
     rendered = draft.rendered
     return {
         "id": draft.post_id,
@@ -238,8 +256,9 @@ def draft_json(draft: "Draft", ws: "Workspace") -> dict[str, Any]:
 
 
 @cli.command()
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years,
-              help=_("First day (default: now)."))
+@click.option(
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=_("First day (default: now).")
+)
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True)
 @click.option("--campaign", help=_("Only this campaign."))
 @click.option("--channel", help=_("Only this channel."))
@@ -256,12 +275,18 @@ def preview(start: datetime | None, days: int, campaign: str | None, channel: st
         click.echo(json.dumps([draft_json(draft, ws) for draft in drafts], ensure_ascii=False, indent=2))
         return
     if not drafts:
-        click.echo(_("No posts in this window. Check the campaign dates, slots and approvals (`outreach catalogue list`)."))
+        click.echo(
+            _("No posts in this window. Check the campaign dates, slots and approvals (`outreach catalogue list`).")
+        )
     for draft in drafts:
         planned = draft.planned
         length = draft.rendered.length_label if draft.rendered else "?"
-        click.echo(visible(f"── {_local(planned.when, ws)} WIB · {planned.campaign} · {planned.channel} · "
-                           f"{planned.innovation_id} · {planned.kind} · {length}"))
+        click.echo(
+            visible(
+                f"── {_local(planned.when, ws)} WIB · {planned.campaign} · {planned.channel} · "
+                f"{planned.innovation_id} · {planned.kind} · {length}"
+            )
+        )
         click.echo(visible(draft.rendered.text if draft.rendered else f"ERROR: {draft.error}"))
         for warning in draft.warnings():
             click.echo(visible(f"  ! {warning}"))
@@ -281,9 +306,9 @@ def check() -> None:
     report = check(_ws().planning)
     for problem in report.problems:
         click.echo(visible(str(problem)))
-    summary = _("{entries} approved innovations × {kinds} kinds checked on {channels} channels: {problems} problems").format(
-        entries=report.innovations, kinds=report.kinds, channels=report.channels, problems=len(report.problems)
-    )
+    summary = _(
+        "{entries} approved innovations × {kinds} kinds checked on {channels} channels: {problems} problems"
+    ).format(entries=report.innovations, kinds=report.kinds, channels=report.channels, problems=len(report.problems))
     click.echo(summary)
     if report.problems:
         sys.exit(1)
@@ -304,11 +329,16 @@ def lint_text(source: io.BufferedIOBase, kind: str | None, platform: str | None)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise click.ClickException(_(
-            "{file}:{line}: not UTF-8 text (byte {byte} cannot be read); save the file as UTF-8, "
-            "e.g. in Notepad: File → Save As → Encoding: UTF-8"
-        ).format(file=visible(str(source.name)), line=raw.count(b"\n", 0, error.start) + 1,
-                 byte=f"0x{raw[error.start]:02X}")) from None
+        raise click.ClickException(
+            _(
+                "{file}:{line}: not UTF-8 text (byte {byte} cannot be read); save the file as UTF-8, "
+                "e.g. in Notepad: File → Save As → Encoding: UTF-8"
+            ).format(
+                file=visible(str(source.name)),
+                line=raw.count(b"\n", 0, error.start) + 1,
+                byte=f"0x{raw[error.start]:02X}",
+            )
+        ) from None
     glossary_path = None
     config_path = click.get_current_context().find_root().obj["config_path"]
     if Path(config_path).is_file():
@@ -319,13 +349,25 @@ def lint_text(source: io.BufferedIOBase, kind: str | None, platform: str | None)
         line += text.count("\n", counted, finding.start)
         counted = finding.start
         excerpt = f" «{finding.excerpt}»" if finding.excerpt else ""
-        click.echo(visible(f"{line}: {finding.severity}: {finding.message}{excerpt}"
-                           + (f" — {finding.suggestion}" if finding.suggestion else "")))
+        click.echo(
+            visible(
+                f"{line}: {finding.severity}: {finding.message}{excerpt}"
+                + (f" — {finding.suggestion}" if finding.suggestion else "")
+            )
+        )
     stats = report.stats
-    click.echo(_("{sentences} sentences, {words} words, {average:.1f} words per sentence, "
-                 "{long:.0%} long words, {syllables} syllables").format(
-        sentences=stats.sentences, words=stats.words, average=stats.average_sentence_words,
-        long=stats.long_word_share, syllables=stats.syllables))
+    click.echo(
+        _(
+            "{sentences} sentences, {words} words, {average:.1f} words per sentence, "
+            "{long:.0%} long words, {syllables} syllables"
+        ).format(
+            sentences=stats.sentences,
+            words=stats.words,
+            average=stats.average_sentence_words,
+            long=stats.long_word_share,
+            syllables=stats.syllables,
+        )
+    )
     if report.errors:
         sys.exit(1)
 
@@ -356,10 +398,18 @@ def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
     sheets_read: dict[Path, str] = {}
     summary = import_files(ws.store, files, ws.now(), sheet, sheets_read, ws.config.media_folder)
     for path, name in sheets_read.items():
-        click.echo(visible(_("{path}: read the sheet '{sheet}', because the sheets before it are hidden").format(
-            path=path, sheet=name)))
-    click.echo(_("imported: {added} new, {changed} changed, {unchanged} unchanged").format(
-        added=len(summary.added), changed=len(summary.changed), unchanged=len(summary.unchanged)))
+        click.echo(
+            visible(
+                _("{path}: read the sheet '{sheet}', because the sheets before it are hidden").format(
+                    path=path, sheet=name
+                )
+            )
+        )
+    click.echo(
+        _("imported: {added} new, {changed} changed, {unchanged} unchanged").format(
+            added=len(summary.added), changed=len(summary.changed), unchanged=len(summary.unchanged)
+        )
+    )
     for identifier in summary.approvals_withdrawn:
         click.echo(_("approval withdrawn (content changed): {id}; approve it again to publish").format(id=identifier))
 
@@ -375,15 +425,35 @@ def catalogue_list(status: str | None, output_format: str) -> None:
     ws = _ws()
     entries = [entry for entry in ws.planning.catalogue() if status is None or entry.status.value == status]
     if output_format == "json":
-        click.echo(json.dumps([
-            {**entry.innovation.to_json(), "status": entry.status.value, "decided_by": entry.decided_by,
-             "decided_at": _iso(entry.decided_at, ws), "reason": entry.reason, "source": entry.source}
-            for entry in entries], ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        **entry.innovation.to_json(),
+                        "status": entry.status.value,
+                        "decided_by": entry.decided_by,
+                        "decided_at": _iso(entry.decided_at, ws),
+                        "reason": entry.reason,
+                        "source": entry.source,
+                    }
+                    for entry in entries
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     labels = {"changed": _("changed since approval — approve again")}
     _print_table(
-        [[entry.innovation.id, labels.get(entry.status.value, entry.status.value), entry.innovation.opd[:40],
-          entry.decided_by or "-"] for entry in entries],
+        [
+            [
+                entry.innovation.id,
+                labels.get(entry.status.value, entry.status.value),
+                entry.innovation.opd[:40],
+                entry.decided_by or "-",
+            ]
+            for entry in entries
+        ],
         ["id", "status", "opd", "by"],
     )
 
@@ -404,8 +474,12 @@ def catalogue_show(innovation_id: str) -> None:
     click.echo(visible(f"{'source':12} {entry.source}"))
     for decision in ws.store.decisions_of(innovation_id):
         current = "current" if decision["content_hash"] == entry.innovation.content_hash else "older content"
-        click.echo(visible(f"  {_local(decision['decided_at'], ws)} {decision['decision']} by {decision['decided_by']} "
-                           f"({current}){': ' + decision['reason'] if decision['reason'] else ''}"))
+        click.echo(
+            visible(
+                f"  {_local(decision['decided_at'], ws)} {decision['decision']} by {decision['decided_by']} "
+                f"({current}){': ' + decision['reason'] if decision['reason'] else ''}"
+            )
+        )
 
 
 @catalogue.command("approve")
@@ -455,7 +529,9 @@ def catalogue_retire(innovation_id: str, by: str) -> None:
 
 
 @cli.command()
-@click.option("--days", type=click.IntRange(1, 366), default=None, help=_("Horizon (default: publishing.horizon_days)."))
+@click.option(
+    "--days", type=click.IntRange(1, 366), default=None, help=_("Horizon (default: publishing.horizon_days).")
+)
 def plan(days: int | None) -> None:
     """Write the planned posts for the coming days; running it twice changes nothing.
 
@@ -463,16 +539,22 @@ def plan(days: int | None) -> None:
     """
     ws = _ws()
     outcome = ws.planning.write_plan(days or ws.config.publishing.horizon_days)
-    click.echo(_("planned {inserted} new posts, refreshed {refreshed}, cancelled {cancelled}").format(
-        inserted=outcome.inserted, refreshed=outcome.refreshed, cancelled=outcome.cancelled))
+    click.echo(
+        _("planned {inserted} new posts, refreshed {refreshed}, cancelled {cancelled}").format(
+            inserted=outcome.inserted, refreshed=outcome.refreshed, cancelled=outcome.cancelled
+        )
+    )
     problems = outcome.unrendered + outcome.stale
     if problems:
-        raise click.ClickException(_(
-            "{count} posts could not be rendered ({new} new ones stored as failed, {kept} planned ones keep "
-            "their earlier text); first: {reason}. Fix the template (`outreach check` shows every problem), "
-            "then run `outreach plan` again"
-        ).format(count=len(problems), new=len(outcome.unrendered), kept=len(outcome.stale),
-                 reason=visible(problems[0])))
+        raise click.ClickException(
+            _(
+                "{count} posts could not be rendered ({new} new ones stored as failed, {kept} planned ones keep "
+                "their earlier text); first: {reason}. Fix the template (`outreach check` shows every problem), "
+                "then run `outreach plan` again"
+            ).format(
+                count=len(problems), new=len(outcome.unrendered), kept=len(outcome.stale), reason=visible(problems[0])
+            )
+        )
 
 
 @cli.command()
@@ -496,8 +578,9 @@ def run(once: bool, log_format: str) -> None:
 
 
 @cli.command()
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years,
-              help=_("First day (default: today)."))
+@click.option(
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=_("First day (default: today).")
+)
 @click.option("--days", type=click.IntRange(1, 60), default=7, show_default=True)
 def rehearse(start: datetime | None, days: int) -> None:
     """Publish DAYS of posts to the local file channels in seconds, moving the clock slot by slot.
@@ -524,7 +607,7 @@ def rehearse(start: datetime | None, days: int) -> None:
 # ---- operator commands -----------------------------------------------------------------------------
 
 
-def _posts_output(posts: Iterable["Post"], ws: "Workspace", output_format: str) -> None:
+def _posts_output(posts: Iterable[Post], ws: Workspace, output_format: str) -> None:
     posts = list(posts)
     if output_format == "json":
         click.echo(json.dumps([post_json(post, ws) for post in posts], ensure_ascii=False, indent=2))
@@ -535,8 +618,18 @@ def _posts_output(posts: Iterable["Post"], ws: "Workspace", output_format: str) 
         click.echo(csv_text(list(rows[0]) if rows else ["id"], rows), nl=False)
     else:
         _print_table(
-            [[str(post.id), _local(post.scheduled_at, ws), post.state.value, post.channel, post.innovation_id,
-              post.kind, (post.remote_url or post.reason or "")[:60]] for post in posts],
+            [
+                [
+                    str(post.id),
+                    _local(post.scheduled_at, ws),
+                    post.state.value,
+                    post.channel,
+                    post.innovation_id,
+                    post.kind,
+                    (post.remote_url or post.reason or "")[:60],
+                ]
+                for post in posts
+            ],
             ["id", "when (WIB)", "state", "channel", "innovation", "kind", "url / reason"],
         )
 
@@ -557,7 +650,9 @@ def queue(output_format: str) -> None:
 @cli.command()
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years)
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=_("Last day, inclusive."))
-@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option(
+    "--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
 def history(start: datetime | None, end: datetime | None, output_format: str) -> None:
     """What happened to posts: published (with links), failed, missed, unknown — evidence for reports.
 
@@ -602,11 +697,15 @@ def post_show(post_id: int) -> None:
             click.echo(visible(f"{key:13} {value if value is not None else '-'}"))
     click.echo(visible(f"text:\n{found.text}\n"))
     for event in ws.store.events(post_id):
-        click.echo(visible(f"  {_local(event.at, ws)}  {event.from_state or '·'} → {event.to_state}  "
-                           f"attempt {event.attempt}  {event.reason or ''}"))
+        click.echo(
+            visible(
+                f"  {_local(event.at, ws)}  {event.from_state or '·'} → {event.to_state}  "
+                f"attempt {event.attempt}  {event.reason or ''}"
+            )
+        )
 
 
-def _report(move: "Move") -> None:
+def _report(move: Move) -> None:
     click.echo(f"post {move.post_id}: {move.before.value} → {move.after.value}")
 
 
@@ -672,7 +771,8 @@ def status() -> None:
     for line in status_lines(ws):
         click.echo(line)
     line = _("store: {location}, created {created}").format(
-        location=ws.store.location, created=_zoned(ws.store.created_at(), ws))
+        location=ws.store.location, created=_zoned(ws.store.created_at(), ws)
+    )
     restored = ws.store.restored()
     if restored:
         line += _(", restored {time} from {backup}").format(time=_zoned(restored[0], ws), backup=restored[1])
@@ -744,8 +844,12 @@ def db_restore(backup: Path) -> None:
     done = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "-"
     click.echo(_("{count} posts due since the backup: {done}").format(count=len(outcomes), done=done))
     if counts.get("unknown"):
-        click.echo(_("check each unknown post on its platform, then `outreach post resolve ID` "
-                     "(list them with `outreach history`)"))
+        click.echo(
+            _(
+                "check each unknown post on its platform, then `outreach post resolve ID` "
+                "(list them with `outreach history`)"
+            )
+        )
 
 
 @cli.group()
@@ -773,8 +877,11 @@ def channels_check(name: str | None) -> None:
         ws.channel_settings(channel_name)
         try:
             identity = ws.adapter(channel_name).check()
-            click.echo(visible(f"{channel_name:16} ok    {identity.handle}"
-                               + (f"  ({identity.detail})" if identity.detail else "")))
+            click.echo(
+                visible(
+                    f"{channel_name:16} ok    {identity.handle}" + (f"  ({identity.detail})" if identity.detail else "")
+                )
+            )
         except (PublishError, ConfigError, LocalIOError) as error:  # the platform's own words, which it chose
             failed += 1
             click.echo(visible(redact(f"{channel_name:16} FAIL  {error}")))

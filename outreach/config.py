@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -70,7 +71,7 @@ class Blackout(_Strict):
     reason: str = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Blackout":
+    def _ordered(self) -> Blackout:
         if self.end < self.start:
             raise ValueError("end is before start")
         return self
@@ -83,7 +84,9 @@ class PublishingSettings(_Strict):
     backoff_seconds: float = Field(default=60.0, gt=0, description="First retry delay; doubles each time.")
     max_delay_seconds: float = Field(default=3600.0, gt=0)
     max_retry_after_seconds: float = Field(
-        default=3600.0, gt=0, description="The longest wait a platform's retry-after may impose; longer asks are capped."
+        default=3600.0,
+        gt=0,
+        description="The longest wait a platform's retry-after may impose; longer asks are capped.",
     )
     catch_up_minutes: int = Field(default=120, ge=0, description="An overdue post younger than this still goes out.")
     replan_missed: bool = Field(default=False, description="Give a missed post the next free slot.")
@@ -135,9 +138,9 @@ class CampaignSettings(_Strict):
         return [tag.lstrip("#") for tag in tags]
 
     @model_validator(mode="after")
-    def _has_timetable(self) -> "CampaignSettings":
+    def _has_timetable(self) -> CampaignSettings:
         if not self.slots and self.cron is None:
-            raise ValueError("a campaign needs slots or cron, e.g. slots = [\"senin-jumat 09.00\"]")
+            raise ValueError('a campaign needs slots or cron, e.g. slots = ["senin-jumat 09.00"]')
         if self.start and self.end and self.end < self.start:
             raise ValueError("end is before start")
         return self

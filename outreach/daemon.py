@@ -103,7 +103,9 @@ def run_forever(workspace: Workspace) -> None:
             try:
                 if orphans_possible:
                     for outcome in publisher.recover():
-                        log.warning("post %s was interrupted by a failed run: now %s", outcome.post_id, outcome.state.value)
+                        log.warning(
+                            "post %s was interrupted by a failed run: now %s", outcome.post_id, outcome.state.value
+                        )
                     orphans_possible = False
                 for outcome in publisher.publish_due():
                     log.debug("post %s settled as %s", outcome.post_id, outcome.state.value)
@@ -160,8 +162,13 @@ def run_forever(workspace: Workspace) -> None:
             for outcome in publisher.recover():
                 log.warning("post %s was interrupted at the last stop: now %s", outcome.post_id, outcome.state.value)
             _plan(workspace)
-            _beat(workspace, pid=os.getpid(), host=socket.gethostname(),
-                  started_at=workspace.now().isoformat(), stopped_at=None)
+            _beat(
+                workspace,
+                pid=os.getpid(),
+                host=socket.gethostname(),
+                started_at=workspace.now().isoformat(),
+                stopped_at=None,
+            )
             # A first sweep at once (no trigger: APScheduler runs it as soon as it starts), then the tick.
             scheduler.add_job(wake, id="start")
             scheduler.add_job(wake, IntervalTrigger(seconds=TICK_SECONDS), id="tick")

@@ -47,6 +47,8 @@ class StateConflict(OutreachError):
         self.post_id = post_id
         self.state = state
         self.operation = operation
+
+
 class AlreadyRunning(OutreachError):
     """Another outreach daemon holds the store; the message names it and the lock file."""
 

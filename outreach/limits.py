@@ -10,8 +10,9 @@ which commands that only need the platforms' names (``outreach --help``) should 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 import regex
 

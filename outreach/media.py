@@ -15,9 +15,10 @@ import io
 import os
 import stat
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .platforms import Capabilities
@@ -101,7 +102,7 @@ def read_image(path: Path, roots: Iterable[Path], max_bytes: int = MAX_IMAGE_BYT
     return ImageFile(real, content, image_format, width, height)
 
 
-def image_for_platform(path: Path, roots: Iterable[Path], platform: str, capabilities: "Capabilities") -> ImageFile:
+def image_for_platform(path: Path, roots: Iterable[Path], platform: str, capabilities: Capabilities) -> ImageFile:
     """Read ``path`` the one safe way, then refuse what ``platform`` would refuse (its type or size).
 
     Raises ``ImageRefused``; the message says why and how to fix it.
@@ -142,7 +143,9 @@ def _identify(content: bytes, shown: Path) -> tuple[str, int, int]:
     from PIL import Image  # imported here: it takes longer to load than the rest of a command
 
     accepted = _either([name for _mime, name in FORMATS.values()])
-    not_an_image = f"'{shown}' is not a {accepted} image (judged by its content, not its name); save it again as JPEG or PNG"
+    not_an_image = (
+        f"'{shown}' is not a {accepted} image (judged by its content, not its name); save it again as JPEG or PNG"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -152,7 +155,9 @@ def _identify(content: bytes, shown: Path) -> tuple[str, int, int]:
                 width, height = picture.size
                 picture.verify()
         except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-            raise ImageRefused(f"image '{shown}' has far more pixels than any platform shows; make it smaller") from None
+            raise ImageRefused(
+                f"image '{shown}' has far more pixels than any platform shows; make it smaller"
+            ) from None
         except (OSError, SyntaxError, ValueError, EOFError):  # what Pillow raises for a broken or foreign file
             raise ImageRefused(not_an_image) from None
     if image_format not in FORMATS:

@@ -53,13 +53,20 @@ class Operations:
 
     def retry(self, post_id: int, actor: str) -> Move:
         """Plan a failed, unknown or missed post again, due now, with a fresh count of attempts."""
-        return self._move(post_id, Operation.RETRY, "retry requested by an operator", actor,
-                          due_at=self.clock.now(), attempts=0)
+        return self._move(
+            post_id, Operation.RETRY, "retry requested by an operator", actor, due_at=self.clock.now(), attempts=0
+        )
 
     def resolve_published(self, post_id: int, url: str, actor: str) -> Move:
         """An operator saw an ``unknown`` post on the platform."""
-        return self._move(post_id, Operation.RESOLVE_PUBLISHED, "resolved by an operator: published", actor,
-                          remote_url=url, published_at=self.clock.now())
+        return self._move(
+            post_id,
+            Operation.RESOLVE_PUBLISHED,
+            "resolved by an operator: published",
+            actor,
+            remote_url=url,
+            published_at=self.clock.now(),
+        )
 
     def resolve_unpublished(self, post_id: int, actor: str) -> Move:
         """An operator saw an ``unknown`` post did not go out; it stays failed until retried."""
@@ -67,13 +74,15 @@ class Operations:
 
     def confirm(self, post_id: int, url: str | None, actor: str) -> Move:
         """Staff sent a handed-off post (WhatsApp) themselves."""
-        return self._move(post_id, Operation.CONFIRM, "confirmed by staff", actor,
-                          remote_url=url, published_at=self.clock.now())
+        return self._move(
+            post_id, Operation.CONFIRM, "confirmed by staff", actor, remote_url=url, published_at=self.clock.now()
+        )
 
     def _move(self, post_id: int, operation: Operation, reason: str, actor: str, **values: Any) -> Move:
         before = self.store.post(post_id).state
-        after = self.store.transition(post_id, operation, self.clock.now(), reason, expect=before, actor=actor,
-                                      **values)
+        after = self.store.transition(
+            post_id, operation, self.clock.now(), reason, expect=before, actor=actor, **values
+        )
         return Move(post_id, before, after)
 
     # ---- the kill switch ----------------------------------------------------------------------

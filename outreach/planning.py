@@ -8,10 +8,11 @@ and the daemon never disagree about a post.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from . import catalogue as catalogue_stage
 from . import media, planner
@@ -192,7 +193,9 @@ class Planning:
         campaign: CampaignSettings = self.config.campaigns[name]
         return CampaignView(name, campaign.utm_campaign)
 
-    def draft(self, planned: PlannedPost, innovation: Innovation, source: str | None, post_id: int | None = None) -> Draft:
+    def draft(
+        self, planned: PlannedPost, innovation: Innovation, source: str | None, post_id: int | None = None
+    ) -> Draft:
         """Render one planned post and check its language; a rendering problem becomes the draft's error."""
         channel = self.channel_view(planned.channel)
         image = catalogue_stage.image_path(source, innovation.gambar)
@@ -235,14 +238,19 @@ class Planning:
         plan = self.plan(start, days)
         cancelled = {post_id for post_id, _ in plan.cancel}
         items: list[tuple[PlannedPost, int | None]] = [
-            (PlannedPost(post.campaign, post.channel, post.innovation_id, post.kind, post.scheduled_at.astimezone(self.zone)), post.id)
+            (
+                PlannedPost(
+                    post.campaign, post.channel, post.innovation_id, post.kind, post.scheduled_at.astimezone(self.zone)
+                ),
+                post.id,
+            )
             for post in self.store.posts([PostState.PLANNED], start, end)
             if post.id not in cancelled
         ]
         items += [(planned, None) for planned in plan.new]
         drafts = []
         for planned, post_id in sorted(items, key=lambda item: (item[0].when, item[0].campaign, item[0].channel)):
-            if campaign and planned.campaign != campaign or channel and planned.channel != channel:
+            if (campaign and planned.campaign != campaign) or (channel and planned.channel != channel):
                 continue
             entry = entries.get(planned.innovation_id)
             if entry is None:
@@ -278,7 +286,9 @@ class Planning:
             entry = entries.get(post.innovation_id)
             if entry is None or post.attempts:
                 continue
-            planned = PlannedPost(post.campaign, post.channel, post.innovation_id, post.kind, post.scheduled_at.astimezone(self.zone))
+            planned = PlannedPost(
+                post.campaign, post.channel, post.innovation_id, post.kind, post.scheduled_at.astimezone(self.zone)
+            )
             row = self._row(planned, entry)
             if row.get("state") is not None:
                 stale.append(row["reason"])
@@ -301,8 +311,15 @@ class Planning:
             "content_hash": entry.innovation.content_hash,
         }
         if draft.rendered is None:
-            return {**row, "text": None, "link": None, "image": None, "alt_text": None,
-                    "state": PostState.FAILED, "reason": f"cannot render: {draft.error}"}
+            return {
+                **row,
+                "text": None,
+                "link": None,
+                "image": None,
+                "alt_text": None,
+                "state": PostState.FAILED,
+                "reason": f"cannot render: {draft.error}",
+            }
         rendered = draft.rendered
         return {
             **row,

@@ -10,8 +10,9 @@ is a default a channel's config can override; see ../docs/channels.md for the so
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Mapping, get_args
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 

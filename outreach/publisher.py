@@ -17,11 +17,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
-from .channels.base import Channel, OutgoingPost, Outcome, PublishResult, Reconciliation
+from .channels.base import Channel, Outcome, OutgoingPost, PublishResult, Reconciliation
 from .clock import Clock
 from .config import PublishingSettings
 from .errors import (
@@ -96,14 +97,21 @@ class Publisher:
         """
         outcomes = []
         for post in self.store.posts([PostState.PUBLISHING]):
-            outcomes.append(self._guarded(post, lambda p=post: self._settle_interrupted(p, "interrupted while publishing (restart)")))
+            outcomes.append(
+                self._guarded(
+                    post, lambda p=post: self._settle_interrupted(p, "interrupted while publishing (restart)")
+                )
+            )
         return outcomes
 
     def _reconcile(self, post: Post) -> Reconciliation:
         """Ask the post's channel what became of it; CANNOT_TELL when the platform offers no look-up."""
         adapter = self.adapters(post.channel)
         if not adapter.capabilities.can_reconcile:
-            return Reconciliation(Outcome.CANNOT_TELL, detail=f"cannot tell if it went out: {adapter.platform} cannot look up what was posted")
+            return Reconciliation(
+                Outcome.CANNOT_TELL,
+                detail=f"cannot tell if it went out: {adapter.platform} cannot look up what was posted",
+            )
         return adapter.reconcile(self._outgoing(post))
 
     def _settle_interrupted(self, post: Post, why: str, retry_delay: float = 0.0) -> Transition:
@@ -125,10 +133,19 @@ class Publisher:
             return self._record_success(post, reconciliation.result, now, f"{why}; reconciled: it was published")
         if reconciliation.outcome is Outcome.NOT_PUBLISHED:
             if post.attempts >= self.settings.max_attempts:
-                return self._move(post, Operation.FAIL, now,
-                                  f"gave up after {post.attempts} attempts: {why}; reconciled: it was not published")
-            return self._move(post, Operation.DEFER, now, f"{why}; reconciled: it was not published, retrying",
-                              due_at=now + timedelta(seconds=retry_delay))
+                return self._move(
+                    post,
+                    Operation.FAIL,
+                    now,
+                    f"gave up after {post.attempts} attempts: {why}; reconciled: it was not published",
+                )
+            return self._move(
+                post,
+                Operation.DEFER,
+                now,
+                f"{why}; reconciled: it was not published, retrying",
+                due_at=now + timedelta(seconds=retry_delay),
+            )
         return self._move(post, Operation.UNKNOWN, now, f"{why}; {reconciliation.detail or 'cannot tell'}; {resolve}")
 
     def settle_after_restore(self) -> list[Transition]:
@@ -155,10 +172,19 @@ class Publisher:
         except (PublishError, ConfigError, NotFound) as error:
             return self._move(post, unknown, now, f"{why}; cannot tell: {error}; {resolve}")
         if reconciliation.outcome is Outcome.PUBLISHED and reconciliation.result is not None:
-            return self._record_success(post, reconciliation.result, now, f"{why}; reconciled: it was published",
-                                        operation=None if in_flight else Operation.RESTORE_PUBLISHED)
-        return self._move(post, unknown, now,
-                          f"{why}; the look-up did not prove it: {reconciliation.detail or 'cannot tell'}; {resolve}")
+            return self._record_success(
+                post,
+                reconciliation.result,
+                now,
+                f"{why}; reconciled: it was published",
+                operation=None if in_flight else Operation.RESTORE_PUBLISHED,
+            )
+        return self._move(
+            post,
+            unknown,
+            now,
+            f"{why}; the look-up did not prove it: {reconciliation.detail or 'cannot tell'}; {resolve}",
+        )
 
     # ---- the main loop ----------------------------------------------------------------------------
 
@@ -201,7 +227,13 @@ class Publisher:
             post = self.store.claim_due(self.clock.now(), unless_set=PAUSE_SETTING)
             if post is None:
                 break
-            log.info("post %s: planned → publishing (attempt %s) %s on %s", post.id, post.attempts, post.innovation_id, post.channel)
+            log.info(
+                "post %s: planned → publishing (attempt %s) %s on %s",
+                post.id,
+                post.attempts,
+                post.innovation_id,
+                post.channel,
+            )
             outcomes.append(self._guarded(post, lambda claimed=post: self.attempt(claimed)))
         return outcomes
 
@@ -212,7 +244,9 @@ class Publisher:
         except Exception as error:
             log.exception("post %s: unexpected error while settling it", post.id)
             return self._move(
-                post, Operation.UNKNOWN, self.clock.now(),
+                post,
+                Operation.UNKNOWN,
+                self.clock.now(),
                 f"unexpected {error.__class__.__name__}: {error}; check the platform, then "
                 f"`outreach post resolve {post.id}`",
             )
@@ -274,10 +308,23 @@ class Publisher:
         self, post: Post, result: PublishResult, now: datetime, reason: str, operation: Operation | None = None
     ) -> Transition:
         if result.handed_off:
-            return self._move(post, Operation.HAND_OFF, now, "handed off to staff; confirm with `outreach post confirm`",
-                              remote_id=result.remote_id, remote_url=result.url)
-        return self._move(post, operation or Operation.PUBLISHED, now, reason,
-                          remote_id=result.remote_id, remote_url=result.url, published_at=now)
+            return self._move(
+                post,
+                Operation.HAND_OFF,
+                now,
+                "handed off to staff; confirm with `outreach post confirm`",
+                remote_id=result.remote_id,
+                remote_url=result.url,
+            )
+        return self._move(
+            post,
+            operation or Operation.PUBLISHED,
+            now,
+            reason,
+            remote_id=result.remote_id,
+            remote_url=result.url,
+            published_at=now,
+        )
 
     def _move(self, post: Post, operation: Operation, now: datetime, reason: str, **values: Any) -> Transition:
         """Record a transition, only if the post is still where we read it (compare and set)."""
@@ -287,7 +334,19 @@ class Publisher:
             log.warning("post %s: left alone: %s", post.id, conflict)
             return Transition(post.id, PostState(conflict.state), str(conflict))
         level = logging.WARNING if state in (PostState.FAILED, PostState.UNKNOWN, PostState.MISSED) else logging.INFO
-        log.log(level, "post %s: %s → %s: %s", post.id, post.state.value, state.value, reason,
-                extra={"post_id": post.id, "from_state": post.state.value, "to_state": state.value,
-                       "channel": post.channel, "innovation_id": post.innovation_id})
+        log.log(
+            level,
+            "post %s: %s → %s: %s",
+            post.id,
+            post.state.value,
+            state.value,
+            reason,
+            extra={
+                "post_id": post.id,
+                "from_state": post.state.value,
+                "to_state": state.value,
+                "channel": post.channel,
+                "innovation_id": post.innovation_id,
+            },
+        )
         return Transition(post.id, state, reason)

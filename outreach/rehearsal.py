@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 from .app import Workspace
 from .channels import adapter_class
@@ -22,7 +22,9 @@ def rehearse(
     Only for configs whose channels are all local: fast-forwarding must never reach a real
     platform. Returns how many posts ended in each state.
     """
-    real = [name for name, settings in config.channels.items() if adapter_class(settings.type).outbox_for(settings) is None]
+    real = [
+        name for name, settings in config.channels.items() if adapter_class(settings.type).outbox_for(settings) is None
+    ]
     if real:
         raise ConfigError(
             f"rehearse only runs when every channel is a local file channel; {', '.join(real)} would "

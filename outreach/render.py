@@ -21,11 +21,12 @@ import math
 import re
 import sys
 import time as clock
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterable, Iterator, Sequence, cast
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -190,7 +191,7 @@ def with_utm(link: str | None, channel: ChannelView, campaign: CampaignView) -> 
     if not link:
         return None
     scheme = re.match(r"^https?://", link, re.IGNORECASE)
-    link = scheme.group().lower() + link[scheme.end():] if scheme else "https://" + link  # HTTP:// → http://
+    link = scheme.group().lower() + link[scheme.end() :] if scheme else "https://" + link  # HTTP:// → http://
     if channel.utm is None:
         return link
     parts = urlsplit(link)
@@ -426,7 +427,9 @@ class Renderer:
         """The template for a kind on a platform: user's, then bundled; platform override first."""
         key = (kind, platform)
         if key not in self._templates:
-            names = [f"{prefix}:{name}" for prefix in self._prefixes for name in (f"{platform}/{kind}.j2", f"{kind}.j2")]
+            names = [
+                f"{prefix}:{name}" for prefix in self._prefixes for name in (f"{platform}/{kind}.j2", f"{kind}.j2")
+            ]
             try:
                 self._templates[key] = self.environment.select_template(names)
             except TemplateNotFound:
@@ -510,7 +513,9 @@ def _describe_template_error(error: Exception) -> str:
     if not isinstance(error, TemplateError):
         return f"{where}{kind}: {error}"
     if kind == "UndefinedError":
-        return f"{where}{error.message}; use only innovation, link, channel, campaign and when (see templates/README.md)"
+        return (
+            f"{where}{error.message}; use only innovation, link, channel, campaign and when (see templates/README.md)"
+        )
     if kind == "SecurityError":
         return f"{where}not allowed in a template ({error.message})"
     return f"{where}{error.message or kind}"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .app import Workspace
 from .lock import StoreLock
@@ -28,7 +28,10 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
     paused = workspace.store.get_setting(PAUSE_SETTING)
     yield f"publishing: PAUSED since {paused['at']}: {paused['reason']}" if paused else "publishing: active"
     counts = workspace.store.counts_by_state()
-    yield "posts: " + (", ".join(f"{state.value} {counts.get(state.value, 0)}" for state in PostState if counts.get(state.value)) or "none yet")
+    yield "posts: " + (
+        ", ".join(f"{state.value} {counts.get(state.value, 0)}" for state in PostState if counts.get(state.value))
+        or "none yet"
+    )
     next_due = workspace.store.next_due()
     if next_due:
         zone = ZONE_ABBREVIATIONS.get(workspace.zone.key, workspace.zone.key)

@@ -6,9 +6,10 @@ import csv
 import hashlib
 import io
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -23,7 +24,7 @@ EXAMPLE = REPO / "config" / "catalogue" / "inovasi.csv"
 TEMPLATE_CSV = REPO / "config" / "catalogue" / "templat-inovasi.csv"
 TEMPLATE_XLSX = REPO / "config" / "catalogue" / "templat-inovasi.xlsx"
 
-NOW = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
 
 BASE_HEADER = ["id", "nama", "opd", "ringkasan", "manfaat", "cara_akses"]
@@ -55,8 +56,13 @@ def csv_text(rows: list[dict[str, Any]], header: list[str] | None = None, delimi
     return buffer.getvalue()
 
 
-def write_csv(path: Path, rows: list[dict[str, Any]], header: list[str] | None = None, delimiter: str = ",",
-              encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path,
+    rows: list[dict[str, Any]],
+    header: list[str] | None = None,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+) -> Path:
     path.write_bytes(csv_text(rows, header, delimiter).encode(encoding))
     return path
 
@@ -172,8 +178,12 @@ def test_csv_with_semicolons_as_indonesian_excel_saves_it(folder: Path, store: S
 
 
 def test_csv_with_utf8_bom_reads_the_first_column(folder: Path, store: Store) -> None:
-    path = write_csv(folder / "inovasi.csv", [innovation_row("dengan-bom", nama="Akta Kelahiran — cepat")],
-                     delimiter=";", encoding="utf-8-sig")
+    path = write_csv(
+        folder / "inovasi.csv",
+        [innovation_row("dengan-bom", nama="Akta Kelahiran — cepat")],
+        delimiter=";",
+        encoding="utf-8-sig",
+    )
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     import_files(store, [path], NOW)
     [item] = store.catalogue()
@@ -396,7 +406,9 @@ def test_bad_rows_are_reported_by_file_row_and_column_and_nothing_is_imported(fo
 
 
 def test_duplicate_ids_in_one_file(folder: Path, store: Store) -> None:
-    path = write_csv(folder / "inovasi.csv", [innovation_row("kembar"), innovation_row("lain"), innovation_row("kembar")])
+    path = write_csv(
+        folder / "inovasi.csv", [innovation_row("kembar"), innovation_row("lain"), innovation_row("kembar")]
+    )
     with pytest.raises(CatalogueErrors) as caught:
         import_files(store, [path], NOW)
     [problem] = caught.value.problems
@@ -445,9 +457,7 @@ def test_header_only_file_is_refused(folder: Path) -> None:
 def test_missing_required_column_is_reported_once(folder: Path) -> None:
     header = [name for name in BASE_HEADER if name != "manfaat"]
     path = write_csv(folder / "inovasi.csv", [innovation_row("a"), innovation_row("b")], header=header)
-    assert problems_of([path]) == [
-        f"{path}:1:manfaat: required column is missing; add a column headed 'manfaat'"
-    ]
+    assert problems_of([path]) == [f"{path}:1:manfaat: required column is missing; add a column headed 'manfaat'"]
 
 
 def test_unknown_column_gets_a_did_you_mean_hint(folder: Path) -> None:
@@ -466,7 +476,8 @@ def test_unknown_column_without_a_close_match_lists_the_columns(folder: Path) ->
 
 def test_a_huge_xlsx_cell_is_refused(folder: Path) -> None:
     path = write_xlsx(
-        folder / "inovasi.xlsx", {"Inovasi": [BASE_HEADER, list(innovation_row("besar", manfaat="x" * 1_000_000).values())]}
+        folder / "inovasi.xlsx",
+        {"Inovasi": [BASE_HEADER, list(innovation_row("besar", manfaat="x" * 1_000_000).values())]},
     )
     problems = problems_of([path])
     assert any(problem.startswith(f"{path}:2:manfaat: ") and "5,000" in problem for problem in problems)
@@ -526,8 +537,15 @@ def test_reimport_upserts_by_id_and_leaves_unchanged_rows_alone(folder: Path, st
     assert first.changed == first.unchanged == first.approvals_withdrawn == ()
     before = {item.innovation.id: item for item in store.catalogue()}
 
-    write_csv(path, [innovation_row("satu"), innovation_row("dua", manfaat="Lebih cepat."), innovation_row("tiga"),
-                     innovation_row("empat")])
+    write_csv(
+        path,
+        [
+            innovation_row("satu"),
+            innovation_row("dua", manfaat="Lebih cepat."),
+            innovation_row("tiga"),
+            innovation_row("empat"),
+        ],
+    )
     second = import_files(store, [path], LATER)
     assert second.added == ("empat",)
     assert second.changed == ("dua",)
@@ -666,9 +684,11 @@ def test_a_spreadsheet_signoff_records_an_approval(folder: Path, store: Store) -
 def test_a_signoff_needs_a_name_and_a_date(folder: Path, store: Store) -> None:
     path = write_csv(
         folder / "inovasi.csv",
-        [innovation_row("satu", status="disetujui"), innovation_row("dua", status="disetujui", disetujui_oleh="Rina",
-                                                                   disetujui_pada="kemarin"),
-         innovation_row("tiga", status="oke")],
+        [
+            innovation_row("satu", status="disetujui"),
+            innovation_row("dua", status="disetujui", disetujui_oleh="Rina", disetujui_pada="kemarin"),
+            innovation_row("tiga", status="oke"),
+        ],
         header=SIGNOFF_HEADER,
     )
     with pytest.raises(CatalogueErrors) as caught:
@@ -700,8 +720,11 @@ def test_changed_content_with_a_new_signoff_is_approved(folder: Path, store: Sto
     path = folder / "inovasi.csv"
     write_csv(path, [signed("satu")], header=SIGNOFF_HEADER)
     import_files(store, [path], NOW)
-    write_csv(path, [signed("satu", ringkasan="Teks baru.", disetujui_oleh="Agus Santoso", disetujui_pada="2026-11-26")],
-              header=SIGNOFF_HEADER)
+    write_csv(
+        path,
+        [signed("satu", ringkasan="Teks baru.", disetujui_oleh="Agus Santoso", disetujui_pada="2026-11-26")],
+        header=SIGNOFF_HEADER,
+    )
     summary = import_files(store, [path], LATER)
     assert summary.approvals_withdrawn == ("satu",)
     item = entry(store, "satu")
@@ -713,13 +736,17 @@ def test_stale_signoff_does_not_reapprove_on_a_later_import(folder: Path, store:
     path = folder / "inovasi.csv"
     write_csv(path, [signed("satu"), innovation_row("dua")], header=SIGNOFF_HEADER)
     import_files(store, [path], NOW)
-    write_csv(path, [signed("satu", ringkasan="Teks baru yang belum dicek."), innovation_row("dua")],
-              header=SIGNOFF_HEADER)
+    write_csv(
+        path, [signed("satu", ringkasan="Teks baru yang belum dicek."), innovation_row("dua")], header=SIGNOFF_HEADER
+    )
     import_files(store, [path], LATER)
     assert statuses(store)["satu"] is Status.CHANGED
     # Someone edits another row; the sheet is synced again with satu's text and sign-off cells untouched.
-    write_csv(path, [signed("satu", ringkasan="Teks baru yang belum dicek."), innovation_row("dua", manfaat="Beda.")],
-              header=SIGNOFF_HEADER)
+    write_csv(
+        path,
+        [signed("satu", ringkasan="Teks baru yang belum dicek."), innovation_row("dua", manfaat="Beda.")],
+        header=SIGNOFF_HEADER,
+    )
     summary = sync(store, [path], LATER + timedelta(hours=1))
     assert summary is not None and summary.unchanged == ("satu",)
     assert statuses(store)["satu"] is Status.CHANGED
@@ -894,8 +921,11 @@ def test_yaml_tagar_made_of_aliases_is_capped_before_it_is_joined(folder: Path) 
 
 
 def test_yaml_aliases_of_plain_values_still_work(folder: Path) -> None:
-    path = write_yaml(folder / "alias.yaml", YAML_ROW.replace("opd: D", "opd: &dinas Dinas Sosial")
-                      + YAML_ROW.replace("satu", "dua").replace("opd: D", "opd: *dinas"))
+    path = write_yaml(
+        folder / "alias.yaml",
+        YAML_ROW.replace("opd: D", "opd: &dinas Dinas Sosial")
+        + YAML_ROW.replace("satu", "dua").replace("opd: D", "opd: *dinas"),
+    )
     rows = read_catalogue([path])
     assert [row.innovation.opd for row in rows] == ["Dinas Sosial", "Dinas Sosial"]
 
@@ -920,13 +950,16 @@ def test_an_impossible_yaml_date_is_a_catalogue_problem(folder: Path) -> None:
     assert problem.startswith(f"{path}:1:mulai: ") and "2026-02-31" in problem
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("{kata: KTP}", "a set of 'key: value' lines where text belongs"),
-    ("\n    kata: KTP", "a set of 'key: value' lines where text belongs"),
-    ("[KTP, Sehari]", "a list where text belongs"),
-    ("yes", "a yes/no value"),
-    ("!!binary aGFsbw==", "binary data"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("{kata: KTP}", "a set of 'key: value' lines where text belongs"),
+        ("\n    kata: KTP", "a set of 'key: value' lines where text belongs"),
+        ("[KTP, Sehari]", "a list where text belongs"),
+        ("yes", "a yes/no value"),
+        ("!!binary aGFsbw==", "binary data"),
+    ],
+)
 def test_yaml_cells_must_hold_text(folder: Path, value: str, expected: str) -> None:
     path = write_yaml(folder / "jenis.yaml", YAML_ROW.replace("nama: Satu", f"nama: {value}"))
     [problem] = problems_of([path])
@@ -946,7 +979,9 @@ def test_a_yaml_key_written_twice_is_refused(folder: Path) -> None:
 
 
 def test_an_xlsx_yes_no_cell_is_not_text(folder: Path) -> None:
-    path = write_xlsx(folder / "inovasi.xlsx", {"Inovasi": [BASE_HEADER, list(innovation_row("a", nama=True).values())]})
+    path = write_xlsx(
+        folder / "inovasi.xlsx", {"Inovasi": [BASE_HEADER, list(innovation_row("a", nama=True).values())]}
+    )
     [problem] = problems_of([path])
     assert problem.startswith(f"{path}:2:nama: ") and "a yes/no value" in problem
 
@@ -962,14 +997,17 @@ def test_a_file_over_the_size_cap_is_refused_before_it_is_parsed(folder: Path, s
 # ---- hostile input: characters that hide or disguise text -------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, named", [
-    ("KTP\x1b[2J Sehari", "U+001B"),
-    ("KTP Sehari\u202egpj.exe", "U+202E RIGHT-TO-LEFT OVERRIDE"),
-    ("KTP\u2066Sehari\u2069", "U+2066 LEFT-TO-RIGHT ISOLATE"),
-    ("KTP\x9b31m", "U+009B"),
-    ("KTP\x00", "U+0000"),
-    ("KTP\u200bSehari", "U+200B ZERO WIDTH SPACE"),
-])
+@pytest.mark.parametrize(
+    "value, named",
+    [
+        ("KTP\x1b[2J Sehari", "U+001B"),
+        ("KTP Sehari\u202egpj.exe", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("KTP\u2066Sehari\u2069", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+        ("KTP\x9b31m", "U+009B"),
+        ("KTP\x00", "U+0000"),
+        ("KTP\u200bSehari", "U+200B ZERO WIDTH SPACE"),
+    ],
+)
 def test_a_cell_with_a_hidden_control_character_is_refused(folder: Path, store: Store, value: str, named: str) -> None:
     path = write_csv(folder / "inovasi.csv", [innovation_row("satu", nama=value)])
     with pytest.raises(CatalogueErrors) as caught:
@@ -993,16 +1031,24 @@ def test_a_control_character_typed_into_a_yaml_file_is_reported_at_its_line(fold
 
 
 def test_an_xlsx_cell_with_a_bidi_override_is_refused(folder: Path) -> None:
-    path = write_xlsx(folder / "inovasi.xlsx",
-                      {"Inovasi": [BASE_HEADER, list(innovation_row("a", opd="Dinas \u202eSosial").values())]})
+    path = write_xlsx(
+        folder / "inovasi.xlsx",
+        {"Inovasi": [BASE_HEADER, list(innovation_row("a", opd="Dinas \u202eSosial").values())]},
+    )
     [problem] = problems_of([path])
     assert problem.startswith(f"{path}:2:opd: ") and "U+202E" in problem
 
 
 def test_line_breaks_tabs_and_emoji_joiners_are_kept_and_carriage_returns_normalised(folder: Path) -> None:
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
-    path = write_csv(folder / "inovasi.csv", [innovation_row(
-        "satu", cara_akses="Datang ke kantor\r\nBawa KTP\rAmbil\tnomor", manfaat=f"Untuk keluarga {family}")])
+    path = write_csv(
+        folder / "inovasi.csv",
+        [
+            innovation_row(
+                "satu", cara_akses="Datang ke kantor\r\nBawa KTP\rAmbil\tnomor", manfaat=f"Untuk keluarga {family}"
+            )
+        ],
+    )
     [row] = read_catalogue([path])
     assert row.innovation.cara_akses == "Datang ke kantor\nBawa KTP\nAmbil\tnomor"
     assert row.innovation.manfaat == f"Untuk keluarga {family}"
@@ -1018,8 +1064,12 @@ def _write_any(path: Path, manfaat: str) -> None:
     elif path.suffix == ".xlsx":
         write_xlsx(path, {"Inovasi": [BASE_HEADER, list(rows[0].values())]})
     else:
-        write_yaml(path, "".join(f"{'- ' if index == 0 else '  '}{key}: {value}\n"
-                                 for index, (key, value) in enumerate(rows[0].items())))
+        write_yaml(
+            path,
+            "".join(
+                f"{'- ' if index == 0 else '  '}{key}: {value}\n" for index, (key, value) in enumerate(rows[0].items())
+            ),
+        )
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".yaml"])
@@ -1115,11 +1165,14 @@ def test_the_first_sheet_when_it_is_visible_is_not_announced(folder: Path, store
     assert list(statuses(store)) == ["satu"] and sheets_read == {}
 
 
-@pytest.mark.parametrize("written, stored", [
-    ("HTTP://layanan.bandarlampungkota.go.id/ktp", "http://layanan.bandarlampungkota.go.id/ktp"),
-    ("Https://layanan.bandarlampungkota.go.id/KTP", "https://layanan.bandarlampungkota.go.id/KTP"),
-    ("layanan.bandarlampungkota.go.id/ktp", "layanan.bandarlampungkota.go.id/ktp"),
-])
+@pytest.mark.parametrize(
+    "written, stored",
+    [
+        ("HTTP://layanan.bandarlampungkota.go.id/ktp", "http://layanan.bandarlampungkota.go.id/ktp"),
+        ("Https://layanan.bandarlampungkota.go.id/KTP", "https://layanan.bandarlampungkota.go.id/KTP"),
+        ("layanan.bandarlampungkota.go.id/ktp", "layanan.bandarlampungkota.go.id/ktp"),
+    ],
+)
 def test_a_link_scheme_in_capitals_is_normalised(folder: Path, written: str, stored: str) -> None:
     [row] = read_catalogue([write_csv(folder / "inovasi.csv", [innovation_row("satu", tautan=written)])])
     assert row.innovation.tautan == stored

@@ -65,13 +65,21 @@ def test_check_passes_on_the_bundled_example(example: Path) -> None:
 
 
 def test_preview_json_shows_indonesian_posts_within_each_platforms_limit(example: Path) -> None:
-    result = invoke("--config", str(example), "--now", "2026-12-01T08:00+07:00", "preview", "--days", "7", "--format", "json")
+    result = invoke(
+        "--config", str(example), "--now", "2026-12-01T08:00+07:00", "preview", "--days", "7", "--format", "json"
+    )
     assert result.exit_code == 0, result.output
     posts = json.loads(result.stdout)  # stderr announces the store this first command creates
     assert posts
     required = {"when", "campaign", "channel", "innovation_id", "kind", "text", "length", "limit", "warnings"}
     assert all(required <= set(post) for post in posts)
-    platforms = {"x": "x", "facebook": "facebook", "instagram": "instagram", "telegram": "telegram", "whatsapp": "whatsapp"}
+    platforms = {
+        "x": "x",
+        "facebook": "facebook",
+        "instagram": "instagram",
+        "telegram": "telegram",
+        "whatsapp": "whatsapp",
+    }
     seen_limits = set()
     for post in posts:
         capabilities = PLATFORM_CAPABILITIES[platforms[post["channel"]]]
@@ -96,7 +104,9 @@ def test_a_config_typo_is_one_clear_line_without_traceback(example: Path) -> Non
 
 
 def test_debug_shows_the_traceback(example: Path) -> None:
-    example.write_text(example.read_text(encoding="utf-8").replace('timezone = "Asia/Jakarta"', 'timezone = "Asia/Jkt"'))
+    example.write_text(
+        example.read_text(encoding="utf-8").replace('timezone = "Asia/Jakarta"', 'timezone = "Asia/Jkt"')
+    )
     plain = CliRunner().invoke(cli, ["--config", str(example), "check"])
     debug = CliRunner().invoke(cli, ["--config", str(example), "--debug", "check"])
     assert plain.exit_code == debug.exit_code == 1

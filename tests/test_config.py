@@ -293,7 +293,9 @@ def test_every_adapter_with_credentials_is_in_the_env_key_cases() -> None:
     from outreach.channels import CHANNEL_TYPES, settings_model
 
     blocks = tomllib.loads(ALL_CHANNELS.read_text(encoding="utf-8"))["channels"]
-    with_credentials = {kind for kind in CHANNEL_TYPES if any(key.endswith("_env") for key in settings_model(kind).model_fields)}
+    with_credentials = {
+        kind for kind in CHANNEL_TYPES if any(key.endswith("_env") for key in settings_model(kind).model_fields)
+    }
     assert with_credentials == {blocks[name]["type"] for name, _key, _default in ENV_KEYS}
     assert len(ENV_KEYS) >= 12
 
@@ -330,7 +332,10 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path, elsewh
     folder = tmp_path / "cfg"
     path = write(
         folder,
-        MINIMAL.replace('catalogue = ["katalog/inovasi.csv"]', 'catalogue = ["katalog/inovasi.csv"]\ntemplates = "tmpl"\nglossary = "glosarium.toml"'),
+        MINIMAL.replace(
+            'catalogue = ["katalog/inovasi.csv"]',
+            'catalogue = ["katalog/inovasi.csv"]\ntemplates = "tmpl"\nglossary = "glosarium.toml"',
+        ),
     )
     (folder / "tmpl").mkdir()
     config = load_config(path, environ={})
@@ -375,9 +380,7 @@ def test_a_dot_env_next_to_the_config_is_loaded_and_the_real_environment_wins(
     assert channel.secret("secret") == "rahasia-lingkungan"
 
 
-def test_a_dot_env_alone_provides_the_secret(
-    tmp_path: Path, elsewhere: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_dot_env_alone_provides_the_secret(tmp_path: Path, elsewhere: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "cfg"
     path = write(folder, WEBHOOK)
     (folder / ".env").write_text("OUTREACH_TEST_WEBHOOK_SECRET=rahasia-berkas\n", encoding="utf-8")
@@ -408,8 +411,10 @@ def test_an_explicit_environ_replaces_the_process_environment(
 
 def test_an_error_about_a_whole_table_names_its_header_line(tmp_path: Path) -> None:
     path = tmp_path / "outreach.toml"
-    path.write_text('timezone = "Asia/Jakarta"\n\n[channels.x]\ntype = "file"\nas = "x"\n\n[campaigns.c]\nchannels = ["x"]\n',
-                    encoding="utf-8")
+    path.write_text(
+        'timezone = "Asia/Jakarta"\n\n[channels.x]\ntype = "file"\nas = "x"\n\n[campaigns.c]\nchannels = ["x"]\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert str(caught.value).startswith(f"{path}:7: campaigns.c: a campaign needs slots or cron")

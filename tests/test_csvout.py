@@ -25,9 +25,9 @@ def test_numbers_are_written_as_numbers_and_text_that_looks_like_one_is_quoted()
 
 
 def test_a_separator_or_quote_inside_a_cell_cannot_start_another_cell() -> None:
-    row = {"reason": 'aman,=1+1', "text": 'kata "kutip";=2+2\n=3+3'}
+    row = {"reason": "aman,=1+1", "text": 'kata "kutip";=2+2\n=3+3'}
     [header, cells] = _read(csv_text(list(row), [row]))
-    assert cells == ['aman,=1+1', 'kata "kutip";=2+2\n=3+3']
+    assert cells == ["aman,=1+1", 'kata "kutip";=2+2\n=3+3']
 
 
 def test_a_key_that_is_not_a_column_is_an_error_not_a_lost_value() -> None:
@@ -40,6 +40,7 @@ def test_no_other_module_writes_csv_by_itself() -> None:
     writers = [
         path.relative_to(PACKAGE).as_posix()
         for path in PACKAGE.rglob("*.py")
-        if path.name != "csvout.py" and any(call in path.read_text(encoding="utf-8") for call in ("csv.writer", "csv.DictWriter"))
+        if path.name != "csvout.py"
+        and any(call in path.read_text(encoding="utf-8") for call in ("csv.writer", "csv.DictWriter"))
     ]
     assert writers == []

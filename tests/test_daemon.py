@@ -8,8 +8,9 @@ import signal
 import socket
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -22,7 +23,6 @@ from outreach.errors import AlreadyRunning
 from outreach.lock import StoreLock
 from outreach.model import PostState
 from outreach.publisher import Publisher
-
 from tests.engine_helpers import at, campaign, file_channel, innovation, journal, project, workspace
 from tests.test_local_faults import one_line_error
 
@@ -79,8 +79,10 @@ def test_a_second_run_once_while_a_daemon_runs_is_one_line(tmp_path: Path) -> No
         line = one_line_error(CliRunner().invoke(cli, ["--config", str(config), "run", "--once"]))
     finally:
         lock.release()
-    assert line == f"Error: another outreach daemon is already running on this store (pid {os.getpid()} on " \
-                   f"{socket.gethostname()}); stop it first (lock file {lock.path})"
+    assert (
+        line == f"Error: another outreach daemon is already running on this store (pid {os.getpid()} on "
+        f"{socket.gethostname()}); stop it first (lock file {lock.path})"
+    )
 
 
 def _status(ws) -> list[str]:
@@ -213,8 +215,10 @@ def _run_daemon(ws: Workspace, runs: int, calls: dict[str, int], monkeypatch: py
                 os.kill(os.getpid(), signal.SIGTERM)  # as systemd stops it; the daemon's handler is in place
 
     monkeypatch.setattr(Publisher, "publish_due", publish_then_maybe_stop)
-    watchdog = threading.Timer(30, lambda: signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None)
-                               and os.kill(os.getpid(), signal.SIGTERM))
+    watchdog = threading.Timer(
+        30,
+        lambda: signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None) and os.kill(os.getpid(), signal.SIGTERM),
+    )
     watchdog.start()
     try:
         run_forever(ws)
@@ -229,7 +233,9 @@ def test_the_daemon_recovers_once_however_often_it_wakes(
     ws = _orphan(_config(tmp_path))
     _run_daemon(ws, 3, calls, monkeypatch)
     assert calls["recover"] == 1
-    assert {post.state for post in ws.store.posts() if post.scheduled_at == at(2026, 12, 1, 9, 0)} == {PostState.PUBLISHED}
+    assert {post.state for post in ws.store.posts() if post.scheduled_at == at(2026, 12, 1, 9, 0)} == {
+        PostState.PUBLISHED
+    }
     assert len(journal(tmp_path / "outbox", "x")) == len(journal(tmp_path / "outbox", "facebook")) == 1
 
 

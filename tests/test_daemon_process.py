@@ -11,22 +11,21 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import threading
 import sys
+import threading
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
-from outreach.status import status_lines
 from outreach.model import Post, PostState
 from outreach.outbox import Operation
-
+from outreach.status import status_lines
 from tests.engine_helpers import ZONE, campaign, file_channel, innovation, journal, project, workspace
 from tests.fakeplatform.mastodon import MastodonFake
-from tests.fakeplatform.server import Fault, FakeServer
+from tests.fakeplatform.server import FakeServer, Fault
 
 OUTREACH = Path(sys.executable).parent / "outreach"
 ROWS = [
@@ -47,16 +46,21 @@ def _plan_due_soon(config: Path, environ: dict[str, str], offsets: list[float]) 
 
     The store is created an hour earlier: a store never fills slots from before its creation.
     """
-    ws = workspace(config, datetime.now(timezone.utc) - timedelta(hours=1), environ)
+    ws = workspace(config, datetime.now(UTC) - timedelta(hours=1), environ)
     ws.store  # created now, on the clock of an hour ago
-    ws.clock.set(datetime.now(timezone.utc))
+    ws.clock.set(datetime.now(UTC))
     inserted, _refreshed, _cancelled = ws.planning.apply_plan(1)
     posts = ws.store.posts([PostState.PLANNED])
     assert inserted == len(posts) == len(offsets) == 3
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     for post, offset in zip(posts, offsets):
-        ws.store.transition(post.id, Operation.RESCHEDULE, start, "made due a few seconds from now by the test",
-                            due_at=start + timedelta(seconds=offset))
+        ws.store.transition(
+            post.id,
+            Operation.RESCHEDULE,
+            start,
+            "made due a few seconds from now by the test",
+            due_at=start + timedelta(seconds=offset),
+        )
     planned = ws.store.posts()
     ws.close()
     return planned
@@ -115,7 +119,7 @@ def test_the_daemon_publishes_at_due_times_and_stops_cleanly_on_sigterm(
     daemon = _start(config, tmp_path, "daemon")
     processes.append(daemon)
 
-    ws = workspace(config, datetime.now(timezone.utc))
+    ws = workspace(config, datetime.now(UTC))
     published = lambda: ws.store.posts([PostState.PUBLISHED])  # noqa: E731
     _wait_for(lambda: len(published()) >= 3 or daemon.poll() is not None, 25, "three published posts")
     assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
@@ -158,7 +162,7 @@ def test_a_daemon_killed_mid_publish_neither_duplicates_nor_loses_posts(
         daemon = _start(config, tmp_path, "daemon-1", fake.environ)
         processes.append(daemon)
 
-        ws = workspace(config, datetime.now(timezone.utc), fake.environ)
+        ws = workspace(config, datetime.now(UTC), fake.environ)
 
         def sending_first() -> bool:
             post = ws.store.post(first.id)
@@ -228,7 +232,7 @@ def test_the_daemon_keeps_running_through_platform_faults(tmp_path: Path, proces
         daemon = _start(config, tmp_path, "daemon", fake.environ)
         processes.append(daemon)
 
-        ws = workspace(config, datetime.now(timezone.utc), fake.environ)
+        ws = workspace(config, datetime.now(UTC), fake.environ)
         _wait_for(
             lambda: all(ws.store.post(p.id).state is PostState.PUBLISHED for p in planned) or daemon.poll() is not None,
             25,
@@ -253,8 +257,11 @@ def test_sigterm_during_start_up_stops_the_daemon(tmp_path: Path, processes: lis
     daemon = _start(config, tmp_path, "daemon")
     processes.append(daemon)
     lock = tmp_path / "outreach.sqlite3.daemon.lock"
-    _wait_for(lambda: lock.exists() and f"pid {daemon.pid}" in lock.read_text() or daemon.poll() is not None,
-              20, "the daemon to take its lock")
+    _wait_for(
+        lambda: (lock.exists() and f"pid {daemon.pid}" in lock.read_text()) or daemon.poll() is not None,
+        20,
+        "the daemon to take its lock",
+    )
     assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
     assert _stop(daemon) == 0
     log = (tmp_path / "daemon.log").read_text()
@@ -283,7 +290,7 @@ def test_sigterm_during_a_slow_publish_settles_the_post_then_exits_0(
         daemon = _start(config, tmp_path, "daemon", fake.environ)
         processes.append(daemon)
 
-        ws = workspace(config, datetime.now(timezone.utc), fake.environ)
+        ws = workspace(config, datetime.now(UTC), fake.environ)
 
         def sending_first() -> bool:
             post = ws.store.post(first.id)
@@ -296,7 +303,9 @@ def test_sigterm_during_a_slow_publish_settles_the_post_then_exits_0(
         try:
             code = daemon.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            raise AssertionError("the daemon did not exit after SIGTERM:\n" + (tmp_path / "daemon.log").read_text()) from None
+            raise AssertionError(
+                "the daemon did not exit after SIGTERM:\n" + (tmp_path / "daemon.log").read_text()
+            ) from None
         log = (tmp_path / "daemon.log").read_text()
         assert code == 0, log
         assert "received SIGTERM" in log and log.rstrip().endswith("outreach daemon stopped"), log

@@ -11,18 +11,18 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from outreach.model import PostState
-from outreach.publisher import Publisher
 from tests.channels.conftest import HTTP_FAKES, SAMPLE_IMAGE
 from tests.engine_helpers import at, campaign, innovation, set_now, workspace, write_catalogue, write_config
 from tests.fakeplatform.base import PlatformFake
-from tests.fakeplatform.server import Fault, FakeServer
+from tests.fakeplatform.server import FakeServer, Fault
 
 PLAN_AT = at(2026, 11, 30, 20, 0)
 SLOT1 = at(2026, 12, 1, 9, 0)

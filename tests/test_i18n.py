@@ -16,8 +16,11 @@ CATALOGUE = PACKAGE / "locale" / "id" / "LC_MESSAGES" / "outreach.mo"
 
 
 def test_every_cli_message_has_an_indonesian_translation() -> None:
-    messages = {message for module in ("cli.py", "checks.py") for _line, message, _comments, _context in
-                extract_from_file("python", PACKAGE / module, keywords={"_": None})}
+    messages = {
+        message
+        for module in ("cli.py", "checks.py")
+        for _line, message, _comments, _context in extract_from_file("python", PACKAGE / module, keywords={"_": None})
+    }
     with CATALOGUE.open("rb") as handle:
         translated = {message.id for message in read_mo(handle) if message.id and message.string}
     assert messages and not messages - translated, sorted(messages - translated)
@@ -27,7 +30,12 @@ def test_the_cli_speaks_indonesian_when_asked(tmp_path: Path) -> None:
     shutil.copytree(Path(__file__).parent.parent / "config", tmp_path / "config")
     outreach = Path(sys.executable).parent / "outreach"
     env = {**os.environ, "LANGUAGE": "id"}
-    result = subprocess.run([str(outreach), "--config", str(tmp_path / "config" / "outreach.toml"), "resume"],
-                            capture_output=True, text=True, env=env, timeout=60)
+    result = subprocess.run(
+        [str(outreach), "--config", str(tmp_path / "config" / "outreach.toml"), "resume"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "dilanjutkan"

@@ -19,8 +19,8 @@ from outreach.limits import (
     count_x_weighted,
 )
 
-GRINNING = "\U0001F600"  # 😀, outside the BMP
-FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466"  # 👨‍👩‍👧‍👦: 7 code points
+GRINNING = "\U0001f600"  # 😀, outside the BMP
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦: 7 code points
 LONG_URL = "https://bandarlampungkota.go.id/inovasi/ktp-sehari-jadi/dengan/jalur/yang/sangat/panjang"
 BARE_URL = "bandarlampungkota.go.id/inovasi/ktp-sehari-jadi"
 
@@ -205,8 +205,23 @@ def test_describe_uses_the_platform_count_not_code_points() -> None:
 
 
 _PIECES = st.sampled_from(
-    ["Layanan ", "KTP-el ", "layanan.bandarlampungkota.go.id/ktp ", "https://x.com/a?b=c ", "😀", "中文",
-     "“kutip” ", "– ", "…", "\n", "#BandarLampung ", "pukul 09.00 WIB ", "é", "Rp10.000 ", "👨‍👩‍👧"]
+    [
+        "Layanan ",
+        "KTP-el ",
+        "layanan.bandarlampungkota.go.id/ktp ",
+        "https://x.com/a?b=c ",
+        "😀",
+        "中文",
+        "“kutip” ",
+        "– ",
+        "…",
+        "\n",
+        "#BandarLampung ",
+        "pukul 09.00 WIB ",
+        "é",
+        "Rp10.000 ",
+        "👨‍👩‍👧",
+    ]
 )
 
 

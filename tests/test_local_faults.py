@@ -91,7 +91,10 @@ def test_a_backup_that_cannot_be_written_leaves_nothing_behind(config: Path, tmp
     folder.mkdir()
     done = subprocess.run(
         [str(OUTREACH), "--config", str(config), "db", "backup", str(folder / "cadangan.sqlite3")],
-        capture_output=True, text=True, timeout=60, preexec_fn=_limit_file_size,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_limit_file_size,
     )
     assert done.returncode == 1, (done.stdout, done.stderr)
     lines = done.stderr.strip().splitlines()
@@ -152,7 +155,9 @@ def test_a_file_channel_that_cannot_create_its_folder_fails_the_post_not_unknown
     assert run(config, "plan").exit_code == 0
     done = subprocess.run(
         [str(OUTREACH), "--config", str(config), "--now", "2026-12-01T09:00:30+07:00", "run", "--once"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert "Traceback" not in done.stderr, done.stderr
     assert "5 failed" in done.stdout, (done.stdout, done.stderr)
@@ -176,8 +181,13 @@ def test_a_closed_pipe_ends_the_command_quietly(config: Path, command: tuple[str
     reader, writer = os.pipe()
     os.close(reader)  # like `outreach queue | head -1` once head has gone
     try:
-        done = subprocess.run([str(OUTREACH), "--config", str(config), "--now", NOW, *command],
-                              stdout=writer, stderr=subprocess.PIPE, text=True, timeout=60)
+        done = subprocess.run(
+            [str(OUTREACH), "--config", str(config), "--now", NOW, *command],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
     finally:
         os.close(writer)
     assert done.stderr == "", done.stderr
@@ -219,8 +229,10 @@ def test_plan_reports_planned_posts_it_could_not_render_again(config: Path) -> N
 
 def test_lint_text_names_the_line_of_each_finding(config: Path, tmp_path: Path) -> None:
     draft = tmp_path / "draf.txt"
-    draft.write_text("Urus KTP di kelurahan.\n\nDalam rangka ulang tahun kota, layanan buka.\nBawa berkas ke OPD.\n",
-                     encoding="utf-8-sig")
+    draft.write_text(
+        "Urus KTP di kelurahan.\n\nDalam rangka ulang tahun kota, layanan buka.\nBawa berkas ke OPD.\n",
+        encoding="utf-8-sig",
+    )
     result = run(config, "lint-text", str(draft))
     lines = result.output.splitlines()
     assert any(line.startswith("3: error: bureaucratic opening 'Dalam rangka'") for line in lines), result.output

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -21,8 +21,6 @@ from PIL import Image
 from outreach.checks import Problem, check
 from outreach.cli import cli
 from outreach.model import PostState
-from outreach.publisher import Publisher
-
 from tests.engine_helpers import at, campaign, innovation, project, set_now, workspace
 from tests.fakeplatform.base import PlatformFake
 from tests.fakeplatform.mastodon import MastodonFake
@@ -113,10 +111,13 @@ def _symlinked_folder_out(d: Path) -> str:
 
 
 @pytest.mark.parametrize(
-    "make_gambar", [_traversal, _absolute, _symlink_out, _symlinked_folder_out],
+    "make_gambar",
+    [_traversal, _absolute, _symlink_out, _symlinked_folder_out],
     ids=["parent-traversal", "absolute", "symlink-to-a-file-outside", "symlinked-folder-outside"],
 )
-def test_import_refuses_an_image_outside_the_catalogue_folder(example: Path, make_gambar: Callable[[Path], str]) -> None:
+def test_import_refuses_an_image_outside_the_catalogue_folder(
+    example: Path, make_gambar: Callable[[Path], str]
+) -> None:
     gambar = make_gambar(example)
     catalogue = write_one_row(example, example / "f.csv", gambar)
     before = store_digest(example)
@@ -193,9 +194,14 @@ def _pixel_bomb(d: Path) -> str:
     return "bom.png"
 
 
-@pytest.mark.parametrize(("make_gambar", "reason"), [
-    (_bmp, "not a JPEG, PNG, GIF or WebP image"), (_pixel_bomb, "far more pixels than any platform shows"),
-], ids=["bmp", "pixel-bomb"])
+@pytest.mark.parametrize(
+    ("make_gambar", "reason"),
+    [
+        (_bmp, "not a JPEG, PNG, GIF or WebP image"),
+        (_pixel_bomb, "far more pixels than any platform shows"),
+    ],
+    ids=["bmp", "pixel-bomb"],
+)
 def test_import_refuses_other_image_types_and_pixel_bombs(
     example: Path, make_gambar: Callable[[Path], str], reason: str
 ) -> None:
@@ -211,8 +217,9 @@ def test_import_accepts_every_allowed_type_whatever_its_name(example: Path, imag
     path = example / "gambar" / "poster.jpg"
     path.parent.mkdir()
     # MPO: the multi-picture JPEG many phones save.
-    Image.new("RGB", (64, 36), "navy").save(path, format=image_format, save_all=image_format == "MPO",
-                                            append_images=[Image.new("RGB", (64, 36), "red")])
+    Image.new("RGB", (64, 36), "navy").save(
+        path, format=image_format, save_all=image_format == "MPO", append_images=[Image.new("RGB", (64, 36), "red")]
+    )
     catalogue = write_one_row(example, example / "f.csv", "gambar/poster.jpg")
     result = run(example, "catalogue", "import", str(catalogue))
     assert result.exit_code == 0, result.output
@@ -278,15 +285,21 @@ def test_check_gives_the_refused_image_as_a_problem_with_its_place(fresh: Path) 
     save_image(fresh / "config" / "catalogue" / "gambar" / "ktp-sehari-jadi.jpg", "PNG")
     report = check(workspace(fresh / "config" / "outreach.toml", PLAN_AT).planning)
     catalogue = fresh / "config" / "catalogue" / "inovasi.csv"
-    assert report.problems == (Problem(f"{catalogue}:2:gambar: ktp-sehari-jadi · instagram",
-                                       "image is PNG, which instagram does not take (only JPEG); save it as JPEG"),)
+    assert report.problems == (
+        Problem(
+            f"{catalogue}:2:gambar: ktp-sehari-jadi · instagram",
+            "image is PNG, which instagram does not take (only JPEG); save it as JPEG",
+        ),
+    )
     assert report.innovations == 17
 
 
 def test_check_reports_an_image_over_a_channels_size(example: Path) -> None:
     config = example / "config" / "outreach.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace("daily_cap = 4", "daily_cap = 4\nmax_image_bytes = 9000"),
-                      encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("daily_cap = 4", "daily_cap = 4\nmax_image_bytes = 9000"),
+        encoding="utf-8",
+    )
     result = run(example, "check")
     assert result.exit_code == 1
     size = BUNDLED_IMAGE.stat().st_size
@@ -299,8 +312,11 @@ def test_check_notices_an_image_replaced_after_import(example: Path) -> None:
     result = run(example, "check")
     assert result.exit_code == 1
     lines = problem_lines(result.output)
-    assert lines and all(line.startswith(str(example / "config" / "catalogue" / "inovasi.csv") + ":2:gambar: ")
-                         and "not a JPEG, PNG, GIF or WebP image" in line for line in lines)
+    assert lines and all(
+        line.startswith(str(example / "config" / "catalogue" / "inovasi.csv") + ":2:gambar: ")
+        and "not a JPEG, PNG, GIF or WebP image" in line
+        for line in lines
+    )
 
 
 # ---- publish time: defence in depth ------------------------------------------------------------------------
@@ -334,17 +350,24 @@ def _swap_for_text(office: Path, secret: Path, post_id: int, store: Path) -> Non
     (office / "poster.jpg").write_bytes(b"SECRET=" + secret.read_bytes()[:64])
 
 
-@pytest.mark.parametrize("fake_type", [TelegramFake, MastodonFake, WhatsAppManualFake],
-                         ids=["telegram", "mastodon", "whatsapp_manual"])
+@pytest.mark.parametrize(
+    "fake_type", [TelegramFake, MastodonFake, WhatsAppManualFake], ids=["telegram", "mastodon", "whatsapp_manual"]
+)
 @pytest.mark.parametrize(
     ("tamper", "reason"),
-    [(_point_outside_by_symlink, "outside"), (_point_outside_by_hand_edit, "outside"),
-     (_swap_for_text, "not a JPEG, PNG, GIF or WebP image")],
+    [
+        (_point_outside_by_symlink, "outside"),
+        (_point_outside_by_hand_edit, "outside"),
+        (_swap_for_text, "not a JPEG, PNG, GIF or WebP image"),
+    ],
     ids=["symlink-out", "row-edited", "not-an-image"],
 )
 def test_the_publisher_sends_no_image_from_outside_the_allowed_folders(
-    tmp_path: Path, server: FakeServer, fake_type: type[PlatformFake],
-    tamper: Callable[[Path, Path, int, Path], None], reason: str,
+    tmp_path: Path,
+    server: FakeServer,
+    fake_type: type[PlatformFake],
+    tamper: Callable[[Path, Path, int, Path], None],
+    reason: str,
 ) -> None:
     fake = fake_type(server)
     office = tmp_path / "kantor"
@@ -376,8 +399,9 @@ def test_the_publisher_sends_no_image_from_outside_the_allowed_folders(
     ws.close()
 
 
-@pytest.mark.parametrize("fake_type", [TelegramFake, MastodonFake, WhatsAppManualFake],
-                         ids=["telegram", "mastodon", "whatsapp_manual"])
+@pytest.mark.parametrize(
+    "fake_type", [TelegramFake, MastodonFake, WhatsAppManualFake], ids=["telegram", "mastodon", "whatsapp_manual"]
+)
 def test_the_publisher_still_sends_an_image_inside_the_folder(
     tmp_path: Path, server: FakeServer, fake_type: type[PlatformFake]
 ) -> None:

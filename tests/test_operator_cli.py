@@ -7,15 +7,15 @@ import io
 import json
 import shutil
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from outreach.app import Workspace
-from outreach.clock import FixedClock
 from outreach.cli import cli
+from outreach.clock import FixedClock
 from outreach.config import load_config
 from outreach.model import PostState
 from outreach.outbox import Operation
@@ -23,8 +23,23 @@ from tests.engine_helpers import settle_as
 
 REPO = Path(__file__).parent.parent
 NOW = "2026-12-01T08:00+07:00"
-POST_KEYS = {"id", "when", "campaign", "channel", "innovation_id", "kind", "text", "link", "image", "state",
-             "attempts", "reason", "remote_id", "remote_url", "published_at"}
+POST_KEYS = {
+    "id",
+    "when",
+    "campaign",
+    "channel",
+    "innovation_id",
+    "kind",
+    "text",
+    "link",
+    "image",
+    "state",
+    "attempts",
+    "reason",
+    "remote_id",
+    "remote_url",
+    "published_at",
+}
 
 
 @pytest.fixture
@@ -57,10 +72,15 @@ def test_catalogue_commands_record_who_decided(config: Path) -> None:
     statuses = {entry["id"]: entry["status"] for entry in listing}
     assert statuses["surat-pengantar-kelurahan-wa"] == "draft"
     assert statuses["lapor-bantuan-sosial"] == "rejected"
-    assert run(config, "catalogue", "approve", "surat-pengantar-kelurahan-wa", "--by", "Rina (Diskominfo)").exit_code == 0
+    assert (
+        run(config, "catalogue", "approve", "surat-pengantar-kelurahan-wa", "--by", "Rina (Diskominfo)").exit_code == 0
+    )
     show = run(config, "catalogue", "show", "surat-pengantar-kelurahan-wa").output
     assert "approved" in show and "by Rina (Diskominfo) (current)" in show
-    assert run(config, "catalogue", "reject", "bank-sampah-jemput", "--by", "Rina", "--reason", "Jadwal berubah").exit_code == 0
+    assert (
+        run(config, "catalogue", "reject", "bank-sampah-jemput", "--by", "Rina", "--reason", "Jadwal berubah").exit_code
+        == 0
+    )
     assert run(config, "catalogue", "retire", "bus-sekolah-gratis", "--by", "Andi").exit_code == 0
     rejected = run(config, "catalogue", "list", "--status", "rejected").output
     assert "bank-sampah-jemput" in rejected and "lapor-bantuan-sosial" in rejected
@@ -77,7 +97,9 @@ def test_withdrawing_approval_cancels_future_posts_with_the_reason(config: Path)
     assert all(post["innovation_id"] != target for post in queue(config))
     history = json.loads(run(config, "history", "--format", "json").output)
     cancelled = [post for post in history if post["innovation_id"] == target]
-    assert cancelled and all(post["state"] == "cancelled" and "no longer approved" in post["reason"] for post in cancelled)
+    assert cancelled and all(
+        post["state"] == "cancelled" and "no longer approved" in post["reason"] for post in cancelled
+    )
 
 
 def test_post_show_cancel_retry_resolve_and_confirm(config: Path) -> None:
@@ -97,13 +119,15 @@ def test_post_show_cancel_retry_resolve_and_confirm(config: Path) -> None:
     history = json.loads(run(config, "history", "--format", "json").output)
     published = [post for post in history if post["state"] == "published"]
     assert published and all(post["remote_url"] and post["published_at"] for post in published)
-    not_unknown = CliRunner().invoke(cli, ["--config", str(config), "post", "resolve", str(published[0]["id"]), "--not-published"])
+    not_unknown = CliRunner().invoke(
+        cli, ["--config", str(config), "post", "resolve", str(published[0]["id"]), "--not-published"]
+    )
     assert not_unknown.exit_code == 1 and "only for: unknown" in not_unknown.output
     neither = CliRunner().invoke(cli, ["--config", str(config), "post", "resolve", str(published[0]["id"])])
     assert neither.exit_code == 2
 
     # An ambiguous outcome and a hand-off, as the publisher would leave them (on posts still planned).
-    ws = Workspace(load_config(config), FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)))
+    ws = Workspace(load_config(config), FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)))
     second = queue(config)[0]
     settle_as(ws.store, second["id"], PostState.UNKNOWN, ws.now(), "ambiguous: no answer within 30 s")
     third = queue(config)[0]
@@ -119,7 +143,7 @@ def test_post_show_cancel_retry_resolve_and_confirm(config: Path) -> None:
     assert "unknown → published" in events and "resolved by an operator" in events
 
     # A failed post is planned again, due now, by `post retry`.
-    ws = Workspace(load_config(config), FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)))
+    ws = Workspace(load_config(config), FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)))
     fourth = queue(config)[0]
     settle_as(ws.store, fourth["id"], PostState.FAILED, ws.now(), "AuthError: token expired")
     ws.close()
@@ -152,13 +176,20 @@ FORMULA_PAYLOADS = [
 
 def test_history_csv_never_hands_a_spreadsheet_a_formula(config: Path) -> None:
     run(config, "plan", "--days", "14")
-    ws = Workspace(load_config(config), FixedClock(datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)))
+    ws = Workspace(load_config(config), FixedClock(datetime(2026, 12, 1, 1, 0, tzinfo=UTC)))
     posts = ws.store.posts([PostState.PLANNED])[: len(FORMULA_PAYLOADS)]
     for post, payload in zip(posts, FORMULA_PAYLOADS):
         ws.store.transition(post.id, Operation.REFRESH, ws.now(), "the catalogue changed", text=payload)
         ws.store.transition(post.id, Operation.CLAIM, ws.now(), "claimed", attempts=3)
-        ws.store.transition(post.id, Operation.PUBLISHED, ws.now(), payload, remote_id=payload, remote_url=payload,
-                            published_at=ws.now())
+        ws.store.transition(
+            post.id,
+            Operation.PUBLISHED,
+            ws.now(),
+            payload,
+            remote_id=payload,
+            remote_url=payload,
+            published_at=ws.now(),
+        )
     ws.close()
 
     result = run(config, "history", "--format", "csv")

@@ -7,7 +7,7 @@ table's target with exactly one event, and a refused one (``StateConflict``) cha
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from outreach.model import PostState
 from outreach.outbox import Operation
 from outreach.store import Store
 
-START = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
+START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 
 #: The values an operation brings, as its real caller would give them.
@@ -76,8 +76,9 @@ def test_no_sequence_leaves_the_table(tmp_path_factory: pytest.TempPathFactory, 
             post_id = ids[index]
             before, events_before = _snapshot(store, post_id)
             try:
-                after = store.transition(post_id, operation, START, f"test: {operation.value}",
-                                         **VALUES.get(operation, {}))
+                after = store.transition(
+                    post_id, operation, START, f"test: {operation.value}", **VALUES.get(operation, {})
+                )
             except StateConflict as conflict:
                 assert not outbox.allows(operation, before.state)
                 assert conflict.state == before.state.value and conflict.operation == operation.value
@@ -89,7 +90,11 @@ def test_no_sequence_leaves_the_table(tmp_path_factory: pytest.TempPathFactory, 
             events = store.events(post_id)
             assert len(events) == events_before + 1, "one transition, one event"
             last = events[-1]
-            assert (last.from_state, last.operation, last.to_state) == (before.state.value, operation.value, after.value)
+            assert (last.from_state, last.operation, last.to_state) == (
+                before.state.value,
+                operation.value,
+                after.value,
+            )
         for post_id in ids:
             assert store.post(post_id).state in reachable
             for event in store.events(post_id):

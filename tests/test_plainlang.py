@@ -88,10 +88,7 @@ def test_numbered_list_items_are_sentences_without_their_markers() -> None:
 
 
 def test_bullets_emoji_markers_and_blank_lines_end_sentences() -> None:
-    text = (
-        "Yang perlu dibawa\n- KTP asli\n• Kartu Keluarga\n\n"
-        "📍 Kantor Kelurahan Way Halim\n1️⃣ Ambil nomor antrean"
-    )
+    text = "Yang perlu dibawa\n- KTP asli\n• Kartu Keluarga\n\n📍 Kantor Kelurahan Way Halim\n1️⃣ Ambil nomor antrean"
     assert sentences(text) == [
         "Yang perlu dibawa",
         "KTP asli",
@@ -126,19 +123,35 @@ def test_no_text_no_sentences() -> None:
 def test_split_words_keeps_numbers_amounts_links_and_names_whole() -> None:
     text = "Bayar Rp10.000 pukul 09.00 WIB, 10% dari 1.234.567,5 pada 1/12/2026 di https://x.id/a.b?c=d."
     assert words(text) == [
-        "Bayar", "Rp10.000", "pukul", "09.00", "WIB", "10%", "dari", "1.234.567,5", "pada", "1/12/2026",
-        "di", "https://x.id/a.b?c=d",
+        "Bayar",
+        "Rp10.000",
+        "pukul",
+        "09.00",
+        "WIB",
+        "10%",
+        "dari",
+        "1.234.567,5",
+        "pada",
+        "1/12/2026",
+        "di",
+        "https://x.id/a.b?c=d",
     ]
 
 
 def test_split_words_hyphens_abbreviations_tags_mentions_and_emoji() -> None:
-    text = (
-        "Bawa KTP-el, bayar PBB-P2 a.n. Budi, S.H. 🙏 #BandarLampung @pemkot.bandarlampung "
-        "anak-anak👨‍👩‍👧senang"
-    )
+    text = "Bawa KTP-el, bayar PBB-P2 a.n. Budi, S.H. 🙏 #BandarLampung @pemkot.bandarlampung anak-anak👨‍👩‍👧senang"
     assert words(text) == [
-        "Bawa", "KTP-el", "bayar", "PBB-P2", "a.n.", "Budi", "S.H.", "#BandarLampung",
-        "@pemkot.bandarlampung", "anak-anak", "senang",
+        "Bawa",
+        "KTP-el",
+        "bayar",
+        "PBB-P2",
+        "a.n.",
+        "Budi",
+        "S.H.",
+        "#BandarLampung",
+        "@pemkot.bandarlampung",
+        "anak-anak",
+        "senang",
     ]
 
 
@@ -434,9 +447,36 @@ def test_findings_are_in_text_order_and_spans_are_exact() -> None:
 @given(
     st.lists(
         st.sampled_from(
-            ["Jl.", "No.", "5", "OPD", "terkait", "KTP-el", "SP4N-LAPOR!", "https://x.id/a.b", "#Tag", "@akun",
-             "🎉", "1.", "\n", "\n\n", "- ", "dll.", "DATANG", "pukul 09.00", "Rp10.000", "guna", "Pengguna",
-             "Dalam rangka", "(", ")", ",", "!", "?", " "]
+            [
+                "Jl.",
+                "No.",
+                "5",
+                "OPD",
+                "terkait",
+                "KTP-el",
+                "SP4N-LAPOR!",
+                "https://x.id/a.b",
+                "#Tag",
+                "@akun",
+                "🎉",
+                "1.",
+                "\n",
+                "\n\n",
+                "- ",
+                "dll.",
+                "DATANG",
+                "pukul 09.00",
+                "Rp10.000",
+                "guna",
+                "Pengguna",
+                "Dalam rangka",
+                "(",
+                ")",
+                ",",
+                "!",
+                "?",
+                " ",
+            ]
         ),
         max_size=40,
     ).map(" ".join)

@@ -13,8 +13,6 @@ from pathlib import Path
 
 from outreach.model import PlannedPost, PostState
 from outreach.planner import Calendar, day_excluded
-from outreach.publisher import Publisher
-
 from tests.engine_helpers import (
     ZONE,
     at,
@@ -73,7 +71,7 @@ def test_rotation_is_fair_across_innovations_and_agencies(tmp_path: Path) -> Non
     assert set(counts) == set(agency), "every approved innovation is featured"
     assert max(counts.values()) - min(counts.values()) <= 1
 
-    running = {identifier: 0 for identifier in agency}
+    running = dict.fromkeys(agency, 0)
     previous_agency = None
     for index, post in enumerate(planned):
         lowest = min(running.values())
@@ -268,7 +266,9 @@ def test_image_required_channel_gets_only_innovations_with_an_image(tmp_path: Pa
         channels={"ig": file_channel("instagram"), "fb": file_channel("facebook"), "ig2": file_channel("instagram")},
         campaigns={
             "kenali": campaign(["ig", "fb"], ["setiap hari 09.00"], min_gap_days=0),
-            "foto": campaign(["ig2"], ["setiap hari 12.00"], min_gap_days=0, innovations=["antre-puskesmas", "bus-sekolah"]),
+            "foto": campaign(
+                ["ig2"], ["setiap hari 12.00"], min_gap_days=0, innovations=["antre-puskesmas", "bus-sekolah"]
+            ),
         },
     )
     ws = workspace(config, at(2026, 11, 30, 20, 0))
@@ -342,8 +342,11 @@ def test_campaign_filters_by_agency_hashtag_and_explicit_list(tmp_path: Path) ->
 def test_only_approved_innovations_are_planned(tmp_path: Path) -> None:
     config = project(
         tmp_path,
-        [innovation("ktp-sehari-jadi"), innovation("masih-draf", SOSIAL, status="draf"),
-         innovation("ditolak-saja", KESEHATAN, status="ditolak")],
+        [
+            innovation("ktp-sehari-jadi"),
+            innovation("masih-draf", SOSIAL, status="draf"),
+            innovation("ditolak-saja", KESEHATAN, status="ditolak"),
+        ],
         channels={"berkas": file_channel()},
         campaigns={"kenali": campaign(["berkas"], min_gap_days=0)},
     )
@@ -467,7 +470,9 @@ def test_an_operator_cancellation_is_not_undone_by_replanning(tmp_path: Path) ->
     ws = workspace(project, at(2026, 12, 1, 6, 0))
     ws.planning.apply_plan(7)
     first = ws.store.posts()[0]
-    result = CliRunner().invoke(cli, ["--config", str(project), "post", "cancel", str(first.id), "--reason", "Acara ditunda"])
+    result = CliRunner().invoke(
+        cli, ["--config", str(project), "post", "cancel", str(first.id), "--reason", "Acara ditunda"]
+    )
     assert result.exit_code == 0, result.output
     again = workspace(project, at(2026, 12, 1, 6, 5))
     assert again.planning.apply_plan(7) == (0, 0, 0)
@@ -514,8 +519,13 @@ def test_a_cached_catalogue_sees_a_decision_made_by_another_process(tmp_path: Pa
     """The daemon caches the decoded catalogue; an approval change from `outreach catalogue` must reach it."""
     config = _daily_project(tmp_path)
     daemon_view = workspace(config, at(2026, 12, 1, 6, 0))
-    assert {entry.innovation.id for entry in daemon_view.planning.catalogue() if entry.publishable} == {"ktp-sehari-jadi", "bank-sampah"}
+    assert {entry.innovation.id for entry in daemon_view.planning.catalogue() if entry.publishable} == {
+        "ktp-sehari-jadi",
+        "bank-sampah",
+    }
     operator = workspace(config, at(2026, 12, 1, 6, 1))
     operator.store.decide(["bank-sampah"], "rejected", "Rina", operator.now(), "Belum siap")
-    assert {entry.innovation.id for entry in daemon_view.planning.catalogue() if entry.publishable} == {"ktp-sehari-jadi"}
+    assert {entry.innovation.id for entry in daemon_view.planning.catalogue() if entry.publishable} == {
+        "ktp-sehari-jadi"
+    }
     assert daemon_view.planning.entry("bank-sampah").status.value == "rejected"

@@ -8,24 +8,23 @@ faults, so the adapter's own error mapping is part of what is tested.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from outreach.status import status_lines
 from outreach.model import PostState
 from outreach.outbox import Operation
-from outreach.publisher import PAUSE_SETTING, Publisher
-
+from outreach.publisher import PAUSE_SETTING
+from outreach.status import status_lines
 from tests.engine_helpers import (
-    local_day,
     at,
     campaign,
     file_channel,
     innovation,
     journal,
+    local_day,
     outgoing,
     project,
     set_now,
@@ -33,7 +32,7 @@ from tests.engine_helpers import (
     write_catalogue,
 )
 from tests.fakeplatform.mastodon import MastodonFake
-from tests.fakeplatform.server import Fault, FakeServer
+from tests.fakeplatform.server import FakeServer, Fault
 from tests.fakeplatform.telegram import TelegramFake
 
 PLAN_AT = at(2026, 11, 30, 20, 0)
@@ -162,8 +161,11 @@ def test_a_missed_post_is_planned_again_in_the_next_free_slot_when_asked(tmp_pat
     set_now(ws, first.scheduled_at + timedelta(minutes=61))
     assert [o.state for o in ws.publisher().publish_due()] == [PostState.MISSED]
     inserted, _, _ = ws.planning.apply_plan(7)
-    make_up = [p for p in ws.store.posts([PostState.PLANNED])
-               if (p.innovation_id, p.kind, p.channel) == (first.innovation_id, first.kind, first.channel)]
+    make_up = [
+        p
+        for p in ws.store.posts([PostState.PLANNED])
+        if (p.innovation_id, p.kind, p.channel) == (first.innovation_id, first.kind, first.channel)
+    ]
     assert len(make_up) == 1 and make_up[0].scheduled_at > ws.now()
     # It took the very next free slot: every daily slot before it already had a post.
     taken = {local_day(p) for p in ws.store.posts() if p.id != make_up[0].id}
@@ -197,9 +199,9 @@ def test_rate_limit_waits_at_least_as_long_as_the_platform_asks(tmp_path: Path, 
     reset = datetime.fromisoformat(answer.headers["X-RateLimit-Reset"].replace("Z", "+00:00"))
     server.inject(Fault("status", path=fake.create_path, response=answer))
 
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     outcomes = ws.publisher(jitter=lambda: 1.0).publish_due()
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
     assert [o.state for o in outcomes] == [PostState.PLANNED]
     waiting = ws.store.post(post.id)
     assert waiting.state is PostState.PLANNED and waiting.attempts == 1
@@ -274,10 +276,13 @@ def test_a_post_waiting_for_a_retry_is_cancelled_when_its_approval_is_withdrawn(
     ws.close()
 
     # Two and a half hours later — past the catch-up window of the slot — the office edits the row.
-    write_catalogue(tmp_path, [
-        {**row, "manfaat": "Sekarang juga buka hari Sabtu."} if row["id"] == post.innovation_id else row
-        for row in ROWS
-    ])
+    write_catalogue(
+        tmp_path,
+        [
+            {**row, "manfaat": "Sekarang juga buka hari Sabtu."} if row["id"] == post.innovation_id else row
+            for row in ROWS
+        ],
+    )
     later = workspace(config, SLOT + timedelta(hours=2, minutes=30), fake.environ)
     later.planning.apply_plan(3)
     cancelled = later.store.post(post.id)
@@ -420,8 +425,9 @@ def test_plain_language_block_skips_a_post_with_errors(tmp_path: Path, mode: str
         ROWS,
         channels={"berkas": file_channel("facebook", "outbox")},
         campaigns={
-            "kenali": campaign(["berkas"], ["setiap hari 09.00"], min_gap_days=0, series=["perkenalan"],
-                               plain_language=mode)
+            "kenali": campaign(
+                ["berkas"], ["setiap hari 09.00"], min_gap_days=0, series=["perkenalan"], plain_language=mode
+            )
         },
         templates="templat",
     )
@@ -547,7 +553,9 @@ def test_a_spreadsheet_typo_does_not_fail_posts_already_planned(tmp_path: Path) 
     config = _file_project(tmp_path)
     _planned(config)
     catalogue = tmp_path / "inovasi.csv"
-    catalogue.write_text(catalogue.read_text(encoding="utf-8").replace("ktp-sehari-jadi", "KTP Sehari!"), encoding="utf-8")
+    catalogue.write_text(
+        catalogue.read_text(encoding="utf-8").replace("ktp-sehari-jadi", "KTP Sehari!"), encoding="utf-8"
+    )
     publisher_ws = workspace(config, SLOT)
     assert [o.state for o in publisher_ws.publisher().publish_due()] == [PostState.PUBLISHED]
     with pytest.raises(ConfigError, match="is not a valid id"):
@@ -616,8 +624,14 @@ def test_a_retry_is_measured_from_when_the_failure_was_seen_not_from_the_claim(
     ws = _planned(_mastodon_project(tmp_path, fake, {"backoff_seconds": 60}), environ=fake.environ)
     post = _first(ws)
     failed_at = SLOT + timedelta(seconds=40)
-    server.inject(Fault("status", path=fake.create_path, response=fake.server_error_response(),
-                        on_request=lambda: set_now(ws, failed_at)))
+    server.inject(
+        Fault(
+            "status",
+            path=fake.create_path,
+            response=fake.server_error_response(),
+            on_request=lambda: set_now(ws, failed_at),
+        )
+    )
     set_now(ws, SLOT)
 
     [outcome] = ws.publisher(jitter=lambda: 0.0).publish_due()

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from click.testing import CliRunner, Result
@@ -19,7 +19,6 @@ from click.testing import CliRunner, Result
 from outreach.cli import cli
 from outreach.lock import StoreLock
 from outreach.model import PostState
-
 from tests.engine_helpers import (
     STORE_NAME,
     at,
@@ -136,8 +135,9 @@ def test_restoring_a_backup_settles_what_went_out_after_it_and_never_refills_tho
     ws = workspace(config, at(2026, 12, 2, 9, 20))
     settled = ws.store.posts([PostState.PUBLISHED])
     assert {post.key for post in settled} == {key for keys in sent.values() for key in keys[:1]}
-    assert all("restored from a backup" in post.reason and "reconciled: it was published" in post.reason
-               for post in settled)
+    assert all(
+        "restored from a backup" in post.reason and "reconciled: it was published" in post.reason for post in settled
+    )
     ws.close()
 
     # 2 December 09.00 is not in the backup and is inside the catch-up window: it must not be planned again.
@@ -145,7 +145,10 @@ def test_restoring_a_backup_settles_what_went_out_after_it_and_never_refills_tho
     assert after.exit_code == 0 and "nothing was due" in after.output, after.output
     assert {channel: _published(tmp_path, channel) for channel in ("x", "facebook")} == sent
     status = _cli(config, "2026-12-02T09:25+07:00", "status").output.splitlines()
-    assert f"store: {tmp_path / STORE_NAME}, created 2026-12-01 08:00 WIB, restored 2026-12-02 09:20 WIB from {backup}" in status
+    assert (
+        f"store: {tmp_path / STORE_NAME}, created 2026-12-01 08:00 WIB, restored 2026-12-02 09:20 WIB from {backup}"
+        in status
+    )
 
     assert "2 published" in _cli(config, "2026-12-03T09:00+07:00", "run", "--once").output
     assert all(len(_published(tmp_path, channel)) == 3 for channel in ("x", "facebook"))

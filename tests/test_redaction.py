@@ -14,8 +14,8 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -70,11 +70,22 @@ def test_debug_log_of_a_handoff_never_shows_the_staff_webhook_path_or_query(
     env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", **environ}
     env.pop("OUTREACH_CONFIG", None)
     # The store begins before the 09.00 slot (a store never plans a slot from before it existed).
-    subprocess.run([str(OUTREACH), "--config", str(config), "--now", "2026-12-01T08:00+07:00", "status"],
-                   cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=True)
+    subprocess.run(
+        [str(OUTREACH), "--config", str(config), "--now", "2026-12-01T08:00+07:00", "status"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     done = subprocess.run(
         [str(OUTREACH), "--config", str(config), "--debug", "--now", "2026-12-01T09:05+07:00", "run", "--once"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert done.returncode == 0, done.stderr

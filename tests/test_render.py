@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
@@ -54,8 +54,9 @@ CAPABILITIES: dict[str, Capabilities] = {
 }
 
 
-def channel(platform: str, name: str | None = None, utm: UtmSettings | None = None,
-            capabilities: Capabilities | None = None) -> ChannelView:
+def channel(
+    platform: str, name: str | None = None, utm: UtmSettings | None = None, capabilities: Capabilities | None = None
+) -> ChannelView:
     return ChannelView(name or f"{platform}-kominfo", platform, capabilities or CAPABILITIES[platform], utm)
 
 
@@ -79,7 +80,7 @@ def innovation(**overrides: object) -> Innovation:
 def approved_examples(tmp_path_factory: pytest.TempPathFactory) -> list[CatalogueEntry]:
     store = Store("sqlite:///" + str(tmp_path_factory.mktemp("render") / "s.sqlite3"))
     try:
-        import_files(store, [EXAMPLE], datetime(2026, 11, 25, tzinfo=timezone.utc))
+        import_files(store, [EXAMPLE], datetime(2026, 11, 25, tzinfo=UTC))
         entries = [item for item in store.catalogue() if item.status is Status.APPROVED]
     finally:
         store.close()
@@ -114,7 +115,7 @@ def test_time_id() -> None:
     time_id = make_time_id(WIB)
     assert time_id(time(9, 0)) == "pukul 09.00 WIB"
     assert time_id(datetime(2026, 12, 7, 15, 30, tzinfo=WIB)) == "pukul 15.30 WIB"
-    assert time_id(datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc)) == "pukul 09.00 WIB"  # converted to local
+    assert time_id(datetime(2026, 12, 7, 2, 0, tzinfo=UTC)) == "pukul 09.00 WIB"  # converted to local
 
 
 def test_time_id_in_other_indonesian_zones() -> None:
@@ -122,7 +123,9 @@ def test_time_id_in_other_indonesian_zones() -> None:
     assert make_time_id(ZoneInfo("Asia/Jayapura"))(time(9, 0)) == "pukul 09.00 WIT"
 
 
-@pytest.mark.parametrize(("amount", "text"), [(10000, "Rp10.000"), (1500000, "Rp1.500.000"), (0, "Rp0"), (500, "Rp500")])
+@pytest.mark.parametrize(
+    ("amount", "text"), [(10000, "Rp10.000"), (1500000, "Rp1.500.000"), (0, "Rp0"), (500, "Rp500")]
+)
 def test_rupiah(amount: int, text: str) -> None:
     assert rupiah(amount) == text
 
@@ -148,8 +151,16 @@ def test_hashtags() -> None:
 
 
 def test_steps() -> None:
-    assert steps("Datang ke kantor | Bawa KTP|Ambil nomor antre") == ["Datang ke kantor", "Bawa KTP", "Ambil nomor antre"]
-    assert steps("Datang ke kantor\nBawa KTP\n\nAmbil nomor antre") == ["Datang ke kantor", "Bawa KTP", "Ambil nomor antre"]
+    assert steps("Datang ke kantor | Bawa KTP|Ambil nomor antre") == [
+        "Datang ke kantor",
+        "Bawa KTP",
+        "Ambil nomor antre",
+    ]
+    assert steps("Datang ke kantor\nBawa KTP\n\nAmbil nomor antre") == [
+        "Datang ke kantor",
+        "Bawa KTP",
+        "Ambil nomor antre",
+    ]
     assert steps("Satu langkah saja") == ["Satu langkah saja"]
     assert steps("") == []
     assert steps(None) == []
@@ -165,8 +176,11 @@ def test_the_filters_are_available_in_templates(tmp_path: Path) -> None:
         },
     )
     post = Renderer(WIB, folder).render(
-        innovation(mulai=date(2021, 5, 6)), "perkenalan", channel("facebook"), CampaignView("c"),
-        datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc),
+        innovation(mulai=date(2021, 5, 6)),
+        "perkenalan",
+        channel("facebook"),
+        CampaignView("c"),
+        datetime(2026, 12, 7, 2, 0, tzinfo=UTC),
     )
     assert post.text.splitlines() == [
         "Kamis, 6 Mei 2021",
@@ -213,8 +227,9 @@ def test_every_template_renders_every_approved_example_within_the_limit(
 
 
 def test_the_pengingat_greeting_follows_the_local_hour(renderer: Renderer) -> None:
-    morning = renderer.render(innovation(), "pengingat", channel("webhook"), CampaignView("c"),
-                              datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc))  # 09.00 WIB
+    morning = renderer.render(
+        innovation(), "pengingat", channel("webhook"), CampaignView("c"), datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    )  # 09.00 WIB
     evening = renderer.render(innovation(), "pengingat", channel("webhook"), CampaignView("c"), EVENING)
     assert morning.text.startswith("Selamat pagi, warga!")
     assert evening.text.startswith("Selamat malam, warga!")
@@ -287,8 +302,9 @@ def test_an_image_is_dropped_where_the_platform_takes_none(renderer: Renderer, t
     image = tmp_path / "poster.jpg"
     image.write_bytes(b"\xff\xd8\xff")
     view = channel("x", capabilities=replace(CAPABILITIES["x"], image="none"))
-    post = renderer.render(innovation(alt_gambar="Poster biru."), "perkenalan", view, CampaignView("c"), MORNING,
-                           image=image)
+    post = renderer.render(
+        innovation(alt_gambar="Poster biru."), "perkenalan", view, CampaignView("c"), MORNING, image=image
+    )
     assert post.image is None
     assert post.alt_text is None
 
@@ -355,7 +371,9 @@ def test_an_unknown_name_names_the_template_and_line(tmp_path: Path) -> None:
 
 
 def test_a_syntax_error_names_the_template_and_line(tmp_path: Path) -> None:
-    folder = user_templates(tmp_path, {"cara_pakai.j2": "Cara memakai {{ innovation.nama }}:\n\n{% if %}\n{% endif %}\n"})
+    folder = user_templates(
+        tmp_path, {"cara_pakai.j2": "Cara memakai {{ innovation.nama }}:\n\n{% if %}\n{% endif %}\n"}
+    )
     with pytest.raises(ConfigError) as caught:
         Renderer(WIB, folder).render(innovation(), "cara_pakai", channel("facebook"), CampaignView("c"), MORNING)
     message = str(caught.value)
@@ -418,7 +436,9 @@ def test_utm_parameters_are_added_when_the_channel_has_utm_settings(renderer: Re
     parts = urlsplit(post.link)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "bandarlampungkota.go.id", "/inovasi/ktp-sehari-jadi")
     assert dict(parse_qsl(parts.query)) == {
-        "utm_source": "mastodon", "utm_medium": "social", "utm_campaign": "kenali-2026"
+        "utm_source": "mastodon",
+        "utm_medium": "social",
+        "utm_campaign": "kenali-2026",
     }
     assert post.link in post.text
 
@@ -430,8 +450,13 @@ def test_no_utm_parameters_without_utm_settings(renderer: Renderer) -> None:
 
 
 def test_a_bare_domain_link_gets_a_scheme(renderer: Renderer) -> None:
-    post = renderer.render(innovation(tautan="bandarlampungkota.go.id/inovasi/akta-lahir"), "perkenalan",
-                           channel("x"), CampaignView("c"), MORNING)
+    post = renderer.render(
+        innovation(tautan="bandarlampungkota.go.id/inovasi/akta-lahir"),
+        "perkenalan",
+        channel("x"),
+        CampaignView("c"),
+        MORNING,
+    )
     assert post.link == "https://bandarlampungkota.go.id/inovasi/akta-lahir"
     assert "https://bandarlampungkota.go.id/inovasi/akta-lahir" in post.text
 
@@ -443,7 +468,10 @@ def test_with_utm_keeps_other_parameters_and_replaces_old_utm() -> None:
     parts = urlsplit(link)
     assert parts.scheme == "https"
     assert parse_qsl(parts.query) == [
-        ("lang", "id"), ("utm_source", "facebook"), ("utm_medium", "organik"), ("utm_campaign", "kenali")
+        ("lang", "id"),
+        ("utm_source", "facebook"),
+        ("utm_medium", "organik"),
+        ("utm_campaign", "kenali"),
     ]
 
 
@@ -453,10 +481,13 @@ def test_with_utm_without_link_or_with_http() -> None:
     assert with_utm("http://intranet.example/ktp", channel("x"), CampaignView("c")) == "http://intranet.example/ktp"
 
 
-@pytest.mark.parametrize("written, built", [
-    ("HTTP://intranet.example/KTP", "http://intranet.example/KTP"),
-    ("Https://layanan.go.id/ktp", "https://layanan.go.id/ktp"),
-])
+@pytest.mark.parametrize(
+    "written, built",
+    [
+        ("HTTP://intranet.example/KTP", "http://intranet.example/KTP"),
+        ("Https://layanan.go.id/ktp", "https://layanan.go.id/ktp"),
+    ],
+)
 def test_with_utm_reads_a_scheme_in_capitals_as_a_scheme(written: str, built: str) -> None:
     assert with_utm(written, channel("x"), CampaignView("c")) == built
     tracked = with_utm(written, channel("x", utm=UtmSettings(source="x")), CampaignView("c"))
@@ -480,11 +511,19 @@ def test_a_filter_given_the_wrong_value_is_a_config_error_naming_the_template(tm
         folder.mkdir()
         (folder / "perkenalan.j2").write_text(body, encoding="utf-8")
         renderer = Renderer(ZoneInfo("Asia/Jakarta"), folder)
-        innovation = Innovation(id="a", nama="A", opd="Dinas", ringkasan="r", manfaat="m", cara_akses="c",
-                                kontak="WhatsApp 0812-0000-1234", mulai=None)
+        innovation = Innovation(
+            id="a",
+            nama="A",
+            opd="Dinas",
+            ringkasan="r",
+            manfaat="m",
+            cara_akses="c",
+            kontak="WhatsApp 0812-0000-1234",
+            mulai=None,
+        )
         channel = ChannelView("x", "facebook", Capabilities(TextLimit("characters", 63206)))
         with pytest.raises(ConfigError) as caught:
-            renderer.render(innovation, "perkenalan", channel, CampaignView("c"), datetime(2026, 12, 1, tzinfo=timezone.utc))
+            renderer.render(innovation, "perkenalan", channel, CampaignView("c"), datetime(2026, 12, 1, tzinfo=UTC))
         message = str(caught.value)
         assert "perkenalan.j2" in message and "line 1" in message and "TypeError" in message
 
@@ -494,8 +533,11 @@ def test_a_filter_given_the_wrong_value_is_a_config_error_naming_the_template(tm
 
 def _render_user(tmp_path: Path, body: str, item: Innovation | None = None) -> str:
     folder = user_templates(tmp_path, {"perkenalan.j2": body})
-    return Renderer(WIB, folder).render(item or innovation(), "perkenalan", channel("facebook"), CampaignView("c"),
-                                        MORNING).text
+    return (
+        Renderer(WIB, folder)
+        .render(item or innovation(), "perkenalan", channel("facebook"), CampaignView("c"), MORNING)
+        .text
+    )
 
 
 def test_ordinary_arithmetic_repetition_and_loops_stay_allowed(tmp_path: Path) -> None:
@@ -514,8 +556,11 @@ def test_ordinary_arithmetic_repetition_and_loops_stay_allowed(tmp_path: Path) -
         ("{% set n = 2 ** 3000 %}\n{{ n * n }}", 2, "the result of * would be too large"),
         ("{{ innovation.nama * 100000 }}", 1, "the result of * would be too large (more than 100,000"),
         ("{{ [1] | slice(999999999) | list }}", 1, "the loops run more than 1,000 times"),
-        ("{% set s = namespace(v='ab') %}{% for i in range(40) %}\n{% set s.v = s.v ~ s.v %}{% endfor %}", 2,
-         "a value is longer than 100,000"),
+        (
+            "{% set s = namespace(v='ab') %}{% for i in range(40) %}\n{% set s.v = s.v ~ s.v %}{% endfor %}",
+            2,
+            "a value is longer than 100,000",
+        ),
         ("{{ 'x' | center(999999999) }}", 1, "a value is longer than 100,000"),
     ],
     ids=["huge-power", "huge-product", "huge-repetition", "endless-slice", "doubling-join", "huge-padding"],
@@ -531,8 +576,10 @@ def test_a_value_too_large_for_a_post_is_refused_naming_the_line(
 def test_a_template_over_its_budget_once_is_refused_for_every_later_post(tmp_path: Path) -> None:
     """`check` renders a template for every innovation: one that blew its budget must not spend it
     again for each of them. Here the loop is over the budget only for a long `ringkasan`."""
-    folder = user_templates(tmp_path, {"perkenalan.j2": "{% for i in range(innovation.ringkasan | length * 20) %}"
-                                                        "{% endfor %}{{ innovation.nama }}"})
+    folder = user_templates(
+        tmp_path,
+        {"perkenalan.j2": "{% for i in range(innovation.ringkasan | length * 20) %}{% endfor %}{{ innovation.nama }}"},
+    )
     renderer = Renderer(WIB, folder)
     short, long = innovation(ringkasan="Singkat."), innovation(ringkasan="Panjang sekali. " * 10)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from outreach.store import MIGRATIONS, Store
@@ -32,7 +32,7 @@ def test_settings_survive_a_restart(tmp_path: Path) -> None:
 
 def test_backup_is_a_consistent_copy(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'outreach.sqlite3'}")
-    store.set_setting("daemon", {"last_tick": datetime(2026, 12, 1, tzinfo=timezone.utc).isoformat()})
+    store.set_setting("daemon", {"last_tick": datetime(2026, 12, 1, tzinfo=UTC).isoformat()})
     store.backup(tmp_path / "backup.sqlite3")
     copy = Store(f"sqlite:///{tmp_path / 'backup.sqlite3'}")
     assert copy.get_setting("daemon") == store.get_setting("daemon")
@@ -42,7 +42,7 @@ def test_backup_is_a_consistent_copy(tmp_path: Path) -> None:
 
 def test_a_store_records_when_its_record_begins(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'outreach.sqlite3'}"
-    created = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
+    created = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
     store = Store(url, created)
     assert store.is_new and store.created_at() == created == store.record_start()
     store.close()
@@ -56,15 +56,28 @@ def test_a_store_records_when_its_record_begins(tmp_path: Path) -> None:
 def test_a_store_from_before_creation_times_begins_with_its_first_post(tmp_path: Path) -> None:
     """The upgrade: an existing store's record began when it planned its first post, not at the upgrade."""
     path = tmp_path / "outreach.sqlite3"
-    first_plan = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
+    first_plan = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
     old = Store(f"sqlite:///{path}", first_plan)
-    old.apply_plan([{"key": "k", "campaign": "c", "channel": "x", "innovation_id": "i", "kind": "perkenalan",
-                     "scheduled_at": datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc), "text": "Halo"}], [], first_plan)
+    old.apply_plan(
+        [
+            {
+                "key": "k",
+                "campaign": "c",
+                "channel": "x",
+                "innovation_id": "i",
+                "kind": "perkenalan",
+                "scheduled_at": datetime(2026, 12, 1, 2, 0, tzinfo=UTC),
+                "text": "Halo",
+            }
+        ],
+        [],
+        first_plan,
+    )
     old.close()
     with sqlite3.connect(path) as connection:  # as the previous version left it: no migration 3
         connection.execute("DELETE FROM schema_migrations WHERE version = 3")
         connection.execute("DELETE FROM settings WHERE key = 'store_created_at'")
-    upgraded = Store(f"sqlite:///{path}", datetime(2026, 12, 5, tzinfo=timezone.utc))
+    upgraded = Store(f"sqlite:///{path}", datetime(2026, 12, 5, tzinfo=UTC))
     assert not upgraded.is_new
     assert upgraded.created_at() == first_plan
     assert upgraded.schema_version() == MIGRATIONS[-1][0]

@@ -6,7 +6,7 @@ store the way an import made before that check would have, then read every print
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from outreach.model import Innovation
 from outreach.store import Store
 from outreach.textsafety import describe, hidden_characters, is_hidden, visible
 
-NOW = datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
 #: Clear the screen, set the window title, reverse the text that follows, a C1 CSI, an isolate.
 HOSTILE = "\x1b[2J\x1b]0;diretas\x07\u202egpj.exe\u202c\x9b31m\u2066"
 
@@ -56,9 +56,15 @@ def planted(tmp_path: Path) -> Path:
     )
     store = Store("sqlite:///" + str(tmp_path / "outreach.sqlite3"))
     innovation = Innovation(
-        id="impor-lama", nama=f"KTP {HOSTILE} Sehari", opd=f"Dinas {HOSTILE}", ringkasan=f"Cetak KTP {HOSTILE}.",
-        manfaat="Tidak perlu datang dua kali.", cara_akses=f"Datang ke kantor | Bawa KK {HOSTILE}",
-        kontak=f"WhatsApp {HOSTILE}", gambar=f"gambar/{HOSTILE}.jpg", alt_gambar="Petugas menyerahkan KTP.",
+        id="impor-lama",
+        nama=f"KTP {HOSTILE} Sehari",
+        opd=f"Dinas {HOSTILE}",
+        ringkasan=f"Cetak KTP {HOSTILE}.",
+        manfaat="Tidak perlu datang dua kali.",
+        cara_akses=f"Datang ke kantor | Bawa KK {HOSTILE}",
+        kontak=f"WhatsApp {HOSTILE}",
+        gambar=f"gambar/{HOSTILE}.jpg",
+        alt_gambar="Petugas menyerahkan KTP.",
     )
     try:
         store.import_innovations([(innovation, f"{tmp_path}/lama.csv:2", None)], NOW)
@@ -80,12 +86,15 @@ def assert_harmless(output: str) -> None:
     assert "\\x1b" in output and "<U+202E>" in output, output
 
 
-@pytest.mark.parametrize("command", [
-    ("catalogue", "list"),
-    ("catalogue", "show", "impor-lama"),
-    ("preview", "--days", "1"),
-    ("check",),
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("catalogue", "list"),
+        ("catalogue", "show", "impor-lama"),
+        ("preview", "--days", "1"),
+        ("check",),
+    ],
+)
 def test_no_printout_of_the_catalogue_drives_the_terminal(planted: Path, command: tuple[str, ...]) -> None:
     assert_harmless(run(planted, *command))
 
@@ -99,8 +108,10 @@ def test_no_printout_of_a_post_drives_the_terminal(planted: Path) -> None:
 
 def test_an_error_line_quoting_the_file_does_not_drive_the_terminal(planted: Path, tmp_path: Path) -> None:
     bad = tmp_path / "kiriman.csv"
-    bad.write_text(f"id;nama;opd;ringkasan;manfaat;cara_akses;warna{HOSTILE}\n"
-                   "satu;Satu;Dinas;Ringkasan.;Manfaat.;Datang;biru\n", encoding="utf-8")
+    bad.write_text(
+        f"id;nama;opd;ringkasan;manfaat;cara_akses;warna{HOSTILE}\nsatu;Satu;Dinas;Ringkasan.;Manfaat.;Datang;biru\n",
+        encoding="utf-8",
+    )
     output = run(planted, "catalogue", "import", str(bad))
     assert f"{bad}:1:warna" in output
     assert_harmless(output)

@@ -80,7 +80,9 @@ def test_edge_times_are_accepted() -> None:
     assert parse_slot("senin 00.00, 23.59").times == (time(0, 0), time(23, 59))
 
 
-@pytest.mark.parametrize(("text", "bad"), [("senen 09.00", "senen"), ("senin-jumad 09.00", "jumad"), ("monday 09.00", "monday")])
+@pytest.mark.parametrize(
+    ("text", "bad"), [("senen 09.00", "senen"), ("senin-jumad 09.00", "jumad"), ("monday 09.00", "monday")]
+)
 def test_unknown_day_names_are_named_in_the_error(text: str, bad: str) -> None:
     with pytest.raises(TimetableError) as caught:
         parse_slot(text)

@@ -7,7 +7,8 @@ Adapters are imported lazily by type name so that commands which never publish (
 from __future__ import annotations
 
 import importlib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..clock import Clock
 from .base import Channel, ChannelSettings

@@ -15,15 +15,15 @@ import email.utils
 import enum
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from .. import media
 from ..clock import Clock, SystemClock
 from ..errors import ConfigError, ContentRejected
 from ..i18n import _
@@ -57,7 +57,7 @@ def parse_timestamp(value: Any) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:
-        return datetime.fromtimestamp(float(value), timezone.utc)
+        return datetime.fromtimestamp(float(value), UTC)
     except (OverflowError, OSError, ValueError):  # not a number, or no moment (out of range, nan)
         pass
     if not isinstance(value, str):
@@ -69,7 +69,7 @@ def parse_timestamp(value: Any) -> datetime | None:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
-    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 class ChannelSettings(BaseModel):
@@ -100,8 +100,10 @@ class ChannelSettings(BaseModel):
         field = cls.model_fields[key]
         example = field.default if isinstance(field.default, str) else (field.examples or [key.upper()])[0]
         raise ValueError(
-            _("must be the name of an environment variable, in capitals, like {example}, not the secret itself; "
-              "put the secret in .env ({example}=...) and write {key} = \"{example}\"").format(example=example, key=key)
+            _(
+                "must be the name of an environment variable, in capitals, like {example}, not the secret itself; "
+                'put the secret in .env ({example}=...) and write {key} = "{example}"'
+            ).format(example=example, key=key)
         )
 
 
@@ -269,7 +271,7 @@ class Channel(ABC):
     # -- HTTP -----------------------------------------------------------------------------------
 
     @cached_property
-    def http(self) -> "HttpClient":
+    def http(self) -> HttpClient:
         """The channel's one HTTP client, made by ``open_http`` on first use and closed by ``close``.
 
         Made late, so that a channel that is only configured, previewed or checked offline opens
@@ -277,12 +279,12 @@ class Channel(ABC):
         """
         return self.open_http()
 
-    def open_http(self) -> "HttpClient":
+    def open_http(self) -> HttpClient:
         """Make the channel's HTTP client (with ``new_http_client``): its platform's address, error
         vocabulary and headers. Adapters that talk to a platform override this."""
         raise NotImplementedError(f"{type(self).__name__} talks to no platform over HTTP")
 
-    def new_http_client(self, base_url: str, **options: Any) -> "HttpClient":
+    def new_http_client(self, base_url: str, **options: Any) -> HttpClient:
         """An HTTP client with this channel's name, timeouts and clock; ``options`` go to ``HttpClient``."""
         from .http import HttpClient
 
@@ -308,9 +310,7 @@ class Channel(ABC):
         capabilities = self.capabilities
         limit = capabilities.limit_for(post.image is not None)
         if not limit.fits(post.text):
-            raise ContentRejected(
-                f"{self.name}: text is {limit.describe(post.text)} ({limit.counter}), over the limit"
-            )
+            raise ContentRejected(f"{self.name}: text is {limit.describe(post.text)} ({limit.counter}), over the limit")
         if post.image is None and capabilities.image == "required":
             raise ContentRejected(f"{self.name}: {self.platform} needs an image and the post has none")
         if post.image is not None and capabilities.image == "none":

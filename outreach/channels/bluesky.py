@@ -12,8 +12,9 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import regex
 import requests
@@ -29,8 +30,8 @@ from .base import (
     Channel,
     ChannelSettings,
     Checkpoint,
-    OutgoingPost,
     Outcome,
+    OutgoingPost,
     PublishResult,
     Reconciliation,
     parse_timestamp,
@@ -215,6 +216,7 @@ class BlueskyChannel(Channel):
     def _xrpc(self, method: str, nsid: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> HttpResponse:
         """An authenticated call. An expired access token is renewed once and the call repeated:
         the PDS refused the first call before acting on it."""
+
         def call(session: _Session) -> HttpResponse:
             return self.http.request(
                 method, f"/xrpc/{nsid}", headers={**(headers or {}), **_bearer(session.access_jwt)}, **kwargs
@@ -269,7 +271,9 @@ class BlueskyChannel(Channel):
         """Retry-After when the PDS sends it, else the RateLimit-Reset time (Unix seconds)."""
         now = self.wall_clock.now()
         wait = retry_after_seconds(response.headers.get("Retry-After"), now)
-        return wait if wait is not None else seconds_until(parse_timestamp(response.headers.get("RateLimit-Reset")), now)
+        return (
+            wait if wait is not None else seconds_until(parse_timestamp(response.headers.get("RateLimit-Reset")), now)
+        )
 
 
 def _bearer(token: str) -> dict[str, str]:

@@ -21,8 +21,8 @@ from .base import (
     AccountIdentity,
     Channel,
     Checkpoint,
-    OutgoingPost,
     Outcome,
+    OutgoingPost,
     PublishResult,
     Reconciliation,
     parse_timestamp,
@@ -180,9 +180,7 @@ class FacebookChannel(Channel):
                 f"{self.name}: the token belongs to '{name}' (id {page_id}), not Page {self.settings.page_id}; "
                 "use that Page's access token"
             )
-        self.http.request(
-            "GET", f"{self.settings.page_id}/published_posts", params={"fields": "id", "limit": "1"}
-        )
+        self.http.request("GET", f"{self.settings.page_id}/published_posts", params={"fields": "id", "limit": "1"})
         return AccountIdentity(
             handle=name,
             detail=f"Page {page_id}; reading published posts works (reconcile); posting permission "

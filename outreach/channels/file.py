@@ -21,11 +21,11 @@ from ..platforms import Platform
 from .base import (
     AccountIdentity,
     Capabilities,
+    Channel,
     ChannelSettings,
     Checkpoint,
-    Channel,
-    OutgoingPost,
     Outcome,
+    OutgoingPost,
     PublishResult,
     Reconciliation,
 )
@@ -133,7 +133,7 @@ class FileChannel(Channel):
                 try:
                     rest = memoryview(text.encode("utf-8"))
                     while rest:
-                        rest = rest[os.write(handle, rest):]
+                        rest = rest[os.write(handle, rest) :]
                     os.fsync(handle)
                 except OSError:
                     os.ftruncate(handle, start)

@@ -22,10 +22,11 @@ import itertools
 import socket
 import threading
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import requests
 import urllib3.connection
@@ -360,9 +361,7 @@ def transport_error(
     reason: Any = error.args[0] if error.args else None
     if isinstance(reason, urllib3.exceptions.MaxRetryError):
         reason = reason.reason
-    failure = next(
-        row for row in TRANSPORT_FAILURES if isinstance(error, row.caught) or isinstance(reason, row.caught)
-    )
+    failure = next(row for row in TRANSPORT_FAILURES if isinstance(error, row.caught) or isinstance(reason, row.caught))
     what = failure.what if repeatable else failure.what_not_repeatable or failure.what
     message = f"{where}: " + what.format(kind=error.__class__.__name__, detail=error, read_timeout=read_timeout)
     error_type = failure.repeatable if repeatable else failure.not_repeatable

@@ -24,8 +24,8 @@ from .base import (
     Channel,
     ChannelSettings,
     Checkpoint,
-    OutgoingPost,
     Outcome,
+    OutgoingPost,
     PublishResult,
     Reconciliation,
 )

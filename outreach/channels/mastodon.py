@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import time
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 import requests
@@ -27,8 +28,8 @@ from .base import (
     Channel,
     ChannelSettings,
     Checkpoint,
-    OutgoingPost,
     Outcome,
+    OutgoingPost,
     PublishResult,
     Reconciliation,
     parse_timestamp,

@@ -25,8 +25,8 @@ from .base import (
     Channel,
     ChannelSettings,
     Checkpoint,
-    OutgoingPost,
     Outcome,
+    OutgoingPost,
     PublishResult,
     Reconciliation,
 )

@@ -28,8 +28,8 @@ from .base import (
     Channel,
     ChannelSettings,
     Checkpoint,
-    OutgoingPost,
     Outcome,
+    OutgoingPost,
     PublishResult,
     Reconciliation,
 )

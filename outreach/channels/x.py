@@ -18,9 +18,10 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Callable, Literal, Mapping, NamedTuple
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
@@ -46,8 +47,8 @@ from .base import (
     Channel,
     ChannelSettings,
     Checkpoint,
-    OutgoingPost,
     Outcome,
+    OutgoingPost,
     PublishResult,
     Reconciliation,
     parse_timestamp,
@@ -133,9 +134,7 @@ class XChannel(Channel):
         client = tweepy.Client(**keys, return_type=requests.Response)
         client.user_agent = f"{USER_AGENT} {client.user_agent}"
         client.session = self.http.session
-        auth = OAuth1(
-            keys["consumer_key"], keys["consumer_secret"], keys["access_token"], keys["access_token_secret"]
-        )
+        auth = OAuth1(keys["consumer_key"], keys["consumer_secret"], keys["access_token"], keys["access_token_secret"])
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         client.session.mount(TWEEPY_HOST + "/", _ToBaseUrl(self.settings.base_url, auth, timeout))
         return _Api(client, auth)

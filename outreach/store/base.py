@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select
 from sqlalchemy.engine import make_url
@@ -57,7 +58,7 @@ class StoreBase:
                 except OSError as error:
                     raise ConfigError(
                         f"store {database}: cannot create its folder ({error.strerror}); set 'store' in the "
-                        f"config to a writable SQLite file such as \"var/outreach.sqlite3\""
+                        f'config to a writable SQLite file such as "var/outreach.sqlite3"'
                     ) from None
         try:
             # A pooled connection keeps its PRAGMAs; each transaction does not pay for a new one.
@@ -178,4 +179,3 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-

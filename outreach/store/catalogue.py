@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -128,7 +129,9 @@ class CatalogueStore(StoreBase):
                 .values(fingerprint=fingerprint, synced_at=stamp)
             )
         else:
-            connection.execute(insert(catalogue_sources).values(path=str(path), fingerprint=fingerprint, synced_at=stamp))
+            connection.execute(
+                insert(catalogue_sources).values(path=str(path), fingerprint=fingerprint, synced_at=stamp)
+            )
 
     @staticmethod
     def _signoff_recorded(connection: Connection, innovation_id: str, signoff: SignOff) -> bool:
@@ -156,9 +159,7 @@ class CatalogueStore(StoreBase):
         ).first()
         return _status_of(latest.decision if latest else None, latest.content_hash if latest else None, digest)
 
-    def decide(
-        self, ids: Iterable[str], decision: str, by: str, now: datetime, reason: str | None = None
-    ) -> list[str]:
+    def decide(self, ids: Iterable[str], decision: str, by: str, now: datetime, reason: str | None = None) -> list[str]:
         """Record an approval or rejection of each innovation's current content; unknown ids raise."""
         ids = list(ids)
         with self.transaction() as connection:
@@ -198,9 +199,7 @@ class CatalogueStore(StoreBase):
     def retire(self, identifier: str, by: str, now: datetime) -> None:
         with self.transaction() as connection:
             result = connection.execute(
-                update(innovations)
-                .where(innovations.c.id == identifier)
-                .values(retired_at=to_text(now), retired_by=by)
+                update(innovations).where(innovations.c.id == identifier).values(retired_at=to_text(now), retired_by=by)
             )
             if result.rowcount == 0:
                 raise ConfigError(f"no innovation with id {identifier}; see `outreach catalogue list` for the ids")

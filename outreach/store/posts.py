@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -87,9 +88,12 @@ class OutboxStore(StoreBase):
         with self.transaction() as connection:
             return dict(
                 Counter(
-                    {row.state: row.count for row in connection.execute(
-                        select(posts.c.state, func.count().label("count")).group_by(posts.c.state)
-                    )}
+                    {
+                        row.state: row.count
+                        for row in connection.execute(
+                            select(posts.c.state, func.count().label("count")).group_by(posts.c.state)
+                        )
+                    }
                 )
             )
 
@@ -118,12 +122,21 @@ class OutboxStore(StoreBase):
                     inserted += 1
                 elif outbox.allows(Operation.REVIVE, PostState(earlier.state)):
                     content = {key: values[key] for key in _CONTENT if key in values}
-                    _transition(connection, earlier.id, Operation.REVIVE, stamp, "planned again",
-                                due_at=values["scheduled_at"], attempts=0, **content)
+                    _transition(
+                        connection,
+                        earlier.id,
+                        Operation.REVIVE,
+                        stamp,
+                        "planned again",
+                        due_at=values["scheduled_at"],
+                        attempts=0,
+                        **content,
+                    )
                     inserted += 1
             for post_id, content in refreshed:
-                _quietly(connection, post_id, Operation.REFRESH, stamp, "text refreshed: the innovation changed",
-                         **content)
+                _quietly(
+                    connection, post_id, Operation.REFRESH, stamp, "text refreshed: the innovation changed", **content
+                )
             for post_id, reason in withdrawals:
                 withdrawn += _quietly(connection, post_id, Operation.WITHDRAW, stamp, reason)
         return inserted, withdrawn
@@ -203,8 +216,9 @@ class OutboxStore(StoreBase):
         table does not allow it, ``NotFound`` for an unknown post.
         """
         with self.transaction() as connection:
-            return _transition(connection, post_id, operation, to_text(now), reason, expect=expect, actor=actor,
-                               **values)
+            return _transition(
+                connection, post_id, operation, to_text(now), reason, expect=expect, actor=actor, **values
+            )
 
 
 #: The columns that carry a post's rendered content.
@@ -239,8 +253,9 @@ def _create(connection: Connection, values: dict[str, Any], stamp: str) -> None:
     _event(connection, post_id, stamp, None, state, 0, reason, None, {})
 
 
-def _quietly(connection: Connection, post_id: int, operation: Operation, stamp: str, reason: str,
-             **values: Any) -> bool:
+def _quietly(
+    connection: Connection, post_id: int, operation: Operation, stamp: str, reason: str, **values: Any
+) -> bool:
     """Apply ``operation`` if the post is still where the table allows it; whether it was applied."""
     try:
         _transition(connection, post_id, operation, stamp, reason, **values)
@@ -299,7 +314,9 @@ def _transition(
         allowed = ", ".join(source.value for source in PostState if source in outbox.sources(operation))
         raise StateConflict(
             f"post {post_id} is {state.value}; this ({operation.value}) works only for: {allowed}",
-            post_id, state.value, operation.value,
+            post_id,
+            state.value,
+            operation.value,
         )
     target = outbox.target(operation)
     converted = {key: to_text(value) if isinstance(value, datetime) else value for key, value in values.items()}
@@ -308,8 +325,18 @@ def _transition(
         .where(posts.c.id == post_id)
         .values(state=target.value, reason=redact(reason), updated_at=stamp, **converted)
     )
-    _event(connection, post_id, stamp, state, target, converted.get("attempts", row.attempts), reason, operation,
-           converted, actor)
+    _event(
+        connection,
+        post_id,
+        stamp,
+        state,
+        target,
+        converted.get("attempts", row.attempts),
+        reason,
+        operation,
+        converted,
+        actor,
+    )
     return target
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
-    inspect,
-    text,
     Column,
     Connection,
     ForeignKey,
@@ -19,10 +18,11 @@ from sqlalchemy import (
     Text,
     func,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
-
 
 metadata = MetaData()
 
@@ -151,7 +151,9 @@ def _add_columns(table: Table, *names: str) -> Migration:
         for name in names:
             if name not in present:
                 column = table.c[name]
-                connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {column.type.compile(connection.dialect)}'))
+                connection.execute(
+                    text(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {column.type.compile(connection.dialect)}')
+                )
 
     return migrate
 
@@ -168,7 +170,7 @@ def to_text(moment: datetime) -> str:
     """Timestamps are stored as fixed-width UTC text, so text order is time order."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def from_text(text: str | None) -> datetime | None:

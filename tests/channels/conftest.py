@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -77,7 +78,7 @@ def make_post(
         campaign="kampanye-desember",
         kind="perkenalan",
         innovation={"id": "ktp-sehari-jadi", "nama": "KTP Sehari Jadi", "opd": "Dinas Kependudukan"},
-        scheduled_at=datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc),
+        scheduled_at=datetime(2026, 12, 1, 2, 0, tzinfo=UTC),
         channel_state=channel_state or {},
         first_attempt_at=first_attempt_at,
         # As the publisher does: the image may come only from its catalogue's folder (here, its own).

@@ -111,7 +111,7 @@ def test_rkey_and_record_are_checkpointed_before_the_first_create(bluesky: Blues
 
     result = make_channel(bluesky).publish(make_post(), checkpoint)
 
-    (state, creates_before), = seen
+    ((state, creates_before),) = seen
     assert creates_before == 0
     assert TID.fullmatch(state["rkey"])
     assert state["repo"] == bluesky.DID

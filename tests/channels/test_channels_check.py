@@ -70,7 +70,7 @@ def test_channels_check_reports_a_missing_environment_variable(tmp_path: Path) -
     with FakeServer() as server:
         fake = next(fake_class(server) for fake_class in ALL_FAKES if fake_class.channel_type == "mastodon")
         config = _config(tmp_path, [fake])
-        result = CliRunner(env={key: "" for key in fake.environ}).invoke(
+        result = CliRunner(env=dict.fromkeys(fake.environ, "")).invoke(
             cli, ["--config", str(config), "channels", "check"]
         )
     assert result.exit_code == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -184,7 +184,7 @@ def test_permalink_failure_falls_back_to_the_id_url(facebook: FacebookFake) -> N
 
 def _post_now(**kwargs: Any) -> Any:
     """A post scheduled a minute ago and first attempted now, as the publisher hands it over."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return replace(make_post(**kwargs), scheduled_at=now - timedelta(minutes=1), first_attempt_at=now)
 
 
@@ -217,7 +217,7 @@ def test_reconcile_after_duplicate_answer_finds_the_earlier_post(facebook: Faceb
 
 
 def test_reconcile_not_published_when_the_listing_covers_the_window(facebook: FacebookFake) -> None:
-    facebook.seed_post("Postingan lama", datetime.now(timezone.utc) - timedelta(days=2))
+    facebook.seed_post("Postingan lama", datetime.now(UTC) - timedelta(days=2))
     facebook.server.inject(Fault("reset", path=FEED, process=False))
     channel = make_channel(facebook, reconcile_settle_seconds=0)
     checkpoints = Checkpoints()
@@ -242,7 +242,7 @@ def test_reconcile_cannot_tell_while_the_attempt_may_be_in_flight(facebook: Face
 
 
 def test_reconcile_cannot_tell_when_the_listing_does_not_reach_back(facebook: FacebookFake) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for minute in range(30):  # a busy Page: 30 newer posts than the window start
         facebook.seed_post(f"Info layanan {minute}", now - timedelta(seconds=minute))
     facebook.seed_post("Lebih lama", now - timedelta(days=1))
@@ -256,7 +256,7 @@ def test_reconcile_cannot_tell_when_the_listing_does_not_reach_back(facebook: Fa
 
 def test_reconcile_ignores_the_same_text_posted_before_the_window(facebook: FacebookFake) -> None:
     post = _post_now()
-    facebook.seed_post(post.text, datetime.now(timezone.utc) - timedelta(days=30))
+    facebook.seed_post(post.text, datetime.now(UTC) - timedelta(days=30))
     verdict = make_channel(facebook, reconcile_settle_seconds=0).reconcile(post)
     assert verdict.outcome is Outcome.NOT_PUBLISHED
 
@@ -281,9 +281,7 @@ def test_check_names_the_missing_read_permission(facebook: FacebookFake) -> None
             "status",
             method="GET",
             path=r"/v21\.0/\d+/published_posts",
-            response=graph_error(
-                10, "(#10) This endpoint requires the 'pages_read_engagement' permission", status=403
-            ),
+            response=graph_error(10, "(#10) This endpoint requires the 'pages_read_engagement' permission", status=403),
         )
     )
     with pytest.raises(AuthError, match="permission missing: pages_read_engagement"):

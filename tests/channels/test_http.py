@@ -7,7 +7,7 @@ a GET, ambiguous for a POST), and an oversized answer must be refused before it 
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from werkzeug import Response
@@ -15,7 +15,7 @@ from werkzeug import Response
 from outreach.channels.http import MAX_RESPONSE_BYTES, HttpClient
 from outreach.clock import SystemClock
 from outreach.errors import AmbiguousError, ServerError
-from tests.fakeplatform.server import Fault, FakeServer, json_response
+from tests.fakeplatform.server import FakeServer, Fault, json_response
 
 #: A deadline of 0.3 + 0.5 = 0.8 s; the trickle below lasts 30 × 0.2 s = 6 s with no pause of 0.5 s.
 CONNECT, READ = 0.3, 0.5

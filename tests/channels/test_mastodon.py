@@ -4,14 +4,14 @@ and reconciling inside and outside the key's one-hour window."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pydantic
 import pytest
 
 from outreach.channels import validate_settings
-from outreach.channels.base import OutgoingPost, Outcome
+from outreach.channels.base import Outcome, OutgoingPost
 from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, ServerError
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.mastodon import MastodonFake, iso
@@ -33,11 +33,11 @@ def mastodon(server: FakeServer) -> MastodonFake:
 
 def _attempted_now(**kwargs: Any) -> OutgoingPost:
     """A post as the publisher hands it over for its first attempt: with that attempt's time."""
-    return make_post(first_attempt_at=datetime.now(timezone.utc), **kwargs)
+    return make_post(first_attempt_at=datetime.now(UTC), **kwargs)
 
 
 def _two_hours_ago() -> datetime:
-    return datetime.now(timezone.utc) - timedelta(hours=2)
+    return datetime.now(UTC) - timedelta(hours=2)
 
 
 def test_idempotency_key_is_the_post_key_across_retries_and_restarts(mastodon: MastodonFake) -> None:
@@ -79,7 +79,7 @@ def test_repeat_with_the_same_key_returns_the_original_status(mastodon: Mastodon
     ids=["utc-z", "offset"],
 )
 def test_rate_limit_reset_in_iso_8601_gives_retry_after(mastodon: MastodonFake, reset) -> None:
-    when = datetime.now(timezone.utc) + timedelta(seconds=90)
+    when = datetime.now(UTC) + timedelta(seconds=90)
     headers = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset(when)}
     response = json_response({"error": "Too many requests"}, status=429, headers=headers)
     mastodon.server.inject(Fault("status", path=STATUSES, response=response))
@@ -96,7 +96,7 @@ def test_image_is_uploaded_with_alt_text_and_awaited_while_processing(mastodon: 
     uploads = mastodon.server.requests("POST", "/api/v2/media")
     assert len(uploads) == 1
     assert uploads[0].form["description"] == post.alt_text == "Petugas melayani warga di loket KTP-el"
-    (media_id, media), = mastodon.media.items()
+    ((media_id, media),) = mastodon.media.items()
     assert media["size"] == SAMPLE_IMAGE.stat().st_size and media["content_type"] == "image/jpeg"
     # 202 on upload, 206 on the first look, 200 with a URL on the second: only then the status.
     assert len(mastodon.server.requests("GET", rf"/api/v1/media/{media_id}")) == 2
@@ -195,7 +195,7 @@ def test_a_status_older_than_the_first_attempt_is_not_taken_for_it(mastodon: Mas
     post = make_post()
     make_channel(mastodon).publish(post, Checkpoints())
     mastodon.forget_idempotency_keys()
-    mastodon.statuses[0]["created_at"] = iso(datetime.now(timezone.utc) - timedelta(hours=3))  # last month's post
+    mastodon.statuses[0]["created_at"] = iso(datetime.now(UTC) - timedelta(hours=3))  # last month's post
     outcome = make_channel(mastodon).reconcile(replace(post, first_attempt_at=_two_hours_ago()))
     assert outcome.outcome is Outcome.CANNOT_TELL
 

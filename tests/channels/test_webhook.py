@@ -11,10 +11,11 @@ import hmac
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -37,7 +38,7 @@ Verifier = Callable[[bytes, Any, bytes], bool]
 
 
 def _doc_block(language: str, containing: str) -> str:
-    blocks = re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    blocks = re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
     return next(block for block in blocks if containing in block)
 
 
@@ -144,7 +145,7 @@ def test_timestamp_is_part_of_the_signed_material(httpserver: HTTPServer, docume
 
 def test_the_timestamp_is_the_channels_clock(httpserver: HTTPServer) -> None:
     """Signed with business time, the one clock every time a channel records comes from."""
-    moment = datetime(2026, 12, 1, 2, 0, 5, tzinfo=timezone.utc)
+    moment = datetime(2026, 12, 1, 2, 0, 5, tzinfo=UTC)
     receiver = Receiver(httpserver, lambda secret, headers, body: True)
     webhook(receiver.url, clock=FixedClock(moment)).publish(make_post(), Checkpoints())
     headers, _body = receiver.requests[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ WHATSAPP_TEXT = (
     "Info: https://layanan.bandarlampungkota.go.id/ktp \n"
 )
 #: 01:00 WIB on 1 December: the file is dated by the city's calendar, not by UTC's 30 November.
-LATE_EVENING_UTC = datetime(2026, 11, 30, 18, 0, tzinfo=timezone.utc)
+LATE_EVENING_UTC = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
 FILE_NAME = "2026-12-01_1_ktp-sehari-jadi.txt"
 
 

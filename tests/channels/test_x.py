@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -83,7 +83,7 @@ def test_duplicate_content_is_flagged_and_reconcile_finds_the_earlier_post(fake:
     """A reply lost after X posted; the retry hears "duplicate"; reconcile finds the first post."""
     fake.server.inject(Fault("reset", path="/2/tweets"))
     channel = make_channel(fake)
-    first_attempt_at = datetime.now(timezone.utc)  # what the publisher records before the attempt
+    first_attempt_at = datetime.now(UTC)  # what the publisher records before the attempt
     with pytest.raises(AmbiguousError):
         channel.publish(make_post(first_attempt_at=first_attempt_at), Checkpoints())
     assert len(fake.created) == 1
@@ -103,8 +103,7 @@ def test_duplicate_content_is_flagged_and_reconcile_finds_the_earlier_post(fake:
 
 def test_reconcile_sees_through_tco_links_bare_domains_and_escaping(fake: XFake) -> None:
     text = (
-        "Antre <5 menit & tanpa calo: layanan.bandarlampungkota.go.id/antrean — "
-        "info https://bandarlampungkota.go.id/"
+        "Antre <5 menit & tanpa calo: layanan.bandarlampungkota.go.id/antrean — info https://bandarlampungkota.go.id/"
     )
     channel = make_channel(fake)
     result = channel.publish(make_post(text=text), Checkpoints())
@@ -119,7 +118,7 @@ def test_reconcile_sees_through_tco_links_bare_domains_and_escaping(fake: XFake)
 def test_reconcile_ignores_the_same_text_posted_before_the_first_attempt(fake: XFake) -> None:
     old = fake.seed_tweet(make_post().text, created_at=time.time() - 30 * 24 * 3600)
     channel = make_channel(fake)
-    post = make_post(first_attempt_at=datetime.now(timezone.utc))
+    post = make_post(first_attempt_at=datetime.now(UTC))
 
     answer = channel.reconcile(post)
 

@@ -11,8 +11,9 @@ import json
 import secrets
 import threading
 from abc import abstractmethod
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from werkzeug import Request, Response
 
@@ -103,7 +104,7 @@ def only_fields(record: dict[str, Any], request: Request, default: tuple[str, ..
 
 def graph_time(moment: datetime) -> str:
     """Graph's timestamp format, e.g. ``2026-12-01T02:00:05+0000``."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 class GraphFake(PlatformFake):
@@ -121,7 +122,7 @@ class GraphFake(PlatformFake):
         self.lock = threading.RLock()
         self._ids = itertools.count(1)
         #: The fake's clock, replaceable by tests that need posts at given times.
-        self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         super().__init__(server)
 
     @property

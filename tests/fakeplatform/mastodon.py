@@ -14,7 +14,7 @@ import itertools
 import re
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from werkzeug import Request, Response
@@ -31,7 +31,7 @@ VISIBILITIES = ("public", "unlisted", "private", "direct")
 
 def iso(moment: datetime) -> str:
     """Mastodon's time format: ISO 8601 in UTC with a 'Z'."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class MastodonFake(PlatformFake):
@@ -76,7 +76,7 @@ class MastodonFake(PlatformFake):
         return {"MASTODON_ACCESS_TOKEN": self.TOKEN}
 
     def rate_limit_response(self, retry_after: int) -> Response:
-        reset = datetime.now(timezone.utc) + timedelta(seconds=retry_after)
+        reset = datetime.now(UTC) + timedelta(seconds=retry_after)
         headers = {"X-RateLimit-Limit": str(RATE_LIMIT), "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": iso(reset)}
         return json_response({"error": "Too many requests"}, status=429, headers=headers)
 
@@ -131,7 +131,7 @@ class MastodonFake(PlatformFake):
             status_id = str(next(self._ids))
             status = {
                 "id": status_id,
-                "created_at": iso(datetime.now(timezone.utc)),
+                "created_at": iso(datetime.now(UTC)),
                 "in_reply_to_id": None,
                 "sensitive": False,
                 "spoiler_text": "",
@@ -169,9 +169,7 @@ class MastodonFake(PlatformFake):
             return self._json({"error": "Validation failed: File content type is invalid, File is invalid"}, 422)
         description = request.form.get("description") or None
         if description is not None and len(description) > 1500:
-            return self._json(
-                {"error": "Validation failed: Description is too long (maximum is 1500 characters)"}, 422
-            )
+            return self._json({"error": "Validation failed: Description is too long (maximum is 1500 characters)"}, 422)
         content = upload.read()
         with self._lock:
             media_id = str(next(self._ids))
@@ -245,7 +243,7 @@ class MastodonFake(PlatformFake):
         with self._lock:
             self._remaining = max(0, self._remaining - 1)
             remaining = self._remaining
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         reset = now.replace(second=0, microsecond=0) + timedelta(minutes=5 - now.minute % 5)
         headers = {
             "X-RateLimit-Limit": str(RATE_LIMIT),

@@ -14,8 +14,9 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -73,7 +74,7 @@ class FakeServer:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
 
-    def start(self) -> "FakeServer":
+    def start(self) -> FakeServer:
         self.http.start()
         self.http.expect_request(re.compile(".*")).respond_with_handler(self._dispatch)
         return self
@@ -83,7 +84,7 @@ class FakeServer:
             self.http.clear()
             self.http.stop()
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> FakeServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -13,7 +13,7 @@ import hmac
 import threading
 import time
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,8 +39,17 @@ MEDIA_CATEGORIES = {"tweet_image", "tweet_gif", "tweet_video", "dm_image", "dm_g
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_ALT_TEXT = 1000
 TWEET_KEYS = {
-    "text", "media", "reply", "quote_tweet_id", "poll", "reply_settings", "for_super_followers_only",
-    "geo", "direct_message_deep_link", "community_id", "nullcast",
+    "text",
+    "media",
+    "reply",
+    "quote_tweet_id",
+    "poll",
+    "reply_settings",
+    "for_super_followers_only",
+    "geo",
+    "direct_message_deep_link",
+    "community_id",
+    "nullcast",
 }
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"RIFF")
 
@@ -63,7 +72,7 @@ def invalid_request(message: str) -> Response:
 
 
 def _iso(when: float) -> str:
-    return datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(when * 1000) % 1000:03d}Z"
+    return datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(when * 1000) % 1000:03d}Z"
 
 
 class XFake(PlatformFake):
