@@ -441,13 +441,14 @@ def run_suite(
         config = write_project(folder, fakes, per_channel, now)
         # The store is created before the recent slots it plans (a store never fills slots from before
         # its creation), then the clock is the real one again.
-        workspace = Workspace(load_config(config, environ=environ), FixedClock(now - timedelta(hours=2)))
+        clock = FixedClock(now - timedelta(hours=2))
+        workspace = Workspace(load_config(config, environ=environ), clock)
         workspace.store  # noqa: B018  # touching the property creates the store, now
-        workspace.clock.set(now)
+        clock.set(now)
         planned = plan_posts(workspace, per_channel, datetime.now(UTC) + timedelta(seconds=2), spacing)
         ids = [post.id for post in planned]
         id_set = set(ids)
-        workspace.clock.set(datetime.now(UTC))
+        clock.set(datetime.now(UTC))
         say(
             f"planned {dict(Counter(post.channel for post in planned))}, due {spacing:g} s apart over "
             f"{len(planned) * spacing:.0f} s"

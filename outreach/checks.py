@@ -58,7 +58,7 @@ def check(planning: Planning) -> CheckReport:
                 "example config/outreach.toml (README: Configuration reference)"
             )
         raise ConfigError(message.format(config=config.path))
-    planning.renderer  # a broken templates folder is one error, not one per post
+    planning.renderer  # noqa: B018  # a broken templates folder is one error, not one per post
     problems: list[Problem] = []
     entries = [entry for entry in planning.catalogue() if entry.publishable]
     kinds = {kind for campaign in config.campaigns.values() for kind in campaign.series}
@@ -80,7 +80,8 @@ def check(planning: Planning) -> CheckReport:
                     draft = planning.draft(planned, innovation, entry.source)
                     if draft.error:
                         problems.append(Problem(None, draft.error))
-                    for finding in draft.errors:
-                        problems.append(Problem(f"{where} · {kind}", f"plain language: {finding.label()}"))
+                    problems.extend(
+                        Problem(f"{where} · {kind}", f"plain language: {finding.label()}") for finding in draft.errors
+                    )
     unique = tuple(dict.fromkeys(problems))  # one template mistake shows once, not once per post
     return CheckReport(len(entries), len(kinds), len(config.channels), unique)

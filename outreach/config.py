@@ -300,9 +300,9 @@ def _channel_settings(path: Path, text: str, name: str, block: dict[str, Any]) -
     try:
         settings = model.model_validate(block)
     except ValidationError as error:
-        first = error.errors()[0]
+        first: dict[str, Any] = dict(error.errors()[0])
         if first["type"] == "extra_forbidden":
-            first = {**first, "allowed": sorted(f.alias or n for n, f in model.model_fields.items())}
+            first["allowed"] = sorted(f.alias or n for n, f in model.model_fields.items())
         raise _config_error(path, text, first, ("channels", name)) from None
     updates = {
         field: _resolve(path.parent, value)
@@ -350,7 +350,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     try:
         model = _FileModel.model_validate(raw)
     except ValidationError as error:
-        raise _config_error(path, text, error.errors()[0]) from None
+        raise _config_error(path, text, dict(error.errors()[0])) from None
     folder = path.parent.resolve()
     channels = {name: _channel_settings(path, text, name, block) for name, block in model.channels.items()}
     for campaign_name, campaign in model.campaigns.items():

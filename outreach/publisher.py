@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from .channels.base import Channel, Outcome, OutgoingPost, PublishResult, Reconciliation
@@ -95,14 +96,11 @@ class Publisher:
         Only one publisher works on a store at a time (the daemon's lock, one worker thread), so a
         post found in ``publishing`` before a claim is always an orphan.
         """
-        outcomes = []
-        for post in self.store.posts([PostState.PUBLISHING]):
-            outcomes.append(
-                self._guarded(
-                    post, lambda p=post: self._settle_interrupted(p, "interrupted while publishing (restart)")
-                )
-            )
-        return outcomes
+        why = "interrupted while publishing (restart)"
+        return [
+            self._guarded(post, partial(self._settle_interrupted, post, why))
+            for post in self.store.posts([PostState.PUBLISHING])
+        ]
 
     def _reconcile(self, post: Post) -> Reconciliation:
         """Ask the post's channel what became of it; CANNOT_TELL when the platform offers no look-up."""
@@ -163,7 +161,10 @@ class Publisher:
         ]
 
     def _settle_restored(self, post: Post, now: datetime) -> Transition:
-        why = "restored from a backup: it was due by the time of the restore and may have gone out after the backup was taken"
+        why = (
+            "restored from a backup: it was due by the time of the restore and may have gone out after the "
+            "backup was taken"
+        )
         resolve = f"check the platform, then `outreach post resolve {post.id}`"
         in_flight = post.state is PostState.PUBLISHING
         unknown = Operation.UNKNOWN if in_flight else Operation.RESTORE_UNKNOWN
@@ -234,7 +235,7 @@ class Publisher:
                 post.innovation_id,
                 post.channel,
             )
-            outcomes.append(self._guarded(post, lambda claimed=post: self.attempt(claimed)))
+            outcomes.append(self._guarded(post, partial(self.attempt, post)))
         return outcomes
 
     def _guarded(self, post: Post, step: Callable[[], Transition]) -> Transition:
@@ -299,7 +300,10 @@ class Publisher:
             asked = error.retry_after
             cap = self.settings.max_retry_after_seconds
             if asked > cap:
-                capped = f"; the platform asked to wait {asked:.0f} s; waiting {cap:.0f} s (publishing.max_retry_after_seconds)"
+                capped = (
+                    f"; the platform asked to wait {asked:.0f} s; waiting {cap:.0f} s "
+                    "(publishing.max_retry_after_seconds)"
+                )
             delay = max(delay, min(asked, cap))
         due = now + timedelta(seconds=delay)
         return self._move(post, Operation.DEFER, now, f"retry in {delay:.0f} s: {error}{capped}", due_at=due)

@@ -128,7 +128,7 @@ def date_id(value: date | datetime) -> str:
     return format_date(value, "EEEE, d MMMM y", locale="id")
 
 
-def make_time_id(zone: ZoneInfo):  # type: ignore[no-untyped-def]
+def make_time_id(zone: ZoneInfo) -> Callable[[datetime | time], str]:
     abbreviation = ZONE_ABBREVIATIONS.get(zone.key, "")
 
     def time_id(value: datetime | time) -> str:
@@ -561,7 +561,7 @@ def _fit(raw: str, limit: Any) -> tuple[str, bool, int]:
             break
         current[index] = shorter
         pieces = iter(current)
-        text = _strip_marks(_MARKED.sub(lambda _match: next(pieces), raw))
+        text = _strip_marks(_MARKED.sub(lambda _match: next(pieces), raw))  # noqa: B023  # used in this turn
         excess = limit.excess(text)
         if excess <= 0:
             break

@@ -22,7 +22,8 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
     heartbeat = workspace.store.get_setting(HEARTBEAT_SETTING) or {}
     alive = _lock_held(lock.path)
     if alive:
-        yield f"daemon: running ({heartbeat.get('host', '?')} pid {heartbeat.get('pid', '?')}), last tick {heartbeat.get('last_tick', 'not yet')}"
+        host, pid, tick = heartbeat.get("host", "?"), heartbeat.get("pid", "?"), heartbeat.get("last_tick", "not yet")
+        yield f"daemon: running ({host} pid {pid}), last tick {tick}"
     else:
         yield f"daemon: not running (last stop {heartbeat.get('stopped_at') or 'never started'})"
     paused = workspace.store.get_setting(PAUSE_SETTING)

@@ -42,8 +42,8 @@ COLLECTION = "app.bsky.feed.post"
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _INVISIBLE = "\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2"
 #: Bluesky's own hashtag rule (@atproto/api rich text): ``#`` at the start or after a space, not only digits.
-_HASHTAG = regex.compile(
-    rf"(?:^|(?<=\s))[#＃]((?!\ufe0f)[^\s{_INVISIBLE}]*[^\d\s\p{{P}}{_INVISIBLE}]+[^\s{_INVISIBLE}]*)"
+_HASHTAG = regex.compile(  # the full-width sign counts too, as in Bluesky's app
+    rf"(?:^|(?<=\s))[#＃]((?!\ufe0f)[^\s{_INVISIBLE}]*[^\d\s\p{{P}}{_INVISIBLE}]+[^\s{_INVISIBLE}]*)"  # noqa: RUF001
 )
 _TRAILING_PUNCTUATION = regex.compile(r"\p{P}+$")
 MAX_TAG_LENGTH = 64
@@ -313,7 +313,7 @@ _last_tid_micros = 0
 
 def new_tid() -> str:
     """A fresh TID record key: increasing within this process, unique across processes by the clock id."""
-    global _last_tid_micros
+    global _last_tid_micros  # noqa: PLW0603  # one counter per process, guarded by the lock
     with _tid_lock:
         micros = max(time.time_ns() // 1000, _last_tid_micros + 1)
         _last_tid_micros = micros

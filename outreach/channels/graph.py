@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import requests
 from pydantic import AfterValidator, Field
@@ -82,7 +83,7 @@ PublicBaseUrl = Annotated[str, AfterValidator(_absolute_url)]
 
 def public_media_url(base_url: str, file_name: str) -> str:
     """Where Meta fetches a local image from: the base URL plus the file name."""
-    return f"{base_url.rstrip('/')}/{requests.utils.quote(file_name)}"
+    return f"{base_url.rstrip('/')}/{quote(file_name)}"
 
 
 def business_use_case_wait(headers: Mapping[str, str]) -> float | None:

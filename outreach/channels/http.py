@@ -17,6 +17,7 @@ reads the body itself, refusing one larger than ``MAX_RESPONSE_BYTES``.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import socket
@@ -138,12 +139,10 @@ class _Watchdog:
         sock = (self._connection.sock if self._connection is not None else None) or self._socket
         if sock is None:
             return
-        try:
-            # socket.socket's own shutdown: on a TLS socket, SSLSocket.shutdown would also drop the
-            # TLS state under the thread that is reading.
+        # socket.socket's own shutdown: on a TLS socket, SSLSocket.shutdown would also drop the
+        # TLS state under the thread that is reading. An OSError means it is already closed.
+        with contextlib.suppress(OSError):
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed
 
 
 class _Deadlines:

@@ -139,7 +139,8 @@ class InstagramChannel(Channel):
         ).body
         data = body.get("data") if isinstance(body, dict) else None
         entry = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
-        config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        config = entry.get("config")
+        config = config if isinstance(config, dict) else {}
         usage, total = entry.get("quota_usage"), config.get("quota_total")
         if not isinstance(usage, int) or not isinstance(total, int):
             log.warning("%s: could not read the publishing quota from Meta's answer", self.name)

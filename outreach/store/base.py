@@ -107,7 +107,7 @@ class StoreBase:
             )
         _configure_sqlite(dbapi_connection)
 
-    def _damaged(self, error: BaseException) -> ConfigError:
+    def _damaged(self, error: BaseException | None) -> ConfigError:
         """The one-line error for a store file that SQLite cannot read as a database."""
         reason = str(error).splitlines()[0]
         return ConfigError(

@@ -164,7 +164,7 @@ class OutboxStore(StoreBase):
             post_id = connection.scalar(query)
             if post_id is None:
                 return None
-            attempts = connection.scalar(select(posts.c.attempts).where(posts.c.id == post_id))
+            attempts = connection.execute(select(posts.c.attempts).where(posts.c.id == post_id)).scalar_one()
             _transition(connection, post_id, Operation.CLAIM, stamp, "claimed", attempts=attempts + 1)
             return _post(connection.execute(select(posts).where(posts.c.id == post_id)).one())
 
@@ -235,7 +235,7 @@ def _create(connection: Connection, values: dict[str, Any], stamp: str) -> None:
     if state not in outbox.CREATION_STATES:
         raise ValueError(f"a post cannot be created {state.value}")
     reason = values.pop("reason", "planned")
-    post_id = connection.execute(
+    created = connection.execute(
         insert(posts).values(
             **{
                 **values,
@@ -249,7 +249,9 @@ def _create(connection: Connection, values: dict[str, Any], stamp: str) -> None:
             created_at=stamp,
             updated_at=stamp,
         )
-    ).inserted_primary_key[0]
+    ).inserted_primary_key
+    assert created is not None  # an INSERT always has one
+    post_id = created[0]
     _event(connection, post_id, stamp, None, state, 0, reason, None, {})
 
 
