@@ -72,7 +72,9 @@ class Workspace:
 
     @cached_property
     def planning(self) -> Planning:
-        return Planning(self.config, self.clock, self.store, self.renderer, self.channel_view, lambda: self.glossary)
+        return Planning(
+            self.config, self.clock, lambda: self.store, self.renderer, self.channel_view, lambda: self.glossary
+        )
 
     @cached_property
     def operations(self) -> Operations:

@@ -71,117 +71,131 @@ def run_once(workspace: Workspace) -> str:
 
 def run_forever(workspace: Workspace) -> None:
     """The daemon loop. Returns after SIGTERM/SIGINT once the post in flight is finished."""
-    stop = threading.Event()
-    publisher = workspace.publisher(stop=stop)
-    # One worker thread: publish runs never overlap, so two jobs cannot claim in parallel.
-    scheduler = BlockingScheduler(
-        executors={"default": ThreadPoolExecutor(max_workers=1)},
-        job_defaults={
-            # coalesce: a backlog of missed wake-ups is one run — each run sweeps everything due.
-            "coalesce": True,
-            # max_instances=1: a slow publish run is never doubled by the next wake-up.
-            "max_instances": 1,
-            # misfire_grace_time=None: always run a late job; the store's catch_up rule, not
-            # APScheduler, decides whether a late post still goes out or becomes missed.
-            "misfire_grace_time": None,
-        },
-        timezone=workspace.zone,
-    )
+    _Daemon(workspace).run()
 
-    #: Held for the whole of a publish or re-plan run; a stop waits for it (see ``stop_scheduler``).
-    in_flight = threading.Lock()
-    #: Start-up settles what the last stop left in ``publishing``; after that, only a publish run
-    #: that failed half-way (the store refusing to record an outcome) can leave a post there.
-    orphans_possible = False
 
-    def wake() -> None:
-        nonlocal orphans_possible
-        with in_flight:
-            if stop.is_set():  # a stop asked for while the scheduler was still starting
-                request_shutdown()
+class _Daemon:
+    """One daemon run: the scheduler, its jobs, and the stop protocol around the post in flight."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.stop = threading.Event()
+        self.publisher = workspace.publisher(stop=self.stop)
+        # One worker thread: publish runs never overlap, so two jobs cannot claim in parallel.
+        self.scheduler = BlockingScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={
+                # coalesce: a backlog of missed wake-ups is one run — each run sweeps everything due.
+                "coalesce": True,
+                # max_instances=1: a slow publish run is never doubled by the next wake-up.
+                "max_instances": 1,
+                # misfire_grace_time=None: always run a late job; the store's catch_up rule, not
+                # APScheduler, decides whether a late post still goes out or becomes missed.
+                "misfire_grace_time": None,
+            },
+            timezone=workspace.zone,
+        )
+        #: Held for the whole of a publish or re-plan run; a stop waits for it (see ``stop_scheduler``).
+        self.in_flight = threading.Lock()
+        #: Start-up settles what the last stop left in ``publishing``; after that, only a publish run
+        #: that failed half-way (the store refusing to record an outcome) can leave a post there.
+        self.orphans_possible = False
+
+    def run(self) -> None:
+        # The handlers are in place before the lock shows this process as the daemon: a stop sent as
+        # soon as the lock names it is honoured. They are put back when this returns (or is refused).
+        previous = {number: signal.signal(number, self.shutdown) for number in (signal.SIGTERM, signal.SIGINT)}
+        lock = StoreLock(self.workspace)
+        try:
+            lock.acquire()
+            try:
+                self.start_up()
+                if self.stop.is_set():
+                    return
+                log.info(
+                    "outreach daemon started (pid %s); next post due %s", os.getpid(), self.workspace.store.next_due()
+                )
+                self.scheduler.start()
+            finally:
+                _beat(self.workspace, stopped_at=self.workspace.now().isoformat())
+                lock.release()
+                log.info("outreach daemon stopped")
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+    def start_up(self) -> None:
+        """Settle what the last stop left in flight, plan, and set the jobs."""
+        workspace = self.workspace
+        for outcome in self.publisher.recover():
+            log.warning("post %s was interrupted at the last stop: now %s", outcome.post_id, outcome.state.value)
+        _plan(workspace)
+        _beat(
+            workspace,
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            started_at=workspace.now().isoformat(),
+            stopped_at=None,
+        )
+        # A first sweep at once (no trigger: APScheduler runs it as soon as it starts), then the tick.
+        self.scheduler.add_job(self.wake, id="start")
+        self.scheduler.add_job(self.wake, IntervalTrigger(seconds=TICK_SECONDS), id="tick")
+        self.scheduler.add_job(self.replan, CronTrigger(hour=0, minute=5, timezone=workspace.zone), id="replan")
+        self.schedule_due_jobs()
+
+    def wake(self) -> None:
+        with self.in_flight:
+            if self.stop.is_set():  # a stop asked for while the scheduler was still starting
+                self.request_shutdown()
                 return
             try:
-                if orphans_possible:
-                    for outcome in publisher.recover():
+                if self.orphans_possible:
+                    for outcome in self.publisher.recover():
                         log.warning(
                             "post %s was interrupted by a failed run: now %s", outcome.post_id, outcome.state.value
                         )
-                    orphans_possible = False
-                for outcome in publisher.publish_due():
+                    self.orphans_possible = False
+                for outcome in self.publisher.publish_due():
                     log.debug("post %s settled as %s", outcome.post_id, outcome.state.value)
-                _beat(workspace, last_tick=workspace.now().isoformat())
-                schedule_due_jobs()
+                _beat(self.workspace, last_tick=self.workspace.now().isoformat())
+                self.schedule_due_jobs()
             except Exception:  # the daemon must outlive any single bad run
-                orphans_possible = True
+                self.orphans_possible = True
                 log.exception("publish run failed; the next tick retries")
 
-    def schedule_due_jobs() -> None:
-        now = workspace.now()
-        for due in workspace.store.planned_due_times(now, now + JOB_LOOKAHEAD):
+    def schedule_due_jobs(self) -> None:
+        now = self.workspace.now()
+        for due in self.workspace.store.planned_due_times(now, now + JOB_LOOKAHEAD):
             job_id = f"due-{due.isoformat()}"
-            if scheduler.get_job(job_id) is None:
-                scheduler.add_job(wake, DateTrigger(run_date=due), id=job_id)
+            if self.scheduler.get_job(job_id) is None:
+                self.scheduler.add_job(self.wake, DateTrigger(run_date=due), id=job_id)
 
-    def replan() -> None:
-        with in_flight:
+    def replan(self) -> None:
+        with self.in_flight:
             try:
-                _plan(workspace)
-                schedule_due_jobs()
+                _plan(self.workspace)
+                self.schedule_due_jobs()
             except Exception:
                 log.exception("re-planning failed; the next daily re-plan retries")
 
-    def stop_scheduler() -> None:
+    def stop_scheduler(self) -> None:
         """Let the run in flight settle its post, then stop the scheduler.
 
         Never ``shutdown(wait=True)`` while a run may be going: APScheduler holds its job-store lock
         while it waits for the run, and the run needs that lock to set its next timers — a deadlock.
         Waiting for ``in_flight`` first leaves nothing for ``shutdown`` to wait for.
         """
-        with in_flight:
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
+        with self.in_flight:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
 
-    def request_shutdown() -> None:
-        threading.Thread(target=stop_scheduler, daemon=True).start()
+    def request_shutdown(self) -> None:
+        threading.Thread(target=self.stop_scheduler, daemon=True).start()
 
-    def shutdown(signum: int, _frame: Any) -> None:
+    def shutdown(self, signum: int, _frame: Any) -> None:
         log.info("received %s: finishing the post in flight, then stopping", signal.Signals(signum).name)
-        stop.set()
-        if scheduler.running:
-            request_shutdown()
+        self.stop.set()
+        if self.scheduler.running:
+            self.request_shutdown()
         # Otherwise start-up is still running: it checks the flag before starting the
         # scheduler, and the first tick checks it again for a signal that lands in between.
-
-    # The handlers are in place before the lock shows this process as the daemon: a stop sent as
-    # soon as the lock names it is honoured. They are put back when this returns (or is refused).
-    previous = {number: signal.signal(number, shutdown) for number in (signal.SIGTERM, signal.SIGINT)}
-    lock = StoreLock(workspace)
-    try:
-        lock.acquire()
-        try:
-            for outcome in publisher.recover():
-                log.warning("post %s was interrupted at the last stop: now %s", outcome.post_id, outcome.state.value)
-            _plan(workspace)
-            _beat(
-                workspace,
-                pid=os.getpid(),
-                host=socket.gethostname(),
-                started_at=workspace.now().isoformat(),
-                stopped_at=None,
-            )
-            # A first sweep at once (no trigger: APScheduler runs it as soon as it starts), then the tick.
-            scheduler.add_job(wake, id="start")
-            scheduler.add_job(wake, IntervalTrigger(seconds=TICK_SECONDS), id="tick")
-            scheduler.add_job(replan, CronTrigger(hour=0, minute=5, timezone=workspace.zone), id="replan")
-            schedule_due_jobs()
-            if stop.is_set():
-                return
-            log.info("outreach daemon started (pid %s); next post due %s", os.getpid(), workspace.store.next_due())
-            scheduler.start()
-        finally:
-            _beat(workspace, stopped_at=workspace.now().isoformat())
-            lock.release()
-            log.info("outreach daemon stopped")
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)

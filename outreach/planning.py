@@ -77,28 +77,34 @@ class PlanOutcome:
 class Planning:
     """Plans, drafts and checks posts for one office; caches the decoded catalogue between calls.
 
-    ``channel_view`` tells how a configured channel renders (its platform and limits), and
-    ``glossary`` loads the plain-language glossary on first use (most commands never need it).
+    ``store`` opens the store on first use, ``channel_view`` tells how a configured channel renders
+    (its platform and limits), and ``glossary`` loads the plain-language glossary on first use (most
+    commands never need it).
     """
 
     def __init__(
         self,
         config: Config,
         clock: Clock,
-        store: Store,
+        store: Callable[[], Store],
         renderer: Renderer,
         channel_view: Callable[[str], ChannelView],
         glossary: Callable[[], Any],
     ) -> None:
         self.config = config
         self.clock = clock
-        self.store = store
+        self._store = store
         self.renderer = renderer
         self.channel_view = channel_view
         self._glossary = glossary
         self.calendar = planner.Calendar()
         self._source_stats: tuple[Any, ...] | None = None
         self._catalogue: tuple[int, list[CatalogueEntry], dict[str, CatalogueEntry]] | None = None
+
+    @property
+    def store(self) -> Store:
+        """Opened on first use: a check that stops at the config never creates a store."""
+        return self._store()
 
     @property
     def zone(self) -> Any:

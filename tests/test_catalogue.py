@@ -15,7 +15,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from outreach.catalogue import MAX_FILE_BYTES, CatalogueErrors, image_path, import_files, read_catalogue, sync
-from outreach.errors import ConfigError
+from outreach.errors import ConfigError, NotFound
 from outreach.model import ALL_FIELDS, Innovation, Status
 from outreach.store import Store
 
@@ -622,7 +622,7 @@ def test_rejection_via_decide(folder: Path, store: Store) -> None:
 def test_decide_on_an_unknown_id_raises_and_records_nothing(folder: Path, store: Store) -> None:
     import_files(store, [write_csv(folder / "inovasi.csv", [innovation_row("satu")])], NOW)
     before = database_digest(store)
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(NotFound) as caught:
         store.decide(["satu", "tidak-ada"], "approved", "Rina", NOW)
     assert "tidak-ada" in str(caught.value)
     assert statuses(store) == {"satu": Status.DRAFT}
@@ -647,7 +647,7 @@ def test_retire_and_bring_back(folder: Path, store: Store) -> None:
     store.decide(["satu"], "approved", "Rina", LATER + timedelta(hours=2))
     assert statuses(store)["satu"] is Status.APPROVED
 
-    with pytest.raises(ConfigError):
+    with pytest.raises(NotFound):
         store.retire("tidak-ada", "Agus", LATER)
 
 

@@ -90,7 +90,9 @@ class _ToBaseUrl(DeadlineAdapter):
         self._base_url = base_url.rstrip("/")
         self._auth = auth
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(  # type: ignore[override]  # requests types send()'s options one by one; we pass them all on
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
         url = request.url or ""
         if self._base_url != TWEEPY_HOST and url.startswith(TWEEPY_HOST + "/"):
             request.url = self._base_url + url[len(TWEEPY_HOST) :]

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from ..errors import ConfigError
+from ..errors import NotFound
 from ..model import CatalogueEntry, Innovation, Status
 from .base import StoreBase
 from .schema import (
@@ -66,41 +66,12 @@ class CatalogueStore(StoreBase):
         An innovation whose content changed keeps its history of decisions, but a decision only
         counts for the content hash it was made on, so the change withdraws the approval.
         """
-        added: list[str] = []
-        changed: list[str] = []
-        unchanged: list[str] = []
-        withdrawn: list[str] = []
+        outcomes: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": [], "withdrawn": []}
         stamp = to_text(now)
         with self.transaction() as connection:
             for innovation, source, signoff in records:
-                digest = innovation.content_hash
-                row = connection.execute(
-                    select(innovations.c.content_hash).where(innovations.c.id == innovation.id)
-                ).first()
-                data = json.dumps(innovation.to_json(), ensure_ascii=False, sort_keys=True)
-                if row is None:
-                    connection.execute(
-                        insert(innovations).values(
-                            id=innovation.id,
-                            data=data,
-                            content_hash=digest,
-                            source=source,
-                            imported_at=stamp,
-                            updated_at=stamp,
-                        )
-                    )
-                    added.append(innovation.id)
-                elif row.content_hash != digest:
-                    if self._status(connection, innovation.id, row.content_hash) is Status.APPROVED:
-                        withdrawn.append(innovation.id)
-                    connection.execute(
-                        update(innovations)
-                        .where(innovations.c.id == innovation.id)
-                        .values(data=data, content_hash=digest, source=source, updated_at=stamp)
-                    )
-                    changed.append(innovation.id)
-                else:
-                    unchanged.append(innovation.id)
+                for outcome in self._upsert(connection, innovation, source, stamp):
+                    outcomes[outcome].append(innovation.id)
                 if signoff is not None and not self._signoff_recorded(connection, innovation.id, signoff):
                     # A sign-off is identified by its cells (decision, who, when): the same cells
                     # read again after the content changed are the old sign-off, not a new one.
@@ -108,7 +79,7 @@ class CatalogueStore(StoreBase):
                         insert(decisions).values(
                             innovation_id=innovation.id,
                             decision=signoff.decision,
-                            content_hash=digest,
+                            content_hash=innovation.content_hash,
                             decided_by=signoff.by,
                             decided_at=to_text(signoff.at or now),
                             reason=SIGNOFF_REASON,
@@ -117,7 +88,29 @@ class CatalogueStore(StoreBase):
             for path, fingerprint in (sources or {}).items():
                 self._set_fingerprint(connection, path, fingerprint, stamp)
             _bump_catalogue_revision(connection)
-        return ImportSummary(tuple(added), tuple(changed), tuple(unchanged), tuple(withdrawn))
+        return ImportSummary(*(tuple(outcomes[name]) for name in ("added", "changed", "unchanged", "withdrawn")))
+
+    def _upsert(self, connection: Connection, innovation: Innovation, source: str, stamp: str) -> list[str]:
+        """Insert or update one innovation; what happened to it (an edit of an approved one also withdraws it)."""
+        digest = innovation.content_hash
+        row = connection.execute(select(innovations.c.content_hash).where(innovations.c.id == innovation.id)).first()
+        data = json.dumps(innovation.to_json(), ensure_ascii=False, sort_keys=True)
+        if row is None:
+            connection.execute(
+                insert(innovations).values(
+                    id=innovation.id, data=data, content_hash=digest, source=source, imported_at=stamp, updated_at=stamp
+                )
+            )
+            return ["added"]
+        if row.content_hash == digest:
+            return ["unchanged"]
+        withdrawn = self._status(connection, innovation.id, row.content_hash) is Status.APPROVED
+        connection.execute(
+            update(innovations)
+            .where(innovations.c.id == innovation.id)
+            .values(data=data, content_hash=digest, source=source, updated_at=stamp)
+        )
+        return ["changed", "withdrawn"] if withdrawn else ["changed"]
 
     @staticmethod
     def _set_fingerprint(connection: Connection, path: Path, fingerprint: str, stamp: str) -> None:
@@ -173,9 +166,7 @@ class CatalogueStore(StoreBase):
             }
             missing = [identifier for identifier in ids if identifier not in found]
             if missing:
-                raise ConfigError(
-                    f"no innovation with id {', '.join(missing)}; see `outreach catalogue list` for the ids"
-                )
+                raise NotFound(f"no innovation with id {', '.join(missing)}; see `outreach catalogue list` for the ids")
             for identifier in ids:
                 connection.execute(
                     insert(decisions).values(
@@ -202,7 +193,7 @@ class CatalogueStore(StoreBase):
                 update(innovations).where(innovations.c.id == identifier).values(retired_at=to_text(now), retired_by=by)
             )
             if result.rowcount == 0:
-                raise ConfigError(f"no innovation with id {identifier}; see `outreach catalogue list` for the ids")
+                raise NotFound(f"no innovation with id {identifier}; see `outreach catalogue list` for the ids")
             _bump_catalogue_revision(connection)
 
     def catalogue_revision(self) -> int:

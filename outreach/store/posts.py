@@ -21,7 +21,7 @@ from ..model import Post, PostEvent, PostState
 from ..outbox import Operation
 from ..redaction import redact
 from .base import StoreBase
-from .schema import from_text, post_events, posts, settings, to_text
+from .schema import from_text, moment_of, post_events, posts, settings, to_text
 
 
 class OutboxStore(StoreBase):
@@ -69,7 +69,7 @@ class OutboxStore(StoreBase):
             return [
                 PostEvent(
                     post_id=row.post_id,
-                    at=from_text(row.at),  # type: ignore[arg-type]
+                    at=moment_of(row.at),
                     from_state=row.from_state,
                     to_state=row.to_state,
                     attempt=row.attempt,
@@ -187,7 +187,7 @@ class OutboxStore(StoreBase):
                 .distinct()
                 .order_by(posts.c.due_at)
             )
-            return [from_text(value) for value in values]  # type: ignore[misc]
+            return [moment_of(value) for value in values]
 
     def save_channel_state(self, post_id: int, state: dict[str, Any]) -> None:
         """Durably merge adapter state (e.g. a Bluesky rkey) into the post, before the adapter goes on."""
@@ -350,8 +350,8 @@ def _post(row: Any) -> Post:
         channel=row.channel,
         innovation_id=row.innovation_id,
         kind=row.kind,
-        scheduled_at=from_text(row.scheduled_at),  # type: ignore[arg-type]
-        due_at=from_text(row.due_at),  # type: ignore[arg-type]
+        scheduled_at=moment_of(row.scheduled_at),
+        due_at=moment_of(row.due_at),
         state=PostState(row.state),
         attempts=row.attempts,
         text=row.text,

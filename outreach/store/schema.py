@@ -174,8 +174,12 @@ def to_text(moment: datetime) -> str:
 
 
 def from_text(text: str | None) -> datetime | None:
-    if text is None:
-        return None
+    """A nullable timestamp column's value."""
+    return None if text is None else moment_of(text)
+
+
+def moment_of(text: str) -> datetime:
+    """A NOT NULL timestamp column's value."""
     return datetime.fromisoformat(text)  # Python 3.11 reads the trailing Z as UTC
 
 
