@@ -64,11 +64,11 @@ class _SessionExpired(AuthError):
 
 
 class RecordNotFound(PermanentError):
-    """The PDS has no record where one was asked for (``RecordNotFound``, a 404).
+    """The PDS has no record where one was asked for (the XRPC error ``RecordNotFound``).
 
-    An answer, not a refusal: ``reconcile`` reads it as "not published". Anywhere else nothing a
-    retry could change, so permanent (the post fails with this reason); not ``ContentRejected``,
-    because nothing was wrong with the post's content.
+    An answer, not a refusal: ``reconcile`` reads it as "not published". Anywhere else a retry
+    cannot change it, so it is permanent (the post fails with this reason) — but not
+    ``ContentRejected``: nothing was wrong with the post's content.
     """
 
 

@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from outreach.channels.base import Outcome
-from outreach.channels.bluesky import build_facets, encode_tid, new_tid
-from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited
+from outreach.channels.bluesky import RecordNotFound, build_facets, encode_tid, new_tid
+from outreach.errors import AmbiguousError, AuthError, ContentRejected, PermanentError, RateLimited
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.bluesky import BlueskyFake, cid_of
 from tests.fakeplatform.server import FakeServer, Fault, json_response
@@ -247,6 +247,15 @@ def test_reconcile_proves_a_lost_write_was_not_published(bluesky: BlueskyFake) -
     assert outcome.outcome is Outcome.NOT_PUBLISHED
     assert checkpoints.state["rkey"] in outcome.detail
     assert bluesky.created == []
+
+
+def test_record_not_found_outside_reconcile_fails_the_post_but_is_no_content_verdict(bluesky: BlueskyFake) -> None:
+    """Only reconcile turns "no such record" into an answer; on a write it is permanent, not about the text."""
+    missing = json_response({"error": "RecordNotFound", "message": "Could not locate record"}, status=400)
+    bluesky.server.inject(Fault("status", path=CREATE, response=missing))
+    with pytest.raises(RecordNotFound) as caught:
+        make_channel(bluesky).publish(make_post(), Checkpoints())
+    assert isinstance(caught.value, PermanentError) and not isinstance(caught.value, ContentRejected)
 
 
 def test_reconcile_without_a_checkpoint_is_not_published(bluesky: BlueskyFake) -> None:

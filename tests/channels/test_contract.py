@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
 from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, TransientError
 from outreach.platforms import PLATFORM_CAPABILITIES
-from tests.channels.conftest import Checkpoints, make_channel, post_for
+from tests.channels.conftest import Checkpoints, make_channel, make_post, post_for
 from tests.fakeplatform.base import PlatformFake
 from tests.fakeplatform.server import Fault
 
@@ -88,3 +89,50 @@ def test_secret_never_leaks(fake: PlatformFake, caplog: pytest.LogCaptureFixture
     printed = "\n".join(messages + [record.getMessage() for record in caplog.records])
     for secret in fake.environ.values():
         assert secret not in printed
+
+
+@pytest.mark.parametrize("unreadable", ["missing", "a folder"])
+def test_an_unreadable_image_fails_the_post_before_any_request(
+    fake: PlatformFake, tmp_path: Path, unreadable: str
+) -> None:
+    """``Channel.read_image`` refuses it as content (the post ends ``failed``), never an OSError (``unknown``)."""
+    image = tmp_path / "foto.jpg"
+    if unreadable == "a folder":
+        image.mkdir()
+    channel = make_channel(fake)
+    before = len(fake.server.requests())
+    with pytest.raises(ContentRejected, match="foto.jpg"):
+        channel.publish(make_post(image=image), Checkpoints())
+    assert len(fake.server.requests()) == before
+    assert fake.created == []
+
+
+def test_the_first_attempt_is_the_publishers_record_not_the_adapters(fake: PlatformFake) -> None:
+    """The time of the first attempt comes in ``OutgoingPost.first_attempt_at``; no adapter keeps its own."""
+    checkpoints = Checkpoints()
+    channel = make_channel(fake)
+    channel.publish(post_for(channel), checkpoints)
+    assert "first_attempt_at" not in checkpoints.state
+
+
+def test_close_releases_the_http_client_the_channel_made(http_fake: PlatformFake) -> None:
+    channel = make_channel(http_fake)
+    assert "http" not in vars(channel)  # nothing is opened before the first request
+    channel.publish(post_for(channel), Checkpoints())
+    adapters = list(channel.http.session.adapters.values())
+    assert any(len(adapter.poolmanager.pools) for adapter in adapters)  # connections are open
+
+    channel.close()
+
+    assert all(len(adapter.poolmanager.pools) == 0 for adapter in adapters)
+    assert "http" not in vars(channel)
+    # Used again after close, the channel makes a new client rather than failing.
+    channel.publish(post_for(channel, post_id=2, text="Pengumuman kedua untuk warga."), Checkpoints())
+    channel.close()
+
+
+def test_close_on_a_channel_that_never_made_a_request_opens_nothing(fake: PlatformFake) -> None:
+    channel = make_channel(fake)
+    channel.close()
+    assert "http" not in vars(channel)
+    assert fake.server.requests() == []

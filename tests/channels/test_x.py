@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import secrets
+import socket
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import requests
 from requests_oauthlib import OAuth1
 
-from outreach.channels.base import Outcome
-from outreach.errors import AmbiguousError, AuthError, ContentRejected, NetworkError, RateLimited, ServerError
+from outreach.channels.base import Channel, Outcome
+from outreach.channels.http import HttpClient
+from outreach.clock import SystemClock
+from outreach.errors import (
+    AmbiguousError,
+    AuthError,
+    ContentRejected,
+    NetworkError,
+    PublishError,
+    RateLimited,
+    ServerError,
+)
+from outreach.redaction import mask, register_secret
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.server import FakeServer, Fault, json_response
 from tests.fakeplatform.x import XFake, problem
@@ -274,3 +289,72 @@ def test_check_names_the_account_and_reports_a_dead_token(fake: XFake) -> None:
     fake.expire_token()
     with pytest.raises(AuthError):
         channel.check()
+
+
+# --- transport failures: the same table as every other channel ----------------------------------
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on: a connection there is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _secret_channel_name() -> str:
+    """A channel name registered as a secret, so that its place in a message shows redaction."""
+    name = f"x-{secrets.token_hex(8)}"
+    register_secret(name)
+    return name
+
+
+def _same_request_by_http_client(name: str, base_url: str, method: str, path: str, **options: Any) -> PublishError:
+    """What ``HttpClient`` raises for the same request and the same failure."""
+    http = HttpClient(name, base_url, clock=SystemClock(), **options)
+    try:
+        with pytest.raises(PublishError) as caught:
+            http.request(method, path, idempotent=method == "GET")
+    finally:
+        http.close()
+    return caught.value
+
+
+def test_a_refused_connection_through_tweepy_reads_as_in_http_client(fake: XFake) -> None:
+    name = _secret_channel_name()
+    base_url = f"http://127.0.0.1:{_closed_port()}"
+    channel = make_channel(fake, name=name, base_url=base_url)
+
+    with pytest.raises(NetworkError) as caught:
+        channel.check()  # tweepy's GET /2/users/me
+
+    message = str(caught.value)
+    assert name not in message and mask(name) in message  # redacted like every other channel's
+    expected = _same_request_by_http_client(name, base_url, "GET", "/2/users/me")
+    assert type(caught.value) is type(expected) is NetworkError
+    assert message == str(expected) == f"{mask(name)}: GET /2/users/me: could not connect (ConnectionError)"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected_type", "read"),
+    [
+        ("GET", "/2/users/me", ServerError, lambda channel: channel.check()),
+        ("POST", "/2/tweets", AmbiguousError, lambda channel: channel.publish(make_post(), Checkpoints())),
+    ],
+    ids=["get", "post"],
+)
+def test_a_read_timeout_through_tweepy_reads_as_in_http_client(
+    fake: XFake, method: str, path: str, expected_type: type[PublishError], read: Callable[[Channel], object]
+) -> None:
+    name = _secret_channel_name()
+    fake.server.inject(Fault("slow", path=path, method=method, delay=1.5, times=2))
+    channel = make_channel(fake, name=name, read_timeout=0.5)
+
+    with pytest.raises(PublishError) as caught:
+        read(channel)
+
+    message = str(caught.value)
+    assert name not in message and mask(name) in message
+    expected = _same_request_by_http_client(name, fake.server.url, method, path, read_timeout=0.5)
+    assert type(caught.value) is type(expected) is expected_type
+    assert message == str(expected)
+    assert f"{method} {path}: no answer within 0.5 s" in message
