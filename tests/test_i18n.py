@@ -18,8 +18,8 @@ CATALOGUE = PACKAGE / "locale" / "id" / "LC_MESSAGES" / "outreach.mo"
 def test_every_cli_message_has_an_indonesian_translation() -> None:
     messages = {
         message
-        for module in ("cli.py", "checks.py")
-        for _line, message, _comments, _context in extract_from_file("python", PACKAGE / module, keywords={"_": None})
+        for module in [*sorted((PACKAGE / "cli").glob("*.py")), PACKAGE / "checks.py"]
+        for _line, message, _comments, _context in extract_from_file("python", module, keywords={"_": None})
     }
     with CATALOGUE.open("rb") as handle:
         translated = {message.id for message in read_mo(handle) if message.id and message.string}

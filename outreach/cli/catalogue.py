@@ -1,0 +1,170 @@
+"""The `catalogue` group: import, list, show, approve, reject and retire innovations."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from ..i18n import _
+from ..textsafety import visible
+from . import _ws, cli
+from .common import (
+    _iso,
+    _local,
+    _not_blank,
+    _print_table,
+    format_option,
+)
+
+
+@cli.group()
+def catalogue() -> None:
+    """Import, list and approve innovations.
+
+    Example: outreach catalogue list --status approved
+    """
+
+
+@catalogue.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--sheet", help=_("Sheet name in an XLSX file (default: the first sheet that is not hidden)."))
+def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
+    """Validate FILES (CSV, XLSX, YAML) and import them; any error imports nothing.
+
+    Example: outreach catalogue import kiriman/dinkes.xlsx --sheet Inovasi
+    """
+    from ..catalogue import import_files
+
+    ws = _ws()
+    ws.planning.catalogue()
+    sheets_read: dict[Path, str] = {}
+    summary = import_files(ws.store, files, ws.now(), sheet, sheets_read, ws.config.media_folder)
+    for path, name in sheets_read.items():
+        click.echo(
+            visible(
+                _("{path}: read the sheet '{sheet}', because the sheets before it are hidden").format(
+                    path=path, sheet=name
+                )
+            )
+        )
+    click.echo(
+        _("imported: {added} new, {changed} changed, {unchanged} unchanged").format(
+            added=len(summary.added), changed=len(summary.changed), unchanged=len(summary.unchanged)
+        )
+    )
+    for identifier in summary.approvals_withdrawn:
+        click.echo(_("approval withdrawn (content changed): {id}; approve it again to publish").format(id=identifier))
+
+
+@catalogue.command("list")
+@click.option("--status", type=click.Choice(["draft", "approved", "changed", "rejected", "retired"]))
+@format_option
+def catalogue_list(status: str | None, output_format: str) -> None:
+    """List innovations with their approval status.
+
+    Example: outreach catalogue list --status changed
+    """
+    ws = _ws()
+    entries = [entry for entry in ws.planning.catalogue() if status is None or entry.status.value == status]
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        **entry.innovation.to_json(),
+                        "status": entry.status.value,
+                        "decided_by": entry.decided_by,
+                        "decided_at": _iso(entry.decided_at, ws),
+                        "reason": entry.reason,
+                        "source": entry.source,
+                    }
+                    for entry in entries
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    labels = {"changed": _("changed since approval — approve again")}
+    _print_table(
+        [
+            [
+                entry.innovation.id,
+                labels.get(entry.status.value, entry.status.value),
+                entry.innovation.opd[:40],
+                entry.decided_by or "-",
+            ]
+            for entry in entries
+        ],
+        ["id", "status", "opd", "by"],
+    )
+
+
+@catalogue.command("show")
+@click.argument("innovation_id")
+def catalogue_show(innovation_id: str) -> None:
+    """Show one innovation, its status and its decision history.
+
+    Example: outreach catalogue show ktp-sehari-jadi
+    """
+    ws = _ws()
+    ws.planning.catalogue()  # show what the files say now
+    entry = ws.planning.entry(innovation_id)
+    for key, value in entry.innovation.to_json().items():
+        click.echo(visible(f"{key:12} {value if value not in (None, [], '') else '-'}"))
+    click.echo(f"{'status':12} {entry.status.value}")
+    click.echo(visible(f"{'source':12} {entry.source}"))
+    for decision in ws.store.decisions_of(innovation_id):
+        current = "current" if decision["content_hash"] == entry.innovation.content_hash else "older content"
+        click.echo(
+            visible(
+                f"  {_local(decision['decided_at'], ws)} {decision['decision']} by {decision['decided_by']} "
+                f"({current}){': ' + decision['reason'] if decision['reason'] else ''}"
+            )
+        )
+
+
+@catalogue.command("approve")
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--by", required=True, callback=_not_blank, help=_("Who approves (name and unit)."))
+def catalogue_approve(ids: tuple[str, ...], by: str) -> None:
+    """Approve innovations in their current form; editing one later withdraws its approval.
+
+    Example: outreach catalogue approve ktp-sehari-jadi bank-sampah-jemput --by "Rina (Diskominfo)"
+    """
+    ws = _ws()
+    ws.planning.catalogue()
+    for identifier in ws.store.decide(ids, "approved", by, ws.now()):
+        click.echo(_("approved: {id}").format(id=identifier))
+
+
+@catalogue.command("reject")
+@click.argument("innovation_id")
+@click.option("--by", required=True, callback=_not_blank)
+@click.option("--reason", required=True, callback=_not_blank)
+def catalogue_reject(innovation_id: str, by: str, reason: str) -> None:
+    """Reject an innovation; its future planned posts are cancelled at the next plan.
+
+    Example: outreach catalogue reject lapor-bantuan-sosial --by "Rina" --reason "Belum siap"
+    """
+    ws = _ws()
+    ws.planning.catalogue()
+    ws.store.decide([innovation_id], "rejected", by, ws.now(), reason)
+    click.echo(_("rejected: {id}").format(id=innovation_id))
+
+
+@catalogue.command("retire")
+@click.argument("innovation_id")
+@click.option("--by", default=lambda: os.environ.get("USER", "operator"), show_default="$USER", callback=_not_blank)
+def catalogue_retire(innovation_id: str, by: str) -> None:
+    """Retire an innovation (the service ended); it leaves the rotation.
+
+    Example: outreach catalogue retire daftar-sekolah-tanpa-antre
+    """
+    ws = _ws()
+    ws.planning.catalogue()
+    ws.store.retire(innovation_id, by, ws.now())
+    click.echo(_("retired: {id}").format(id=innovation_id))

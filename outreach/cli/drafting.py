@@ -1,0 +1,168 @@
+"""Commands that show, check and plan drafts: preview, check, lint-text, plan."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import click
+
+from ..i18n import _
+from ..platforms import PLATFORMS, POST_KINDS
+from ..textsafety import visible
+from . import _ws, cli
+from .common import (
+    _day_in_years,
+    _day_start,
+    _local,
+    draft_json,
+)
+
+
+@cli.command()
+@click.option(
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=_("First day (default: now).")
+)
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True)
+@click.option("--campaign", help=_("Only this campaign."))
+@click.option("--channel", help=_("Only this channel."))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def preview(start: datetime | None, days: int, campaign: str | None, channel: str | None, output_format: str) -> None:
+    """Show every post that would go out, with its exact text and length; plans and publishes nothing.
+
+    Example: outreach --now 2026-12-01T08:00+07:00 preview --days 7 --format json
+    """
+    ws = _ws()
+    begin = _day_start(start.date(), ws) if start else ws.now()
+    drafts = ws.planning.drafts(begin, days, campaign, channel)
+    if output_format == "json":
+        click.echo(json.dumps([draft_json(draft, ws) for draft in drafts], ensure_ascii=False, indent=2))
+        return
+    if not drafts:
+        click.echo(
+            _("No posts in this window. Check the campaign dates, slots and approvals (`outreach catalogue list`).")
+        )
+    for draft in drafts:
+        planned = draft.planned
+        length = draft.rendered.length_label if draft.rendered else "?"
+        click.echo(
+            visible(
+                f"── {_local(planned.when, ws)} WIB · {planned.campaign} · {planned.channel} · "
+                f"{planned.innovation_id} · {planned.kind} · {length}"
+            )
+        )
+        click.echo(visible(draft.rendered.text if draft.rendered else f"ERROR: {draft.error}"))
+        for warning in draft.warnings():
+            click.echo(visible(f"  ! {warning}"))
+        click.echo("")
+
+
+@cli.command()
+def check() -> None:
+    """Validate config, catalogue and templates by rendering every approved innovation × kind × channel.
+
+    Exit status 0 only when there is no problem.
+
+    Example: outreach check
+    """
+    from ..checks import check
+
+    report = check(_ws().planning)
+    for problem in report.problems:
+        click.echo(visible(str(problem)))
+    summary = _(
+        "{entries} approved innovations × {kinds} kinds checked on {channels} channels: {problems} problems"
+    ).format(entries=report.innovations, kinds=report.kinds, channels=report.channels, problems=len(report.problems))
+    click.echo(summary)
+    if report.problems:
+        sys.exit(1)
+
+
+@cli.command("lint-text")
+@click.argument("source", type=click.File("rb"))
+@click.option("--kind", type=click.Choice(POST_KINDS))
+@click.option("--platform", type=click.Choice(PLATFORMS))
+def lint_text(source: BinaryIO, kind: str | None, platform: str | None) -> None:
+    """Check a draft text for plain Indonesian (FILE, or - for standard input); exit 1 on errors.
+
+    Example: outreach lint-text draf-unggahan.txt   (or: echo "Dalam rangka ..." | outreach lint-text -)
+    """
+    from ..plainlang import Glossary, check_text
+
+    raw = source.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise click.ClickException(
+            _(
+                "{file}:{line}: not UTF-8 text (byte {byte} cannot be read); save the file as UTF-8, "
+                "e.g. in Notepad: File → Save As → Encoding: UTF-8"
+            ).format(
+                file=visible(str(source.name)),
+                line=raw.count(b"\n", 0, error.start) + 1,
+                byte=f"0x{raw[error.start]:02X}",
+            )
+        ) from None
+    glossary_path = None
+    config_path = click.get_current_context().find_root().obj["config_path"]
+    if Path(config_path).is_file():
+        glossary_path = _ws().config.glossary_path
+    report = check_text(text, glossary=Glossary.load(glossary_path), kind=kind, platform=platform)
+    line, counted = 1, 0
+    for finding in report.findings:  # in text order: count each line break once
+        line += text.count("\n", counted, finding.start)
+        counted = finding.start
+        excerpt = f" «{finding.excerpt}»" if finding.excerpt else ""
+        click.echo(
+            visible(
+                f"{line}: {finding.severity}: {finding.message}{excerpt}"
+                + (f" — {finding.suggestion}" if finding.suggestion else "")
+            )
+        )
+    stats = report.stats
+    click.echo(
+        _(
+            "{sentences} sentences, {words} words, {average:.1f} words per sentence, "
+            "{long:.0%} long words, {syllables} syllables"
+        ).format(
+            sentences=stats.sentences,
+            words=stats.words,
+            average=stats.average_sentence_words,
+            long=stats.long_word_share,
+            syllables=stats.syllables,
+        )
+    )
+    if report.errors:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option(
+    "--days", type=click.IntRange(1, 366), default=None, help=_("Horizon (default: publishing.horizon_days).")
+)
+def plan(days: int | None) -> None:
+    """Write the planned posts for the coming days; running it twice changes nothing.
+
+    Example: outreach plan --days 14
+    """
+    ws = _ws()
+    outcome = ws.planning.write_plan(days or ws.config.publishing.horizon_days)
+    click.echo(
+        _("planned {inserted} new posts, refreshed {refreshed}, cancelled {cancelled}").format(
+            inserted=outcome.inserted, refreshed=outcome.refreshed, cancelled=outcome.cancelled
+        )
+    )
+    problems = outcome.unrendered + outcome.stale
+    if problems:
+        raise click.ClickException(
+            _(
+                "{count} posts could not be rendered ({new} new ones stored as failed, {kept} planned ones keep "
+                "their earlier text); first: {reason}. Fix the template (`outreach check` shows every problem), "
+                "then run `outreach plan` again"
+            ).format(
+                count=len(problems), new=len(outcome.unrendered), kept=len(outcome.stale), reason=visible(problems[0])
+            )
+        )

@@ -1,0 +1,101 @@
+"""Maintenance commands: the `db` group (backup, restore) and the `channels` group."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..i18n import _
+from ..textsafety import visible
+from . import _ws, cli
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance.
+
+    Example: outreach db backup var/cadangan-2026-12-01.sqlite3
+    """
+
+
+@db.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(destination: Path) -> None:
+    """Copy the live store safely (SQLite online backup), even while the daemon runs.
+
+    Example: outreach db backup var/cadangan.sqlite3
+    """
+    ws = _ws()
+    ws.store.backup(destination)
+    click.echo(_("backup written to {path}").format(path=destination))
+
+
+@db.command("restore")
+@click.argument("backup", type=click.Path(dir_okay=False, path_type=Path))
+def db_restore(backup: Path) -> None:
+    """Put a backup in place of the store (stop the daemon first); posts that fell due since are checked.
+
+    A post due by now may have gone out after the backup was taken: it is recorded as published
+    when the channel can prove it, else as unknown for a person to check. Slots up to now are
+    never planned again.
+
+    Example: outreach db restore /backup/outreach-2026-12-01.sqlite3
+    """
+    from ..restore import restore
+
+    ws = _ws()
+    outcomes, kept = restore(ws, backup)
+    if kept is not None:
+        click.echo(_("the damaged store was kept as {path}").format(path=kept))
+    click.echo(_("restored {location} from {backup}").format(location=ws.store.location, backup=backup))
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.state.value] = counts.get(outcome.state.value, 0) + 1
+    done = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "-"
+    click.echo(_("{count} posts due since the backup: {done}").format(count=len(outcomes), done=done))
+    if counts.get("unknown"):
+        click.echo(
+            _(
+                "check each unknown post on its platform, then `outreach post resolve ID` "
+                "(list them with `outreach history`)"
+            )
+        )
+
+
+@cli.group()
+def channels() -> None:
+    """Channel operations.
+
+    Example: outreach channels check
+    """
+
+
+@channels.command("check")
+@click.argument("name", required=False)
+def channels_check(name: str | None) -> None:
+    """Ask each channel's platform who we post as, or why we cannot post.
+
+    Example: outreach channels check telegram
+    """
+    from ..errors import ConfigError, LocalIOError, PublishError
+    from ..redaction import redact
+
+    ws = _ws()
+    names = [name] if name else list(ws.config.channels)
+    failed = 0
+    for channel_name in names:
+        ws.channel_settings(channel_name)
+        try:
+            identity = ws.adapter(channel_name).check()
+            click.echo(
+                visible(
+                    f"{channel_name:16} ok    {identity.handle}" + (f"  ({identity.detail})" if identity.detail else "")
+                )
+            )
+        except (PublishError, ConfigError, LocalIOError) as error:  # the platform's own words, which it chose
+            failed += 1
+            click.echo(visible(redact(f"{channel_name:16} FAIL  {error}")))
+    if failed:
+        sys.exit(1)

@@ -1,0 +1,174 @@
+"""Commands about posts in the outbox: queue, history and the `post` group."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import click
+
+from ..i18n import _
+from ..textsafety import visible
+from . import _ws, cli
+from .common import (
+    POST_ID,
+    _actor,
+    _day_in_years,
+    _day_start,
+    _local,
+    _not_blank,
+    _print_table,
+    _report,
+    _web_address,
+    format_option,
+    post_json,
+)
+
+if TYPE_CHECKING:
+    from ..app import Workspace
+    from ..model import Post
+
+
+def _posts_output(posts: Iterable[Post], ws: Workspace, output_format: str) -> None:
+    posts = list(posts)
+    if output_format == "json":
+        click.echo(json.dumps([post_json(post, ws) for post in posts], ensure_ascii=False, indent=2))
+    elif output_format == "csv":
+        from ..csvout import csv_text
+
+        rows = [post_json(post, ws) for post in posts]
+        click.echo(csv_text(list(rows[0]) if rows else ["id"], rows), nl=False)
+    else:
+        _print_table(
+            [
+                [
+                    str(post.id),
+                    _local(post.scheduled_at, ws),
+                    post.state.value,
+                    post.channel,
+                    post.innovation_id,
+                    post.kind,
+                    (post.remote_url or post.reason or "")[:60],
+                ]
+                for post in posts
+            ],
+            ["id", "when (WIB)", "state", "channel", "innovation", "kind", "url / reason"],
+        )
+
+
+@cli.command()
+@format_option
+def queue(output_format: str) -> None:
+    """Upcoming posts (planned, being published, or handed off to staff).
+
+    Example: outreach queue --format json
+    """
+    from ..model import PostState
+
+    ws = _ws()
+    _posts_output(ws.store.posts([PostState.PLANNED, PostState.PUBLISHING, PostState.HANDED_OFF]), ws, output_format)
+
+
+@cli.command()
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=_("Last day, inclusive."))
+@click.option(
+    "--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
+def history(start: datetime | None, end: datetime | None, output_format: str) -> None:
+    """What happened to posts: published (with links), failed, missed, unknown — evidence for reports.
+
+    Example: outreach history --from 2026-12-01 --to 2026-12-31 --format csv > laporan-desember.csv
+    """
+    from ..model import PostState
+
+    ws = _ws()
+    finished = [state for state in PostState if state not in (PostState.PLANNED, PostState.PUBLISHING)]
+    posts = ws.store.posts(
+        finished,
+        _day_start(start.date(), ws) if start else None,
+        _day_start(end.date(), ws) + timedelta(days=1) if end else None,
+    )
+    _posts_output(posts, ws, output_format)
+
+
+@cli.group()
+def post() -> None:
+    """Look at and act on one post.
+
+    Example: outreach post show 12
+    """
+
+
+@post.command("show")
+@click.argument("post_id", type=POST_ID)
+def post_show(post_id: int) -> None:
+    """Show a post, its exact text and every transition it went through.
+
+    Example: outreach post show 12
+    """
+    ws = _ws()
+    found = ws.store.post(post_id)
+    for key, value in post_json(found, ws).items():
+        if key != "text":
+            click.echo(visible(f"{key:13} {value if value is not None else '-'}"))
+    click.echo(visible(f"text:\n{found.text}\n"))
+    for event in ws.store.events(post_id):
+        click.echo(
+            visible(
+                f"  {_local(event.at, ws)}  {event.from_state or '·'} → {event.to_state}  "
+                f"attempt {event.attempt}  {event.reason or ''}"
+            )
+        )
+
+
+@post.command("cancel")
+@click.argument("post_id", type=POST_ID)
+@click.option("--reason", default="no reason given", show_default=True, callback=_not_blank)
+def post_cancel(post_id: int, reason: str) -> None:
+    """Cancel a planned, failed or missed post; re-planning leaves its slot empty.
+
+    Example: outreach post cancel 12 --reason "Acara ditunda"
+    """
+    _report(_ws().operations.cancel(post_id, reason, _actor()))
+
+
+@post.command("retry")
+@click.argument("post_id", type=POST_ID)
+def post_retry(post_id: int) -> None:
+    """Plan a failed, unknown or missed post again, due now.
+
+    Example: outreach post retry 12
+    """
+    _report(_ws().operations.retry(post_id, _actor()))
+
+
+@post.command("resolve")
+@click.argument("post_id", type=POST_ID)
+@click.option("--published", "url", callback=_web_address, help=_("It did go out: its public URL."))
+@click.option("--not-published", is_flag=True, help=_("It did not go out (it stays failed, retry it if you wish)."))
+def post_resolve(post_id: int, url: str | None, not_published: bool) -> None:
+    """Settle an unknown post after looking at the platform.
+
+    Example: outreach post resolve 12 --published https://x.com/kominfobdl/status/1234
+    """
+    if bool(url) == not_published:
+        raise click.UsageError(_("give exactly one of --published URL or --not-published"))
+    operations = _ws().operations
+    if url:
+        _report(operations.resolve_published(post_id, url, _actor()))
+    else:
+        _report(operations.resolve_unpublished(post_id, _actor()))
+
+
+@post.command("confirm")
+@click.argument("post_id", type=POST_ID)
+@click.option("--url", callback=_web_address, help=_("Link to the forwarded message, if there is one."))
+def post_confirm(post_id: int, url: str | None) -> None:
+    """Confirm that staff sent a handed-off post (WhatsApp).
+
+    Example: outreach post confirm 12 --url https://whatsapp.com/channel/...
+    """
+    _report(_ws().operations.confirm(post_id, url, _actor()))

@@ -1,0 +1,106 @@
+"""Commands that publish or stop publishing: run, rehearse, status, pause, resume."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from ..i18n import _
+from . import _ws, cli
+from .common import (
+    _actor,
+    _day_in_years,
+    _day_start,
+    _local,
+    _not_blank,
+    _zoned,
+)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help=_("Publish what is due now, then exit (cron, systemd timers)."))
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def run(once: bool, log_format: str) -> None:
+    """Run the publishing daemon (or one pass with --once).
+
+    Example: outreach --now 2026-12-01T09:00+07:00 run --once
+    """
+    from .. import daemon
+    from ..logs import configure_logging
+
+    ws = _ws()
+    configure_logging(log_format, debug=click.get_current_context().find_root().obj["debug"])
+    if once:
+        summary = daemon.run_once(ws)
+        click.echo(summary)
+    else:
+        daemon.run_forever(ws)
+
+
+@cli.command()
+@click.option(
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=_("First day (default: today).")
+)
+@click.option("--days", type=click.IntRange(1, 60), default=7, show_default=True)
+def rehearse(start: datetime | None, days: int) -> None:
+    """Publish DAYS of posts to the local file channels in seconds, moving the clock slot by slot.
+
+    Refuses to run when any channel is a real platform.
+
+    Example: outreach rehearse --from 2026-12-01 --days 7
+    """
+    from .. import rehearsal
+    from ..channels import adapter_class
+
+    ws = _ws()
+    begin = _day_start(start.date(), ws) if start else ws.now()
+    counts = rehearsal.rehearse(ws.config, begin, days, click.get_current_context().find_root().obj["announce"])
+    done = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or _("nothing was due")
+    click.echo(_("rehearsal of {days} days from {start}: {done}").format(days=days, start=_local(begin, ws), done=done))
+    folders = sorted(
+        {str(adapter_class(settings.type).outbox_for(settings)) for settings in ws.config.channels.values()}
+    )
+    click.echo(_("posts written to: {folders}").format(folders=", ".join(folders)))
+    click.echo(_("see them with `outreach history`, or read the .txt files there"))
+
+
+@cli.command()
+def status() -> None:
+    """Is the daemon alive, when did it last tick, how many posts in each state, paused or not.
+
+    Example: outreach status
+    """
+    from ..status import status_lines
+
+    ws = _ws()
+    for line in status_lines(ws):
+        click.echo(line)
+    line = _("store: {location}, created {created}").format(
+        location=ws.store.location, created=_zoned(ws.store.created_at(), ws)
+    )
+    restored = ws.store.restored()
+    if restored:
+        line += _(", restored {time} from {backup}").format(time=_zoned(restored[0], ws), backup=restored[1])
+    click.echo(line)
+
+
+@cli.command()
+@click.option("--reason", required=True, callback=_not_blank, help=_("Why (shown in status and logs)."))
+def pause(reason: str) -> None:
+    """Stop every publication at once (kill switch), until `outreach resume`.
+
+    Example: outreach pause --reason "Hari berkabung"
+    """
+    _ws().operations.pause(reason, _actor())
+    click.echo(_("paused: {reason}").format(reason=reason))
+
+
+@cli.command()
+def resume() -> None:
+    """Lift the kill switch; overdue posts follow the catch-up rule.
+
+    Example: outreach resume
+    """
+    _ws().operations.resume()
+    click.echo(_("resumed"))
