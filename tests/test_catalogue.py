@@ -863,7 +863,7 @@ def test_the_empty_csv_template_has_exactly_the_catalogue_header() -> None:
 def test_the_empty_xlsx_template_has_exactly_the_catalogue_header() -> None:
     workbook = load_workbook(TEMPLATE_XLSX, read_only=True)
     try:
-        rows = [row for row in workbook.worksheets[0].iter_rows(values_only=True)]
+        rows = list(workbook.worksheets[0].iter_rows(values_only=True))
     finally:
         workbook.close()
     header = [value for value in rows[0] if value is not None]

@@ -31,7 +31,7 @@ def test_a_separator_or_quote_inside_a_cell_cannot_start_another_cell() -> None:
 
 
 def test_a_key_that_is_not_a_column_is_an_error_not_a_lost_value() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="text"):
         csv_text(["id"], [{"id": 1, "text": "hilang"}])
 
 

@@ -92,8 +92,7 @@ def _status(ws) -> list[str]:
 
 
 def _invoke(config: Path, *args: str):
-    result = CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
-    return result
+    return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
 
 
 def test_run_once_from_the_command_line_publishes_what_is_due(tmp_path: Path) -> None:

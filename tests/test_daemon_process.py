@@ -47,7 +47,7 @@ def _plan_due_soon(config: Path, environ: dict[str, str], offsets: list[float]) 
     The store is created an hour earlier: a store never fills slots from before its creation.
     """
     ws = workspace(config, datetime.now(UTC) - timedelta(hours=1), environ)
-    ws.store  # created now, on the clock of an hour ago
+    ws.store  # noqa: B018  # created now, on the clock of an hour ago
     ws.clock.set(datetime.now(UTC))
     inserted, _refreshed, _cancelled = ws.planning.apply_plan(1)
     posts = ws.store.posts([PostState.PLANNED])

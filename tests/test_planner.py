@@ -6,6 +6,7 @@ folder, a real SQLite store, a fixed clock), because that is how every command p
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections import Counter, defaultdict
 from datetime import date, timedelta
@@ -192,7 +193,7 @@ def test_series_order_and_minimum_gap(tmp_path: Path) -> None:
     for identifier, posts in per_innovation.items():
         assert [p.kind for p in posts] == [series[i % 4] for i in range(len(posts))], identifier
         days = [p.when.astimezone(ZONE).date() for p in posts]
-        gaps = [(later - earlier).days for earlier, later in zip(days, days[1:])]
+        gaps = [(later - earlier).days for earlier, later in itertools.pairwise(days)]
         assert gaps and min(gaps) >= 2, (identifier, gaps)
     # The gap leaves slots empty: three innovations can fill only three of every four slots.
     assert len(planned) < 40

@@ -19,9 +19,7 @@ def _config(tmp_path: Path, fakes: list[Any]) -> Path:
     for fake in fakes:
         lines.append(f"\n[channels.{fake.channel_type}]")
         for key, value in fake.channel_settings().items():
-            if isinstance(value, Path):
-                value = str(value)
-            lines.append(f"{key} = {toml_value(value)}")
+            lines.append(f"{key} = {toml_value(str(value) if isinstance(value, Path) else value)}")
     path = tmp_path / "outreach.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

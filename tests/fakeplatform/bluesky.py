@@ -274,7 +274,7 @@ class BlueskyFake(PlatformFake):
         if len(text_bytes) > self.max_text_bytes:
             return f"Record/text must not be longer than {self.max_text_bytes} characters"
         try:
-            created = datetime.fromisoformat(str(record.get("createdAt")).replace("Z", "+00:00"))
+            created = datetime.fromisoformat(str(record.get("createdAt")))
         except ValueError:
             created = None
         if created is None or created.tzinfo is None:

@@ -8,6 +8,7 @@ connection reset after the request was read, malformed JSON, or a proxy's HTML p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -200,7 +201,5 @@ def _trickle(request: Request, answer: Response, fault: Fault) -> bool:
     except OSError:  # the client gave up and closed its end
         return False
     finally:
-        try:
+        with contextlib.suppress(OSError):
             connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

@@ -235,7 +235,7 @@ class XFake(PlatformFake):
             since = None
             if start_time:
                 try:
-                    since = datetime.fromisoformat(start_time.replace("Z", "+00:00")).timestamp()
+                    since = datetime.fromisoformat(start_time).timestamp()
                 except ValueError:
                     return invalid_request(f"Invalid 'start_time':'{start_time}'.")
             if user_id != self.USER["id"]:
