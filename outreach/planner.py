@@ -19,22 +19,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from . import outbox
 from .config import CampaignSettings
 from .model import OPERATOR_CANCEL_PREFIX, CatalogueEntry, Innovation, PlannedPost, Post, PostState
+from .outbox import Operation
 from .timetable import slot_times
 
-#: Posts in these states hold their slot; cancelled and skipped ones free it again.
-HOLDING_STATES = frozenset(
-    {
-        PostState.PLANNED,
-        PostState.PUBLISHING,
-        PostState.PUBLISHED,
-        PostState.HANDED_OFF,
-        PostState.UNKNOWN,
-        PostState.FAILED,
-        PostState.MISSED,
-    }
-)
+#: Posts in these states hold their slot: every state but those the planner may revive (cancelled and
+#: skipped posts free their slot for the same post, wanted again, or another).
+HOLDING_STATES = frozenset(PostState) - outbox.sources(Operation.REVIVE)
 
 
 @dataclass(frozen=True)
@@ -338,7 +331,7 @@ def _cancellations(
     cancel = []
     for post in existing:
         # A post waiting for a retry (due_at after its slot) has not gone out yet: it is still future.
-        if post.state is not PostState.PLANNED or max(post.scheduled_at, post.due_at) <= now:
+        if not outbox.allows(Operation.WITHDRAW, post.state) or max(post.scheduled_at, post.due_at) <= now:
             continue
         campaign = campaigns.get(post.campaign)
         innovation = publishable.get(post.innovation_id)
