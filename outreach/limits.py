@@ -12,16 +12,27 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from functools import cache
+from typing import TYPE_CHECKING, Literal
 
-import regex
+if TYPE_CHECKING:
+    import regex
 
 Counter = Literal["characters", "x_weighted", "mastodon", "graphemes", "utf16"]
 
 #: X and Mastodon count every URL as this many characters.
 URL_LENGTH = 23
 
-_GRAPHEME = regex.compile(r"\X")
+
+@cache
+def _pattern(expression: str) -> regex.Pattern[str]:
+    """Compiled on first use: ``outreach --help`` pays nothing for the counters it never runs."""
+    import regex  # the `regex` module (grapheme clusters), imported with its first pattern
+
+    return regex.compile(expression)
+
+
+_GRAPHEME = r"\X"
 
 
 def count_characters(text: str) -> int:
@@ -31,7 +42,7 @@ def count_characters(text: str) -> int:
 
 #: twitter-text v3: code points in these ranges weigh 1, every other one 2 — except emoji,
 #: which count 2 wherever they are (© and ® are emoji inside the light range).
-_X_LIGHT = regex.compile(r"^[\u0000-\u00A8\u00AA-\u00AD\u00AF-\u10FF\u2000-\u200D\u2010-\u201F\u2032-\u2037]*$")
+_X_LIGHT = r"^[\u0000-\u00A8\u00AA-\u00AD\u00AF-\u10FF\u2000-\u200D\u2010-\u201F\u2032-\u2037]*$"
 
 
 def count_x_weighted(text: str) -> int:
@@ -44,7 +55,7 @@ def count_x_weighted(text: str) -> int:
     from twitter_text import parse_tweet
     from twitter_text.extract_urls import extract_urls_with_indices
 
-    if _X_LIGHT.match(text):
+    if _pattern(_X_LIGHT).match(text):
         urls = extract_urls_with_indices(text)
         url_chars = sum(end - start for start, end in (url["indices"] for url in urls))
         return len(text) - url_chars + URL_LENGTH * len(urls)
@@ -62,7 +73,7 @@ def count_mastodon(text: str) -> int:
 
 def count_graphemes(text: str) -> int:
     """User-perceived characters (Bluesky): an emoji sequence is one."""
-    return len(_GRAPHEME.findall(text))
+    return len(_pattern(_GRAPHEME).findall(text))
 
 
 def count_utf16(text: str) -> int:

@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict
-
 from .limits import TextLimit
 from .media import IMAGE_FORMATS
 
@@ -54,14 +52,6 @@ class Capabilities:
         if has_image and self.caption_limit is not None:
             return self.caption_limit
         return self.text_limit
-
-
-class UtmSettings(BaseModel):
-    """Tracking parameters a channel's config asks the renderer to append to an innovation's link."""
-
-    model_config = ConfigDict(extra="forbid")
-    source: str
-    medium: str = "social"
 
 
 MEGABYTE = 1024 * 1024

@@ -51,7 +51,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import ConfigError
 from .model import Innovation
-from .platforms import Capabilities, UtmSettings
+from .platforms import Capabilities
+from .utm import UtmSettings
 
 SHORTEN_START, SHORTEN_END = "\ue000", "\ue001"
 _MARKED = re.compile(f"{SHORTEN_START}(.*?){SHORTEN_END}", re.DOTALL)

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from outreach.catalogue import image_path, import_files
-from outreach.channels.base import Capabilities, UtmSettings
 from outreach.errors import ConfigError
 from outreach.limits import TextLimit
 from outreach.model import CatalogueEntry, Innovation, Status
+from outreach.platforms import Capabilities
 from outreach.render import (
     ELLIPSIS,
     CampaignView,
@@ -33,6 +33,7 @@ from outreach.render import (
     with_utm,
 )
 from outreach.store import Store
+from outreach.utm import UtmSettings
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config" / "catalogue" / "inovasi.csv"

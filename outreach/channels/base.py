@@ -29,8 +29,9 @@ from ..errors import ConfigError, ContentRejected
 from ..i18n import _
 from ..media import ImageFile, ImageRefused, image_for_platform
 from ..model import Post
-from ..platforms import PLATFORM_CAPABILITIES, Capabilities, Platform, UtmSettings
+from ..platforms import PLATFORM_CAPABILITIES, Capabilities, Platform
 from ..redaction import register_secret
+from ..utm import UtmSettings
 
 if TYPE_CHECKING:
     from .http import HttpClient
