@@ -188,6 +188,11 @@ def timed(function: Callable[[], Any]) -> float:
 def memory_child(config_path: Path, mode: str) -> None:
     """Run in a fresh process: print JSON with the memory figures of one cold plan+render."""
     from outreach import app, plainlang, planner, render  # noqa: F401  (modules loaded before measuring)
+    from outreach.limits import count_x_weighted
+
+    # The counters import twitter-text on first use (so `outreach --help` does not pay for it): load it
+    # here too, so the window measures planning and rendering, not a one-time import.
+    count_x_weighted("https://contoh.id 🙂")
 
     ws = workspace(config_path)
     if mode == "tracemalloc":
