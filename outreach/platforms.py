@@ -5,25 +5,30 @@ accepts (``Capabilities``: its length limit and how it is counted, images, idemp
 reconciliation). Kept apart from ``outreach.channels`` so that rendering with a platform's rules
 (``preview``, ``check``, the ``file`` channel) imports no adapter and no platform SDK. Every number
 is a default a channel's config can override; see ../docs/channels.md for the sources.
-``TextLimit`` is defined with the counting rules in ``outreach.limits`` and used here as it is.
+``TextLimit`` is defined with the counting rules in ``outreach.limits`` and used here as it is; the
+names (``PLATFORMS``, ``POST_KINDS``) come from ``outreach.vocabulary``, which imports nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal
 
 from .limits import TextLimit
 from .media import IMAGE_FORMATS
+from .vocabulary import PLATFORMS, POST_KINDS, Platform, PostKind
 
-#: Whose rendering rules and templates a post follows (``whatsapp`` is the staff hand-off's).
-Platform = Literal["x", "facebook", "instagram", "telegram", "mastodon", "bluesky", "webhook", "whatsapp"]
-PLATFORMS: tuple[Platform, ...] = get_args(Platform)
-
-#: The posts of a campaign's series, in their usual order; each has its own template.
-PostKind = Literal["perkenalan", "cara_pakai", "manfaat", "pengingat"]
-POST_KINDS: tuple[PostKind, ...] = get_args(PostKind)
+__all__ = [
+    "PLATFORMS",
+    "PLATFORM_CAPABILITIES",
+    "POST_KINDS",
+    "Capabilities",
+    "ImageSupport",
+    "Platform",
+    "PostKind",
+    "TextLimit",
+]
 
 ImageSupport = Literal["none", "optional", "required"]
 

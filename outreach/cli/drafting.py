@@ -11,8 +11,8 @@ from typing import BinaryIO
 import click
 
 from ..i18n import _
-from ..platforms import PLATFORMS, POST_KINDS
 from ..textsafety import visible
+from ..vocabulary import PLATFORMS, POST_KINDS
 from . import _ws, cli
 from .common import (
     _day_in_years,
