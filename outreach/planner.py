@@ -13,6 +13,7 @@ innovations, so choosing a slot costs O(agencies + log innovations), not a scan 
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -417,3 +418,71 @@ def _cancellations(
 
 def _in_timetable(campaign: CampaignSettings, moment: datetime) -> bool:
     return any(moment.time() in schedule.times_on(moment.date()) for schedule in campaign.schedules())
+
+
+# ---- what the planner will not do: said before it happens ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Two campaigns that share channels and innovations; the planner keeps their same posts apart."""
+
+    campaigns: tuple[str, str]
+    channels: tuple[str, ...]
+    innovations: tuple[str, ...]
+    gap_days: int
+
+
+def overlaps(campaigns: Mapping[str, CampaignSettings], publishable: Iterable[Innovation]) -> list[Overlap]:
+    """Every pair of campaigns that could give one channel the same innovation × kind."""
+    innovations = list(publishable)
+    found = []
+    for first, second in itertools.combinations(sorted(campaigns), 2):
+        one, other = campaigns[first], campaigns[second]
+        shared_channels = tuple(channel for channel in one.channels if channel in other.channels)
+        shared = tuple(
+            sorted(
+                innovation.id
+                for innovation in innovations
+                if _selected(one, innovation) and _selected(other, innovation)
+            )
+        )
+        if shared_channels and shared:
+            gap = max(one.min_gap_days, other.min_gap_days, 1)
+            found.append(Overlap((first, second), shared_channels, shared, gap))
+    return found
+
+
+def image_skips(
+    campaigns: Mapping[str, CampaignSettings], channels: Mapping[str, ChannelRules], publishable: Iterable[Innovation]
+) -> dict[str, tuple[str, ...]]:
+    """Per channel that needs an image: the innovations its campaigns select that have no ``gambar``."""
+    without_image = [innovation for innovation in publishable if innovation.gambar is None]
+    skipped: dict[str, set[str]] = defaultdict(set)
+    for campaign in campaigns.values():
+        for channel in campaign.channels:
+            if channels[channel].needs_image:
+                skipped[channel] |= {innovation.id for innovation in without_image if _selected(campaign, innovation)}
+    return {channel: tuple(sorted(ids)) for channel, ids in sorted(skipped.items()) if ids}
+
+
+def unplanned_selections(
+    campaigns: Mapping[str, CampaignSettings], catalogue: Iterable[CatalogueEntry]
+) -> dict[str, tuple[str, ...]]:
+    """Per campaign: the innovations it lists by id that are not approved or not in the catalogue."""
+    publishable = {entry.innovation.id for entry in catalogue if entry.publishable}
+    missing = {
+        name: tuple(identifier for identifier in campaign.innovations if identifier not in publishable)
+        for name, campaign in sorted(campaigns.items())
+    }
+    return {name: ids for name, ids in missing.items() if ids}
+
+
+def empty_campaigns(campaigns: Mapping[str, CampaignSettings], publishable: Iterable[Innovation]) -> list[str]:
+    """Campaigns whose filters select no approved innovation: they post nothing."""
+    innovations = list(publishable)
+    return [
+        name
+        for name, campaign in sorted(campaigns.items())
+        if not any(_selected(campaign, innovation) for innovation in innovations)
+    ]

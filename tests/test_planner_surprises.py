@@ -76,7 +76,7 @@ def test_posts_already_in_the_store_count_against_a_campaign_added_later(tmp_pat
     # "zz-sehat" sorts after "kenali", "a-sehat" before it: the store decides, not the name order.
     for name in ("a-sehat", "zz-sehat"):
         write_config(
-            tmp_path, channels=channels, campaigns={**{"kenali": TWO_CAMPAIGNS["kenali"]}, name: TWO_CAMPAIGNS["sehat"]}
+            tmp_path, channels=channels, campaigns={"kenali": TWO_CAMPAIGNS["kenali"], name: TWO_CAMPAIGNS["sehat"]}
         )
         later = workspace(config, at(2026, 11, 30, 21, 0))
         stored = [
