@@ -211,3 +211,18 @@ def test_preview_says_how_the_series_goes(tmp_path: Path) -> None:
     assert "repeat = false" in cycling
     once = _cli(_series_project(tmp_path / "b", repeat=False), "preview", "--days", "2").output
     assert "kenali: each innovation gets the series perkenalan → cara_pakai → manfaat → pengingat once" in once
+
+
+def test_check_says_when_a_campaign_selects_no_approved_innovation(tmp_path: Path) -> None:
+    config = project(
+        tmp_path,
+        ROWS,
+        channels={"fb": file_channel("facebook")},
+        campaigns={
+            "kenali": campaign(["fb"]),
+            "pendidikan": campaign(["fb"], opd=["Dinas Pendidikan"]),
+        },
+    )
+    output = _cli(config, "check").output
+    assert "pendidikan: no approved innovation matches its innovations/opd/tagar, so it posts nothing" in output
+    assert "kenali: no approved" not in output
