@@ -8,6 +8,11 @@ Fair rotation: the innovation featured least goes next, so every eligible innova
 before any is repeated; among equals, the agency featured least recently goes first, so an
 agency with many innovations cannot crowd out the others. Each agency keeps a heap of its
 innovations, so choosing a slot costs O(agencies + log innovations), not a scan of the catalogue.
+
+Channels are shared: their daily cap counts every campaign's posts, and two campaigns never give one
+channel the same innovation × kind within the larger of their minimum gaps. A campaign's series
+starts over after its last kind unless it says ``repeat = false`` (or rests ``rest_days`` first).
+The functions at the end say beforehand what the planner will leave out, for ``check`` and ``preview``.
 """
 
 from __future__ import annotations
@@ -193,18 +198,27 @@ class _Channels:
 
     def can_take(self, campaign: str, channel: str, innovation: Innovation, kind: str, day: date) -> bool:
         """Whether ``channel`` may carry this post: it has the image it needs, and no other campaign gives
-        the channel the same innovation × kind within the larger of the two campaigns' gaps (at least a day)."""
+        the channel the same innovation × kind too close to it (see :meth:`clash`)."""
         if self.rules[channel].needs_image and innovation.gambar is None:
             return False
+        return self.clash(campaign, channel, innovation.id, kind, day) is None
+
+    def clash(self, campaign: str, channel: str, innovation_id: str, kind: str, day: date) -> str | None:
+        """Another campaign that gives ``channel`` the same innovation × kind within the larger of the two
+        campaigns' gaps (at least a day apart), or None."""
         own_gap = self.gaps.get(campaign, 0)
-        return not any(
-            other != campaign and abs((day - when).days) < max(own_gap, self.gaps.get(other, 0), 1)
-            for when, other in self.carried[(channel, innovation.id, kind)]
+        return next(
+            (
+                other
+                for when, other in self.carried[(channel, innovation_id, kind)]
+                if other != campaign and abs((day - when).days) < max(own_gap, self.gaps.get(other, 0), 1)
+            ),
+            None,
         )
 
-    def add(self, planned: PlannedPost, day: date) -> None:
-        self.per_day[(planned.channel, day)] += 1
-        self.carried[(planned.channel, planned.innovation_id, planned.kind)].append((day, planned.campaign))
+    def add(self, campaign: str, channel: str, innovation_id: str, kind: str, day: date) -> None:
+        self.per_day[(channel, day)] += 1
+        self.carried[(channel, innovation_id, kind)].append((day, campaign))
 
 
 def plan(
@@ -231,6 +245,14 @@ def plan(
     standing = {entry.innovation.id: entry.status.value for entry in entries}
     existing = sorted(existing, key=lambda post: (post.scheduled_at, post.id))
     cancel = _cancellations(campaigns, channels, publishable, standing, existing, calendar, now, zone)
+    withdrawn = {post_id for post_id, _ in cancel}
+    cancel += _repeats(
+        campaigns,
+        channels,
+        [post for post in existing if post.state in HOLDING_STATES and post.id not in withdrawn],
+        now,
+        zone,
+    )
     cancelled_ids = {post_id for post_id, _ in cancel}
     holding = [
         post
@@ -291,7 +313,7 @@ def _plan_campaign(
         for channel in open_channels:
             if board.can_take(name, channel, innovation, kind, day):
                 new.append(PlannedPost(name, channel, innovation.id, kind, moment))
-                board.add(new[-1], day)
+                board.add(name, channel, innovation.id, kind, day)
     return new
 
 
@@ -414,6 +436,34 @@ def _cancellations(
         if reason:
             cancel.append((post.id, reason))
     return cancel
+
+
+def _repeats(
+    campaigns: Mapping[str, CampaignSettings],
+    channels: Mapping[str, ChannelRules],
+    holding: list[Post],
+    now: datetime,
+    zone: ZoneInfo,
+) -> list[tuple[int, str]]:
+    """Future posts that repeat another campaign's post on one channel too closely (planned before the
+    planner kept campaigns apart), each with the reason: the post planned first stays."""
+    seen = _Channels(channels, campaigns, [], zone)
+    repeats = []
+    for post in sorted(holding, key=lambda post: post.id):
+        day = post.scheduled_at.astimezone(zone).date()
+        other = seen.clash(post.campaign, post.channel, post.innovation_id, post.kind, day)
+        if (
+            other is not None
+            and outbox.allows(Operation.WITHDRAW, post.state)
+            and max(post.scheduled_at, post.due_at) > now
+        ):
+            reason = (
+                f"campaign '{other}' already gives '{post.channel}' {post.innovation_id} · {post.kind} close to {day}"
+            )
+            repeats.append((post.id, reason))
+        else:
+            seen.add(post.campaign, post.channel, post.innovation_id, post.kind, day)
+    return repeats
 
 
 def _in_timetable(campaign: CampaignSettings, moment: datetime) -> bool:

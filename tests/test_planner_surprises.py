@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from outreach.cli import cli
 from outreach.errors import ConfigError
-from outreach.model import PlannedPost
+from outreach.model import PlannedPost, PostState
 from tests.engine_helpers import (
     ZONE,
     at,
@@ -85,6 +85,31 @@ def test_posts_already_in_the_store_count_against_a_campaign_added_later(tmp_pat
         ]
         assert not _duplicates(stored + list(later.planning.plan(later.now(), 14).new), 2), name
         later.close()
+
+
+def test_a_repeat_planned_before_the_fix_is_withdrawn_and_its_slot_refilled(tmp_path: Path) -> None:
+    channels = {"fb": file_channel("facebook"), "x": file_channel("x")}
+    config = project(tmp_path, ROWS, channels=channels, campaigns={"kenali": TWO_CAMPAIGNS["kenali"]})
+    ws = workspace(config, at(2026, 11, 30, 20, 0))
+    ws.planning.apply_plan(3)
+    ws.close()
+    write_config(tmp_path, channels=channels, campaigns=TWO_CAMPAIGNS)
+    ws = workspace(config, at(2026, 11, 30, 20, 0))
+    first = min(ws.store.posts(), key=lambda post: post.scheduled_at)
+    # What an earlier version planned: "sehat" gives fb the very same post an hour later.
+    repeat = PlannedPost("sehat", "fb", first.innovation_id, first.kind, at(2026, 12, 1, 10, 0))
+    ws.store.apply_plan([ws.planning._row(repeat, ws.planning.entry(first.innovation_id))], [], ws.now())
+    _inserted, _refreshed, cancelled = ws.planning.apply_plan(3)
+    assert cancelled == 1
+    withdrawn = [post for post in ws.store.posts() if post.state is PostState.CANCELLED]
+    assert [post.key for post in withdrawn] == [repeat.key]
+    assert "campaign 'kenali' already gives 'fb'" in (withdrawn[0].reason or "")
+    planned = [post for post in ws.store.posts() if post.state is PostState.PLANNED]
+    assert not _duplicates(
+        [PlannedPost(p.campaign, p.channel, p.innovation_id, p.kind, p.scheduled_at) for p in planned], 2
+    )
+    refill = [post for post in planned if post.scheduled_at == repeat.when]
+    assert len(refill) == 1 and refill[0].innovation_id != first.innovation_id, "the slot goes to another innovation"
 
 
 def _cli(config: Path, *args: str) -> Result:
