@@ -80,8 +80,9 @@ def check() -> None:
     report = check(planning)
     for problem in report.problems:
         click.echo(visible(str(problem)))
-    for notice in notices(planning):
-        click.echo(visible(notice))
+    if not report.problems:  # a problem is the one message to act on; what is left out comes once it is fixed
+        for notice in notices(planning):
+            click.echo(visible(notice))
     summary = _(
         "{entries} approved innovations × {kinds} kinds checked on {channels} channels: {problems} problems"
     ).format(entries=report.innovations, kinds=report.kinds, channels=report.channels, problems=len(report.problems))
