@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import planner
 from .catalogue import image_path
+from .config import CampaignSettings
 from .errors import ConfigError
 from .i18n import _
 from .media import ImageRefused, image_for_platform
@@ -85,3 +87,67 @@ def check(planning: Planning) -> CheckReport:
                     )
     unique = tuple(dict.fromkeys(problems))  # one template mistake shows once, not once per post
     return CheckReport(len(entries), len(kinds), len(config.channels), unique)
+
+
+def notices(planning: Planning, *, overlaps: bool = True, series: bool = False) -> list[str]:
+    """What the planner will not do, said before it happens: one line per channel that skips innovations,
+    per campaign that posts less than it names, and (when asked) per pair of campaigns it keeps apart and
+    per campaign's series."""
+    campaigns = planning.config.campaigns
+    entries = planning.catalogue()
+    publishable = [entry.innovation for entry in entries if entry.publishable]
+    lines = [
+        _(
+            "{channel}: {count} innovations skipped, no gambar: {ids} (the platform needs an image; fill in gambar)"
+        ).format(channel=channel, count=len(ids), ids=", ".join(ids))
+        for channel, ids in planner.image_skips(campaigns, planning.channel_rules(), publishable).items()
+    ]
+    lines += [
+        _("{campaign}: {count} listed innovations never planned, not approved or not in the catalogue: {ids}").format(
+            campaign=name, count=len(ids), ids=", ".join(ids)
+        )
+        for name, ids in planner.unplanned_selections(campaigns, entries).items()
+    ]
+    lines += [
+        _("{campaign}: no approved innovation matches its innovations/opd/tagar, so it posts nothing").format(
+            campaign=name
+        )
+        for name in planner.empty_campaigns(campaigns, publishable)
+    ]
+    if overlaps:
+        lines += [_overlap_line(overlap) for overlap in planner.overlaps(campaigns, publishable)]
+    if series:
+        lines += [_series_line(name, campaign) for name, campaign in sorted(campaigns.items())]
+    return lines
+
+
+def _overlap_line(overlap: planner.Overlap) -> str:
+    shown = ", ".join(overlap.innovations[:5]) + (", …" if len(overlap.innovations) > 5 else "")
+    return _(
+        "{first} and {second} share {channels} and {count} innovations ({ids}): the planner keeps the same "
+        "innovation × kind on one channel at least {days} days apart"
+    ).format(
+        first=overlap.campaigns[0],
+        second=overlap.campaigns[1],
+        channels=", ".join(overlap.channels),
+        count=len(overlap.innovations),
+        ids=shown,
+        days=overlap.gap_days,
+    )
+
+
+def _series_line(name: str, campaign: CampaignSettings) -> str:
+    kinds = " → ".join(campaign.series)
+    if not campaign.repeat:
+        return _("{campaign}: each innovation gets the series {kinds} once (repeat = false)").format(
+            campaign=name, kinds=kinds
+        )
+    if campaign.rest_days:
+        return _(
+            "{campaign}: the series {kinds} starts over after {days} days of rest, for as long as the campaign "
+            "runs (repeat = false: once only)"
+        ).format(campaign=name, kinds=kinds, days=campaign.rest_days)
+    return _(
+        "{campaign}: the series {kinds} starts over after its last kind, for as long as the campaign runs "
+        "(repeat = false: once only; rest_days: a pause before it starts over)"
+    ).format(campaign=name, kinds=kinds)

@@ -17,7 +17,15 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 from .platforms import POST_KINDS, PostKind
@@ -40,6 +48,8 @@ EXAMPLES: dict[str, str] = {
     "start": "start = 2026-12-01",
     "end": "end = 2027-01-31",
     "min_gap_days": "min_gap_days = 2",
+    "repeat": "repeat = false",
+    "rest_days": "rest_days = 14",
     "holidays": 'holidays = "skip"',
     "plain_language": 'plain_language = "warn"',
     "blackouts": 'blackouts = [{ start = 2027-02-11, end = 2027-02-14, reason = "Masa tenang pemilu" }]',
@@ -107,6 +117,8 @@ class CampaignSettings(_Strict):
     cron: str | None = None
     series: list[PostKind] = Field(default_factory=lambda: list(POST_KINDS), min_length=1)
     min_gap_days: int = Field(default=2, ge=0)
+    repeat: bool = Field(default=True, description="Start the series over after its last kind.")
+    rest_days: int = Field(default=0, ge=0, description="Days of rest before the series starts over.")
     holidays: Literal["skip", "allow"] = "skip"
     blackouts: list[Blackout] = Field(default_factory=list)
     plain_language: Literal["warn", "block"] = "warn"
@@ -131,6 +143,16 @@ class CampaignSettings(_Strict):
             except TimetableError as error:
                 raise ValueError(str(error)) from None
         return cron
+
+    @field_validator("rest_days")
+    @classmethod
+    def _rest_needs_repeat(cls, rest_days: int, info: ValidationInfo) -> int:
+        if rest_days and info.data.get("repeat") is False:
+            raise ValueError(
+                "rest_days has no effect with repeat = false (the series never starts over); "
+                "remove rest_days, or remove repeat = false"
+            )
+        return rest_days
 
     @field_validator("tagar")
     @classmethod

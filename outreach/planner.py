@@ -8,13 +8,19 @@ Fair rotation: the innovation featured least goes next, so every eligible innova
 before any is repeated; among equals, the agency featured least recently goes first, so an
 agency with many innovations cannot crowd out the others. Each agency keeps a heap of its
 innovations, so choosing a slot costs O(agencies + log innovations), not a scan of the catalogue.
+
+Channels are shared: their daily cap counts every campaign's posts, and two campaigns never give one
+channel the same innovation × kind within the larger of their minimum gaps. A campaign's series
+starts over after its last kind unless it says ``repeat = false`` (or rests ``rest_days`` first).
+The functions at the end say beforehand what the planner will leave out, for ``check`` and ``preview``.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -110,12 +116,8 @@ class _Rotation:
     def _key(self, innovation_id: str) -> tuple[int, int, str]:
         return (self.count[innovation_id], self.last_turn.get(innovation_id, 0), innovation_id)
 
-    def choose(self, day: date, min_gap_days: int, image_required: bool) -> Innovation | None:
-        """The next innovation for a slot on ``day``, honouring windows and the minimum gap.
-
-        With ``image_required`` (every channel open for the slot needs an image) only an innovation with
-        an image can take it.
-        """
+    def choose(self, day: date, accepts: Callable[[Innovation, date | None], bool]) -> Innovation | None:
+        """The next innovation for a slot on ``day`` that ``accepts`` (given the day of its latest post) lets in."""
         set_aside: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
         chosen: Innovation | None = None
         while chosen is None:
@@ -134,11 +136,7 @@ class _Rotation:
             last = self.last_day.get(innovation.id)
             # An innovation already featured after this day cannot take an earlier free slot:
             # its later posts already carry the next kinds of its series, in order.
-            if (
-                not innovation.active_on(day)
-                or (image_required and innovation.gambar is None)
-                or (last is not None and (last > day or (day - last).days < min_gap_days))
-            ):
+            if (last is not None and last > day) or not accepts(innovation, last):
                 set_aside[best_agency].append(entry)
                 continue
             chosen = innovation
@@ -149,6 +147,78 @@ class _Rotation:
             self.seed(chosen.id, day)
             heapq.heappush(self.heaps[chosen.opd], self._key(chosen.id))
         return chosen
+
+
+class _Series:
+    """Where each innovation stands in one campaign's series, and how long it rests before its next post."""
+
+    def __init__(self, campaign: CampaignSettings) -> None:
+        self.campaign = campaign
+        self.done: defaultdict[str, int] = defaultdict(int)
+
+    def next_kind(self, innovation_id: str) -> str:
+        return self.campaign.series[self.done[innovation_id] % len(self.campaign.series)]
+
+    def finished(self, innovation_id: str) -> bool:
+        """A campaign without ``repeat`` gives each innovation the series once."""
+        return not self.campaign.repeat and self.done[innovation_id] >= len(self.campaign.series)
+
+    def gap_before_next(self, innovation_id: str) -> int:
+        """Days between an innovation's latest post and its next: longer when the series starts over."""
+        done = self.done[innovation_id]
+        if done and done % len(self.campaign.series) == 0:
+            return max(self.campaign.min_gap_days, self.campaign.rest_days)
+        return self.campaign.min_gap_days
+
+
+class _Channels:
+    """What each channel already carries, across campaigns: how many posts a day (its daily cap is shared)
+    and which innovation × kind on which day (two campaigns must not give it the same post within their gap)."""
+
+    def __init__(
+        self,
+        rules: Mapping[str, ChannelRules],
+        campaigns: Mapping[str, CampaignSettings],
+        holding: list[Post],
+        zone: ZoneInfo,
+    ) -> None:
+        self.rules = rules
+        self.gaps = {name: campaign.min_gap_days for name, campaign in campaigns.items()}
+        self.per_day: dict[tuple[str, date], int] = defaultdict(int)
+        self.carried: dict[tuple[str, str, str], list[tuple[date, str]]] = defaultdict(list)
+        for post in holding:
+            day = post.scheduled_at.astimezone(zone).date()
+            self.per_day[(post.channel, day)] += 1
+            if post.state in HOLDING_STATES:  # an operator's cancellation holds its slot but posts nothing
+                self.carried[(post.channel, post.innovation_id, post.kind)].append((day, post.campaign))
+
+    def has_room(self, channel: str, day: date) -> bool:
+        cap = self.rules[channel].daily_cap
+        return cap is None or self.per_day[(channel, day)] < cap
+
+    def can_take(self, campaign: str, channel: str, innovation: Innovation, kind: str, day: date) -> bool:
+        """Whether ``channel`` may carry this post: it has the image it needs, and no other campaign gives
+        the channel the same innovation × kind too close to it (see :meth:`clash`)."""
+        if self.rules[channel].needs_image and innovation.gambar is None:
+            return False
+        return self.clash(campaign, channel, innovation.id, kind, day) is None
+
+    def clash(self, campaign: str, channel: str, innovation_id: str, kind: str, day: date) -> str | None:
+        """Another campaign that gives ``channel`` the same innovation × kind within the larger of the two
+        campaigns' gaps (at least a day apart), or None."""
+        own_gap = self.gaps.get(campaign, 0)
+        return next(
+            (
+                other
+                for when, other in self.carried[(channel, innovation_id, kind)]
+                if other != campaign and abs((day - when).days) < max(own_gap, self.gaps.get(other, 0), 1)
+            ),
+            None,
+        )
+
+    def add(self, campaign: str, channel: str, innovation_id: str, kind: str, day: date) -> None:
+        self.per_day[(channel, day)] += 1
+        self.carried[(channel, innovation_id, kind)].append((day, campaign))
 
 
 def plan(
@@ -175,6 +245,14 @@ def plan(
     standing = {entry.innovation.id: entry.status.value for entry in entries}
     existing = sorted(existing, key=lambda post: (post.scheduled_at, post.id))
     cancel = _cancellations(campaigns, channels, publishable, standing, existing, calendar, now, zone)
+    withdrawn = {post_id for post_id, _ in cancel}
+    cancel += _repeats(
+        campaigns,
+        channels,
+        [post for post in existing if post.state in HOLDING_STATES and post.id not in withdrawn],
+        now,
+        zone,
+    )
     cancelled_ids = {post_id for post_id, _ in cancel}
     holding = [
         post
@@ -182,16 +260,13 @@ def plan(
         if (post.state in HOLDING_STATES and post.id not in cancelled_ids) or _operator_cancelled(post)
     ]
 
-    per_day: dict[tuple[str, date], int] = defaultdict(int)
-    for post in holding:
-        per_day[(post.channel, post.scheduled_at.astimezone(zone).date())] += 1
-
+    board = _Channels(channels, campaigns, holding, zone)
     earliest = max(now, not_before) if not_before is not None else now
     new: list[PlannedPost] = []
     for name in sorted(campaigns):
         make_ups = _missed_make_ups(name, existing, publishable) if replan_missed else []
         new += _plan_campaign(
-            name, campaigns[name], channels, publishable, holding, make_ups, per_day, calendar, earliest, until, zone
+            name, campaigns[name], board, publishable, holding, make_ups, calendar, earliest, until, zone
         )
     return Plan(tuple(new), tuple(cancel))
 
@@ -199,23 +274,22 @@ def plan(
 def _plan_campaign(
     name: str,
     campaign: CampaignSettings,
-    channels: Mapping[str, ChannelRules],
+    board: _Channels,
     publishable: Mapping[str, Innovation],
     holding: list[Post],
     make_ups: list[tuple[str, str, set[str]]],
-    per_day: dict[tuple[str, date], int],
     calendar: Calendar,
     earliest: datetime,
     until: datetime,
     zone: ZoneInfo,
 ) -> list[PlannedPost]:
     """Posts for the free slots of one campaign in ``(earliest, until]``: missed posts made up first, then
-    the rotation. ``per_day`` (posts per channel and day) counts each new post as it is made."""
+    the rotation. ``board`` counts each new post as it is made."""
     selected = sorted(
         (innovation for innovation in publishable.values() if _selected(campaign, innovation)),
         key=lambda innovation: innovation.id,
     )
-    rotation, taken, kinds_done = _seeded_rotation(name, selected, holding, zone)
+    rotation, taken, series = _seeded_rotation(name, campaign, selected, holding, zone)
     first = max(earliest.astimezone(zone).date(), campaign.start or date.min)
     last = min(until.astimezone(zone).date(), campaign.end or date.max)
     new: list[PlannedPost] = []
@@ -223,41 +297,51 @@ def _plan_campaign(
         day = moment.date()
         if moment <= earliest or moment > until or moment in taken or day_excluded(campaign, day, calendar):
             continue
-        open_channels = [
-            channel for channel in campaign.channels if _has_room(channels[channel], per_day[(channel, day)])
-        ]
+        open_channels = [channel for channel in campaign.channels if board.has_room(channel, day)]
         if not open_channels:
             continue
         if make_ups and publishable[make_ups[0][0]].active_on(day):
             innovation_id, kind, missed_channels = make_ups.pop(0)
-            targets = [channel for channel in open_channels if channel in missed_channels]
+            innovation = publishable[innovation_id]
+            open_channels = [channel for channel in open_channels if channel in missed_channels]
         else:
-            image_required = all(channels[channel].needs_image for channel in open_channels)
-            innovation = rotation.choose(day, campaign.min_gap_days, image_required)
-            if innovation is None:
+            chosen = rotation.choose(day, _admission(name, series, board, open_channels, day))
+            if chosen is None:
                 continue
-            innovation_id = innovation.id
-            kind = campaign.series[kinds_done[innovation_id] % len(campaign.series)]
-            kinds_done[innovation_id] += 1
-            targets = [
-                channel
-                for channel in open_channels
-                if not (channels[channel].needs_image and innovation.gambar is None)
-            ]
-        for channel in targets:
-            new.append(PlannedPost(name, channel, innovation_id, kind, moment))
-            per_day[(channel, day)] += 1
+            innovation, kind = chosen, series.next_kind(chosen.id)
+            series.done[chosen.id] += 1
+        for channel in open_channels:
+            if board.can_take(name, channel, innovation, kind, day):
+                new.append(PlannedPost(name, channel, innovation.id, kind, moment))
+                board.add(name, channel, innovation.id, kind, day)
     return new
 
 
+def _admission(
+    name: str, series: _Series, board: _Channels, open_channels: list[str], day: date
+) -> Callable[[Innovation, date | None], bool]:
+    """Whether an innovation may take a slot on ``day``: its series goes on, its rest is over, it is in
+    its mulai/selesai window, and at least one open channel may carry its next post."""
+
+    def admits(innovation: Innovation, last: date | None) -> bool:
+        if series.finished(innovation.id) or not innovation.active_on(day):
+            return False
+        if last is not None and (day - last).days < series.gap_before_next(innovation.id):
+            return False
+        kind = series.next_kind(innovation.id)
+        return any(board.can_take(name, channel, innovation, kind, day) for channel in open_channels)
+
+    return admits
+
+
 def _seeded_rotation(
-    name: str, selected: list[Innovation], holding: list[Post], zone: ZoneInfo
-) -> tuple[_Rotation, set[datetime], defaultdict[str, int]]:
-    """The campaign's rotation, counting the slots its posts already hold; those slots; and how many
-    posts each innovation has had, which picks the kind of its next post from the series."""
+    name: str, campaign: CampaignSettings, selected: list[Innovation], holding: list[Post], zone: ZoneInfo
+) -> tuple[_Rotation, set[datetime], _Series]:
+    """The campaign's rotation, counting the slots its posts already hold; those slots; and where each
+    innovation stands in the series, which picks the kind of its next post."""
     rotation = _Rotation(selected)
     taken: set[datetime] = set()
-    kinds_done: defaultdict[str, int] = defaultdict(int)
+    series = _Series(campaign)
     for post in holding:
         if post.campaign != name:
             continue
@@ -265,14 +349,9 @@ def _seeded_rotation(
         if moment not in taken:
             taken.add(moment)
             rotation.seed(post.innovation_id, moment.date())
-            kinds_done[post.innovation_id] += 1
+            series.done[post.innovation_id] += 1
     rotation.build()
-    return rotation, taken, kinds_done
-
-
-def _has_room(rules: ChannelRules, posts_that_day: int) -> bool:
-    """Whether a channel with ``posts_that_day`` posts on a day may take one more."""
-    return rules.daily_cap is None or posts_that_day < rules.daily_cap
+    return rotation, taken, series
 
 
 def _missed_make_ups(
@@ -359,5 +438,101 @@ def _cancellations(
     return cancel
 
 
+def _repeats(
+    campaigns: Mapping[str, CampaignSettings],
+    channels: Mapping[str, ChannelRules],
+    holding: list[Post],
+    now: datetime,
+    zone: ZoneInfo,
+) -> list[tuple[int, str]]:
+    """Future posts that repeat another campaign's post on one channel too closely (planned before the
+    planner kept campaigns apart), each with the reason: the post planned first stays."""
+    seen = _Channels(channels, campaigns, [], zone)
+    repeats = []
+    for post in sorted(holding, key=lambda post: post.id):
+        day = post.scheduled_at.astimezone(zone).date()
+        other = seen.clash(post.campaign, post.channel, post.innovation_id, post.kind, day)
+        if (
+            other is not None
+            and outbox.allows(Operation.WITHDRAW, post.state)
+            and max(post.scheduled_at, post.due_at) > now
+        ):
+            reason = (
+                f"campaign '{other}' already gives '{post.channel}' {post.innovation_id} · {post.kind} close to {day}"
+            )
+            repeats.append((post.id, reason))
+        else:
+            seen.add(post.campaign, post.channel, post.innovation_id, post.kind, day)
+    return repeats
+
+
 def _in_timetable(campaign: CampaignSettings, moment: datetime) -> bool:
     return any(moment.time() in schedule.times_on(moment.date()) for schedule in campaign.schedules())
+
+
+# ---- what the planner will not do: said before it happens ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Two campaigns that share channels and innovations; the planner keeps their same posts apart."""
+
+    campaigns: tuple[str, str]
+    channels: tuple[str, ...]
+    innovations: tuple[str, ...]
+    gap_days: int
+
+
+def overlaps(campaigns: Mapping[str, CampaignSettings], publishable: Iterable[Innovation]) -> list[Overlap]:
+    """Every pair of campaigns that could give one channel the same innovation × kind."""
+    innovations = list(publishable)
+    found = []
+    for first, second in itertools.combinations(sorted(campaigns), 2):
+        one, other = campaigns[first], campaigns[second]
+        shared_channels = tuple(channel for channel in one.channels if channel in other.channels)
+        shared = tuple(
+            sorted(
+                innovation.id
+                for innovation in innovations
+                if _selected(one, innovation) and _selected(other, innovation)
+            )
+        )
+        if shared_channels and shared:
+            gap = max(one.min_gap_days, other.min_gap_days, 1)
+            found.append(Overlap((first, second), shared_channels, shared, gap))
+    return found
+
+
+def image_skips(
+    campaigns: Mapping[str, CampaignSettings], channels: Mapping[str, ChannelRules], publishable: Iterable[Innovation]
+) -> dict[str, tuple[str, ...]]:
+    """Per channel that needs an image: the innovations its campaigns select that have no ``gambar``."""
+    without_image = [innovation for innovation in publishable if innovation.gambar is None]
+    skipped: dict[str, set[str]] = defaultdict(set)
+    for campaign in campaigns.values():
+        for channel in campaign.channels:
+            if channels[channel].needs_image:
+                skipped[channel] |= {innovation.id for innovation in without_image if _selected(campaign, innovation)}
+    return {channel: tuple(sorted(ids)) for channel, ids in sorted(skipped.items()) if ids}
+
+
+def unplanned_selections(
+    campaigns: Mapping[str, CampaignSettings], catalogue: Iterable[CatalogueEntry]
+) -> dict[str, tuple[str, ...]]:
+    """Per campaign: the innovations it lists by id that are not approved or not in the catalogue."""
+    publishable = {entry.innovation.id for entry in catalogue if entry.publishable}
+    missing = {
+        name: tuple(identifier for identifier in campaign.innovations if identifier not in publishable)
+        for name, campaign in sorted(campaigns.items())
+    }
+    return {name: ids for name, ids in missing.items() if ids}
+
+
+def empty_campaigns(campaigns: Mapping[str, CampaignSettings], publishable: Iterable[Innovation]) -> list[str]:
+    """Campaigns whose filters select no approved innovation: they post nothing."""
+    innovations = list(publishable)
+    return [
+        name
+        for name, campaign in sorted(campaigns.items())
+        if not any(_selected(campaign, innovation) for innovation in innovations)
+    ]

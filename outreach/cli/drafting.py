@@ -35,6 +35,8 @@ def preview(start: datetime | None, days: int, campaign: str | None, channel: st
 
     Example: outreach --now 2026-12-01T08:00+07:00 preview --days 7 --format json
     """
+    from ..checks import notices
+
     ws = _ws()
     begin = _day_start(start.date(), ws) if start else ws.now()
     drafts = ws.planning.drafts(begin, days, campaign, channel)
@@ -45,6 +47,10 @@ def preview(start: datetime | None, days: int, campaign: str | None, channel: st
         click.echo(
             _("No posts in this window. Check the campaign dates, slots and approvals (`outreach catalogue list`).")
         )
+    for notice in notices(ws.planning, series=True):
+        click.echo(visible(notice))
+    if drafts:
+        click.echo("")
     for draft in drafts:
         planned = draft.planned
         length = draft.rendered.length_label if draft.rendered else "?"
@@ -68,11 +74,15 @@ def check() -> None:
 
     Example: outreach check
     """
-    from ..checks import check
+    from ..checks import check, notices
 
-    report = check(_ws().planning)
+    planning = _ws().planning
+    report = check(planning)
     for problem in report.problems:
         click.echo(visible(str(problem)))
+    if not report.problems:  # a problem is the one message to act on; what is left out comes once it is fixed
+        for notice in notices(planning):
+            click.echo(visible(notice))
     summary = _(
         "{entries} approved innovations × {kinds} kinds checked on {channels} channels: {problems} problems"
     ).format(entries=report.innovations, kinds=report.kinds, channels=report.channels, problems=len(report.problems))
@@ -148,6 +158,8 @@ def plan(days: int | None) -> None:
 
     Example: outreach plan --days 14
     """
+    from ..checks import notices
+
     ws = _ws()
     outcome = ws.planning.write_plan(days or ws.config.publishing.horizon_days)
     click.echo(
@@ -155,6 +167,8 @@ def plan(days: int | None) -> None:
             inserted=outcome.inserted, refreshed=outcome.refreshed, cancelled=outcome.cancelled
         )
     )
+    for notice in notices(ws.planning, overlaps=False):
+        click.echo(visible(notice))
     problems = outcome.unrendered + outcome.stale
     if problems:
         raise click.ClickException(
