@@ -22,6 +22,7 @@ from .common import (
     _print_table,
     _report,
     _web_address,
+    _zoned,
     format_option,
     post_json,
 )
@@ -112,14 +113,16 @@ def post_show(post_id: int) -> None:
     ws = _ws()
     found = ws.store.post(post_id)
     for key, value in post_json(found, ws).items():
+        shown = _zoned(datetime.fromisoformat(value), ws) if key in ("when", "published_at") and value else value
         if key != "text":
-            click.echo(visible(f"{key:13} {value if value is not None else '-'}"))
+            click.echo(visible(f"{key:13} {shown if shown is not None else '-'}"))
     click.echo(visible(f"text:\n{found.text}\n"))
     for event in ws.store.events(post_id):
+        by = f" ({event.actor})" if event.actor else ""
         click.echo(
             visible(
-                f"  {_local(event.at, ws)}  {event.from_state or '·'} → {event.to_state}  "
-                f"attempt {event.attempt}  {event.reason or ''}"
+                f"  {_zoned(event.at, ws)}  {event.from_state or '·'} → {event.to_state}  "
+                f"attempt {event.attempt}  {event.reason or ''}{by}"
             )
         )
 

@@ -30,7 +30,7 @@ def run(once: bool, log_format: str) -> None:
     from ..logs import configure_logging
 
     ws = _ws()
-    configure_logging(log_format, debug=click.get_current_context().find_root().obj["debug"])
+    configure_logging(log_format, debug=click.get_current_context().find_root().obj["debug"], zone=ws.zone)
     if once:
         summary = daemon.run_once(ws)
         click.echo(summary)
