@@ -18,7 +18,7 @@ from .channels.base import Channel
 from .clock import Clock, SystemClock
 from .config import Config
 from .errors import ConfigError
-from .operations import Operations
+from .operations import Operations, TextRules
 from .planning import Planning
 from .publisher import Publisher
 from .render import ChannelView, Renderer
@@ -78,7 +78,7 @@ class Workspace:
 
     @cached_property
     def operations(self) -> Operations:
-        return Operations(self.store, self.clock)
+        return Operations(self.store, self.clock, TextRules(self.channel_view, self.planning.check_language))
 
     def publisher(
         self, *, jitter: Callable[[], float] = random.random, stop: threading.Event | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from .redaction import redact
@@ -28,6 +28,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document, ensure_ascii=False)
 
 
+class ZonedFormatter(logging.Formatter):
+    """The human log format, its times in the office's zone with the zone's name (``2026-11-30 14:06:42,823 WIB``).
+
+    A server's clock is often UTC; the office reads its logs in its own time.
+    """
+
+    def __init__(self, zone: tzinfo, abbreviation: str) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(message)s")
+        self.zone = zone
+        self.abbreviation = abbreviation
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, self.zone)
+        return f"{moment:%Y-%m-%d %H:%M:%S},{int(record.msecs):03d} {self.abbreviation}"
+
+
 class RedactingFormatter(logging.Formatter):
     """Masks secrets in the whole formatted record, tracebacks included (a URL in an exception may hold a token)."""
 
@@ -39,10 +55,16 @@ class RedactingFormatter(logging.Formatter):
         return redact(self.inner.format(record))
 
 
-def configure_logging(log_format: str, debug: bool = False) -> None:
-    """Send every log record to stderr in ``log_format`` ("text" or "json"), masked."""
+def configure_logging(log_format: str, debug: bool = False, zone: tzinfo = UTC) -> None:
+    """Send every log record to stderr in ``log_format`` ("text" or "json"), masked.
+
+    The text format shows times in ``zone`` (the office's); JSON keeps UTC, for machines.
+    """
+    from .render import ZONE_ABBREVIATIONS
+
     handler = logging.StreamHandler()
-    inner = JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)-7s %(message)s")
+    key = str(getattr(zone, "key", zone))
+    inner = JsonFormatter() if log_format == "json" else ZonedFormatter(zone, ZONE_ABBREVIATIONS.get(key, key))
     handler.setFormatter(RedactingFormatter(inner))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -7,14 +7,24 @@ did it. Nothing here prints; the caller says what happened.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from . import outbox
 from .clock import Clock
-from .model import OPERATOR_CANCEL_PREFIX, PostState
+from .errors import ConfigError
+from .model import OPERATOR_CANCEL_PREFIX, Post, PostState
 from .outbox import Operation
 from .store import Store
+from .textsafety import describe, hidden_characters
+
+if TYPE_CHECKING:
+    from .planning import Finding
+    from .render import ChannelView
 
 #: Settings key of the kill switch: while it holds a value, nothing is claimed.
 PAUSE_SETTING = "pause"
@@ -38,12 +48,59 @@ class Pause:
     by: str
 
 
-class Operations:
-    """Operator actions on one store, stamped with one clock."""
+@dataclass(frozen=True)
+class Written:
+    """A text an operator wrote, as stored: the post, and the plain-language warnings it still has."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    post_id: int
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TextRules:
+    """What a text an operator writes must pass, like a rendered one: the channel's length limit
+    (as its platform counts) and plain language (errors refuse it, warnings are reported)."""
+
+    channel_view: Callable[[str], ChannelView]
+    check_language: Callable[[str, str | None, str | None, Path | None, str | None], tuple[Finding, ...]]
+
+    def warnings(
+        self, text: str, channel: str, source: str, kind: str | None = None, post: Post | None = None
+    ) -> tuple[str, ...]:
+        """The warnings ``text`` leaves; raises ``ConfigError`` naming ``source`` when it must not go out."""
+        image = post.image if post else None
+        if not text.strip():
+            raise ConfigError(f"{source}: the text is empty; write the post's text")
+        hidden = hidden_characters(text)
+        if hidden:
+            position, character = hidden[0]
+            raise ConfigError(
+                f"{source}: character {position + 1} is {describe(character)}, which can hide or disguise text; "
+                f"remove it"
+            )
+        view = self.channel_view(channel)
+        limit = view.capabilities.limit_for(image is not None and view.capabilities.image != "none")
+        excess = limit.excess(text)
+        if excess > 0:
+            raise ConfigError(
+                f"{source}: the text is too long for channel {channel}: {limit.describe(text)} as {view.platform} "
+                f"counts it; shorten it by {excess}"
+            )
+        alt_text = post.alt_text if post else None
+        findings = self.check_language(text, kind, view.platform, Path(image) if image else None, alt_text)
+        errors = [finding.label() for finding in findings if finding.severity == "error"]
+        if errors:
+            raise ConfigError(f"{source}: not plain language — " + "; ".join(errors))
+        return tuple(finding.label() for finding in findings)
+
+
+class Operations:
+    """Operator actions on one store, stamped with one clock; ``rules`` check the texts operators write."""
+
+    def __init__(self, store: Store, clock: Clock, rules: TextRules | None = None) -> None:
         self.store = store
         self.clock = clock
+        self.rules = rules
 
     # ---- posts ----------------------------------------------------------------------------------
 
@@ -77,6 +134,48 @@ class Operations:
         return self._move(
             post_id, Operation.CONFIRM, "confirmed by staff", actor, remote_url=url, published_at=self.clock.now()
         )
+
+    def edit(self, post_id: int, text: str, reason: str, actor: str, source: str) -> Written:
+        """Change a planned post's text before it goes out; re-planning keeps the edit.
+
+        ``source`` names where the text came from, for the message when it is refused.
+        """
+        post = self.store.post(post_id)
+        kind = None if post.innovation_id == outbox.ANNOUNCEMENT_ID else post.kind
+        warnings = self._rules().warnings(text, post.channel, source, kind, post)
+        self._move(post_id, Operation.EDIT, f"text edited by an operator: {reason}", actor, text=text)
+        return Written(post_id, warnings)
+
+    def announce(self, channel: str, at: datetime, text: str, link: str | None, actor: str, source: str) -> Written:
+        """Add a one-off post outside the catalogue (a flood warning, a changed opening hour), planned at ``at``.
+
+        It goes out through the outbox like every other post; the planner never withdraws it.
+        """
+        if at < self.clock.now():
+            raise ConfigError(f"--at {at.isoformat()} has passed; give a time from now on")
+        if link and link not in text:
+            text = f"{text.rstrip()}\n\n{link}"
+        warnings = self._rules().warnings(text, channel, source)
+        moment = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        values = {
+            "key": f"{outbox.ANNOUNCEMENT_CAMPAIGN}/{channel}/{outbox.ANNOUNCEMENT_ID}/{outbox.ANNOUNCEMENT_KIND}/"
+            f"{moment}/{digest}",
+            "campaign": outbox.ANNOUNCEMENT_CAMPAIGN,
+            "channel": channel,
+            "innovation_id": outbox.ANNOUNCEMENT_ID,
+            "kind": outbox.ANNOUNCEMENT_KIND,
+            "scheduled_at": at,
+            "text": text,
+            "link": link,
+        }
+        post_id = self.store.add_post(values, self.clock.now(), "announcement added by an operator", actor)
+        return Written(post_id, warnings)
+
+    def _rules(self) -> TextRules:
+        if self.rules is None:
+            raise RuntimeError("Operations was built without TextRules; the workspace provides them")
+        return self.rules
 
     def _move(self, post_id: int, operation: Operation, reason: str, actor: str, **values: Any) -> Move:
         before = self.store.post(post_id).state

@@ -7,7 +7,8 @@ planner and the operator's commands (CLI or web page) all speak the same few ver
 command's allowed start states are read from here rather than repeated where it is defined.
 
 Creating a post is not a transition: the planner inserts it as ``planned`` (or ``failed`` when it
-cannot be rendered, so nothing is dropped silently); every later change is one of these rows.
+cannot be rendered, so nothing is dropped silently), and an operator may add an announcement
+(``planned``); every later change is one of these rows.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Operation(str, enum.Enum):
     REVIVE = "revive"  # the planner wants a withdrawn or skipped post again
     REFRESH = "refresh"  # the planner re-rendered a planned post's text (the innovation changed)
     RESCHEDULE = "reschedule"  # make a planned post due at another time (rehearsals, tests)
+    EDIT = "edit"  # an operator changes a planned post's text; re-planning keeps the edit
     CANCEL = "cancel"  # an operator cancels it; re-planning leaves its slot empty
     RETRY = "retry"  # an operator plans a failed, unknown or missed post again, due now
     RESOLVE_PUBLISHED = "resolve_published"  # an operator saw it on the platform
@@ -77,6 +79,7 @@ TABLE: tuple[Row, ...] = (
     _row(Operation.REVIVE, [P.CANCELLED, P.SKIPPED], P.PLANNED, {"due_at", "attempts", *_CONTENT_FIELDS}),
     _row(Operation.REFRESH, [P.PLANNED], P.PLANNED, _CONTENT_FIELDS),
     _row(Operation.RESCHEDULE, [P.PLANNED], P.PLANNED, ["due_at"]),
+    _row(Operation.EDIT, [P.PLANNED], P.PLANNED, ["text"]),
     _row(Operation.CANCEL, [P.PLANNED, P.FAILED, P.MISSED], P.CANCELLED),
     _row(Operation.RETRY, [P.FAILED, P.UNKNOWN, P.MISSED], P.PLANNED, ["due_at", "attempts"]),
     _row(Operation.RESOLVE_PUBLISHED, [P.UNKNOWN], P.PUBLISHED, _PUBLISHED_FIELDS),
@@ -90,6 +93,13 @@ _BY_OPERATION: dict[Operation, Row] = {row.operation: row for row in TABLE}
 
 #: The states a new post may be created in (by the planner, never by a transition).
 CREATION_STATES: frozenset[PostState] = frozenset({P.PLANNED, P.FAILED})
+
+#: An announcement (a one-off post an operator writes, outside the catalogue: a flood warning, a
+#: changed opening hour) is stored with this reserved innovation id — never a catalogue id, which is
+#: a slug of letters and digits — and this campaign and kind. The planner never withdraws one.
+ANNOUNCEMENT_ID = "-"
+ANNOUNCEMENT_CAMPAIGN = "-"
+ANNOUNCEMENT_KIND = "pengumuman"
 
 
 def row(operation: Operation) -> Row:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import catalogue as catalogue_stage
-from . import media, planner
+from . import media, outbox, planner
 from .channels.base import OutgoingPost
 from .clock import Clock
 from .config import CampaignSettings, Config
@@ -151,14 +151,17 @@ class Planning:
         return found
 
     def outgoing(self, post: Post) -> OutgoingPost:
-        """The adapter's view of a stored post, with the innovation as the store last imported it."""
-        entry = self.entry(post.innovation_id)
+        """The adapter's view of a stored post, with the innovation as the store last imported it.
+
+        An operator's announcement has no innovation: the adapter sees an empty one.
+        """
+        if post.innovation_id == outbox.ANNOUNCEMENT_ID:
+            innovation, source = {}, None
+        else:
+            entry = self.entry(post.innovation_id)
+            innovation, source = entry.innovation.to_json(), entry.source
         return OutgoingPost.from_post(
-            post,
-            entry.innovation.to_json(),
-            self.zone,
-            self.image_roots(entry.source),
-            self.store.first_attempt_at(post.id),
+            post, innovation, self.zone, self.image_roots(source), self.store.first_attempt_at(post.id)
         )
 
     def image_roots(self, source: str | None) -> tuple[Path, ...]:
@@ -284,10 +287,16 @@ class Planning:
         entries = {entry.innovation.id: entry for entry in self.catalogue()}
         new_rows = [self._row(planned, entries[planned.innovation_id]) for planned in plan.new]
         cancelled_ids = {post_id for post_id, _ in plan.cancel}
+        edited = self.store.edited_post_ids()  # an operator's edit is never overwritten
         refreshed = []
         stale = []
         for post in existing:
-            if post.state is not PostState.PLANNED or post.scheduled_at <= now or post.id in cancelled_ids:
+            if (
+                post.state is not PostState.PLANNED
+                or post.scheduled_at <= now
+                or post.id in cancelled_ids
+                or post.id in edited
+            ):
                 continue
             entry = entries.get(post.innovation_id)
             if entry is None or post.attempts:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import fcntl
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from .app import Workspace
+from .i18n import _
 from .lock import StoreLock
 from .model import PostState
 from .publisher import PAUSE_SETTING
@@ -17,29 +21,48 @@ HEARTBEAT_SETTING = "daemon"
 
 
 def status_lines(workspace: Workspace) -> Iterator[str]:
-    """Human-readable daemon, kill-switch and outbox status."""
+    """Human-readable daemon, kill-switch and outbox status, every time in the office's zone."""
     lock = StoreLock(workspace)
+    zone = workspace.zone
     heartbeat = workspace.store.get_setting(HEARTBEAT_SETTING) or {}
-    alive = _lock_held(lock.path)
-    if alive:
-        host, pid, tick = heartbeat.get("host", "?"), heartbeat.get("pid", "?"), heartbeat.get("last_tick", "not yet")
-        yield f"daemon: running ({host} pid {pid}), last tick {tick}"
+    if _lock_held(lock.path):
+        tick = heartbeat.get("last_tick")
+        yield _("daemon: running ({host} pid {pid}), last tick {tick}").format(
+            host=heartbeat.get("host", "?"),
+            pid=heartbeat.get("pid", "?"),
+            tick=zoned(tick, zone) if tick else _("not yet"),
+        )
+    elif heartbeat.get("stopped_at"):
+        yield _("daemon: not running (last stopped {time})").format(time=zoned(heartbeat["stopped_at"], zone))
     else:
-        yield f"daemon: not running (last stop {heartbeat.get('stopped_at') or 'never started'})"
+        yield _("daemon: not running (never started)")
     paused = workspace.store.get_setting(PAUSE_SETTING)
-    yield f"publishing: PAUSED since {paused['at']}: {paused['reason']}" if paused else "publishing: active"
+    yield (
+        _("publishing: PAUSED since {time}: {reason}").format(time=zoned(paused["at"], zone), reason=paused["reason"])
+        if paused
+        else _("publishing: active")
+    )
     counts = workspace.store.counts_by_state()
-    yield "posts: " + (
+    yield _("posts: ") + (
         ", ".join(f"{state.value} {counts.get(state.value, 0)}" for state in PostState if counts.get(state.value))
-        or "none yet"
+        or _("none yet")
     )
     next_due = workspace.store.next_due()
     if next_due:
-        zone = ZONE_ABBREVIATIONS.get(workspace.zone.key, workspace.zone.key)
-        yield f"next due: {next_due.astimezone(workspace.zone):%Y-%m-%d %H:%M} {zone}"
+        yield _("next due: {time}").format(time=zoned(next_due, zone))
     attention = counts.get(PostState.UNKNOWN.value, 0) + counts.get(PostState.FAILED.value, 0)
     if attention:
-        yield f"needs a person: {attention} failed/unknown posts — see `outreach history` and `outreach post show ID`"
+        yield _(
+            "needs a person: {count} failed/unknown posts — see `outreach history` and `outreach post show ID`"
+        ).format(count=attention)
+
+
+def zoned(moment: datetime | str, zone: Any) -> str:
+    """A moment (or its stored ISO text) as the office reads it: ``2026-11-30 14:06 WIB``."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    key = zone.key if isinstance(zone, ZoneInfo) else str(zone)
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {ZONE_ABBREVIATIONS.get(key, key)}"
 
 
 def _lock_held(path: Path) -> bool:

@@ -119,11 +119,11 @@ def test_rehearse_publishes_a_week_to_the_file_channels(example: Path) -> None:
     assert result.exit_code == 0, result.output
     published = int(re.search(r"(\d+) published", result.output).group(1))
     assert published >= 5 * 10
-    journal = example.parent.parent / "var" / "outbox" / "x.jsonl"
+    journal = example.parent.parent / "var" / "rehearsal" / "outbox" / "x.jsonl"
     lines = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == len({line["key"] for line in lines}) >= 10
-    history = json.loads(invoke("--config", str(example), "history", "--format", "json").output)
+    history = json.loads(invoke("--config", str(example), "--rehearsal", "history", "--format", "json").output)
     assert sum(post["state"] == "published" for post in history) == published
     again = invoke("--config", str(example), "rehearse", "--from", "2026-12-01", "--days", "7")
-    assert "nothing was due" in again.output
+    assert f"{published} published" in again.output  # a new rehearsal starts afresh
     assert len(journal.read_text(encoding="utf-8").splitlines()) == len(lines)

@@ -136,7 +136,7 @@ def test_pause_through_the_command_line_stops_run_once(tmp_path: Path) -> None:
     assert "paused (Hari berkabung): nothing published" in result.output
     assert journal(tmp_path / "outbox", "x") == []
     status = _invoke(config, "status").output
-    assert "publishing: PAUSED since 2026-12-01T08:00:00+07:00: Hari berkabung" in status
+    assert "publishing: PAUSED since 2026-12-01 08:00 WIB: Hari berkabung" in status
 
     assert _invoke(config, "resume").exit_code == 0
     result = _invoke(config, "--now", "2026-12-01T09:40+07:00", "run", "--once")

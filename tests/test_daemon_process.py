@@ -140,7 +140,7 @@ def test_the_daemon_publishes_at_due_times_and_stops_cleanly_on_sigterm(
     assert "received SIGTERM" in log
     assert log.rstrip().endswith("outreach daemon stopped")
     lines = list(status_lines(ws))
-    assert lines[0].startswith("daemon: not running (last stop 20")
+    assert lines[0].startswith("daemon: not running (last stopped 20")
 
 
 def test_a_daemon_killed_mid_publish_neither_duplicates_nor_loses_posts(

@@ -18,7 +18,7 @@ CATALOGUE = PACKAGE / "locale" / "id" / "LC_MESSAGES" / "outreach.mo"
 def test_every_cli_message_has_an_indonesian_translation() -> None:
     messages = {
         message
-        for module in [*sorted((PACKAGE / "cli").glob("*.py")), PACKAGE / "checks.py"]
+        for module in [*sorted((PACKAGE / "cli").glob("*.py")), PACKAGE / "checks.py", PACKAGE / "status.py"]
         for _line, message, _comments, _context in extract_from_file("python", module, keywords={"_": None})
     }
     with CATALOGUE.open("rb") as handle:

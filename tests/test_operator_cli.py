@@ -154,7 +154,7 @@ def test_post_show_cancel_retry_resolve_and_confirm(config: Path) -> None:
 
 def test_history_csv_is_an_evidence_report(config: Path) -> None:
     run(config, "rehearse", "--from", "2026-12-01", "--days", "3")
-    result = run(config, "history", "--from", "2026-12-02", "--to", "2026-12-02", "--format", "csv")
+    result = run(config, "--rehearsal", "history", "--from", "2026-12-02", "--to", "2026-12-02", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.output)))
     assert rows and set(rows[0]) == POST_KEYS
     assert all(row["when"].startswith("2026-12-02") and row["state"] == "published" for row in rows)

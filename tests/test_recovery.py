@@ -219,7 +219,7 @@ def test_rehearse_works_whatever_the_real_date(tmp_path: Path) -> None:
     result = _cli(config, "2027-06-01T10:00+07:00", "rehearse", "--from", "2026-12-01", "--days", "3")
     assert result.exit_code == 0, result.output
     assert "6 published" in result.output
-    [line] = _announcements(result)
-    assert "on 2026-12-01 00:00 WIB" in line
-    history = json.loads(_cli(config, "2027-06-01T10:00+07:00", "history", "--format", "json").output)
+    status = _cli(config, "2027-06-01T10:00+07:00", "--rehearsal", "status").output
+    assert "created 2026-12-01 00:00 WIB" in status
+    history = json.loads(_cli(config, "2027-06-01T10:00+07:00", "--rehearsal", "history", "--format", "json").output)
     assert [post["state"] for post in history] == ["published"] * 6

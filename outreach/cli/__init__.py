@@ -19,6 +19,7 @@ from .common import _parse_now, _zoned
 
 if TYPE_CHECKING:
     from ..app import Workspace
+    from ..config import Config
     from ..store import Store
 
 DEFAULT_CONFIG = "config/outreach.toml"
@@ -70,15 +71,30 @@ class OutreachGroup(click.Group):
 )
 @click.option("--debug", is_flag=True, help=_("Show tracebacks for errors."))
 @click.option("--now", "now_text", metavar="ISO", help=_("Pretend it is this time (rehearsals and tests)."))
+@click.option(
+    "--rehearsal",
+    is_flag=True,
+    help=_("Work on the last rehearsal's store instead of the live one, e.g. `outreach --rehearsal history`."),
+)
 @click.version_option(package_name="outreach")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path, debug: bool, now_text: str | None) -> None:
+def cli(ctx: click.Context, config_path: Path, debug: bool, now_text: str | None, rehearsal: bool) -> None:
     """Publish a city's approved public-service innovations to social media, in plain Indonesian.
 
     Example: outreach --now 2026-12-01T09:00+07:00 preview --days 1
     """
     ctx.ensure_object(dict)
-    ctx.obj.update(config_path=config_path, debug=debug, now=_parse_now(now_text))
+    ctx.obj.update(config_path=config_path, debug=debug, now=_parse_now(now_text), rehearsal=rehearsal)
+
+
+def live_config(ctx: click.Context) -> Config:
+    """The configuration as written (the live store and folders), loaded once."""
+    if "config" not in ctx.obj:
+        from ..config import load_config
+
+        ctx.obj["config"] = load_config(ctx.obj["config_path"])
+    config: Config = ctx.obj["config"]
+    return config
 
 
 def workspace(ctx: click.Context) -> Workspace:
@@ -86,9 +102,11 @@ def workspace(ctx: click.Context) -> Workspace:
     if "workspace" not in ctx.obj:
         from ..app import Workspace
         from ..clock import FixedClock
-        from ..config import load_config
+        from ..rehearsal import rehearsal_config
 
-        config = load_config(ctx.obj["config_path"])
+        config = live_config(ctx)
+        if ctx.obj["rehearsal"]:
+            config = rehearsal_config(config)
         now = ctx.obj["now"]
         if now is not None and now.tzinfo is None:
             now = now.replace(tzinfo=config.timezone)

@@ -30,15 +30,15 @@ def _out_of_years() -> str:
     return _("use a date between the years {first} and {last}").format(first=YEARS[0], last=YEARS[-1])
 
 
-def _parse_now(value: str | None) -> datetime | None:
+def _parse_now(value: str | None, option: str = "--now") -> datetime | None:
     if value is None:
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(_("use ISO 8601, e.g. 2026-12-01T09:00+07:00"), param_hint="--now") from None
+        raise click.BadParameter(_("use ISO 8601, e.g. 2026-12-01T09:00+07:00"), param_hint=option) from None
     if moment.year not in YEARS:
-        raise click.BadParameter(_out_of_years(), param_hint="--now")
+        raise click.BadParameter(_out_of_years(), param_hint=option)
     return moment
 
 

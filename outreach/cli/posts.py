@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import click
 
@@ -19,9 +19,11 @@ from .common import (
     _day_start,
     _local,
     _not_blank,
+    _parse_now,
     _print_table,
     _report,
     _web_address,
+    _zoned,
     format_option,
     post_json,
 )
@@ -29,6 +31,7 @@ from .common import (
 if TYPE_CHECKING:
     from ..app import Workspace
     from ..model import Post
+    from ..operations import Written
 
 
 def _posts_output(posts: Iterable[Post], ws: Workspace, output_format: str) -> None:
@@ -112,14 +115,16 @@ def post_show(post_id: int) -> None:
     ws = _ws()
     found = ws.store.post(post_id)
     for key, value in post_json(found, ws).items():
+        shown = _zoned(datetime.fromisoformat(value), ws) if key in ("when", "published_at") and value else value
         if key != "text":
-            click.echo(visible(f"{key:13} {value if value is not None else '-'}"))
+            click.echo(visible(f"{key:13} {shown if shown is not None else '-'}"))
     click.echo(visible(f"text:\n{found.text}\n"))
     for event in ws.store.events(post_id):
+        by = f" ({event.actor})" if event.actor else ""
         click.echo(
             visible(
-                f"  {_local(event.at, ws)}  {event.from_state or '·'} → {event.to_state}  "
-                f"attempt {event.attempt}  {event.reason or ''}"
+                f"  {_zoned(event.at, ws)}  {event.from_state or '·'} → {event.to_state}  "
+                f"attempt {event.attempt}  {event.reason or ''}{by}"
             )
         )
 
@@ -172,3 +177,72 @@ def post_confirm(post_id: int, url: str | None) -> None:
     Example: outreach post confirm 12 --url https://whatsapp.com/channel/...
     """
     _report(_ws().operations.confirm(post_id, url, _actor()))
+
+
+def _text_from(text_file: IO[str] | None, current: str | None) -> tuple[str, str] | None:
+    """The new text and where it came from: the file given, else ``$EDITOR`` on ``current`` (None: unchanged)."""
+    if text_file is not None:
+        return text_file.read().strip(), text_file.name
+    edited = click.edit(current or "", require_save=True)
+    if edited is None or edited.strip() == (current or "").strip():
+        return None
+    return edited.strip(), "$EDITOR"
+
+
+def _written(written: Written, what: str) -> None:
+    click.echo(what)
+    for warning in written.warnings:
+        click.echo(visible(f"  {warning}"))
+
+
+_text_file_option = click.option(
+    "--text-file",
+    type=click.File("r", encoding="utf-8"),
+    help=_("File with the post's exact text (`-` reads standard input)."),
+)
+
+
+@post.command("edit")
+@click.argument("post_id", type=POST_ID)
+@_text_file_option
+@click.option("--reason", required=True, callback=_not_blank, help=_("Why (kept in the post's events)."))
+def post_edit(post_id: int, text_file: IO[str] | None, reason: str) -> None:
+    """Change a planned post's text before it goes out (from --text-file, else in $EDITOR).
+
+    The text is checked like a rendered one: the channel's length limit and plain language.
+    Re-planning keeps the edited text.
+
+    Example: outreach post edit 12 --text-file teks-baru.txt --reason "Jam layanan berubah"
+    """
+    ws = _ws()
+    found = _text_from(text_file, ws.store.post(post_id).text)
+    if found is None:
+        click.echo(_("post {id}: text unchanged, nothing edited").format(id=post_id))
+        return
+    text, source = found
+    written = ws.operations.edit(post_id, text, reason, _actor(), source)
+    _written(written, _("post {id}: text edited").format(id=post_id))
+
+
+@post.command("add")
+@click.option("--channel", required=True, help=_("The channel to post on."))
+@click.option("--at", "at_text", required=True, metavar="WHEN", help=_("When, e.g. 2026-12-03T07:30 (office time)."))
+@_text_file_option
+@click.option("--link", callback=_web_address, help=_("A web address to add to the post."))
+def post_add(channel: str, at_text: str, text_file: IO[str] | None, link: str | None) -> None:
+    """Add a one-off announcement outside the catalogue (a flood warning, a changed opening hour).
+
+    It is checked like every post (length, plain language), goes out through the outbox, and
+    re-planning never withdraws it.
+
+    Example: outreach post add --channel x --at 2026-12-03T07:30 --text-file peringatan-banjir.txt
+    """
+    ws = _ws()
+    at = _parse_now(at_text, "--at")
+    assert at is not None  # --at is required
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=ws.zone)
+    if text_file is None:
+        raise click.UsageError(_("give the announcement's text with --text-file FILE"))
+    written = ws.operations.announce(channel, at, text_file.read().strip(), link, _actor(), text_file.name)
+    _written(written, _("post {id}: announcement planned for {time}").format(id=written.post_id, time=_zoned(at, ws)))

@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 
 from ..i18n import _
-from . import _ws, cli
+from . import _ws, cli, live_config
 from .common import (
     _actor,
     _day_in_years,
@@ -30,7 +30,7 @@ def run(once: bool, log_format: str) -> None:
     from ..logs import configure_logging
 
     ws = _ws()
-    configure_logging(log_format, debug=click.get_current_context().find_root().obj["debug"])
+    configure_logging(log_format, debug=click.get_current_context().find_root().obj["debug"], zone=ws.zone)
     if once:
         summary = daemon.run_once(ws)
         click.echo(summary)
@@ -46,23 +46,29 @@ def run(once: bool, log_format: str) -> None:
 def rehearse(start: datetime | None, days: int) -> None:
     """Publish DAYS of posts to the local file channels in seconds, moving the clock slot by slot.
 
-    Refuses to run when any channel is a real platform.
+    A rehearsal keeps its own store and folders (a `rehearsal` folder beside the live ones) and
+    starts empty each time; the live store is never touched. Read it with `outreach --rehearsal
+    history`. Refuses to run when any channel is a real platform.
 
     Example: outreach rehearse --from 2026-12-01 --days 7
     """
     from .. import rehearsal
-    from ..channels import adapter_class
 
     ws = _ws()
+    config = live_config(click.get_current_context().find_root())
     begin = _day_start(start.date(), ws) if start else ws.now()
-    counts = rehearsal.rehearse(ws.config, begin, days, click.get_current_context().find_root().obj["announce"])
+    counts = rehearsal.rehearse(config, begin, days)
     done = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or _("nothing was due")
     click.echo(_("rehearsal of {days} days from {start}: {done}").format(days=days, start=_local(begin, ws), done=done))
-    folders = sorted(
-        {str(adapter_class(settings.type).outbox_for(settings)) for settings in ws.config.channels.values()}
+    rehearsed = rehearsal.rehearsal_config(config)
+    click.echo(
+        _("rehearsal store: {store} (apart from the live store, which is unchanged)").format(
+            store=rehearsal.rehearsal_store(config)
+        )
     )
-    click.echo(_("posts written to: {folders}").format(folders=", ".join(folders)))
-    click.echo(_("see them with `outreach history`, or read the .txt files there"))
+    folders = ", ".join(str(folder) for folder in rehearsal.outbox_folders(rehearsed))
+    click.echo(_("posts written to: {folders}").format(folders=folders))
+    click.echo(_("see them with `outreach --rehearsal history`, or read the .txt files there"))
 
 
 @cli.command()

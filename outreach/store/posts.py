@@ -137,9 +137,43 @@ class OutboxStore(StoreBase):
                 _quietly(
                     connection, post_id, Operation.REFRESH, stamp, "text refreshed: the innovation changed", **content
                 )
+            announcements = set(connection.scalars(select(posts.c.id).where(_is_announcement())))
             for post_id, reason in withdrawals:
-                withdrawn += _quietly(connection, post_id, Operation.WITHDRAW, stamp, reason)
+                if post_id not in announcements:  # an operator's announcement is never the planner's to withdraw
+                    withdrawn += _quietly(connection, post_id, Operation.WITHDRAW, stamp, reason)
         return inserted, withdrawn
+
+    def add_post(self, values: dict[str, Any], now: datetime, reason: str, actor: str) -> int:
+        """Create a post an operator wrote (an announcement), ``planned``, with an event naming who; its id.
+
+        Refused with ``StateConflict`` when a post with the same key exists: the same text on the
+        same channel at the same time was already added.
+        """
+        stamp = to_text(now)
+        with self.transaction() as connection:
+            earlier = connection.scalar(select(posts.c.id).where(posts.c.key == values["key"]))
+            if earlier is not None:
+                raise StateConflict(
+                    f"post {earlier} already has this text on this channel at this time; see `outreach post show "
+                    f"{earlier}`",
+                    earlier,
+                    "exists",
+                    "add",
+                )
+            return _create(connection, {**values, "reason": reason}, stamp, actor)
+
+    def edited_post_ids(self) -> set[int]:
+        """Posts whose text an operator edited since it was last rendered: re-planning keeps their text."""
+        changes = (Operation.EDIT.value, Operation.REFRESH.value, Operation.REVIVE.value)
+        with self.transaction() as connection:
+            last: dict[int, str] = {}
+            for row in connection.execute(
+                select(post_events.c.post_id, post_events.c.operation)
+                .where(post_events.c.operation.in_(changes))
+                .order_by(post_events.c.id)
+            ):
+                last[row.post_id] = row.operation
+        return {post_id for post_id, operation in last.items() if operation == Operation.EDIT.value}
 
     def claim_due(self, now: datetime, unless_set: str | None = None) -> Post | None:
         """Atomically move the earliest due ``planned`` post to ``publishing`` and count the attempt.
@@ -229,8 +263,13 @@ def _missing(post_id: int) -> str:
     return f"no post with id {post_id}; see `outreach queue` or `outreach history` for the ids"
 
 
-def _create(connection: Connection, values: dict[str, Any], stamp: str) -> None:
-    """A new post, as the planner decided it: ``planned``, or ``failed`` with the reason it cannot render."""
+def _is_announcement() -> Any:
+    return posts.c.innovation_id == outbox.ANNOUNCEMENT_ID
+
+
+def _create(connection: Connection, values: dict[str, Any], stamp: str, actor: str | None = None) -> int:
+    """A new post, as the planner decided it (``planned``, or ``failed`` with the reason it cannot
+    render) or as an operator wrote it; its id."""
     state = PostState(values.pop("state", PostState.PLANNED))
     if state not in outbox.CREATION_STATES:
         raise ValueError(f"a post cannot be created {state.value}")
@@ -251,8 +290,9 @@ def _create(connection: Connection, values: dict[str, Any], stamp: str) -> None:
         )
     ).inserted_primary_key
     assert created is not None  # an INSERT always has one
-    post_id = created[0]
-    _event(connection, post_id, stamp, None, state, 0, reason, None, {})
+    post_id: int = created[0]
+    _event(connection, post_id, stamp, None, state, 0, reason, None, {}, actor)
+    return post_id
 
 
 def _quietly(
