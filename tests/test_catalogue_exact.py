@@ -261,3 +261,10 @@ def test_catalogue_show_prints_tags_as_hashtags(tmp_path: Path) -> None:
     assert shown.exit_code == 0
     [line] = [line for line in shown.stdout.splitlines() if line.startswith("tagar")]
     assert line.split(maxsplit=1)[1] == "#BandarLampung #LayananPublik"
+
+
+def test_catalogue_import_says_each_warning_once_even_for_the_configured_file(tmp_path: Path) -> None:
+    config = cli_project(tmp_path, manfaat=JARGON)
+    imported = run(config, "catalogue", "import", str(tmp_path / "inovasi.csv"))
+    assert imported.exit_code == 0
+    assert imported.stderr.count(":manfaat: ") == 1

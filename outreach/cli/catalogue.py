@@ -60,11 +60,19 @@ def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
     from ..catalogue import import_files
 
     ws = _ws()
+    announced: set[str] = set()
+
+    def announce(synced: ImportSummary) -> None:
+        announce_sync(synced)
+        announced.update(synced.warnings)
+
+    ws.planning.on_sync = announce
     ws.planning.catalogue()
     sheets_read: dict[Path, str] = {}
     summary = import_files(ws.store, files, ws.now(), sheet, sheets_read, ws.config.media_folder, lambda: ws.glossary)
     for warning in summary.warnings:
-        click.echo(visible(warning), err=True)
+        if warning not in announced:  # a configured file was just synced and said so
+            click.echo(visible(warning), err=True)
     for path, name in sheets_read.items():
         click.echo(
             visible(
