@@ -34,16 +34,14 @@ if TYPE_CHECKING:
 def _posts_output(
     posts: Iterable[Post], ws: Workspace, output_format: str, to_cancel: Mapping[int, str] | None = None
 ) -> None:
-    """``to_cancel``: why the next plan cancels a post, shown with it (``queue``)."""
+    """``to_cancel``: why the next plan cancels a post, shown with it in the table (``queue``)."""
     posts = list(posts)
-    if output_format in ("json", "csv"):
-        marked = {} if to_cancel is None else {"to_be_cancelled": None}
-        rows = [{**post_json(post, ws), **marked, **_cancel_mark(post, to_cancel)} for post in posts]
     if output_format == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(json.dumps([post_json(post, ws) for post in posts], ensure_ascii=False, indent=2))
     elif output_format == "csv":
         from ..csvout import csv_text
 
+        rows = [post_json(post, ws) for post in posts]
         click.echo(csv_text(list(rows[0]) if rows else ["id"], rows), nl=False)
     else:
         _print_table(
@@ -65,10 +63,6 @@ def _posts_output(
         )
 
 
-def _cancel_mark(post: Post, to_cancel: Mapping[int, str] | None) -> dict[str, str]:
-    return {"to_be_cancelled": to_cancel[post.id]} if to_cancel and post.id in to_cancel else {}
-
-
 @cli.command()
 @format_option
 def queue(output_format: str) -> None:
@@ -80,7 +74,7 @@ def queue(output_format: str) -> None:
 
     ws = _ws()
     posts = ws.store.posts([PostState.PLANNED, PostState.PUBLISHING, PostState.HANDED_OFF])
-    _posts_output(posts, ws, output_format, _to_be_cancelled(ws))
+    _posts_output(posts, ws, output_format, _to_be_cancelled(ws) if output_format == "table" else None)
 
 
 def _to_be_cancelled(ws: Workspace) -> dict[int, str]:
