@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import media
 from .catalogue_formats import (
@@ -28,9 +28,12 @@ from .catalogue_formats import (
     too_long,
 )
 from .errors import ConfigError
-from .model import ALL_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS, Innovation
+from .model import ALL_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS, Innovation, tidy_text
 from .store import ImportSummary, SignOff, Store
 from .textsafety import hidden_characters
+
+if TYPE_CHECKING:
+    from .glossary import Glossary
 
 #: A catalogue file larger than this is refused unread. 10,000 innovations (the scale the benchmarks
 #: use) take 9 MB as CSV and 11 MB as YAML; a city's real catalogue is a few hundred kB.
@@ -52,6 +55,11 @@ _STATUS_WORDS = {
 _EXCEL_EPOCH = date(1899, 12, 30)
 #: The columns read as plain text; hashtags and dates have their own readers.
 _TEXT_FIELDS = tuple(name for name in REQUIRED_FIELDS + OPTIONAL_FIELDS if name not in ("tagar", "mulai", "selesai"))
+#: The free-text columns a citizen reads as sentences: checked for plain language at import.
+PLAIN_LANGUAGE_FIELDS = ("ringkasan", "manfaat", "cara_akses", "jam_layanan", "alt_gambar")
+#: A run of digits written as a phone number: 0812-0000-1234, +62 812 0000 1234, (0721) 123456, 1500-123.
+_PHONE_LIKE = re.compile(r"\+?\(?\d[\d ().-]*\d")
+_PHONE_FORMATS = "08…, +62…, (0721) …, 0721-…, 1500-xxx, 112"
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value).strip()
+    text = tidy_text(str(value))
     return text or None
 
 
@@ -125,7 +133,7 @@ def parse_date(value: Any) -> date | None:
     raise ValueError(f"'{text}' is not a date; write 2026-12-01 or 1/12/2026 (day/month/year)")
 
 
-def _validate(path: Path, raw: RawRow, problems: list[str]) -> CatalogueRow | None:
+def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str]) -> CatalogueRow | None:
     where = f"{path}:{raw.number}"
     before = len(problems)
     cells: dict[str, Any] = {}
@@ -162,6 +170,8 @@ def _validate(path: Path, raw: RawRow, problems: list[str]) -> CatalogueRow | No
         )
     elif values["tautan"]:
         values["tautan"] = _SCHEME.sub(lambda match: match.group().lower(), values["tautan"])  # HTTP:// → http://
+    if values["kontak"]:
+        _check_phone_numbers(f"{where}:kontak", values["kontak"], problems, warnings)
     tags_text = _text(cells.get("tagar")) or ""
     tags = tuple(tag.lstrip("#") for tag in re.split(r"[\s,;]+", tags_text) if tag.lstrip("#"))
     problems.extend(
@@ -183,6 +193,30 @@ def _validate(path: Path, raw: RawRow, problems: list[str]) -> CatalogueRow | No
         return None
     innovation = Innovation(**values, tagar=tags, mulai=dates["mulai"], selesai=dates["selesai"])
     return CatalogueRow(innovation, f"{path}:{raw.number}", signoff)
+
+
+def _check_phone_numbers(where: str, text: str, problems: list[str], warnings: list[str]) -> None:
+    """A mobile number that lost its leading 0 (a number cell in Excel) is an error; an unusual one a warning."""
+    for match in _PHONE_LIKE.finditer(text):
+        written = match.group()
+        digits = re.sub(r"\D", "", written)
+        if len(digits) < 5 or _is_indonesian_phone(written, digits):
+            continue  # short numbers are house numbers or emergency lines (112)
+        if digits.startswith("8") and 9 <= len(digits) <= 12:
+            problems.append(
+                f"{where}: '{written}' looks like a phone number that lost its leading 0 (0{digits}); "
+                f"format the column as Text in Excel and type the number again with its 0"
+            )
+        else:
+            warnings.append(f"{where}: '{written}' is not written like an Indonesian phone number ({_PHONE_FORMATS})")
+
+
+def _is_indonesian_phone(written: str, digits: str) -> bool:
+    if written.startswith("+") or digits.startswith("62"):
+        return digits.startswith("62") and 10 <= len(digits) <= 15
+    if digits.startswith("0"):
+        return 9 <= len(digits) <= 13
+    return digits.startswith("1500") and len(digits) <= 8  # call centres: 1500-123, 1500 4567
 
 
 def _cell_value(name: str, value: Any) -> tuple[Any, str | None]:
@@ -250,13 +284,20 @@ def read_catalogue(
     ``sheets_read`` collects, for a workbook whose first sheet is hidden, the name of the sheet read instead.
     A row's image must be a real image inside its file's folder or ``media_folder`` (``outreach.media``).
     """
-    return _read_sources(paths, sheet, sheets_read, media_folder)[0]
+    return _read_sources(paths, sheet, sheets_read, media_folder, [])[0]
 
 
 def _read_sources(
-    paths: Iterable[Path], sheet: str | None, sheets_read: dict[Path, str] | None, media_folder: Path | None
+    paths: Iterable[Path],
+    sheet: str | None,
+    sheets_read: dict[Path, str] | None,
+    media_folder: Path | None,
+    warnings: list[str],
 ) -> tuple[list[CatalogueRow], dict[Path, str]]:
-    """The validated rows, and the fingerprint of the very bytes each file's rows were parsed from."""
+    """The validated rows, and the fingerprint of the very bytes each file's rows were parsed from.
+
+    ``warnings`` collects what does not block the import (a file read as Windows-1252, an unusual phone number).
+    """
     problems: list[str] = []
     rows: list[CatalogueRow] = []
     fingerprints: dict[Path, str] = {}
@@ -274,7 +315,7 @@ def _read_sources(
             continue
         fingerprints[path] = hashlib.sha256(data).hexdigest()
         if suffix == ".csv":
-            raw_rows = read_csv(path, data, problems)
+            raw_rows = read_csv(path, data, problems, warnings)
         elif suffix in (".xlsx", ".xlsm"):
             raw_rows = read_xlsx(path, data, sheet, problems, sheets_read)
         else:
@@ -282,7 +323,7 @@ def _read_sources(
         if not raw_rows and not any(problem.startswith(str(path)) for problem in problems):
             problems.append(f"{path}:2: no innovations in the file; fill in at least one row under the header")
         for raw in raw_rows:
-            row = _validate(path, raw, problems)
+            row = _validate(path, raw, problems, warnings)
             if row is None:
                 continue
             image = image_path(row.source, row.innovation.gambar)
@@ -311,18 +352,49 @@ def import_files(
     sheet: str | None = None,
     sheets_read: dict[Path, str] | None = None,
     media_folder: Path | None = None,
+    glossary: Callable[[], Glossary] | None = None,
 ) -> ImportSummary:
-    """Validate every file, then upsert all rows in one transaction (nothing on any error)."""
+    """Validate every file, then upsert all rows in one transaction (nothing on any error).
+
+    The summary's warnings name each cell whose text is not plain language (checked with ``glossary``,
+    the default one if None), once per cell, before anyone approves it; they never block the import.
+    """
     paths = [Path(path).resolve() for path in paths]
-    rows, fingerprints = _read_sources(paths, sheet, sheets_read, media_folder)
-    return store.import_innovations(
+    warnings: list[str] = []
+    rows, fingerprints = _read_sources(paths, sheet, sheets_read, media_folder, warnings)
+    warnings += plain_language_warnings(rows, glossary() if glossary else None)
+    summary = store.import_innovations(
         ((row.innovation, row.source, row.signoff) for row in rows),
         now,
         sources=fingerprints,
     )
+    return replace(summary, warnings=tuple(warnings))
 
 
-def sync(store: Store, paths: Iterable[Path], now: datetime, media_folder: Path | None = None) -> ImportSummary | None:
+def plain_language_warnings(rows: Iterable[CatalogueRow], glossary: Glossary | None) -> list[str]:
+    """One ``file:row:column`` line per free-text cell with plain-language findings."""
+    from .plainlang import check_text
+
+    warnings = []
+    for row in rows:
+        for name in PLAIN_LANGUAGE_FIELDS:
+            text = getattr(row.innovation, name)
+            findings = check_text(text, glossary=glossary).findings if text else ()
+            if findings:
+                labels = "; ".join(
+                    finding.message + (f" — {finding.suggestion}" if finding.suggestion else "") for finding in findings
+                )
+                warnings.append(f"{row.source}:{name}: plain language: {labels}")
+    return warnings
+
+
+def sync(
+    store: Store,
+    paths: Iterable[Path],
+    now: datetime,
+    media_folder: Path | None = None,
+    glossary: Callable[[], Glossary] | None = None,
+) -> ImportSummary | None:
     """Re-import the configured files when any of them changed since the last sync."""
     paths = [Path(path) for path in paths]
     for path in paths:
@@ -333,7 +405,7 @@ def sync(store: Store, paths: Iterable[Path], now: datetime, media_folder: Path 
     changed = [path for path in paths if store.source_fingerprint(path.resolve()) != fingerprint(path)]
     if not changed:
         return None
-    return import_files(store, paths, now, media_folder=media_folder)
+    return import_files(store, paths, now, media_folder=media_folder, glossary=glossary)
 
 
 def image_path(source: str | None, image: str | None) -> Path | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,9 @@ from .textsafety import describe
 
 #: A cell longer than this fits no post; it is refused before anything else is checked.
 MAX_CELL_CHARACTERS = 5000
+#: Columns read as dates; every other column is text (a number cell in one is shown as the sheet shows it).
+DATE_FIELDS = ("mulai", "selesai", "disetujui_pada")
+_ZEROS_FORMAT = re.compile(r"^0+$")
 #: Columns whose header starts like this are the office's own notes and are ignored.
 NOTE_PREFIXES = ("#", "catatan", "keterangan", "no")
 
@@ -40,16 +44,15 @@ def is_note_column(header: str) -> bool:
     return lowered == "no" or any(lowered.startswith(prefix) for prefix in NOTE_PREFIXES if prefix != "no")
 
 
-def read_csv(path: Path, data: bytes, problems: list[str]) -> list[RawRow]:
-    """The rows of a CSV file in UTF-8, its delimiter (``,`` or ``;``) taken from the header line."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        problems.append(
-            f"{path}:{line}: the file is not UTF-8 (byte 0x{data[error.start]:02x}); "
-            f"in Excel choose 'Save as' → 'CSV UTF-8 (Comma delimited)'"
-        )
+def read_csv(path: Path, data: bytes, problems: list[str], notices: list[str]) -> list[RawRow]:
+    """The rows of a CSV file, its delimiter (``,`` or ``;``) taken from the header line.
+
+    UTF-8 (with or without BOM) is what Excel's "CSV UTF-8" writes; its plain "CSV" writes the
+    Windows code page (Windows-1252 on Indonesian Windows), which is read too, with a notice.
+    Rows are numbered as the spreadsheet numbers them: a cell with a line break is still one row.
+    """
+    text = _decode_csv(path, data, problems, notices)
+    if text is None:
         return []
     if not text.strip():
         problems.append(f"{path}:1: the file is empty; it needs a header row: {';'.join(ALL_FIELDS[:6])};…")
@@ -60,8 +63,9 @@ def read_csv(path: Path, data: bytes, problems: list[str]) -> list[RawRow]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [cell.strip() for cell in next(reader)]
     rows = []
+    number = 1  # the header's row
     while True:
-        number = reader.line_num + 1  # where the row starts, even if a cell spans lines
+        number += 1  # a blank line is a blank row, as in the spreadsheet
         try:
             cells = next(reader)
         except StopIteration:
@@ -81,6 +85,27 @@ def read_csv(path: Path, data: bytes, problems: list[str]) -> list[RawRow]:
         rows.append(RawRow(number, dict(zip(header, cells, strict=True))))
     _check_header(path, header, problems)
     return rows
+
+
+def _decode_csv(path: Path, data: bytes, problems: list[str], notices: list[str]) -> str | None:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as error:
+            line = data[: min(error.start, utf8_error.start)].count(b"\n") + 1
+            problems.append(
+                f"{path}:{line}: the file is neither UTF-8 nor Windows-1252 (byte 0x{data[error.start]:02x}); "
+                f"in Excel choose 'Save As' → 'CSV UTF-8 (Comma delimited)' "
+                f"(Indonesian Excel: 'Simpan Sebagai' → 'CSV UTF-8 (Dibatasi koma)')"
+            )
+            return None
+    notices.append(
+        f"{path}: read as Windows-1252 (Excel's plain 'CSV' save); to be sure of every letter, save it as "
+        f"'CSV UTF-8 (Comma delimited)' (Indonesian Excel: 'CSV UTF-8 (Dibatasi koma)')"
+    )
+    return text
 
 
 def read_xlsx(
@@ -123,16 +148,31 @@ def read_xlsx(
             for name, cell in zip(header, cells, strict=False):  # a row may be shorter or longer than the header
                 if not name:
                     continue
-                values[name] = cell.value
+                values[name] = shown_value(name, cell.value, cell.number_format)
                 if cell.data_type == "f":
                     formulas.add(name)
-            if not any(value not in (None, "") for value in values.values()):
-                continue
+            if not any(value is not None and str(value).strip() for value in values.values()):
+                continue  # a row of only spaces is a blank row
             rows.append(RawRow(number, values, frozenset(formulas)))
     finally:
         workbook.close()
     _check_header(path, header, problems)
     return rows
+
+
+def shown_value(name: str, value: Any, number_format: str) -> Any:
+    """A number in a text column as the sheet shows it: a ``0000`` format keeps its leading zeros.
+
+    Dates and booleans keep their own types; a number under ``General`` or ``@`` shows its digits.
+    """
+    if name in DATE_FIELDS or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if isinstance(value, float) and not value.is_integer():
+        return str(value)
+    digits = str(int(value))
+    if _ZEROS_FORMAT.match(number_format):
+        return digits.zfill(len(number_format))
+    return digits
 
 
 def read_yaml(path: Path, data: bytes, problems: list[str]) -> list[RawRow]:

@@ -30,6 +30,7 @@ import twitter_text  # noqa: F401  # isort: skip
 from .app import Workspace
 from .lock import StoreLock
 from .status import HEARTBEAT_SETTING
+from .store import ImportSummary
 
 log = logging.getLogger("outreach.daemon")
 
@@ -76,7 +77,23 @@ def run_once(workspace: Workspace) -> str:
 
 def run_forever(workspace: Workspace) -> None:
     """The daemon loop. Returns after SIGTERM/SIGINT once the post in flight is finished."""
+    # A long-running daemon tells what a catalogue sync changed through its log, as records.
+    workspace.planning.on_sync = _log_sync
     _Daemon(workspace).run()
+
+
+def _log_sync(summary: ImportSummary) -> None:
+    for warning in summary.warnings:
+        log.warning("catalogue: %s", warning)
+    if summary.approvals_withdrawn:
+        ids = " ".join(summary.approvals_withdrawn)
+        log.warning(
+            "%d innovation(s) lost their approval (their content changed): %s; approve again with "
+            '`outreach catalogue approve %s --by "NAME"`',
+            len(summary.approvals_withdrawn),
+            ids,
+            ids,
+        )
 
 
 class _Daemon:

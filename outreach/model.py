@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -24,6 +26,20 @@ OPTIONAL_FIELDS = (
 )
 SIGNOFF_FIELDS = ("status", "disetujui_oleh", "disetujui_pada")
 ALL_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS + SIGNOFF_FIELDS
+
+
+_SPACE_RUN = re.compile(r" {2,}")
+_SPACES_AT_LINE_ENDS = re.compile(r" *\n *")
+
+
+def tidy_text(text: str) -> str:
+    """``text`` without cosmetic differences: Unicode form NFC, no doubled spaces, no spaces at line ends.
+
+    The importer stores every cell tidied, so an edit that only adds a space or retypes an accent
+    leaves the content hash, and with it the approval, as it was.
+    """
+    text = unicodedata.normalize("NFC", text)
+    return _SPACES_AT_LINE_ENDS.sub("\n", _SPACE_RUN.sub(" ", text)).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +77,19 @@ class Innovation:
             values[key] = date.fromisoformat(values[key]) if values.get(key) else None
         return cls(**values)
 
+    def tidied(self) -> Innovation:
+        """The same innovation with every text tidied (see ``tidy_text``)."""
+        texts: dict[str, Any] = {
+            name: tidy_text(value) for name in _INNOVATION_FIELDS if isinstance(value := getattr(self, name), str)
+        }
+        return replace(self, **texts, tagar=tuple(tidy_text(tag) for tag in self.tagar))
+
     @property
     def content_hash(self) -> str:
-        """A hash of everything a citizen would read: approval is bound to it."""
+        """A hash of everything a citizen would read: approval is bound to it.
+
+        Stores keep hashes made this way; the importer tidies text first, so cosmetic edits never reach it.
+        """
         canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

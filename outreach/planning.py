@@ -22,7 +22,7 @@ from .config import CampaignSettings, Config
 from .errors import ConfigError, NotFound
 from .model import CatalogueEntry, Innovation, PlannedPost, Post, PostState
 from .render import CampaignView, ChannelView, RenderedPost, Renderer
-from .store import Store
+from .store import ImportSummary, Store
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,8 @@ class Planning:
         self.calendar = planner.Calendar()
         self._source_stats: tuple[Any, ...] | None = None
         self._catalogue: tuple[int, list[CatalogueEntry], dict[str, CatalogueEntry]] | None = None
+        #: Told what each sync of the catalogue files changed (warnings, approvals withdrawn), once.
+        self.on_sync: Callable[[ImportSummary], None] | None = None
 
     @property
     def store(self) -> Store:
@@ -133,8 +135,12 @@ class Planning:
             for path in self.config.catalogue_files
         )
         if stats != self._source_stats:
-            catalogue_stage.sync(self.store, self.config.catalogue_files, self.clock.now(), self.config.media_folder)
+            summary = catalogue_stage.sync(
+                self.store, self.config.catalogue_files, self.clock.now(), self.config.media_folder, self._glossary
+            )
             self._source_stats = stats
+            if summary is not None and self.on_sync is not None:
+                self.on_sync(summary)
 
     def entry(self, innovation_id: str) -> CatalogueEntry:
         """One innovation as the store knows it (the last good import).

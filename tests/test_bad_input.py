@@ -437,12 +437,14 @@ CASES = [
         ("f.csv:2:selesai",),
     ),
     Case(
-        "cat-latin1",
+        "cat-neither-utf8-nor-windows-1252",
         write_extra_csv(
             "f.csv",
-            lambda h, r: (h + "\n" + edit_cell(r[0], h, "nama", "Café Layanan").replace("–", "-") + "\n").encode(
-                "latin-1"
-            ),
+            lambda h, r: (
+                (h + "\n" + edit_cell(r[0], h, "nama", "Café Layanan").replace("–", "-") + "\n")
+                .encode("latin-1")
+                .replace(b"\xe9", b"\x81")
+            ),  # a byte Windows-1252 leaves undefined
         ),
         imp("f.csv"),
         ("f.csv:2", "UTF-8"),

@@ -23,7 +23,7 @@ from outreach.errors import AlreadyRunning
 from outreach.lock import StoreLock
 from outreach.model import PostState
 from outreach.publisher import Publisher
-from tests.engine_helpers import at, campaign, file_channel, innovation, journal, project, workspace
+from tests.engine_helpers import at, campaign, file_channel, innovation, journal, project, workspace, write_catalogue
 from tests.test_local_faults import one_line_error
 
 ROWS = [innovation("ktp-sehari-jadi"), innovation("bank-sampah", "Dinas Sosial")]
@@ -263,3 +263,20 @@ def test_a_run_that_fails_half_way_leaves_its_post_to_the_next_run(
     first = ws.store.post(orphan)
     assert first.state is PostState.PUBLISHED and "reconciled: it was published" in first.reason
     assert len(journal(tmp_path / "outbox", first.channel)) == 1  # it went out once, before the store failed
+
+
+def test_the_daemon_logs_the_approvals_a_catalogue_edit_withdrew(
+    tmp_path: Path, calls: dict[str, int], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The daemon has no terminal: what a sync withdrew reaches its log, once, with the command to approve again."""
+    config = _config(tmp_path)
+    ws = workspace(config, at(2026, 12, 1, 8, 0))
+    ws.planning.apply_plan(1)
+    edited = [{**row, "manfaat": row["manfaat"] + " Kini juga bisa lewat aplikasi."} for row in ROWS]
+    write_catalogue(tmp_path, [edited[0], *ROWS[1:]])
+    ws.clock.set(at(2026, 12, 1, 9, 5))
+    caplog.set_level(logging.WARNING, logger="outreach.daemon")
+    _run_daemon(ws, 1, calls, monkeypatch)
+    lost = [record.getMessage() for record in caplog.records if "lost their approval" in record.getMessage()]
+    assert len(lost) == 1
+    assert ROWS[0]["id"] in lost[0] and f"outreach catalogue approve {ROWS[0]['id']}" in lost[0]

@@ -124,6 +124,7 @@ def workspace(ctx: click.Context) -> Workspace:
 
         ctx.obj["announce"] = announce
         ctx.obj["workspace"] = Workspace(config, FixedClock(now) if now else None, on_new_store=announce)
+        ctx.obj["workspace"].planning.on_sync = catalogue.announce_sync
         ctx.call_on_close(ctx.obj["workspace"].close)
     return ctx.obj["workspace"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +19,26 @@ from .common import (
     _print_table,
     format_option,
 )
+
+if TYPE_CHECKING:
+    from ..store import ImportSummary
+
+
+def announce_sync(summary: ImportSummary) -> None:
+    """On stderr, once per sync: the importer's warnings, and every approval the new content withdrew."""
+    for warning in summary.warnings:
+        click.echo(visible(warning), err=True)
+    withdrawn = summary.approvals_withdrawn
+    if not withdrawn:
+        return
+    if len(withdrawn) == 1:
+        message = _("1 innovation lost its approval (its content changed): {ids}; approve again with {command}")
+    else:
+        message = _(
+            "{count} innovations lost their approval (their content changed): {ids}; approve again with {command}"
+        )
+    command = f'`outreach catalogue approve {" ".join(withdrawn)} --by "NAME"`'
+    click.echo(visible(message.format(count=len(withdrawn), ids=", ".join(withdrawn), command=command)), err=True)
 
 
 @cli.group()
@@ -39,9 +60,19 @@ def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
     from ..catalogue import import_files
 
     ws = _ws()
+    announced: set[str] = set()
+
+    def announce(synced: ImportSummary) -> None:
+        announce_sync(synced)
+        announced.update(synced.warnings)
+
+    ws.planning.on_sync = announce
     ws.planning.catalogue()
     sheets_read: dict[Path, str] = {}
-    summary = import_files(ws.store, files, ws.now(), sheet, sheets_read, ws.config.media_folder)
+    summary = import_files(ws.store, files, ws.now(), sheet, sheets_read, ws.config.media_folder, lambda: ws.glossary)
+    for warning in summary.warnings:
+        if warning not in announced:  # a configured file was just synced and said so
+            click.echo(visible(warning), err=True)
     for path, name in sheets_read.items():
         click.echo(
             visible(
@@ -114,7 +145,8 @@ def catalogue_show(innovation_id: str) -> None:
     ws.planning.catalogue()  # show what the files say now
     entry = ws.planning.entry(innovation_id)
     for key, value in entry.innovation.to_json().items():
-        click.echo(visible(f"{key:12} {value if value not in (None, [], '') else '-'}"))
+        shown = " ".join(f"#{tag}" for tag in value) if key == "tagar" else value
+        click.echo(visible(f"{key:12} {shown if shown not in (None, '') else '-'}"))
     click.echo(f"{'status':12} {entry.status.value}")
     click.echo(visible(f"{'source':12} {entry.source}"))
     for decision in ws.store.decisions_of(innovation_id):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING
 
@@ -34,7 +34,10 @@ if TYPE_CHECKING:
     from ..operations import Written
 
 
-def _posts_output(posts: Iterable[Post], ws: Workspace, output_format: str) -> None:
+def _posts_output(
+    posts: Iterable[Post], ws: Workspace, output_format: str, to_cancel: Mapping[int, str] | None = None
+) -> None:
+    """``to_cancel``: why the next plan cancels a post, shown with it in the table (``queue``)."""
     posts = list(posts)
     if output_format == "json":
         click.echo(json.dumps([post_json(post, ws) for post in posts], ensure_ascii=False, indent=2))
@@ -53,7 +56,9 @@ def _posts_output(posts: Iterable[Post], ws: Workspace, output_format: str) -> N
                     post.channel,
                     post.innovation_id,
                     post.kind,
-                    (post.remote_url or post.reason or "")[:60],
+                    _("will be cancelled: {reason}").format(reason=to_cancel[post.id])
+                    if to_cancel and post.id in to_cancel
+                    else (post.remote_url or post.reason or "")[:60],
                 ]
                 for post in posts
             ],
@@ -71,7 +76,22 @@ def queue(output_format: str) -> None:
     from ..model import PostState
 
     ws = _ws()
-    _posts_output(ws.store.posts([PostState.PLANNED, PostState.PUBLISHING, PostState.HANDED_OFF]), ws, output_format)
+    posts = ws.store.posts([PostState.PLANNED, PostState.PUBLISHING, PostState.HANDED_OFF])
+    _posts_output(posts, ws, output_format, _to_be_cancelled(ws) if output_format == "table" else None)
+
+
+def _to_be_cancelled(ws: Workspace) -> dict[int, str]:
+    """The posts the next plan cancels (an approval withdrawn, a campaign changed), with the reason.
+
+    Looking syncs the catalogue files; a file that cannot be read is said on stderr, not in the way of the queue.
+    """
+    from ..errors import ConfigError
+
+    try:
+        return dict(ws.planning.plan(ws.now(), 0).cancel)
+    except ConfigError as error:
+        click.echo(visible(_("cannot tell which posts the next plan cancels: {error}").format(error=error)), err=True)
+        return {}
 
 
 @cli.command()

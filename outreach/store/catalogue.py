@@ -29,12 +29,16 @@ from .schema import (
 
 @dataclass(frozen=True)
 class ImportSummary:
-    """What an import changed: ids added, changed (content differs), and left as they were."""
+    """What an import changed: ids added, changed (content differs), and left as they were.
+
+    ``warnings`` are the importer's ``file:row:column`` notes that did not block the import.
+    """
 
     added: tuple[str, ...]
     changed: tuple[str, ...]
     unchanged: tuple[str, ...]
     approvals_withdrawn: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,9 @@ class CatalogueStore(StoreBase):
     def _upsert(self, connection: Connection, innovation: Innovation, source: str, stamp: str) -> list[str]:
         """Insert or update one innovation; what happened to it (an edit of an approved one also withdraws it)."""
         digest = innovation.content_hash
-        row = connection.execute(select(innovations.c.content_hash).where(innovations.c.id == innovation.id)).first()
+        row = connection.execute(
+            select(innovations.c.content_hash, innovations.c.data).where(innovations.c.id == innovation.id)
+        ).first()
         data = json.dumps(innovation.to_json(), ensure_ascii=False, sort_keys=True)
         if row is None:
             connection.execute(
@@ -104,12 +110,21 @@ class CatalogueStore(StoreBase):
             return ["added"]
         if row.content_hash == digest:
             return ["unchanged"]
-        withdrawn = self._status(connection, innovation.id, row.content_hash) is Status.APPROVED
         connection.execute(
             update(innovations)
             .where(innovations.c.id == innovation.id)
             .values(data=data, content_hash=digest, source=source, updated_at=stamp)
         )
+        if Innovation.from_json(json.loads(row.data)).tidied().content_hash == digest:
+            # Stored before the importer tidied text (doubled spaces, another Unicode form): the same
+            # content to a reader, so its decisions are carried over to the tidied content's hash.
+            connection.execute(
+                update(decisions)
+                .where(decisions.c.innovation_id == innovation.id, decisions.c.content_hash == row.content_hash)
+                .values(content_hash=digest)
+            )
+            return ["unchanged"]
+        withdrawn = self._status(connection, innovation.id, row.content_hash) is Status.APPROVED
         return ["changed", "withdrawn"] if withdrawn else ["changed"]
 
     @staticmethod
