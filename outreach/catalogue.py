@@ -378,7 +378,7 @@ def plain_language_warnings(rows: Iterable[CatalogueRow], glossary: Glossary | N
     warnings = []
     for row in rows:
         for name in PLAIN_LANGUAGE_FIELDS:
-            text = getattr(row.innovation, name)
+            text = _as_read(name, getattr(row.innovation, name))
             findings = check_text(text, glossary=glossary).findings if text else ()
             if findings:
                 labels = "; ".join(
@@ -386,6 +386,15 @@ def plain_language_warnings(rows: Iterable[CatalogueRow], glossary: Glossary | N
                 )
                 warnings.append(f"{row.source}:{name}: plain language: {labels}")
     return warnings
+
+
+def _as_read(column: str, text: str | None) -> str | None:
+    """A cell as citizens will read it: ``cara_akses`` becomes its steps, each a sentence of its own."""
+    if column != "cara_akses" or not text:
+        return text
+    from .render import steps
+
+    return "\n".join(step if step[-1] in ".!?" else f"{step}." for step in steps(text))
 
 
 def sync(

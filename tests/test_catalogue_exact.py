@@ -268,3 +268,16 @@ def test_catalogue_import_says_each_warning_once_even_for_the_configured_file(tm
     imported = run(config, "catalogue", "import", str(tmp_path / "inovasi.csv"))
     assert imported.exit_code == 0
     assert imported.stderr.count(":manfaat: ") == 1
+
+
+def test_the_steps_of_cara_akses_are_checked_as_the_sentences_citizens_read() -> None:
+    """Steps separated by ``|`` are short sentences in the post: the import must not call them one long one.
+
+    The bundled example's catalogue writes every cara_akses as steps; none may be reported as too long.
+    """
+    from outreach.catalogue import plain_language_warnings
+
+    bundled = Path(__file__).resolve().parents[1] / "config" / "catalogue" / "inovasi.csv"
+    rows = read_catalogue([bundled], media_folder=bundled.parent)
+    assert all("|" in row.innovation.cara_akses for row in rows)
+    assert [warning for warning in plain_language_warnings(rows, None) if ":cara_akses:" in warning] == []
