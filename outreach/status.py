@@ -28,6 +28,11 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
         yield f"daemon: not running (last stop {heartbeat.get('stopped_at') or 'never started'})"
     paused = workspace.store.get_setting(PAUSE_SETTING)
     yield f"publishing: PAUSED since {paused['at']}: {paused['reason']}" if paused else "publishing: active"
+    zone = ZONE_ABBREVIATIONS.get(workspace.zone.key, workspace.zone.key)
+    for name, hold in sorted(workspace.holds.all().items()):
+        since = f"{hold.since.astimezone(workspace.zone):%Y-%m-%d %H:%M} {zone}"
+        retry = f"{hold.probe_at.astimezone(workspace.zone):%Y-%m-%d %H:%M} {zone}"
+        yield f"channel {name}: HELD since {since}, its posts wait (one is tried again at {retry}): {hold.reason}"
     counts = workspace.store.counts_by_state()
     yield "posts: " + (
         ", ".join(f"{state.value} {counts.get(state.value, 0)}" for state in PostState if counts.get(state.value))
@@ -35,7 +40,6 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
     )
     next_due = workspace.store.next_due()
     if next_due:
-        zone = ZONE_ABBREVIATIONS.get(workspace.zone.key, workspace.zone.key)
         yield f"next due: {next_due.astimezone(workspace.zone):%Y-%m-%d %H:%M} {zone}"
     attention = counts.get(PostState.UNKNOWN.value, 0) + counts.get(PostState.FAILED.value, 0)
     if attention:
