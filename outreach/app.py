@@ -18,6 +18,7 @@ from .channels.base import Channel
 from .clock import Clock, SystemClock
 from .config import Config
 from .errors import ConfigError
+from .holds import Holds
 from .operations import Operations, TextRules
 from .planning import Planning
 from .publisher import Publisher
@@ -75,6 +76,10 @@ class Workspace:
         return Planning(
             self.config, self.clock, lambda: self.store, self.renderer, self.channel_view, lambda: self.glossary
         )
+
+    @cached_property
+    def holds(self) -> Holds:
+        return Holds(self.store, self.clock, self.config.publishing.hold_probe_minutes)
 
     @cached_property
     def operations(self) -> Operations:

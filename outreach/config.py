@@ -101,6 +101,11 @@ class PublishingSettings(_Strict):
     catch_up_minutes: int = Field(default=120, ge=0, description="An overdue post younger than this still goes out.")
     replan_missed: bool = Field(default=False, description="Give a missed post the next free slot.")
     horizon_days: int = Field(default=14, ge=1, le=366)
+    hold_probe_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        description="While a channel is held (no credits, app suspended), one post is tried again this often.",
+    )
 
 
 class CampaignSettings(_Strict):

@@ -17,6 +17,7 @@ raises one of these and never decides about retries itself::
         ├── AmbiguousError     may or may not have been posted
         └── PermanentError     do not retry
             ├── AuthError          token invalid or expired
+            ├── ChannelHeld        the account cannot post now (no credits, app suspended): hold the channel
             └── ContentRejected    too long, duplicate, policy
 """
 
@@ -94,6 +95,14 @@ class PermanentError(PublishError):
 
 class AuthError(PermanentError):
     """The credentials are invalid, expired or lack a permission."""
+
+
+class ChannelHeld(PermanentError):
+    """The account cannot post now — no API credits, the app suspended, a permission revoked.
+
+    Not the post's fault: the publisher holds the whole channel (no post on it is attempted, none
+    fails) and tries one post again after a while; ``outreach channels check`` lifts the hold.
+    """
 
 
 class ContentRejected(PermanentError):

@@ -29,6 +29,7 @@ class Operation(str, enum.Enum):
     PUBLISHED = "published"  # the platform took it
     HAND_OFF = "hand_off"  # a hand-off channel (WhatsApp) gave it to staff to send
     DEFER = "defer"  # a transient failure: try again later
+    HOLD = "hold"  # the channel cannot post now: the post waits, its attempt not counted
     FAIL = "fail"  # the platform refused it, or retries ran out: a person must look
     UNKNOWN = "unknown"  # it may or may not have gone out: reconcile or ask a person
     SKIP = "skip"  # not sent on purpose (the campaign blocks plain-language errors)
@@ -71,6 +72,7 @@ TABLE: tuple[Row, ...] = (
     _row(Operation.PUBLISHED, [P.PUBLISHING], P.PUBLISHED, _PUBLISHED_FIELDS),
     _row(Operation.HAND_OFF, [P.PUBLISHING], P.HANDED_OFF, ["remote_id", "remote_url"]),
     _row(Operation.DEFER, [P.PUBLISHING], P.PLANNED, ["due_at"]),
+    _row(Operation.HOLD, [P.PUBLISHING], P.PLANNED, ["attempts"]),
     _row(Operation.FAIL, [P.PUBLISHING], P.FAILED),
     _row(Operation.UNKNOWN, [P.PUBLISHING], P.UNKNOWN),
     _row(Operation.SKIP, [P.PUBLISHING], P.SKIPPED),

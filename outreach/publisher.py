@@ -28,6 +28,7 @@ from .clock import Clock
 from .config import PublishingSettings
 from .errors import (
     AmbiguousError,
+    ChannelHeld,
     ConfigError,
     ContentRejected,
     LocalIOError,
@@ -37,6 +38,7 @@ from .errors import (
     StateConflict,
     TransientError,
 )
+from .holds import Hold, Holds
 from .model import Post, PostState
 from .operations import PAUSE_SETTING
 from .outbox import Operation
@@ -82,6 +84,9 @@ class Publisher:
         self._language_gate = language_gate
         self._jitter = jitter
         self.stop = stop or threading.Event()
+        self.holds = Holds(store, clock, settings.hold_probe_minutes)
+        #: The holds as the current run knows them (read at the start of each ``publish_due``).
+        self._held: dict[str, Hold] = {}
 
     # ---- the kill switch ------------------------------------------------------------------------
 
@@ -224,8 +229,11 @@ class Publisher:
         if self.paused():
             return []
         outcomes = self.sweep_overdue()
+        self._held = self.holds.all()
         while not self.stop.is_set():
-            post = self.store.claim_due(self.clock.now(), unless_set=PAUSE_SETTING)
+            now = self.clock.now()
+            waiting = [name for name, hold in self._held.items() if hold.probe_at > now]
+            post = self.store.claim_due(now, unless_set=PAUSE_SETTING, skip_channels=waiting)
             if post is None:
                 break
             log.info(
@@ -269,6 +277,8 @@ class Publisher:
             if error.duplicate:
                 return self._settle_interrupted(post, f"the platform says duplicate content ({error})")
             return self._move(post, Operation.FAIL, self.clock.now(), f"rejected: {error}")
+        except ChannelHeld as error:
+            return self._hold(post, error)
         except PermanentError as error:
             return self._move(post, Operation.FAIL, self.clock.now(), f"{error.__class__.__name__}: {error}")
         except (ConfigError, NotFound) as error:
@@ -308,9 +318,32 @@ class Publisher:
         due = now + timedelta(seconds=delay)
         return self._move(post, Operation.DEFER, now, f"retry in {delay:.0f} s: {error}{capped}", due_at=due)
 
+    def _hold(self, post: Post, error: ChannelHeld) -> Transition:
+        """The account cannot post now: hold the channel, and put the post back as it was (attempt not counted)."""
+        hold = self.holds.hold(post.channel, str(error))
+        if post.channel not in self._held:
+            log.warning(
+                "channel %s held: %s; its posts wait, one is tried again at %s",
+                post.channel,
+                error,
+                hold.probe_at.isoformat(timespec="minutes"),
+                extra={"channel": post.channel},
+            )
+        self._held[post.channel] = hold
+        return self._move(
+            post,
+            Operation.HOLD,
+            self.clock.now(),
+            f"channel held, the post waits: {error}",
+            attempts=post.attempts - 1,
+        )
+
     def _record_success(
         self, post: Post, result: PublishResult, now: datetime, reason: str, operation: Operation | None = None
     ) -> Transition:
+        if post.channel in self._held and self.holds.lift(post.channel) is not None:
+            del self._held[post.channel]
+            log.info("channel %s: hold lifted, a post went out", post.channel, extra={"channel": post.channel})
         if result.handed_off:
             return self._move(
                 post,

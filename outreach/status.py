@@ -42,6 +42,10 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
         if paused
         else _("publishing: active")
     )
+    for name, hold in sorted(workspace.holds.all().items()):
+        yield _("channel {name}: HELD since {since}, its posts wait (one is tried again at {retry}): {reason}").format(
+            name=name, since=zoned(hold.since, zone), retry=zoned(hold.probe_at, zone), reason=hold.reason
+        )
     counts = workspace.store.counts_by_state()
     yield _("posts: ") + (
         ", ".join(f"{state.value} {counts.get(state.value, 0)}" for state in PostState if counts.get(state.value))

@@ -34,6 +34,7 @@ from ..clock import Clock
 from ..errors import (
     AmbiguousError,
     AuthError,
+    ChannelHeld,
     ContentRejected,
     PermanentError,
     PublishError,
@@ -61,10 +62,15 @@ TWEEPY_HOST = "https://api.twitter.com"
 PUBLIC_HOST = "https://x.com"
 #: X's own wording for a repeated text (detail of a 403, sometimes a 400).
 DUPLICATE_WORDING = "duplicate content"
-#: Problem types of a 403 that are about the app or its tokens, never about the post.
-_CREDENTIAL_PROBLEMS = ("oauth1-permissions", "client-forbidden")
+#: Problem types of a 403 that mean the app cannot post now (its access suspended or not enrolled, its
+#: write permission revoked): the channel is held, not the post failed.
+_ACCOUNT_PROBLEMS = ("oauth1-permissions", "client-forbidden")
+#: What an office does when X says the prepaid credits are used up (402 CreditsDepleted).
+_TOP_UP = "top up the app's credits in the X Developer Console (console.x.com), then run `outreach channels check`"
 #: A 403 detail that names the post (policy on its text or media) rather than the credentials.
 _ABOUT_THE_POST = re.compile(r"\b(tweets?|posts?|content|text|media)\b", re.IGNORECASE)
+#: Where X's own link to a post's photo or video points (the link it appends to a post with media).
+_MEDIA_LINK = re.compile(r"/status/\d+/(photo|video)/\d+$")
 #: Posting quotas over a rolling day, sent on POST /2/tweets next to the 15-minute window.
 _DAILY_LIMITS = ("x-user-limit-24hour", "x-app-limit-24hour")
 
@@ -297,11 +303,17 @@ class XChannel(Channel):
             return ServerError(message)
         if DUPLICATE_WORDING in detail.lower():
             return ContentRejected(message, duplicate=True)
+        if status == 402:
+            # Pay-per-use: the prepaid balance is used up (title "CreditsDepleted"). Every post would
+            # get the same answer, so the channel waits instead of failing them one by one.
+            return ChannelHeld(f"{message}; X's API credits are used up: {_TOP_UP}")
         if status == 401:
             return AuthError(message)
         if status == 403:
             problem = str(body.get("type", "")).rstrip("/").rsplit("/", 1)[-1]
-            if problem in _CREDENTIAL_PROBLEMS or not _ABOUT_THE_POST.search(detail):
+            if problem in _ACCOUNT_PROBLEMS:
+                return ChannelHeld(f"{message}; the X app cannot post now (access or write permission withdrawn)")
+            if not _ABOUT_THE_POST.search(detail):
                 return AuthError(message)
         return ContentRejected(message)
 
@@ -363,11 +375,19 @@ def _detail(body: Any) -> str:
 
 
 def _as_written(tweet: dict[str, Any]) -> str:
-    """A post's text as it was sent: X shows links as t.co and escapes &, < and >."""
+    """A post's text as it was sent: X shows links as t.co and escapes &, < and >.
+
+    A post with an image is listed with the image's own t.co link at the end of its text (its
+    entity carries a ``media_key``); that link was never part of what we sent, so it goes.
+    """
     text = str(tweet.get("text", ""))
     entities = tweet.get("entities")
     for url in entities.get("urls", []) if isinstance(entities, dict) else []:
-        if isinstance(url, dict) and url.get("url") and url.get("expanded_url"):
+        if not isinstance(url, dict) or not url.get("url"):
+            continue
+        if url.get("media_key") or _MEDIA_LINK.search(str(url.get("expanded_url", ""))):
+            text = re.sub(rf"\s*{re.escape(str(url['url']))}\s*$", "", text)
+        elif url.get("expanded_url"):
             text = text.replace(str(url["url"]), str(url["expanded_url"]))
     return html.unescape(text)
 

@@ -89,9 +89,12 @@ def channels_check(name: str | None) -> None:
         ws.channel_settings(channel_name)
         try:
             identity = ws.adapter(channel_name).check()
+            lifted = ws.holds.lift(channel_name)
             click.echo(
                 visible(
-                    f"{channel_name:16} ok    {identity.handle}" + (f"  ({identity.detail})" if identity.detail else "")
+                    f"{channel_name:16} ok    {identity.handle}"
+                    + (f"  ({identity.detail})" if identity.detail else "")
+                    + (_("; hold lifted, its posts go out again") if lifted else "")
                 )
             )
         except (PublishError, ConfigError, LocalIOError) as error:  # the platform's own words, which it chose

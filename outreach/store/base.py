@@ -145,6 +145,13 @@ class StoreBase:
         with self.transaction() as connection:
             _put_setting(connection, key, value)
 
+    def settings_with_prefix(self, prefix: str) -> dict[str, Any]:
+        """Every setting whose key starts with ``prefix`` and holds a value (e.g. the channel holds)."""
+        with self.transaction() as connection:
+            rows = connection.execute(select(settings.c.key, settings.c.value).where(settings.c.key.startswith(prefix)))
+            values = {row.key: json.loads(row.value) for row in rows}
+        return {key: value for key, value in values.items() if value is not None}
+
     # ---- the record's beginning (creation, restores) -------------------------------------------
 
     def created_at(self) -> datetime:

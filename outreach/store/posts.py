@@ -175,17 +175,22 @@ class OutboxStore(StoreBase):
                 last[row.post_id] = row.operation
         return {post_id for post_id, operation in last.items() if operation == Operation.EDIT.value}
 
-    def claim_due(self, now: datetime, unless_set: str | None = None) -> Post | None:
+    def claim_due(self, now: datetime, unless_set: str | None = None, skip_channels: Iterable[str] = ()) -> Post | None:
         """Atomically move the earliest due ``planned`` post to ``publishing`` and count the attempt.
 
         The claim is committed before this returns, so the network call that follows happens
         only for a post whose claim is durable. With ``unless_set``, nothing is claimed while that
         setting (the kill switch) holds a value — checked in the same transaction as the claim.
+        Posts of ``skip_channels`` (held channels) are left where they are.
         """
         stamp = to_text(now)
         query = (
             select(posts.c.id)
-            .where(posts.c.state == PostState.PLANNED.value, posts.c.due_at <= stamp)
+            .where(
+                posts.c.state == PostState.PLANNED.value,
+                posts.c.due_at <= stamp,
+                posts.c.channel.not_in(list(skip_channels)),
+            )
             .order_by(posts.c.due_at, posts.c.id)
             .limit(1)
             .with_for_update(skip_locked=True)

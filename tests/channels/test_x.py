@@ -6,11 +6,14 @@ import secrets
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from PIL import Image
 from requests_oauthlib import OAuth1
 
 from outreach.channels.base import Channel, Outcome
@@ -19,6 +22,7 @@ from outreach.clock import SystemClock
 from outreach.errors import (
     AmbiguousError,
     AuthError,
+    ChannelHeld,
     ContentRejected,
     NetworkError,
     PublishError,
@@ -220,7 +224,7 @@ def test_quota_block_lifts_after_the_reset(fake: XFake) -> None:
                 "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.",
                 "https://api.twitter.com/2/problems/oauth1-permissions",
             ),
-            AuthError,
+            ChannelHeld,
             False,
         ),
         (problem(403, "Forbidden", "You are not permitted to perform this action."), AuthError, False),
@@ -358,3 +362,62 @@ def test_a_read_timeout_through_tweepy_reads_as_in_http_client(
     assert type(caught.value) is type(expected) is expected_type
     assert message == str(expected)
     assert f"{method} {path}: no answer within 0.5 s" in message
+
+
+def test_used_up_credits_hold_the_channel_and_say_how_to_top_up(fake: XFake) -> None:
+    """Pay-per-use: an empty balance answers 402 CreditsDepleted; the account, not the post, is the problem."""
+    fake.credits = 0.0
+    with pytest.raises(ChannelHeld) as held:
+        make_channel(fake).publish(make_post(), Checkpoints())
+    assert "402" in str(held.value) and "credits" in str(held.value) and "console.x.com" in str(held.value)
+    assert fake.created == []
+
+
+def test_a_post_with_a_link_costs_more_credits_than_one_without(fake: XFake) -> None:
+    """The fake charges as the pricing page does: a post with a URL at $0.20, one without at $0.015."""
+    fake.credits = 0.10
+    channel = make_channel(fake)
+    channel.publish(make_post(post_id=1, text="Tanpa tautan, cukup untuk satu posting."), Checkpoints())
+    with pytest.raises(ChannelHeld):
+        channel.publish(
+            make_post(post_id=2, text="Dengan tautan: https://layanan.bandarlampungkota.go.id"), Checkpoints()
+        )
+    assert fake.credits == pytest.approx(0.085)
+
+
+def test_reconcile_finds_a_post_with_an_image_despite_the_media_link_x_appends(fake: XFake) -> None:
+    channel = make_channel(fake)
+    post = make_post(image=SAMPLE_IMAGE)
+    channel.publish(post, Checkpoints())
+    listed = fake.tweets[-1]["text"]
+    assert listed.rsplit(" ", 1)[-1].startswith("https://t.co/")  # as X lists it
+
+    answer = channel.reconcile(post)
+
+    assert answer.outcome is Outcome.PUBLISHED
+    assert answer.result is not None and answer.result.remote_id == fake.tweets[-1]["id"]
+
+
+def test_a_gif_is_refused_before_anything_is_uploaded(fake: XFake, tmp_path: Path) -> None:
+    """The one-shot upload takes JPEG, PNG and WebP as tweet_image; a GIF needs the chunked flow."""
+    gif = tmp_path / "animasi.gif"
+    Image.new("RGB", (64, 64), "red").save(gif, format="GIF")
+    post = replace(make_post(image=gif), image_roots=(tmp_path,))
+    with pytest.raises(ContentRejected, match="GIF"):
+        make_channel(fake).publish(post, Checkpoints())
+    assert fake.server.requests("POST", "/2/media/upload") == []
+
+
+def test_the_fake_refuses_a_gif_sent_as_tweet_image(fake: XFake, tmp_path: Path) -> None:
+    """So a test cannot pass by uploading what X's one-shot upload refuses."""
+    gif = tmp_path / "animasi.gif"
+    Image.new("RGB", (64, 64), "red").save(gif, format="GIF")
+    auth = OAuth1(XFake.CONSUMER_KEY, XFake.CONSUMER_SECRET, XFake.ACCESS_TOKEN, XFake.ACCESS_TOKEN_SECRET)
+    answer = requests.post(
+        fake.server.url + "/2/media/upload",
+        files={"media": gif.read_bytes()},
+        data={"media_category": "tweet_image"},
+        auth=auth,
+        timeout=5,
+    )
+    assert answer.status_code == 400 and "Unsupported media type" in answer.text

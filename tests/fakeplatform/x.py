@@ -51,7 +51,12 @@ TWEET_KEYS = {
     "community_id",
     "nullcast",
 }
-IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"RIFF")
+#: What the one-shot upload takes as ``tweet_image``: JPEG, PNG, WebP. A GIF needs ``tweet_gif`` through the
+#: chunked upload (INIT/APPEND/FINALIZE), which outreach does not use, so the fake refuses it here.
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF")
+#: Pay-per-use prices of a create (docs.x.com/x-api/getting-started/pricing), in USD.
+PRICE_PER_POST = 0.015
+PRICE_PER_POST_WITH_LINK = 0.20
 
 
 def problem(status: int, title: str, detail: str, kind: str = "about:blank", **extra: Any) -> dict[str, Any]:
@@ -94,6 +99,8 @@ class XFake(PlatformFake):
         self.daily_limit = 100
         self.daily_used = 0
         self.daily_reset = int(time.time()) + 24 * 3600
+        #: The app's prepaid credits in USD; None: never runs out. Each create costs its price.
+        self.credits: float | None = None
         self._windows: dict[str, tuple[int, int]] = {}  # endpoint → (used, reset)
         self._next_id = 1_870_000_000_000_000_000
         super().__init__(server)
@@ -181,6 +188,19 @@ class XFake(PlatformFake):
                 missing = [m for m in media_ids if m not in self.media]
                 if missing:
                     return invalid_request(f"$.media.media_ids: Your media IDs are invalid: {missing[0]}")
+            price = PRICE_PER_POST_WITH_LINK if extract_urls_with_indices(text) else PRICE_PER_POST
+            if self.credits is not None and self.credits < price:
+                enrolled = self.USER["id"]
+                return json_response(
+                    problem(
+                        402,
+                        "CreditsDepleted",
+                        f"Your enrolled account [{enrolled}] does not have any credits to fulfill this request.",
+                        "https://api.twitter.com/2/problems/credits-depleted",
+                    ),
+                    status=402,
+                    headers=window,
+                )
             self._roll_daily_quota()
             if self.daily_used >= self.daily_limit:
                 return json_response(
@@ -196,6 +216,8 @@ class XFake(PlatformFake):
                 )
             tweet = self._store(text, list(media_ids or []), time.time())
             self.daily_used += 1
+            if self.credits is not None:
+                self.credits -= price
             self.created.append(
                 {
                     "id": tweet["id"],
@@ -420,6 +442,22 @@ class XFake(PlatformFake):
             length += len(short)
             position = end
         shown.append(_escape(text[position:]))
+        if media_ids:
+            # X lists a post with media with the media's own t.co link at the end of its text.
+            joined = "".join(shown)
+            start = len(joined) + 1
+            short = f"https://t.co/{tweet_id[-6:]}m000"
+            shown.append(f" {short}")
+            urls.append(
+                {
+                    "start": start,
+                    "end": start + len(short),
+                    "url": short,
+                    "expanded_url": f"https://x.com/{self.USER['username']}/status/{tweet_id}/photo/1",
+                    "display_url": f"pic.x.com/{tweet_id[-10:]}",
+                    "media_key": f"3_{media_ids[0]}",
+                }
+            )
         tweet = {
             "id": tweet_id,
             "text": "".join(shown),
