@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -112,6 +112,10 @@ class _Session:
     handle: str
     #: The account's own server, from the DID document's ``#atproto_pds`` service.
     pds: str
+    #: Until when each token is good by our own clock (its lifetime counted from when we got it, so
+    #: a clock that disagrees with the PDS's does not matter); empty when the token does not say.
+    access_until: str
+    refresh_until: str
 
 
 class BlueskyChannel(Channel):
@@ -306,8 +310,7 @@ class BlueskyChannel(Channel):
         if session is None:
             return self._login()
         self._session = session
-        now = self.wall_clock.now()
-        if _expires_before(session.access_jwt, now + ACCESS_TOKEN_MARGIN):
+        if _past(session.access_until, self.wall_clock.now() + ACCESS_TOKEN_MARGIN):
             return self._renew(session)
         return session
 
@@ -323,7 +326,7 @@ class BlueskyChannel(Channel):
     def _renew(self, session: _Session) -> _Session:
         """Refresh the session at the entryway that issued it (the refresh token is single-use: the
         answer carries the next one); when the refresh token has expired or is refused, log in again."""
-        if _expires_before(session.refresh_jwt, self.wall_clock.now()):
+        if _past(session.refresh_until, self.wall_clock.now()):
             return self._login()
         try:
             response = self.http.request(
@@ -341,7 +344,16 @@ class BlueskyChannel(Channel):
         register_secret(body["accessJwt"])
         register_secret(body["refreshJwt"])
         pds = pds_endpoint(body.get("didDoc"), body["did"]) or pds or self.settings.base_url
-        self._session = _Session(body["accessJwt"], body["refreshJwt"], body["did"], body["handle"], pds.rstrip("/"))
+        now = self.wall_clock.now()
+        self._session = _Session(
+            body["accessJwt"],
+            body["refreshJwt"],
+            body["did"],
+            body["handle"],
+            pds.rstrip("/"),
+            access_until=_good_until(body["accessJwt"], now),
+            refresh_until=_good_until(body["refreshJwt"], now),
+        )
         self._sessions.save(self._session)
         return self._session
 
@@ -437,15 +449,24 @@ def pds_endpoint(did_document: Any, did: str) -> str | None:
     return None
 
 
-def _expires_before(token: str, moment: datetime) -> bool:
-    """Whether a JWT's ``exp`` claim lies before ``moment``; False when the token has none to read."""
+def _good_until(token: str, received: datetime) -> str:
+    """When a JWT received at ``received`` stops being good by our clock: its lifetime (``exp`` minus
+    ``iat``) from then, as ISO 8601; empty when the token carries no readable lifetime."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        expiry = datetime.fromtimestamp(float(claims["exp"]), UTC)
+        lifetime = timedelta(seconds=float(claims["exp"]) - float(claims["iat"]))
     except (IndexError, KeyError, TypeError, ValueError, binascii.Error, OverflowError):
+        return ""
+    return (received + lifetime).isoformat()
+
+
+def _past(until: str, moment: datetime) -> bool:
+    """Whether a ``_good_until`` time lies before ``moment``; False when it is unknown."""
+    try:
+        return bool(until) and datetime.fromisoformat(until) < moment
+    except ValueError:
         return False
-    return expiry < moment
 
 
 def _xrpc_url(server: str, nsid: str) -> str:
