@@ -95,7 +95,7 @@ class BlueskyFake(PlatformFake):
         self._remaining = RATE_LIMIT
         #: When each login (createSession) was answered, per identifier, for the login rate limits.
         self._logins: dict[str, deque[float]] = {}
-        self.login_limits = LOGIN_LIMITS
+        self.login_limits: tuple[tuple[int, int], ...] = LOGIN_LIMITS
         self.session_folder = Path(tempfile.mkdtemp(prefix="bluesky-fake-"))
         weakref.finalize(self, shutil.rmtree, self.session_folder, True)
         super().__init__(server)
