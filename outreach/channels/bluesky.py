@@ -5,15 +5,29 @@ the complete record (text, link and hashtag facets, embed, createdAt) and checkp
 first write is ``createRecord`` with that rkey, and every later one is ``putRecord`` with the
 byte-identical record — a no-op when the first write went through, the post when it did not.
 ``reconcile`` asks for the record at that rkey, so the answer is proof either way.
+
+The session lives in a file of its own (never in the store), readable only by its owner, so that
+each ``run --once`` reuses it instead of spending ``createSession``'s daily quota; it is refreshed
+before it expires, and a fresh login happens only when the refresh is refused. After login every
+call goes to the account's own PDS, named by the DID document the login returns.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import logging
+import os
 import secrets
+import stat
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import regex
@@ -23,6 +37,7 @@ from twitter_text.extract_urls import extract_urls_with_indices
 
 from ..clock import Clock
 from ..errors import AmbiguousError, AuthError, PermanentError, PublishError, ServerError
+from ..media import ImageFile
 from ..redaction import register_secret
 from .base import (
     AccountIdentity,
@@ -38,7 +53,13 @@ from .base import (
 )
 from .http import HttpClient, HttpResponse, retry_after_seconds, seconds_until
 
+log = logging.getLogger(__name__)
+
 COLLECTION = "app.bsky.feed.post"
+#: ``app.bsky.embed.external``'s ``thumb``: an image blob of at most this many bytes.
+MAX_THUMB_BYTES = 1_000_000
+#: Renew the session when its access token has less than this left (it lasts about two hours).
+ACCESS_TOKEN_MARGIN = timedelta(minutes=5)
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _INVISIBLE = "\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2"
 #: Bluesky's own hashtag rule (@atproto/api rich text): ``#`` at the start or after a space, not only digits.
@@ -57,6 +78,10 @@ class BlueskySettings(ChannelSettings):
     language: str = Field(default="id", min_length=2, max_length=3, description="ISO 639 code of the posts.")
     max_text_bytes: int | None = Field(default=None, gt=0, description="Override the 3000-byte cap on a post's text.")
     web_url: str = Field(default="https://bsky.app", description="Where post URLs point.")
+    session_file: Path = Field(
+        default=Path("var/bluesky-session.json"),
+        description="Where the login session is kept between runs (owner-only file); one per Bluesky channel.",
+    )
 
 
 class _SessionExpired(AuthError):
@@ -72,12 +97,25 @@ class RecordNotFound(PermanentError):
     """
 
 
+class _RecordExists(PermanentError):
+    """``putRecord`` with ``swapRecord: null`` found a record at the rkey (the XRPC error ``InvalidSwap``).
+
+    Only ``_rewrite`` asks for that, and reads it as "an earlier attempt's write went through".
+    """
+
+
 @dataclass(frozen=True)
 class _Session:
     access_jwt: str
     refresh_jwt: str
     did: str
     handle: str
+    #: The account's own server, from the DID document's ``#atproto_pds`` service.
+    pds: str
+    #: Until when each token is good by our own clock (its lifetime counted from when we got it, so
+    #: a clock that disagrees with the PDS's does not matter); empty when the token does not say.
+    access_until: str
+    refresh_until: str
 
 
 class BlueskyChannel(Channel):
@@ -88,6 +126,7 @@ class BlueskyChannel(Channel):
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str], clock: Clock) -> None:
         super().__init__(name, settings, environ, clock)
         self._session: _Session | None = None
+        self._sessions = SessionFile(self.settings.session_file, self.settings.base_url, self.settings.handle)
 
     def open_http(self) -> HttpClient:
         return self.new_http_client(self.settings.base_url, classify=self._classify, retry_after=self._rate_limit_wait)
@@ -105,11 +144,11 @@ class BlueskyChannel(Channel):
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
         state = post.channel_state
         if "rkey" in state and "record" in state:
-            return self._rewrite(post, state)
-        session = self._session or self._login()
+            return self._rewrite(post, state, checkpoint)
+        session = self._current_session()
         record = self._build_record(post)
         rkey = new_tid()
-        checkpoint({"repo": session.did, "rkey": rkey, "record": record})
+        checkpoint({"repo": session.did, "rkey": rkey, "record": record, "pds": session.pds})
         response = self._xrpc(
             "POST",
             "com.atproto.repo.createRecord",
@@ -119,14 +158,14 @@ class BlueskyChannel(Channel):
         return self._result(response, rkey)
 
     def reconcile(self, post: OutgoingPost) -> Reconciliation:
-        """Look the checkpointed rkey up with ``getRecord`` (public: needs no session)."""
+        """Look the checkpointed rkey up with ``getRecord`` on the account's PDS (public: needs no session)."""
         state = post.channel_state
         if "rkey" not in state:
             return Reconciliation(Outcome.NOT_PUBLISHED, detail="no record was prepared, so none was ever sent")
         try:
             response = self.http.request(
                 "GET",
-                "/xrpc/com.atproto.repo.getRecord",
+                _xrpc_url(state.get("pds") or self.settings.base_url, "com.atproto.repo.getRecord"),
                 params={"repo": state["repo"], "collection": COLLECTION, "rkey": state["rkey"]},
             )
         except RecordNotFound:
@@ -136,18 +175,27 @@ class BlueskyChannel(Channel):
         )
 
     def check(self) -> AccountIdentity:
-        """Log in afresh (proves the app password) and ask the PDS who that session is."""
-        self._login()
+        """Log in afresh (proves the app password) and ask the account's PDS who that session is."""
+        pds = self._login().pds
         session = self._xrpc("GET", "com.atproto.server.getSession").body
         if not isinstance(session, dict) or not session.get("handle") or not session.get("did"):
             raise ServerError(f"{self.name}: unexpected answer from getSession")
         if session.get("active") is False:
             raise AuthError(f"{self.name}: the account is not active ({session.get('status', 'deactivated')})")
-        return AccountIdentity(handle=f"@{session['handle']}", detail=f"{session['did']} on {self.http.base_url}")
+        return AccountIdentity(
+            handle=f"@{session['handle']}",
+            detail=f"{session['did']} on {pds}; session kept in {self.settings.session_file}",
+        )
 
     # --- records ------------------------------------------------------------------------------
 
     def _build_record(self, post: OutgoingPost) -> dict[str, Any]:
+        """The complete record, stamped with this attempt's time.
+
+        With a link: a link card (the innovation's name and summary, its image as thumbnail when
+        the image fits a thumbnail). With an image and no link, or an image too large to be a
+        thumbnail: the image, with its alt text and aspect ratio.
+        """
         record: dict[str, Any] = {
             "$type": COLLECTION,
             "text": post.text,
@@ -157,41 +205,59 @@ class BlueskyChannel(Channel):
         facets = build_facets(post.text)
         if facets:
             record["facets"] = facets
-        if post.image is not None:
+        image = self.read_image(post) if post.image is not None else None
+        if post.link and (image is None or image.size <= MAX_THUMB_BYTES):
+            external: dict[str, Any] = {
+                "uri": post.link,
+                "title": str(post.innovation.get("nama") or post.link),
+                "description": str(post.innovation.get("ringkasan") or ""),
+            }
+            if image is not None:
+                external["thumb"] = self._upload_blob(image)
+            record["embed"] = {"$type": "app.bsky.embed.external", "external": external}
+        elif image is not None:
             record["embed"] = {
                 "$type": "app.bsky.embed.images",
-                "images": [{"image": self._upload_blob(post), "alt": post.alt_text or ""}],
-            }
-        elif post.link:
-            record["embed"] = {
-                "$type": "app.bsky.embed.external",
-                "external": {
-                    "uri": post.link,
-                    "title": str(post.innovation.get("nama") or post.link),
-                    "description": str(post.innovation.get("ringkasan") or ""),
-                },
+                "images": [
+                    {
+                        "image": self._upload_blob(image),
+                        "alt": post.alt_text or "",
+                        "aspectRatio": {"width": image.width, "height": image.height},
+                    }
+                ],
             }
         return record
 
-    def _rewrite(self, post: OutgoingPost, state: Mapping[str, Any]) -> PublishResult:
-        """A later attempt: ``putRecord`` the checkpointed record, unchanged, at its rkey.
+    def _rewrite(self, post: OutgoingPost, state: Mapping[str, Any], checkpoint: Checkpoint) -> PublishResult:
+        """A later attempt: write at the checkpointed rkey only if nothing is there yet.
 
-        The image is uploaded again first: the PDS may drop a blob no record refers to, and the
-        same bytes give the same blob reference, so the record stays byte-identical.
+        ``putRecord`` with ``swapRecord: null`` creates the record or refuses with ``InvalidSwap``
+        when one exists, in one step on the PDS. So a record an earlier attempt did write is kept
+        as it is, and a post proven never created goes out with this attempt's ``createdAt`` (the
+        AppView sorts by the earlier of ``createdAt`` and indexing, so a stale time would bury it).
+        The images are uploaded again: the PDS may drop a blob no record refers to.
         """
-        if post.image is not None:
-            self._upload_blob(post)
-        response = self._xrpc(
-            "POST",
-            "com.atproto.repo.putRecord",
-            json={"repo": state["repo"], "collection": COLLECTION, "rkey": state["rkey"], "record": state["record"]},
-            idempotent=False,
-        )
+        record = self._build_record(post)
+        checkpoint({"record": record})
+        try:
+            response = self._xrpc(
+                "POST",
+                "com.atproto.repo.putRecord",
+                json={
+                    "repo": state["repo"],
+                    "collection": COLLECTION,
+                    "rkey": state["rkey"],
+                    "record": record,
+                    "swapRecord": None,
+                },
+                idempotent=False,
+            )
+        except _RecordExists:
+            return self._published(state["repo"], state["rkey"])
         return self._result(response, state["rkey"])
 
-    def _upload_blob(self, post: OutgoingPost) -> dict[str, Any]:
-        """Upload the image; creates no post, so a failure is never ambiguous."""
-        image = self.read_image(post)
+    def _upload_blob(self, image: ImageFile) -> dict[str, Any]:
+        """Upload an image; creates no post, so a failure is never ambiguous."""
         body = self._xrpc(
             "POST",
             "com.atproto.repo.uploadBlob",
@@ -208,25 +274,45 @@ class BlueskyChannel(Channel):
         uri = response.body.get("uri") if isinstance(response.body, dict) else None
         if not isinstance(uri, str):
             raise AmbiguousError(f"{self.name}: the PDS answer has no record URI; it may have been posted")
+        return PublishResult(remote_id=uri, url=self._post_url(rkey))
+
+    def _published(self, repo: str, rkey: str) -> PublishResult:
+        return PublishResult(remote_id=f"at://{repo}/{COLLECTION}/{rkey}", url=self._post_url(rkey))
+
+    def _post_url(self, rkey: str) -> str:
         handle = self._session.handle if self._session else self.settings.handle
-        return PublishResult(remote_id=uri, url=f"{self.settings.web_url.rstrip('/')}/profile/{handle}/post/{rkey}")
+        return f"{self.settings.web_url.rstrip('/')}/profile/{handle}/post/{rkey}"
 
     # --- session ------------------------------------------------------------------------------
 
     def _xrpc(self, method: str, nsid: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> HttpResponse:
-        """An authenticated call. An expired access token is renewed once and the call repeated:
-        the PDS refused the first call before acting on it."""
+        """An authenticated call to the account's PDS. An expired access token is renewed once and
+        the call repeated: the PDS refused the first call before acting on it."""
 
         def call(session: _Session) -> HttpResponse:
             return self.http.request(
-                method, f"/xrpc/{nsid}", headers={**(headers or {}), **_bearer(session.access_jwt)}, **kwargs
+                method,
+                _xrpc_url(session.pds, nsid),
+                headers={**(headers or {}), **_bearer(session.access_jwt)},
+                **kwargs,
             )
 
-        session = self._session or self._login()
+        session = self._current_session()
         try:
             return call(session)
         except _SessionExpired:
             return call(self._renew(session))
+
+    def _current_session(self) -> _Session:
+        """This process's session, else the one kept in the session file, renewed if it is about to
+        expire; a login only when there is none."""
+        session = self._session or self._sessions.load()
+        if session is None:
+            return self._login()
+        self._session = session
+        if _past(session.access_until, self.wall_clock.now() + ACCESS_TOKEN_MARGIN):
+            return self._renew(session)
+        return session
 
     def _login(self) -> _Session:
         response = self.http.request(
@@ -238,22 +324,37 @@ class BlueskyChannel(Channel):
         return self._adopt(response.body)
 
     def _renew(self, session: _Session) -> _Session:
-        """Refresh the session; when the refresh token is refused too, log in again."""
+        """Refresh the session at the entryway that issued it (the refresh token is single-use: the
+        answer carries the next one); when the refresh token has expired or is refused, log in again."""
+        if _past(session.refresh_until, self.wall_clock.now()):
+            return self._login()
         try:
             response = self.http.request(
                 "POST", "/xrpc/com.atproto.server.refreshSession", headers=_bearer(session.refresh_jwt), idempotent=True
             )
         except AuthError:
             return self._login()
-        return self._adopt(response.body)
+        return self._adopt(response.body, pds=session.pds)
 
-    def _adopt(self, body: Any) -> _Session:
+    def _adopt(self, body: Any, pds: str | None = None) -> _Session:
+        """Take a session from a login or refresh answer, and keep it in the session file."""
         fields = ("accessJwt", "refreshJwt", "did", "handle")
         if not isinstance(body, dict) or not all(isinstance(body.get(key), str) for key in fields):
             raise ServerError(f"{self.name}: the PDS answered the login without a complete session")
         register_secret(body["accessJwt"])
         register_secret(body["refreshJwt"])
-        self._session = _Session(body["accessJwt"], body["refreshJwt"], body["did"], body["handle"])
+        pds = pds_endpoint(body.get("didDoc"), body["did"]) or pds or self.settings.base_url
+        now = self.wall_clock.now()
+        self._session = _Session(
+            body["accessJwt"],
+            body["refreshJwt"],
+            body["did"],
+            body["handle"],
+            pds.rstrip("/"),
+            access_until=_good_until(body["accessJwt"], now),
+            refresh_until=_good_until(body["refreshJwt"], now),
+        )
+        self._sessions.save(self._session)
         return self._session
 
     def _classify(self, response: requests.Response, body: Any) -> PublishError | None:
@@ -263,6 +364,8 @@ class BlueskyChannel(Channel):
             return _SessionExpired(f"{self.name}: the PDS refused the session token ({error})")
         if error == "RecordNotFound":
             return RecordNotFound(f"{self.name}: no such record")
+        if error == "InvalidSwap":
+            return _RecordExists(f"{self.name}: a record already exists at this rkey")
         if error in ("AccountTakedown", "AccountDeactivated", "AuthFactorTokenRequired"):
             return AuthError(f"{self.name}: the account cannot post ({error})")
         return None
@@ -274,6 +377,100 @@ class BlueskyChannel(Channel):
         return (
             wait if wait is not None else seconds_until(parse_timestamp(response.headers.get("RateLimit-Reset")), now)
         )
+
+
+class SessionFile:
+    """The session kept between runs: a JSON file readable only by its owner, written atomically.
+
+    It names the entryway and the identifier it was made for, so that a changed ``base_url`` or
+    ``handle`` starts a new login instead of using another account's tokens. A file that cannot be
+    read, or that others could read, is not used (the next login replaces it).
+    """
+
+    def __init__(self, path: Path, entryway: str, identifier: str) -> None:
+        self.path = path
+        self._owner = {"entryway": entryway.rstrip("/"), "identifier": identifier}
+
+    def load(self) -> _Session | None:
+        try:
+            with open(self.path, encoding="utf-8") as file:
+                if os.fstat(file.fileno()).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+                    log.warning("%s: readable by others; not using it (the next login replaces it)", self.path)
+                    return None
+                kept = json.load(file)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            log.warning("%s: cannot read the kept session (%s); logging in again", self.path, error)
+            return None
+        if not isinstance(kept, dict) or any(kept.get(key) != value for key, value in self._owner.items()):
+            return None
+        try:
+            session = _Session(**{name: kept[name] for name in _Session.__dataclass_fields__})
+        except (KeyError, TypeError):
+            return None
+        if not all(isinstance(value, str) for value in asdict(session).values()):
+            return None
+        register_secret(session.access_jwt)
+        register_secret(session.refresh_jwt)
+        return session
+
+    def save(self, session: _Session) -> None:
+        """Replace the file in one step with a new one made owner-only from the start."""
+        text = json.dumps({**self._owner, **asdict(session)})
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+            try:
+                with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                    file.write(text)
+                    file.flush()
+                    os.fsync(file.fileno())
+                os.replace(temporary, self.path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError as error:
+            # Posting goes on; only the next run has to log in again.
+            log.warning("%s: cannot keep the session (%s); the next run logs in again", self.path, error)
+
+
+def pds_endpoint(did_document: Any, did: str) -> str | None:
+    """The ``#atproto_pds`` service endpoint of a DID document about ``did``; None when it names none."""
+    if not isinstance(did_document, dict) or did_document.get("id") != did:
+        return None
+    for service in did_document.get("service") or []:
+        if not isinstance(service, dict):
+            continue
+        if str(service.get("id", "")).removeprefix(did) == "#atproto_pds":
+            endpoint = service.get("serviceEndpoint")
+            if isinstance(endpoint, str) and endpoint.startswith(("https://", "http://")):
+                return endpoint
+    return None
+
+
+def _good_until(token: str, received: datetime) -> str:
+    """When a JWT received at ``received`` stops being good by our clock: its lifetime (``exp`` minus
+    ``iat``) from then, as ISO 8601; empty when the token carries no readable lifetime."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        lifetime = timedelta(seconds=float(claims["exp"]) - float(claims["iat"]))
+    except (IndexError, KeyError, TypeError, ValueError, binascii.Error, OverflowError):
+        return ""
+    return (received + lifetime).isoformat()
+
+
+def _past(until: str, moment: datetime) -> bool:
+    """Whether a ``_good_until`` time lies before ``moment``; False when it is unknown."""
+    try:
+        return bool(until) and datetime.fromisoformat(until) < moment
+    except ValueError:
+        return False
+
+
+def _xrpc_url(server: str, nsid: str) -> str:
+    return f"{server.rstrip('/')}/xrpc/{nsid}"
 
 
 def _bearer(token: str) -> dict[str, str]:

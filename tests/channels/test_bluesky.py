@@ -4,27 +4,34 @@ session renewal, reconcile by getRecord, embeds, and the grapheme + byte limits.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import time
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from outreach.channels import bluesky as bluesky_adapter
 from outreach.channels.base import Outcome
 from outreach.channels.bluesky import RecordNotFound, build_facets, encode_tid, new_tid
+from outreach.clock import FixedClock
 from outreach.errors import AmbiguousError, AuthError, ContentRejected, PermanentError, RateLimited
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.bluesky import BlueskyFake, cid_of
 from tests.fakeplatform.server import FakeServer, Fault, json_response
 
-CREATE = r"/xrpc/com\.atproto\.repo\.createRecord"
-PUT = r"/xrpc/com\.atproto\.repo\.putRecord"
-GET_RECORD = r"/xrpc/com\.atproto\.repo\.getRecord"
-UPLOAD = r"/xrpc/com\.atproto\.repo\.uploadBlob"
+CREATE = r"/pds/xrpc/com\.atproto\.repo\.createRecord"
+PUT = r"/pds/xrpc/com\.atproto\.repo\.putRecord"
+GET_RECORD = r"/pds/xrpc/com\.atproto\.repo\.getRecord"
+UPLOAD = r"/pds/xrpc/com\.atproto\.repo\.uploadBlob"
 CREATE_SESSION = r"/xrpc/com\.atproto\.server\.createSession"
 REFRESH_SESSION = r"/xrpc/com\.atproto\.server\.refreshSession"
+ENTRYWAY_REPO = r"/xrpc/com\.atproto\.repo\..*"
 TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 
 
@@ -122,25 +129,53 @@ def test_rkey_and_record_are_checkpointed_before_the_first_create(bluesky: Blues
     assert result.url == f"https://bsky.app/profile/{bluesky.HANDLE}/post/{state['rkey']}"
 
 
-@pytest.mark.parametrize("processed", [True, False], ids=["first-write-landed", "first-write-lost"])
-def test_retry_after_an_ambiguous_failure_puts_the_identical_record(bluesky: BlueskyFake, processed: bool) -> None:
+def test_retry_keeps_a_record_that_may_exist_untouched(bluesky: BlueskyFake) -> None:
+    """The first write landed but its answer was lost: the retry finds the record and changes nothing."""
     post = make_post()
     checkpoints = Checkpoints()
-    bluesky.server.inject(Fault("reset", path=CREATE, process=processed))
+    bluesky.server.inject(Fault("reset", path=CREATE, process=True))
     with pytest.raises(AmbiguousError):
         make_channel(bluesky).publish(post, checkpoints)
-    assert len(bluesky.created) == (1 if processed else 0)
+    first = json.loads(json.dumps(checkpoints.state))  # as stored, then loaded
+    assert len(bluesky.created) == 1
 
-    retry = replace(post, channel_state=json.loads(json.dumps(checkpoints.state)))  # as stored, then loaded
-    result = make_channel(bluesky).publish(retry, Checkpoints())  # a new adapter, as after a restart
+    result = make_channel(bluesky).publish(replace(post, channel_state=first), Checkpoints())  # as after a restart
 
     assert len(bluesky.server.requests("POST", CREATE)) == 1  # never createRecord again
     (put,) = bluesky.server.requests("POST", PUT)
     body = _body(put)
-    assert body["rkey"] == checkpoints.state["rkey"]
-    assert _canonical(body["record"]) == _canonical(checkpoints.state["record"])
+    assert body["rkey"] == first["rkey"] and body["swapRecord"] is None  # "only if there is none"
     assert len(bluesky.created) == 1 and len(bluesky.records) == 1
-    assert result.remote_id.endswith(f"/app.bsky.feed.post/{checkpoints.state['rkey']}")
+    assert _canonical(bluesky.records[(bluesky.DID, first["rkey"])]["record"]) == _canonical(first["record"])
+    assert result.remote_id == f"at://{bluesky.DID}/app.bsky.feed.post/{first['rkey']}"
+    assert result.url == f"https://bsky.app/profile/{bluesky.HANDLE}/post/{first['rkey']}"
+
+
+def test_retry_of_a_post_never_created_carries_the_time_of_the_attempt_that_creates_it(
+    bluesky: BlueskyFake,
+) -> None:
+    """Bluesky orders feeds by the earlier of createdAt and indexing: an old createdAt would bury the post."""
+    clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    post = make_post()
+    checkpoints = Checkpoints()
+    bluesky.server.inject(Fault("reset", path=CREATE, process=False))
+    with pytest.raises(AmbiguousError):
+        make_channel(bluesky, clock=clock).publish(post, checkpoints)
+    first = json.loads(json.dumps(checkpoints.state))
+    assert bluesky.created == [] and first["record"]["createdAt"] == "2026-12-01T02:00:00.000Z"
+
+    clock.advance(timedelta(hours=3))
+    retry = Checkpoints()
+    result = make_channel(bluesky, clock=clock).publish(replace(post, channel_state=first), retry)
+
+    (created,) = bluesky.created
+    assert created["rkey"] == first["rkey"]  # the same rkey: still at most one post
+    assert created["record"]["createdAt"] == "2026-12-01T05:00:00.000Z"
+    assert {k: v for k, v in created["record"].items() if k != "createdAt"} == {
+        k: v for k, v in first["record"].items() if k != "createdAt"
+    }
+    assert retry.state["record"] == created["record"]  # what was sent is checkpointed first
+    assert result.remote_id == created["uri"]
 
 
 def test_create_on_an_existing_rkey_fails_like_the_real_pds(bluesky: BlueskyFake) -> None:
@@ -154,8 +189,13 @@ def test_create_on_an_existing_rkey_fails_like_the_real_pds(bluesky: BlueskyFake
         timeout=5,
     ).json()
     response = requests.post(
-        f"{bluesky.server.url}/xrpc/com.atproto.repo.createRecord",
-        json={"repo": bluesky.DID, "collection": "app.bsky.feed.post", **checkpoints.state},
+        f"{bluesky.pds_url}/xrpc/com.atproto.repo.createRecord",
+        json={
+            "repo": bluesky.DID,
+            "collection": "app.bsky.feed.post",
+            "rkey": checkpoints.state["rkey"],
+            "record": checkpoints.state["record"],
+        },
         headers={"Authorization": f"Bearer {session['accessJwt']}"},
         timeout=5,
     )
@@ -164,17 +204,21 @@ def test_create_on_an_existing_rkey_fails_like_the_real_pds(bluesky: BlueskyFake
     assert len(bluesky.created) == 1 and bluesky.records[(bluesky.DID, checkpoints.state["rkey"])]
 
 
-def test_image_post_retry_reuploads_the_same_blob_and_keeps_the_record(bluesky: BlueskyFake) -> None:
-    post = make_post(image=SAMPLE_IMAGE)
+def test_image_post_retry_uploads_the_image_again(bluesky: BlueskyFake) -> None:
+    post = replace(make_post(image=SAMPLE_IMAGE), link=None)
     checkpoints = Checkpoints()
     bluesky.server.inject(Fault("reset", path=CREATE, process=False))
     with pytest.raises(AmbiguousError):
         make_channel(bluesky).publish(post, checkpoints)
-    make_channel(bluesky).publish(replace(post, channel_state=checkpoints.state), Checkpoints())
+    retry = Checkpoints()
+    make_channel(bluesky).publish(replace(post, channel_state=checkpoints.state), retry)
 
     assert len(bluesky.server.requests("POST", UPLOAD)) == 2
-    assert bluesky.created[0]["record"] == checkpoints.state["record"]
-    assert len(bluesky.created) == 1
+    (created,) = bluesky.created
+    assert created["record"] == retry.state["record"]
+    assert (
+        created["record"]["embed"]["images"][0]["image"] == checkpoints.state["record"]["embed"]["images"][0]["image"]
+    )
 
 
 # --- sessions ---------------------------------------------------------------------------------
@@ -213,7 +257,149 @@ def test_wrong_app_password_is_an_auth_error_that_names_the_channel(bluesky: Blu
 def test_check_reports_handle_and_did(bluesky: BlueskyFake) -> None:
     identity = make_channel(bluesky).check()
     assert identity.handle == f"@{bluesky.HANDLE}"
-    assert bluesky.DID in identity.detail
+    assert bluesky.DID in identity.detail and bluesky.pds_url in identity.detail
+
+
+def _session_file(bluesky: BlueskyFake) -> Path:
+    return Path(bluesky.channel_settings()["session_file"])
+
+
+def test_the_session_outlives_the_process_so_frequent_runs_log_in_once(bluesky: BlueskyFake) -> None:
+    """Each ``run --once`` is a new adapter; with the kept session none of them spends a login."""
+    for post_id in range(1, 6):
+        make_channel(bluesky).publish(make_post(post_id=post_id), Checkpoints())
+
+    assert len(bluesky.created) == 5
+    assert len(bluesky.server.requests("POST", CREATE_SESSION)) == 1
+    assert bluesky.server.requests("POST", REFRESH_SESSION) == []
+
+
+def test_the_session_file_is_the_owners_alone_and_holds_no_password(bluesky: BlueskyFake) -> None:
+    checkpoints = Checkpoints()
+    make_channel(bluesky).publish(make_post(), checkpoints)
+
+    path = _session_file(bluesky)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    kept = json.loads(path.read_text())
+    assert kept["did"] == bluesky.DID and kept["pds"] == bluesky.pds_url
+    assert bluesky.APP_PASSWORD not in path.read_text()
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
+    # The post's state (which goes into the store) names the PDS but carries no token.
+    assert set(checkpoints.state) == {"repo", "rkey", "record", "pds"}
+    assert kept["access_jwt"] not in json.dumps(checkpoints.state)
+
+
+def test_a_session_file_others_can_read_is_not_used_and_is_replaced(bluesky: BlueskyFake) -> None:
+    make_channel(bluesky).publish(make_post(post_id=1), Checkpoints())
+    path = _session_file(bluesky)
+    os.chmod(path, 0o644)
+
+    make_channel(bluesky).publish(make_post(post_id=2), Checkpoints())
+
+    assert len(bluesky.server.requests("POST", CREATE_SESSION)) == 2
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"entryway": "https://bsky.social"}', "[]"])
+def test_an_unreadable_or_foreign_session_file_means_a_new_login(bluesky: BlueskyFake, content: str) -> None:
+    path = _session_file(bluesky)
+    path.write_text(content)
+    os.chmod(path, 0o600)
+    make_channel(bluesky).publish(make_post(), Checkpoints())
+    assert len(bluesky.server.requests("POST", CREATE_SESSION)) == 1
+    assert json.loads(path.read_text())["did"] == bluesky.DID
+
+
+def test_a_session_about_to_expire_is_refreshed_before_the_call(bluesky: BlueskyFake) -> None:
+    """The access token lasts about two hours: past that (by the platform's clock) it is renewed first,
+    so no call is refused as ExpiredToken, and the rotated refresh token is kept for the next run."""
+    make_channel(bluesky).publish(make_post(post_id=1), Checkpoints())
+    first_refresh = json.loads(_session_file(bluesky).read_text())["refresh_jwt"]
+
+    later = make_channel(bluesky)
+    later.wall_clock = FixedClock(datetime.now(UTC) + timedelta(hours=2))
+    later.publish(make_post(post_id=2), Checkpoints())
+
+    assert len(bluesky.server.requests("POST", CREATE)) == 2  # none refused as expired
+    assert len(bluesky.server.requests("POST", REFRESH_SESSION)) == 1
+    assert len(bluesky.server.requests("POST", CREATE_SESSION)) == 1
+    assert json.loads(_session_file(bluesky).read_text())["refresh_jwt"] != first_refresh
+
+
+def test_an_expired_refresh_token_means_a_login_without_trying_it(bluesky: BlueskyFake) -> None:
+    make_channel(bluesky).publish(make_post(post_id=1), Checkpoints())
+    later = make_channel(bluesky)
+    later.wall_clock = FixedClock(datetime.now(UTC) + timedelta(days=91))
+    later.publish(make_post(post_id=2), Checkpoints())
+
+    assert bluesky.server.requests("POST", REFRESH_SESSION) == []
+    assert len(bluesky.server.requests("POST", CREATE_SESSION)) == 2
+
+
+def test_the_fake_refuses_a_refresh_token_used_before(bluesky: BlueskyFake) -> None:
+    """Refresh tokens rotate: the answer carries the next one and the one used is dead."""
+    login = requests.post(
+        f"{bluesky.server.url}/xrpc/com.atproto.server.createSession",
+        json={"identifier": bluesky.HANDLE, "password": bluesky.APP_PASSWORD},
+        timeout=5,
+    ).json()
+
+    def refresh(token: str) -> requests.Response:
+        return requests.post(
+            f"{bluesky.server.url}/xrpc/com.atproto.server.refreshSession",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
+
+    renewed = refresh(login["refreshJwt"])
+    assert renewed.status_code == 200 and renewed.json()["refreshJwt"] != login["refreshJwt"]
+    again = refresh(login["refreshJwt"])
+    assert again.status_code == 401 and again.json()["error"] == "InvalidToken"
+
+
+def test_the_fake_limits_logins_like_the_real_pds(bluesky: BlueskyFake) -> None:
+    """createSession: 30 per 5 minutes and 300 per day per account, then 429 RateLimitExceeded."""
+    bluesky.login_limits = ((30, 300), (35, 86400))
+
+    def login() -> requests.Response:
+        return requests.post(
+            f"{bluesky.server.url}/xrpc/com.atproto.server.createSession",
+            json={"identifier": bluesky.HANDLE, "password": bluesky.APP_PASSWORD},
+            timeout=5,
+        )
+
+    answers = [login().status_code for _ in range(31)]
+    assert answers[:30] == [200] * 30 and answers[30] == 429
+    refused = login()
+    assert refused.json()["error"] == "RateLimitExceeded"
+    assert refused.headers["RateLimit-Policy"] == "30;w=300" and int(refused.headers["Retry-After"]) > 0
+
+
+def test_a_refused_login_is_rate_limited_with_the_reset_time(bluesky: BlueskyFake) -> None:
+    bluesky.login_limits = ((1, 300),)
+    make_channel(bluesky).check()  # the one login
+    with pytest.raises(RateLimited) as caught:
+        make_channel(bluesky).check()  # check logs in afresh
+    assert 0 < (caught.value.retry_after or 0) <= 301
+
+
+def test_after_login_every_call_goes_to_the_accounts_pds(bluesky: BlueskyFake) -> None:
+    """bsky.social is an entryway: the DID document in the login answer names the account's own server."""
+    checkpoints = Checkpoints()
+    make_channel(bluesky).publish(make_post(image=SAMPLE_IMAGE), checkpoints)
+
+    assert bluesky.server.requests(path=ENTRYWAY_REPO) == []
+    assert len(bluesky.server.requests("POST", UPLOAD)) == 1 and len(bluesky.server.requests("POST", CREATE)) == 1
+    assert checkpoints.state["pds"] == bluesky.pds_url
+
+
+def test_the_fake_entryway_refuses_repository_calls(bluesky: BlueskyFake) -> None:
+    answer = requests.get(
+        f"{bluesky.server.url}/xrpc/com.atproto.repo.getRecord",
+        params={"repo": bluesky.DID, "collection": "app.bsky.feed.post", "rkey": "3jzfcijpj2z2a"},
+        timeout=5,
+    )
+    assert answer.status_code == 400 and "PDS" in answer.json()["message"]
 
 
 # --- reconcile --------------------------------------------------------------------------------
@@ -267,8 +453,8 @@ def test_reconcile_without_a_checkpoint_is_not_published(bluesky: BlueskyFake) -
 # --- embeds and limits ------------------------------------------------------------------------
 
 
-def test_image_is_uploaded_as_a_blob_with_alt_text(bluesky: BlueskyFake) -> None:
-    post = make_post(image=SAMPLE_IMAGE)
+def test_image_without_a_link_is_uploaded_as_a_blob_with_alt_text_and_aspect_ratio(bluesky: BlueskyFake) -> None:
+    post = replace(make_post(image=SAMPLE_IMAGE), link=None)
     make_channel(bluesky).publish(post, Checkpoints())
 
     (upload,) = bluesky.server.requests("POST", UPLOAD)
@@ -279,6 +465,17 @@ def test_image_is_uploaded_as_a_blob_with_alt_text(bluesky: BlueskyFake) -> None
     (image,) = embed["images"]
     assert image["alt"] == post.alt_text
     assert image["image"]["ref"]["$link"] == cid_of(SAMPLE_IMAGE.read_bytes())
+    assert image["aspectRatio"] == {"width": 320, "height": 180}  # sample.jpg's pixels
+
+
+def test_the_pds_refuses_an_aspect_ratio_that_is_not_whole_pixels(bluesky: BlueskyFake) -> None:
+    """The fake holds the lexicon's rule (integers, at least 1), so a wrong ratio cannot pass unseen."""
+    channel = make_channel(bluesky)
+    channel.publish(replace(make_post(image=SAMPLE_IMAGE), link=None), Checkpoints())
+    record = bluesky.created[0]["record"]
+    record["embed"]["images"][0]["aspectRatio"] = {"width": 16 / 9, "height": 1}
+    problem = bluesky._invalid(record)
+    assert problem is not None and "aspectRatio/width" in problem
 
 
 def test_link_card_names_the_innovation_when_there_is_no_image(bluesky: BlueskyFake) -> None:
@@ -293,6 +490,38 @@ def test_link_card_names_the_innovation_when_there_is_no_image(bluesky: BlueskyF
             "description": "KTP-el selesai dalam satu hari kerja.",
         },
     }
+    assert bluesky.server.requests("POST", UPLOAD) == []
+
+
+def test_link_card_carries_the_innovation_image_as_its_thumbnail(bluesky: BlueskyFake) -> None:
+    make_channel(bluesky).publish(make_post(image=SAMPLE_IMAGE), Checkpoints())
+
+    (upload,) = bluesky.server.requests("POST", UPLOAD)
+    assert upload.get_data() == SAMPLE_IMAGE.read_bytes()
+    embed = bluesky.created[0]["record"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.external"
+    assert embed["external"]["uri"] == "https://layanan.bandarlampungkota.go.id/ktp"
+    assert embed["external"]["thumb"]["ref"]["$link"] == cid_of(SAMPLE_IMAGE.read_bytes())
+    assert embed["external"]["thumb"]["mimeType"] == "image/jpeg"
+
+
+def test_an_image_too_large_for_a_thumbnail_is_shown_as_an_image(
+    bluesky: BlueskyFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thumb may be 1,000,000 bytes at most (the lexicon); a larger image keeps the images embed."""
+    monkeypatch.setattr(bluesky_adapter, "MAX_THUMB_BYTES", len(SAMPLE_IMAGE.read_bytes()) - 1)
+    make_channel(bluesky).publish(make_post(image=SAMPLE_IMAGE), Checkpoints())
+    assert bluesky.created[0]["record"]["embed"]["$type"] == "app.bsky.embed.images"
+
+
+def test_the_pds_refuses_a_thumbnail_over_its_limit(bluesky: BlueskyFake) -> None:
+    channel = make_channel(bluesky)
+    channel.publish(make_post(image=SAMPLE_IMAGE), Checkpoints())
+    record = bluesky.created[0]["record"]
+    blob = record["embed"]["external"]["thumb"]
+    bluesky.blobs[blob["ref"]["$link"]]["size"] = 1_000_001
+    problem = bluesky._invalid(record)
+    assert problem is not None and "thumb is too large" in problem
 
 
 def test_oversized_image_is_refused_before_any_request(bluesky: BlueskyFake) -> None:

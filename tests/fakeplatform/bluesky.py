@@ -1,10 +1,19 @@
-"""A fake Bluesky PDS: sessions, records by (did, rkey), blobs, and the record validation outreach relies on.
+"""A fake Bluesky entryway and PDS: sessions, records by (did, rkey), blobs, and the record validation
+outreach relies on.
 
-Faithful to the XRPC surface the adapter uses: ``createSession``/``refreshSession``/``getSession``,
-``createRecord`` (a generic 500 on an rkey that exists, as the real PDS answers), ``putRecord``
-(a no-op for an identical record), ``getRecord`` (public; 400 ``RecordNotFound``), ``uploadBlob``.
-Errors are ``{"error": Name, "message": ...}``; an expired access token is 400 ``ExpiredToken``;
-every answer carries ``RateLimit-Limit/Remaining/Reset`` (Reset in Unix seconds).
+Two services on one loopback server, as at bsky.social: the entryway at the root (``createSession``,
+``refreshSession``, ``getSession``) and the account's PDS under ``/pds``, which the DID document in
+the login answer names. The entryway refuses repository calls, so an adapter that never moved to
+the PDS is caught (the real entryway would forward some of them; this fake is stricter on purpose).
+
+Faithful to the XRPC surface the adapter uses: ``createSession`` (limited per identifier to 30 per
+5 minutes and 300 per day, then 429 ``RateLimitExceeded``), ``refreshSession`` (single-use refresh
+tokens: a used one is refused), ``getSession``, ``createRecord`` (a generic 500 on an rkey that
+exists, as the real PDS answers), ``putRecord`` (a no-op for an identical record; ``swapRecord: null``
+means "only if none exists", else 400 ``InvalidSwap``), ``getRecord`` (public; 400
+``RecordNotFound``), ``uploadBlob``. Tokens are JWT-shaped with an ``exp`` claim (access 2 hours,
+refresh 90 days). Errors are ``{"error": Name, "message": ...}``; an expired access token is 400
+``ExpiredToken``; every answer carries ``RateLimit-Limit/Remaining/Reset`` (Reset in Unix seconds).
 
 Stricter than the real PDS in one place on purpose: a facet's byte range must lie inside the text
 and on UTF-8 character boundaries, so an adapter counting characters instead of bytes is caught.
@@ -17,9 +26,14 @@ import hashlib
 import json
 import re
 import secrets
+import shutil
+import tempfile
 import threading
 import time
+import weakref
+from collections import deque
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import regex
@@ -31,6 +45,13 @@ from .server import FakeServer, json_response
 COLLECTION = "app.bsky.feed.post"
 RATE_LIMIT = 5000
 RATE_WINDOW = 3600
+#: createSession's limits per identifier: (logins, window in seconds).
+LOGIN_LIMITS = ((30, 300), (300, 86400))
+ACCESS_LIFETIME = 2 * 3600
+REFRESH_LIFETIME = 90 * 86400
+MAX_THUMB_BYTES = 1_000_000
+#: Where the account's PDS lives on the fake server; the entryway is the root.
+PDS = "/pds"
 _TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 _GRAPHEME = regex.compile(r"\X")
@@ -53,7 +74,7 @@ def _canonical(record: Any) -> bytes:
 
 class BlueskyFake(PlatformFake):
     channel_type = "bluesky"
-    create_path = r"/xrpc/com\.atproto\.repo\.(createRecord|putRecord)"
+    create_path = r"/pds/xrpc/com\.atproto\.repo\.(createRecord|putRecord)"
 
     HANDLE = "kominfo-bdl.bsky.social"
     DID = "did:plc:k7q3bdlkominfo2x5ylmzq4a"
@@ -72,6 +93,11 @@ class BlueskyFake(PlatformFake):
         self.records: dict[tuple[str, str], dict[str, Any]] = {}
         self.blobs: dict[str, dict[str, Any]] = {}
         self._remaining = RATE_LIMIT
+        #: When each login (createSession) was answered, per identifier, for the login rate limits.
+        self._logins: dict[str, deque[float]] = {}
+        self.login_limits: tuple[tuple[int, int], ...] = LOGIN_LIMITS
+        self.session_folder = Path(tempfile.mkdtemp(prefix="bluesky-fake-"))
+        weakref.finalize(self, shutil.rmtree, self.session_folder, True)
         super().__init__(server)
 
     # --- PlatformFake -------------------------------------------------------------------------
@@ -81,13 +107,25 @@ class BlueskyFake(PlatformFake):
         route("POST", r"/xrpc/com\.atproto\.server\.createSession", self._create_session)
         route("POST", r"/xrpc/com\.atproto\.server\.refreshSession", self._refresh_session)
         route("GET", r"/xrpc/com\.atproto\.server\.getSession", self._get_session)
-        route("POST", r"/xrpc/com\.atproto\.repo\.createRecord", self._create_record)
-        route("POST", r"/xrpc/com\.atproto\.repo\.putRecord", self._put_record)
-        route("GET", r"/xrpc/com\.atproto\.repo\.getRecord", self._get_record)
-        route("POST", r"/xrpc/com\.atproto\.repo\.uploadBlob", self._upload_blob)
+        route("GET", PDS + r"/xrpc/com\.atproto\.server\.getSession", self._get_session)
+        route("POST", PDS + r"/xrpc/com\.atproto\.repo\.createRecord", self._create_record)
+        route("POST", PDS + r"/xrpc/com\.atproto\.repo\.putRecord", self._put_record)
+        route("GET", PDS + r"/xrpc/com\.atproto\.repo\.getRecord", self._get_record)
+        route("POST", PDS + r"/xrpc/com\.atproto\.repo\.uploadBlob", self._upload_blob)
+        for method in ("GET", "POST"):
+            route(method, r"/xrpc/com\.atproto\.repo\.\w+", self._not_the_pds)
 
     def channel_settings(self) -> dict[str, Any]:
-        return {"type": "bluesky", "base_url": self.server.url, "handle": self.HANDLE}
+        return {
+            "type": "bluesky",
+            "base_url": self.server.url,
+            "handle": self.HANDLE,
+            "session_file": str(self.session_folder / "bluesky-session.json"),
+        }
+
+    @property
+    def pds_url(self) -> str:
+        return self.server.url + PDS
 
     @property
     def environ(self) -> dict[str, str]:
@@ -131,9 +169,36 @@ class BlueskyFake(PlatformFake):
         if not isinstance(body, dict) or not body.get("identifier") or not body.get("password"):
             return self._error(400, "InvalidRequest", 'Input must have the properties "identifier" and "password"')
         known = body["identifier"] in (self.HANDLE, self.DID) and body["password"] == self.APP_PASSWORD
+        limited = self._count_login(str(body["identifier"]))
+        if limited is not None:
+            return limited
         if not known or not self.password_valid:
             return self._error(401, "AuthenticationRequired", "Invalid identifier or password")
         return self._json(self._new_session())
+
+    def _count_login(self, identifier: str) -> Response | None:
+        """A 429 once a window's logins are used up (the real PDS counts per handle, failed ones too)."""
+        now = time.time()
+        with self._lock:
+            times = self._logins.setdefault(identifier, deque())
+            longest = max(window for _, window in self.login_limits)
+            while times and times[0] <= now - longest:
+                times.popleft()
+            for limit, window in self.login_limits:
+                recent = [moment for moment in times if moment > now - window]
+                if len(recent) >= limit:
+                    reset = int(recent[0] + window) + 1
+                    headers = {
+                        "RateLimit-Limit": str(limit),
+                        "RateLimit-Remaining": "0",
+                        "RateLimit-Reset": str(reset),
+                        "RateLimit-Policy": f"{limit};w={window}",
+                        "Retry-After": str(max(1, reset - int(now))),
+                    }
+                    body = {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}
+                    return json_response(body, 429, headers)
+            times.append(now)
+        return None
 
     def _refresh_session(self, request: Request, match: re.Match[str]) -> Response:
         token = _bearer(request)
@@ -142,10 +207,10 @@ class BlueskyFake(PlatformFake):
                 return self._error(401, "AuthMissing", "Authentication Required")
             if token in self._access:
                 return self._error(400, "InvalidToken", "Invalid token type")
-            valid = self._refresh.pop(token, None)
+            valid = self._refresh.pop(token, None)  # single-use: the answer carries the next one
             if valid is None:
                 return self._error(401, "InvalidToken", "Token could not be verified")
-            if not valid:
+            if not valid or _expired(token):
                 return self._error(400, "ExpiredToken", "Token has expired")
             return self._json(self._new_session())
 
@@ -187,6 +252,10 @@ class BlueskyFake(PlatformFake):
             return self._error(400, "InvalidRequest", f"Invalid record key: {rkey}")
         with self._lock:
             existing = self.records.get((self.DID, rkey))
+            if "swapRecord" in body and body["swapRecord"] != (existing["cid"] if existing else None):
+                # null: "only if there is none"; a CID: "only if that is the record there now".
+                current = existing["cid"] if existing else "null"
+                return self._error(400, "InvalidSwap", f"Record was at {current}")
             if existing is not None and existing["cid"] == cid_of(_canonical(body["record"])):
                 return self._json({"uri": existing["uri"], "cid": existing["cid"], "validationStatus": "valid"})
             return self._json(self._store(rkey, body["record"], new=existing is None))
@@ -217,14 +286,45 @@ class BlueskyFake(PlatformFake):
             self.blobs[blob["ref"]["$link"]] = {"mimeType": mime_type, "size": len(data)}
         return self._json({"blob": blob})
 
+    def _not_the_pds(self, request: Request, match: re.Match[str]) -> Response:
+        return self._error(
+            400, "InvalidRequest", "the entryway does not host repositories: call the PDS the DID document names"
+        )
+
     # --- helpers ------------------------------------------------------------------------------
 
     def _new_session(self) -> dict[str, Any]:
-        access, refresh = f"eyJhY2Nlc3Mi.{secrets.token_urlsafe(24)}", f"eyJyZWZyZXNoIi.{secrets.token_urlsafe(24)}"
+        now = int(time.time())
+        access = _jwt({"scope": "com.atproto.access", "sub": self.DID, "iat": now, "exp": now + ACCESS_LIFETIME})
+        refresh = _jwt(
+            {
+                "scope": "com.atproto.refresh",
+                "sub": self.DID,
+                "iat": now,
+                "exp": now + REFRESH_LIFETIME,
+                "jti": secrets.token_urlsafe(16),
+            }
+        )
         with self._lock:
             self._access[access] = True
             self._refresh[refresh] = True
-        return {"did": self.DID, "handle": self.HANDLE, "accessJwt": access, "refreshJwt": refresh, "active": True}
+        return {
+            "did": self.DID,
+            "didDoc": self.did_document(),
+            "handle": self.HANDLE,
+            "accessJwt": access,
+            "refreshJwt": refresh,
+            "active": True,
+        }
+
+    def did_document(self) -> dict[str, Any]:
+        return {
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "id": self.DID,
+            "alsoKnownAs": [f"at://{self.HANDLE}"],
+            "verificationMethod": [],
+            "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": self.pds_url}],
+        }
 
     def _authenticate(self, request: Request) -> Response | None:
         token = _bearer(request)
@@ -236,7 +336,7 @@ class BlueskyFake(PlatformFake):
             valid = self._access.get(token)
         if valid is None:
             return self._error(401, "InvalidToken", "Token could not be verified")
-        if not valid:
+        if not valid or _expired(token):
             return self._error(400, "ExpiredToken", "Token has expired")
         return None
 
@@ -298,6 +398,8 @@ class BlueskyFake(PlatformFake):
                 isinstance(external.get(key), str) for key in ("uri", "title", "description")
             ):
                 return "Record/embed/external must have uri, title and description"
+            if "thumb" in external:
+                return self._invalid_blob(external["thumb"], "Record/embed/external/thumb", MAX_THUMB_BYTES)
             return None
         if kind == "app.bsky.embed.images":
             images = embed.get("images")
@@ -306,16 +408,27 @@ class BlueskyFake(PlatformFake):
             for number, image in enumerate(images):
                 if not isinstance(image, dict) or not isinstance(image.get("alt"), str):
                     return f'Record/embed/images/{number} must have the property "alt"'
-                blob = image.get("image") or {}
-                known = self.blobs.get((blob.get("ref") or {}).get("$link"))
-                if known is None:
-                    return f"Record/embed/images/{number}/image: blob not found"
-                if not known["mimeType"].startswith("image/"):
-                    return f"Record/embed/images/{number}/image mimeType must be image/*"
-                if known["size"] > self.max_image_bytes:
-                    return f"Record/embed/images/{number}/image is too large (maximum {self.max_image_bytes} bytes)"
+                problem = self._invalid_blob(image.get("image"), f"Record/embed/images/{number}/image")
+                if problem is None and "aspectRatio" in image:
+                    problem = _invalid_aspect_ratio(image["aspectRatio"], f"Record/embed/images/{number}/aspectRatio")
+                if problem is not None:
+                    return problem
             return None
         return f"Record/embed has an unsupported $type {kind!r}"
+
+    def _invalid_blob(self, blob: Any, where: str, max_bytes: int | None = None) -> str | None:
+        """A blob reference must name an uploaded image within the field's size limit."""
+        limit = max_bytes or self.max_image_bytes
+        reference = blob.get("ref") if isinstance(blob, dict) else None
+        link = reference.get("$link") if isinstance(reference, dict) else None
+        known = self.blobs.get(link) if isinstance(link, str) else None
+        if known is None:
+            return f"{where}: blob not found"
+        if not known["mimeType"].startswith("image/"):
+            return f"{where} mimeType must be image/*"
+        if known["size"] > limit:
+            return f"{where} is too large (maximum {limit} bytes)"
+        return None
 
     def _json(self, body: Any, status: int = 200) -> Response:
         with self._lock:
@@ -351,6 +464,33 @@ def _invalid_facet(facet: Any, text_bytes: bytes) -> str | None:
         if field is None or not isinstance(feature.get(field), str) or not feature[field]:
             return f"unsupported or incomplete feature {feature!r}"
     return None
+
+
+def _invalid_aspect_ratio(ratio: Any, where: str) -> str | None:
+    """``app.bsky.embed.defs#aspectRatio``: integer width and height, each at least 1."""
+    if not isinstance(ratio, dict) or set(ratio) - {"width", "height"}:
+        return f"{where} must have exactly width and height"
+    for key in ("width", "height"):
+        value = ratio.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            return f"{where}/{key} must be an integer of at least 1"
+    return None
+
+
+def _jwt(claims: dict[str, Any]) -> str:
+    """A JWT-shaped token (the signature is random: only this fake checks it, by lookup)."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    header = part(json.dumps({"typ": "at+jwt", "alg": "HS256"}).encode())
+    return f"{header}.{part(json.dumps(claims).encode())}.{part(secrets.token_bytes(32))}"
+
+
+def _expired(token: str) -> bool:
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return bool(claims["exp"] <= time.time())
 
 
 def _bearer(request: Request) -> str | None:
