@@ -55,7 +55,14 @@ class MastodonFake(PlatformFake):
     characters_reserved_per_url = 23
     #: ``configuration.media_attachments``: the largest image in bytes, and the types it takes.
     image_size_limit = 16 * 1024 * 1024
-    supported_mime_types = ("image/jpeg", "image/png", "image/gif", "image/heic", "image/heif", "image/webp")
+    supported_mime_types: tuple[str, ...] = (
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/heic",
+        "image/heif",
+        "image/webp",
+    )
     #: False: an instance older than Mastodon 4.0, without ``GET /api/v2/instance`` (404).
     states_limits = True
     #: How long the instance remembers an Idempotency-Key after it created the status.
