@@ -6,7 +6,8 @@ tell the request is ours, unaltered and fresh (an old request replayed fails); a
 ``Idempotency-Key`` (the post's stable key) so a receiver can turn a repeat into a no-op. The
 signature is outreach's own (``X-Outreach-Signature`` over ``"<timestamp>.<body>"``, the default) or
 Standard Webhooks' (https://www.standardwebhooks.com/), which off-the-shelf libraries verify and
-which lets two secrets sign side by side while the office rotates them. Outreach
+which lets two secrets sign side by side while the office rotates them (the variable then holds
+both, separated by a space, as the signatures are in the header). Outreach
 cannot know whether a given receiver does de-duplicate, so a retry after an ambiguous failure is
 not declared safe, and there is nothing to look up afterwards (no reconcile).
 """
@@ -24,9 +25,10 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import requests
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
 from ..errors import ConfigError, ContentRejected, PublishError
+from ..redaction import register_secret
 from .base import (
     AccountIdentity,
     Channel,
@@ -48,6 +50,8 @@ STANDARD_SIGNATURE_HEADER = "webhook-signature"
 STANDARD_SECRET_PREFIX = "whsec_"
 #: The specification's shortest signing key, in bytes.
 STANDARD_MINIMUM_KEY_BYTES = 24
+#: The current secret, and the next one while the receiver switches to it.
+MAX_STANDARD_SECRETS = 2
 
 #: Static headers may not replace what outreach signs and sets, nor carry credentials (secrets never go in config).
 _FORBIDDEN_HEADERS = frozenset(
@@ -74,12 +78,6 @@ class WebhookSettings(ChannelSettings):
         default="outreach",
         description="'outreach': X-Outreach-Signature (as before); 'standard': Standard Webhooks' webhook-* headers.",
     )
-    rotation_secret_env: str | None = Field(
-        default=None,
-        examples=["OUTREACH_WEBHOOK_SECRET_NEW"],
-        description="During a secret rotation (signing = 'standard' only): the other secret; "
-        "every request is signed with both until the receiver has switched.",
-    )
     headers: dict[str, str] = Field(default_factory=dict, description="Extra static, non-secret headers.")
 
     @field_validator("url")
@@ -94,16 +92,6 @@ class WebhookSettings(ChannelSettings):
     def _no_base_url(cls, value: str | None) -> str | None:
         if value is not None:
             raise ValueError("a webhook channel takes its full address in 'url'; remove 'base_url'")
-        return value
-
-    @field_validator("rotation_secret_env")
-    @classmethod
-    def _rotation_needs_standard_signing(cls, value: str | None, info: ValidationInfo) -> str | None:
-        """Only Standard Webhooks carries several signatures; outreach's header holds exactly one."""
-        if value is not None and info.data.get("signing") != "standard":
-            raise ValueError(
-                'a second secret needs signing = "standard": only Standard Webhooks sends several signatures'
-            )
         return value
 
     @field_validator("headers")
@@ -123,11 +111,10 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def standard_signature(secret: str, message_id: str, timestamp: str, body: bytes) -> str:
-    """``v1,<base64>``: Standard Webhooks' HMAC-SHA256 of ``"<id>.<timestamp>.<body>"``, keyed with the
-    bytes a ``whsec_<base64>`` secret stands for."""
+def standard_signature(key: bytes, message_id: str, timestamp: str, body: bytes) -> str:
+    """``v1,<base64>``: Standard Webhooks' HMAC-SHA256 of ``"<id>.<timestamp>.<body>"`` with a secret's key."""
     signed = f"{message_id}.{timestamp}.".encode() + body
-    digest = hmac.new(standard_key(secret), signed, hashlib.sha256).digest()
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
@@ -217,23 +204,27 @@ class WebhookChannel(Channel):
     def _signature_headers(self, message_id: str, timestamp: str, body: bytes) -> dict[str, str]:
         if self.settings.signing == "outreach":
             return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: signature(self.secret("secret"), timestamp, body)}
-        keys = ["secret"] if self.settings.rotation_secret_env is None else ["secret", "rotation_secret"]
-        signatures = [self._standard_signature(key, message_id, timestamp, body) for key in keys]
+        signatures = [standard_signature(key, message_id, timestamp, body) for key in self._standard_keys()]
         return {
             STANDARD_ID_HEADER: message_id,
             STANDARD_TIMESTAMP_HEADER: timestamp,
             STANDARD_SIGNATURE_HEADER: " ".join(signatures),
         }
 
-    def _standard_signature(self, key: str, message_id: str, timestamp: str, body: bytes) -> str:
+    def _standard_keys(self) -> list[bytes]:
+        """The keys of the secret, or of both secrets during a rotation (``whsec_old whsec_new``)."""
+        secrets = self.secret("secret").split()
+        for secret in secrets:
+            register_secret(secret)  # each on its own, as a log line could show one
         try:
-            return standard_signature(self.secret(key), message_id, timestamp, body)
+            if len(secrets) > MAX_STANDARD_SECRETS:
+                raise ValueError(f"{len(secrets)} secrets, at most {MAX_STANDARD_SECRETS}")
+            return [standard_key(secret) for secret in secrets]
         except ValueError as error:
-            variable = getattr(self.settings, f"{key}_env")
             raise ConfigError(
-                f"channel '{self.name}': {variable} is not a Standard Webhooks secret ({error}); "
-                f"write it as {STANDARD_SECRET_PREFIX}<base64 of at least {STANDARD_MINIMUM_KEY_BYTES} random bytes>, "
-                "see docs/channels/webhook.md"
+                f"channel '{self.name}': {self.settings.secret_env} must hold Standard Webhooks secrets ({error}): "
+                f"{STANDARD_SECRET_PREFIX}<base64 of at least {STANDARD_MINIMUM_KEY_BYTES} random bytes>, "
+                "two separated by a space during a rotation; see docs/channels/webhook.md"
             ) from None
 
     def _classify(self, response: requests.Response, body: Any) -> PublishError | None:
