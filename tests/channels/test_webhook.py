@@ -27,6 +27,7 @@ from outreach.channels import build_channel, validate_settings
 from outreach.channels.base import Channel
 from outreach.clock import Clock, FixedClock, SystemClock
 from outreach.errors import AuthError, ConfigError, ContentRejected, ServerError
+from outreach.redaction import redact
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.server import FakeServer
 from tests.fakeplatform.webhook import WebhookFake
@@ -368,6 +369,15 @@ def test_during_a_rotation_both_secrets_sign_and_either_receiver_accepts(
     for secret in (STANDARD_SECRET, NEXT_SECRET):
         standardwebhooks.Webhook(secret).verify(body, headers)
         assert documented_standard_verify(secret, headers, body)
+
+
+def test_each_of_two_rotating_secrets_is_masked_on_its_own(httpserver: HTTPServer) -> None:
+    """A message or log line may show one of the two; each must be masked, not only the pair."""
+    receiver = StandardReceiver(httpserver, STANDARD_SECRET)
+    environ = {"OUTREACH_WEBHOOK_SECRET": f"{NEXT_SECRET} {STANDARD_SECRET}"}
+    standard_webhook(receiver.url, environ).publish(make_post(), Checkpoints())
+    for secret in (STANDARD_SECRET, NEXT_SECRET):
+        assert secret not in redact(f"the receiver holds {secret}")
 
 
 def test_the_documented_verifier_accepts_what_the_package_signs(
