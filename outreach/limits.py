@@ -62,13 +62,26 @@ def count_x_weighted(text: str) -> int:
     return parse_tweet(text).weightedLength
 
 
-def count_mastodon(text: str) -> int:
-    """Code points, with every URL that has a scheme counted as 23 (Mastodon does not link bare domains)."""
+#: A mention as Mastodon finds one (``Account::MENTION_RE``): ``@user`` or ``@user@domain``.
+_MASTODON_MENTION = r"(?<![=/\w])@((?i:[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*))(?:@\w+(?:[.-]+\w+)*)?"
+
+
+def count_mastodon(text: str, url_length: int = URL_LENGTH) -> int:
+    """As Mastodon's ``StatusLengthValidator`` counts: grapheme clusters, once every URL with a scheme
+    (Mastodon does not link bare domains) stands for ``url_length`` characters and every
+    ``@user@domain`` mention for ``@user``."""
     from twitter_text.extract_urls import extract_urls_with_indices
 
-    urls = extract_urls_with_indices(text, False)
-    url_chars = sum(end - start for start, end in (url["indices"] for url in urls))
-    return len(text) - url_chars + URL_LENGTH * len(urls)
+    replacements = [(*url["indices"], "x" * url_length) for url in extract_urls_with_indices(text, False)]
+    for mention in _pattern(_MASTODON_MENTION).finditer(text):
+        if not any(start < mention.end() and mention.start() < end for start, end, _ in replacements):
+            replacements.append((mention.start(), mention.end(), "@" + mention.group(1)))
+    countable, position = [], 0
+    for start, end, replacement in sorted(replacements):
+        countable += [text[position:start], replacement]
+        position = end
+    countable.append(text[position:])
+    return count_graphemes("".join(countable))
 
 
 def count_graphemes(text: str) -> int:

@@ -5,6 +5,9 @@ Mastodon is the platform where a retry is safe by design: every ``POST /api/v1/s
 answers a repeat of that key with the original status instead of a second one. The time of the
 first attempt (``OutgoingPost.first_attempt_at``, recorded by the publisher) tells whether that
 window still protects us; past it, the account's recent statuses are searched for the text instead.
+
+Each instance sets its own limits and publishes them (``GET /api/v2/instance``); the adapter reads
+them once, and refuses before sending what the instance would refuse, in the instance's numbers.
 """
 
 from __future__ import annotations
@@ -12,16 +15,19 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from html.parser import HTMLParser
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 from urllib.parse import urlparse
 
 import requests
 from pydantic import Field
 
 from ..clock import Clock
-from ..errors import AmbiguousError, ServerError
+from ..errors import AmbiguousError, ContentRejected, ServerError
+from ..limits import URL_LENGTH, count_mastodon
 from .base import (
     CLOCK_SKEW,
     AccountIdentity,
@@ -38,6 +44,46 @@ from .http import HttpClient, seconds_until
 
 #: How many statuses ``GET /api/v1/accounts/:id/statuses`` returns at most.
 RECENT_STATUSES = 40
+
+
+@dataclass(frozen=True)
+class InstanceLimits:
+    """What one instance accepts, from ``configuration`` in ``GET /api/v2/instance``."""
+
+    max_characters: int
+    characters_reserved_per_url: int
+    #: None where the instance does not say.
+    image_size_limit: int | None
+    supported_mime_types: frozenset[str] | None
+
+    @classmethod
+    def from_instance(cls, instance: Any) -> InstanceLimits | None:
+        """The limits in an Instance entity; None when it does not state the text limit (not Mastodon 4+)."""
+        configuration = instance.get("configuration") if isinstance(instance, dict) else None
+        if not isinstance(configuration, dict):
+            return None
+        statuses = configuration.get("statuses")
+        if not isinstance(statuses, dict) or not _positive_int(statuses.get("max_characters")):
+            return None
+        media = configuration.get("media_attachments")
+        media = media if isinstance(media, dict) else {}
+        types = media.get("supported_mime_types")
+        per_url = statuses.get("characters_reserved_per_url")
+        image_size = media.get("image_size_limit")
+        return cls(
+            max_characters=statuses["max_characters"],
+            characters_reserved_per_url=per_url if _positive_int(per_url) else URL_LENGTH,
+            image_size_limit=image_size if _positive_int(image_size) else None,
+            supported_mime_types=frozenset(map(str, types)) if isinstance(types, list) else None,
+        )
+
+    def measure(self, text: str) -> int:
+        """The length of ``text`` as this instance counts it (after NFC, as the instance stores text)."""
+        return count_mastodon(unicodedata.normalize("NFC", text), self.characters_reserved_per_url)
+
+
+def _positive_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 class MastodonSettings(ChannelSettings):
@@ -77,6 +123,7 @@ class MastodonChannel(Channel):
             earlier = self._find_recent(post, first_attempt)
             if earlier is not None:
                 return earlier
+        self._refuse_what_the_instance_would(post)
         return self._post_status(post)
 
     def reconcile(self, post: OutgoingPost) -> Reconciliation:
@@ -106,15 +153,85 @@ class MastodonChannel(Channel):
         )
 
     def check(self) -> AccountIdentity:
-        """Who the token posts as; listing the account's statuses proves the read scope reconcile needs."""
+        """Who the token posts as; listing the account's statuses proves the read scope reconcile needs.
+
+        Also reads the instance's limits and warns where the configured ones differ: the renderer
+        shortens posts to the configured ``text_limit``, which only the config can change.
+        """
         account = self._verify_credentials()
         self._recent_statuses(1)
         host = urlparse(self.http.base_url).hostname
-        return AccountIdentity(
-            handle=f"@{account['username']}@{host}",
-            detail=f"{account.get('display_name') or account['username']}; posts {self.settings.visibility} "
-            f"in '{self.settings.language}'",
+        detail = (
+            f"{account.get('display_name') or account['username']}; posts {self.settings.visibility} "
+            f"in '{self.settings.language}'"
         )
+        return AccountIdentity(
+            handle=f"@{account['username']}@{host}", detail="; ".join([detail, *self._limit_notes()])
+        )
+
+    @cached_property
+    def instance_limits(self) -> InstanceLimits | None:
+        """The instance's limits, asked once per adapter; None when the instance does not state them."""
+        try:
+            instance = self.http.request("GET", "/api/v2/instance").body
+        except ContentRejected:  # 404: an instance older than Mastodon 4.0, or another server
+            return None
+        return InstanceLimits.from_instance(instance)
+
+    def _limit_notes(self) -> list[str]:
+        """What ``check`` says about the instance's limits, with a warning where the config disagrees."""
+        limits = self.instance_limits
+        if limits is None:
+            return ["warning: the instance does not state its limits (GET /api/v2/instance); the configured ones apply"]
+        configured = self.capabilities.text_limit.maximum
+        notes = [
+            f"instance allows {limits.max_characters} characters, a link counts {limits.characters_reserved_per_url}"
+        ]
+        if configured > limits.max_characters:
+            notes.append(
+                f"warning: text_limit is {configured} but the instance allows {limits.max_characters}: "
+                f"longer posts will be refused; set text_limit = {limits.max_characters}"
+            )
+        elif configured < limits.max_characters:
+            notes.append(
+                f"the instance allows more than text_limit {configured}: "
+                f"set text_limit = {limits.max_characters} to use it"
+            )
+        if limits.characters_reserved_per_url != URL_LENGTH:
+            notes.append(
+                f"warning: a link counts {limits.characters_reserved_per_url} on this instance, not "
+                f"{URL_LENGTH}; outreach refuses a post the instance would refuse before sending it"
+            )
+        max_image = self.capabilities.max_image_bytes
+        if limits.image_size_limit is not None and max_image is not None and max_image > limits.image_size_limit:
+            notes.append(
+                f"warning: max_image_bytes is {max_image} but the instance takes images up to "
+                f"{limits.image_size_limit} bytes; set max_image_bytes = {limits.image_size_limit}"
+            )
+        return notes
+
+    def _refuse_what_the_instance_would(self, post: OutgoingPost) -> None:
+        """``ContentRejected`` for a post over this instance's own limits, naming both numbers."""
+        limits = self.instance_limits
+        if limits is None:
+            return
+        length = limits.measure(post.text)
+        if length > limits.max_characters:
+            raise ContentRejected(
+                f"{self.name}: text is {length} characters as the instance counts them, over its limit of "
+                f"{limits.max_characters} (the configured text_limit is {self.capabilities.text_limit.maximum}); "
+                f"set text_limit = {limits.max_characters} and render the post again"
+            )
+        if post.image is None:
+            return
+        image = self.read_image(post)
+        if limits.image_size_limit is not None and image.size > limits.image_size_limit:
+            raise ContentRejected(
+                f"{self.name}: the image is {image.size} bytes, over the instance's limit of "
+                f"{limits.image_size_limit} bytes"
+            )
+        if limits.supported_mime_types is not None and image.mime_type not in limits.supported_mime_types:
+            raise ContentRejected(f"{self.name}: the instance does not accept {image.mime_type} images")
 
     @property
     def _auth(self) -> dict[str, str]:

@@ -1,18 +1,25 @@
 """The ``webhook`` channel: POST each post as signed JSON to the office's own website, CMS or chat tool.
 
 The receiver is the office's software, so the contract is ours (docs/channels/webhook.md): a JSON
-body with the post and its innovation; an HMAC-SHA256 signature over ``"<timestamp>.<body>"`` so the
-receiver can tell the request is ours, unaltered and fresh (an old request replayed fails); and an
-``Idempotency-Key`` (the post's stable key) so a receiver can turn a repeat into a no-op. Outreach
+body with the post and its innovation; an HMAC-SHA256 signature with a timestamp so the receiver can
+tell the request is ours, unaltered and fresh (an old request replayed fails); and an
+``Idempotency-Key`` (the post's stable key) so a receiver can turn a repeat into a no-op. The
+signature is outreach's own (``X-Outreach-Signature`` over ``"<timestamp>.<body>"``, the default) or
+Standard Webhooks' (https://www.standardwebhooks.com/), which off-the-shelf libraries verify and
+which lets two secrets sign side by side while the office rotates them (the variable then holds
+both, separated by a space, as the signatures are in the header). Outreach
 cannot know whether a given receiver does de-duplicate, so a retry after an ambiguous failure is
 not declared safe, and there is nothing to look up afterwards (no reconcile).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
+import uuid
 from datetime import date
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -20,7 +27,8 @@ from urllib.parse import urlsplit
 import requests
 from pydantic import Field, field_validator
 
-from ..errors import ContentRejected, PublishError
+from ..errors import ConfigError, ContentRejected, PublishError
+from ..redaction import register_secret
 from .base import (
     AccountIdentity,
     Channel,
@@ -34,11 +42,31 @@ from .http import HttpClient, HttpResponse
 SIGNATURE_HEADER = "X-Outreach-Signature"
 TIMESTAMP_HEADER = "X-Outreach-Timestamp"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+#: Standard Webhooks' headers (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md).
+STANDARD_ID_HEADER = "webhook-id"
+STANDARD_TIMESTAMP_HEADER = "webhook-timestamp"
+STANDARD_SIGNATURE_HEADER = "webhook-signature"
+#: How a Standard Webhooks secret is written: this prefix, then the key's bytes in base64.
+STANDARD_SECRET_PREFIX = "whsec_"
+#: The specification's shortest signing key, in bytes.
+STANDARD_MINIMUM_KEY_BYTES = 24
+#: The current secret, and the next one while the receiver switches to it.
+MAX_STANDARD_SECRETS = 2
 
 #: Static headers may not replace what outreach signs and sets, nor carry credentials (secrets never go in config).
 _FORBIDDEN_HEADERS = frozenset(
     name.lower()
-    for name in (SIGNATURE_HEADER, TIMESTAMP_HEADER, IDEMPOTENCY_HEADER, "Content-Type", "Authorization", "Cookie")
+    for name in (
+        SIGNATURE_HEADER,
+        TIMESTAMP_HEADER,
+        IDEMPOTENCY_HEADER,
+        STANDARD_ID_HEADER,
+        STANDARD_TIMESTAMP_HEADER,
+        STANDARD_SIGNATURE_HEADER,
+        "Content-Type",
+        "Authorization",
+        "Cookie",
+    )
 )
 
 
@@ -46,6 +74,10 @@ class WebhookSettings(ChannelSettings):
     type: Literal["webhook"]
     url: str = Field(description="The receiver's full address, e.g. https://cms.example.go.id/hooks/outreach.")
     secret_env: str = "OUTREACH_WEBHOOK_SECRET"
+    signing: Literal["outreach", "standard"] = Field(
+        default="outreach",
+        description="'outreach': X-Outreach-Signature (as before); 'standard': Standard Webhooks' webhook-* headers.",
+    )
     headers: dict[str, str] = Field(default_factory=dict, description="Extra static, non-secret headers.")
 
     @field_validator("url")
@@ -79,6 +111,32 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
+def standard_signature(key: bytes, message_id: str, timestamp: str, body: bytes) -> str:
+    """``v1,<base64>``: Standard Webhooks' HMAC-SHA256 of ``"<id>.<timestamp>.<body>"`` with a secret's key."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def standard_key(secret: str) -> bytes:
+    """The key of a ``whsec_<base64>`` secret; ValueError for anything else, so both sides derive the same key."""
+    if not secret.startswith(STANDARD_SECRET_PREFIX):
+        raise ValueError(f"a Standard Webhooks secret starts with {STANDARD_SECRET_PREFIX!r}")
+    try:
+        key = base64.b64decode(secret.removeprefix(STANDARD_SECRET_PREFIX), validate=True)
+    except binascii.Error:
+        raise ValueError(f"the part after {STANDARD_SECRET_PREFIX!r} is not base64") from None
+    if len(key) < STANDARD_MINIMUM_KEY_BYTES:
+        raise ValueError(f"the key is {len(key)} bytes; the specification asks for {STANDARD_MINIMUM_KEY_BYTES}+")
+    return key
+
+
+def standard_message_id(post_key: str) -> str:
+    """``webhook-id`` for a post: stable across attempts, and free of the ``.`` that separates the
+    signed parts (the specification forbids it in the id) and of characters a header cannot carry."""
+    return "msg_" + hashlib.sha256(post_key.encode("utf-8")).hexdigest()[:32]
+
+
 class WebhookChannel(Channel):
     platform = "webhook"
     settings_model = WebhookSettings
@@ -90,7 +148,9 @@ class WebhookChannel(Channel):
         return http
 
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
-        response = self._send(self._payload(post), {IDEMPOTENCY_HEADER: post.key}, idempotent=False)
+        response = self._send(
+            self._payload(post), standard_message_id(post.key), {IDEMPOTENCY_HEADER: post.key}, idempotent=False
+        )
         answer = response.body if isinstance(response.body, dict) else {}
         remote_id = answer.get("id")
         url = answer.get("url")
@@ -101,7 +161,8 @@ class WebhookChannel(Channel):
 
     def check(self) -> AccountIdentity:
         """A signed ``ping``: proves the address answers and, when the receiver verifies, that the secrets match."""
-        response = self._send({"event": "ping", "channel": self.name}, {}, idempotent=True)
+        ping_id = f"msg_ping_{uuid.uuid4().hex}"  # each ping is a message of its own
+        response = self._send({"event": "ping", "channel": self.name}, ping_id, {}, idempotent=True)
         address = urlsplit(self.settings.url)._replace(query="", fragment="").geturl()
         return AccountIdentity(handle=address, detail=f"receiver accepted a signed ping (HTTP {response.status})")
 
@@ -121,16 +182,16 @@ class WebhookChannel(Channel):
             "innovation": dict(post.innovation),
         }
 
-    def _send(self, payload: dict[str, Any], headers: dict[str, str], *, idempotent: bool) -> HttpResponse:
-        """Sign the exact bytes that go on the wire, with a fresh timestamp, and POST them."""
+    def _send(
+        self, payload: dict[str, Any], message_id: str, headers: dict[str, str], *, idempotent: bool
+    ) -> HttpResponse:
+        """Sign the exact bytes that go on the wire, with a fresh timestamp, and POST them.
+
+        ``message_id`` is Standard Webhooks' ``webhook-id``: the same on every attempt at one message.
+        """
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_value).encode("utf-8")
         timestamp = str(int(self.wall_clock.now().timestamp()))  # the receiver checks it against its clock
-        signed = {
-            "Content-Type": "application/json",
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: signature(self.secret("secret"), timestamp, body),
-            **headers,
-        }
+        signed = {"Content-Type": "application/json", **self._signature_headers(message_id, timestamp, body), **headers}
         return self.http.request(
             "POST",
             self.settings.url,
@@ -139,6 +200,32 @@ class WebhookChannel(Channel):
             idempotent=idempotent,
             expect_json=False,
         )
+
+    def _signature_headers(self, message_id: str, timestamp: str, body: bytes) -> dict[str, str]:
+        if self.settings.signing == "outreach":
+            return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: signature(self.secret("secret"), timestamp, body)}
+        signatures = [standard_signature(key, message_id, timestamp, body) for key in self._standard_keys()]
+        return {
+            STANDARD_ID_HEADER: message_id,
+            STANDARD_TIMESTAMP_HEADER: timestamp,
+            STANDARD_SIGNATURE_HEADER: " ".join(signatures),
+        }
+
+    def _standard_keys(self) -> list[bytes]:
+        """The keys of the secret, or of both secrets during a rotation (``whsec_old whsec_new``)."""
+        secrets = self.secret("secret").split()
+        for secret in secrets:
+            register_secret(secret)  # each on its own, as a log line could show one
+        try:
+            if len(secrets) > MAX_STANDARD_SECRETS:
+                raise ValueError(f"{len(secrets)} secrets, at most {MAX_STANDARD_SECRETS}")
+            return [standard_key(secret) for secret in secrets]
+        except ValueError as error:
+            raise ConfigError(
+                f"channel '{self.name}': {self.settings.secret_env} must hold Standard Webhooks secrets ({error}): "
+                f"{STANDARD_SECRET_PREFIX}<base64 of at least {STANDARD_MINIMUM_KEY_BYTES} random bytes>, "
+                "two separated by a space during a rotation; see docs/channels/webhook.md"
+            ) from None
 
     def _classify(self, response: requests.Response, body: Any) -> PublishError | None:
         """An empty 4xx is the receiver refusing the post; http.py would read a bodiless answer as a gateway failure."""

@@ -13,6 +13,7 @@ import pytest
 from outreach.channels import validate_settings
 from outreach.channels.base import Outcome, OutgoingPost
 from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, ServerError
+from outreach.limits import count_mastodon
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.mastodon import MastodonFake, iso
 from tests.fakeplatform.server import FakeServer, Fault, json_response
@@ -115,6 +116,7 @@ def test_image_never_ready_is_transient_and_posts_nothing(mastodon: MastodonFake
 
 
 def test_instance_validation_error_is_content_rejected(mastodon: MastodonFake) -> None:
+    mastodon.states_limits = False  # an instance older than 4.0: only its 422 tells
     channel = make_channel(mastodon, text_limit=1000)  # the config claims more than this instance allows
     with pytest.raises(ContentRejected) as caught:
         channel.publish(make_post(text="Layanan baru. " * 45), Checkpoints())
@@ -215,3 +217,162 @@ def test_retry_after_the_window_returns_the_earlier_status_instead_of_posting_ag
     assert retried == published
     assert len(mastodon.created) == 1
     assert len(mastodon.server.requests("POST", STATUSES)) == 1
+
+
+# --- the instance's own limits and counting ------------------------------------------------------
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # one grapheme, seven code points
+REMOTE_MENTION = "@diskominfo@mastodon.bandarlampungkota.go.id"  # counts as "@diskominfo"
+INSTANCE = "/api/v2/instance"
+
+
+def _statuses_sent(mastodon: MastodonFake) -> int:
+    return len(mastodon.server.requests("POST", STATUSES))
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("halo", 4),
+        (FAMILY * 3, 3),
+        ("e\u0301", 1),
+        (f"Tanya {REMOTE_MENTION} ya", len("Tanya @diskominfo ya")),
+        ("@kominfo_bdl", 12),
+        ("surat ke warga@bandarlampungkota.go.id", 38),  # an e-mail address is not a mention
+        (f"Info: https://layanan.bandarlampungkota.go.id/ktp/{'a' * 80}", len("Info: ") + 23),
+        ("https://mastodon.social/@kominfo_bdl", 23),  # a mention inside a URL is part of the URL
+        ("layanan.bandarlampungkota.go.id", 31),  # a bare domain is not a link on Mastodon
+    ],
+    ids=[
+        "plain",
+        "emoji-sequence",
+        "combining",
+        "remote-mention",
+        "local-mention",
+        "email",
+        "url",
+        "url-with-@",
+        "bare",
+    ],
+)
+def test_counting_is_the_instances(mastodon: MastodonFake, text: str, length: int) -> None:
+    """Outreach's counter and the fake's (written from Mastodon's StatusLengthValidator) agree with the numbers."""
+    assert count_mastodon(text) == length
+    assert mastodon.length(text) == length
+
+
+def test_the_instance_takes_a_full_length_post_of_emoji_sequences_and_mentions(mastodon: MastodonFake) -> None:
+    """Counted in code points such a post is far over 500; the real server counts graphemes and accepts it."""
+    text = f"{REMOTE_MENTION} " + FAMILY * (500 - len("@diskominfo "))
+    assert count_mastodon(text) == 500 and len(text) > 3000
+    make_channel(mastodon).publish(make_post(text=text), Checkpoints())
+    assert len(mastodon.created) == 1
+
+    with pytest.raises(ContentRejected):
+        make_channel(mastodon).publish(make_post(text=text + FAMILY, post_id=2), Checkpoints())
+    assert len(mastodon.created) == 1
+
+
+def test_the_fake_refuses_one_character_over_with_422_as_the_server_does(mastodon: MastodonFake) -> None:
+    mastodon.states_limits = False  # nothing warns the adapter: the instance's own validation answers
+    text = "a" * 490 + FAMILY * 11
+    channel = make_channel(mastodon, text_limit=1000)
+    with pytest.raises(ContentRejected, match="character limit of 500 exceeded"):
+        channel.publish(make_post(text=text), Checkpoints())
+    channel.publish(make_post(text=text[: -len(FAMILY)], post_id=2), Checkpoints())
+    assert len(mastodon.created) == 1
+
+
+def test_publish_refuses_what_the_instances_lower_limit_would_naming_both_numbers(mastodon: MastodonFake) -> None:
+    mastodon.max_characters = 300
+    text = "Layanan baru untuk warga. " * 14  # 364 characters: within the default 500, over this instance's 300
+    with pytest.raises(ContentRejected) as caught:
+        make_channel(mastodon).publish(make_post(text=text), Checkpoints())
+    message = str(caught.value)
+    assert "364" in message and "300" in message and "text_limit is 500" in message
+    assert _statuses_sent(mastodon) == 0 and mastodon.created == []
+
+
+def test_publish_measures_links_with_the_instances_reserved_length(mastodon: MastodonFake) -> None:
+    mastodon.characters_reserved_per_url = 40
+    url = "https://layanan.bandarlampungkota.go.id/ktp"
+    text = "a" * (500 - 23 - 1) + " " + url  # 500 where a link counts 23, 517 on this instance
+    with pytest.raises(ContentRejected, match="517 characters") as caught:
+        make_channel(mastodon).publish(make_post(text=text), Checkpoints())
+    assert "limit of 500" in str(caught.value)
+    assert _statuses_sent(mastodon) == 0
+
+
+def test_the_instances_limits_are_read_once_per_adapter(mastodon: MastodonFake) -> None:
+    channel = make_channel(mastodon)
+    channel.check()
+    channel.publish(make_post(), Checkpoints())
+    channel.publish(make_post(post_id=2), Checkpoints())
+    assert len(mastodon.server.requests("GET", INSTANCE)) == 1
+    make_channel(mastodon).publish(make_post(post_id=3), Checkpoints())
+    assert len(mastodon.server.requests("GET", INSTANCE)) == 2  # a new adapter asks again
+
+
+def test_an_image_over_the_instances_size_limit_is_refused_before_upload(mastodon: MastodonFake) -> None:
+    mastodon.image_size_limit = SAMPLE_IMAGE.stat().st_size - 1
+    with pytest.raises(ContentRejected) as caught:
+        make_channel(mastodon).publish(make_post(image=SAMPLE_IMAGE), Checkpoints())
+    message = str(caught.value)
+    assert f"{SAMPLE_IMAGE.stat().st_size} bytes" in message and f"{mastodon.image_size_limit} bytes" in message
+    assert mastodon.server.requests("POST", "/api/v2/media") == [] and mastodon.created == []
+
+
+def test_an_image_type_the_instance_does_not_take_is_refused_before_upload(mastodon: MastodonFake) -> None:
+    mastodon.supported_mime_types = ("image/png", "image/webp")
+    with pytest.raises(ContentRejected, match="image/jpeg"):
+        make_channel(mastodon).publish(make_post(image=SAMPLE_IMAGE), Checkpoints())
+    assert mastodon.server.requests("POST", "/api/v2/media") == []
+
+
+def test_the_fake_refuses_an_image_over_its_size_limit_with_422(mastodon: MastodonFake) -> None:
+    mastodon.states_limits = False
+    mastodon.image_size_limit = 1024
+    with pytest.raises(ContentRejected, match="file size must be less than"):
+        make_channel(mastodon).publish(make_post(image=SAMPLE_IMAGE), Checkpoints())
+    assert mastodon.created == []
+
+
+def test_check_reports_the_instances_limits(mastodon: MastodonFake) -> None:
+    detail = make_channel(mastodon).check().detail
+    assert "instance allows 500 characters, a link counts 23" in detail
+    assert "warning" not in detail
+
+
+@pytest.mark.parametrize(
+    ("instance", "config", "expected"),
+    [
+        (
+            {"max_characters": 400},
+            {},
+            "warning: text_limit is 500 but the instance allows 400: longer posts will be refused; set text_limit = 400",
+        ),
+        ({}, {"text_limit": 1000}, "warning: text_limit is 1000 but the instance allows 500"),
+        ({"max_characters": 5000}, {}, "the instance allows more than text_limit 500: set text_limit = 5000"),
+        ({"characters_reserved_per_url": 30}, {}, "warning: a link counts 30 on this instance, not 23"),
+        (
+            {"image_size_limit": 8 * 1024 * 1024},
+            {},
+            "warning: max_image_bytes is 16777216 but the instance takes images up to 8388608 bytes",
+        ),
+        ({"states_limits": False}, {}, "warning: the instance does not state its limits"),
+    ],
+    ids=["instance-lower", "config-higher", "instance-higher", "link-length", "image-size", "no-limits"],
+)
+def test_check_warns_where_the_config_and_the_instance_disagree(
+    mastodon: MastodonFake, instance: dict[str, Any], config: dict[str, Any], expected: str
+) -> None:
+    for attribute, value in instance.items():
+        setattr(mastodon, attribute, value)
+    detail = make_channel(mastodon, **config).check().detail
+    assert expected in detail
+
+
+def test_an_instance_without_v2_instance_still_publishes(mastodon: MastodonFake) -> None:
+    mastodon.states_limits = False
+    make_channel(mastodon).publish(make_post(), Checkpoints())
+    assert len(mastodon.created) == 1

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import standardwebhooks
 from pydantic import ValidationError
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -26,6 +27,7 @@ from outreach.channels import build_channel, validate_settings
 from outreach.channels.base import Channel
 from outreach.clock import Clock, FixedClock, SystemClock
 from outreach.errors import AuthError, ConfigError, ContentRejected, ServerError
+from outreach.redaction import redact
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.server import FakeServer
 from tests.fakeplatform.webhook import WebhookFake
@@ -276,3 +278,175 @@ def test_check_reports_a_secret_mismatch_as_an_auth_error(server: FakeServer) ->
     fake.expire_token()
     with pytest.raises(AuthError, match="invalid signature"):
         make_channel(fake).check()
+
+
+# --- Standard Webhooks (signing = "standard") ---------------------------------------------------
+
+STANDARD_SECRET = "whsec_TmnpOuqBDvueN/vTYcz6HcAJSdis7t8cVOPifcf7rvk="
+NEXT_SECRET = "whsec_Q23pQqL8PXRrRwlrqRq3eR3u+No9pRNsdZJvxn2+nQE="
+
+
+@pytest.fixture(scope="module")
+def documented_standard_verify() -> Callable[[str, Any, bytes], bool]:
+    """``verify_standard_webhook`` exactly as docs/channels/webhook.md prints it."""
+    namespace: dict[str, Any] = {}
+    exec(_doc_block("python", "def verify_standard_webhook"), namespace)
+    return namespace["verify_standard_webhook"]
+
+
+class StandardReceiver:
+    """A receiver that verifies with the off-the-shelf ``standardwebhooks`` package, holding one secret."""
+
+    def __init__(self, httpserver: HTTPServer, secret: str) -> None:
+        self.webhook = standardwebhooks.Webhook(secret)
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.url = httpserver.url_for(HOOK)
+        httpserver.expect_request(HOOK, method="POST").respond_with_handler(self._handle)
+
+    def _handle(self, request: Request) -> Response:
+        body = request.get_data()
+        headers = dict(request.headers)
+        self.requests.append((headers, body))
+        try:
+            self.webhook.verify(body, headers)
+        except standardwebhooks.WebhookVerificationError as error:
+            return Response(json.dumps({"error": str(error)}), status=401, content_type="application/json")
+        return Response(json.dumps({"id": "artikel-9"}), status=201, content_type="application/json")
+
+
+def standard_webhook(url: str, environ: dict[str, str], clock: Clock | None = None, **settings: Any) -> Channel:
+    block = {"type": "webhook", "url": url, "read_timeout": 2.0, "signing": "standard", **settings}
+    return build_channel("situs_kota", validate_settings(block), environ, clock or SystemClock())
+
+
+def test_standard_signature_is_accepted_by_the_standardwebhooks_package(httpserver: HTTPServer) -> None:
+    receiver = StandardReceiver(httpserver, STANDARD_SECRET)
+    post = make_post()
+    result = standard_webhook(receiver.url, {"OUTREACH_WEBHOOK_SECRET": STANDARD_SECRET}).publish(post, Checkpoints())
+
+    assert result.remote_id == "artikel-9"  # the package verified the request, so the receiver published
+    headers, body = receiver.requests[0]
+    assert re.fullmatch(r"v1,[A-Za-z0-9+/]{43}=", headers["Webhook-Signature"])
+    assert re.fullmatch(r"msg_[0-9a-f]{32}", headers["Webhook-Id"])
+    assert "X-Outreach-Signature" not in headers and "X-Outreach-Timestamp" not in headers
+    assert headers["Idempotency-Key"] == post.key
+    assert standardwebhooks.Webhook(STANDARD_SECRET).verify(body, headers) == json.loads(body)
+
+
+def test_standard_signature_refuses_a_tampered_body_and_another_secret(
+    httpserver: HTTPServer, documented_standard_verify: Callable[[str, Any, bytes], bool]
+) -> None:
+    receiver = StandardReceiver(httpserver, STANDARD_SECRET)
+    standard_webhook(receiver.url, {"OUTREACH_WEBHOOK_SECRET": STANDARD_SECRET}).publish(make_post(), Checkpoints())
+    headers, body = receiver.requests[0]
+    tampered = body.replace(b"satu hari", b"dua hari")
+
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(STANDARD_SECRET).verify(tampered, headers)
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(NEXT_SECRET).verify(body, headers)
+    assert documented_standard_verify(STANDARD_SECRET, headers, body)
+    assert not documented_standard_verify(STANDARD_SECRET, headers, tampered)
+    assert not documented_standard_verify(NEXT_SECRET, headers, body)
+
+
+def test_a_receiver_holding_another_standard_secret_is_an_auth_error(httpserver: HTTPServer) -> None:
+    receiver = StandardReceiver(httpserver, NEXT_SECRET)
+    with pytest.raises(AuthError, match="No matching signature"):
+        standard_webhook(receiver.url, {"OUTREACH_WEBHOOK_SECRET": STANDARD_SECRET}).publish(make_post(), Checkpoints())
+
+
+@pytest.mark.parametrize("receivers_secret", [STANDARD_SECRET, NEXT_SECRET], ids=["old-secret", "new-secret"])
+def test_during_a_rotation_both_secrets_sign_and_either_receiver_accepts(
+    httpserver: HTTPServer, receivers_secret: str, documented_standard_verify: Callable[[str, Any, bytes], bool]
+) -> None:
+    receiver = StandardReceiver(httpserver, receivers_secret)
+    channel = standard_webhook(receiver.url, {"OUTREACH_WEBHOOK_SECRET": f"{STANDARD_SECRET} {NEXT_SECRET}"})
+    assert channel.publish(make_post(), Checkpoints()).remote_id == "artikel-9"
+
+    headers, body = receiver.requests[0]
+    assert len(headers["Webhook-Signature"].split(" ")) == 2
+    for secret in (STANDARD_SECRET, NEXT_SECRET):
+        standardwebhooks.Webhook(secret).verify(body, headers)
+        assert documented_standard_verify(secret, headers, body)
+
+
+def test_each_of_two_rotating_secrets_is_masked_on_its_own(httpserver: HTTPServer) -> None:
+    """A message or log line may show one of the two; each must be masked, not only the pair."""
+    receiver = StandardReceiver(httpserver, STANDARD_SECRET)
+    environ = {"OUTREACH_WEBHOOK_SECRET": f"{NEXT_SECRET} {STANDARD_SECRET}"}
+    standard_webhook(receiver.url, environ).publish(make_post(), Checkpoints())
+    for secret in (STANDARD_SECRET, NEXT_SECRET):
+        assert secret not in redact(f"the receiver holds {secret}")
+
+
+def test_the_documented_verifier_accepts_what_the_package_signs(
+    documented_standard_verify: Callable[[str, Any, bytes], bool],
+) -> None:
+    """The stdlib recipe in the docs agrees with the reference implementation, not only with outreach."""
+    body = '{"event":"ping","channel":"situs_kota"}'
+    moment = datetime.now(UTC)
+    headers = {
+        "webhook-id": "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W",
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": standardwebhooks.Webhook(STANDARD_SECRET).sign(
+            "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", moment, body
+        ),
+    }
+    assert documented_standard_verify(STANDARD_SECRET, headers, body.encode())
+    assert not documented_standard_verify(STANDARD_SECRET, {**headers, "webhook-id": "msg_other"}, body.encode())
+
+
+def test_webhook_id_is_stable_across_attempts_and_distinct_between_posts(httpserver: HTTPServer) -> None:
+    receiver = StandardReceiver(httpserver, STANDARD_SECRET)
+    channel = standard_webhook(receiver.url, {"OUTREACH_WEBHOOK_SECRET": STANDARD_SECRET})
+    post = make_post()
+    channel.publish(post, Checkpoints())
+    channel.publish(post, Checkpoints())
+    channel.publish(make_post(post_id=2), Checkpoints())
+    channel.check()
+    channel.check()
+
+    ids = [headers["Webhook-Id"] for headers, _ in receiver.requests]
+    assert ids[0] == ids[1] != ids[2]
+    assert ids[3] != ids[4] and not {ids[3], ids[4]} & {ids[0], ids[2]}
+    assert all("." not in message_id for message_id in ids)  # the spec forbids the separator in the id
+
+
+def test_standard_timestamp_is_the_real_time_whatever_the_business_clock(httpserver: HTTPServer) -> None:
+    receiver = StandardReceiver(httpserver, STANDARD_SECRET)
+    before = time.time()
+    clock = FixedClock(datetime(2026, 12, 1, 2, 0, 5, tzinfo=UTC))
+    standard_webhook(receiver.url, {"OUTREACH_WEBHOOK_SECRET": STANDARD_SECRET}, clock=clock).publish(
+        make_post(), Checkpoints()
+    )
+    headers, _ = receiver.requests[0]
+    assert before - 1 <= int(headers["Webhook-Timestamp"]) <= time.time() + 1
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ("0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c", "starts with 'whsec_'"),
+        ("whsec_not-base64!", "not base64"),
+        ("whsec_c2hvcnQ=", "5 bytes"),
+        (f"{STANDARD_SECRET} {NEXT_SECRET} {STANDARD_SECRET}", "3 secrets, at most 2"),
+    ],
+    ids=["no-prefix", "not-base64", "too-short", "three-secrets"],
+)
+def test_a_secret_not_in_standard_form_is_a_config_error_before_any_request(
+    httpserver: HTTPServer, secret: str, reason: str
+) -> None:
+    channel = standard_webhook(httpserver.url_for(HOOK), {"OUTREACH_WEBHOOK_SECRET": secret})
+    with pytest.raises(ConfigError, match=reason) as caught:
+        channel.publish(make_post(), Checkpoints())
+    assert "OUTREACH_WEBHOOK_SECRET" in str(caught.value)
+    assert not any(part in str(caught.value) for part in secret.split())
+    assert httpserver.log == []
+
+
+def test_static_headers_cannot_replace_the_standard_headers() -> None:
+    with pytest.raises(ValidationError):
+        validate_settings(
+            {"type": "webhook", "url": "https://cms.example.go.id/hook", "headers": {"Webhook-Signature": "v1,AA=="}}
+        )

@@ -5,6 +5,9 @@ repeated ``Idempotency-Key`` of the same account with the original status for an
 nothing; ``POST /api/v2/media`` answers 202 while the image is processed and ``GET /api/v1/media/:id``
 answers 206 until it is ready; statuses carry Mastodon-style HTML ``content``; every answer carries
 ``X-RateLimit-Limit/Remaining/Reset`` (Reset in ISO 8601); errors are ``{"error": "..."}``.
+``GET /api/v2/instance`` states the instance's limits, and the instance enforces them as Mastodon's
+``StatusLengthValidator`` counts (grapheme clusters; a URL with a scheme as ``characters_reserved_per_url``;
+``@user@domain`` as ``@user``) and as its media validations do (size, type): 422 beyond them.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ import itertools
 import re
 import threading
 import time
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import regex
+from twitter_text.extract_urls import extract_urls_with_indices
 from werkzeug import Request, Response
 
 from .base import PlatformFake
@@ -27,6 +33,8 @@ _URL = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)\]'\"]")
 _HASHTAG = re.compile(r"(?<![\w/#])#(\w+)")
 _INLINE = re.compile(f"(?P<url>{_URL.pattern})|(?P<tag>{_HASHTAG.pattern})")
 VISIBILITIES = ("public", "unlisted", "private", "direct")
+#: Mastodon's Account::MENTION_RE: ``@user`` with an optional ``@domain``, not after a word character, ``=`` or ``/``.
+_MENTION = regex.compile(r"(?<![=/\w])@((?i:[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*))(?:@\w+(?:[.-]+\w+)*)?")
 
 
 def iso(moment: datetime) -> str:
@@ -43,6 +51,20 @@ class MastodonFake(PlatformFake):
     USERNAME = "kominfo_bdl"
     #: ``configuration.statuses.max_characters`` of this instance.
     max_characters = 500
+    #: ``configuration.statuses.characters_reserved_per_url``: what each URL counts.
+    characters_reserved_per_url = 23
+    #: ``configuration.media_attachments``: the largest image in bytes, and the types it takes.
+    image_size_limit = 16 * 1024 * 1024
+    supported_mime_types: tuple[str, ...] = (
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/heic",
+        "image/heif",
+        "image/webp",
+    )
+    #: False: an instance older than Mastodon 4.0, without ``GET /api/v2/instance`` (404).
+    states_limits = True
     #: How long the instance remembers an Idempotency-Key after it created the status.
     idempotency_ttl = 3600.0
     #: How many ``GET /api/v1/media/:id`` answer 206 (still processing) before the image is ready.
@@ -67,6 +89,7 @@ class MastodonFake(PlatformFake):
         self.server.route("GET", r"/api/v1/media/(\w+)", self._get_media)
         self.server.route("GET", r"/api/v1/accounts/verify_credentials", self._verify_credentials)
         self.server.route("GET", r"/api/v1/accounts/(\w+)/statuses", self._account_statuses)
+        self.server.route("GET", r"/api/v2/instance", self._instance)
 
     def channel_settings(self) -> dict[str, Any]:
         return {"type": "mastodon", "base_url": self.server.url, "media_poll_interval": 0.02}
@@ -115,7 +138,7 @@ class MastodonFake(PlatformFake):
                     return self._json(self._status(remembered[0]))
             if not text.strip() and not media_ids:
                 return self._json({"error": "Validation failed: Text can't be blank"}, 422)
-            if _length(text) > self.max_characters:
+            if self.length(text) > self.max_characters:
                 return self._json(
                     {"error": f"Validation failed: Text character limit of {self.max_characters} exceeded"}, 422
                 )
@@ -167,13 +190,18 @@ class MastodonFake(PlatformFake):
             return self._json({"error": "Validation failed: File can't be blank"}, 422)
         if not (upload.mimetype or "").startswith("image/"):
             return self._json({"error": "Validation failed: File content type is invalid, File is invalid"}, 422)
+        if upload.mimetype not in self.supported_mime_types:
+            return self._json({"error": "Validation failed: File content type is invalid, File is invalid"}, 422)
         description = request.form.get("description") or None
         if description is not None and len(description) > 1500:
             return self._json({"error": "Validation failed: Description is too long (maximum is 1500 characters)"}, 422)
         content = upload.read()
+        if len(content) > self.image_size_limit:
+            limit_mb = self.image_size_limit // (1024 * 1024)
+            return self._json({"error": f"Validation failed: File file size must be less than {limit_mb} MB"}, 422)
         with self._lock:
             media_id = str(next(self._ids))
-            entity = {
+            entity: dict[str, Any] = {
                 "id": media_id,
                 "type": "image",
                 "url": None,
@@ -227,7 +255,54 @@ class MastodonFake(PlatformFake):
             visible = [status for status in reversed(self.statuses) if status["visibility"] != "direct"]
         return self._json(visible[:limit])
 
+    def _instance(self, request: Request, match: re.Match[str]) -> Response:
+        """The Instance entity (public, no token needed), trimmed to what concerns a client that posts."""
+        if not self.states_limits:
+            return self._json({"error": "Record not found"}, 404)
+        return self._json(
+            {
+                "domain": "127.0.0.1",
+                "title": "Mastodon Kota",
+                "version": "4.5.0",
+                "configuration": {
+                    "statuses": {
+                        "max_characters": self.max_characters,
+                        "max_media_attachments": 4,
+                        "characters_reserved_per_url": self.characters_reserved_per_url,
+                    },
+                    "media_attachments": {
+                        "supported_mime_types": list(self.supported_mime_types),
+                        "image_size_limit": self.image_size_limit,
+                        "image_matrix_limit": 33177600,
+                        "video_size_limit": 103809024,
+                        "video_frame_rate_limit": 120,
+                        "video_matrix_limit": 8294400,
+                    },
+                },
+            }
+        )
+
     # --- helpers ------------------------------------------------------------------------------
+
+    def length(self, text: str) -> int:
+        """A status's length as Mastodon's StatusLengthValidator measures it: entities (URLs with a
+        scheme, mentions) are rewritten — a URL to ``characters_reserved_per_url`` x's, ``@user@domain``
+        to ``@user`` — overlapping ones dropped, then the grapheme clusters of the result counted."""
+        text = unicodedata.normalize("NFC", text)  # Rails normalises parameters to NFC
+        entities: list[tuple[int, int, str]] = [
+            (start, end, "x" * self.characters_reserved_per_url) for start, end in _url_spans(text)
+        ]
+        entities += [(found.start(), found.end(), "@" + found.group(1)) for found in _MENTION.finditer(text)]
+        kept: list[tuple[int, int, str]] = []
+        for entity in sorted(entities):
+            if not kept or entity[0] >= kept[-1][1]:
+                kept.append(entity)
+        rewritten, position = "", 0
+        for start, end, replacement in kept:
+            rewritten += text[position:start] + replacement
+            position = end
+        rewritten += text[position:]
+        return len(regex.findall(r"\X", rewritten))
 
     def _authenticate(self, request: Request, scope: str) -> Response | None:
         header = request.headers.get("Authorization", "")
@@ -304,9 +379,9 @@ def _link(url: str) -> str:
     )
 
 
-def _length(text: str) -> int:
-    """Mastodon's count: characters, with each URL (with a scheme) as 23."""
-    return len(_URL.sub("x" * 23, text))
+def _url_spans(text: str) -> list[tuple[int, int]]:
+    """Where twitter-text finds URLs with a scheme (Mastodon's Extractor, ``extract_url_without_protocol: false``)."""
+    return [(url["indices"][0], url["indices"][1]) for url in extract_urls_with_indices(text, False)]
 
 
 FAKE = MastodonFake
