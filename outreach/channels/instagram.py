@@ -21,7 +21,6 @@ from ..errors import AmbiguousError, ContentRejected, PermanentError, PublishErr
 from .base import (
     AccountIdentity,
     Capabilities,
-    Channel,
     ChannelSettings,
     Checkpoint,
     Outcome,
@@ -30,14 +29,13 @@ from .base import (
     Reconciliation,
 )
 from .graph import (
+    GraphChannel,
     GraphSettings,
     PublicBaseUrl,
     body_string,
-    graph_client,
     next_cursor,
     public_media_url,
 )
-from .http import HttpClient
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +72,11 @@ class InstagramSettings(GraphSettings):
     )
 
 
-class InstagramChannel(Channel):
+class InstagramChannel(GraphChannel):
     platform = "instagram"
     settings_model = InstagramSettings
     settings: InstagramSettings
+    permissions = PERMISSIONS
 
     @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
@@ -87,8 +86,8 @@ class InstagramChannel(Channel):
             capabilities = replace(capabilities, max_hashtags=settings.max_hashtags)
         return capabilities
 
-    def open_http(self) -> HttpClient:
-        return graph_client(self, self.secret("access_token"), PERMISSIONS, self.settings.quota_retry_after)
+    def quota_retry_after(self) -> float | None:
+        return self.settings.quota_retry_after
 
     @property
     def _user(self) -> str:
@@ -104,6 +103,7 @@ class InstagramChannel(Channel):
             if status not in _DEAD:
                 return self._wait_and_publish(post, str(container), checkpoint)
             # That container can never be published: start over with a new one.
+        self.refuse_when_near_throttle()
         self._refuse_when_quota_used_up()
         container = self._create_container(post)
         checkpoint({"container_id": container})
@@ -280,6 +280,7 @@ class InstagramChannel(Channel):
         quota = f"{usage if usage is not None else '?'}/{total if total is not None else '?'} used in 24 h"
         return AccountIdentity(
             handle=f"@{username}",
-            detail=f"Instagram account {self._user}; {quota}; images fetched from "
-            f"{self.settings.public_media_base_url}/",
+            detail=self.with_warnings(
+                f"Instagram account {self._user}; {quota}; images fetched from {self.settings.public_media_base_url}/"
+            ),
         )

@@ -16,8 +16,8 @@ from tests.fakeplatform.graph_common import graph_error
 from tests.fakeplatform.instagram import InstagramFake
 from tests.fakeplatform.server import FakeServer, Fault
 
-PUBLISH = r"/v21\.0/\d+/media_publish"
-CONTAINER = r"/v21\.0/\d+/media"
+PUBLISH = r"/v26\.0/\d+/media_publish"
+CONTAINER = r"/v26\.0/\d+/media"
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_reconcile_uses_the_checkpointed_media_id(instagram: InstagramFake) -> N
     verdict = channel.reconcile(_post(channel_state=checkpoints.state))
     assert verdict.outcome is Outcome.PUBLISHED
     assert verdict.result is not None and verdict.result.remote_id == instagram.created[0]["id"]
-    assert instagram.server.requests("GET", r"/v21\.0/\d+/media") == []  # no caption search needed
+    assert instagram.server.requests("GET", r"/v26\.0/\d+/media") == []  # no caption search needed
 
 
 def test_quota_used_up_is_rate_limited_before_any_container(instagram: InstagramFake) -> None:
@@ -264,7 +264,7 @@ def test_reconcile_with_a_dead_token_cannot_tell(instagram: InstagramFake) -> No
 
 def test_reconcile_lookup_failing_transiently_is_raised(instagram: InstagramFake) -> None:
     instagram.server.inject(
-        Fault("status", method="GET", path=r"/v21\.0/\d+", response=instagram.server_error_response())
+        Fault("status", method="GET", path=r"/v26\.0/\d+", response=instagram.server_error_response())
     )
     with pytest.raises(ServerError):
         make_channel(instagram).reconcile(_post(channel_state={"container_id": "17900000000000001"}))
