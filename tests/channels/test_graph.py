@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from outreach.channels import build_channel, validate_settings
+from outreach.channels.base import OutgoingPost
 from outreach.channels.graph import DEFAULT_GRAPH_VERSION, appsecret_proof, usage_percent
 from outreach.cli import cli
 from outreach.clock import SystemClock
@@ -29,7 +30,7 @@ def graph(request: pytest.FixtureRequest, server: FakeServer) -> GraphFake:
     return fake
 
 
-def _post(fake: GraphFake) -> object:
+def _post(fake: GraphFake) -> OutgoingPost:
     return make_post(image=SAMPLE_IMAGE if isinstance(fake, InstagramFake) else None)
 
 
@@ -78,7 +79,7 @@ def test_every_call_carries_the_proof_when_the_app_requires_it(graph: GraphFake)
     keys = graph.require_app_secret()
     channel = make_channel(graph, **keys)
     channel.check()
-    channel.publish(_post(graph), Checkpoints())  # type: ignore[arg-type]
+    channel.publish(_post(graph), Checkpoints())
     assert graph.created
     proof = appsecret_proof(graph.token, graph.environ["META_APP_SECRET"])
     for request in graph.server.requests():
@@ -117,7 +118,7 @@ def test_near_the_app_limit_the_next_post_waits_before_anything_is_sent(graph: G
     channel.check()  # an answer reporting 97 %
     posts_before = len(graph.server.requests("POST"))
     with pytest.raises(RateLimited, match="97 % of the app's hourly rate limit") as caught:
-        channel.publish(_post(graph), Checkpoints())  # type: ignore[arg-type]
+        channel.publish(_post(graph), Checkpoints())
     assert caught.value.retry_after == 600
     assert len(graph.server.requests("POST")) == posts_before
     assert graph.created == []
@@ -127,5 +128,5 @@ def test_below_the_threshold_posting_goes_on(graph: GraphFake) -> None:
     channel = make_channel(graph)
     graph.app_usage = {"call_count": 80, "total_cputime": 20, "total_time": 30}
     channel.check()
-    channel.publish(_post(graph), Checkpoints())  # type: ignore[arg-type]
+    channel.publish(_post(graph), Checkpoints())
     assert len(graph.created) == 1

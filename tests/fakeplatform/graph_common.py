@@ -142,7 +142,7 @@ class GraphFake(PlatformFake):
             environ["META_APP_SECRET"] = self.app_secret
         return environ
 
-    def require_app_secret(self, secret: str = "fake-app-secret-5f4dcc3b5aa765d6") -> dict[str, str]:
+    def require_app_secret(self, secret: str = "fake-app-secret-5f4dcc3b5aa765d6") -> dict[str, Any]:
         """Switch on "Require App Secret"; the channel keys that name the secret."""
         self.app_secret = secret
         return {"app_secret_env": "META_APP_SECRET"}
