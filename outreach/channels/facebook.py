@@ -19,7 +19,6 @@ from ..errors import AmbiguousError, AuthError, PermanentError, PublishError
 from .base import (
     CLOCK_SKEW,
     AccountIdentity,
-    Channel,
     Checkpoint,
     Outcome,
     OutgoingPost,
@@ -28,14 +27,13 @@ from .base import (
     parse_timestamp,
 )
 from .graph import (
+    GraphChannel,
     GraphSettings,
     PublicBaseUrl,
     body_string,
-    graph_client,
     next_cursor,
     public_media_url,
 )
-from .http import HttpClient
 
 #: Page posts the token must be allowed to make and read (reading is what reconcile needs).
 PERMISSIONS = ("pages_manage_posts", "pages_read_engagement")
@@ -63,15 +61,14 @@ class _ListedPost:
     created: datetime
 
 
-class FacebookChannel(Channel):
+class FacebookChannel(GraphChannel):
     platform = "facebook"
     settings_model = FacebookSettings
     settings: FacebookSettings
-
-    def open_http(self) -> HttpClient:
-        return graph_client(self, self.secret("access_token"), PERMISSIONS)
+    permissions = PERMISSIONS
 
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
+        self.refuse_when_near_throttle()
         # Reconcile waits until the latest attempt has had time to land before it says "not published".
         checkpoint({"last_attempt_at": self.clock.now().isoformat()})
         page = self.settings.page_id
@@ -183,8 +180,10 @@ class FacebookChannel(Channel):
         self.http.request("GET", f"{self.settings.page_id}/published_posts", params={"fields": "id", "limit": "1"})
         return AccountIdentity(
             handle=name,
-            detail=f"Page {page_id}; reading published posts works (reconcile); posting permission "
-            "pages_manage_posts is confirmed by the first post",
+            detail=self.with_warnings(
+                f"Page {page_id}; reading published posts works (reconcile); posting permission "
+                "pages_manage_posts is confirmed by the first post"
+            ),
         )
 
 

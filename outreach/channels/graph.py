@@ -8,22 +8,33 @@ The HTTP status of a Graph error says little (a throttle may come as 400 or 403,
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from urllib.parse import quote
 
 import requests
 from pydantic import AfterValidator, Field
 
 from ..errors import AuthError, ContentRejected, PublishError, RateLimited, ServerError
-from ..redaction import redact
+from ..redaction import redact, register_secret
 from .base import Channel, ChannelSettings
 from .http import HttpClient
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
+
+#: The Graph API version outreach is written and tested against: v26.0, current since 29 July 2026
+#: (https://developers.facebook.com/docs/graph-api/changelog). Each version stays usable until two
+#: years after its successor came out; after that Meta silently answers calls to it as the oldest
+#: usable version, so an old ``graph_version`` changes behaviour unannounced.
+DEFAULT_GRAPH_VERSION = "v26.0"
+
+#: Usage (percent of a rolling-hour limit) from which outreach stops before Meta throttles it.
+SLOW_DOWN_PERCENT = 95.0
 
 #: Throttling codes: app (4), user (17), Page (32), custom (613), app (341), IG posting limit (9),
 #: and the Business Use Case limits 80000–80014 (80001 Pages, 80002 Instagram, ...).
@@ -46,6 +57,9 @@ TOKEN_SUBCODES: Mapping[int, str] = {
     492: "invalid session: the person who issued the token is no longer a Page admin",
 }
 
+#: "You are calling a deprecated version of the ... API": a retired version, refused.
+DEPRECATED_VERSION_CODE = 2635
+
 #: Instagram's spam restriction arrives as code 4 with this subcode; it is no rate limit.
 INSTAGRAM_SPAM_SUBCODE = 2207051
 #: Instagram's "account inactive, checkpointed or restricted": a person must open the app.
@@ -61,8 +75,14 @@ class GraphSettings(ChannelSettings):
     """Keys shared by the Graph API channels."""
 
     base_url: str = DEFAULT_BASE_URL
-    graph_version: str = Field(default="v21.0", pattern=r"^v\d+\.\d+$")
+    graph_version: str = Field(default=DEFAULT_GRAPH_VERSION, pattern=r"^v\d+\.\d+$")
     access_token_env: str
+    app_secret_env: str | None = Field(
+        default=None,
+        examples=["META_APP_SECRET"],
+        description="For apps with 'Require App Secret': the variable holding the app secret; every call "
+        "then carries appsecret_proof.",
+    )
     rate_limit_retry_after: float = Field(
         default=900.0,
         gt=0,
@@ -84,6 +104,44 @@ PublicBaseUrl = Annotated[str, AfterValidator(_absolute_url)]
 def public_media_url(base_url: str, file_name: str) -> str:
     """Where Meta fetches a local image from: the base URL plus the file name."""
     return f"{base_url.rstrip('/')}/{quote(file_name)}"
+
+
+def version_number(version: str) -> tuple[int, int]:
+    """``v21.0`` → (21, 0), for comparing Graph API versions."""
+    major, _, minor = version.lstrip("v").partition(".")
+    return int(major), int(minor or 0)
+
+
+def appsecret_proof(access_token: str, app_secret: str) -> str:
+    """Meta's ``appsecret_proof``: the hex HMAC-SHA256 of the access token keyed by the app secret."""
+    return hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
+
+
+def usage_percent(headers: Mapping[str, str]) -> float | None:
+    """The highest share of a rate limit used, in percent, from ``X-App-Usage`` and ``X-Business-Use-Case-Usage``.
+
+    ``X-App-Usage`` is ``{"call_count": 28, "total_time": 25, "total_cputime": 25}`` (the app's
+    Platform Rate Limit); the Business Use Case header carries the same three numbers per use case
+    entry. None when neither header says anything readable.
+    """
+    entries: list[Any] = []
+    for name in ("X-App-Usage", "X-Business-Use-Case-Usage"):
+        try:
+            usage = json.loads(headers.get(name) or "null")
+        except ValueError:
+            continue
+        if name == "X-App-Usage":
+            entries.append(usage)
+        elif isinstance(usage, dict):
+            entries += [entry for listed in usage.values() if isinstance(listed, list) for entry in listed]
+    shares = [
+        float(value)
+        for entry in entries
+        if isinstance(entry, dict)
+        for key in ("call_count", "total_time", "total_cputime")
+        if isinstance(value := entry.get(key), (int, float)) and not isinstance(value, bool)
+    ]
+    return max(shares, default=None)
 
 
 def business_use_case_wait(headers: Mapping[str, str]) -> float | None:
@@ -145,6 +203,13 @@ class GraphErrors:
         if code in TOKEN_CODES:
             reason = TOKEN_SUBCODES.get(subcode or 0, "token invalid" if code != 104 else "no access token sent")
             return AuthError(message(f"{reason}; issue a new token"))
+        if code == 100 and "appsecret_proof" in meta_says:
+            # Meta's words for a missing or wrong proof: the app has "Require App Secret" switched on.
+            return AuthError(
+                message("the app requires appsecret_proof; set app_secret_env to the variable holding the app secret")
+            )
+        if code == DEPRECATED_VERSION_CODE:
+            return AuthError(message("this Graph API version is no longer served; remove graph_version"))
         if subcode == INSTAGRAM_RESTRICTED_SUBCODE:
             return AuthError(message("the Instagram account is inactive or restricted; sign in to the app"))
         if code in PERMISSION_CODES:
@@ -174,27 +239,80 @@ class GraphErrors:
         return ContentRejected(message("refused"))
 
 
-def graph_client(
-    channel: Channel,
-    token: str,
-    permissions: tuple[str, ...],
-    quota_retry_after: float | None = None,
-) -> HttpClient:
-    """The channel's HttpClient for ``{base_url}/{graph_version}``, sending the token as a Bearer header.
+class GraphChannel(Channel):
+    """What the Facebook and Instagram channels share: the client, appsecret_proof, usage, version."""
 
-    The header, not the ``access_token`` query parameter, keeps the token out of every URL that
-    a proxy, urllib3's debug log or an error message could print.
-    """
-    settings = channel.settings
-    assert isinstance(settings, GraphSettings) and settings.base_url is not None
-    errors = GraphErrors(channel.name, permissions, settings.rate_limit_retry_after, quota_retry_after)
-    client = channel.new_http_client(
-        f"{settings.base_url.rstrip('/')}/{settings.graph_version}",
-        classify=errors.classify,
-        retry_after=errors.retry_after,
-    )
-    client.session.headers["Authorization"] = f"Bearer {token}"
-    return client
+    settings: GraphSettings
+    #: The permissions the channel needs, named when Meta's error does not say which is missing.
+    permissions: ClassVar[tuple[str, ...]]
+    #: The highest usage Meta reported in its latest answer (percent of a rolling-hour limit).
+    _usage: float | None = None
+
+    def quota_retry_after(self) -> float | None:
+        """The wait after an exhausted posting quota (code 9); None: the general throttle wait."""
+        return None
+
+    def access_token(self) -> str:
+        """The token the calls carry."""
+        return self.secret("access_token")
+
+    def open_http(self) -> HttpClient:
+        """A client for ``{base_url}/{graph_version}``, sending the token as a Bearer header.
+
+        The header, not the ``access_token`` query parameter, keeps the token out of every URL that
+        a proxy, urllib3's debug log or an error message could print. With ``app_secret_env``,
+        every call carries ``appsecret_proof`` (https://developers.facebook.com/docs/graph-api/securing-requests).
+        """
+        settings = self.settings
+        assert settings.base_url is not None
+        errors = GraphErrors(self.name, self.permissions, settings.rate_limit_retry_after, self.quota_retry_after())
+        client = self.new_http_client(
+            f"{settings.base_url.rstrip('/')}/{settings.graph_version}",
+            classify=errors.classify,
+            retry_after=errors.retry_after,
+        )
+        token = self.access_token()
+        client.session.headers["Authorization"] = f"Bearer {token}"
+        if settings.app_secret_env:
+            proof = appsecret_proof(token, self.secret("app_secret"))
+            register_secret(proof)
+            client.session.params = {"appsecret_proof": proof}
+        client.session.hooks["response"].append(self._note_usage)
+        return client
+
+    def _note_usage(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Remember how close Meta says the app is to a throttle (every answer, failed ones too)."""
+        self._usage = usage_percent(response.headers)
+
+    def refuse_when_near_throttle(self) -> None:
+        """RateLimited before a post is sent when Meta's latest answer put usage near 100 %.
+
+        Meta throttles every call once a rolling-hour limit is reached, and a throttle's wait grows
+        with the calls made meanwhile: stopping first costs one post's delay, not an hour of them
+        (https://developers.facebook.com/docs/graph-api/overview/rate-limiting).
+        """
+        if self._usage is not None and self._usage >= SLOW_DOWN_PERCENT:
+            wait = self.settings.rate_limit_retry_after
+            raise RateLimited(
+                f"{self.name}: Meta reports {self._usage:g} % of the app's hourly rate limit used; "
+                f"waiting {wait:g} s before posting so that Meta does not throttle the app",
+                retry_after=wait,
+            )
+
+    def warnings(self) -> list[str]:
+        """What ``channels check`` should point out about the configuration (no network)."""
+        configured = self.settings.graph_version
+        if version_number(configured) < version_number(DEFAULT_GRAPH_VERSION):
+            return [
+                f"graph_version {configured} is older than {DEFAULT_GRAPH_VERSION}, the version outreach is tested "
+                "with; Meta retires old versions (see docs/channels/facebook.md), remove graph_version to use "
+                f"{DEFAULT_GRAPH_VERSION}"
+            ]
+        return []
+
+    def with_warnings(self, detail: str, more: Iterable[str] = ()) -> str:
+        """``detail`` followed by this channel's warnings, for an AccountIdentity."""
+        return "; ".join([detail, *(f"warning: {line}" for line in [*self.warnings(), *more])])
 
 
 def body_string(body: Any, key: str) -> str | None:

@@ -9,19 +9,21 @@ attempt (or ``reconcile``) first asks the container's status instead of creating
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
 
+import requests
 from pydantic import Field
 
 from ..errors import AmbiguousError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
 from .base import (
     AccountIdentity,
     Capabilities,
-    Channel,
     ChannelSettings,
     Checkpoint,
     Outcome,
@@ -30,14 +32,14 @@ from .base import (
     Reconciliation,
 )
 from .graph import (
+    GraphChannel,
     GraphSettings,
     PublicBaseUrl,
     body_string,
-    graph_client,
     next_cursor,
     public_media_url,
 )
-from .http import HttpClient
+from .http import HttpClient, ResponseTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,11 @@ log = logging.getLogger(__name__)
 PERMISSIONS = ("instagram_basic", "instagram_content_publish", "pages_read_engagement")
 
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
+
+#: Instagram's image specifications (POST /{ig-user-id}/media, "Image Specifications"): JPEG, at most
+#: 8 MB, aspect ratio from 4:5 to 1.91:1 (width and height outside 320–1440 px wide are scaled, not refused).
+MAX_IMAGE_BYTES = 8 * 2**20
+ASPECT_RATIOS = (4 / 5, 1.91)
 
 #: Container statuses from which the container may still be published, and from which it never will.
 _PENDING = ("IN_PROGRESS", "FINISHED")
@@ -74,10 +81,11 @@ class InstagramSettings(GraphSettings):
     )
 
 
-class InstagramChannel(Channel):
+class InstagramChannel(GraphChannel):
     platform = "instagram"
     settings_model = InstagramSettings
     settings: InstagramSettings
+    permissions = PERMISSIONS
 
     @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
@@ -87,8 +95,8 @@ class InstagramChannel(Channel):
             capabilities = replace(capabilities, max_hashtags=settings.max_hashtags)
         return capabilities
 
-    def open_http(self) -> HttpClient:
-        return graph_client(self, self.secret("access_token"), PERMISSIONS, self.settings.quota_retry_after)
+    def quota_retry_after(self) -> float | None:
+        return self.settings.quota_retry_after
 
     @property
     def _user(self) -> str:
@@ -104,6 +112,7 @@ class InstagramChannel(Channel):
             if status not in _DEAD:
                 return self._wait_and_publish(post, str(container), checkpoint)
             # That container can never be published: start over with a new one.
+        self.refuse_when_near_throttle()
         self._refuse_when_quota_used_up()
         container = self._create_container(post)
         checkpoint({"container_id": container})
@@ -272,14 +281,75 @@ class InstagramChannel(Channel):
             + ("publishes it" if status in _PENDING else "makes a new one"),
         )
 
-    def check(self) -> AccountIdentity:
-        """The account's username and how much of the 24-hour publishing quota is used."""
+    def check(self, images: Sequence[str] = ()) -> AccountIdentity:
+        """The account's username and how much of the 24-hour publishing quota is used.
+
+        ``images``: file names of planned posts' images; each must be served at
+        ``public_media_base_url`` as Instagram takes it, or the check fails naming what is wrong.
+        """
+        problems = self.check_public_images(images)
+        if problems:
+            raise ContentRejected(f"{self.name}: " + "; ".join(problems))
         me = self.http.request("GET", self._user, params={"fields": "username"}).body
         username = body_string(me, "username") or "?"
         usage, total = self._quota()
         quota = f"{usage if usage is not None else '?'}/{total if total is not None else '?'} used in 24 h"
         return AccountIdentity(
             handle=f"@{username}",
-            detail=f"Instagram account {self._user}; {quota}; images fetched from "
-            f"{self.settings.public_media_base_url}/",
+            detail=self.with_warnings(
+                f"Instagram account {self._user}; {quota}; images fetched from {self.settings.public_media_base_url}/"
+            ),
         )
+
+    def check_public_images(self, file_names: Sequence[str]) -> list[str]:
+        """What Instagram would refuse fetching each image from ``public_media_base_url``; [] when all is well.
+
+        Fetched from this machine without the token (the site is public): reachable with HTTP 200,
+        served as ``image/jpeg``, at most 8 MB, a JPEG whose aspect ratio is between 4:5 and 1.91:1.
+        Instagram's own fetch failing is the post's error 9004 (subcode 2207052), found only when posting.
+        """
+        if not file_names:
+            return []
+        client = self.new_http_client(self.settings.public_media_base_url)
+        try:
+            return [problem for name in file_names if (problem := self._public_image_problem(client, name))]
+        finally:
+            client.close()
+
+    def _public_image_problem(self, client: HttpClient, file_name: str) -> str | None:
+        """HEAD for the status, type and size; then the file's first bytes for its pixel size.
+
+        Only the start of the file is asked for (``Range``), as the client reads no answer over
+        4 MB and a JPEG states its size in its first markers.
+        """
+        url = public_media_url(self.settings.public_media_base_url, file_name)
+        try:
+            head = client.session.head(url, timeout=client.timeout, allow_redirects=True)
+        except requests.RequestException as error:
+            return f"{url} cannot be fetched ({type(error).__name__}); Instagram could not fetch it either"
+        if head.status_code != 200:
+            return f"{url} answers HTTP {head.status_code}; copy {file_name} there before it is posted"
+        content_type = head.headers.get("Content-Type", "")
+        if content_type.split(";")[0].strip().lower() != "image/jpeg":
+            return f"{url} is served as {content_type or 'no type'}; Instagram takes only image/jpeg"
+        length = head.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > MAX_IMAGE_BYTES:
+            return f"{url} is over Instagram's 8 MB"
+        try:
+            start = client.session.get(url, timeout=client.timeout, headers={"Range": "bytes=0-262143"}).content
+        except ResponseTooLarge:
+            return None  # the server ignored Range for a large file: the pixel size stays unchecked
+        except requests.RequestException as error:
+            return f"{url} cannot be fetched ({type(error).__name__}); Instagram could not fetch it either"
+        from PIL import Image  # imported here: only this check needs it
+
+        try:
+            with Image.open(io.BytesIO(start)) as picture:
+                image_format, (width, height) = picture.format, picture.size
+        except (OSError, SyntaxError, ValueError):
+            image_format, width, height = None, 0, 0
+        if image_format not in ("JPEG", "MPO"):
+            return f"{url} is not a JPEG image"
+        if not ASPECT_RATIOS[0] <= width / height <= ASPECT_RATIOS[1]:
+            return f"{url} is {width}×{height} px; Instagram takes aspect ratios from 4:5 to 1.91:1"
+        return None

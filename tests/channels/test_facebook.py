@@ -15,7 +15,7 @@ from tests.fakeplatform.facebook import FacebookFake
 from tests.fakeplatform.graph_common import business_use_case_header, graph_error
 from tests.fakeplatform.server import FakeServer, Fault
 
-FEED = r"/v21\.0/\d+/feed"
+FEED = r"/v26\.0/\d+/feed"
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def test_oversized_image_is_refused_before_any_request(facebook: FacebookFake) -
 
 def test_permalink_failure_falls_back_to_the_id_url(facebook: FacebookFake) -> None:
     facebook.server.inject(
-        Fault("status", method="GET", path=r"/v21\.0/\d+_\d+", response=facebook.server_error_response())
+        Fault("status", method="GET", path=r"/v26\.0/\d+_\d+", response=facebook.server_error_response())
     )
     result = make_channel(facebook).publish(make_post(), Checkpoints())
     assert result.url == f"https://www.facebook.com/{facebook.created[0]['id']}"
@@ -280,7 +280,7 @@ def test_check_names_the_missing_read_permission(facebook: FacebookFake) -> None
         Fault(
             "status",
             method="GET",
-            path=r"/v21\.0/\d+/published_posts",
+            path=r"/v26\.0/\d+/published_posts",
             response=graph_error(10, "(#10) This endpoint requires the 'pages_read_engagement' permission", status=403),
         )
     )

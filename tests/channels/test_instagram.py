@@ -10,14 +10,15 @@ import pytest
 from PIL import Image
 
 from outreach.channels.base import Outcome
+from outreach.channels.instagram import InstagramChannel
 from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, ServerError
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.graph_common import graph_error
 from tests.fakeplatform.instagram import InstagramFake
 from tests.fakeplatform.server import FakeServer, Fault
 
-PUBLISH = r"/v21\.0/\d+/media_publish"
-CONTAINER = r"/v21\.0/\d+/media"
+PUBLISH = r"/v26\.0/\d+/media_publish"
+CONTAINER = r"/v26\.0/\d+/media"
 
 
 @pytest.fixture
@@ -132,7 +133,7 @@ def test_reconcile_uses_the_checkpointed_media_id(instagram: InstagramFake) -> N
     verdict = channel.reconcile(_post(channel_state=checkpoints.state))
     assert verdict.outcome is Outcome.PUBLISHED
     assert verdict.result is not None and verdict.result.remote_id == instagram.created[0]["id"]
-    assert instagram.server.requests("GET", r"/v21\.0/\d+/media") == []  # no caption search needed
+    assert instagram.server.requests("GET", r"/v26\.0/\d+/media") == []  # no caption search needed
 
 
 def test_quota_used_up_is_rate_limited_before_any_container(instagram: InstagramFake) -> None:
@@ -264,7 +265,72 @@ def test_reconcile_with_a_dead_token_cannot_tell(instagram: InstagramFake) -> No
 
 def test_reconcile_lookup_failing_transiently_is_raised(instagram: InstagramFake) -> None:
     instagram.server.inject(
-        Fault("status", method="GET", path=r"/v21\.0/\d+", response=instagram.server_error_response())
+        Fault("status", method="GET", path=r"/v26\.0/\d+", response=instagram.server_error_response())
     )
     with pytest.raises(ServerError):
         make_channel(instagram).reconcile(_post(channel_state={"container_id": "17900000000000001"}))
+
+
+# --- images served at public_media_base_url ---------------------------------------------------------
+
+
+def _jpeg(folder: Path, name: str, size: tuple[int, int]) -> Path:
+    path = folder / name
+    Image.new("RGB", size, "teal").save(path, format="JPEG")
+    return path
+
+
+def test_fake_instagram_refuses_an_image_the_website_does_not_serve(instagram: InstagramFake) -> None:
+    del instagram.public_files["sample.jpg"]  # the office forgot to copy it
+    with pytest.raises(ContentRejected, match=r"Graph error 9004/2207052"):
+        make_channel(instagram).publish(_post(), Checkpoints())
+    assert instagram.containers == {}
+
+
+def test_fake_instagram_refuses_an_image_served_with_another_type(instagram: InstagramFake) -> None:
+    instagram.publish_file(SAMPLE_IMAGE, content_type="application/octet-stream")
+    with pytest.raises(ContentRejected, match=r"Graph error 9004/2207052"):
+        make_channel(instagram).publish(_post(), Checkpoints())
+
+
+def test_fake_instagram_refuses_an_image_over_8_mb(instagram: InstagramFake) -> None:
+    instagram.public_files["sample.jpg"] = (SAMPLE_IMAGE.read_bytes() + b"\0" * 8 * 2**20, "image/jpeg")
+    with pytest.raises(ContentRejected, match=r"Graph error 9004/2207052"):
+        make_channel(instagram).publish(_post(), Checkpoints())
+
+
+def test_check_public_images_finds_what_instagram_would_refuse(instagram: InstagramFake, tmp_path: Path) -> None:
+    instagram.publish_file(_jpeg(tmp_path, "square.jpg", (1080, 1080)))
+    instagram.publish_file(_jpeg(tmp_path, "tall.jpg", (1080, 1920)))  # 9:16, taller than 4:5
+    instagram.publish_file(_jpeg(tmp_path, "typed.jpg", (1080, 1080)), content_type="text/plain")
+    instagram.public_files["huge.jpg"] = (b"\xff\xd8\xff" + b"\0" * (8 * 2**20), "image/jpeg")
+    channel = make_channel(instagram)
+    assert isinstance(channel, InstagramChannel)
+    problems = channel.check_public_images(
+        ["sample.jpg", "square.jpg", "tall.jpg", "typed.jpg", "huge.jpg", "gone.jpg"]
+    )
+    base = instagram.media_base_url
+    assert problems == [
+        f"{base}/tall.jpg is 1080×1920 px; Instagram takes aspect ratios from 4:5 to 1.91:1",
+        f"{base}/typed.jpg is served as text/plain; Instagram takes only image/jpeg",
+        f"{base}/huge.jpg is over Instagram's 8 MB",
+        f"{base}/gone.jpg answers HTTP 404; copy gone.jpg there before it is posted",
+    ]
+    # The website never sees the token.
+    for request in instagram.server.requests("GET", r"/media/outreach/.*"):
+        assert "Authorization" not in request.headers
+
+
+def test_check_public_images_reports_an_unreachable_website(instagram: InstagramFake) -> None:
+    channel = make_channel(instagram, public_media_base_url="http://127.0.0.1:9/media")
+    assert isinstance(channel, InstagramChannel)
+    (problem,) = channel.check_public_images(["sample.jpg"])
+    assert problem.startswith("http://127.0.0.1:9/media/sample.jpg cannot be fetched (")
+
+
+def test_check_fails_when_a_planned_image_is_not_served(instagram: InstagramFake) -> None:
+    channel = make_channel(instagram)
+    assert isinstance(channel, InstagramChannel)
+    assert channel.check(["sample.jpg"]).handle == f"@{instagram.username}"
+    with pytest.raises(ContentRejected, match=r"poster\.jpg answers HTTP 404"):
+        channel.check(["sample.jpg", "poster.jpg"])

@@ -6,6 +6,8 @@ Not a platform itself (it defines no ``FAKE``), so the contract suite does not p
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import itertools
 import json
 import secrets
@@ -20,8 +22,12 @@ from werkzeug import Request, Response
 from .base import PlatformFake
 from .server import FakeServer, json_response
 
-#: Graph paths start with the API version, e.g. ``/v21.0``.
+#: Graph paths start with the API version, e.g. ``/v26.0``.
 VERSION = r"/v\d+\.\d+"
+#: The newest version (changelog, November 2026) and the oldest still served: v20.0 expired on
+#: 24 September 2026, v21.0 is served until 21 January 2027.
+LATEST_VERSION = (26, 0)
+OLDEST_SERVED_VERSION = (21, 0)
 
 
 def graph_error(
@@ -90,7 +96,7 @@ def cursor_page(items: list[dict[str, Any]], request: Request, base_path: str) -
         if start + len(page) < len(items):
             after = body["paging"]["cursors"]["after"]
             body["paging"]["next"] = (
-                f"https://graph.facebook.com/v21.0{base_path}?access_token=TOKEN&limit={limit}&after={after}"
+                f"https://graph.facebook.com/v26.0{base_path}?access_token=TOKEN&limit={limit}&after={after}"
             )
     return body
 
@@ -119,6 +125,10 @@ class GraphFake(PlatformFake):
     use_case: str
 
     def __init__(self, server: FakeServer) -> None:
+        #: Set to "Require App Secret": every call must carry a valid ``appsecret_proof``.
+        self.app_secret: str | None = None
+        #: What ``X-App-Usage`` reports on every answer (percent of the app's hourly limit).
+        self.app_usage = {"call_count": 3, "total_cputime": 1, "total_time": 2}
         self.lock = threading.RLock()
         self._ids = itertools.count(1)
         #: The fake's clock, replaceable by tests that need posts at given times.
@@ -127,7 +137,15 @@ class GraphFake(PlatformFake):
 
     @property
     def environ(self) -> dict[str, str]:
-        return {self.token_env: self.token}
+        environ = {self.token_env: self.token}
+        if self.app_secret is not None:
+            environ["META_APP_SECRET"] = self.app_secret
+        return environ
+
+    def require_app_secret(self, secret: str = "fake-app-secret-5f4dcc3b5aa765d6") -> dict[str, Any]:
+        """Switch on "Require App Secret"; the channel keys that name the secret."""
+        self.app_secret = secret
+        return {"app_secret_env": "META_APP_SECRET"}
 
     @property
     @abstractmethod
@@ -142,10 +160,52 @@ class GraphFake(PlatformFake):
         """A versioned route that answers only correctly authenticated requests."""
 
         def authenticated(request: Request, match: Any) -> Response:
-            refused = self.refuse_auth(request)
-            return refused if refused is not None else handler(request, match)
+            refused = self.refuse_version(request) or self.refuse_auth(request) or self.refuse_without_proof(request)
+            answer = refused if refused is not None else handler(request, match)
+            answer.headers["X-App-Usage"] = json.dumps(self.app_usage)
+            return answer
 
         self.server.route(method, VERSION + pattern, authenticated)
+
+    def refuse_version(self, request: Request) -> Response | None:
+        """A retired version is refused, and a version that does not exist yet is unknown.
+
+        Stricter than Meta, on purpose: Meta answers a retired version as the oldest one it still
+        serves, which would let a test pass on a version whose behaviour is not the one asked for.
+        """
+        major, minor = request.path.split("/")[1].lstrip("v").split(".")
+        version = (int(major), int(minor))
+        if version < OLDEST_SERVED_VERSION:
+            latest = "v{}.{}".format(*LATEST_VERSION)
+            return graph_error(
+                2635, f"(#2635) You are calling a deprecated version of the Graph API. Please update to {latest}."
+            )
+        if version > LATEST_VERSION:
+            return graph_error(2500, f"Unknown path components: /{request.path.split('/')[1]}")
+        return None
+
+    def refuse_without_proof(self, request: Request) -> Response | None:
+        """With "Require App Secret", Meta's answers to a missing or wrong ``appsecret_proof``."""
+        if self.app_secret is None:
+            return None
+        proof = request.values.get("appsecret_proof")
+        if not proof:
+            return graph_error(
+                100, "API calls from the server require an appsecret_proof argument", error_type="GraphMethodException"
+            )
+        token = self.token_of(request) or ""
+        expected = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(proof, expected):
+            return graph_error(
+                100, "Invalid appsecret_proof provided in the API argument", error_type="GraphMethodException"
+            )
+        return None
+
+    @staticmethod
+    def token_of(request: Request) -> str | None:
+        """The token as the request carries it: Bearer header or ``access_token`` parameter."""
+        header = request.headers.get("Authorization", "")
+        return header[len("Bearer ") :] if header.startswith("Bearer ") else request.values.get("access_token")
 
     def refuse_auth(self, request: Request) -> Response | None:
         """Meta's answer to a missing, wrong or expired token; None when the token is good.
@@ -153,8 +213,7 @@ class GraphFake(PlatformFake):
         The real API accepts the token as a Bearer header or an ``access_token`` parameter; so does
         the fake (tests check separately that outreach uses the header).
         """
-        header = request.headers.get("Authorization", "")
-        token = header[len("Bearer ") :] if header.startswith("Bearer ") else request.values.get("access_token")
+        token = self.token_of(request)
         if not token:
             return graph_error(104, "An access token is required to request this resource.")
         if token != self.token:

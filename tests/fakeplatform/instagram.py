@@ -1,18 +1,21 @@
 """A fake Instagram professional account on the Graph API content publishing flow.
 
 Containers move IN_PROGRESS → FINISHED as they are polled (after ``polls_until_finished`` polls)
-and → PUBLISHED on ``media_publish``; a container is published at most once. The fake fetches
-nothing from the public media URL (the real Instagram would); it checks that ``image_url`` is an
-absolute http(s) URL naming a JPEG file.
+and → PUBLISHED on ``media_publish``; a container is published at most once. Like Instagram, the
+fake fetches ``image_url`` itself and refuses (code 9004, subcode 2207052) what it cannot fetch, what
+is not served as ``image/jpeg`` and what is over 8 MB. It also plays the city's website: the files
+of ``public_files`` are served on the same loopback server under ``/media/outreach/``.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import requests
 from werkzeug import Request, Response
 
 from .graph_common import VERSION, GraphFake, cursor_page, graph_error, graph_time, only_fields
@@ -20,6 +23,9 @@ from .server import json_response
 
 CAPTION_LIMIT = 2200
 HASHTAG_LIMIT = 30
+#: Image specifications of POST /{ig-user-id}/media: JPEG, 8 MB at most.
+MAX_IMAGE_BYTES = 8 * 2**20
+SAMPLE_IMAGE = Path(__file__).parent.parent / "data" / "sample.jpg"
 
 _STATUS_DETAIL = {
     "IN_PROGRESS": "In Progress: Media is still being processed.",
@@ -41,9 +47,10 @@ class InstagramFake(GraphFake):
 
     ig_user_id = "17841400000000001"
     username = "pemkot.bandarlampung"
-    media_base_url = "https://bandarlampungkota.go.id/media/outreach"
 
     def __init__(self, server: Any) -> None:
+        #: The city website's media folder: file name → (bytes, Content-Type it is served with).
+        self.public_files: dict[str, tuple[bytes, str]] = {"sample.jpg": (SAMPLE_IMAGE.read_bytes(), "image/jpeg")}
         self.containers: dict[str, dict[str, Any]] = {}
         #: Published media in creation order.
         self.media: list[dict[str, Any]] = []
@@ -59,6 +66,15 @@ class InstagramFake(GraphFake):
     def business_id(self) -> str:
         return self.ig_user_id
 
+    @property
+    def media_base_url(self) -> str:
+        """Where the city website serves the images, on the fake's own loopback server."""
+        return f"{self.server.url}/media/outreach"
+
+    def publish_file(self, path: Path, content_type: str = "image/jpeg") -> None:
+        """Put a file on the city website, as the office would copy it there."""
+        self.public_files[path.name] = (path.read_bytes(), content_type)
+
     def channel_settings(self) -> dict[str, Any]:
         return {
             "type": "instagram",
@@ -70,6 +86,8 @@ class InstagramFake(GraphFake):
         }
 
     def install(self) -> None:
+        self.server.route("GET", r"/media/outreach/([^/]+)", self._website_file)
+        self.server.route("HEAD", r"/media/outreach/([^/]+)", self._website_file)
         self.route("GET", r"/(\d+)/content_publishing_limit", self._publishing_limit)
         self.route("POST", r"/(\d+)/media", self._create_container)
         self.route("POST", r"/(\d+)/media_publish", self._publish)
@@ -103,17 +121,13 @@ class InstagramFake(GraphFake):
         caption = request.form.get("caption", "")
         if not image_url:
             return graph_error(100, "(#100) The parameter image_url is required.")
-        parsed = urlparse(image_url)
-        if (
-            parsed.scheme not in ("http", "https")
-            or not parsed.netloc
-            or not re.search(r"/[^/]+\.jpe?g$", parsed.path, re.IGNORECASE)
-        ):
+        if not self._fetchable_jpeg(image_url):
             return graph_error(
                 9004,
-                f"The media could not be fetched from this uri: {image_url}",
+                "Only photo or video can be accepted as media type.",
                 subcode=2207052,
-                user_message="Only photo or video can be accepted as media type.",
+                is_transient=False,
+                user_message=f"The media could not be fetched from this URI: {image_url}. Please check the limitations.",
             )
         if len(caption) > CAPTION_LIMIT:
             return graph_error(100, f"(#100) Param caption must be at most {CAPTION_LIMIT} characters long.")
@@ -131,6 +145,26 @@ class InstagramFake(GraphFake):
                 "alt_text": request.form.get("alt_text"),
             }
         return json_response({"id": container_id})
+
+    def _website_file(self, request: Request, match: re.Match[str]) -> Response:
+        served = self.public_files.get(match.group(1))
+        if served is None:
+            return Response("<h1>404 Not Found</h1>", status=404, content_type="text/html")
+        content, content_type = served
+        return Response(content, content_type=content_type)  # the server sends no body to HEAD
+
+    @staticmethod
+    def _fetchable_jpeg(image_url: str) -> bool:
+        """Whether Instagram's fetch of ``image_url`` gets a JPEG of at most 8 MB."""
+        if urlparse(image_url).scheme not in ("http", "https"):
+            return False
+        try:
+            with requests.get(image_url, timeout=5, stream=True) as answer:
+                content = answer.raw.read(MAX_IMAGE_BYTES + 1)
+                content_type = answer.headers.get("Content-Type", "").split(";")[0].strip()
+                return answer.status_code == 200 and content_type == "image/jpeg" and len(content) <= MAX_IMAGE_BYTES
+        except requests.RequestException:
+            return False
 
     def _publish(self, request: Request, match: re.Match[str]) -> Response:
         refused = self._refuse_account(match.group(1), "post")
