@@ -16,9 +16,11 @@ from typing import Any
 
 from . import catalogue as catalogue_stage
 from . import media, outbox, planner
+from .channels import adapter_class
 from .channels.base import OutgoingPost
 from .clock import Clock
 from .config import CampaignSettings, Config
+from .costs import Prices, XCost, x_costs
 from .errors import ConfigError, NotFound
 from .model import CatalogueEntry, Innovation, PlannedPost, Post, PostState
 from .render import CampaignView, ChannelView, RenderedPost, Renderer
@@ -362,3 +364,15 @@ class Planning:
         if not errors:
             return None
         return "plain language (campaign blocks errors): " + "; ".join(errors)
+
+    def x_costs(self, posts: Iterable[tuple[str, str]]) -> list[XCost]:
+        """The expected X API cost of these (channel, text) posts, for the channels that render as X."""
+        texts: dict[str, list[str]] = {}
+        prices: dict[str, Prices] = {}
+        for channel, text in posts:
+            settings = self.config.channels[channel]
+            channel_prices = adapter_class(settings.type).prices_for(settings)
+            if channel_prices is not None:
+                prices[channel] = channel_prices
+                texts.setdefault(channel, []).append(text)
+        return x_costs(texts, prices)

@@ -108,7 +108,7 @@ def test_channels_check_lifts_the_hold_once_the_account_answers(tmp_path: Path, 
     result = CliRunner(env=fake.environ).invoke(cli, ["--config", str(config), "channels", "check", "x"])
 
     assert result.exit_code == 0, result.output
-    assert "hold lifted" in result.output
+    assert "hold lifted" in result.output and "credits are used up" in result.output
     again = workspace(config, SLOT + timedelta(minutes=1), fake.environ)
     assert again.holds.all() == {}
     fake.credits = None

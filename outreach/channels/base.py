@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ..clock import Clock, SystemClock
+from ..costs import Prices
 from ..errors import ConfigError, ContentRejected
 from ..i18n import _
 from ..media import ImageFile, ImageRefused, image_for_platform
@@ -229,6 +230,15 @@ class Channel(ABC):
     def platform_for(cls, settings: ChannelSettings) -> Platform:
         """Whose rules and templates a channel with these settings follows."""
         return cls.platform
+
+    @classmethod
+    def prices_for(cls, settings: ChannelSettings) -> Prices | None:
+        """What a post costs on a channel that renders as X (pay-per-use credits); None elsewhere.
+
+        A channel that only borrows X's rules (a ``file`` channel with ``as = "x"``) gets the default
+        prices, so an office sees the budget before it connects the real account.
+        """
+        return Prices() if cls.platform_for(settings) == "x" else None
 
     @classmethod
     def outbox_for(cls, settings: ChannelSettings) -> Path | None:

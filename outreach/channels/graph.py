@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 from urllib.parse import quote
 
@@ -245,8 +246,9 @@ class GraphChannel(Channel):
     settings: GraphSettings
     #: The permissions the channel needs, named when Meta's error does not say which is missing.
     permissions: ClassVar[tuple[str, ...]]
-    #: The highest usage Meta reported in its latest answer (percent of a rolling-hour limit).
+    #: The highest usage Meta reported in its latest answer (percent of a rolling-hour limit), and when.
     _usage: float | None = None
+    _usage_seen_at: datetime = datetime.min.replace(tzinfo=UTC)
 
     def quota_retry_after(self) -> float | None:
         """The wait after an exhausted posting quota (code 9); None: the general throttle wait."""
@@ -281,8 +283,13 @@ class GraphChannel(Channel):
         return client
 
     def _note_usage(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        """Remember how close Meta says the app is to a throttle (every answer, failed ones too)."""
-        self._usage = usage_percent(response.headers)
+        """Remember how close a successful answer says the app is to a throttle, and when.
+
+        A refused answer's own wait (a throttle's retry-after) already decides when to try again: its
+        usage is not kept, so the retry at that time is not held back a second time.
+        """
+        self._usage = usage_percent(response.headers) if response.ok else None
+        self._usage_seen_at = self.clock.now()  # a wait of our own choosing: business time, like the retry
 
     def refuse_when_near_throttle(self) -> None:
         """RateLimited before a post is sent when Meta's latest answer put usage near 100 %.
@@ -291,13 +298,19 @@ class GraphChannel(Channel):
         with the calls made meanwhile: stopping first costs one post's delay, not an hour of them
         (https://developers.facebook.com/docs/graph-api/overview/rate-limiting).
         """
-        if self._usage is not None and self._usage >= SLOW_DOWN_PERCENT:
-            wait = self.settings.rate_limit_retry_after
-            raise RateLimited(
-                f"{self.name}: Meta reports {self._usage:g} % of the app's hourly rate limit used; "
-                f"waiting {wait:g} s before posting so that Meta does not throttle the app",
-                retry_after=wait,
-            )
+        wait = self.settings.rate_limit_retry_after
+        if self._usage is None or self._usage < SLOW_DOWN_PERCENT:
+            return
+        waited = (self.clock.now() - self._usage_seen_at).total_seconds()
+        if waited >= wait:
+            # The usage is over a rolling hour: after the wait, the next answer tells it afresh.
+            self._usage = None
+            return
+        raise RateLimited(
+            f"{self.name}: Meta reports {self._usage:g} % of the app's hourly rate limit used; "
+            f"waiting {wait - waited:g} s before posting so that Meta does not throttle the app",
+            retry_after=wait - waited,
+        )
 
     def warnings(self) -> list[str]:
         """What ``channels check`` should point out about the configuration (no network)."""

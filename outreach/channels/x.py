@@ -31,6 +31,7 @@ from requests_oauthlib import OAuth1
 from twitter_text.extract_urls import extract_urls_with_indices
 
 from ..clock import Clock
+from ..costs import PRICE_PER_POST, PRICE_PER_POST_WITH_LINK, Prices
 from ..errors import (
     AmbiguousError,
     AuthError,
@@ -85,6 +86,12 @@ class XSettings(ChannelSettings):
     access_token_secret_env: str = "X_ACCESS_TOKEN_SECRET"
     reconcile_window: int = Field(
         default=100, ge=5, le=100, description="How many of the account's latest posts reconcile reads."
+    )
+    price_per_post: float = Field(
+        default=PRICE_PER_POST, ge=0, description="USD per post without a link (X's pay-per-use credits)."
+    )
+    price_per_post_with_link: float = Field(
+        default=PRICE_PER_POST_WITH_LINK, ge=0, description="USD per post that contains a URL."
     )
 
 
@@ -204,6 +211,11 @@ class XChannel(Channel):
         return str(media_id)
 
     # -- account and reconciliation -----------------------------------------------------------
+
+    @classmethod
+    def prices_for(cls, settings: ChannelSettings) -> Prices:
+        assert isinstance(settings, XSettings)
+        return Prices(settings.price_per_post, settings.price_per_post_with_link)
 
     def check(self) -> AccountIdentity:
         self._account_cache = None

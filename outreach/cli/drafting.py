@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
@@ -14,6 +14,10 @@ from ..i18n import _
 from ..textsafety import visible
 from ..vocabulary import PLATFORMS, POST_KINDS
 from . import _ws, cli
+
+if TYPE_CHECKING:
+    from ..app import Workspace
+
 from .common import (
     _day_in_years,
     _day_start,
@@ -49,6 +53,7 @@ def preview(start: datetime | None, days: int, campaign: str | None, channel: st
         )
     for notice in notices(ws.planning, series=True):
         click.echo(visible(notice))
+    _echo_x_costs(ws, [(d.planned.channel, d.rendered.text) for d in drafts if d.rendered is not None], days)
     if drafts:
         click.echo("")
     for draft in drafts:
@@ -159,6 +164,7 @@ def plan(days: int | None) -> None:
     Example: outreach plan --days 14
     """
     from ..checks import notices
+    from ..model import PostState
 
     ws = _ws()
     outcome = ws.planning.write_plan(days or ws.config.publishing.horizon_days)
@@ -169,6 +175,9 @@ def plan(days: int | None) -> None:
     )
     for notice in notices(ws.planning, overlaps=False):
         click.echo(visible(notice))
+    horizon = days or ws.config.publishing.horizon_days
+    ahead = ws.store.posts([PostState.PLANNED], ws.now(), ws.now() + timedelta(days=horizon))
+    _echo_x_costs(ws, [(post.channel, post.text) for post in ahead if post.text], horizon)
     problems = outcome.unrendered + outcome.stale
     if problems:
         raise click.ClickException(
@@ -178,5 +187,25 @@ def plan(days: int | None) -> None:
                 "then run `outreach plan` again"
             ).format(
                 count=len(problems), new=len(outcome.unrendered), kept=len(outcome.stale), reason=visible(problems[0])
+            )
+        )
+
+
+def _echo_x_costs(ws: Workspace, posts: list[tuple[str, str]], days: int) -> None:
+    """One line per channel that renders as X: what its posts in the window will cost in API credits."""
+    for cost in ws.planning.x_costs(posts):
+        click.echo(
+            _(
+                "{channel}: expected X API cost of these {days} days: {plain} posts × ${per_post:.3f} + "
+                "{linked} with a link × ${per_link:.3f} = ${total:.2f} (prices: price_per_post, "
+                "price_per_post_with_link in [channels.{channel}])"
+            ).format(
+                channel=cost.channel,
+                days=days,
+                plain=cost.without_link,
+                per_post=cost.prices.per_post,
+                linked=cost.with_link,
+                per_link=cost.prices.per_post_with_link,
+                total=cost.total,
             )
         )

@@ -94,7 +94,13 @@ def channels_check(name: str | None) -> None:
                 visible(
                     f"{channel_name:16} ok    {identity.handle}"
                     + (f"  ({identity.detail})" if identity.detail else "")
-                    + (_("; hold lifted, its posts go out again") if lifted else "")
+                    + (
+                        _("; it was held ({reason}); hold lifted: its posts go out again, or hold it anew").format(
+                            reason=lifted.reason
+                        )
+                        if lifted
+                        else ""
+                    )
                 )
             )
         except (PublishError, ConfigError, LocalIOError) as error:  # the platform's own words, which it chose

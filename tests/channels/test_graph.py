@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from outreach.channels import build_channel, validate_settings
 from outreach.channels.base import OutgoingPost
 from outreach.channels.graph import DEFAULT_GRAPH_VERSION, appsecret_proof, usage_percent
 from outreach.cli import cli
-from outreach.clock import SystemClock
+from outreach.clock import FixedClock, SystemClock
 from outreach.errors import AuthError, RateLimited
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.engine_helpers import toml_value
@@ -115,15 +116,32 @@ def test_usage_percent_reads_both_headers() -> None:
 
 
 def test_near_the_app_limit_the_next_post_waits_before_anything_is_sent(graph: GraphFake) -> None:
-    channel = make_channel(graph, rate_limit_retry_after=600)
+    clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    channel = make_channel(graph, clock=clock, rate_limit_retry_after=600)
     graph.app_usage = {"call_count": 97, "total_cputime": 20, "total_time": 30}
     channel.check()  # an answer reporting 97 %
     posts_before = len(graph.server.requests("POST"))
     with pytest.raises(RateLimited, match="97 % of the app's hourly rate limit") as caught:
         channel.publish(_post(graph), Checkpoints())
     assert caught.value.retry_after == 600
+    clock.advance(timedelta(seconds=200))
+    with pytest.raises(RateLimited) as again:
+        channel.publish(_post(graph), Checkpoints())
+    assert again.value.retry_after == 400  # the rest of the wait, not a new one
     assert len(graph.server.requests("POST")) == posts_before
     assert graph.created == []
+
+
+def test_after_the_wait_the_next_post_goes_and_meta_tells_the_usage_afresh(graph: GraphFake) -> None:
+    """The usage is over a rolling hour: a memory of 97 % must not stop the channel for good."""
+    clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    channel = make_channel(graph, clock=clock, rate_limit_retry_after=600)
+    graph.app_usage = {"call_count": 97, "total_cputime": 20, "total_time": 30}
+    channel.check()
+    graph.app_usage = {"call_count": 40, "total_cputime": 20, "total_time": 30}
+    clock.advance(timedelta(seconds=600))
+    channel.publish(_post(graph), Checkpoints())
+    assert len(graph.created) == 1
 
 
 def test_below_the_threshold_posting_goes_on(graph: GraphFake) -> None:
