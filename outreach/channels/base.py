@@ -15,7 +15,7 @@ import email.utils
 import enum
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property
@@ -353,6 +353,14 @@ class Channel(ABC):
     @abstractmethod
     def check(self) -> AccountIdentity:
         """Call the cheapest identity endpoint; raise ``AuthError`` with the precise reason."""
+
+    def planned_image_problems(self, images: Sequence[Path]) -> list[str]:
+        """What the platform would refuse about the images of posts planned on this channel, found now.
+
+        Most platforms take the bytes outreach uploads, which ``check`` and publishing already judge;
+        a platform that fetches images itself from a website (Instagram) overrides this.
+        """
+        return []
 
     def reconcile(self, post: OutgoingPost) -> Reconciliation:
         """Find out whether an interrupted attempt went out. By default nobody can tell."""

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Literal
 
 import requests
@@ -300,6 +301,10 @@ class InstagramChannel(GraphChannel):
                 f"Instagram account {self._user}; {quota}; images fetched from {self.settings.public_media_base_url}/"
             ),
         )
+
+    def planned_image_problems(self, images: Sequence[Path]) -> list[str]:
+        """Instagram fetches each image itself from ``public_media_base_url``: is every planned one there?"""
+        return self.check_public_images(sorted({image.name for image in images}))
 
     def check_public_images(self, file_names: Sequence[str]) -> list[str]:
         """What Instagram would refuse fetching each image from ``public_media_base_url``; [] when all is well.

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..i18n import _
 from ..textsafety import visible
 from . import _ws, cli
+
+if TYPE_CHECKING:
+    from ..app import Workspace
 
 
 @cli.group()
@@ -106,5 +110,21 @@ def channels_check(name: str | None) -> None:
         except (PublishError, ConfigError, LocalIOError) as error:  # the platform's own words, which it chose
             failed += 1
             click.echo(visible(redact(f"{channel_name:16} FAIL  {error}")))
+            continue
+        failed += _planned_images_refused(ws, channel_name)
     if failed:
         sys.exit(1)
+
+
+def _planned_images_refused(ws: Workspace, channel: str) -> int:
+    """Whether the platform would refuse an image a planned post of ``channel`` carries (printed; 1 or 0)."""
+    from ..model import PostState
+    from ..redaction import redact
+
+    images = [
+        Path(post.image) for post in ws.store.posts([PostState.PLANNED]) if post.channel == channel and post.image
+    ]
+    problems = ws.adapter(channel).planned_image_problems(images)
+    for problem in problems:
+        click.echo(visible(redact(f"{channel:16} FAIL  {problem}")))
+    return 1 if problems else 0
