@@ -74,3 +74,32 @@ def test_channels_check_reports_a_missing_environment_variable(tmp_path: Path) -
     assert result.exit_code == 1
     variable = next(iter(fake.environ))
     assert f"environment variable {variable}" in result.output and ".env" in result.output
+
+
+def test_channels_check_reports_each_warning_when_provoked(tmp_path: Path) -> None:
+    """Every platform in one config (as config/all-channels.toml has them), each provoked: an old Graph API
+    version, a Mastodon limit the instance contradicts, an X channel held for used-up credits."""
+    from outreach.app import Workspace
+    from outreach.clock import SystemClock
+    from outreach.config import load_config
+
+    with ExitStack() as stack:
+        fakes = _fakes(stack)
+        by_type = {fake.channel_type: fake for fake in fakes}
+        config = _config(tmp_path, fakes)
+        text = config.read_text(encoding="utf-8")
+        text = text.replace("[channels.facebook]\n", '[channels.facebook]\ngraph_version = "v22.0"\n')
+        text = text.replace("[channels.mastodon]\n", "[channels.mastodon]\ntext_limit = 1000\n")
+        config.write_text(text, encoding="utf-8")
+        environ = {key: value for fake in fakes for key, value in fake.environ.items()}
+        ws = Workspace(load_config(config, environ=environ), SystemClock())
+        ws.holds.hold("x", "x: POST /2/tweets: HTTP 402; X's API credits are used up: top up the app's credits")
+        ws.close()
+        by_type["mastodon"].max_characters = 500
+
+        result = CliRunner(env=environ).invoke(cli, ["--config", str(config), "channels", "check"])
+
+    lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
+    assert "v22.0" in lines["facebook"] and "warning" in lines["facebook"]
+    assert "text_limit is 1000 but the instance allows 500" in lines["mastodon"]
+    assert "it was held" in lines["x"] and "credits" in lines["x"] and "hold lifted" in lines["x"]
