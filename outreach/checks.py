@@ -7,10 +7,12 @@ problems means no post is refused for these reasons when it is published.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import planner
 from .catalogue import image_path
+from .channels.base import Channel
 from .config import CampaignSettings
 from .errors import ConfigError
 from .i18n import _
@@ -87,6 +89,24 @@ def check(planning: Planning) -> CheckReport:
                     )
     unique = tuple(dict.fromkeys(problems))  # one template mistake shows once, not once per post
     return CheckReport(len(entries), len(kinds), len(config.channels), unique)
+
+
+def online_problems(planning: Planning, adapters: Callable[[str], Channel]) -> tuple[Problem, ...]:
+    """What a platform that fetches images itself would refuse, asked now over the network (``--online``).
+
+    For every channel of every campaign, the images of the approved innovations it would carry;
+    today only Instagram has such a question (is each image served at ``public_media_base_url``).
+    """
+    entries = [entry for entry in planning.catalogue() if entry.publishable]
+    problems: list[Problem] = []
+    for channel in sorted({name for campaign in planning.config.campaigns.values() for name in campaign.channels}):
+        if planning.channel_view(channel).capabilities.image == "none":
+            continue
+        images = [
+            image for entry in entries if (image := image_path(entry.source, entry.innovation.gambar)) is not None
+        ]
+        problems += [Problem(channel, line) for line in adapters(channel).planned_image_problems(images)]
+    return tuple(problems)
 
 
 def notices(planning: Planning, *, overlaps: bool = True, series: bool = False) -> list[str]:

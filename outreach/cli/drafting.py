@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -72,17 +73,21 @@ def preview(start: datetime | None, days: int, campaign: str | None, channel: st
 
 
 @cli.command()
-def check() -> None:
+@click.option("--online", is_flag=True, help=_("Also ask the platforms what only they can tell (Instagram's images)."))
+def check(online: bool) -> None:
     """Validate config, catalogue and templates by rendering every approved innovation × kind × channel.
 
     Exit status 0 only when there is no problem.
 
-    Example: outreach check
+    Example: outreach check --online
     """
-    from ..checks import check, notices
+    from ..checks import check, notices, online_problems
 
-    planning = _ws().planning
+    ws = _ws()
+    planning = ws.planning
     report = check(planning)
+    if online:
+        report = replace(report, problems=report.problems + online_problems(planning, ws.adapter))
     for problem in report.problems:
         click.echo(visible(str(problem)))
     if not report.problems:  # a problem is the one message to act on; what is left out comes once it is fixed

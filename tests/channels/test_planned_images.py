@@ -69,3 +69,18 @@ def test_a_planned_image_served_as_png_fails_with_the_reason(tmp_path: Path, ins
     instagram.publish_file(png, content_type="image/png")
     code, output = _check(config, instagram)
     assert code == 1 and "image/png" in output, output
+
+
+def test_check_online_asks_instagram_about_every_image_it_would_carry(tmp_path: Path, instagram: InstagramFake) -> None:
+    """`check` stays offline; `check --online` also asks whether each image is on the website."""
+    config = _planned_with_image(tmp_path, instagram)
+    runner = CliRunner(env=instagram.environ)
+    offline = runner.invoke(cli, ["--config", str(config), "check"])
+    assert offline.exit_code == 0, offline.output
+    online = runner.invoke(cli, ["--config", str(config), "check", "--online"])
+    assert online.exit_code == 1, online.output
+    assert any(line.startswith("ig: ") and "poster.jpg" in line for line in online.output.splitlines()), online.output
+
+    instagram.publish_file(tmp_path / "poster.jpg")
+    again = runner.invoke(cli, ["--config", str(config), "check", "--online"])
+    assert again.exit_code == 0, again.output
