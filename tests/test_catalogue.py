@@ -6,7 +6,6 @@ import csv
 import hashlib
 import io
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -100,20 +99,6 @@ def problems_of(paths: list[Path], sheet: str | None = None) -> list[str]:
     with pytest.raises(CatalogueErrors) as caught:
         read_catalogue(paths, sheet)
     return caught.value.problems
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    path = (tmp_path / "katalog").resolve()
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store("sqlite:///" + str(tmp_path / "s.sqlite3"))
-    yield opened
-    opened.close()
 
 
 # ---- formats -------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,20 +21,6 @@ from tests.engine_helpers import campaign, file_channel, innovation, project, wr
 from tests.test_catalogue import BASE_HEADER, innovation_row, write_csv
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    path = (tmp_path / "katalog").resolve()
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store("sqlite:///" + str(tmp_path / "s.sqlite3"))
-    yield opened
-    opened.close()
 
 
 def problems_of(paths: list[Path]) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from outreach.app import Workspace
 from outreach.cli import cli
 from outreach.model import PostState
 from outreach.status import status_lines
@@ -44,6 +45,16 @@ def _config(folder: Path, fake: XFake) -> Path:
     )
 
 
+def _held(folder: Path, fake: XFake) -> Workspace:
+    """Three posts planned on X, due at SLOT, and a first run that finds the credits used up."""
+    ws = workspace(_config(folder, fake), PLAN_AT, fake.environ)
+    ws.planning.apply_plan(1)
+    fake.credits = 0.0
+    set_now(ws, SLOT)
+    ws.publisher().publish_due()
+    return ws
+
+
 def test_used_up_credits_hold_the_channel_instead_of_failing_each_post(tmp_path: Path, fake: XFake) -> None:
     ws = workspace(_config(tmp_path, fake), PLAN_AT, fake.environ)
     ws.planning.apply_plan(1)
@@ -68,12 +79,7 @@ def test_used_up_credits_hold_the_channel_instead_of_failing_each_post(tmp_path:
 
 
 def test_one_post_is_tried_again_after_a_while_and_its_success_lifts_the_hold(tmp_path: Path, fake: XFake) -> None:
-    ws = workspace(_config(tmp_path, fake), PLAN_AT, fake.environ)
-    ws.planning.apply_plan(1)
-    fake.credits = 0.0
-    set_now(ws, SLOT)
-    ws.publisher().publish_due()
-
+    ws = _held(tmp_path, fake)
     fake.credits = None  # the office topped up
     set_now(ws, SLOT + timedelta(minutes=61))
     outcomes = ws.publisher().publish_due()
@@ -85,11 +91,7 @@ def test_one_post_is_tried_again_after_a_while_and_its_success_lifts_the_hold(tm
 
 def test_a_hold_past_the_catch_up_window_still_fails_nothing(tmp_path: Path, fake: XFake) -> None:
     """Posts that wait too long become missed (the catch-up rule), never failed."""
-    ws = workspace(_config(tmp_path, fake), PLAN_AT, fake.environ)
-    ws.planning.apply_plan(1)
-    fake.credits = 0.0
-    set_now(ws, SLOT)
-    ws.publisher().publish_due()
+    ws = _held(tmp_path, fake)
     set_now(ws, SLOT + timedelta(hours=3))
     ws.publisher().publish_due()
     assert {post.state for post in ws.store.posts()} <= {PostState.PLANNED, PostState.MISSED}
