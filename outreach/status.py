@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,8 @@ from .render import ZONE_ABBREVIATIONS
 
 #: The setting where the daemon records its pid, host, start, last tick and stop.
 HEARTBEAT_SETTING = "daemon"
+#: ``status`` warns about a channel's token that expires within this long.
+TOKEN_WARNING = timedelta(days=7)
 
 
 def status_lines(workspace: Workspace) -> Iterator[str]:
@@ -46,6 +48,7 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
         yield _("channel {name}: HELD since {since}, its posts wait (one is tried again at {retry}): {reason}").format(
             name=name, since=zoned(hold.since, zone), retry=zoned(hold.probe_at, zone), reason=hold.reason
         )
+    yield from _token_warnings(workspace)
     counts = workspace.store.counts_by_state()
     yield _("posts: ") + (
         ", ".join(f"{state.value} {counts.get(state.value, 0)}" for state in PostState if counts.get(state.value))
@@ -59,6 +62,28 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
         yield _(
             "needs a person: {count} failed/unknown posts — see `outreach history` and `outreach post show ID`"
         ).format(count=attention)
+
+
+def _token_warnings(workspace: Workspace) -> Iterator[str]:
+    """One line per channel whose kept token expires within ``TOKEN_WARNING`` (read from files, no network)."""
+    for name in sorted(workspace.config.channels):
+        adapter = workspace.adapter(name)
+        expires = adapter.token_expires_at()
+        if expires is None:
+            continue
+        # The platform's clock decides when a token dies, not the business clock.
+        left = expires - adapter.wall_clock.now()
+        if left <= timedelta(0):
+            yield _(
+                "channel {name}: its access token expired {time}: issue a new one and put it in .env "
+                "(see the channel's page in docs/channels/)"
+            ).format(name=name, time=zoned(expires, workspace.zone))
+        elif left < TOKEN_WARNING:
+            yield _(
+                "channel {name}: its access token expires {time} (in {days} days): outreach renews it when the "
+                "channel next posts or `outreach channels check {name}` runs; if that fails, issue a new one "
+                "(see the channel's page in docs/channels/)"
+            ).format(name=name, time=zoned(expires, workspace.zone), days=left.days)
 
 
 def zoned(moment: datetime | str, zone: Any) -> str:

@@ -280,3 +280,32 @@ def test_the_daemon_logs_the_approvals_a_catalogue_edit_withdrew(
     lost = [record.getMessage() for record in caplog.records if "lost their approval" in record.getMessage()]
     assert len(lost) == 1
     assert ROWS[0]["id"] in lost[0] and f"outreach catalogue approve {ROWS[0]['id']}" in lost[0]
+
+
+def test_status_warns_about_a_token_that_expires_within_a_week(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from outreach.channels.statefile import save_private_json
+
+    config = project(
+        tmp_path,
+        ROWS,
+        channels={
+            "x": file_channel("x", "outbox"),
+            "bsky": {"type": "bluesky", "handle": "kominfo.example.id", "session_file": "bsky.json"},
+            "later": {"type": "bluesky", "handle": "kominfo.example.id", "session_file": "later.json"},
+        },
+        campaigns={"kenali": campaign(["x"], ["senin-jumat 09.00"], min_gap_days=0)},
+    )
+    now = datetime.now(UTC)
+    for file, left in (("bsky.json", timedelta(days=3, hours=1)), ("later.json", timedelta(days=30))):
+        session = {"access_jwt": "a.b.c", "refresh_jwt": "d.e.f", "did": "did:plc:x", "handle": "kominfo.example.id"}
+        session |= {"pds": "https://pds.example", "access_until": "", "refresh_until": (now + left).isoformat()}
+        save_private_json(
+            tmp_path / file, {"entryway": "https://bsky.social", "identifier": "kominfo.example.id", **session}
+        )
+    lines = _status(workspace(config, at(2026, 12, 1, 8, 0)))
+    warnings = [line for line in lines if "token" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("channel bsky: its access token expires ") and "(in 3 days)" in warnings[0]
+    assert "outreach channels check bsky" in warnings[0]

@@ -362,6 +362,11 @@ class Channel(ABC):
         """
         return []
 
+    def token_expires_at(self) -> datetime | None:
+        """When the credential the channel keeps between runs stops working, if it will (``status``
+        warns ahead of it); None when it does not expire or nothing is known. Reads no network."""
+        return None
+
     def reconcile(self, post: OutgoingPost) -> Reconciliation:
         """Find out whether an interrupted attempt went out. By default nobody can tell."""
         return Reconciliation(Outcome.CANNOT_TELL, detail=f"{self.platform} offers no way to look it up")

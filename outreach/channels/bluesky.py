@@ -18,10 +18,7 @@ import base64
 import binascii
 import json
 import logging
-import os
 import secrets
-import stat
-import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -52,6 +49,7 @@ from .base import (
     parse_timestamp,
 )
 from .http import HttpClient, HttpResponse, retry_after_seconds, seconds_until
+from .statefile import load_private_json, save_private_json
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +186,14 @@ class BlueskyChannel(Channel):
         )
 
     # --- records ------------------------------------------------------------------------------
+
+    def token_expires_at(self) -> datetime | None:
+        """When the kept session's refresh token expires: after that the next post logs in again."""
+        session = self._sessions.load()
+        try:
+            return datetime.fromisoformat(session.refresh_until) if session and session.refresh_until else None
+        except ValueError:
+            return None
 
     def _build_record(self, post: OutgoingPost) -> dict[str, Any]:
         """The complete record, stamped with this attempt's time.
@@ -392,18 +398,8 @@ class SessionFile:
         self._owner = {"entryway": entryway.rstrip("/"), "identifier": identifier}
 
     def load(self) -> _Session | None:
-        try:
-            with open(self.path, encoding="utf-8") as file:
-                if os.fstat(file.fileno()).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-                    log.warning("%s: readable by others; not using it (the next login replaces it)", self.path)
-                    return None
-                kept = json.load(file)
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as error:
-            log.warning("%s: cannot read the kept session (%s); logging in again", self.path, error)
-            return None
-        if not isinstance(kept, dict) or any(kept.get(key) != value for key, value in self._owner.items()):
+        kept = load_private_json(self.path, "session")
+        if kept is None or any(kept.get(key) != value for key, value in self._owner.items()):
             return None
         try:
             session = _Session(**{name: kept[name] for name in _Session.__dataclass_fields__})
@@ -417,19 +413,8 @@ class SessionFile:
 
     def save(self, session: _Session) -> None:
         """Replace the file in one step with a new one made owner-only from the start."""
-        text = json.dumps({**self._owner, **asdict(session)})
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-            try:
-                with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                    file.write(text)
-                    file.flush()
-                    os.fsync(file.fileno())
-                os.replace(temporary, self.path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            save_private_json(self.path, {**self._owner, **asdict(session)})
         except OSError as error:
             # Posting goes on; only the next run has to log in again.
             log.warning("%s: cannot keep the session (%s); the next run logs in again", self.path, error)

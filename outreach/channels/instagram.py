@@ -9,19 +9,22 @@ attempt (or ``reconcile``) first asks the container's status instead of creating
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import requests
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..errors import AmbiguousError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
+from ..redaction import register_secret
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -34,6 +37,7 @@ from .base import (
 )
 from .graph import (
     GraphChannel,
+    GraphErrors,
     GraphSettings,
     PublicBaseUrl,
     body_string,
@@ -41,6 +45,7 @@ from .graph import (
     public_media_url,
 )
 from .http import HttpClient, ResponseTooLarge
+from .statefile import load_private_json, save_private_json
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,16 @@ _HASHTAG = re.compile(r"(?<!\w)#\w+")
 #: 8 MB, aspect ratio from 4:5 to 1.91:1 (width and height outside 320–1440 px wide are scaled, not refused).
 MAX_IMAGE_BYTES = 8 * 2**20
 ASPECT_RATIOS = (4 / 5, 1.91)
+
+#: Where Instagram Login tokens are used (https://developers.facebook.com/docs/instagram-platform/reference/access_token).
+INSTAGRAM_LOGIN_BASE_URL = "https://graph.instagram.com"
+#: An Instagram Login token lasts 60 days and can be refreshed once it is 24 hours old
+#: (https://developers.facebook.com/docs/instagram-platform/reference/refresh_access_token). Outreach
+#: refreshes it when fewer than this many days remain: early enough that a daemon stopped for a
+#: week or a failed refresh still leaves days to try again, late enough not to call Meta every run.
+REFRESH_WHEN_LEFT = timedelta(days=10)
+#: Meta refuses to refresh a token younger than this.
+MINIMUM_TOKEN_AGE = timedelta(hours=24)
 
 #: Container statuses from which the container may still be published, and from which it never will.
 _PENDING = ("IN_PROGRESS", "FINISHED")
@@ -80,6 +95,74 @@ class InstagramSettings(GraphSettings):
     media_lookup_pages: int = Field(
         default=4, gt=0, description="Pages of 25 recent media searched for a published caption."
     )
+    login: Literal["facebook", "instagram"] = Field(
+        default="facebook",
+        description="How the token was issued: Facebook Login for Business (a Page token, on graph.facebook.com) or "
+        "Instagram Login (a 60-day token on graph.instagram.com, which outreach refreshes).",
+    )
+    token_state_file: Path = Field(
+        default=Path("var/instagram-token.json"),
+        description="With login = 'instagram': where the refreshed token is kept (owner-only file); one per channel.",
+    )
+
+    @model_validator(mode="after")
+    def _instagram_login_host(self) -> InstagramSettings:
+        """Instagram Login tokens work on graph.instagram.com, so that is the default host for them."""
+        if self.login == "instagram" and "base_url" not in self.model_fields_set:
+            self.base_url = INSTAGRAM_LOGIN_BASE_URL
+        return self
+
+
+@dataclass(frozen=True)
+class KeptToken:
+    """The token in use with Instagram Login, and what is known of its life (by the platform's clock)."""
+
+    access_token: str
+    #: Since when outreach has had it: Meta's refresh needs it to be 24 hours old.
+    obtained_at: datetime
+    #: None for the token from the environment until its first refresh (Meta does not say).
+    expires_at: datetime | None
+
+
+class TokenStateFile:
+    """The refreshed Instagram Login token kept between runs, for as long as .env still holds the token
+    it was refreshed from: a new token put in .env replaces it (the hash tells them apart)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self, env_token: str) -> KeptToken | None:
+        kept = load_private_json(self.path, "Instagram token")
+        if kept is None or kept.get("env_token_sha256") != _sha256(env_token):
+            return None
+        try:
+            token = KeptToken(
+                str(kept["access_token"]),
+                datetime.fromisoformat(kept["obtained_at"]),
+                datetime.fromisoformat(kept["expires_at"]) if kept.get("expires_at") else None,
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+        register_secret(token.access_token)
+        return token
+
+    def save(self, env_token: str, token: KeptToken) -> None:
+        content = {
+            "access_token": token.access_token,
+            "obtained_at": token.obtained_at.isoformat(),
+            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+            "env_token_sha256": _sha256(env_token),
+        }
+        try:
+            save_private_json(self.path, content)
+        except OSError as error:
+            log.warning(
+                "%s: cannot keep the Instagram token (%s); the next run starts from .env again", self.path, error
+            )
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class InstagramChannel(GraphChannel):
@@ -98,6 +181,60 @@ class InstagramChannel(GraphChannel):
 
     def quota_retry_after(self) -> float | None:
         return self.settings.quota_retry_after
+
+    @property
+    def _token_state(self) -> TokenStateFile:
+        return TokenStateFile(self.settings.token_state_file)
+
+    def access_token(self) -> str:
+        """With Instagram Login, the kept token (refreshed first when fewer than 10 days remain);
+        else the token from the environment."""
+        env_token = self.secret("access_token")
+        if self.settings.login != "instagram":
+            return env_token
+        now = self.wall_clock.now()
+        kept = self._token_state.load(env_token)
+        if kept is None:
+            kept = KeptToken(env_token, obtained_at=now, expires_at=None)
+            self._token_state.save(env_token, kept)
+        refresh_due = kept.expires_at is None or kept.expires_at - now < REFRESH_WHEN_LEFT
+        if refresh_due and now - kept.obtained_at >= MINIMUM_TOKEN_AGE:
+            kept = self._refresh(env_token, kept, now) or kept
+        return kept.access_token
+
+    def _refresh(self, env_token: str, kept: KeptToken, now: datetime) -> KeptToken | None:
+        """A fresh 60-day token from Meta, kept in the state file; None (with a warning) when Meta
+        refuses or cannot be reached: the current token goes on working until it expires."""
+        settings = self.settings
+        assert settings.base_url is not None
+        errors = GraphErrors(self.name, self.permissions, settings.rate_limit_retry_after)
+        client = self.new_http_client(settings.base_url.rstrip("/"), classify=errors.classify)
+        try:
+            # The token goes in the query, as Meta documents for this endpoint; it is a registered secret.
+            params = {"grant_type": "ig_refresh_token", "access_token": kept.access_token}
+            body: Any = client.request("GET", "refresh_access_token", params=params).body
+        except PublishError as error:
+            log.warning("%s: could not refresh the Instagram token, still using the current one: %s", self.name, error)
+            return None
+        finally:
+            client.close()
+        token, lifetime = body_string(body, "access_token"), body.get("expires_in") if isinstance(body, dict) else None
+        if token is None or not isinstance(lifetime, int) or isinstance(lifetime, bool):
+            log.warning("%s: Meta answered the token refresh without a token and its lifetime", self.name)
+            return None
+        register_secret(token)
+        refreshed = KeptToken(token, obtained_at=now, expires_at=now + timedelta(seconds=lifetime))
+        self._token_state.save(env_token, refreshed)
+        log.info("%s: Instagram token refreshed; it now expires %s", self.name, refreshed.expires_at)
+        return refreshed
+
+    def token_expires_at(self) -> datetime | None:
+        """The kept Instagram Login token's expiry; None for Facebook Login or before the first refresh."""
+        env_token = self._environ.get(self.settings.access_token_env, "")
+        if self.settings.login != "instagram" or not env_token:
+            return None
+        kept = self._token_state.load(env_token)
+        return kept.expires_at if kept else None
 
     @property
     def _user(self) -> str:

@@ -22,7 +22,7 @@ from outreach.channels.bluesky import RecordNotFound, build_facets, encode_tid, 
 from outreach.clock import FixedClock
 from outreach.errors import AmbiguousError, AuthError, ContentRejected, PermanentError, RateLimited
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
-from tests.fakeplatform.bluesky import BlueskyFake, cid_of
+from tests.fakeplatform.bluesky import REFRESH_LIFETIME, BlueskyFake, cid_of
 from tests.fakeplatform.server import FakeServer, Fault, json_response
 
 CREATE = r"/pds/xrpc/com\.atproto\.repo\.createRecord"
@@ -557,3 +557,15 @@ def test_tids_are_valid_and_increasing() -> None:
     assert tids == sorted(tids) and len(set(tids)) == len(tids)
     assert encode_tid(0, 0) == "2222222222222"
     assert encode_tid(1, 0) < encode_tid(1, 1) < encode_tid(2, 0)
+
+
+def test_token_expires_at_is_the_kept_refresh_tokens_expiry(bluesky: BlueskyFake) -> None:
+    channel = make_channel(bluesky)
+    assert channel.token_expires_at() is None  # no session kept yet
+    channel.publish(make_post(), Checkpoints())
+    requests_before = len(bluesky.server.requests())
+    expires = make_channel(bluesky).token_expires_at()
+    assert expires is not None
+    assert expires == datetime.fromisoformat(json.loads(_session_file(bluesky).read_text())["refresh_until"])
+    assert timedelta(days=1) < expires - datetime.now(UTC) <= timedelta(seconds=REFRESH_LIFETIME)
+    assert len(bluesky.server.requests()) == requests_before  # read from the file, not asked of the PDS

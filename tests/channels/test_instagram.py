@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
+from outreach.channels import build_channel, validate_settings
 from outreach.channels.base import Outcome
 from outreach.channels.instagram import InstagramChannel
+from outreach.channels.statefile import save_private_json
+from outreach.clock import SystemClock
 from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, ServerError
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.graph_common import graph_error
@@ -334,3 +340,114 @@ def test_check_fails_when_a_planned_image_is_not_served(instagram: InstagramFake
     assert channel.check(["sample.jpg"]).handle == f"@{instagram.username}"
     with pytest.raises(ContentRejected, match=r"poster\.jpg answers HTTP 404"):
         channel.check(["sample.jpg", "poster.jpg"])
+
+
+# -- Instagram Login: the 60-day token is refreshed before it runs out ----------------------------
+
+
+def _instagram_login(instagram: InstagramFake, tmp_path: Path, environ: dict[str, str]) -> InstagramChannel:
+    block = {
+        "read_timeout": 2.0,
+        **instagram.channel_settings(),
+        "login": "instagram",
+        "token_state_file": str(tmp_path / "instagram-token.json"),
+    }
+    channel = build_channel("test", validate_settings(block), environ, SystemClock())
+    assert isinstance(channel, InstagramChannel)
+    return channel
+
+
+def _keep(path: Path, token: str, env_token: str, *, age: timedelta, left: timedelta | None) -> None:
+    now = datetime.now(UTC)
+    save_private_json(
+        path,
+        {
+            "access_token": token,
+            "obtained_at": (now - age).isoformat(),
+            "expires_at": (now + left).isoformat() if left is not None else None,
+            "env_token_sha256": hashlib.sha256(env_token.encode()).hexdigest(),
+        },
+    )
+
+
+def test_instagram_login_defaults_to_graph_instagram_com() -> None:
+    from outreach.channels.instagram import InstagramSettings
+
+    block = {"type": "instagram", "ig_user_id": "1", "public_media_base_url": "https://example.org/m"}
+    assert InstagramSettings.model_validate(block).base_url == "https://graph.facebook.com"
+    assert InstagramSettings.model_validate({**block, "login": "instagram"}).base_url == "https://graph.instagram.com"
+
+
+def test_a_new_token_is_kept_but_not_refreshed_before_it_is_a_day_old(instagram: InstagramFake, tmp_path: Path) -> None:
+    environ = instagram.environ
+    channel = _instagram_login(instagram, tmp_path, environ)
+    channel.check()
+    assert instagram.refreshes == 0
+    path = tmp_path / "instagram-token.json"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert channel.token_expires_at() is None  # Meta has not said yet
+
+
+def test_a_token_near_its_end_is_refreshed_and_the_new_one_is_used_and_kept(
+    instagram: InstagramFake, tmp_path: Path
+) -> None:
+    environ = instagram.environ
+    path = tmp_path / "instagram-token.json"
+    _keep(path, instagram.token, environ[instagram.token_env], age=timedelta(days=52), left=timedelta(days=8))
+    channel = _instagram_login(instagram, tmp_path, environ)
+    channel.check()  # the old token is refused by the fake from now on: the check proves the new one is used
+    assert instagram.refreshes == 1
+    (refresh,) = instagram.server.requests("GET", r"/refresh_access_token")
+    assert refresh.args["grant_type"] == "ig_refresh_token"
+    expires = channel.token_expires_at()
+    assert expires is not None and timedelta(days=59) < expires - datetime.now(UTC) <= timedelta(days=60)
+    kept = json.loads(path.read_text())
+    assert kept["access_token"] == instagram.token
+    # The next run uses the kept token without refreshing again, though .env still holds the old one.
+    _instagram_login(instagram, tmp_path, environ).check()
+    assert instagram.refreshes == 1
+
+
+def test_a_token_with_time_left_is_not_refreshed(instagram: InstagramFake, tmp_path: Path) -> None:
+    environ = instagram.environ
+    _keep(
+        tmp_path / "instagram-token.json",
+        instagram.token,
+        instagram.token,
+        age=timedelta(days=3),
+        left=timedelta(days=57),
+    )
+    _instagram_login(instagram, tmp_path, environ).check()
+    assert instagram.refreshes == 0
+
+
+def test_a_token_of_unknown_expiry_is_refreshed_once_a_day_old(instagram: InstagramFake, tmp_path: Path) -> None:
+    environ = instagram.environ
+    _keep(tmp_path / "instagram-token.json", instagram.token, instagram.token, age=timedelta(hours=25), left=None)
+    _instagram_login(instagram, tmp_path, environ).check()
+    assert instagram.refreshes == 1
+
+
+def test_a_fresh_token_in_env_wins_over_the_kept_one(instagram: InstagramFake, tmp_path: Path) -> None:
+    path = tmp_path / "instagram-token.json"
+    _keep(path, "IGQoldKeptToken", "IGQoldEnvToken", age=timedelta(days=30), left=timedelta(days=30))
+    channel = _instagram_login(instagram, tmp_path, instagram.environ)
+    assert channel.token_expires_at() is None
+    channel.check()  # with the kept token the fake would answer 190
+    assert instagram.refreshes == 0
+    assert json.loads(path.read_text())["access_token"] == instagram.token
+
+
+def test_a_refused_refresh_leaves_the_current_token_in_use(instagram: InstagramFake, tmp_path: Path) -> None:
+    environ = instagram.environ
+    _keep(
+        tmp_path / "instagram-token.json",
+        instagram.token,
+        instagram.token,
+        age=timedelta(days=55),
+        left=timedelta(days=5),
+    )
+    refusal = graph_error(190, "Error validating access token", subcode=467)
+    instagram.server.inject(Fault("status", path=r"/refresh_access_token", method="GET", response=refusal))
+    _instagram_login(instagram, tmp_path, environ).check()
+    assert instagram.refreshes == 0

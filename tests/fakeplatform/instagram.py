@@ -60,6 +60,8 @@ class InstagramFake(GraphFake):
         self.processing_result = "FINISHED"
         self.quota_usage = 0
         self.quota_total = 100
+        #: How many times a token was refreshed (each refresh replaces ``token``).
+        self.refreshes = 0
         super().__init__(server)
 
     @property
@@ -86,6 +88,7 @@ class InstagramFake(GraphFake):
         }
 
     def install(self) -> None:
+        self.server.route("GET", r"/refresh_access_token", self._refresh_access_token)
         self.server.route("GET", r"/media/outreach/([^/]+)", self._website_file)
         self.server.route("HEAD", r"/media/outreach/([^/]+)", self._website_file)
         self.route("GET", r"/(\d+)/content_publishing_limit", self._publishing_limit)
@@ -93,6 +96,21 @@ class InstagramFake(GraphFake):
         self.route("POST", r"/(\d+)/media_publish", self._publish)
         self.route("GET", r"/(\d+)/media", self._list_media)
         self.route("GET", r"/(\d+)", self._node)
+
+    def _refresh_access_token(self, request: Request, match: re.Match[str]) -> Response:
+        """Instagram Login's refresh: unversioned, the token in the query; the new token replaces the old.
+
+        https://developers.facebook.com/docs/instagram-platform/reference/refresh_access_token
+        """
+        if request.args.get("grant_type") != "ig_refresh_token":
+            return graph_error(100, "Unsupported grant_type")
+        refused = self.refuse_auth(request)
+        if refused is not None:
+            return refused
+        with self.lock:
+            self.token = "IGQfakeRefreshed" + secrets.token_hex(12)
+            self.refreshes += 1
+            return json_response({"access_token": self.token, "token_type": "bearer", "expires_in": 60 * 86400})
 
     def set_status(self, container_id: str, status: str) -> None:
         """Move a container to ``status`` (ERROR, EXPIRED, ...) as Instagram would."""
