@@ -3,6 +3,7 @@ and reconciling inside and outside the key's one-hour window."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -20,7 +21,7 @@ from outreach.config import load_config
 from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, ServerError
 from outreach.limits import count_mastodon
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
-from tests.engine_helpers import toml_value
+from tests.engine_helpers import campaign, innovation, project, toml_value
 from tests.fakeplatform.mastodon import MastodonFake, iso
 from tests.fakeplatform.server import FakeServer, Fault, json_response
 
@@ -447,3 +448,31 @@ def test_without_learned_limits_rendering_uses_the_platforms_defaults(tmp_path: 
     limit = workspace.channel_view("mastodon").capabilities.text_limit
     assert (limit.maximum, limit.url_length) == (500, 23)
     workspace.close()
+
+
+def test_preview_renders_longer_posts_after_channels_check_learns_a_higher_limit(
+    tmp_path: Path, mastodon: MastodonFake
+) -> None:
+    mastodon.max_characters = 1000
+    summary = "Anda bisa mengurus layanan ini dengan mudah di kantor kelurahan. " * 10  # 650 characters
+    config = project(
+        tmp_path,
+        [innovation("ktp-kilat", ringkasan=summary.strip())],
+        channels={"mastodon": mastodon.channel_settings()},
+        campaigns={"inovasi": campaign(["mastodon"])},
+        store=str(tmp_path / "store.sqlite3"),
+    )
+    runner = CliRunner(env=mastodon.environ)
+    preview = ["--config", str(config), "--now", "2026-12-01T08:00+07:00", "preview", "--days", "1"]
+
+    def longest_post() -> tuple[int, int]:
+        result = runner.invoke(cli, [*preview, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        posts = json.loads(result.stdout)
+        return max((post["length"], post["limit"]) for post in posts)
+
+    before = longest_post()
+    assert before[1] == 500 and before[0] <= 500
+    assert runner.invoke(cli, ["--config", str(config), "channels", "check"]).exit_code == 0
+    after = longest_post()
+    assert after[1] == 1000 and after[0] > 500
