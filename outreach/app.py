@@ -130,10 +130,11 @@ class Workspace:
         return ChannelView(name, adapter.platform_for(settings), capabilities, settings.utm)
 
     def learn_limits(self, name: str) -> None:
-        """Keep what a checked channel's platform said about its limits, for ``channel_view``."""
-        learned = self.adapter(name).learned_limits()
-        if learned is not None:
-            self.store.set_setting(LEARNED_LIMITS + name, learned)
+        """Keep what a checked channel's platform said about its limits, for ``channel_view``; a
+        platform that no longer states them leaves the config's and the defaults in force."""
+        adapter = self.adapter(name)
+        if adapter.learns_limits:
+            self.store.set_setting(LEARNED_LIMITS + name, adapter.learned_limits())
 
     def adapter(self, name: str) -> Channel:
         if name not in self._adapters:

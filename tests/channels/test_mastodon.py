@@ -441,15 +441,6 @@ def test_a_text_limit_in_the_config_wins_over_the_learned_one(tmp_path: Path, ma
     workspace.close()
 
 
-def test_without_learned_limits_rendering_uses_the_platforms_defaults(tmp_path: Path, mastodon: MastodonFake) -> None:
-    mastodon.max_characters = 1000
-    _, workspace = _check_from_the_command_line(tmp_path, mastodon)
-    workspace.store.set_setting("learned_limits:mastodon", None)
-    limit = workspace.channel_view("mastodon").capabilities.text_limit
-    assert (limit.maximum, limit.url_length) == (500, 23)
-    workspace.close()
-
-
 def test_preview_renders_longer_posts_after_channels_check_learns_a_higher_limit(
     tmp_path: Path, mastodon: MastodonFake
 ) -> None:
@@ -476,3 +467,14 @@ def test_preview_renders_longer_posts_after_channels_check_learns_a_higher_limit
     assert runner.invoke(cli, ["--config", str(config), "channels", "check"]).exit_code == 0
     after = longest_post()
     assert after[1] == 1000 and after[0] > 500
+
+
+def test_an_instance_that_stops_stating_its_limits_leaves_the_defaults(tmp_path: Path, mastodon: MastodonFake) -> None:
+    mastodon.max_characters = 1000
+    _check_from_the_command_line(tmp_path, mastodon)[1].close()
+    mastodon.states_limits = False
+    output, workspace = _check_from_the_command_line(tmp_path, mastodon)
+    assert "the configured ones apply" in output
+    limit = workspace.channel_view("mastodon").capabilities.text_limit
+    assert (limit.maximum, limit.url_length) == (500, 23)
+    workspace.close()
