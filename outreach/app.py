@@ -25,6 +25,9 @@ from .publisher import Publisher
 from .render import ChannelView, Renderer
 from .store import Store
 
+#: Store setting (followed by the channel's name) holding the limits its platform stated.
+LEARNED_LIMITS = "learned_limits:"
+
 
 class Workspace:
     """Everything a command needs, created lazily from a validated ``Config`` and one clock.
@@ -116,9 +119,22 @@ class Workspace:
             raise ConfigError(f"no channel named '{name}' in {self.config.path} (channels: {known})") from None
 
     def channel_view(self, name: str) -> ChannelView:
+        """How a channel renders: its config's limits, else what its platform last said at
+        ``channels check`` (``learn_limits``), else the platform's defaults."""
         settings = self.channel_settings(name)
         adapter = adapter_class(settings.type)
-        return ChannelView(name, adapter.platform_for(settings), adapter.capabilities_for(settings), settings.utm)
+        learned = self.store.get_setting(LEARNED_LIMITS + name) if adapter.learns_limits else None
+        capabilities = (
+            adapter.learned_capabilities(settings, learned) if learned else adapter.capabilities_for(settings)
+        )
+        return ChannelView(name, adapter.platform_for(settings), capabilities, settings.utm)
+
+    def learn_limits(self, name: str) -> None:
+        """Keep what a checked channel's platform said about its limits, for ``channel_view``; a
+        platform that no longer states them leaves the config's and the defaults in force."""
+        adapter = self.adapter(name)
+        if adapter.learns_limits:
+            self.store.set_setting(LEARNED_LIMITS + name, adapter.learned_limits())
 
     def adapter(self, name: str) -> Channel:
         if name not in self._adapters:

@@ -110,15 +110,17 @@ class TextLimit:
     counter: Counter
     maximum: int
     maximum_utf8_bytes: int | None = None
+    #: What a link counts under the ``mastodon`` counter: each instance states its own.
+    url_length: int = URL_LENGTH
 
     def measure(self, text: str) -> int:
         """The length of ``text`` as the platform counts it (after NFC, as platforms store text)."""
-        return COUNTERS[self.counter](unicodedata.normalize("NFC", text))
+        return self._count(unicodedata.normalize("NFC", text))
 
     def excess(self, text: str) -> int:
         """How far ``text`` is over the limit (0 or less when it fits), in the counter's units."""
         text = unicodedata.normalize("NFC", text)
-        over = COUNTERS[self.counter](text) - self.maximum
+        over = self._count(text) - self.maximum
         if self.maximum_utf8_bytes is not None:
             over_bytes = len(text.encode("utf-8")) - self.maximum_utf8_bytes
             if over_bytes > 0:
@@ -128,6 +130,11 @@ class TextLimit:
     def fits(self, text: str) -> bool:
         """Whether ``text`` is within the limit."""
         return self.excess(text) <= 0
+
+    def _count(self, text: str) -> int:
+        if self.counter == "mastodon":
+            return count_mastodon(text, self.url_length)
+        return COUNTERS[self.counter](text)
 
     def describe(self, text: str) -> str:
         """``213/280`` — the measured length against the limit."""

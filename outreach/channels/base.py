@@ -213,6 +213,8 @@ class Channel(ABC):
     #: channel sets none and borrows the one its config names (``platform_for``).
     platform: Platform
     settings_model: ClassVar[type[ChannelSettings]] = ChannelSettings
+    #: The platform states its own limits (``learned_limits``), so rendering looks up what it said.
+    learns_limits: ClassVar[bool] = False
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str], clock: Clock) -> None:
         self.name = name
@@ -262,6 +264,17 @@ class Channel(ABC):
         if settings.max_image_bytes is not None:
             capabilities = replace(capabilities, max_image_bytes=settings.max_image_bytes)
         return capabilities
+
+    @classmethod
+    def learned_capabilities(cls, settings: ChannelSettings, learned: Mapping[str, Any]) -> Capabilities:
+        """The capabilities with what ``learned_limits`` reported from the platform (kept in the store)
+        in place of the platform's defaults; a limit the config sets explicitly still wins."""
+        return cls.capabilities_for(settings)
+
+    def learned_limits(self) -> dict[str, Any] | None:
+        """What the platform said about its own limits during ``check``, for ``learned_capabilities``
+        to render with later; None when it says nothing. Only adapters with ``learns_limits`` answer."""
+        return None
 
     @property
     def capabilities(self) -> Capabilities:

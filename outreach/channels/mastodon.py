@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from html.parser import HTMLParser
@@ -28,6 +28,7 @@ from pydantic import Field
 from ..clock import Clock
 from ..errors import AmbiguousError, ContentRejected, ServerError
 from ..limits import URL_LENGTH, count_mastodon
+from ..platforms import Capabilities
 from .base import (
     CLOCK_SKEW,
     AccountIdentity,
@@ -108,6 +109,32 @@ class MastodonChannel(Channel):
     platform = "mastodon"
     settings_model = MastodonSettings
     settings: MastodonSettings
+    learns_limits = True
+
+    @classmethod
+    def learned_capabilities(cls, settings: ChannelSettings, learned: Mapping[str, Any]) -> Capabilities:
+        """Render within the instance's own numbers (as ``check`` last read them) where the config
+        sets none: an instance may allow 5000 characters, or count a link as more than 23."""
+        capabilities = cls.capabilities_for(settings)
+        limit = capabilities.text_limit
+        if settings.text_limit is None and _positive_int(learned.get("max_characters")):
+            limit = replace(limit, maximum=learned["max_characters"])
+        if _positive_int(learned.get("characters_reserved_per_url")):
+            limit = replace(limit, url_length=learned["characters_reserved_per_url"])
+        capabilities = replace(capabilities, text_limit=limit)
+        if settings.max_image_bytes is None and _positive_int(learned.get("image_size_limit")):
+            capabilities = replace(capabilities, max_image_bytes=learned["image_size_limit"])
+        return capabilities
+
+    def learned_limits(self) -> dict[str, Any] | None:
+        limits = self.instance_limits
+        if limits is None:
+            return None
+        return {
+            "max_characters": limits.max_characters,
+            "characters_reserved_per_url": limits.characters_reserved_per_url,
+            "image_size_limit": limits.image_size_limit,
+        }
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str], clock: Clock) -> None:
         super().__init__(name, settings, environ, clock)
@@ -155,8 +182,8 @@ class MastodonChannel(Channel):
     def check(self) -> AccountIdentity:
         """Who the token posts as; listing the account's statuses proves the read scope reconcile needs.
 
-        Also reads the instance's limits and warns where the configured ones differ: the renderer
-        shortens posts to the configured ``text_limit``, which only the config can change.
+        Also reads the instance's limits (``learned_limits``: the caller keeps them, and rendering
+        follows them) and warns where a limit the config sets explicitly differs, because that wins.
         """
         account = self._verify_credentials()
         self._recent_statuses(1)
@@ -179,7 +206,8 @@ class MastodonChannel(Channel):
         return InstanceLimits.from_instance(instance)
 
     def _limit_notes(self) -> list[str]:
-        """What ``check`` says about the instance's limits, with a warning where the config disagrees."""
+        """What ``check`` says about the instance's limits: that rendering will follow them, or a
+        warning where a limit the config sets explicitly disagrees."""
         limits = self.instance_limits
         if limits is None:
             return ["warning: the instance does not state its limits (GET /api/v2/instance); the configured ones apply"]
@@ -187,7 +215,12 @@ class MastodonChannel(Channel):
         notes = [
             f"instance allows {limits.max_characters} characters, a link counts {limits.characters_reserved_per_url}"
         ]
-        if configured > limits.max_characters:
+        if self.settings.text_limit is None:
+            notes.append(
+                f"preview and plan will render within {limits.max_characters} characters, "
+                f"a link counting {limits.characters_reserved_per_url}"
+            )
+        elif configured > limits.max_characters:
             notes.append(
                 f"warning: text_limit is {configured} but the instance allows {limits.max_characters}: "
                 f"longer posts will be refused; set text_limit = {limits.max_characters}"
@@ -197,12 +230,12 @@ class MastodonChannel(Channel):
                 f"the instance allows more than text_limit {configured}: "
                 f"set text_limit = {limits.max_characters} to use it"
             )
-        if limits.characters_reserved_per_url != URL_LENGTH:
+        if self.settings.text_limit is not None and limits.characters_reserved_per_url != URL_LENGTH:
             notes.append(
-                f"warning: a link counts {limits.characters_reserved_per_url} on this instance, not "
-                f"{URL_LENGTH}; outreach refuses a post the instance would refuse before sending it"
+                f"a link counts {limits.characters_reserved_per_url} on this instance, not {URL_LENGTH}: "
+                "preview and plan will count it so"
             )
-        max_image = self.capabilities.max_image_bytes
+        max_image = self.settings.max_image_bytes
         if limits.image_size_limit is not None and max_image is not None and max_image > limits.image_size_limit:
             notes.append(
                 f"warning: max_image_bytes is {max_image} but the instance takes images up to "

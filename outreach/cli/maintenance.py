@@ -93,6 +93,7 @@ def channels_check(name: str | None) -> None:
         ws.channel_settings(channel_name)
         try:
             identity = ws.adapter(channel_name).check()
+            ws.learn_limits(channel_name)
             lifted = ws.holds.lift(channel_name)
             click.echo(
                 visible(

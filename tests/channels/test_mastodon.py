@@ -3,18 +3,25 @@ and reconciling inside and outside the key's one-hour window."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pydantic
 import pytest
+from click.testing import CliRunner
 
+from outreach.app import Workspace
 from outreach.channels import validate_settings
 from outreach.channels.base import Outcome, OutgoingPost
+from outreach.cli import cli
+from outreach.config import load_config
 from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, ServerError
 from outreach.limits import count_mastodon
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
+from tests.engine_helpers import campaign, innovation, project, toml_value
 from tests.fakeplatform.mastodon import MastodonFake, iso
 from tests.fakeplatform.server import FakeServer, Fault, json_response
 
@@ -348,20 +355,41 @@ def test_check_reports_the_instances_limits(mastodon: MastodonFake) -> None:
     [
         (
             {"max_characters": 400},
-            {},
+            {"text_limit": 500},
             "warning: text_limit is 500 but the instance allows 400: longer posts will be refused; set text_limit = 400",
         ),
         ({}, {"text_limit": 1000}, "warning: text_limit is 1000 but the instance allows 500"),
-        ({"max_characters": 5000}, {}, "the instance allows more than text_limit 500: set text_limit = 5000"),
-        ({"characters_reserved_per_url": 30}, {}, "warning: a link counts 30 on this instance, not 23"),
+        (
+            {"max_characters": 5000},
+            {"text_limit": 500},
+            "the instance allows more than text_limit 500: set text_limit = 5000",
+        ),
+        (
+            {"characters_reserved_per_url": 30},
+            {"text_limit": 500},
+            "a link counts 30 on this instance, not 23: preview and plan will count it so",
+        ),
         (
             {"image_size_limit": 8 * 1024 * 1024},
-            {},
+            {"max_image_bytes": 16 * 1024 * 1024},
             "warning: max_image_bytes is 16777216 but the instance takes images up to 8388608 bytes",
         ),
         ({"states_limits": False}, {}, "warning: the instance does not state its limits"),
+        (
+            {"max_characters": 5000, "characters_reserved_per_url": 30},
+            {},
+            "preview and plan will render within 5000 characters, a link counting 30",
+        ),
     ],
-    ids=["instance-lower", "config-higher", "instance-higher", "link-length", "image-size", "no-limits"],
+    ids=[
+        "instance-lower",
+        "config-higher",
+        "instance-higher",
+        "link-length",
+        "image-size",
+        "no-limits",
+        "learned-limits-apply",
+    ],
 )
 def test_check_warns_where_the_config_and_the_instance_disagree(
     mastodon: MastodonFake, instance: dict[str, Any], config: dict[str, Any], expected: str
@@ -376,3 +404,77 @@ def test_an_instance_without_v2_instance_still_publishes(mastodon: MastodonFake)
     mastodon.states_limits = False
     make_channel(mastodon).publish(make_post(), Checkpoints())
     assert len(mastodon.created) == 1
+
+
+def _check_from_the_command_line(tmp_path: Path, mastodon: MastodonFake, **overrides: Any) -> tuple[str, Workspace]:
+    """``outreach channels check`` over a config with this one channel; the workspace reads its store."""
+    block = {**mastodon.channel_settings(), **overrides}
+    lines = [f'store = "{tmp_path / "store.sqlite3"}"', "[channels.mastodon]"]
+    lines += [f"{key} = {toml_value(value)}" for key, value in block.items()]
+    config = tmp_path / "outreach.toml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner(env=mastodon.environ).invoke(cli, ["--config", str(config), "channels", "check"])
+    assert result.exit_code == 0, result.output
+    return result.output, Workspace(load_config(config, mastodon.environ))
+
+
+def test_rendering_follows_the_limits_channels_check_learned(tmp_path: Path, mastodon: MastodonFake) -> None:
+    mastodon.max_characters = 1000
+    mastodon.characters_reserved_per_url = 30
+    output, workspace = _check_from_the_command_line(tmp_path, mastodon)
+    assert "preview and plan will render within 1000 characters, a link counting 30" in output
+    limit = workspace.channel_view("mastodon").capabilities.text_limit
+    assert (limit.maximum, limit.url_length) == (1000, 30)
+    text = "a" * 900 + " https://layanan.bandarlampungkota.go.id/ktp"  # 931 on this instance
+    assert limit.measure(text) == 931 and limit.fits(text)
+    assert not replace(limit, maximum=930).fits(text)
+    workspace.close()
+
+
+def test_a_text_limit_in_the_config_wins_over_the_learned_one(tmp_path: Path, mastodon: MastodonFake) -> None:
+    mastodon.max_characters = 1000
+    mastodon.characters_reserved_per_url = 30
+    output, workspace = _check_from_the_command_line(tmp_path, mastodon, text_limit=500)
+    assert "preview and plan will render within" not in output
+    limit = workspace.channel_view("mastodon").capabilities.text_limit
+    assert (limit.maximum, limit.url_length) == (500, 30)  # a link still counts what the instance counts
+    workspace.close()
+
+
+def test_preview_renders_longer_posts_after_channels_check_learns_a_higher_limit(
+    tmp_path: Path, mastodon: MastodonFake
+) -> None:
+    mastodon.max_characters = 1000
+    summary = "Anda bisa mengurus layanan ini dengan mudah di kantor kelurahan. " * 10  # 650 characters
+    config = project(
+        tmp_path,
+        [innovation("ktp-kilat", ringkasan=summary.strip())],
+        channels={"mastodon": mastodon.channel_settings()},
+        campaigns={"inovasi": campaign(["mastodon"])},
+        store=str(tmp_path / "store.sqlite3"),
+    )
+    runner = CliRunner(env=mastodon.environ)
+    preview = ["--config", str(config), "--now", "2026-12-01T08:00+07:00", "preview", "--days", "1"]
+
+    def longest_post() -> tuple[int, int]:
+        result = runner.invoke(cli, [*preview, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        posts = json.loads(result.stdout)
+        return max((post["length"], post["limit"]) for post in posts)
+
+    before = longest_post()
+    assert before[1] == 500 and before[0] <= 500
+    assert runner.invoke(cli, ["--config", str(config), "channels", "check"]).exit_code == 0
+    after = longest_post()
+    assert after[1] == 1000 and after[0] > 500
+
+
+def test_an_instance_that_stops_stating_its_limits_leaves_the_defaults(tmp_path: Path, mastodon: MastodonFake) -> None:
+    mastodon.max_characters = 1000
+    _check_from_the_command_line(tmp_path, mastodon)[1].close()
+    mastodon.states_limits = False
+    output, workspace = _check_from_the_command_line(tmp_path, mastodon)
+    assert "the configured ones apply" in output
+    limit = workspace.channel_view("mastodon").capabilities.text_limit
+    assert (limit.maximum, limit.url_length) == (500, 23)
+    workspace.close()
