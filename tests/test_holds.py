@@ -115,3 +115,31 @@ def test_channels_check_lifts_the_hold_once_the_account_answers(tmp_path: Path, 
     assert again.holds.all() == {}
     fake.credits = None
     assert [outcome.state for outcome in again.publisher().publish_due()] == [PostState.PUBLISHED] * 3
+
+
+def test_any_account_level_refusal_holds_the_channel_not_the_post(tmp_path: Path) -> None:
+    """Not only X's credits: a Telegram bot removed from the channel stops every post the same way."""
+    from tests.fakeplatform.telegram import TelegramFake
+
+    with FakeServer() as server:
+        telegram = TelegramFake(server)
+        config = project(
+            tmp_path,
+            ROWS,
+            channels={"telegram": telegram.channel_settings()},
+            campaigns={
+                "kenali": campaign(
+                    ["telegram"], ["setiap hari 09.00, 09.01, 09.02"], min_gap_days=0, series=["perkenalan"]
+                )
+            },
+        )
+        ws = workspace(config, PLAN_AT, telegram.environ)
+        ws.planning.apply_plan(1)
+        telegram.bot_status = "left"
+        set_now(ws, SLOT)
+
+        outcomes = ws.publisher().publish_due()
+
+        assert [outcome.state for outcome in outcomes] == [PostState.PLANNED]
+        assert {post.state for post in ws.store.posts()} == {PostState.PLANNED}
+        assert "telegram" in ws.holds.all() and "bot is not a member" in ws.holds.all()["telegram"].reason

@@ -33,7 +33,7 @@ from pydantic import Field
 from twitter_text.extract_urls import extract_urls_with_indices
 
 from ..clock import Clock
-from ..errors import AmbiguousError, AuthError, PermanentError, PublishError, ServerError
+from ..errors import AmbiguousError, AuthError, ChannelHeld, PermanentError, PublishError, ServerError
 from ..media import ImageFile
 from ..redaction import register_secret
 from .base import (
@@ -179,7 +179,7 @@ class BlueskyChannel(Channel):
         if not isinstance(session, dict) or not session.get("handle") or not session.get("did"):
             raise ServerError(f"{self.name}: unexpected answer from getSession")
         if session.get("active") is False:
-            raise AuthError(f"{self.name}: the account is not active ({session.get('status', 'deactivated')})")
+            raise ChannelHeld(f"{self.name}: the account is not active ({session.get('status', 'deactivated')})")
         return AccountIdentity(
             handle=f"@{session['handle']}",
             detail=f"{session['did']} on {pds}; session kept in {self.settings.session_file}",
@@ -372,8 +372,11 @@ class BlueskyChannel(Channel):
             return RecordNotFound(f"{self.name}: no such record")
         if error == "InvalidSwap":
             return _RecordExists(f"{self.name}: a record already exists at this rkey")
-        if error in ("AccountTakedown", "AccountDeactivated", "AuthFactorTokenRequired"):
-            return AuthError(f"{self.name}: the account cannot post ({error})")
+        if error in ("AccountTakedown", "AccountDeactivated"):
+            # Suspended or deactivated: every post would meet it, so the channel is held.
+            return ChannelHeld(f"{self.name}: the account cannot post ({error})")
+        if error == "AuthFactorTokenRequired":
+            return AuthError(f"{self.name}: the login needs a second factor; use an app password ({error})")
         return None
 
     def _rate_limit_wait(self, response: requests.Response) -> float | None:

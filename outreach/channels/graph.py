@@ -21,7 +21,7 @@ from urllib.parse import quote
 import requests
 from pydantic import AfterValidator, Field
 
-from ..errors import AuthError, ContentRejected, PublishError, RateLimited, ServerError
+from ..errors import AuthError, ChannelHeld, ContentRejected, PublishError, RateLimited, ServerError
 from ..redaction import redact, register_secret
 from .base import Channel, ChannelSettings
 from .http import HttpClient
@@ -211,12 +211,13 @@ class GraphErrors:
             )
         if code == DEPRECATED_VERSION_CODE:
             return AuthError(message("this Graph API version is no longer served; remove graph_version"))
+        # The account cannot post now, whatever the post: the channel is held, not each post failed.
         if subcode == INSTAGRAM_RESTRICTED_SUBCODE:
-            return AuthError(message("the Instagram account is inactive or restricted; sign in to the app"))
+            return ChannelHeld(message("the Instagram account is inactive or restricted; sign in to the app"))
         if code in PERMISSION_CODES:
             named = sorted(set(_PERMISSION_NAME.findall(meta_says)))
             needed = ", ".join(named) if named else "one of " + ", ".join(self.permissions)
-            return AuthError(message(f"permission missing: {needed}"))
+            return ChannelHeld(message(f"permission missing: {needed}"))
         if code == 368 or subcode == INSTAGRAM_SPAM_SUBCODE:
             # Meta judged the action abusive and blocks it for an unstated time (hours to days).
             # Retrying on a timer would repeat the behaviour that triggered the block and can

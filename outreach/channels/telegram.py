@@ -18,7 +18,16 @@ from urllib.parse import urlsplit
 import requests
 from pydantic import Field, field_validator
 
-from ..errors import AmbiguousError, AuthError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
+from ..errors import (
+    AmbiguousError,
+    AuthError,
+    ChannelHeld,
+    ContentRejected,
+    PermanentError,
+    PublishError,
+    RateLimited,
+    ServerError,
+)
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -162,7 +171,8 @@ class TelegramChannel(Channel):
             # 404 is what Telegram answers for a token that names no bot at all.
             return AuthError(f"{message} (the bot token was rejected; get a new one from @BotFather)")
         if code == 403:
-            return AuthError(f"{message} (add the bot to {self.settings.chat_id} as an admin allowed to post)")
+            # The bot was removed from the channel or lost its right to post: no post can go out.
+            return ChannelHeld(f"{message} (add the bot to {self.settings.chat_id} as an admin allowed to post)")
         if code == 400 and any(problem in description.lower() for problem in _CONFIGURATION_PROBLEMS):
             return AuthError(f"{message} (check chat_id = {self.settings.chat_id!r} and the bot's admin rights)")
         if isinstance(code, int) and 400 <= code < 500:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from outreach.channels.base import Outcome
-from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, ServerError
+from outreach.errors import AmbiguousError, AuthError, ChannelHeld, ContentRejected, RateLimited, ServerError
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.facebook import FacebookFake
 from tests.fakeplatform.graph_common import business_use_case_header, graph_error
@@ -66,9 +66,10 @@ def test_expired_token_from_the_fake_itself(facebook: FacebookFake) -> None:
 def test_permission_errors_name_the_permission(
     facebook: FacebookFake, code: int, meta_message: str, named: str
 ) -> None:
+    """A missing or revoked permission stops every post: the channel is held, naming what to grant."""
     # Meta sends some permission errors with HTTP 403 and some with 400; the code decides.
     _fail_next_post(facebook, code=code, message=meta_message, status=403)
-    with pytest.raises(AuthError) as caught:
+    with pytest.raises(ChannelHeld) as caught:
         make_channel(facebook).publish(make_post(), Checkpoints())
     assert f"permission missing: {named} (Graph error {code}" in str(caught.value)
 
@@ -284,7 +285,7 @@ def test_check_names_the_missing_read_permission(facebook: FacebookFake) -> None
             response=graph_error(10, "(#10) This endpoint requires the 'pages_read_engagement' permission", status=403),
         )
     )
-    with pytest.raises(AuthError, match="permission missing: pages_read_engagement"):
+    with pytest.raises(ChannelHeld, match="permission missing: pages_read_engagement"):
         make_channel(facebook).check()
 
 

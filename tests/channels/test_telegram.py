@@ -8,7 +8,7 @@ import traceback
 import pytest
 
 from outreach.channels.base import Outcome
-from outreach.errors import AuthError, ContentRejected, NetworkError, OutreachError, RateLimited
+from outreach.errors import AuthError, ChannelHeld, ContentRejected, NetworkError, OutreachError, RateLimited
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.fakeplatform.server import FakeServer, Fault
 from tests.fakeplatform.telegram import TelegramFake, error
@@ -120,10 +120,11 @@ def test_chat_not_found_needs_a_person(fake: TelegramFake) -> None:
     assert "chat_id = '@bukan_kanal_kami'" in str(caught.value)
 
 
-def test_bot_removed_from_the_channel_is_an_auth_error(fake: TelegramFake) -> None:
+def test_bot_removed_from_the_channel_holds_the_channel(fake: TelegramFake) -> None:
+    """Every post would be refused the same way: the channel is held until the bot is added back."""
     fake.bot_status = "left"
     channel = make_channel(fake)
-    with pytest.raises(AuthError, match="bot is not a member"):
+    with pytest.raises(ChannelHeld, match="bot is not a member"):
         channel.publish(make_post(), Checkpoints())
 
 
