@@ -26,7 +26,7 @@ import requests
 from pydantic import Field
 
 from ..clock import Clock
-from ..errors import AmbiguousError, ContentRejected, ServerError
+from ..errors import AmbiguousError, ChannelHeld, ContentRejected, PublishError, ServerError
 from ..limits import URL_LENGTH, count_mastodon
 from ..platforms import Capabilities
 from .base import (
@@ -141,7 +141,15 @@ class MastodonChannel(Channel):
         self._account_id: str | None = None
 
     def open_http(self) -> HttpClient:
-        return self.new_http_client(self.settings.base_url, retry_after=self._rate_limit_wait)
+        return self.new_http_client(self.settings.base_url, retry_after=self._rate_limit_wait, classify=self._classify)
+
+    def _classify(self, response: requests.Response, body: Any) -> PublishError | None:
+        """A 403 is about the account, never the post (a scope the token lacks, a suspended login):
+        every post would meet it, so the channel is held; other answers are the generic ones."""
+        if response.status_code != 403:
+            return None
+        error = body.get("error") if isinstance(body, dict) else None
+        return ChannelHeld(f"{self.name}: {response.request.method} {response.request.path_url}: HTTP 403: {error}")
 
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
         first_attempt = post.first_attempt_at

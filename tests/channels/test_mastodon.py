@@ -18,7 +18,7 @@ from outreach.channels import validate_settings
 from outreach.channels.base import Outcome, OutgoingPost
 from outreach.cli import cli
 from outreach.config import load_config
-from outreach.errors import AmbiguousError, AuthError, ContentRejected, RateLimited, ServerError
+from outreach.errors import AmbiguousError, ChannelHeld, ContentRejected, RateLimited, ServerError
 from outreach.limits import count_mastodon
 from tests.channels.conftest import SAMPLE_IMAGE, Checkpoints, make_channel, make_post
 from tests.engine_helpers import campaign, innovation, project, toml_value
@@ -140,9 +140,17 @@ def test_check_names_the_account_on_its_instance(mastodon: MastodonFake) -> None
 
 def test_check_proves_the_read_scope_reconcile_needs(mastodon: MastodonFake) -> None:
     mastodon.scopes = frozenset({"read:accounts", "write:statuses", "write:media"})
-    with pytest.raises(AuthError) as caught:
+    with pytest.raises(ChannelHeld) as caught:
         make_channel(mastodon).check()
     assert "outside the authorized scopes" in str(caught.value)
+
+
+def test_a_token_without_the_write_scope_holds_the_channel(mastodon: MastodonFake) -> None:
+    """A 403 is the account's, not the post's: every post would meet it."""
+    mastodon.scopes = frozenset({"read", "write:media"})
+    with pytest.raises(ChannelHeld, match="outside the authorized scopes"):
+        make_channel(mastodon).publish(make_post(), Checkpoints())
+    assert mastodon.created == []
 
 
 def test_base_url_must_name_the_instance() -> None:
