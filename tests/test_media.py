@@ -281,6 +281,15 @@ def test_check_reports_an_image_type_a_platform_does_not_take(fresh: Path) -> No
     assert "ktp-sehari-jadi · instagram" in line and "PNG" in line and "JPEG" in line
 
 
+def test_check_refuses_a_gif_for_x_whose_one_shot_upload_does_not_take_it(fresh: Path) -> None:
+    """X's one-shot upload takes JPEG, PNG and WebP as tweet_image; a GIF would need the chunked flow."""
+    save_image(fresh / "config" / "catalogue" / "gambar" / "ktp-sehari-jadi.jpg", "GIF")
+    result = run(fresh, "check")
+    assert result.exit_code == 1
+    x_lines = [line for line in problem_lines(result.output) if "ktp-sehari-jadi · x:" in line]
+    assert len(x_lines) == 1 and "GIF" in x_lines[0], result.output
+
+
 def test_check_gives_the_refused_image_as_a_problem_with_its_place(fresh: Path) -> None:
     save_image(fresh / "config" / "catalogue" / "gambar" / "ktp-sehari-jadi.jpg", "PNG")
     report = check(workspace(fresh / "config" / "outreach.toml", PLAN_AT).planning)
