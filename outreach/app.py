@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -47,7 +48,7 @@ class Workspace:
         self._on_new_store = on_new_store
         self._adapters: dict[str, Channel] = {}
 
-    def now(self) -> Any:
+    def now(self) -> datetime:
         return self.clock.now()
 
     @property

@@ -194,9 +194,3 @@ class Operations:
 
     def resume(self) -> None:
         self.store.set_setting(PAUSE_SETTING, None)
-
-    def paused(self) -> Pause | None:
-        value = self.store.get_setting(PAUSE_SETTING)
-        if not value:
-            return None
-        return Pause(value["reason"], datetime.fromisoformat(value["at"]), value.get("by", "operator"))

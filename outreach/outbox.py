@@ -127,11 +127,6 @@ def unknown_fields(operation: Operation, names: Iterable[str]) -> list[str]:
     return sorted(set(names) - _BY_OPERATION[operation].fields)
 
 
-def operations_from(state: PostState) -> list[Operation]:
-    """What can happen to a post in ``state`` (for help texts and the docs' drawing)."""
-    return [item.operation for item in TABLE if state in item.sources]
-
-
 def reachable() -> frozenset[PostState]:
     """Every state a post can be in: where it is created, and where the table leads from there."""
     seen = set(CREATION_STATES)
