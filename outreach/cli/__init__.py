@@ -7,15 +7,18 @@ traceback. Heavy modules are imported inside commands so that ``outreach --help`
 from __future__ import annotations
 
 import os
+import tomllib
 import traceback
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..i18n import _
+from ..i18n import LANGUAGE_VARIABLE, LANGUAGES, N_, _, choose_language, set_language, speak_through_click
 from ..textsafety import visible
 from .common import _parse_now, _zoned
+from .translated import Group
 
 if TYPE_CHECKING:
     from ..app import Workspace
@@ -23,10 +26,63 @@ if TYPE_CHECKING:
     from ..store import Store
 
 DEFAULT_CONFIG = "config/outreach.toml"
+#: The root options that take a value, so that reading the command line early skips their values.
+VALUE_OPTIONS = ("--config", "--now", "--language")
+
+speak_through_click()
 
 
-class OutreachGroup(click.Group):
-    """Turns outreach's own errors into one clear line; ``--debug`` keeps the traceback."""
+def _root_option(args: Sequence[str], name: str) -> str | None:
+    """The value of the root option ``name`` in ``args``, read before click parses them (the last one wins)."""
+    found = None
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--" or not token.startswith("-"):
+            break  # the subcommand: what follows is its own
+        option, equals, value = token.partition("=")
+        if option in VALUE_OPTIONS:
+            value = value if equals else next(tokens, "")
+            found = value if option == name else found
+    return found
+
+
+def configured_language(path: Path) -> str | None:
+    """The configuration's ``bahasa``, read alone so that even a broken file cannot stop ``--help``."""
+    try:
+        with path.open("rb") as handle:
+            value = tomllib.load(handle).get("bahasa")
+    except (OSError, ValueError):  # missing, unreadable, not TOML: the full load says so when it matters
+        return None
+    return value if isinstance(value, str) else None
+
+
+def language_for(args: Sequence[str], environ: Mapping[str, str]) -> str:
+    """The language of this command line: see ``outreach.i18n.choose_language`` for who decides."""
+    config = _root_option(args, "--config") or environ.get("OUTREACH_CONFIG") or DEFAULT_CONFIG
+    return choose_language(_root_option(args, "--language"), configured_language(Path(config)), environ)
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    click.echo(_("outreach, version {version}").format(version=version("outreach")))
+    ctx.exit()
+
+
+class OutreachGroup(Group):
+    """Speaks the reader's language from the start; turns outreach's own errors into one clear line.
+
+    ``--debug`` keeps the traceback.
+    """
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        if parent is None:  # before click formats any help or error, including `outreach --help`
+            set_language(language_for(args, os.environ))
+        return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         from ..errors import OutreachError
@@ -66,17 +122,35 @@ class OutreachGroup(click.Group):
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=lambda: os.environ.get("OUTREACH_CONFIG", DEFAULT_CONFIG),
-    show_default=f"{DEFAULT_CONFIG} or $OUTREACH_CONFIG",
-    help=_("The configuration file."),
+    show_default=N_("config/outreach.toml or $OUTREACH_CONFIG"),
+    help=N_("The configuration file."),
 )
-@click.option("--debug", is_flag=True, help=_("Show tracebacks for errors."))
-@click.option("--now", "now_text", metavar="ISO", help=_("Pretend it is this time (rehearsals and tests)."))
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    envvar=LANGUAGE_VARIABLE,
+    show_envvar=True,
+    expose_value=False,
+    help=N_(
+        "Show messages in this language (id: Indonesian, en: English), whatever the configuration's "
+        "`bahasa` or the environment's LANGUAGE say."
+    ),
+)
+@click.option("--debug", is_flag=True, help=N_("Show the full error message (traceback) when something fails."))
+@click.option("--now", "now_text", metavar="ISO", help=N_("Pretend it is this time (rehearsals and tests)."))
 @click.option(
     "--rehearsal",
     is_flag=True,
-    help=_("Work on the last rehearsal's store instead of the live one, e.g. `outreach --rehearsal history`."),
+    help=N_("Work on the last rehearsal's store instead of the live one, e.g. `outreach --rehearsal history`."),
 )
-@click.version_option(package_name="outreach")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help=N_("Show the version and exit."),
+)
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path, debug: bool, now_text: str | None, rehearsal: bool) -> None:
     """Publish a city's approved public-service innovations to social media, in plain Indonesian.

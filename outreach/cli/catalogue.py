@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..textsafety import visible
 from . import _ws, cli
 from .common import (
@@ -51,7 +51,7 @@ def catalogue() -> None:
 
 @catalogue.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--sheet", help=_("Sheet name in an XLSX file (default: the first sheet that is not hidden)."))
+@click.option("--sheet", help=N_("Sheet name in an XLSX file (default: the first sheet that is not hidden)."))
 def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
     """Validate FILES (CSV, XLSX, YAML) and import them; any error imports nothing.
 
@@ -161,7 +161,7 @@ def catalogue_show(innovation_id: str) -> None:
 
 @catalogue.command("approve")
 @click.argument("ids", nargs=-1, required=True)
-@click.option("--by", required=True, callback=_not_blank, help=_("Who approves (name and unit)."))
+@click.option("--by", required=True, callback=_not_blank, help=N_("Who approves (name and unit)."))
 def catalogue_approve(ids: tuple[str, ...], by: str) -> None:
     """Approve innovations in their current form; editing one later withdraws its approval.
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..textsafety import visible
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ format_option = click.option(
     type=click.Choice(["table", "json"]),
     default="table",
     show_default=True,
-    help=_("Output format."),
+    help=N_("Output format."),
 )
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..textsafety import visible
 from ..vocabulary import PLATFORMS, POST_KINDS
 from . import _ws, cli
@@ -29,11 +29,11 @@ from .common import (
 
 @cli.command()
 @click.option(
-    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=_("First day (default: now).")
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=N_("First day (default: now).")
 )
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True)
-@click.option("--campaign", help=_("Only this campaign."))
-@click.option("--channel", help=_("Only this channel."))
+@click.option("--campaign", help=N_("Only this campaign."))
+@click.option("--channel", help=N_("Only this channel."))
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def preview(start: datetime | None, days: int, campaign: str | None, channel: str | None, output_format: str) -> None:
     """Show every post that would go out, with its exact text and length; plans and publishes nothing.
@@ -73,7 +73,7 @@ def preview(start: datetime | None, days: int, campaign: str | None, channel: st
 
 
 @cli.command()
-@click.option("--online", is_flag=True, help=_("Also ask the platforms what only they can tell (Instagram's images)."))
+@click.option("--online", is_flag=True, help=N_("Also ask the platforms what only they can tell (Instagram's images)."))
 def check(online: bool) -> None:
     """Validate config, catalogue and templates by rendering every approved innovation × kind × channel.
 
@@ -161,7 +161,7 @@ def lint_text(source: BinaryIO, kind: str | None, platform: str | None) -> None:
 
 @cli.command()
 @click.option(
-    "--days", type=click.IntRange(1, 366), default=None, help=_("Horizon (default: publishing.horizon_days).")
+    "--days", type=click.IntRange(1, 366), default=None, help=N_("Horizon (default: publishing.horizon_days).")
 )
 def plan(days: int | None) -> None:
     """Write the planned posts for the coming days; running it twice changes nothing.

@@ -9,7 +9,7 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..textsafety import visible
 from . import _ws, cli
 from .common import (
@@ -96,7 +96,7 @@ def _to_be_cancelled(ws: Workspace) -> dict[int, str]:
 
 @cli.command()
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years)
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=_("Last day, inclusive."))
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=N_("Last day, inclusive."))
 @click.option(
     "--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
 )
@@ -172,8 +172,8 @@ def post_retry(post_id: int) -> None:
 
 @post.command("resolve")
 @click.argument("post_id", type=POST_ID)
-@click.option("--published", "url", callback=_web_address, help=_("It did go out: its public URL."))
-@click.option("--not-published", is_flag=True, help=_("It did not go out (it stays failed, retry it if you wish)."))
+@click.option("--published", "url", callback=_web_address, help=N_("It did go out: its public URL."))
+@click.option("--not-published", is_flag=True, help=N_("It did not go out (it stays failed, retry it if you wish)."))
 def post_resolve(post_id: int, url: str | None, not_published: bool) -> None:
     """Settle an unknown post after looking at the platform.
 
@@ -190,7 +190,7 @@ def post_resolve(post_id: int, url: str | None, not_published: bool) -> None:
 
 @post.command("confirm")
 @click.argument("post_id", type=POST_ID)
-@click.option("--url", callback=_web_address, help=_("Link to the forwarded message, if there is one."))
+@click.option("--url", callback=_web_address, help=N_("Link to the forwarded message, if there is one."))
 def post_confirm(post_id: int, url: str | None) -> None:
     """Confirm that staff sent a handed-off post (WhatsApp).
 
@@ -218,14 +218,14 @@ def _written(written: Written, what: str) -> None:
 _text_file_option = click.option(
     "--text-file",
     type=click.File("r", encoding="utf-8"),
-    help=_("File with the post's exact text (`-` reads standard input)."),
+    help=N_("File with the post's exact text (`-` reads standard input)."),
 )
 
 
 @post.command("edit")
 @click.argument("post_id", type=POST_ID)
 @_text_file_option
-@click.option("--reason", required=True, callback=_not_blank, help=_("Why (kept in the post's events)."))
+@click.option("--reason", required=True, callback=_not_blank, help=N_("Why (kept in the post's events)."))
 def post_edit(post_id: int, text_file: IO[str] | None, reason: str) -> None:
     """Change a planned post's text before it goes out (from --text-file, else in $EDITOR).
 
@@ -245,10 +245,10 @@ def post_edit(post_id: int, text_file: IO[str] | None, reason: str) -> None:
 
 
 @post.command("add")
-@click.option("--channel", required=True, help=_("The channel to post on."))
-@click.option("--at", "at_text", required=True, metavar="WHEN", help=_("When, e.g. 2026-12-03T07:30 (office time)."))
+@click.option("--channel", required=True, help=N_("The channel to post on."))
+@click.option("--at", "at_text", required=True, metavar="WHEN", help=N_("When, e.g. 2026-12-03T07:30 (office time)."))
 @_text_file_option
-@click.option("--link", callback=_web_address, help=_("A web address to add to the post."))
+@click.option("--link", callback=_web_address, help=N_("A web address to add to the post."))
 def post_add(channel: str, at_text: str, text_file: IO[str] | None, link: str | None) -> None:
     """Add a one-off announcement outside the catalogue (a flood warning, a changed opening hour).
 

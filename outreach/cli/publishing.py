@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from ..i18n import _
+from ..i18n import N_, _
 from . import _ws, cli, live_config
 from .common import (
     _actor,
@@ -19,7 +19,7 @@ from .common import (
 
 
 @cli.command()
-@click.option("--once", is_flag=True, help=_("Publish what is due now, then exit (cron, systemd timers)."))
+@click.option("--once", is_flag=True, help=N_("Publish what is due now, then exit (cron, systemd timers)."))
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def run(once: bool, log_format: str) -> None:
     """Run the publishing daemon (or one pass with --once).
@@ -40,7 +40,7 @@ def run(once: bool, log_format: str) -> None:
 
 @cli.command()
 @click.option(
-    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=_("First day (default: today).")
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=N_("First day (default: today).")
 )
 @click.option("--days", type=click.IntRange(1, 60), default=7, show_default=True)
 def rehearse(start: datetime | None, days: int) -> None:
@@ -92,7 +92,7 @@ def status() -> None:
 
 
 @cli.command()
-@click.option("--reason", required=True, callback=_not_blank, help=_("Why (shown in status and logs)."))
+@click.option("--reason", required=True, callback=_not_blank, help=N_("Why (shown in status and logs)."))
 def pause(reason: str) -> None:
     """Stop every publication at once (kill switch), until `outreach resume`.
 
