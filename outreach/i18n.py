@@ -28,7 +28,6 @@ LANGUAGE_VARIABLE = "OUTREACH_LANGUAGE"
 LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
 
-
 class _Current:
     """The language chosen last, and its catalogue (one per process, like the command it serves)."""
 
@@ -119,8 +118,10 @@ def speak_through_click() -> None:
     follows only the process's locale variables, not an office's ``bahasa``: point those names at
     ours, which follow ``set_language``.
     """
-    import click._termui_impl  # loaded lazily by click (editor, pager): its messages too
-    import click.shell_completion
+    import importlib
+
+    for lazy in ("click", "click._termui_impl", "click.shell_completion"):  # click loads the last two late
+        importlib.import_module(lazy)
 
     for name, module in list(sys.modules.items()):
         if name != "click" and not name.startswith("click."):
