@@ -33,6 +33,7 @@ from .timetable import Schedule, TimetableError, parse_cron, parse_slot
 
 #: Shown after an error about a key of this name, so the user sees a valid value.
 EXAMPLES: dict[str, str] = {
+    "bahasa": 'bahasa = "id"  (Indonesian; "en" for English)',
     "timezone": 'timezone = "Asia/Jakarta"',
     "store": 'store = "var/outreach.sqlite3"',
     "catalogue": 'catalogue = ["catalogue/inovasi.csv"]',
@@ -181,6 +182,7 @@ class CampaignSettings(_Strict):
 
 
 class _FileModel(_Strict):
+    bahasa: Literal["id", "en"] | None = None  # what people read; see outreach.i18n.choose_language
     timezone: str = "Asia/Jakarta"
     store: str = "var/outreach.sqlite3"
     catalogue: list[str] = Field(default_factory=list)

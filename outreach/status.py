@@ -10,11 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .app import Workspace
-from .i18n import _
+from .i18n import _, ngettext, number
 from .lock import StoreLock
 from .model import PostState
 from .publisher import PAUSE_SETTING
 from .render import ZONE_ABBREVIATIONS
+from .vocabulary import state_label
 
 #: The setting where the daemon records its pid, host, start, last tick and stop.
 HEARTBEAT_SETTING = "daemon"
@@ -51,7 +52,11 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
     yield from _token_warnings(workspace)
     counts = workspace.store.counts_by_state()
     yield _("posts: ") + (
-        ", ".join(f"{state.value} {counts.get(state.value, 0)}" for state in PostState if counts.get(state.value))
+        ", ".join(
+            f"{state_label(state.value)} {number(counts[state.value])}"
+            for state in PostState
+            if counts.get(state.value)
+        )
         or _("none yet")
     )
     next_due = workspace.store.next_due()
@@ -59,9 +64,11 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
         yield _("next due: {time}").format(time=zoned(next_due, zone))
     attention = counts.get(PostState.UNKNOWN.value, 0) + counts.get(PostState.FAILED.value, 0)
     if attention:
-        yield _(
-            "needs a person: {count} failed/unknown posts — see `outreach history` and `outreach post show ID`"
-        ).format(count=attention)
+        yield ngettext(
+            "needs a person: {count} failed/unknown post — see `outreach history` and `outreach post show ID`",
+            "needs a person: {count} failed/unknown posts — see `outreach history` and `outreach post show ID`",
+            attention,
+        ).format(count=number(attention))
 
 
 def _token_warnings(workspace: Workspace) -> Iterator[str]:
@@ -79,11 +86,15 @@ def _token_warnings(workspace: Workspace) -> Iterator[str]:
                 "(see the channel's page in docs/channels/)"
             ).format(name=name, time=zoned(expires, workspace.zone))
         elif left < TOKEN_WARNING:
-            yield _(
+            yield ngettext(
+                "channel {name}: its access token expires {time} (in {days} day): outreach renews it when the "
+                "channel next posts or `outreach channels check {name}` runs; if that fails, issue a new one "
+                "(see the channel's page in docs/channels/)",
                 "channel {name}: its access token expires {time} (in {days} days): outreach renews it when the "
                 "channel next posts or `outreach channels check {name}` runs; if that fails, issue a new one "
-                "(see the channel's page in docs/channels/)"
-            ).format(name=name, time=zoned(expires, workspace.zone), days=left.days)
+                "(see the channel's page in docs/channels/)",
+                left.days,
+            ).format(name=name, time=zoned(expires, workspace.zone), days=number(left.days))
 
 
 def zoned(moment: datetime | str, zone: Any) -> str:

@@ -1,13 +1,15 @@
 """The names outreach speaks in: its platforms and its kinds of post, one tuple each.
 
-Kept in a module of their own, importing nothing, so the command line can offer them as choices
-without loading the platform table (``outreach --help`` stays fast); ``outreach.platforms`` holds
-what is known about each platform and re-exports these.
+Kept in a module of their own, importing next to nothing, so the command line can offer them as
+choices without loading the platform table (``outreach --help`` stays fast); ``outreach.platforms``
+holds what is known about each platform and re-exports these.
 """
 
 from __future__ import annotations
 
 from typing import Literal, get_args
+
+from .i18n import N_, _
 
 #: Whose rendering rules and templates a post follows (``whatsapp`` is the staff hand-off's).
 Platform = Literal["x", "facebook", "instagram", "telegram", "mastodon", "bluesky", "webhook", "whatsapp"]
@@ -16,3 +18,27 @@ PLATFORMS: tuple[Platform, ...] = get_args(Platform)
 #: The posts of a campaign's series, in their usual order; each has its own template.
 PostKind = Literal["perkenalan", "cara_pakai", "manfaat", "pengingat"]
 POST_KINDS: tuple[PostKind, ...] = get_args(PostKind)
+
+#: The states of a post (``outreach.model.PostState``) and of an innovation (``Status``), as their English
+#: values, which JSON and CSV keep. ``state_label`` gives what a person reads: the one place they are named.
+STATE_NAMES = (
+    N_("planned"),
+    N_("publishing"),
+    N_("published"),
+    N_("handed_off"),
+    N_("failed"),
+    N_("unknown"),
+    N_("missed"),
+    N_("skipped"),
+    N_("cancelled"),
+    N_("draft"),
+    N_("approved"),
+    N_("changed"),
+    N_("rejected"),
+    N_("retired"),
+)
+
+
+def state_label(value: str) -> str:
+    """A post's or an innovation's state as a person reads it (``planned`` → ``terjadwal``)."""
+    return _(value) if value in STATE_NAMES else value

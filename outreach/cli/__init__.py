@@ -112,7 +112,13 @@ class OutreachGroup(Group):
             if isinstance(error, OutreachError):  # it may quote a file's text: shown, never acted on
                 raise click.ClickException(visible(redact(str(error)))) from None
             raise click.ClickException(
-                visible(redact(f"unexpected {error.__class__.__name__}: {error}; run with --debug and report it"))
+                visible(
+                    redact(
+                        _("unexpected {kind}: {error}; run with --debug and report it").format(
+                            kind=error.__class__.__name__, error=error
+                        )
+                    )
+                )
             ) from None
 
 

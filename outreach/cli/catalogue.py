@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..i18n import N_, _
+from ..i18n import N_, _, ngettext
 from ..textsafety import visible
+from ..vocabulary import state_label
 from . import _ws, cli
 from .common import (
     _iso,
@@ -31,12 +32,11 @@ def announce_sync(summary: ImportSummary) -> None:
     withdrawn = summary.approvals_withdrawn
     if not withdrawn:
         return
-    if len(withdrawn) == 1:
-        message = _("1 innovation lost its approval (its content changed): {ids}; approve again with {command}")
-    else:
-        message = _(
-            "{count} innovations lost their approval (their content changed): {ids}; approve again with {command}"
-        )
+    message = ngettext(
+        "{count} innovation lost its approval (its content changed): {ids}; approve again with {command}",
+        "{count} innovations lost their approval (their content changed): {ids}; approve again with {command}",
+        len(withdrawn),
+    )
     command = f'`outreach catalogue approve {" ".join(withdrawn)} --by "NAME"`'
     click.echo(visible(message.format(count=len(withdrawn), ids=", ".join(withdrawn), command=command)), err=True)
 
@@ -91,7 +91,11 @@ def catalogue_import(files: tuple[Path, ...], sheet: str | None) -> None:
 
 
 @catalogue.command("list")
-@click.option("--status", type=click.Choice(["draft", "approved", "changed", "rejected", "retired"]))
+@click.option(
+    "--status",
+    type=click.Choice(["draft", "approved", "changed", "rejected", "retired"]),
+    help=N_("Only innovations in this state."),
+)
 @format_option
 def catalogue_list(status: str | None, output_format: str) -> None:
     """List innovations with their approval status.
@@ -124,13 +128,13 @@ def catalogue_list(status: str | None, output_format: str) -> None:
         [
             [
                 entry.innovation.id,
-                labels.get(entry.status.value, entry.status.value),
+                labels.get(entry.status.value, state_label(entry.status.value)),
                 entry.innovation.opd[:40],
                 entry.decided_by or "-",
             ]
             for entry in entries
         ],
-        ["id", "status", "opd", "by"],
+        [_("id"), _("status"), _("agency"), _("decided by")],
     )
 
 
@@ -147,16 +151,17 @@ def catalogue_show(innovation_id: str) -> None:
     for key, value in entry.innovation.to_json().items():
         shown = " ".join(f"#{tag}" for tag in value) if key == "tagar" else value
         click.echo(visible(f"{key:12} {shown if shown not in (None, '') else '-'}"))
-    click.echo(f"{'status':12} {entry.status.value}")
-    click.echo(visible(f"{'source':12} {entry.source}"))
+    click.echo(f"{_('status'):12} {state_label(entry.status.value)}")
+    click.echo(visible(f"{_('source'):12} {entry.source}"))
     for decision in ws.store.decisions_of(innovation_id):
-        current = "current" if decision["content_hash"] == entry.innovation.content_hash else "older content"
-        click.echo(
-            visible(
-                f"  {_local(decision['decided_at'], ws)} {decision['decision']} by {decision['decided_by']} "
-                f"({current}){': ' + decision['reason'] if decision['reason'] else ''}"
-            )
+        current = _("current") if decision["content_hash"] == entry.innovation.content_hash else _("older content")
+        line = _("{time} {decision} by {who} ({content})").format(
+            time=_local(decision["decided_at"], ws),
+            decision=state_label(decision["decision"]),
+            who=decision["decided_by"],
+            content=current,
         )
+        click.echo(visible(f"  {line}" + (f": {decision['reason']}" if decision["reason"] else "")))
 
 
 @catalogue.command("approve")
@@ -175,8 +180,8 @@ def catalogue_approve(ids: tuple[str, ...], by: str) -> None:
 
 @catalogue.command("reject")
 @click.argument("innovation_id")
-@click.option("--by", required=True, callback=_not_blank)
-@click.option("--reason", required=True, callback=_not_blank)
+@click.option("--by", required=True, callback=_not_blank, help=N_("Who rejects (name and unit)."))
+@click.option("--reason", required=True, callback=_not_blank, help=N_("Why (kept with the decision)."))
 def catalogue_reject(innovation_id: str, by: str, reason: str) -> None:
     """Reject an innovation; its future planned posts are cancelled at the next plan.
 
@@ -190,7 +195,13 @@ def catalogue_reject(innovation_id: str, by: str, reason: str) -> None:
 
 @catalogue.command("retire")
 @click.argument("innovation_id")
-@click.option("--by", default=lambda: os.environ.get("USER", "operator"), show_default="$USER", callback=_not_blank)
+@click.option(
+    "--by",
+    default=lambda: os.environ.get("USER", "operator"),
+    show_default="$USER",
+    callback=_not_blank,
+    help=N_("Who retires it."),
+)
 def catalogue_retire(innovation_id: str, by: str) -> None:
     """Retire an innovation (the service ended); it leaves the rotation.
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..i18n import N_, _
+from ..i18n import N_, _, number
 from ..textsafety import visible
+from ..vocabulary import state_label
 
 if TYPE_CHECKING:
     from ..app import Workspace
@@ -74,7 +76,7 @@ format_option = click.option(
     type=click.Choice(["table", "json"]),
     default="table",
     show_default=True,
-    help=N_("Output format."),
+    help=N_("Output format (json stays in English, for programs)."),
 )
 
 
@@ -153,5 +155,14 @@ def _actor() -> str:
     return os.environ.get("USER") or os.environ.get("USERNAME") or "operator"
 
 
+def state_counts(counts: Mapping[str, int]) -> str:
+    """``10 published, 1 failed`` as a person reads it, states in a stable order ("" when there are none)."""
+    return ", ".join(f"{number(count)} {state_label(state)}" for state, count in sorted(counts.items()))
+
+
 def _report(move: Move) -> None:
-    click.echo(f"post {move.post_id}: {move.before.value} → {move.after.value}")
+    click.echo(
+        _("post {id}: {before} → {after}").format(
+            id=move.post_id, before=state_label(move.before.value), after=state_label(move.after.value)
+        )
+    )

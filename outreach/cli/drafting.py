@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
-from ..i18n import N_, _
+from ..i18n import N_, _, ngettext, number, percent
 from ..textsafety import visible
 from ..vocabulary import PLATFORMS, POST_KINDS
 from . import _ws, cli
@@ -31,10 +31,17 @@ from .common import (
 @click.option(
     "--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=N_("First day (default: now).")
 )
-@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True)
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help=N_("How many days to show."))
 @click.option("--campaign", help=N_("Only this campaign."))
 @click.option("--channel", help=N_("Only this channel."))
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help=N_("Output format (json stays in English, for programs)."),
+)
 def preview(start: datetime | None, days: int, campaign: str | None, channel: str | None, output_format: str) -> None:
     """Show every post that would go out, with its exact text and length; plans and publishes nothing.
 
@@ -66,7 +73,7 @@ def preview(start: datetime | None, days: int, campaign: str | None, channel: st
                 f"{planned.innovation_id} · {planned.kind} · {length}"
             )
         )
-        click.echo(visible(draft.rendered.text if draft.rendered else f"ERROR: {draft.error}"))
+        click.echo(visible(draft.rendered.text if draft.rendered else _("ERROR: {error}").format(error=draft.error)))
         for warning in draft.warnings():
             click.echo(visible(f"  ! {warning}"))
         click.echo("")
@@ -93,18 +100,28 @@ def check(online: bool) -> None:
     if not report.problems:  # a problem is the one message to act on; what is left out comes once it is fixed
         for notice in notices(planning):
             click.echo(visible(notice))
-    summary = _(
-        "{entries} approved innovations × {kinds} kinds checked on {channels} channels: {problems} problems"
-    ).format(entries=report.innovations, kinds=report.kinds, channels=report.channels, problems=len(report.problems))
-    click.echo(summary)
+    click.echo(
+        _("{innovations} × {kinds} checked on {channels}: {problems}").format(
+            innovations=ngettext(
+                "{count} approved innovation", "{count} approved innovations", report.innovations
+            ).format(count=number(report.innovations)),
+            kinds=ngettext("{count} kind", "{count} kinds", report.kinds).format(count=number(report.kinds)),
+            channels=ngettext("{count} channel", "{count} channels", report.channels).format(
+                count=number(report.channels)
+            ),
+            problems=ngettext("{count} problem", "{count} problems", len(report.problems)).format(
+                count=number(len(report.problems))
+            ),
+        )
+    )
     if report.problems:
         sys.exit(1)
 
 
 @cli.command("lint-text")
 @click.argument("source", type=click.File("rb"))
-@click.option("--kind", type=click.Choice(POST_KINDS))
-@click.option("--platform", type=click.Choice(PLATFORMS))
+@click.option("--kind", type=click.Choice(POST_KINDS), help=N_("The kind of post the text is, for its own rules."))
+@click.option("--platform", type=click.Choice(PLATFORMS), help=N_("The platform the text is meant for."))
 def lint_text(source: BinaryIO, kind: str | None, platform: str | None) -> None:
     """Check a draft text for plain Indonesian (FILE, or - for standard input); exit 1 on errors.
 
@@ -143,25 +160,31 @@ def lint_text(source: BinaryIO, kind: str | None, platform: str | None) -> None:
             )
         )
     stats = report.stats
-    click.echo(
-        _(
-            "{sentences} sentences, {words} words, {average:.1f} words per sentence, "
-            "{long:.0%} long words, {syllables} syllables"
-        ).format(
-            sentences=stats.sentences,
-            words=stats.words,
-            average=stats.average_sentence_words,
-            long=stats.long_word_share,
-            syllables=stats.syllables,
-        )
-    )
+    counts = [
+        ngettext("{count} sentence", "{count} sentences", stats.sentences),
+        ngettext("{count} word", "{count} words", stats.words),
+        _("{count} words per sentence"),
+        _("{count} long words"),
+        ngettext("{count} syllable", "{count} syllables", stats.syllables),
+    ]
+    values = [
+        number(stats.sentences),
+        number(stats.words),
+        number(stats.average_sentence_words, decimals=1),
+        percent(stats.long_word_share),
+        number(stats.syllables),
+    ]
+    click.echo(", ".join(text.format(count=value) for text, value in zip(counts, values, strict=True)))
     if report.errors:
         sys.exit(1)
 
 
 @cli.command()
 @click.option(
-    "--days", type=click.IntRange(1, 366), default=None, help=N_("Horizon (default: publishing.horizon_days).")
+    "--days",
+    type=click.IntRange(1, 366),
+    default=None,
+    help=N_("How many days ahead to plan (default: publishing.horizon_days)."),
 )
 def plan(days: int | None) -> None:
     """Write the planned posts for the coming days; running it twice changes nothing.
@@ -174,8 +197,12 @@ def plan(days: int | None) -> None:
     ws = _ws()
     outcome = ws.planning.write_plan(days or ws.config.publishing.horizon_days)
     click.echo(
-        _("planned {inserted} new posts, refreshed {refreshed}, cancelled {cancelled}").format(
-            inserted=outcome.inserted, refreshed=outcome.refreshed, cancelled=outcome.cancelled
+        ngettext(
+            "planned {inserted} new post, refreshed {refreshed}, cancelled {cancelled}",
+            "planned {inserted} new posts, refreshed {refreshed}, cancelled {cancelled}",
+            outcome.inserted,
+        ).format(
+            inserted=number(outcome.inserted), refreshed=number(outcome.refreshed), cancelled=number(outcome.cancelled)
         )
     )
     for notice in notices(ws.planning, overlaps=False):
@@ -201,16 +228,16 @@ def _echo_x_costs(ws: Workspace, posts: list[tuple[str, str]], days: int) -> Non
     for cost in ws.planning.x_costs(posts):
         click.echo(
             _(
-                "{channel}: expected X API cost of these {days} days: {plain} posts × ${per_post:.3f} + "
-                "{linked} with a link × ${per_link:.3f} = ${total:.2f} (prices: price_per_post, "
+                "{channel}: expected X API cost of these {days} days: {plain} posts × ${per_post} + "
+                "{linked} with a link × ${per_link} = ${total} (prices: price_per_post, "
                 "price_per_post_with_link in [channels.{channel}])"
             ).format(
                 channel=cost.channel,
-                days=days,
-                plain=cost.without_link,
-                per_post=cost.prices.per_post,
-                linked=cost.with_link,
-                per_link=cost.prices.per_post_with_link,
-                total=cost.total,
+                days=number(days),
+                plain=number(cost.without_link),
+                per_post=number(cost.prices.per_post, decimals=3),
+                linked=number(cost.with_link),
+                per_link=number(cost.prices.per_post_with_link, decimals=3),
+                total=number(cost.total, decimals=2),
             )
         )

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..i18n import _
+from ..i18n import _, ngettext, number
 from ..textsafety import visible
 from . import _ws, cli
+from .common import state_counts
 
 if TYPE_CHECKING:
     from ..app import Workspace
@@ -57,8 +58,11 @@ def db_restore(backup: Path) -> None:
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.state.value] = counts.get(outcome.state.value, 0) + 1
-    done = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "-"
-    click.echo(_("{count} posts due since the backup: {done}").format(count=len(outcomes), done=done))
+    done = state_counts(counts) or "-"
+    due = ngettext(
+        "{count} post due since the backup: {done}", "{count} posts due since the backup: {done}", len(outcomes)
+    )
+    click.echo(due.format(count=number(len(outcomes)), done=done))
     if counts.get("unknown"):
         click.echo(
             _(
@@ -97,7 +101,7 @@ def channels_check(name: str | None) -> None:
             lifted = ws.holds.lift(channel_name)
             click.echo(
                 visible(
-                    f"{channel_name:16} ok    {identity.handle}"
+                    f"{channel_name:16} {_('ok'):5} {identity.handle}"
                     + (f"  ({identity.detail})" if identity.detail else "")
                     + (
                         _("; it was held ({reason}); hold lifted: its posts go out again, or hold it anew").format(
@@ -110,7 +114,7 @@ def channels_check(name: str | None) -> None:
             )
         except (PublishError, ConfigError, LocalIOError) as error:  # the platform's own words, which it chose
             failed += 1
-            click.echo(visible(redact(f"{channel_name:16} FAIL  {error}")))
+            click.echo(visible(redact(f"{channel_name:16} {_('FAIL'):5} {error}")))
             continue
         failed += _planned_images_refused(ws, channel_name)
     if failed:
@@ -127,5 +131,5 @@ def _planned_images_refused(ws: Workspace, channel: str) -> int:
     ]
     problems = ws.adapter(channel).planned_image_problems(images)
     for problem in problems:
-        click.echo(visible(redact(f"{channel:16} FAIL  {problem}")))
+        click.echo(visible(redact(f"{channel:16} {_('FAIL'):5} {problem}")))
     return 1 if problems else 0

@@ -11,6 +11,7 @@ import click
 
 from ..i18n import N_, _
 from ..textsafety import visible
+from ..vocabulary import state_label
 from . import _ws, cli
 from .common import (
     POST_ID,
@@ -52,7 +53,7 @@ def _posts_output(
                 [
                     str(post.id),
                     _local(post.scheduled_at, ws),
-                    post.state.value,
+                    state_label(post.state.value),
                     post.channel,
                     post.innovation_id,
                     post.kind,
@@ -62,7 +63,7 @@ def _posts_output(
                 ]
                 for post in posts
             ],
-            ["id", "when (WIB)", "state", "channel", "innovation", "kind", "url / reason"],
+            [_("id"), _("when (WIB)"), _("state"), _("channel"), _("innovation"), _("kind"), _("url / reason")],
         )
 
 
@@ -95,10 +96,15 @@ def _to_be_cancelled(ws: Workspace) -> dict[int, str]:
 
 
 @cli.command()
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years)
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=N_("First day."))
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=N_("Last day, inclusive."))
 @click.option(
-    "--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help=N_("Output format (json and csv stay in English, for programs and spreadsheets)."),
 )
 def history(start: datetime | None, end: datetime | None, output_format: str) -> None:
     """What happened to posts: published (with links), failed, missed, unknown — evidence for reports.
@@ -115,6 +121,25 @@ def history(start: datetime | None, end: datetime | None, output_format: str) ->
         _day_start(end.date(), ws) + timedelta(days=1) if end else None,
     )
     _posts_output(posts, ws, output_format)
+
+
+#: What ``post show`` calls each of a post's fields (the keys of its JSON, which stay English).
+POST_FIELDS = {
+    "id": N_("id"),
+    "when": N_("when"),
+    "campaign": N_("campaign"),
+    "channel": N_("channel"),
+    "innovation_id": N_("innovation"),
+    "kind": N_("kind"),
+    "link": N_("link"),
+    "image": N_("image"),
+    "state": N_("state"),
+    "attempts": N_("attempts"),
+    "reason": N_("reason"),
+    "remote_id": N_("id on the platform"),
+    "remote_url": N_("public URL"),
+    "published_at": N_("published at"),
+}
 
 
 @cli.group()
@@ -136,22 +161,27 @@ def post_show(post_id: int) -> None:
     found = ws.store.post(post_id)
     for key, value in post_json(found, ws).items():
         shown = _zoned(datetime.fromisoformat(value), ws) if key in ("when", "published_at") and value else value
+        if key == "state":
+            shown = state_label(str(value))
         if key != "text":
-            click.echo(visible(f"{key:13} {shown if shown is not None else '-'}"))
-    click.echo(visible(f"text:\n{found.text}\n"))
+            click.echo(visible(f"{_(POST_FIELDS.get(key, key)):16} {shown if shown is not None else '-'}"))
+    click.echo(visible(_("text:") + f"\n{found.text}\n"))
     for event in ws.store.events(post_id):
         by = f" ({event.actor})" if event.actor else ""
-        click.echo(
-            visible(
-                f"  {_zoned(event.at, ws)}  {event.from_state or '·'} → {event.to_state}  "
-                f"attempt {event.attempt}  {event.reason or ''}{by}"
-            )
-        )
+        moved = f"{state_label(event.from_state) if event.from_state else '·'} → {state_label(event.to_state)}"
+        attempt = _("attempt {number}").format(number=event.attempt)
+        click.echo(visible(f"  {_zoned(event.at, ws)}  {moved}  {attempt}  {event.reason or ''}{by}"))
 
 
 @post.command("cancel")
 @click.argument("post_id", type=POST_ID)
-@click.option("--reason", default="no reason given", show_default=True, callback=_not_blank)
+@click.option(
+    "--reason",
+    default=lambda: _("no reason given"),
+    show_default=N_("no reason given"),
+    callback=_not_blank,
+    help=N_("Why (kept in the post's events)."),
+)
 def post_cancel(post_id: int, reason: str) -> None:
     """Cancel a planned, failed or missed post; re-planning leaves its slot empty.
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from ..i18n import N_, _
+from ..i18n import N_, _, ngettext, number
 from . import _ws, cli, live_config
 from .common import (
     _actor,
@@ -15,12 +15,19 @@ from .common import (
     _local,
     _not_blank,
     _zoned,
+    state_counts,
 )
 
 
 @cli.command()
 @click.option("--once", is_flag=True, help=N_("Publish what is due now, then exit (cron, systemd timers)."))
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help=N_("How the daemon writes its log (json for log collectors)."),
+)
 def run(once: bool, log_format: str) -> None:
     """Run the publishing daemon (or one pass with --once).
 
@@ -42,7 +49,7 @@ def run(once: bool, log_format: str) -> None:
 @click.option(
     "--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=N_("First day (default: today).")
 )
-@click.option("--days", type=click.IntRange(1, 60), default=7, show_default=True)
+@click.option("--days", type=click.IntRange(1, 60), default=7, show_default=True, help=N_("How many days to rehearse."))
 def rehearse(start: datetime | None, days: int) -> None:
     """Publish DAYS of posts to the local file channels in seconds, moving the clock slot by slot.
 
@@ -58,8 +65,11 @@ def rehearse(start: datetime | None, days: int) -> None:
     config = live_config(click.get_current_context().find_root())
     begin = _day_start(start.date(), ws) if start else ws.now()
     counts = rehearsal.rehearse(config, begin, days)
-    done = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or _("nothing was due")
-    click.echo(_("rehearsal of {days} days from {start}: {done}").format(days=days, start=_local(begin, ws), done=done))
+    done = state_counts(counts) or _("nothing was due")
+    rehearsal_of = ngettext(
+        "rehearsal of {days} day from {start}: {done}", "rehearsal of {days} days from {start}: {done}", days
+    )
+    click.echo(rehearsal_of.format(days=number(days), start=_local(begin, ws), done=done))
     rehearsed = rehearsal.rehearsal_config(config)
     click.echo(
         _("rehearsal store: {store} (apart from the live store, which is unchanged)").format(
