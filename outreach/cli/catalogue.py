@@ -151,8 +151,9 @@ def catalogue_show(innovation_id: str) -> None:
     for key, value in entry.innovation.to_json().items():
         shown = " ".join(f"#{tag}" for tag in value) if key == "tagar" else value
         click.echo(visible(f"{key:12} {shown if shown not in (None, '') else '-'}"))
-    click.echo(f"{_('status'):12} {state_label(entry.status.value)}")
-    click.echo(visible(f"{_('source'):12} {entry.source}"))
+    status, source = _("status"), _("source")
+    click.echo(f"{status:12} {state_label(entry.status.value)}")
+    click.echo(visible(f"{source:12} {entry.source}"))
     for decision in ws.store.decisions_of(innovation_id):
         current = _("current") if decision["content_hash"] == entry.innovation.content_hash else _("older content")
         line = _("{time} {decision} by {who} ({content})").format(

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from ..app import Workspace
 
 
+def _verdict(ok: bool) -> str:
+    """The word ``channels check`` puts beside a channel (outside f-strings, where extraction finds it)."""
+    return _("ok") if ok else _("FAIL")
+
+
 @cli.group()
 def db() -> None:
     """Database maintenance.
@@ -101,7 +106,7 @@ def channels_check(name: str | None) -> None:
             lifted = ws.holds.lift(channel_name)
             click.echo(
                 visible(
-                    f"{channel_name:16} {_('ok'):5} {identity.handle}"
+                    f"{channel_name:16} {_verdict(True):5} {identity.handle}"
                     + (f"  ({identity.detail})" if identity.detail else "")
                     + (
                         _("; it was held ({reason}); hold lifted: its posts go out again, or hold it anew").format(
@@ -114,7 +119,7 @@ def channels_check(name: str | None) -> None:
             )
         except (PublishError, ConfigError, LocalIOError) as error:  # the platform's own words, which it chose
             failed += 1
-            click.echo(visible(redact(f"{channel_name:16} {_('FAIL'):5} {error}")))
+            click.echo(visible(redact(f"{channel_name:16} {_verdict(False):5} {error}")))
             continue
         failed += _planned_images_refused(ws, channel_name)
     if failed:
@@ -131,5 +136,5 @@ def _planned_images_refused(ws: Workspace, channel: str) -> int:
     ]
     problems = ws.adapter(channel).planned_image_problems(images)
     for problem in problems:
-        click.echo(visible(redact(f"{channel:16} {_('FAIL'):5} {problem}")))
+        click.echo(visible(redact(f"{channel:16} {_verdict(False):5} {problem}")))
     return 1 if problems else 0

@@ -164,7 +164,8 @@ def post_show(post_id: int) -> None:
         if key == "state":
             shown = state_label(str(value))
         if key != "text":
-            click.echo(visible(f"{_(POST_FIELDS.get(key, key)):16} {shown if shown is not None else '-'}"))
+            label = _(POST_FIELDS.get(key, key))
+            click.echo(visible(f"{label:16} {shown if shown is not None else '-'}"))
     click.echo(visible(_("text:") + f"\n{found.text}\n"))
     for event in ws.store.events(post_id):
         by = f" ({event.actor})" if event.actor else ""
