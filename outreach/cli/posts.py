@@ -59,7 +59,7 @@ def _posts_output(
                     post.kind,
                     _("will be cancelled: {reason}").format(reason=to_cancel[post.id])
                     if to_cancel and post.id in to_cancel
-                    else (post.remote_url or post.reason or "")[:60],
+                    else (post.remote_url or state_label(post.reason or ""))[:60],
                 ]
                 for post in posts
             ],
@@ -161,8 +161,8 @@ def post_show(post_id: int) -> None:
     found = ws.store.post(post_id)
     for key, value in post_json(found, ws).items():
         shown = _zoned(datetime.fromisoformat(value), ws) if key in ("when", "published_at") and value else value
-        if key == "state":
-            shown = state_label(str(value))
+        if key in ("state", "reason") and value:
+            shown = state_label(str(value))  # a reason may be a state's name ("planned")
         if key != "text":
             label = _(POST_FIELDS.get(key, key))
             click.echo(visible(f"{label:16} {shown if shown is not None else '-'}"))
@@ -171,7 +171,7 @@ def post_show(post_id: int) -> None:
         by = f" ({event.actor})" if event.actor else ""
         moved = f"{state_label(event.from_state) if event.from_state else '·'} → {state_label(event.to_state)}"
         attempt = _("attempt {number}").format(number=event.attempt)
-        click.echo(visible(f"  {_zoned(event.at, ws)}  {moved}  {attempt}  {event.reason or ''}{by}"))
+        click.echo(visible(f"  {_zoned(event.at, ws)}  {moved}  {attempt}  {state_label(event.reason or '')}{by}"))
 
 
 @post.command("cancel")
