@@ -1,4 +1,4 @@
-"""Fixtures the catalogue's tests share: a folder for catalogue files and a store on a real SQLite file."""
+"""Fixtures the tests share: English for tests whose subject is not the language, a catalogue folder, a store."""
 
 from __future__ import annotations
 
@@ -7,7 +7,21 @@ from pathlib import Path
 
 import pytest
 
+from outreach.i18n import LANGUAGE_VARIABLE, set_language
 from outreach.store import Store
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read messages in English, as a person who chose it would (``OUTREACH_LANGUAGE=en``).
+
+    The bundled example office says ``bahasa = "id"``, and most tests copy it to test something other
+    than the language while asserting the English msgids. The personal choice beats the office's, so
+    those tests keep reading English; tests/test_i18n.py removes it where Indonesian is the subject.
+    Child processes inherit it through the environment.
+    """
+    monkeypatch.setenv(LANGUAGE_VARIABLE, "en")
+    set_language("en")
 
 
 @pytest.fixture
