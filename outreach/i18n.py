@@ -127,9 +127,9 @@ def speak_through_click() -> None:
         if name != "click" and not name.startswith("click."):
             continue
         if getattr(module, "_", None) is gettext.gettext:
-            module._ = _  # type: ignore[attr-defined]
+            module._ = _  # type: ignore[attr-defined]  # a module's globals are not typed as attributes
         if getattr(module, "ngettext", None) is gettext.ngettext:
-            module.ngettext = ngettext  # type: ignore[attr-defined]
+            module.ngettext = ngettext  # type: ignore[attr-defined]  # as above
 
 
 set_language(choose_language(None, None, os.environ))

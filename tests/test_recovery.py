@@ -173,7 +173,7 @@ def test_after_a_restore_a_post_nobody_can_look_up_waits_for_a_person(tmp_path: 
     restored = _cli(config, "2026-12-01T09:30+07:00", "db", "restore", str(backup), environ=fake.environ)
 
     assert restored.exit_code == 0, restored.output
-    assert "1 posts due since the backup: 1 unknown" in restored.output, restored.output
+    assert "1 post due since the backup: 1 unknown" in restored.output, restored.output
     ws = workspace(config, at(2026, 12, 1, 9, 30), fake.environ)
     [post] = ws.store.posts([PostState.UNKNOWN])
     assert post.reason.startswith("restored from a backup: it was due by the time of the restore")

@@ -100,7 +100,7 @@ def test_no_printout_of_the_catalogue_drives_the_terminal(planted: Path, command
 
 
 def test_no_printout_of_a_post_drives_the_terminal(planted: Path) -> None:
-    assert "planned 1 new posts" in run(planted, "plan", "--days", "1")
+    assert "planned 1 new post," in run(planted, "plan", "--days", "1")
     queue = run(planted, "queue")
     assert "impor-lama" in queue
     assert_harmless(run(planted, "post", "show", "1"))

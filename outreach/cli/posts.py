@@ -159,13 +159,14 @@ def post_show(post_id: int) -> None:
     """
     ws = _ws()
     found = ws.store.post(post_id)
+    width = max(len(_(label)) for label in POST_FIELDS.values()) + 1
     for key, value in post_json(found, ws).items():
         shown = _zoned(datetime.fromisoformat(value), ws) if key in ("when", "published_at") and value else value
         if key in ("state", "reason") and value:
             shown = state_label(str(value))  # a reason may be a state's name ("planned")
         if key != "text":
             label = _(POST_FIELDS.get(key, key))
-            click.echo(visible(f"{label:16} {shown if shown is not None else '-'}"))
+            click.echo(visible(f"{label:{width}} {shown if shown is not None else '-'}"))
     click.echo(visible(_("text:") + f"\n{found.text}\n"))
     for event in ws.store.events(post_id):
         by = f" ({event.actor})" if event.actor else ""

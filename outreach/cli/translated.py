@@ -30,7 +30,7 @@ def _translated(command: click.Command, ctx: click.Context | None) -> Iterator[N
     for param in params:
         saved.append((param, "help", getattr(param, "help", None)))
         if isinstance(getattr(param, "show_default", None), str):
-            saved.append((param, "show_default", param.show_default))  # type: ignore[attr-defined]
+            saved.append((param, "show_default", param.show_default))  # type: ignore[attr-defined]  # only Option has it, checked above
     try:
         for holder, name, value in saved:
             if isinstance(value, str):
