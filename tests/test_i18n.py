@@ -344,3 +344,10 @@ def test_a_rehearsal_summary_is_indonesian(office: Path) -> None:
         summary
     )
     assert english_words(result.output) == [], result.output
+
+
+def test_the_readme_names_each_state_as_the_catalogue_does() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"(?m)^\| `([a-z_]+)` \| ([a-z ]+) \|$", readme.split("## Language / Bahasa")[1])
+    i18n.set_language("id")
+    assert len(rows) == 9 and all(i18n._(state) == shown for state, shown in rows), rows

@@ -153,9 +153,10 @@ def lint_text(source: BinaryIO, kind: str | None, platform: str | None) -> None:
         line += text.count("\n", counted, finding.start)
         counted = finding.start
         excerpt = f" «{finding.excerpt}»" if finding.excerpt else ""
+        severity = _("error") if finding.severity == "error" else _("warning")
         click.echo(
             visible(
-                f"{line}: {finding.severity}: {finding.message}{excerpt}"
+                f"{line}: {severity}: {finding.message}{excerpt}"
                 + (f" — {finding.suggestion}" if finding.suggestion else "")
             )
         )
