@@ -6,6 +6,7 @@ The bundled example office says ``bahasa = "id"``; ``tests/conftest.py`` pins En
 
 from __future__ import annotations
 
+import ast
 import inspect
 import os
 import re
@@ -147,6 +148,33 @@ def test_a_message_is_looked_up_when_shown_so_a_later_choice_is_followed() -> No
     assert i18n._("Show this message and exit.") == "Show this message and exit."
 
 
+def _translated_at_import(node: ast.AST) -> Iterator[int]:
+    """Lines where ``_()``/``ngettext()`` runs when the module is imported: in its body, a class body, a
+    decorator or a default value (a function's body and a lambda run later)."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+            for part in [*child.decorator_list, *child.args.defaults]:
+                yield from _translated_at_import(ast.Module(body=[ast.Expr(part)], type_ignores=[]))
+            continue
+        if isinstance(child, ast.Lambda):
+            continue
+        if isinstance(child, ast.Call) and getattr(child.func, "id", None) in ("_", "ngettext"):
+            yield child.lineno
+        yield from _translated_at_import(child)
+
+
+def test_nothing_is_translated_at_import_time() -> None:
+    """A translation made at import would freeze the language before the command line and config are read."""
+    frozen = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for line in _translated_at_import(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert frozen == [], "mark it with N_() and call _() where it is shown: " + ", ".join(frozen)
+    planted = ast.parse('@click.option("--x", help=_("Frozen."))\ndef f() -> None:\n    return _("fine")\n')
+    assert list(_translated_at_import(planted)) == [1]
+
+
 # --- (b) the help of every command and group, in Indonesian, has no English sentence left ---
 
 
@@ -167,6 +195,23 @@ def test_every_help_is_indonesian(path: tuple[str, ...], monkeypatch: pytest.Mon
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Cara pakai: outreach")
     assert "Pilihan:" in result.output and "Tampilkan pesan ini lalu keluar." in result.output
+    assert english_words(result.output) == [], result.output
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["queue", "--bogus"], "Kesalahan: Tidak ada pilihan '--bogus'."),
+        (["catalogue", "show"], "Kesalahan: Argumen belum diberikan 'INNOVATION_ID'."),
+        (["history", "--format", "xml"], "Kesalahan: Nilai tidak sah untuk '--format': 'xml' bukan salah satu dari"),
+        (["plan", "--days", "0"], "Kesalahan: Nilai tidak sah untuk '--days': 0 di luar rentang 1<=x<=366."),
+        (["bogus"], "Kesalahan: Tidak ada perintah 'bogus'."),
+    ],
+)
+def test_click_s_own_errors_are_indonesian(args: list[str], expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OUTREACH_LANGUAGE")
+    result = CliRunner().invoke(cli, ["--language", "id", *args], prog_name="outreach")
+    assert result.exit_code == 2 and expected in result.output, result.output
     assert english_words(result.output) == [], result.output
 
 
