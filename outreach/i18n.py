@@ -50,11 +50,6 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return _Current.translation.ngettext(singular, plural, count)
 
 
-def language() -> str:
-    """The code of the language messages are shown in now."""
-    return _Current.code
-
-
 def set_language(code: str) -> None:
     """Show every later message in ``code`` (one of ``LANGUAGES``; anything else means English)."""
     _Current.code = code if code in LANGUAGES else "en"
