@@ -24,8 +24,8 @@ from .costs import Prices, XCost, x_costs
 from .errors import ConfigError, NotFound
 from .i18n import _
 from .model import CatalogueEntry, Innovation, PlannedPost, Post, PostState
-from .render import CampaignView, ChannelView, RenderedPost, Renderer
 from .reasons import N_
+from .render import CampaignView, ChannelView, RenderedPost, Renderer
 from .store import ImportSummary, Store
 
 # The reasons recorded with a post: English in the store, shown translated (``reasons.shown``).
