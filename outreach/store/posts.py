@@ -17,6 +17,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from .. import outbox
 from ..errors import NotFound, StateConflict
+from ..i18n import _
 from ..model import Post, PostEvent, PostState
 from ..outbox import Operation
 from ..redaction import redact
@@ -154,8 +155,9 @@ class OutboxStore(StoreBase):
             earlier = connection.scalar(select(posts.c.id).where(posts.c.key == values["key"]))
             if earlier is not None:
                 raise StateConflict(
-                    f"post {earlier} already has this text on this channel at this time; see `outreach post show "
-                    f"{earlier}`",
+                    _(
+                        "post {id} already has this text on this channel at this time; see `outreach post show {id}`"
+                    ).format(id=earlier),
                     earlier,
                     "exists",
                     "add",
@@ -265,7 +267,23 @@ _CONTENT = ("text", "link", "image", "alt_text", "content_hash")
 
 
 def _missing(post_id: int) -> str:
-    return f"no post with id {post_id}; see `outreach queue` or `outreach history` for the ids"
+    return _("no post with id {id}; see `outreach queue` or `outreach history` for the ids").format(id=post_id)
+
+
+def state_name(state: PostState) -> str:
+    """A state as a person reads it (the stored and JSON value stays English)."""
+    names = {
+        PostState.PLANNED: _("planned"),
+        PostState.PUBLISHING: _("publishing"),
+        PostState.PUBLISHED: _("published"),
+        PostState.HANDED_OFF: _("handed off"),
+        PostState.FAILED: _("failed"),
+        PostState.UNKNOWN: _("unknown"),
+        PostState.MISSED: _("missed"),
+        PostState.SKIPPED: _("skipped"),
+        PostState.CANCELLED: _("cancelled"),
+    }
+    return names[state]
 
 
 def _is_announcement() -> Any:
@@ -358,9 +376,11 @@ def _transition(
         raise NotFound(_missing(post_id))
     state = PostState(row.state)
     if not outbox.allows(operation, state) or (expect is not None and state is not expect):
-        allowed = ", ".join(source.value for source in PostState if source in outbox.sources(operation))
+        allowed = ", ".join(state_name(source) for source in PostState if source in outbox.sources(operation))
         raise StateConflict(
-            f"post {post_id} is {state.value}; this ({operation.value}) works only for: {allowed}",
+            _("post {id} is {state}; this ({operation}) works only for: {allowed}").format(
+                id=post_id, state=state_name(state), operation=operation.value, allowed=allowed
+            ),
             post_id,
             state.value,
             operation.value,
