@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .i18n import _
+from .model import PostState
 
 _TEMPLATES: dict[str, re.Pattern[str]] = {}
 _FIELD = re.compile(r"\{(\w+)(?:[:!][^}]*)?\}")
@@ -54,3 +55,19 @@ def shown(reason: str) -> str:
             out.append(parts[start])
             start += 1
     return "; ".join(out)
+
+
+def state_name(state: PostState) -> str:
+    """A state as a person reads it (the stored and JSON value stays English)."""
+    names = {
+        PostState.PLANNED: _("planned"),
+        PostState.PUBLISHING: _("publishing"),
+        PostState.PUBLISHED: _("published"),
+        PostState.HANDED_OFF: _("handed off"),
+        PostState.FAILED: _("failed"),
+        PostState.UNKNOWN: _("unknown"),
+        PostState.MISSED: _("missed"),
+        PostState.SKIPPED: _("skipped"),
+        PostState.CANCELLED: _("cancelled"),
+    }
+    return names[state]

@@ -20,6 +20,7 @@ from ..errors import NotFound, StateConflict
 from ..i18n import _
 from ..model import Post, PostEvent, PostState
 from ..outbox import Operation
+from ..reasons import state_name
 from ..redaction import redact
 from .base import StoreBase
 from .schema import from_text, moment_of, post_events, posts, settings, to_text
@@ -268,22 +269,6 @@ _CONTENT = ("text", "link", "image", "alt_text", "content_hash")
 
 def _missing(post_id: int) -> str:
     return _("no post with id {id}; see `outreach queue` or `outreach history` for the ids").format(id=post_id)
-
-
-def state_name(state: PostState) -> str:
-    """A state as a person reads it (the stored and JSON value stays English)."""
-    names = {
-        PostState.PLANNED: _("planned"),
-        PostState.PUBLISHING: _("publishing"),
-        PostState.PUBLISHED: _("published"),
-        PostState.HANDED_OFF: _("handed off"),
-        PostState.FAILED: _("failed"),
-        PostState.UNKNOWN: _("unknown"),
-        PostState.MISSED: _("missed"),
-        PostState.SKIPPED: _("skipped"),
-        PostState.CANCELLED: _("cancelled"),
-    }
-    return names[state]
 
 
 def _is_announcement() -> Any:
