@@ -18,7 +18,7 @@ from . import outbox
 from .clock import Clock
 from .errors import ConfigError
 from .i18n import _
-from .model import OPERATOR_CANCEL_PREFIX, Post, PostState
+from .model import Post, PostState
 from .outbox import Operation
 from .reasons import N_
 from .store import Store
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 PAUSE_SETTING = "pause"
 
 # The reasons recorded with a post: English in the store, shown translated (``reasons.shown``).
-CANCELLED = N_(OPERATOR_CANCEL_PREFIX + ": {reason}")
+CANCELLED = N_("cancelled by an operator: {reason}")  # starts with OPERATOR_CANCEL_PREFIX
 RETRY_REQUESTED = N_("retry requested by an operator")
 RESOLVED_PUBLISHED = N_("resolved by an operator: published")
 RESOLVED_UNPUBLISHED = N_("resolved by an operator: not published")
