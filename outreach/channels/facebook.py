@@ -117,7 +117,7 @@ class FacebookChannel(GraphChannel):
         since = self._window_start(post)
         covered = False
         after: str | None = None
-        for _ in range(self.settings.reconcile_pages):
+        for _page in range(self.settings.reconcile_pages):
             params = {"fields": "id,message,created_time", "limit": "25"}
             if after:
                 params["after"] = after
