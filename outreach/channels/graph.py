@@ -323,9 +323,9 @@ class GraphChannel(Channel):
             return
         raise RateLimited(
             _(
-                "{name}: Meta reports {usage} % of the app's hourly rate limit used; "
+                "{name}: Meta reports {usage} of the app's hourly rate limit used; "
                 "waiting {seconds} s before posting so that Meta does not throttle the app"
-            ).format(name=self.name, usage=f"{self._usage:g}", seconds=f"{wait - waited:g}"),
+            ).format(name=self.name, usage=f"{self._usage:g} %", seconds=f"{wait - waited:g}"),
             retry_after=wait - waited,
         )
 
