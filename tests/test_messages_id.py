@@ -254,3 +254,53 @@ def test_the_english_detector_finds_english_prose_and_skips_names() -> None:
         "this",
     }
     assert not english_words("katalog/inovasi.csv:4:nama: wajib diisi; isi `outreach check` 'the id'")
+
+
+def test_a_channels_check_finding_reads_in_indonesian() -> None:
+    printed = in_indonesian(
+        """
+        from tests.channels.conftest import make_channel
+        from tests.fakeplatform.mastodon import MastodonFake
+        from tests.fakeplatform.server import FakeServer
+        with FakeServer() as server:
+            fake = MastodonFake(server)
+            fake.max_characters = 400
+            print(make_channel(fake, name="mastodon-kominfo", text_limit=500).check().detail)
+        """
+    )
+    assert "server mengizinkan 400 karakter, satu tautan dihitung 23" in printed
+    assert (
+        "peringatan: text_limit 500 tetapi server mengizinkan 400: unggahan yang lebih panjang akan ditolak; "
+        "isi text_limit = 400"
+    ) in printed
+    assert not english_words(printed), english_words(printed)
+
+
+def test_a_hold_reason_reads_in_indonesian(tmp_path: Path) -> None:
+    printed = in_indonesian(
+        """
+        import sys
+        from pathlib import Path
+        from tests.fakeplatform.server import FakeServer
+        from tests.fakeplatform.x import XFake
+        from tests.test_holds import _held
+        with FakeServer() as server:
+            ws = _held(Path(sys.argv[1]), XFake(server))
+            print(ws.holds.all()["x"].reason)
+            print(ws.store.posts()[0].reason)
+            from outreach.reasons import shown
+            print(shown(ws.store.posts()[0].reason))
+        """,
+        str(tmp_path),
+    )
+    hold, post_reason, post_reason_shown = printed.splitlines()
+    platform_says, ours = hold.split("; ", 1)
+    assert platform_says.startswith("x: POST /2/tweets: HTTP 402")  # the platform's own words, as sent
+    assert ours == (
+        "kredit API X sudah habis: isi ulang kredit aplikasi di X Developer Console (console.x.com), "
+        "lalu jalankan `outreach channels check`"
+    )
+    assert not english_words(ours), english_words(ours)
+    # The post's reason is stored in English (stable data) around the adapter's words of the moment.
+    assert post_reason == f"channel held, the post waits: {hold}"
+    assert post_reason_shown == f"kanal ditahan, unggahan menunggu: {hold}"
