@@ -169,21 +169,7 @@ def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str])
         # A column missing from a sheet's header is reported once, not on every row.
         if values[name] is None and name not in refused and (name in raw.cells or raw.keyed)
     )
-    identifier = values["id"]
-    if identifier is not None and not _SLUG.match(identifier):
-        problems.append(
-            f"{where}:id: "
-            + _("'{id}' is not a valid id; use lowercase letters, digits and hyphens, e.g. 'ktp-sehari-jadi'").format(
-                id=identifier
-            )
-        )
-    if values["tautan"] and not _URL.match(values["tautan"]):
-        problems.append(
-            f"{where}:tautan: "
-            + _("'{link}' is not a web address, e.g. layanan.bandarlampungkota.go.id/ktp").format(link=values["tautan"])
-        )
-    elif values["tautan"]:
-        values["tautan"] = _SCHEME.sub(lambda match: match.group().lower(), values["tautan"])  # HTTP:// → http://
+    _check_id_and_link(where, values, problems)
     if values["kontak"]:
         _check_phone_numbers(f"{where}:kontak", values["kontak"], problems, warnings)
     tags_text = _text(cells.get("tagar")) or ""
@@ -210,6 +196,25 @@ def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str])
         return None
     innovation = Innovation(**values, tagar=tags, mulai=dates["mulai"], selesai=dates["selesai"])
     return CatalogueRow(innovation, f"{path}:{raw.number}", signoff)
+
+
+def _check_id_and_link(where: str, values: dict[str, Any], problems: list[str]) -> None:
+    """The id must be a slug and the link a web address (its scheme lowercased in ``values``)."""
+    identifier = values["id"]
+    if identifier is not None and not _SLUG.match(identifier):
+        problems.append(
+            f"{where}:id: "
+            + _("'{id}' is not a valid id; use lowercase letters, digits and hyphens, e.g. 'ktp-sehari-jadi'").format(
+                id=identifier
+            )
+        )
+    if values["tautan"] and not _URL.match(values["tautan"]):
+        problems.append(
+            f"{where}:tautan: "
+            + _("'{link}' is not a web address, e.g. layanan.bandarlampungkota.go.id/ktp").format(link=values["tautan"])
+        )
+    elif values["tautan"]:
+        values["tautan"] = _SCHEME.sub(lambda match: match.group().lower(), values["tautan"])  # HTTP:// → http://
 
 
 def _check_phone_numbers(where: str, text: str, problems: list[str], warnings: list[str]) -> None:
@@ -340,9 +345,8 @@ def _read_sources(
             continue
         suffix = path.suffix.lower()
         if suffix not in (".csv", ".xlsx", ".xlsm", ".yaml", ".yml"):
-            problems.append(
-                f"{path}: " + _("unsupported file type '{suffix}'; use .csv, .xlsx or .yaml").format(suffix=suffix)
-            )
+            message = _("unsupported file type '{suffix}'; use .csv, .xlsx or .yaml").format(suffix=suffix)
+            problems.append(f"{path}: {message}")
             continue
         data = _read_once(path, problems)
         if data is None:
@@ -368,12 +372,8 @@ def _read_sources(
                     problems.append(f"{row.source}:gambar: {error}")
             identifier = row.innovation.id
             if identifier in seen:
-                problems.append(
-                    f"{row.source}:id: "
-                    + _("'{id}' is used twice (first at {first}); ids must be unique").format(
-                        id=identifier, first=seen[identifier]
-                    )
-                )
+                message = _("'{id}' is used twice (first at {first}); ids must be unique")
+                problems.append(f"{row.source}:id: " + message.format(id=identifier, first=seen[identifier]))
                 continue
             seen[identifier] = row.source
             rows.append(row)

@@ -232,18 +232,11 @@ class GraphErrors:
             return ContentRejected(message(_("temporarily blocked by Meta as possibly abusive; a person must review")))
         if code in RATE_LIMIT_CODES:
             wait = business_use_case_wait(response.headers)
+            said = _("rate limited; Meta estimates access back in {seconds} s")
             if wait is None:
                 wait = self.quota_retry_after if code == 9 and self.quota_retry_after else self.default_retry_after
-                return RateLimited(
-                    message(
-                        _("rate limited; no estimate from Meta, retry in {seconds} s").format(seconds=f"{wait:.0f}")
-                    ),
-                    wait,
-                )
-            return RateLimited(
-                message(_("rate limited; Meta estimates access back in {seconds} s").format(seconds=f"{wait:.0f}")),
-                wait,
-            )
+                said = _("rate limited; no estimate from Meta, retry in {seconds} s")
+            return RateLimited(message(said.format(seconds=f"{wait:.0f}")), wait)
         if code == 506:
             return ContentRejected(message(_("duplicate post")), duplicate=True)
         if code in TRANSIENT_CODES or error.get("is_transient") is True:
