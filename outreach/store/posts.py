@@ -20,10 +20,13 @@ from ..errors import NotFound, StateConflict
 from ..i18n import _
 from ..model import Post, PostEvent, PostState
 from ..outbox import Operation
-from ..reasons import state_name
+from ..reasons import N_, state_name
 from ..redaction import redact
 from .base import StoreBase
 from .schema import from_text, moment_of, post_events, posts, settings, to_text
+
+#: The reason a new post is recorded with: English in the store, shown translated (``reasons.shown``).
+PLANNED = N_("planned")
 
 
 class OutboxStore(StoreBase):
@@ -281,7 +284,7 @@ def _create(connection: Connection, values: dict[str, Any], stamp: str, actor: s
     state = PostState(values.pop("state", PostState.PLANNED))
     if state not in outbox.CREATION_STATES:
         raise ValueError(f"a post cannot be created {state.value}")
-    reason = values.pop("reason", "planned")
+    reason = values.pop("reason", PLANNED)
     created = connection.execute(
         insert(posts).values(
             **{
