@@ -63,7 +63,7 @@ def state_name(state: PostState) -> str:
         PostState.PLANNED: _("planned"),
         PostState.PUBLISHING: _("publishing"),
         PostState.PUBLISHED: _("published"),
-        PostState.HANDED_OFF: _("handed off"),
+        PostState.HANDED_OFF: _("handed_off"),
         PostState.FAILED: _("failed"),
         PostState.UNKNOWN: _("unknown"),
         PostState.MISSED: _("missed"),
