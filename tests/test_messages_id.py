@@ -304,3 +304,36 @@ def test_a_hold_reason_reads_in_indonesian(tmp_path: Path) -> None:
     # The post's reason is stored in English (stable data) around the adapter's words of the moment.
     assert post_reason == f"channel held, the post waits: {hold}"
     assert post_reason_shown == f"kanal ditahan, unggahan menunggu: {hold}"
+
+
+def _log_messages() -> set[str]:
+    """The English message of every ``log.<level>("…", …)`` call outside the command line."""
+    import ast
+
+    package = ROOT / "outreach"
+    found = set()
+    for module in sorted(package.rglob("*.py")):
+        if "cli" in module.relative_to(package).parts:
+            continue
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "log"
+                and node.func.attr in ("debug", "info", "warning", "error", "exception")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.add(node.args[0].value)
+    return found
+
+
+def test_every_log_message_has_an_indonesian_translation() -> None:
+    from babel.messages.mofile import read_mo
+
+    with (ROOT / "outreach" / "locale" / "id" / "LC_MESSAGES" / "outreach.mo").open("rb") as handle:
+        translated = {message.id for message in read_mo(handle) if isinstance(message.id, str) and message.string}
+    messages = _log_messages()
+    assert len(messages) > 20 and not messages - translated, sorted(messages - translated)
