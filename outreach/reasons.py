@@ -15,7 +15,8 @@ import re
 from .i18n import _
 from .model import PostState
 
-_TEMPLATES: dict[str, re.Pattern[str]] = {}
+#: Each template's pattern, and the literal text it starts with (a cheap first test: ``queue`` shows many reasons).
+_TEMPLATES: dict[str, tuple[str, re.Pattern[str]]] = {}
 _FIELD = re.compile(r"\{(\w+)(?:[:!][^}]*)?\}")
 
 
@@ -28,13 +29,14 @@ def N_(template: str) -> str:  # the gettext convention for "translate later"
         pattern += f"(?P={name})" if name in seen else f"(?P<{name}>.+?)"
         seen.add(name)
         position = match.end()
-    _TEMPLATES[template] = re.compile(pattern + re.escape(template[position:]), re.DOTALL)
+    prefix = template.split("{", 1)[0]
+    _TEMPLATES[template] = (prefix, re.compile(pattern + re.escape(template[position:]), re.DOTALL))
     return template
 
 
 def _translated(part: str) -> str | None:
-    for template, pattern in _TEMPLATES.items():
-        if (match := pattern.fullmatch(part)) is not None:
+    for template, (prefix, pattern) in _TEMPLATES.items():
+        if part.startswith(prefix) and (match := pattern.fullmatch(part)) is not None:
             fields = {name: shown(value) for name, value in match.groupdict().items()}
             return _FIELD.sub(lambda field: "{" + field.group(1) + "}", _(template)).format(**fields)
     return None
