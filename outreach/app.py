@@ -20,6 +20,7 @@ from .clock import Clock, SystemClock
 from .config import Config
 from .errors import ConfigError
 from .holds import Holds
+from .i18n import _
 from .operations import Operations, TextRules
 from .planning import Planning
 from .publisher import Publisher
@@ -116,8 +117,12 @@ class Workspace:
         try:
             return self.config.channels[name]
         except KeyError:
-            known = ", ".join(self.config.channels) or "none"
-            raise ConfigError(f"no channel named '{name}' in {self.config.path} (channels: {known})") from None
+            known = ", ".join(self.config.channels) or _("none")
+            raise ConfigError(
+                _("no channel named '{name}' in {config} (channels: {known})").format(
+                    name=name, config=self.config.path, known=known
+                )
+            ) from None
 
     def channel_view(self, name: str) -> ChannelView:
         """How a channel renders: its config's limits, else what its platform last said at

@@ -28,6 +28,7 @@ from .catalogue_formats import (
     too_long,
 )
 from .errors import ConfigError
+from .i18n import _, ngettext
 from .model import ALL_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS, Innovation, tidy_text
 from .store import ImportSummary, SignOff, Store
 from .textsafety import hidden_characters
@@ -77,7 +78,11 @@ class CatalogueErrors(ConfigError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         count = len(problems)
-        heading = f"{count} problem{'s' if count != 1 else ''} in the catalogue; nothing was imported:"
+        heading = ngettext(
+            "{count} problem in the catalogue; nothing was imported:",
+            "{count} problems in the catalogue; nothing was imported:",
+            count,
+        ).format(count=count)
         super().__init__("\n".join([heading, *problems]))
 
 
@@ -94,12 +99,18 @@ def _read_once(path: Path, problems: list[str]) -> bytes | None:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        problems.append(f"{path}:1: cannot read the file ({error.strerror}); check that you may open it")
+        problems.append(
+            _("{path}:1: cannot read the file ({reason}); check that you may open it").format(
+                path=path, reason=error.strerror
+            )
+        )
         return None
     if len(data) > MAX_FILE_BYTES:
         problems.append(
-            f"{path}:1: the file is over {MAX_FILE_BYTES // (1024 * 1024)} MB, too large for a catalogue; "
-            f"split it into several files, or delete pictures pasted into the sheet"
+            _(
+                "{path}:1: the file is over {size} MB, too large for a catalogue; "
+                "split it into several files, or delete pictures pasted into the sheet"
+            ).format(path=path, size=MAX_FILE_BYTES // (1024 * 1024))
         )
         return None
     return data
@@ -130,7 +141,7 @@ def parse_date(value: Any) -> date | None:
             return datetime.strptime(text, pattern).date()  # noqa: DTZ007  # only the date is kept: no time, no zone
         except ValueError:
             continue
-    raise ValueError(f"'{text}' is not a date; write 2026-12-01 or 1/12/2026 (day/month/year)")
+    raise ValueError(_("'{text}' is not a date; write 2026-12-01 or 1/12/2026 (day/month/year)").format(text=text))
 
 
 def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str]) -> CatalogueRow | None:
@@ -142,7 +153,7 @@ def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str])
         if not name or is_note_column(name) or name not in ALL_FIELDS or name in refused:
             continue
         if name in raw.formulas:
-            problems.append(f"{where}:{name}: the cell holds a formula; type the value itself")
+            problems.append(f"{where}:{name}: " + _("the cell holds a formula; type the value itself"))
             refused.add(name)
             continue
         cell, problem = _cell_value(name, value)
@@ -153,29 +164,19 @@ def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str])
         cells[name] = cell
     values: dict[str, Any] = {name: _text(cells.get(name)) for name in _TEXT_FIELDS}
     problems.extend(
-        f"{where}:{name}: required; fill in this cell"
+        f"{where}:{name}: " + _("required; fill in this cell")
         for name in REQUIRED_FIELDS
         # A column missing from a sheet's header is reported once, not on every row.
         if values[name] is None and name not in refused and (name in raw.cells or raw.keyed)
     )
-    identifier = values["id"]
-    if identifier is not None and not _SLUG.match(identifier):
-        problems.append(
-            f"{where}:id: '{identifier}' is not a valid id; use lowercase letters, digits and hyphens, "
-            f"e.g. 'ktp-sehari-jadi'"
-        )
-    if values["tautan"] and not _URL.match(values["tautan"]):
-        problems.append(
-            f"{where}:tautan: '{values['tautan']}' is not a web address, e.g. layanan.bandarlampungkota.go.id/ktp"
-        )
-    elif values["tautan"]:
-        values["tautan"] = _SCHEME.sub(lambda match: match.group().lower(), values["tautan"])  # HTTP:// → http://
+    _check_id_and_link(where, values, problems)
     if values["kontak"]:
         _check_phone_numbers(f"{where}:kontak", values["kontak"], problems, warnings)
     tags_text = _text(cells.get("tagar")) or ""
     tags = tuple(tag.lstrip("#") for tag in re.split(r"[\s,;]+", tags_text) if tag.lstrip("#"))
     problems.extend(
-        f"{where}:tagar: '{tag}' is not a hashtag; use letters and digits only, e.g. BandarLampung"
+        f"{where}:tagar: "
+        + _("'{tag}' is not a hashtag; use letters and digits only, e.g. BandarLampung").format(tag=tag)
         for tag in tags
         if not _TAG.match(tag)
     )
@@ -187,12 +188,33 @@ def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str])
             problems.append(f"{where}:{name}: {error}")
             dates[name] = None
     if dates["mulai"] and dates["selesai"] and dates["selesai"] < dates["mulai"]:
-        problems.append(f"{where}:selesai: {dates['selesai']} is before mulai {dates['mulai']}")
+        problems.append(
+            f"{where}:selesai: " + _("{end} is before mulai {start}").format(end=dates["selesai"], start=dates["mulai"])
+        )
     signoff = _signoff(where, cells, problems)
     if len(problems) > before:
         return None
     innovation = Innovation(**values, tagar=tags, mulai=dates["mulai"], selesai=dates["selesai"])
     return CatalogueRow(innovation, f"{path}:{raw.number}", signoff)
+
+
+def _check_id_and_link(where: str, values: dict[str, Any], problems: list[str]) -> None:
+    """The id must be a slug and the link a web address (its scheme lowercased in ``values``)."""
+    identifier = values["id"]
+    if identifier is not None and not _SLUG.match(identifier):
+        problems.append(
+            f"{where}:id: "
+            + _("'{id}' is not a valid id; use lowercase letters, digits and hyphens, e.g. 'ktp-sehari-jadi'").format(
+                id=identifier
+            )
+        )
+    if values["tautan"] and not _URL.match(values["tautan"]):
+        problems.append(
+            f"{where}:tautan: "
+            + _("'{link}' is not a web address, e.g. layanan.bandarlampungkota.go.id/ktp").format(link=values["tautan"])
+        )
+    elif values["tautan"]:
+        values["tautan"] = _SCHEME.sub(lambda match: match.group().lower(), values["tautan"])  # HTTP:// → http://
 
 
 def _check_phone_numbers(where: str, text: str, problems: list[str], warnings: list[str]) -> None:
@@ -204,11 +226,19 @@ def _check_phone_numbers(where: str, text: str, problems: list[str], warnings: l
             continue  # short numbers are house numbers or emergency lines (112)
         if digits.startswith("8") and 9 <= len(digits) <= 12:
             problems.append(
-                f"{where}: '{written}' looks like a phone number that lost its leading 0 (0{digits}); "
-                f"format the column as Text in Excel and type the number again with its 0"
+                f"{where}: "
+                + _(
+                    "'{written}' looks like a phone number that lost its leading 0 (0{digits}); "
+                    "format the column as Text in Excel and type the number again with its 0"
+                ).format(written=written, digits=digits)
             )
         else:
-            warnings.append(f"{where}: '{written}' is not written like an Indonesian phone number ({_PHONE_FORMATS})")
+            warnings.append(
+                f"{where}: "
+                + _("'{written}' is not written like an Indonesian phone number ({formats})").format(
+                    written=written, formats=_PHONE_FORMATS
+                )
+            )
 
 
 def _is_indonesian_phone(written: str, digits: str) -> bool:
@@ -225,14 +255,16 @@ def _cell_value(name: str, value: Any) -> tuple[Any, str | None]:
         return _text_cell(value)
     if name == "tagar" and isinstance(value, list):  # YAML may list the hashtags
         if not all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in value):
-            return None, "each hashtag in the list must be a word, e.g. [BandarLampung, LayananPublik]"
+            return None, _("each hashtag in the list must be a word, e.g. [BandarLampung, LayananPublik]")
         return _text_cell(" ".join(str(item) for item in value))
     if isinstance(value, bool):
-        return None, f"'{str(value).lower()}' is a yes/no value, not text; write the text itself (in YAML, in quotes)"
+        return None, _("'{value}' is a yes/no value, not text; write the text itself (in YAML, in quotes)").format(
+            value=str(value).lower()
+        )
     if isinstance(value, bytes):
-        return None, "the cell holds binary data; write the text itself"
+        return None, _("the cell holds binary data; write the text itself")
     if value is not None and not isinstance(value, (int, float, date, time)):
-        return None, f"the cell holds a {type(value).__name__} value; write the text itself"
+        return None, _("the cell holds a {type} value; write the text itself").format(type=type(value).__name__)
     return value, None  # empty, a number, a date or a time: short, with no characters to hide
 
 
@@ -250,7 +282,10 @@ def _text_cell(value: str) -> tuple[str | None, str | None]:
 def _signoff(where: str, cells: dict[str, Any], problems: list[str]) -> SignOff | None:
     status_text = (_text(cells.get("status")) or "draf").lower()
     if status_text not in _STATUS_WORDS:
-        problems.append(f"{where}:status: '{status_text}' is not a status; use draf, disetujui or ditolak")
+        problems.append(
+            f"{where}:status: "
+            + _("'{status}' is not a status; use draf, disetujui or ditolak").format(status=status_text)
+        )
         return None
     decision = _STATUS_WORDS[status_text]
     if decision is None:
@@ -265,9 +300,11 @@ def _signoff(where: str, cells: dict[str, Any], problems: list[str]) -> SignOff 
         # A rejection needs no signature in the sheet: nothing gets published because of it.
         return SignOff(decision, by or "catalogue file", datetime.combine(on, time(0, 0), UTC) if on else None)
     if by is None:
-        problems.append(f"{where}:disetujui_oleh: who approved it? write a name, e.g. 'Rina Kusuma (Diskominfo)'")
+        problems.append(
+            f"{where}:disetujui_oleh: " + _("who approved it? write a name, e.g. 'Rina Kusuma (Diskominfo)'")
+        )
     if on is None:
-        problems.append(f"{where}:disetujui_pada: when was it approved? write a date, e.g. 2026-11-20")
+        problems.append(f"{where}:disetujui_pada: " + _("when was it approved? write a date, e.g. 2026-11-20"))
     if by is None or on is None:
         return None
     return SignOff(decision, by, datetime.combine(on, time(0, 0), UTC))
@@ -304,11 +341,12 @@ def _read_sources(
     seen: dict[str, str] = {}
     for path in map(Path, paths):
         if not path.is_file():
-            problems.append(f"{path}: file not found")
+            problems.append(f"{path}: " + _("file not found"))
             continue
         suffix = path.suffix.lower()
         if suffix not in (".csv", ".xlsx", ".xlsm", ".yaml", ".yml"):
-            problems.append(f"{path}: unsupported file type '{suffix}'; use .csv, .xlsx or .yaml")
+            message = _("unsupported file type '{suffix}'; use .csv, .xlsx or .yaml").format(suffix=suffix)
+            problems.append(f"{path}: {message}")
             continue
         data = _read_once(path, problems)
         if data is None:
@@ -321,7 +359,7 @@ def _read_sources(
         else:
             raw_rows = read_yaml(path, data, problems)
         if not raw_rows and not any(problem.startswith(str(path)) for problem in problems):
-            problems.append(f"{path}:2: no innovations in the file; fill in at least one row under the header")
+            problems.append(f"{path}:2: " + _("no innovations in the file; fill in at least one row under the header"))
         for raw in raw_rows:
             row = _validate(path, raw, problems, warnings)
             if row is None:
@@ -334,9 +372,8 @@ def _read_sources(
                     problems.append(f"{row.source}:gambar: {error}")
             identifier = row.innovation.id
             if identifier in seen:
-                problems.append(
-                    f"{row.source}:id: '{identifier}' is used twice (first at {seen[identifier]}); ids must be unique"
-                )
+                message = _("'{id}' is used twice (first at {first}); ids must be unique")
+                problems.append(f"{row.source}:id: " + message.format(id=identifier, first=seen[identifier]))
                 continue
             seen[identifier] = row.source
             rows.append(row)
@@ -384,7 +421,7 @@ def plain_language_warnings(rows: Iterable[CatalogueRow], glossary: Glossary | N
                 labels = "; ".join(
                     finding.message + (f" — {finding.suggestion}" if finding.suggestion else "") for finding in findings
                 )
-                warnings.append(f"{row.source}:{name}: plain language: {labels}")
+                warnings.append(f"{row.source}:{name}: " + _("plain language: {findings}").format(findings=labels))
     return warnings
 
 
@@ -409,7 +446,7 @@ def sync(
     for path in paths:
         if not path.is_file():
             raise ConfigError(
-                f"{path}: catalogue file named in the config does not exist; fix 'catalogue' in the config"
+                f"{path}: " + _("catalogue file named in the config does not exist; fix 'catalogue' in the config")
             )
     changed = [path for path in paths if store.source_fingerprint(path.resolve()) != fingerprint(path)]
     if not changed:

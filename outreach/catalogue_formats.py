@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .i18n import _, number
 from .model import ALL_FIELDS, REQUIRED_FIELDS
 from .textsafety import describe
 
@@ -55,7 +56,10 @@ def read_csv(path: Path, data: bytes, problems: list[str], notices: list[str]) -
     if text is None:
         return []
     if not text.strip():
-        problems.append(f"{path}:1: the file is empty; it needs a header row: {';'.join(ALL_FIELDS[:6])};…")
+        problems.append(
+            f"{path}:1: "
+            + _("the file is empty; it needs a header row: {header};…").format(header=";".join(ALL_FIELDS[:6]))
+        )
         return []
     first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
@@ -71,14 +75,19 @@ def read_csv(path: Path, data: bytes, problems: list[str], notices: list[str]) -
         except StopIteration:
             break
         except csv.Error as error:
-            problems.append(f"{path}:{number}: cannot read this row ({error}); check its quotes")
+            problems.append(
+                f"{path}:{number}: " + _("cannot read this row ({error}); check its quotes").format(error=error)
+            )
             break
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(header):
             problems.append(
-                f"{path}:{number}: the row has {len(cells)} cells but the header has {len(header)}; "
-                f"a '{delimiter}' inside a cell needs the cell in double quotes"
+                f"{path}:{number}: "
+                + _(
+                    "the row has {cells} cells but the header has {header}; "
+                    "a '{delimiter}' inside a cell needs the cell in double quotes"
+                ).format(cells=len(cells), header=len(header), delimiter=delimiter)
             )
             continue
         cells += [""] * (len(header) - len(cells))  # a short row leaves its last cells empty, not unchecked
@@ -96,14 +105,20 @@ def _decode_csv(path: Path, data: bytes, problems: list[str], notices: list[str]
         except UnicodeDecodeError as error:
             line = data[: min(error.start, utf8_error.start)].count(b"\n") + 1
             problems.append(
-                f"{path}:{line}: the file is neither UTF-8 nor Windows-1252 (byte 0x{data[error.start]:02x}); "
-                f"in Excel choose 'Save As' → 'CSV UTF-8 (Comma delimited)' "
-                f"(Indonesian Excel: 'Simpan Sebagai' → 'CSV UTF-8 (Dibatasi koma)')"
+                f"{path}:{line}: "
+                + _(
+                    "the file is neither UTF-8 nor Windows-1252 (byte 0x{byte}); "
+                    "in Excel choose 'Save As' → 'CSV UTF-8 (Comma delimited)' "
+                    "(Indonesian Excel: 'Simpan Sebagai' → 'CSV UTF-8 (Dibatasi koma)')"
+                ).format(byte=f"{data[error.start]:02x}")
             )
             return None
     notices.append(
-        f"{path}: read as Windows-1252 (Excel's plain 'CSV' save); to be sure of every letter, save it as "
-        f"'CSV UTF-8 (Comma delimited)' (Indonesian Excel: 'CSV UTF-8 (Dibatasi koma)')"
+        f"{path}: "
+        + _(
+            "read as Windows-1252 (Excel's plain 'CSV' save); to be sure of every letter, save it as "
+            "'CSV UTF-8 (Comma delimited)' (Indonesian Excel: 'CSV UTF-8 (Dibatasi koma)')"
+        )
     )
     return text
 
@@ -118,17 +133,24 @@ def read_xlsx(
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
-        problems.append(f"{path}:1: cannot read the workbook ({error}); save it again as .xlsx")
+        problems.append(
+            f"{path}:1: " + _("cannot read the workbook ({error}); save it again as .xlsx").format(error=error)
+        )
         return []
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
-            problems.append(f"{path}: no sheet named '{sheet}' (sheets: {', '.join(workbook.sheetnames)})")
+            problems.append(
+                f"{path}: "
+                + _("no sheet named '{sheet}' (sheets: {sheets})").format(
+                    sheet=sheet, sheets=", ".join(workbook.sheetnames)
+                )
+            )
             return []
         if not sheet:
             # A hidden sheet is an old copy or a lookup list, never the one the office means.
             visible_sheets = [candidate for candidate in workbook.worksheets if candidate.sheet_state == "visible"]
             if not visible_sheets:
-                problems.append(f"{path}:1: every sheet is hidden; unhide the sheet with the innovations")
+                problems.append(f"{path}:1: " + _("every sheet is hidden; unhide the sheet with the innovations"))
                 return []
             worksheet = visible_sheets[0]
             if worksheet is not workbook.worksheets[0] and sheets_read is not None:
@@ -138,7 +160,9 @@ def read_xlsx(
         iterator = worksheet.iter_rows()
         header_cells = next(iterator, None)
         if header_cells is None:
-            problems.append(f"{path}:1: the sheet '{worksheet.title}' is empty; it needs a header row")
+            problems.append(
+                f"{path}:1: " + _("the sheet '{sheet}' is empty; it needs a header row").format(sheet=worksheet.title)
+            )
             return []
         header = [str(cell.value).strip() if cell.value is not None else "" for cell in header_cells]
         rows = []
@@ -189,7 +213,7 @@ def read_yaml(path: Path, data: bytes, problems: list[str]) -> list[RawRow]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        problems.append(f"{path}:{line}: the file is not UTF-8; save it as UTF-8")
+        problems.append(f"{path}:{line}: " + _("the file is not UTF-8; save it as UTF-8"))
         return []
     try:
         document = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -200,16 +224,18 @@ def read_yaml(path: Path, data: bytes, problems: list[str]) -> list[RawRow]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        problems.append(f"{path}:{line}: not valid YAML ({getattr(error, 'problem', error)})")
+        problems.append(
+            f"{path}:{line}: " + _("not valid YAML ({error})").format(error=getattr(error, "problem", error))
+        )
         return []
     if document is None:
-        problems.append(f"{path}:1: the file is empty; it needs a list of innovations")
+        problems.append(f"{path}:1: " + _("the file is empty; it needs a list of innovations"))
         return []
     if isinstance(document, yaml.MappingNode):
         items = [value for key, value in document.value if isinstance(key, yaml.ScalarNode) and key.value == "inovasi"]
         document = items[0] if items else document
     if not isinstance(document, yaml.SequenceNode):
-        problems.append(f"{path}:1: expected a list of innovations (or 'inovasi:' followed by a list)")
+        problems.append(f"{path}:1: " + _("expected a list of innovations (or 'inovasi:' followed by a list)"))
         return []
     reader = _YamlCells(path, problems)
     rows = []
@@ -217,12 +243,14 @@ def read_yaml(path: Path, data: bytes, problems: list[str]) -> list[RawRow]:
     for item in document.value:
         line = item.start_mark.line + 1
         if not isinstance(item, yaml.MappingNode):
-            problems.append(f"{path}:{line}: each innovation must be a set of 'key: value' lines")
+            problems.append(f"{path}:{line}: " + _("each innovation must be a set of 'key: value' lines"))
             continue
         if id(item) in seen_items:
             problems.append(
-                f"{path}:{line}: this innovation repeats an earlier one through an alias (*name); "
-                f"write each innovation out in full"
+                f"{path}:{line}: "
+                + _(
+                    "this innovation repeats an earlier one through an alias (*name); write each innovation out in full"
+                )
             )
             break  # one repeat is enough to say; a file of thousands of aliases must not make thousands of lines
         seen_items.add(id(item))
@@ -251,15 +279,17 @@ class _YamlCells:
         for key, value in item.value:
             if not isinstance(key, yaml.ScalarNode):
                 self.problems.append(
-                    f"{self.path}:{key.start_mark.line + 1}: a key must be a column name, e.g. 'nama:'"
+                    f"{self.path}:{key.start_mark.line + 1}: " + _("a key must be a column name, e.g. 'nama:'")
                 )
                 continue
             name = str(key.value)
             if name in key_lines:
                 if name not in refused:
                     self.problems.append(
-                        f"{self.path}:{line}:{name}: the key appears twice in this innovation "
-                        f"(lines {key_lines[name]} and {key.start_mark.line + 1}); keep only one"
+                        f"{self.path}:{line}:{name}: "
+                        + _(
+                            "the key appears twice in this innovation (lines {first} and {second}); keep only one"
+                        ).format(first=key_lines[name], second=key.start_mark.line + 1)
                     )
                 refused.add(name)
                 continue
@@ -293,12 +323,12 @@ def _yaml_shape_problem(name: str, node: Any) -> str | None:
     if node.tag not in yaml.SafeLoader.yaml_constructors:
         return _tag_problem(node.tag)
     if isinstance(node, yaml.MappingNode):
-        return "a set of 'key: value' lines where text belongs; write the text itself after the key"
+        return _("a set of 'key: value' lines where text belongs; write the text itself after the key")
     if isinstance(node, yaml.SequenceNode):
         if name != "tagar":
-            return "a list where text belongs; write the text on one line (only tagar may be a list)"
+            return _("a list where text belongs; write the text on one line (only tagar may be a list)")
         if not all(isinstance(item, yaml.ScalarNode) for item in node.value):
-            return "a list inside the list of hashtags; write one list of words, e.g. [BandarLampung, LayananPublik]"
+            return _("a list inside the list of hashtags; write one list of words, e.g. [BandarLampung, LayananPublik]")
         unknown = next((item.tag for item in node.value if item.tag not in yaml.SafeLoader.yaml_constructors), None)
         if unknown is not None:
             return _tag_problem(unknown)
@@ -313,17 +343,23 @@ def _yaml_value_problem(node: Any, error: Exception) -> str:
 
     detail = getattr(error, "problem", None) or error
     if not isinstance(node, yaml.ScalarNode):
-        return f"cannot read a hashtag in the list ({detail}); write plain words, e.g. [BandarLampung, LayananPublik]"
+        return _(
+            "cannot read a hashtag in the list ({detail}); write plain words, e.g. [BandarLampung, LayananPublik]"
+        ).format(detail=detail)
     value = _excerpt(node.value)
     if node.tag.endswith(":timestamp"):
-        return f"'{value}' looks like a date but is not one; write a real date, e.g. 2026-12-01"
+        return _("'{value}' looks like a date but is not one; write a real date, e.g. 2026-12-01").format(value=value)
     tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-    return f"cannot read '{value}' as {tag} ({detail}); delete the tag or put the value in quotes"
+    return _("cannot read '{value}' as {tag} ({detail}); delete the tag or put the value in quotes").format(
+        value=value, tag=tag, detail=detail
+    )
 
 
 def _tag_problem(tag: str) -> str:
     shown = tag.replace("tag:yaml.org,2002:", "!!")
-    return f"the YAML tag '{shown}' is not allowed in a catalogue; delete it and write the value as plain text"
+    return _("the YAML tag '{tag}' is not allowed in a catalogue; delete it and write the value as plain text").format(
+        tag=shown
+    )
 
 
 def _excerpt(text: str, size: int = 40) -> str:
@@ -332,7 +368,9 @@ def _excerpt(text: str, size: int = 40) -> str:
 
 def too_long(size: int) -> str:
     """Why a cell of ``size`` characters is refused."""
-    return f"the cell has {size:,} characters; at most {MAX_CELL_CHARACTERS:,} fit a post"
+    return _("the cell has {size} characters; at most {limit} fit a post").format(
+        size=number(size, 0), limit=number(MAX_CELL_CHARACTERS, 0)
+    )
 
 
 def hidden_character_problem(character: str, count: int, before: str | None = None) -> str:
@@ -340,14 +378,14 @@ def hidden_character_problem(character: str, count: int, before: str | None = No
     if before is None:
         place = ""
     elif before:
-        place = f" right after '{_excerpt(before[::-1], 20)[::-1]}'"
+        place = " " + _("right after '{text}'").format(text=_excerpt(before[::-1], 20)[::-1])
     else:
-        place = " at the start"
-    more = f" (and {count - 1} more)" if count > 1 else ""
-    return (
-        f"the invisible character {describe(character)}{place}{more} can hide or disguise text; "
-        f"delete it (retype the text around it, or paste it as plain text)"
-    )
+        place = " " + _("at the start")
+    more = " " + _("(and {count} more)").format(count=count - 1) if count > 1 else ""
+    return _(
+        "the invisible character {character}{place}{more} can hide or disguise text; "
+        "delete it (retype the text around it, or paste it as plain text)"
+    ).format(character=describe(character), place=place, more=more)
 
 
 def _check_header(path: Path, header: list[str], problems: list[str], row: int = 1, require: bool = True) -> None:
@@ -360,23 +398,23 @@ def _check_header(path: Path, header: list[str], problems: list[str], row: int =
             from openpyxl.utils import get_column_letter
 
             letters = [get_column_letter(index + 1) for index in indexes]
-            listed = " and ".join([", ".join(letters[:-1]), letters[-1]])
-            problems.append(
-                f"{path}:{row}:{name}: the column appears {_times(len(indexes))} (columns {listed}); "
-                f"delete {'one' if len(indexes) == 2 else 'all but one'}"
-            )
+            listed = _("{first} and {last}").format(first=", ".join(letters[:-1]), last=letters[-1])
+            if len(indexes) == 2:
+                message = _("the column appears twice (columns {columns}); delete one")
+            else:
+                message = _("the column appears {count} times (columns {columns}); delete all but one")
+            problems.append(f"{path}:{row}:{name}: " + message.format(count=len(indexes), columns=listed))
     for name in dict.fromkeys(header):
         if name and name not in ALL_FIELDS and not is_note_column(name):
             close = difflib.get_close_matches(name, ALL_FIELDS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"known columns: {', '.join(ALL_FIELDS)}"
-            problems.append(f"{path}:{row}:{name}: unknown column; {hint}")
+            if close:
+                hint = _("did you mean '{name}'?").format(name=close[0])
+            else:
+                hint = _("known columns: {names}").format(names=", ".join(ALL_FIELDS))
+            problems.append(f"{path}:{row}:{name}: " + _("unknown column; {hint}").format(hint=hint))
     if require:
         problems.extend(
-            f"{path}:{row}:{name}: required column is missing; add a column headed '{name}'"
+            f"{path}:{row}:{name}: " + _("required column is missing; add a column headed '{name}'").format(name=name)
             for name in REQUIRED_FIELDS
             if name not in header
         )
-
-
-def _times(count: int) -> str:
-    return "twice" if count == 2 else f"{count} times"

@@ -85,7 +85,8 @@ def check(planning: Planning) -> CheckReport:
                     if draft.error:
                         problems.append(Problem(None, draft.error))
                     problems.extend(
-                        Problem(f"{where} · {kind}", f"plain language: {finding.label()}") for finding in draft.errors
+                        Problem(f"{where} · {kind}", _("plain language: {findings}").format(findings=finding.label()))
+                        for finding in draft.errors
                     )
     unique = tuple(dict.fromkeys(problems))  # one template mistake shows once, not once per post
     return CheckReport(len(entries), len(kinds), len(config.channels), unique)

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from .errors import ConfigError
+from .i18n import _
 from .platforms import POST_KINDS, PostKind
 from .timetable import Schedule, TimetableError, parse_cron, parse_slot
 
@@ -84,7 +85,7 @@ class Blackout(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Blackout:
         if self.end < self.start:
-            raise ValueError("end is before start")
+            raise ValueError(_("end is before start"))
         return self
 
 
@@ -155,8 +156,10 @@ class CampaignSettings(_Strict):
     def _rest_needs_repeat(cls, rest_days: int, info: ValidationInfo) -> int:
         if rest_days and info.data.get("repeat") is False:
             raise ValueError(
-                "rest_days has no effect with repeat = false (the series never starts over); "
-                "remove rest_days, or remove repeat = false"
+                _(
+                    "rest_days has no effect with repeat = false (the series never starts over); "
+                    "remove rest_days, or remove repeat = false"
+                )
             )
         return rest_days
 
@@ -168,9 +171,9 @@ class CampaignSettings(_Strict):
     @model_validator(mode="after")
     def _has_timetable(self) -> CampaignSettings:
         if not self.slots and self.cron is None:
-            raise ValueError('a campaign needs slots or cron, e.g. slots = ["senin-jumat 09.00"]')
+            raise ValueError(_('a campaign needs slots or cron, e.g. slots = ["senin-jumat 09.00"]'))
         if self.start and self.end and self.end < self.start:
-            raise ValueError("end is before start")
+            raise ValueError(_("end is before start"))
         return self
 
     def schedules(self) -> list[Schedule]:
@@ -199,7 +202,7 @@ class _FileModel(_Strict):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{name}'") from None
+            raise ValueError(_("unknown time zone '{name}'").format(name=name)) from None
         return name
 
 
@@ -267,13 +270,39 @@ def _header_line(lines: list[str], table: list[str]) -> int | None:
 
 
 def _describe(error: dict[str, Any]) -> str:
+    """The validator's complaint in the interface's language (pydantic's own words only for rare kinds)."""
     kind = error["type"]
-    if kind == "extra_forbidden":
-        return "unknown key (a typo?)"
-    if kind == "missing":
-        return "required key is missing"
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ")
+    context = error.get("ctx") or {}
+    if kind == "value_error":  # our own validators raise it with a translated message
+        return str(context.get("error", error["msg"]))
+    messages = {
+        "extra_forbidden": _("unknown key (a typo?)"),
+        "missing": _("required key is missing"),
+        "greater_than": _("must be more than {gt}"),
+        "greater_than_equal": _("must be {ge} or more"),
+        "less_than_equal": _("must be {le} or less"),
+        "string_too_short": _("must not be empty"),
+        "too_short": _("must not be empty"),
+        "literal_error": _("must be one of {expected}"),
+        "int_parsing": _("must be a whole number"),
+        "int_type": _("must be a whole number"),
+        "int_from_float": _("must be a whole number"),
+        "float_parsing": _("must be a number"),
+        "float_type": _("must be a number"),
+        "bool_parsing": _("must be true or false"),
+        "bool_type": _("must be true or false"),
+        "string_type": _('must be text in quotes, like "..."'),
+        "list_type": _('must be a list in brackets, like ["..."]'),
+        "date_type": _("must be a date, like 2026-12-01"),
+        "date_parsing": _("must be a date, like 2026-12-01"),
+        "date_from_datetime_parsing": _("must be a date, like 2026-12-01"),
+        "dict_type": _("must be a table: a [section] or { key = value }"),
+        "model_type": _("must be a table: a [section] or { key = value }"),
+    }
+    if kind in messages:
+        fields = {key: str(value).replace(" or ", ", ") for key, value in context.items()}
+        return messages[kind].format(**fields)
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def _config_error(path: Path, text: str, error: dict[str, Any], prefix: tuple[str | int, ...] = ()) -> ConfigError:
@@ -284,11 +313,11 @@ def _config_error(path: Path, text: str, error: dict[str, Any], prefix: tuple[st
     last_key = next((str(part) for part in reversed(location) if isinstance(part, str)), "")
     hint = EXAMPLES.get(last_key)
     if error["type"] == "extra_forbidden" and "allowed" in error:
-        hint = "valid keys here: " + ", ".join(error["allowed"])
+        hint = _("valid keys here: {keys}").format(keys=", ".join(error["allowed"]))
     message = f"{where}: {key_path}: {_describe(error)}"
     if error["type"] == "extra_forbidden" and "allowed" in error:
         return ConfigError(f"{message}; {hint}")
-    return ConfigError(message + (f"; example: {hint}" if hint else ""))
+    return ConfigError(message + ("; " + _("example: {example}").format(example=hint) if hint else ""))
 
 
 def _resolve(folder: Path, value: str | Path) -> Path:
@@ -322,8 +351,9 @@ def _channel_settings(path: Path, text: str, name: str, block: dict[str, Any]) -
         line = _line_of(text, ("channels", name, "type"))
         where = f"{path}:{line}" if line else str(path)
         raise ConfigError(
-            f"{where}: channels.{name}.type: unknown channel type {channel_type!r}; "
-            f"choose one of {', '.join(CHANNEL_TYPES)}"
+            _("{where}: channels.{name}.type: unknown channel type {type}; choose one of {types}").format(
+                where=where, name=name, type=repr(channel_type), types=", ".join(CHANNEL_TYPES)
+            )
         )
     model = settings_model(channel_type)
     try:
@@ -348,15 +378,17 @@ def _refuse_store_on_an_input(
     if not store_url.startswith("sqlite:///"):
         return
     store = Path(store_url.removeprefix("sqlite:///")).resolve()
-    inputs = {path.resolve(): "this config file"}
-    inputs.update({file.resolve(): f"the catalogue file {file.name}" for file in catalogue_files})
+    inputs = {path.resolve(): _("this config file")}
+    inputs.update({file.resolve(): _("the catalogue file {name}").format(name=file.name) for file in catalogue_files})
     if glossary_path is not None:
-        inputs[glossary_path.resolve()] = f"the glossary file {glossary_path.name}"
+        inputs[glossary_path.resolve()] = _("the glossary file {name}").format(name=glossary_path.name)
     if store in inputs:
         line = _line_of(text, ("store",))
         raise ConfigError(
-            f"{path}:{line or '?'}: store: {store} is {inputs[store]}; the store must be a file of its own "
-            f"(outreach writes it as an SQLite database); example: {EXAMPLES['store']}"
+            _(
+                "{where}: store: {store} is {input}; the store must be a file of its own "
+                "(outreach writes it as an SQLite database); example: {example}"
+            ).format(where=f"{path}:{line or '?'}", store=store, input=inputs[store], example=EXAMPLES["store"])
         )
 
 
@@ -367,15 +399,21 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: config file not found; pass --config PATH or set OUTREACH_CONFIG "
-            f"(the example is config/outreach.toml)"
+            _(
+                "{path}: config file not found; pass --config PATH or set OUTREACH_CONFIG "
+                "(the example is config/outreach.toml)"
+            ).format(path=path)
         ) from None
     except UnicodeDecodeError as error:
-        raise ConfigError(f"{path}: not UTF-8 text ({error.reason}); save the file as UTF-8") from None
+        raise ConfigError(
+            _("{path}: not UTF-8 text ({reason}); save the file as UTF-8").format(path=path, reason=error.reason)
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: {error}; check quotes, brackets and '=' on that line") from None
+        raise ConfigError(
+            _("{path}: {error}; check quotes, brackets and '=' on that line").format(path=path, error=error)
+        ) from None
     try:
         model = _FileModel.model_validate(raw)
     except ValidationError as error:
@@ -386,10 +424,12 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         for channel_name in campaign.channels:
             if channel_name not in channels:
                 line = _line_of(text, ("campaigns", campaign_name, "channels"))
-                known = ", ".join(channels) or "none defined"
+                known = ", ".join(channels) or _("none defined")
                 raise ConfigError(
-                    f"{path}:{line or '?'}: campaigns.{campaign_name}.channels: no channel named "
-                    f"'{channel_name}' (channels defined: {known}); add a [channels.{channel_name}] block"
+                    _(
+                        "{where}: campaigns.{campaign}.channels: no channel named '{channel}' "
+                        "(channels defined: {known}); add a [channels.{channel}] block"
+                    ).format(where=f"{path}:{line or '?'}", campaign=campaign_name, channel=channel_name, known=known)
                 )
     store_url = _store_url(folder, model.store)
     catalogue_files = tuple(_resolve(folder, item) for item in model.catalogue)

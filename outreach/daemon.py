@@ -28,7 +28,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 import twitter_text  # noqa: F401  # isort: skip
 
 from .app import Workspace
+from .i18n import _
 from .lock import StoreLock
+from .model import PostState
+from .reasons import state_name
 from .status import HEARTBEAT_SETTING
 from .store import ImportSummary
 
@@ -65,14 +68,18 @@ def run_once(workspace: Workspace) -> str:
         outcomes = publisher.publish_due()
     finally:
         lock.release()
-    counts: dict[str, int] = {}
+    counts: dict[PostState, int] = {}
     for outcome in outcomes:
-        counts[outcome.state.value] = counts.get(outcome.state.value, 0) + 1
+        counts[outcome.state] = counts.get(outcome.state, 0) + 1
     paused = publisher.paused()
     if paused:
-        return f"paused ({paused.get('reason')}): nothing published; `outreach resume` to continue"
-    done = ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "nothing was due"
-    return f"{done}; see `outreach history` and `outreach queue`"
+        return _("paused ({reason}): nothing published; `outreach resume` to continue").format(
+            reason=paused.get("reason")
+        )
+    done = ", ".join(
+        f"{count} {state_name(state)}" for state, count in sorted(counts.items(), key=lambda item: item[0].value)
+    )
+    return _("{done}; see `outreach history` and `outreach queue`").format(done=done or _("nothing was due"))
 
 
 def run_forever(workspace: Workspace) -> None:

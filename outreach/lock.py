@@ -13,6 +13,7 @@ from typing import IO
 
 from .app import Workspace
 from .errors import AlreadyRunning
+from .i18n import _
 from .store import sqlite_file
 
 
@@ -35,11 +36,13 @@ class StoreLock:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.read().strip() or _("another process")
             handle.close()
             raise AlreadyRunning(
-                f"another outreach daemon is already running on this store ({holder}); "
-                f"stop it first (lock file {self.path})"
+                _(
+                    "another outreach daemon is already running on this store ({holder}); "
+                    "stop it first (lock file {file})"
+                ).format(holder=holder, file=self.path)
             ) from None
         handle.seek(0)
         handle.truncate()

@@ -1,4 +1,11 @@
-"""Log formatting for ``outreach run``: plain text or one JSON object per line, secrets always masked."""
+"""Log formatting for ``outreach run``: plain text or one JSON object per line, secrets always masked.
+
+Log calls are written in English (``log.info("post %s: …", …)``). What a person reads — the text
+format, and the JSON ``message`` — is that text in the interface's language (the catalogue holds
+the log messages too; a stored reason in the arguments is shown translated, ``reasons.shown``);
+JSON's ``event`` keeps the English text and its keys stay English, for machines. A platform's
+own words quoted in a message stay as the platform sent them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,32 @@ import logging
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from .i18n import _
+from .model import PostState
+from .reasons import shown, state_name
 from .redaction import redact
+
+_STATES = {state.value: state for state in PostState}
+
+
+def human_message(record: logging.LogRecord) -> str:
+    """The record's message as a person reads it, in the interface's language."""
+    if not isinstance(record.msg, str) or not record.msg:
+        return record.getMessage()
+    args = record.args if isinstance(record.args, tuple) else ()
+    readable = tuple(_readable(arg) for arg in args)
+    try:
+        return _(record.msg) % readable if args else _(record.msg)
+    except (TypeError, ValueError, KeyError):  # a translation that does not fit the arguments
+        return record.getMessage()
+
+
+def _readable(arg: object) -> object:
+    if isinstance(arg, str) and arg in _STATES:
+        return state_name(_STATES[arg])
+    if isinstance(arg, (str, BaseException)):
+        return shown(str(arg))
+    return arg
 
 
 class JsonFormatter(logging.Formatter):
@@ -18,7 +50,8 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "event": record.getMessage(),
+            "message": human_message(record),
         }
         for key in ("post_id", "from_state", "to_state", "channel", "innovation_id"):
             if hasattr(record, key):
@@ -38,6 +71,11 @@ class ZonedFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(message)s")
         self.zone = zone
         self.abbreviation = abbreviation
+
+    def format(self, record: logging.LogRecord) -> str:
+        readable = logging.makeLogRecord(record.__dict__)  # a copy: other handlers keep the English record
+        readable.msg, readable.args = human_message(record), None
+        return super().format(readable)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         moment = datetime.fromtimestamp(record.created, self.zone)

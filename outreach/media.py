@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .i18n import _, number
+
 if TYPE_CHECKING:
     from .platforms import Capabilities
 
@@ -79,25 +81,37 @@ def read_image(path: Path, roots: Iterable[Path], max_bytes: int = MAX_IMAGE_BYT
     try:
         real = path.resolve()
     except (OSError, RuntimeError) as error:  # a symlink loop
-        raise ImageRefused(f"cannot follow '{path}' ({error}); name the image file itself") from None
+        raise ImageRefused(
+            _("cannot follow '{path}' ({error}); name the image file itself").format(path=path, error=error)
+        ) from None
     if not any(real.is_relative_to(folder) for folder in folders):
         raise ImageRefused(
-            f"'{path}' is outside the folders images may come from ({', '.join(map(str, folders)) or 'none'}); "
-            f"put the image beside the catalogue file, or in the folder named by 'media' in the config"
+            _(
+                "'{path}' is outside the folders images may come from ({folders}); "
+                "put the image beside the catalogue file, or in the folder named by 'media' in the config"
+            ).format(path=path, folders=", ".join(map(str, folders)) or _("none"))
         )
     try:
         info = real.stat()
     except FileNotFoundError:
-        raise ImageRefused(f"image file '{path}' not found; check the file name in the catalogue") from None
+        raise ImageRefused(
+            _("image file '{path}' not found; check the file name in the catalogue").format(path=path)
+        ) from None
     except OSError as error:
-        raise ImageRefused(f"cannot read image '{path}': {error.strerror or error}") from None
+        raise ImageRefused(
+            _("cannot read image '{path}': {reason}").format(path=path, reason=error.strerror or error)
+        ) from None
     if not stat.S_ISREG(info.st_mode):
-        raise ImageRefused(f"'{path}' is not a regular file (a folder, pipe or device); name an image file")
+        raise ImageRefused(_not_regular().format(path=path))
     if info.st_size > max_bytes:
-        raise ImageRefused(f"image '{path}' is {info.st_size:,} bytes, over the {max_bytes:,} allowed; make it smaller")
+        raise ImageRefused(
+            _("image '{path}' is {size} bytes, over the {limit} allowed; make it smaller").format(
+                path=path, size=number(info.st_size, 0), limit=number(max_bytes, 0)
+            )
+        )
     content = _read_regular_file(real, max_bytes, path)
     if not content:
-        raise ImageRefused(f"image '{path}' is empty; save the image again")
+        raise ImageRefused(_("image '{path}' is empty; save the image again").format(path=path))
     image_format, width, height = _identify(content, path)
     return ImageFile(real, content, image_format, width, height)
 
@@ -111,12 +125,15 @@ def image_for_platform(path: Path, roots: Iterable[Path], platform: str, capabil
     if image.format not in capabilities.image_types:
         takes = [FORMATS[name][1] for name in FORMATS if name in capabilities.image_types]
         raise ImageRefused(
-            f"image is {FORMATS[image.format][1]}, which {platform} does not take (only {_either(takes)}); "
-            f"save it as {takes[0]}"
+            _("image is {format}, which {platform} does not take (only {takes}); save it as {first}").format(
+                format=FORMATS[image.format][1], platform=platform, takes=_either(takes), first=takes[0]
+            )
         )
     if capabilities.max_image_bytes is not None and image.size > capabilities.max_image_bytes:
         raise ImageRefused(
-            f"image is {image.size:,} bytes, over {platform}'s {capabilities.max_image_bytes:,}; make it smaller"
+            _("image is {size} bytes, over {platform}'s {limit}; make it smaller").format(
+                size=number(image.size, 0), platform=platform, limit=number(capabilities.max_image_bytes, 0)
+            )
         )
     return image
 
@@ -128,13 +145,19 @@ def _read_regular_file(real: Path, max_bytes: int, shown: Path) -> bytes:
     try:
         descriptor = os.open(real, flags)
     except OSError as error:
-        raise ImageRefused(f"cannot read image '{shown}': {error.strerror or error}") from None
+        raise ImageRefused(
+            _("cannot read image '{path}': {reason}").format(path=shown, reason=error.strerror or error)
+        ) from None
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise ImageRefused(f"'{shown}' is not a regular file (a folder, pipe or device); name an image file")
+            raise ImageRefused(_not_regular().format(path=shown))
         content = handle.read(max_bytes + 1)
     if len(content) > max_bytes:
-        raise ImageRefused(f"image '{shown}' is over the {max_bytes:,} bytes allowed; make it smaller")
+        raise ImageRefused(
+            _("image '{path}' is over the {limit} bytes allowed; make it smaller").format(
+                path=shown, limit=number(max_bytes, 0)
+            )
+        )
     return content
 
 
@@ -143,9 +166,9 @@ def _identify(content: bytes, shown: Path) -> tuple[str, int, int]:
     from PIL import Image  # imported here: it takes longer to load than the rest of a command
 
     accepted = _either([name for _mime, name in FORMATS.values()])
-    not_an_image = (
-        f"'{shown}' is not a {accepted} image (judged by its content, not its name); save it again as JPEG or PNG"
-    )
+    not_an_image = _(
+        "'{path}' is not a {accepted} image (judged by its content, not its name); save it again as JPEG or PNG"
+    ).format(path=shown, accepted=accepted)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -156,7 +179,7 @@ def _identify(content: bytes, shown: Path) -> tuple[str, int, int]:
                 picture.verify()
         except (Image.DecompressionBombWarning, Image.DecompressionBombError):
             raise ImageRefused(
-                f"image '{shown}' has far more pixels than any platform shows; make it smaller"
+                _("image '{path}' has far more pixels than any platform shows; make it smaller").format(path=shown)
             ) from None
         except (OSError, SyntaxError, ValueError, EOFError):  # what Pillow raises for a broken or foreign file
             raise ImageRefused(not_an_image) from None
@@ -166,4 +189,8 @@ def _identify(content: bytes, shown: Path) -> tuple[str, int, int]:
 
 
 def _either(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return names[0] if len(names) == 1 else _("{first} or {last}").format(first=", ".join(names[:-1]), last=names[-1])
+
+
+def _not_regular() -> str:
+    return _("'{path}' is not a regular file (a folder, pipe or device); name an image file")

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 from . import outbox
 from .clock import Clock
 from .errors import ConfigError
-from .model import OPERATOR_CANCEL_PREFIX, Post, PostState
+from .i18n import _
+from .model import Post, PostState
 from .outbox import Operation
+from .reasons import N_
 from .store import Store
 from .textsafety import describe, hidden_characters
 
@@ -28,6 +30,15 @@ if TYPE_CHECKING:
 
 #: Settings key of the kill switch: while it holds a value, nothing is claimed.
 PAUSE_SETTING = "pause"
+
+# The reasons recorded with a post: English in the store, shown translated (``reasons.shown``).
+CANCELLED = N_("cancelled by an operator: {reason}")  # starts with OPERATOR_CANCEL_PREFIX
+RETRY_REQUESTED = N_("retry requested by an operator")
+RESOLVED_PUBLISHED = N_("resolved by an operator: published")
+RESOLVED_UNPUBLISHED = N_("resolved by an operator: not published")
+CONFIRMED = N_("confirmed by staff")
+EDITED = N_("text edited by an operator: {reason}")
+ANNOUNCED = N_("announcement added by an operator")
 
 
 @dataclass(frozen=True)
@@ -70,27 +81,34 @@ class TextRules:
         """The warnings ``text`` leaves; raises ``ConfigError`` naming ``source`` when it must not go out."""
         image = post.image if post else None
         if not text.strip():
-            raise ConfigError(f"{source}: the text is empty; write the post's text")
+            raise ConfigError(_("{source}: the text is empty; write the post's text").format(source=source))
         hidden = hidden_characters(text)
         if hidden:
             position, character = hidden[0]
             raise ConfigError(
-                f"{source}: character {position + 1} is {describe(character)}, which can hide or disguise text; "
-                f"remove it"
+                _("{source}: character {position} is {character}, which can hide or disguise text; remove it").format(
+                    source=source, position=position + 1, character=describe(character)
+                )
             )
         view = self.channel_view(channel)
         limit = view.capabilities.limit_for(image is not None and view.capabilities.image != "none")
         excess = limit.excess(text)
         if excess > 0:
             raise ConfigError(
-                f"{source}: the text is too long for channel {channel}: {limit.describe(text)} as {view.platform} "
-                f"counts it; shorten it by {excess}"
+                _(
+                    "{source}: the text is too long for channel {channel}: {length} as {platform} counts it; "
+                    "shorten it by {excess}"
+                ).format(
+                    source=source, channel=channel, length=limit.describe(text), platform=view.platform, excess=excess
+                )
             )
         alt_text = post.alt_text if post else None
         findings = self.check_language(text, kind, view.platform, Path(image) if image else None, alt_text)
         errors = [finding.label() for finding in findings if finding.severity == "error"]
         if errors:
-            raise ConfigError(f"{source}: not plain language — " + "; ".join(errors))
+            raise ConfigError(
+                _("{source}: not plain language — {findings}").format(source=source, findings="; ".join(errors))
+            )
         return tuple(finding.label() for finding in findings)
 
 
@@ -106,20 +124,18 @@ class Operations:
 
     def cancel(self, post_id: int, reason: str, actor: str) -> Move:
         """Cancel a post; re-planning leaves its slot empty (the reason's prefix says an operator did it)."""
-        return self._move(post_id, Operation.CANCEL, f"{OPERATOR_CANCEL_PREFIX}: {reason}", actor)
+        return self._move(post_id, Operation.CANCEL, CANCELLED.format(reason=reason), actor)
 
     def retry(self, post_id: int, actor: str) -> Move:
         """Plan a failed, unknown or missed post again, due now, with a fresh count of attempts."""
-        return self._move(
-            post_id, Operation.RETRY, "retry requested by an operator", actor, due_at=self.clock.now(), attempts=0
-        )
+        return self._move(post_id, Operation.RETRY, RETRY_REQUESTED, actor, due_at=self.clock.now(), attempts=0)
 
     def resolve_published(self, post_id: int, url: str, actor: str) -> Move:
         """An operator saw an ``unknown`` post on the platform."""
         return self._move(
             post_id,
             Operation.RESOLVE_PUBLISHED,
-            "resolved by an operator: published",
+            RESOLVED_PUBLISHED,
             actor,
             remote_url=url,
             published_at=self.clock.now(),
@@ -127,13 +143,11 @@ class Operations:
 
     def resolve_unpublished(self, post_id: int, actor: str) -> Move:
         """An operator saw an ``unknown`` post did not go out; it stays failed until retried."""
-        return self._move(post_id, Operation.RESOLVE_UNPUBLISHED, "resolved by an operator: not published", actor)
+        return self._move(post_id, Operation.RESOLVE_UNPUBLISHED, RESOLVED_UNPUBLISHED, actor)
 
     def confirm(self, post_id: int, url: str | None, actor: str) -> Move:
         """Staff sent a handed-off post (WhatsApp) themselves."""
-        return self._move(
-            post_id, Operation.CONFIRM, "confirmed by staff", actor, remote_url=url, published_at=self.clock.now()
-        )
+        return self._move(post_id, Operation.CONFIRM, CONFIRMED, actor, remote_url=url, published_at=self.clock.now())
 
     def edit(self, post_id: int, text: str, reason: str, actor: str, source: str) -> Written:
         """Change a planned post's text before it goes out; re-planning keeps the edit.
@@ -143,7 +157,7 @@ class Operations:
         post = self.store.post(post_id)
         kind = None if post.innovation_id == outbox.ANNOUNCEMENT_ID else post.kind
         warnings = self._rules().warnings(text, post.channel, source, kind, post)
-        self._move(post_id, Operation.EDIT, f"text edited by an operator: {reason}", actor, text=text)
+        self._move(post_id, Operation.EDIT, EDITED.format(reason=reason), actor, text=text)
         return Written(post_id, warnings)
 
     def announce(self, channel: str, at: datetime, text: str, link: str | None, actor: str, source: str) -> Written:
@@ -152,7 +166,7 @@ class Operations:
         It goes out through the outbox like every other post; the planner never withdraws it.
         """
         if at < self.clock.now():
-            raise ConfigError(f"--at {at.isoformat()} has passed; give a time from now on")
+            raise ConfigError(_("--at {at} has passed; give a time from now on").format(at=at.isoformat()))
         if link and link not in text:
             text = f"{text.rstrip()}\n\n{link}"
         warnings = self._rules().warnings(text, channel, source)
@@ -169,7 +183,7 @@ class Operations:
             "text": text,
             "link": link,
         }
-        post_id = self.store.add_post(values, self.clock.now(), "announcement added by an operator", actor)
+        post_id = self.store.add_post(values, self.clock.now(), ANNOUNCED, actor)
         return Written(post_id, warnings)
 
     def _rules(self) -> TextRules:

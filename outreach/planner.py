@@ -29,7 +29,23 @@ from . import outbox
 from .config import CampaignSettings
 from .model import OPERATOR_CANCEL_PREFIX, CatalogueEntry, Innovation, PlannedPost, Post, PostState
 from .outbox import Operation
+from .reasons import N_
 from .timetable import slot_times
+
+# Why a slot is empty or a planned post is withdrawn: English in the store, shown translated (``reasons.shown``).
+BLACKOUT = N_("blackout: {reason}")
+HOLIDAY = N_("holiday: {name}")
+NO_CAMPAIGN = N_("campaign '{campaign}' is no longer in the config")
+NO_CHANNEL = N_("channel '{channel}' is no longer in campaign '{campaign}'")
+REMOVED = N_("removed from the catalogue")
+# The catalogue standings a withdrawal names (``Status`` values), so they are shown translated too.
+STANDINGS = (N_("draft"), N_("changed"), N_("rejected"), N_("retired"))
+NOT_APPROVED = N_("innovation '{innovation}' is no longer approved ({status})")
+NOT_SELECTED = N_("innovation '{innovation}' is no longer selected by campaign '{campaign}'")
+OUTSIDE_WINDOW = N_("innovation '{innovation}' is outside its mulai/selesai window on {day}")
+OUTSIDE_DATES = N_("outside the dates of campaign '{campaign}'")
+NOT_IN_TIMETABLE = N_("{time} on {day} is no longer in the timetable")
+REPEATS = N_("campaign '{other}' already gives '{channel}' {innovation} · {kind} close to {day}")
 
 #: Posts in these states hold their slot: every state but those the planner may revive (cancelled and
 #: skipped posts free their slot for the same post, wanted again, or another).
@@ -77,11 +93,11 @@ def day_excluded(campaign: CampaignSettings, day: date, calendar: Calendar) -> s
     """Why nothing of this campaign goes out on ``day`` (blackout, holiday), or None."""
     for blackout in campaign.blackouts:
         if blackout.start <= day <= blackout.end:
-            return f"blackout: {blackout.reason}"
+            return BLACKOUT.format(reason=blackout.reason)
     if campaign.holidays == "skip":
         name = calendar.holiday(day)
         if name:
-            return f"holiday: {name}"
+            return HOLIDAY.format(name=name)
     return None
 
 
@@ -417,20 +433,20 @@ def _cancellations(
         day = post.scheduled_at.astimezone(zone).date()
         reason = None
         if campaign is None:
-            reason = f"campaign '{post.campaign}' is no longer in the config"
+            reason = NO_CAMPAIGN.format(campaign=post.campaign)
         elif post.channel not in campaign.channels or post.channel not in channels:
-            reason = f"channel '{post.channel}' is no longer in campaign '{post.campaign}'"
+            reason = NO_CHANNEL.format(channel=post.channel, campaign=post.campaign)
         elif innovation is None:
-            status = standing.get(post.innovation_id, "removed from the catalogue")
-            reason = f"innovation '{post.innovation_id}' is no longer approved ({status})"
+            status = standing.get(post.innovation_id, REMOVED)
+            reason = NOT_APPROVED.format(innovation=post.innovation_id, status=status)
         elif not _selected(campaign, innovation):
-            reason = f"innovation '{post.innovation_id}' is no longer selected by campaign '{post.campaign}'"
+            reason = NOT_SELECTED.format(innovation=post.innovation_id, campaign=post.campaign)
         elif not innovation.active_on(day):
-            reason = f"innovation '{post.innovation_id}' is outside its mulai/selesai window on {day}"
+            reason = OUTSIDE_WINDOW.format(innovation=post.innovation_id, day=day)
         elif (campaign.start and day < campaign.start) or (campaign.end and day > campaign.end):
-            reason = f"outside the dates of campaign '{post.campaign}'"
+            reason = OUTSIDE_DATES.format(campaign=post.campaign)
         elif not _in_timetable(campaign, post.scheduled_at.astimezone(zone)):
-            reason = f"{post.scheduled_at.astimezone(zone):%H.%M} on {day} is no longer in the timetable"
+            reason = NOT_IN_TIMETABLE.format(time=f"{post.scheduled_at.astimezone(zone):%H.%M}", day=day)
         else:
             reason = day_excluded(campaign, day, calendar)
         if reason:
@@ -457,8 +473,8 @@ def _repeats(
             and outbox.allows(Operation.WITHDRAW, post.state)
             and max(post.scheduled_at, post.due_at) > now
         ):
-            reason = (
-                f"campaign '{other}' already gives '{post.channel}' {post.innovation_id} · {post.kind} close to {day}"
+            reason = REPEATS.format(
+                other=other, channel=post.channel, innovation=post.innovation_id, kind=post.kind, day=day
             )
             repeats.append((post.id, reason))
         else:

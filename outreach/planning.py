@@ -22,9 +22,15 @@ from .clock import Clock
 from .config import CampaignSettings, Config
 from .costs import Prices, XCost, x_costs
 from .errors import ConfigError, NotFound
+from .i18n import _
 from .model import CatalogueEntry, Innovation, PlannedPost, Post, PostState
+from .reasons import N_
 from .render import CampaignView, ChannelView, RenderedPost, Renderer
 from .store import ImportSummary, Store
+
+# The reasons recorded with a post: English in the store, shown translated (``reasons.shown``).
+CANNOT_RENDER = N_("cannot render: {error}")
+BLOCKED = N_("plain language (campaign blocks errors): {findings}")
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,8 @@ class Finding:
     excerpt: str
 
     def label(self) -> str:
-        return f"{self.severity}: {self.message}" + (f" — {self.suggestion}" if self.suggestion else "")
+        severity = _("error") if self.severity == "error" else _("warning")
+        return f"{severity}: {self.message}" + (f" — {self.suggestion}" if self.suggestion else "")
 
 
 @dataclass(frozen=True)
@@ -155,7 +162,9 @@ class Planning:
         else:
             found = next(iter(self.store.catalogue([innovation_id])), None)
         if found is None:
-            raise NotFound(f"no innovation with id {innovation_id}; see `outreach catalogue list` for the ids")
+            raise NotFound(
+                _("no innovation with id {id}; see `outreach catalogue list` for the ids").format(id=innovation_id)
+            )
         return found
 
     def outgoing(self, post: Post) -> OutgoingPost:
@@ -341,7 +350,7 @@ class Planning:
                 "image": None,
                 "alt_text": None,
                 "state": PostState.FAILED,
-                "reason": f"cannot render: {draft.error}",
+                "reason": CANNOT_RENDER.format(error=draft.error),
             }
         rendered = draft.rendered
         return {
@@ -363,7 +372,7 @@ class Planning:
         errors = [finding.label() for finding in findings if finding.severity == "error"]
         if not errors:
             return None
-        return "plain language (campaign blocks errors): " + "; ".join(errors)
+        return BLOCKED.format(findings="; ".join(errors))
 
     def x_costs(self, posts: Iterable[tuple[str, str]]) -> list[XCost]:
         """The expected X API cost of these (channel, text) posts, for the channels that render as X."""

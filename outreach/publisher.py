@@ -42,9 +42,44 @@ from .holds import Hold, Holds
 from .model import Post, PostState
 from .operations import PAUSE_SETTING
 from .outbox import Operation
+from .reasons import N_
 from .store import Store
 
 log = logging.getLogger("outreach.publisher")
+
+# The reasons recorded with a post: English in the store, shown translated (``reasons.shown``).
+INTERRUPTED = N_("interrupted while publishing (restart)")
+RESTORED = N_(
+    "restored from a backup: it was due by the time of the restore and may have gone out after the backup was taken"
+)
+RESOLVE = N_("check the platform, then `outreach post resolve {id}`")
+NO_LOOK_UP = N_("cannot tell if it went out: {platform} cannot look up what was posted")
+LOOK_UP_FAILED = N_("the look-up failed too: {error}")
+CANNOT_TELL_IF = N_("cannot tell if it went out: {error}")
+CANNOT_TELL = N_("cannot tell")
+CANNOT_TELL_BECAUSE = N_("cannot tell: {error}")
+NOT_PROVEN = N_("the look-up did not prove it: {detail}")
+RECONCILED_PUBLISHED = N_("reconciled: it was published")
+RECONCILED_NOT_PUBLISHED = N_("reconciled: it was not published")
+RECONCILED_RETRYING = N_("reconciled: it was not published, retrying")
+GAVE_UP = N_("gave up after {attempts} attempts: {error}")
+MISSED = N_("missed: {minutes} min late, over the {window}-minute catch-up window")
+MISSED_AFTER = N_(
+    "missed: {minutes} min late, over the {window}-minute catch-up window after {attempts} attempts ({reason})"
+)
+UNEXPECTED = N_("unexpected {kind}: {error}")
+DUPLICATE = N_("the platform says duplicate content ({error})")
+REJECTED = N_("rejected: {error}")
+CONFIGURATION = N_("configuration: {error}")
+NOTHING_PUBLISHED = N_("nothing was published")
+AMBIGUOUS = N_("ambiguous: {error}")
+PUBLISHED = N_("published")
+ASKED_TO_WAIT = N_("the platform asked to wait {asked} s")
+WAITING_CAP = N_("waiting {cap} s (publishing.max_retry_after_seconds)")
+RETRY_IN = N_("retry in {delay} s: {error}")
+HELD = N_("channel held, the post waits: {error}")
+HANDED_OFF = N_("handed off to staff")
+CONFIRM = N_("confirm with `outreach post confirm`")
 
 
 @dataclass(frozen=True)
@@ -101,7 +136,7 @@ class Publisher:
         Only one publisher works on a store at a time (the daemon's lock, one worker thread), so a
         post found in ``publishing`` before a claim is always an orphan.
         """
-        why = "interrupted while publishing (restart)"
+        why = INTERRUPTED
         return [
             self._guarded(post, partial(self._settle_interrupted, post, why))
             for post in self.store.posts([PostState.PUBLISHING])
@@ -113,7 +148,7 @@ class Publisher:
         if not adapter.capabilities.can_reconcile:
             return Reconciliation(
                 Outcome.CANNOT_TELL,
-                detail=f"cannot tell if it went out: {adapter.platform} cannot look up what was posted",
+                detail=NO_LOOK_UP.format(platform=adapter.platform),
             )
         return adapter.reconcile(self._outgoing(post))
 
@@ -121,7 +156,7 @@ class Publisher:
         """Reconcile an attempt whose outcome is not known; ``retry_delay`` gives a request that may
         still be in flight on the platform's side time to land before a proven-safe retry."""
         now = self.clock.now()
-        resolve = f"check the platform, then `outreach post resolve {post.id}`"
+        resolve = RESOLVE.format(id=post.id)
         try:
             reconciliation = self._reconcile(post)
         except TransientError as error:
@@ -129,27 +164,27 @@ class Publisher:
             if adapter.capabilities.idempotent_retry and post.attempts < self.settings.max_attempts:
                 # The platform makes a repeat harmless, so "ask again later" beats a person's time.
                 return self._retry_later(post, error, now)
-            return self._move(post, Operation.UNKNOWN, now, f"{why}; the look-up failed too: {error}; {resolve}")
+            return self._move(post, Operation.UNKNOWN, now, f"{why}; {LOOK_UP_FAILED.format(error=error)}; {resolve}")
         except (PublishError, ConfigError, LocalIOError, NotFound) as error:
-            return self._move(post, Operation.UNKNOWN, now, f"{why}; cannot tell if it went out: {error}; {resolve}")
+            return self._move(post, Operation.UNKNOWN, now, f"{why}; {CANNOT_TELL_IF.format(error=error)}; {resolve}")
         if reconciliation.outcome is Outcome.PUBLISHED and reconciliation.result is not None:
-            return self._record_success(post, reconciliation.result, now, f"{why}; reconciled: it was published")
+            return self._record_success(post, reconciliation.result, now, f"{why}; {RECONCILED_PUBLISHED}")
         if reconciliation.outcome is Outcome.NOT_PUBLISHED:
             if post.attempts >= self.settings.max_attempts:
                 return self._move(
                     post,
                     Operation.FAIL,
                     now,
-                    f"gave up after {post.attempts} attempts: {why}; reconciled: it was not published",
+                    GAVE_UP.format(attempts=post.attempts, error=why) + f"; {RECONCILED_NOT_PUBLISHED}",
                 )
             return self._move(
                 post,
                 Operation.DEFER,
                 now,
-                f"{why}; reconciled: it was not published, retrying",
+                f"{why}; {RECONCILED_RETRYING}",
                 due_at=now + timedelta(seconds=retry_delay),
             )
-        return self._move(post, Operation.UNKNOWN, now, f"{why}; {reconciliation.detail or 'cannot tell'}; {resolve}")
+        return self._move(post, Operation.UNKNOWN, now, f"{why}; {reconciliation.detail or CANNOT_TELL}; {resolve}")
 
     def settle_after_restore(self) -> list[Transition]:
         """After a backup is restored: every post in flight or already due may have gone out after the backup.
@@ -166,30 +201,27 @@ class Publisher:
         ]
 
     def _settle_restored(self, post: Post, now: datetime) -> Transition:
-        why = (
-            "restored from a backup: it was due by the time of the restore and may have gone out after the "
-            "backup was taken"
-        )
-        resolve = f"check the platform, then `outreach post resolve {post.id}`"
+        why = RESTORED
+        resolve = RESOLVE.format(id=post.id)
         in_flight = post.state is PostState.PUBLISHING
         unknown = Operation.UNKNOWN if in_flight else Operation.RESTORE_UNKNOWN
         try:
             reconciliation = self._reconcile(post)
         except (PublishError, ConfigError, NotFound) as error:
-            return self._move(post, unknown, now, f"{why}; cannot tell: {error}; {resolve}")
+            return self._move(post, unknown, now, f"{why}; {CANNOT_TELL_BECAUSE.format(error=error)}; {resolve}")
         if reconciliation.outcome is Outcome.PUBLISHED and reconciliation.result is not None:
             return self._record_success(
                 post,
                 reconciliation.result,
                 now,
-                f"{why}; reconciled: it was published",
+                f"{why}; {RECONCILED_PUBLISHED}",
                 operation=None if in_flight else Operation.RESTORE_PUBLISHED,
             )
         return self._move(
             post,
             unknown,
             now,
-            f"{why}; the look-up did not prove it: {reconciliation.detail or 'cannot tell'}; {resolve}",
+            f"{why}; {NOT_PROVEN.format(detail=reconciliation.detail or CANNOT_TELL)}; {resolve}",
         )
 
     # ---- the main loop ----------------------------------------------------------------------------
@@ -213,9 +245,12 @@ class Publisher:
                         post,
                         Operation.MISS,
                         now,
-                        f"missed: {int(late.total_seconds() // 60)} min late, over the "
-                        f"{self.settings.catch_up_minutes}-minute catch-up window"
-                        + (f" after {post.attempts} attempts ({post.reason})" if post.attempts else ""),
+                        (MISSED_AFTER if post.attempts else MISSED).format(
+                            minutes=int(late.total_seconds() // 60),
+                            window=self.settings.catch_up_minutes,
+                            attempts=post.attempts,
+                            reason=post.reason,
+                        ),
                     )
                 )
         return outcomes
@@ -256,8 +291,7 @@ class Publisher:
                 post,
                 Operation.UNKNOWN,
                 self.clock.now(),
-                f"unexpected {error.__class__.__name__}: {error}; check the platform, then "
-                f"`outreach post resolve {post.id}`",
+                UNEXPECTED.format(kind=error.__class__.__name__, error=error) + "; " + RESOLVE.format(id=post.id),
             )
 
     def attempt(self, post: Post) -> Transition:
@@ -275,22 +309,24 @@ class Publisher:
             result = adapter.publish(outgoing, lambda state: self.store.save_channel_state(post.id, state))
         except ContentRejected as error:
             if error.duplicate:
-                return self._settle_interrupted(post, f"the platform says duplicate content ({error})")
-            return self._move(post, Operation.FAIL, self.clock.now(), f"rejected: {error}")
+                return self._settle_interrupted(post, DUPLICATE.format(error=error))
+            return self._move(post, Operation.FAIL, self.clock.now(), REJECTED.format(error=error))
         except ChannelHeld as error:
             return self._hold(post, error)
         except PermanentError as error:
             return self._move(post, Operation.FAIL, self.clock.now(), f"{error.__class__.__name__}: {error}")
         except (ConfigError, NotFound) as error:
-            return self._move(post, Operation.FAIL, self.clock.now(), f"configuration: {error}")
+            return self._move(post, Operation.FAIL, self.clock.now(), CONFIGURATION.format(error=error))
         except LocalIOError as error:
             # Nothing left this machine, so the post certainly did not go out.
-            return self._move(post, Operation.FAIL, self.clock.now(), f"{error}; nothing was published")
+            return self._move(post, Operation.FAIL, self.clock.now(), f"{error}; {NOTHING_PUBLISHED}")
         except AmbiguousError as error:
-            return self._settle_interrupted(post, f"ambiguous: {error}", retry_delay=self.settings.backoff_seconds)
+            return self._settle_interrupted(
+                post, AMBIGUOUS.format(error=error), retry_delay=self.settings.backoff_seconds
+            )
         except TransientError as error:
             return self._retry_later(post, error, self.clock.now())
-        return self._record_success(post, result, self.clock.now(), "published")
+        return self._record_success(post, result, self.clock.now(), PUBLISHED)
 
     # ---- helpers ----------------------------------------------------------------------------------
 
@@ -300,7 +336,7 @@ class Publisher:
 
     def _retry_later(self, post: Post, error: TransientError, now: datetime) -> Transition:
         if post.attempts >= self.settings.max_attempts:
-            return self._move(post, Operation.FAIL, now, f"gave up after {post.attempts} attempts: {error}")
+            return self._move(post, Operation.FAIL, now, GAVE_UP.format(attempts=post.attempts, error=error))
         backoff = self.settings.backoff_seconds * 2 ** (post.attempts - 1)
         delay = min(backoff, self.settings.max_delay_seconds) * (0.5 + self._jitter() / 2)
         capped = ""
@@ -310,13 +346,12 @@ class Publisher:
             asked = error.retry_after
             cap = self.settings.max_retry_after_seconds
             if asked > cap:
-                capped = (
-                    f"; the platform asked to wait {asked:.0f} s; waiting {cap:.0f} s "
-                    "(publishing.max_retry_after_seconds)"
-                )
+                capped = f"; {ASKED_TO_WAIT.format(asked=f'{asked:.0f}')}; {WAITING_CAP.format(cap=f'{cap:.0f}')}"
             delay = max(delay, min(asked, cap))
         due = now + timedelta(seconds=delay)
-        return self._move(post, Operation.DEFER, now, f"retry in {delay:.0f} s: {error}{capped}", due_at=due)
+        return self._move(
+            post, Operation.DEFER, now, RETRY_IN.format(delay=f"{delay:.0f}", error=error) + capped, due_at=due
+        )
 
     def _hold(self, post: Post, error: ChannelHeld) -> Transition:
         """The account cannot post now: hold the channel, and put the post back as it was (attempt not counted)."""
@@ -334,7 +369,7 @@ class Publisher:
             post,
             Operation.HOLD,
             self.clock.now(),
-            f"channel held, the post waits: {error}",
+            HELD.format(error=error),
             attempts=post.attempts - 1,
         )
 
@@ -349,7 +384,7 @@ class Publisher:
                 post,
                 Operation.HAND_OFF,
                 now,
-                "handed off to staff; confirm with `outreach post confirm`",
+                f"{HANDED_OFF}; {CONFIRM}",
                 remote_id=result.remote_id,
                 remote_url=result.url,
             )

@@ -18,6 +18,7 @@ from .channels import adapter_class
 from .clock import FixedClock
 from .config import Config
 from .errors import ConfigError
+from .i18n import _
 from .lock import StoreLock
 from .store import Store
 
@@ -38,13 +39,17 @@ def rehearsal_config(config: Config) -> Config:
     ]
     if real:
         raise ConfigError(
-            f"rehearse only runs when every channel is a local file channel; {', '.join(real)} would "
-            f"publish for real — use `outreach preview` instead"
+            _(
+                "rehearse only runs when every channel is a local file channel; {channels} would "
+                "publish for real — use `outreach preview` instead"
+            ).format(channels=", ".join(real))
         )
     if not config.store_url.startswith(_SQLITE) or config.store_url == _SQLITE:
         raise ConfigError(
-            f"{config.path}: store: a rehearsal keeps its own SQLite file beside the store; "
-            f"set store to a file path to rehearse (it is {config.store_url.split('://')[0]})"
+            _(
+                "{config}: store: a rehearsal keeps its own SQLite file beside the store; "
+                "set store to a file path to rehearse (it is {kind})"
+            ).format(config=config.path, kind=config.store_url.split("://")[0])
         )
     channels = {
         name: settings.model_copy(update={"directory": _beside(adapter_class(settings.type).outbox_for(settings))})

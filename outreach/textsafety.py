@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from .i18n import _
+
 #: Invisible format characters that text needs: emoji sequences (👨‍👩‍👧) and some scripts join with them.
 _NEEDED_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
 #: Line breaks and tabs are ordinary text; a table cell still shows them escaped.
@@ -53,7 +55,9 @@ def describe(character: str) -> str:
     """``U+202E RIGHT-TO-LEFT OVERRIDE``, ``U+001B ESCAPE``: the code a person can search for, and a name."""
     name = unicodedata.name(character, "") or _CONTROL_NAMES.get(character, "")
     if not name:
-        name = "(half of a broken character)" if unicodedata.category(character) == "Cs" else "(a control character)"
+        name = (
+            _("(half of a broken character)") if unicodedata.category(character) == "Cs" else _("(a control character)")
+        )
     return f"U+{ord(character):04X} {name}"
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from .i18n import _
+
 DAY_NAMES: dict[str, int] = {
     "senin": 0,
     "selasa": 1,
@@ -46,10 +48,10 @@ class WeeklySlots:
 def _parse_time(text: str) -> time:
     match = _TIME.match(text.strip())
     if not match:
-        raise TimetableError(f"'{text.strip()}' is not a time; write it like 09.00 or 15.30")
+        raise TimetableError(_("'{text}' is not a time; write it like 09.00 or 15.30").format(text=text.strip()))
     hour, minute = int(match.group(1)), int(match.group(2))
     if hour > 23 or minute > 59:
-        raise TimetableError(f"'{text.strip()}' is not a time of day (hours 00–23, minutes 00–59)")
+        raise TimetableError(_("'{text}' is not a time of day (hours 00–23, minutes 00–59)").format(text=text.strip()))
     return time(hour, minute)
 
 
@@ -65,7 +67,9 @@ def _parse_days(text: str) -> frozenset[int]:
             end = DAY_NAMES[last.strip()] if dash else start
         except KeyError as error:
             raise TimetableError(
-                f"'{error.args[0]}' is not a day; use senin, selasa, rabu, kamis, jumat, sabtu, minggu"
+                _("'{day}' is not a day; use senin, selasa, rabu, kamis, jumat, sabtu, minggu").format(
+                    day=error.args[0]
+                )
             ) from None
         day = start
         days.add(day)
@@ -80,7 +84,9 @@ def parse_slot(text: str) -> WeeklySlots:
     match = re.match(r"^\s*(.*?)\s+(\d{1,2}[.:]\d{2}(?:\s*,\s*\d{1,2}[.:]\d{2})*)\s*$", text)
     if not match:
         raise TimetableError(
-            f"'{text}' is not a slot; write days then times, e.g. 'senin-jumat 09.00, 15.30' or 'sabtu 10.00'"
+            _("'{text}' is not a slot; write days then times, e.g. 'senin-jumat 09.00, 15.30' or 'sabtu 10.00'").format(
+                text=text
+            )
         )
     weekdays = _parse_days(match.group(1))
     times = tuple(sorted({_parse_time(part) for part in match.group(2).split(",")}))
@@ -88,7 +94,13 @@ def parse_slot(text: str) -> WeeklySlots:
 
 
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
-_CRON_FIELDS = ("minute", "hour", "day of month", "month", "day of week")
+
+
+def _cron_field(index: int) -> str:
+    """The name of a cron field, as a person reads it."""
+    return (_("minute"), _("hour"), _("day of month"), _("month"), _("day of week"))[index]
+
+
 _CRON_NAMES = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 
 
@@ -124,7 +136,7 @@ def _parse_cron_field(text: str, index: int) -> frozenset[int]:
     for part in text.split(","):
         base, slash, step_text = part.partition("/")
         if slash and not (step_text.isdigit() and int(step_text) > 0):
-            raise TimetableError(f"cron {_CRON_FIELDS[index]}: bad step in '{part}'")
+            raise TimetableError(_("cron {field}: bad step in '{part}'").format(field=_cron_field(index), part=part))
         step = int(step_text) if slash else 1
         if base == "*":
             start, end = low, high
@@ -134,9 +146,15 @@ def _parse_cron_field(text: str, index: int) -> frozenset[int]:
                 start = int(_CRON_NAMES.get(first.lower(), first))
                 end = int(_CRON_NAMES.get(last.lower(), last)) if dash else (high if slash else start)
             except ValueError:
-                raise TimetableError(f"cron {_CRON_FIELDS[index]}: '{part}' is not a number or range") from None
+                raise TimetableError(
+                    _("cron {field}: '{part}' is not a number or range").format(field=_cron_field(index), part=part)
+                ) from None
         if not (low <= start <= high and low <= end <= high and start <= end):
-            raise TimetableError(f"cron {_CRON_FIELDS[index]}: '{part}' is outside {low}–{high}")
+            raise TimetableError(
+                _("cron {field}: '{part}' is outside {low}–{high}").format(
+                    field=_cron_field(index), part=part, low=low, high=high
+                )
+            )
         values.update(range(start, end + 1, step))
     if index == 4 and 7 in values:  # both 0 and 7 mean Sunday
         values = (values - {7}) | {0}
@@ -147,7 +165,9 @@ def parse_cron(text: str) -> Cron:
     """Parse a five-field cron expression such as ``30 9 * * 1-5``."""
     fields = text.split()
     if len(fields) != 5:
-        raise TimetableError(f"'{text}' is not a cron expression; it needs 5 fields, e.g. '30 9 * * 1-5'")
+        raise TimetableError(
+            _("'{text}' is not a cron expression; it needs 5 fields, e.g. '30 9 * * 1-5'").format(text=text)
+        )
     minutes, hours, days, months, weekdays = (_parse_cron_field(field, index) for index, field in enumerate(fields))
     # Vixie cron: a day field that starts with "*" (even "*/2") does not restrict on its own.
     return Cron(

@@ -150,7 +150,7 @@ class OutgoingPost:
         adapter's look-up of what it may already have published.
         """
         if post.text is None:
-            raise ConfigError(f"post {post.id} has no rendered text; run `outreach plan` to render it")
+            raise ConfigError(_("post {id} has no rendered text; run `outreach plan` to render it").format(id=post.id))
         return cls(
             id=post.id,
             key=post.key,
@@ -286,8 +286,10 @@ class Channel(ABC):
         value = self._environ.get(variable, "")
         if not value:
             raise ConfigError(
-                f"channel '{self.name}': environment variable {variable} (named by "
-                f"channels.{self.name}.{key}_env) is not set; add it to .env, see .env.example"
+                _(
+                    "channel '{name}': environment variable {variable} (named by channels.{name}.{key}_env) "
+                    "is not set; add it to .env, see .env.example"
+                ).format(name=self.name, variable=variable, key=key)
             )
         register_secret(value)
         return value
@@ -334,11 +336,21 @@ class Channel(ABC):
         capabilities = self.capabilities
         limit = capabilities.limit_for(post.image is not None)
         if not limit.fits(post.text):
-            raise ContentRejected(f"{self.name}: text is {limit.describe(post.text)} ({limit.counter}), over the limit")
+            raise ContentRejected(
+                _("{name}: text is {length} ({counter}), over the limit").format(
+                    name=self.name, length=limit.describe(post.text), counter=limit.counter
+                )
+            )
         if post.image is None and capabilities.image == "required":
-            raise ContentRejected(f"{self.name}: {self.platform} needs an image and the post has none")
+            raise ContentRejected(
+                _("{name}: {platform} needs an image and the post has none").format(
+                    name=self.name, platform=self.platform
+                )
+            )
         if post.image is not None and capabilities.image == "none":
-            raise ContentRejected(f"{self.name}: {self.platform} cannot carry an image")
+            raise ContentRejected(
+                _("{name}: {platform} cannot carry an image").format(name=self.name, platform=self.platform)
+            )
         if post.image is not None:
             post = replace(post, image_file=self._read_checked_image(post))
         return self.deliver(post, checkpoint)
@@ -382,4 +394,6 @@ class Channel(ABC):
 
     def reconcile(self, post: OutgoingPost) -> Reconciliation:
         """Find out whether an interrupted attempt went out. By default nobody can tell."""
-        return Reconciliation(Outcome.CANNOT_TELL, detail=f"{self.platform} offers no way to look it up")
+        return Reconciliation(
+            Outcome.CANNOT_TELL, detail=_("{platform} offers no way to look it up").format(platform=self.platform)
+        )

@@ -34,6 +34,7 @@ from twitter_text.extract_urls import extract_urls_with_indices
 
 from ..clock import Clock
 from ..errors import AmbiguousError, AuthError, ChannelHeld, PermanentError, PublishError, ServerError
+from ..i18n import _
 from ..media import ImageFile
 from ..redaction import register_secret
 from .base import (
@@ -159,7 +160,7 @@ class BlueskyChannel(Channel):
         """Look the checkpointed rkey up with ``getRecord`` on the account's PDS (public: needs no session)."""
         state = post.channel_state
         if "rkey" not in state:
-            return Reconciliation(Outcome.NOT_PUBLISHED, detail="no record was prepared, so none was ever sent")
+            return Reconciliation(Outcome.NOT_PUBLISHED, detail=_("no record was prepared, so none was ever sent"))
         try:
             response = self.http.request(
                 "GET",
@@ -167,9 +168,11 @@ class BlueskyChannel(Channel):
                 params={"repo": state["repo"], "collection": COLLECTION, "rkey": state["rkey"]},
             )
         except RecordNotFound:
-            return Reconciliation(Outcome.NOT_PUBLISHED, detail=f"the PDS has no record at rkey {state['rkey']}")
+            return Reconciliation(
+                Outcome.NOT_PUBLISHED, detail=_("the PDS has no record at rkey {rkey}").format(rkey=state["rkey"])
+            )
         return Reconciliation(
-            Outcome.PUBLISHED, self._result(response, state["rkey"]), detail="the record exists at its rkey"
+            Outcome.PUBLISHED, self._result(response, state["rkey"]), detail=_("the record exists at its rkey")
         )
 
     def check(self) -> AccountIdentity:
@@ -177,12 +180,18 @@ class BlueskyChannel(Channel):
         pds = self._login().pds
         session = self._xrpc("GET", "com.atproto.server.getSession").body
         if not isinstance(session, dict) or not session.get("handle") or not session.get("did"):
-            raise ServerError(f"{self.name}: unexpected answer from getSession")
+            raise ServerError(_("{name}: unexpected answer from getSession").format(name=self.name))
         if session.get("active") is False:
-            raise ChannelHeld(f"{self.name}: the account is not active ({session.get('status', 'deactivated')})")
+            raise ChannelHeld(
+                _("{name}: the account is not active ({status})").format(
+                    name=self.name, status=session.get("status", "deactivated")
+                )
+            )
         return AccountIdentity(
             handle=f"@{session['handle']}",
-            detail=f"{session['did']} on {pds}; session kept in {self.settings.session_file}",
+            detail=_("{did} on {pds}; session kept in {file}").format(
+                did=session["did"], pds=pds, file=self.settings.session_file
+            ),
         )
 
     # --- records ------------------------------------------------------------------------------
@@ -273,13 +282,15 @@ class BlueskyChannel(Channel):
         ).body
         blob = body.get("blob") if isinstance(body, dict) else None
         if not isinstance(blob, dict):
-            raise ServerError(f"{self.name}: the answer to the image upload has no blob")
+            raise ServerError(_("{name}: the answer to the image upload has no blob").format(name=self.name))
         return blob
 
     def _result(self, response: HttpResponse, rkey: str) -> PublishResult:
         uri = response.body.get("uri") if isinstance(response.body, dict) else None
         if not isinstance(uri, str):
-            raise AmbiguousError(f"{self.name}: the PDS answer has no record URI; it may have been posted")
+            raise AmbiguousError(
+                _("{name}: the PDS answer has no record URI; it may have been posted").format(name=self.name)
+            )
         return PublishResult(remote_id=uri, url=self._post_url(rkey))
 
     def _published(self, repo: str, rkey: str) -> PublishResult:
@@ -346,7 +357,7 @@ class BlueskyChannel(Channel):
         """Take a session from a login or refresh answer, and keep it in the session file."""
         fields = ("accessJwt", "refreshJwt", "did", "handle")
         if not isinstance(body, dict) or not all(isinstance(body.get(key), str) for key in fields):
-            raise ServerError(f"{self.name}: the PDS answered the login without a complete session")
+            raise ServerError(_("{name}: the PDS answered the login without a complete session").format(name=self.name))
         register_secret(body["accessJwt"])
         register_secret(body["refreshJwt"])
         pds = pds_endpoint(body.get("didDoc"), body["did"]) or pds or self.settings.base_url
@@ -367,16 +378,22 @@ class BlueskyChannel(Channel):
         """The XRPC error names that mean something other than their HTTP status."""
         error = body.get("error") if isinstance(body, dict) else None
         if error in ("ExpiredToken", "InvalidToken"):
-            return _SessionExpired(f"{self.name}: the PDS refused the session token ({error})")
+            return _SessionExpired(
+                _("{name}: the PDS refused the session token ({error})").format(name=self.name, error=error)
+            )
         if error == "RecordNotFound":
-            return RecordNotFound(f"{self.name}: no such record")
+            return RecordNotFound(_("{name}: no such record").format(name=self.name))
         if error == "InvalidSwap":
-            return _RecordExists(f"{self.name}: a record already exists at this rkey")
+            return _RecordExists(_("{name}: a record already exists at this rkey").format(name=self.name))
         if error in ("AccountTakedown", "AccountDeactivated"):
             # Suspended or deactivated: every post would meet it, so the channel is held.
-            return ChannelHeld(f"{self.name}: the account cannot post ({error})")
+            return ChannelHeld(_("{name}: the account cannot post ({error})").format(name=self.name, error=error))
         if error == "AuthFactorTokenRequired":
-            return AuthError(f"{self.name}: the login needs a second factor; use an app password ({error})")
+            return AuthError(
+                _("{name}: the login needs a second factor; use an app password ({error})").format(
+                    name=self.name, error=error
+                )
+            )
         return None
 
     def _rate_limit_wait(self, response: requests.Response) -> float | None:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ..errors import AmbiguousError, AuthError, PermanentError, PublishError
+from ..i18n import _
 from .base import (
     CLOCK_SKEW,
     AccountIdentity,
@@ -83,7 +84,9 @@ class FacebookChannel(GraphChannel):
             # The photo's feed story is the post people see; its id is post_id.
             post_id = body_string(body, "post_id") or body_string(body, "id")
         if post_id is None:
-            raise AmbiguousError(f"{self.name}: Facebook answered without a post id; it may have been posted")
+            raise AmbiguousError(
+                _("{name}: Facebook answered without a post id; it may have been posted").format(name=self.name)
+            )
         return PublishResult(remote_id=post_id, url=self._permalink(post_id))
 
     def _post_photo(self, post: OutgoingPost) -> Any:
@@ -114,17 +117,19 @@ class FacebookChannel(GraphChannel):
         since = self._window_start(post)
         covered = False
         after: str | None = None
-        for _ in range(self.settings.reconcile_pages):
+        for _page in range(self.settings.reconcile_pages):
             params = {"fields": "id,message,created_time", "limit": "25"}
             if after:
                 params["after"] = after
             try:
                 body = self.http.request("GET", f"{self.settings.page_id}/published_posts", params=params).body
             except PermanentError as error:  # transient failures propagate: reconcile is tried again later
-                return Reconciliation(Outcome.CANNOT_TELL, detail=f"the Page's posts cannot be listed: {error}")
+                return Reconciliation(
+                    Outcome.CANNOT_TELL, detail=_("the Page's posts cannot be listed: {error}").format(error=error)
+                )
             listed = _listed_posts(body)
             if listed is None:
-                return Reconciliation(Outcome.CANNOT_TELL, detail="Meta's list of Page posts was malformed")
+                return Reconciliation(Outcome.CANNOT_TELL, detail=_("Meta's list of Page posts was malformed"))
             for item in listed:
                 if item.created < since:
                     covered = True
@@ -133,7 +138,7 @@ class FacebookChannel(GraphChannel):
                     return Reconciliation(
                         Outcome.PUBLISHED,
                         PublishResult(remote_id=item.id, url=self._permalink(item.id)),
-                        detail=f"found on the Page, created {item.created.isoformat()}",
+                        detail=_("found on the Page, created {time}").format(time=item.created.isoformat()),
                     )
             after = next_cursor(body)
             if covered or after is None:
@@ -142,19 +147,22 @@ class FacebookChannel(GraphChannel):
         if not covered:
             return Reconciliation(
                 Outcome.CANNOT_TELL,
-                detail=f"not among the last {self.settings.reconcile_pages * 25} Page posts, which do not "
-                f"reach back to {since.isoformat()}",
+                detail=_("not among the last {count} Page posts, which do not reach back to {since}").format(
+                    count=self.settings.reconcile_pages * 25, since=since.isoformat()
+                ),
             )
         last = parse_timestamp(post.channel_state.get("last_attempt_at"))
         settle = timedelta(seconds=self.settings.reconcile_settle_seconds)
         if last is not None and self.clock.now() - last < settle:
             return Reconciliation(
                 Outcome.CANNOT_TELL,
-                detail=f"not on the Page yet, but the last attempt was under {settle.total_seconds():g} s ago "
-                "and may still be processed",
+                detail=_(
+                    "not on the Page yet, but the last attempt was under {seconds} s ago and may still be processed"
+                ).format(seconds=f"{settle.total_seconds():g}"),
             )
         return Reconciliation(
-            Outcome.NOT_PUBLISHED, detail=f"no Page post with this exact message since {since.isoformat()}"
+            Outcome.NOT_PUBLISHED,
+            detail=_("no Page post with this exact message since {since}").format(since=since.isoformat()),
         )
 
     def _window_start(self, post: OutgoingPost) -> datetime:
@@ -174,15 +182,18 @@ class FacebookChannel(GraphChannel):
         page_id, name = body_string(me, "id"), body_string(me, "name") or "?"
         if page_id != self.settings.page_id:
             raise AuthError(
-                f"{self.name}: the token belongs to '{name}' (id {page_id}), not Page {self.settings.page_id}; "
-                "use that Page's access token"
+                _(
+                    "{name}: the token belongs to '{owner}' (id {id}), not Page {page}; use that Page's access token"
+                ).format(name=self.name, owner=name, id=page_id, page=self.settings.page_id)
             )
         self.http.request("GET", f"{self.settings.page_id}/published_posts", params={"fields": "id", "limit": "1"})
         return AccountIdentity(
             handle=name,
             detail=self.with_warnings(
-                f"Page {page_id}; reading published posts works (reconcile); posting permission "
-                "pages_manage_posts is confirmed by the first post"
+                _(
+                    "Page {id}; reading published posts works (reconcile); posting permission "
+                    "pages_manage_posts is confirmed by the first post"
+                ).format(id=page_id)
             ),
         )
 

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..errors import LocalIOError
+from ..i18n import _
 from ..platforms import Platform
 from .base import (
     AccountIdentity,
@@ -102,23 +103,34 @@ class FileChannel(Channel):
                             url = self._journal.resolve().as_uri() + f"#{record['remote_id']}"
                             return Reconciliation(Outcome.PUBLISHED, PublishResult(record["remote_id"], url))
         except OSError as error:
-            raise LocalIOError(f"{self.name}: cannot read the journal {self._journal} ({error.strerror})") from None
-        return Reconciliation(Outcome.NOT_PUBLISHED, detail="not in the channel's journal")
+            raise LocalIOError(
+                _("{name}: cannot read the journal {journal} ({reason})").format(
+                    name=self.name, journal=self._journal, reason=error.strerror
+                )
+            ) from None
+        return Reconciliation(Outcome.NOT_PUBLISHED, detail=_("not in the channel's journal"))
 
     def check(self) -> AccountIdentity:
         self._make_folder()
         if not os.access(self.settings.directory, os.W_OK):
             raise LocalIOError(
-                f"{self.name}: cannot write to {self.settings.directory}; make the folder writable "
-                f"or set channels.{self.name}.directory to a writable folder"
+                _(
+                    "{name}: cannot write to {folder}; make the folder writable "
+                    "or set channels.{name}.directory to a writable folder"
+                ).format(name=self.name, folder=self.settings.directory)
             )
-        return AccountIdentity(handle=str(self.settings.directory), detail=f"local folder, {self.platform} rules")
+        return AccountIdentity(
+            handle=str(self.settings.directory),
+            detail=_("local folder, {platform} rules").format(platform=self.platform),
+        )
 
     def _make_folder(self) -> None:
         try:
             self.settings.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise self._local_error(f"cannot create the folder {self.settings.directory}", error) from None
+            raise self._local_error(
+                _("cannot create the folder {folder}").format(folder=self.settings.directory), error
+            ) from None
 
     def _append_durably(self, path: Path, text: str) -> None:
         """Append and fsync, so a post recorded as published is really on disk.
@@ -141,10 +153,12 @@ class FileChannel(Channel):
             finally:
                 os.close(handle)
         except OSError as error:
-            raise self._local_error(f"cannot write {path}", error) from None
+            raise self._local_error(_("cannot write {file}").format(file=path), error) from None
 
     def _local_error(self, what: str, error: OSError) -> LocalIOError:
         return LocalIOError(
-            f"{self.name}: {what} ({error.strerror or error}); make the folder writable "
-            f"or set channels.{self.name}.directory to a writable folder"
+            _(
+                "{name}: {what} ({reason}); make the folder writable "
+                "or set channels.{name}.directory to a writable folder"
+            ).format(name=self.name, what=what, reason=error.strerror or error)
         )

@@ -22,6 +22,8 @@ import requests
 from pydantic import AfterValidator, Field
 
 from ..errors import AuthError, ChannelHeld, ContentRejected, PublishError, RateLimited, ServerError
+from ..i18n import _
+from ..reasons import N_
 from ..redaction import redact, register_secret
 from .base import Channel, ChannelSettings
 from .http import HttpClient
@@ -47,15 +49,15 @@ TOKEN_CODES = frozenset({102, 104, 190})
 #: 1 unknown error, 2 service unavailable; Instagram's -1 server error and -2 media download timeout.
 TRANSIENT_CODES = frozenset({1, 2, -1, -2})
 
-#: What each subcode of a code-190 error means, in words a person can act on.
+#: What each subcode of a code-190 error means, in words a person can act on (translated when used).
 TOKEN_SUBCODES: Mapping[int, str] = {
-    458: "the app was removed from the account that issued the token",
-    459: "the account is checkpointed: log in at facebook.com and complete the security check",
-    460: "the token was invalidated by a password change",
-    463: "token expired",
-    464: "the account that issued the token is not confirmed",
-    467: "token invalid (logged out or revoked)",
-    492: "invalid session: the person who issued the token is no longer a Page admin",
+    458: N_("the app was removed from the account that issued the token"),
+    459: N_("the account is checkpointed: log in at facebook.com and complete the security check"),
+    460: N_("the token was invalidated by a password change"),
+    463: N_("token expired"),
+    464: N_("the account that issued the token is not confirmed"),
+    467: N_("token invalid (logged out or revoked)"),
+    492: N_("invalid session: the person who issued the token is no longer a Page admin"),
 }
 
 #: "You are calling a deprecated version of the ... API": a retired version, refused.
@@ -94,7 +96,7 @@ class GraphSettings(ChannelSettings):
 def _absolute_url(value: str) -> str:
     """A public media base URL must be absolute: Meta fetches the file from there."""
     if not value.startswith(("http://", "https://")):
-        raise ValueError("must be an absolute http(s) URL, e.g. https://bandarlampungkota.go.id/media/outreach")
+        raise ValueError(_("must be an absolute http(s) URL, e.g. https://bandarlampungkota.go.id/media/outreach"))
     return value.rstrip("/")
 
 
@@ -202,43 +204,48 @@ class GraphErrors:
             return redact(f"{self.channel}: {reason} ({label}): {meta_says}")
 
         if code in TOKEN_CODES:
-            reason = TOKEN_SUBCODES.get(subcode or 0, "token invalid" if code != 104 else "no access token sent")
-            return AuthError(message(f"{reason}; issue a new token"))
+            reason = TOKEN_SUBCODES.get(
+                subcode or 0, N_("token invalid") if code != 104 else N_("no access token sent")
+            )
+            return AuthError(message(_("{reason}; issue a new token").format(reason=_(reason))))
         if code == 100 and "appsecret_proof" in meta_says:
             # Meta's words for a missing or wrong proof: the app has "Require App Secret" switched on.
             return AuthError(
-                message("the app requires appsecret_proof; set app_secret_env to the variable holding the app secret")
+                message(
+                    _("the app requires appsecret_proof; set app_secret_env to the variable holding the app secret")
+                )
             )
         if code == DEPRECATED_VERSION_CODE:
-            return AuthError(message("this Graph API version is no longer served; remove graph_version"))
+            return AuthError(message(_("this Graph API version is no longer served; remove graph_version")))
         # The account cannot post now, whatever the post: the channel is held, not each post failed.
         if subcode == INSTAGRAM_RESTRICTED_SUBCODE:
-            return ChannelHeld(message("the Instagram account is inactive or restricted; sign in to the app"))
+            return ChannelHeld(message(_("the Instagram account is inactive or restricted; sign in to the app")))
         if code in PERMISSION_CODES:
             named = sorted(set(_PERMISSION_NAME.findall(meta_says)))
-            needed = ", ".join(named) if named else "one of " + ", ".join(self.permissions)
-            return ChannelHeld(message(f"permission missing: {needed}"))
+            needed = ", ".join(named) if named else _("one of {names}").format(names=", ".join(self.permissions))
+            return ChannelHeld(message(_("permission missing: {names}").format(names=needed)))
         if code == 368 or subcode == INSTAGRAM_SPAM_SUBCODE:
             # Meta judged the action abusive and blocks it for an unstated time (hours to days).
             # Retrying on a timer would repeat the behaviour that triggered the block and can
             # lengthen it, and a government account should not argue with a spam filter by
             # brute force: a person must read the notice (Page Quality / Account Status) first.
-            return ContentRejected(message("temporarily blocked by Meta as possibly abusive; a person must review"))
+            return ContentRejected(message(_("temporarily blocked by Meta as possibly abusive; a person must review")))
         if code in RATE_LIMIT_CODES:
             wait = business_use_case_wait(response.headers)
+            said = _("rate limited; Meta estimates access back in {seconds} s")
             if wait is None:
                 wait = self.quota_retry_after if code == 9 and self.quota_retry_after else self.default_retry_after
-                return RateLimited(message(f"rate limited; no estimate from Meta, retry in {wait:.0f} s"), wait)
-            return RateLimited(message(f"rate limited; Meta estimates access back in {wait:.0f} s"), wait)
+                said = _("rate limited; no estimate from Meta, retry in {seconds} s")
+            return RateLimited(message(said.format(seconds=f"{wait:.0f}")), wait)
         if code == 506:
-            return ContentRejected(message("duplicate post"), duplicate=True)
+            return ContentRejected(message(_("duplicate post")), duplicate=True)
         if code in TRANSIENT_CODES or error.get("is_transient") is True:
-            return ServerError(message("temporary failure at Meta"))
+            return ServerError(message(_("temporary failure at Meta")))
         if code == 9007:
-            return ServerError(message("the media container is not ready to publish"))
+            return ServerError(message(_("the media container is not ready to publish")))
         if response.status_code >= 500:
-            return ServerError(message("failure at Meta"))
-        return ContentRejected(message("refused"))
+            return ServerError(message(_("failure at Meta")))
+        return ContentRejected(message(_("refused")))
 
 
 class GraphChannel(Channel):
@@ -308,8 +315,10 @@ class GraphChannel(Channel):
             self._usage = None
             return
         raise RateLimited(
-            f"{self.name}: Meta reports {self._usage:g} % of the app's hourly rate limit used; "
-            f"waiting {wait - waited:g} s before posting so that Meta does not throttle the app",
+            _(
+                "{name}: Meta reports {usage} of the app's hourly rate limit used; "
+                "waiting {seconds} s before posting so that Meta does not throttle the app"
+            ).format(name=self.name, usage=f"{self._usage:g} %", seconds=f"{wait - waited:g}"),
             retry_after=wait - waited,
         )
 
@@ -318,15 +327,17 @@ class GraphChannel(Channel):
         configured = self.settings.graph_version
         if version_number(configured) < version_number(DEFAULT_GRAPH_VERSION):
             return [
-                f"graph_version {configured} is older than {DEFAULT_GRAPH_VERSION}, the version outreach is tested "
-                "with; Meta retires old versions (see docs/channels/facebook.md), remove graph_version to use "
-                f"{DEFAULT_GRAPH_VERSION}"
+                _(
+                    "graph_version {configured} is older than {default}, the version outreach is tested "
+                    "with; Meta retires old versions (see docs/channels/facebook.md), remove graph_version to use "
+                    "{default}"
+                ).format(configured=configured, default=DEFAULT_GRAPH_VERSION)
             ]
         return []
 
     def with_warnings(self, detail: str, more: Iterable[str] = ()) -> str:
         """``detail`` followed by this channel's warnings, for an AccountIdentity."""
-        return "; ".join([detail, *(f"warning: {line}" for line in [*self.warnings(), *more])])
+        return "; ".join([detail, *(_("warning: {line}").format(line=line) for line in [*self.warnings(), *more])])
 
 
 def body_string(body: Any, key: str) -> str | None:

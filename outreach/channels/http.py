@@ -46,6 +46,8 @@ from ..errors import (
     RateLimited,
     ServerError,
 )
+from ..i18n import _
+from ..reasons import N_
 from ..redaction import redact
 from .base import parse_timestamp
 
@@ -89,7 +91,7 @@ class DeadlineExceeded(requests.Timeout):
     """The exchange as a whole outlasted its deadline (e.g. a server trickling its answer)."""
 
     def __init__(self, seconds: float, **kwargs: Any) -> None:
-        super().__init__(f"no complete answer within {round(seconds, 1):g} s", **kwargs)
+        super().__init__(_("no complete answer within {seconds} s").format(seconds=f"{round(seconds, 1):g}"), **kwargs)
         self.seconds = seconds
 
 
@@ -297,7 +299,7 @@ def _read_body(response: requests.Response) -> bytes:
         size += len(chunk)
         if size > MAX_RESPONSE_BYTES:
             raise ResponseTooLarge(
-                f"the answer is larger than {MAX_RESPONSE_BYTES // 2**20} MB",
+                _("the answer is larger than {size} MB").format(size=MAX_RESPONSE_BYTES // 2**20),
                 request=response.request,
                 response=response,
             )
@@ -333,21 +335,21 @@ TRANSPORT_FAILURES: tuple[TransportFailure, ...] = (
     # Nothing was sent: the connection itself failed (refused, DNS, no route, connect timeout).
     TransportFailure(
         (requests.ConnectTimeout, urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError),
-        "could not connect ({kind})",
+        N_("could not connect ({kind})"),
         NetworkError,
         NetworkError,
     ),
     # Connected, then cut off: the request may have been read and acted on.
     TransportFailure(
         (requests.ConnectionError,),
-        "connection lost ({kind})",
+        N_("connection lost ({kind})"),
         NetworkError,
         AmbiguousError,
-        what_not_repeatable="connection lost after sending",
+        what_not_repeatable=N_("connection lost after sending"),
     ),
     # The exchange outlasted its whole deadline (a server trickling its answer).
     TransportFailure((DeadlineExceeded,), "{detail}", ServerError, AmbiguousError),
-    TransportFailure((requests.Timeout,), "no answer within {read_timeout:g} s", ServerError, AmbiguousError),
+    TransportFailure((requests.Timeout,), N_("no answer within {read_timeout} s"), ServerError, AmbiguousError),
     TransportFailure((ResponseTooLarge,), "{detail}", ServerError, AmbiguousError),
     TransportFailure((requests.RequestException,), "{kind}", NetworkError, AmbiguousError),
 )
@@ -362,10 +364,12 @@ def transport_error(
         reason = reason.reason
     failure = next(row for row in TRANSPORT_FAILURES if isinstance(error, row.caught) or isinstance(reason, row.caught))
     what = failure.what if repeatable else failure.what_not_repeatable or failure.what
-    message = f"{where}: " + what.format(kind=error.__class__.__name__, detail=error, read_timeout=read_timeout)
+    message = f"{where}: " + _(what).format(
+        kind=error.__class__.__name__, detail=error, read_timeout=f"{read_timeout:g}"
+    )
     error_type = failure.repeatable if repeatable else failure.not_repeatable
     if issubclass(error_type, AmbiguousError):
-        message += "; it may have been posted"
+        message += "; " + _("it may have been posted")
     return error_type(redact(message))
 
 
@@ -433,10 +437,12 @@ class HttpClient:
             if not decoded and not expect_json:
                 return HttpResponse(response.status_code, response.headers, None)
             if not decoded:
-                message = redact(f"{where}: HTTP {response.status_code} but the body is not JSON")
+                message = redact(
+                    f"{where}: " + _("HTTP {status} but the body is not JSON").format(status=response.status_code)
+                )
                 if safe:
                     raise ServerError(message)
-                raise AmbiguousError(message + "; it may have been posted")
+                raise AmbiguousError(message + "; " + _("it may have been posted"))
             return HttpResponse(response.status_code, response.headers, body)
         if decoded and self._classify is not None:
             specific = self._classify(response, body)
@@ -476,4 +482,4 @@ def _short_detail(body: Any, response: requests.Response) -> str:
                 return value["message"][:300]
         return ""
     content_type = response.headers.get("Content-Type", "")
-    return f"non-JSON response ({content_type.split(';')[0] or 'no content type'})"
+    return _("non-JSON response ({type})").format(type=content_type.split(";")[0] or _("no content type"))

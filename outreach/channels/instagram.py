@@ -24,6 +24,7 @@ import requests
 from pydantic import Field, model_validator
 
 from ..errors import AmbiguousError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
+from ..i18n import _
 from ..redaction import register_secret
 from .base import (
     AccountIdentity,
@@ -264,7 +265,11 @@ class InstagramChannel(GraphChannel):
         limit = self.capabilities.max_hashtags
         hashtags = len(_HASHTAG.findall(post.text))
         if limit is not None and hashtags > limit:
-            raise ContentRejected(f"{self.name}: {hashtags} hashtags, Instagram allows {limit}")
+            raise ContentRejected(
+                _("{name}: {count} hashtags, Instagram allows {limit}").format(
+                    name=self.name, count=hashtags, limit=limit
+                )
+            )
 
     def _refuse_when_quota_used_up(self) -> None:
         """RateLimited before a container is made when the rolling 24-hour quota is spent."""
@@ -272,7 +277,9 @@ class InstagramChannel(GraphChannel):
         if usage is not None and total is not None and usage >= total:
             wait = self.settings.quota_retry_after
             raise RateLimited(
-                f"{self.name}: Instagram publishing quota used up ({usage}/{total} in 24 h); retry in {wait:g} s",
+                _("{name}: Instagram publishing quota used up ({usage}/{total} in 24 h); retry in {seconds} s").format(
+                    name=self.name, usage=usage, total=total, seconds=f"{wait:g}"
+                ),
                 retry_after=wait,
             )
 
@@ -306,7 +313,9 @@ class InstagramChannel(GraphChannel):
         body = self.http.request("POST", f"{self._user}/media", data=data, idempotent=True).body
         container = body_string(body, "id")
         if container is None:
-            raise ServerError(f"{self.name}: Instagram created no media container (no id in its answer)")
+            raise ServerError(
+                _("{name}: Instagram created no media container (no id in its answer)").format(name=self.name)
+            )
         return container
 
     def _status(self, container: str) -> tuple[str, str]:
@@ -314,7 +323,11 @@ class InstagramChannel(GraphChannel):
         body = self.http.request("GET", container, params={"fields": "status_code,status"}).body
         status = body_string(body, "status_code")
         if status is None:
-            raise ServerError(f"{self.name}: Instagram gave no status for media container {container}")
+            raise ServerError(
+                _("{name}: Instagram gave no status for media container {container}").format(
+                    name=self.name, container=container
+                )
+            )
         return status, body_string(body, "status") or ""
 
     def _wait_and_publish(self, post: OutgoingPost, container: str, checkpoint: Checkpoint) -> PublishResult:
@@ -329,17 +342,31 @@ class InstagramChannel(GraphChannel):
             if status == "ERROR":
                 assert post.image is not None
                 raise ContentRejected(
-                    f"{self.name}: Instagram could not process the image {post.image.name} fetched from "
-                    f"{self.settings.public_media_base_url}: {detail or 'no detail'}"
+                    _("{name}: Instagram could not process the image {image} fetched from {base}: {detail}").format(
+                        name=self.name,
+                        image=post.image.name,
+                        base=self.settings.public_media_base_url,
+                        detail=detail or _("no detail"),
+                    )
                 )
             if status == "EXPIRED":
-                raise ServerError(f"{self.name}: media container {container} expired; the next attempt makes a new one")
+                raise ServerError(
+                    _("{name}: media container {container} expired; the next attempt makes a new one").format(
+                        name=self.name, container=container
+                    )
+                )
             if status != "IN_PROGRESS":
-                raise ServerError(f"{self.name}: media container {container} has unexpected status {status}")
+                raise ServerError(
+                    _("{name}: media container {container} has unexpected status {status}").format(
+                        name=self.name, container=container, status=status
+                    )
+                )
             if time.monotonic() + self.settings.container_poll_interval > deadline:
                 raise ServerError(
-                    f"{self.name}: media container {container} still IN_PROGRESS after "
-                    f"{self.settings.container_poll_timeout:g} s; the next attempt resumes it"
+                    _(
+                        "{name}: media container {container} still IN_PROGRESS after {seconds} s; "
+                        "the next attempt resumes it"
+                    ).format(name=self.name, container=container, seconds=f"{self.settings.container_poll_timeout:g}")
                 )
             time.sleep(self.settings.container_poll_interval)
 
@@ -348,7 +375,9 @@ class InstagramChannel(GraphChannel):
         media = body_string(body, "id")
         if media is None:
             raise AmbiguousError(
-                f"{self.name}: Instagram answered media_publish without an id; it may have been posted"
+                _("{name}: Instagram answered media_publish without an id; it may have been posted").format(
+                    name=self.name
+                )
             )
         checkpoint({"container_id": container, "media_id": media})
         return PublishResult(remote_id=media, url=self._permalink(media))
@@ -375,7 +404,7 @@ class InstagramChannel(GraphChannel):
 
     def _find_by_caption(self, caption: str) -> PublishResult | None:
         after: str | None = None
-        for _ in range(self.settings.media_lookup_pages):
+        for _page in range(self.settings.media_lookup_pages):
             params = {"fields": "id,permalink,caption", "limit": "25"}
             if after:
                 params["after"] = after
@@ -399,24 +428,35 @@ class InstagramChannel(GraphChannel):
         container = post.channel_state.get("container_id")
         if not container:
             return Reconciliation(
-                Outcome.NOT_PUBLISHED, detail="no media container was recorded, so nothing was published"
+                Outcome.NOT_PUBLISHED, detail=_("no media container was recorded, so nothing was published")
             )
         try:
-            status, _ = self._status(str(container))
+            status, _detail = self._status(str(container))
         except PermanentError as error:  # transient failures propagate: reconcile is tried again later
-            return Reconciliation(Outcome.CANNOT_TELL, detail=f"media container {container} cannot be read: {error}")
+            return Reconciliation(
+                Outcome.CANNOT_TELL,
+                detail=_("media container {container} cannot be read: {error}").format(
+                    container=container, error=error
+                ),
+            )
         if status == "PUBLISHED":
             result = self._published(post, str(container))
-            detail = f"media container {container} is PUBLISHED"
+            detail = _("media container {container} is PUBLISHED").format(container=container)
             if result.remote_id == str(container):
-                detail += "; its media was not found among recent posts, the container id stands in"
+                detail += "; " + _("its media was not found among recent posts, the container id stands in")
             return Reconciliation(Outcome.PUBLISHED, result, detail=detail)
         if status not in (*_PENDING, *_DEAD):
-            return Reconciliation(Outcome.CANNOT_TELL, detail=f"media container {container} has status {status}")
+            return Reconciliation(
+                Outcome.CANNOT_TELL,
+                detail=_("media container {container} has status {status}").format(container=container, status=status),
+            )
         return Reconciliation(
             Outcome.NOT_PUBLISHED,
-            detail=f"media container {container} is {status}, not published; the next attempt "
-            + ("publishes it" if status in _PENDING else "makes a new one"),
+            detail=(
+                _("media container {container} is {status}, not published; the next attempt publishes it")
+                if status in _PENDING
+                else _("media container {container} is {status}, not published; the next attempt makes a new one")
+            ).format(container=container, status=status),
         )
 
     def check(self, images: Sequence[str] = ()) -> AccountIdentity:
@@ -431,11 +471,15 @@ class InstagramChannel(GraphChannel):
         me = self.http.request("GET", self._user, params={"fields": "username"}).body
         username = body_string(me, "username") or "?"
         usage, total = self._quota()
-        quota = f"{usage if usage is not None else '?'}/{total if total is not None else '?'} used in 24 h"
+        quota = _("{usage}/{total} used in 24 h").format(
+            usage=usage if usage is not None else "?", total=total if total is not None else "?"
+        )
         return AccountIdentity(
             handle=f"@{username}",
             detail=self.with_warnings(
-                f"Instagram account {self._user}; {quota}; images fetched from {self.settings.public_media_base_url}/"
+                _("Instagram account {id}; {quota}; images fetched from {base}/").format(
+                    id=self._user, quota=quota, base=self.settings.public_media_base_url
+                )
             ),
         )
 
@@ -468,21 +512,25 @@ class InstagramChannel(GraphChannel):
         try:
             head = client.session.head(url, timeout=client.timeout, allow_redirects=True)
         except requests.RequestException as error:
-            return f"{url} cannot be fetched ({type(error).__name__}); Instagram could not fetch it either"
+            return _unfetchable(url, error)
         if head.status_code != 200:
-            return f"{url} answers HTTP {head.status_code}; copy {file_name} there before it is posted"
+            return _("{url} answers HTTP {status}; copy {file} there before it is posted").format(
+                url=url, status=head.status_code, file=file_name
+            )
         content_type = head.headers.get("Content-Type", "")
         if content_type.split(";")[0].strip().lower() != "image/jpeg":
-            return f"{url} is served as {content_type or 'no type'}; Instagram takes only image/jpeg"
+            return _("{url} is served as {type}; Instagram takes only image/jpeg").format(
+                url=url, type=content_type or _("no type")
+            )
         length = head.headers.get("Content-Length", "")
         if length.isdigit() and int(length) > MAX_IMAGE_BYTES:
-            return f"{url} is over Instagram's 8 MB"
+            return _("{url} is over Instagram's 8 MB").format(url=url)
         try:
             start = client.session.get(url, timeout=client.timeout, headers={"Range": "bytes=0-262143"}).content
         except ResponseTooLarge:
             return None  # the server ignored Range for a large file: the pixel size stays unchecked
         except requests.RequestException as error:
-            return f"{url} cannot be fetched ({type(error).__name__}); Instagram could not fetch it either"
+            return _unfetchable(url, error)
         from PIL import Image  # imported here: only this check needs it
 
         try:
@@ -491,7 +539,15 @@ class InstagramChannel(GraphChannel):
         except (OSError, SyntaxError, ValueError):
             image_format, width, height = None, 0, 0
         if image_format not in ("JPEG", "MPO"):
-            return f"{url} is not a JPEG image"
+            return _("{url} is not a JPEG image").format(url=url)
         if not ASPECT_RATIOS[0] <= width / height <= ASPECT_RATIOS[1]:
-            return f"{url} is {width}×{height} px; Instagram takes aspect ratios from 4:5 to 1.91:1"
+            return _("{url} is {width}×{height} px; Instagram takes aspect ratios from 4:5 to 1.91:1").format(
+                url=url, width=width, height=height
+            )
         return None
+
+
+def _unfetchable(url: str, error: Exception) -> str:
+    return _("{url} cannot be fetched ({kind}); Instagram could not fetch it either").format(
+        url=url, kind=type(error).__name__
+    )

@@ -27,6 +27,7 @@ from pydantic import Field
 
 from ..clock import Clock
 from ..errors import AmbiguousError, ChannelHeld, ContentRejected, PublishError, ServerError
+from ..i18n import _
 from ..limits import URL_LENGTH, count_mastodon
 from ..platforms import Capabilities
 from .base import (
@@ -172,19 +173,21 @@ class MastodonChannel(Channel):
         first_attempt = post.first_attempt_at
         if first_attempt is None:
             return Reconciliation(
-                Outcome.NOT_PUBLISHED, detail="no attempt was recorded, so no status was ever requested"
+                Outcome.NOT_PUBLISHED, detail=_("no attempt was recorded, so no status was ever requested")
             )
         found = self._find_recent(post, first_attempt)
         if found is not None:
-            return Reconciliation(Outcome.PUBLISHED, found, detail="found among the account's recent statuses")
+            return Reconciliation(Outcome.PUBLISHED, found, detail=_("found among the account's recent statuses"))
         if self._within_window(first_attempt):
             result = self._post_status(post)
             return Reconciliation(
-                Outcome.PUBLISHED, result, detail="sent again with the same Idempotency-Key inside its window"
+                Outcome.PUBLISHED, result, detail=_("sent again with the same Idempotency-Key inside its window")
             )
         return Reconciliation(
             Outcome.CANNOT_TELL,
-            detail=f"the Idempotency-Key has expired and the text is not among the {RECENT_STATUSES} latest statuses",
+            detail=_("the Idempotency-Key has expired and the text is not among the {count} latest statuses").format(
+                count=RECENT_STATUSES
+            ),
         )
 
     def check(self) -> AccountIdentity:
@@ -196,9 +199,10 @@ class MastodonChannel(Channel):
         account = self._verify_credentials()
         self._recent_statuses(1)
         host = urlparse(self.http.base_url).hostname
-        detail = (
-            f"{account.get('display_name') or account['username']}; posts {self.settings.visibility} "
-            f"in '{self.settings.language}'"
+        detail = _("{account}; posts {visibility} in '{language}'").format(
+            account=account.get("display_name") or account["username"],
+            visibility=self.settings.visibility,
+            language=self.settings.language,
         )
         return AccountIdentity(
             handle=f"@{account['username']}@{host}", detail="; ".join([detail, *self._limit_notes()])
@@ -218,36 +222,53 @@ class MastodonChannel(Channel):
         warning where a limit the config sets explicitly disagrees."""
         limits = self.instance_limits
         if limits is None:
-            return ["warning: the instance does not state its limits (GET /api/v2/instance); the configured ones apply"]
+            return [
+                _("warning: {line}").format(
+                    line=_("the instance does not state its limits (GET /api/v2/instance); the configured ones apply")
+                )
+            ]
         configured = self.capabilities.text_limit.maximum
         notes = [
-            f"instance allows {limits.max_characters} characters, a link counts {limits.characters_reserved_per_url}"
+            _("instance allows {characters} characters, a link counts {link}").format(
+                characters=limits.max_characters, link=limits.characters_reserved_per_url
+            )
         ]
         if self.settings.text_limit is None:
             notes.append(
-                f"preview and plan will render within {limits.max_characters} characters, "
-                f"a link counting {limits.characters_reserved_per_url}"
+                _("preview and plan will render within {characters} characters, a link counting {link}").format(
+                    characters=limits.max_characters, link=limits.characters_reserved_per_url
+                )
             )
         elif configured > limits.max_characters:
             notes.append(
-                f"warning: text_limit is {configured} but the instance allows {limits.max_characters}: "
-                f"longer posts will be refused; set text_limit = {limits.max_characters}"
+                _("warning: {line}").format(
+                    line=_(
+                        "text_limit is {configured} but the instance allows {characters}: "
+                        "longer posts will be refused; set text_limit = {characters}"
+                    ).format(configured=configured, characters=limits.max_characters)
+                )
             )
         elif configured < limits.max_characters:
             notes.append(
-                f"the instance allows more than text_limit {configured}: "
-                f"set text_limit = {limits.max_characters} to use it"
+                _(
+                    "the instance allows more than text_limit {configured}: set text_limit = {characters} to use it"
+                ).format(configured=configured, characters=limits.max_characters)
             )
         if self.settings.text_limit is not None and limits.characters_reserved_per_url != URL_LENGTH:
             notes.append(
-                f"a link counts {limits.characters_reserved_per_url} on this instance, not {URL_LENGTH}: "
-                "preview and plan will count it so"
+                _("a link counts {link} on this instance, not {default}: preview and plan will count it so").format(
+                    link=limits.characters_reserved_per_url, default=URL_LENGTH
+                )
             )
         max_image = self.settings.max_image_bytes
         if limits.image_size_limit is not None and max_image is not None and max_image > limits.image_size_limit:
             notes.append(
-                f"warning: max_image_bytes is {max_image} but the instance takes images up to "
-                f"{limits.image_size_limit} bytes; set max_image_bytes = {limits.image_size_limit}"
+                _("warning: {line}").format(
+                    line=_(
+                        "max_image_bytes is {configured} but the instance takes images up to {limit} bytes; "
+                        "set max_image_bytes = {limit}"
+                    ).format(configured=max_image, limit=limits.image_size_limit)
+                )
             )
         return notes
 
@@ -259,20 +280,30 @@ class MastodonChannel(Channel):
         length = limits.measure(post.text)
         if length > limits.max_characters:
             raise ContentRejected(
-                f"{self.name}: text is {length} characters as the instance counts them, over its limit of "
-                f"{limits.max_characters} (the configured text_limit is {self.capabilities.text_limit.maximum}); "
-                f"set text_limit = {limits.max_characters} and render the post again"
+                _(
+                    "{name}: text is {length} characters as the instance counts them, over its limit of "
+                    "{limit} (the configured text_limit is {configured}); "
+                    "set text_limit = {limit} and render the post again"
+                ).format(
+                    name=self.name,
+                    length=length,
+                    limit=limits.max_characters,
+                    configured=self.capabilities.text_limit.maximum,
+                )
             )
         if post.image is None:
             return
         image = self.read_image(post)
         if limits.image_size_limit is not None and image.size > limits.image_size_limit:
             raise ContentRejected(
-                f"{self.name}: the image is {image.size} bytes, over the instance's limit of "
-                f"{limits.image_size_limit} bytes"
+                _("{name}: the image is {size} bytes, over the instance's limit of {limit} bytes").format(
+                    name=self.name, size=image.size, limit=limits.image_size_limit
+                )
             )
         if limits.supported_mime_types is not None and image.mime_type not in limits.supported_mime_types:
-            raise ContentRejected(f"{self.name}: the instance does not accept {image.mime_type} images")
+            raise ContentRejected(
+                _("{name}: the instance does not accept {type} images").format(name=self.name, type=image.mime_type)
+            )
 
     @property
     def _auth(self) -> dict[str, str]:
@@ -302,7 +333,9 @@ class MastodonChannel(Channel):
         )
         status = response.body
         if not isinstance(status, dict) or not isinstance(status.get("id"), str):
-            raise AmbiguousError(f"{self.name}: the instance's answer has no status id; it may have been posted")
+            raise AmbiguousError(
+                _("{name}: the instance's answer has no status id; it may have been posted").format(name=self.name)
+            )
         return _result(status)
 
     def _upload_image(self, post: OutgoingPost) -> str:
@@ -323,23 +356,27 @@ class MastodonChannel(Channel):
         )
         media = response.body
         if not isinstance(media, dict) or not isinstance(media.get("id"), str):
-            raise ServerError(f"{self.name}: the instance's answer to the image upload has no media id")
+            raise ServerError(
+                _("{name}: the instance's answer to the image upload has no media id").format(name=self.name)
+            )
         deadline = time.monotonic() + self.settings.media_timeout
         while media.get("url") is None:  # 202 Accepted: still processing
             if time.monotonic() >= deadline:
                 raise ServerError(
-                    f"{self.name}: the image was still being processed after {self.settings.media_timeout:g} s"
+                    _("{name}: the image was still being processed after {seconds} s").format(
+                        name=self.name, seconds=f"{self.settings.media_timeout:g}"
+                    )
                 )
             time.sleep(self.settings.media_poll_interval)
             media = self.http.request("GET", f"/api/v1/media/{media['id']}", headers=self._auth).body
             if not isinstance(media, dict) or "id" not in media:
-                raise ServerError(f"{self.name}: unexpected answer while waiting for the image")
+                raise ServerError(_("{name}: unexpected answer while waiting for the image").format(name=self.name))
         return str(media["id"])
 
     def _verify_credentials(self) -> dict[str, Any]:
         account = self.http.request("GET", "/api/v1/accounts/verify_credentials", headers=self._auth).body
         if not isinstance(account, dict) or not account.get("id") or not account.get("username"):
-            raise ServerError(f"{self.name}: unexpected answer from verify_credentials")
+            raise ServerError(_("{name}: unexpected answer from verify_credentials").format(name=self.name))
         self._account_id = str(account["id"])
         return account
 
@@ -366,7 +403,7 @@ class MastodonChannel(Channel):
             headers=self._auth,
         ).body
         if not isinstance(statuses, list):
-            raise ServerError(f"{self.name}: unexpected answer listing the account's statuses")
+            raise ServerError(_("{name}: unexpected answer listing the account's statuses").format(name=self.name))
         return statuses
 
 

@@ -28,6 +28,7 @@ from ..errors import (
     RateLimited,
     ServerError,
 )
+from ..i18n import _
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -108,7 +109,7 @@ class TelegramChannel(Channel):
             message = self._call("sendMessage", idempotent=False, json=payload)
         message_id = message.get("message_id") if isinstance(message, dict) else None
         if message_id is None:
-            raise AmbiguousError(f"{self.name}: Telegram accepted the post but named no message id")
+            raise AmbiguousError(_("{name}: Telegram accepted the post but named no message id").format(name=self.name))
         return PublishResult(remote_id=str(message_id), url=_message_link(message.get("chat"), message_id))
 
     def check(self) -> AccountIdentity:
@@ -117,26 +118,35 @@ class TelegramChannel(Channel):
         bot = self._call("getMe", idempotent=True)
         chat = self._call("getChat", idempotent=True, json={"chat_id": chat_id})
         if not isinstance(bot, dict) or "id" not in bot or not isinstance(chat, dict):
-            raise ServerError(f"{self.name}: getMe/getChat answered without the bot's id or the chat")
+            raise ServerError(
+                _("{name}: getMe/getChat answered without the bot's id or the chat").format(name=self.name)
+            )
         label = f"@{chat['username']}" if chat.get("username") else str(chat.get("title") or chat_id)
         try:
             member = self._call("getChatMember", idempotent=True, json={"chat_id": chat_id, "user_id": bot["id"]})
         except PermanentError as error:
-            raise AuthError(f"{self.name}: bot is not an admin of {label} ({error})") from None
+            raise AuthError(
+                _("{name}: bot is not an admin of {chat} ({error})").format(name=self.name, chat=label, error=error)
+            ) from None
         status = member.get("status") if isinstance(member, dict) else None
         if chat.get("type") == "channel":
             if status not in ("administrator", "creator"):
-                raise AuthError(f"{self.name}: bot is not an admin of {label}")
+                raise AuthError(_("{name}: bot is not an admin of {chat}").format(name=self.name, chat=label))
             if status == "administrator" and not member.get("can_post_messages"):
-                raise AuthError(f"{self.name}: bot may not post messages in {label}")
+                raise AuthError(_("{name}: bot may not post messages in {chat}").format(name=self.name, chat=label))
         elif status in ("left", "kicked") or (status == "restricted" and not member.get("can_send_messages")):
-            raise AuthError(f"{self.name}: bot may not post messages in {label}")
-        return AccountIdentity(handle=f"@{bot.get('username', bot['id'])}", detail=f"posts to {label} as {status}")
+            raise AuthError(_("{name}: bot may not post messages in {chat}").format(name=self.name, chat=label))
+        return AccountIdentity(
+            handle=f"@{bot.get('username', bot['id'])}",
+            detail=_("posts to {chat} as {status}").format(chat=label, status=status),
+        )
 
     def reconcile(self, post: OutgoingPost) -> Reconciliation:
         return Reconciliation(
             Outcome.CANNOT_TELL,
-            detail=f"the Bot API cannot list the messages of {self.settings.chat_id}; check the channel by hand",
+            detail=_("the Bot API cannot list the messages of {chat}; check the channel by hand").format(
+                chat=self.settings.chat_id
+            ),
         )
 
     def _call(self, method: str, *, idempotent: bool, **kwargs: Any) -> Any:
@@ -148,10 +158,10 @@ class TelegramChannel(Channel):
             raise error from None
         body = response.body
         if not isinstance(body, dict) or body.get("ok") is not True or "result" not in body:
-            message = f"{self.name}: {method}: answer without a result"
+            message = f"{self.name}: {method}: " + _("answer without a result")
             if idempotent:
                 raise ServerError(message)
-            raise AmbiguousError(message + "; it may have been posted")
+            raise AmbiguousError(message + "; " + _("it may have been posted"))
         return body["result"]
 
     def _classify(self, response: requests.Response, body: Any) -> PublishError | None:
@@ -169,12 +179,20 @@ class TelegramChannel(Channel):
             return RateLimited(message, retry_after=seconds)
         if code in (401, 404):
             # 404 is what Telegram answers for a token that names no bot at all.
-            return AuthError(f"{message} (the bot token was rejected; get a new one from @BotFather)")
+            return AuthError(message + " " + _("(the bot token was rejected; get a new one from @BotFather)"))
         if code == 403:
             # The bot was removed from the channel or lost its right to post: no post can go out.
-            return ChannelHeld(f"{message} (add the bot to {self.settings.chat_id} as an admin allowed to post)")
+            return ChannelHeld(
+                message
+                + " "
+                + _("(add the bot to {chat} as an admin allowed to post)").format(chat=self.settings.chat_id)
+            )
         if code == 400 and any(problem in description.lower() for problem in _CONFIGURATION_PROBLEMS):
-            return AuthError(f"{message} (check chat_id = {self.settings.chat_id!r} and the bot's admin rights)")
+            return AuthError(
+                message
+                + " "
+                + _("(check chat_id = {chat} and the bot's admin rights)").format(chat=repr(self.settings.chat_id))
+            )
         if isinstance(code, int) and 400 <= code < 500:
             return ContentRejected(message)
         return None

@@ -28,6 +28,7 @@ import requests
 from pydantic import Field, field_validator
 
 from ..errors import ConfigError, ContentRejected, PublishError
+from ..i18n import _
 from ..redaction import register_secret
 from .base import (
     AccountIdentity,
@@ -84,14 +85,14 @@ class WebhookSettings(ChannelSettings):
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):
-            raise ValueError("url must be a full address starting with https:// (or http:// on a local network)")
+            raise ValueError(_("url must be a full address starting with https:// (or http:// on a local network)"))
         return value
 
     @field_validator("base_url")
     @classmethod
     def _no_base_url(cls, value: str | None) -> str | None:
         if value is not None:
-            raise ValueError("a webhook channel takes its full address in 'url'; remove 'base_url'")
+            raise ValueError(_("a webhook channel takes its full address in 'url'; remove 'base_url'"))
         return value
 
     @field_validator("headers")
@@ -100,7 +101,9 @@ class WebhookSettings(ChannelSettings):
         for name in value:
             if name.lower() in _FORBIDDEN_HEADERS:
                 raise ValueError(
-                    f"header {name!r} cannot be set here: outreach sets it itself, and secrets never go in the config"
+                    _(
+                        "header {name} cannot be set here: outreach sets it itself, and secrets never go in the config"
+                    ).format(name=repr(name))
                 )
         return value
 
@@ -121,13 +124,21 @@ def standard_signature(key: bytes, message_id: str, timestamp: str, body: bytes)
 def standard_key(secret: str) -> bytes:
     """The key of a ``whsec_<base64>`` secret; ValueError for anything else, so both sides derive the same key."""
     if not secret.startswith(STANDARD_SECRET_PREFIX):
-        raise ValueError(f"a Standard Webhooks secret starts with {STANDARD_SECRET_PREFIX!r}")
+        raise ValueError(
+            _("a Standard Webhooks secret starts with {prefix}").format(prefix=repr(STANDARD_SECRET_PREFIX))
+        )
     try:
         key = base64.b64decode(secret.removeprefix(STANDARD_SECRET_PREFIX), validate=True)
     except binascii.Error:
-        raise ValueError(f"the part after {STANDARD_SECRET_PREFIX!r} is not base64") from None
+        raise ValueError(
+            _("the part after {prefix} is not base64").format(prefix=repr(STANDARD_SECRET_PREFIX))
+        ) from None
     if len(key) < STANDARD_MINIMUM_KEY_BYTES:
-        raise ValueError(f"the key is {len(key)} bytes; the specification asks for {STANDARD_MINIMUM_KEY_BYTES}+")
+        raise ValueError(
+            _("the key is {size} bytes; the specification asks for {minimum}+").format(
+                size=len(key), minimum=STANDARD_MINIMUM_KEY_BYTES
+            )
+        )
     return key
 
 
@@ -164,7 +175,9 @@ class WebhookChannel(Channel):
         ping_id = f"msg_ping_{uuid.uuid4().hex}"  # each ping is a message of its own
         response = self._send({"event": "ping", "channel": self.name}, ping_id, {}, idempotent=True)
         address = urlsplit(self.settings.url)._replace(query="", fragment="").geturl()
-        return AccountIdentity(handle=address, detail=f"receiver accepted a signed ping (HTTP {response.status})")
+        return AccountIdentity(
+            handle=address, detail=_("receiver accepted a signed ping (HTTP {status})").format(status=response.status)
+        )
 
     def _payload(self, post: OutgoingPost) -> dict[str, Any]:
         return {
@@ -218,20 +231,34 @@ class WebhookChannel(Channel):
             register_secret(secret)  # each on its own, as a log line could show one
         try:
             if len(secrets) > MAX_STANDARD_SECRETS:
-                raise ValueError(f"{len(secrets)} secrets, at most {MAX_STANDARD_SECRETS}")
+                raise ValueError(
+                    _("{count} secrets, at most {most}").format(count=len(secrets), most=MAX_STANDARD_SECRETS)
+                )
             return [standard_key(secret) for secret in secrets]
         except ValueError as error:
             raise ConfigError(
-                f"channel '{self.name}': {self.settings.secret_env} must hold Standard Webhooks secrets ({error}): "
-                f"{STANDARD_SECRET_PREFIX}<base64 of at least {STANDARD_MINIMUM_KEY_BYTES} random bytes>, "
-                "two separated by a space during a rotation; see docs/channels/webhook.md"
+                _(
+                    "channel '{name}': {variable} must hold Standard Webhooks secrets ({error}): "
+                    "{prefix}<base64 of at least {minimum} random bytes>, "
+                    "two separated by a space during a rotation; see docs/channels/webhook.md"
+                ).format(
+                    name=self.name,
+                    variable=self.settings.secret_env,
+                    error=error,
+                    prefix=STANDARD_SECRET_PREFIX,
+                    minimum=STANDARD_MINIMUM_KEY_BYTES,
+                )
             ) from None
 
     def _classify(self, response: requests.Response, body: Any) -> PublishError | None:
         """An empty 4xx is the receiver refusing the post; http.py would read a bodiless answer as a gateway failure."""
         status = response.status_code
         if body is None and 400 <= status < 500 and status not in (401, 403, 408, 429):
-            return ContentRejected(f"{self.name}: the receiver refused the post with HTTP {status} (no reason given)")
+            return ContentRejected(
+                _("{name}: the receiver refused the post with HTTP {status} (no reason given)").format(
+                    name=self.name, status=status
+                )
+            )
         return None
 
 

@@ -61,7 +61,9 @@ class WhatsAppManualSettings(ChannelSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use a name such as 'Asia/Jakarta'") from None
+            raise ValueError(
+                _("unknown time zone {zone}; use a name such as 'Asia/Jakarta'").format(zone=repr(value))
+            ) from None
         return value
 
     @field_validator("base_url")
@@ -95,12 +97,15 @@ class WhatsAppManualChannel(Channel):
             _write_durably(text_path, post.text.encode("utf-8"))
         except PermissionError as error:
             raise LocalIOError(
-                f"{self.name}: cannot write in {self.settings.handoff_directory}: {error.strerror or error}"
+                _("{name}: cannot write in {folder}: {reason}").format(
+                    name=self.name, folder=self.settings.handoff_directory, reason=error.strerror or error
+                )
             ) from error
         except OSError as error:
             raise ServerError(
-                f"{self.name}: could not write the hand-off file in {self.settings.handoff_directory}: "
-                f"{error.strerror or error}"
+                _("{name}: could not write the hand-off file in {folder}: {reason}").format(
+                    name=self.name, folder=self.settings.handoff_directory, reason=error.strerror or error
+                )
             ) from error
         self._notify(post, text_path, image_path, image, token, hook)
         return PublishResult(remote_id=text_path.name, handed_off=True)
@@ -111,9 +116,12 @@ class WhatsAppManualChannel(Channel):
             return Reconciliation(
                 Outcome.PUBLISHED,
                 PublishResult(remote_id=text_path.name, handed_off=True),
-                detail="the hand-off file is in the folder",
+                detail=_("the hand-off file is in the folder"),
             )
-        return Reconciliation(Outcome.NOT_PUBLISHED, detail=f"no {text_path.name} in {text_path.parent}")
+        return Reconciliation(
+            Outcome.NOT_PUBLISHED,
+            detail=_("no {file} in {folder}").format(file=text_path.name, folder=text_path.parent),
+        )
 
     def check(self) -> AccountIdentity:
         """The hand-off folder takes a file; the staff bot is valid and can see its chat."""
@@ -123,8 +131,12 @@ class WhatsAppManualChannel(Channel):
             with tempfile.TemporaryFile(dir=directory):
                 pass
         except OSError as error:
-            raise LocalIOError(f"{self.name}: cannot write in {directory}: {error.strerror or error}") from error
-        detail = "hand-off folder is writable"
+            raise LocalIOError(
+                _("{name}: cannot write in {folder}: {reason}").format(
+                    name=self.name, folder=directory, reason=error.strerror or error
+                )
+            ) from error
+        detail = _("hand-off folder is writable")
         chat = self.settings.notify_telegram_chat
         if chat is not None:
             token = self.secret("telegram_bot_token")
@@ -132,12 +144,16 @@ class WhatsAppManualChannel(Channel):
             try:
                 answer = self.http.request("GET", f"bot{token}/getChat", params={"chat_id": chat})
             except ContentRejected as error:  # Telegram answers 400 "chat not found"
-                raise AuthError(f"{self.name}: the staff bot cannot reach chat {chat}: {error}") from error
+                raise AuthError(
+                    _("{name}: the staff bot cannot reach chat {chat}: {error}").format(
+                        name=self.name, chat=chat, error=error
+                    )
+                ) from error
             title = answer.body.get("result", {}).get("title") or chat
-            detail += f"; staff notified by @{bot.get('username')} in '{title}'"
+            detail += "; " + _("staff notified by @{bot} in '{chat}'").format(bot=bot.get("username"), chat=title)
         if self.settings.notify_webhook_url_env:
             self.secret("notify_webhook_url")
-            detail += "; staff webhook address set (not contacted)"
+            detail += "; " + _("staff webhook address set (not contacted)")
         return AccountIdentity(handle=str(directory.resolve()), detail=detail)
 
     def _paths(self, post: OutgoingPost) -> tuple[Path, Path | None]:

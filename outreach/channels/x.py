@@ -42,6 +42,7 @@ from ..errors import (
     RateLimited,
     ServerError,
 )
+from ..i18n import _, number
 from ..redaction import redact
 from .base import (
     CLOCK_SKEW,
@@ -66,8 +67,6 @@ DUPLICATE_WORDING = "duplicate content"
 #: Problem types of a 403 that mean the app cannot post now (its access suspended or not enrolled, its
 #: write permission revoked): the channel is held, not the post failed.
 _ACCOUNT_PROBLEMS = ("oauth1-permissions", "client-forbidden")
-#: What an office does when X says the prepaid credits are used up (402 CreditsDepleted).
-_TOP_UP = "top up the app's credits in the X Developer Console (console.x.com), then run `outreach channels check`"
 #: A 403 detail that names the post (policy on its text or media) rather than the credentials.
 _ABOUT_THE_POST = re.compile(r"\b(tweets?|posts?|content|text|media)\b", re.IGNORECASE)
 #: Where X's own link to a post's photo or video points (the link it appends to a post with media).
@@ -176,7 +175,9 @@ class XChannel(Channel):
         tweet_id = tweet.get("id") if isinstance(tweet, dict) else None
         if not tweet_id:
             raise AmbiguousError(
-                f"{self.name}: {where}: HTTP {response.status_code} without a post id; it may have been posted"
+                _("{name}: {where}: HTTP {status} without a post id; it may have been posted").format(
+                    name=self.name, where=where, status=response.status_code
+                )
             )
         return PublishResult(remote_id=str(tweet_id), url=self._public_url(account, str(tweet_id)))
 
@@ -199,7 +200,7 @@ class XChannel(Channel):
         data = uploaded.body.get("data") if isinstance(uploaded.body, dict) else None
         media_id = data.get("id") if isinstance(data, dict) else None
         if not media_id:
-            raise ServerError(f"{self.name}: POST /2/media/upload: answer without a media id")
+            raise ServerError(_("{name}: POST /2/media/upload: answer without a media id").format(name=self.name))
         if post.alt_text:
             self.http.request(
                 "POST",
@@ -220,10 +221,12 @@ class XChannel(Channel):
     def check(self) -> AccountIdentity:
         self._account_cache = None
         account = self._account()
-        detail = f"{account.name}, user id {account.id}" if account.name else f"user id {account.id}"
+        detail = _("user id {id}").format(id=account.id)
+        if account.name:
+            detail = f"{account.name}, {detail}"
         if self._quota_resets_at is not None and self._quota_resets_at > self.wall_clock.now():
             resets = self._quota_resets_at.isoformat(timespec="minutes")
-            detail += f"; 24-hour posting limit used up until {resets}"
+            detail += "; " + _("24-hour posting limit used up until {time}").format(time=resets)
         return AccountIdentity(handle=f"@{account.username}", detail=detail)
 
     def reconcile(self, post: OutgoingPost) -> Reconciliation:
@@ -252,10 +255,14 @@ class XChannel(Channel):
             )
         except PermanentError as error:
             # Lower access tiers may not read timelines at all; that settles nothing about the post.
-            return Reconciliation(Outcome.CANNOT_TELL, detail=f"cannot read the account's posts: {error}")
+            return Reconciliation(
+                Outcome.CANNOT_TELL, detail=_("cannot read the account's posts: {error}").format(error=error)
+            )
         body = _json(response)
         if not isinstance(body, dict):
-            raise ServerError(f"{self.name}: GET /2/users/{account.id}/tweets: answer is not JSON")
+            raise ServerError(
+                _("{name}: GET /2/users/{id}/tweets: answer is not JSON").format(name=self.name, id=account.id)
+            )
         wanted = _canonical(post.text)
         tweets = body.get("data") or []
         for tweet in tweets:
@@ -264,14 +271,14 @@ class XChannel(Channel):
                 return Reconciliation(
                     Outcome.PUBLISHED,
                     PublishResult(tweet_id, self._public_url(account, tweet_id)),
-                    detail=f"found among @{account.username}'s latest posts",
+                    detail=_("found among @{account}'s latest posts").format(account=account.username),
                 )
         return Reconciliation(
             Outcome.CANNOT_TELL,
-            detail=(
-                f"not among @{account.username}'s {len(tweets)} latest posts; X lists new posts with a "
+            detail=_(
+                "not among @{account}'s {count} latest posts; X lists new posts with a "
                 "delay, so this does not prove it was not posted"
-            ),
+            ).format(account=account.username, count=len(tweets)),
         )
 
     def _account(self) -> _Account:
@@ -282,7 +289,11 @@ class XChannel(Channel):
             body = _json(response)
             user = body.get("data") if isinstance(body, dict) else None
             if not isinstance(user, dict) or not user.get("id") or not user.get("username"):
-                raise ServerError(f"{self.name}: {where}: answer without the account's id and username")
+                raise ServerError(
+                    _("{name}: {where}: answer without the account's id and username").format(
+                        name=self.name, where=where
+                    )
+                )
             self._account_cache = _Account(str(user["id"]), str(user["username"]), str(user.get("name", "")))
         return self._account_cache
 
@@ -318,13 +329,21 @@ class XChannel(Channel):
         if status == 402:
             # Pay-per-use: the prepaid balance is used up (title "CreditsDepleted"). Every post would
             # get the same answer, so the channel waits instead of failing them one by one.
-            return ChannelHeld(f"{message}; X's API credits are used up: {_TOP_UP}")
+            return ChannelHeld(
+                f"{message}; "
+                + _(
+                    "X's API credits are used up: top up the app's credits in the X Developer Console "
+                    "(console.x.com), then run `outreach channels check`"
+                )
+            )
         if status == 401:
             return AuthError(message)
         if status == 403:
             problem = str(body.get("type", "")).rstrip("/").rsplit("/", 1)[-1]
             if problem in _ACCOUNT_PROBLEMS:
-                return ChannelHeld(f"{message}; the X app cannot post now (access or write permission withdrawn)")
+                return ChannelHeld(
+                    f"{message}; " + _("the X app cannot post now (access or write permission withdrawn)")
+                )
             if not _ABOUT_THE_POST.search(detail):
                 return AuthError(message)
         return ContentRejected(message)
@@ -350,7 +369,9 @@ class XChannel(Channel):
             self._quota_resets_at = None
             return
         raise RateLimited(
-            f"{self.name}: X's 24-hour posting limit is used up; it resets in {remaining / 3600:.1f} h",
+            _("{name}: X's 24-hour posting limit is used up; it resets in {hours} h").format(
+                name=self.name, hours=number(remaining / 3600, 1)
+            ),
             retry_after=remaining,
         )
 

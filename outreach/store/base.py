@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from ..clock import SystemClock
 from ..errors import ConfigError
+from ..i18n import _
 from ..redaction import redact
 from .schema import (
     CREATED_SETTING,
@@ -31,8 +32,10 @@ from .schema import (
 #: SQLite's primary result codes for a file that is damaged or is not a database at all.
 _SQLITE_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
-#: Where an operator reads how to restore a backup.
-_RESTORE_ADVICE = "restore the latest backup with `outreach db restore` (docs/operations.md)"
+
+def _restore_advice() -> str:
+    """Where an operator reads how to restore a backup."""
+    return _("restore the latest backup with `outreach db restore` (docs/operations.md)")
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -57,8 +60,10 @@ class StoreBase:
                     Path(database).parent.mkdir(parents=True, exist_ok=True)
                 except OSError as error:
                     raise ConfigError(
-                        f"store {database}: cannot create its folder ({error.strerror}); set 'store' in the "
-                        f'config to a writable SQLite file such as "var/outreach.sqlite3"'
+                        _(
+                            "store {store}: cannot create its folder ({reason}); set 'store' in the "
+                            'config to a writable SQLite file such as "var/outreach.sqlite3"'
+                        ).format(store=database, reason=error.strerror)
                     ) from None
         try:
             # A pooled connection keeps its PRAGMAs; each transaction does not pay for a new one.
@@ -73,8 +78,10 @@ class StoreBase:
             except ArgumentError:
                 shown = redact(url)
             raise ConfigError(
-                f"store {shown}: cannot open it ({error.__class__.__name__}: {str(error).splitlines()[0]}); "
-                f"set 'store' in the config to a writable SQLite file such as \"var/outreach.sqlite3\""
+                _(
+                    "store {store}: cannot open it ({reason}); "
+                    "set 'store' in the config to a writable SQLite file such as \"var/outreach.sqlite3\""
+                ).format(store=shown, reason=f"{error.__class__.__name__}: {str(error).splitlines()[0]}")
             ) from None
 
     @property
@@ -101,9 +108,10 @@ class StoreBase:
         tables = [row[0] for row in dbapi_connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         if tables and schema_migrations.name not in tables:
             raise ConfigError(
-                f"store {self.sqlite_path}: not an outreach store (it holds another program's tables: "
-                f"{', '.join(sorted(tables)[:5])}); set 'store' in the config to outreach's own file, "
-                f"or {_RESTORE_ADVICE}"
+                _(
+                    "store {store}: not an outreach store (it holds another program's tables: {tables}); "
+                    "set 'store' in the config to outreach's own file, or {advice}"
+                ).format(store=self.sqlite_path, tables=", ".join(sorted(tables)[:5]), advice=_restore_advice())
             )
         _configure_sqlite(dbapi_connection)
 
@@ -111,8 +119,10 @@ class StoreBase:
         """The one-line error for a store file that SQLite cannot read as a database."""
         reason = str(error).splitlines()[0]
         return ConfigError(
-            f"store {self.sqlite_path}: the file is damaged or is not an outreach store ({reason}); "
-            f"{_RESTORE_ADVICE}, or set 'store' in the config to another file"
+            _(
+                "store {store}: the file is damaged or is not an outreach store ({reason}); "
+                "{advice}, or set 'store' in the config to another file"
+            ).format(store=self.sqlite_path, reason=reason, advice=_restore_advice())
         )
 
     def _migrate(self, now: datetime) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from ..errors import NotFound
+from ..i18n import _
 from ..model import CatalogueEntry, Innovation, Status
 from .base import StoreBase
 from .schema import (
@@ -181,7 +182,11 @@ class CatalogueStore(StoreBase):
             }
             missing = [identifier for identifier in ids if identifier not in found]
             if missing:
-                raise NotFound(f"no innovation with id {', '.join(missing)}; see `outreach catalogue list` for the ids")
+                raise NotFound(
+                    _("no innovation with id {id}; see `outreach catalogue list` for the ids").format(
+                        id=", ".join(missing)
+                    )
+                )
             for identifier in ids:
                 connection.execute(
                     insert(decisions).values(
@@ -208,7 +213,9 @@ class CatalogueStore(StoreBase):
                 update(innovations).where(innovations.c.id == identifier).values(retired_at=to_text(now), retired_by=by)
             )
             if result.rowcount == 0:
-                raise NotFound(f"no innovation with id {identifier}; see `outreach catalogue list` for the ids")
+                raise NotFound(
+                    _("no innovation with id {id}; see `outreach catalogue list` for the ids").format(id=identifier)
+                )
             _bump_catalogue_revision(connection)
 
     def catalogue_revision(self) -> int:

@@ -9,6 +9,7 @@ from contextlib import closing
 from pathlib import Path
 
 from ..errors import ConfigError, LocalIOError
+from ..i18n import _
 from .base import StoreBase, _is_damage, sqlite_file
 from .schema import posts, schema_migrations
 
@@ -24,7 +25,7 @@ class BackupStore(StoreBase):
         half file, and an earlier backup of the same name survives until the new one is whole.
         """
         if self.sqlite_path is None:
-            raise ConfigError("db backup works on SQLite stores; use your database's own tools for others")
+            raise ConfigError(_("db backup works on SQLite stores; use your database's own tools for others"))
         target = _backup_target(Path(destination), self.sqlite_path)
         temporary = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
         try:
@@ -41,8 +42,10 @@ class BackupStore(StoreBase):
                 raise self._damaged(error) from None
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
             raise LocalIOError(
-                f"cannot write the backup {destination}: {reason}; nothing was written "
-                f"(check the free space on that disk and that the folder is writable)"
+                _(
+                    "cannot write the backup {backup}: {reason}; nothing was written "
+                    "(check the free space on that disk and that the folder is writable)"
+                ).format(backup=destination, reason=reason)
             ) from None
 
 
@@ -67,24 +70,31 @@ def _backup_target(destination: Path, live: Path) -> Path:
     store = live.resolve()
     if target in {store, *(store.with_name(store.name + suffix) for suffix in ("-wal", "-shm", "-journal"))}:
         raise ConfigError(
-            f"db backup {destination}: that is the live store itself; give the backup another name, "
-            f"e.g. {store.with_name('cadangan-' + store.name)}"
+            _("db backup {backup}: that is the live store itself; give the backup another name, e.g. {example}").format(
+                backup=destination, example=store.with_name("cadangan-" + store.name)
+            )
         )
     if not target.parent.is_dir():
         raise ConfigError(
-            f"db backup {destination}: the folder {target.parent} does not exist; create it first, "
-            f"or give a path in an existing folder"
+            _(
+                "db backup {backup}: the folder {folder} does not exist; create it first, "
+                "or give a path in an existing folder"
+            ).format(backup=destination, folder=target.parent)
         )
     if target.exists():
         if not target.is_file():
             raise ConfigError(
-                f"db backup {destination}: not a regular file (a device or another special file); "
-                f"give the path of a file such as var/cadangan.sqlite3"
+                _(
+                    "db backup {backup}: not a regular file (a device or another special file); "
+                    "give the path of a file such as var/cadangan.sqlite3"
+                ).format(backup=destination)
             )
         if not _is_outreach_database(target):
             raise ConfigError(
-                f"db backup {destination}: the file exists and is not an outreach backup; it was left as it "
-                f"is: choose another name, or move that file away first"
+                _(
+                    "db backup {backup}: the file exists and is not an outreach backup; it was left as it "
+                    "is: choose another name, or move that file away first"
+                ).format(backup=destination)
             )
     return target
 
@@ -107,15 +117,21 @@ def restore_backup(url: str, backup: Path) -> Path | None:
     """
     target_path = sqlite_file(url)
     if target_path is None:
-        raise ConfigError("db restore works on SQLite stores; use your database's own tools for others")
+        raise ConfigError(_("db restore works on SQLite stores; use your database's own tools for others"))
     if not backup.is_file():
-        raise ConfigError(f"{backup}: no such file; give the path of a copy made by `outreach db backup`")
+        raise ConfigError(
+            _("{backup}: no such file; give the path of a copy made by `outreach db backup`").format(backup=backup)
+        )
     if target_path.exists() and backup.resolve() == target_path.resolve():
-        raise ConfigError(f"{backup} is the store itself; give the path of a copy made by `outreach db backup`")
+        raise ConfigError(
+            _("{backup} is the store itself; give the path of a copy made by `outreach db backup`").format(
+                backup=backup
+            )
+        )
     try:
         source = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as error:
-        raise ConfigError(f"{backup}: cannot open it ({error})") from None
+        raise ConfigError(_("{backup}: cannot open it ({error})").format(backup=backup, error=error)) from None
     try:
         try:
             tables = {row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -123,10 +139,12 @@ def restore_backup(url: str, backup: Path) -> Path | None:
             tables = set()
             detail = str(error)
         else:
-            detail = "it has no outbox"
+            detail = _("it has no outbox")
         if not {schema_migrations.name, posts.name} <= tables:
             raise ConfigError(
-                f"{backup}: not a backup of an outreach store ({detail}); give a copy made by `outreach db backup`"
+                _(
+                    "{backup}: not a backup of an outreach store ({detail}); give a copy made by `outreach db backup`"
+                ).format(backup=backup, detail=detail)
             )
         target_path.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -17,11 +17,16 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from .. import outbox
 from ..errors import NotFound, StateConflict
+from ..i18n import _
 from ..model import Post, PostEvent, PostState
 from ..outbox import Operation
+from ..reasons import N_, state_name
 from ..redaction import redact
 from .base import StoreBase
 from .schema import from_text, moment_of, post_events, posts, settings, to_text
+
+#: The reason a new post is recorded with: English in the store, shown translated (``reasons.shown``).
+PLANNED = N_("planned")
 
 
 class OutboxStore(StoreBase):
@@ -154,8 +159,9 @@ class OutboxStore(StoreBase):
             earlier = connection.scalar(select(posts.c.id).where(posts.c.key == values["key"]))
             if earlier is not None:
                 raise StateConflict(
-                    f"post {earlier} already has this text on this channel at this time; see `outreach post show "
-                    f"{earlier}`",
+                    _(
+                        "post {id} already has this text on this channel at this time; see `outreach post show {id}`"
+                    ).format(id=earlier),
                     earlier,
                     "exists",
                     "add",
@@ -265,7 +271,7 @@ _CONTENT = ("text", "link", "image", "alt_text", "content_hash")
 
 
 def _missing(post_id: int) -> str:
-    return f"no post with id {post_id}; see `outreach queue` or `outreach history` for the ids"
+    return _("no post with id {id}; see `outreach queue` or `outreach history` for the ids").format(id=post_id)
 
 
 def _is_announcement() -> Any:
@@ -278,7 +284,7 @@ def _create(connection: Connection, values: dict[str, Any], stamp: str, actor: s
     state = PostState(values.pop("state", PostState.PLANNED))
     if state not in outbox.CREATION_STATES:
         raise ValueError(f"a post cannot be created {state.value}")
-    reason = values.pop("reason", "planned")
+    reason = values.pop("reason", PLANNED)
     created = connection.execute(
         insert(posts).values(
             **{
@@ -358,9 +364,11 @@ def _transition(
         raise NotFound(_missing(post_id))
     state = PostState(row.state)
     if not outbox.allows(operation, state) or (expect is not None and state is not expect):
-        allowed = ", ".join(source.value for source in PostState if source in outbox.sources(operation))
+        allowed = ", ".join(state_name(source) for source in PostState if source in outbox.sources(operation))
         raise StateConflict(
-            f"post {post_id} is {state.value}; this ({operation.value}) works only for: {allowed}",
+            _("post {id} is {state}; this ({operation}) works only for: {allowed}").format(
+                id=post_id, state=state_name(state), operation=operation.value, allowed=allowed
+            ),
             post_id,
             state.value,
             operation.value,

@@ -24,6 +24,8 @@ from sqlalchemy import (
     update,
 )
 
+from ..reasons import N_
+
 metadata = MetaData()
 
 schema_migrations = Table(
@@ -125,7 +127,7 @@ CREATED_SETTING = "store_created_at"
 RESTORED_SETTING = "store_restored"
 
 #: The reason recorded for a decision read from the catalogue file's sign-off columns.
-SIGNOFF_REASON = "signed off in the catalogue file"
+SIGNOFF_REASON = N_("signed off in the catalogue file")  # stored in English, shown translated
 
 
 def _create(*tables: Table) -> Migration:
