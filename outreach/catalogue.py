@@ -28,7 +28,7 @@ from .catalogue_formats import (
     too_long,
 )
 from .errors import ConfigError
-from .model import ALL_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS, Innovation, tidy_text
+from .model import ALL_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS, Innovation, parse_innovation_kind, tidy_text
 from .store import ImportSummary, SignOff, Store
 from .textsafety import hidden_characters
 
@@ -54,7 +54,9 @@ _STATUS_WORDS = {
 }
 _EXCEL_EPOCH = date(1899, 12, 30)
 #: The columns read as plain text; hashtags and dates have their own readers.
-_TEXT_FIELDS = tuple(name for name in REQUIRED_FIELDS + OPTIONAL_FIELDS if name not in ("tagar", "mulai", "selesai"))
+_TEXT_FIELDS = tuple(
+    name for name in REQUIRED_FIELDS + OPTIONAL_FIELDS if name not in ("jenis", "tagar", "mulai", "selesai")
+)
 #: The free-text columns a citizen reads as sentences: checked for plain language at import.
 PLAIN_LANGUAGE_FIELDS = ("ringkasan", "manfaat", "cara_akses", "jam_layanan", "alt_gambar")
 #: A run of digits written as a phone number: 0812-0000-1234, +62 812 0000 1234, (0721) 123456, 1500-123.
@@ -170,6 +172,11 @@ def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str])
         )
     elif values["tautan"]:
         values["tautan"] = _SCHEME.sub(lambda match: match.group().lower(), values["tautan"])  # HTTP:// → http://
+    try:
+        kind = parse_innovation_kind(_text(cells.get("jenis")))
+    except ValueError as error:
+        problems.append(f"{where}:jenis: {error}")
+        kind = ""  # the row is refused below
     if values["kontak"]:
         _check_phone_numbers(f"{where}:kontak", values["kontak"], problems, warnings)
     tags_text = _text(cells.get("tagar")) or ""
@@ -191,7 +198,7 @@ def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str])
     signoff = _signoff(where, cells, problems)
     if len(problems) > before:
         return None
-    innovation = Innovation(**values, tagar=tags, mulai=dates["mulai"], selesai=dates["selesai"])
+    innovation = Innovation(**values, tagar=tags, mulai=dates["mulai"], selesai=dates["selesai"], jenis=kind)
     return CatalogueRow(innovation, f"{path}:{raw.number}", signoff)
 
 

@@ -23,7 +23,7 @@ import sys
 import time as clock
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, cast
@@ -51,6 +51,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import ConfigError
 from .model import Innovation
+from .phrasing import phrasing
 from .platforms import Capabilities
 from .utm import UtmSettings
 
@@ -455,13 +456,19 @@ class Renderer:
     ) -> RenderedPost:
         """The final text for one post; ``PostTooLong`` or ``ConfigError`` when that is impossible."""
         template = self.template(kind, channel.platform)
+        capabilities = channel.capabilities
+        attached = image if capabilities.image != "none" else None
         link = with_utm(innovation.tautan, channel, campaign)
+        # Where a card carries the tracked link, the text shows it short (templates/README.md, "Links").
+        shown = with_utm(innovation.tautan, replace(channel, utm=None), campaign)
+        local = when.astimezone(self.timezone)
         context = {
             "innovation": innovation,
-            "link": link,
+            "link": shown if capabilities.shows_link_card(attached is not None) else link,
             "channel": channel,
             "campaign": campaign,
-            "when": when.astimezone(self.timezone),
+            "when": local,
+            "frasa": phrasing(innovation, kind, channel.platform, local),
         }
         location = _template_location(template)
         if location in self._over_budget:
@@ -474,8 +481,6 @@ class Renderer:
                 self._over_budget[location] = message
             raise ConfigError(message) from None
         raw = _tidy(raw)
-        capabilities = channel.capabilities
-        attached = image if capabilities.image != "none" else None
         limit = capabilities.limit_for(attached is not None)
         text, shortened, excess = _fit(raw, limit)
         if excess > 0:
@@ -515,7 +520,8 @@ def _describe_template_error(error: Exception) -> str:
         return f"{where}{kind}: {error}"
     if kind == "UndefinedError":
         return (
-            f"{where}{error.message}; use only innovation, link, channel, campaign and when (see templates/README.md)"
+            f"{where}{error.message}; use only innovation, link, channel, campaign, when and frasa "
+            f"(see templates/README.md)"
         )
     if kind == "SecurityError":
         return f"{where}not allowed in a template ({error.message})"
