@@ -137,3 +137,11 @@ def phrasing(innovation: Innovation, kind: str, platform: str, when: datetime) -
         sapaan=greeting(when),
         seed=f"{innovation.id}/{kind}/{platform}",
     )
+
+
+def labelled(value: str, label: str, bold: bool = False) -> str:
+    """``Tempat: …`` (or WhatsApp's ``*Tempat:* …``), without the label when the value already starts
+    with it: "Tempat bersalin milik pemerintah", never "Tempat: Tempat bersalin …"."""
+    if re.match(rf"{re.escape(label)}\b", value, re.IGNORECASE):
+        return value
+    return f"*{label}:* {value}" if bold else f"{label}: {value}"

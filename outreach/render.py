@@ -51,7 +51,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import ConfigError
 from .model import Innovation
-from .phrasing import phrasing
+from .phrasing import labelled, phrasing
 from .platforms import Capabilities
 from .utm import UtmSettings
 
@@ -416,6 +416,7 @@ class Renderer:
             hashtags=hashtags,
             steps=steps,
             shortenable=shortenable,
+            labelled=labelled,
         )
         self.environment.filters.update(
             {name: _bounded_filter(function) for name, function in self.environment.filters.items()}
