@@ -58,6 +58,9 @@ class Capabilities:
     hand_off: bool = False
     #: Where a card carries the link (with its tracking), the text shows the short link.
     link_card: LinkCard = "never"
+    #: The platform shows a long link shortened (X: 23 characters, Mastodon: about 30), so the text
+    #: may keep its tracking tail.
+    shortens_links: bool = False
 
     def limit_for(self, has_image: bool) -> TextLimit:
         """The text limit that applies to a post with or without an image."""
@@ -81,6 +84,7 @@ PLATFORM_CAPABILITIES: Mapping[Platform, Capabilities] = {
         max_image_bytes=5 * MEGABYTE,
         image_types=_STILL_IMAGES,  # a GIF needs the chunked upload, which outreach does not use
         can_reconcile=True,
+        shortens_links=True,
     ),
     "facebook": Capabilities(
         text_limit=TextLimit("characters", 63206),
@@ -113,6 +117,7 @@ PLATFORM_CAPABILITIES: Mapping[Platform, Capabilities] = {
         max_image_bytes=16 * MEGABYTE,
         idempotent_retry=True,
         can_reconcile=True,
+        shortens_links=True,  # and builds its card from the text's (tracked) link
     ),
     "bluesky": Capabilities(
         text_limit=TextLimit("graphemes", 300, maximum_utf8_bytes=3000),

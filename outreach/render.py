@@ -70,6 +70,8 @@ RENDER_SECONDS = 2.0
 MAX_LOOP_TURNS = 1_000
 #: No post comes near this (Facebook's limit, the longest, is 63,206 characters).
 MAX_RENDER_CHARACTERS = 100_000
+#: A link longer than this is not shown in full to a reader (see ``_shown_link``).
+MAX_VISIBLE_LINK = 80
 #: A template has no use for a larger number.
 MAX_NUMBER_DIGITS = 1_000
 _MAX_NUMBER_BITS = math.ceil(MAX_NUMBER_DIGITS * math.log2(10))
@@ -460,12 +462,11 @@ class Renderer:
         capabilities = channel.capabilities
         attached = image if capabilities.image != "none" else None
         link = with_utm(innovation.tautan, channel, campaign)
-        # Where a card carries the tracked link, the text shows it short (templates/README.md, "Links").
-        shown = with_utm(innovation.tautan, replace(channel, utm=None), campaign)
+        shown, link_notes = _shown_link(link, innovation.tautan, channel, attached is not None)
         local = when.astimezone(self.timezone)
         context = {
             "innovation": innovation,
-            "link": shown if capabilities.shows_link_card(attached is not None) else link,
+            "link": shown,
             "channel": channel,
             "campaign": campaign,
             "when": local,
@@ -489,7 +490,7 @@ class Renderer:
                 f"{innovation.id} · {kind} · {channel.name}: {limit.describe(text)} even after shortening; "
                 f"shorten 'ringkasan'/'manfaat' in the catalogue or the template {_template_location(template)}"
             )
-        notes = (f"shortened to fit {limit.maximum}",) if shortened else ()
+        notes = ((f"shortened to fit {limit.maximum}",) if shortened else ()) + link_notes
         return RenderedPost(
             text=text,
             link=link,
@@ -501,6 +502,25 @@ class Renderer:
             shortened=shortened,
             notes=notes,
         )
+
+
+def _shown_link(
+    link: str | None, written: str | None, channel: ChannelView, has_image: bool
+) -> tuple[str | None, tuple[str, ...]]:
+    """The link the text shows, and a note when its tracking had to go (templates/README.md, "Links").
+
+    Where a card carries the tracked link, or the tracked link is too long to read on a platform
+    that shows links in full, the text shows the link without tracking.
+    """
+    short = with_utm(written, replace(channel, utm=None), CampaignView(""))
+    capabilities = channel.capabilities
+    if link == short or capabilities.shortens_links:
+        return link, ()
+    if capabilities.shows_link_card(has_image):
+        return short, ()
+    if link is not None and len(link) > MAX_VISIBLE_LINK:
+        return short, (f"link shown without tracking: over {MAX_VISIBLE_LINK} characters and no link card",)
+    return link, ()
 
 
 def _template_location(template: Template) -> str:
