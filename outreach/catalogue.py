@@ -135,7 +135,9 @@ def parse_date(value: Any) -> date | None:
     raise ValueError(f"'{text}' is not a date; write 2026-12-01 or 1/12/2026 (day/month/year)")
 
 
-def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str]) -> CatalogueRow | None:
+def _validate(  # long: every column of a row, in the sheet's order
+    path: Path, raw: RawRow, problems: list[str], warnings: list[str]
+) -> CatalogueRow | None:
     where = f"{path}:{raw.number}"
     before = len(problems)
     cells: dict[str, Any] = {}
@@ -172,11 +174,7 @@ def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str])
         )
     elif values["tautan"]:
         values["tautan"] = _SCHEME.sub(lambda match: match.group().lower(), values["tautan"])  # HTTP:// → http://
-    try:
-        kind = parse_innovation_kind(_text(cells.get("jenis")))
-    except ValueError as error:
-        problems.append(f"{where}:jenis: {error}")
-        kind = ""  # the row is refused below
+    kind = _innovation_kind(f"{where}:jenis", cells.get("jenis"), problems)
     if values["kontak"]:
         _check_phone_numbers(f"{where}:kontak", values["kontak"], problems, warnings)
     tags_text = _text(cells.get("tagar")) or ""
@@ -200,6 +198,15 @@ def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str])
         return None
     innovation = Innovation(**values, tagar=tags, mulai=dates["mulai"], selesai=dates["selesai"], jenis=kind)
     return CatalogueRow(innovation, f"{path}:{raw.number}", signoff)
+
+
+def _innovation_kind(where: str, cell: Any, problems: list[str]) -> str:
+    """The ``jenis`` cell as a kind (empty: the default); a problem, and "", for an unknown one."""
+    try:
+        return parse_innovation_kind(_text(cell))
+    except ValueError as error:
+        problems.append(f"{where}: {error}")
+        return ""
 
 
 def _check_phone_numbers(where: str, text: str, problems: list[str], warnings: list[str]) -> None:
