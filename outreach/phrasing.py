@@ -72,7 +72,7 @@ OPENINGS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-_FIRST_SENTENCE = re.compile(r"^.*?(?:[.!?](?=\s)|$)", re.DOTALL)
+_FIRST_SENTENCE = re.compile(r"^.*?(?:[.!?](?=\s)|(?=\n)|$)", re.DOTALL)
 
 
 def greeting(when: datetime) -> str:
