@@ -72,6 +72,8 @@ MAX_LOOP_TURNS = 1_000
 MAX_RENDER_CHARACTERS = 100_000
 #: A link longer than this is not shown in full to a reader (see ``_shown_link``).
 MAX_VISIBLE_LINK = 80
+#: The note on a post whose text shows its link without tracking and has no card that carries it.
+LINK_UNTRACKED = "link shown without its tracking: too long to read, and no link card carries it"
 #: A template has no use for a larger number.
 MAX_NUMBER_DIGITS = 1_000
 _MAX_NUMBER_BITS = math.ceil(MAX_NUMBER_DIGITS * math.log2(10))
@@ -507,11 +509,8 @@ class Renderer:
 def _shown_link(
     link: str | None, written: str | None, channel: ChannelView, has_image: bool
 ) -> tuple[str | None, tuple[str, ...]]:
-    """The link the text shows, and a note when its tracking had to go (templates/README.md, "Links").
-
-    Where a card carries the tracked link, or the tracked link is too long to read on a platform
-    that shows links in full, the text shows the link without tracking.
-    """
+    """The link the text shows: without tracking where a card carries the tracked one, or where that is too
+    long to read on a platform that shows links in full (then with a note); see templates/README.md, "Links"."""
     short = with_utm(written, replace(channel, utm=None), CampaignView(""))
     capabilities = channel.capabilities
     if link == short or capabilities.shortens_links:
@@ -519,7 +518,7 @@ def _shown_link(
     if capabilities.shows_link_card(has_image):
         return short, ()
     if link is not None and len(link) > MAX_VISIBLE_LINK:
-        return short, (f"link shown without tracking: over {MAX_VISIBLE_LINK} characters and no link card",)
+        return short, (LINK_UNTRACKED,)
     return link, ()
 
 

@@ -27,6 +27,7 @@ from outreach.clock import FixedClock
 from outreach.config import load_config
 from outreach.model import Innovation, PlannedPost
 from outreach.planning import Draft
+from outreach.render import LINK_UNTRACKED
 from outreach.vocabulary import PLATFORMS, POST_KINDS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -273,6 +274,9 @@ def test_no_post_shows_a_long_link_and_the_tracking_stays_where_it_can(posts: li
             assert not long_visible_links(sample.text), sample.where
         if sample.card:
             assert "utm_" not in sample.text, sample.where  # the card has it; the reader needs no tail
+        untracked = not sample.card and "utm_" not in sample.text
+        assert (LINK_UNTRACKED in rendered.notes) == untracked, sample.where  # preview says so
+    assert any(LINK_UNTRACKED in sample.draft.warnings() for sample in linked)
 
 
 def test_a_re_render_is_identical_whatever_the_hash_seed(posts: list[Sample], tmp_path: Path) -> None:
