@@ -29,7 +29,7 @@ from .catalogue_formats import (
 )
 from .errors import ConfigError
 from .i18n import _, ngettext
-from .model import ALL_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS, Innovation, tidy_text
+from .model import ALL_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS, Innovation, parse_innovation_kind, tidy_text
 from .store import ImportSummary, SignOff, Store
 from .textsafety import hidden_characters
 
@@ -55,7 +55,9 @@ _STATUS_WORDS = {
 }
 _EXCEL_EPOCH = date(1899, 12, 30)
 #: The columns read as plain text; hashtags and dates have their own readers.
-_TEXT_FIELDS = tuple(name for name in REQUIRED_FIELDS + OPTIONAL_FIELDS if name not in ("tagar", "mulai", "selesai"))
+_TEXT_FIELDS = tuple(
+    name for name in REQUIRED_FIELDS + OPTIONAL_FIELDS if name not in ("jenis", "tagar", "mulai", "selesai")
+)
 #: The free-text columns a citizen reads as sentences: checked for plain language at import.
 PLAIN_LANGUAGE_FIELDS = ("ringkasan", "manfaat", "cara_akses", "jam_layanan", "alt_gambar")
 #: A run of digits written as a phone number: 0812-0000-1234, +62 812 0000 1234, (0721) 123456, 1500-123.
@@ -144,7 +146,9 @@ def parse_date(value: Any) -> date | None:
     raise ValueError(_("'{text}' is not a date; write 2026-12-01 or 1/12/2026 (day/month/year)").format(text=text))
 
 
-def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str]) -> CatalogueRow | None:
+def _validate(  # long: every column of a row, in the sheet's order
+    path: Path, raw: RawRow, problems: list[str], warnings: list[str]
+) -> CatalogueRow | None:
     where = f"{path}:{raw.number}"
     before = len(problems)
     cells: dict[str, Any] = {}
@@ -170,6 +174,7 @@ def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str])
         if values[name] is None and name not in refused and (name in raw.cells or raw.keyed)
     )
     _check_id_and_link(where, values, problems)
+    kind = _innovation_kind(f"{where}:jenis", cells.get("jenis"), problems)
     if values["kontak"]:
         _check_phone_numbers(f"{where}:kontak", values["kontak"], problems, warnings)
     tags_text = _text(cells.get("tagar")) or ""
@@ -194,7 +199,7 @@ def _validate(path: Path, raw: RawRow, problems: list[str], warnings: list[str])
     signoff = _signoff(where, cells, problems)
     if len(problems) > before:
         return None
-    innovation = Innovation(**values, tagar=tags, mulai=dates["mulai"], selesai=dates["selesai"])
+    innovation = Innovation(**values, tagar=tags, mulai=dates["mulai"], selesai=dates["selesai"], jenis=kind)
     return CatalogueRow(innovation, f"{path}:{raw.number}", signoff)
 
 
@@ -215,6 +220,15 @@ def _check_id_and_link(where: str, values: dict[str, Any], problems: list[str]) 
         )
     elif values["tautan"]:
         values["tautan"] = _SCHEME.sub(lambda match: match.group().lower(), values["tautan"])  # HTTP:// → http://
+
+
+def _innovation_kind(where: str, cell: Any, problems: list[str]) -> str:
+    """The ``jenis`` cell as a kind (empty: the default); a problem, and "", for an unknown one."""
+    try:
+        return parse_innovation_kind(_text(cell))
+    except ValueError as error:
+        problems.append(f"{where}: {error}")
+        return ""
 
 
 def _check_phone_numbers(where: str, text: str, problems: list[str], warnings: list[str]) -> None:

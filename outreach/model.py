@@ -11,9 +11,12 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+from .i18n import _
+
 #: The catalogue's columns, in the order of the template spreadsheet.
 REQUIRED_FIELDS = ("id", "nama", "opd", "ringkasan", "manfaat", "cara_akses")
 OPTIONAL_FIELDS = (
+    "jenis",
     "lokasi",
     "jam_layanan",
     "kontak",
@@ -26,6 +29,27 @@ OPTIONAL_FIELDS = (
 )
 SIGNOFF_FIELDS = ("status", "disetujui_oleh", "disetujui_pada")
 ALL_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS + SIGNOFF_FIELDS
+
+#: What an innovation is, which decides the verbs its posts use (``outreach.phrasing``): a service
+#: one applies for, an app or website or WhatsApp number one uses, a programme one joins, a place
+#: one goes to, or a visit one asks for at home. An empty ``jenis`` cell means the default.
+INNOVATION_KINDS = ("layanan", "aplikasi", "program", "tempat", "kunjungan")
+DEFAULT_INNOVATION_KIND = "layanan"
+
+
+def parse_innovation_kind(text: str | None) -> str:
+    """The ``jenis`` cell as a known kind (any case; empty is the default), or ValueError saying which exist."""
+    if not text or not text.strip():
+        return DEFAULT_INNOVATION_KIND
+    kind = text.strip().lower()
+    if kind not in INNOVATION_KINDS:
+        message = _(
+            "'{value}' is not a kind of innovation; write one of {kinds} (or leave the cell empty for {default})"
+        )
+        raise ValueError(
+            message.format(value=text.strip(), kinds=", ".join(INNOVATION_KINDS), default=DEFAULT_INNOVATION_KIND)
+        )
+    return kind
 
 
 _SPACE_RUN = re.compile(r" {2,}")
@@ -61,6 +85,8 @@ class Innovation:
     tagar: tuple[str, ...] = ()
     mulai: date | None = None
     selesai: date | None = None
+    #: One of ``INNOVATION_KINDS``; the catalogue reads an empty cell as the default.
+    jenis: str = DEFAULT_INNOVATION_KIND
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -73,6 +99,7 @@ class Innovation:
     def from_json(cls, data: dict[str, Any]) -> Innovation:
         values = {key: value for key, value in data.items() if key in _INNOVATION_FIELDS}
         values["tagar"] = tuple(values.get("tagar") or ())
+        values["jenis"] = values.get("jenis") or DEFAULT_INNOVATION_KIND  # stored before the column existed
         for key in ("mulai", "selesai"):
             values[key] = date.fromisoformat(values[key]) if values.get(key) else None
         return cls(**values)
@@ -89,8 +116,13 @@ class Innovation:
         """A hash of everything a citizen would read: approval is bound to it.
 
         Stores keep hashes made this way; the importer tidies text first, so cosmetic edits never reach it.
+        The default ``jenis`` is left out, so innovations approved before the column existed (or with
+        it empty) keep their hash and their approval; another kind changes the posts' verbs, and the hash.
         """
-        canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        data = self.to_json()
+        if data["jenis"] == DEFAULT_INNOVATION_KIND:
+            del data["jenis"]
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def active_on(self, day: date) -> bool:

@@ -25,12 +25,17 @@ __all__ = [
     "POST_KINDS",
     "Capabilities",
     "ImageSupport",
+    "LinkCard",
     "Platform",
     "PostKind",
     "TextLimit",
 ]
 
 ImageSupport = Literal["none", "optional", "required"]
+#: When the platform shows the post's link as a card beside the text: never (the text's own link is
+#: all there is), only on a post without an image (Facebook's feed link, Telegram's link preview),
+#: or always (Bluesky's external embed).
+LinkCard = Literal["never", "without_image", "always"]
 
 
 @dataclass(frozen=True)
@@ -51,12 +56,21 @@ class Capabilities:
     can_reconcile: bool = False
     #: A person completes the publication (WhatsApp hand-off).
     hand_off: bool = False
+    #: Where a card carries the link (with its tracking), the text shows the short link.
+    link_card: LinkCard = "never"
+    #: The platform shows a long link shortened (X: 23 characters, Mastodon: about 30), so the text
+    #: may keep its tracking tail.
+    shortens_links: bool = False
 
     def limit_for(self, has_image: bool) -> TextLimit:
         """The text limit that applies to a post with or without an image."""
         if has_image and self.caption_limit is not None:
             return self.caption_limit
         return self.text_limit
+
+    def shows_link_card(self, has_image: bool) -> bool:
+        """Whether the post's link goes out as a card beside the text, so the text may show it short."""
+        return self.link_card == "always" or (self.link_card == "without_image" and not has_image)
 
 
 MEGABYTE = 1024 * 1024
@@ -70,6 +84,7 @@ PLATFORM_CAPABILITIES: Mapping[Platform, Capabilities] = {
         max_image_bytes=5 * MEGABYTE,
         image_types=_STILL_IMAGES,  # a GIF needs the chunked upload, which outreach does not use
         can_reconcile=True,
+        shortens_links=True,
     ),
     "facebook": Capabilities(
         text_limit=TextLimit("characters", 63206),
@@ -77,6 +92,7 @@ PLATFORM_CAPABILITIES: Mapping[Platform, Capabilities] = {
         max_image_bytes=4 * MEGABYTE,
         image_types=frozenset({"JPEG", "PNG", "GIF"}),
         can_reconcile=True,
+        link_card="without_image",  # a feed post sends `link`; a photo post has only its caption
     ),  # the Page photos endpoint documents 4 MB per photo, in JPEG, PNG, GIF, BMP or TIFF
     "instagram": Capabilities(
         text_limit=TextLimit("characters", 2200),
@@ -93,6 +109,7 @@ PLATFORM_CAPABILITIES: Mapping[Platform, Capabilities] = {
         image="optional",
         max_image_bytes=10 * MEGABYTE,
         image_types=_STILL_IMAGES,  # sendPhoto; a GIF would have to go as an animation
+        link_card="without_image",  # sendMessage previews the post's link; a photo caption has none
     ),
     "mastodon": Capabilities(
         text_limit=TextLimit("mastodon", 500),
@@ -100,6 +117,7 @@ PLATFORM_CAPABILITIES: Mapping[Platform, Capabilities] = {
         max_image_bytes=16 * MEGABYTE,
         idempotent_retry=True,
         can_reconcile=True,
+        shortens_links=True,  # and builds its card from the text's (tracked) link
     ),
     "bluesky": Capabilities(
         text_limit=TextLimit("graphemes", 300, maximum_utf8_bytes=3000),
@@ -108,6 +126,7 @@ PLATFORM_CAPABILITIES: Mapping[Platform, Capabilities] = {
         image_types=frozenset({"JPEG", "PNG"}),
         idempotent_retry=True,
         can_reconcile=True,
+        link_card="always",  # an external embed with the post's link (and the image as its thumbnail)
     ),
     "webhook": Capabilities(text_limit=TextLimit("characters", 63206), image="optional"),
     # 4096: the WhatsApp Business Cloud API's maximum text message body, the practical ceiling for a

@@ -23,7 +23,7 @@ import sys
 import time as clock
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, cast
@@ -51,6 +51,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import ConfigError
 from .model import Innovation
+from .phrasing import labelled, phrasing
 from .platforms import Capabilities
 from .utm import UtmSettings
 
@@ -69,6 +70,10 @@ RENDER_SECONDS = 2.0
 MAX_LOOP_TURNS = 1_000
 #: No post comes near this (Facebook's limit, the longest, is 63,206 characters).
 MAX_RENDER_CHARACTERS = 100_000
+#: A link longer than this is not shown in full to a reader (see ``_shown_link``).
+MAX_VISIBLE_LINK = 80
+#: The note on a post whose text shows its link without tracking and has no card that carries it.
+LINK_UNTRACKED = "link shown without its tracking: too long to read, and no link card carries it"
 #: A template has no use for a larger number.
 MAX_NUMBER_DIGITS = 1_000
 _MAX_NUMBER_BITS = math.ceil(MAX_NUMBER_DIGITS * math.log2(10))
@@ -415,6 +420,7 @@ class Renderer:
             hashtags=hashtags,
             steps=steps,
             shortenable=shortenable,
+            labelled=labelled,
         )
         self.environment.filters.update(
             {name: _bounded_filter(function) for name, function in self.environment.filters.items()}
@@ -455,13 +461,18 @@ class Renderer:
     ) -> RenderedPost:
         """The final text for one post; ``PostTooLong`` or ``ConfigError`` when that is impossible."""
         template = self.template(kind, channel.platform)
+        capabilities = channel.capabilities
+        attached = image if capabilities.image != "none" else None
         link = with_utm(innovation.tautan, channel, campaign)
+        shown, link_notes = _shown_link(link, innovation.tautan, channel, attached is not None)
+        local = when.astimezone(self.timezone)
         context = {
             "innovation": innovation,
-            "link": link,
+            "link": shown,
             "channel": channel,
             "campaign": campaign,
-            "when": when.astimezone(self.timezone),
+            "when": local,
+            "frasa": phrasing(innovation, kind, channel.platform, local),
         }
         location = _template_location(template)
         if location in self._over_budget:
@@ -474,8 +485,6 @@ class Renderer:
                 self._over_budget[location] = message
             raise ConfigError(message) from None
         raw = _tidy(raw)
-        capabilities = channel.capabilities
-        attached = image if capabilities.image != "none" else None
         limit = capabilities.limit_for(attached is not None)
         text, shortened, excess = _fit(raw, limit)
         if excess > 0:
@@ -483,7 +492,7 @@ class Renderer:
                 f"{innovation.id} · {kind} · {channel.name}: {limit.describe(text)} even after shortening; "
                 f"shorten 'ringkasan'/'manfaat' in the catalogue or the template {_template_location(template)}"
             )
-        notes = (f"shortened to fit {limit.maximum}",) if shortened else ()
+        notes = ((f"shortened to fit {limit.maximum}",) if shortened else ()) + link_notes
         return RenderedPost(
             text=text,
             link=link,
@@ -495,6 +504,22 @@ class Renderer:
             shortened=shortened,
             notes=notes,
         )
+
+
+def _shown_link(
+    link: str | None, written: str | None, channel: ChannelView, has_image: bool
+) -> tuple[str | None, tuple[str, ...]]:
+    """The link the text shows: without tracking where a card carries the tracked one, or where that is too
+    long to read on a platform that shows links in full (then with a note); see templates/README.md, "Links"."""
+    short = with_utm(written, replace(channel, utm=None), CampaignView(""))
+    capabilities = channel.capabilities
+    if link == short or capabilities.shortens_links:
+        return link, ()
+    if capabilities.shows_link_card(has_image):
+        return short, ()
+    if link is not None and len(link) > MAX_VISIBLE_LINK:
+        return short, (LINK_UNTRACKED,)
+    return link, ()
 
 
 def _template_location(template: Template) -> str:
@@ -515,7 +540,8 @@ def _describe_template_error(error: Exception) -> str:
         return f"{where}{kind}: {error}"
     if kind == "UndefinedError":
         return (
-            f"{where}{error.message}; use only innovation, link, channel, campaign and when (see templates/README.md)"
+            f"{where}{error.message}; use only innovation, link, channel, campaign, when and frasa "
+            f"(see templates/README.md)"
         )
     if kind == "SecurityError":
         return f"{where}not allowed in a template ({error.message})"

@@ -685,7 +685,7 @@ CASES = [
         "cat-duplicate-column",
         write_extra_csv("f.csv", lambda h, r: h + ";nama\n" + r[0] + ";Nama Lain\n"),
         imp("f.csv"),
-        ("f.csv:1:nama", "columns B and S"),
+        ("f.csv:1:nama", "columns B and T"),
     ),
     Case(
         "cat-xlsx-duplicate-column",

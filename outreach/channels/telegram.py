@@ -82,6 +82,8 @@ class TelegramChannel(Channel):
             capabilities = replace(
                 capabilities, caption_limit=replace(capabilities.caption_limit, maximum=settings.caption_limit)
             )
+        if not settings.link_preview:  # no card: the text's link is the one that carries the tracking
+            capabilities = replace(capabilities, link_card="never")
         return capabilities
 
     def open_http(self) -> HttpClient:

@@ -40,6 +40,9 @@ def test_link_preview_can_be_switched_off(fake: TelegramFake) -> None:
     channel = make_channel(fake, link_preview=False)
     channel.publish(make_post(), Checkpoints())
     assert fake.created[0]["link_preview_options"] == {"is_disabled": True}
+    # No card then: the renderer keeps the tracking in the text's link instead.
+    assert type(channel).capabilities_for(channel.settings).link_card == "never"
+    assert type(channel).capabilities_for(make_channel(fake).settings).link_card == "without_image"
 
 
 def test_photo_is_uploaded_with_its_caption(fake: TelegramFake) -> None:
