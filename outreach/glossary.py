@@ -21,9 +21,19 @@ from .errors import ConfigError
 #: One letter, in any script (not a digit, not "_").
 LETTER_RE = re.compile(r"[^\W\d_]")
 
-_TERM_SECTIONS = ("acronyms", "common", "internal", "jargon", "vague")
+_TERM_SECTIONS = ("acronyms", "common", "internal", "framing", "nominal", "english", "jargon", "vague")
 _SECTIONS = frozenset(("allow", "openings", "cara_pakai", *_TERM_SECTIONS))
-_EMPTY_ALLOWED = frozenset(("jargon",))
+_EMPTY_ALLOWED = frozenset(("framing", "jargon"))
+#: The category each section's words are reported under ("vague" is the former name of "nominal");
+#: abbreviation sections are reported by the shape of the key (see :attr:`Entry.category`).
+_SECTION_CATEGORY = {"framing": "framing", "nominal": "nominal", "vague": "nominal", "english": "english"}
+#: Indonesian affixes an English word takes: "di-download", "mengupload", "klik-nya", "linknya".
+_ENGLISH_PREFIX = r"(?:(?:di|me|men|meng|mem|nge|ng|ter)-?)?"
+_ENGLISH_SUFFIX = r"(?:-?(?:nya|kan|an|in))?"
+#: A part written in capitals (2+ characters, a letter first) of a hyphen-joined word; not "-nya".
+_CAPS_PART = r"[A-Z][A-Z0-9]*[A-Z0-9]"
+_OTHER_PART = r"-(?!(?:nya|ku|mu|lah|kah|an)\b)[^\W_]+"
+_CAPS_RUN = re.compile(r"[A-Z]{2}")
 _DEFAULT_SOURCE = "outreach/data/glossary.toml"
 _PHONE = r"(?<!\d)(?:\+62|62|0)8\d{1,3}[\- ]?\d{3,4}[\- ]?\d{3,5}(?!\d)|\(0\d{2,3}\)[ ]?\d{5,8}"
 _NUMBERED_LINE = r"(?m:^[ \t]*\d{1,2}[.)][ \t])"
@@ -37,6 +47,17 @@ class Entry:
     section: str
     key: str
     values: tuple[str, ...]
+
+    @property
+    def category(self) -> str:
+        """What a finding about this word is reported as: framing, nominal, english, jargon, or — for
+        an abbreviation — "acronym" when the key has two capitals in a row (OPD, KTP-el), else
+        "abbreviation" (Pemkot, nakes)."""
+        if self.section in _SECTION_CATEGORY:
+            return _SECTION_CATEGORY[self.section]
+        if self.section == "jargon":
+            return "jargon"
+        return "acronym" if _CAPS_RUN.search(self.key) else "abbreviation"
 
 
 def _identity(key: str) -> str:
@@ -90,12 +111,13 @@ class _Data:
             if section not in _SECTIONS:
                 expected = ", ".join(sorted(_SECTIONS))
                 raise ConfigError(f"{source}: unknown key '{section}' (expected one of: {expected})")
-        for word in _string_list(raw.get("allow", []), source, "allow"):
-            self.allow[_identity(word)] = word
         for section in _TERM_SECTIONS:
             for key, value in _table(raw.get(section, {}), source, section).items():
                 values = _values(value, source, section, key)
                 self.terms[_identity(key)] = Entry(section, " ".join(key.split()), values)
+                self.allow.pop(_identity(key), None)  # a later file's table entry wins over an earlier allow
+        for word in _string_list(raw.get("allow", []), source, "allow"):
+            self.allow[_identity(word)] = word
         for key, value in _table(raw.get("openings", {}), source, "openings").items():
             advice = _values(value, source, "openings", key, single=True)[0]
             self.openings[" ".join(key.lower().split())] = advice
@@ -162,6 +184,8 @@ class Glossary:
     def __init__(self, data: _Data) -> None:
         allowed = set(data.allow)
         terms = {k: e for k, e in data.terms.items() if k not in allowed}
+        words = [e.key for e in terms.values() if e.section != "english"]
+        english = [e.key for e in terms.values() if e.section == "english"]
         self._allowed = frozenset(allowed)
         self._exact = {k: e for k, e in terms.items() if k == k.upper()}
         self._folded = {k: e for k, e in terms.items() if k != k.upper()}
@@ -171,10 +195,14 @@ class Glossary:
         self.opening_initials = frozenset(k[0] for k in self.openings)
         # Lower-cased names that end in "!" (SP4N-LAPOR!), without it: their "!" ends no sentence.
         self.bang_names = frozenset(e.key[:-1].lower() for e in terms.values() if e.key.endswith("!"))
-        # Acronym and jargon keys (any case; lookup checks the case rule), then all-caps words
-        # with 2+ letters that are neither allowed nor Roman numerals.
+        # Glossary keys (any case; lookup checks the case rule), English keys with Indonesian affixes
+        # (group "stem" holds the key), hyphen-joined words with a part in capitals (e-PBB,
+        # SIMPEL-PBG; :meth:`known_parts` tells the allowed ones), then all-caps words with 2+
+        # letters that are neither allowed nor Roman numerals.
         self.scan_re = re.compile(
-            rf"\b(?<!-)(?:(?P<term>(?i:{_trie_pattern(e.key for e in terms.values())}))"
+            rf"\b(?<!-)(?:(?P<term>(?i:{_trie_pattern(words)}))"
+            rf"|(?P<english>(?i:{_ENGLISH_PREFIX}(?P<stem>{_trie_pattern(english)}){_ENGLISH_SUFFIX}))"
+            rf"|(?P<hyphen>{_CAPS_PART}(?:{_OTHER_PART})+|[^\W\d_]{{1,6}}-{_CAPS_PART}(?:{_OTHER_PART})*)"
             rf"|(?=[A-Z]\d*[A-Z])(?!(?i:{_trie_pattern(data.allow.values())}|[IVX]+)(?!\w|-\w))"
             r"(?P<caps>[A-Z]\d*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*))(?!\w|-\w)"
         )
@@ -209,6 +237,13 @@ class Glossary:
         """The entry of a word that :attr:`scan_re` matched as a term; None when its case does not fit."""
         normal = " ".join(matched.split())
         return self._exact.get(normal) or self._folded.get(normal.lower())
+
+    def known_parts(self, word: str) -> bool:
+        """Whether a hyphen-joined word is allowed as a whole (e-KTP) or all its parts in capitals are
+        (KTP-KK, COVID-19)."""
+        if _identity(word) in self._allowed:
+            return True
+        return all(_identity(part) in self._allowed for part in word.split("-") if _CAPS_RUN.search(part))
 
     def is_known(self, word: str) -> bool:
         """Whether ``word`` is an allowed word or an acronym of the glossary."""

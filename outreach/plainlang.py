@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import regex
 
 from .glossary import LETTER_RE, Entry, Glossary, default_glossary
+from .i18n import _
 
 MAX_SENTENCE_WORDS = 20
 MAX_AVERAGE_WORDS = 15
@@ -50,6 +51,9 @@ _END = sys.maxsize  # sorts after every end offset
 
 ERROR = "error"
 WARNING = "warning"
+
+#: Sections whose words, capitalised in the middle of a sentence, are taken as part of a name.
+_NAME_PART_SECTIONS = frozenset(("framing", "nominal", "vague", "jargon"))
 
 # --- links, tags and masking ----------------------------------------------------------------
 #
@@ -317,33 +321,58 @@ class Report:
 
 
 def _quoted_choices(values: tuple[str, ...]) -> str:
-    """'a', 'b' or 'c'."""
+    """'a', 'b' or 'c' (the "or" in the reader's language)."""
     quoted = [f"'{v}'" for v in values]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    if len(quoted) == 1:
+        return quoted[0]
+    return _("{choices} or {last}").format(choices=", ".join(quoted[:-1]), last=quoted[-1])
+
+
+def _rewrite(values: tuple[str, ...], excerpt: str) -> str:
+    """The suggested plain rewrite: the plain word(s) to write instead, or leave it out."""
+    choices = tuple(v for v in values if v)
+    if not choices:
+        return _("leave out '{word}'").format(word=excerpt)
+    return _("write {choices} instead of '{word}'").format(choices=_quoted_choices(choices), word=excerpt)
 
 
 def _term_finding(entry: Entry, text: str, start: int, end: int) -> Finding:
-    """The finding for a glossary word at ``text[start:end]``, by the section it is listed in."""
+    """The finding for a glossary word at ``text[start:end]``: its category and the plain rewrite."""
     excerpt = text[start:end]
-    values = entry.values
+    category = entry.category
     if entry.section in ("acronyms", "common"):
-        suggestion = f"write '{values[0]} ({excerpt})'"
+        suggestion = _("write '{expansion}', or '{expansion} ({word})' if it comes again").format(
+            expansion=entry.values[0], word=excerpt
+        )
         if entry.section == "common":
-            message = f"'{excerpt}' is widely known, but spelling it out at its first use helps"
-            return Finding("acronym", WARNING, start, end, excerpt, message, suggestion)
-        message = f"acronym '{excerpt}' is not spelled out at its first use"
-        return Finding("acronym", ERROR, start, end, excerpt, message, suggestion)
-    if entry.section == "internal":
-        message = f"'{excerpt}' is internal jargon"
-        suggestion = f"use {_quoted_choices(values)} instead of '{excerpt}'"
-    elif entry.section == "vague":
-        message = f"abstract word '{excerpt}' hides the action"
-        suggestion = f"say the concrete action instead (e.g. {values[0]})"
-    else:
-        message = f"bureaucratic word '{excerpt}'"
-        choices = tuple(v for v in values if v)
-        suggestion = f"use {_quoted_choices(choices)} instead of '{excerpt}'" if choices else f"leave out '{excerpt}'"
-    return Finding("jargon", ERROR, start, end, excerpt, message, suggestion)
+            message = _("'{word}' is widely known, but spelling it out at its first use helps").format(word=excerpt)
+            return Finding(category, WARNING, start, end, excerpt, message, suggestion)
+        message = _("'{word}' is not spelled out at its first use").format(word=excerpt)
+        return Finding(category, ERROR, start, end, excerpt, message, suggestion)
+    messages = {
+        "internal": _("'{word}' is office shorthand that readers do not use"),
+        "framing": _("press-release framing '{word}': tell the reader what changes for them"),
+        "nominal": _("abstract word '{word}' hides the action"),
+        "english": _("English word '{word}' has a plain Indonesian word"),
+        "jargon": _("officialese word '{word}'"),
+    }
+    key = "internal" if entry.section == "internal" else category
+    message = messages[key].format(word=excerpt)
+    return Finding(category, ERROR, start, end, excerpt, message, _rewrite(entry.values, excerpt))
+
+
+def _hyphen_finding(text: str, start: int, end: int) -> Finding:
+    """The finding for a code name joined with hyphens (SIMPEL-PBG, e-PBB) the glossary does not list."""
+    excerpt = text[start:end]
+    return Finding(
+        "acronym",
+        ERROR,
+        start,
+        end,
+        excerpt,
+        _("'{word}' is a system's code name that readers cannot say").format(word=excerpt),
+        _("say in plain words what it is or what the reader does with it, e.g. 'aplikasi izin bangunan'"),
+    )
 
 
 def _letters(word: str) -> int:
@@ -382,8 +411,10 @@ def check_text(
                 0,
                 0,
                 "",
-                f"sentences average {average:.1f} words (more than {MAX_AVERAGE_WORDS})",
-                f"use shorter sentences: aim for {MAX_AVERAGE_WORDS} words or fewer on average",
+                _("sentences average more than {limit} words ({words} words in {sentences} sentences)").format(
+                    limit=MAX_AVERAGE_WORDS, words=sentences.words, sentences=len(spans)
+                ),
+                _("use shorter sentences: aim for {limit} words or fewer on average").format(limit=MAX_AVERAGE_WORDS),
             )
         )
     findings += _scan(text, masked, g, sentences)
@@ -419,8 +450,10 @@ def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], 
                     start,
                     end,
                     text[start:end],
-                    f"sentence has {len(tokens)} words (more than {MAX_SENTENCE_WORDS})",
-                    f"split it into shorter sentences of {MAX_AVERAGE_WORDS} words or fewer",
+                    _("sentence has {words} words (more than {limit})").format(
+                        words=len(tokens), limit=MAX_SENTENCE_WORDS
+                    ),
+                    _("split it into shorter sentences of {limit} words or fewer").format(limit=MAX_AVERAGE_WORDS),
                 )
             )
         seen.first_words.add(first)
@@ -438,8 +471,8 @@ def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], 
                     start,
                     end,
                     text[start:end],
-                    "sentence is written in capitals",
-                    "write it in normal sentence case",
+                    _("sentence is written in capitals"),
+                    _("write it in normal sentence case"),
                 )
             )
     return seen
@@ -467,8 +500,8 @@ def _post_findings(
                 start,
                 end,
                 text[start:end],
-                f"{len(hashtags)} hashtags (more than {MAX_HASHTAGS})",
-                f"keep at most {MAX_HASHTAGS} hashtags (Instagram allows more)",
+                _("{count} hashtags (more than {limit})").format(count=len(hashtags), limit=MAX_HASHTAGS),
+                _("keep at most {limit} hashtags (Instagram allows more)").format(limit=MAX_HASHTAGS),
             )
         )
     if image and not (alt_text and alt_text.strip()):
@@ -479,8 +512,8 @@ def _post_findings(
                 0,
                 0,
                 "",
-                "the image has no alt text",
-                "describe the image in one short sentence for readers who cannot see it",
+                _("the image has no alt text"),
+                _("describe the image in one short sentence for readers who cannot see it"),
             )
         )
     if kind == "cara_pakai" and not has_link and not g.cara_re.search(masked):
@@ -491,8 +524,11 @@ def _post_findings(
                 0,
                 0,
                 "",
-                "a how-to post says neither where to go nor how to do it",
-                "add the place (e.g. 'Datang ke ...', 'Jl. ...', a link) or the steps (e.g. '1. Buka ...', 'Bawa KTP')",
+                _("a how-to post says neither where to go nor how to do it"),
+                _(
+                    "add the place (e.g. 'Datang ke ...', 'Jl. ...', a link) or the steps "
+                    "(e.g. '1. Buka ...', 'Bawa KTP')"
+                ),
             )
         )
     return findings
@@ -516,7 +552,8 @@ def _opening_finding(g: Glossary, text: str, start: int, end: int) -> Finding:
     """The finding for a bureaucratic opening at ``text[start:end]``."""
     excerpt = text[start:end]
     advice = g.openings[" ".join(excerpt.lower().split())]
-    return Finding("opening", ERROR, start, end, excerpt, f"bureaucratic opening '{excerpt}'", advice)
+    message = _("bureaucratic opening '{words}'").format(words=excerpt)
+    return Finding("framing", ERROR, start, end, excerpt, message, _(advice))
 
 
 def _is_shouting(sentence_prose: list[str], g: Glossary) -> bool:
@@ -537,10 +574,11 @@ def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
 
 
 def _scan(text: str, masked: str, g: Glossary, sentences: _Sentences) -> list[Finding]:
-    """Acronym, jargon and all-caps findings from one pass of the glossary regex.
+    """Glossary, code-name and all-caps findings from one pass of the glossary regex.
 
-    Words inside an opening or a sentence in capitals were reported with it; a capitalised glossary word is
-    a finding only where it opens a sentence (elsewhere it is part of a name).
+    Words inside an opening or a sentence in capitals were reported with it; a capitalised framing,
+    nominal or jargon word is a finding only where it opens a sentence (elsewhere it is part of a
+    name). English words and abbreviations are findings in any case.
     """
     findings: list[Finding] = []
     seen_acronyms: set[str] = set()
@@ -548,8 +586,9 @@ def _scan(text: str, masked: str, g: Glossary, sentences: _Sentences) -> list[Fi
     for m in g.scan_re.finditer(masked):
         start, end = m.span()
         word = m.group()
-        if m.lastgroup == "term":
-            entry = g.lookup(word)
+        kind = m.lastgroup
+        if kind == "term" or kind == "english":
+            entry = g.lookup(m.group("stem") if kind == "english" else word)
             if entry is None or _inside(start, sentences.opening_spans):
                 continue  # wrong case for an all-caps key ("sop"), or reported as an opening
             if entry.section in ("acronyms", "common"):
@@ -559,13 +598,17 @@ def _scan(text: str, masked: str, g: Glossary, sentences: _Sentences) -> list[Fi
                 if g.spelled_out(masked, entry, start, end):
                     continue
             elif (
-                entry.section != "internal"
+                entry.section in _NAME_PART_SECTIONS
                 and word[0].isupper()
                 and not word.isupper()
                 and start not in sentences.first_words
             ):
                 continue  # capitalised mid-sentence: part of a name ("Badan ... Pembangunan Daerah")
             findings.append(_term_finding(entry, text, start, end))
+        elif kind == "hyphen":
+            if word not in seen_caps and not g.known_parts(word) and not _inside(start, sentences.shouting_spans):
+                seen_caps.add(word)
+                findings.append(_hyphen_finding(text, start, end))
         elif word not in seen_caps and not _inside(start, sentences.shouting_spans):
             seen_caps.add(word)
             findings.append(
@@ -575,8 +618,8 @@ def _scan(text: str, masked: str, g: Glossary, sentences: _Sentences) -> list[Fi
                     start,
                     end,
                     word,
-                    f"all-caps word '{word}' is not in the glossary",
-                    "spell it out at its first use if it is an acronym, or write it in normal case",
+                    _("all-caps word '{word}' is not in the glossary").format(word=word),
+                    _("spell it out at its first use if it is an acronym, or write it in normal case"),
                 )
             )
     return findings
