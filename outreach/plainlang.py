@@ -52,6 +52,15 @@ _END = sys.maxsize  # sorts after every end offset
 ERROR = "error"
 WARNING = "warning"
 
+#: A word in capitals no one can say as a word: no vowel (PJU has one: two consonants open it, not
+#: a "pr"/"kl" cluster), or two consonants at its end (SIMBG, BUMD) other than "ng"/"ny". GRATIS,
+#: PENTING, INFO and JANGAN do not match: those are emphasis, a warning at most.
+_ACRONYM_SHAPE_RE = re.compile(
+    r"(?=.*[A-Z])(?:[^AEIOU]*$|[B-DF-HJ-NP-TV-Z\d](?![RL])[B-DF-HJ-NP-TV-Z\d]|.*(?!NG|NY)[B-DF-HJ-NP-TV-Z][B-DF-HJ-NP-TV-Z]$)"
+)
+#: An acronym explained right after it: "DTKS (Data Terpadu ...)".
+_EXPLAINED_RE = re.compile(r"\s*[(\[]")
+
 #: Sections whose words, capitalised in the middle of a sentence, are taken as part of a name.
 _NAME_PART_SECTIONS = frozenset(("framing", "nominal", "vague", "jargon"))
 
@@ -361,6 +370,20 @@ def _term_finding(entry: Entry, text: str, start: int, end: int) -> Finding:
     return Finding(category, ERROR, start, end, excerpt, message, _rewrite(entry.values, excerpt))
 
 
+def _unlisted_acronym_finding(text: str, start: int, end: int) -> Finding:
+    """The finding for a word in capitals the glossary does not list but no reader can say (DTKS, PJU)."""
+    excerpt = text[start:end]
+    return Finding(
+        "acronym",
+        ERROR,
+        start,
+        end,
+        excerpt,
+        _("'{word}' is not spelled out at its first use").format(word=excerpt),
+        _("write what it stands for in plain words, or '... ({word})' if it comes again").format(word=excerpt),
+    )
+
+
 def _hyphen_finding(text: str, start: int, end: int) -> Finding:
     """The finding for a code name joined with hyphens (SIMPEL-PBG, e-PBB) the glossary does not list."""
     excerpt = text[start:end]
@@ -611,6 +634,13 @@ def _scan(text: str, masked: str, g: Glossary, sentences: _Sentences) -> list[Fi
                 findings.append(_hyphen_finding(text, start, end))
         elif word not in seen_caps and not _inside(start, sentences.shouting_spans):
             seen_caps.add(word)
+            if (
+                _ACRONYM_SHAPE_RE.match(word)
+                and not _EXPLAINED_RE.match(masked, end)
+                and masked[start - 1 : start] != "("
+            ):
+                findings.append(_unlisted_acronym_finding(text, start, end))
+                continue
             findings.append(
                 Finding(
                     "unknown_acronym",

@@ -288,9 +288,24 @@ def test_allowed_acronyms_are_not_flagged() -> None:
 
 
 def test_unknown_all_caps_word_is_a_warning_once() -> None:
-    text = "Hubungi XYZ sekarang. XYZ siap membantu."
+    text = "Hubungi SIKAP sekarang. SIKAP siap membantu."
     finding = only(check_text(text), "unknown_acronym")
-    assert (finding.severity, finding.start, finding.end, finding.excerpt) == ("warning", 8, 11, "XYZ")
+    assert (finding.severity, finding.start, finding.end, finding.excerpt) == ("warning", 8, 13, "SIKAP")
+
+
+@pytest.mark.parametrize("word", ["BPKAD", "SIMBG", "BUMD", "XYZ", "LPSE"])
+def test_unlisted_word_in_capitals_no_one_can_say_is_an_acronym_error(word: str) -> None:
+    finding = only(check_text(f"Cek data Anda di {word} sekarang."), "acronym")
+    assert (finding.excerpt, finding.severity) == (word, "error")
+    assert check_text(f"Cek data Anda di Lembaga Contoh ({word}) sekarang.").errors == ()
+    assert check_text(f"Cek data Anda di {word} (Lembaga Contoh) sekarang.").errors == ()
+
+
+@pytest.mark.parametrize(
+    "text", ["PENTING: layanan tutup besok.", "Layanan ini GRATIS untuk warga.", "INFO jadwal ada di bio."]
+)
+def test_a_word_in_capitals_for_emphasis_is_no_acronym_error(text: str) -> None:
+    assert check_text(text).errors == ()
 
 
 @pytest.mark.parametrize(
@@ -530,7 +545,7 @@ def test_how_to_post_with_a_place_link_phone_or_steps_is_fine(text: str) -> None
 
 
 def test_report_partitions_errors_and_warnings() -> None:
-    report = check_text("Periksa di Puskesmas XYZ. Info terkait OPD.")
+    report = check_text("Periksa di Puskesmas SIKAP. Info terkait OPD.")
     assert [f.code for f in report.errors] == ["framing", "acronym"]
     assert [f.code for f in report.warnings] == ["unknown_acronym"]
     assert set(report.errors) | set(report.warnings) == set(report.findings)
@@ -608,7 +623,7 @@ def test_office_glossary_extends_and_overrides_the_default(tmp_path: Path) -> No
         """
         allow = ["website", "SIPADU"]
         [acronyms]
-        Dispora = "Dinas Kepemudaan dan Olahraga"
+        Dispusip = "Dinas Perpustakaan dan Kearsipan"
         Puskesmas = "Pusat Kesehatan Masyarakat"
         [english]
         voucher = "kupon"
@@ -620,14 +635,14 @@ def test_office_glossary_extends_and_overrides_the_default(tmp_path: Path) -> No
     )
     glossary = Glossary.load(extra)
     report = check_text(
-        "Memperhatikan cuaca, Dispora menunda lomba. Periksa di Puskesmas dengan kartu BPJS. "
+        "Memperhatikan cuaca, Dispusip menunda lomba. Periksa di Puskesmas dengan kartu BPJS. "
         "Tukar voucher-nya di website kota atau lewat SIPADU.",
         glossary=glossary,
     )
     found = {(f.code, f.excerpt, f.severity) for f in report.findings}
     assert found == {
         ("framing", "Memperhatikan", "error"),
-        ("abbreviation", "Dispora", "error"),
+        ("abbreviation", "Dispusip", "error"),
         ("abbreviation", "Puskesmas", "error"),
         ("english", "voucher-nya", "error"),
     }

@@ -91,7 +91,9 @@ def test_recall_and_false_alarms_per_category(capsys: pytest.CaptureFixture[str]
                 f"  {code:<14} {labelled[code]:>5} {hits[code]:>5} {share:>7.3f} "
                 f"{alarms[code]:>4}/{clean} {rate:.3f} {extra[code]:>13}"
             )
-        print(f"  {'all':<14} {problems:>5} {found_cases:>5} {recall:>7.3f} {len(false_alarms):>4}/{clean} {false_alarm_rate:.3f}")
+        print(
+            f"  {'all':<14} {problems:>5} {found_cases:>5} {recall:>7.3f} {len(false_alarms):>4}/{clean} {false_alarm_rate:.3f}"
+        )
         for line in misses + false_alarms:
             print(f"  ! {line}")
     assert recall >= TARGET_RECALL, misses
