@@ -28,8 +28,12 @@ _EMPTY_ALLOWED = frozenset(("framing", "jargon"))
 #: abbreviation sections are reported by the shape of the key (see :attr:`Entry.category`).
 _SECTION_CATEGORY = {"framing": "framing", "nominal": "nominal", "vague": "nominal", "english": "english"}
 #: Indonesian affixes an English word takes: "di-download", "mengupload", "klik-nya", "linknya".
-_ENGLISH_PREFIX = r"(?:(?:di|me|men|meng|mem|nge|ng|ter)-?)?"
-_ENGLISH_SUFFIX = r"(?:-?(?:nya|kan|an|in))?"
+#: The prefixed forms are spelled out into the glossary's one trie (one branch per character is
+#: much cheaper than trying each prefix at every word); the suffixes follow any key, and
+#: :meth:`Glossary.lookup` accepts them on English keys only ("gunakan" is not "guna").
+_ENGLISH_PREFIXES = tuple(p + h for p in ("di", "me", "men", "meng", "mem", "nge", "ng", "ter") for h in ("", "-"))
+_SUFFIXES = ("-nya", "nya", "-kan", "kan", "-an", "an", "-in", "in")
+_SUFFIX = r"(?:-?(?:nya|kan|an|in))?"
 #: A part written in capitals (2+ characters, a letter first) of a hyphen-joined word; not "-nya".
 _CAPS_PART = r"[A-Z][A-Z0-9]*[A-Z0-9]"
 _OTHER_PART = r"-(?!(?:nya|ku|mu|lah|kah|an)\b)[^\W_]+"
@@ -184,8 +188,9 @@ class Glossary:
     def __init__(self, data: _Data) -> None:
         allowed = set(data.allow)
         terms = {k: e for k, e in data.terms.items() if k not in allowed}
-        words = [e.key for e in terms.values() if e.section != "english"]
-        english = [e.key for e in terms.values() if e.section == "english"]
+        english = {e.key.lower(): e for e in terms.values() if e.section == "english"}
+        self._english = english
+        words = [e.key for e in terms.values()] + [p + key for key in english for p in _ENGLISH_PREFIXES]
         self._allowed = frozenset(allowed)
         self._exact = {k: e for k, e in terms.items() if k == k.upper()}
         self._folded = {k: e for k, e in terms.items() if k != k.upper()}
@@ -196,12 +201,11 @@ class Glossary:
         # Lower-cased names that end in "!" (SP4N-LAPOR!), without it: their "!" ends no sentence.
         self.bang_names = frozenset(e.key[:-1].lower() for e in terms.values() if e.key.endswith("!"))
         # Glossary keys (any case; lookup checks the case rule), English keys with Indonesian affixes
-        # (group "stem" holds the key), hyphen-joined words with a part in capitals (e-PBB,
+        # too, hyphen-joined words with a part in capitals (e-PBB,
         # SIMPEL-PBG; :meth:`known_parts` tells the allowed ones), then all-caps words with 2+
         # letters that are neither allowed nor Roman numerals.
         self.scan_re = re.compile(
-            rf"\b(?<!-)(?:(?P<term>(?i:{_trie_pattern(words)}))"
-            rf"|(?P<english>(?i:{_ENGLISH_PREFIX}(?P<stem>{_trie_pattern(english)}){_ENGLISH_SUFFIX}))"
+            rf"\b(?<!-)(?:(?P<term>(?i:{_trie_pattern(words)}{_SUFFIX}))"
             rf"|(?P<hyphen>{_CAPS_PART}(?:{_OTHER_PART})+|[^\W\d_]{{1,6}}-{_CAPS_PART}(?:{_OTHER_PART})*)"
             rf"|(?=[A-Z]\d*[A-Z])(?!(?i:{_trie_pattern(data.allow.values())}|[IVX]+)(?!\w|-\w))"
             r"(?P<caps>[A-Z]\d*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*))(?!\w|-\w)"
@@ -234,9 +238,21 @@ class Glossary:
         return cls(data)
 
     def lookup(self, matched: str) -> Entry | None:
-        """The entry of a word that :attr:`scan_re` matched as a term; None when its case does not fit."""
+        """The entry of a word that :attr:`scan_re` matched as a term; None when its case does not fit,
+        or when it carries an affix and is not an English word."""
         normal = " ".join(matched.split())
-        return self._exact.get(normal) or self._folded.get(normal.lower())
+        entry = self._exact.get(normal) or self._folded.get(normal.lower())
+        if entry is not None or not self._english:
+            return entry
+        lower = normal.lower()
+        for suffix in ("", *_SUFFIXES):
+            if suffix and not lower.endswith(suffix):
+                continue
+            stem = lower[: len(lower) - len(suffix)]
+            for prefix in ("", *_ENGLISH_PREFIXES):
+                if stem.startswith(prefix) and stem[len(prefix) :] in self._english:
+                    return self._english[stem[len(prefix) :]]
+        return None
 
     def known_parts(self, word: str) -> bool:
         """Whether a hyphen-joined word is allowed as a whole (e-KTP) or all its parts in capitals are

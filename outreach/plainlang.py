@@ -360,10 +360,10 @@ def _term_finding(entry: Entry, text: str, start: int, end: int) -> Finding:
         return Finding(category, ERROR, start, end, excerpt, message, suggestion)
     messages = {
         "internal": _("'{word}' is office shorthand that readers do not use"),
-        "framing": _("press-release framing '{word}': tell the reader what changes for them"),
-        "nominal": _("abstract word '{word}' hides the action"),
-        "english": _("English word '{word}' has a plain Indonesian word"),
-        "jargon": _("officialese word '{word}'"),
+        "framing": _("'{word}' talks about the office, not about what changes for the reader"),
+        "nominal": _("'{word}' is an abstract word that hides the action"),
+        "english": _("'{word}' is English; there is a plain Indonesian word"),
+        "jargon": _("'{word}' is officialese that citizens do not speak"),
     }
     key = "internal" if entry.section == "internal" else category
     message = messages[key].format(word=excerpt)
@@ -395,6 +395,56 @@ def _hyphen_finding(text: str, start: int, end: int) -> Finding:
         excerpt,
         _("'{word}' is a system's code name that readers cannot say").format(word=excerpt),
         _("say in plain words what it is or what the reader does with it, e.g. 'aplikasi izin bangunan'"),
+    )
+
+
+#: What each finding's code is called for a person (the code itself stays English in machine output).
+_CATEGORY_LABELS = {
+    "framing": "press-release framing",
+    "nominal": "nominal style",
+    "english": "English word",
+    "jargon": "officialese",
+    "abbreviation": "abbreviation",
+    "acronym": "acronym",
+    "unknown_acronym": "capitals",
+    "long_sentence": "long sentence",
+    "long_average": "long sentences",
+    "shouting": "capitals",
+    "too_many_hashtags": "hashtags",
+    "missing_alt_text": "alt text",
+    "cara_pakai_missing_where_how": "how-to",
+    "length": "length",
+}
+
+
+def category_label(code: str) -> str:
+    """The category of a finding in the reader's language ("kata Inggris" for ``english``)."""
+    return _(_CATEGORY_LABELS[code]) if code in _CATEGORY_LABELS else code
+
+
+def check_length(text: str, platform: str) -> Finding | None:
+    """A finding when ``text`` is longer than ``platform`` takes, counted the platform's way (X weighs
+    links as 23 and emoji as 2; Bluesky counts graphemes; see :mod:`outreach.limits`); None when it fits.
+
+    The limit is the platform's default; a channel's config may set another, which ``outreach check``
+    applies to the rendered posts.
+    """
+    from .platforms import PLATFORM_CAPABILITIES
+
+    limit = PLATFORM_CAPABILITIES[platform].text_limit  # type: ignore[index]
+    post = text.strip()
+    if limit.fits(post):
+        return None
+    return Finding(
+        "length",
+        ERROR,
+        0,
+        0,
+        "",
+        _("{length} characters as {platform} counts them, more than its {maximum}").format(
+            length=limit.measure(post), platform=platform, maximum=limit.maximum
+        ),
+        _("shorten it to {maximum} or fewer").format(maximum=limit.maximum),
     )
 
 
@@ -575,7 +625,7 @@ def _opening_finding(g: Glossary, text: str, start: int, end: int) -> Finding:
     """The finding for a bureaucratic opening at ``text[start:end]``."""
     excerpt = text[start:end]
     advice = g.openings[" ".join(excerpt.lower().split())]
-    message = _("bureaucratic opening '{words}'").format(words=excerpt)
+    message = _("'{words}' opens like an official letter").format(words=excerpt)
     return Finding("framing", ERROR, start, end, excerpt, message, _(advice))
 
 
@@ -610,8 +660,8 @@ def _scan(text: str, masked: str, g: Glossary, sentences: _Sentences) -> list[Fi
         start, end = m.span()
         word = m.group()
         kind = m.lastgroup
-        if kind == "term" or kind == "english":
-            entry = g.lookup(m.group("stem") if kind == "english" else word)
+        if kind == "term":
+            entry = g.lookup(word)
             if entry is None or _inside(start, sentences.opening_spans):
                 continue  # wrong case for an all-caps key ("sop"), or reported as an opening
             if entry.section in ("acronyms", "common"):

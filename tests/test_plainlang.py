@@ -6,10 +6,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from outreach.cli import cli
 from outreach.errors import ConfigError
+from outreach.platforms import PLATFORM_CAPABILITIES
 from outreach.plainlang import (
     Finding,
     Glossary,
@@ -441,7 +444,7 @@ def test_opening_is_reported_once_as_framing() -> None:
     assert codes(report) == ["framing"]
     finding = report.findings[0]
     assert (finding.start, finding.end, finding.excerpt) == (0, 17, "Sehubungan dengan")
-    assert finding.message == "bureaucratic opening 'Sehubungan dengan'"
+    assert finding.message == "'Sehubungan dengan' opens like an official letter"
 
 
 def test_opening_after_emoji_and_in_a_later_sentence() -> None:
@@ -696,3 +699,71 @@ def test_default_glossary_lists_each_word_once() -> None:
     for word in raw["allow"]:
         assert word not in seen, word
     assert {"NIK", "BPJS", "KTP", "WIB", "Puskesmas"} <= set(raw["allow"])
+
+
+# --- lint-text --------------------------------------------------------------------------------
+
+
+def lint(tmp_path: Path, text: str, *options: str) -> Result:
+    draft = tmp_path / "draf.txt"
+    draft.write_text(text, encoding="utf-8")
+    no_config = str(tmp_path / "tidak-ada.toml")  # the bundled glossary
+    return CliRunner().invoke(cli, ["--config", no_config, "lint-text", *options, str(draft)], catch_exceptions=False)
+
+
+def test_lint_text_prints_the_category_and_the_rewrite_of_each_finding(tmp_path: Path) -> None:
+    result = lint(tmp_path, "Silakan download aplikasinya.\nPara nakes siap melayani.\n")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[:2] == [
+        "1: error: English word: 'download' is English; there is a plain Indonesian word — "
+        "write 'unduh' instead of 'download'",
+        "2: error: abbreviation: 'nakes' is office shorthand that readers do not use — "
+        "write 'tenaga kesehatan' or 'petugas kesehatan' instead of 'nakes'",
+    ]
+
+
+@pytest.mark.parametrize(
+    "platform, fits, too_long",
+    [
+        # X weighs a link as 23 and an emoji as 2: 257 + 23 fits 280, with " 🎉" it is 282.
+        ("x", "a" * 256 + " https://layanan.bandarlampungkota.go.id/jadwal-lengkap-panjang-sekali", None),
+        ("x", "a" * 256 + " https://layanan.bandarlampungkota.go.id/jadwal-lengkap 🎉", "283 characters as x"),
+        # Bluesky counts an emoji as one grapheme.
+        ("bluesky", "🎉" * 300, None),
+        ("bluesky", "🎉" * 301, "301 characters as bluesky"),
+    ],
+)
+def test_lint_text_checks_the_length_the_way_the_platform_counts(
+    tmp_path: Path, platform: str, fits: str, too_long: str | None
+) -> None:
+    result = lint(tmp_path, fits + "\n", "--platform", platform)
+    if too_long is None:
+        assert "length" not in result.output and result.exit_code == 0, result.output
+        return
+    first = result.output.splitlines()[0]
+    maximum = PLATFORM_CAPABILITIES[platform].text_limit.maximum  # type: ignore[index]
+    assert first == f"1: error: length: {too_long} counts them, more than its {maximum} — shorten it to {maximum} or fewer"
+    assert result.exit_code == 1
+
+
+def test_lint_text_without_a_platform_does_not_check_the_length(tmp_path: Path) -> None:
+    result = lint(tmp_path, "Bawa KTP. " * 100)
+    assert result.exit_code == 0 and "length" not in result.output, result.output
+
+
+def test_lint_text_speaks_indonesian_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gettext
+
+    from outreach import i18n
+
+    translation = gettext.translation("outreach", localedir=Path(i18n.__file__).parent / "locale", languages=["id"])
+    monkeypatch.setattr(i18n, "_", translation.gettext)
+    monkeypatch.setattr("outreach.plainlang._", translation.gettext)
+    monkeypatch.setattr("outreach.cli.drafting._", translation.gettext)
+    result = lint(tmp_path, "Silakan download aplikasinya. " + "a" * 300 + "\n", "--platform", "x")
+    lines = result.output.splitlines()
+    assert lines[0].startswith("1: kesalahan: panjang: "), lines
+    assert lines[1] == (
+        "1: kesalahan: kata Inggris: 'download' adalah kata Inggris; ada kata Indonesia yang sederhana — "
+        "tulis 'unduh', bukan 'download'"
+    )
