@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from outreach.cli import cli
 from outreach.errors import ConfigError
-from outreach.platforms import PLATFORM_CAPABILITIES
 from outreach.plainlang import (
     Finding,
     Glossary,
@@ -22,6 +21,7 @@ from outreach.plainlang import (
     split_sentences,
     split_words,
 )
+from outreach.platforms import PLATFORM_CAPABILITIES
 
 GLOSSARY_FILE = Path(__file__).parent.parent / "outreach" / "data" / "glossary.toml"
 
@@ -741,8 +741,10 @@ def test_lint_text_checks_the_length_the_way_the_platform_counts(
         assert "length" not in result.output and result.exit_code == 0, result.output
         return
     first = result.output.splitlines()[0]
-    maximum = PLATFORM_CAPABILITIES[platform].text_limit.maximum  # type: ignore[index]
-    assert first == f"1: error: length: {too_long} counts them, more than its {maximum} — shorten it to {maximum} or fewer"
+    maximum = PLATFORM_CAPABILITIES[platform].text_limit.maximum  # type: ignore[index]  # a platform name
+    assert (
+        first == f"1: error: length: {too_long} counts them, more than its {maximum} — shorten it to {maximum} or fewer"
+    )
     assert result.exit_code == 1
 
 
@@ -759,6 +761,7 @@ def test_lint_text_speaks_indonesian_when_asked(tmp_path: Path, monkeypatch: pyt
     translation = gettext.translation("outreach", localedir=Path(i18n.__file__).parent / "locale", languages=["id"])
     monkeypatch.setattr(i18n, "_", translation.gettext)
     monkeypatch.setattr("outreach.plainlang._", translation.gettext)
+    monkeypatch.setattr("outreach.plainwords._", translation.gettext)
     monkeypatch.setattr("outreach.cli.drafting._", translation.gettext)
     result = lint(tmp_path, "Silakan download aplikasinya. " + "a" * 300 + "\n", "--platform", "x")
     lines = result.output.splitlines()

@@ -110,7 +110,8 @@ def lint_text(source: BinaryIO, kind: str | None, platform: str | None) -> None:
 
     Example: outreach lint-text draf-unggahan.txt   (or: echo "Dalam rangka ..." | outreach lint-text -)
     """
-    from ..plainlang import ERROR, Glossary, category_label, check_length, check_text
+    from ..plainlang import Glossary, check_text
+    from ..plainwords import ERROR, category_label, check_length
 
     raw = source.read()
     try:
