@@ -8,8 +8,9 @@ Indonesian text, and ``pyphen``'s id_ID dictionary is a hyphenator that miscount
 - sentence length: a sentence over 20 words is an error, an average over 15 a warning;
 - the share of long words (more than 6 letters, LIX-style) and a syllable count by vowel
   nuclei, as trend figures in :class:`Stats`, not as rules;
-- every acronym spelled out at its first use, unless everyone knows it (allow-list);
-- no bureaucratic words or openings, no internal jargon, no sentences in capitals;
+- words by category, each with a plain rewrite (:mod:`outreach.plainwords`): press-release framing,
+  nominal style, English words, officialese, abbreviations and acronyms not spelled out (unless
+  everyone knows them: the allow-list), office shorthand; no sentences in capitals;
 - post-level checks: hashtag count, alt text for images, and whether a how-to post
   ("cara_pakai") says where to go or how to do it.
 
