@@ -200,13 +200,15 @@ class Glossary:
         self.opening_initials = frozenset(k[0] for k in self.openings)
         # Lower-cased names that end in "!" (SP4N-LAPOR!), without it: their "!" ends no sentence.
         self.bang_names = frozenset(e.key[:-1].lower() for e in terms.values() if e.key.endswith("!"))
-        # Glossary keys (any case; lookup checks the case rule), English keys with Indonesian affixes
-        # too, hyphen-joined words with a part in capitals (e-PBB,
-        # SIMPEL-PBG; :meth:`known_parts` tells the allowed ones), then all-caps words with 2+
-        # letters that are neither allowed nor Roman numerals.
-        self.scan_re = re.compile(
-            rf"\b(?<!-)(?:(?P<term>(?i:{_trie_pattern(words)}{_SUFFIX}))"
-            rf"|(?P<hyphen>{_CAPS_PART}(?:{_OTHER_PART})+|[^\W\d_]{{1,6}}-{_CAPS_PART}(?:{_OTHER_PART})*)"
+        # Glossary keys, English keys with Indonesian affixes too, matched on the lower-cased text
+        # (a case-sensitive trie is about three times faster than one under (?i)); :meth:`lookup`
+        # checks the case rule on the original word.
+        self.term_re = re.compile(rf"\b(?<!-)(?:{_trie_pattern(words)}){_SUFFIX}(?!\w|-\w)")
+        # On the text as written: hyphen-joined words with a part in capitals (e-PBB, SIMPEL-PBG;
+        # :meth:`known_parts` tells the allowed ones), then all-caps words with 2+ letters that are
+        # neither allowed nor Roman numerals.
+        self.caps_re = re.compile(
+            rf"\b(?<!-)(?:(?P<hyphen>{_CAPS_PART}(?:{_OTHER_PART})+|[^\W\d_]{{1,6}}-{_CAPS_PART}(?:{_OTHER_PART})*)"
             rf"|(?=[A-Z]\d*[A-Z])(?!(?i:{_trie_pattern(data.allow.values())}|[IVX]+)(?!\w|-\w))"
             r"(?P<caps>[A-Z]\d*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*))(?!\w|-\w)"
         )
@@ -238,7 +240,7 @@ class Glossary:
         return cls(data)
 
     def lookup(self, matched: str) -> Entry | None:
-        """The entry of a word that :attr:`scan_re` matched as a term; None when its case does not fit,
+        """The entry of a word that :attr:`term_re` matched; None when its case does not fit,
         or when it carries an affix and is not an English word."""
         normal = " ".join(matched.split())
         entry = self._exact.get(normal) or self._folded.get(normal.lower())

@@ -31,6 +31,8 @@ _ACRONYM_SHAPE_RE = re.compile(
 #: An acronym explained right after it: "DTKS (Data Terpadu ...)".
 _EXPLAINED_RE = re.compile(r"\s*[(\[]")
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
 #: Sections whose words, capitalised in the middle of a sentence, are taken as part of a name.
 _NAME_PART_SECTIONS = frozenset(("framing", "nominal", "vague", "jargon"))
 
@@ -198,50 +200,62 @@ def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
 
 
 def scan(text: str, masked: str, g: Glossary, sentences: Sentences) -> list[Finding]:
-    """Glossary, code-name and all-caps findings from one pass of the glossary regex.
+    """Glossary, code-name and all-caps findings, from one pass over the lower-cased text for the
+    glossary's words and one over the text as written for capitals.
 
     Words inside an opening or a sentence in capitals were reported with it; a capitalised framing,
     nominal or jargon word is a finding only where it opens a sentence (elsewhere it is part of a
     name). English words and abbreviations are findings in any case.
     """
+    lowered = masked.lower()
+    if len(lowered) != len(masked):  # a few letters lower-case to two characters ("İ"): keep offsets
+        lowered = masked.translate(_ASCII_LOWER)
     findings: list[Finding] = []
+    term_spans: list[tuple[int, int]] = []
     seen_acronyms: set[str] = set()
+    for m in g.term_re.finditer(lowered):
+        start, end = m.span()
+        term_spans.append((start, end))
+        entry = g.lookup(masked[start:end])
+        if entry is None or _inside(start, sentences.opening_spans):
+            continue  # wrong case for an all-caps key ("sop"), or reported as an opening
+        if entry.section in ("acronyms", "common"):
+            if entry.key in seen_acronyms:
+                continue
+            seen_acronyms.add(entry.key)
+            if g.spelled_out(masked, entry, start, end):
+                continue
+        elif entry.section in _NAME_PART_SECTIONS and _name_part(masked[start:end], start, sentences):
+            continue
+        findings.append(_term_finding(entry, text, start, end))
+    return findings + _capitals(text, masked, g, sentences, term_spans)
+
+
+def _name_part(word: str, start: int, sentences: Sentences) -> bool:
+    """Capitalised in the middle of a sentence: part of a name ("Badan ... Pembangunan Daerah")."""
+    return word[0].isupper() and not word.isupper() and start not in sentences.first_words
+
+
+def _capitals(
+    text: str, masked: str, g: Glossary, sentences: Sentences, term_spans: list[tuple[int, int]]
+) -> list[Finding]:
+    """Code names joined by hyphens and words in capitals that are not glossary words (``term_spans``)."""
+    findings: list[Finding] = []
     seen_caps: set[str] = set()
-    for m in g.scan_re.finditer(masked):
+    for m in g.caps_re.finditer(masked):
         start, end = m.span()
         word = m.group()
-        kind = m.lastgroup
-        if kind == "term":
-            entry = g.lookup(word)
-            if entry is None or _inside(start, sentences.opening_spans):
-                continue  # wrong case for an all-caps key ("sop"), or reported as an opening
-            if entry.section in ("acronyms", "common"):
-                if entry.key in seen_acronyms:
-                    continue
-                seen_acronyms.add(entry.key)
-                if g.spelled_out(masked, entry, start, end):
-                    continue
-            elif (
-                entry.section in _NAME_PART_SECTIONS
-                and word[0].isupper()
-                and not word.isupper()
-                and start not in sentences.first_words
-            ):
-                continue  # capitalised mid-sentence: part of a name ("Badan ... Pembangunan Daerah")
-            findings.append(_term_finding(entry, text, start, end))
-        elif kind == "hyphen":
-            if word not in seen_caps and not g.known_parts(word) and not _inside(start, sentences.shouting_spans):
-                seen_caps.add(word)
+        if word in seen_caps or _inside(start, term_spans) or _inside(start, sentences.shouting_spans):
+            continue
+        seen_caps.add(word)
+        if m.lastgroup == "hyphen":
+            if not g.known_parts(word):
                 findings.append(_hyphen_finding(text, start, end))
-        elif word not in seen_caps and not _inside(start, sentences.shouting_spans):
-            seen_caps.add(word)
-            if (
-                _ACRONYM_SHAPE_RE.match(word)
-                and not _EXPLAINED_RE.match(masked, end)
-                and masked[start - 1 : start] != "("
-            ):
-                findings.append(_unlisted_acronym_finding(text, start, end))
-                continue
+        elif (
+            _ACRONYM_SHAPE_RE.match(word) and not _EXPLAINED_RE.match(masked, end) and masked[start - 1 : start] != "("
+        ):
+            findings.append(_unlisted_acronym_finding(text, start, end))
+        else:
             findings.append(
                 Finding(
                     "unknown_acronym",
