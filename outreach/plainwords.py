@@ -31,6 +31,8 @@ _ACRONYM_SHAPE_RE = re.compile(
 #: An acronym explained right after it: "DTKS (Data Terpadu ...)".
 _EXPLAINED_RE = re.compile(r"\s*[(\[]")
 
+#: "melakukan" and a noun made from a verb (pe-...-an): "melakukan pendataan", "melakukan penertiban".
+_MELAKUKAN_RE = re.compile(r"\bmelakukan\s+pe[a-z]{3,}an\b")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 #: Sections whose words, capitalised in the middle of a sentence, are taken as part of a name.
@@ -228,6 +230,12 @@ def scan(text: str, masked: str, g: Glossary, sentences: Sentences) -> list[Find
         elif entry.section in _NAME_PART_SECTIONS and _name_part(masked[start:end], start, sentences):
             continue
         findings.append(_term_finding(entry, text, start, end))
+    for m in _MELAKUKAN_RE.finditer(lowered):  # "melakukan pendataan": a verb hidden in a noun
+        if not (_inside(m.start(), term_spans) or _inside(m.end() - 1, term_spans)):  # once per phrase
+            excerpt = text[m.start() : m.end()]
+            message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
+            advice = _("write the verb instead (e.g. 'mendaftar', not 'melakukan pendaftaran')")
+            findings.append(Finding("nominal", ERROR, m.start(), m.end(), excerpt, message, advice))
     return findings + _capitals(text, masked, g, sentences, term_spans)
 
 

@@ -770,3 +770,15 @@ def test_lint_text_speaks_indonesian_when_asked(tmp_path: Path, monkeypatch: pyt
         "1: kesalahan: kata Inggris: 'download' adalah kata Inggris; ada kata Indonesia yang sederhana — "
         "tulis 'unduh', bukan 'download'"
     )
+
+
+def test_melakukan_with_a_noun_made_from_a_verb_is_nominal_once() -> None:
+    finding = only(check_text("Petugas melakukan penyemprotan nyamuk di RT 5."), "nominal")
+    assert (finding.excerpt, finding.severity) == ("melakukan penyemprotan", "error")
+    listed = check_text("Petugas melakukan pendampingan dan kami melakukan pendaftaran ulang.")
+    assert [f.excerpt for f in listed.findings] == ["pendampingan", "melakukan pendaftaran"]
+
+
+def test_an_opening_phrase_is_only_an_opening_at_the_start() -> None:
+    assert codes(check_text("Ke depan, loket buka sampai sore.")) == ["framing"]
+    assert check_text("Antre di depan loket, lalu maju ke depan saat dipanggil.").findings == ()
