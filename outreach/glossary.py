@@ -38,6 +38,10 @@ _SUFFIX = r"(?:-?(?:nya|kan|an|in))?"
 _CAPS_PART = r"[A-Z][A-Z0-9]*[A-Z0-9]"
 _OTHER_PART = r"-(?!(?:nya|ku|mu|lah|kah|an)\b)[^\W_]+"
 _CAPS_RUN = re.compile(r"[A-Z]{2}")
+_ROMAN_RE = re.compile(r"[IVX]+")
+#: A hyphen that may join a short first part to a part in capitals (found with a fast literal search).
+HYPHEN_BEFORE_CAPS_RE = re.compile(rf"-(?={_CAPS_PART})")
+_PREFIXED_RE = re.compile(rf"(?<![\w-])[^\W\d_]{{1,6}}-{_CAPS_PART}(?:{_OTHER_PART})*(?!\w|-\w)")
 _DEFAULT_SOURCE = "outreach/data/glossary.toml"
 _PHONE = r"(?<!\d)(?:\+62|62|0)8\d{1,3}[\- ]?\d{3,4}[\- ]?\d{3,5}(?!\d)|\(0\d{2,3}\)[ ]?\d{5,8}"
 _NUMBERED_LINE = r"(?m:^[ \t]*\d{1,2}[.)][ \t])"
@@ -204,14 +208,15 @@ class Glossary:
         # (a case-sensitive trie is about three times faster than one under (?i)); :meth:`lookup`
         # checks the case rule on the original word.
         self.term_re = re.compile(rf"\b(?<!-)(?:{_trie_pattern(words)}){_SUFFIX}(?!\w|-\w)")
-        # On the text as written: hyphen-joined words with a part in capitals (e-PBB, SIMPEL-PBG;
-        # :meth:`known_parts` tells the allowed ones), then all-caps words with 2+ letters that are
-        # neither allowed nor Roman numerals.
+        # On the text as written, from each capital that opens a word (a pattern that starts with a
+        # character class lets the regex engine skip the lower-case letters): a hyphen-joined word
+        # with a first part in capitals (SIMPEL-PBG), or a word in capitals with 2+ letters. Words
+        # with a shorter first part (e-PBB, antar-OPD) start at a hyphen: see :meth:`prefixed_at`.
         self.caps_re = re.compile(
-            rf"\b(?<!-)(?:(?P<hyphen>{_CAPS_PART}(?:{_OTHER_PART})+|[^\W\d_]{{1,6}}-{_CAPS_PART}(?:{_OTHER_PART})*)"
-            rf"|(?=[A-Z]\d*[A-Z])(?!(?i:{_trie_pattern(data.allow.values())}|[IVX]+)(?!\w|-\w))"
-            r"(?P<caps>[A-Z]\d*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*))(?!\w|-\w)"
+            rf"[A-Z](?<![\w-][A-Z])(?:(?P<hyphen>[A-Z0-9]*[A-Z0-9](?:{_OTHER_PART})+)"
+            r"|(?P<caps>\d*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*))(?!\w|-\w)"
         )
+        self._allowed_folded = frozenset(word.lower() for word in data.allow.values())
         self.opening_re = re.compile(rf"(?i:{_trie_pattern(self.openings)})(?!\w)")
         # Anything that tells a reader of a how-to post where to go or what to do: a place or action word,
         # a phone number, a numbered step.
@@ -254,6 +259,20 @@ class Glossary:
             for prefix in ("", *_ENGLISH_PREFIXES):
                 if stem.startswith(prefix) and stem[len(prefix) :] in self._english:
                     return self._english[stem[len(prefix) :]]
+        return None
+
+    def allows(self, word: str) -> bool:
+        """Whether ``word`` is an allowed word in any case, or a Roman numeral (II, IV)."""
+        return word.lower() in self._allowed_folded or _ROMAN_RE.fullmatch(word) is not None
+
+    @staticmethod
+    def prefixed_at(text: str, hyphen: int) -> re.Match[str] | None:
+        """The hyphen-joined word whose first part (1-6 letters) ends at ``hyphen`` and whose next part
+        is in capitals (e-PBB, antar-OPD, Kota-PBB), or None."""
+        for start in range(max(0, hyphen - 6), hyphen):
+            found = _PREFIXED_RE.match(text, start)
+            if found:
+                return found
         return None
 
     def known_parts(self, word: str) -> bool:

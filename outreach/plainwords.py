@@ -14,7 +14,7 @@ import sys
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from .glossary import Entry, Glossary
+from .glossary import HYPHEN_BEFORE_CAPS_RE, Entry, Glossary
 from .i18n import _
 
 _END = sys.maxsize  # sorts after every end offset
@@ -250,13 +250,12 @@ def _capitals(
     """Code names joined by hyphens and words in capitals that are not glossary words (``term_spans``)."""
     findings: list[Finding] = []
     seen_caps: set[str] = set()
-    for m in g.caps_re.finditer(masked):
-        start, end = m.span()
-        word = m.group()
+    for start, end, hyphen in _capital_words(masked, g):
+        word = masked[start:end]
         if word in seen_caps or _inside(start, term_spans) or _inside(start, sentences.shouting_spans):
             continue
         seen_caps.add(word)
-        if m.lastgroup == "hyphen":
+        if hyphen:
             if not g.known_parts(word):
                 findings.append(_hyphen_finding(text, start, end))
         elif (
@@ -276,3 +275,16 @@ def _capitals(
                 )
             )
     return findings
+
+
+def _capital_words(masked: str, g: Glossary) -> list[tuple[int, int, bool]]:
+    """(start, end, joined by a hyphen) of each word in capitals that is not allowed, in text order."""
+    words: dict[int, tuple[int, int, bool]] = {}
+    for m in g.caps_re.finditer(masked):
+        if m.lastgroup == "hyphen" or not g.allows(m.group()):
+            words[m.start()] = (m.start(), m.end(), m.lastgroup == "hyphen")
+    for hyphen in HYPHEN_BEFORE_CAPS_RE.finditer(masked):
+        prefixed = g.prefixed_at(masked, hyphen.start())
+        if prefixed is not None and prefixed.start() not in words:
+            words[prefixed.start()] = (prefixed.start(), prefixed.end(), True)
+    return [words[start] for start in sorted(words)]
