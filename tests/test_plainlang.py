@@ -782,3 +782,9 @@ def test_melakukan_with_a_noun_made_from_a_verb_is_nominal_once() -> None:
 def test_an_opening_phrase_is_only_an_opening_at_the_start() -> None:
     assert codes(check_text("Ke depan, loket buka sampai sore.")) == ["framing"]
     assert check_text("Antre di depan loket, lalu maju ke depan saat dipanggil.").findings == ()
+
+
+def test_an_office_file_with_the_former_vague_section_still_works(tmp_path: Path) -> None:
+    glossary = Glossary.load(write(tmp_path, '[vague]\npenataan = "atur, rapikan"\n'))
+    finding = only(check_text("Ada penataan pasar.", glossary=glossary), "nominal")
+    assert finding.suggestion == "write 'atur, rapikan' instead of 'penataan'"
