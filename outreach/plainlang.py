@@ -133,8 +133,10 @@ _EMOJI = (
     r"(?:\p{Extended_Pictographic}|\p{Regional_Indicator})"
     r"(?:[\uFE0F\u200D\p{Emoji_Modifier}]|\p{Extended_Pictographic}|\p{Regional_Indicator})*"
 )
+# A line break starts at its "\n" (blanks before it stay with the line and are stripped there): a
+# pattern that opens with "\n" or a terminator lets the regex engine skip the rest of the text fast.
 _BREAK_RE = regex.compile(
-    r"(?P<nl>[ \t\r]*\n(?:[ \t\r]*\n)*)"
+    r"(?P<nl>\n(?:[ \t\r]*\n)*)"
     r"|(?P<run>[.!?…]++)(?P<close>[\"'”’)\]»]++)?(?:[ \t]*+" + _EMOJI + r")*+(?=\s|\Z)"
 )
 _LIST_MARKER_RE = regex.compile(
