@@ -34,6 +34,8 @@ _EXPLAINED_RE = re.compile(r"\s*[(\[]")
 #: "melakukan" and a noun made from a verb (pe-...-an): "melakukan pendataan", "melakukan penertiban".
 #: (A literal first lets the regex engine search fast; the lookbehind then asks for a whole word.)
 _MELAKUKAN_RE = re.compile(r"melakukan(?<!\wmelakukan)\s+pe[a-z]{3,}an\b")
+#: The end of a noun in -isasi (found by its literal ending; the caller finds the word's start).
+_ISASI_RE = re.compile(r"isasi(?:nya)?\b")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 #: Sections whose words, capitalised in the middle of a sentence, are taken as part of a name.
@@ -231,13 +233,32 @@ def scan(text: str, masked: str, g: Glossary, sentences: Sentences) -> list[Find
         elif entry.section in _NAME_PART_SECTIONS and _name_part(masked[start:end], start, sentences):
             continue
         findings.append(_term_finding(entry, text, start, end))
-    for m in _MELAKUKAN_RE.finditer(lowered):  # "melakukan pendataan": a verb hidden in a noun
+    findings += _hidden_verbs(text, lowered, g, term_spans)
+    return findings + _capitals(text, masked, g, sentences, term_spans)
+
+
+def _hidden_verbs(text: str, lowered: str, g: Glossary, term_spans: list[tuple[int, int]]) -> list[Finding]:
+    """Nominal style the glossary does not list word by word: "melakukan" with a noun made from a verb
+    (melakukan pendataan) and nouns in -isasi (normalisasi, modernisasi) that are not allowed."""
+    findings = []
+    for m in _MELAKUKAN_RE.finditer(lowered):
         if not (_inside(m.start(), term_spans) or _inside(m.end() - 1, term_spans)):  # once per phrase
             excerpt = text[m.start() : m.end()]
             message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
             advice = _("write the verb instead (e.g. 'mendaftar', not 'melakukan pendaftaran')")
             findings.append(Finding("nominal", ERROR, m.start(), m.end(), excerpt, message, advice))
-    return findings + _capitals(text, masked, g, sentences, term_spans)
+    for m in _ISASI_RE.finditer(lowered):
+        start = m.start()
+        while start > 0 and lowered[start - 1].isalpha():
+            start -= 1
+        excerpt = text[start : m.end()]
+        if (
+            m.start() - start >= 3 and not _inside(start, term_spans) and not g.allows(text[start : m.start() + 5])
+        ):  # without -nya
+            message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
+            advice = _("write what is done instead (e.g. 'memperbaiki pasar', not 'revitalisasi pasar')")
+            findings.append(Finding("nominal", ERROR, start, m.end(), excerpt, message, advice))
+    return findings
 
 
 def _name_part(word: str, start: int, sentences: Sentences) -> bool:

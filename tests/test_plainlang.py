@@ -788,3 +788,41 @@ def test_an_office_file_with_the_former_vague_section_still_works(tmp_path: Path
     glossary = Glossary.load(write(tmp_path, '[vague]\npenataan = "atur, rapikan"\n'))
     finding = only(check_text("Ada penataan pasar.", glossary=glossary), "nominal")
     assert finding.suggestion == "write 'atur, rapikan' instead of 'penataan'"
+
+
+@pytest.mark.parametrize("word", ["normalisasi", "Modernisasi", "standardisasinya"])
+def test_an_unlisted_noun_in_isasi_is_nominal(word: str) -> None:
+    finding = only(check_text(f"Kami lanjutkan {word} sungai bulan ini."), "nominal")
+    assert (finding.excerpt, finding.severity) == (word, "error")
+
+
+def test_nouns_in_isasi_that_citizens_use_are_fine() -> None:
+    assert check_text("Imunisasi anak gratis. Organisasi warga ikut membantu imunisasinya.").findings == ()
+
+
+def test_every_message_of_the_checker_has_an_indonesian_translation() -> None:
+    import ast
+
+    from babel.messages.pofile import read_po
+
+    from outreach import plainwords
+
+    root = Path(__file__).parent.parent / "outreach"
+    with (root / "locale" / "id" / "LC_MESSAGES" / "outreach.po").open("rb") as po:
+        catalogue = read_po(po)
+    messages = list(plainwords._CATEGORY_LABELS.values())
+    messages += tomllib.loads(GLOSSARY_FILE.read_text(encoding="utf-8"))["openings"].values()
+    for module in ("plainlang.py", "plainwords.py"):
+        for node in ast.walk(ast.parse((root / module).read_text(encoding="utf-8"))):
+            # _() of a computed text translates a category label or an opening's advice: listed above
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "_"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                messages.append(node.args[0].value)
+    assert len(messages) > 40
+    untranslated = [m for m in messages if not (catalogue.get(m) and catalogue.get(m).string)]
+    assert untranslated == []
