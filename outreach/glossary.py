@@ -21,9 +21,27 @@ from .errors import ConfigError
 #: One letter, in any script (not a digit, not "_").
 LETTER_RE = re.compile(r"[^\W\d_]")
 
-_TERM_SECTIONS = ("acronyms", "common", "internal", "jargon", "vague")
+_TERM_SECTIONS = ("acronyms", "common", "internal", "framing", "nominal", "english", "jargon", "vague")
 _SECTIONS = frozenset(("allow", "openings", "cara_pakai", *_TERM_SECTIONS))
-_EMPTY_ALLOWED = frozenset(("jargon",))
+_EMPTY_ALLOWED = frozenset(("framing", "jargon"))
+#: The category each section's words are reported under ("vague" is the former name of "nominal");
+#: abbreviation sections are reported by the shape of the key (see :attr:`Entry.category`).
+_SECTION_CATEGORY = {"framing": "framing", "nominal": "nominal", "vague": "nominal", "english": "english"}
+#: Indonesian affixes an English word takes: "di-download", "mengupload", "klik-nya", "linknya".
+#: The prefixed forms are spelled out into the glossary's one trie (one branch per character is
+#: much cheaper than trying each prefix at every word); the suffixes follow any key, and
+#: :meth:`Glossary.lookup` accepts them on English keys only ("gunakan" is not "guna").
+_ENGLISH_PREFIXES = tuple(p + h for p in ("di", "me", "men", "meng", "mem", "nge", "ng", "ter") for h in ("", "-"))
+_SUFFIXES = ("-nya", "nya", "-kan", "kan", "-an", "an", "-in", "in")
+_SUFFIX = r"(?:-?(?:nya|kan|an|in))?"
+#: A part written in capitals (2+ characters, a letter first) of a hyphen-joined word; not "-nya".
+_CAPS_PART = r"[A-Z][A-Z0-9]*[A-Z0-9]"
+_OTHER_PART = r"-(?!(?:nya|ku|mu|lah|kah|an)\b)[^\W_]+"
+_CAPS_RUN = re.compile(r"[A-Z]{2}")
+_ROMAN_RE = re.compile(r"[IVX]+")
+#: A hyphen that may join a short first part to a part in capitals (found with a fast literal search).
+HYPHEN_BEFORE_CAPS_RE = re.compile(rf"-(?={_CAPS_PART})")
+_PREFIXED_RE = re.compile(rf"(?<![\w-])[^\W\d_]{{1,6}}-{_CAPS_PART}(?:{_OTHER_PART})*(?!\w|-\w)")
 _DEFAULT_SOURCE = "outreach/data/glossary.toml"
 _PHONE = r"(?<!\d)(?:\+62|62|0)8\d{1,3}[\- ]?\d{3,4}[\- ]?\d{3,5}(?!\d)|\(0\d{2,3}\)[ ]?\d{5,8}"
 _NUMBERED_LINE = r"(?m:^[ \t]*\d{1,2}[.)][ \t])"
@@ -37,6 +55,17 @@ class Entry:
     section: str
     key: str
     values: tuple[str, ...]
+
+    @property
+    def category(self) -> str:
+        """What a finding about this word is reported as: framing, nominal, english, jargon, or — for
+        an abbreviation — "acronym" when the key has two capitals in a row (OPD, KTP-el), else
+        "abbreviation" (Pemkot, nakes)."""
+        if self.section in _SECTION_CATEGORY:
+            return _SECTION_CATEGORY[self.section]
+        if self.section == "jargon":
+            return "jargon"
+        return "acronym" if _CAPS_RUN.search(self.key) else "abbreviation"
 
 
 def _identity(key: str) -> str:
@@ -90,12 +119,13 @@ class _Data:
             if section not in _SECTIONS:
                 expected = ", ".join(sorted(_SECTIONS))
                 raise ConfigError(f"{source}: unknown key '{section}' (expected one of: {expected})")
-        for word in _string_list(raw.get("allow", []), source, "allow"):
-            self.allow[_identity(word)] = word
         for section in _TERM_SECTIONS:
             for key, value in _table(raw.get(section, {}), source, section).items():
                 values = _values(value, source, section, key)
                 self.terms[_identity(key)] = Entry(section, " ".join(key.split()), values)
+                self.allow.pop(_identity(key), None)  # a later file's table entry wins over an earlier allow
+        for word in _string_list(raw.get("allow", []), source, "allow"):
+            self.allow[_identity(word)] = word
         for key, value in _table(raw.get("openings", {}), source, "openings").items():
             advice = _values(value, source, "openings", key, single=True)[0]
             self.openings[" ".join(key.lower().split())] = advice
@@ -162,6 +192,9 @@ class Glossary:
     def __init__(self, data: _Data) -> None:
         allowed = set(data.allow)
         terms = {k: e for k, e in data.terms.items() if k not in allowed}
+        english = {e.key.lower(): e for e in terms.values() if e.section == "english"}
+        self._english = english
+        words = [e.key for e in terms.values()] + [p + key for key in english for p in _ENGLISH_PREFIXES]
         self._allowed = frozenset(allowed)
         self._exact = {k: e for k, e in terms.items() if k == k.upper()}
         self._folded = {k: e for k, e in terms.items() if k != k.upper()}
@@ -171,13 +204,19 @@ class Glossary:
         self.opening_initials = frozenset(k[0] for k in self.openings)
         # Lower-cased names that end in "!" (SP4N-LAPOR!), without it: their "!" ends no sentence.
         self.bang_names = frozenset(e.key[:-1].lower() for e in terms.values() if e.key.endswith("!"))
-        # Acronym and jargon keys (any case; lookup checks the case rule), then all-caps words
-        # with 2+ letters that are neither allowed nor Roman numerals.
-        self.scan_re = re.compile(
-            rf"\b(?<!-)(?:(?P<term>(?i:{_trie_pattern(e.key for e in terms.values())}))"
-            rf"|(?=[A-Z]\d*[A-Z])(?!(?i:{_trie_pattern(data.allow.values())}|[IVX]+)(?!\w|-\w))"
-            r"(?P<caps>[A-Z]\d*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*))(?!\w|-\w)"
+        # Glossary keys, English keys with Indonesian affixes too, matched on the lower-cased text
+        # (a case-sensitive trie is about three times faster than one under (?i)); :meth:`lookup`
+        # checks the case rule on the original word.
+        self.term_re = re.compile(rf"\b(?<!-)(?:{_trie_pattern(words)}){_SUFFIX}(?!\w|-\w)")
+        # On the text as written, from each capital that opens a word (a pattern that starts with a
+        # character class lets the regex engine skip the lower-case letters): a hyphen-joined word
+        # with a first part in capitals (SIMPEL-PBG), or a word in capitals with 2+ letters. Words
+        # with a shorter first part (e-PBB, antar-OPD) start at a hyphen: see :meth:`prefixed_at`.
+        self.caps_re = re.compile(
+            rf"[A-Z](?<![\w-][A-Z])(?:(?P<hyphen>[A-Z0-9]*[A-Z0-9](?:{_OTHER_PART})+)"
+            r"|(?P<caps>\d*[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*))(?!\w|-\w)"
         )
+        self._allowed_folded = frozenset(word.lower() for word in data.allow.values())
         self.opening_re = re.compile(rf"(?i:{_trie_pattern(self.openings)})(?!\w)")
         # Anything that tells a reader of a how-to post where to go or what to do: a place or action word,
         # a phone number, a numbered step.
@@ -206,9 +245,42 @@ class Glossary:
         return cls(data)
 
     def lookup(self, matched: str) -> Entry | None:
-        """The entry of a word that :attr:`scan_re` matched as a term; None when its case does not fit."""
+        """The entry of a word that :attr:`term_re` matched; None when its case does not fit,
+        or when it carries an affix and is not an English word."""
         normal = " ".join(matched.split())
-        return self._exact.get(normal) or self._folded.get(normal.lower())
+        entry = self._exact.get(normal) or self._folded.get(normal.lower())
+        if entry is not None or not self._english:
+            return entry
+        lower = normal.lower()
+        for suffix in ("", *_SUFFIXES):
+            if suffix and not lower.endswith(suffix):
+                continue
+            stem = lower[: len(lower) - len(suffix)]
+            for prefix in ("", *_ENGLISH_PREFIXES):
+                if stem.startswith(prefix) and stem[len(prefix) :] in self._english:
+                    return self._english[stem[len(prefix) :]]
+        return None
+
+    def allows(self, word: str) -> bool:
+        """Whether ``word`` is an allowed word in any case, or a Roman numeral (II, IV)."""
+        return word.lower() in self._allowed_folded or _ROMAN_RE.fullmatch(word) is not None
+
+    @staticmethod
+    def prefixed_at(text: str, hyphen: int) -> re.Match[str] | None:
+        """The hyphen-joined word whose first part (1-6 letters) ends at ``hyphen`` and whose next part
+        is in capitals (e-PBB, antar-OPD, Kota-PBB), or None."""
+        for start in range(max(0, hyphen - 6), hyphen):
+            found = _PREFIXED_RE.match(text, start)
+            if found:
+                return found
+        return None
+
+    def known_parts(self, word: str) -> bool:
+        """Whether a hyphen-joined word is allowed as a whole (e-KTP) or all its parts in capitals are
+        (KTP-KK, COVID-19)."""
+        if _identity(word) in self._allowed:
+            return True
+        return all(_identity(part) in self._allowed for part in word.split("-") if _CAPS_RUN.search(part))
 
     def is_known(self, word: str) -> bool:
         """Whether ``word`` is an allowed word or an acronym of the glossary."""

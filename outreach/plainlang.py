@@ -8,8 +8,9 @@ Indonesian text, and ``pyphen``'s id_ID dictionary is a hyphenator that miscount
 - sentence length: a sentence over 20 words is an error, an average over 15 a warning;
 - the share of long words (more than 6 letters, LIX-style) and a syllable count by vowel
   nuclei, as trend figures in :class:`Stats`, not as rules;
-- every acronym spelled out at its first use, unless everyone knows it (allow-list);
-- no bureaucratic words or openings, no internal jargon, no sentences in capitals;
+- words by category, each with a plain rewrite (:mod:`outreach.plainwords`): press-release framing,
+  nominal style, English words, officialese, abbreviations and acronyms not spelled out (unless
+  everyone knows them: the allow-list), office shorthand; no sentences in capitals;
 - post-level checks: hashtag count, alt text for images, and whether a how-to post
   ("cara_pakai") says where to go or how to do it.
 
@@ -33,23 +34,19 @@ Counting conventions (also used by :func:`split_words` and :class:`Stats`):
 from __future__ import annotations
 
 import re
-import sys
-from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from bisect import bisect_left
+from dataclasses import dataclass
 
 import regex
 
-from .glossary import LETTER_RE, Entry, Glossary, default_glossary
+from .glossary import LETTER_RE, Glossary, default_glossary
+from .i18n import _
+from .plainwords import ERROR, WARNING, Finding, Sentences, opening_finding, scan
 
 MAX_SENTENCE_WORDS = 20
 MAX_AVERAGE_WORDS = 15
 LONG_WORD_LETTERS = 6
 MAX_HASHTAGS = 5
-
-_END = sys.maxsize  # sorts after every end offset
-
-ERROR = "error"
-WARNING = "warning"
 
 # --- links, tags and masking ----------------------------------------------------------------
 #
@@ -136,8 +133,10 @@ _EMOJI = (
     r"(?:\p{Extended_Pictographic}|\p{Regional_Indicator})"
     r"(?:[\uFE0F\u200D\p{Emoji_Modifier}]|\p{Extended_Pictographic}|\p{Regional_Indicator})*"
 )
+# A line break starts at its "\n" (blanks before it stay with the line and are stripped there): a
+# pattern that opens with "\n" or a terminator lets the regex engine skip the rest of the text fast.
 _BREAK_RE = regex.compile(
-    r"(?P<nl>[ \t\r]*\n(?:[ \t\r]*\n)*)"
+    r"(?P<nl>\n(?:[ \t\r]*\n)*)"
     r"|(?P<run>[.!?…]++)(?P<close>[\"'”’)\]»]++)?(?:[ \t]*+" + _EMOJI + r")*+(?=\s|\Z)"
 )
 _LIST_MARKER_RE = regex.compile(
@@ -272,19 +271,6 @@ def _add_segment(text: str, start: int, end: int, spans: list[tuple[int, int, in
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One problem, located by exact character offsets into the checked text."""
-
-    code: str
-    severity: str
-    start: int
-    end: int
-    excerpt: str
-    message: str
-    suggestion: str
-
-
-@dataclass(frozen=True)
 class Stats:
     """Trend figures of a text (see the module docstring for what counts as a word)."""
 
@@ -314,36 +300,6 @@ class Report:
 
 
 # --- the checker ----------------------------------------------------------------------------
-
-
-def _quoted_choices(values: tuple[str, ...]) -> str:
-    """'a', 'b' or 'c'."""
-    quoted = [f"'{v}'" for v in values]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
-
-
-def _term_finding(entry: Entry, text: str, start: int, end: int) -> Finding:
-    """The finding for a glossary word at ``text[start:end]``, by the section it is listed in."""
-    excerpt = text[start:end]
-    values = entry.values
-    if entry.section in ("acronyms", "common"):
-        suggestion = f"write '{values[0]} ({excerpt})'"
-        if entry.section == "common":
-            message = f"'{excerpt}' is widely known, but spelling it out at its first use helps"
-            return Finding("acronym", WARNING, start, end, excerpt, message, suggestion)
-        message = f"acronym '{excerpt}' is not spelled out at its first use"
-        return Finding("acronym", ERROR, start, end, excerpt, message, suggestion)
-    if entry.section == "internal":
-        message = f"'{excerpt}' is internal jargon"
-        suggestion = f"use {_quoted_choices(values)} instead of '{excerpt}'"
-    elif entry.section == "vague":
-        message = f"abstract word '{excerpt}' hides the action"
-        suggestion = f"say the concrete action instead (e.g. {values[0]})"
-    else:
-        message = f"bureaucratic word '{excerpt}'"
-        choices = tuple(v for v in values if v)
-        suggestion = f"use {_quoted_choices(choices)} instead of '{excerpt}'" if choices else f"leave out '{excerpt}'"
-    return Finding("jargon", ERROR, start, end, excerpt, message, suggestion)
 
 
 def _letters(word: str) -> int:
@@ -382,31 +338,21 @@ def check_text(
                 0,
                 0,
                 "",
-                f"sentences average {average:.1f} words (more than {MAX_AVERAGE_WORDS})",
-                f"use shorter sentences: aim for {MAX_AVERAGE_WORDS} words or fewer on average",
+                _("sentences average more than {limit} words ({words} words in {sentences} sentences)").format(
+                    limit=MAX_AVERAGE_WORDS, words=sentences.words, sentences=len(spans)
+                ),
+                _("use shorter sentences: aim for {limit} words or fewer on average").format(limit=MAX_AVERAGE_WORDS),
             )
         )
-    findings += _scan(text, masked, g, sentences)
+    findings += scan(text, masked, g, sentences)
     findings += _post_findings(text, masked, g, hashtags, has_link, kind, platform, image, alt_text)
     findings.sort(key=lambda f: (f.start, f.end, f.code))
     return Report(tuple(findings), _stats(len(spans), sentences.words, average, sentences.prose))
 
 
-@dataclass
-class _Sentences:
-    """What one pass over the sentences of a post found, for the checks that follow."""
-
-    findings: list[Finding] = field(default_factory=list)
-    words: int = 0
-    prose: list[str] = field(default_factory=list)  # the prose words of every sentence, in order
-    first_words: set[int] = field(default_factory=set)  # offset of each sentence's first letter
-    opening_spans: list[tuple[int, int]] = field(default_factory=list)
-    shouting_spans: list[tuple[int, int]] = field(default_factory=list)
-
-
-def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], g: Glossary) -> _Sentences:
+def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], g: Glossary) -> Sentences:
     """Long sentences, bureaucratic openings and sentences in capitals; words counted on the way."""
-    seen = _Sentences()
+    seen = Sentences()
     for start, end, first in spans:
         tokens = _WORD_RE.findall(masked, start, end)
         seen.words += len(tokens)
@@ -419,8 +365,10 @@ def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], 
                     start,
                     end,
                     text[start:end],
-                    f"sentence has {len(tokens)} words (more than {MAX_SENTENCE_WORDS})",
-                    f"split it into shorter sentences of {MAX_AVERAGE_WORDS} words or fewer",
+                    _("sentence has {words} words (more than {limit})").format(
+                        words=len(tokens), limit=MAX_SENTENCE_WORDS
+                    ),
+                    _("split it into shorter sentences of {limit} words or fewer").format(limit=MAX_AVERAGE_WORDS),
                 )
             )
         seen.first_words.add(first)
@@ -428,7 +376,7 @@ def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], 
             opening = g.opening_re.match(masked, first, end)
             if opening:
                 seen.opening_spans.append(opening.span())
-                seen.findings.append(_opening_finding(g, text, *opening.span()))
+                seen.findings.append(opening_finding(g, text, *opening.span()))
         if masked[start:end].isupper() and _is_shouting(list(filter(None, tokens)), g):
             seen.shouting_spans.append((start, end))
             seen.findings.append(
@@ -438,8 +386,8 @@ def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], 
                     start,
                     end,
                     text[start:end],
-                    "sentence is written in capitals",
-                    "write it in normal sentence case",
+                    _("sentence is written in capitals"),
+                    _("write it in normal sentence case"),
                 )
             )
     return seen
@@ -467,8 +415,8 @@ def _post_findings(
                 start,
                 end,
                 text[start:end],
-                f"{len(hashtags)} hashtags (more than {MAX_HASHTAGS})",
-                f"keep at most {MAX_HASHTAGS} hashtags (Instagram allows more)",
+                _("{count} hashtags (more than {limit})").format(count=len(hashtags), limit=MAX_HASHTAGS),
+                _("keep at most {limit} hashtags (Instagram allows more)").format(limit=MAX_HASHTAGS),
             )
         )
     if image and not (alt_text and alt_text.strip()):
@@ -479,8 +427,8 @@ def _post_findings(
                 0,
                 0,
                 "",
-                "the image has no alt text",
-                "describe the image in one short sentence for readers who cannot see it",
+                _("the image has no alt text"),
+                _("describe the image in one short sentence for readers who cannot see it"),
             )
         )
     if kind == "cara_pakai" and not has_link and not g.cara_re.search(masked):
@@ -491,8 +439,11 @@ def _post_findings(
                 0,
                 0,
                 "",
-                "a how-to post says neither where to go nor how to do it",
-                "add the place (e.g. 'Datang ke ...', 'Jl. ...', a link) or the steps (e.g. '1. Buka ...', 'Bawa KTP')",
+                _("a how-to post says neither where to go nor how to do it"),
+                _(
+                    "add the place (e.g. 'Datang ke ...', 'Jl. ...', a link) or the steps "
+                    "(e.g. '1. Buka ...', 'Bawa KTP')"
+                ),
             )
         )
     return findings
@@ -512,71 +463,8 @@ def _stats(sentences: int, words: int, average: float, prose: list[str]) -> Stat
     )
 
 
-def _opening_finding(g: Glossary, text: str, start: int, end: int) -> Finding:
-    """The finding for a bureaucratic opening at ``text[start:end]``."""
-    excerpt = text[start:end]
-    advice = g.openings[" ".join(excerpt.lower().split())]
-    return Finding("opening", ERROR, start, end, excerpt, f"bureaucratic opening '{excerpt}'", advice)
-
-
 def _is_shouting(sentence_prose: list[str], g: Glossary) -> bool:
     """3+ words, 2+ of them not known acronyms (the caller checked there is no lower case)."""
     lettered = [w for w in sentence_prose if LETTER_RE.search(w)]
     unknown = [w for w in lettered if len(w) > 1 and not g.is_known(w)]
     return len(lettered) >= 3 and len(unknown) >= 2
-
-
-def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
-    """Whether ``position`` lies in one of ``spans`` (sorted, not overlapping: one per sentence at most).
-
-    A binary search, so a long text with many sentences costs log(sentences) per look-up, not
-    a pass over all of them.
-    """
-    index = bisect_right(spans, (position, _END)) - 1
-    return index >= 0 and position < spans[index][1]
-
-
-def _scan(text: str, masked: str, g: Glossary, sentences: _Sentences) -> list[Finding]:
-    """Acronym, jargon and all-caps findings from one pass of the glossary regex.
-
-    Words inside an opening or a sentence in capitals were reported with it; a capitalised glossary word is
-    a finding only where it opens a sentence (elsewhere it is part of a name).
-    """
-    findings: list[Finding] = []
-    seen_acronyms: set[str] = set()
-    seen_caps: set[str] = set()
-    for m in g.scan_re.finditer(masked):
-        start, end = m.span()
-        word = m.group()
-        if m.lastgroup == "term":
-            entry = g.lookup(word)
-            if entry is None or _inside(start, sentences.opening_spans):
-                continue  # wrong case for an all-caps key ("sop"), or reported as an opening
-            if entry.section in ("acronyms", "common"):
-                if entry.key in seen_acronyms:
-                    continue
-                seen_acronyms.add(entry.key)
-                if g.spelled_out(masked, entry, start, end):
-                    continue
-            elif (
-                entry.section != "internal"
-                and word[0].isupper()
-                and not word.isupper()
-                and start not in sentences.first_words
-            ):
-                continue  # capitalised mid-sentence: part of a name ("Badan ... Pembangunan Daerah")
-            findings.append(_term_finding(entry, text, start, end))
-        elif word not in seen_caps and not _inside(start, sentences.shouting_spans):
-            seen_caps.add(word)
-            findings.append(
-                Finding(
-                    "unknown_acronym",
-                    WARNING,
-                    start,
-                    end,
-                    word,
-                    f"all-caps word '{word}' is not in the glossary",
-                    "spell it out at its first use if it is an acronym, or write it in normal case",
-                )
-            )
-    return findings

@@ -235,7 +235,7 @@ def test_lint_text_names_the_line_of_each_finding(config: Path, tmp_path: Path) 
     )
     result = run(config, "lint-text", str(draft))
     lines = result.output.splitlines()
-    assert any(line.startswith("3: error: bureaucratic opening 'Dalam rangka'") for line in lines), result.output
+    assert any(line.startswith("3: error: press-release framing: 'Dalam rangka'") for line in lines), result.output
     assert any(line.startswith("4: ") and "OPD" in line for line in lines), result.output
 
 

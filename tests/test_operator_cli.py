@@ -224,6 +224,6 @@ def test_pause_status_resume_and_backup(config: Path, tmp_path: Path) -> None:
 def test_lint_text_reads_standard_input_and_fails_on_errors(config: Path) -> None:
     bad = run(config, "lint-text", "-", stdin="Dalam rangka optimalisasi layanan, pemohon membawa berkas.\n")
     assert bad.exit_code == 1
-    assert "bureaucratic opening 'Dalam rangka'" in bad.output and "pemohon" in bad.output
+    assert "'Dalam rangka' opens like an official letter" in bad.output and "pemohon" in bad.output
     good = run(config, "lint-text", "-", stdin="Urus KTP kini selesai dalam satu hari. Datang ke kantor kelurahan.\n")
     assert good.exit_code == 0, good.output

@@ -128,6 +128,7 @@ def lint_text(source: BinaryIO, kind: str | None, platform: str | None) -> None:
     Example: outreach lint-text draf-unggahan.txt   (or: echo "Dalam rangka ..." | outreach lint-text -)
     """
     from ..plainlang import Glossary, check_text
+    from ..plainwords import ERROR, category_label, check_length
 
     raw = source.read()
     try:
@@ -148,15 +149,18 @@ def lint_text(source: BinaryIO, kind: str | None, platform: str | None) -> None:
     if Path(config_path).is_file():
         glossary_path = _ws().config.glossary_path
     report = check_text(text, glossary=Glossary.load(glossary_path), kind=kind, platform=platform)
+    too_long = check_length(text, platform) if platform else None
+    findings = ((too_long,) if too_long else ()) + report.findings
+    severities = {ERROR: _("error"), "warning": _("warning")}
     line, counted = 1, 0
-    for finding in report.findings:  # in text order: count each line break once
+    for finding in findings:  # in text order: count each line break once
         line += text.count("\n", counted, finding.start)
         counted = finding.start
-        excerpt = f" «{finding.excerpt}»" if finding.excerpt else ""
-        severity = _("error") if finding.severity == "error" else _("warning")
+        quoted = finding.excerpt and f"'{finding.excerpt}'" not in finding.message
+        excerpt = f" «{finding.excerpt}»" if quoted else ""
         click.echo(
             visible(
-                f"{line}: {severity}: {finding.message}{excerpt}"
+                f"{line}: {severities[finding.severity]}: {category_label(finding.code)}: {finding.message}{excerpt}"
                 + (f" — {finding.suggestion}" if finding.suggestion else "")
             )
         )
@@ -176,7 +180,7 @@ def lint_text(source: BinaryIO, kind: str | None, platform: str | None) -> None:
         number(stats.syllables),
     ]
     click.echo(", ".join(text.format(count=value) for text, value in zip(counts, values, strict=True)))
-    if report.errors:
+    if report.errors or too_long:
         sys.exit(1)
 
 

@@ -1,0 +1,312 @@
+"""Word-level findings of the plain-language checker, each naming its category and a plain rewrite.
+
+:mod:`outreach.plainlang` splits a post into sentences and checks them; this module reports the
+words: glossary words by the category their section gives them (framing, nominal, english, jargon,
+abbreviation, acronym), code names joined by hyphens, capitals no one can say, bureaucratic
+openings — and the platform's length limit for ``outreach lint-text --platform``. Messages are
+translated when a finding is made, never at import time.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from .glossary import HYPHEN_BEFORE_CAPS_RE, Entry, Glossary
+from .i18n import _
+
+_END = sys.maxsize  # sorts after every end offset
+
+ERROR = "error"
+WARNING = "warning"
+
+#: A word in capitals no one can say as a word: no vowel (PJU has one: two consonants open it, not
+#: a "pr"/"kl" cluster), or two consonants at its end (SIMBG, BUMD) other than "ng"/"ny". GRATIS,
+#: PENTING, INFO and JANGAN do not match: those are emphasis, a warning at most.
+_ACRONYM_SHAPE_RE = re.compile(
+    r"(?=.*[A-Z])(?:[^AEIOU]*$|[B-DF-HJ-NP-TV-Z\d](?![RL])[B-DF-HJ-NP-TV-Z\d]|.*(?!NG|NY)[B-DF-HJ-NP-TV-Z][B-DF-HJ-NP-TV-Z]$)"
+)
+#: An acronym explained right after it: "DTKS (Data Terpadu ...)".
+_EXPLAINED_RE = re.compile(r"\s*[(\[]")
+
+#: "melakukan" and a noun made from a verb (pe-...-an): "melakukan pendataan", "melakukan penertiban".
+#: (A literal first lets the regex engine search fast; the lookbehind then asks for a whole word.)
+_MELAKUKAN_RE = re.compile(r"melakukan(?<!\wmelakukan)\s+pe[a-z]{3,}an\b")
+#: The end of a noun in -isasi (found by its literal ending; the caller finds the word's start).
+_ISASI_RE = re.compile(r"isasi(?:nya)?\b")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+#: Sections whose words, capitalised in the middle of a sentence, are taken as part of a name.
+_NAME_PART_SECTIONS = frozenset(("framing", "nominal", "vague", "jargon"))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, located by exact character offsets into the checked text."""
+
+    code: str
+    severity: str
+    start: int
+    end: int
+    excerpt: str
+    message: str
+    suggestion: str
+
+
+@dataclass
+class Sentences:
+    """What one pass over the sentences of a post found, for the checks that follow."""
+
+    findings: list[Finding] = field(default_factory=list)
+    words: int = 0
+    prose: list[str] = field(default_factory=list)  # the prose words of every sentence, in order
+    first_words: set[int] = field(default_factory=set)  # offset of each sentence's first letter
+    opening_spans: list[tuple[int, int]] = field(default_factory=list)
+    shouting_spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _quoted_choices(values: tuple[str, ...]) -> str:
+    """'a', 'b' or 'c' (the "or" in the reader's language)."""
+    quoted = [f"'{v}'" for v in values]
+    if len(quoted) == 1:
+        return quoted[0]
+    return _("{choices} or {last}").format(choices=", ".join(quoted[:-1]), last=quoted[-1])
+
+
+def _rewrite(values: tuple[str, ...], excerpt: str) -> str:
+    """The suggested plain rewrite: the plain word(s) to write instead, or leave it out."""
+    choices = tuple(v for v in values if v)
+    if not choices:
+        return _("leave out '{word}'").format(word=excerpt)
+    return _("write {choices} instead of '{word}'").format(choices=_quoted_choices(choices), word=excerpt)
+
+
+def _term_finding(entry: Entry, text: str, start: int, end: int) -> Finding:
+    """The finding for a glossary word at ``text[start:end]``: its category and the plain rewrite."""
+    excerpt = text[start:end]
+    category = entry.category
+    if entry.section in ("acronyms", "common"):
+        suggestion = _("write '{expansion}', or '{expansion} ({word})' if it comes again").format(
+            expansion=entry.values[0], word=excerpt
+        )
+        if entry.section == "common":
+            message = _("'{word}' is widely known, but spelling it out at its first use helps").format(word=excerpt)
+            return Finding(category, WARNING, start, end, excerpt, message, suggestion)
+        message = _("'{word}' is not spelled out at its first use").format(word=excerpt)
+        return Finding(category, ERROR, start, end, excerpt, message, suggestion)
+    messages = {
+        "internal": _("'{word}' is office shorthand that readers do not use"),
+        "framing": _("'{word}' talks about the office, not about what changes for the reader"),
+        "nominal": _("'{word}' is an abstract word that hides the action"),
+        "english": _("'{word}' is English; there is a plain Indonesian word"),
+        "jargon": _("'{word}' is officialese that citizens do not speak"),
+    }
+    key = "internal" if entry.section == "internal" else category
+    message = messages[key].format(word=excerpt)
+    return Finding(category, ERROR, start, end, excerpt, message, _rewrite(entry.values, excerpt))
+
+
+def _unlisted_acronym_finding(text: str, start: int, end: int) -> Finding:
+    """The finding for a word in capitals the glossary does not list but no reader can say (DTKS, PJU)."""
+    excerpt = text[start:end]
+    return Finding(
+        "acronym",
+        ERROR,
+        start,
+        end,
+        excerpt,
+        _("'{word}' is not spelled out at its first use").format(word=excerpt),
+        _("write what it stands for in plain words, or '... ({word})' if it comes again").format(word=excerpt),
+    )
+
+
+def _hyphen_finding(text: str, start: int, end: int) -> Finding:
+    """The finding for a code name joined with hyphens (SIMPEL-PBG, e-PBB) the glossary does not list."""
+    excerpt = text[start:end]
+    return Finding(
+        "acronym",
+        ERROR,
+        start,
+        end,
+        excerpt,
+        _("'{word}' is a system's code name that readers cannot say").format(word=excerpt),
+        _("say in plain words what it is or what the reader does with it, e.g. 'aplikasi izin bangunan'"),
+    )
+
+
+#: What each finding's code is called for a person (the code itself stays English in machine output).
+_CATEGORY_LABELS = {
+    "framing": "press-release framing",
+    "nominal": "nominal style",
+    "english": "English word",
+    "jargon": "officialese",
+    "abbreviation": "abbreviation",
+    "acronym": "acronym",
+    "unknown_acronym": "capitals",
+    "long_sentence": "long sentence",
+    "long_average": "long sentences",
+    "shouting": "capitals",
+    "too_many_hashtags": "hashtags",
+    "missing_alt_text": "alt text",
+    "cara_pakai_missing_where_how": "how-to",
+    "length": "length",
+}
+
+
+def category_label(code: str) -> str:
+    """The category of a finding in the reader's language ("kata Inggris" for ``english``)."""
+    return _(_CATEGORY_LABELS[code]) if code in _CATEGORY_LABELS else code
+
+
+def check_length(text: str, platform: str) -> Finding | None:
+    """A finding when ``text`` is longer than ``platform`` takes, counted the platform's way (X weighs
+    links as 23 and emoji as 2; Bluesky counts graphemes; see :mod:`outreach.limits`); None when it fits.
+
+    The limit is the platform's default; a channel's config may set another, which ``outreach check``
+    applies to the rendered posts.
+    """
+    from .platforms import PLATFORM_CAPABILITIES
+
+    limit = PLATFORM_CAPABILITIES[platform].text_limit  # type: ignore[index]  # a platform name, checked by the caller
+    post = text.strip()
+    if limit.fits(post):
+        return None
+    return Finding(
+        "length",
+        ERROR,
+        0,
+        0,
+        "",
+        _("{length} characters as {platform} counts them, more than its {maximum}").format(
+            length=limit.measure(post), platform=platform, maximum=limit.maximum
+        ),
+        _("shorten it to {maximum} or fewer").format(maximum=limit.maximum),
+    )
+
+
+def opening_finding(g: Glossary, text: str, start: int, end: int) -> Finding:
+    """The finding for a bureaucratic opening at ``text[start:end]``."""
+    excerpt = text[start:end]
+    advice = g.openings[" ".join(excerpt.lower().split())]
+    message = _("'{words}' opens like an official letter").format(words=excerpt)
+    return Finding("framing", ERROR, start, end, excerpt, message, _(advice))
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether ``position`` lies in one of ``spans`` (sorted, not overlapping: one per sentence at most).
+
+    A binary search, so a long text with many sentences costs log(sentences) per look-up, not
+    a pass over all of them.
+    """
+    index = bisect_right(spans, (position, _END)) - 1
+    return index >= 0 and position < spans[index][1]
+
+
+def scan(text: str, masked: str, g: Glossary, sentences: Sentences) -> list[Finding]:
+    """Glossary, code-name and all-caps findings, from one pass over the lower-cased text for the
+    glossary's words and one over the text as written for capitals.
+
+    Words inside an opening or a sentence in capitals were reported with it; a capitalised framing,
+    nominal or jargon word is a finding only where it opens a sentence (elsewhere it is part of a
+    name). English words and abbreviations are findings in any case.
+    """
+    lowered = masked.lower()
+    if len(lowered) != len(masked):  # a few letters lower-case to two characters ("İ"): keep offsets
+        lowered = masked.translate(_ASCII_LOWER)
+    findings: list[Finding] = []
+    term_spans: list[tuple[int, int]] = []
+    seen_acronyms: set[str] = set()
+    for m in g.term_re.finditer(lowered):
+        start, end = m.span()
+        term_spans.append((start, end))
+        entry = g.lookup(masked[start:end])
+        if entry is None or _inside(start, sentences.opening_spans):
+            continue  # wrong case for an all-caps key ("sop"), or reported as an opening
+        if entry.section in ("acronyms", "common"):
+            if entry.key in seen_acronyms:
+                continue
+            seen_acronyms.add(entry.key)
+            if g.spelled_out(masked, entry, start, end):
+                continue
+        elif entry.section in _NAME_PART_SECTIONS and _name_part(masked[start:end], start, sentences):
+            continue
+        findings.append(_term_finding(entry, text, start, end))
+    findings += _hidden_verbs(text, lowered, g, term_spans)
+    return findings + _capitals(text, masked, g, sentences, term_spans)
+
+
+def _hidden_verbs(text: str, lowered: str, g: Glossary, term_spans: list[tuple[int, int]]) -> list[Finding]:
+    """Nominal style the glossary does not list word by word: "melakukan" with a noun made from a verb
+    (melakukan pendataan) and nouns in -isasi (normalisasi, modernisasi) that are not allowed."""
+    findings = []
+    for m in _MELAKUKAN_RE.finditer(lowered):
+        if not (_inside(m.start(), term_spans) or _inside(m.end() - 1, term_spans)):  # once per phrase
+            excerpt = text[m.start() : m.end()]
+            message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
+            advice = _("write the verb instead (e.g. 'mendaftar', not 'melakukan pendaftaran')")
+            findings.append(Finding("nominal", ERROR, m.start(), m.end(), excerpt, message, advice))
+    for m in _ISASI_RE.finditer(lowered):
+        start = m.start()
+        while start > 0 and lowered[start - 1].isalpha():
+            start -= 1
+        excerpt = text[start : m.end()]
+        if (
+            m.start() - start >= 3 and not _inside(start, term_spans) and not g.allows(text[start : m.start() + 5])
+        ):  # without -nya
+            message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
+            advice = _("write what is done instead (e.g. 'memperbaiki pasar', not 'revitalisasi pasar')")
+            findings.append(Finding("nominal", ERROR, start, m.end(), excerpt, message, advice))
+    return findings
+
+
+def _name_part(word: str, start: int, sentences: Sentences) -> bool:
+    """Capitalised in the middle of a sentence: part of a name ("Badan ... Pembangunan Daerah")."""
+    return word[0].isupper() and not word.isupper() and start not in sentences.first_words
+
+
+def _capitals(
+    text: str, masked: str, g: Glossary, sentences: Sentences, term_spans: list[tuple[int, int]]
+) -> list[Finding]:
+    """Code names joined by hyphens and words in capitals that are not glossary words (``term_spans``)."""
+    findings: list[Finding] = []
+    seen_caps: set[str] = set()
+    for start, end, hyphen in _capital_words(masked, g):
+        word = masked[start:end]
+        if word in seen_caps or _inside(start, term_spans) or _inside(start, sentences.shouting_spans):
+            continue
+        seen_caps.add(word)
+        if hyphen:
+            if not g.known_parts(word):
+                findings.append(_hyphen_finding(text, start, end))
+        elif (
+            _ACRONYM_SHAPE_RE.match(word) and not _EXPLAINED_RE.match(masked, end) and masked[start - 1 : start] != "("
+        ):
+            findings.append(_unlisted_acronym_finding(text, start, end))
+        else:
+            findings.append(
+                Finding(
+                    "unknown_acronym",
+                    WARNING,
+                    start,
+                    end,
+                    word,
+                    _("all-caps word '{word}' is not in the glossary").format(word=word),
+                    _("spell it out at its first use if it is an acronym, or write it in normal case"),
+                )
+            )
+    return findings
+
+
+def _capital_words(masked: str, g: Glossary) -> list[tuple[int, int, bool]]:
+    """(start, end, joined by a hyphen) of each word in capitals that is not allowed, in text order."""
+    words: dict[int, tuple[int, int, bool]] = {}
+    for m in g.caps_re.finditer(masked):
+        if m.lastgroup == "hyphen" or not g.allows(m.group()):
+            words[m.start()] = (m.start(), m.end(), m.lastgroup == "hyphen")
+    for hyphen in HYPHEN_BEFORE_CAPS_RE.finditer(masked):
+        prefixed = g.prefixed_at(masked, hyphen.start())
+        if prefixed is not None and prefixed.start() not in words:
+            words[prefixed.start()] = (prefixed.start(), prefixed.end(), True)
+    return [words[start] for start in sorted(words)]
