@@ -10,10 +10,13 @@ a platform's own words, a reason a person typed — is shown as it was stored.
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 
 from .i18n import _
 from .model import PostState
+from .vocabulary import state_label
 
 #: Each template's pattern, and the literal text it starts with (a cheap first test: ``queue`` shows many reasons).
 _TEMPLATES: dict[str, tuple[str, re.Pattern[str]]] = {}
@@ -42,8 +45,25 @@ def _translated(part: str) -> str | None:
     return None
 
 
+#: The modules that record reasons (each marks its templates with ``N_`` when imported): ``shown`` loads them
+#: first, so a command that never published (``history``) still reads every reason in its language.
+_RECORDING_MODULES = (
+    "outreach.publisher",
+    "outreach.operations",
+    "outreach.planning",
+    "outreach.planner",
+    "outreach.store.posts",
+    "outreach.store.schema",
+    "outreach.channels.http",
+    "outreach.channels.graph",
+)
+
+
 def shown(reason: str) -> str:
     """``reason`` as a person should read it now: its known English parts in the interface's language."""
+    for module in _RECORDING_MODULES:
+        if module not in sys.modules:
+            importlib.import_module(module)
     parts = reason.split("; ")
     out: list[str] = []
     start = 0
@@ -54,22 +74,11 @@ def shown(reason: str) -> str:
                 start = end
                 break
         else:
-            out.append(parts[start])
+            out.append(state_label(parts[start]))  # a reason may be a state's name ("planned")
             start += 1
     return "; ".join(out)
 
 
 def state_name(state: PostState) -> str:
     """A state as a person reads it (the stored and JSON value stays English)."""
-    names = {
-        PostState.PLANNED: _("planned"),
-        PostState.PUBLISHING: _("publishing"),
-        PostState.PUBLISHED: _("published"),
-        PostState.HANDED_OFF: _("handed_off"),
-        PostState.FAILED: _("failed"),
-        PostState.UNKNOWN: _("unknown"),
-        PostState.MISSED: _("missed"),
-        PostState.SKIPPED: _("skipped"),
-        PostState.CANCELLED: _("cancelled"),
-    }
-    return names[state]
+    return state_label(state.value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import os
 import re
 import shutil
@@ -248,6 +249,19 @@ def test_the_bundled_office_prints_indonesian_only(office: Path) -> None:
     assert "diterbitkan" in history.stdout and "published" not in history.stdout, history.stdout
     for result in (checked, planned, status, queue, history):
         assert english_words(result.stdout + result.stderr) == [], result.stdout + result.stderr
+
+
+def test_a_reason_stored_in_english_is_read_in_indonesian(office: Path) -> None:
+    planned = _run(office, "--now", "2026-12-01T08:00+07:00", "plan", "--days", "1")
+    assert planned.returncode == 0, planned.stderr
+    cancelled = _run(office, "--now", "2026-12-01T08:01+07:00", "post", "cancel", "1", "--reason", "Acara ditunda")
+    assert cancelled.returncode == 0, cancelled.stdout + cancelled.stderr
+    as_json = json.loads(_run(office, "history", "--format", "json").stdout)
+    stored = next(post["reason"] for post in as_json if post["id"] == 1)
+    assert stored.startswith("cancelled by an operator"), stored  # the data stays English
+    for shown in (_run(office, "history").stdout, _run(office, "post", "show", "1").stdout):
+        assert "dibatalkan oleh operator" in shown and "Acara ditunda" in shown, shown
+        assert "cancelled by" not in shown, shown
 
 
 def test_a_failing_import_of_the_bundled_office_is_indonesian(office: Path) -> None:

@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING
 import click
 
 from ..i18n import N_, _
+from ..reasons import shown as reason_shown
 from ..textsafety import visible
 from ..vocabulary import state_label
 from . import _ws, cli
@@ -57,9 +58,9 @@ def _posts_output(
                     post.channel,
                     post.innovation_id,
                     post.kind,
-                    _("will be cancelled: {reason}").format(reason=to_cancel[post.id])
+                    _("will be cancelled: {reason}").format(reason=reason_shown(to_cancel[post.id]))
                     if to_cancel and post.id in to_cancel
-                    else (post.remote_url or state_label(post.reason or ""))[:60],
+                    else (post.remote_url or reason_shown(post.reason or ""))[:60],
                 ]
                 for post in posts
             ],
@@ -162,8 +163,10 @@ def post_show(post_id: int) -> None:
     width = max(len(_(label)) for label in POST_FIELDS.values()) + 1
     for key, value in post_json(found, ws).items():
         shown = _zoned(datetime.fromisoformat(value), ws) if key in ("when", "published_at") and value else value
-        if key in ("state", "reason") and value:
-            shown = state_label(str(value))  # a reason may be a state's name ("planned")
+        if key == "state" and value:
+            shown = state_label(str(value))
+        if key == "reason" and value:
+            shown = reason_shown(str(value))
         if key != "text":
             label = _(POST_FIELDS.get(key, key))
             click.echo(visible(f"{label:{width}} {shown if shown is not None else '-'}"))
@@ -172,7 +175,7 @@ def post_show(post_id: int) -> None:
         by = f" ({event.actor})" if event.actor else ""
         moved = f"{state_label(event.from_state) if event.from_state else '·'} → {state_label(event.to_state)}"
         attempt = _("attempt {number}").format(number=event.attempt)
-        click.echo(visible(f"  {_zoned(event.at, ws)}  {moved}  {attempt}  {state_label(event.reason or '')}{by}"))
+        click.echo(visible(f"  {_zoned(event.at, ws)}  {moved}  {attempt}  {reason_shown(event.reason or '')}{by}"))
 
 
 @post.command("cancel")
