@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .i18n import _
 
 #: One letter, in any script (not a digit, not "_").
 LETTER_RE = re.compile(r"[^\W\d_]")
@@ -43,6 +44,8 @@ _ROMAN_RE = re.compile(r"[IVX]+")
 HYPHEN_BEFORE_CAPS_RE = re.compile(rf"-(?={_CAPS_PART})")
 _PREFIXED_RE = re.compile(rf"(?<![\w-])[^\W\d_]{{1,6}}-{_CAPS_PART}(?:{_OTHER_PART})*(?!\w|-\w)")
 _DEFAULT_SOURCE = "outreach/data/glossary.toml"
+#: Where tomllib says it stopped: "… (at line 3, column 7)".
+_TOML_PLACE = re.compile(r"\(at line (?P<line>\d+), column (?P<column>\d+)\)")
 _PHONE = r"(?<!\d)(?:\+62|62|0)8\d{1,3}[\- ]?\d{3,4}[\- ]?\d{3,5}(?!\d)|\(0\d{2,3}\)[ ]?\d{5,8}"
 _NUMBERED_LINE = r"(?m:^[ \t]*\d{1,2}[.)][ \t])"
 _ACRONYM_SECTIONS = frozenset(("acronyms", "common", "internal"))
@@ -118,7 +121,11 @@ class _Data:
         for section in raw:
             if section not in _SECTIONS:
                 expected = ", ".join(sorted(_SECTIONS))
-                raise ConfigError(f"{source}: unknown key '{section}' (expected one of: {expected})")
+                raise ConfigError(
+                    _("{file}: unknown key '{key}'; use one of: {expected}").format(
+                        file=source, key=section, expected=expected
+                    )
+                )
         for section in _TERM_SECTIONS:
             for key, value in _table(raw.get(section, {}), source, section).items():
                 values = _values(value, source, section, key)
@@ -132,7 +139,9 @@ class _Data:
         cara = _table(raw.get("cara_pakai", {}), source, "cara_pakai")
         for name in cara:
             if name not in ("where", "how"):
-                raise ConfigError(f"{source}: [cara_pakai] unknown key '{name}' (expected 'where' or 'how')")
+                raise ConfigError(
+                    _("{file}: [cara_pakai] unknown key '{key}'; use 'where' or 'how'").format(file=source, key=name)
+                )
         for word in _string_list(cara.get("where", []), source, "cara_pakai.where"):
             self.where.add(word)
         for word in _string_list(cara.get("how", []), source, "cara_pakai.how"):
@@ -142,17 +151,29 @@ class _Data:
 def _table(value: Any, source: str, section: str) -> dict[str, Any]:
     """``value`` checked to be a TOML table whose keys contain a letter."""
     if not isinstance(value, dict):
-        raise ConfigError(f"{source}: '{section}' must be a table ([{section}])")
+        raise ConfigError(
+            _("{file}: '{section}' must be a table; write it as a section headed [{section}]").format(
+                file=source, section=section
+            )
+        )
     for key in value:
         if not LETTER_RE.search(key):
-            raise ConfigError(f"{source}: [{section}] key '{key}' must contain a letter")
+            raise ConfigError(
+                _("{file}: [{section}] key '{key}' must contain a letter; write the word itself").format(
+                    file=source, section=section, key=key
+                )
+            )
     return value
 
 
 def _string_list(value: Any, source: str, name: str) -> list[str]:
     """``value`` checked to be a list of non-empty strings."""
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"{source}: '{name}' must be a list of non-empty strings")
+        raise ConfigError(
+            _('{file}: \'{key}\' must be a list of non-empty strings, such as ["KTP", "KK"]').format(
+                file=source, key=name
+            )
+        )
     return value
 
 
@@ -167,10 +188,16 @@ def _values(value: Any, source: str, section: str, key: str, single: bool = Fals
         and (section in _EMPTY_ALLOWED or all(v.strip() for v in items))
     )
     if not valid:
-        kind = "a string" if single else "a string or a list of strings"
-        if section not in _EMPTY_ALLOWED:
-            kind = "a non-empty " + kind.removeprefix("a ")
-        raise ConfigError(f"{source}: [{section}] '{key}' must be {kind}")
+        empty_allowed = section in _EMPTY_ALLOWED
+        if single:
+            kind = _("a string") if empty_allowed else _("a non-empty string")
+        else:
+            kind = _("a string or a list of strings") if empty_allowed else _("a non-empty string or a list of strings")
+        raise ConfigError(
+            _("{file}: [{section}] '{key}' must be {kind}; write the text in quotes").format(
+                file=source, section=section, key=key, kind=kind
+            )
+        )
     return tuple(v.strip() for v in items)
 
 
@@ -179,7 +206,14 @@ def _parse(text: str, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+        place = _TOML_PLACE.search(str(exc))
+        if place is None:  # the parser reached the end of the file with something still open
+            message = _("{file}: not valid TOML at the end of the file; check that every quote and bracket is closed")
+        else:
+            message = _(
+                "{file}: not valid TOML at line {line}, column {column}; check quotes, brackets and '=' on that line"
+            )
+        raise ConfigError(message.format(file=source, **(place.groupdict() if place else {}))) from exc
 
 
 class Glossary:
@@ -239,8 +273,18 @@ class Glossary:
         if extra is not None:
             try:
                 text = Path(extra).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{extra}: cannot read the glossary: {exc}") from exc
+            except FileNotFoundError:
+                raise ConfigError(
+                    _("{file}: the office glossary does not exist; fix 'glossary' in the config").format(file=extra)
+                ) from None
+            except UnicodeDecodeError:
+                raise ConfigError(_("{file}: not UTF-8 text; save the glossary as UTF-8").format(file=extra)) from None
+            except OSError as exc:
+                raise ConfigError(
+                    _("{file}: cannot read the office glossary ({reason}); fix 'glossary' in the config").format(
+                        file=extra, reason=exc.strerror
+                    )
+                ) from exc
             data.merge(_parse(text, str(extra)), str(extra))
         return cls(data)
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
+from .i18n import N_, _
+
 if TYPE_CHECKING:
     import regex
 
@@ -94,6 +96,15 @@ def count_utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+#: What each counter counts, in words (translated where shown).
+_UNITS: dict[Counter, str] = {
+    "characters": N_("characters"),
+    "x_weighted": N_("weighted characters (links count 23)"),
+    "mastodon": N_("characters (links count as the instance says)"),
+    "graphemes": N_("characters as the reader sees them"),
+    "utf16": N_("UTF-16 units"),
+}
+
 COUNTERS: dict[Counter, Callable[[str], int]] = {
     "characters": count_characters,
     "x_weighted": count_x_weighted,
@@ -137,5 +148,9 @@ class TextLimit:
         return COUNTERS[self.counter](text)
 
     def describe(self, text: str) -> str:
-        """``213/280`` — the measured length against the limit."""
+        """``213/280`` — the measured length against the limit (digits only: the same in every language)."""
         return f"{self.measure(text)}/{self.maximum}"
+
+    def unit(self) -> str:
+        """What the counter counts, as a person reads it after ``describe`` ("213/280 weighted characters")."""
+        return _(_UNITS[self.counter])

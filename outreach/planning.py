@@ -24,7 +24,7 @@ from .costs import Prices, XCost, x_costs
 from .errors import ConfigError, NotFound
 from .i18n import _
 from .model import CatalogueEntry, Innovation, PlannedPost, Post, PostState
-from .reasons import N_
+from .reasons import N_, shown
 from .render import CampaignView, ChannelView, RenderedPost, Renderer
 from .store import ImportSummary, Store
 
@@ -64,7 +64,8 @@ class Draft:
         return tuple(finding for finding in self.findings if finding.severity == "error")
 
     def warnings(self) -> list[str]:
-        return [*self.notes, *(finding.label() for finding in self.findings)]
+        """The notes (kept in English, like reasons) and findings, as a person reads them now."""
+        return [*(shown(note) for note in self.notes), *(finding.label() for finding in self.findings)]
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,11 @@ from jinja2 import (
 )
 
 from .errors import ConfigError
+from .i18n import _
 from .model import Innovation
 from .phrasing import labelled, phrasing
 from .platforms import Capabilities
+from .reasons import N_
 from .sandbox import BoundedSandbox, OverBudget, bounded_filter, render_bounded
 from .utm import UtmSettings
 
@@ -55,7 +57,9 @@ ZONE_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Maka
 #: A link longer than this is not shown in full to a reader (see ``_shown_link``).
 MAX_VISIBLE_LINK = 80
 #: The note on a post whose text shows its link without tracking and has no card that carries it.
-LINK_UNTRACKED = "link shown without its tracking: too long to read, and no link card carries it"
+LINK_UNTRACKED = N_("link shown without its tracking: too long to read, and no link card carries it")
+#: The note on a post whose shortenable parts were cut to fit the channel's limit.
+SHORTENED = N_("shortened to fit {limit}")
 
 
 def bundled_templates_dir() -> Path:
@@ -109,7 +113,9 @@ class RenderedPost:
 def date_id(value: date | datetime) -> str:
     """``Kamis, 6 Mei 2021`` (Babel's "full" pads the day; EYD V does not)."""
     if not isinstance(value, date):  # Babel would print today's date for None: never publish that
-        raise TypeError(f"date_id needs a date, got {value!r}; guard optional dates with {{% if %}}")
+        raise TypeError(
+            _("date_id needs a date, got {value}; guard optional dates with {{% if %}}").format(value=repr(value))
+        )
     return format_date(value, "EEEE, d MMMM y", locale="id")
 
 
@@ -119,7 +125,7 @@ def make_time_id(zone: ZoneInfo) -> Callable[[datetime | time], str]:
     def time_id(value: datetime | time) -> str:
         """``pukul 09.00 WIB``."""
         if not isinstance(value, (datetime, time)):
-            raise TypeError(f"time_id needs a time, got {value!r}")
+            raise TypeError(_("time_id needs a time, got {value}").format(value=repr(value)))
         if isinstance(value, datetime) and value.tzinfo is not None:
             value = value.astimezone(zone)
         text = format_time(value, "HH.mm", locale="id")
@@ -143,7 +149,7 @@ def number_id(value: float | int) -> str:
 
 def _require_number(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} needs a number, got {value!r}")
+        raise TypeError(_("{name} needs a number, got {value}").format(name=name, value=repr(value)))
 
 
 def list_id(values: Sequence[str]) -> str:
@@ -201,7 +207,11 @@ class Renderer:
         self._prefixes = ["default"]
         if templates_dir is not None:
             if not templates_dir.is_dir():
-                raise ConfigError(f"templates folder {templates_dir} does not exist; fix 'templates' in the config")
+                raise ConfigError(
+                    _("templates folder {folder} does not exist; fix 'templates' in the config").format(
+                        folder=templates_dir
+                    )
+                )
             loaders["user"] = FileSystemLoader(templates_dir)
             self._prefixes.insert(0, "user")
         self.environment = BoundedSandbox(
@@ -243,12 +253,16 @@ class Renderer:
                 self._templates[key] = self.environment.select_template(names)
             except TemplateNotFound:
                 raise ConfigError(
-                    f"no template for post kind '{kind}': add {kind}.j2 to the templates folder"
+                    _("no template for post kind '{kind}': add {kind}.j2 to the templates folder").format(kind=kind)
                 ) from None
             except TemplateSyntaxError as error:
                 raise ConfigError(
-                    f"{error.filename or error.name}:{error.lineno}: template syntax error: {error.message}; "
-                    f"check the {{% %}} and {{{{ }}}} tags on that line"
+                    _(
+                        "{file}:{line}: template syntax error: {error}; "
+                        "check the {{% %}} and {{{{ }}}} tags on that line"
+                    ).format(
+                        file=error.filename or error.name, line=error.lineno, error=_jinja_message(error.message or "")
+                    )
                 ) from None
         return self._templates[key]
 
@@ -291,10 +305,17 @@ class Renderer:
         text, shortened, excess = _fit(raw, limit)
         if excess > 0:
             raise PostTooLong(
-                f"{innovation.id} · {kind} · {channel.name}: {limit.describe(text)} even after shortening; "
-                f"shorten 'ringkasan'/'manfaat' in the catalogue or the template {_template_location(template)}"
+                _(
+                    "{post}: {length} {unit} even after shortening; "
+                    "shorten 'ringkasan'/'manfaat' in the catalogue or the template {template}"
+                ).format(
+                    post=f"{innovation.id} · {kind} · {channel.name}",
+                    length=limit.describe(text),
+                    unit=limit.unit(),
+                    template=_template_location(template),
+                )
             )
-        notes = ((f"shortened to fit {limit.maximum}",) if shortened else ()) + link_notes
+        notes = ((SHORTENED.format(limit=limit.maximum),) if shortened else ()) + link_notes
         return RenderedPost(
             text=text,
             link=link,
@@ -324,8 +345,44 @@ def _shown_link(
     return link, ()
 
 
+def _message_pattern(message: str) -> re.Pattern[str]:
+    """``message`` with each ``{field}`` matching any text, as a named group."""
+    pieces = re.split(r"\{(\w+)\}", message)  # text, field, text, field, …, text
+    return re.compile(
+        "".join(re.escape(piece) if index % 2 == 0 else f"(?P<{piece}>.+?)" for index, piece in enumerate(pieces)),
+        re.DOTALL,
+    )
+
+
+#: Jinja's own words for the mistakes a template author makes most, and ours for them (anything else is shown as
+#: Jinja wrote it). Each message is Jinja's English; its fields match any text. Marked as reasons too: a post that
+#: cannot render keeps the error in its English reason (``planning.CANNOT_RENDER``).
+_JINJA_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (_message_pattern(ours), ours)
+    for ours in (
+        N_("unexpected '{token}'"),
+        N_("Encountered unknown tag '{tag}'."),
+        N_(
+            "Unexpected end of template. Jinja was looking for the following tags: {tags}. "
+            "The innermost block that needs to be closed is '{tag}'."
+        ),
+        N_("expected token '{expected}', got '{found}'"),
+        N_("'{name}' is undefined"),
+        N_("{value} has no attribute '{name}'"),
+    )
+)
+
+
+def _jinja_message(message: str) -> str:
+    """Jinja's message in the reader's language when it is one of the common ones."""
+    for pattern, ours in _JINJA_MESSAGES:
+        if (match := pattern.fullmatch(message)) is not None:
+            return _(ours).format(**match.groupdict())
+    return message
+
+
 def _template_location(template: Template) -> str:
-    return template.filename or template.name or "template"
+    return template.filename or template.name or _("template")
 
 
 def _describe_template_error(error: Exception) -> str:
@@ -336,18 +393,17 @@ def _describe_template_error(error: Exception) -> str:
             if traceback.tb_frame.f_code.co_filename.endswith(".j2"):
                 line = traceback.tb_lineno
             traceback = traceback.tb_next
-    where = f"line {line}: " if line else ""
+    where = _("line {line}: ").format(line=line) if line else ""
     kind = error.__class__.__name__
     if not isinstance(error, TemplateError):
         return f"{where}{kind}: {error}"
     if kind == "UndefinedError":
-        return (
-            f"{where}{error.message}; use only innovation, link, channel, campaign, when and frasa "
-            f"(see templates/README.md)"
-        )
+        return where + _(
+            "{error}; use only innovation, link, channel, campaign, when and frasa (see templates/README.md)"
+        ).format(error=_jinja_message(error.message or kind))
     if kind == "SecurityError":
-        return f"{where}not allowed in a template ({error.message})"
-    return f"{where}{error.message or kind}"
+        return where + _("not allowed in a template ({error})").format(error=error.message)
+    return where + _jinja_message(error.message or kind)
 
 
 def _tidy(text: str) -> str:
@@ -381,7 +437,7 @@ def _fit(raw: str, limit: Any) -> tuple[str, bool, int]:
         return text, False, excess
     segments = _MARKED.findall(raw)
     current = list(segments)
-    for _ in range(200):
+    for _turn in range(200):
         index = max(range(len(current)), key=lambda i: len(current[i]), default=None)
         if index is None:
             break

@@ -24,6 +24,8 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
+from .i18n import _, number
+
 #: A template gets this long to render one post; an ordinary one needs a few milliseconds.
 RENDER_SECONDS = 2.0
 #: Turns of all its loops together, per post (an ordinary template loops over a few steps or
@@ -51,10 +53,16 @@ class _Budget:
         self.turns += turns
         if self.turns > MAX_LOOP_TURNS:
             raise OverBudget(
-                f"the loops run more than {MAX_LOOP_TURNS:,} times; make them smaller or remove a loop inside a loop"
+                _("the loops run more than {turns} times; make them smaller or remove a loop inside a loop").format(
+                    turns=number(MAX_LOOP_TURNS)
+                )
             )
         if clock.monotonic() > self.deadline:
-            raise OverBudget(f"rendering took longer than {RENDER_SECONDS:g} s; make the template simpler")
+            raise OverBudget(
+                _("rendering took longer than {seconds} s; make the template simpler").format(
+                    seconds=number(RENDER_SECONDS)
+                )
+            )
 
 
 #: The budget of the render running in this thread; None outside ``Renderer.render``.
@@ -81,7 +89,11 @@ def _counted(items: Iterable[Any]) -> Iterator[Any]:
 def _check_size(value: Any) -> Any:
     """``value``, unless it is text or a list too long to end up in a post."""
     if isinstance(value, (str, list, tuple)) and len(value) > MAX_RENDER_CHARACTERS:
-        raise OverBudget(f"a value is longer than {MAX_RENDER_CHARACTERS:,} items or characters; repeat less")
+        raise OverBudget(
+            _("a value is longer than {limit} items or characters; repeat less").format(
+                limit=number(MAX_RENDER_CHARACTERS)
+            )
+        )
     return value
 
 
@@ -101,11 +113,15 @@ def _check_operands(operator: str, left: Any, right: Any) -> None:
         too_large = len(left) + len(right) > MAX_RENDER_CHARACTERS
     if too_large:
         limit = (
-            f"a number of more than {MAX_NUMBER_DIGITS:,} digits"
+            _("a number of more than {digits} digits").format(digits=number(MAX_NUMBER_DIGITS))
             if numbers
-            else f"more than {MAX_RENDER_CHARACTERS:,} items or characters"
+            else _("more than {limit} items or characters").format(limit=number(MAX_RENDER_CHARACTERS))
         )
-        raise OverBudget(f"the result of {operator} would be too large ({limit}); use smaller numbers")
+        raise OverBudget(
+            _("the result of {operator} would be too large ({limit}); use smaller numbers").format(
+                operator=operator, limit=limit
+            )
+        )
 
 
 def bounded_filter(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -119,7 +135,7 @@ def bounded_filter(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def bounded(*args: Any, **kwargs: Any) -> Any:
         if _compiling.get():
-            raise OverBudget("filters run when the template renders, not while it compiles")
+            raise OverBudget(_("filters run when the template renders, not while it compiles"))
         result = function(*args, **kwargs)
         return _counted(result) if isinstance(result, Iterator) else _check_size(result)
 
@@ -202,7 +218,9 @@ def render_bounded(template: Template, context: dict[str, Any]) -> str:
         for piece in stream:
             size += len(piece)
             if size > MAX_RENDER_CHARACTERS:
-                too_long = f"the post is longer than {MAX_RENDER_CHARACTERS:,} characters; make the loops smaller"
+                too_long = _("the post is longer than {limit} characters; make the loops smaller").format(
+                    limit=number(MAX_RENDER_CHARACTERS)
+                )
                 stream.throw(OverBudget(too_long))
             pieces.append(piece)
         return "".join(pieces)
