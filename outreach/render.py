@@ -114,7 +114,7 @@ def date_id(value: date | datetime) -> str:
     """``Kamis, 6 Mei 2021`` (Babel's "full" pads the day; EYD V does not)."""
     if not isinstance(value, date):  # Babel would print today's date for None: never publish that
         raise TypeError(
-            _("date_id needs a date, got {value}; guard optional dates with {{% if %}}").format(value=repr(value))
+            _("date_id needs a date, got {value}; guard optional dates with `{{% if %}}`").format(value=repr(value))
         )
     return format_date(value, "EEEE, d MMMM y", locale="id")
 
@@ -377,7 +377,10 @@ def _jinja_message(message: str) -> str:
     """Jinja's message in the reader's language when it is one of the common ones."""
     for pattern, ours in _JINJA_MESSAGES:
         if (match := pattern.fullmatch(message)) is not None:
-            return _(ours).format(**match.groupdict())
+            fields = match.groupdict()
+            if "tags" in fields:  # "'elif' or 'else'": the tags alone, in no language
+                fields["tags"] = ", ".join(re.findall(r"'[^']*'", fields["tags"]))
+            return _(ours).format(**fields)
     return message
 
 
@@ -399,7 +402,8 @@ def _describe_template_error(error: Exception) -> str:
         return f"{where}{kind}: {error}"
     if kind == "UndefinedError":
         return where + _(
-            "{error}; use only innovation, link, channel, campaign, when and frasa (see templates/README.md)"
+            "{error}; use only `innovation`, `link`, `channel`, `campaign`, `when` and `frasa` "
+            "(see templates/README.md)"
         ).format(error=_jinja_message(error.message or kind))
     if kind == "SecurityError":
         return where + _("not allowed in a template ({error})").format(error=error.message)
