@@ -304,16 +304,12 @@ class Renderer:
         limit = capabilities.limit_for(attached is not None)
         text, shortened, excess = _fit(raw, limit)
         if excess > 0:
+            post = f"{innovation.id} · {kind} · {channel.name}"
             raise PostTooLong(
                 _(
                     "{post}: {length} {unit} even after shortening; "
                     "shorten 'ringkasan'/'manfaat' in the catalogue or the template {template}"
-                ).format(
-                    post=f"{innovation.id} · {kind} · {channel.name}",
-                    length=limit.describe(text),
-                    unit=limit.unit(),
-                    template=_template_location(template),
-                )
+                ).format(post=post, length=limit.describe(text), unit=limit.unit(), template=location)
             )
         notes = ((SHORTENED.format(limit=limit.maximum),) if shortened else ()) + link_notes
         return RenderedPost(
