@@ -131,7 +131,7 @@ def test_every_message_of_the_package_has_an_indonesian_translation() -> None:
             str(PACKAGE), keywords={"_": None, "N_": None, "ngettext": (1, 2)}
         )
     }
-    assert len(messages) > 600  # the CLI, errors, findings, logs, channels: the extraction found them all
+    assert len(messages) > 500  # the CLI, errors, findings, logs, channels: the extraction found them all
     assert not _untranslated(messages), _untranslated(messages)
 
 
