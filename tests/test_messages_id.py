@@ -39,7 +39,9 @@ def english_words(text: str) -> set[str]:
 
 def in_indonesian(code: str, *args: str) -> str:
     """What ``code`` prints when the interface language is Indonesian."""
-    env = {**os.environ, "LANGUAGE": "id", "PYTHONPATH": str(ROOT)}
+    # The suite pins English through OUTREACH_LANGUAGE (tests/conftest.py): the child asks through LANGUAGE.
+    env = {name: value for name, value in os.environ.items() if name != "OUTREACH_LANGUAGE"}
+    env.update(LANGUAGE="id", PYTHONPATH=str(ROOT))
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code), *args],
         capture_output=True,

@@ -27,6 +27,8 @@ from .schema import from_text, moment_of, post_events, posts, settings, to_text
 
 #: The reason a new post is recorded with: English in the store, shown translated (``reasons.shown``).
 PLANNED = N_("planned")
+#: The reason a claim is recorded with (the attempt has begun).
+CLAIMED = N_("claimed")
 
 
 class OutboxStore(StoreBase):
@@ -210,7 +212,7 @@ class OutboxStore(StoreBase):
             if post_id is None:
                 return None
             attempts = connection.execute(select(posts.c.attempts).where(posts.c.id == post_id)).scalar_one()
-            _transition(connection, post_id, Operation.CLAIM, stamp, "claimed", attempts=attempts + 1)
+            _transition(connection, post_id, Operation.CLAIM, stamp, CLAIMED, attempts=attempts + 1)
             return _post(connection.execute(select(posts).where(posts.c.id == post_id)).one())
 
     def next_due(self) -> datetime | None:
