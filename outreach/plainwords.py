@@ -35,7 +35,7 @@ _EXPLAINED_RE = re.compile(r"\s*[(\[]")
 #: (A literal first lets the regex engine search fast; the lookbehind then asks for a whole word.)
 _MELAKUKAN_RE = re.compile(r"melakukan(?<!\wmelakukan)\s+pe[a-z]{3,}an\b")
 #: The end of a noun in -isasi or -ifikasi (found by its literal ending; the caller finds the word's start).
-_ISASI_RE = re.compile(r"(?:isasi|ifikasi)(?=(?:nya)?\b)")
+_ISASI_RE = re.compile(r"(?:isasi|ifikasi)(?:nya)?\b")
 #: Three or more nouns made from verbs (pe-...-an) in a row, "dan"/"serta" between them allowed:
 #: "pengendalian dan pencegahan penyebaran penyakit". Two are often plain ("pemeriksaan kesehatan").
 _NOUN_CHAIN_RE = re.compile(r"pe(?<![a-z]pe)[a-z]{3,}an\b(?:\s+(?:(?:dan|serta)\s+)?pe[a-z]{3,}an\b){2,}")
@@ -277,7 +277,8 @@ def _hidden_verbs(text: str, lowered: str, g: Glossary, term_spans: list[tuple[i
         while start > 0 and lowered[start - 1].isalpha():
             start -= 1
         excerpt = text[start : m.end()]
-        if m.start() - start >= 3 and not _inside(start, term_spans) and not g.allows(excerpt):
+        word = excerpt[:-3] if excerpt.lower().endswith("nya") else excerpt
+        if m.start() - start >= 3 and not _inside(start, term_spans) and not g.allows(word):
             message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
             advice = _("write what is done instead (e.g. 'memperbaiki pasar', not 'revitalisasi pasar')")
             findings.append(Finding("nominal", ERROR, start, m.end(), excerpt, message, advice))
