@@ -48,7 +48,7 @@ QUOTE_TAG_VERBS = (
     "kata", "ujar", "ungkap", "jelas", "tutur", "tambah", "imbuh", "pungkas", "terang", "sebut", "papar",
     "tegas", "ucap", "tandas", "urai", "lanjut", "harap", "pinta", "ajak", "pesan", "katakan",
 )  # fmt: skip
-_QUOTE_TAG_RE = re.compile(rf"[,.!?…][\"”’']\s*((?:{'|'.join(QUOTE_TAG_VERBS)})(?:nya)?)\b")
+_QUOTE_TAG_RE = re.compile(rf"[\"”’'](?<=[,.!?…].)\s*((?:{'|'.join(QUOTE_TAG_VERBS)})(?:nya)?)\b")
 #: Titles shortened as "Ka" + the unit (Kadishub, Kadisdik, Kadinkes, Kabid, Kasi, Kasubag, Kasatpol,
 #: Kapolsek, Kaban, Kabag, Kaur, Kades, Kaling): "Kepala ..." written out is what readers say.
 _KA_TITLE_RE = re.compile(
