@@ -143,7 +143,7 @@ _BREAK_RE = regex.compile(
 )
 _LIST_MARKER_RE = regex.compile(
     r"[ \t]*+(?:(?:[\-–—•*▪►·→✓]|\(?\d{1,2}[.)]|[a-z][.)])[ \t]++"
-    r"|\d{1,2}[.)](?=\p{Lu})|(?:" + _KEYCAP_MASK + "|" + _EMOJI + r")++[ \t]*+)"
+    r"|\d{1,2}[.)](?=\p{Lu})|(?:" + _KEYCAP_MASK + "|" + _EMOJI + r")++[^\S\n]*+)"
 )
 _PREVIOUS_CHUNK_RE = regex.compile(r"(?r)\S+")
 _LINE_BREAK_RE = re.compile("\n")

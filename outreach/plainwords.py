@@ -50,10 +50,11 @@ QUOTE_TAG_VERBS = (
 )  # fmt: skip
 _QUOTE_TAG_RE = re.compile(rf"[\"”’'](?<=[,.!?…].)\s*((?:{'|'.join(QUOTE_TAG_VERBS)})(?:nya)?)\b")
 #: Titles shortened as "Ka" + the unit (Kadishub, Kadisdik, Kadinkes, Kabid, Kasi, Kasubag, Kasatpol,
-#: Kapolsek, Kaban, Kabag, Kaur, Kades, Kaling): "Kepala ..." written out is what readers say.
+#: Kapolsek, Kaban, Kabag, Kaur, Kades, Kaling) and ministries as "Kemen" + the field (Kemendagri,
+#: Kemenag): "Kepala ..." and "Kementerian ..." written out are what readers say.
 _KA_TITLE_RE = re.compile(
     r"Ka(?<!\wKa)(?:dis[a-z]*|din[a-z]+|bid|bag|ban|sie?|sub(?:b?ag|dit|b?id)|sat[a-z]+|ur|pus|lak"
-    r"|kanwil|des|ling|pol[a-z]+|div)\b(?!-)"
+    r"|kanwil|des|ling|pol[a-z]+|div|men(?!ang)[a-z]{3,})\b(?!-)"
 )
 #: Word endings that Indonesian spelling never has but English words do (engagement, evaluation,
 #: leadership, checking, planning, timeline, review, network, progress): a word with one is English.
@@ -70,7 +71,8 @@ _ENGLISH_TAILS = frozenset(
 )
 _TAIL = operator.itemgetter(slice(-4, None))
 _ENGLISH_SHAPE_RE = re.compile(rf"(?<![\w\-])[A-Za-z][a-z]+(?:{'|'.join(ENGLISH_ENDINGS)})(?![\w\-])")
-#: Short words in capitals that are emphasis, not acronyms.
+#: Short words in capitals that are emphasis (any other word of 3 letters or fewer in capitals is
+#: taken as an acronym: BOS, KUR).
 _SHORT_EMPHASIS = frozenset(("OK", "YA", "YUK", "AYO", "DAN", "LHO", "NIH", "KOK", "DEH", "SIH", "YES", "NO"))
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
