@@ -53,8 +53,8 @@ _QUOTE_TAG_RE = re.compile(rf"[\"”’'](?<=[,.!?…].)\s*((?:{'|'.join(QUOTE_T
 #: Kapolsek, Kaban, Kabag, Kaur, Kades, Kaling) and ministries as "Kemen" + the field (Kemendagri,
 #: Kemenag): "Kepala ..." and "Kementerian ..." written out are what readers say.
 _KA_TITLE_RE = re.compile(
-    r"Ka(?<!\wKa)(?:dis[a-z]*|din[a-z]+|bid|bag|ban|sie?|sub(?:b?ag|dit|b?id)|sat[a-z]+|ur|pus|lak"
-    r"|kanwil|des|ling|pol[a-z]+|div|men(?!ang)[a-z]{3,})\b(?!-)"
+    r"K(?<!\wK)(?:a(?:dis[a-z]*|din[a-z]+|bid|bag|ban|sie?|sub(?:b?ag|dit|b?id)|sat[a-z]+|ur|pus|lak"
+    r"|kanwil|des|ling|pol[a-z]+|div)|emen(?!ang|teri)[a-z]{2,})\b(?!-)"
 )
 #: Word endings that Indonesian spelling never has but English words do (engagement, evaluation,
 #: leadership, checking, planning, timeline, review, network, progress): a word with one is English.

@@ -833,11 +833,12 @@ def test_everyday_words_that_can_tag_quotes_are_fine_elsewhere() -> None:
     assert check_text("Katanya besok hujan, jadi bawa payung. Jelasnya, loket buka pukul 08.00 WIB.").errors == ()
 
 
-@pytest.mark.parametrize("title", ["Kadishub", "Kadisdik", "Kasatpol", "Kasubbag", "Kabag", "Kapolsek"])
+@pytest.mark.parametrize("title", ["Kadishub", "Kadisdik", "Kasatpol", "Kasubbag", "Kabag", "Kapolsek", "Kemendagri"])
 def test_a_title_shortened_with_ka_is_an_abbreviation(title: str) -> None:
     finding = only(check_text(f"Warga bertemu {title} di kantor."), "abbreviation")
     assert (finding.excerpt, finding.severity) == (title, "error")
     assert check_text("Kasih tahu tetangga: Kabupaten tetangga juga buka.").errors == ()
+    assert check_text("Kemenangan tim kota disambut warga. Kasim menerima bantuan Kementerian Sosial.").errors == ()
 
 
 @pytest.mark.parametrize("word", ["engagement", "checking", "leadership", "timeline", "progress", "planning"])
