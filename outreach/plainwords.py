@@ -43,12 +43,19 @@ _ISASI_RE = re.compile(r"(?:isasi|ifikasi)(?:nya)?\b")
 #: "pengendalian dan pencegahan penyebaran penyakit". Two are often plain ("pemeriksaan kesehatan").
 _NOUN_CHAIN_RE = re.compile(r"pe(?<![a-z]pe)[a-z]{3,}an\b(?:\s+(?:(?:dan|serta)\s+)?pe[a-z]{3,}an\b){2,}")
 #: Verbs that tag a quotation in a press release: '"...," ujarnya.', '"...," kata Kepala Dinas.'
-#: Some of them are everyday words elsewhere (katanya, jelasnya), so only right after a closing quote.
+#: Some of them are everyday words elsewhere (katanya, jelasnya), so only right after a closing quote;
+#: without "-nya" only before an official's title ('"...," kata Bu Siti, warga Sukarame.' is plain).
 QUOTE_TAG_VERBS = (
     "kata", "ujar", "ungkap", "jelas", "tutur", "tambah", "imbuh", "pungkas", "terang", "sebut", "papar",
-    "tegas", "ucap", "tandas", "urai", "lanjut", "harap", "pinta", "ajak", "pesan", "katakan",
+    "tegas", "ucap", "tandas", "urai", "lanjut", "harap", "pinta", "ajak", "pesan",
 )  # fmt: skip
-_QUOTE_TAG_RE = re.compile(rf"[\"”’'](?<=[,.!?…].)\s*((?:{'|'.join(QUOTE_TAG_VERBS)})(?:nya)?)\b")
+OFFICIAL_TITLES = (
+    "kepala", "wali", "wakil", "camat", "lurah", "sekretaris", "direktur", "ketua", "asisten", "kabid", "kasi",
+    "plt", "sekda", "beliau", "pejabat",
+)  # fmt: skip
+_QUOTE_TAG_RE = re.compile(
+    rf"[\"”’'](?<=[,.!?…].)\s*((?:{'|'.join(QUOTE_TAG_VERBS)})(?:nya\b|(?=\s+(?:{'|'.join(OFFICIAL_TITLES)})\b)))"
+)
 #: Titles shortened as "Ka" + the unit (Kadishub, Kadisdik, Kadinkes, Kabid, Kasi, Kasubag, Kasatpol,
 #: Kapolsek, Kaban, Kabag, Kaur, Kades, Kaling) and ministries as "Kemen" + the field (Kemendagri,
 #: Kemenag): "Kepala ..." and "Kementerian ..." written out are what readers say.

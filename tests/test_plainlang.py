@@ -831,6 +831,7 @@ def test_a_quote_tag_of_a_press_release_is_framing(text: str, tag: str) -> None:
 
 def test_everyday_words_that_can_tag_quotes_are_fine_elsewhere() -> None:
     assert check_text("Katanya besok hujan, jadi bawa payung. Jelasnya, loket buka pukul 08.00 WIB.").errors == ()
+    assert check_text('"Jalan ini sudah lama rusak," kata Bu Siti, warga Sukarame.').errors == ()
 
 
 @pytest.mark.parametrize("title", ["Kadishub", "Kadisdik", "Kasatpol", "Kasubbag", "Kabag", "Kapolsek", "Kemendagri"])
