@@ -5,7 +5,8 @@ for Indonesian. The English constants (as in ``textstat``) give meaningless numb
 Indonesian text, and ``pyphen``'s id_ID dictionary is a hyphenator that miscounts syllables
 (ibu -> 1, inovasi -> 3). So the checker measures things a writer can act on:
 
-- sentence length: a sentence over 20 words is an error, an average over 15 a warning;
+- sentence length: a sentence over 25 words is an error, over 20 a warning, an average over 15
+  a warning;
 - the share of long words (more than 6 letters, LIX-style) and a syllable count by vowel
   nuclei, as trend figures in :class:`Stats`, not as rules;
 - words by category, each with a plain rewrite (:mod:`outreach.plainwords`): press-release framing,
@@ -43,7 +44,8 @@ from .glossary import LETTER_RE, Glossary, default_glossary
 from .i18n import _
 from .plainwords import ERROR, WARNING, Finding, Sentences, opening_finding, scan
 
-MAX_SENTENCE_WORDS = 20
+MAX_SENTENCE_WORDS = 20  # longer: a warning
+MAX_SENTENCE_WORDS_ERROR = 25  # longer: an error
 MAX_AVERAGE_WORDS = 15
 LONG_WORD_LETTERS = 6
 MAX_HASHTAGS = 5
@@ -141,7 +143,7 @@ _BREAK_RE = regex.compile(
 )
 _LIST_MARKER_RE = regex.compile(
     r"[ \t]*+(?:(?:[\-–—•*▪►·→✓]|\(?\d{1,2}[.)]|[a-z][.)])[ \t]++"
-    r"|\d{1,2}[.)](?=\p{Lu})|(?:" + _KEYCAP_MASK + "|" + _EMOJI + r")++[ \t]*+)"
+    r"|\d{1,2}[.)](?=\p{Lu})|(?:" + _KEYCAP_MASK + "|" + _EMOJI + r")++[^\S\n]*+)"
 )
 _PREVIOUS_CHUNK_RE = regex.compile(r"(?r)\S+")
 _LINE_BREAK_RE = re.compile("\n")
@@ -358,15 +360,16 @@ def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], 
         seen.words += len(tokens)
         seen.prose += filter(None, tokens)
         if len(tokens) > MAX_SENTENCE_WORDS:
+            severe = len(tokens) > MAX_SENTENCE_WORDS_ERROR
             seen.findings.append(
                 Finding(
                     "long_sentence",
-                    ERROR,
+                    ERROR if severe else WARNING,
                     start,
                     end,
                     text[start:end],
                     _("sentence has {words} words (more than {limit})").format(
-                        words=len(tokens), limit=MAX_SENTENCE_WORDS
+                        words=len(tokens), limit=MAX_SENTENCE_WORDS_ERROR if severe else MAX_SENTENCE_WORDS
                     ),
                     _("split it into shorter sentences of {limit} words or fewer").format(limit=MAX_AVERAGE_WORDS),
                 )

@@ -9,7 +9,10 @@ translated when a finding is made, never at import time.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
+import string
 import sys
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -34,8 +37,50 @@ _EXPLAINED_RE = re.compile(r"\s*[(\[]")
 #: "melakukan" and a noun made from a verb (pe-...-an): "melakukan pendataan", "melakukan penertiban".
 #: (A literal first lets the regex engine search fast; the lookbehind then asks for a whole word.)
 _MELAKUKAN_RE = re.compile(r"melakukan(?<!\wmelakukan)\s+pe[a-z]{3,}an\b")
-#: The end of a noun in -isasi (found by its literal ending; the caller finds the word's start).
-_ISASI_RE = re.compile(r"isasi(?:nya)?\b")
+#: The end of a noun in -isasi or -ifikasi (found by its literal ending; the caller finds the word's start).
+_ISASI_RE = re.compile(r"(?:isasi|ifikasi)(?:nya)?\b")
+#: Three or more nouns made from verbs (pe-...-an) in a row, "dan"/"serta" between them allowed:
+#: "pengendalian dan pencegahan penyebaran penyakit". Two are often plain ("pemeriksaan kesehatan").
+_NOUN_CHAIN_RE = re.compile(r"pe(?<![a-z]pe)[a-z]{3,}an\b(?:\s+(?:(?:dan|serta)\s+)?pe[a-z]{3,}an\b){2,}")
+#: Verbs that tag a quotation in a press release: '"...," ujarnya.', '"...," kata Kepala Dinas.'
+#: Some of them are everyday words elsewhere (katanya, jelasnya), so only right after a closing quote;
+#: without "-nya" only before an official's title ('"...," kata Bu Siti, warga Sukarame.' is plain).
+QUOTE_TAG_VERBS = (
+    "kata", "ujar", "ungkap", "jelas", "tutur", "tambah", "imbuh", "pungkas", "terang", "sebut", "papar",
+    "tegas", "ucap", "tandas", "urai", "lanjut", "harap", "pinta", "ajak", "pesan",
+)  # fmt: skip
+OFFICIAL_TITLES = (
+    "kepala", "wali", "wakil", "camat", "lurah", "sekretaris", "direktur", "ketua", "asisten", "kabid", "kasi",
+    "plt", "sekda", "beliau", "pejabat",
+)  # fmt: skip
+_QUOTE_TAG_RE = re.compile(
+    rf"[\"”’'](?<=[,.!?…].)\s*((?:{'|'.join(QUOTE_TAG_VERBS)})(?:nya\b|(?=\s+(?:{'|'.join(OFFICIAL_TITLES)})\b)))"
+)
+#: Titles shortened as "Ka" + the unit (Kadishub, Kadisdik, Kadinkes, Kabid, Kasi, Kasubag, Kasatpol,
+#: Kapolsek, Kaban, Kabag, Kaur, Kades, Kaling) and ministries as "Kemen" + the field (Kemendagri,
+#: Kemenag): "Kepala ..." and "Kementerian ..." written out are what readers say.
+_KA_TITLE_RE = re.compile(
+    r"K(?<!\wK)(?:a(?:dis[a-z]*|din[a-z]+|bid|bag|ban|sie?|sub(?:b?ag|dit|b?id)|sat[a-z]+|ur|pus|lak"
+    r"|kanwil|des|ling|pol[a-z]+|div)|emen(?!ang|teri)[a-z]{2,})\b(?!-)"
+)
+#: Word endings that Indonesian spelling never has but English words do (engagement, evaluation,
+#: leadership, checking, planning, timeline, review, network, progress): a word with one is English.
+ENGLISH_ENDINGS = (
+    "ment", "ments", "tion", "tions", "sion", "sions", "ness", "ship", "ships", "ity", "ful", "less", "ss",
+    "ck", "cking", "ying", "ving", "ware", "work", "works", "line", "lines", "view", "views",
+)  # fmt: skip
+#: The last four letters a word with one of those endings can have: one set look-up per word tells
+#: whether a post needs the search at all (most posts do not).
+_ENGLISH_TAILS = frozenset(
+    "".join(letters) + ending if len(ending) < 4 else ending[-4:]
+    for ending in ENGLISH_ENDINGS
+    for letters in itertools.product(string.ascii_lowercase, repeat=max(0, 4 - len(ending)))
+)
+_TAIL = operator.itemgetter(slice(-4, None))
+_ENGLISH_SHAPE_RE = re.compile(rf"(?<![\w\-])[A-Za-z][a-z]+(?:{'|'.join(ENGLISH_ENDINGS)})(?![\w\-])")
+#: Short words in capitals that are emphasis (any other word of 3 letters or fewer in capitals is
+#: taken as an acronym: BOS, KUR).
+_SHORT_EMPHASIS = frozenset(("OK", "YA", "YUK", "AYO", "DAN", "LHO", "NIH", "KOK", "DEH", "SIH", "YES", "NO"))
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 #: Sections whose words, capitalised in the middle of a sentence, are taken as part of a name.
@@ -234,6 +279,7 @@ def scan(text: str, masked: str, g: Glossary, sentences: Sentences) -> list[Find
             continue
         findings.append(_term_finding(entry, text, start, end))
     findings += _hidden_verbs(text, lowered, g, term_spans)
+    findings += _shapes(text, masked, lowered, g, sentences, term_spans)
     return findings + _capitals(text, masked, g, sentences, term_spans)
 
 
@@ -252,12 +298,49 @@ def _hidden_verbs(text: str, lowered: str, g: Glossary, term_spans: list[tuple[i
         while start > 0 and lowered[start - 1].isalpha():
             start -= 1
         excerpt = text[start : m.end()]
-        if (
-            m.start() - start >= 3 and not _inside(start, term_spans) and not g.allows(text[start : m.start() + 5])
-        ):  # without -nya
+        word = excerpt[:-3] if excerpt.lower().endswith("nya") else excerpt
+        if m.start() - start >= 3 and not _inside(start, term_spans) and not g.allows(word):
             message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
             advice = _("write what is done instead (e.g. 'memperbaiki pasar', not 'revitalisasi pasar')")
             findings.append(Finding("nominal", ERROR, start, m.end(), excerpt, message, advice))
+    for m in _NOUN_CHAIN_RE.finditer(lowered):
+        if not _inside(m.start(), term_spans):
+            excerpt = text[m.start() : m.end()]
+            message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
+            advice = _("say who does what with verbs (e.g. 'mencegah demam berdarah menyebar')")
+            findings.append(Finding("nominal", ERROR, m.start(), m.end(), excerpt, message, advice))
+    return findings
+
+
+def _shapes(
+    text: str, masked: str, lowered: str, g: Glossary, sentences: Sentences, term_spans: list[tuple[int, int]]
+) -> list[Finding]:
+    """Findings of rule families rather than listed words: quote tags of a press release, titles
+    shortened with "Ka" (Kadishub), and words with an ending only English has (engagement)."""
+    findings = []
+    for m in _QUOTE_TAG_RE.finditer(lowered):
+        start, end = m.span(1)
+        if not _inside(start, term_spans):
+            excerpt = text[start:end]
+            message = _("'{word}' talks about the office, not about what changes for the reader").format(word=excerpt)
+            advice = _("tell the reader the news in your own words instead of quoting an official")
+            findings.append(Finding("framing", ERROR, start, end, excerpt, message, advice))
+    for m in _KA_TITLE_RE.finditer(masked):
+        if not _inside(m.start(), term_spans):
+            excerpt = text[m.start() : m.end()]
+            message = _("'{word}' is office shorthand that readers do not use").format(word=excerpt)
+            advice = _("write the title in full, e.g. 'Kepala Dinas Perhubungan'")
+            findings.append(Finding("abbreviation", ERROR, m.start(), m.end(), excerpt, message, advice))
+    if _ENGLISH_TAILS.isdisjoint(map(_TAIL, sentences.prose)):
+        return findings  # most posts: no need to search the text for them
+    for m in _ENGLISH_SHAPE_RE.finditer(masked):
+        start, end = m.span()
+        word = masked[start:end]
+        if _inside(start, term_spans) or g.allows(word) or _name_part(word, start, sentences):
+            continue
+        message = _("'{word}' is English; there is a plain Indonesian word").format(word=text[start:end])
+        advice = _("write it in plain Indonesian (e.g. 'tinjauan', not 'review')")
+        findings.append(Finding("english", ERROR, start, end, text[start:end], message, advice))
     return findings
 
 
@@ -281,7 +364,9 @@ def _capitals(
             if not g.known_parts(word):
                 findings.append(_hyphen_finding(text, start, end))
         elif (
-            _ACRONYM_SHAPE_RE.match(word) and not _EXPLAINED_RE.match(masked, end) and masked[start - 1 : start] != "("
+            (_ACRONYM_SHAPE_RE.match(word) or (len(word) <= 3 and word not in _SHORT_EMPHASIS))
+            and not _EXPLAINED_RE.match(masked, end)
+            and masked[start - 1 : start] != "("
         ):
             findings.append(_unlisted_acronym_finding(text, start, end))
         else:

@@ -476,14 +476,17 @@ def test_every_rewrite_in_the_glossary_is_itself_plain() -> None:
 # --- length, capitals, hashtags, images, how-to posts ---------------------------------------
 
 
-def test_sentence_of_20_words_is_fine_21_is_an_error() -> None:
+def test_sentence_of_20_words_is_fine_21_a_warning_26_an_error() -> None:
     twenty = " ".join(["kata"] * 20) + "."
     assert "long_sentence" not in codes(check_text(twenty))
     text = "Halo. " + " ".join(["kata"] * 21) + "."
     finding = only(check_text(text), "long_sentence")
-    assert (finding.start, finding.end) == (6, len(text))
+    assert (finding.severity, finding.start, finding.end) == ("warning", 6, len(text))
     assert finding.excerpt == text[6:]
     assert finding.message == "sentence has 21 words (more than 20)"
+    assert only(check_text(" ".join(["kata"] * 25) + "."), "long_sentence").severity == "warning"
+    finding = only(check_text(" ".join(["kata"] * 26) + "."), "long_sentence")
+    assert (finding.severity, finding.message) == ("error", "sentence has 26 words (more than 25)")
 
 
 def test_long_average_is_a_warning() -> None:
@@ -798,6 +801,61 @@ def test_an_unlisted_noun_in_isasi_is_nominal(word: str) -> None:
 
 def test_nouns_in_isasi_that_citizens_use_are_fine() -> None:
     assert check_text("Imunisasi anak gratis. Organisasi warga ikut membantu imunisasinya.").findings == ()
+
+
+@pytest.mark.parametrize("word", ["Intensifikasi", "diversifikasi", "simplifikasinya"])
+def test_an_unlisted_noun_in_ifikasi_is_nominal_but_form_words_are_fine(word: str) -> None:
+    finding = only(check_text(f"{word} usaha warga dimulai bulan ini."), "nominal")
+    assert finding.excerpt == word
+    assert check_text("Tunggu notifikasi di HP setelah verifikasi data.").findings == ()
+
+
+def test_a_chain_of_three_nouns_made_from_verbs_is_nominal_two_are_fine() -> None:
+    text = "Kami fokus pada pengendalian dan pencegahan penyebaran penyakit."
+    finding = only(check_text(text), "nominal")
+    assert finding.excerpt == "pengendalian dan pencegahan penyebaran"
+    assert "nominal" not in codes(check_text("Pemeriksaan kesehatan gratis di puskesmas."))
+
+
+@pytest.mark.parametrize(
+    ("text", "tag"),
+    [
+        ('"Silakan datang ke kantor kami," jelasnya.', "jelasnya"),
+        ('"Pendaftaran dibuka Senin," kata Kepala Dinas.', "kata"),
+        ("“Kami siap membantu warga,” tambahnya.", "tambahnya"),
+    ],
+)
+def test_a_quote_tag_of_a_press_release_is_framing(text: str, tag: str) -> None:
+    assert only(check_text(text), "framing").excerpt == tag
+
+
+def test_everyday_words_that_can_tag_quotes_are_fine_elsewhere() -> None:
+    assert check_text("Katanya besok hujan, jadi bawa payung. Jelasnya, loket buka pukul 08.00 WIB.").errors == ()
+    assert check_text('"Jalan ini sudah lama rusak," kata Bu Siti, warga Sukarame.').errors == ()
+
+
+@pytest.mark.parametrize("title", ["Kadishub", "Kadisdik", "Kasatpol", "Kasubbag", "Kabag", "Kapolsek", "Kemendagri"])
+def test_a_title_shortened_with_ka_is_an_abbreviation(title: str) -> None:
+    finding = only(check_text(f"Warga bertemu {title} di kantor."), "abbreviation")
+    assert (finding.excerpt, finding.severity) == (title, "error")
+    assert check_text("Kasih tahu tetangga: Kabupaten tetangga juga buka.").errors == ()
+    assert check_text("Kemenangan tim kota disambut warga. Kasim menerima bantuan Kementerian Sosial.").errors == ()
+
+
+@pytest.mark.parametrize("word", ["engagement", "checking", "leadership", "timeline", "progress", "planning"])
+def test_a_word_with_an_ending_only_english_has_is_english(word: str) -> None:
+    finding = only(check_text(f"Sekolah membahas {word} bulan ini."), "english")
+    assert finding.excerpt == word
+
+
+def test_english_endings_do_not_fire_on_indonesian_words_or_names() -> None:
+    text = "Kucing dan kambing penting bagi petani. Warga keliling kota bersama Nick Jackson."
+    assert check_text(text).errors == ()
+
+
+def test_a_short_unlisted_word_in_capitals_is_an_acronym_but_emphasis_is_not() -> None:
+    assert only(check_text("Dana BOP cair bulan ini."), "acronym").excerpt == "BOP"
+    assert check_text("Daftar sekarang, YUK!").errors == ()
 
 
 def test_every_message_of_the_checker_has_an_indonesian_translation() -> None:

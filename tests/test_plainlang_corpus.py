@@ -4,7 +4,10 @@
 ``plainlang_press_corpus.toml`` holds press-release sentences labelled with every category they
 have, each with its plain rewrite, and clean citizen-facing sentences. A problem case is found
 when the checker reports an error of each of its categories; a clean case (or a rewrite) is a
-false alarm when any error is reported. The table per category is printed for the release note.
+false alarm when any error is reported. ``plainlang_heldout_corpus.toml`` is the first blind batch,
+labelled by a writer who did not know the rules (its labels name the main problems, not every word
+the rules know): a problem sentence there is found when the checker reports any error, as the
+independent judge counts it. The table per category is printed for the release note.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from outreach.plainlang import check_text
 
 DATA = Path(__file__).parent / "data"
 CORPORA = ("plainlang_corpus.toml", "plainlang_press_corpus.toml")
+HELD_OUT = ("plainlang_heldout_corpus.toml",)  # judged by sentence: any error finds it
 CATEGORIES = ("framing", "nominal", "english", "jargon", "abbreviation", "acronym", "long_sentence", "shouting")
 TARGET_RECALL = 0.95
 TARGET_FALSE_ALARMS = 0.05
@@ -30,15 +34,16 @@ ENOUGH = 20  # a category with fewer problem cases is reported but not held to t
 class Case:
     text: str
     expect: frozenset[str]  # empty: clean
+    by_sentence: bool = False  # found by any error (labels name the main problems only)
 
 
 def _cases() -> list[Case]:
     cases = []
-    for name in CORPORA:
+    for name in CORPORA + HELD_OUT:
         for raw in tomllib.loads((DATA / name).read_text(encoding="utf-8"))["case"]:
             expect = raw["expect"]
             labels = frozenset() if expect == "clean" else frozenset([expect] if isinstance(expect, str) else expect)
-            cases.append(Case(raw["text"], labels))
+            cases.append(Case(raw["text"], labels, name in HELD_OUT))
             if "plain" in raw:
                 cases.append(Case(raw["plain"], frozenset()))
     return cases
@@ -72,8 +77,9 @@ def test_recall_and_false_alarms_per_category(capsys: pytest.CaptureFixture[str]
             continue
         labelled.update(case.expect)
         hits.update(case.expect & found)
-        extra.update(found - case.expect)
-        if case.expect <= found:
+        if not case.by_sentence:
+            extra.update(found - case.expect)
+        if found if case.by_sentence else case.expect <= found:
             found_cases += 1
         else:
             misses.append(f"{sorted(case.expect - found)}: {case.text!r} -> {sorted(found)}")
