@@ -38,6 +38,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex
 
@@ -130,6 +131,15 @@ _WORD_RE = re.compile(
 # Vowel nuclei: "ai", "au", "oi" at the end of a word are one nucleus (pan-tai, ker-bau, se-poi);
 # elsewhere every vowel is one (a-ir, ma-in).
 _FINAL_DIPHTHONG_RE = re.compile(r"(?:ai|au|oi)(?![^\W\d_])")
+
+
+@lru_cache(maxsize=4096)
+def _sentence_words(context: str, start: int) -> tuple[int, tuple[str, ...]]:
+    """(number of words, prose words) of ``context[start:]``, whose one character before ``start`` is
+    what the word regex's lookbehind sees. Posts rendered from templates repeat most of their
+    sentences (steps, footers, opening lines), so a cache spares most of the word splitting."""
+    tokens = _WORD_RE.findall(context, start)
+    return len(tokens), tuple(filter(None, tokens))
 
 
 def split_words(text: str) -> list[tuple[int, int]]:
@@ -377,11 +387,11 @@ def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], 
     """Long sentences, bureaucratic openings and sentences in capitals; words counted on the way."""
     seen = Sentences()
     for start, end, first in spans:
-        tokens = _WORD_RE.findall(masked, start, end)
-        seen.words += len(tokens)
-        seen.prose += filter(None, tokens)
-        if len(tokens) > MAX_SENTENCE_WORDS:
-            severe = len(tokens) > MAX_SENTENCE_WORDS_ERROR
+        count, prose = _sentence_words(masked[start - 1 : end], 1) if start else _sentence_words(masked[:end], 0)
+        seen.words += count
+        seen.prose += prose
+        if count > MAX_SENTENCE_WORDS:
+            severe = count > MAX_SENTENCE_WORDS_ERROR
             seen.findings.append(
                 Finding(
                     "long_sentence",
@@ -390,7 +400,7 @@ def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], 
                     end,
                     text[start:end],
                     _("sentence has {words} words (more than {limit})").format(
-                        words=len(tokens), limit=MAX_SENTENCE_WORDS_ERROR if severe else MAX_SENTENCE_WORDS
+                        words=count, limit=MAX_SENTENCE_WORDS_ERROR if severe else MAX_SENTENCE_WORDS
                     ),
                     _("split it into shorter sentences of {limit} words or fewer").format(limit=MAX_AVERAGE_WORDS),
                 )
@@ -401,7 +411,7 @@ def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], 
             if opening:
                 seen.opening_spans.append(opening.span())
                 seen.findings.append(opening_finding(g, text, *opening.span()))
-        if masked[start:end].isupper() and _is_shouting(list(filter(None, tokens)), g):
+        if masked[start:end].isupper() and _is_shouting(list(prose), g):
             seen.shouting_spans.append((start, end))
             seen.findings.append(
                 Finding(
