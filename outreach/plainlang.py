@@ -39,6 +39,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import regex
 
@@ -133,13 +134,26 @@ _WORD_RE = re.compile(
 _FINAL_DIPHTHONG_RE = re.compile(r"(?:ai|au|oi)(?![^\W\d_])")
 
 
+class _Words(NamedTuple):
+    """The words of one sentence, and its share of the post's trend figures (all add up over sentences)."""
+
+    total: int
+    prose: tuple[str, ...]
+    long: int  # prose words of more than LONG_WORD_LETTERS letters
+    syllables: int
+
+
 @lru_cache(maxsize=4096)
-def _sentence_words(context: str, start: int) -> tuple[int, tuple[str, ...]]:
-    """(number of words, prose words) of ``context[start:]``, whose one character before ``start`` is
-    what the word regex's lookbehind sees. Posts rendered from templates repeat most of their
-    sentences (steps, footers, opening lines), so a cache spares most of the word splitting."""
+def _sentence_words(context: str, start: int) -> _Words:
+    """The words of ``context[start:]``, whose one character before ``start`` is what the word regex's
+    lookbehind sees. Posts rendered from templates repeat most of their sentences (steps, footers,
+    opening lines), so a cache spares most of the word splitting and counting."""
     tokens = _WORD_RE.findall(context, start)
-    return len(tokens), tuple(filter(None, tokens))
+    prose = tuple(filter(None, tokens))
+    long_words = sum(
+        1 for w in prose if len(w) > LONG_WORD_LETTERS and (w.isalpha() or _letters(w) > LONG_WORD_LETTERS)
+    )
+    return _Words(len(tokens), prose, long_words, count_syllables(" ".join(prose)))
 
 
 def split_words(text: str) -> list[tuple[int, int]]:
@@ -380,16 +394,19 @@ def check_text(
     findings += scan(text, masked, g, sentences)
     findings += _post_findings(text, masked, g, hashtags, has_link, kind, platform, image, alt_text)
     findings.sort(key=lambda f: (f.start, f.end, f.code))
-    return Report(tuple(findings), _stats(len(spans), sentences.words, average, sentences.prose))
+    return Report(tuple(findings), _stats(len(spans), average, sentences))
 
 
 def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], g: Glossary) -> Sentences:
     """Long sentences, bureaucratic openings and sentences in capitals; words counted on the way."""
     seen = Sentences()
     for start, end, first in spans:
-        count, prose = _sentence_words(masked[start - 1 : end], 1) if start else _sentence_words(masked[:end], 0)
+        words = _sentence_words(masked[start - 1 : end], 1) if start else _sentence_words(masked[:end], 0)
+        count = words.total
         seen.words += count
-        seen.prose += prose
+        seen.prose += words.prose
+        seen.long_words += words.long
+        seen.syllables += words.syllables
         if count > MAX_SENTENCE_WORDS:
             severe = count > MAX_SENTENCE_WORDS_ERROR
             seen.findings.append(
@@ -411,7 +428,7 @@ def _check_sentences(text: str, masked: str, spans: list[tuple[int, int, int]], 
             if opening:
                 seen.opening_spans.append(opening.span())
                 seen.findings.append(opening_finding(g, text, *opening.span()))
-        if masked[start:end].isupper() and _is_shouting(list(prose), g):
+        if masked[start:end].isupper() and _is_shouting(list(words.prose), g):
             seen.shouting_spans.append((start, end))
             seen.findings.append(
                 Finding(
@@ -483,17 +500,14 @@ def _post_findings(
     return findings
 
 
-def _stats(sentences: int, words: int, average: float, prose: list[str]) -> Stats:
-    """The trend figures of a post whose sentences were counted and whose prose words were collected."""
-    long_words = sum(
-        1 for w in prose if len(w) > LONG_WORD_LETTERS and (w.isalpha() or _letters(w) > LONG_WORD_LETTERS)
-    )
+def _stats(sentences: int, average: float, seen: Sentences) -> Stats:
+    """The trend figures of a post, added up over its sentences (syllables count alike in a whole text)."""
     return Stats(
         sentences=sentences,
-        words=words,
+        words=seen.words,
         average_sentence_words=average,
-        long_word_share=long_words / len(prose) if prose else 0.0,
-        syllables=count_syllables(" ".join(prose)),
+        long_word_share=seen.long_words / len(seen.prose) if seen.prose else 0.0,
+        syllables=seen.syllables,
     )
 
 

@@ -107,6 +107,8 @@ class Sentences:
     findings: list[Finding] = field(default_factory=list)
     words: int = 0
     prose: list[str] = field(default_factory=list)  # the prose words of every sentence, in order
+    long_words: int = 0  # prose words of more than 6 letters
+    syllables: int = 0  # vowel nuclei of the prose words
     first_words: set[int] = field(default_factory=set)  # offset of each sentence's first letter
     opening_spans: list[tuple[int, int]] = field(default_factory=list)
     shouting_spans: list[tuple[int, int]] = field(default_factory=list)
