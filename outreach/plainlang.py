@@ -235,8 +235,36 @@ class _Lines:
         return _PREVIOUS_CHUNK_RE.search(self._text, line_start, offset) is None
 
 
+# A blank line: the line breaks of _BREAK_RE's "nl" group with more than one "\n".
+_PARAGRAPH_BREAK_RE = re.compile(r"\n(?:[ \t\r]*\n)+")
+
+
 def _split_sentences(masked: str, bang_names: frozenset[str]) -> list[tuple[int, int, int]]:
-    """(start, end, offset of the first letter) of each sentence of a masked text."""
+    """(start, end, offset of the first letter) of each sentence of a masked text.
+
+    A blank line always ends a sentence, and every decision of :func:`_split_paragraph` looks no
+    further than the next line, so the text is split paragraph by paragraph; posts rendered from
+    templates repeat many paragraphs (steps, footers), whose split is cached.
+    """
+    spans: list[tuple[int, int, int]] = []
+    start = 0
+    for m in _PARAGRAPH_BREAK_RE.finditer(masked):
+        spans += _shifted(_split_paragraph(masked[start : m.start()], bang_names), start)
+        start = m.end()
+    spans += _shifted(_split_paragraph(masked[start:], bang_names), start)
+    return spans
+
+
+def _shifted(spans: tuple[tuple[int, int, int], ...], offset: int) -> list[tuple[int, int, int]]:
+    """``spans`` of a paragraph moved to where the paragraph starts in its text."""
+    if not offset:
+        return list(spans)
+    return [(start + offset, end + offset, first + offset) for start, end, first in spans]
+
+
+@lru_cache(maxsize=2048)
+def _split_paragraph(masked: str, bang_names: frozenset[str]) -> tuple[tuple[int, int, int], ...]:
+    """(start, end, offset of the first letter) of each sentence of a masked paragraph (no blank line)."""
     spans: list[tuple[int, int, int]] = []
     lines = _Lines(masked)
     start = 0
@@ -249,7 +277,7 @@ def _split_sentences(masked: str, bang_names: frozenset[str]) -> list[tuple[int,
             _add_segment(masked, start, m.end(), spans, lines)
             start = m.end()
     _add_segment(masked, start, len(masked), spans, lines)
-    return spans
+    return tuple(spans)
 
 
 def _newline_ends_sentence(text: str, m: regex.Match[str]) -> bool:
