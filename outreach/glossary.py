@@ -46,8 +46,12 @@ _PREFIXED_RE = re.compile(rf"(?<![\w-])[^\W\d_]{{1,6}}-{_CAPS_PART}(?:{_OTHER_PA
 _DEFAULT_SOURCE = "outreach/data/glossary.toml"
 #: Where tomllib says it stopped: "… (at line 3, column 7)".
 _TOML_PLACE = re.compile(r"\(at line (?P<line>\d+), column (?P<column>\d+)\)")
-_PHONE = r"(?<!\d)(?:\+62|62|0)8\d{1,3}[\- ]?\d{3,4}[\- ]?\d{3,5}(?!\d)|\(0\d{2,3}\)[ ]?\d{5,8}"
-_NUMBERED_LINE = r"(?m:^[ \t]*\d{1,2}[.)][ \t])"
+#: A phone number: +62 8.., 62 8.., 08.. (not after a digit), or (0721) 123456. Each branch opens with a
+#: literal and checks for a digit before it afterwards, so the regex engine skips to a "+", "6", "0" or "(".
+_PHONE_RE = re.compile(
+    r"(?:\+62(?<!\d\+62)|62(?<!\d62)|0(?<!\d0))8\d{1,3}[\- ]?\d{3,4}[\- ]?\d{3,5}(?!\d)|\(0\d{2,3}\)[ ]?\d{5,8}"
+)
+_NUMBERED_LINE_RE = re.compile(r"(?m:^[ \t]*\d{1,2}[.)][ \t])")
 _ACRONYM_SECTIONS = frozenset(("acronyms", "common", "internal"))
 
 
@@ -254,9 +258,11 @@ class Glossary:
         self.opening_re = re.compile(rf"(?i:{_trie_pattern(self.openings)})(?!\w)")
         # Anything that tells a reader of a how-to post where to go or what to do: a place or action word,
         # a phone number, a numbered step.
-        self.cara_re = re.compile(
-            rf"(?<!\w)(?i:{_trie_pattern(data.where | data.how)})(?!\w)"
-            rf"|{_PHONE}|{_NUMBERED_LINE}"
+        # (Three searches, not one alternation: the engine would try every branch at every character.)
+        self._cara_res = (
+            re.compile(rf"(?<!\w)(?i:{_trie_pattern(data.where | data.how)})(?!\w)"),
+            _PHONE_RE,
+            _NUMBERED_LINE_RE,
         )
         self._expansion_cache: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
 
@@ -304,6 +310,10 @@ class Glossary:
                 if stem.startswith(prefix) and stem[len(prefix) :] in self._english:
                     return self._english[stem[len(prefix) :]]
         return None
+
+    def says_where_or_how(self, text: str) -> bool:
+        """Whether a how-to post ``text`` names a place or an action word, a phone number or a numbered step."""
+        return any(pattern.search(text) for pattern in self._cara_res)
 
     def allows(self, word: str) -> bool:
         """Whether ``word`` is an allowed word in any case, or a Roman numeral (II, IV)."""

@@ -510,7 +510,7 @@ def _post_findings(
                 _("describe the image in one short sentence for readers who cannot see it"),
             )
         )
-    if kind == "cara_pakai" and not has_link and not g.cara_re.search(masked):
+    if kind == "cara_pakai" and not has_link and not g.says_where_or_how(masked):
         findings.append(
             Finding(
                 "cara_pakai_missing_where_how",
