@@ -235,23 +235,28 @@ class _Lines:
         return _PREVIOUS_CHUNK_RE.search(self._text, line_start, offset) is None
 
 
-# A blank line: the line breaks of _BREAK_RE's "nl" group with more than one "\n".
-_PARAGRAPH_BREAK_RE = re.compile(r"\n(?:[ \t\r]*\n)+")
+# Where a sentence surely ends: a blank line, or a line break before a character that is not lower
+# case (ASCII other than a-z, the mask characters, arrows, symbols and emoji; none of them is lower
+# case, which tests/test_plainlang.py checks), both line breaks that _BREAK_RE's "nl" group matches
+# and _newline_ends_sentence takes as the end of a sentence.
+_SURE_BREAK_RE = re.compile(
+    r"\n(?:[ \t\r]*\n)+|\n(?=[\x00-\x60\x7b-\x7f\ue000\ue001\u2190-\u24cf\u24ea-\u2bff\U0001f000-\U0001faff])"
+)
 
 
 def _split_sentences(masked: str, bang_names: frozenset[str]) -> list[tuple[int, int, int]]:
     """(start, end, offset of the first letter) of each sentence of a masked text.
 
-    A blank line always ends a sentence, and every decision of :func:`_split_paragraph` looks no
-    further than the next line, so the text is split paragraph by paragraph; posts rendered from
-    templates repeat many paragraphs (steps, footers), whose split is cached.
+    Every decision of :func:`_split_piece` looks no further than the next line, so the text is
+    split at the line breaks that surely end a sentence, piece by piece; posts rendered from
+    templates repeat many lines (steps, footers), whose split is cached.
     """
     spans: list[tuple[int, int, int]] = []
     start = 0
-    for m in _PARAGRAPH_BREAK_RE.finditer(masked):
-        spans += _shifted(_split_paragraph(masked[start : m.start()], bang_names), start)
+    for m in _SURE_BREAK_RE.finditer(masked):
+        spans += _shifted(_split_piece(masked[start : m.start()], bang_names), start)
         start = m.end()
-    spans += _shifted(_split_paragraph(masked[start:], bang_names), start)
+    spans += _shifted(_split_piece(masked[start:], bang_names), start)
     return spans
 
 
@@ -262,9 +267,9 @@ def _shifted(spans: tuple[tuple[int, int, int], ...], offset: int) -> list[tuple
     return [(start + offset, end + offset, first + offset) for start, end, first in spans]
 
 
-@lru_cache(maxsize=2048)
-def _split_paragraph(masked: str, bang_names: frozenset[str]) -> tuple[tuple[int, int, int], ...]:
-    """(start, end, offset of the first letter) of each sentence of a masked paragraph (no blank line)."""
+@lru_cache(maxsize=4096)
+def _split_piece(masked: str, bang_names: frozenset[str]) -> tuple[tuple[int, int, int], ...]:
+    """(start, end, offset of the first letter) of each sentence of a piece of masked text."""
     spans: list[tuple[int, int, int]] = []
     lines = _Lines(masked)
     start = 0
