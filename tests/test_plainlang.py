@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import regex
 from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -83,6 +84,17 @@ def only(report: Report, code: str) -> Finding:
 )
 def test_split_sentences_abbreviations_numbers_links(text: str, expected: list[str]) -> None:
     assert sentences(text) == expected
+
+
+def test_a_line_break_before_a_lower_case_character_of_any_script_continues_the_sentence() -> None:
+    """The splitter cuts a text at the line breaks that surely end a sentence, judged by the next
+    character without asking it: a lower-case one in any script (é, ß, ª, ⓐ) must keep the sentence going
+    (unless it is an emoji such as U+2139, which opens a list item)."""
+    emoji = regex.compile(r"\p{Extended_Pictographic}")
+    for ch in (chr(code) for code in range(0x110000) if chr(code).islower() and not emoji.match(chr(code))):
+        text = f"Warga datang ke kantor\n{ch} lalu pulang."
+        assert sentences(text) == [text], repr(ch)
+    assert sentences("Warga datang ke kantor\nⒶ lalu pulang.") == ["Warga datang ke kantor", "Ⓐ lalu pulang."]
 
 
 def test_numbered_list_items_are_sentences_without_their_markers() -> None:
