@@ -18,7 +18,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from .glossary import HYPHEN_BEFORE_CAPS_RE, Entry, Glossary
-from .i18n import _
+from .i18n import N_, _
 
 _END = sys.maxsize  # sorts after every end offset
 
@@ -130,6 +130,16 @@ def _rewrite(values: tuple[str, ...], excerpt: str) -> str:
     return _("write {choices} instead of '{word}'").format(choices=_quoted_choices(choices), word=excerpt)
 
 
+#: The message of a glossary word's finding, by category ("internal": a word of the [internal] section).
+_TERM_MESSAGES = {
+    "internal": N_("'{word}' is office shorthand that readers do not use"),
+    "framing": N_("'{word}' talks about the office, not about what changes for the reader"),
+    "nominal": N_("'{word}' is an abstract word that hides the action"),
+    "english": N_("'{word}' is English; there is a plain Indonesian word"),
+    "jargon": N_("'{word}' is officialese that citizens do not speak"),
+}
+
+
 def _term_finding(entry: Entry, text: str, start: int, end: int) -> Finding:
     """The finding for a glossary word at ``text[start:end]``: its category and the plain rewrite."""
     excerpt = text[start:end]
@@ -143,15 +153,8 @@ def _term_finding(entry: Entry, text: str, start: int, end: int) -> Finding:
             return Finding(category, WARNING, start, end, excerpt, message, suggestion)
         message = _("'{word}' is not spelled out at its first use").format(word=excerpt)
         return Finding(category, ERROR, start, end, excerpt, message, suggestion)
-    messages = {
-        "internal": _("'{word}' is office shorthand that readers do not use"),
-        "framing": _("'{word}' talks about the office, not about what changes for the reader"),
-        "nominal": _("'{word}' is an abstract word that hides the action"),
-        "english": _("'{word}' is English; there is a plain Indonesian word"),
-        "jargon": _("'{word}' is officialese that citizens do not speak"),
-    }
     key = "internal" if entry.section == "internal" else category
-    message = messages[key].format(word=excerpt)
+    message = _(_TERM_MESSAGES[key]).format(word=excerpt)  # only the one message translated, per finding
     return Finding(category, ERROR, start, end, excerpt, message, _rewrite(entry.values, excerpt))
 
 
