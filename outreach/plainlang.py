@@ -83,18 +83,26 @@ _LINK_HINT_RE = re.compile(r"[.@#:\u20e3](?:(?<=\u20e3)|(?=\S))")
 _BLANK_RE = re.compile(r"\s")
 
 
-def _link_matches(text: str) -> Iterator[re.Match[str]]:
-    """The matches of ``_LINK_RE.finditer(text)``, found only in the chunks that can hold one."""
+def _link_matches(text: str) -> Iterator[tuple[int, int, str | None]]:
+    """(start, end, kind) of each match of ``_LINK_RE.finditer(text)``, found only in the chunks that
+    can hold one."""
     pos = 0
     while hint := _LINK_HINT_RE.search(text, pos):
         at = hint.start()
         pos = at + 1 - len(text[pos : at + 1].rsplit(None, 1)[-1])  # the start of the hint's chunk
         blank = _BLANK_RE.search(text, at)
         chunk_end = blank.start() if blank else len(text)
-        while m := _LINK_RE.search(text, pos, chunk_end):  # the lookbehind still sees before ``pos``
-            yield m
-            pos = m.end()
+        for start, end, kind in _chunk_links(text[pos:chunk_end]):
+            yield start + pos, end + pos, kind
         pos = chunk_end
+
+
+@lru_cache(maxsize=2048)
+def _chunk_links(chunk: str) -> tuple[tuple[int, int, str | None], ...]:
+    """(start, end, kind) of the links, tags and keycaps in a whitespace-free chunk. What stands before
+    a chunk is blank, which the lookbehind of _LINK_RE treats like the start of a text, so a chunk
+    that posts repeat (a hashtag, the office's site) is searched once."""
+    return tuple((m.start(), m.end(), m.lastgroup) for m in _LINK_RE.finditer(chunk))
 
 
 def _mask(text: str) -> tuple[str, list[tuple[int, int]], bool]:
@@ -103,9 +111,7 @@ def _mask(text: str) -> tuple[str, list[tuple[int, int]], bool]:
     hashtags: list[tuple[int, int]] = []
     has_link = False
     last = 0
-    for m in _link_matches(text):
-        kind = m.lastgroup
-        start, end = m.span()
+    for start, end, kind in _link_matches(text):
         if kind == "tag":
             hashtags.append((start, end))
         elif kind in _LINK_KINDS:
