@@ -18,8 +18,9 @@ Indonesian text, and ``pyphen``'s id_ID dictionary is a hyphenator that miscount
 The word lists live in ``outreach/data/glossary.toml`` (an office may extend it, see
 :meth:`outreach.glossary.Glossary.load`). Each list is compiled once per glossary into one trie-shaped
 regex, and links, tags and mentions are masked out once per post, so checking a post costs a few regex
-passes and no per-word dictionary look-ups (10,000 posts in well under 2 s, see
-``bench/bench_plainlang.py``).
+passes and no per-word dictionary look-ups. Pieces that posts rendered from templates repeat (a
+sentence, the lines between sure sentence breaks, a hashtag) are split, masked and counted once, in
+bounded caches (10,000 posts in under 2 s, see ``bench/bench_plainlang.py``).
 
 Counting conventions (also used by :func:`split_words` and :class:`Stats`):
 
