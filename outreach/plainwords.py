@@ -37,6 +37,15 @@ _EXPLAINED_RE = re.compile(r"\s*[(\[]")
 #: "melakukan" and a noun made from a verb (pe-...-an): "melakukan pendataan", "melakukan penertiban".
 #: (A literal first lets the regex engine search fast; the lookbehind then asks for a whole word.)
 _MELAKUKAN_RE = re.compile(r"melakukan(?<!\wmelakukan)\s+pe[a-z]{3,}an\b")
+#: A noun made from a verb (pe-...-an) that something "is done" to, in the same clause: "Pengawasan ...
+#: dilakukan melalui ...", "Penyerahan bantuan dilaksanakan ..." (say who does it, with the verb).
+#: Not after "bisa"/"dapat"/"boleh": "Pendaftaran bisa dilakukan di sekolah" tells the reader what they may do.
+_DONE_TO_NOUN_RE = re.compile(
+    r"pe(?<![a-z]pe)[a-z]{3,}an\b[^.!?;\n]{0,80}?(?<!bisa )(?<!dapat )(?<!boleh )\bdi(?:lakukan|laksanakan)\b"
+)
+#: A word with the prefix "e-" and an ordinary (lower-case) word after it: e-catalog, e-budgeting.
+#: (Code names with capitals, e-PBB and e-KTP, are the acronym rules'.)
+_E_PREFIXED_RE = re.compile(r"(?<![\w-])[eE]-[a-z]{3,}\b")
 #: The end of a noun in -isasi or -ifikasi (found by its literal ending; the caller finds the word's start).
 _ISASI_RE = re.compile(r"(?:isasi|ifikasi)(?:nya)?\b")
 #: Three or more nouns made from verbs (pe-...-an) in a row, "dan"/"serta" between them allowed:
@@ -285,6 +294,7 @@ def scan(text: str, masked: str, g: Glossary, sentences: Sentences) -> list[Find
         findings.append(_term_finding(entry, text, start, end))
     findings += _hidden_verbs(text, lowered, g, term_spans)
     findings += _shapes(text, masked, lowered, g, sentences, term_spans)
+    findings += _e_prefixed(text, masked, g, term_spans)
     return findings + _capitals(text, masked, g, sentences, term_spans)
 
 
@@ -308,6 +318,12 @@ def _hidden_verbs(text: str, lowered: str, g: Glossary, term_spans: list[tuple[i
             message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
             advice = _("write what is done instead (e.g. 'memperbaiki pasar', not 'revitalisasi pasar')")
             findings.append(Finding("nominal", ERROR, start, m.end(), excerpt, message, advice))
+    for m in _DONE_TO_NOUN_RE.finditer(lowered):
+        if not (_inside(m.start(), term_spans) or _inside(m.end() - 1, term_spans)):
+            excerpt = text[m.start() : m.end()]
+            message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
+            advice = _("say who does what with verbs (e.g. 'mencegah demam berdarah menyebar')")
+            findings.append(Finding("nominal", ERROR, m.start(), m.end(), excerpt, message, advice))
     for m in _NOUN_CHAIN_RE.finditer(lowered):
         if not _inside(m.start(), term_spans):
             excerpt = text[m.start() : m.end()]
@@ -342,6 +358,22 @@ def _shapes(
         start, end = m.span()
         word = masked[start:end]
         if _inside(start, term_spans) or g.allows(word) or _name_part(word, start, sentences):
+            continue
+        message = _("'{word}' is English; there is a plain Indonesian word").format(word=text[start:end])
+        advice = _("write it in plain Indonesian (e.g. 'tinjauan', not 'review')")
+        findings.append(Finding("english", ERROR, start, end, text[start:end], message, advice))
+    return findings
+
+
+def _e_prefixed(text: str, masked: str, g: Glossary, term_spans: list[tuple[int, int]]) -> list[Finding]:
+    """English words behind an "e-" the glossary does not list (e-catalog); "e-mail" is everyday."""
+    findings = []
+    if "e-" not in masked and "E-" not in masked:
+        return findings
+    for m in _E_PREFIXED_RE.finditer(masked):
+        start, end = m.span()
+        word = masked[start:end]
+        if _inside(start, term_spans) or g.allows(word) or word.lower() == "e-mail":
             continue
         message = _("'{word}' is English; there is a plain Indonesian word").format(word=text[start:end])
         advice = _("write it in plain Indonesian (e.g. 'tinjauan', not 'review')")

@@ -830,6 +830,28 @@ def test_a_chain_of_three_nouns_made_from_verbs_is_nominal_two_are_fine() -> Non
 
 
 @pytest.mark.parametrize(
+    ("text", "excerpt"),
+    [
+        ("Pengawasan makanan di pasar dilakukan setiap pekan.", "Pengawasan makanan di pasar dilakukan"),
+        ("Penyerahan bantuan dilaksanakan di balai kelurahan.", "Penyerahan bantuan dilaksanakan"),
+    ],
+)
+def test_a_noun_made_from_a_verb_that_is_done_is_nominal(text: str, excerpt: str) -> None:
+    assert only(check_text(text), "nominal").excerpt == excerpt
+
+
+def test_what_the_reader_may_do_is_fine() -> None:
+    assert check_text("Pendaftaran bisa dilakukan di sekolah atau lewat internet.").errors == ()
+    assert check_text("Pembayaran dapat dilakukan di bank terdekat.").errors == ()
+
+
+@pytest.mark.parametrize("word", ["e-catalog", "e-budgeting", "E-planning"])
+def test_an_english_word_behind_e_is_english_but_e_mail_and_code_names_are_not(word: str) -> None:
+    assert only(check_text(f"Pembelian barang kini lewat {word} kota."), "english").excerpt == word
+    assert "english" not in codes(check_text("Kirim berkas lewat e-mail. Bawa e-KTP Anda."))
+
+
+@pytest.mark.parametrize(
     ("text", "tag"),
     [
         ('"Silakan datang ke kantor kami," jelasnya.', "jelasnya"),
