@@ -367,7 +367,7 @@ def _shapes(
 
 def _e_prefixed(text: str, masked: str, g: Glossary, term_spans: list[tuple[int, int]]) -> list[Finding]:
     """English words behind an "e-" the glossary does not list (e-catalog); "e-mail" is everyday."""
-    findings = []
+    findings: list[Finding] = []
     if "e-" not in masked and "E-" not in masked:
         return findings
     for m in _E_PREFIXED_RE.finditer(masked):
