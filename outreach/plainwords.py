@@ -167,30 +167,32 @@ def _term_finding(entry: Entry, text: str, start: int, end: int) -> Finding:
     return Finding(category, ERROR, start, end, excerpt, message, _rewrite(entry.values, excerpt))
 
 
+def _finding(code: str, text: str, start: int, end: int, message: str, advice: str) -> Finding:
+    """An error on ``text[start:end]``; ``message`` and ``advice`` (translated) may name it as ``{word}``."""
+    excerpt = text[start:end]
+    return Finding(code, ERROR, start, end, excerpt, message.format(word=excerpt), advice.format(word=excerpt))
+
+
 def _unlisted_acronym_finding(text: str, start: int, end: int) -> Finding:
     """The finding for a word in capitals the glossary does not list but no reader can say (DTKS, PJU)."""
-    excerpt = text[start:end]
-    return Finding(
+    return _finding(
         "acronym",
-        ERROR,
+        text,
         start,
         end,
-        excerpt,
-        _("'{word}' is not spelled out at its first use").format(word=excerpt),
-        _("write what it stands for in plain words, or '... ({word})' if it comes again").format(word=excerpt),
+        _("'{word}' is not spelled out at its first use"),
+        _("write what it stands for in plain words, or '... ({word})' if it comes again"),
     )
 
 
 def _hyphen_finding(text: str, start: int, end: int) -> Finding:
     """The finding for a code name joined with hyphens (SIMPEL-PBG, e-PBB) the glossary does not list."""
-    excerpt = text[start:end]
-    return Finding(
+    return _finding(
         "acronym",
-        ERROR,
+        text,
         start,
         end,
-        excerpt,
-        _("'{word}' is a system's code name that readers cannot say").format(word=excerpt),
+        _("'{word}' is a system's code name that readers cannot say"),
         _("say in plain words what it is or what the reader does with it, e.g. 'aplikasi izin bangunan'"),
     )
 
@@ -298,38 +300,33 @@ def scan(text: str, masked: str, g: Glossary, sentences: Sentences) -> list[Find
     return findings + _capitals(text, masked, g, sentences, term_spans)
 
 
+#: Phrases that hide the action, each with the rewrite advice (a gettext message id).
+_HIDDEN_VERB_PHRASES = (
+    (_MELAKUKAN_RE, N_("write the verb instead (e.g. 'mendaftar', not 'melakukan pendaftaran')")),
+    (_DONE_TO_NOUN_RE, N_("say who does what with verbs (e.g. 'mencegah demam berdarah menyebar')")),
+    (_NOUN_CHAIN_RE, N_("say who does what with verbs (e.g. 'mencegah demam berdarah menyebar')")),
+)
+
+
 def _hidden_verbs(text: str, lowered: str, g: Glossary, term_spans: list[tuple[int, int]]) -> list[Finding]:
     """Nominal style the glossary does not list word by word: "melakukan" with a noun made from a verb
-    (melakukan pendataan) and nouns in -isasi (normalisasi, modernisasi) that are not allowed."""
-    findings = []
-    for m in _MELAKUKAN_RE.finditer(lowered):
-        if not (_inside(m.start(), term_spans) or _inside(m.end() - 1, term_spans)):  # once per phrase
-            excerpt = text[m.start() : m.end()]
-            message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
-            advice = _("write the verb instead (e.g. 'mendaftar', not 'melakukan pendaftaran')")
-            findings.append(Finding("nominal", ERROR, m.start(), m.end(), excerpt, message, advice))
+    (melakukan pendataan), such a noun that "is done", chains of them, and nouns in -isasi (normalisasi)."""
+    hides = _("'{word}' is an abstract word that hides the action")
+    findings = [
+        _finding("nominal", text, m.start(), m.end(), hides, _(advice))
+        for pattern, advice in _HIDDEN_VERB_PHRASES
+        for m in pattern.finditer(lowered)
+        if not (_inside(m.start(), term_spans) or _inside(m.end() - 1, term_spans))  # once per phrase
+    ]
     for m in _ISASI_RE.finditer(lowered):
         start = m.start()
         while start > 0 and lowered[start - 1].isalpha():
             start -= 1
-        excerpt = text[start : m.end()]
-        word = excerpt[:-3] if excerpt.lower().endswith("nya") else excerpt
+        word = text[start : m.end()]
+        word = word[:-3] if word.lower().endswith("nya") else word
         if m.start() - start >= 3 and not _inside(start, term_spans) and not g.allows(word):
-            message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
             advice = _("write what is done instead (e.g. 'memperbaiki pasar', not 'revitalisasi pasar')")
-            findings.append(Finding("nominal", ERROR, start, m.end(), excerpt, message, advice))
-    for m in _DONE_TO_NOUN_RE.finditer(lowered):
-        if not (_inside(m.start(), term_spans) or _inside(m.end() - 1, term_spans)):
-            excerpt = text[m.start() : m.end()]
-            message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
-            advice = _("say who does what with verbs (e.g. 'mencegah demam berdarah menyebar')")
-            findings.append(Finding("nominal", ERROR, m.start(), m.end(), excerpt, message, advice))
-    for m in _NOUN_CHAIN_RE.finditer(lowered):
-        if not _inside(m.start(), term_spans):
-            excerpt = text[m.start() : m.end()]
-            message = _("'{word}' is an abstract word that hides the action").format(word=excerpt)
-            advice = _("say who does what with verbs (e.g. 'mencegah demam berdarah menyebar')")
-            findings.append(Finding("nominal", ERROR, m.start(), m.end(), excerpt, message, advice))
+            findings.append(_finding("nominal", text, start, m.end(), hides, advice))
     return findings
 
 
