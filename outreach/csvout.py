@@ -10,8 +10,10 @@ Only text is neutralised. A real number (a post's id or attempts, an ``int``) is
 number it is: a spreadsheet reads ``-5`` as minus five, never as a formula, and a report's sums
 must keep working. Text that merely looks like a number (``"-5"``) is quoted like any other text.
 
-Options a report may need later (a UTF-8 byte-order mark for Excel, ``;`` as the separator for
-Indonesian-locale Excel) belong here as parameters of ``write_csv``, so every CSV gets them alike.
+Every CSV starts with a UTF-8 byte-order mark: without it Excel reads UTF-8 as the local code page and
+"Dinas Kependudukan – Sipil" or "Rp10.000 • WIB" come out garbled (Python reads it back with
+``encoding="utf-8-sig"``). Excel set to Indonesian splits columns at ``;``, not ``,`` (the comma is the
+decimal separator there), so the separator is a choice: ``SEPARATORS``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TextIO
 
+#: The separators a person may choose: "," (the standard) and ";" (Excel in an Indonesian locale).
+SEPARATORS = (",", ";")
+#: The UTF-8 byte-order mark, by which Excel knows the file is UTF-8.
+BOM = "\ufeff"
 #: What a spreadsheet may take as the start of a formula (OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,16 +40,22 @@ def neutralise(value: object) -> object:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def write_csv(stream: TextIO, columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> None:
-    """A header of ``columns`` (outreach's own names), then one line per row; a key that is not a column is an error."""
-    writer = csv.DictWriter(stream, fieldnames=list(columns))
+def write_csv(
+    stream: TextIO, columns: Sequence[str], rows: Iterable[Mapping[str, object]], separator: str = ","
+) -> None:
+    """A byte-order mark, a header of ``columns`` (outreach's own names), then one line per row; a key that is
+    not a column is an error."""
+    if separator not in SEPARATORS:
+        raise ValueError(f"separator must be one of {SEPARATORS}, not {separator!r}")
+    stream.write(BOM)
+    writer = csv.DictWriter(stream, fieldnames=list(columns), delimiter=separator)
     writer.writeheader()
     for row in rows:
         writer.writerow({key: neutralise(value) for key, value in row.items()})
 
 
-def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> str:
+def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, object]], separator: str = ",") -> str:
     """``write_csv`` into a string, for commands that print the CSV."""
     buffer = io.StringIO()
-    write_csv(buffer, columns, rows)
+    write_csv(buffer, columns, rows, separator)
     return buffer.getvalue()

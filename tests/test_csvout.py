@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from outreach.csvout import csv_text
+from outreach.csvout import BOM, csv_text
 
 PACKAGE = Path(__file__).parent.parent / "outreach"
 
 
-def _read(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text, newline="")))
+def _read(text: str, separator: str = ",") -> list[list[str]]:
+    assert text.startswith(BOM)  # Excel reads the file as UTF-8 only with it
+    return list(csv.reader(io.StringIO(text.removeprefix(BOM), newline=""), delimiter=separator))
 
 
 def test_numbers_are_written_as_numbers_and_text_that_looks_like_one_is_quoted() -> None:
@@ -28,6 +29,18 @@ def test_a_separator_or_quote_inside_a_cell_cannot_start_another_cell() -> None:
     row = {"reason": "aman,=1+1", "text": 'kata "kutip";=2+2\n=3+3'}
     [header, cells] = _read(csv_text(list(row), [row]))
     assert cells == ["aman,=1+1", 'kata "kutip";=2+2\n=3+3']
+
+
+def test_a_semicolon_separates_columns_for_excel_in_an_indonesian_locale() -> None:
+    row = {"agency": "Dinas Kependudukan dan Pencatatan Sipil", "amount": 10.5, "text": "Rp10.000; gratis, ya"}
+    written = csv_text(list(row), [row], ";")
+    assert written.splitlines()[0] == BOM + "agency;amount;text"
+    assert _read(written, ";") == [
+        list(row),
+        ["Dinas Kependudukan dan Pencatatan Sipil", "10.5", "Rp10.000; gratis, ya"],
+    ]
+    with pytest.raises(ValueError, match="separator"):
+        csv_text(list(row), [row], "\t")
 
 
 def test_a_key_that_is_not_a_column_is_an_error_not_a_lost_value() -> None:

@@ -19,6 +19,7 @@ from outreach.clock import FixedClock
 from outreach.config import load_config
 from outreach.model import PostState
 from outreach.outbox import Operation
+from outreach.rehearsal import rehearsal_config
 from tests.engine_helpers import settle_as
 
 REPO = Path(__file__).parent.parent
@@ -155,10 +156,26 @@ def test_post_show_cancel_retry_resolve_and_confirm(config: Path) -> None:
 def test_history_csv_is_an_evidence_report(config: Path) -> None:
     run(config, "rehearse", "--from", "2026-12-01", "--days", "3")
     result = run(config, "--rehearsal", "history", "--from", "2026-12-02", "--to", "2026-12-02", "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(result.output)))
-    assert rows and set(rows[0]) == POST_KEYS
+    assert result.output.startswith("\ufeff")  # Excel knows it is UTF-8
+    rows = list(csv.DictReader(io.StringIO(result.output.removeprefix("\ufeff"))))
+    assert rows and set(rows[0]) == POST_KEYS | {"innovation_name", "agency"}
     assert all(row["when"].startswith("2026-12-02") and row["state"] == "published" for row in rows)
     assert all(row["remote_url"] and row["text"] for row in rows)
+    rehearsal = Workspace(rehearsal_config(load_config(config)))
+    catalogue = {entry.innovation.id: entry.innovation for entry in rehearsal.store.catalogue()}
+    rehearsal.close()
+    assert all(row["innovation_name"] == catalogue[row["innovation_id"]].nama for row in rows)
+    assert all(row["agency"] == catalogue[row["innovation_id"]].opd for row in rows)
+
+
+def test_history_csv_for_excel_in_an_indonesian_locale_is_separated_by_semicolons(config: Path) -> None:
+    run(config, "rehearse", "--from", "2026-12-01", "--days", "1")
+    result = run(config, "--rehearsal", "history", "--format", "csv", "--separator", ";")
+    assert result.exit_code == 0, result.output
+    header, *lines = result.output.removeprefix("\ufeff").splitlines()
+    assert header.startswith("id;when;campaign;channel;innovation_id;innovation_name;agency;") and lines
+    rows = list(csv.DictReader(io.StringIO(result.output.removeprefix("\ufeff")), delimiter=";"))
+    assert rows and all(row["agency"] and row["state"] == "published" for row in rows)
 
 
 #: What a hostile catalogue row, platform answer or operator could put at the start of a cell; a
@@ -195,7 +212,7 @@ def test_history_csv_never_hands_a_spreadsheet_a_formula(config: Path) -> None:
     result = run(config, "history", "--format", "csv")
 
     assert result.exit_code == 0, result.output
-    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(result.output, newline=""))}
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(result.output.removeprefix("\ufeff"), newline=""))}
     for post, payload in zip(posts, FORMULA_PAYLOADS):
         row = rows[str(post.id)]
         for column in ("text", "reason", "remote_id", "remote_url"):

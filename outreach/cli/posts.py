@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -37,7 +37,11 @@ if TYPE_CHECKING:
 
 
 def _posts_output(
-    posts: Iterable[Post], ws: Workspace, output_format: str, to_cancel: Mapping[int, str] | None = None
+    posts: Iterable[Post],
+    ws: Workspace,
+    output_format: str,
+    to_cancel: Mapping[int, str] | None = None,
+    separator: str = ",",
 ) -> None:
     """``to_cancel``: why the next plan cancels a post, shown with it in the table (``queue``)."""
     posts = list(posts)
@@ -46,8 +50,7 @@ def _posts_output(
     elif output_format == "csv":
         from ..csvout import csv_text
 
-        rows = [post_json(post, ws) for post in posts]
-        click.echo(csv_text(list(rows[0]) if rows else ["id"], rows), nl=False)
+        click.echo(csv_text(EVIDENCE_COLUMNS, _evidence_rows(posts, ws), separator), nl=False)
     else:
         _print_table(
             [
@@ -96,6 +99,25 @@ def _to_be_cancelled(ws: Workspace) -> dict[int, str]:
         return {}
 
 
+#: The CSV of ``history``: a post's JSON fields, with the innovation's name and its agency after its id, so a
+#: spreadsheet made for a report needs no second file.
+EVIDENCE_COLUMNS = (
+    "id", "when", "campaign", "channel", "innovation_id", "innovation_name", "agency", "kind", "text", "link",
+    "image", "state", "attempts", "reason", "remote_id", "remote_url", "published_at",
+)  # fmt: skip
+
+
+def _evidence_rows(posts: list[Post], ws: Workspace) -> Iterator[dict[str, Any]]:
+    """Each post as a CSV row; an innovation no longer in the store leaves its name and agency empty."""
+    known = {entry.innovation.id: entry.innovation for entry in ws.store.catalogue({p.innovation_id for p in posts})}
+    for post in posts:
+        innovation = known.get(post.innovation_id)
+        row = post_json(post, ws)
+        row["innovation_name"] = innovation.nama if innovation else None
+        row["agency"] = innovation.opd if innovation else None
+        yield row
+
+
 @cli.command()
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=N_("First day."))
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), callback=_day_in_years, help=N_("Last day, inclusive."))
@@ -107,7 +129,14 @@ def _to_be_cancelled(ws: Workspace) -> dict[int, str]:
     show_default=True,
     help=N_("Output format (json and csv stay in English, for programs and spreadsheets)."),
 )
-def history(start: datetime | None, end: datetime | None, output_format: str) -> None:
+@click.option(
+    "--separator",
+    type=click.Choice([",", ";"]),
+    default=",",
+    show_default=True,
+    help=N_("The CSV's column separator: ';' for Excel set to Indonesian, which splits columns there."),
+)
+def history(start: datetime | None, end: datetime | None, output_format: str, separator: str) -> None:
     """What happened to posts: published (with links), failed, missed, unknown — evidence for reports.
 
     Example: outreach history --from 2026-12-01 --to 2026-12-31 --format csv > laporan-desember.csv
@@ -121,7 +150,7 @@ def history(start: datetime | None, end: datetime | None, output_format: str) ->
         _day_start(start.date(), ws) if start else None,
         _day_start(end.date(), ws) + timedelta(days=1) if end else None,
     )
-    _posts_output(posts, ws, output_format)
+    _posts_output(posts, ws, output_format, separator=separator)
 
 
 #: What ``post show`` calls each of a post's fields (the keys of its JSON, which stay English).
