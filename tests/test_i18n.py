@@ -285,7 +285,9 @@ def test_machine_output_stays_english_in_an_indonesian_office(office: Path) -> N
     assert "terjadwal" in table.output and "planned" not in table.output
     runner.invoke(cli, ["--config", str(office), "post", "cancel", "1"])
     as_csv = runner.invoke(cli, ["--config", str(office), "history", "--format", "csv"])
-    assert as_csv.output.splitlines()[0].startswith("id,when,campaign,channel,innovation_id,kind,text")
+    assert as_csv.output.splitlines()[0].startswith(
+        "\ufeffid,when,campaign,channel,innovation_id,innovation_name,agency,"
+    )
     assert ",cancelled," in as_csv.output and "dibatalkan" not in as_csv.output
 
 
