@@ -31,9 +31,9 @@ from .app import Workspace
 from .i18n import _
 from .lock import StoreLock
 from .model import PostState
-from .reasons import state_name
 from .status import HEARTBEAT_SETTING
 from .store import ImportSummary
+from .vocabulary import state_label
 
 log = logging.getLogger("outreach.daemon")
 
@@ -77,7 +77,7 @@ def run_once(workspace: Workspace) -> str:
             reason=paused.get("reason")
         )
     done = ", ".join(
-        f"{count} {state_name(state)}" for state, count in sorted(counts.items(), key=lambda item: item[0].value)
+        f"{count} {state_label(state.value)}" for state, count in sorted(counts.items(), key=lambda item: item[0].value)
     )
     return _("{done}; see `outreach history` and `outreach queue`").format(done=done or _("nothing was due"))
 

@@ -15,11 +15,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from .i18n import _
-from .model import PostState
-from .reasons import shown, state_name
+from .reasons import shown
 from .redaction import redact
-
-_STATES = {state.value: state for state in PostState}
 
 
 def human_message(record: logging.LogRecord) -> str:
@@ -35,9 +32,7 @@ def human_message(record: logging.LogRecord) -> str:
 
 
 def _readable(arg: object) -> object:
-    if isinstance(arg, str) and arg in _STATES:
-        return state_name(_STATES[arg])
-    if isinstance(arg, (str, BaseException)):
+    if isinstance(arg, (str, BaseException)):  # a state's name or a recorded reason, as a person reads it
         return shown(str(arg))
     return arg
 

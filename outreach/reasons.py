@@ -15,7 +15,6 @@ import re
 import sys
 
 from .i18n import _
-from .model import PostState
 from .vocabulary import state_label
 
 #: Each template's pattern, and the literal text it starts with (a cheap first test: ``queue`` shows many reasons).
@@ -77,8 +76,3 @@ def shown(reason: str) -> str:
             out.append(state_label(parts[start]))  # a reason may be a state's name ("planned")
             start += 1
     return "; ".join(out)
-
-
-def state_name(state: PostState) -> str:
-    """A state as a person reads it (the stored and JSON value stays English)."""
-    return state_label(state.value)

@@ -20,8 +20,9 @@ from ..errors import NotFound, StateConflict
 from ..i18n import _
 from ..model import Post, PostEvent, PostState
 from ..outbox import Operation
-from ..reasons import N_, state_name
+from ..reasons import N_
 from ..redaction import redact
+from ..vocabulary import state_label
 from .base import StoreBase
 from .schema import from_text, moment_of, post_events, posts, settings, to_text
 
@@ -366,10 +367,10 @@ def _transition(
         raise NotFound(_missing(post_id))
     state = PostState(row.state)
     if not outbox.allows(operation, state) or (expect is not None and state is not expect):
-        allowed = ", ".join(state_name(source) for source in PostState if source in outbox.sources(operation))
+        allowed = ", ".join(state_label(source.value) for source in PostState if source in outbox.sources(operation))
         raise StateConflict(
             _("post {id} is {state}; this ({operation}) works only for: {allowed}").format(
-                id=post_id, state=state_name(state), operation=operation.value, allowed=allowed
+                id=post_id, state=state_label(state.value), operation=operation.value, allowed=allowed
             ),
             post_id,
             state.value,
