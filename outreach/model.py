@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from .i18n import _
+from .reasons import N_
 
 #: The catalogue's columns, in the order of the template spreadsheet.
 REQUIRED_FIELDS = ("id", "nama", "opd", "ringkasan", "manfaat", "cara_akses")
@@ -159,8 +160,11 @@ class CatalogueEntry:
         return self.status is Status.APPROVED
 
 
-#: Reason prefix of a cancellation an operator made: such a slot stays empty and is never re-planned.
-OPERATOR_CANCEL_PREFIX = "cancelled by an operator"
+#: The reason of a cancellation an operator made (English in the store, shown translated): such a slot stays
+#: empty and is never re-planned.
+OPERATOR_CANCELLED = N_("cancelled by an operator: {reason}")
+#: What every such reason starts with: how the planner tells an operator's cancellation from its own.
+OPERATOR_CANCEL_PREFIX = OPERATOR_CANCELLED.split("{", 1)[0]
 
 
 class PostState(str, enum.Enum):

@@ -18,7 +18,7 @@ from . import outbox
 from .clock import Clock
 from .errors import ConfigError
 from .i18n import _
-from .model import Post, PostState
+from .model import OPERATOR_CANCELLED, Post, PostState
 from .outbox import Operation
 from .reasons import N_
 from .store import Store
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 PAUSE_SETTING = "pause"
 
 # The reasons recorded with a post: English in the store, shown translated (``reasons.shown``).
-CANCELLED = N_("cancelled by an operator: {reason}")  # starts with OPERATOR_CANCEL_PREFIX
 RETRY_REQUESTED = N_("retry requested by an operator")
 RESOLVED_PUBLISHED = N_("resolved by an operator: published")
 RESOLVED_UNPUBLISHED = N_("resolved by an operator: not published")
@@ -124,7 +123,7 @@ class Operations:
 
     def cancel(self, post_id: int, reason: str, actor: str) -> Move:
         """Cancel a post; re-planning leaves its slot empty (the reason's prefix says an operator did it)."""
-        return self._move(post_id, Operation.CANCEL, CANCELLED.format(reason=reason), actor)
+        return self._move(post_id, Operation.CANCEL, OPERATOR_CANCELLED.format(reason=reason), actor)
 
     def retry(self, post_id: int, actor: str) -> Move:
         """Plan a failed, unknown or missed post again, due now, with a fresh count of attempts."""

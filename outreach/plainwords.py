@@ -173,6 +173,12 @@ def _finding(code: str, text: str, start: int, end: int, message: str, advice: s
     return Finding(code, ERROR, start, end, excerpt, message.format(word=excerpt), advice.format(word=excerpt))
 
 
+def _english_finding(text: str, start: int, end: int) -> Finding:
+    """The finding for an English word the glossary does not list (found by its shape or its "e-")."""
+    advice = _("write it in plain Indonesian (e.g. 'tinjauan', not 'review')")
+    return _finding("english", text, start, end, _(_TERM_MESSAGES["english"]), advice)
+
+
 def _unlisted_acronym_finding(text: str, start: int, end: int) -> Finding:
     """The finding for a word in capitals the glossary does not list but no reader can say (DTKS, PJU)."""
     return _finding(
@@ -311,7 +317,7 @@ _HIDDEN_VERB_PHRASES = (
 def _hidden_verbs(text: str, lowered: str, g: Glossary, term_spans: list[tuple[int, int]]) -> list[Finding]:
     """Nominal style the glossary does not list word by word: "melakukan" with a noun made from a verb
     (melakukan pendataan), such a noun that "is done", chains of them, and nouns in -isasi (normalisasi)."""
-    hides = _("'{word}' is an abstract word that hides the action")
+    hides = _(_TERM_MESSAGES["nominal"])
     findings = [
         _finding("nominal", text, m.start(), m.end(), hides, _(advice))
         for pattern, advice in _HIDDEN_VERB_PHRASES
@@ -339,26 +345,19 @@ def _shapes(
     for m in _QUOTE_TAG_RE.finditer(lowered):
         start, end = m.span(1)
         if not _inside(start, term_spans):
-            excerpt = text[start:end]
-            message = _("'{word}' talks about the office, not about what changes for the reader").format(word=excerpt)
             advice = _("tell the reader the news in your own words instead of quoting an official")
-            findings.append(Finding("framing", ERROR, start, end, excerpt, message, advice))
+            findings.append(_finding("framing", text, start, end, _(_TERM_MESSAGES["framing"]), advice))
     for m in _KA_TITLE_RE.finditer(masked):
         if not _inside(m.start(), term_spans):
-            excerpt = text[m.start() : m.end()]
-            message = _("'{word}' is office shorthand that readers do not use").format(word=excerpt)
             advice = _("write the title in full, e.g. 'Kepala Dinas Perhubungan'")
-            findings.append(Finding("abbreviation", ERROR, m.start(), m.end(), excerpt, message, advice))
+            findings.append(_finding("abbreviation", text, m.start(), m.end(), _(_TERM_MESSAGES["internal"]), advice))
     if _ENGLISH_TAILS.isdisjoint(map(_TAIL, sentences.prose)):
         return findings  # most posts: no need to search the text for them
     for m in _ENGLISH_SHAPE_RE.finditer(masked):
         start, end = m.span()
         word = masked[start:end]
-        if _inside(start, term_spans) or g.allows(word) or _name_part(word, start, sentences):
-            continue
-        message = _("'{word}' is English; there is a plain Indonesian word").format(word=text[start:end])
-        advice = _("write it in plain Indonesian (e.g. 'tinjauan', not 'review')")
-        findings.append(Finding("english", ERROR, start, end, text[start:end], message, advice))
+        if not (_inside(start, term_spans) or g.allows(word) or _name_part(word, start, sentences)):
+            findings.append(_english_finding(text, start, end))
     return findings
 
 
@@ -370,11 +369,8 @@ def _e_prefixed(text: str, masked: str, g: Glossary, term_spans: list[tuple[int,
     for m in _E_PREFIXED_RE.finditer(masked):
         start, end = m.span()
         word = masked[start:end]
-        if _inside(start, term_spans) or g.allows(word) or word.lower() == "e-mail":
-            continue
-        message = _("'{word}' is English; there is a plain Indonesian word").format(word=text[start:end])
-        advice = _("write it in plain Indonesian (e.g. 'tinjauan', not 'review')")
-        findings.append(Finding("english", ERROR, start, end, text[start:end], message, advice))
+        if not (_inside(start, term_spans) or g.allows(word) or word.lower() == "e-mail"):
+            findings.append(_english_finding(text, start, end))
     return findings
 
 

@@ -39,7 +39,6 @@ NO_CAMPAIGN = N_("campaign '{campaign}' is no longer in the config")
 NO_CHANNEL = N_("channel '{channel}' is no longer in campaign '{campaign}'")
 REMOVED = N_("removed from the catalogue")
 # The catalogue standings a withdrawal names (``Status`` values), so they are shown translated too.
-STANDINGS = (N_("draft"), N_("changed"), N_("rejected"), N_("retired"))
 NOT_APPROVED = N_("innovation '{innovation}' is no longer approved ({status})")
 NOT_SELECTED = N_("innovation '{innovation}' is no longer selected by campaign '{campaign}'")
 OUTSIDE_WINDOW = N_("innovation '{innovation}' is outside its mulai/selesai window on {day}")
