@@ -50,6 +50,11 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return _Current.translation.ngettext(singular, plural, count)
 
 
+def current_language() -> str:
+    """The code of the language messages are shown in now (``id`` or ``en``)."""
+    return _Current.code
+
+
 def set_language(code: str) -> None:
     """Show every later message in ``code`` (one of ``LANGUAGES``; anything else means English)."""
     _Current.code = code if code in LANGUAGES else "en"

@@ -240,3 +240,32 @@ class PostEvent:
     operation: str | None = None
     #: Who asked for it when a person did (an operator's login name); None for the engine.
     actor: str | None = None
+
+
+#: The engagement figures a reading may hold, whatever the platform calls them: ``likes`` (favourites,
+#: reactions), ``reposts`` (boosts, retweets, shares), ``replies`` (comments), ``quotes``,
+#: ``impressions``, ``reach``, ``views`` and ``forwards`` (WhatsApp groups a hand-off was sent to).
+METRIC_NAMES: tuple[str, ...] = ("likes", "reposts", "replies", "quotes", "impressions", "reach", "views", "forwards")
+
+
+@dataclass(frozen=True, slots=True)
+class MetricReading:
+    """One reading of a published post's public engagement; every reading is kept, as a time series."""
+
+    post_id: int
+    read_at: datetime
+    #: Figure name (one of ``METRIC_NAMES``) → count. A figure the platform did not give is absent, not 0.
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PressCoverage:
+    """Independent news coverage of an innovation, which the innovation index weighs above our own posts."""
+
+    id: int
+    innovation_id: str
+    url: str
+    outlet: str
+    published_on: date
+    added_at: datetime
+    added_by: str | None

@@ -9,6 +9,9 @@ import pytest
 
 from outreach.i18n import LANGUAGE_VARIABLE, set_language
 from outreach.store import Store
+from tests.browser import browser
+
+__all__ = ["browser"]  # the headless Chromium fixture, shared by every test of an HTML page
 
 
 @pytest.fixture(autouse=True)

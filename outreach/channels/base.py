@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from ..clock import Clock, SystemClock
 from ..costs import Prices
 from ..errors import ConfigError, ContentRejected
-from ..i18n import _
+from ..i18n import N_, _
 from ..media import ImageFile, ImageRefused, image_for_platform
 from ..model import Post
 from ..platforms import PLATFORM_CAPABILITIES, Capabilities, Platform
@@ -199,6 +199,14 @@ class AccountIdentity:
 
     handle: str
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """What a platform says about a published post now: one reading of its public figures."""
+
+    #: Figure name (``model.METRIC_NAMES``) -> count; a figure the platform did not give is absent.
+    counts: dict[str, int]
 
 
 #: Persists adapter state durably before the adapter goes on (Instagram container id, Bluesky rkey).
@@ -378,6 +386,23 @@ class Channel(ABC):
     @abstractmethod
     def check(self) -> AccountIdentity:
         """Call the cheapest identity endpoint; raise ``AuthError`` with the precise reason."""
+
+    #: Why a published post's engagement cannot be read on this channel, for a person (``_()`` at display);
+    #: None where ``engagement`` reads it. Adapters that read it set None and override ``engagement``.
+    engagement_unavailable: ClassVar[str | None] = N_("this channel offers no engagement figures to read")
+
+    def engagement(self, post: Post) -> Engagement:
+        """Read a published post's public engagement now (``post.remote_id``/``remote_url``/``channel_state``).
+
+        Raises the typed ``PublishError`` subclasses like publishing does (through the HTTP choke point,
+        which honours rate limits); the collector logs them and reads again next time.
+        """
+        raise NotImplementedError(f"{type(self).__name__} reads no engagement")
+
+    def engagement_access(self) -> list[str]:
+        """Lines for ``channels check``: figures this token is not allowed to read (a missing insights
+        permission), each saying how to grant it. Empty when everything readable is allowed."""
+        return []
 
     def planned_image_problems(self, images: Sequence[Path]) -> list[str]:
         """What the platform would refuse about the images of posts planned on this channel, found now.

@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
     func,
     insert,
     inspect,
@@ -109,6 +110,29 @@ post_events = Table(
     Column("operation", Text),  # the outbox operation; NULL for a post's creation (and events before migration 4)
     Column("actor", Text),  # who asked, when a person did
 )
+metric_readings = Table(
+    "metric_readings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("post_id", Integer, ForeignKey("posts.id"), nullable=False),
+    Column("read_at", Text, nullable=False),
+    Column("counts", Text, nullable=False),  # JSON object: figure name (model.METRIC_NAMES) -> count
+    Index("metric_readings_post_read", "post_id", "read_at"),
+    Index("metric_readings_read", "read_at"),
+)
+press_coverage = Table(
+    "press_coverage",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("innovation_id", Text, ForeignKey("innovations.id"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("outlet", Text, nullable=False),
+    Column("published_on", Text, nullable=False),  # ISO date, the article's own date
+    Column("added_at", Text, nullable=False),
+    Column("added_by", Text),
+    UniqueConstraint("innovation_id", "url", name="press_coverage_once"),
+    Index("press_coverage_published", "published_on"),
+)
 settings = Table(
     "settings",
     metadata,
@@ -165,6 +189,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (2, "outbox", _create(posts, post_events, settings)),
     (3, "store creation time", _record_creation),
     (4, "event operation and actor", _add_columns(post_events, "operation", "actor")),
+    (5, "engagement readings and press coverage", _create(metric_readings, press_coverage)),
 ]
 
 

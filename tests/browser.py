@@ -1,0 +1,130 @@
+"""Opening the HTML outreach writes in a real headless Chromium, as a person would see it.
+
+Playwright for Python drives Debian's ``chromium`` (the test machines cannot download browser builds).
+Without Chromium the browser tests are skipped with the reason; ``.ci/run`` sets ``OUTREACH_REQUIRE_BROWSER=1``,
+which turns a missing browser into a failure, so CI always runs them. Screenshots land in
+``test-artefacts/screenshots`` (or ``$OUTREACH_ARTEFACTS``) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Set by .ci/run: a missing Chromium or Playwright fails the run instead of skipping.
+REQUIRE_VARIABLE = "OUTREACH_REQUIRE_BROWSER"
+#: Where Debian installs Chromium; ``OUTREACH_CHROMIUM`` points elsewhere.
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+#: Page sizes a person uses: a phone, and an A4 sheet at 96 dpi (210 mm x 297 mm).
+PHONE = {"width": 390, "height": 844}
+A4 = {"width": 794, "height": 1123}
+#: Flags for a headless browser on a closed network, as root, without background traffic.
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def artefacts_folder() -> Path:
+    folder = Path(os.environ.get("OUTREACH_ARTEFACTS", ROOT / "test-artefacts")) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def chromium_executable() -> str | None:
+    configured = os.environ.get("OUTREACH_CHROMIUM")
+    if configured:
+        return configured
+    return next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get(REQUIRE_VARIABLE) == "1":
+        pytest.fail(f"{reason}, and {REQUIRE_VARIABLE}=1 requires the browser tests to run")
+    pytest.skip(f"{reason}: install Debian's chromium (`apt-get install chromium`) to run the browser tests")
+
+
+@dataclass
+class OpenedPage:
+    """A page opened from a file, with what it asked the network for and what it logged as errors."""
+
+    page: Any  # playwright.sync_api.Page
+    console_errors: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """The text a person sees (hidden elements excluded)."""
+        return str(self.page.inner_text("body"))
+
+    def screenshot(self, name: str, full_page: bool = True) -> Path:
+        path = artefacts_folder() / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
+        self.page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+
+class Browser:
+    """One headless Chromium for the session; each ``open`` is a fresh context with its own size."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self._contexts: list[Any] = []
+
+    def open(self, file: Path, viewport: dict[str, int] = A4, media: str = "screen") -> OpenedPage:
+        """Open ``file`` at ``viewport``; every request that is not the file itself is recorded and refused."""
+        context = self._browser.new_context(viewport=viewport, java_script_enabled=True)
+        self._contexts.append(context)
+        page = context.new_page()
+        opened = OpenedPage(page)
+        own = file.resolve().as_uri()
+        page.on("console", lambda message: message.type == "error" and opened.console_errors.append(message.text))
+        page.on("pageerror", lambda error: opened.console_errors.append(str(error)))
+
+        def route(request_route: Any) -> None:
+            url = request_route.request.url
+            if url == own or url.startswith("data:"):
+                request_route.continue_()
+            else:
+                opened.outside_requests.append(url)
+                request_route.abort()
+
+        page.route("**/*", route)
+        page.emulate_media(media=media)
+        page.goto(own)
+        page.wait_for_load_state("load")
+        return opened
+
+    def close(self) -> None:
+        for context in self._contexts:
+            context.close()
+        self._browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """A headless Chromium, or a skip (a failure under ``OUTREACH_REQUIRE_BROWSER=1``) saying what is missing."""
+    executable = chromium_executable()
+    if executable is None:
+        _unavailable("Chromium is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright for Python is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        shared = Browser(playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS))
+        try:
+            yield shared
+        finally:
+            shared.close()
