@@ -231,7 +231,8 @@ class MastodonChannel(Channel):
         except ContentRejected as error:
             raise ContentRejected(
                 _(
-                    "{name}: status {id} is no longer on the instance (deleted?), so its figures cannot be read: {error}"
+                    "{name}: status {id} is no longer on the instance (deleted?), "
+                    "so its figures cannot be read: {error}"
                 ).format(name=self.name, id=status_id, error=error)
             ) from error
         if not isinstance(status, dict) or str(status.get("id")) != status_id:
