@@ -252,9 +252,10 @@ class XChannel(Channel):
     def engagement(self, post: Post) -> Engagement:
         """Likes, reposts, replies, quotes and impressions from ``GET /2/tweets/:id``, where reading is on.
 
-        The read is counted against today's budget before it is asked for. A post younger than 30
-        days is asked for its non-public metrics too (where X has kept impressions); should X refuse
-        them, the post is read again for its public metrics alone, which costs nothing more that day.
+        The read is counted against today's budget before it is made. A post younger than 30 days is
+        asked for its non-public metrics too (where X gave impressions before it made them public);
+        should X refuse them, the post is read again for its public metrics alone, which X does not
+        bill again that day.
         """
         if not self.settings.read_metrics:
             raise ChannelHeld(f"{self.name}: {self._reading_off()}")
@@ -435,8 +436,7 @@ class XChannel(Channel):
         if status == 401:
             return AuthError(message)
         if status == 403:
-            problem = str(body.get("type", "")).rstrip("/").rsplit("/", 1)[-1]
-            if problem in _ACCOUNT_PROBLEMS:
+            if _kind(body) in _ACCOUNT_PROBLEMS:
                 return ChannelHeld(
                     f"{message}; " + _("the X app cannot post now (access or write permission withdrawn)")
                 )
@@ -472,11 +472,15 @@ class XChannel(Channel):
         )
 
 
-def _problem(body: Any) -> str:
-    """The kind of the first error X gives about the resource (``resource-not-found``…); empty if none."""
-    errors = body.get("errors") if isinstance(body, dict) else None
-    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
-    return str(first.get("type", "")).rstrip("/").rsplit("/", 1)[-1]
+def _kind(problem: dict[str, Any]) -> str:
+    """The kind of an X problem: the last part of its ``type`` (``resource-not-found``…)."""
+    return str(problem.get("type", "")).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _problem(body: dict[str, Any]) -> str:
+    """The kind of the first error X gives about the resource asked for; empty when it gives none."""
+    errors = body.get("errors")
+    return _kind(errors[0]) if isinstance(errors, list) and errors and isinstance(errors[0], dict) else ""
 
 
 def _daily_quota_reset(headers: Any) -> datetime | None:
