@@ -222,18 +222,18 @@ class MastodonChannel(Channel):
     def engagement(self, post: Post) -> Engagement:
         """Favourites, boosts and replies of the published status, as its instance counts them now.
 
-        A status the instance no longer has (deleted, or its account suspended) answers 404: that is
-        ``ContentRejected`` saying so, as no later reading can change it.
+        A status the instance no longer has (deleted, or its account suspended) answers 404 "Record
+        not found", which the choke point makes ``ContentRejected`` (the only refusal of a GET it
+        leaves to that type); it is said plainly here, the instance's answer kept as the cause.
         """
         status_id = published_id(self.name, post)
         try:
             status = self.http.request("GET", f"/api/v1/statuses/{quote(status_id, safe='')}", headers=self._auth).body
         except ContentRejected as error:
             raise ContentRejected(
-                _(
-                    "{name}: status {id} is no longer on the instance (deleted?), "
-                    "so its figures cannot be read: {error}"
-                ).format(name=self.name, id=status_id, error=error)
+                _("{name}: status {id} is no longer on the instance (deleted?), so its figures cannot be read").format(
+                    name=self.name, id=status_id
+                )
             ) from error
         if not isinstance(status, dict) or str(status.get("id")) != status_id:
             raise ServerError(_("{name}: unexpected answer reading status {id}").format(name=self.name, id=status_id))

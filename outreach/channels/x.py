@@ -271,8 +271,8 @@ class XChannel(Channel):
             return Engagement(figures(data.get("non_public_metrics"), NON_PUBLIC_FIGURES).counts | public)
         if _problem(body) == "resource-not-found":
             raise ContentRejected(
-                _("{name}: post {id} is no longer on X (deleted?), so its figures cannot be read: {detail}").format(
-                    name=self.name, id=tweet_id, detail=_detail(body)
+                _("{name}: post {id} is no longer on X (deleted?), so its figures cannot be read").format(
+                    name=self.name, id=tweet_id
                 )
             )
         raise ContentRejected(

@@ -59,8 +59,10 @@ def test_a_deleted_status_is_content_rejected_naming_it(mastodon: MastodonFake) 
     mastodon.delete_status(post.remote_id or "")
     with pytest.raises(ContentRejected) as caught:
         channel.engagement(post)
-    assert f"status {post.remote_id} is no longer on the instance" in str(caught.value)
-    assert "HTTP 404: Record not found" in str(caught.value)
+    assert str(caught.value) == (
+        f"test: status {post.remote_id} is no longer on the instance (deleted?), so its figures cannot be read"
+    )
+    assert "HTTP 404: Record not found" in str(caught.value.__cause__)
 
 
 def test_an_invalid_token_is_an_auth_error(mastodon: MastodonFake) -> None:
