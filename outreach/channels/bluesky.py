@@ -10,6 +10,9 @@ The session lives in a file of its own (never in the store), readable only by it
 each ``run --once`` reuses it instead of spending ``createSession``'s daily quota; it is refreshed
 before it expires, and a fresh login happens only when the refresh is refused. After login every
 call goes to the account's own PDS, named by the DID document the login returns.
+
+Engagement is read from Bluesky's public AppView (``app.bsky.feed.getPosts``), which needs no
+session: collecting figures never spends a login nor renews the session publishing relies on.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import regex
 import requests
@@ -33,9 +36,18 @@ from pydantic import Field
 from twitter_text.extract_urls import extract_urls_with_indices
 
 from ..clock import Clock
-from ..errors import AmbiguousError, AuthError, ChannelHeld, PermanentError, PublishError, ServerError
+from ..errors import (
+    AmbiguousError,
+    AuthError,
+    ChannelHeld,
+    ContentRejected,
+    PermanentError,
+    PublishError,
+    ServerError,
+)
 from ..i18n import _
 from ..media import ImageFile
+from ..model import Post
 from ..redaction import register_secret
 from .base import (
     AccountIdentity,
@@ -43,12 +55,14 @@ from .base import (
     Channel,
     ChannelSettings,
     Checkpoint,
+    Engagement,
     Outcome,
     OutgoingPost,
     PublishResult,
     Reconciliation,
     parse_timestamp,
 )
+from .figures import figures, published_id
 from .http import HttpClient, HttpResponse, retry_after_seconds, seconds_until
 from .statefile import load_private_json, save_private_json
 
@@ -67,6 +81,8 @@ _HASHTAG = regex.compile(  # the full-width sign counts too, as in Bluesky's app
 )
 _TRAILING_PUNCTUATION = regex.compile(r"\p{P}+$")
 MAX_TAG_LENGTH = 64
+#: A post view's counts (``app.bsky.feed.defs#postView``), by the figure names outreach keeps.
+POST_VIEW_FIGURES = {"likeCount": "likes", "repostCount": "reposts", "replyCount": "replies", "quoteCount": "quotes"}
 
 
 class BlueskySettings(ChannelSettings):
@@ -77,6 +93,10 @@ class BlueskySettings(ChannelSettings):
     language: str = Field(default="id", min_length=2, max_length=3, description="ISO 639 code of the posts.")
     max_text_bytes: int | None = Field(default=None, gt=0, description="Override the 3000-byte cap on a post's text.")
     web_url: str = Field(default="https://bsky.app", description="Where post URLs point.")
+    appview_url: str = Field(
+        default="https://public.api.bsky.app",
+        description="Bluesky's public AppView, where a post's likes, reposts, replies and quotes are read (no login).",
+    )
     session_file: Path = Field(
         default=Path("var/bluesky-session.json"),
         description="Where the login session is kept between runs (owner-only file); one per Bluesky channel.",
@@ -121,6 +141,7 @@ class BlueskyChannel(Channel):
     platform = "bluesky"
     settings_model = BlueskySettings
     settings: BlueskySettings
+    engagement_unavailable: ClassVar[str | None] = None
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str], clock: Clock) -> None:
         super().__init__(name, settings, environ, clock)
@@ -193,6 +214,31 @@ class BlueskyChannel(Channel):
                 did=session["did"], pds=pds, file=self.settings.session_file
             ),
         )
+
+    def engagement(self, post: Post) -> Engagement:
+        """Likes, reposts, replies and quotes from the post's public view, without the session.
+
+        The public AppView needs no login, so reading never spends one of the account's few logins
+        a day, nor renews the session: its refresh token is single-use, and a collector renewing it
+        while the publisher does would force a new login. A post the AppView leaves out of its
+        answer has been deleted or taken down.
+        """
+        uri = published_id(self.name, post)
+        body = self.http.request(
+            "GET", _xrpc_url(self.settings.appview_url, "app.bsky.feed.getPosts"), params={"uris": uri}
+        ).body
+        views = body.get("posts") if isinstance(body, dict) else None
+        if not isinstance(views, list):
+            raise ServerError(_("{name}: unexpected answer from getPosts").format(name=self.name))
+        view = next((view for view in views if isinstance(view, dict) and view.get("uri") == uri), None)
+        if view is None:
+            raise ContentRejected(
+                _(
+                    "{name}: {uri} is not in Bluesky's public view any more (deleted or taken down), "
+                    "so its figures cannot be read"
+                ).format(name=self.name, uri=uri)
+            )
+        return figures(view, POST_VIEW_FIGURES)
 
     # --- records ------------------------------------------------------------------------------
 

@@ -8,6 +8,11 @@ window still protects us; past it, the account's recent statuses are searched fo
 
 Each instance sets its own limits and publishes them (``GET /api/v2/instance``); the adapter reads
 them once, and refuses before sending what the instance would refuse, in the instance's numbers.
+
+Engagement is the status as the instance shows it (``GET /api/v1/statuses/:id``): its favourites,
+boosts and replies. Other servers tell the author's instance when their users favourite, boost or
+reply, so for the office's own statuses the counts are the whole of the fediverse's answer, not
+just what one server saw.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from html.parser import HTMLParser
-from typing import Any, Literal, TypeGuard
-from urllib.parse import urlparse
+from typing import Any, ClassVar, Literal, TypeGuard
+from urllib.parse import quote, urlparse
 
 import requests
 from pydantic import Field
@@ -29,6 +34,7 @@ from ..clock import Clock
 from ..errors import AmbiguousError, ChannelHeld, ContentRejected, PublishError, ServerError
 from ..i18n import _
 from ..limits import URL_LENGTH, count_mastodon
+from ..model import Post
 from ..platforms import Capabilities
 from .base import (
     CLOCK_SKEW,
@@ -36,16 +42,20 @@ from .base import (
     Channel,
     ChannelSettings,
     Checkpoint,
+    Engagement,
     Outcome,
     OutgoingPost,
     PublishResult,
     Reconciliation,
     parse_timestamp,
 )
+from .figures import figures, published_id
 from .http import HttpClient, seconds_until
 
 #: How many statuses ``GET /api/v1/accounts/:id/statuses`` returns at most.
 RECENT_STATUSES = 40
+#: A Status entity's counts, by the figure names outreach keeps.
+STATUS_FIGURES = {"favourites_count": "likes", "reblogs_count": "reposts", "replies_count": "replies"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,7 @@ class MastodonChannel(Channel):
     settings_model = MastodonSettings
     settings: MastodonSettings
     learns_limits = True
+    engagement_unavailable: ClassVar[str | None] = None
 
     @classmethod
     def learned_capabilities(cls, settings: ChannelSettings, learned: Mapping[str, Any]) -> Capabilities:
@@ -207,6 +218,26 @@ class MastodonChannel(Channel):
         return AccountIdentity(
             handle=f"@{account['username']}@{host}", detail="; ".join([detail, *self._limit_notes()])
         )
+
+    def engagement(self, post: Post) -> Engagement:
+        """Favourites, boosts and replies of the published status, as its instance counts them now.
+
+        A status the instance no longer has (deleted, or its account suspended) answers 404 "Record
+        not found", which the choke point makes ``ContentRejected`` (the only refusal of a GET it
+        leaves to that type); it is said plainly here, the instance's answer kept as the cause.
+        """
+        status_id = published_id(self.name, post)
+        try:
+            status = self.http.request("GET", f"/api/v1/statuses/{quote(status_id, safe='')}", headers=self._auth).body
+        except ContentRejected as error:
+            raise ContentRejected(
+                _("{name}: status {id} is no longer on the instance (deleted?), so its figures cannot be read").format(
+                    name=self.name, id=status_id
+                )
+            ) from error
+        if not isinstance(status, dict) or str(status.get("id")) != status_id:
+            raise ServerError(_("{name}: unexpected answer reading status {id}").format(name=self.name, id=status_id))
+        return figures(status, STATUS_FIGURES)
 
     @cached_property
     def instance_limits(self) -> InstanceLimits | None:

@@ -11,6 +11,11 @@ every other channel's (``http.TRANSPORT_FAILURES``), redacted the same way.
 
 X has no idempotency key. Its only guard against a double post is the 403 "duplicate content"
 answer, after which ``reconcile`` looks for the text among the account's latest posts.
+
+Engagement (``GET /2/tweets/:id``) costs money: pay-per-use bills every post read ("Posts: Read",
+$0.005 a post on docs.x.com, November 2026), once a day however often that post is read. So a
+channel reads nothing until its config says ``read_metrics = true``, and then at most
+``metric_reads_per_day`` posts a day, counted in a small file so the budget holds across runs.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any, Literal, NamedTuple
+from pathlib import Path
+from typing import Any, ClassVar, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
@@ -43,6 +49,7 @@ from ..errors import (
     ServerError,
 )
 from ..i18n import _, number
+from ..model import Post
 from ..redaction import redact
 from .base import (
     CLOCK_SKEW,
@@ -50,13 +57,16 @@ from .base import (
     Channel,
     ChannelSettings,
     Checkpoint,
+    Engagement,
     Outcome,
     OutgoingPost,
     PublishResult,
     Reconciliation,
     parse_timestamp,
 )
+from .figures import figures, published_id
 from .http import USER_AGENT, DeadlineAdapter, HttpClient, seconds_until, transport_error
+from .readbudget import DailyReadBudget
 
 #: The host tweepy 4.x puts in front of every route.
 TWEEPY_HOST = "https://api.twitter.com"
@@ -73,6 +83,20 @@ _ABOUT_THE_POST = re.compile(r"\b(tweets?|posts?|content|text|media)\b", re.IGNO
 _MEDIA_LINK = re.compile(r"/status/\d+/(photo|video)/\d+$")
 #: Posting quotas over a rolling day, sent on POST /2/tweets next to the 15-minute window.
 _DAILY_LIMITS = ("x-user-limit-24hour", "x-app-limit-24hour")
+#: USD per post read (docs.x.com pricing, "Posts: Read", per post returned; November 2026).
+PRICE_PER_POST_READ = 0.005
+#: X gives a post's non-public metrics only while the post is younger than this.
+NON_PUBLIC_METRICS_AGE = timedelta(days=30)
+#: ``public_metrics`` by the figure names outreach keeps; impressions are public now, and were
+#: only in ``non_public_metrics`` before (where they are read too, for a young post).
+PUBLIC_FIGURES = {
+    "like_count": "likes",
+    "retweet_count": "reposts",
+    "reply_count": "replies",
+    "quote_count": "quotes",
+    "impression_count": "impressions",
+}
+NON_PUBLIC_FIGURES = {"impression_count": "impressions"}
 
 
 class XSettings(ChannelSettings):
@@ -91,6 +115,16 @@ class XSettings(ChannelSettings):
     )
     price_per_post_with_link: float = Field(
         default=PRICE_PER_POST_WITH_LINK, ge=0, description="USD per post that contains a URL."
+    )
+    read_metrics: bool = Field(
+        default=False, description="Read published posts' engagement (likes, reposts…); X charges every post read."
+    )
+    metric_reads_per_day: int = Field(
+        default=50, gt=0, description="Read at most this many posts a day (UTC); a post read again that day is free."
+    )
+    price_per_read: float = Field(default=PRICE_PER_POST_READ, ge=0, description="USD per post read.")
+    read_ledger_file: Path = Field(
+        default=Path("var/x-reads.json"), description="Where the posts read today are counted between runs."
     )
 
 
@@ -130,12 +164,14 @@ class XChannel(Channel):
     platform = "x"
     settings_model = XSettings
     settings: XSettings
+    engagement_unavailable: ClassVar[str | None] = None
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str], clock: Clock) -> None:
         super().__init__(name, settings, environ, clock)
         self._account_cache: _Account | None = None
         #: When a used-up 24-hour posting quota resets; no request is made before it.
         self._quota_resets_at: datetime | None = None
+        self._reads = DailyReadBudget(self.settings.read_ledger_file, name, self.settings.metric_reads_per_day)
 
     def open_http(self) -> HttpClient:
         return self.new_http_client(self.settings.base_url, classify=self._classify, retry_after=self._retry_after)
@@ -210,6 +246,67 @@ class XChannel(Channel):
                 json={"id": str(media_id), "metadata": {"alt_text": {"text": post.alt_text}}},
             )
         return str(media_id)
+
+    # -- engagement ---------------------------------------------------------------------------
+
+    def engagement(self, post: Post) -> Engagement:
+        """Likes, reposts, replies, quotes and impressions from ``GET /2/tweets/:id``, where reading is on.
+
+        The read is counted against today's budget before it is made. A post younger than 30 days is
+        asked for its non-public metrics too (where X gave impressions before it made them public);
+        should X refuse them, the post is read again for its public metrics alone, which X does not
+        bill again that day.
+        """
+        if not self.settings.read_metrics:
+            raise ChannelHeld(f"{self.name}: {self._reading_off()}")
+        tweet_id = published_id(self.name, post)
+        self._reads.spend(tweet_id, self.wall_clock.now())
+        young = post.published_at is not None and self.clock.now() - post.published_at < NON_PUBLIC_METRICS_AGE
+        body = self._read_tweet(tweet_id, ["public_metrics", "non_public_metrics"] if young else ["public_metrics"])
+        if young and _problem(body) == "not-authorized-for-field":
+            body = self._read_tweet(tweet_id, ["public_metrics"])
+        data = body.get("data")
+        if isinstance(data, dict):
+            public = figures(data.get("public_metrics"), PUBLIC_FIGURES).counts
+            return Engagement(figures(data.get("non_public_metrics"), NON_PUBLIC_FIGURES).counts | public)
+        if _problem(body) == "resource-not-found":
+            raise ContentRejected(
+                _("{name}: post {id} is no longer on X (deleted?), so its figures cannot be read").format(
+                    name=self.name, id=tweet_id
+                )
+            )
+        raise ContentRejected(
+            _("{name}: X gives no figures for post {id}: {detail}").format(
+                name=self.name, id=tweet_id, detail=_detail(body) or _("no reason given")
+            )
+        )
+
+    def engagement_access(self) -> list[str]:
+        """Reading is off until the office opts in, because every post read is paid for."""
+        return [] if self.settings.read_metrics else [self._reading_off()]
+
+    def _reading_off(self) -> str:
+        budget = self.settings.metric_reads_per_day
+        return _(
+            "reading engagement is off, because X charges ${price} for each post read; to turn it on, set "
+            "read_metrics = true in [channels.{name}] (it then reads at most {budget} posts a day, at most ${cost} "
+            "a day; change metric_reads_per_day to read more or fewer)"
+        ).format(
+            price=number(self.settings.price_per_read, decimals=3),
+            name=self.name,
+            budget=number(budget),
+            cost=number(budget * self.settings.price_per_read, decimals=2),
+        )
+
+    def _read_tweet(self, tweet_id: str, fields: list[str]) -> dict[str, Any]:
+        where = f"GET /2/tweets/{tweet_id}"
+        response = self._call(
+            where, lambda: self._api.client.get_tweet(tweet_id, tweet_fields=fields, user_auth=True), safe=True
+        )
+        body = _json(response)
+        if not isinstance(body, dict):
+            raise ServerError(_("{name}: {where}: answer is not JSON").format(name=self.name, where=where))
+        return body
 
     # -- account and reconciliation -----------------------------------------------------------
 
@@ -339,8 +436,7 @@ class XChannel(Channel):
         if status == 401:
             return AuthError(message)
         if status == 403:
-            problem = str(body.get("type", "")).rstrip("/").rsplit("/", 1)[-1]
-            if problem in _ACCOUNT_PROBLEMS:
+            if _kind(body) in _ACCOUNT_PROBLEMS:
                 return ChannelHeld(
                     f"{message}; " + _("the X app cannot post now (access or write permission withdrawn)")
                 )
@@ -374,6 +470,17 @@ class XChannel(Channel):
             ),
             retry_after=remaining,
         )
+
+
+def _kind(problem: dict[str, Any]) -> str:
+    """The kind of an X problem: the last part of its ``type`` (``resource-not-found``…)."""
+    return str(problem.get("type", "")).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _problem(body: dict[str, Any]) -> str:
+    """The kind of the first error X gives about the resource asked for; empty when it gives none."""
+    errors = body.get("errors")
+    return _kind(errors[0]) if isinstance(errors, list) and errors and isinstance(errors[0], dict) else ""
 
 
 def _daily_quota_reset(headers: Any) -> datetime | None:

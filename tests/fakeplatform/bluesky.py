@@ -15,6 +15,10 @@ means "only if none exists", else 400 ``InvalidSwap``), ``getRecord`` (public; 4
 refresh 90 days). Errors are ``{"error": Name, "message": ...}``; an expired access token is 400
 ``ExpiredToken``; every answer carries ``RateLimit-Limit/Remaining/Reset`` (Reset in Unix seconds).
 
+A third service under ``/appview`` stands for Bluesky's public AppView: ``app.bsky.feed.getPosts``
+(no session; up to 25 ``uris``) answers a post view with ``likeCount``, ``repostCount``, ``replyCount``
+and ``quoteCount`` for each post that exists, and leaves a deleted one out.
+
 Stricter than the real PDS in one place on purpose: a facet's byte range must lie inside the text
 and on UTF-8 character boundaries, so an adapter counting characters instead of bytes is caught.
 """
@@ -52,6 +56,10 @@ REFRESH_LIFETIME = 90 * 86400
 MAX_THUMB_BYTES = 1_000_000
 #: Where the account's PDS lives on the fake server; the entryway is the root.
 PDS = "/pds"
+#: Where the public AppView lives on the fake server.
+APPVIEW = "/appview"
+MAX_GET_POSTS = 25
+_AT_URI = re.compile(r"at://did:[a-z]+:[A-Za-z0-9._:%-]+/[a-zA-Z0-9.]+/[A-Za-z0-9._~:-]+")
 _TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 _GRAPHEME = regex.compile(r"\X")
@@ -92,6 +100,10 @@ class BlueskyFake(PlatformFake):
         self.password_valid = True
         self.records: dict[tuple[str, str], dict[str, Any]] = {}
         self.blobs: dict[str, dict[str, Any]] = {}
+        #: Post URI → what people did with it (the AppView's counts).
+        self.counts: dict[str, dict[str, int]] = {}
+        #: True: the AppView refuses a request without a session, as one that is not public would.
+        self.appview_requires_auth = False
         self._remaining = RATE_LIMIT
         #: When each login (createSession) was answered, per identifier, for the login rate limits.
         self._logins: dict[str, deque[float]] = {}
@@ -112,6 +124,7 @@ class BlueskyFake(PlatformFake):
         route("POST", PDS + r"/xrpc/com\.atproto\.repo\.putRecord", self._put_record)
         route("GET", PDS + r"/xrpc/com\.atproto\.repo\.getRecord", self._get_record)
         route("POST", PDS + r"/xrpc/com\.atproto\.repo\.uploadBlob", self._upload_blob)
+        route("GET", APPVIEW + r"/xrpc/app\.bsky\.feed\.getPosts", self._get_posts)
         for method in ("GET", "POST"):
             route(method, r"/xrpc/com\.atproto\.repo\.\w+", self._not_the_pds)
 
@@ -121,6 +134,7 @@ class BlueskyFake(PlatformFake):
             "base_url": self.server.url,
             "handle": self.HANDLE,
             "session_file": str(self.session_folder / "bluesky-session.json"),
+            "appview_url": self.server.url + APPVIEW,
         }
 
     @property
@@ -161,6 +175,18 @@ class BlueskyFake(PlatformFake):
             self._access = dict.fromkeys(self._access, False)
             if refresh_too:
                 self._refresh = dict.fromkeys(self._refresh, False)
+
+    def engage(self, uri: str, likes: int = 0, reposts: int = 0, replies: int = 0, quotes: int = 0) -> None:
+        """People liked, reposted, replied to and quoted a post (added to what it had)."""
+        with self._lock:
+            counts = self.counts.setdefault(uri, dict.fromkeys(("likes", "reposts", "replies", "quotes"), 0))
+            for name, more in (("likes", likes), ("reposts", reposts), ("replies", replies), ("quotes", quotes)):
+                counts[name] += more
+
+    def delete_record(self, rkey: str) -> None:
+        """The office deleted the post in the Bluesky app."""
+        with self._lock:
+            del self.records[(self.DID, rkey)]
 
     # --- sessions -----------------------------------------------------------------------------
 
@@ -285,6 +311,38 @@ class BlueskyFake(PlatformFake):
         with self._lock:
             self.blobs[blob["ref"]["$link"]] = {"mimeType": mime_type, "size": len(data)}
         return self._json({"blob": blob})
+
+    def _get_posts(self, request: Request, match: re.Match[str]) -> Response:
+        """The AppView's post views of the ``uris`` asked for, in their order; absent ones left out."""
+        if self.appview_requires_auth and _bearer(request) is None:
+            return self._error(401, "AuthMissing", "Authentication Required")
+        uris = request.args.getlist("uris")
+        if not uris:
+            return self._error(400, "InvalidRequest", 'Error: Params must have the property "uris"')
+        if len(uris) > MAX_GET_POSTS:
+            return self._error(400, "InvalidRequest", f"Error: uris must not have more than {MAX_GET_POSTS} elements")
+        for number, uri in enumerate(uris):
+            if not _AT_URI.fullmatch(uri):
+                return self._error(400, "InvalidRequest", f"Error: uris/{number} must be a valid at-uri")
+        with self._lock:
+            stored = [(uri, self.records.get((self.DID, uri.rsplit("/", 1)[-1]))) for uri in uris]
+            views = [self._post_view(uri, record) for uri, record in stored if record and record["uri"] == uri]
+        return self._json({"posts": views})
+
+    def _post_view(self, uri: str, stored: dict[str, Any]) -> dict[str, Any]:
+        counts = self.counts.get(uri, {})
+        return {
+            "uri": uri,
+            "cid": stored["cid"],
+            "author": {"did": self.DID, "handle": self.HANDLE, "displayName": "Diskominfo Kota Bandar Lampung"},
+            "record": stored["record"],
+            "replyCount": counts.get("replies", 0),
+            "repostCount": counts.get("reposts", 0),
+            "likeCount": counts.get("likes", 0),
+            "quoteCount": counts.get("quotes", 0),
+            "indexedAt": stored["record"]["createdAt"],
+            "labels": [],
+        }
 
     def _not_the_pds(self, request: Request, match: re.Match[str]) -> Response:
         return self._error(

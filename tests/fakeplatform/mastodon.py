@@ -5,6 +5,8 @@ repeated ``Idempotency-Key`` of the same account with the original status for an
 nothing; ``POST /api/v2/media`` answers 202 while the image is processed and ``GET /api/v1/media/:id``
 answers 206 until it is ready; statuses carry Mastodon-style HTML ``content``; every answer carries
 ``X-RateLimit-Limit/Remaining/Reset`` (Reset in ISO 8601); errors are ``{"error": "..."}``.
+``GET /api/v1/statuses/:id`` shows a status with its ``favourites_count``, ``reblogs_count`` and
+``replies_count`` (public without a token; a private one, or a deleted one, is 404 "Record not found").
 ``GET /api/v2/instance`` states the instance's limits, and the instance enforces them as Mastodon's
 ``StatusLengthValidator`` counts (grapheme clusters; a URL with a scheme as ``characters_reserved_per_url``;
 ``@user@domain`` as ``@user``) and as its media validations do (size, type): 422 beyond them.
@@ -87,6 +89,7 @@ class MastodonFake(PlatformFake):
         self.server.route("POST", r"/api/v1/statuses", self._post_status)
         self.server.route("POST", r"/api/v2/media", self._post_media)
         self.server.route("GET", r"/api/v1/media/(\w+)", self._get_media)
+        self.server.route("GET", r"/api/v1/statuses/(\w+)", self._get_status)
         self.server.route("GET", r"/api/v1/accounts/verify_credentials", self._verify_credentials)
         self.server.route("GET", r"/api/v1/accounts/(\w+)/statuses", self._account_statuses)
         self.server.route("GET", r"/api/v2/instance", self._instance)
@@ -112,6 +115,19 @@ class MastodonFake(PlatformFake):
         """As if the hour had passed: the instance no longer recognises any Idempotency-Key."""
         with self._lock:
             self._idempotency.clear()
+
+    def engage(self, status_id: str, favourites: int = 0, reblogs: int = 0, replies: int = 0) -> None:
+        """People favourited, boosted and replied to a status (added to what it had)."""
+        with self._lock:
+            status = self._status(status_id)
+            status["favourites_count"] += favourites
+            status["reblogs_count"] += reblogs
+            status["replies_count"] += replies
+
+    def delete_status(self, status_id: str) -> None:
+        """The office deleted the status on the instance's web interface."""
+        with self._lock:
+            self.statuses.remove(self._status(status_id))
 
     # --- routes -------------------------------------------------------------------------------
 
@@ -165,6 +181,9 @@ class MastodonFake(PlatformFake):
                 "content": self._render(text),
                 "account": self._account(),
                 "media_attachments": [self.media[media_id]["entity"] for media_id in media_ids],
+                "replies_count": 0,
+                "reblogs_count": 0,
+                "favourites_count": 0,
             }
             self.statuses.append(status)
             self.created.append(
@@ -242,6 +261,18 @@ class MastodonFake(PlatformFake):
         if denied is not None:
             return denied
         return self._json({**self._account(), "source": {"privacy": "public", "language": "id", "note": ""}})
+
+    def _get_status(self, request: Request, match: re.Match[str]) -> Response:
+        authenticated = "Authorization" in request.headers
+        if authenticated:  # optional for a public status, but a token must be valid and may read
+            denied = self._authenticate(request, "read:statuses")
+            if denied is not None:
+                return denied
+        with self._lock:
+            status = next((status for status in self.statuses if status["id"] == match.group(1)), None)
+            if status is None or (status["visibility"] in ("private", "direct") and not authenticated):
+                return self._json({"error": "Record not found"}, 404)
+            return self._json(dict(status))
 
     def _account_statuses(self, request: Request, match: re.Match[str]) -> Response:
         if "Authorization" in request.headers:  # optional here, but a token must be valid and may read

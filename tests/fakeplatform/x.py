@@ -4,7 +4,10 @@ Faithful where adapters can go wrong: every request must carry a valid OAuth1 HM
 for the URL it was sent to; links in stored posts come back as t.co with ``entities.urls`` and ``&<>``
 HTML-escaped; a repeated text is refused with X's 403 "duplicate content"; POST /2/tweets counts
 against a 24-hour per-user quota and reports it in ``x-user-limit-24hour-*`` headers; errors are
-RFC 7807-like problem documents.
+RFC 7807-like problem documents. ``GET /2/tweets/:id`` answers ``public_metrics`` (and, for the
+account's own posts younger than 30 days, ``non_public_metrics``; older ones answer 200 with only a
+"Field Authorization Error"); a deleted post is 200 with a "Not Found Error"; each post read costs
+credits once per UTC day, as pay-per-use bills it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ WINDOW_LIMITS = {
     "POST /2/tweets": 100,
     "GET /2/users/me": 75,
     "GET /2/users/:id/tweets": 900,
+    "GET /2/tweets/:id": 900,
     "POST /2/media/upload": 500,
     "POST /2/media/metadata": 500,
 }
@@ -57,6 +61,10 @@ IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF")
 #: Pay-per-use prices of a create (docs.x.com/x-api/getting-started/pricing), in USD.
 PRICE_PER_POST = 0.015
 PRICE_PER_POST_WITH_LINK = 0.20
+#: Pay-per-use price of a post read ("Posts: Read", per post returned), billed once per post a UTC day.
+PRICE_PER_POST_READ = 0.005
+#: Non-public metrics are only given for posts younger than this (seconds).
+NON_PUBLIC_METRICS_AGE = 30 * 86400
 
 
 def problem(status: int, title: str, detail: str, kind: str = "about:blank", **extra: Any) -> dict[str, Any]:
@@ -101,6 +109,10 @@ class XFake(PlatformFake):
         self.daily_reset = int(time.time()) + 24 * 3600
         #: The app's prepaid credits in USD; None: never runs out. Each create costs its price.
         self.credits: float | None = None
+        #: Post reads billed: (UTC day, post id); a post read again the same day is not billed again.
+        self.billed_reads: set[tuple[str, str]] = set()
+        #: True as X documents it now: impressions are public; False: only in ``non_public_metrics``.
+        self.public_impressions = True
         self._windows: dict[str, tuple[int, int]] = {}  # endpoint → (used, reset)
         self._next_id = 1_870_000_000_000_000_000
         super().__init__(server)
@@ -110,6 +122,7 @@ class XFake(PlatformFake):
     def install(self) -> None:
         self.server.route("POST", r"/2/tweets", self._create_tweet)
         self.server.route("GET", r"/2/users/me", self._me)
+        self.server.route("GET", r"/2/tweets/(?P<id>[^/]+)", self._get_tweet)
         self.server.route("GET", r"/2/users/(?P<id>[^/]+)/tweets", self._user_tweets)
         self.server.route("POST", r"/2/media/upload", self._upload)
         self.server.route("POST", r"/2/media/metadata", self._metadata)
@@ -145,6 +158,18 @@ class XFake(PlatformFake):
         """A post the account made outside outreach (it is not in ``created``)."""
         with self._lock:
             return self._store(text, [], created_at)
+
+    def engage(self, tweet_id: str, **more: int) -> None:
+        """People acted on a post: ``like_count=3``, ``impression_count=500``… added to what it had."""
+        with self._lock:
+            metrics = next(tweet for tweet in self.tweets if tweet["id"] == tweet_id)["metrics"]
+            for name, count in more.items():
+                metrics[name] += count
+
+    def delete_tweet(self, tweet_id: str) -> None:
+        """The office deleted the post on x.com."""
+        with self._lock:
+            self.tweets = [tweet for tweet in self.tweets if tweet["id"] != tweet_id]
 
     def authorizations(self) -> list[dict[str, str]]:
         """The OAuth parameters of every request the fake received, in order."""
@@ -190,17 +215,7 @@ class XFake(PlatformFake):
                     return invalid_request(f"$.media.media_ids: Your media IDs are invalid: {missing[0]}")
             price = PRICE_PER_POST_WITH_LINK if extract_urls_with_indices(text) else PRICE_PER_POST
             if self.credits is not None and self.credits < price:
-                enrolled = self.USER["id"]
-                return json_response(
-                    problem(
-                        402,
-                        "CreditsDepleted",
-                        f"Your enrolled account [{enrolled}] does not have any credits to fulfill this request.",
-                        "https://api.twitter.com/2/problems/credits-depleted",
-                    ),
-                    status=402,
-                    headers=window,
-                )
+                return self._credits_depleted(window)
             self._roll_daily_quota()
             if self.daily_used >= self.daily_limit:
                 return json_response(
@@ -261,22 +276,9 @@ class XFake(PlatformFake):
                 except ValueError:
                     return invalid_request(f"Invalid 'start_time':'{start_time}'.")
             if user_id != self.USER["id"]:
-                return json_response(
-                    {
-                        "errors": [
-                            {
-                                "value": user_id,
-                                "detail": f"Could not find user with id: [{user_id}].",
-                                "title": "Not Found Error",
-                                "resource_type": "user",
-                                "parameter": "id",
-                                "resource_id": user_id,
-                                "type": "https://api.twitter.com/2/problems/resource-not-found",
-                            }
-                        ]
-                    },
-                    headers=window,
-                )
+                detail = f"Could not find user with id: [{user_id}]."
+                error = _resource_error(user_id, "Not Found Error", detail, resource="user")
+                return json_response({"errors": [error]}, headers=window)
             fields = set(filter(None, request.args.get("tweet.fields", "").split(",")))
             matching = [t for t in reversed(self.tweets) if since is None or t["created_at"] >= since]
             page = matching[:max_results]
@@ -290,6 +292,36 @@ class XFake(PlatformFake):
             if data:
                 body["data"] = data
             return json_response(body, headers=window)
+
+    def _get_tweet(self, request: Request, match: Any) -> Response:
+        denied = self._authenticate(request)
+        if denied:
+            return denied
+        tweet_id = match.group("id")
+        with self._lock:
+            window, limited = self._window("GET /2/tweets/:id")
+            if limited:
+                return limited
+            if not tweet_id.isdigit():
+                return invalid_request(f"The `id` query parameter value [{tweet_id}] is not valid")
+            tweet = next((tweet for tweet in self.tweets if tweet["id"] == tweet_id), None)
+            if tweet is None:
+                detail = f"Could not find tweet with id: [{tweet_id}]."
+                return json_response({"errors": [_resource_error(tweet_id, "Not Found Error", detail)]}, headers=window)
+            fields = set(filter(None, request.args.get("tweet.fields", "").split(",")))
+            if "non_public_metrics" in fields and time.time() - tweet["created_at"] >= NON_PUBLIC_METRICS_AGE:
+                detail = (
+                    f"Sorry, you are not authorized to access 'non_public_metrics' on the Tweet with ids [{tweet_id}]."
+                )
+                error = _resource_error(tweet_id, "Field Authorization Error", detail, "not-authorized-for-field")
+                return json_response({"errors": [{**error, "field": "non_public_metrics"}]}, headers=window)
+            billed = (datetime.now(UTC).date().isoformat(), tweet_id)
+            if billed not in self.billed_reads and self.credits is not None:
+                if self.credits < PRICE_PER_POST_READ:
+                    return self._credits_depleted(window)
+                self.credits -= PRICE_PER_POST_READ
+            self.billed_reads.add(billed)
+            return json_response({"data": self._render(tweet, fields)}, headers=window)
 
     def _upload(self, request: Request, match: Any) -> Response:
         denied = self._authenticate(request)
@@ -398,6 +430,12 @@ class XFake(PlatformFake):
         }
         return headers, None
 
+    def _credits_depleted(self, window: dict[str, str]) -> Response:
+        """The 402 of an app whose prepaid credits cannot pay for the request."""
+        detail = f"Your enrolled account [{self.USER['id']}] does not have any credits to fulfill this request."
+        kind = "https://api.twitter.com/2/problems/credits-depleted"
+        return json_response(problem(402, "CreditsDepleted", detail, kind), status=402, headers=window)
+
     def _roll_daily_quota(self) -> None:
         if time.time() >= self.daily_reset:
             self.daily_used, self.daily_reset = 0, int(time.time()) + 24 * 3600
@@ -465,18 +503,46 @@ class XFake(PlatformFake):
             "urls": urls,
             "media_ids": media_ids,
             "created_at": created_at,
+            "metrics": dict.fromkeys(_PUBLIC_METRICS | _NON_PUBLIC_METRICS, 0),
         }
         self.tweets.append(tweet)
         return tweet
 
-    @staticmethod
-    def _render(tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+    def _render(self, tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
         rendered: dict[str, Any] = {"id": tweet["id"], "text": tweet["text"], "edit_history_tweet_ids": [tweet["id"]]}
+        public, private = _PUBLIC_METRICS, _NON_PUBLIC_METRICS
+        if not self.public_impressions:
+            public, private = public - {"impression_count"}, private | {"impression_count"}
+        if "public_metrics" in fields:
+            rendered["public_metrics"] = {key: value for key, value in tweet["metrics"].items() if key in public}
+        if "non_public_metrics" in fields:
+            rendered["non_public_metrics"] = {key: value for key, value in tweet["metrics"].items() if key in private}
         if "created_at" in fields:
             rendered["created_at"] = _iso(tweet["created_at"])
         if "entities" in fields and tweet["urls"]:
             rendered["entities"] = {"urls": [dict(url) for url in tweet["urls"]]}
         return rendered
+
+
+_PUBLIC_METRICS = frozenset(
+    ("retweet_count", "reply_count", "like_count", "quote_count", "bookmark_count", "impression_count")
+)
+_NON_PUBLIC_METRICS = frozenset(("url_link_clicks", "user_profile_clicks"))
+
+
+def _resource_error(
+    value: str, title: str, detail: str, kind: str = "resource-not-found", resource: str = "tweet"
+) -> dict[str, str]:
+    """One entry of the ``errors`` X answers with a 200 about a post or user it cannot give."""
+    return {
+        "value": value,
+        "detail": detail,
+        "title": title,
+        "resource_type": resource,
+        "parameter": "id",
+        "resource_id": value,
+        "type": f"https://api.twitter.com/2/problems/{kind}",
+    }
 
 
 def _oauth_fields(header: str) -> dict[str, str]:
