@@ -20,6 +20,8 @@ from typing import Any
 
 from werkzeug import Request, Response
 
+from outreach.model import Post, PostState
+
 from .base import PlatformFake
 from .server import FakeServer, json_response
 
@@ -191,6 +193,32 @@ def throttled(code: int, business_id: str, use_case: str, wait_seconds: int = 60
         usage = {"call_count": 100 if code == 4 else 40, "total_cputime": 30, "total_time": 45}
         return graph_error(code, message, status=400 if code == 4 else 403, headers={"X-App-Usage": json.dumps(usage)})
     return graph_error(code, message, headers=business_use_case_header(business_id, use_case, wait_seconds))
+
+
+def published_post(remote_id: str | None, post_id: int = 1) -> Post:
+    """The post as outreach's store keeps it once published as ``remote_id`` (what engagement reads)."""
+    moment = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    return Post(
+        id=post_id,
+        key=f"kampanye-desember/test/ktp-sehari-jadi/perkenalan/2026-12-01T02:00:00Z#{post_id}",
+        campaign="kampanye-desember",
+        channel="test",
+        innovation_id="ktp-sehari-jadi",
+        kind="perkenalan",
+        scheduled_at=moment,
+        due_at=moment,
+        state=PostState.PUBLISHED,
+        attempts=1,
+        text="Urus KTP-el kini selesai dalam satu hari.",
+        link=None,
+        image=None,
+        alt_text=None,
+        content_hash=None,
+        remote_id=remote_id,
+        remote_url=None,
+        published_at=moment,
+        reason=None,
+    )
 
 
 def graph_time(moment: datetime) -> str:
