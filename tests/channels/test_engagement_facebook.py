@@ -23,9 +23,9 @@ def facebook(server: FakeServer) -> FacebookFake:
     return FacebookFake(server)
 
 
-def _publish(facebook: FacebookFake, text: str = "Urus KTP-el kini selesai dalam satu hari.") -> tuple[
-    FacebookChannel, str
-]:
+def _publish(
+    facebook: FacebookFake, text: str = "Urus KTP-el kini selesai dalam satu hari."
+) -> tuple[FacebookChannel, str]:
     channel = make_channel(facebook)
     assert isinstance(channel, FacebookChannel)
     return channel, channel.publish(make_post(text), Checkpoints()).remote_id
@@ -165,7 +165,10 @@ def test_the_fake_answers_field_expansion_like_graph(facebook: FacebookFake) -> 
     ).body
 
     assert body["id"] == post_id
-    assert body["reactions"] == {"data": [{"id": f"{post_id}_0"}], "summary": {"total_count": 3, "viewer_reaction": "NONE"}}
+    assert body["reactions"] == {
+        "data": [{"id": f"{post_id}_0"}],
+        "summary": {"total_count": 3, "viewer_reaction": "NONE"},
+    }
     assert body["comments"]["summary"] == {"total_count": 2}  # top-level only without filter(stream)
     assert "shares" not in body
     with pytest.raises(ContentRejected, match="nonexisting field"):
