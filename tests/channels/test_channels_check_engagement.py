@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 
 from outreach.cli import cli
 from tests.channels.test_channels_check import _config
+from tests.fakeplatform.base import PlatformFake
 from tests.fakeplatform.facebook import FacebookFake
 from tests.fakeplatform.instagram import InstagramFake
 from tests.fakeplatform.server import FakeServer
@@ -18,9 +19,9 @@ from tests.fakeplatform.whatsapp_manual import WhatsAppManualFake
 INDENT = " " * 17
 
 
-def _check(tmp_path: Path, fakes: list[object], *, language: str = "en") -> Result:
+def _check(tmp_path: Path, fakes: list[PlatformFake], *, language: str = "en") -> Result:
     config = _config(tmp_path, fakes)
-    environ = {key: value for fake in fakes for key, value in getattr(fake, "environ").items()}
+    environ = {key: value for fake in fakes for key, value in fake.environ.items()}
     return CliRunner(env=environ).invoke(cli, ["--config", str(config), "--language", language, "channels", "check"])
 
 
