@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 from urllib.parse import quote
 
@@ -42,6 +42,10 @@ DEFAULT_GRAPH_VERSION = "v26.0"
 
 #: Usage (percent of a rolling-hour limit) from which outreach stops before Meta throttles it.
 SLOW_DOWN_PERCENT = 95.0
+
+#: How long readings leave out the insights after Meta refused them: longer than one collection of
+#: a month's posts, shorter than the day between collections.
+ASK_INSIGHTS_AGAIN = timedelta(hours=1)
 
 #: Throttling codes: app (4), user (17), Page (32), custom (613), app (341), IG posting limit (9),
 #: and the Business Use Case limits 80000–80014 (80001 Pages, 80002 Instagram, ...).
@@ -366,8 +370,9 @@ class GraphChannel(Channel):
     #: The figures every token with the channel's own permissions reads, for ``engagement_access``.
     public_figures: ClassVar[str]
     engagement_unavailable = None
-    #: Meta refused this token the insights once: later readings leave them out without asking again.
-    _insights_refused = False
+    #: When Meta last refused this token the insights: readings leave them out without asking until
+    #: ``ASK_INSIGHTS_AGAIN`` has passed (a daemon learns of a permission granted since).
+    _insights_refused_at: datetime | None = None
 
     def insights_permission(self) -> str:
         """The permission the insights need, as Meta names it for this token's kind of login."""
@@ -407,16 +412,17 @@ class GraphChannel(Channel):
         """The insights of a post, or none when the token may not read them or Meta withholds them yet.
 
         A missing permission is not a failed reading: the public figures stand, ``channels check``
-        says which permission to grant, and the rest of this run does not ask again.
+        says which permission to grant, and the rest of the collection does not ask again.
         """
-        if self._insights_refused:
+        refused = self._insights_refused_at
+        if refused is not None and self.clock.now() - refused < ASK_INSIGHTS_AGAIN:
             return {}
         try:
             body = self.http.request(
                 "GET", f"{object_id}/insights", params={"metric": ",".join(self.insights_metrics)}
             ).body
         except PermissionMissing as error:
-            self._insights_refused = True
+            self._insights_refused_at = self.clock.now()
             log.info("%s: reach and views left out: %s", self.name, error)
             return {}
         except InsightsWithheld:

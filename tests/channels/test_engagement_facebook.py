@@ -4,10 +4,12 @@ only with read_insights — a token without it still gives a reading, and says w
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from outreach.channels.facebook import FacebookChannel
+from outreach.clock import FixedClock
 from outreach.errors import ContentRejected, RateLimited
 from tests.channels.conftest import Checkpoints, make_channel, make_post
 from tests.fakeplatform.facebook import FacebookFake
@@ -80,6 +82,21 @@ def test_without_read_insights_the_public_figures_stand_and_insights_are_asked_o
     ]
     assert len(facebook.server.requests("GET", INSIGHTS)) == 1  # refused once: not asked again this run
     assert "read_insights" in caplog.text
+
+
+def test_a_permission_granted_later_is_used_after_an_hour_without_a_restart(facebook: FacebookFake) -> None:
+    clock = FixedClock(datetime(2026, 12, 2, 20, 0, tzinfo=UTC))
+    channel = make_channel(facebook, clock=clock)
+    post_id = channel.publish(make_post(), Checkpoints()).remote_id
+    facebook.engage(post_id, reactions=1, insights={"post_total_media_view_unique": 77})
+    facebook.read_insights = False
+    assert "reach" not in channel.engagement(published_post(post_id)).counts
+
+    facebook.read_insights = True  # the office issued a token with read_insights
+    clock.advance(timedelta(minutes=59))
+    assert "reach" not in channel.engagement(published_post(post_id)).counts
+    clock.advance(timedelta(minutes=1))
+    assert channel.engagement(published_post(post_id)).counts["reach"] == 77
 
 
 def test_engagement_access_names_read_insights_only_when_it_is_missing(facebook: FacebookFake) -> None:
