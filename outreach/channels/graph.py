@@ -342,7 +342,6 @@ class GraphChannel(Channel):
         """
         wait = self._throttle_wait(SLOW_DOWN_PERCENT)
         if wait is not None:
-            assert self._usage is not None
             raise RateLimited(
                 _(
                     "{name}: Meta reports {usage} of the app's hourly rate limit used; "

@@ -136,6 +136,8 @@ def _engagement_lines(ws: Workspace, channel: str) -> None:
     from ..redaction import redact
 
     adapter = ws.adapter(channel)
+    if adapter.outbox_for(adapter.settings) is not None:
+        return  # a local folder: nobody sees these posts, so there is nothing to say about their figures
     indent = " " * 17
     if adapter.engagement_unavailable is not None:
         click.echo(visible(f"{indent}" + _("engagement: {reason}").format(reason=_(adapter.engagement_unavailable))))

@@ -3,6 +3,7 @@ lack and why — a token without the insights permission is a line to act on, ne
 
 from __future__ import annotations
 
+import shutil
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -95,3 +96,15 @@ def test_the_whatsapp_hand_off_says_how_its_one_figure_is_recorded(tmp_path: Pat
         f"{INDENT}engagement: WhatsApp gives no figures; staff record how many groups or chats they forwarded a "
         "post to with `outreach post confirm ID --groups N`"
     )
+
+
+def test_local_folder_channels_get_no_engagement_line(tmp_path: Path) -> None:
+    """The bundled example writes every post to a local folder: nobody sees them, so nothing is said of figures."""
+    shutil.copytree(Path(__file__).parent.parent.parent / "config", tmp_path / "config")
+    config = tmp_path / "config" / "outreach.toml"
+    result = CliRunner().invoke(cli, ["--config", str(config), "--language", "en", "channels", "check"])
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["x", "facebook", "instagram", "telegram", "whatsapp"]
+    assert "engagement" not in result.stdout
