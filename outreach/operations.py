@@ -18,7 +18,7 @@ from . import outbox
 from .clock import Clock
 from .errors import ConfigError
 from .i18n import _
-from .model import OPERATOR_CANCELLED, Post, PostState
+from .model import OPERATOR_CANCELLED, MetricReading, Post, PostState
 from .outbox import Operation
 from .reasons import N_
 from .store import Store
@@ -144,9 +144,16 @@ class Operations:
         """An operator saw an ``unknown`` post did not go out; it stays failed until retried."""
         return self._move(post_id, Operation.RESOLVE_UNPUBLISHED, RESOLVED_UNPUBLISHED, actor)
 
-    def confirm(self, post_id: int, url: str | None, actor: str) -> Move:
-        """Staff sent a handed-off post (WhatsApp) themselves."""
-        return self._move(post_id, Operation.CONFIRM, CONFIRMED, actor, remote_url=url, published_at=self.clock.now())
+    def confirm(self, post_id: int, url: str | None, actor: str, groups: int | None = None) -> Move:
+        """Staff sent a handed-off post (WhatsApp) themselves; ``groups``: to how many groups or chats.
+
+        The count is the post's one engagement reading (``forwards``), kept only once the post is confirmed.
+        """
+        now = self.clock.now()
+        move = self._move(post_id, Operation.CONFIRM, CONFIRMED, actor, remote_url=url, published_at=now)
+        if groups is not None:
+            self.store.add_readings([MetricReading(post_id, now, {"forwards": groups})])
+        return move
 
     def edit(self, post_id: int, text: str, reason: str, actor: str, source: str) -> Written:
         """Change a planned post's text before it goes out; re-planning keeps the edit.

@@ -16,11 +16,13 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ..errors import AmbiguousError, AuthError, PermanentError, PublishError
-from ..i18n import _
+from ..i18n import N_, _
+from ..model import Post
 from .base import (
     CLOCK_SKEW,
     AccountIdentity,
     Checkpoint,
+    Engagement,
     Outcome,
     OutgoingPost,
     PublishResult,
@@ -32,12 +34,23 @@ from .graph import (
     GraphSettings,
     PublicBaseUrl,
     body_string,
+    count,
     next_cursor,
     public_media_url,
 )
 
 #: Page posts the token must be allowed to make and read (reading is what reconcile needs).
 PERMISSIONS = ("pages_manage_posts", "pages_read_engagement")
+
+#: A post's public figures in one call: the reactions' and comments' totals without the items
+#: (``limit(0)``), comments with their replies (``filter(stream)``, the count the Page shows), and
+#: ``shares``, which Graph leaves out of the answer while nobody has shared the post.
+ENGAGEMENT_FIELDS = (
+    "reactions.summary(total_count).limit(0),comments.filter(stream).summary(total_count).limit(0),shares"
+)
+#: The post insights read with read_insights. Meta withdrew ``post_impressions`` and
+#: ``post_impressions_unique`` for every version in 2025–2026 (it answers "invalid metric"); these replace them.
+POST_INSIGHTS = {"post_media_view": "views", "post_total_media_view_unique": "reach"}
 
 
 class FacebookSettings(GraphSettings):
@@ -67,6 +80,8 @@ class FacebookChannel(GraphChannel):
     settings_model = FacebookSettings
     settings: FacebookSettings
     permissions = PERMISSIONS
+    insights_metrics = POST_INSIGHTS
+    public_figures = N_("reactions, comments and shares")
 
     def deliver(self, post: OutgoingPost, checkpoint: Checkpoint) -> PublishResult:
         self.refuse_when_near_throttle()
@@ -170,6 +185,28 @@ class FacebookChannel(GraphChannel):
         first = post.first_attempt_at
         start = post.scheduled_at if first is None else min(post.scheduled_at, first)
         return start - CLOCK_SKEW
+
+    def engagement(self, post: Post) -> Engagement:
+        """Reactions (likes), comments (replies) and shares (reposts); views and reach with read_insights."""
+        post_id, body = self.read_node(post, ENGAGEMENT_FIELDS)
+        counts: dict[str, int] = {}
+        for field, figure in (("reactions", "likes"), ("comments", "replies")):
+            edge = body.get(field)
+            summary = edge.get("summary") if isinstance(edge, dict) else None
+            total = count(summary.get("total_count")) if isinstance(summary, dict) else None
+            if total is not None:
+                counts[figure] = total
+        shares = body.get("shares")
+        shared = count(shares.get("count")) if isinstance(shares, dict) else None
+        if shares is None or shared is not None:
+            counts["reposts"] = shared or 0
+        return Engagement({**counts, **self.insight_figures(post_id)})
+
+    def insights_permission(self) -> str:
+        return "read_insights"
+
+    def insights_probe(self) -> tuple[str, dict[str, str]]:
+        return f"{self.settings.page_id}/insights", {"metric": "page_media_view", "period": "day"}
 
     def check(self) -> AccountIdentity:
         """Confirm the token is this Page's and can read its posts (what reconcile needs).

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 from urllib.parse import quote
 
@@ -23,10 +24,13 @@ from pydantic import AfterValidator, Field
 
 from ..errors import AuthError, ChannelHeld, ContentRejected, PublishError, RateLimited, ServerError
 from ..i18n import _
+from ..model import Post
 from ..reasons import N_
 from ..redaction import redact, register_secret
 from .base import Channel, ChannelSettings
 from .http import HttpClient
+
+log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 
@@ -38,6 +42,10 @@ DEFAULT_GRAPH_VERSION = "v26.0"
 
 #: Usage (percent of a rolling-hour limit) from which outreach stops before Meta throttles it.
 SLOW_DOWN_PERCENT = 95.0
+
+#: How long readings leave out the insights after Meta refused them: longer than one collection of
+#: a month's posts, shorter than the day between collections.
+ASK_INSIGHTS_AGAIN = timedelta(hours=1)
 
 #: Throttling codes: app (4), user (17), Page (32), custom (613), app (341), IG posting limit (9),
 #: and the Business Use Case limits 80000–80014 (80001 Pages, 80002 Instagram, ...).
@@ -60,6 +68,10 @@ TOKEN_SUBCODES: Mapping[int, str] = {
     492: N_("invalid session: the person who issued the token is no longer a Page admin"),
 }
 
+#: Code 100's "Object with ID ... does not exist, cannot be loaded due to missing permissions, or does not
+#: support this operation": a deleted post, or one the token cannot see.
+NOT_FOUND_SUBCODE = 33
+
 #: "You are calling a deprecated version of the ... API": a retired version, refused.
 DEPRECATED_VERSION_CODE = 2635
 
@@ -69,9 +81,20 @@ INSTAGRAM_SPAM_SUBCODE = 2207051
 INSTAGRAM_RESTRICTED_SUBCODE = 2207050
 
 _PERMISSION_NAME = re.compile(
-    r"\b(pages_[a-z_]+|instagram_[a-z_]+|business_management|publish_video|ads_management|ads_read"
+    r"\b(pages_[a-z_]+|instagram_[a-z_]+|read_insights|business_management|publish_video|ads_management|ads_read"
     r"|CREATE_CONTENT|MANAGE|MODERATE)\b"
 )
+
+
+class PermissionMissing(ChannelHeld):
+    """A Graph permission error (code 10, 200–299): the token may not do this at all.
+
+    Publishing holds the channel on it; reading engagement leaves out only the figures it guards.
+    """
+
+
+class InsightsWithheld(ContentRejected):
+    """Meta keeps a post's insights back while too few people saw it: no figures yet, not a fault."""
 
 
 class GraphSettings(ChannelSettings):
@@ -90,6 +113,13 @@ class GraphSettings(ChannelSettings):
         default=900.0,
         gt=0,
         description="Seconds to wait on a throttle when Meta gives no estimate (its windows roll over an hour).",
+    )
+    reading_usage_limit: float = Field(
+        default=75.0,
+        gt=0,
+        le=100,
+        description="Engagement is read only while Meta reports less than this share (percent) of the hourly "
+        "rate limit used: the rest is left for posting.",
     )
 
 
@@ -215,15 +245,19 @@ class GraphErrors:
                     _("the app requires appsecret_proof; set app_secret_env to the variable holding the app secret")
                 )
             )
+        if code == 100 and subcode == NOT_FOUND_SUBCODE:
+            return ContentRejected(message(_("not found: deleted, or not visible to this token")))
         if code == DEPRECATED_VERSION_CODE:
             return AuthError(message(_("this Graph API version is no longer served; remove graph_version")))
         # The account cannot post now, whatever the post: the channel is held, not each post failed.
         if subcode == INSTAGRAM_RESTRICTED_SUBCODE:
             return ChannelHeld(message(_("the Instagram account is inactive or restricted; sign in to the app")))
+        if code == 10 and "not enough viewers" in meta_says.lower():
+            return InsightsWithheld(message(_("too few viewers for Meta to show insights yet")))
         if code in PERMISSION_CODES:
             named = sorted(set(_PERMISSION_NAME.findall(meta_says)))
             needed = ", ".join(named) if named else _("one of {names}").format(names=", ".join(self.permissions))
-            return ChannelHeld(message(_("permission missing: {names}").format(names=needed)))
+            return PermissionMissing(message(_("permission missing: {names}").format(names=needed)))
         if code == 368 or subcode == INSTAGRAM_SPAM_SUBCODE:
             # Meta judged the action abusive and blocks it for an unstated time (hours to days).
             # Retrying on a timer would repeat the behaviour that triggered the block and can
@@ -306,21 +340,107 @@ class GraphChannel(Channel):
         with the calls made meanwhile: stopping first costs one post's delay, not an hour of them
         (https://developers.facebook.com/docs/graph-api/overview/rate-limiting).
         """
+        wait = self._throttle_wait(SLOW_DOWN_PERCENT)
+        if wait is not None:
+            raise RateLimited(
+                _(
+                    "{name}: Meta reports {usage} of the app's hourly rate limit used; "
+                    "waiting {seconds} s before posting so that Meta does not throttle the app"
+                ).format(name=self.name, usage=f"{self._usage:g} %", seconds=f"{wait:g}"),
+                retry_after=wait,
+            )
+
+    def _throttle_wait(self, limit: float) -> float | None:
+        """How long to hold back while Meta's latest answer put usage at ``limit`` percent or more; None: go on."""
         wait = self.settings.rate_limit_retry_after
-        if self._usage is None or self._usage < SLOW_DOWN_PERCENT:
-            return
+        if self._usage is None or self._usage < limit:
+            return None
         waited = (self.clock.now() - self._usage_seen_at).total_seconds()
         if waited >= wait:
             # The usage is over a rolling hour: after the wait, the next answer tells it afresh.
             self._usage = None
-            return
-        raise RateLimited(
-            _(
-                "{name}: Meta reports {usage} of the app's hourly rate limit used; "
-                "waiting {seconds} s before posting so that Meta does not throttle the app"
-            ).format(name=self.name, usage=f"{self._usage:g} %", seconds=f"{wait - waited:g}"),
-            retry_after=wait - waited,
-        )
+            return None
+        return wait - waited
+
+    # -- engagement -----------------------------------------------------------------------------
+
+    #: Insights metric -> figure (``model.METRIC_NAMES``), read only with ``insights_permission``.
+    insights_metrics: ClassVar[Mapping[str, str]]
+    #: The figures every token with the channel's own permissions reads, for ``engagement_access``.
+    public_figures: ClassVar[str]
+    engagement_unavailable = None
+    #: When Meta last refused this token the insights: readings leave them out without asking until
+    #: ``ASK_INSIGHTS_AGAIN`` has passed (a daemon learns of a permission granted since).
+    _insights_refused_at: datetime | None = None
+
+    def insights_permission(self) -> str:
+        """The permission the insights need, as Meta names it for this token's kind of login."""
+        raise NotImplementedError
+
+    def insights_probe(self) -> tuple[str, dict[str, str]]:
+        """A call (path, parameters) that only the insights permission allows, for ``engagement_access``."""
+        raise NotImplementedError
+
+    def read_node(self, post: Post, fields: str) -> tuple[str, dict[str, Any]]:
+        """The published post's id and its node with ``fields``, read only while posting keeps its share.
+
+        Meta's hourly limits are shared by every call the app makes for the Page or account: reading
+        stops at ``reading_usage_limit`` percent so that the posts due later still go out.
+        """
+        wait = self._throttle_wait(self.settings.reading_usage_limit)
+        if wait is not None:
+            raise RateLimited(
+                _(
+                    "{name}: Meta reports {usage} of the app's hourly rate limit used; engagement is read "
+                    "again in {seconds} s, leaving the rest for posting"
+                ).format(name=self.name, usage=f"{self._usage:g} %", seconds=f"{wait:g}"),
+                retry_after=wait,
+            )
+        if not post.remote_id:
+            raise ContentRejected(
+                _("{name}: post {id} has no id on the platform, so its figures cannot be read").format(
+                    name=self.name, id=post.id
+                )
+            )
+        body = self.http.request("GET", post.remote_id, params={"fields": fields}).body
+        if not isinstance(body, dict):
+            raise ServerError(_("{name}: Meta answered without the post's figures").format(name=self.name))
+        return post.remote_id, body
+
+    def insight_figures(self, object_id: str) -> dict[str, int]:
+        """The insights of a post, or none when the token may not read them or Meta withholds them yet.
+
+        A missing permission is not a failed reading: the public figures stand, ``channels check``
+        says which permission to grant, and the rest of the collection does not ask again.
+        """
+        refused = self._insights_refused_at
+        if refused is not None and self.clock.now() - refused < ASK_INSIGHTS_AGAIN:
+            return {}
+        try:
+            body = self.http.request(
+                "GET", f"{object_id}/insights", params={"metric": ",".join(self.insights_metrics)}
+            ).body
+        except PermissionMissing as error:
+            self._insights_refused_at = self.clock.now()
+            log.info("%s: reach and views left out: %s", self.name, error)
+            return {}
+        except InsightsWithheld:
+            return {}
+        return insight_values(body, self.insights_metrics)
+
+    def engagement_access(self) -> list[str]:
+        """One line when the token may not read insights, naming the permission to grant."""
+        path, params = self.insights_probe()
+        try:
+            self.http.request("GET", path, params=params)
+        except PermissionMissing:
+            return [
+                _(
+                    "reach and views are not read: the token lacks the {permission} permission; issue a new token "
+                    "that includes it ({public} are read without it)"
+                ).format(permission=self.insights_permission(), public=_(self.public_figures))
+            ]
+        return []
 
     def warnings(self) -> list[str]:
         """What ``channels check`` should point out about the configuration (no network)."""
@@ -357,3 +477,31 @@ def next_cursor(body: Any) -> str | None:
     cursors = paging.get("cursors")
     after = cursors.get("after") if isinstance(cursors, dict) else None
     return after if isinstance(after, str) and after else None
+
+
+def count(value: Any) -> int | None:
+    """A count as Meta gives it (a non-negative integer), or None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def insight_values(body: Any, names: Mapping[str, str]) -> dict[str, int]:
+    """Figures from an ``/insights`` answer: each metric's lifetime value (``values``, or ``total_value``).
+
+    Meta answers an empty ``data`` while it has nothing to show (a new post, a small Page): no
+    figure then, rather than a 0 that nobody counted.
+    """
+    data = body.get("data") if isinstance(body, dict) else None
+    figures: dict[str, int] = {}
+    for entry in data if isinstance(data, list) else []:
+        if not isinstance(entry, dict) or entry.get("name") not in names:
+            continue
+        values = entry.get("values")
+        latest = values[-1] if isinstance(values, list) and values and isinstance(values[-1], dict) else None
+        total = entry.get("total_value")
+        value = latest.get("value") if latest else None
+        if value is None and isinstance(total, dict):
+            value = total.get("value")
+        figure = count(value)
+        if figure is not None:
+            figures[names[entry["name"]]] = figure
+    return figures

@@ -24,13 +24,15 @@ import requests
 from pydantic import Field, model_validator
 
 from ..errors import AmbiguousError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
-from ..i18n import _
+from ..i18n import N_, _
+from ..model import Post
 from ..redaction import register_secret
 from .base import (
     AccountIdentity,
     Capabilities,
     ChannelSettings,
     Checkpoint,
+    Engagement,
     Outcome,
     OutgoingPost,
     PublishResult,
@@ -42,6 +44,7 @@ from .graph import (
     GraphSettings,
     PublicBaseUrl,
     body_string,
+    count,
     next_cursor,
     public_media_url,
 )
@@ -53,6 +56,11 @@ log = logging.getLogger(__name__)
 #: Facebook Login for Business flavour; with Instagram Login they are instagram_business_basic and
 #: instagram_business_content_publish (Meta names whichever is missing in its error).
 PERMISSIONS = ("instagram_basic", "instagram_content_publish", "pages_read_engagement")
+
+#: Media insights read with instagram_manage_insights; ``impressions`` was withdrawn in April 2025 for ``views``.
+MEDIA_INSIGHTS = {"reach": "reach", "views": "views"}
+#: The media's own counts (field, figure); a count Meta leaves out stays absent, not 0.
+_PUBLIC = (("like_count", "likes"), ("comments_count", "replies"))
 
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
 
@@ -171,6 +179,8 @@ class InstagramChannel(GraphChannel):
     settings_model = InstagramSettings
     settings: InstagramSettings
     permissions = PERMISSIONS
+    insights_metrics = MEDIA_INSIGHTS
+    public_figures = N_("likes and comments")
 
     @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:
@@ -458,6 +468,20 @@ class InstagramChannel(GraphChannel):
                 else _("media container {container} is {status}, not published; the next attempt makes a new one")
             ).format(container=container, status=status),
         )
+
+    def engagement(self, post: Post) -> Engagement:
+        """Likes and comments (replies); reach and views with the insights permission."""
+        media, body = self.read_node(post, "like_count,comments_count")
+        counts = {figure: value for field, figure in _PUBLIC if (value := count(body.get(field))) is not None}
+        return Engagement({**counts, **self.insight_figures(media)})
+
+    def insights_permission(self) -> str:
+        return (
+            "instagram_business_manage_insights" if self.settings.login == "instagram" else "instagram_manage_insights"
+        )
+
+    def insights_probe(self) -> tuple[str, dict[str, str]]:
+        return f"{self._user}/insights", {"metric": "reach", "period": "day"}
 
     def check(self, images: Sequence[str] = ()) -> AccountIdentity:
         """The account's username and how much of the 24-hour publishing quota is used.

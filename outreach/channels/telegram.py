@@ -12,7 +12,7 @@ attempt cannot be reconciled: a person checks the channel.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import requests
@@ -28,7 +28,7 @@ from ..errors import (
     RateLimited,
     ServerError,
 )
-from ..i18n import _
+from ..i18n import N_, _
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -73,6 +73,12 @@ class TelegramChannel(Channel):
     platform = "telegram"
     settings_model = TelegramSettings
     settings: TelegramSettings
+    #: A bot's messages carry no view count, and reactions reach a bot only as change notices from
+    #: getUpdates (``message_reaction_count``), which outreach does not listen to: nothing to read.
+    engagement_unavailable: ClassVar[str | None] = N_(
+        "Telegram's Bot API gives a bot no view or reaction counts for channel posts; the views are shown under "
+        "each post in the Telegram app, and channel admins find the totals under the channel's Statistics"
+    )
 
     @classmethod
     def capabilities_for(cls, settings: ChannelSettings) -> Capabilities:

@@ -15,13 +15,13 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
 from ..errors import AuthError, ContentRejected, LocalIOError, PublishError, ServerError
-from ..i18n import _
+from ..i18n import N_, _
 from ..media import ImageFile
 from .base import (
     AccountIdentity,
@@ -78,6 +78,11 @@ class WhatsAppManualChannel(Channel):
     platform = "whatsapp"
     settings_model = WhatsAppManualSettings
     settings: WhatsAppManualSettings
+    #: Staff forward the post themselves: the one figure there is, they type when they confirm it.
+    engagement_unavailable: ClassVar[str | None] = N_(
+        "WhatsApp gives no figures; staff record how many groups or chats they forwarded a post to with "
+        "`outreach post confirm ID --groups N`"
+    )
 
     def open_http(self) -> HttpClient:
         """For the staff notices: the Telegram Bot API (the token goes in each path) and the chat tool's hook."""
@@ -209,7 +214,7 @@ class WhatsAppManualChannel(Channel):
         ]
         if image_path is not None:
             lines.append(_("Image: {file}").format(file=image_path.name))
-        lines.append(_("After sending, run: outreach post confirm {id} [--url LINK]").format(id=post.id))
+        lines.append(_("After sending, run: outreach post confirm {id} [--url LINK] [--groups N]").format(id=post.id))
         return "\n".join(lines)
 
     def _notify_telegram(

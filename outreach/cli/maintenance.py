@@ -121,9 +121,33 @@ def channels_check(name: str | None) -> None:
             failed += 1
             click.echo(visible(redact(f"{channel_name:16} {_verdict(False):5} {error}")))
             continue
+        _engagement_lines(ws, channel_name)
         failed += _planned_images_refused(ws, channel_name)
     if failed:
         sys.exit(1)
+
+
+def _engagement_lines(ws: Workspace, channel: str) -> None:
+    """What the channel's engagement readings will lack, one line each under the channel's; never a failure.
+
+    A token without an insights permission still posts, and its public figures are still read.
+    """
+    from ..errors import PublishError
+    from ..redaction import redact
+
+    adapter = ws.adapter(channel)
+    if adapter.outbox_for(adapter.settings) is not None:
+        return  # a local folder: nobody sees these posts, so there is nothing to say about their figures
+    indent = " " * 17
+    if adapter.engagement_unavailable is not None:
+        click.echo(visible(f"{indent}" + _("engagement: {reason}").format(reason=_(adapter.engagement_unavailable))))
+        return
+    try:
+        lines = adapter.engagement_access()
+    except PublishError as error:
+        lines = [_("could not ask which engagement figures the token may read: {error}").format(error=error)]
+    for line in lines:
+        click.echo(visible(redact(f"{indent}" + _("engagement: {reason}").format(reason=line))))
 
 
 def _planned_images_refused(ws: Workspace, channel: str) -> int:

@@ -255,12 +255,24 @@ def post_resolve(post_id: int, url: str | None, not_published: bool) -> None:
 @post.command("confirm")
 @click.argument("post_id", type=POST_ID)
 @click.option("--url", callback=_web_address, help=N_("Link to the forwarded message, if there is one."))
-def post_confirm(post_id: int, url: str | None) -> None:
+@click.option(
+    "--groups",
+    type=click.IntRange(min=0),
+    help=N_("How many WhatsApp groups or chats it was forwarded to (kept with the post's figures)."),
+)
+def post_confirm(post_id: int, url: str | None, groups: int | None) -> None:
     """Confirm that staff sent a handed-off post (WhatsApp).
 
-    Example: outreach post confirm 12 --url https://whatsapp.com/channel/...
+    Example: outreach post confirm 12 --url https://whatsapp.com/channel/... --groups 14
     """
-    _report(_ws().operations.confirm(post_id, url, _actor()))
+    from ..i18n import ngettext, number
+
+    _report(_ws().operations.confirm(post_id, url, _actor(), groups))
+    if groups is not None:
+        forwarded = ngettext(
+            "forwarded to {count} group or chat: recorded", "forwarded to {count} groups or chats: recorded", groups
+        )
+        click.echo(forwarded.format(count=number(groups)))
 
 
 def _text_from(text_file: IO[str] | None, current: str | None) -> tuple[str, str] | None:

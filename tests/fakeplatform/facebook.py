@@ -1,4 +1,6 @@
-"""A fake Facebook Page on the Graph API: feed and photo posts, permalinks, published_posts."""
+"""A fake Facebook Page on the Graph API: feed and photo posts, permalinks, published_posts, and each
+post's engagement: reactions, comments (with replies) and shares by field expansion, views and reach
+from ``/insights`` for a token with read_insights."""
 
 from __future__ import annotations
 
@@ -8,8 +10,27 @@ from typing import Any
 
 from werkzeug import Request, Response
 
-from .graph_common import VERSION, GraphFake, cursor_page, graph_error, graph_time, only_fields
+from .graph_common import (
+    VERSION,
+    GraphFake,
+    cursor_page,
+    graph_error,
+    graph_time,
+    insights_answer,
+    missing_permission,
+    only_fields,
+    parse_fields,
+    summary_edge,
+    syntax_error,
+)
 from .server import json_response
+
+#: Post insights Meta still serves, and the ones it withdrew for every version (an "invalid metric").
+POST_METRICS = ("post_media_view", "post_total_media_view_unique", "post_clicks", "post_reactions_by_type_total")
+WITHDRAWN_METRICS = ("post_impressions", "post_impressions_unique", "post_engaged_users")
+#: The plain fields of a Post node the fake knows (what outreach asks for); any other name is refused.
+POST_FIELDS = ("id", "message", "created_time", "permalink_url", "link")
+PAGE_METRICS = ("page_media_view", "page_total_media_view_unique", "page_follows", "page_post_engagements")
 
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8")
 
@@ -31,6 +52,8 @@ class FacebookFake(GraphFake):
         self.posts: list[dict[str, Any]] = []
         #: Facebook refuses a message identical to one already on the Page (code 506).
         self.reject_duplicates = True
+        #: Whether the Page token carries read_insights (given by a person with the Analyse task).
+        self.read_insights = True
         super().__init__(server)
 
     @property
@@ -45,7 +68,30 @@ class FacebookFake(GraphFake):
         self.route("POST", r"/(\d+)/feed", self._feed)
         self.route("POST", r"/(\d+)/photos", self._photos)
         self.route("GET", r"/(\d+)/published_posts", self._published_posts)
+        self.route("GET", r"/(\d+(?:_\d+)?)/insights", self._insights)
         self.route("GET", r"/(\d+(?:_\d+)?)", self._node)
+
+    def engage(
+        self,
+        post_id: str,
+        *,
+        reactions: int = 0,
+        comments: int = 0,
+        replies: int = 0,
+        shares: int = 0,
+        insights: dict[str, int] | None = None,
+    ) -> None:
+        """What people did with a post: ``comments`` at the top level, ``replies`` under them, and the
+        Page's insights (``post_media_view``, ...); without insights Meta has no figures yet."""
+        with self.lock:
+            post = next(post for post in self.posts if post["id"] == post_id)
+            post["_engagement"] = {"reactions": reactions, "comments": comments, "replies": replies, "shares": shares}
+            post["_insights"] = insights or {}
+
+    def delete(self, post_id: str) -> None:
+        """A person deleted the post on Facebook."""
+        with self.lock:
+            self.posts = [post for post in self.posts if post["id"] != post_id]
 
     def seed_post(self, message: str, created: datetime) -> dict[str, Any]:
         """A post already on the Page (made by a person, not through the API under test)."""
@@ -151,7 +197,56 @@ class FacebookFake(GraphFake):
             post = next((post for post in self.posts if post["id"] == object_id), None)
         if post is None:
             return self.not_found(object_id)
-        return json_response(only_fields(post, request))
+        fields = parse_fields(request.args.get("fields") or "id")
+        if fields is None:
+            return syntax_error(request.args.get("fields", ""))
+        answer = {"id": post["id"]}  # Graph names the node in every answer
+        for name, modifiers in fields:
+            if name in ("reactions", "comments", "shares"):
+                answer.update(self._engagement_field(post, name, modifiers))
+            elif name in POST_FIELDS:
+                if post.get(name) is not None:
+                    answer[name] = post[name]
+            else:
+                return graph_error(100, f"(#100) Tried accessing nonexisting field ({name}) on node type (Post)")
+        return json_response(answer)
+
+    @staticmethod
+    def _engagement_field(post: dict[str, Any], name: str, modifiers: dict[str, str]) -> dict[str, Any]:
+        """``reactions`` and ``comments`` as edges with their summary; ``shares`` only once someone shared."""
+        counts = post.get("_engagement", {"reactions": 0, "comments": 0, "replies": 0, "shares": 0})
+        if name == "shares":
+            return {"shares": {"count": counts["shares"]}} if counts["shares"] else {}
+        if name == "reactions":
+            return {"reactions": summary_edge(post["id"], counts["reactions"], modifiers, {"viewer_reaction": "NONE"})}
+        # The default filter counts top-level comments only; ``filter(stream)`` counts the replies too.
+        total = counts["comments"] + (counts["replies"] if modifiers.get("filter") == "stream" else 0)
+        extra = {"order": "chronological" if modifiers.get("filter") == "stream" else "ranked", "can_comment": True}
+        return {"comments": summary_edge(post["id"], total, modifiers, extra)}
+
+    def _insights(self, request: Request, match: re.Match[str]) -> Response:
+        """Page or post insights: only with read_insights, only metrics Meta still serves."""
+        object_id = match.group(1)
+        with self.lock:
+            post = next((post for post in self.posts if post["id"] == object_id), None)
+        if object_id != self.page_id and post is None:
+            return self.not_found(object_id)
+        if not self.read_insights:
+            return missing_permission("read_insights")
+        metrics = [name for name in request.args.get("metric", "").split(",") if name]
+        if not metrics:
+            return graph_error(
+                3001,
+                "Invalid query",
+                subcode=1504028,
+                user_message="No metric was specified to be fetched. Please specify one or more metrics to be "
+                "fetched and try again.",
+            )
+        served = PAGE_METRICS if post is None else POST_METRICS
+        if any(name not in served or name in WITHDRAWN_METRICS for name in metrics):
+            return graph_error(100, "(#100) The value must be a valid insights metric")
+        figures = {} if post is None else post.get("_insights", {})
+        return json_response(insights_answer(object_id, {name: figures[name] for name in metrics if name in figures}))
 
 
 FAKE = FacebookFake

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import secrets
 import threading
 from abc import abstractmethod
@@ -18,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug import Request, Response
+
+from outreach.model import Post, PostState
 
 from .base import PlatformFake
 from .server import FakeServer, json_response
@@ -106,6 +109,116 @@ def only_fields(record: dict[str, Any], request: Request, default: tuple[str, ..
     wanted = request.args.get("fields")
     names = [name.strip() for name in wanted.split(",")] if wanted else list(default)
     return {name: record[name] for name in names if name in record and record[name] is not None}
+
+
+def parse_fields(spec: str) -> list[tuple[str, dict[str, str]]] | None:
+    """Graph's field expansion: ``a,b.summary(total_count).limit(0)`` → [(name, {modifier: argument})].
+
+    Commas inside parentheses or braces do not split; None for what Graph would call a syntax error.
+    """
+    parts, depth, start = [], 0, 0
+    for index, character in enumerate(spec):
+        depth += {"(": 1, "{": 1, ")": -1, "}": -1}.get(character, 0)
+        if character == "," and depth == 0:
+            parts.append(spec[start:index])
+            start = index + 1
+    parts.append(spec[start:])
+    fields = []
+    for part in parts:
+        match = _FIELD.fullmatch(part.strip())
+        if match is None or depth != 0:
+            return None
+        fields.append((match["name"], dict(_MODIFIER.findall(match["modifiers"]))))
+    return fields
+
+
+_FIELD = re.compile(r"(?P<name>\w+)(?P<modifiers>(?:\.\w+\([^(){}]*\))*)(?:\{.*\})?")
+_MODIFIER = re.compile(r"\.(\w+)\(([^(){}]*)\)")
+
+
+def syntax_error(spec: str) -> Response:
+    return graph_error(2500, f'Syntax error "Expected end of string instead of "("." at character 0: {spec}')
+
+
+def summary_edge(object_id: str, total: int, modifiers: dict[str, str], summary_fields: dict[str, Any]) -> Any:
+    """An edge asked for with its total (``reactions.summary(total_count).limit(0)``), as Graph answers it.
+
+    ``limit(n)`` items (stubs; 25 by default), and ``summary``: ``true`` gives every summary field,
+    a list of names only those, absent none.
+    """
+    limit = int(modifiers.get("limit", "25"))
+    edge: dict[str, Any] = {"data": [{"id": f"{object_id}_{index}"} for index in range(min(limit, total))]}
+    asked = modifiers.get("summary")
+    if asked is not None and asked != "false":
+        every = {"total_count": total, **summary_fields}
+        names = every if asked == "true" else [name.strip() for name in asked.split(",")]
+        edge["summary"] = {name: every[name] for name in names if name in every}
+    return edge
+
+
+def insights_answer(object_id: str, values: dict[str, int]) -> dict[str, Any]:
+    """An ``/insights`` answer: one lifetime entry per metric Meta has figures for."""
+    return {
+        "data": [
+            {
+                "name": name,
+                "period": "lifetime",
+                "values": [{"value": value}],
+                "title": name.replace("_", " ").title(),
+                "description": f"Lifetime: {name}",
+                "id": f"{object_id}/insights/{name}/lifetime",
+            }
+            for name, value in values.items()
+        ],
+        "paging": {"previous": "https://graph.facebook.com/...", "next": "https://graph.facebook.com/..."},
+    }
+
+
+def missing_permission(permission: str) -> Response:
+    """Meta's answer to a call the token lacks ``permission`` for (code 10, an OAuthException)."""
+    return graph_error(10, f"(#10) This endpoint requires the '{permission}' permission.", status=403)
+
+
+def throttled(code: int, business_id: str, use_case: str, wait_seconds: int = 600) -> Response:
+    """A throttle with the headers Meta sends with it: app (4) and user (17) limits show the app's usage in
+    ``X-App-Usage`` and give no wait; a Page (32) or business use case limit (800xx) gives its wait in
+    ``X-Business-Use-Case-Usage``."""
+    messages = {
+        4: "(#4) Application request limit reached",
+        17: "(#17) User request limit reached",
+        32: "(#32) Page request limit reached",
+    }
+    message = messages.get(code, "There have been too many calls from this ad-account. Wait a bit and try again.")
+    if code in (4, 17):
+        usage = {"call_count": 100 if code == 4 else 40, "total_cputime": 30, "total_time": 45}
+        return graph_error(code, message, status=400 if code == 4 else 403, headers={"X-App-Usage": json.dumps(usage)})
+    return graph_error(code, message, headers=business_use_case_header(business_id, use_case, wait_seconds))
+
+
+def published_post(remote_id: str | None, post_id: int = 1) -> Post:
+    """The post as outreach's store keeps it once published as ``remote_id`` (what engagement reads)."""
+    moment = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    return Post(
+        id=post_id,
+        key=f"kampanye-desember/test/ktp-sehari-jadi/perkenalan/2026-12-01T02:00:00Z#{post_id}",
+        campaign="kampanye-desember",
+        channel="test",
+        innovation_id="ktp-sehari-jadi",
+        kind="perkenalan",
+        scheduled_at=moment,
+        due_at=moment,
+        state=PostState.PUBLISHED,
+        attempts=1,
+        text="Urus KTP-el kini selesai dalam satu hari.",
+        link=None,
+        image=None,
+        alt_text=None,
+        content_hash=None,
+        remote_id=remote_id,
+        remote_url=None,
+        published_at=moment,
+        reason=None,
+    )
 
 
 def graph_time(moment: datetime) -> str:

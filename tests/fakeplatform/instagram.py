@@ -4,7 +4,9 @@ Containers move IN_PROGRESS → FINISHED as they are polled (after ``polls_until
 and → PUBLISHED on ``media_publish``; a container is published at most once. Like Instagram, the
 fake fetches ``image_url`` itself and refuses (code 9004, subcode 2207052) what it cannot fetch, what
 is not served as ``image/jpeg`` and what is over 8 MB. It also plays the city's website: the files
-of ``public_files`` are served on the same loopback server under ``/media/outreach/``.
+of ``public_files`` are served on the same loopback server under ``/media/outreach/``. Published
+media carry ``like_count`` and ``comments_count``; their insights (``reach``, ``views``) answer only a
+token with instagram_manage_insights.
 """
 
 from __future__ import annotations
@@ -18,8 +20,21 @@ from urllib.parse import urlparse
 import requests
 from werkzeug import Request, Response
 
-from .graph_common import VERSION, GraphFake, cursor_page, graph_error, graph_time, only_fields
+from .graph_common import (
+    VERSION,
+    GraphFake,
+    cursor_page,
+    graph_error,
+    graph_time,
+    insights_answer,
+    missing_permission,
+    only_fields,
+)
 from .server import json_response
+
+#: Media insights Meta serves (``impressions`` was withdrawn in April 2025), and account insights.
+MEDIA_METRICS = ("reach", "views", "likes", "comments", "shares", "saved", "total_interactions")
+ACCOUNT_METRICS = ("reach", "views", "follower_count", "accounts_engaged", "total_interactions")
 
 CAPTION_LIMIT = 2200
 HASHTAG_LIMIT = 30
@@ -62,6 +77,8 @@ class InstagramFake(GraphFake):
         self.quota_total = 100
         #: How many times a token was refreshed (each refresh replaces ``token``).
         self.refreshes = 0
+        #: Whether the token carries instagram_manage_insights.
+        self.manage_insights = True
         super().__init__(server)
 
     @property
@@ -95,7 +112,44 @@ class InstagramFake(GraphFake):
         self.route("POST", r"/(\d+)/media", self._create_container)
         self.route("POST", r"/(\d+)/media_publish", self._publish)
         self.route("GET", r"/(\d+)/media", self._list_media)
+        self.route("GET", r"/(\d+)/insights", self._insights)
         self.route("GET", r"/(\d+)", self._node)
+
+    def engage(
+        self, media_id: str, *, likes: int = 0, comments: int = 0, insights: dict[str, int] | None = None
+    ) -> None:
+        """What people did with a media; ``insights=None``: too few viewers for Meta to show any."""
+        with self.lock:
+            media = next(media for media in self.media if media["id"] == media_id)
+            media.update(like_count=likes, comments_count=comments, _insights=insights)
+
+    def delete(self, media_id: str) -> None:
+        """A person deleted the post in the Instagram app."""
+        with self.lock:
+            self.media = [media for media in self.media if media["id"] != media_id]
+
+    def _insights(self, request: Request, match: re.Match[str]) -> Response:
+        """Media or account insights: only with instagram_manage_insights, only metrics Meta serves."""
+        object_id = match.group(1)
+        with self.lock:
+            media = next((media for media in self.media if media["id"] == object_id), None)
+        if object_id != self.ig_user_id and media is None:
+            return self.not_found(object_id)
+        if not self.manage_insights:
+            return missing_permission("instagram_manage_insights")
+        served = ACCOUNT_METRICS if media is None else MEDIA_METRICS
+        metrics = [name for name in request.args.get("metric", "").split(",") if name]
+        for index, name in enumerate(metrics):
+            if name not in served:
+                return graph_error(
+                    100, f"(#100) metric[{index}] must be one of the following values: " + ", ".join(served)
+                )
+        if media is None:
+            return json_response(insights_answer(object_id, {}))
+        if media.get("_insights", {}) is None:
+            return graph_error(10, "(#10) Not enough viewers for the media to show insights")
+        figures = media.get("_insights", {})
+        return json_response(insights_answer(object_id, {name: figures[name] for name in metrics if name in figures}))
 
     def _refresh_access_token(self, request: Request, match: re.Match[str]) -> Response:
         """Instagram Login's refresh: unversioned, the token in the query; the new token replaces the old.
@@ -226,6 +280,9 @@ class InstagramFake(GraphFake):
                 "media_type": "IMAGE",
                 "permalink": f"https://www.instagram.com/p/{secrets.token_urlsafe(8)[:11]}/",
                 "timestamp": graph_time(self.now()),
+                "like_count": 0,
+                "comments_count": 0,
+                "_insights": {},
             }
             container["status_code"] = "PUBLISHED"
             self.media.append(record)
