@@ -118,7 +118,10 @@ class _Daemon:
         # One worker thread: publish runs never overlap, so two jobs cannot claim in parallel. The
         # engagement reading has its own thread, so a slow platform never delays a publishing wake.
         self.scheduler = BlockingScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=1), METRICS_EXECUTOR: ThreadPoolExecutor(max_workers=1)},
+            executors={
+                "default": ThreadPoolExecutor(max_workers=1),
+                METRICS_EXECUTOR: ThreadPoolExecutor(max_workers=1),
+            },
             job_defaults={
                 # coalesce: a backlog of missed wake-ups is one run — each run sweeps everything due.
                 "coalesce": True,

@@ -178,7 +178,9 @@ class Collector:
         try:
             counts = adapter.engagement(post).counts
         except RateLimited as error:
-            log.warning("channel %s: rate limited, stopped for this run (retry after %s s): %s", name, _secs(error), error)
+            log.warning(
+                "channel %s: rate limited, stopped for this run (retry after %s s): %s", name, _secs(error), error
+            )
             result.failed += 1
             result.note(_("rate limited; the platform asks to wait {seconds} s").format(seconds=_secs(error)))
             return None, True
@@ -226,4 +228,3 @@ def collector_for(workspace: Workspace, stop: threading.Event | None = None) -> 
 
     configured = {name: adapter_class(settings.type) for name, settings in config.channels.items()}
     return Collector(workspace.store, workspace.clock, configured, adapter_for, stop=stop)
-

@@ -13,9 +13,8 @@ import threading
 import time
 from typing import Any, ClassVar
 
-from werkzeug import Request, Response
-
 import pytest
+from werkzeug import Request, Response
 
 from outreach import channels
 from outreach.channels.base import (

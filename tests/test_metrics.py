@@ -35,7 +35,9 @@ def fake(server: FakeServer) -> EngagementFake:
     return EngagementFake(server)
 
 
-def published(store: Store, channel: str, remote_id: str, when: datetime, state: PostState = PostState.PUBLISHED) -> int:
+def published(
+    store: Store, channel: str, remote_id: str, when: datetime, state: PostState = PostState.PUBLISHED
+) -> int:
     """A post that went out on ``channel`` at ``when`` as ``remote_id``."""
     values = {
         "key": f"kenali/{channel}/{remote_id}",
@@ -55,10 +57,8 @@ def published(store: Store, channel: str, remote_id: str, when: datetime, state:
     return post_id
 
 
-def collector(
-    store: Store, server: FakeServer, clock: FixedClock, names: list[str], **options: Any
-) -> Collector:
-    configured: dict[str, type[Channel]] = {name: ProbeChannel for name in names}
+def collector(store: Store, server: FakeServer, clock: FixedClock, names: list[str], **options: Any) -> Collector:
+    configured: dict[str, type[Channel]] = dict.fromkeys(names, ProbeChannel)
     return Collector(store, clock, configured, lambda name: probe(server, name, clock), **options)
 
 
@@ -112,7 +112,9 @@ def test_each_kind_of_failure_stops_what_it_should_and_nothing_is_fatal(
     assert again.collect(30).read == 12
 
 
-def test_an_adapter_that_cannot_be_made_or_breaks_is_not_fatal(store: Store, server: FakeServer, fake: EngagementFake) -> None:
+def test_an_adapter_that_cannot_be_made_or_breaks_is_not_fatal(
+    store: Store, server: FakeServer, fake: EngagementFake
+) -> None:
     published(store, "no-token", "a-1", NOW - timedelta(days=1))
     published(store, "buggy", "b-1", NOW - timedelta(days=1))
     published(store, "mastodon", "c-1", NOW - timedelta(days=1))
@@ -128,7 +130,7 @@ def test_an_adapter_that_cannot_be_made_or_breaks_is_not_fatal(store: Store, ser
         adapter = probe(server, name, clock)
         return Buggy(name, adapter.settings, {}, clock) if name == "buggy" else adapter
 
-    configured: dict[str, type[Channel]] = {name: ProbeChannel for name in ("no-token", "buggy", "mastodon")}
+    configured: dict[str, type[Channel]] = dict.fromkeys(("no-token", "buggy", "mastodon"), ProbeChannel)
     summary = Collector(store, clock, configured, adapter_for).collect(30)
     assert {name: (r.read, r.failed, r.skipped) for name, r in summary.channels.items()} == {
         "no-token": (0, 0, 1),

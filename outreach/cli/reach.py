@@ -44,7 +44,9 @@ def metrics_collect(days: int | None) -> None:
     ws = _ws()
     summary = collector_for(ws).collect(days or ws.config.metrics.days)
     click.echo(
-        _("engagement read for {read} posts published in the last {days} days ({failed} failed, {skipped} skipped)").format(
+        _(
+            "engagement read for {read} posts published in the last {days} days ({failed} failed, {skipped} skipped)"
+        ).format(
             read=number(summary.read),
             days=number(summary.days),
             failed=number(summary.failed),
@@ -94,7 +96,7 @@ def _article_address(ctx: click.Context, param: click.Parameter, value: str | No
 def press_add(innovation_id: str, url: str, outlet: str, published: datetime) -> None:
     """Record a news article about an innovation.
 
-    Example: outreach press add --innovation dukcapil-keliling --url https://lampung.antaranews.com/berita/123456 --outlet "Antara Lampung" --date 2026-12-03
+    Example: outreach press add --innovation ktp-kilat --url https://antaranews.com/1 --outlet Antara --date 2026-12-03
     """
     ws = _ws()
     ws.planning.catalogue()  # the innovation as the files say now
@@ -107,7 +109,10 @@ def press_add(innovation_id: str, url: str, outlet: str, published: datetime) ->
         raise click.ClickException(_("{problem}; `outreach press list` shows it").format(problem=error)) from None
     click.echo(
         _("recorded: {outlet}, {day}, about {innovation} ({url})").format(
-            outlet=coverage.outlet, day=coverage.published_on.isoformat(), innovation=coverage.innovation_id, url=coverage.url
+            outlet=coverage.outlet,
+            day=coverage.published_on.isoformat(),
+            innovation=coverage.innovation_id,
+            url=coverage.url,
         )
     )
 
@@ -144,5 +149,8 @@ def press_list(output_format: str) -> None:
     if not found:
         click.echo(_("no news coverage recorded yet; add it with `outreach press add`"))
         return
-    rows = [[item.published_on.isoformat(), item.innovation_id, item.outlet, item.url, item.added_by or "-"] for item in found]
+    rows = [
+        [item.published_on.isoformat(), item.innovation_id, item.outlet, item.url, item.added_by or "-"]
+        for item in found
+    ]
     _print_table(rows, [_("day"), _("innovation"), _("outlet"), _("address"), _("recorded by")])
