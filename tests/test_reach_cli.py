@@ -84,9 +84,9 @@ def test_metrics_collect_speaks_indonesian_and_defaults_to_the_configured_days(t
     )
     assert result.exit_code == 0, result.output
     first, header, row = result.output.splitlines()
-    assert first == "keterlibatan terbaca untuk 0 unggahan yang terbit dalam 5 hari terakhir (0 gagal, 1 dilewati)"
+    assert first == "interaksi terbaca untuk 0 unggahan yang terbit dalam 5 hari terakhir (0 gagal, 1 dilewati)"
     assert header.split()[0] == "kanal"
-    assert "kanal ini tidak menyediakan angka keterlibatan" in row
+    assert "kanal ini tidak menyediakan angka interaksi" in row
 
 
 def test_metrics_collect_refuses_the_rehearsal_store_and_bad_days(tmp_path: Path) -> None:
@@ -162,7 +162,16 @@ def test_press_add_refuses_a_mistake_in_one_line_and_records_nothing(
 
 def test_the_same_article_twice_is_refused(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    args = ["press", "add", "--innovation", "ktp-sehari-jadi", "--url", "https://tribun.example/1", "--outlet", "Tribun"]
+    args = [
+        "press",
+        "add",
+        "--innovation",
+        "ktp-sehari-jadi",
+        "--url",
+        "https://tribun.example/1",
+        "--outlet",
+        "Tribun",
+    ]
     assert _run(config, *args, "--date", "2026-12-19").exit_code == 0
     line = one_line_error(_run(config, *args, "--date", "2026-12-19"))
     assert line == (
@@ -173,7 +182,10 @@ def test_the_same_article_twice_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("table", "expected"),
     [
-        ('collect_at = "25.00"', 'metrics.collect_at: must be a time of day in office time, hours.minutes like "03.30"'),
+        (
+            'collect_at = "25.00"',
+            'metrics.collect_at: must be a time of day in office time, hours.minutes like "03.30"',
+        ),
         ('collect_at = "tengah malam"', "metrics.collect_at: must be a time of day"),
         ("days = 0", "metrics.days: must be 1 or more; example: days = 30"),
         ('enabled = "ya"', "metrics.enabled: must be true or false; example: enabled = true"),

@@ -24,12 +24,12 @@ def metrics() -> None:
 @click.option(
     "--days",
     type=click.IntRange(1, 366),
-    help=N_("Read posts published this many days back (default: [metrics] days in the configuration, 30)."),
+    help=N_("Read posts published this many days back (default: `[metrics] days` in the configuration, 30)."),
 )
 def metrics_collect(days: int | None) -> None:
     """Read the engagement of recently published posts now and keep each reading.
 
-    The daemon does this once a day by itself ([metrics] collect_at). A platform that refuses or
+    The daemon does this once a day by itself (`[metrics] collect_at`). A platform that refuses or
     asks to wait is read again next time; nothing already kept is lost.
 
     Example: outreach metrics collect --days 7
