@@ -55,7 +55,7 @@ class ProbeChannel(Channel):
 class EngagementFake:
     """Serves engagement per remote id after ``latency`` seconds; ``answers[remote_id]`` overrides the answer.
 
-    Records, per request, the remote id, when it arrived, and how many requests of the same
+    Records, per request, the remote id and when it arrived (wall time), and how many requests of the same
     ``channel`` query value were in progress at once (one thread per channel's adapter).
     """
 
@@ -72,7 +72,7 @@ class EngagementFake:
     def _engagement(self, request: Request, match: re.Match[str]) -> Response:
         channel, remote_id = match.group(1), match.group(2)
         with self._lock:
-            self.seen.append((remote_id, time.monotonic()))
+            self.seen.append((remote_id, time.time()))
             self.busy[channel] = self.busy.get(channel, 0) + 1
             self.most_at_once[channel] = max(self.most_at_once.get(channel, 0), self.busy[channel])
         try:
