@@ -125,11 +125,7 @@ class Collector:
     def _queues(self, since: datetime) -> dict[str, list[Post]]:
         """Each channel's posts to read, longest unread first; channels in the same order by their first post."""
         last_read = self.store.last_read_at()
-        recent = [
-            post
-            for post in self.store.posts([PostState.PUBLISHED])
-            if post.published_at is not None and post.published_at >= since
-        ]
+        recent = self.store.posts([PostState.PUBLISHED], published_from=since)
         recent.sort(key=lambda post: (last_read.get(post.id, _NEVER), post.published_at or _NEVER, post.id))
         queues: dict[str, list[Post]] = {}
         for post in recent:
