@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -68,6 +68,9 @@ EXAMPLES: dict[str, str] = {
     "url": 'url = "https://bandarlampungkota.go.id/api/outreach"',
     "utm": 'utm = { source = "facebook" }',
     "daily_cap": "daily_cap = 3",
+    "collect_at": 'collect_at = "03.30"',
+    "days": "days = 30",
+    "enabled": "enabled = true",
 }
 
 
@@ -108,6 +111,27 @@ class PublishingSettings(_Strict):
         gt=0,
         description="While a channel is held (no credits, app suspended), one post is tried again this often.",
     )
+
+
+class MetricsSettings(_Strict):
+    """``[metrics]``: when the daemon reads the engagement of recent posts, and how far back."""
+
+    enabled: bool = Field(default=True, description="The daemon reads engagement once a day.")
+    collect_at: str = Field(default="03.30", description="Office time of the daily reading, a quiet hour.")
+    days: int = Field(default=30, ge=1, le=366, description="Posts published this many days back are read.")
+
+    @field_validator("collect_at")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        hour, separator, minute = value.strip().replace(":", ".").partition(".")
+        if not (separator and hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(_('must be a time of day in office time, hours.minutes like "03.30"'))
+        return f"{int(hour):02d}.{int(minute):02d}"
+
+    @property
+    def collect_time(self) -> time:
+        hour, minute = self.collect_at.split(".")
+        return time(int(hour), int(minute))
 
 
 class CampaignSettings(_Strict):
@@ -193,6 +217,7 @@ class _FileModel(_Strict):
     glossary: str | None = None
     media: str | None = None
     publishing: PublishingSettings = Field(default_factory=PublishingSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
     campaigns: dict[str, CampaignSettings] = Field(default_factory=dict)
 
@@ -222,6 +247,7 @@ class Config:
     channels: Mapping[str, Any]  # name → ChannelSettings (typed per channel type)
     campaigns: Mapping[str, CampaignSettings]
     environ: Mapping[str, str]
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     @property
     def folder(self) -> Path:
@@ -447,4 +473,5 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         channels=channels,
         campaigns=model.campaigns,
         environ=dict(load_environment(folder) if environ is None else environ),
+        metrics=model.metrics,
     )

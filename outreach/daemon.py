@@ -4,6 +4,9 @@ At start-up it takes a lock (one daemon per store), settles posts a crash left i
 plans the horizon, and rebuilds its in-memory jobs from the store: one job at each due time,
 a safety tick at most every 60 s that sweeps whatever is due, and a daily re-plan. Jobs are
 never persisted: after a restart they are derived again from the posts in the store.
+
+The daily engagement reading (``[metrics] collect_at``) runs on an executor of its own, with
+adapters of its own and never under the publish lock: a publishing wake never queues behind it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ log = logging.getLogger("outreach.daemon")
 TICK_SECONDS = 30
 #: How far ahead due-time jobs are kept in APScheduler (the tick covers anything beyond).
 JOB_LOOKAHEAD = timedelta(hours=36)
+#: The executor of the daily engagement reading, apart from the publisher's.
+METRICS_EXECUTOR = "metrics"
 
 
 def _beat(workspace: Workspace, **values: Any) -> None:
@@ -110,9 +115,13 @@ class _Daemon:
         self.workspace = workspace
         self.stop = threading.Event()
         self.publisher = workspace.publisher(stop=self.stop)
-        # One worker thread: publish runs never overlap, so two jobs cannot claim in parallel.
+        # One worker thread: publish runs never overlap, so two jobs cannot claim in parallel. The
+        # engagement reading has its own thread, so a slow platform never delays a publishing wake.
         self.scheduler = BlockingScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            executors={
+                "default": ThreadPoolExecutor(max_workers=1),
+                METRICS_EXECUTOR: ThreadPoolExecutor(max_workers=1),
+            },
             job_defaults={
                 # coalesce: a backlog of missed wake-ups is one run — each run sweeps everything due.
                 "coalesce": True,
@@ -170,6 +179,15 @@ class _Daemon:
         self.scheduler.add_job(self.wake, id="start")
         self.scheduler.add_job(self.wake, IntervalTrigger(seconds=TICK_SECONDS), id="tick")
         self.scheduler.add_job(self.replan, CronTrigger(hour=0, minute=5, timezone=workspace.zone), id="replan")
+        metrics = workspace.config.metrics
+        if metrics.enabled:
+            at = metrics.collect_time
+            self.scheduler.add_job(
+                self.collect_metrics,
+                CronTrigger(hour=at.hour, minute=at.minute, timezone=workspace.zone),
+                id="metrics",
+                executor=METRICS_EXECUTOR,
+            )
         self.schedule_due_jobs()
 
     def wake(self) -> None:
@@ -206,6 +224,15 @@ class _Daemon:
                 self.schedule_due_jobs()
             except Exception:
                 log.exception("re-planning failed; the next daily re-plan retries")
+
+    def collect_metrics(self) -> None:
+        """Read the engagement of recent posts; outside ``in_flight``, and a stop cuts it short."""
+        from .metrics import collector_for
+
+        try:
+            collector_for(self.workspace, stop=self.stop).collect(self.workspace.config.metrics.days)
+        except Exception:  # the daemon must outlive a failed reading; tomorrow's reads again
+            log.exception("reading engagement failed; the next daily run reads again")
 
     def stop_scheduler(self) -> None:
         """Let the run in flight settle its post, then stop the scheduler.

@@ -41,6 +41,7 @@ class OutboxStore(StoreBase):
         scheduled_from: datetime | None = None,
         scheduled_to: datetime | None = None,
         ids: Iterable[int] | None = None,
+        published_from: datetime | None = None,
     ) -> list[Post]:
         """Posts matching the filters, in schedule order."""
         query = select(posts).order_by(posts.c.scheduled_at, posts.c.id)
@@ -52,6 +53,8 @@ class OutboxStore(StoreBase):
             query = query.where(posts.c.scheduled_at < to_text(scheduled_to))
         if ids is not None:
             query = query.where(posts.c.id.in_(list(ids)))
+        if published_from is not None:
+            query = query.where(posts.c.published_at >= to_text(published_from))
         with self.transaction() as connection:
             return [_post(row) for row in connection.execute(query)]
 

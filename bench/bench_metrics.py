@@ -1,0 +1,205 @@
+"""Benchmark 8: reading the engagement of 1,000 published posts, and the daemon's punctuality meanwhile.
+
+Run:  python bench/bench_metrics.py [--posts N] [--latency L] [--spaced K] [--spacing S]
+
+The store holds ``--posts`` published posts spread evenly over five channels, one per platform
+that gives engagement figures (x, facebook, instagram, mastodon, bluesky). The collector
+(``outreach.metrics.Collector``, the one `outreach metrics collect` and the daemon use) reads them
+over real HTTP from a loopback fake that answers each reading after ``--latency`` seconds, through
+the test adapter ``tests/engagement_probe.py`` (the adapters' HTTP choke point, one adapter and one
+thread per channel): the per-platform engagement endpoints are tested with their adapters, and
+this measures the collector's own cost and its parallelism, which do not depend on the platform.
+
+Meanwhile ``outreach run`` (a subprocess, as in bench_punctuality.py, whose machinery this reuses)
+publishes ``--spaced`` posts ``--spacing`` seconds apart to a Mastodon fake on the same store: the
+reading starts a second before the first is due. Lateness = the time the fake received the post −
+its scheduled time. Targets: the reading ≤ 30 s; the lateness p99 ≤ 1 s while it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as common
+import bench_punctuality as punctuality
+
+TARGET_SECONDS = 30.0
+READ_CHANNELS = ("x", "facebook", "instagram", "mastodon", "bluesky")
+
+
+def published_posts(store: Any, count: int, now: datetime) -> None:
+    """``count`` posts published over the last 25 days, round-robin over ``READ_CHANNELS``."""
+    from outreach.model import PostState
+    from tests.engine_helpers import settle_as
+
+    for index in range(count):
+        channel = READ_CHANNELS[index % len(READ_CHANNELS)]
+        when = now - timedelta(days=25) + timedelta(minutes=36 * index)
+        values = {
+            "key": f"kenali/{channel}/post-{index:05d}",
+            "campaign": "kenali",
+            "channel": channel,
+            "innovation_id": f"inovasi-{index % 200:03d}",
+            "kind": "perkenalan",
+            "scheduled_at": when,
+            "text": "Urus KTP kini bisa selesai dalam sehari.",
+            "link": None,
+        }
+        post_id = store.add_post(values, when, "planned", "bench")
+        settle_as(
+            store, post_id, PostState.PUBLISHED, when, "published", remote_id=f"post-{index:05d}", published_at=when
+        )
+
+
+def collect(store: Any, server: Any) -> tuple[Any, float, float, float]:
+    """One collection as the daemon runs it; the summary, its wall time, and its start and end (epoch s)."""
+    from outreach.channels.base import Channel
+    from outreach.clock import SystemClock
+    from outreach.metrics import Collector
+    from tests.engagement_probe import ProbeChannel, probe
+
+    clock = SystemClock()
+    configured: dict[str, type[Channel]] = dict.fromkeys(READ_CHANNELS, ProbeChannel)
+    collector = Collector(store, clock, configured, lambda name: probe(server, name, clock))
+    started, began = time.perf_counter(), time.time()
+    summary = collector.collect(30)
+    return summary, time.perf_counter() - started, began, time.time()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=1000, help="published posts to read")
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds the fake takes per reading")
+    parser.add_argument("--spaced", type=int, default=16, help="posts the daemon publishes meanwhile")
+    parser.add_argument("--spacing", type=float, default=1.25, help="seconds between them")
+    args = parser.parse_args()
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+    common.quiet_fake_server()
+
+    from outreach.app import Workspace
+    from outreach.config import load_config
+    from tests.engagement_probe import EngagementFake
+    from tests.fakeplatform.mastodon import MastodonFake
+    from tests.fakeplatform.server import FakeServer
+
+    common.print_machine("bench_metrics: reading engagement of published posts while `outreach run` publishes")
+    environ = {"MASTODON_ACCESS_TOKEN": MastodonFake.TOKEN}
+    publisher = "mastodon-kominfo"
+    with tempfile.TemporaryDirectory(prefix="outreach-bench-") as temporary, FakeServer() as server:
+        folder = Path(temporary)
+        fake = punctuality.timed_fake(server, 0.05)
+        EngagementFake(server, latency=args.latency)  # serves the readings on the same loopback server
+        config_path = common.project(
+            folder,
+            200,
+            channels={publisher: {"type": "mastodon", "base_url": server.url}},
+            campaigns={punctuality.CAMPAIGN: common.campaign_block([publisher], date(2099, 1, 1), date(2099, 12, 31))},
+            images=False,
+        )
+        ws = Workspace(load_config(config_path, environ=environ))
+        entries = ws.planning.catalogue()
+        t0 = time.perf_counter()
+        published_posts(ws.store, args.posts, datetime.now(UTC))
+        print(f"store: {args.posts:,} published posts written in {time.perf_counter() - t0:.1f} s")
+
+        log_path = folder / "daemon.log"
+        with log_path.open("w") as log:
+            daemon = subprocess.Popen(
+                [str(common.OUTREACH), "--config", str(config_path), "run"],
+                cwd=folder,
+                env=common.subprocess_env(**environ),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+
+            def beat() -> str | None:
+                return (ws.store.get_setting("daemon") or {}).get("last_tick")
+
+            punctuality.wait_for(lambda: beat() is not None, 120, "the daemon's first tick", daemon, log_path)
+            first_tick = datetime.fromisoformat(beat() or "")
+            first_due = (first_tick + timedelta(seconds=punctuality.TICK_SECONDS + 3)).replace(microsecond=0)
+            schedule = [
+                (publisher, (first_due + timedelta(seconds=args.spacing * n)).astimezone(common.ZONE))
+                for n in range(args.spaced)
+            ]
+            rows = punctuality.write_posts(ws, schedule, entries[: len(schedule)])
+            time.sleep(max(0.0, (first_due - datetime.now(UTC)).total_seconds() - 1.0))
+            result: dict[str, Any] = {}
+            reader = threading.Thread(
+                target=lambda: result.update(
+                    zip(("summary", "seconds", "from", "to"), collect(ws.store, server), strict=True)
+                )
+            )
+            reader.start()
+            last_due = schedule[-1][1]
+            punctuality.wait_for(
+                lambda: len(fake.arrivals) >= len(rows),
+                (last_due - datetime.now(UTC)).total_seconds() + 60,
+                "every post to arrive",
+                daemon,
+                log_path,
+            )
+            reader.join()
+        finally:
+            if daemon.poll() is None:
+                daemon.send_signal(signal.SIGTERM)
+                try:
+                    daemon.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    daemon.kill()
+                    daemon.wait(timeout=10)
+        kept = len(ws.store.readings())
+        ws.close()
+
+    summary = result["summary"]
+    lateness = [fake.arrivals[row["key"]] - row["scheduled_at"].timestamp() for row in rows]
+    during = [
+        late
+        for late, row in zip(lateness, rows, strict=True)
+        if result["from"] <= row["scheduled_at"].timestamp() <= result["to"]
+    ]
+    per_channel = ", ".join(f"{name} {item.read}" for name, item in sorted(summary.channels.items()))
+    print(
+        f"read: {summary.read:,} posts ({summary.failed} failed, {summary.skipped} skipped), {kept:,} readings kept; "
+        f"per channel: {per_channel}; fake latency per reading {args.latency * 1000:.0f} ms"
+    )
+    print(f"published meanwhile: {len(fake.arrivals)}/{len(rows)}, {len(during)} of them due while the reading ran")
+    p50, p99, worst, _best = punctuality.summary(during or lateness)
+    common.print_table(
+        ["measure", "measured", "target", "verdict"],
+        [
+            [
+                f"reading {summary.read:,} posts (5 channels at once)",
+                f"{result['seconds']:.1f} s",
+                f"≤ {TARGET_SECONDS:.0f} s",
+                common.verdict(result["seconds"], TARGET_SECONDS),
+            ],
+            [f"lateness while reading ({len(during)} posts): p50", f"{p50 * 1000:.0f} ms", "", ""],
+            [
+                f"lateness while reading ({len(during)} posts): p99",
+                f"{p99 * 1000:.0f} ms",
+                "≤ 1000 ms",
+                common.verdict(p99, punctuality.TARGET_P99),
+            ],
+            ["lateness while reading: max", f"{worst * 1000:.0f} ms", "", ""],
+            ["lateness in schedule order", " ".join(f"{late * 1000:.0f}" for late in lateness) + " ms", "", ""],
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
