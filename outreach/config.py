@@ -186,6 +186,7 @@ class CampaignSettings(_Strict):
 
 class _FileModel(_Strict):
     bahasa: Literal["id", "en"] | None = None  # what people read; see outreach.i18n.choose_language
+    office: str | None = Field(default=None, max_length=200, description="The office's name, on reports.")
     timezone: str = "Asia/Jakarta"
     store: str = "var/outreach.sqlite3"
     catalogue: list[str] = Field(default_factory=list)
@@ -222,6 +223,8 @@ class Config:
     channels: Mapping[str, Any]  # name → ChannelSettings (typed per channel type)
     campaigns: Mapping[str, CampaignSettings]
     environ: Mapping[str, str]
+    #: The office's name as its reports carry it (``office``); None when the config does not say.
+    office: str | None = None
 
     @property
     def folder(self) -> Path:
@@ -447,4 +450,5 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         channels=channels,
         campaigns=model.campaigns,
         environ=dict(load_environment(folder) if environ is None else environ),
+        office=model.office.strip() if model.office and model.office.strip() else None,
     )
