@@ -12,14 +12,15 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .i18n import _, number
 
 #: Posts and interactions: a blue and an orange that colour-blind readers tell apart, dark enough on white.
 POSTS_COLOUR = "#0b5cad"
 INTERACTIONS_COLOUR = "#c2570c"
-#: A long agency name is cut to this many characters on the chart (the tables give it in full).
-LABEL_LENGTH = 38
+#: A long agency name is wrapped at this many characters, on at most two lines (the tables give it in full).
+LABEL_LENGTH = 26
 #: At most this many bars on a chart of names (the rest are in the tables).
 MOST_BARS = 15
 
@@ -33,7 +34,7 @@ class Chart:
 
 
 def bar_chart(caption: str, rows: Sequence[tuple[str, int, int]], *, by_name: bool, key: str) -> Chart:
-    """Posts and interactions per label, side by side: ``rows`` are (label, posts, interactions).
+    """Posts above interactions, per label: ``rows`` are (label, posts, interactions).
 
     ``by_name``: long labels (agencies, platforms) as horizontal bars, else columns (months).
     ``key`` keeps this chart's element ids apart from the other charts' in the same page.
@@ -42,42 +43,51 @@ def bar_chart(caption: str, rows: Sequence[tuple[str, int, int]], *, by_name: bo
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     rows = list(rows)[:MOST_BARS] if by_name else list(rows)
     labels = [_shorten(label) for label, _posts, _interactions in rows]
     with matplotlib.rc_context(
-        {"svg.fonttype": "path", "svg.hashsalt": key, "font.size": 9, "axes.spines.top": False,
-         "axes.spines.right": False, "axes.titleweight": "bold"}
+        {"svg.fonttype": "path", "svg.hashsalt": key, "font.size": 10, "axes.spines.top": False,
+         "axes.spines.right": False, "axes.titleweight": "bold", "axes.titlesize": 11}
     ):  # fmt: skip
-        height = max(2.6, 0.32 * len(rows) + 1.0) if by_name else 2.8
-        figure = Figure(figsize=(7.2, height), layout="constrained")
-        panels = figure.subplots(1, 2, sharey=by_name)
+        # Narrow and stacked (posts above interactions): it stays readable when a phone shrinks it.
+        panel = 0.42 * len(rows) + 0.8 if by_name else 2.2
+        figure = Figure(figsize=(5.2, 2 * panel + 0.4), layout="constrained")
+        panels = figure.subplots(2, 1, sharex=not by_name)
         series = ((_("Posts"), 1, POSTS_COLOUR), (_("Interactions"), 2, INTERACTIONS_COLOUR))
         for axes, (title, column, colour) in zip(panels, series, strict=True):
-            values = [row[column] for row in rows]
-            positions = range(len(rows))
-            if by_name:
-                axes.barh(positions, values, color=colour)
-                axes.set_yticks(positions, labels)
-                axes.invert_yaxis()
-                value_axis = axes.xaxis
-            else:
-                axes.bar(positions, values, color=colour)
-                axes.set_xticks(positions, labels, rotation=45 if len(rows) > 6 else 0, ha="right" if len(rows) > 6 else "center")
-                value_axis = axes.yaxis
-            value_axis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-            value_axis.set_major_formatter(FuncFormatter(lambda value, _position: number(value)))
-            axes.set_title(title, fontsize=10)
-            axes.grid(axis="x" if by_name else "y", color="#d1d9e0", linewidth=0.6)
-            axes.set_axisbelow(True)
+            _draw(axes, [row[column] for row in rows], labels, colour, by_name)
+            axes.set_title(title, loc="left")
+        if not by_name:
+            slanted = len(rows) > 6
+            panels[1].set_xticks(range(len(rows)), labels, rotation=45 if slanted else 0, ha="right" if slanted else "center")
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     return Chart(caption, _inline(buffer.getvalue(), caption))
 
 
+def _draw(axes: Any, values: list[int], labels: list[str], colour: str, by_name: bool) -> None:
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    positions = range(len(values))
+    if by_name:
+        axes.barh(positions, values, color=colour)
+        axes.set_yticks(positions, labels)
+        axes.invert_yaxis()
+        value_axis = axes.xaxis
+    else:
+        axes.bar(positions, values, color=colour)
+        value_axis = axes.yaxis
+    value_axis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    value_axis.set_major_formatter(FuncFormatter(lambda value, _position: number(value)))
+    axes.grid(axis="x" if by_name else "y", color="#d1d9e0", linewidth=0.6)
+    axes.set_axisbelow(True)
+
+
 def _shorten(label: str) -> str:
-    return label if len(label) <= LABEL_LENGTH else label[: LABEL_LENGTH - 1].rstrip() + "…"
+    import textwrap
+
+    return "\n".join(textwrap.wrap(label, LABEL_LENGTH, max_lines=2, placeholder="…"))
 
 
 def _inline(svg: str, caption: str) -> str:

@@ -33,6 +33,10 @@ REFUSED = "the platform refused the post: duplicate content"
 
 @pytest.fixture
 def office(tmp_path: Path) -> Path:
+    return build_office(tmp_path)
+
+
+def build_office(tmp_path: Path) -> Path:
     """Three days of posts on X and Facebook: most published and read, one refused, one missed, press."""
     rows = [
         innovation(KTP, DUKCAPIL, tagar="KampanyeDesember"),
