@@ -54,13 +54,17 @@ def bar_chart(caption: str, rows: Sequence[tuple[str, int, int]], *, by_name: bo
         panel = 0.42 * len(rows) + 0.8 if by_name else 2.2
         figure = Figure(figsize=(5.2, 2 * panel + 0.4), layout="constrained")
         panels = figure.subplots(2, 1, sharex=not by_name)
-        series = ((_("Posts"), 1, POSTS_COLOUR), (_("Interactions"), 2, INTERACTIONS_COLOUR))
-        for axes, (title, column, colour) in zip(panels, series, strict=True):
-            _draw(axes, [row[column] for row in rows], labels, colour, by_name)
+        series = (
+            (_("Posts"), [posts for _label, posts, _interactions in rows], POSTS_COLOUR),
+            (_("Interactions"), [interactions for _label, _posts, interactions in rows], INTERACTIONS_COLOUR),
+        )
+        for axes, (title, values, colour) in zip(panels, series, strict=True):
+            _draw(axes, values, labels, colour, by_name)
             axes.set_title(title, loc="left")
         if not by_name:
             slanted = len(rows) > 6
-            panels[1].set_xticks(range(len(rows)), labels, rotation=45 if slanted else 0, ha="right" if slanted else "center")
+            alignment = "right" if slanted else "center"
+            panels[1].set_xticks(range(len(rows)), labels, rotation=45 if slanted else 0, ha=alignment)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     return Chart(caption, _inline(buffer.getvalue(), caption))

@@ -181,48 +181,50 @@ def _summary_rows(report: EvidenceReport) -> list[list[Any]]:
 
 
 def write_xlsx(report: EvidenceReport, path: Path) -> None:
-    """One sheet per view: a frozen header row with a filter, real date cells, columns wide enough to read."""
-    from datetime import date
+    """One sheet per view: a frozen header row with a filter, real date cells, columns wide enough to read.
 
+    openpyxl's write-only mode streams the rows, so a year of posts stays fast and small in memory.
+    """
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
+    wide = {_("Text"), _("Reason"), _("Value")}
     for title, headers, rows in _sheets(report):
         sheet = workbook.create_sheet(_(title))
-        widths = [min(max(len(header) + 2, 10), 60) for header in headers]
-        for index, header in enumerate(headers):
-            if header in (_("Text"), _("Reason"), _("Value")):
-                widths[index] = 70
-        for index, width in enumerate(widths, start=1):
+        for index, header in enumerate(headers, start=1):
+            width = 70 if header in wide else min(max(len(header) + 2, 12), 40)
             sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
-        bold = Font(bold=True)
-        heading = []
-        for header in headers:
-            cell = WriteOnlyCell(sheet, value=header)
-            cell.font = bold
-            heading.append(cell)
-        sheet.append(heading)
-        wrap = Alignment(wrap_text=True, vertical="top")
+        sheet.append([_cell(sheet, header, Font(bold=True)) for header in headers])
         for row in rows:
-            cells: list[Any] = []
-            for value in row:
-                if isinstance(value, (datetime, date)):
-                    cell = WriteOnlyCell(sheet, value=value)
-                    cell.number_format = TIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
-                    cells.append(cell)
-                elif isinstance(value, str) and "\n" in value:
-                    cell = WriteOnlyCell(sheet, value=value)
-                    cell.alignment = wrap
-                    cells.append(cell)
-                else:
-                    cells.append(value)
-            sheet.append(cells)
+            sheet.append([_cell(sheet, value) for value in row])
     workbook.save(path)
+
+
+def _cell(sheet: Any, value: Any, font: Any = None) -> Any:
+    """A cell as Excel should show it: a day or a moment as a real date cell, long text wrapped."""
+    from datetime import date, time
+
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment
+
+    if isinstance(value, date) and not isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value=datetime.combine(value, time()))
+        cell.number_format = DATE_FORMAT
+    elif isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = TIME_FORMAT
+    elif isinstance(value, str) and ("\n" in value or font is not None):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    else:
+        return value
+    if font is not None:
+        cell.font = font
+    return cell
 
 
 # ---- CSV ---------------------------------------------------------------------------------------

@@ -163,7 +163,9 @@ def test_the_default_period_is_this_year_up_to_today(office: Path) -> None:
     result = run(office, "report", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.output.removeprefix("\ufeff"))))
     assert rows and all(row["when"].startswith("2026-12-0") for row in rows)
-    early = CliRunner().invoke(cli, ["--config", str(office), "--now", "2026-11-30T10:00+07:00", "report", "--format", "csv"])
+    early = CliRunner().invoke(
+        cli, ["--config", str(office), "--now", "2026-11-30T10:00+07:00", "report", "--format", "csv"]
+    )
     assert early.output.removeprefix("\ufeff").count("\n") == 1  # only the header: nothing before December
 
 
@@ -204,7 +206,10 @@ def test_neither_the_report_csv_nor_the_history_csv_hands_a_spreadsheet_a_formul
     ws.close()
     report = run(config, "report", "--format", "csv").output
     history = run(config, "history", "--format", "csv").output
-    for text, columns in ((report, ("agency", "innovation_name", "permalink")), (history, ("innovation_name", "agency"))):
+    for text, columns in (
+        (report, ("agency", "innovation_name", "permalink")),
+        (history, ("innovation_name", "agency")),
+    ):
         row = next(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
         for column in columns:
             assert row[column] == "'" + formula, (column, row[column])
