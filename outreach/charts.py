@@ -21,6 +21,8 @@ POSTS_COLOUR = "#0b5cad"
 INTERACTIONS_COLOUR = "#c2570c"
 #: A long agency name is wrapped at this many characters, on at most two lines (the tables give it in full).
 LABEL_LENGTH = 26
+#: The charts' width in inches: narrow, so that a phone shrinking it keeps the labels readable.
+WIDTH = 5.2
 #: At most this many bars on a chart of names (the rest are in the tables).
 MOST_BARS = 15
 
@@ -50,9 +52,17 @@ def bar_chart(caption: str, rows: Sequence[tuple[str, int, int]], *, by_name: bo
         {"svg.fonttype": "path", "svg.hashsalt": key, "font.size": 10, "axes.spines.top": False,
          "axes.spines.right": False, "axes.titleweight": "bold", "axes.titlesize": 11}
     ):  # fmt: skip
-        # Narrow and stacked (posts above interactions): it stays readable when a phone shrinks it.
-        panel = 0.42 * len(rows) + 0.8 if by_name else 2.2
-        figure = Figure(figsize=(5.2, 2 * panel + 0.4), layout="constrained")
+        # Narrow and stacked (posts above interactions): it stays readable when a phone shrinks it. Margins are
+        # fixed in inches (room for two-line names, or slanted months) instead of a layout engine's many passes.
+        panel = 0.42 * len(rows) + 0.5 if by_name else 1.8
+        slanted = not by_name and len(rows) > 6
+        top, gap, bottom = 0.3, (0.75 if by_name else 0.45), (0.45 if by_name else 0.75 if slanted else 0.35)
+        height = top + 2 * panel + gap + bottom
+        figure = Figure(figsize=(WIDTH, height))
+        figure.subplots_adjust(
+            left=(2.0 if by_name else 0.55) / WIDTH, right=1 - 0.2 / WIDTH, top=1 - top / height,
+            bottom=bottom / height, hspace=gap / panel,
+        )  # fmt: skip
         panels = figure.subplots(2, 1, sharex=not by_name)
         series = (
             (_("Posts"), [posts for _label, posts, _interactions in rows], POSTS_COLOUR),
@@ -62,7 +72,6 @@ def bar_chart(caption: str, rows: Sequence[tuple[str, int, int]], *, by_name: bo
             _draw(axes, values, labels, colour, by_name)
             axes.set_title(title, loc="left")
         if not by_name:
-            slanted = len(rows) > 6
             alignment = "right" if slanted else "center"
             panels[1].set_xticks(range(len(rows)), labels, rotation=45 if slanted else 0, ha=alignment)
         buffer = io.StringIO()

@@ -64,18 +64,14 @@ class Figures:
         given = [self.counts[name] for name in AUDIENCE if name in self.counts]
         return max(given) if given else None
 
-    def plus(self, other: Figures) -> Figures:
-        summed = dict(self.counts)
-        for name, count in other.counts.items():
-            summed[name] = summed.get(name, 0) + count
-        return Figures(summed)
-
 
 def total(figures: Iterable[Figures]) -> Figures:
-    result = Figures()
+    """Each figure summed over ``figures``; a figure none of them gave stays absent."""
+    summed: dict[str, int] = {}
     for each in figures:
-        result = result.plus(each)
-    return result
+        for name, count in each.counts.items():
+            summed[name] = summed.get(name, 0) + count
+    return Figures(summed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,19 +116,13 @@ class InnovationEvidence:
     innovation: Innovation
     posts: list[PostEvidence]
     press: list[PressCoverage]
+    #: The sum of its posts' latest readings (summed once: every view shows it).
+    figures: Figures
 
     @property
     def platforms(self) -> list[str]:
         """The distinct platforms it reached (what the index counts as channels)."""
         return sorted({post.platform for post in self.posts})
-
-    @property
-    def channels(self) -> list[str]:
-        return sorted({post.channel for post in self.posts})
-
-    @property
-    def figures(self) -> Figures:
-        return total(post.figures for post in self.posts if post.figures)
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,7 +334,8 @@ def _by_agency(
         posts = list(posts_of.get(innovation.id, ()))
         press = list(press_of.get(innovation.id, ()))
         if posts or press:
-            shown[innovation.opd].append(InnovationEvidence(innovation, posts, press))
+            figures = total(post.figures for post in posts if post.figures)
+            shown[innovation.opd].append(InnovationEvidence(innovation, posts, press, figures))
         if not posts and entry.publishable:
             unpublished[innovation.opd].append(innovation)
     gaps_of: dict[str, list[GapPost]] = defaultdict(list)

@@ -8,8 +8,9 @@ openpyxl and matplotlib are imported inside the writers, so the command line sta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -51,13 +52,30 @@ def platform_list(platforms: list[str]) -> str:
     return ", ".join(map(platform_name, platforms))
 
 
-def figures_text(figures: Figures | None) -> str:
+def figures_text(figures: Figures | None, count: Callable[[int], str] = number) -> str:
     """``12 likes · 3 shares · 540 views`` for the figures a platform gave ("" when never read)."""
     if figures is None:
         return ""
     return " · ".join(
-        f"{number(figures.counts[name])} {_(METRIC_LABELS[name])}" for name in METRIC_NAMES if name in figures.counts
+        f"{count(figures.counts[name])} {_(METRIC_LABELS[name])}" for name in METRIC_NAMES if name in figures.counts
     )
+
+
+class _Labels:
+    """Numbers and days as the reader writes them, each worked out once per page: a year of posts repeats
+    the same few hundred days and counts, and Babel's formatting is the page's slowest part."""
+
+    def __init__(self) -> None:
+        from .html import day_label
+
+        self.count = cache(number)
+        self._day = cache(day_label)
+
+    def day(self, moment: date, pattern: str = "EEEE, d MMMM y") -> str:
+        return self._day(moment.date() if isinstance(moment, datetime) else moment, pattern)
+
+    def figures(self, figures: Figures | None) -> str:
+        return figures_text(figures, self.count)
 
 
 # ---- HTML --------------------------------------------------------------------------------------
@@ -85,13 +103,16 @@ def html_report(report: EvidenceReport) -> str:
     """The report as one HTML page that opens offline and prints on A4, an agency per page."""
     from .html import render_page
 
+    labels = _Labels()
     return render_page(
         "report.html.j2",
         report=report,
         charts=charts_of(report),
+        count=labels.count,
+        day=labels.day,
+        figures_text=labels.figures,
         platform_name=platform_name,
         platform_list=platform_list,
-        figures_text=figures_text,
         reason=shown,
         state=state_label,
         clicks_note=_(CLICKS_NOTE),
@@ -186,11 +207,13 @@ def write_xlsx(report: EvidenceReport, path: Path) -> None:
     openpyxl's write-only mode streams the rows, so a year of posts stays fast and small in memory.
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     wide = {_("Text"), _("Reason"), _("Value")}
+    bold, wrapped = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     for title, headers, rows in _sheets(report):
         sheet = workbook.create_sheet(_(title))
         for index, header in enumerate(headers, start=1):
@@ -198,32 +221,28 @@ def write_xlsx(report: EvidenceReport, path: Path) -> None:
             sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
-        sheet.append([_cell(sheet, header, Font(bold=True)) for header in headers])
+        heading = [WriteOnlyCell(sheet, value=header) for header in headers]
+        for cell in heading:
+            cell.font, cell.alignment = bold, wrapped
+        sheet.append(heading)
         for row in rows:
-            sheet.append([_cell(sheet, value) for value in row])
+            sheet.append([_cell(WriteOnlyCell, sheet, value, wrapped) for value in row])
     workbook.save(path)
 
 
-def _cell(sheet: Any, value: Any, font: Any = None) -> Any:
-    """A cell as Excel should show it: a day or a moment as a real date cell, long text wrapped."""
-    from datetime import date, time
-
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment
-
-    if isinstance(value, date) and not isinstance(value, datetime):
-        cell = WriteOnlyCell(sheet, value=datetime.combine(value, time()))
-        cell.number_format = DATE_FORMAT
-    elif isinstance(value, datetime):
-        cell = WriteOnlyCell(sheet, value=value)
+def _cell(make: Any, sheet: Any, value: Any, wrapped: Any) -> Any:
+    """A cell as Excel should show it: a day or a moment as a real date cell, text of several lines wrapped."""
+    if isinstance(value, datetime):
+        cell = make(sheet, value=value)
         cell.number_format = TIME_FORMAT
-    elif isinstance(value, str) and ("\n" in value or font is not None):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    elif isinstance(value, date):
+        cell = make(sheet, value=datetime.combine(value, time()))
+        cell.number_format = DATE_FORMAT
+    elif isinstance(value, str) and "\n" in value:
+        cell = make(sheet, value=value)
+        cell.alignment = wrapped
     else:
         return value
-    if font is not None:
-        cell.font = font
     return cell
 
 
