@@ -210,6 +210,7 @@ class CampaignSettings(_Strict):
 
 class _FileModel(_Strict):
     bahasa: Literal["id", "en"] | None = None  # what people read; see outreach.i18n.choose_language
+    office: str | None = Field(default=None, max_length=200, description="The office's name, on reports.")
     timezone: str = "Asia/Jakarta"
     store: str = "var/outreach.sqlite3"
     catalogue: list[str] = Field(default_factory=list)
@@ -248,6 +249,8 @@ class Config:
     campaigns: Mapping[str, CampaignSettings]
     environ: Mapping[str, str]
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    #: The office's name as its reports carry it (``office``); None when the config does not say.
+    office: str | None = None
 
     @property
     def folder(self) -> Path:
@@ -474,4 +477,5 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         campaigns=model.campaigns,
         environ=dict(load_environment(folder) if environ is None else environ),
         metrics=model.metrics,
+        office=model.office.strip() if model.office and model.office.strip() else None,
     )

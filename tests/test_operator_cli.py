@@ -170,7 +170,7 @@ def test_history_csv_is_an_evidence_report(config: Path) -> None:
 
 def test_history_csv_for_excel_in_an_indonesian_locale_is_separated_by_semicolons(config: Path) -> None:
     run(config, "rehearse", "--from", "2026-12-01", "--days", "1")
-    result = run(config, "--rehearsal", "history", "--format", "csv", "--separator", ";")
+    result = run(config, "--rehearsal", "history", "--format", "csv", "--delimiter", ";")
     assert result.exit_code == 0, result.output
     header, *lines = result.output.removeprefix("\ufeff").splitlines()
     assert header.startswith("id;when;campaign;channel;innovation_id;innovation_name;agency;") and lines

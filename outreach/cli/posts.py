@@ -41,7 +41,7 @@ def _posts_output(
     ws: Workspace,
     output_format: str,
     to_cancel: Mapping[int, str] | None = None,
-    separator: str = ",",
+    delimiter: str = ",",
 ) -> None:
     """``to_cancel``: why the next plan cancels a post, shown with it in the table (``queue``)."""
     posts = list(posts)
@@ -50,7 +50,7 @@ def _posts_output(
     elif output_format == "csv":
         from ..csvout import csv_text
 
-        click.echo(csv_text(EVIDENCE_COLUMNS, _evidence_rows(posts, ws), separator), nl=False)
+        click.echo(csv_text(EVIDENCE_COLUMNS, _evidence_rows(posts, ws), delimiter), nl=False)
     else:
         _print_table(
             [
@@ -130,13 +130,13 @@ def _evidence_rows(posts: list[Post], ws: Workspace) -> Iterator[dict[str, Any]]
     help=N_("Output format (json and csv stay in English, for programs and spreadsheets)."),
 )
 @click.option(
-    "--separator",
+    "--delimiter",
     type=click.Choice([",", ";"]),
     default=",",
     show_default=True,
     help=N_("The CSV's column separator: ';' for Excel set to Indonesian, which splits columns there."),
 )
-def history(start: datetime | None, end: datetime | None, output_format: str, separator: str) -> None:
+def history(start: datetime | None, end: datetime | None, output_format: str, delimiter: str) -> None:
     """What happened to posts: published (with links), failed, missed, unknown — evidence for reports.
 
     Example: outreach history --from 2026-12-01 --to 2026-12-31 --format csv > laporan-desember.csv
@@ -150,7 +150,7 @@ def history(start: datetime | None, end: datetime | None, output_format: str, se
         _day_start(start.date(), ws) if start else None,
         _day_start(end.date(), ws) + timedelta(days=1) if end else None,
     )
-    _posts_output(posts, ws, output_format, separator=separator)
+    _posts_output(posts, ws, output_format, delimiter=delimiter)
 
 
 #: What ``post show`` calls each of a post's fields (the keys of its JSON, which stay English).

@@ -58,6 +58,18 @@ class OutboxStore(StoreBase):
         with self.transaction() as connection:
             return [_post(row) for row in connection.execute(query)]
 
+    def published_between(self, start: datetime, end: datetime) -> list[Post]:
+        """Posts published in ``[start, end)`` by when they went out (a late catch-up counts on its real day),
+        oldest first: a period's evidence."""
+        query = (
+            select(posts)
+            .where(posts.c.state == PostState.PUBLISHED.value)
+            .where(posts.c.published_at >= to_text(start), posts.c.published_at < to_text(end))
+            .order_by(posts.c.published_at, posts.c.id)
+        )
+        with self.transaction() as connection:
+            return [_post(row) for row in connection.execute(query)]
+
     def post(self, post_id: int) -> Post:
         found = self.posts(ids=[post_id])
         if not found:

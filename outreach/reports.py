@@ -1,0 +1,287 @@
+"""The evidence report's files: one self-contained HTML page, an XLSX workbook, a CSV of the posts.
+
+Each writer lays out an ``EvidenceReport`` (``outreach.evidence``) and adds nothing to it. What a
+person reads goes through ``_()``, stored reasons through ``reasons.shown``; the CSV keeps English
+column names and ISO times like every CSV outreach writes (``history``), for programs and sums.
+openpyxl and matplotlib are imported inside the writers, so the command line stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .evidence import PLATFORM_NAMES, EvidenceReport, Figures, GapPost, PostEvidence
+from .i18n import N_, _, number
+from .model import METRIC_NAMES
+from .reasons import shown
+from .vocabulary import state_label
+
+if TYPE_CHECKING:
+    from .charts import Chart
+
+#: Each engagement figure as a reader calls it (in the order of ``METRIC_NAMES``).
+METRIC_LABELS = {
+    "likes": N_("likes"),
+    "reposts": N_("shares"),
+    "replies": N_("replies"),
+    "quotes": N_("quotes"),
+    "impressions": N_("impressions"),
+    "reach": N_("reach"),
+    "views": N_("views"),
+    "forwards": N_("forwarded to groups"),
+}
+#: Said in every format: the report cannot count link clicks, the office's web analytics can.
+CLICKS_NOTE = N_(
+    "Link clicks are not in this report: every link in a post carries UTM tags (utm_source = the "
+    "channel, utm_campaign = the campaign), so the office's own web analytics counts the visits each "
+    "post brought."
+)
+#: Said when the report is made from a rehearsal's store.
+REHEARSAL_NOTE = N_("REHEARSAL — these posts were never published; this is not evidence.")
+
+
+def platform_name(platform: str) -> str:
+    return PLATFORM_NAMES.get(platform, platform)
+
+
+def platform_list(platforms: list[str]) -> str:
+    return ", ".join(map(platform_name, platforms))
+
+
+def figures_text(figures: Figures | None, count: Callable[[int], str] = number) -> str:
+    """``12 likes · 3 shares · 540 views`` for the figures a platform gave ("" when never read)."""
+    if figures is None:
+        return ""
+    return " · ".join(
+        f"{count(figures.counts[name])} {_(METRIC_LABELS[name])}" for name in METRIC_NAMES if name in figures.counts
+    )
+
+
+class _Labels:
+    """Numbers and days as the reader writes them, each worked out once per page: a year of posts repeats
+    the same few hundred days and counts, and Babel's formatting is the page's slowest part."""
+
+    def __init__(self) -> None:
+        from .html import day_label
+
+        self.count = cache(number)
+        self._day = cache(day_label)
+
+    def day(self, moment: date, pattern: str = "EEEE, d MMMM y") -> str:
+        return self._day(moment.date() if isinstance(moment, datetime) else moment, pattern)
+
+    def figures(self, figures: Figures | None) -> str:
+        return figures_text(figures, self.count)
+
+
+# ---- HTML --------------------------------------------------------------------------------------
+
+
+def charts_of(report: EvidenceReport) -> list[Chart]:
+    """The report's three charts; none when nothing went out in the period."""
+    from babel.dates import format_date
+
+    from .charts import bar_chart
+    from .i18n import current_language
+
+    if not report.posts:
+        return []
+    months = [(format_date(month, "MMM y", locale=current_language()), p, i) for month, p, i in report.by_month()]
+    platforms = [(platform_name(name), p, i) for name, p, i in report.by_platform()]
+    return [
+        bar_chart(_("Posts and interactions per month"), months, by_name=False, key="month"),
+        bar_chart(_("Posts and interactions per agency"), report.by_agency(), by_name=True, key="agency"),
+        bar_chart(_("Posts and interactions per platform"), platforms, by_name=True, key="platform"),
+    ]
+
+
+def html_report(report: EvidenceReport) -> str:
+    """The report as one HTML page that opens offline and prints on A4, an agency per page."""
+    from .html import render_page
+
+    labels = _Labels()
+    return render_page(
+        "report.html.j2",
+        report=report,
+        charts=charts_of(report),
+        count=labels.count,
+        day=labels.day,
+        figures_text=labels.figures,
+        platform_name=platform_name,
+        platform_list=platform_list,
+        reason=shown,
+        state=state_label,
+        clicks_note=_(CLICKS_NOTE),
+        rehearsal_note=_(REHEARSAL_NOTE),
+    )
+
+
+# ---- XLSX --------------------------------------------------------------------------------------
+
+#: Excel number formats for the date and time cells (the cell holds a real date; Excel shows it so).
+DATE_FORMAT = "dd/mm/yyyy"
+TIME_FORMAT = "dd/mm/yyyy hh:mm"
+
+
+def _local(moment: datetime) -> datetime:
+    """A spreadsheet cell holds no zone: the office's local time (the column header says WIB)."""
+    return moment.replace(tzinfo=None)
+
+
+def _sheets(report: EvidenceReport) -> Iterator[tuple[str, list[str], list[list[Any]]]]:
+    """(sheet name, headers, rows) of each view; sheet names are the Indonesian ones the office knows."""
+    metrics = [_(METRIC_LABELS[name]).capitalize() for name in METRIC_NAMES]
+    yield N_("Summary"), [_("Item"), _("Value")], _summary_rows(report)
+    yield (
+        N_("Per agency"),
+        [_("Agency"), _("Innovations published"), _("Posts"), _("Platforms reached"), _("Platforms"),
+         _("Interactions"), _("Seen by"), _("Press coverage"), _("Approved, not published"), _("Posts not published")],
+        [[agency.name, len(agency.innovations), len(agency.posts), len(agency.platforms),
+          platform_list(agency.platforms), agency.figures.interactions, agency.figures.seen,
+          len(agency.press), len(agency.unpublished), len(agency.gaps)] for agency in report.agencies],
+    )  # fmt: skip
+    yield (
+        N_("Per innovation"),
+        [_("Agency"), _("Innovation"), _("Innovation id"), _("Posts"), _("Platforms reached"), _("Platforms"),
+         *metrics, _("Interactions"), _("Press coverage"), _("First post (WIB)"), _("Last post (WIB)")],
+        [[i.innovation.opd, i.innovation.nama, i.innovation.id, len(i.posts), len(i.platforms),
+          platform_list(i.platforms), *(i.figures.counts.get(name) for name in METRIC_NAMES),
+          i.figures.interactions, len(i.press),
+          _local(i.posts[0].published_at) if i.posts else None, _local(i.posts[-1].published_at) if i.posts else None]
+         for i in report.innovations],
+    )  # fmt: skip
+    yield (
+        N_("Posts"),
+        [_("Post id"), _("Agency"), _("Innovation"), _("Platform"), _("Channel"), _("Published (WIB)"), _("Link"),
+         _("Text"), *metrics, _("Interactions"), _("Last read (WIB)")],
+        [[p.post_id, p.agency, p.innovation_name, platform_name(p.platform), p.channel, _local(p.published_at),
+          p.permalink, p.text, *((p.figures.counts.get(name) if p.figures else None) for name in METRIC_NAMES),
+          p.interactions if p.figures else None, _local(p.read_at) if p.read_at else None] for p in report.posts],
+    )  # fmt: skip
+    yield (
+        N_("Press coverage"),
+        [_("Date"), _("Agency"), _("Innovation"), _("Outlet"), _("Link")],
+        [[item.published_on, i.innovation.opd, i.innovation.nama, item.outlet, item.url] for i, item in report.press],
+    )
+    yield N_("Gaps"), [_("Gap"), _("Agency"), _("Innovation"), _("Platform"), _("Scheduled (WIB)"), _("Reason")], [
+        *([_("approved, not published in the period"), agency, innovation.nama, None, None, None]
+          for agency, innovation in report.unpublished),
+        *(_gap_row(gap) for gap in report.gaps),
+    ]  # fmt: skip
+
+
+def _gap_row(gap: GapPost) -> list[Any]:
+    return [state_label(gap.state), gap.agency, gap.innovation_name, platform_name(gap.platform),
+            _local(gap.scheduled_at), shown(gap.reason)]  # fmt: skip
+
+
+def _summary_rows(report: EvidenceReport) -> list[list[Any]]:
+    figures = report.figures
+    rows: list[list[Any]] = [
+        [_("Office"), report.office or ""],
+        [_("Period from"), report.start],
+        [_("Period to"), report.end],
+        [_("Agency"), report.agency_filter or _("all agencies")],
+        [_("Made at (WIB)"), _local(report.generated_at.astimezone(report.zone))],
+        [_("Posts published"), len(report.posts)],
+        [_("Innovations published"), len(report.innovations)],
+        [_("Platforms reached"), len(report.platforms)],
+        [_("Interactions"), figures.interactions],
+        [_("Press coverage"), len(report.press)],
+        [_("Approved, not published"), len(report.unpublished)],
+        [_("Posts not published"), len(report.gaps)],
+        [_("Note"), _(CLICKS_NOTE)],
+    ]
+    if report.rehearsal:
+        rows.insert(0, [_("Note"), _(REHEARSAL_NOTE)])
+    return rows
+
+
+def write_xlsx(report: EvidenceReport, path: Path) -> None:
+    """One sheet per view: a frozen header row with a filter, real date cells, columns wide enough to read.
+
+    openpyxl's write-only mode streams the rows, so a year of posts stays fast and small in memory.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    wide = {_("Text"), _("Reason"), _("Value")}
+    bold, wrapped = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    for title, headers, rows in _sheets(report):
+        sheet = workbook.create_sheet(_(title))
+        for index, header in enumerate(headers, start=1):
+            width = 70 if header in wide else min(max(len(header) + 2, 12), 40)
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+        heading = [WriteOnlyCell(sheet, value=header) for header in headers]
+        for cell in heading:
+            cell.font, cell.alignment = bold, wrapped
+        sheet.append(heading)
+        for row in rows:
+            sheet.append([_cell(WriteOnlyCell, sheet, value, wrapped) for value in row])
+    workbook.save(path)
+
+
+def _cell(make: Any, sheet: Any, value: Any, wrapped: Any) -> Any:
+    """A cell as Excel should show it: a day or a moment as a real date cell, text of several lines wrapped."""
+    if isinstance(value, datetime):
+        cell = make(sheet, value=value)
+        cell.number_format = TIME_FORMAT
+    elif isinstance(value, date):
+        cell = make(sheet, value=datetime.combine(value, time()))
+        cell.number_format = DATE_FORMAT
+    elif isinstance(value, str) and "\n" in value:
+        cell = make(sheet, value=value)
+        cell.alignment = wrapped
+    else:
+        return value
+    return cell
+
+
+# ---- CSV ---------------------------------------------------------------------------------------
+
+#: The report's CSV: one line per post of the period, published or not, with its innovation and figures.
+CSV_COLUMNS = (
+    "agency", "innovation_id", "innovation_name", "platform", "channel", "post_id", "state", "when", "permalink",
+    "text", "reason", *METRIC_NAMES, "interactions", "read_at", "platforms_reached",
+)  # fmt: skip
+
+
+def _csv_rows(report: EvidenceReport) -> Iterator[dict[str, Any]]:
+    reached = {innovation.innovation.id: len(innovation.platforms) for innovation in report.innovations}
+    for post in report.posts:
+        yield _csv_post(post, reached.get(post.innovation_id, 0))
+    for gap in report.gaps:
+        yield {
+            "agency": gap.agency, "innovation_id": gap.innovation_id, "innovation_name": gap.innovation_name,
+            "platform": gap.platform, "channel": gap.channel, "post_id": gap.post_id, "state": gap.state,
+            "when": gap.scheduled_at.isoformat(), "reason": gap.reason,
+            "platforms_reached": reached.get(gap.innovation_id, 0),
+        }  # fmt: skip
+
+
+def _csv_post(post: PostEvidence, reached: int) -> dict[str, Any]:
+    counts = post.figures.counts if post.figures else {}
+    return {
+        "agency": post.agency, "innovation_id": post.innovation_id, "innovation_name": post.innovation_name,
+        "platform": post.platform, "channel": post.channel, "post_id": post.post_id, "state": "published",
+        "when": post.published_at.isoformat(), "permalink": post.permalink, "text": post.text,
+        **{name: counts.get(name) for name in METRIC_NAMES},
+        "interactions": post.interactions if post.figures else None,
+        "read_at": post.read_at.isoformat() if post.read_at else None, "platforms_reached": reached,
+    }  # fmt: skip
+
+
+def write_csv(report: EvidenceReport, stream: TextIO, separator: str = ",") -> None:
+    """Through ``csvout``: a byte-order mark, the chosen separator, no cell a spreadsheet could run."""
+    from . import csvout
+
+    csvout.write_csv(stream, CSV_COLUMNS, _csv_rows(report), separator)

