@@ -306,8 +306,10 @@ def month_for(ws: Workspace, first: date) -> Month:
         for blackout in campaign.blackouts
     )
     now = ws.now().astimezone(zone)
-    latest = max((post.scheduled_at.astimezone(zone).date() for post in posts), default=now.date())
-    horizon = (now + timedelta(days=ws.config.publishing.horizon_days)).date()
+    # Planned up to the last day with a post from today on; one in the month after this one means all of it is.
+    ahead = ws.store.posts(None, datetime.combine(now.date(), time(0), tzinfo=zone), end + timedelta(days=31))
+    days = [post.scheduled_at.astimezone(zone).date() for post in (*posts, *ahead)]
+    planned_until = max([*days, now.date() - timedelta(days=1)])
     sources = Sources(
         posts,
         names,
@@ -315,7 +317,7 @@ def month_for(ws: Workspace, first: date) -> Month:
         blackouts,
         ws.planning.calendar.holiday,
         now.date(),
-        max(latest, horizon),
+        planned_until,
         zone,
         ws.store.changed_at(begin, end),
     )

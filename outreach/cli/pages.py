@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def write_output(content: bytes, output: Path | None, default: str, written: str
     """Write what a command made to ``output`` (``-``: standard output; none: ``default`` in this folder),
     then say where with ``written`` (a message with ``{path}``)."""
     if output is not None and str(output) == "-":
-        click.get_binary_stream("stdout").write(content)
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
         return
     path = output or Path(default)
     try:
