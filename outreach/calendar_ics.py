@@ -11,9 +11,13 @@ The icalendar library is imported here only, so ``outreach --help`` never loads 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from .calendar_view import Day, Month, Slot
 from .i18n import _
+
+if TYPE_CHECKING:
+    from icalendar import Event
 from .vocabulary import state_label
 
 #: How long a slot's event lasts in a calendar program: a post is a moment, this makes it visible.
@@ -40,7 +44,7 @@ def slot_description(slot: Slot) -> str:
     return "\n\n".join(parts)
 
 
-def _slot_event(slot: Slot, stamp: datetime) -> object:
+def _slot_event(slot: Slot, stamp: datetime) -> Event:
     from icalendar import Event
 
     event = Event()
@@ -60,7 +64,7 @@ def _slot_event(slot: Slot, stamp: datetime) -> object:
     return event
 
 
-def _day_events(day: Day, stamp: datetime) -> list[object]:
+def _day_events(day: Day, stamp: datetime) -> list[Event]:
     from icalendar import Event
 
     events = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
@@ -49,9 +49,7 @@ STATE_SYMBOLS = {
     PostState.CANCELLED: "⊘",
 }
 #: States in which a post did not go out as planned: the page and the file say why.
-_EXPLAINED = frozenset(
-    {PostState.FAILED, PostState.UNKNOWN, PostState.MISSED, PostState.SKIPPED, PostState.CANCELLED}
-)
+_EXPLAINED = frozenset({PostState.FAILED, PostState.UNKNOWN, PostState.MISSED, PostState.SKIPPED, PostState.CANCELLED})
 #: What a note on a day is, as a person reads it.
 NOTE_KINDS = {
     "holiday": N_("public holiday"),

@@ -13,11 +13,12 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from .i18n import N_, _
-from .limits import TextLimit
+from .limits import Counter, TextLimit
 
 if TYPE_CHECKING:
     from .app import Workspace
@@ -40,10 +41,14 @@ _HANDLE_SETTINGS = ("handle", "chat_id", "page_id", "ig_user_id", "url")
 MAX_EMBEDDED_BYTES = 300_000
 MAX_EMBEDDED_SIDE = 1080
 
-Part = Literal["text", "link", "tag", "mention"]
-_MARKED = re.compile(
+Part = Literal["text", "link", "tag", "mention", "bold"]
+_PART_NAMES: tuple[Part, ...] = ("link", "tag", "mention", "bold")
+_MARKS = (
     r"(?P<link>\bhttps?://[^\s<>\"]+[^\s<>\".,;:!?)\]'])|(?P<tag>(?<![\w&])#\w+)|(?P<mention>(?<![\w@/])@\w[\w.]*\w)"
 )
+_MARKED = re.compile(_MARKS)
+#: WhatsApp shows *text between stars* in bold, without the stars.
+_MARKED_WITH_BOLD = re.compile(_MARKS + r"|(?P<bold>(?<!\w)\*[^*\n]+\*(?!\w))")
 
 
 @dataclass(frozen=True)
@@ -75,14 +80,14 @@ class Card:
         return (self.channel[:1] or "?").upper()
 
 
-def text_parts(text: str) -> tuple[tuple[Part, str], ...]:
-    """``text`` cut into plain text, links, #hashtags and @mentions, in order, nothing lost or added."""
+def text_parts(text: str, bold_stars: bool = False) -> tuple[tuple[Part, str], ...]:
+    """``text`` cut into plain text, links, #hashtags, @mentions (and *bold*), in order, nothing lost or added."""
     parts: list[tuple[Part, str]] = []
     position = 0
-    for match in _MARKED.finditer(text):
+    for match in (_MARKED_WITH_BOLD if bold_stars else _MARKED).finditer(text):
         if match.start() > position:
             parts.append(("text", text[position : match.start()]))
-        kind: Part = "link" if match.group("link") else "tag" if match.group("tag") else "mention"
+        kind: Part = next(name for name in _PART_NAMES if match.groupdict().get(name))
         parts.append((kind, match.group(0)))
         position = match.end()
     if position < len(text):
@@ -91,7 +96,20 @@ def text_parts(text: str) -> tuple[tuple[Part, str], ...]:
 
 
 def embedded_image(path: Path, roots: tuple[Path, ...]) -> str:
-    """The image as a ``data:`` URI, read the one safe way (``media.read_image``), made smaller when large."""
+    """The image as a ``data:`` URI, read the one safe way (``media.read_image``), made smaller when large.
+
+    Each channel's card shows the same image: it is read and made smaller once per version of the file.
+    """
+    try:
+        info = path.stat()
+        version = (info.st_mtime_ns, info.st_size)
+    except OSError:
+        version = (0, 0)  # read_image says what is wrong with it
+    return _embedded(path, roots, version)
+
+
+@lru_cache(maxsize=32)
+def _embedded(path: Path, roots: tuple[Path, ...], _version: tuple[int, int]) -> str:
     from .media import read_image
 
     image = read_image(path, roots)
@@ -106,7 +124,7 @@ def embedded_image(path: Path, roots: tuple[Path, ...]) -> str:
                 picture.save(smaller, "PNG", optimize=True)
                 mime = "image/png"
             else:
-                picture.convert("RGB").save(smaller, "JPEG", quality=82)
+                picture.convert("RGB").save(smaller, "JPEG", quality=80)
                 mime = "image/jpeg"
             content = smaller.getvalue()
     return f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
@@ -134,7 +152,7 @@ def card_for(ws: Workspace, draft: Draft) -> Card:
             image = embedded_image(rendered.image, ws.planning.image_roots(entry.source))
         except ImageRefused as error:
             problem = str(error)
-    limit = TextLimit(rendered.counter, rendered.limit) if rendered else None  # type: ignore[arg-type]
+    limit = TextLimit(cast("Counter", rendered.counter), rendered.limit) if rendered else None
     return Card(
         channel=planned.channel,
         platform=view.platform,
@@ -145,7 +163,7 @@ def card_for(ws: Workspace, draft: Draft) -> Card:
         innovation=entry.innovation.nama,
         agency=entry.innovation.opd,
         kind=planned.kind,
-        parts=text_parts(rendered.text) if rendered else (),
+        parts=text_parts(rendered.text, bold_stars=view.platform == "whatsapp") if rendered else (),
         image=image,
         image_problem=problem,
         alt_text=rendered.alt_text if rendered else None,

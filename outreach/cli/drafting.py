@@ -46,7 +46,12 @@ from .common import (
 )
 @output_option
 def preview(
-    start: datetime | None, days: int, campaign: str | None, channel: str | None, output_format: str, output: Path | None
+    start: datetime | None,
+    days: int,
+    campaign: str | None,
+    channel: str | None,
+    output_format: str,
+    output: Path | None,
 ) -> None:
     """Show every post that would go out, with its exact text and length; plans and publishes nothing.
 
@@ -240,9 +245,7 @@ def plan(days: int | None) -> None:
         )
 
 
-def _write_preview_page(
-    ws: Workspace, drafts: list[Draft], begin: datetime, days: int, output: Path | None
-) -> None:
+def _write_preview_page(ws: Workspace, drafts: list[Draft], begin: datetime, days: int, output: Path | None) -> None:
     """The drafts as cards in their platforms' shapes, in one self-contained page."""
     from ..checks import notices
     from ..html import render_page

@@ -1,4 +1,4 @@
-"""Commands that write a page or a file to look at: the calendar (HTML or ICS), and the writing they share with preview."""
+"""Commands that write a page or a file to look at: the calendar (HTML or ICS); the writing preview shares."""
 
 from __future__ import annotations
 
