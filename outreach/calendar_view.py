@@ -24,6 +24,7 @@ from .vocabulary import state_label
 
 if TYPE_CHECKING:
     from .app import Workspace
+    from .config import CampaignSettings
 
 #: A short label per platform for the channel marks (the platform's common abbreviation).
 PLATFORM_SHORT = {
@@ -287,6 +288,18 @@ def build_month(first: date, sources: Sources) -> Month:
     return Month(first, tuple(weeks), planned_until, sources.zone)
 
 
+def _blackouts(campaigns: Mapping[str, CampaignSettings]) -> tuple[tuple[date, date, str], ...]:
+    """Every campaign's blackouts; one that only some campaigns keep names them, as the others still post."""
+    kept = [{(b.start, b.end, b.reason) for b in campaign.blackouts} for campaign in campaigns.values()]
+    shared = set.intersection(*kept) if kept else set()
+    found: dict[tuple[date, date, str], None] = {}
+    for name, campaign in campaigns.items():
+        for blackout in campaign.blackouts:
+            period = (blackout.start, blackout.end, blackout.reason)
+            found[period if period in shared else (*period[:2], f"{blackout.reason} ({name})")] = None
+    return tuple(found)
+
+
 def month_for(ws: Workspace, first: date) -> Month:
     """The month as the workspace's store, catalogue and config know it now."""
     from .channels import adapter_class
@@ -298,11 +311,7 @@ def month_for(ws: Workspace, first: date) -> Month:
     platforms = {
         name: adapter_class(settings.type).platform_for(settings) for name, settings in ws.config.channels.items()
     }
-    blackouts = tuple(
-        (blackout.start, blackout.end, blackout.reason)
-        for campaign in ws.config.campaigns.values()
-        for blackout in campaign.blackouts
-    )
+    blackouts = _blackouts(ws.config.campaigns)
     now = ws.now().astimezone(zone)
     # Planned up to the last day with a post from today on; one in the month after this one means all of it is.
     ahead = ws.store.posts(None, datetime.combine(now.date(), time(0), tzinfo=zone), end + timedelta(days=31))

@@ -249,3 +249,33 @@ def _html(config: Path) -> str:
     result = run(config, "calendar", "--month", "2026-12", "--output", "-")
     assert result.exit_code == 0, result.output
     return result.stdout
+
+
+def test_an_announcement_is_a_slot_of_its_own(office: Path, tmp_path: Path) -> None:
+    text = tmp_path / "pengumuman.txt"
+    text.write_text("Banjir di Jalan Teuku Umar. Hindari jalan ini sampai pukul 15.00 WIB.", encoding="utf-8")
+    added = run(office, "post", "add", "--channel", "x", "--at", "2026-12-17T12:00", "--text-file", str(text))
+    assert added.exit_code == 0, added.output
+    thursday = {day.date.day: day for day in month(office).days}[17]
+    assert [(slot.when.hour, slot.innovations) for slot in thursday.slots] == [
+        (9, thursday.slots[0].innovations),
+        (12, ("Announcement",)),
+    ]
+    assert [mark.channel for mark in thursday.slots[1].marks] == ["x"]
+
+
+def test_a_blackout_of_one_campaign_names_it_since_the_other_still_posts(tmp_path: Path) -> None:
+    quiet = {"start": "2026-12-15", "end": "2026-12-15", "reason": "Rapat paripurna"}
+    config = project(
+        tmp_path / "dua",
+        [innovation("ktp-sehari-jadi", nama="KTP Sehari Jadi")],
+        channels={"x": file_channel("x"), "facebook": file_channel("facebook")},
+        campaigns={
+            "kenali": campaign(["x"], ["setiap hari 09.00"], blackouts=[quiet], min_gap_days=0),
+            "pengingat": campaign(["facebook"], ["setiap hari 15.00"], min_gap_days=0),
+        },
+    )
+    assert run(config, "plan", "--days", "7").exit_code == 0
+    tuesday = {day.date.day: day for day in month(config).days}[15]
+    assert [(note.kind, note.name) for note in tuesday.notes] == [("blackout", "Rapat paripurna (kenali)")]
+    assert [slot.campaign for slot in tuesday.slots] == ["pengingat"]
