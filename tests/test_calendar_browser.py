@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from outreach.model import PostState
-from tests.browser import A4, PHONE, Browser
+from tests.browser import A4, PHONE, Browser, OpenedPage
 from tests.engine_helpers import at, settle_as, workspace
 from tests.test_calendar import SCRIPT_NAME, office, run
 
 __all__ = ["office"]  # the fixture, shared with the calendar's other tests
 
 WIDE = {"width": 1280, "height": 900}
+#: An A4 sheet on its side at 96 dpi, less the page's margins.
+LANDSCAPE = {"width": 1070, "height": 750}
+REPO = Path(__file__).parent.parent
 
 
 @pytest.fixture
@@ -89,9 +93,24 @@ def test_printed_on_a4_the_month_keeps_its_grid(browser: Browser, page_file: Pat
     assert width <= A4["width"]
     assert (opened.console_errors, opened.outside_requests) == ([], [])
     opened.screenshot("calendar-a4-print")
-    pdf = page_file.with_suffix(".pdf")
+    assert _sheets(opened, page_file.with_suffix(".pdf")) == 1
+
+
+def test_a_busy_month_of_the_bundled_example_prints_on_one_a4_landscape_sheet(browser: Browser, tmp_path: Path) -> None:
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    config = tmp_path / "config" / "outreach.toml"
+    assert run(config, "plan", "--days", "14").exit_code == 0
+    target = tmp_path / "kalender.html"
+    assert run(config, "--language", "id", "calendar", "--output", str(target)).exit_code == 0
+    opened = browser.open(target, LANDSCAPE, media="print")
+    assert opened.text().count("09.00 WIB") >= 8  # two slots a weekday, five channels each
+    opened.screenshot("calendar-example-a4-landscape-print")
+    assert _sheets(opened, target.with_suffix(".pdf")) == 1
+
+
+def _sheets(opened: OpenedPage, pdf: Path) -> int:
+    """How many A4 landscape sheets the page prints on (every sheet must be one)."""
     opened.page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
     boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf.read_bytes())
-    assert len(boxes) == 1, "the month fits on one sheet"
-    width, height = (float(value) for value in boxes[0])
-    assert (round(width), round(height)) == (842, 595), "A4 landscape, in points"
+    assert {(round(float(width)), round(float(height))) for width, height in boxes} == {(842, 595)}, "A4 landscape"
+    return len(boxes)
