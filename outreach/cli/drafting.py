@@ -15,9 +15,11 @@ from ..i18n import N_, _, ngettext, number, percent
 from ..textsafety import visible
 from ..vocabulary import PLATFORMS, POST_KINDS
 from . import _ws, cli
+from .pages import output_option, write_output
 
 if TYPE_CHECKING:
     from ..app import Workspace
+    from ..planning import Draft
 
 from .common import (
     _day_in_years,
@@ -37,21 +39,36 @@ from .common import (
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "html"]),
     default="text",
     show_default=True,
     help=N_("Output format (json stays in English, for programs)."),
 )
-def preview(start: datetime | None, days: int, campaign: str | None, channel: str | None, output_format: str) -> None:
+@output_option
+def preview(
+    start: datetime | None,
+    days: int,
+    campaign: str | None,
+    channel: str | None,
+    output_format: str,
+    output: Path | None,
+) -> None:
     """Show every post that would go out, with its exact text and length; plans and publishes nothing.
 
-    Example: outreach --now 2026-12-01T08:00+07:00 preview --days 7 --format json
+    With --format html, each post is drawn as it will appear on its platform, in one page to open or print.
+
+    Example: outreach --now 2026-12-01T08:00+07:00 preview --days 7 --format html
     """
     from ..checks import notices
 
+    if output is not None and output_format != "html":
+        raise click.UsageError(_("--output works with --format html only"))
     ws = _ws()
     begin = _day_start(start.date(), ws) if start else ws.now()
     drafts = ws.planning.drafts(begin, days, campaign, channel)
+    if output_format == "html":
+        _write_preview_page(ws, drafts, begin, days, output)
+        return
     if output_format == "json":
         click.echo(json.dumps([draft_json(draft, ws) for draft in drafts], ensure_ascii=False, indent=2))
         return
@@ -226,6 +243,26 @@ def plan(days: int | None) -> None:
                 count=len(problems), new=len(outcome.unrendered), kept=len(outcome.stale), reason=visible(problems[0])
             )
         )
+
+
+def _write_preview_page(ws: Workspace, drafts: list[Draft], begin: datetime, days: int, output: Path | None) -> None:
+    """The drafts as cards in their platforms' shapes, in one self-contained page."""
+    from ..checks import notices
+    from ..html import render_page
+    from ..preview_cards import card_for, days_of
+
+    local = begin.astimezone(ws.zone)
+    page = render_page(
+        "preview.html.j2",
+        days_cards=days_of([card_for(ws, draft) for draft in drafts]),
+        notices=list(notices(ws.planning, series=True)),
+        count=len(drafts),
+        first=local,
+        days=days,
+        made=ws.now().astimezone(ws.zone),
+    )
+    message = _("Preview written to {path}; open it in a web browser")
+    write_output(page.encode("utf-8"), output, f"pratinjau-{local:%Y-%m-%d}.html", message)
 
 
 def _echo_x_costs(ws: Workspace, posts: list[tuple[str, str]], days: int) -> None:

@@ -70,6 +70,15 @@ class OutboxStore(StoreBase):
         with self.transaction() as connection:
             return [_post(row) for row in connection.execute(query)]
 
+    def changed_at(self, scheduled_from: datetime, scheduled_to: datetime) -> dict[int, datetime]:
+        """When each post scheduled in the window last changed (its state, text or time): a calendar
+        export numbers its events' revisions by it, so calendar programs take an update."""
+        query = select(posts.c.id, posts.c.updated_at).where(
+            posts.c.scheduled_at >= to_text(scheduled_from), posts.c.scheduled_at < to_text(scheduled_to)
+        )
+        with self.transaction() as connection:
+            return {row.id: moment_of(row.updated_at) for row in connection.execute(query)}
+
     def post(self, post_id: int) -> Post:
         found = self.posts(ids=[post_id])
         if not found:

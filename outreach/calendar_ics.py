@@ -1,0 +1,100 @@
+"""A month of posts as an iCalendar file that Google Calendar and Outlook import, and import again.
+
+Each slot is one event whose UID comes from the campaign and the moment (``Slot.uid``): importing
+a later export updates the event instead of adding a second one. SEQUENCE and LAST-MODIFIED grow
+with the posts' last change, which Outlook needs to accept an update; a slot whose posts were all
+cancelled is exported as a cancelled event, so the copy a program imported before is withdrawn.
+Holidays, cuti bersama and blackouts are all-day events that do not block time (TRANSP:TRANSPARENT).
+The icalendar library is imported here only, so ``outreach --help`` never loads it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from .calendar_view import Day, Month, Slot
+from .i18n import _
+
+if TYPE_CHECKING:
+    from icalendar import Event
+from .vocabulary import state_label
+
+#: How long a slot's event lasts in a calendar program: a post is a moment, this makes it visible.
+SLOT_MINUTES = 30
+PRODUCT = "-//outreach//kalender unggahan//ID"
+
+
+def slot_summary(slot: Slot) -> str:
+    """``KTP Sehari Jadi — Dinas Kependudukan …``: what the office sees in its calendar at a glance."""
+    summary = " · ".join(slot.innovations)
+    if slot.agencies:
+        summary += " — " + ", ".join(slot.agencies)
+    return _("Cancelled: {summary}").format(summary=summary) if slot.cancelled else summary
+
+
+def slot_description(slot: Slot) -> str:
+    """Each channel's post: its state (and reason, when it did not go out) and its exact text."""
+    parts = [_("Campaign: {campaign}").format(campaign=slot.campaign)]
+    for mark in slot.marks:
+        heading = f"{mark.channel} ({mark.short}): {mark.symbol} {state_label(mark.state.value)}"
+        if mark.why:
+            heading += f" — {mark.why}"
+        parts.append(heading + "\n" + (mark.text or _("(no text)")))
+    return "\n\n".join(parts)
+
+
+def _slot_event(slot: Slot, stamp: datetime) -> Event:
+    from icalendar import Event
+
+    event = Event()
+    event.add("uid", slot.uid)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", slot.when)
+    event.add("dtend", slot.when + timedelta(minutes=SLOT_MINUTES))
+    event.add("summary", slot_summary(slot))
+    event.add("description", slot_description(slot))
+    event.add("sequence", slot.sequence)
+    if slot.changed_at is not None:
+        event.add("last-modified", slot.changed_at)
+    event.add("status", "CANCELLED" if slot.cancelled else "CONFIRMED")
+    event.add("transp", "TRANSPARENT")
+    if slot.agencies:
+        event.add("categories", list(slot.agencies))
+    return event
+
+
+def _day_events(day: Day, stamp: datetime) -> list[Event]:
+    from icalendar import Event
+
+    events = []
+    for note in day.notes:
+        event = Event()
+        event.add("uid", note.uid(day.date))
+        event.add("dtstamp", stamp)
+        event.add("dtstart", day.date)
+        event.add("dtend", day.date + timedelta(days=1))
+        event.add("summary", f"{note.name} ({note.label})")
+        event.add("transp", "TRANSPARENT")
+        event.add("categories", [note.label])
+        events.append(event)
+    return events
+
+
+def month_ics(month: Month, name: str, stamp: datetime) -> bytes:
+    """The month's slots and days as an iCalendar file, with the office's time zone (VTIMEZONE) in it."""
+    from icalendar import Calendar
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    for day in month.days:
+        for event in _day_events(day, stamp):
+            calendar.add_component(event)
+        for slot in day.slots:
+            calendar.add_component(_slot_event(slot, stamp))
+    calendar.add_missing_timezones()
+    return bytes(calendar.to_ical())

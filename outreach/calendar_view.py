@@ -1,0 +1,331 @@
+"""One month of posts as an office reads it: each day's slots, its holidays and blackouts, today.
+
+``build_month`` is pure: it takes the posts, the catalogue's names, the campaigns' blackouts and the
+holiday calendar and returns a typed ``Month``, which the HTML page (``calendar.html.j2``) and the
+ICS writer (``outreach.calendar_ics``) draw. ``month_for`` feeds it from a workspace. A *slot* is
+one campaign's time on one day: the posts of all its channels together, which is what the office
+plans around and what a calendar application shows as one event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING, Literal
+
+from .i18n import N_, _
+from .model import Post, PostState
+from .reasons import shown
+from .vocabulary import state_label
+
+if TYPE_CHECKING:
+    from .app import Workspace
+    from .config import CampaignSettings
+
+#: A short label per platform for the channel marks (the platform's common abbreviation).
+PLATFORM_SHORT = {
+    "x": "X",
+    "facebook": "FB",
+    "instagram": "IG",
+    "telegram": "TG",
+    "mastodon": "MA",
+    "bluesky": "BS",
+    "whatsapp": "WA",
+    "webhook": "WH",
+}
+#: A symbol per state, so that colour is never the only carrier of a post's state (and it prints in black).
+STATE_SYMBOLS = {
+    PostState.PLANNED: "○",
+    PostState.PUBLISHING: "◔",
+    PostState.PUBLISHED: "✓",
+    PostState.HANDED_OFF: "➜",
+    PostState.FAILED: "✗",
+    PostState.UNKNOWN: "?",
+    PostState.MISSED: "!",
+    PostState.SKIPPED: "–",
+    PostState.CANCELLED: "⊘",
+}
+#: States in which a post did not go out as planned: the page and the file say why.
+_EXPLAINED = frozenset({PostState.FAILED, PostState.UNKNOWN, PostState.MISSED, PostState.SKIPPED, PostState.CANCELLED})
+#: What a note on a day is, as a person reads it.
+NOTE_KINDS = {
+    "holiday": N_("public holiday"),
+    "cuti_bersama": N_("cuti bersama"),
+    "blackout": N_("no posts"),
+}
+#: The slot an operator's announcement is shown under (it has no innovation).
+ANNOUNCEMENT = N_("Announcement")
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+#: SEQUENCE counts minutes from here: it grows whenever a slot's posts change, as calendar programs require.
+_SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def parse_month(text: str) -> date:
+    """The first day of the month ``text`` (``2026-12``); ValueError saying how to write it."""
+    match = _MONTH.match(text.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2200:
+        raise ValueError(
+            _("'{text}' is not a month; write the year and the month, e.g. 2026-12").format(text=text.strip())
+        )
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def stable_uid(*identity: str) -> str:
+    """A calendar UID from what an item *is* (never a row id or its text), so a re-import updates it."""
+    digest = hashlib.sha256("\x1f".join(identity).encode("utf-8")).hexdigest()[:32]
+    return f"{digest}@outreach"
+
+
+@dataclass(frozen=True)
+class ChannelMark:
+    """One channel's post in a slot."""
+
+    channel: str
+    platform: str | None
+    state: PostState
+    text: str | None
+    reason: str | None
+
+    @property
+    def short(self) -> str:
+        return PLATFORM_SHORT.get(self.platform or "", self.channel[:2].upper())
+
+    @property
+    def symbol(self) -> str:
+        return STATE_SYMBOLS[self.state]
+
+    @property
+    def label(self) -> str:
+        return state_label(self.state.value)
+
+    @property
+    def why(self) -> str | None:
+        """The stored reason, in the reader's language, where the post did not go out as planned."""
+        return shown(self.reason) if self.reason and self.state in _EXPLAINED else None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One campaign's time on one day, with the innovation(s) and every channel's post."""
+
+    campaign: str
+    when: datetime  # in the office's zone
+    innovations: tuple[str, ...]
+    agencies: tuple[str, ...]
+    marks: tuple[ChannelMark, ...]
+    changed_at: datetime | None = None
+
+    @property
+    def uid(self) -> str:
+        """From the campaign and the moment only: a re-plan or an edit updates the same event."""
+        return stable_uid("slot", self.campaign, self.when.astimezone(UTC).strftime("%Y%m%dT%H%MZ"))
+
+    @property
+    def cancelled(self) -> bool:
+        """Every post of the slot was cancelled: shown struck through, and as a cancelled event."""
+        return all(mark.state is PostState.CANCELLED for mark in self.marks)
+
+    @property
+    def sequence(self) -> int:
+        """Grows with every change of the slot's posts (minutes since 2020), as calendar programs require."""
+        if self.changed_at is None:
+            return 0
+        return max(0, int((self.changed_at - _SEQUENCE_EPOCH).total_seconds() // 60))
+
+
+@dataclass(frozen=True)
+class DayNote:
+    """A holiday, a day of cuti bersama or a blackout, with its name."""
+
+    kind: Literal["holiday", "cuti_bersama", "blackout"]
+    name: str
+
+    @property
+    def label(self) -> str:
+        return _(NOTE_KINDS[self.kind])
+
+    def uid(self, day: date) -> str:
+        return stable_uid(self.kind, day.isoformat(), self.name if self.kind == "blackout" else "")
+
+
+@dataclass(frozen=True)
+class Day:
+    """One square of the grid (days of the neighbouring months fill the first and last weeks)."""
+
+    date: date
+    in_month: bool
+    today: bool
+    beyond_horizon: bool
+    notes: tuple[DayNote, ...] = ()
+    slots: tuple[Slot, ...] = ()
+
+
+@dataclass(frozen=True)
+class Month:
+    """A month as weeks of seven days, Monday first."""
+
+    first: date
+    weeks: tuple[tuple[Day, ...], ...]
+    #: The last day posts are planned for; later days of the month are not planned yet (None: all are).
+    planned_until: date | None
+    zone: tzinfo
+
+    @property
+    def days(self) -> list[Day]:
+        """The days of the month itself, in order."""
+        return [day for week in self.weeks for day in week if day.in_month]
+
+    @property
+    def legend(self) -> list[tuple[str, str, str]]:
+        """(state, symbol, label) of every state, in the outbox's order: the legend names them all."""
+        return [(state.value, STATE_SYMBOLS[state], state_label(state.value)) for state in PostState]
+
+    @property
+    def weekdays(self) -> list[date]:
+        """A Monday-first week, to name the grid's columns."""
+        return [day.date for day in self.weeks[0]]
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What a month is drawn from; every field is plain data, so ``build_month`` stays pure."""
+
+    posts: tuple[Post, ...]
+    #: innovation id → (name, agency)
+    names: Mapping[str, tuple[str, str]]
+    #: channel → platform
+    platforms: Mapping[str, str]
+    #: (first day, last day, name) of every configured blackout
+    blackouts: tuple[tuple[date, date, str], ...]
+    holiday: Callable[[date], str | None]
+    today: date
+    planned_until: date
+    zone: tzinfo
+    changed: Mapping[int, datetime]
+
+
+def month_bounds(first: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The month from its first midnight to the next month's, in the office's zone."""
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return datetime.combine(first, time(0), tzinfo=zone), datetime.combine(following, time(0), tzinfo=zone)
+
+
+def _notes(day: date, sources: Sources) -> tuple[DayNote, ...]:
+    notes = []
+    holiday = sources.holiday(day)
+    if holiday:
+        kind: Literal["holiday", "cuti_bersama"] = "cuti_bersama" if "cuti bersama" in holiday.lower() else "holiday"
+        notes.append(DayNote(kind, holiday))
+    names = dict.fromkeys(name for start, end, name in sources.blackouts if start <= day <= end)
+    notes += [DayNote("blackout", name) for name in names]
+    return tuple(notes)
+
+
+def _slots(sources: Sources) -> dict[date, list[Slot]]:
+    grouped: dict[tuple[datetime, str], list[Post]] = defaultdict(list)
+    for post in sources.posts:
+        grouped[(post.scheduled_at.astimezone(sources.zone), post.campaign)].append(post)
+    by_day: dict[date, list[Slot]] = defaultdict(list)
+    for (when, campaign), posts in sorted(grouped.items(), key=lambda item: (item[0][0], item[0][1])):
+        live = [post for post in posts if post.state is not PostState.CANCELLED] or posts
+        named = [sources.names.get(post.innovation_id, (post.innovation_id, "")) for post in live]
+        announcement = (_(ANNOUNCEMENT), "")
+        pairs = [announcement if post.innovation_id == "-" else name for post, name in zip(live, named, strict=True)]
+        marks = tuple(
+            ChannelMark(post.channel, sources.platforms.get(post.channel), post.state, post.text, post.reason)
+            for post in sorted(live, key=lambda post: post.channel)
+        )
+        changes = [sources.changed[post.id] for post in posts if post.id in sources.changed]
+        by_day[when.date()].append(
+            Slot(
+                campaign,
+                when,
+                tuple(dict.fromkeys(name for name, _agency in pairs)),
+                tuple(dict.fromkeys(agency for _name, agency in pairs if agency)),
+                marks,
+                max(changes) if changes else None,
+            )
+        )
+    return by_day
+
+
+def build_month(first: date, sources: Sources) -> Month:
+    """The month starting on ``first`` as weeks, Monday first, with each day's slots and notes.
+
+    A slot whose posts were all cancelled stays (struck through, and cancelled in a calendar
+    program, which would otherwise keep the event it imported before); a cancelled post beside a
+    live one in the same slot is left out: it was replaced.
+    """
+    slots = _slots(sources)
+    start = first - timedelta(days=first.weekday())
+    _begin, end = month_bounds(first, sources.zone)
+    last = end.date() - timedelta(days=1)
+    stop = last + timedelta(days=6 - last.weekday())
+    weeks: list[tuple[Day, ...]] = []
+    day = start
+    while day <= stop:
+        week = []
+        for _index in range(7):
+            in_month = day.month == first.month
+            week.append(
+                Day(
+                    day,
+                    in_month,
+                    day == sources.today,
+                    in_month and day > sources.planned_until,
+                    _notes(day, sources) if in_month else (),
+                    tuple(slots.get(day, ())) if in_month else (),
+                )
+            )
+            day += timedelta(days=1)
+        weeks.append(tuple(week))
+    planned_until = sources.planned_until if sources.planned_until < last else None
+    return Month(first, tuple(weeks), planned_until, sources.zone)
+
+
+def _blackouts(campaigns: Mapping[str, CampaignSettings]) -> tuple[tuple[date, date, str], ...]:
+    """Every campaign's blackouts; one that only some campaigns keep names them, as the others still post."""
+    kept = [{(b.start, b.end, b.reason) for b in campaign.blackouts} for campaign in campaigns.values()]
+    shared = set.intersection(*kept) if kept else set()
+    found: dict[tuple[date, date, str], None] = {}
+    for name, campaign in campaigns.items():
+        for blackout in campaign.blackouts:
+            period = (blackout.start, blackout.end, blackout.reason)
+            found[period if period in shared else (*period[:2], f"{blackout.reason} ({name})")] = None
+    return tuple(found)
+
+
+def month_for(ws: Workspace, first: date) -> Month:
+    """The month as the workspace's store, catalogue and config know it now."""
+    from .channels import adapter_class
+
+    zone = ws.zone
+    begin, end = month_bounds(first, zone)
+    posts = tuple(ws.store.posts(None, begin, end))
+    names = {entry.innovation.id: (entry.innovation.nama, entry.innovation.opd) for entry in ws.planning.catalogue()}
+    platforms = {
+        name: adapter_class(settings.type).platform_for(settings) for name, settings in ws.config.channels.items()
+    }
+    blackouts = _blackouts(ws.config.campaigns)
+    now = ws.now().astimezone(zone)
+    # Planned up to the last day with a post from today on; one in the month after this one means all of it is.
+    ahead = ws.store.posts(None, datetime.combine(now.date(), time(0), tzinfo=zone), end + timedelta(days=31))
+    days = [post.scheduled_at.astimezone(zone).date() for post in (*posts, *ahead)]
+    planned_until = max([*days, now.date() - timedelta(days=1)])
+    sources = Sources(
+        posts,
+        names,
+        platforms,
+        blackouts,
+        ws.planning.calendar.holiday,
+        now.date(),
+        planned_until,
+        zone,
+        ws.store.changed_at(begin, end),
+    )
+    return build_month(first, sources)

@@ -1,0 +1,90 @@
+"""Commands that write a page or a file to look at: the calendar (HTML or ICS); the writing preview shares."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from ..i18n import N_, _
+from ..textsafety import visible
+from . import _ws, cli
+
+
+def _month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    from ..calendar_view import parse_month
+
+    if value is None:
+        return None
+    try:
+        return parse_month(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+output_option = click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    help=N_("Where to write it (default: a file in this folder; - for standard output)."),
+)
+
+
+def write_output(content: bytes, output: Path | None, default: str, written: str) -> None:
+    """Write what a command made to ``output`` (``-``: standard output; none: ``default`` in this folder),
+    then say where with ``written`` (a message with ``{path}``)."""
+    if output is not None and str(output) == "-":
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+        return
+    path = output or Path(default)
+    try:
+        path.write_bytes(content)
+    except OSError as error:
+        raise click.ClickException(
+            _("cannot write {path}: {error}; choose another place with --output").format(
+                path=visible(str(path)), error=error.strerror or error
+            )
+        ) from None
+    click.echo(written.format(path=visible(str(path.resolve()))))
+
+
+@cli.command("calendar")
+@click.option("--month", callback=_month, metavar="YYYY-MM", help=N_("The month, e.g. 2026-12 (default: this month)."))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["html", "ics"]),
+    default="html",
+    show_default=True,
+    help=N_("html: a page to open in a browser or print; ics: a file for Google Calendar or Outlook."),
+)
+@output_option
+def calendar_command(month: date | None, output_format: str, output: Path | None) -> None:
+    """Show a month of posts as a calendar: each day's posts, holidays and days without posts.
+
+    Importing a newer ICS file into a calendar program updates its events instead of adding them twice.
+
+    Example: outreach calendar --month 2026-12 --format ics --output kalender.ics
+    """
+    from ..calendar_view import month_for
+
+    ws = _ws()
+    now = ws.now().astimezone(ws.zone)
+    first = month or now.date().replace(day=1)
+    view = month_for(ws, first)
+    default = f"kalender-{first:%Y-%m}.{output_format}"
+    if output_format == "ics":
+        from ..calendar_ics import month_ics
+        from ..html import day_label
+
+        name = _("Posts {month}").format(month=day_label(first, "MMMM y"))
+        message = _("Calendar file written to {path}; import it in Google Calendar or Outlook")
+        write_output(month_ics(view, name, now), output, default, message)
+        return
+    from ..html import render_page
+
+    page = render_page("calendar.html.j2", month=view, made=now, zone_name=now.tzname() or str(ws.zone))
+    message = _("Calendar written to {path}; open it in a web browser")
+    write_output(page.encode("utf-8"), output, default, message)
