@@ -252,7 +252,7 @@ class BlueskyFake(PlatformFake):
         denied = self._authenticate(request)
         if denied is not None:
             return denied
-        body = request.get_json(silent=True)
+        body: Any = request.get_json(silent=True)  # checked by _refuse_write
         refused = self._refuse_write(body)
         if refused is not None:
             return refused
@@ -269,7 +269,7 @@ class BlueskyFake(PlatformFake):
         denied = self._authenticate(request)
         if denied is not None:
             return denied
-        body = request.get_json(silent=True)
+        body: Any = request.get_json(silent=True)  # checked by _refuse_write
         refused = self._refuse_write(body)
         if refused is not None:
             return refused
@@ -307,7 +307,12 @@ class BlueskyFake(PlatformFake):
         if not data:
             return self._error(400, "InvalidRequest", "Request body is empty")
         mime_type = request.headers.get("Content-Type", "application/octet-stream").split(";")[0]
-        blob = {"$type": "blob", "ref": {"$link": cid_of(data)}, "mimeType": mime_type, "size": len(data)}
+        blob: dict[str, Any] = {
+            "$type": "blob",
+            "ref": {"$link": cid_of(data)},
+            "mimeType": mime_type,
+            "size": len(data),
+        }
         with self._lock:
             self.blobs[blob["ref"]["$link"]] = {"mimeType": mime_type, "size": len(data)}
         return self._json({"blob": blob})
@@ -518,7 +523,7 @@ def _invalid_facet(facet: Any, text_bytes: bytes) -> str | None:
     except UnicodeDecodeError:
         return f"byte range {start}..{end} splits a character"
     for feature in features:
-        field = _FEATURE_FIELDS.get(feature.get("$type") if isinstance(feature, dict) else None)
+        field = _FEATURE_FIELDS.get(str(feature.get("$type"))) if isinstance(feature, dict) else None
         if field is None or not isinstance(feature.get(field), str) or not feature[field]:
             return f"unsupported or incomplete feature {feature!r}"
     return None
