@@ -106,7 +106,7 @@ def test_a_post_that_cannot_be_confirmed_keeps_no_count(config: Path) -> None:
 
     again = run(config, "post", "confirm", str(post_id), "--groups", "20")
 
-    assert again.exit_code == 1 and "handed_off" in again.output.replace("handed off", "handed_off")
+    assert again.exit_code == 1 and "is published; this (confirm) works only for: handed_off" in again.output
     assert [reading.counts for reading in _readings(config, post_id)] == [{"forwards": 3}]
 
 

@@ -187,8 +187,10 @@ def throttled(code: int, business_id: str, use_case: str, wait_seconds: int = 60
         4: "(#4) Application request limit reached",
         17: "(#17) User request limit reached",
         32: "(#32) Page request limit reached",
+        80001: "There have been too many calls to this Page account. Wait a bit and try again.",
+        80002: "There have been too many calls to this Instagram account. Wait a bit and try again.",
     }
-    message = messages.get(code, "There have been too many calls from this ad-account. Wait a bit and try again.")
+    message = messages[code]
     if code in (4, 17):
         usage = {"call_count": 100 if code == 4 else 40, "total_cputime": 30, "total_time": 45}
         return graph_error(code, message, status=400 if code == 4 else 403, headers={"X-App-Usage": json.dumps(usage)})
