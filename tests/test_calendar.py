@@ -279,3 +279,31 @@ def test_a_blackout_of_one_campaign_names_it_since_the_other_still_posts(tmp_pat
     tuesday = {day.date.day: day for day in month(config).days}[15]
     assert [(note.kind, note.name) for note in tuesday.notes] == [("blackout", "Rapat paripurna (kenali)")]
     assert [slot.campaign for slot in tuesday.slots] == ["pengingat"]
+
+
+def test_one_cancelled_channel_shows_struck_and_a_replaced_post_is_left_out(office: Path) -> None:
+    ws = workspace(office, at(2026, 12, 10, 8))
+    try:
+        thursday = [post for post in ws.store.posts() if post.scheduled_at == at(2026, 12, 17, 9)]
+        ws.operations.cancel(next(post.id for post in thursday if post.channel == "x"), "Akun X diperbaiki", "rina")
+    finally:
+        ws.close()
+    marks = {day.date.day: day for day in month(office).days}[17].slots[0].marks
+    assert [(mark.channel, mark.state, mark.symbol) for mark in marks] == [
+        ("facebook", PostState.PLANNED, "○"),
+        ("x", PostState.CANCELLED, "⊘"),
+    ]
+    assert marks[1].why == "cancelled by an operator: Akun X diperbaiki"
+    # Retiring an innovation withdraws its planned posts; the planner fills what slots it can with another.
+    assert run(office, "catalogue", "retire", "posyandu-keliling").exit_code == 0
+    assert run(office, "plan", "--days", "14").exit_code == 0
+    ws = workspace(office, at(2026, 12, 10, 8))
+    try:
+        withdrawn = {post.scheduled_at for post in ws.store.posts([PostState.CANCELLED])} - {at(2026, 12, 17, 9)}
+    finally:
+        ws.close()
+    slots = [slot for day in month(office).days for slot in day.slots if slot.when in withdrawn]
+    replaced = [slot for slot in slots if not any(mark.state is PostState.CANCELLED for mark in slot.marks)]
+    emptied = [slot for slot in slots if slot.cancelled]
+    assert replaced and emptied and len(replaced) + len(emptied) == len(slots) == len(withdrawn)
+    assert all(len(slot.innovations) == 1 and len(slot.marks) == 2 for slot in slots)
