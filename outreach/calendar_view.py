@@ -91,6 +91,8 @@ class ChannelMark:
     state: PostState
     text: str | None
     reason: str | None
+    #: The published post's web address (only an http(s) one: the page links to it).
+    url: str | None = None
 
     @property
     def short(self) -> str:
@@ -253,7 +255,14 @@ def _slots(sources: Sources) -> dict[date, list[Slot]]:
             _name(post, sources) for post in shown
         ]
         marks = tuple(
-            ChannelMark(post.channel, sources.platforms.get(post.channel), post.state, post.text, post.reason)
+            ChannelMark(
+                post.channel,
+                sources.platforms.get(post.channel),
+                post.state,
+                post.text,
+                post.reason,
+                post.remote_url if (post.remote_url or "").startswith(("https://", "http://")) else None,
+            )
             for post in shown
         )
         changes = [sources.changed[post.id] for post in posts if post.id in sources.changed]

@@ -106,9 +106,23 @@ def test_a_month_planned_to_its_end_and_a_month_never_planned(office: Path) -> N
 def test_states_show_and_a_cancelled_slot_is_struck_while_a_replaced_post_is_left_out(office: Path) -> None:
     ws = workspace(office, at(2026, 12, 10, 8))
     try:
-        first, second = [post for post in ws.store.posts() if post.scheduled_at == at(2026, 12, 11, 9)]
-        settle_as(ws.store, first.id, PostState.PUBLISHED, at(2026, 12, 11, 9), "published", remote_id="1")
+        friday = {post.channel: post for post in ws.store.posts() if post.scheduled_at == at(2026, 12, 11, 9)}
+        first, second = friday["facebook"], friday["x"]
+        url = "https://www.facebook.com/100/posts/1"
+        settle_as(
+            ws.store, first.id, PostState.PUBLISHED, at(2026, 12, 11, 9), "published", remote_id="1", remote_url=url
+        )
         settle_as(ws.store, second.id, PostState.FAILED, at(2026, 12, 11, 9), "the platform refused the token")
+        thursday = [post for post in ws.store.posts() if post.scheduled_at == at(2026, 12, 10, 9)]
+        settle_as(
+            ws.store,
+            thursday[0].id,
+            PostState.PUBLISHED,
+            at(2026, 12, 10, 9),
+            "published",
+            remote_id="2",
+            remote_url="javascript:alert(1)",
+        )
         for post in ws.store.posts():
             if post.scheduled_at != at(2026, 12, 14, 9):
                 continue
@@ -120,10 +134,16 @@ def test_states_show_and_a_cancelled_slot_is_struck_while_a_replaced_post_is_lef
     assert {mark.state for mark in friday.marks} == {PostState.PUBLISHED, PostState.FAILED}
     failed = next(mark for mark in friday.marks if mark.state is PostState.FAILED)
     assert failed.why == "the platform refused the token" and failed.symbol == "✗"
+    published = next(mark for mark in friday.marks if mark.state is PostState.PUBLISHED)
+    assert published.url == "https://www.facebook.com/100/posts/1"
+    assert [mark.url for mark in days[10].slots[0].marks if mark.state is PostState.PUBLISHED] == [None]
     assert days[14].slots[0].cancelled
     page = _html(office)
     assert re.search(r'class="cal-slot cancelled">\s*<div class="cal-time">09:00 WIB · cancelled', page)
-    assert "✓ FB" in page or "✓ X" in page
+    assert "javascript:" not in page
+    assert f'<a class="cal-mark st-published" href="{url}" title="facebook: published">✓ FB</a>' in page
+    ics = next(e for e in _events(_ics(office)).values() if e.decoded("dtstart") == at(2026, 12, 11, 9))
+    assert f"facebook (FB): ✓ published\n{url}\n" in str(ics["description"])
 
 
 def test_html_is_one_page_in_indonesian_that_escapes_the_catalogues_text(office: Path, tmp_path: Path) -> None:
