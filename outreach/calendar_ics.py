@@ -18,7 +18,6 @@ from .i18n import _
 
 if TYPE_CHECKING:
     from icalendar import Event
-from .vocabulary import state_label
 
 #: How long a slot's event lasts in a calendar program: a post is a moment, this makes it visible.
 SLOT_MINUTES = 30
@@ -34,12 +33,14 @@ def slot_summary(slot: Slot) -> str:
 
 
 def slot_description(slot: Slot) -> str:
-    """Each channel's post: its state (and reason, when it did not go out) and its exact text."""
+    """Each channel's post: its state (and reason, when it did not go out), its address once out, its exact text."""
     parts = [_("Campaign: {campaign}").format(campaign=slot.campaign)]
     for mark in slot.marks:
-        heading = f"{mark.channel} ({mark.short}): {mark.symbol} {state_label(mark.state.value)}"
+        heading = f"{mark.channel} ({mark.short}): {mark.symbol} {mark.label}"
         if mark.why:
             heading += f" — {mark.why}"
+        if mark.url:
+            heading += f"\n{mark.url}"
         parts.append(heading + "\n" + (mark.text or _("(no text)")))
     return "\n\n".join(parts)
 

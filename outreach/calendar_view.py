@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from .i18n import N_, _
 from .model import Post, PostState
+from .outbox import ANNOUNCEMENT_ID
 from .reasons import shown
 from .vocabulary import state_label
 
@@ -90,6 +91,8 @@ class ChannelMark:
     state: PostState
     text: str | None
     reason: str | None
+    #: The published post's web address (only an http(s) one: the page links to it).
+    url: str | None = None
 
     @property
     def short(self) -> str:
@@ -226,27 +229,49 @@ def _notes(day: date, sources: Sources) -> tuple[DayNote, ...]:
     return tuple(notes)
 
 
+def _shown(posts: list[Post]) -> list[Post]:
+    """The posts a slot shows, by channel: a cancelled one only where nothing replaced it (the latest)."""
+    by_channel: dict[str, Post] = {}
+    for post in sorted(posts, key=lambda post: (post.state is not PostState.CANCELLED, post.id)):
+        by_channel[post.channel] = post  # a live post, then the latest, wins
+    return [by_channel[channel] for channel in sorted(by_channel)]
+
+
+def _name(post: Post, sources: Sources) -> tuple[str, str]:
+    """The innovation's name and agency (an operator's announcement has neither)."""
+    if post.innovation_id == ANNOUNCEMENT_ID:
+        return _(ANNOUNCEMENT), ""
+    return sources.names.get(post.innovation_id, (post.innovation_id, ""))
+
+
 def _slots(sources: Sources) -> dict[date, list[Slot]]:
     grouped: dict[tuple[datetime, str], list[Post]] = defaultdict(list)
     for post in sources.posts:
         grouped[(post.scheduled_at.astimezone(sources.zone), post.campaign)].append(post)
     by_day: dict[date, list[Slot]] = defaultdict(list)
-    for (when, campaign), posts in sorted(grouped.items(), key=lambda item: (item[0][0], item[0][1])):
-        live = [post for post in posts if post.state is not PostState.CANCELLED] or posts
-        named = [sources.names.get(post.innovation_id, (post.innovation_id, "")) for post in live]
-        announcement = (_(ANNOUNCEMENT), "")
-        pairs = [announcement if post.innovation_id == "-" else name for post, name in zip(live, named, strict=True)]
+    for (when, campaign), posts in sorted(grouped.items(), key=lambda item: item[0]):
+        shown = _shown(posts)
+        named = [_name(post, sources) for post in shown if post.state is not PostState.CANCELLED] or [
+            _name(post, sources) for post in shown
+        ]
         marks = tuple(
-            ChannelMark(post.channel, sources.platforms.get(post.channel), post.state, post.text, post.reason)
-            for post in sorted(live, key=lambda post: post.channel)
+            ChannelMark(
+                post.channel,
+                sources.platforms.get(post.channel),
+                post.state,
+                post.text,
+                post.reason,
+                post.remote_url if (post.remote_url or "").startswith(("https://", "http://")) else None,
+            )
+            for post in shown
         )
         changes = [sources.changed[post.id] for post in posts if post.id in sources.changed]
         by_day[when.date()].append(
             Slot(
                 campaign,
                 when,
-                tuple(dict.fromkeys(name for name, _agency in pairs)),
-                tuple(dict.fromkeys(agency for _name, agency in pairs if agency)),
+                tuple(dict.fromkeys(name for name, _agency in named)),
+                tuple(dict.fromkeys(agency for _name, agency in named if agency)),
                 marks,
                 max(changes) if changes else None,
             )
@@ -258,8 +283,8 @@ def build_month(first: date, sources: Sources) -> Month:
     """The month starting on ``first`` as weeks, Monday first, with each day's slots and notes.
 
     A slot whose posts were all cancelled stays (struck through, and cancelled in a calendar
-    program, which would otherwise keep the event it imported before); a cancelled post beside a
-    live one in the same slot is left out: it was replaced.
+    program, which would otherwise keep the event it imported before); a cancelled post is shown
+    struck through unless another post replaced it on the same channel in the same slot.
     """
     slots = _slots(sources)
     start = first - timedelta(days=first.weekday())

@@ -106,9 +106,23 @@ def test_a_month_planned_to_its_end_and_a_month_never_planned(office: Path) -> N
 def test_states_show_and_a_cancelled_slot_is_struck_while_a_replaced_post_is_left_out(office: Path) -> None:
     ws = workspace(office, at(2026, 12, 10, 8))
     try:
-        first, second = [post for post in ws.store.posts() if post.scheduled_at == at(2026, 12, 11, 9)]
-        settle_as(ws.store, first.id, PostState.PUBLISHED, at(2026, 12, 11, 9), "published", remote_id="1")
+        friday = {post.channel: post for post in ws.store.posts() if post.scheduled_at == at(2026, 12, 11, 9)}
+        first, second = friday["facebook"], friday["x"]
+        url = "https://www.facebook.com/100/posts/1"
+        settle_as(
+            ws.store, first.id, PostState.PUBLISHED, at(2026, 12, 11, 9), "published", remote_id="1", remote_url=url
+        )
         settle_as(ws.store, second.id, PostState.FAILED, at(2026, 12, 11, 9), "the platform refused the token")
+        thursday = [post for post in ws.store.posts() if post.scheduled_at == at(2026, 12, 10, 9)]
+        settle_as(
+            ws.store,
+            thursday[0].id,
+            PostState.PUBLISHED,
+            at(2026, 12, 10, 9),
+            "published",
+            remote_id="2",
+            remote_url="javascript:alert(1)",
+        )
         for post in ws.store.posts():
             if post.scheduled_at != at(2026, 12, 14, 9):
                 continue
@@ -120,10 +134,16 @@ def test_states_show_and_a_cancelled_slot_is_struck_while_a_replaced_post_is_lef
     assert {mark.state for mark in friday.marks} == {PostState.PUBLISHED, PostState.FAILED}
     failed = next(mark for mark in friday.marks if mark.state is PostState.FAILED)
     assert failed.why == "the platform refused the token" and failed.symbol == "✗"
+    published = next(mark for mark in friday.marks if mark.state is PostState.PUBLISHED)
+    assert published.url == "https://www.facebook.com/100/posts/1"
+    assert [mark.url for mark in days[10].slots[0].marks if mark.state is PostState.PUBLISHED] == [None]
     assert days[14].slots[0].cancelled
     page = _html(office)
     assert re.search(r'class="cal-slot cancelled">\s*<div class="cal-time">09:00 WIB · cancelled', page)
-    assert "✓ FB" in page or "✓ X" in page
+    assert "javascript:" not in page
+    assert f'<a class="cal-mark st-published" href="{url}" title="facebook: published">✓ FB</a>' in page
+    ics = next(e for e in _events(_ics(office)).values() if e.decoded("dtstart") == at(2026, 12, 11, 9))
+    assert f"facebook (FB): ✓ published\n{url}\n" in str(ics["description"])
 
 
 def test_html_is_one_page_in_indonesian_that_escapes_the_catalogues_text(office: Path, tmp_path: Path) -> None:
@@ -279,3 +299,31 @@ def test_a_blackout_of_one_campaign_names_it_since_the_other_still_posts(tmp_pat
     tuesday = {day.date.day: day for day in month(config).days}[15]
     assert [(note.kind, note.name) for note in tuesday.notes] == [("blackout", "Rapat paripurna (kenali)")]
     assert [slot.campaign for slot in tuesday.slots] == ["pengingat"]
+
+
+def test_one_cancelled_channel_shows_struck_and_a_replaced_post_is_left_out(office: Path) -> None:
+    ws = workspace(office, at(2026, 12, 10, 8))
+    try:
+        thursday = [post for post in ws.store.posts() if post.scheduled_at == at(2026, 12, 17, 9)]
+        ws.operations.cancel(next(post.id for post in thursday if post.channel == "x"), "Akun X diperbaiki", "rina")
+    finally:
+        ws.close()
+    marks = {day.date.day: day for day in month(office).days}[17].slots[0].marks
+    assert [(mark.channel, mark.state, mark.symbol) for mark in marks] == [
+        ("facebook", PostState.PLANNED, "○"),
+        ("x", PostState.CANCELLED, "⊘"),
+    ]
+    assert marks[1].why == "cancelled by an operator: Akun X diperbaiki"
+    # Retiring an innovation withdraws its planned posts; the planner fills what slots it can with another.
+    assert run(office, "catalogue", "retire", "posyandu-keliling").exit_code == 0
+    assert run(office, "plan", "--days", "14").exit_code == 0
+    ws = workspace(office, at(2026, 12, 10, 8))
+    try:
+        withdrawn = {post.scheduled_at for post in ws.store.posts([PostState.CANCELLED])} - {at(2026, 12, 17, 9)}
+    finally:
+        ws.close()
+    slots = [slot for day in month(office).days for slot in day.slots if slot.when in withdrawn]
+    replaced = [slot for slot in slots if not any(mark.state is PostState.CANCELLED for mark in slot.marks)]
+    emptied = [slot for slot in slots if slot.cancelled]
+    assert replaced and emptied and len(replaced) + len(emptied) == len(slots) == len(withdrawn)
+    assert all(len(slot.innovations) == 1 and len(slot.marks) == 2 for slot in slots)
