@@ -223,3 +223,14 @@ def test_the_metrics_table_defaults_and_accepts_office_times(tmp_path: Path) -> 
     assert load_config(config, environ={}).metrics.model_dump() == {"enabled": True, "collect_at": "03.30", "days": 30}
     config.write_text(config.read_text(encoding="utf-8") + '\n[metrics]\ncollect_at = "4:05"\n', encoding="utf-8")
     assert load_config(config, environ={}).metrics.collect_time.isoformat() == "04:05:00"
+
+
+def test_the_readme_and_the_bundled_config_name_every_metrics_key() -> None:
+    from outreach.config import MetricsSettings
+
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    bundled = (root / "config" / "outreach.toml").read_text(encoding="utf-8")
+    for key in MetricsSettings.model_fields:
+        assert f"| `[metrics] {key}` |" in readme
+        assert f"# {key} = " in bundled
