@@ -37,6 +37,8 @@ import bench_punctuality as punctuality
 
 TARGET_SECONDS = 30.0
 READ_CHANNELS = ("x", "facebook", "instagram", "mastodon", "bluesky")
+#: The channel the daemon publishes on meanwhile (a Mastodon fake).
+PUBLISHER = "mastodon-kominfo"
 
 
 def published_posts(store: Any, count: int, now: datetime) -> None:
@@ -78,6 +80,119 @@ def collect(store: Any, server: Any) -> tuple[Any, float, float, float]:
     return summary, time.perf_counter() - started, began, time.time()
 
 
+def start_daemon(config_path: Path, environ: dict[str, str]) -> tuple[subprocess.Popen, Path]:
+    """``outreach run`` as a subprocess, its output in ``daemon.log`` beside the config."""
+    log_path = config_path.parent / "daemon.log"
+    with log_path.open("w") as log:
+        daemon = subprocess.Popen(
+            [str(common.OUTREACH), "--config", str(config_path), "run"],
+            cwd=config_path.parent,
+            env=common.subprocess_env(**environ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return daemon, log_path
+
+
+def stop_daemon(daemon: subprocess.Popen) -> None:
+    if daemon.poll() is None:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait(timeout=10)
+
+
+def schedule_posts(ws: Any, entries: list[Any], first_tick: datetime, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """A warm-up post, then ``--spaced`` posts: the first row is the warm-up.
+
+    The daemon's first publish is slow on a loaded machine whatever else runs (its adapter and HTTP
+    client are made then; bench_punctuality's first post shows it too): the warm-up goes first and
+    is reported apart, 3 s before the measured posts.
+    """
+    first_due = (first_tick + timedelta(seconds=punctuality.TICK_SECONDS + 3)).replace(microsecond=0)
+    spaced_from = first_due + timedelta(seconds=3)
+    schedule = [(PUBLISHER, first_due.astimezone(common.ZONE))] + [
+        (PUBLISHER, (spaced_from + timedelta(seconds=args.spacing * n)).astimezone(common.ZONE))
+        for n in range(args.spaced)
+    ]
+    return punctuality.write_posts(ws, schedule, entries[: len(schedule)])
+
+
+def read_while_publishing(ws: Any, server: Any, fake: Any, config_path: Path, args: argparse.Namespace) -> Any:
+    """Start the daemon, give it posts, start the reading a second before the first measured one; the
+    reading's (summary, seconds, start, end) and the posts' rows."""
+    entries = ws.planning.catalogue()
+    daemon, log_path = start_daemon(config_path, {"MASTODON_ACCESS_TOKEN": fake.TOKEN})
+    try:
+
+        def beat() -> str | None:
+            return (ws.store.get_setting("daemon") or {}).get("last_tick")
+
+        punctuality.wait_for(lambda: beat() is not None, 120, "the daemon's first tick", daemon, log_path)
+        rows = schedule_posts(ws, entries, datetime.fromisoformat(beat() or ""), args)
+        first_measured = rows[1]["scheduled_at"] if len(rows) > 1 else rows[0]["scheduled_at"]
+        time.sleep(max(0.0, (first_measured - datetime.now(UTC)).total_seconds() - 1.0))
+        result: list[Any] = []
+        reader = threading.Thread(target=lambda: result.extend(collect(ws.store, server)))
+        reader.start()
+        punctuality.wait_for(
+            lambda: len(fake.arrivals) >= len(rows),
+            (rows[-1]["scheduled_at"] - datetime.now(UTC)).total_seconds() + 60,
+            "every post to arrive",
+            daemon,
+            log_path,
+        )
+        reader.join()
+    finally:
+        stop_daemon(daemon)
+    return result, rows
+
+
+def report(
+    result: list[Any], rows: list[dict[str, Any]], arrivals: dict[str, float], kept: int, latency: float
+) -> None:
+    summary, seconds, began, ended = result
+    warm_up = arrivals[rows[0]["key"]] - rows[0]["scheduled_at"].timestamp()
+    measured = rows[1:]
+    lateness = [arrivals[row["key"]] - row["scheduled_at"].timestamp() for row in measured]
+    during = [
+        late for late, row in zip(lateness, measured, strict=True) if began <= row["scheduled_at"].timestamp() <= ended
+    ]
+    per_channel = ", ".join(f"{name} {item.read}" for name, item in sorted(summary.channels.items()))
+    print(
+        f"read: {summary.read:,} posts ({summary.failed} failed, {summary.skipped} skipped: the warm-up post, on a "
+        f"channel the bench does not read), {kept:,} readings kept; per channel: {per_channel}; "
+        f"fake latency per reading {latency * 1000:.0f} ms"
+    )
+    print(
+        f"published meanwhile: {len(arrivals) - 1}/{len(measured)}, {len(during)} of them due while the reading ran; "
+        f"the warm-up post before them (the daemon's first publish): {warm_up * 1000:.0f} ms late"
+    )
+    p50, p99, worst, _best = punctuality.summary(during or lateness)
+    common.print_table(
+        ["measure", "measured", "target", "verdict"],
+        [
+            [
+                f"reading {summary.read:,} posts ({len(READ_CHANNELS)} channels at once)",
+                f"{seconds:.1f} s",
+                f"≤ {TARGET_SECONDS:.0f} s",
+                common.verdict(seconds, TARGET_SECONDS),
+            ],
+            [f"lateness while reading ({len(during)} posts): p50", f"{p50 * 1000:.0f} ms", "", ""],
+            [
+                f"lateness while reading ({len(during)} posts): p99",
+                f"{p99 * 1000:.0f} ms",
+                "≤ 1000 ms",
+                common.verdict(p99, punctuality.TARGET_P99),
+            ],
+            ["lateness while reading: max", f"{worst * 1000:.0f} ms", "", ""],
+            ["lateness in schedule order", " ".join(f"{late * 1000:.0f}" for late in lateness) + " ms", "", ""],
+        ],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=1000, help="published posts to read")
@@ -96,109 +211,24 @@ def main() -> None:
     from tests.fakeplatform.server import FakeServer
 
     common.print_machine("bench_metrics: reading engagement of published posts while `outreach run` publishes")
-    environ = {"MASTODON_ACCESS_TOKEN": MastodonFake.TOKEN}
-    publisher = "mastodon-kominfo"
     with tempfile.TemporaryDirectory(prefix="outreach-bench-") as temporary, FakeServer() as server:
-        folder = Path(temporary)
         fake = punctuality.timed_fake(server, 0.05)
         EngagementFake(server, latency=args.latency)  # serves the readings on the same loopback server
         config_path = common.project(
-            folder,
+            Path(temporary),
             200,
-            channels={publisher: {"type": "mastodon", "base_url": server.url}},
-            campaigns={punctuality.CAMPAIGN: common.campaign_block([publisher], date(2099, 1, 1), date(2099, 12, 31))},
+            channels={PUBLISHER: {"type": "mastodon", "base_url": server.url}},
+            campaigns={punctuality.CAMPAIGN: common.campaign_block([PUBLISHER], date(2099, 1, 1), date(2099, 12, 31))},
             images=False,
         )
-        ws = Workspace(load_config(config_path, environ=environ))
-        entries = ws.planning.catalogue()
+        ws = Workspace(load_config(config_path, environ={"MASTODON_ACCESS_TOKEN": MastodonFake.TOKEN}))
         t0 = time.perf_counter()
         published_posts(ws.store, args.posts, datetime.now(UTC))
         print(f"store: {args.posts:,} published posts written in {time.perf_counter() - t0:.1f} s")
-
-        log_path = folder / "daemon.log"
-        with log_path.open("w") as log:
-            daemon = subprocess.Popen(
-                [str(common.OUTREACH), "--config", str(config_path), "run"],
-                cwd=folder,
-                env=common.subprocess_env(**environ),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-
-            def beat() -> str | None:
-                return (ws.store.get_setting("daemon") or {}).get("last_tick")
-
-            punctuality.wait_for(lambda: beat() is not None, 120, "the daemon's first tick", daemon, log_path)
-            first_tick = datetime.fromisoformat(beat() or "")
-            first_due = (first_tick + timedelta(seconds=punctuality.TICK_SECONDS + 3)).replace(microsecond=0)
-            schedule = [
-                (publisher, (first_due + timedelta(seconds=args.spacing * n)).astimezone(common.ZONE))
-                for n in range(args.spaced)
-            ]
-            rows = punctuality.write_posts(ws, schedule, entries[: len(schedule)])
-            time.sleep(max(0.0, (first_due - datetime.now(UTC)).total_seconds() - 1.0))
-            result: dict[str, Any] = {}
-            reader = threading.Thread(
-                target=lambda: result.update(
-                    zip(("summary", "seconds", "from", "to"), collect(ws.store, server), strict=True)
-                )
-            )
-            reader.start()
-            last_due = schedule[-1][1]
-            punctuality.wait_for(
-                lambda: len(fake.arrivals) >= len(rows),
-                (last_due - datetime.now(UTC)).total_seconds() + 60,
-                "every post to arrive",
-                daemon,
-                log_path,
-            )
-            reader.join()
-        finally:
-            if daemon.poll() is None:
-                daemon.send_signal(signal.SIGTERM)
-                try:
-                    daemon.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    daemon.kill()
-                    daemon.wait(timeout=10)
+        result, rows = read_while_publishing(ws, server, fake, config_path, args)
         kept = len(ws.store.readings())
         ws.close()
-
-    summary = result["summary"]
-    lateness = [fake.arrivals[row["key"]] - row["scheduled_at"].timestamp() for row in rows]
-    during = [
-        late
-        for late, row in zip(lateness, rows, strict=True)
-        if result["from"] <= row["scheduled_at"].timestamp() <= result["to"]
-    ]
-    per_channel = ", ".join(f"{name} {item.read}" for name, item in sorted(summary.channels.items()))
-    print(
-        f"read: {summary.read:,} posts ({summary.failed} failed, {summary.skipped} skipped), {kept:,} readings kept; "
-        f"per channel: {per_channel}; fake latency per reading {args.latency * 1000:.0f} ms"
-    )
-    print(f"published meanwhile: {len(fake.arrivals)}/{len(rows)}, {len(during)} of them due while the reading ran")
-    p50, p99, worst, _best = punctuality.summary(during or lateness)
-    common.print_table(
-        ["measure", "measured", "target", "verdict"],
-        [
-            [
-                f"reading {summary.read:,} posts (5 channels at once)",
-                f"{result['seconds']:.1f} s",
-                f"≤ {TARGET_SECONDS:.0f} s",
-                common.verdict(result["seconds"], TARGET_SECONDS),
-            ],
-            [f"lateness while reading ({len(during)} posts): p50", f"{p50 * 1000:.0f} ms", "", ""],
-            [
-                f"lateness while reading ({len(during)} posts): p99",
-                f"{p99 * 1000:.0f} ms",
-                "≤ 1000 ms",
-                common.verdict(p99, punctuality.TARGET_P99),
-            ],
-            ["lateness while reading: max", f"{worst * 1000:.0f} ms", "", ""],
-            ["lateness in schedule order", " ".join(f"{late * 1000:.0f}" for late in lateness) + " ms", "", ""],
-        ],
-    )
+    report(result, rows, fake.arrivals, kept, args.latency)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,22 @@ def test_metrics_collect_refuses_the_rehearsal_store_and_bad_days(tmp_path: Path
     assert "--days" in one_line_error(_run(config, "metrics", "collect", "--days", "0"))
 
 
+def test_a_live_collection_leaves_the_rehearsal_store_as_it_was(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    rehearsed = _run(config, "rehearse", "--from", "2026-12-18", "--days", "2")
+    assert rehearsed.exit_code == 0, rehearsed.output
+    rehearsal_store = tmp_path / "rehearsal" / STORE_NAME
+    before = rehearsal_store.read_bytes()
+    ws = workspace(config, NOW)
+    published(ws.store, "x", "x1", NOW - timedelta(days=1))
+    ws.close()
+    assert _run(config, "metrics", "collect").exit_code == 0
+    assert rehearsal_store.read_bytes() == before
+    store = Store("sqlite:///" + str(rehearsal_store))
+    assert store.posts() and store.readings() == []
+    store.close()
+
+
 def test_press_add_records_the_article_with_who_added_it_and_list_shows_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -207,3 +223,14 @@ def test_the_metrics_table_defaults_and_accepts_office_times(tmp_path: Path) -> 
     assert load_config(config, environ={}).metrics.model_dump() == {"enabled": True, "collect_at": "03.30", "days": 30}
     config.write_text(config.read_text(encoding="utf-8") + '\n[metrics]\ncollect_at = "4:05"\n', encoding="utf-8")
     assert load_config(config, environ={}).metrics.collect_time.isoformat() == "04:05:00"
+
+
+def test_the_readme_and_the_bundled_config_name_every_metrics_key() -> None:
+    from outreach.config import MetricsSettings
+
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    bundled = (root / "config" / "outreach.toml").read_text(encoding="utf-8")
+    for key in MetricsSettings.model_fields:
+        assert f"| `[metrics] {key}` |" in readme
+        assert f"# {key} = " in bundled

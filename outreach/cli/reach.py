@@ -96,7 +96,8 @@ def _article_address(ctx: click.Context, param: click.Parameter, value: str | No
 def press_add(innovation_id: str, url: str, outlet: str, published: datetime) -> None:
     """Record a news article about an innovation.
 
-    Example: outreach press add --innovation ktp-kilat --url https://antaranews.com/1 --outlet Antara --date 2026-12-03
+    Example: outreach press add --innovation antre-puskesmas-wa --outlet "Antara Lampung"
+    --url https://lampung.antaranews.com/berita/123456 --date 2026-12-03
     """
     ws = _ws()
     ws.planning.catalogue()  # the innovation as the files say now
