@@ -67,13 +67,12 @@ def published_posts(store: Any, count: int, now: datetime) -> None:
 
 def collect(store: Any, server: Any) -> tuple[Any, float, float, float]:
     """One collection as the daemon runs it; the summary, its wall time, and its start and end (epoch s)."""
-    from outreach.channels.base import Channel
     from outreach.clock import SystemClock
     from outreach.metrics import Collector
-    from tests.engagement_probe import ProbeChannel, probe
+    from tests.engagement_probe import probe
 
     clock = SystemClock()
-    configured: dict[str, type[Channel]] = dict.fromkeys(READ_CHANNELS, ProbeChannel)
+    configured: dict[str, str | None] = dict.fromkeys(READ_CHANNELS)
     collector = Collector(store, clock, configured, lambda name: probe(server, name, clock))
     started, began = time.perf_counter(), time.time()
     summary = collector.collect(30)

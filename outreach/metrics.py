@@ -22,7 +22,7 @@ from .channels import adapter_class, build_channel
 from .channels.base import Channel
 from .clock import Clock
 from .errors import AuthError, ChannelHeld, ConfigError, PermanentError, RateLimited
-from .i18n import N_, _
+from .i18n import _
 from .model import MetricReading, Post, PostState
 
 if TYPE_CHECKING:
@@ -79,14 +79,15 @@ class Collector:
     """Reads engagement of published posts into the store; see the module's docstring.
 
     ``adapter_for`` makes a *new* adapter for a channel name (never the publisher's), closed when
-    that channel's reading ends; ``configured`` maps each configured channel to its adapter class.
+    that channel's reading ends; ``configured`` maps each configured channel to why it reads no engagement
+    (``Channel.engagement_unavailable_for``, in the reader's language), or None when it reads it.
     """
 
     def __init__(
         self,
         store: Store,
         clock: Clock,
-        configured: Mapping[str, type[Channel]],
+        configured: Mapping[str, str | None],
         adapter_for: Callable[[str], Channel],
         *,
         stop: threading.Event | None = None,
@@ -111,7 +112,7 @@ class Collector:
             if reason is not None:
                 log.info("channel %s: engagement not read: %s", name, reason)
                 summary.channels[name].skipped = len(posts)
-                summary.channels[name].note(_(reason))
+                summary.channels[name].note(reason)
         readable = [name for name in queues if not summary.channels[name].skipped]
         if readable:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(readable)), thread_name_prefix="metrics") as pool:
@@ -133,11 +134,10 @@ class Collector:
         return queues
 
     def _unreadable(self, name: str) -> str | None:
-        """Why a channel's engagement is not read (an English msgid), or None when it is."""
-        adapter = self.configured.get(name)
-        if adapter is None:
-            return N_("the channel is no longer in the configuration")
-        return adapter.engagement_unavailable
+        """Why a channel's engagement is not read (in the reader's language), or None when it is."""
+        if name not in self.configured:
+            return _("the channel is no longer in the configuration")
+        return self.configured[name]
 
     def _read_channel(self, posts: list[Post], result: ChannelReading) -> None:
         """Read one channel's posts in order until done, stopped, or the channel cannot be read now."""
@@ -222,5 +222,8 @@ def collector_for(workspace: Workspace, stop: threading.Event | None = None) -> 
     def adapter_for(name: str) -> Channel:
         return build_channel(name, config.channels[name], config.environ, workspace.clock)
 
-    configured = {name: adapter_class(settings.type) for name, settings in config.channels.items()}
+    configured = {
+        name: adapter_class(settings.type).engagement_unavailable_for(name, settings)
+        for name, settings in config.channels.items()
+    }
     return Collector(workspace.store, workspace.clock, configured, adapter_for, stop=stop)

@@ -58,7 +58,7 @@ def published(
 
 
 def collector(store: Store, server: FakeServer, clock: FixedClock, names: list[str], **options: Any) -> Collector:
-    configured: dict[str, type[Channel]] = dict.fromkeys(names, ProbeChannel)
+    configured: dict[str, str | None] = dict.fromkeys(names)
     return Collector(store, clock, configured, lambda name: probe(server, name, clock), **options)
 
 
@@ -133,7 +133,7 @@ def test_an_adapter_that_cannot_be_made_or_breaks_is_not_fatal(
         adapter = probe(server, name, clock)
         return Buggy(name, adapter.settings, {}, clock) if name == "buggy" else adapter
 
-    configured: dict[str, type[Channel]] = dict.fromkeys(("no-token", "buggy", "mastodon"), ProbeChannel)
+    configured: dict[str, str | None] = dict.fromkeys(("no-token", "buggy", "mastodon"))
     summary = Collector(store, clock, configured, adapter_for).collect(30)
     assert {name: (r.read, r.failed, r.skipped) for name, r in summary.channels.items()} == {
         "no-token": (0, 0, 1),
@@ -175,7 +175,8 @@ def test_a_channel_without_engagement_is_skipped_with_one_log_line(
     published(store, "removed", "r-1", NOW - timedelta(days=1))
     caplog.set_level(logging.INFO, logger="outreach.metrics")
     clock = FixedClock(NOW)
-    configured: dict[str, type[Channel]] = {"outbox": FileChannel}
+    settings = FileChannel.settings_model.model_validate({"type": "file", "as": "facebook"})
+    configured = {"outbox": FileChannel.engagement_unavailable_for("outbox", settings)}
     summary = Collector(store, clock, configured, lambda name: probe(server, name, clock)).collect(30)
     assert (summary.channels["outbox"].skipped, summary.channels["outbox"].reasons) == (
         3,

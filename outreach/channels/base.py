@@ -391,6 +391,12 @@ class Channel(ABC):
     #: None where ``engagement`` reads it. Adapters that read it set None and override ``engagement``.
     engagement_unavailable: ClassVar[str | None] = N_("this channel offers no engagement figures to read")
 
+    @classmethod
+    def engagement_unavailable_for(cls, name: str, settings: ChannelSettings) -> str | None:
+        """Why channel ``name`` with these settings reads no engagement, in the reader's language; None
+        when it reads it. A channel whose reading is a setting (X, where each read is paid) overrides this."""
+        return None if cls.engagement_unavailable is None else _(cls.engagement_unavailable)
+
     def engagement(self, post: Post) -> Engagement:
         """Read a published post's public engagement now (``post.remote_id``/``remote_url``/``channel_state``).
 

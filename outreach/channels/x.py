@@ -258,7 +258,7 @@ class XChannel(Channel):
         bill again that day.
         """
         if not self.settings.read_metrics:
-            raise ChannelHeld(f"{self.name}: {self._reading_off()}")
+            raise ChannelHeld(f"{self.name}: {_reading_off(self.name, self.settings)}")
         tweet_id = published_id(self.name, post)
         self._reads.spend(tweet_id, self.wall_clock.now())
         young = post.published_at is not None and self.clock.now() - post.published_at < NON_PUBLIC_METRICS_AGE
@@ -281,22 +281,11 @@ class XChannel(Channel):
             )
         )
 
-    def engagement_access(self) -> list[str]:
+    @classmethod
+    def engagement_unavailable_for(cls, name: str, settings: ChannelSettings) -> str | None:
         """Reading is off until the office opts in, because every post read is paid for."""
-        return [] if self.settings.read_metrics else [self._reading_off()]
-
-    def _reading_off(self) -> str:
-        budget = self.settings.metric_reads_per_day
-        return _(
-            "reading engagement is off, because X charges ${price} for each post read; to turn it on, set "
-            "read_metrics = true in [channels.{name}] (it then reads at most {budget} posts a day, at most ${cost} "
-            "a day; change metric_reads_per_day to read more or fewer)"
-        ).format(
-            price=number(self.settings.price_per_read, decimals=3),
-            name=self.name,
-            budget=number(budget),
-            cost=number(budget * self.settings.price_per_read, decimals=2),
-        )
+        assert isinstance(settings, XSettings)
+        return None if settings.read_metrics else _reading_off(name, settings)
 
     def _read_tweet(self, tweet_id: str, fields: list[str]) -> dict[str, Any]:
         where = f"GET /2/tweets/{tweet_id}"
@@ -546,3 +535,18 @@ def _canonical(text: str) -> str:
         position = end
     parts.append(text[position:])
     return "".join(parts)
+
+
+def _reading_off(name: str, settings: XSettings) -> str:
+    """The line that says X reading is off, what it would cost, and how to turn it on."""
+    budget = settings.metric_reads_per_day
+    return _(
+        "reading engagement is off, because X charges ${price} for each post read; to turn it on, set "
+        "read_metrics = true in [channels.{name}] (it then reads at most {budget} posts a day, at most ${cost} "
+        "a day; change metric_reads_per_day to read more or fewer)"
+    ).format(
+        price=number(settings.price_per_read, decimals=3),
+        name=name,
+        budget=number(budget),
+        cost=number(budget * settings.price_per_read, decimals=2),
+    )

@@ -139,8 +139,9 @@ def _engagement_lines(ws: Workspace, channel: str) -> None:
     if adapter.outbox_for(adapter.settings) is not None:
         return  # a local folder: nobody sees these posts, so there is nothing to say about their figures
     indent = " " * 17
-    if adapter.engagement_unavailable is not None:
-        click.echo(visible(f"{indent}" + _("engagement: {reason}").format(reason=_(adapter.engagement_unavailable))))
+    unavailable = adapter.engagement_unavailable_for(channel, adapter.settings)
+    if unavailable is not None:
+        click.echo(visible(f"{indent}" + _("engagement: {reason}").format(reason=unavailable)))
         return
     try:
         lines = adapter.engagement_access()

@@ -140,7 +140,8 @@ def test_reading_is_off_until_the_channel_opts_in_and_check_says_how(x: XFake, l
     channel = make_channel(x, read_ledger_file=str(ledger))
     post = _publish(channel)
 
-    [line] = channel.engagement_access()
+    line = type(channel).engagement_unavailable_for(channel.name, channel.settings)
+    assert line is not None
     assert "X charges $0.005 for each post read" in line
     assert "set read_metrics = true in [channels.test]" in line
     assert "at most 50 posts a day, at most $0.25 a day" in line
@@ -150,7 +151,8 @@ def test_reading_is_off_until_the_channel_opts_in_and_check_says_how(x: XFake, l
     assert x.server.requests("GET", TWEET) == []
     assert not ledger.exists()
 
-    assert _reading(x, ledger).engagement_access() == []
+    reading = _reading(x, ledger)
+    assert type(reading).engagement_unavailable_for(reading.name, reading.settings) is None
 
 
 def test_the_daily_budget_counts_each_post_once_and_holds_across_runs(x: XFake, ledger: Path) -> None:
