@@ -28,6 +28,7 @@ IDLE = "arsip-digital"  # approved, in no campaign: never published
 DRAFT = "belum-disetujui"  # not approved: never a gap
 DUKCAPIL = "Dinas Kependudukan dan Pencatatan Sipil"
 DINKES = "Dinas Kesehatan"
+OFFICE = "Dinas Komunikasi dan Informatika Kota Bandar Lampung"
 REFUSED = "the platform refused the post: duplicate content"
 
 
@@ -39,7 +40,7 @@ def office(tmp_path: Path) -> Path:
 def build_office(tmp_path: Path) -> Path:
     """Three days of posts on X and Facebook: most published and read, one refused, one missed, press."""
     rows = [
-        innovation(KTP, DUKCAPIL, tagar="KampanyeDesember"),
+        innovation(KTP, DUKCAPIL, tagar="KampanyeDesember", nama="KTP Sehari Jadi"),
         innovation(POSYANDU, DINKES, tagar="KampanyeDesember"),
         innovation(IDLE, "Dinas Perpustakaan dan Kearsipan"),
         innovation(DRAFT, DINKES, status="draf", tagar="KampanyeDesember"),
@@ -50,6 +51,7 @@ def build_office(tmp_path: Path) -> Path:
         channels={"x": file_channel("x"), "fb": file_channel("facebook")},
         campaigns={"desember": campaign(["x", "fb"], tagar=["KampanyeDesember"])},
     )
+    config.write_text(f'office = "{OFFICE}"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
     ws = workspace(config, at(2026, 12, 1, 8))
     ws.planning.apply_plan(3)
     posts = ws.store.posts([PostState.PLANNED])
@@ -148,7 +150,7 @@ def test_the_html_report_is_written_to_a_file_with_the_texts_and_the_clicks_note
     result = run(office, "report", "--from", "2026-12-01", "--output", str(target))
     assert result.exit_code == 0, result.output
     page = target.read_text(encoding="utf-8")
-    assert "<svg" in page and "UTM" in page and "Lampung Post" in page
+    assert "<svg" in page and "UTM" in page and "Lampung Post" in page and OFFICE in page
     assert "duplicate content" in page and "Arsip Digital" in page
     for forbidden in ("http://", "<script", "@import", "url(http", "<link"):
         assert forbidden not in page.replace("http://www.w3.org", "")
