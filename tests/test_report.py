@@ -184,6 +184,7 @@ def test_a_rehearsal_never_reaches_the_live_report_and_its_own_report_says_it_is
     target = tmp_path / "gladi.html"
     rehearsed = run(config, "--rehearsal", "report", "--output", str(target))
     assert rehearsed.exit_code == 0, rehearsed.output
+    assert "rehearsal's report" in rehearsed.stderr and "not evidence" in rehearsed.stderr
     page = target.read_text(encoding="utf-8")
     assert "REHEARSAL" in page and "not evidence" in page and "Ktp Sehari Jadi" in page
 
