@@ -62,7 +62,7 @@ def build(folder: Path, post_count: int, reading_count: int) -> Path:
         channel = common.PLATFORMS[index % len(common.PLATFORMS)]
         moment = START + step * (index % post_count)
         published = index < post_count
-        text = f"{innovation.ringkasan} {innovation.manfaat} Info: {innovation.tautan} #BandarLampung"
+        text = f"{innovation.ringkasan}\n\n{innovation.manfaat}\n\nInfo: {innovation.tautan}\n#BandarLampung"
         rows.append({
             "key": f"kenali/{channel}/{innovation.id}/{index}", "campaign": "kenali", "channel": channel,
             "innovation_id": innovation.id, "kind": "perkenalan", "scheduled_at": to_text(moment),

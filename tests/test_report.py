@@ -156,6 +156,13 @@ def test_the_html_report_is_written_to_a_file_with_the_texts_and_the_clicks_note
         assert forbidden not in page.replace("http://www.w3.org", "")
 
 
+def test_a_folder_that_does_not_exist_is_one_clear_line_and_leaves_nothing(office: Path) -> None:
+    target = office.parent / "tidak-ada" / "laporan.html"
+    result = CliRunner().invoke(cli, ["--config", str(office), "report", "--output", str(target)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"cannot write {target}" in result.output and not target.parent.exists()
+
+
 def test_a_period_that_ends_before_it_starts_is_refused(office: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(office), "report", "--from", "2026-12-05", "--to", "2026-12-01"])
     assert result.exit_code == 2 and "--to" in result.output and "Traceback" not in result.output
