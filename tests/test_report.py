@@ -26,6 +26,7 @@ KTP = "ktp-sehari-jadi"
 POSYANDU = "posyandu-keliling"
 IDLE = "arsip-digital"  # approved, in no campaign: never published
 DRAFT = "belum-disetujui"  # not approved: never a gap
+LATER = "pojok-baca"  # approved, but its service starts after the period: no gap either
 DUKCAPIL = "Dinas Kependudukan dan Pencatatan Sipil"
 DINKES = "Dinas Kesehatan"
 OFFICE = "Dinas Komunikasi dan Informatika Kota Bandar Lampung"
@@ -43,6 +44,7 @@ def build_office(tmp_path: Path) -> Path:
         innovation(KTP, DUKCAPIL, tagar="KampanyeDesember", nama="KTP Sehari Jadi"),
         innovation(POSYANDU, DINKES, tagar="KampanyeDesember"),
         innovation(IDLE, "Dinas Perpustakaan dan Kearsipan"),
+        innovation(LATER, "Dinas Perpustakaan dan Kearsipan", mulai="2027-03-01"),
         innovation(DRAFT, DINKES, status="draf", tagar="KampanyeDesember"),
     ]
     config = project(
