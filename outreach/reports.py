@@ -85,16 +85,20 @@ def charts_of(report: EvidenceReport) -> list[Chart]:
     """The report's three charts; none when nothing went out in the period."""
     from babel.dates import format_date
 
-    from .charts import bar_chart
+    from .charts import MOST_BARS, bar_chart
     from .i18n import current_language
 
     if not report.posts:
         return []
     months = [(format_date(month, "MMM y", locale=current_language()), p, i) for month, p, i in report.by_month()]
     platforms = [(platform_name(name), p, i) for name, p, i in report.by_platform()]
+    agencies = report.by_agency()
+    per_agency = _("Posts and interactions per agency")
+    if len(agencies) > MOST_BARS:  # the tables below name them all
+        per_agency = _("Posts and interactions of the {count} agencies with the most posts").format(count=MOST_BARS)
     return [
         bar_chart(_("Posts and interactions per month"), months, by_name=False, key="month"),
-        bar_chart(_("Posts and interactions per agency"), report.by_agency(), by_name=True, key="agency"),
+        bar_chart(per_agency, agencies, by_name=True, key="agency"),
         bar_chart(_("Posts and interactions per platform"), platforms, by_name=True, key="platform"),
     ]
 

@@ -225,3 +225,34 @@ def test_neither_the_report_csv_nor_the_history_csv_hands_a_spreadsheet_a_formul
         row = next(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
         for column in columns:
             assert row[column] == "'" + formula, (column, row[column])
+
+
+def test_charts_are_inline_svg_that_loads_nothing_and_say_when_they_show_only_the_busiest_agencies() -> None:
+    from datetime import datetime
+
+    from outreach.evidence import AgencyEvidence, EvidenceReport, Figures, InnovationEvidence, PostEvidence
+    from outreach.model import Innovation
+    from outreach.reports import charts_of
+
+    agencies = []
+    for number in range(20):
+        item = Innovation(f"inovasi-{number}", f"Inovasi {number}", f"Dinas Nomor {number}", "r", "m", "c")
+        moment = datetime(2026, 3, 1 + number, 9, tzinfo=ZONE)
+        post = PostEvidence(number, item.id, item.opd, item.nama, "x", "x", "perkenalan", moment,
+                            None, "teks", Figures({"likes": number}), moment)  # fmt: skip
+        agencies.append(
+            AgencyEvidence(item.opd, [InnovationEvidence(item, [post], [], Figures({"likes": number}))], [], [])
+        )
+    report = EvidenceReport(
+        date(2026, 1, 1), date(2026, 12, 31), ZONE, datetime(2027, 1, 1, tzinfo=ZONE), None, None, agencies
+    )
+    charts = charts_of(report)
+    assert [chart.caption for chart in charts] == [
+        "Posts and interactions per month",
+        "Posts and interactions of the 15 agencies with the most posts",
+        "Posts and interactions per platform",
+    ]
+    for chart in charts:
+        assert chart.svg.startswith('<svg role="img" aria-label="Posts and interactions')
+        assert "<metadata" not in chart.svg and "<text" not in chart.svg  # glyphs as paths: no font needed
+        assert 'href="http' not in chart.svg and "@import" not in chart.svg
