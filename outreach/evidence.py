@@ -83,7 +83,6 @@ class PostEvidence:
     innovation_name: str
     channel: str
     platform: str
-    kind: str
     published_at: datetime  # in the office's zone
     permalink: str | None
     text: str
@@ -303,7 +302,6 @@ def _post_evidence(
         innovation_name=innovation.nama,
         channel=post.channel,
         platform=platforms.get(post.channel, post.channel),
-        kind=post.kind,
         published_at=post.published_at.astimezone(zone),
         permalink=post.remote_url,
         text=post.text or "",

@@ -238,7 +238,7 @@ def test_charts_are_inline_svg_that_loads_nothing_and_say_when_they_show_only_th
     for number in range(20):
         item = Innovation(f"inovasi-{number}", f"Inovasi {number}", f"Dinas Nomor {number}", "r", "m", "c")
         moment = datetime(2026, 3, 1 + number, 9, tzinfo=ZONE)
-        post = PostEvidence(number, item.id, item.opd, item.nama, "x", "x", "perkenalan", moment,
+        post = PostEvidence(number, item.id, item.opd, item.nama, "x", "x", moment,
                             None, "teks", Figures({"likes": number}), moment)  # fmt: skip
         agencies.append(
             AgencyEvidence(item.opd, [InnovationEvidence(item, [post], [], Figures({"likes": number}))], [], [])
