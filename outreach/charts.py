@@ -75,7 +75,10 @@ def bar_chart(caption: str, rows: Sequence[tuple[str, int, int]], *, by_name: bo
             alignment = "right" if slanted else "center"
             panels[1].set_xticks(range(len(rows)), labels, rotation=45 if slanted else 0, ha=alignment)
         buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+        # "tight" trims or widens the margins to what was drawn: a long name or a large number is never cut off.
+        figure.savefig(
+            buffer, format="svg", bbox_inches="tight", pad_inches=0.08, metadata={"Date": None, "Creator": None}
+        )
     return Chart(caption, _inline(buffer.getvalue(), caption))
 
 

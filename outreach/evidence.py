@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from .errors import NotFound
 from .i18n import _
 from .model import Innovation, PostState, PressCoverage
-from .outbox import ANNOUNCEMENT_ID
 
 if TYPE_CHECKING:
     from .model import CatalogueEntry, MetricReading, Post
@@ -84,7 +83,6 @@ class PostEvidence:
     innovation_name: str
     channel: str
     platform: str
-    kind: str
     published_at: datetime  # in the office's zone
     permalink: str | None
     text: str
@@ -278,12 +276,19 @@ def assemble(
     gaps = [
         _gap(post, entries[post.innovation_id].innovation, platforms, zone)
         for post in store.posts(GAP_STATES, begin, until)
-        if post.innovation_id in entries and post.innovation_id != ANNOUNCEMENT_ID
+        if post.innovation_id in entries
     ]
-    agencies = _by_agency(entries.values(), posts_of, press_of, gaps)
+    agencies = _by_agency(entries.values(), posts_of, press_of, gaps, (start, end))
     if chosen is not None:
         agencies = [each for each in agencies if each.name == chosen]
     return EvidenceReport(start, end, zone, now, office, chosen, agencies, rehearsal)
+
+
+def _offered_during(innovation: Innovation, start: date, end: date) -> bool:
+    """Its service window (``mulai``/``selesai``) meets the period: otherwise not publishing it is no gap."""
+    return (innovation.mulai is None or innovation.mulai <= end) and (
+        innovation.selesai is None or start <= innovation.selesai
+    )
 
 
 def _post_evidence(
@@ -297,7 +302,6 @@ def _post_evidence(
         innovation_name=innovation.nama,
         channel=post.channel,
         platform=platforms.get(post.channel, post.channel),
-        kind=post.kind,
         published_at=post.published_at.astimezone(zone),
         permalink=post.remote_url,
         text=post.text or "",
@@ -325,8 +329,10 @@ def _by_agency(
     posts_of: Mapping[str, Sequence[PostEvidence]],
     press_of: Mapping[str, Sequence[PressCoverage]],
     gaps: Sequence[GapPost],
+    period: tuple[date, date],
 ) -> list[AgencyEvidence]:
-    """Agencies by name; an innovation appears when it went out or was covered, else (approved) as a gap."""
+    """Agencies by name; an innovation appears when it went out or was covered, else as a gap when it was
+    approved and offered to citizens during the period."""
     shown: dict[str, list[InnovationEvidence]] = defaultdict(list)
     unpublished: dict[str, list[Innovation]] = defaultdict(list)
     for entry in entries:
@@ -336,7 +342,7 @@ def _by_agency(
         if posts or press:
             figures = total(post.figures for post in posts if post.figures)
             shown[innovation.opd].append(InnovationEvidence(innovation, posts, press, figures))
-        if not posts and entry.publishable:
+        if not posts and entry.publishable and _offered_during(innovation, *period):
             unpublished[innovation.opd].append(innovation)
     gaps_of: dict[str, list[GapPost]] = defaultdict(list)
     for gap in gaps:

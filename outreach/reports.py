@@ -85,16 +85,20 @@ def charts_of(report: EvidenceReport) -> list[Chart]:
     """The report's three charts; none when nothing went out in the period."""
     from babel.dates import format_date
 
-    from .charts import bar_chart
+    from .charts import MOST_BARS, bar_chart
     from .i18n import current_language
 
     if not report.posts:
         return []
     months = [(format_date(month, "MMM y", locale=current_language()), p, i) for month, p, i in report.by_month()]
     platforms = [(platform_name(name), p, i) for name, p, i in report.by_platform()]
+    agencies = report.by_agency()
+    per_agency = _("Posts and interactions per agency")
+    if len(agencies) > MOST_BARS:  # the tables below name them all
+        per_agency = _("Posts and interactions of the {count} agencies with the most posts").format(count=MOST_BARS)
     return [
         bar_chart(_("Posts and interactions per month"), months, by_name=False, key="month"),
-        bar_chart(_("Posts and interactions per agency"), report.by_agency(), by_name=True, key="agency"),
+        bar_chart(per_agency, agencies, by_name=True, key="agency"),
         bar_chart(_("Posts and interactions per platform"), platforms, by_name=True, key="platform"),
     ]
 
@@ -127,15 +131,25 @@ DATE_FORMAT = "dd/mm/yyyy"
 TIME_FORMAT = "dd/mm/yyyy hh:mm"
 
 
+def zone_name(report: EvidenceReport) -> str:
+    """The office zone's short name (WIB), which the headers of time columns carry."""
+    return report.generated_at.astimezone(report.zone).tzname() or str(report.zone)
+
+
 def _local(moment: datetime) -> datetime:
-    """A spreadsheet cell holds no zone: the office's local time (the column header says WIB)."""
+    """A spreadsheet cell holds no zone: the office's local time (the column header names the zone)."""
     return moment.replace(tzinfo=None)
 
 
-def _sheets(report: EvidenceReport) -> Iterator[tuple[str, list[str], list[list[Any]]]]:
-    """(sheet name, headers, rows) of each view; sheet names are the Indonesian ones the office knows."""
+#: One view of the workbook: its sheet name (a msgid), its headers, its rows.
+Sheet = tuple[str, list[str], list[list[Any]]]
+
+
+def _sheets(report: EvidenceReport) -> Iterator[Sheet]:
+    """Each view of the workbook; sheet names are the Indonesian ones the office knows (Ringkasan, Per OPD …)."""
     metrics = [_(METRIC_LABELS[name]).capitalize() for name in METRIC_NAMES]
-    yield N_("Summary"), [_("Item"), _("Value")], _summary_rows(report)
+    zone = zone_name(report)
+    yield N_("Summary"), [_("Item"), _("Value")], _summary_rows(report, zone)
     yield (
         N_("Per agency"),
         [_("Agency"), _("Innovations published"), _("Posts"), _("Platforms reached"), _("Platforms"),
@@ -144,20 +158,22 @@ def _sheets(report: EvidenceReport) -> Iterator[tuple[str, list[str], list[list[
           platform_list(agency.platforms), agency.figures.interactions, agency.figures.seen,
           len(agency.press), len(agency.unpublished), len(agency.gaps)] for agency in report.agencies],
     )  # fmt: skip
+    first, last = _("First post ({zone})").format(zone=zone), _("Last post ({zone})").format(zone=zone)
     yield (
         N_("Per innovation"),
         [_("Agency"), _("Innovation"), _("Innovation id"), _("Posts"), _("Platforms reached"), _("Platforms"),
-         *metrics, _("Interactions"), _("Press coverage"), _("First post (WIB)"), _("Last post (WIB)")],
+         *metrics, _("Interactions"), _("Press coverage"), first, last],
         [[i.innovation.opd, i.innovation.nama, i.innovation.id, len(i.posts), len(i.platforms),
           platform_list(i.platforms), *(i.figures.counts.get(name) for name in METRIC_NAMES),
           i.figures.interactions, len(i.press),
           _local(i.posts[0].published_at) if i.posts else None, _local(i.posts[-1].published_at) if i.posts else None]
          for i in report.innovations],
     )  # fmt: skip
+    published, read = _("Published ({zone})").format(zone=zone), _("Last read ({zone})").format(zone=zone)
     yield (
         N_("Posts"),
-        [_("Post id"), _("Agency"), _("Innovation"), _("Platform"), _("Channel"), _("Published (WIB)"), _("Link"),
-         _("Text"), *metrics, _("Interactions"), _("Last read (WIB)")],
+        [_("Post id"), _("Agency"), _("Innovation"), _("Platform"), _("Channel"), published, _("Link"), _("Text"),
+         *metrics, _("Interactions"), read],
         [[p.post_id, p.agency, p.innovation_name, platform_name(p.platform), p.channel, _local(p.published_at),
           p.permalink, p.text, *((p.figures.counts.get(name) if p.figures else None) for name in METRIC_NAMES),
           p.interactions if p.figures else None, _local(p.read_at) if p.read_at else None] for p in report.posts],
@@ -167,7 +183,8 @@ def _sheets(report: EvidenceReport) -> Iterator[tuple[str, list[str], list[list[
         [_("Date"), _("Agency"), _("Innovation"), _("Outlet"), _("Link")],
         [[item.published_on, i.innovation.opd, i.innovation.nama, item.outlet, item.url] for i, item in report.press],
     )
-    yield N_("Gaps"), [_("Gap"), _("Agency"), _("Innovation"), _("Platform"), _("Scheduled (WIB)"), _("Reason")], [
+    scheduled = _("Scheduled ({zone})").format(zone=zone)
+    yield N_("Gaps"), [_("Gap"), _("Agency"), _("Innovation"), _("Platform"), scheduled, _("Reason")], [
         *([_("approved, not published in the period"), agency, innovation.nama, None, None, None]
           for agency, innovation in report.unpublished),
         *(_gap_row(gap) for gap in report.gaps),
@@ -179,14 +196,14 @@ def _gap_row(gap: GapPost) -> list[Any]:
             _local(gap.scheduled_at), shown(gap.reason)]  # fmt: skip
 
 
-def _summary_rows(report: EvidenceReport) -> list[list[Any]]:
+def _summary_rows(report: EvidenceReport, zone: str) -> list[list[Any]]:
     figures = report.figures
     rows: list[list[Any]] = [
         [_("Office"), report.office or ""],
         [_("Period from"), report.start],
         [_("Period to"), report.end],
         [_("Agency"), report.agency_filter or _("all agencies")],
-        [_("Made at (WIB)"), _local(report.generated_at.astimezone(report.zone))],
+        [_("Made at ({zone})").format(zone=zone), _local(report.generated_at.astimezone(report.zone))],
         [_("Posts published"), len(report.posts)],
         [_("Innovations published"), len(report.innovations)],
         [_("Platforms reached"), len(report.platforms)],

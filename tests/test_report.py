@@ -26,8 +26,10 @@ KTP = "ktp-sehari-jadi"
 POSYANDU = "posyandu-keliling"
 IDLE = "arsip-digital"  # approved, in no campaign: never published
 DRAFT = "belum-disetujui"  # not approved: never a gap
+LATER = "pojok-baca"  # approved, but its service starts after the period: no gap either
 DUKCAPIL = "Dinas Kependudukan dan Pencatatan Sipil"
 DINKES = "Dinas Kesehatan"
+OFFICE = "Dinas Komunikasi dan Informatika Kota Bandar Lampung"
 REFUSED = "the platform refused the post: duplicate content"
 
 
@@ -39,9 +41,10 @@ def office(tmp_path: Path) -> Path:
 def build_office(tmp_path: Path) -> Path:
     """Three days of posts on X and Facebook: most published and read, one refused, one missed, press."""
     rows = [
-        innovation(KTP, DUKCAPIL, tagar="KampanyeDesember"),
+        innovation(KTP, DUKCAPIL, tagar="KampanyeDesember", nama="KTP Sehari Jadi"),
         innovation(POSYANDU, DINKES, tagar="KampanyeDesember"),
         innovation(IDLE, "Dinas Perpustakaan dan Kearsipan"),
+        innovation(LATER, "Dinas Perpustakaan dan Kearsipan", mulai="2027-03-01"),
         innovation(DRAFT, DINKES, status="draf", tagar="KampanyeDesember"),
     ]
     config = project(
@@ -50,6 +53,7 @@ def build_office(tmp_path: Path) -> Path:
         channels={"x": file_channel("x"), "fb": file_channel("facebook")},
         campaigns={"desember": campaign(["x", "fb"], tagar=["KampanyeDesember"])},
     )
+    config.write_text(f'office = "{OFFICE}"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
     ws = workspace(config, at(2026, 12, 1, 8))
     ws.planning.apply_plan(3)
     posts = ws.store.posts([PostState.PLANNED])
@@ -148,10 +152,17 @@ def test_the_html_report_is_written_to_a_file_with_the_texts_and_the_clicks_note
     result = run(office, "report", "--from", "2026-12-01", "--output", str(target))
     assert result.exit_code == 0, result.output
     page = target.read_text(encoding="utf-8")
-    assert "<svg" in page and "UTM" in page and "Lampung Post" in page
+    assert "<svg" in page and "UTM" in page and "Lampung Post" in page and OFFICE in page
     assert "duplicate content" in page and "Arsip Digital" in page
     for forbidden in ("http://", "<script", "@import", "url(http", "<link"):
         assert forbidden not in page.replace("http://www.w3.org", "")
+
+
+def test_a_folder_that_does_not_exist_is_one_clear_line_and_leaves_nothing(office: Path) -> None:
+    target = office.parent / "tidak-ada" / "laporan.html"
+    result = CliRunner().invoke(cli, ["--config", str(office), "report", "--output", str(target)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"cannot write {target}" in result.output and not target.parent.exists()
 
 
 def test_a_period_that_ends_before_it_starts_is_refused(office: Path) -> None:
@@ -182,6 +193,7 @@ def test_a_rehearsal_never_reaches_the_live_report_and_its_own_report_says_it_is
     target = tmp_path / "gladi.html"
     rehearsed = run(config, "--rehearsal", "report", "--output", str(target))
     assert rehearsed.exit_code == 0, rehearsed.output
+    assert "rehearsal's report" in rehearsed.stderr and "not evidence" in rehearsed.stderr
     page = target.read_text(encoding="utf-8")
     assert "REHEARSAL" in page and "not evidence" in page and "Ktp Sehari Jadi" in page
 
@@ -213,3 +225,34 @@ def test_neither_the_report_csv_nor_the_history_csv_hands_a_spreadsheet_a_formul
         row = next(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
         for column in columns:
             assert row[column] == "'" + formula, (column, row[column])
+
+
+def test_charts_are_inline_svg_that_loads_nothing_and_say_when_they_show_only_the_busiest_agencies() -> None:
+    from datetime import datetime
+
+    from outreach.evidence import AgencyEvidence, EvidenceReport, Figures, InnovationEvidence, PostEvidence
+    from outreach.model import Innovation
+    from outreach.reports import charts_of
+
+    agencies = []
+    for number in range(20):
+        item = Innovation(f"inovasi-{number}", f"Inovasi {number}", f"Dinas Nomor {number}", "r", "m", "c")
+        moment = datetime(2026, 3, 1 + number, 9, tzinfo=ZONE)
+        post = PostEvidence(number, item.id, item.opd, item.nama, "x", "x", moment,
+                            None, "teks", Figures({"likes": number}), moment)  # fmt: skip
+        agencies.append(
+            AgencyEvidence(item.opd, [InnovationEvidence(item, [post], [], Figures({"likes": number}))], [], [])
+        )
+    report = EvidenceReport(
+        date(2026, 1, 1), date(2026, 12, 31), ZONE, datetime(2027, 1, 1, tzinfo=ZONE), None, None, agencies
+    )
+    charts = charts_of(report)
+    assert [chart.caption for chart in charts] == [
+        "Posts and interactions per month",
+        "Posts and interactions of the 15 agencies with the most posts",
+        "Posts and interactions per platform",
+    ]
+    for chart in charts:
+        assert chart.svg.startswith('<svg role="img" aria-label="Posts and interactions')
+        assert "<metadata" not in chart.svg and "<text" not in chart.svg  # glyphs as paths: no font needed
+        assert 'href="http' not in chart.svg and "@import" not in chart.svg

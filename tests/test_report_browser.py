@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import A4, PHONE, Browser
-from tests.test_report import build_office, run
+from tests.test_report import OFFICE, build_office, run
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +30,10 @@ def test_the_report_reads_as_indonesian_evidence_with_charts_and_loads_nothing(
     text = opened.text()
     for expected in (
         "Bukti sosialisasi inovasi",
+        OFFICE,
         "Periode",
         "Dinas Kependudukan dan Pencatatan Sipil",
-        "Ktp Sehari Jadi",
+        "KTP Sehari Jadi",
         "WIB",
         "Lampung Post",
         "Arsip Digital",  # approved, never published: a gap
@@ -42,6 +43,11 @@ def test_the_report_reads_as_indonesian_evidence_with_charts_and_loads_nothing(
     assert opened.page.locator("svg").count() == 3
     assert opened.page.locator("svg").first.is_visible()
     assert (opened.console_errors, opened.outside_requests) == ([], [])
+    if media == "print":  # each agency starts on a new A4 sheet
+        breaks = opened.page.eval_on_selector_all(".agency", "all => all.map(e => getComputedStyle(e).breakBefore)")
+        assert breaks and set(breaks) == {"page"}, breaks
     widest = opened.page.evaluate("document.documentElement.scrollWidth")
     assert widest <= viewport["width"], f"the page scrolls sideways: {widest}px"
     assert opened.screenshot(f"report-{name}").stat().st_size > 0
+    if name == "a4":  # the first screen, as the README shows it (docs/images/report-a4.png)
+        assert opened.screenshot("report-a4-first-screen", full_page=False).stat().st_size > 0

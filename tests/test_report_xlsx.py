@@ -32,10 +32,10 @@ def test_the_workbook_has_a_sheet_per_view_with_indonesian_headers_dates_frozen_
     assert headers[:8] == ["ID unggahan", "OPD", "Inovasi", "Platform", "Kanal", "Terbit (WIB)", "Tautan", "Teks"]
     assert "Suka" in headers and "Interaksi" in headers
     rows = [dict(zip(headers, (cell.value for cell in row), strict=True)) for row in posts.iter_rows(min_row=2)]
-    ktp = next(row for row in rows if row["Inovasi"] == "Ktp Sehari Jadi")
+    ktp = next(row for row in rows if row["Inovasi"] == "KTP Sehari Jadi")
     assert isinstance(ktp["Terbit (WIB)"], datetime) and ktp["Terbit (WIB)"].strftime("%H:%M") == "09:01"  # WIB
     assert posts.cell(row=2, column=6).number_format == "dd/mm/yyyy hh:mm"
-    assert ktp["OPD"] == DUKCAPIL and ktp["Tautan"].startswith("https://") and "Ktp Sehari Jadi" in ktp["Teks"]
+    assert ktp["OPD"] == DUKCAPIL and ktp["Tautan"].startswith("https://") and "kabar baik" in ktp["Teks"]
     press = workbook["Liputan media"]
     assert [cell.value for cell in press[1]] == ["Tanggal", "OPD", "Inovasi", "Media", "Tautan"]
     assert press.cell(row=2, column=1).value == datetime(2026, 12, 2)  # a real date cell

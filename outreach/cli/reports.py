@@ -62,6 +62,8 @@ def report(
         ws.store, start=period[0], end=period[1], zone=ws.zone, now=ws.now(), platforms=platforms,
         office=ws.config.office, agency=agency, rehearsal=rehearsal,
     )  # fmt: skip
+    if rehearsal:  # the page and the workbook say so too; a CSV has no place for it but this line
+        click.echo(_("this is a rehearsal's report, marked as such: it is not evidence"), err=True)
     if output_format == "csv" and output is None:
         from ..reports import write_csv
 
@@ -75,8 +77,6 @@ def report(
             press=number(len(evidence.press)),
         )
     )  # fmt: skip
-    if rehearsal:
-        click.echo(_("this is a rehearsal's report, marked as such: it is not evidence"), err=True)
 
 
 def _default_name(start: date, end: date, output_format: str, rehearsal: bool) -> Path:
