@@ -11,10 +11,13 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
 from outreach.app import Workspace
+from outreach.cli import cli
 from outreach.clock import FixedClock
 from outreach.metrics import CollectionSummary, collector_for
 from tests.engagement_probe import EngagementPlatforms
@@ -180,3 +183,31 @@ def test_a_deleted_post_fails_alone_and_a_429_stops_only_its_channel(
     assert deleted.startswith(f"post {gone_id}: ")
     assert gone_id not in ws.store.latest_readings([gone_id])
     ws.close()
+
+
+def test_status_says_when_engagement_was_last_collected_and_how_many_posts_were_read(
+    tmp_path: Path, platforms: EngagementPlatforms
+) -> None:
+    ws = _workspace(tmp_path, platforms, FixedClock(NOW))
+    remote = {name: _post(ws, platforms, name, 1, likes=2, reposts=0, replies=0)[1] for name in READ}
+    platforms.delete("facebook", remote["facebook"])
+    ws.close()
+    config = str(tmp_path / "outreach.toml")
+
+    def run(*args: str) -> list[str]:
+        result = CliRunner().invoke(
+            cli, ["--config", config, "--language", "id", "--now", NOW.isoformat(), *args], env=platforms.environ
+        )
+        assert result.exit_code == 0, result.output
+        return result.output.splitlines()
+
+    never = "interaksi: belum pernah dikumpulkan (`outreach metrics collect`, atau pembacaan harian oleh layanan latar)"
+    assert never in run("status")
+    run("metrics", "collect")
+    shown = f"{NOW.astimezone(ZoneInfo('Asia/Jakarta')):%Y-%m-%d %H:%M} WIB"
+    lines = run("status")
+    assert (
+        f"interaksi: terakhir dikumpulkan {shown}, 4 unggahan terbaca; 1 tidak terbaca dan dibaca lagi lain kali"
+        in lines
+    )
+    assert never not in lines
