@@ -2,18 +2,19 @@
 
 Run:  python bench/bench_metrics.py [--posts N] [--latency L] [--spaced K] [--spacing S]
 
-The store holds ``--posts`` published posts spread evenly over five channels, one per platform
-that gives engagement figures (x, facebook, instagram, mastodon, bluesky). The collector
-(``outreach.metrics.Collector``, the one `outreach metrics collect` and the daemon use) reads them
-over real HTTP from a loopback fake that answers each reading after ``--latency`` seconds, through
-the test adapter ``tests/engagement_probe.py`` (the adapters' HTTP choke point, one adapter and one
-thread per channel): the per-platform engagement endpoints are tested with their adapters, and
-this measures the collector's own cost and its parallelism, which do not depend on the platform.
+The store holds ``--posts`` published posts spread evenly over five channels, one per platform that
+gives engagement figures: Mastodon, Bluesky, X (``read_metrics = true``, a daily budget that covers
+them), Facebook and Instagram (with their insights permissions). Each platform is its loopback fake
+(tests/fakeplatform/, the ones the adapters are tested against), each on a server that answers every
+request ``--latency`` seconds late; the posts are on the platforms with likes, shares and views.
+The collector comes from ``collector_for(workspace)`` over the bench's config, as `outreach metrics
+collect` and the daemon make it, and reads through the real adapters: Facebook and Instagram ask
+two requests a post (the post, then its insights), the others one.
 
 Meanwhile ``outreach run`` (a subprocess, as in bench_punctuality.py, whose machinery this reuses)
-publishes ``--spaced`` posts ``--spacing`` seconds apart to a Mastodon fake on the same store: the
-reading starts a second before the first is due. Lateness = the time the fake received the post −
-its scheduled time. Targets: the reading ≤ 30 s; the lateness p99 ≤ 1 s while it runs.
+publishes ``--spaced`` posts ``--spacing`` seconds apart to another Mastodon fake on the same store:
+the reading starts a second before the first is due. Lateness = the time the fake received the
+post − its scheduled time. Targets: the reading ≤ 30 s; the lateness p99 ≤ 1 s while it runs.
 """
 
 from __future__ import annotations
@@ -36,19 +37,22 @@ import _common as common
 import bench_punctuality as punctuality
 
 TARGET_SECONDS = 30.0
-READ_CHANNELS = ("x", "facebook", "instagram", "mastodon", "bluesky")
+READ_CHANNELS = ("mastodon", "bluesky", "x", "facebook", "instagram")
 #: The channel the daemon publishes on meanwhile (a Mastodon fake).
 PUBLISHER = "mastodon-kominfo"
 
 
-def published_posts(store: Any, count: int, now: datetime) -> None:
-    """``count`` posts published over the last 25 days, round-robin over ``READ_CHANNELS``."""
+def published_posts(store: Any, platforms: Any, count: int, now: datetime) -> None:
+    """``count`` posts published over the last 25 days, round-robin over the platforms, on each platform too."""
     from outreach.model import PostState
     from tests.engine_helpers import settle_as
 
     for index in range(count):
         channel = READ_CHANNELS[index % len(READ_CHANNELS)]
         when = now - timedelta(days=25) + timedelta(minutes=36 * index)
+        text = f"Urus KTP kini bisa selesai dalam sehari. ({index})"
+        remote_id = platforms.seed(channel, text, when)
+        platforms.engage(channel, remote_id, likes=index % 40, reposts=index % 7, replies=index % 5, seen=index * 3)
         values = {
             "key": f"kenali/{channel}/post-{index:05d}",
             "campaign": "kenali",
@@ -56,24 +60,18 @@ def published_posts(store: Any, count: int, now: datetime) -> None:
             "innovation_id": f"inovasi-{index % 200:03d}",
             "kind": "perkenalan",
             "scheduled_at": when,
-            "text": "Urus KTP kini bisa selesai dalam sehari.",
+            "text": text,
             "link": None,
         }
         post_id = store.add_post(values, when, "planned", "bench")
-        settle_as(
-            store, post_id, PostState.PUBLISHED, when, "published", remote_id=f"post-{index:05d}", published_at=when
-        )
+        settle_as(store, post_id, PostState.PUBLISHED, when, "published", remote_id=remote_id, published_at=when)
 
 
-def collect(store: Any, server: Any) -> tuple[Any, float, float, float]:
+def collect(ws: Any) -> tuple[Any, float, float, float]:
     """One collection as the daemon runs it; the summary, its wall time, and its start and end (epoch s)."""
-    from outreach.clock import SystemClock
-    from outreach.metrics import Collector
-    from tests.engagement_probe import probe
+    from outreach.metrics import collector_for
 
-    clock = SystemClock()
-    configured: dict[str, str | None] = dict.fromkeys(READ_CHANNELS)
-    collector = Collector(store, clock, configured, lambda name: probe(server, name, clock))
+    collector = collector_for(ws)
     started, began = time.perf_counter(), time.time()
     summary = collector.collect(30)
     return summary, time.perf_counter() - started, began, time.time()
@@ -119,11 +117,13 @@ def schedule_posts(ws: Any, entries: list[Any], first_tick: datetime, args: argp
     return punctuality.write_posts(ws, schedule, entries[: len(schedule)])
 
 
-def read_while_publishing(ws: Any, server: Any, fake: Any, config_path: Path, args: argparse.Namespace) -> Any:
+def read_while_publishing(
+    ws: Any, fake: Any, config_path: Path, environ: dict[str, str], args: argparse.Namespace
+) -> Any:
     """Start the daemon, give it posts, start the reading a second before the first measured one; the
     reading's (summary, seconds, start, end) and the posts' rows."""
     entries = ws.planning.catalogue()
-    daemon, log_path = start_daemon(config_path, {"MASTODON_ACCESS_TOKEN": fake.TOKEN})
+    daemon, log_path = start_daemon(config_path, environ)
     try:
 
         def beat() -> str | None:
@@ -134,7 +134,7 @@ def read_while_publishing(ws: Any, server: Any, fake: Any, config_path: Path, ar
         first_measured = rows[1]["scheduled_at"] if len(rows) > 1 else rows[0]["scheduled_at"]
         time.sleep(max(0.0, (first_measured - datetime.now(UTC)).total_seconds() - 1.0))
         result: list[Any] = []
-        reader = threading.Thread(target=lambda: result.extend(collect(ws.store, server)))
+        reader = threading.Thread(target=lambda: result.extend(collect(ws)))
         reader.start()
         punctuality.wait_for(
             lambda: len(fake.arrivals) >= len(rows),
@@ -150,7 +150,12 @@ def read_while_publishing(ws: Any, server: Any, fake: Any, config_path: Path, ar
 
 
 def report(
-    result: list[Any], rows: list[dict[str, Any]], arrivals: dict[str, float], kept: int, latency: float
+    result: list[Any],
+    rows: list[dict[str, Any]],
+    arrivals: dict[str, float],
+    kept: int,
+    requests: dict[str, int],
+    latency: float,
 ) -> None:
     summary, seconds, began, ended = result
     warm_up = arrivals[rows[0]["key"]] - rows[0]["scheduled_at"].timestamp()
@@ -159,11 +164,14 @@ def report(
     during = [
         late for late, row in zip(lateness, measured, strict=True) if began <= row["scheduled_at"].timestamp() <= ended
     ]
-    per_channel = ", ".join(f"{name} {item.read}" for name, item in sorted(summary.channels.items()))
+    per_channel = ", ".join(
+        f"{name} {item.read} ({requests[name]} requests)" for name, item in summary.channels.items() if name in requests
+    )
+    on_platforms = sum(summary.channels[name].read for name in READ_CHANNELS)
     print(
-        f"read: {summary.read:,} posts ({summary.failed} failed, {summary.skipped} skipped: the warm-up post, on a "
-        f"channel the bench does not read), {kept:,} readings kept; per channel: {per_channel}; "
-        f"fake latency per reading {latency * 1000:.0f} ms"
+        f"read: {on_platforms:,} posts on the platforms ({summary.failed} failed, {summary.skipped} skipped) and "
+        f"{summary.read - on_platforms} the daemon had just published on its own fake; {kept:,} readings kept; "
+        f"per channel: {per_channel}; every request to the platforms answered {latency * 1000:.0f} ms late"
     )
     print(
         f"published meanwhile: {len(arrivals) - 1}/{len(measured)}, {len(during)} of them due while the reading ran; "
@@ -174,7 +182,7 @@ def report(
         ["measure", "measured", "target", "verdict"],
         [
             [
-                f"reading {summary.read:,} posts ({len(READ_CHANNELS)} channels at once)",
+                f"reading {on_platforms:,} posts ({len(READ_CHANNELS)} platforms, real adapters)",
                 f"{seconds:.1f} s",
                 f"≤ {TARGET_SECONDS:.0f} s",
                 common.verdict(seconds, TARGET_SECONDS),
@@ -205,29 +213,43 @@ def main() -> None:
 
     from outreach.app import Workspace
     from outreach.config import load_config
-    from tests.engagement_probe import EngagementFake
+    from tests.engagement_probe import EngagementPlatforms
     from tests.fakeplatform.mastodon import MastodonFake
     from tests.fakeplatform.server import FakeServer
 
     common.print_machine("bench_metrics: reading engagement of published posts while `outreach run` publishes")
     with tempfile.TemporaryDirectory(prefix="outreach-bench-") as temporary, FakeServer() as server:
+        folder = Path(temporary)
         fake = punctuality.timed_fake(server, 0.05)
-        EngagementFake(server, latency=args.latency)  # serves the readings on the same loopback server
-        config_path = common.project(
-            Path(temporary),
-            200,
-            channels={PUBLISHER: {"type": "mastodon", "base_url": server.url}},
-            campaigns={punctuality.CAMPAIGN: common.campaign_block([PUBLISHER], date(2099, 1, 1), date(2099, 12, 31))},
-            images=False,
-        )
-        ws = Workspace(load_config(config_path, environ={"MASTODON_ACCESS_TOKEN": MastodonFake.TOKEN}))
-        t0 = time.perf_counter()
-        published_posts(ws.store, args.posts, datetime.now(UTC))
-        print(f"store: {args.posts:,} published posts written in {time.perf_counter() - t0:.1f} s")
-        result, rows = read_while_publishing(ws, server, fake, config_path, args)
-        kept = len(ws.store.readings())
-        ws.close()
-    report(result, rows, fake.arrivals, kept, args.latency)
+        platforms = EngagementPlatforms(folder, latency=0.0)  # no latency while the posts are put there
+        try:
+            channels = {
+                PUBLISHER: {"type": "mastodon", "base_url": server.url},
+                **platforms.channels(metric_reads_per_day=max(args.posts, 200)),
+            }
+            config_path = common.project(
+                folder,
+                200,
+                channels=channels,
+                campaigns={
+                    punctuality.CAMPAIGN: common.campaign_block([PUBLISHER], date(2099, 1, 1), date(2099, 12, 31))
+                },
+                images=False,
+            )
+            environ = {"MASTODON_ACCESS_TOKEN": MastodonFake.TOKEN, **platforms.environ}
+            ws = Workspace(load_config(config_path, environ=environ))
+            t0 = time.perf_counter()
+            published_posts(ws.store, platforms, args.posts, datetime.now(UTC))
+            print(f"store and platforms: {args.posts:,} published posts put there in {time.perf_counter() - t0:.1f} s")
+            for reading_server in platforms.servers.values():
+                reading_server.latency = args.latency
+            result, rows = read_while_publishing(ws, fake, config_path, environ, args)
+            kept = len(ws.store.readings())
+            requests = {name: platforms.requests(name) for name in READ_CHANNELS}
+            ws.close()
+        finally:
+            platforms.close()
+    report(result, rows, fake.arrivals, kept, requests, args.latency)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`outreach status`: is the daemon alive, is publishing paused, and what the outbox holds."""
+"""`outreach status`: is the daemon alive, is publishing paused, what the outbox holds, when engagement was read."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from .app import Workspace
 from .i18n import _, ngettext, number
 from .lock import StoreLock
+from .metrics import COLLECTED_SETTING
 from .model import PostState
 from .publisher import PAUSE_SETTING
 from .render import ZONE_ABBREVIATIONS
@@ -62,6 +63,7 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
     next_due = workspace.store.next_due()
     if next_due:
         yield _("next due: {time}").format(time=zoned(next_due, zone))
+    yield _engagement_line(workspace)
     attention = counts.get(PostState.UNKNOWN.value, 0) + counts.get(PostState.FAILED.value, 0)
     if attention:
         yield ngettext(
@@ -69,6 +71,26 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
             "needs a person: {count} failed/unknown posts — see `outreach history` and `outreach post show ID`",
             attention,
         ).format(count=number(attention))
+
+
+def _engagement_line(workspace: Workspace) -> str:
+    """When engagement was last collected and how many posts it read (kept by the collector)."""
+    collected = workspace.store.get_setting(COLLECTED_SETTING)
+    if not collected:
+        return _("engagement: never collected yet (`outreach metrics collect`, or the daemon's daily reading)")
+    read, failed = int(collected.get("read", 0)), int(collected.get("failed", 0))
+    line = ngettext(
+        "engagement: last collected {time}, {count} post read",
+        "engagement: last collected {time}, {count} posts read",
+        read,
+    ).format(time=zoned(collected["at"], workspace.zone), count=number(read))
+    if failed:
+        line += ngettext(
+            "; {count} could not be read and is read again next time",
+            "; {count} could not be read and are read again next time",
+            failed,
+        ).format(count=number(failed))
+    return line
 
 
 def _token_warnings(workspace: Workspace) -> Iterator[str]:

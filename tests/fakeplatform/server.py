@@ -3,7 +3,8 @@
 Built on pytest-httpserver (a real werkzeug server in a thread on 127.0.0.1). Each platform fake
 registers its routes; ``inject`` makes the next matching request fail the way real networks and
 platforms fail: an error status, a slow answer, an answer trickled a few bytes at a time, a
-connection reset after the request was read, malformed JSON, or a proxy's HTML page.
+connection reset after the request was read, malformed JSON, or a proxy's HTML page. ``latency``
+delays every answer, as a platform across the internet does (benchmarks measure against it).
 """
 
 from __future__ import annotations
@@ -67,9 +68,14 @@ class Fault:
 
 
 class FakeServer:
-    """The shared loopback server; platform fakes add routes to it."""
+    """The shared loopback server; platform fakes add routes to it.
 
-    def __init__(self) -> None:
+    ``latency``: seconds every request waits before it is answered (0: none); each request waits
+    on its own, so concurrent requests overlap as they would over a real network.
+    """
+
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
         self.http = HTTPServer(host="127.0.0.1", port=0, threaded=True)
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._faults: list[Fault] = []
@@ -130,6 +136,8 @@ class FakeServer:
         return json_response({"error": f"no route for {request.method} {request.path}"}, status=404)
 
     def _dispatch(self, request: Request) -> Response:
+        if self.latency:
+            time.sleep(self.latency)
         fault = self._take_fault(request)
         if fault is None:
             return self._handle(request)
