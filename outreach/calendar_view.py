@@ -21,23 +21,12 @@ from .i18n import N_, _
 from .model import Post, PostState
 from .outbox import ANNOUNCEMENT_ID
 from .reasons import shown
-from .vocabulary import state_label
+from .vocabulary import PLATFORM_SHORT, state_label
 
 if TYPE_CHECKING:
     from .app import Workspace
     from .config import CampaignSettings
 
-#: A short label per platform for the channel marks (the platform's common abbreviation).
-PLATFORM_SHORT = {
-    "x": "X",
-    "facebook": "FB",
-    "instagram": "IG",
-    "telegram": "TG",
-    "mastodon": "MA",
-    "bluesky": "BS",
-    "whatsapp": "WA",
-    "webhook": "WH",
-}
 #: A symbol per state, so that colour is never the only carrier of a post's state (and it prints in black).
 STATE_SYMBOLS = {
     PostState.PLANNED: "○",

@@ -17,24 +17,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
-from .i18n import N_, _
+from .i18n import _
 from .limits import Counter, TextLimit
+from .vocabulary import platform_label
 
 if TYPE_CHECKING:
     from .app import Workspace
     from .planning import Draft
 
-#: How each platform is named on a card.
-PLATFORM_NAMES = {
-    "x": "X",
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "telegram": "Telegram",
-    "mastodon": "Mastodon",
-    "bluesky": "Bluesky",
-    "whatsapp": "WhatsApp",
-    "webhook": N_("web address (webhook)"),
-}
 #: Settings that name the account a channel posts as, in the order they are looked for.
 _HANDLE_SETTINGS = ("handle", "chat_id", "page_id", "ig_user_id", "url")
 #: An image larger than this (bytes, or pixels on its longer side) is made smaller for the page.
@@ -156,7 +146,7 @@ def card_for(ws: Workspace, draft: Draft) -> Card:
     return Card(
         channel=planned.channel,
         platform=view.platform,
-        platform_name=_(PLATFORM_NAMES[view.platform]),
+        platform_name=platform_label(view.platform),
         handle=_handle(settings),
         local_file=settings.type == "file",
         when=planned.when,

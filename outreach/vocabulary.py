@@ -15,6 +15,29 @@ from .i18n import N_, _
 Platform = Literal["x", "facebook", "instagram", "telegram", "mastodon", "bluesky", "webhook", "whatsapp"]
 PLATFORMS: tuple[Platform, ...] = get_args(Platform)
 
+#: Each platform as people name it: brands as they write themselves; the webhook, a kind of link, in words.
+PLATFORM_NAMES: dict[str, str] = {
+    "x": "X",
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "telegram": "Telegram",
+    "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
+    "webhook": N_("web address (webhook)"),
+    "whatsapp": "WhatsApp",
+}
+#: Each platform's common abbreviation, where a mark must be small (the calendar's channel marks).
+PLATFORM_SHORT: dict[str, str] = {
+    "x": "X",
+    "facebook": "FB",
+    "instagram": "IG",
+    "telegram": "TG",
+    "mastodon": "MA",
+    "bluesky": "BS",
+    "webhook": "WH",
+    "whatsapp": "WA",
+}
+
 #: The posts of a campaign's series, in their usual order; each has its own template.
 PostKind = Literal["perkenalan", "cara_pakai", "manfaat", "pengingat"]
 POST_KINDS: tuple[PostKind, ...] = get_args(PostKind)
@@ -42,3 +65,8 @@ STATE_NAMES = (
 def state_label(value: str) -> str:
     """A post's or an innovation's state as a person reads it (``planned`` → ``terjadwal``)."""
     return _(value) if value in STATE_NAMES else value
+
+
+def platform_label(platform: str) -> str:
+    """A platform as a person reads it (``facebook`` → ``Facebook``); an unknown name as it is."""
+    return _(PLATFORM_NAMES[platform]) if platform in PLATFORM_NAMES else platform

@@ -396,11 +396,13 @@ class XFake(PlatformFake):
     def _signature_valid(self, request: Request, given: str) -> bool:
         form = request.content_type or ""
         body = request.get_data(as_text=True) if form.startswith("application/x-www-form-urlencoded") else None
-        params = signature.collect_parameters(
+        # Any: oauthlib's stubs narrow these more than oauthlib does (a list of pairs, any method name).
+        params: Any = signature.collect_parameters(
             uri_query=request.query_string.decode(), body=body, headers=dict(request.headers)
         )
+        method: Any = request.method
         base = signature.signature_base_string(
-            request.method, signature.base_string_uri(request.base_url), signature.normalize_parameters(params)
+            method, signature.base_string_uri(request.base_url), signature.normalize_parameters(params)
         )
         secrets = SimpleNamespace(client_secret=self.CONSUMER_SECRET, resource_owner_secret=self.ACCESS_TOKEN_SECRET)
         return hmac.compare_digest(signature.sign_hmac_sha1_with_client(base, secrets), given)
