@@ -3,12 +3,13 @@
 Each writer lays out an ``EvidenceReport`` (``outreach.evidence``) and adds nothing to it. What a
 person reads goes through ``_()``, stored reasons through ``reasons.shown``; the CSV keeps English
 column names and ISO times like every CSV outreach writes (``history``), for programs and sums.
-openpyxl and matplotlib are imported inside the writers, so the command line stays fast.
+XlsxWriter and matplotlib are imported inside the writers, so the command line stays fast.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
@@ -221,46 +222,52 @@ def _summary_rows(report: EvidenceReport, zone: str) -> list[list[Any]]:
 def write_xlsx(report: EvidenceReport, path: Path) -> None:
     """One sheet per view: a frozen header row with a filter, real date cells, columns wide enough to read.
 
-    openpyxl's write-only mode streams the rows, so a year of posts stays fast and small in memory.
+    XlsxWriter writes each cell by its type (a string, a number, a date) with no object per cell, which keeps
+    a year of posts (about 150,000 cells) near a second; text goes in as text, never as a formula or a link.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+    from xlsxwriter import Workbook
 
-    workbook = Workbook(write_only=True)
     wide = {_("Text"), _("Reason"), _("Value")}
-    bold, wrapped = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-    for title, headers, rows in _sheets(report):
-        sheet = workbook.create_sheet(_(title))
-        for index, header in enumerate(headers, start=1):
-            width = 70 if header in wide else min(max(len(header) + 2, 12), 40)
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.freeze_panes = "A2"
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
-        heading = [WriteOnlyCell(sheet, value=header) for header in headers]
-        for cell in heading:
-            cell.font, cell.alignment = bold, wrapped
-        sheet.append(heading)
-        for row in rows:
-            sheet.append([_cell(WriteOnlyCell, sheet, value, wrapped) for value in row])
-    workbook.save(path)
+    with Workbook(str(path), {"strings_to_numbers": False}) as workbook:
+        header = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        formats = _CellFormats(
+            wrapped=workbook.add_format({"text_wrap": True, "valign": "top"}),
+            moment=workbook.add_format({"num_format": TIME_FORMAT}),
+            day=workbook.add_format({"num_format": DATE_FORMAT}),
+        )
+        for title, headers, rows in _sheets(report):
+            sheet = workbook.add_worksheet(_(title))
+            for index, name in enumerate(headers):
+                sheet.set_column(index, index, 70 if name in wide else min(max(len(name) + 2, 12), 40))
+            sheet.freeze_panes(1, 0)
+            sheet.autofilter(0, 0, len(rows), len(headers) - 1)
+            for column, name in enumerate(headers):
+                sheet.write_string(0, column, name, header)
+            for line, row in enumerate(rows, start=1):
+                _write_row(sheet, line, row, formats)
 
 
-def _cell(make: Any, sheet: Any, value: Any, wrapped: Any) -> Any:
-    """A cell as Excel should show it: a day or a moment as a real date cell, text of several lines wrapped."""
-    if isinstance(value, datetime):
-        cell = make(sheet, value=value)
-        cell.number_format = TIME_FORMAT
-    elif isinstance(value, date):
-        cell = make(sheet, value=datetime.combine(value, time()))
-        cell.number_format = DATE_FORMAT
-    elif isinstance(value, str) and "\n" in value:
-        cell = make(sheet, value=value)
-        cell.alignment = wrapped
-    else:
-        return value
-    return cell
+@dataclass(frozen=True, slots=True)
+class _CellFormats:
+    wrapped: Any  # text of several lines
+    moment: Any  # a date and time
+    day: Any  # a date
+
+
+def _write_row(sheet: Any, row: int, values: list[Any], formats: _CellFormats) -> None:
+    """Each cell as Excel should show it: a day or a moment as a real date cell, text of several lines wrapped;
+    an empty value leaves the cell empty."""
+    for column, value in enumerate(values):
+        if value is None:
+            continue
+        if isinstance(value, str):
+            sheet.write_string(row, column, value, formats.wrapped if "\n" in value else None)
+        elif isinstance(value, datetime):
+            sheet.write_datetime(row, column, value, formats.moment)
+        elif isinstance(value, date):
+            sheet.write_datetime(row, column, datetime.combine(value, time()), formats.day)
+        else:
+            sheet.write_number(row, column, value)
 
 
 # ---- CSV ---------------------------------------------------------------------------------------
