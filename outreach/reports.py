@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -66,17 +66,55 @@ class _Labels:
     """Numbers and days as the reader writes them, each worked out once per page: a year of posts repeats
     the same few hundred days and counts, and Babel's formatting is the page's slowest part."""
 
-    def __init__(self) -> None:
-        from .html import day_label
+    def __init__(self, zone: tzinfo) -> None:
+        from .html import clock_label, day_label
 
         self.count = cache(number)
         self._day = cache(day_label)
+        self._clock = cache(clock_label)  # engagement is read for many posts at the same moment
+        self._zone = zone
 
     def day(self, moment: date, pattern: str = "EEEE, d MMMM y") -> str:
         return self._day(moment.date() if isinstance(moment, datetime) else moment, pattern)
 
+    def clock(self, moment: datetime) -> str:
+        return self._clock(moment, self._zone)
+
+    def when(self, moment: datetime, pattern: str) -> str:
+        """``Senin, 7 Desember 2026, 09.00 WIB``: the day (in ``pattern``) and the time in the office's zone."""
+        return f"{self.day(moment, pattern)}, {self.clock(moment)}"
+
     def figures(self, figures: Figures | None) -> str:
         return figures_text(figures, self.count)
+
+
+@dataclass(frozen=True, slots=True)
+class _PostLines:
+    """A published post as the page shows it, its strings made once in Python: for a year of posts, calling
+    the labels from the template is the page's slowest part."""
+
+    platform: str
+    when: str
+    permalink: str | None
+    text: str
+    figures: str
+
+
+def _post_lines(report: EvidenceReport, labels: _Labels) -> dict[str, list[_PostLines]]:
+    """Each innovation's posts (by innovation id), as the page shows them."""
+    read_line, not_given, not_read = _("read {day} {time}"), _("no figures given"), _("engagement not read yet")
+    lines: dict[str, list[_PostLines]] = {}
+    for innovation in report.innovations:
+        posts = lines.setdefault(innovation.innovation.id, [])
+        for post in innovation.posts:
+            if post.figures is None or post.read_at is None:
+                figures = not_read
+            else:
+                read = read_line.format(day=labels.day(post.read_at, "d MMM y"), time=labels.clock(post.read_at))
+                figures = f"{labels.figures(post.figures) or not_given} · {read}"
+            published = labels.when(post.published_at, "EEEE, d MMMM y")
+            posts.append(_PostLines(platform_name(post.platform), published, post.permalink, post.text, figures))
+    return lines
 
 
 # ---- HTML --------------------------------------------------------------------------------------
@@ -108,11 +146,12 @@ def html_report(report: EvidenceReport) -> str:
     """The report as one HTML page that opens offline and prints on A4, an agency per page."""
     from .html import render_page
 
-    labels = _Labels()
+    labels = _Labels(report.zone)
     return render_page(
         "report.html.j2",
         report=report,
         charts=charts_of(report),
+        post_lines=_post_lines(report, labels),
         count=labels.count,
         day=labels.day,
         figures_text=labels.figures,
