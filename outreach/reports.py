@@ -8,7 +8,7 @@ XlsxWriter and matplotlib are imported inside the writers, so the command line s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from functools import cache
@@ -53,13 +53,20 @@ def platform_list(platforms: list[str]) -> str:
     return ", ".join(map(platform_name, platforms))
 
 
-def figures_text(figures: Figures | None, count: Callable[[int], str] = number) -> str:
-    """``12 likes · 3 shares · 540 views`` for the figures a platform gave ("" when never read)."""
+def figures_text(
+    figures: Figures | None, count: Callable[[int], str] = number, labels: Mapping[str, str] | None = None
+) -> str:
+    """``12 likes · 3 shares · 540 views`` for the figures a platform gave ("" when never read); ``labels``:
+    each figure's name, translated once for a whole page."""
     if figures is None:
         return ""
-    return " · ".join(
-        f"{count(figures.counts[name])} {_(METRIC_LABELS[name])}" for name in METRIC_NAMES if name in figures.counts
-    )
+    named = labels or metric_labels()
+    return " · ".join(f"{count(figures.counts[name])} {named[name]}" for name in METRIC_NAMES if name in figures.counts)
+
+
+def metric_labels() -> dict[str, str]:
+    """Each figure's name in the reader's language."""
+    return {name: _(label) for name, label in METRIC_LABELS.items()}
 
 
 class _Labels:
@@ -73,6 +80,7 @@ class _Labels:
         self._day = cache(day_label)
         self._clock = cache(clock_label)  # engagement is read for many posts at the same moment
         self._zone = zone
+        self._metrics = metric_labels()
 
     def day(self, moment: date, pattern: str = "EEEE, d MMMM y") -> str:
         return self._day(moment.date() if isinstance(moment, datetime) else moment, pattern)
@@ -85,7 +93,7 @@ class _Labels:
         return f"{self.day(moment, pattern)}, {self.clock(moment)}"
 
     def figures(self, figures: Figures | None) -> str:
-        return figures_text(figures, self.count)
+        return figures_text(figures, self.count, self._metrics)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +195,7 @@ Sheet = tuple[str, list[str], list[list[Any]]]
 
 def _sheets(report: EvidenceReport) -> Iterator[Sheet]:
     """Each view of the workbook; sheet names are the Indonesian ones the office knows (Ringkasan, Per OPD …)."""
-    metrics = [_(METRIC_LABELS[name]).capitalize() for name in METRIC_NAMES]
+    metrics = [label.capitalize() for label in metric_labels().values()]
     zone = zone_name(report)
     yield N_("Summary"), [_("Item"), _("Value")], _summary_rows(report, zone)
     yield (
