@@ -52,7 +52,7 @@ def bar_chart(caption: str, rows: Sequence[tuple[str, int, int]], *, by_name: bo
     labels = [_shorten(label) for label, _posts, _interactions in rows]
     with matplotlib.rc_context(
         {"svg.fonttype": "none", "svg.hashsalt": key, "font.size": FONT_SIZE, "axes.spines.top": False,
-         "axes.spines.right": False, "axes.titleweight": "bold", "axes.titlesize": 11}
+         "axes.spines.right": False, "axes.titleweight": "bold", "axes.titlesize": 11, "axes.titley": 1.0}
     ):  # fmt: skip
         # Narrow and stacked (posts above interactions): it stays readable when a phone shrinks it.
         panel = 0.42 * len(rows) + 0.5 if by_name else 1.8
