@@ -308,9 +308,9 @@ class _CellFormats:
 
 def _write_row(sheet: Any, row: int, values: list[Any], formats: _CellFormats) -> None:
     """Each cell as Excel should show it: a day or a moment as a real date cell, text of several lines wrapped;
-    an empty value leaves the cell empty."""
+    an empty value (None or "") leaves the cell empty."""
     for column, value in enumerate(values):
-        if value is None:
+        if value is None or value == "":
             continue
         if isinstance(value, str):
             sheet.write_string(row, column, value, formats.wrapped if "\n" in value else None)
