@@ -1,9 +1,10 @@
 """The evidence report's charts, drawn by matplotlib as static SVG to inline in the page.
 
-Glyphs are written as paths (``svg.fonttype = "path"``), so a chart looks the same on any machine and
-the page needs no font from anywhere. Labels are in the reader's language; numbers as the reader
-writes them (``outreach.i18n.number``). matplotlib is imported here, inside the function, with the Agg
-backend: the command line stays fast when no chart is drawn.
+Text stays text (``svg.fonttype = "none"``) in the reader's own sans-serif font: the page loads no font
+from anywhere, and the browser draws the letters instead of the SVG carrying each glyph's outline. Labels
+are in the reader's language; numbers as the reader writes them (``outreach.i18n.number``). matplotlib is
+imported here, inside the function (its Figure, never pyplot): the command line stays fast when no chart is
+drawn.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ INTERACTIONS_COLOUR = "#c2570c"
 LABEL_LENGTH = 26
 #: The charts' width in inches: narrow, so that a phone shrinking it keeps the labels readable.
 WIDTH = 5.2
+#: The labels' size in points, and the room above the first panel (for its title) in inches.
+FONT_SIZE = 10
+TOP = 0.3
 #: At most this many bars on a chart of names (the rest are in the tables).
 MOST_BARS = 15
 
@@ -42,26 +46,23 @@ def bar_chart(caption: str, rows: Sequence[tuple[str, int, int]], *, by_name: bo
     ``key`` keeps this chart's element ids apart from the other charts' in the same page.
     """
     import matplotlib
-
-    matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
     rows = list(rows)[:MOST_BARS] if by_name else list(rows)
     labels = [_shorten(label) for label, _posts, _interactions in rows]
     with matplotlib.rc_context(
-        {"svg.fonttype": "path", "svg.hashsalt": key, "font.size": 10, "axes.spines.top": False,
-         "axes.spines.right": False, "axes.titleweight": "bold", "axes.titlesize": 11}
+        {"svg.fonttype": "none", "svg.hashsalt": key, "font.size": FONT_SIZE, "axes.spines.top": False,
+         "axes.spines.right": False, "axes.titleweight": "bold", "axes.titlesize": 11, "axes.titley": 1.0}
     ):  # fmt: skip
-        # Narrow and stacked (posts above interactions): it stays readable when a phone shrinks it. Margins are
-        # fixed in inches (room for two-line names, or slanted months) instead of a layout engine's many passes.
+        # Narrow and stacked (posts above interactions): it stays readable when a phone shrinks it.
         panel = 0.42 * len(rows) + 0.5 if by_name else 1.8
         slanted = not by_name and len(rows) > 6
-        top, gap, bottom = 0.3, (0.75 if by_name else 0.45), (0.45 if by_name else 0.75 if slanted else 0.35)
-        height = top + 2 * panel + gap + bottom
+        left, right, gap, bottom = _margins(rows, labels, by_name=by_name, slanted=slanted)
+        height = TOP + 2 * panel + gap + bottom
         figure = Figure(figsize=(WIDTH, height))
         figure.subplots_adjust(
-            left=(2.0 if by_name else 0.55) / WIDTH, right=1 - 0.2 / WIDTH, top=1 - top / height,
-            bottom=bottom / height, hspace=gap / panel,
+            left=left / WIDTH, right=1 - right / WIDTH, top=1 - TOP / height, bottom=bottom / height,
+            hspace=gap / panel,
         )  # fmt: skip
         panels = figure.subplots(2, 1, sharex=not by_name)
         series = (
@@ -75,11 +76,35 @@ def bar_chart(caption: str, rows: Sequence[tuple[str, int, int]], *, by_name: bo
             alignment = "right" if slanted else "center"
             panels[1].set_xticks(range(len(rows)), labels, rotation=45 if slanted else 0, ha=alignment)
         buffer = io.StringIO()
-        # "tight" trims or widens the margins to what was drawn: a long name or a large number is never cut off.
-        figure.savefig(
-            buffer, format="svg", bbox_inches="tight", pad_inches=0.08, metadata={"Date": None, "Creator": None}
-        )
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     return Chart(caption, _inline(buffer.getvalue(), caption))
+
+
+def _margins(
+    rows: Sequence[tuple[str, int, int]], labels: list[str], *, by_name: bool, slanted: bool
+) -> tuple[float, float, float, float]:
+    """Left, right, between-panels and bottom margins in inches, from the widths of the labels and numbers as
+    drawn: one drawing pass, where a "tight" bounding box would draw each chart twice, and nothing cut off."""
+    largest = max((max(posts, interactions) for _label, posts, interactions in rows), default=0)
+    numbers = _text_size([number(int(largest * 1.1) + 1)])[0]  # the highest tick is at most a little above
+    tick = (3.5 + 3.5) / 72 + 0.1  # tick length and padding, and a little room for a browser's wider font
+    if by_name:
+        return _text_size(labels)[0] + tick, max(0.2, numbers / 2 + 0.05), 0.75, 0.45
+    if not slanted:
+        return numbers + tick, 0.2, 0.45, 0.35
+    width, line = _text_size(labels)
+    return numbers + tick, 0.2, 0.45, (width + line) * 0.71 + tick  # a label slanted at 45 degrees
+
+
+def _text_size(texts: Sequence[str]) -> tuple[float, float]:
+    """The widest line of ``texts`` and a line's height, in inches, at the charts' font size."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    font = FontProperties(size=FONT_SIZE)
+    sizes = [text_to_path.get_text_width_height_descent(line, font, ismath=False) for text in texts
+             for line in text.split("\n")]  # fmt: skip
+    return max((size[0] for size in sizes), default=0) / 72, max((size[1] for size in sizes), default=0) / 72
 
 
 def _draw(axes: Any, values: list[int], labels: list[str], colour: str, by_name: bool) -> None:

@@ -25,6 +25,7 @@ from .model import Innovation, PostState, PressCoverage
 if TYPE_CHECKING:
     from .model import CatalogueEntry, MetricReading, Post
     from .store import Store
+    from .store.posts import PublishedPost
 
 #: Figures that are a person acting on the post (summed into "interactions").
 INTERACTIONS = ("likes", "reposts", "replies", "quotes", "forwards")
@@ -264,7 +265,7 @@ def assemble(
     published = [post for post in store.published_between(begin, until) if post.innovation_id in entries]
     if chosen is not None:
         published = [post for post in published if entries[post.innovation_id].innovation.opd == chosen]
-    latest = store.latest_readings(post.id for post in published)
+    latest = store.latest_readings_published(begin, until)
     posts_of: dict[str, list[PostEvidence]] = defaultdict(list)
     for post in published:
         innovation = entries[post.innovation_id].innovation
@@ -292,9 +293,12 @@ def _offered_during(innovation: Innovation, start: date, end: date) -> bool:
 
 
 def _post_evidence(
-    post: Post, innovation: Innovation, platforms: Mapping[str, str], zone: tzinfo, reading: MetricReading | None
+    post: PublishedPost,
+    innovation: Innovation,
+    platforms: Mapping[str, str],
+    zone: tzinfo,
+    reading: MetricReading | None,
 ) -> PostEvidence:
-    assert post.published_at is not None  # published_between answers published posts only
     return PostEvidence(
         post_id=post.id,
         innovation_id=innovation.id,
@@ -304,7 +308,7 @@ def _post_evidence(
         platform=platforms.get(post.channel, post.channel),
         published_at=post.published_at.astimezone(zone),
         permalink=post.remote_url,
-        text=post.text or "",
+        text=post.text,
         figures=Figures(reading.counts) if reading else None,
         read_at=reading.read_at.astimezone(zone) if reading else None,
     )

@@ -3,13 +3,14 @@
 Each writer lays out an ``EvidenceReport`` (``outreach.evidence``) and adds nothing to it. What a
 person reads goes through ``_()``, stored reasons through ``reasons.shown``; the CSV keeps English
 column names and ISO times like every CSV outreach writes (``history``), for programs and sums.
-openpyxl and matplotlib are imported inside the writers, so the command line stays fast.
+XlsxWriter and matplotlib are imported inside the writers, so the command line stays fast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import date, datetime, time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -52,30 +53,76 @@ def platform_list(platforms: list[str]) -> str:
     return ", ".join(map(platform_name, platforms))
 
 
-def figures_text(figures: Figures | None, count: Callable[[int], str] = number) -> str:
-    """``12 likes · 3 shares · 540 views`` for the figures a platform gave ("" when never read)."""
+def figures_text(
+    figures: Figures | None, count: Callable[[int], str] = number, labels: Mapping[str, str] | None = None
+) -> str:
+    """``12 likes · 3 shares · 540 views`` for the figures a platform gave ("" when never read); ``labels``:
+    each figure's name, translated once for a whole page."""
     if figures is None:
         return ""
-    return " · ".join(
-        f"{count(figures.counts[name])} {_(METRIC_LABELS[name])}" for name in METRIC_NAMES if name in figures.counts
-    )
+    named = labels or metric_labels()
+    return " · ".join(f"{count(figures.counts[name])} {named[name]}" for name in METRIC_NAMES if name in figures.counts)
+
+
+def metric_labels() -> dict[str, str]:
+    """Each figure's name in the reader's language."""
+    return {name: _(label) for name, label in METRIC_LABELS.items()}
 
 
 class _Labels:
     """Numbers and days as the reader writes them, each worked out once per page: a year of posts repeats
     the same few hundred days and counts, and Babel's formatting is the page's slowest part."""
 
-    def __init__(self) -> None:
-        from .html import day_label
+    def __init__(self, zone: tzinfo) -> None:
+        from .html import clock_label, day_label
 
         self.count = cache(number)
         self._day = cache(day_label)
+        self._clock = cache(clock_label)  # engagement is read for many posts at the same moment
+        self._zone = zone
+        self._metrics = metric_labels()
 
     def day(self, moment: date, pattern: str = "EEEE, d MMMM y") -> str:
         return self._day(moment.date() if isinstance(moment, datetime) else moment, pattern)
 
+    def clock(self, moment: datetime) -> str:
+        return self._clock(moment, self._zone)
+
+    def when(self, moment: datetime, pattern: str) -> str:
+        """``Senin, 7 Desember 2026, 09.00 WIB``: the day (in ``pattern``) and the time in the office's zone."""
+        return f"{self.day(moment, pattern)}, {self.clock(moment)}"
+
     def figures(self, figures: Figures | None) -> str:
-        return figures_text(figures, self.count)
+        return figures_text(figures, self.count, self._metrics)
+
+
+@dataclass(frozen=True, slots=True)
+class _PostLines:
+    """A published post as the page shows it, its strings made once in Python: for a year of posts, calling
+    the labels from the template is the page's slowest part."""
+
+    platform: str
+    when: str
+    permalink: str | None
+    text: str
+    figures: str
+
+
+def _post_lines(report: EvidenceReport, labels: _Labels) -> dict[str, list[_PostLines]]:
+    """Each innovation's posts (by innovation id), as the page shows them."""
+    read_line, not_given, not_read = _("read {day} {time}"), _("no figures given"), _("engagement not read yet")
+    lines: dict[str, list[_PostLines]] = {}
+    for innovation in report.innovations:
+        posts = lines.setdefault(innovation.innovation.id, [])
+        for post in innovation.posts:
+            if post.figures is None or post.read_at is None:
+                figures = not_read
+            else:
+                read = read_line.format(day=labels.day(post.read_at, "d MMM y"), time=labels.clock(post.read_at))
+                figures = f"{labels.figures(post.figures) or not_given} · {read}"
+            published = labels.when(post.published_at, "EEEE, d MMMM y")
+            posts.append(_PostLines(platform_name(post.platform), published, post.permalink, post.text, figures))
+    return lines
 
 
 # ---- HTML --------------------------------------------------------------------------------------
@@ -107,11 +154,12 @@ def html_report(report: EvidenceReport) -> str:
     """The report as one HTML page that opens offline and prints on A4, an agency per page."""
     from .html import render_page
 
-    labels = _Labels()
+    labels = _Labels(report.zone)
     return render_page(
         "report.html.j2",
         report=report,
         charts=charts_of(report),
+        post_lines=_post_lines(report, labels),
         count=labels.count,
         day=labels.day,
         figures_text=labels.figures,
@@ -147,7 +195,7 @@ Sheet = tuple[str, list[str], list[list[Any]]]
 
 def _sheets(report: EvidenceReport) -> Iterator[Sheet]:
     """Each view of the workbook; sheet names are the Indonesian ones the office knows (Ringkasan, Per OPD …)."""
-    metrics = [_(METRIC_LABELS[name]).capitalize() for name in METRIC_NAMES]
+    metrics = [label.capitalize() for label in metric_labels().values()]
     zone = zone_name(report)
     yield N_("Summary"), [_("Item"), _("Value")], _summary_rows(report, zone)
     yield (
@@ -221,46 +269,57 @@ def _summary_rows(report: EvidenceReport, zone: str) -> list[list[Any]]:
 def write_xlsx(report: EvidenceReport, path: Path) -> None:
     """One sheet per view: a frozen header row with a filter, real date cells, columns wide enough to read.
 
-    openpyxl's write-only mode streams the rows, so a year of posts stays fast and small in memory.
+    XlsxWriter writes each cell by its type (a string, a number, a date) with no object per cell: a year of
+    posts (about 124,000 cells) takes under two seconds. Text goes in as text, never as a formula or a link.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+    from xlsxwriter import Workbook
+    from xlsxwriter.exceptions import FileCreateError
 
-    workbook = Workbook(write_only=True)
     wide = {_("Text"), _("Reason"), _("Value")}
-    bold, wrapped = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-    for title, headers, rows in _sheets(report):
-        sheet = workbook.create_sheet(_(title))
-        for index, header in enumerate(headers, start=1):
-            width = 70 if header in wide else min(max(len(header) + 2, 12), 40)
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.freeze_panes = "A2"
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
-        heading = [WriteOnlyCell(sheet, value=header) for header in headers]
-        for cell in heading:
-            cell.font, cell.alignment = bold, wrapped
-        sheet.append(heading)
-        for row in rows:
-            sheet.append([_cell(WriteOnlyCell, sheet, value, wrapped) for value in row])
-    workbook.save(path)
+    try:
+        with Workbook(str(path), {"strings_to_numbers": False}) as workbook:
+            header = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+            formats = _CellFormats(
+                wrapped=workbook.add_format({"text_wrap": True, "valign": "top"}),
+                moment=workbook.add_format({"num_format": TIME_FORMAT}),
+                day=workbook.add_format({"num_format": DATE_FORMAT}),
+            )
+            for title, headers, rows in _sheets(report):
+                sheet = workbook.add_worksheet(_(title))
+                for index, name in enumerate(headers):
+                    sheet.set_column(index, index, 70 if name in wide else min(max(len(name) + 2, 12), 40))
+                sheet.freeze_panes(1, 0)
+                sheet.autofilter(0, 0, len(rows), len(headers) - 1)
+                for column, name in enumerate(headers):
+                    sheet.write_string(0, column, name, header)
+                for line, row in enumerate(rows, start=1):
+                    _write_row(sheet, line, row, formats)
+    except FileCreateError as error:  # XlsxWriter wraps the OSError of writing the file: the caller handles that
+        cause = error.args[0] if error.args else None
+        raise cause if isinstance(cause, OSError) else OSError(str(error)) from None
 
 
-def _cell(make: Any, sheet: Any, value: Any, wrapped: Any) -> Any:
-    """A cell as Excel should show it: a day or a moment as a real date cell, text of several lines wrapped."""
-    if isinstance(value, datetime):
-        cell = make(sheet, value=value)
-        cell.number_format = TIME_FORMAT
-    elif isinstance(value, date):
-        cell = make(sheet, value=datetime.combine(value, time()))
-        cell.number_format = DATE_FORMAT
-    elif isinstance(value, str) and "\n" in value:
-        cell = make(sheet, value=value)
-        cell.alignment = wrapped
-    else:
-        return value
-    return cell
+@dataclass(frozen=True, slots=True)
+class _CellFormats:
+    wrapped: Any  # text of several lines
+    moment: Any  # a date and time
+    day: Any  # a date
+
+
+def _write_row(sheet: Any, row: int, values: list[Any], formats: _CellFormats) -> None:
+    """Each cell as Excel should show it: a day or a moment as a real date cell, text of several lines wrapped;
+    an empty value (None or "") leaves the cell empty."""
+    for column, value in enumerate(values):
+        if value is None or value == "":
+            continue
+        if isinstance(value, str):
+            sheet.write_string(row, column, value, formats.wrapped if "\n" in value else None)
+        elif isinstance(value, datetime):
+            sheet.write_datetime(row, column, value, formats.moment)
+        elif isinstance(value, date):
+            sheet.write_datetime(row, column, datetime.combine(value, time()), formats.day)
+        else:
+            sheet.write_number(row, column, value)
 
 
 # ---- CSV ---------------------------------------------------------------------------------------

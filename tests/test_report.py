@@ -254,5 +254,7 @@ def test_charts_are_inline_svg_that_loads_nothing_and_say_when_they_show_only_th
     ]
     for chart in charts:
         assert chart.svg.startswith('<svg role="img" aria-label="Posts and interactions')
-        assert "<metadata" not in chart.svg and "<text" not in chart.svg  # glyphs as paths: no font needed
+        assert "<metadata" not in chart.svg and "<text" in chart.svg  # text in the reader's own font
+        assert "sans-serif" in chart.svg and "@font-face" not in chart.svg
+        assert chart.svg.count("url(") == chart.svg.count("url(#")  # only its own clip paths
         assert 'href="http' not in chart.svg and "@import" not in chart.svg

@@ -51,3 +51,11 @@ def test_the_workbook_has_a_sheet_per_view_with_indonesian_headers_dates_frozen_
     assert ["disetujui, belum diunggah pada periode ini", "Dinas Perpustakaan dan Kearsipan", "Arsip Digital"] in [
         row[:3] for row in gaps
     ]
+
+
+def test_a_workbook_in_a_folder_that_does_not_exist_is_one_clear_line_and_leaves_nothing(tmp_path: Path) -> None:
+    office = build_office(tmp_path)
+    target = tmp_path / "tidak-ada" / "laporan.xlsx"
+    result = run(office, "report", "--format", "xlsx", "--output", str(target))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"cannot write {target}" in result.output and not target.parent.exists()

@@ -7,14 +7,14 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import NotFound
 from ..i18n import _
-from ..model import METRIC_NAMES, MetricReading, PressCoverage
+from ..model import METRIC_NAMES, MetricReading, PostState, PressCoverage
 from .base import StoreBase
-from .schema import innovations, metric_readings, moment_of, press_coverage, to_text
+from .schema import innovations, metric_readings, moment_of, posts, press_coverage, to_text
 
 #: Ids per ``IN (...)``: SQLite allows 32,766 bound values, and a year of posts stays far below in chunks.
 _CHUNK = 5000
@@ -67,15 +67,7 @@ class ReachStore(StoreBase):
 
     def latest_readings(self, post_ids: Iterable[int] | None = None) -> dict[int, MetricReading]:
         """Each post's newest reading (its current figures), by post id."""
-        newest = (
-            select(metric_readings.c.post_id, func.max(metric_readings.c.read_at).label("read_at"))
-            .group_by(metric_readings.c.post_id)
-            .subquery()
-        )
-        query = select(metric_readings).join(
-            newest,
-            (metric_readings.c.post_id == newest.c.post_id) & (metric_readings.c.read_at == newest.c.read_at),
-        )
+        query = _newest()
         with self.transaction() as connection:
             if post_ids is None:
                 return {row.post_id: _reading(row) for row in connection.execute(query)}
@@ -86,6 +78,17 @@ class ReachStore(StoreBase):
                 for row in connection.execute(query.where(metric_readings.c.post_id.in_(chunk))):
                     latest[row.post_id] = _reading(row)
             return latest
+
+    def latest_readings_published(self, start: datetime, end: datetime) -> dict[int, MetricReading]:
+        """The newest reading of each post published in ``[start, end)`` (``published_between``'s posts)."""
+        query = (
+            _newest()
+            .join(posts, posts.c.id == metric_readings.c.post_id)
+            .where(posts.c.state == PostState.PUBLISHED.value)
+            .where(posts.c.published_at >= to_text(start), posts.c.published_at < to_text(end))
+        )
+        with self.transaction() as connection:
+            return {row.post_id: _reading(row) for row in connection.execute(query)}
 
     def last_read_at(self) -> Mapping[int, datetime]:
         """When each post was last read, so a collection can start with the longest unread."""
@@ -146,6 +149,14 @@ def _require_innovation(connection: Connection, innovation_id: str) -> None:
                 innovation=innovation_id
             )
         )
+
+
+def _newest() -> Select[Any]:
+    """Each post's newest reading in one pass: SQLite takes a bare column (``counts``) from the row where
+    ``max()`` found its value (https://sqlite.org/lang_select.html#bareagg)."""
+    return select(
+        metric_readings.c.post_id, func.max(metric_readings.c.read_at).label("read_at"), metric_readings.c.counts
+    ).group_by(metric_readings.c.post_id)
 
 
 def _reading(row: Any) -> MetricReading:
