@@ -35,17 +35,6 @@ AUDIENCE = ("impressions", "reach", "views")
 GAP_STATES = (PostState.FAILED, PostState.UNKNOWN, PostState.MISSED, PostState.SKIPPED, PostState.HANDED_OFF)
 #: How many posts the summary's "top posts" lists.
 TOP_POSTS = 10
-#: Platforms by their own names (brand names are not translated).
-PLATFORM_NAMES = {
-    "x": "X",
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "telegram": "Telegram",
-    "mastodon": "Mastodon",
-    "bluesky": "Bluesky",
-    "webhook": "Webhook",
-    "whatsapp": "WhatsApp",
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,11 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .evidence import PLATFORM_NAMES, EvidenceReport, Figures, GapPost, PostEvidence
+from .evidence import EvidenceReport, Figures, GapPost, PostEvidence
 from .i18n import N_, _, number
 from .model import METRIC_NAMES
 from .reasons import shown
-from .vocabulary import state_label
+from .vocabulary import platform_label, state_label
 
 if TYPE_CHECKING:
     from .charts import Chart
@@ -45,12 +45,8 @@ CLICKS_NOTE = N_(
 REHEARSAL_NOTE = N_("REHEARSAL — these posts were never published; this is not evidence.")
 
 
-def platform_name(platform: str) -> str:
-    return PLATFORM_NAMES.get(platform, platform)
-
-
 def platform_list(platforms: list[str]) -> str:
-    return ", ".join(map(platform_name, platforms))
+    return ", ".join(map(platform_label, platforms))
 
 
 def figures_text(
@@ -121,7 +117,7 @@ def _post_lines(report: EvidenceReport, labels: _Labels) -> dict[str, list[_Post
                 read = read_line.format(day=labels.day(post.read_at, "d MMM y"), time=labels.clock(post.read_at))
                 figures = f"{labels.figures(post.figures) or not_given} · {read}"
             published = labels.when(post.published_at, "EEEE, d MMMM y")
-            posts.append(_PostLines(platform_name(post.platform), published, post.permalink, post.text, figures))
+            posts.append(_PostLines(platform_label(post.platform), published, post.permalink, post.text, figures))
     return lines
 
 
@@ -138,7 +134,7 @@ def charts_of(report: EvidenceReport) -> list[Chart]:
     if not report.posts:
         return []
     months = [(format_date(month, "MMM y", locale=current_language()), p, i) for month, p, i in report.by_month()]
-    platforms = [(platform_name(name), p, i) for name, p, i in report.by_platform()]
+    platforms = [(platform_label(name), p, i) for name, p, i in report.by_platform()]
     agencies = report.by_agency()
     per_agency = _("Posts and interactions per agency")
     if len(agencies) > MOST_BARS:  # the tables below name them all
@@ -163,7 +159,7 @@ def html_report(report: EvidenceReport) -> str:
         count=labels.count,
         day=labels.day,
         figures_text=labels.figures,
-        platform_name=platform_name,
+        platform_name=platform_label,
         platform_list=platform_list,
         reason=shown,
         state=state_label,
@@ -222,7 +218,7 @@ def _sheets(report: EvidenceReport) -> Iterator[Sheet]:
         N_("Posts"),
         [_("Post id"), _("Agency"), _("Innovation"), _("Platform"), _("Channel"), published, _("Link"), _("Text"),
          *metrics, _("Interactions"), read],
-        [[p.post_id, p.agency, p.innovation_name, platform_name(p.platform), p.channel, _local(p.published_at),
+        [[p.post_id, p.agency, p.innovation_name, platform_label(p.platform), p.channel, _local(p.published_at),
           p.permalink, p.text, *((p.figures.counts.get(name) if p.figures else None) for name in METRIC_NAMES),
           p.interactions if p.figures else None, _local(p.read_at) if p.read_at else None] for p in report.posts],
     )  # fmt: skip
@@ -240,7 +236,7 @@ def _sheets(report: EvidenceReport) -> Iterator[Sheet]:
 
 
 def _gap_row(gap: GapPost) -> list[Any]:
-    return [state_label(gap.state), gap.agency, gap.innovation_name, platform_name(gap.platform),
+    return [state_label(gap.state), gap.agency, gap.innovation_name, platform_label(gap.platform),
             _local(gap.scheduled_at), shown(gap.reason)]  # fmt: skip
 
 
