@@ -12,20 +12,22 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .channels import adapter_class, build_channel
 from .channels.base import Channel
 from .clock import Clock, SystemClock
 from .config import Config
 from .errors import ConfigError
-from .holds import Holds
 from .i18n import _
-from .operations import Operations, TextRules
-from .planning import Planning
-from .publisher import Publisher
 from .render import ChannelView, Renderer
 from .store import Store
+
+if TYPE_CHECKING:  # imported where first used: a command that only reads the store (report, history) skips them
+    from .holds import Holds
+    from .operations import Operations
+    from .planning import Planning
+    from .publisher import Publisher
 
 #: Store setting (followed by the channel's name) holding the limits its platform stated.
 LEARNED_LIMITS = "learned_limits:"
@@ -78,22 +80,30 @@ class Workspace:
 
     @cached_property
     def planning(self) -> Planning:
+        from .planning import Planning
+
         return Planning(
             self.config, self.clock, lambda: self.store, self.renderer, self.channel_view, lambda: self.glossary
         )
 
     @cached_property
     def holds(self) -> Holds:
+        from .holds import Holds
+
         return Holds(self.store, self.clock, self.config.publishing.hold_probe_minutes)
 
     @cached_property
     def operations(self) -> Operations:
+        from .operations import Operations, TextRules
+
         return Operations(self.store, self.clock, TextRules(self.channel_view, self.planning.check_language))
 
     def publisher(
         self, *, jitter: Callable[[], float] = random.random, stop: threading.Event | None = None
     ) -> Publisher:
         """A publisher over this workspace's store, channels and clock."""
+        from .publisher import Publisher
+
         return Publisher(
             self.store,
             self.adapter,
