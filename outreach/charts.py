@@ -20,7 +20,7 @@ from .i18n import _, number
 POSTS_COLOUR = "#0b5cad"
 INTERACTIONS_COLOUR = "#c2570c"
 #: A long agency name is cut at this many characters (its full name shows on hover; the tables give it in full).
-LABEL_LENGTH = 28
+LABEL_LENGTH = 24
 #: A panel's width in SVG pixels: narrow, so that a phone shrinking it keeps the labels readable.
 WIDTH = 420
 #: The labels' and the panel titles' size in SVG pixels.
@@ -73,10 +73,13 @@ def _panel(
     )  # fmt: skip
     kind = pygal.HorizontalBar if by_name else pygal.Bar
     slanted = not by_name and len(labels) > 6
+    # Names are shortened above (pygal's own cutting would also turn "120.000" into "120.…"); the right margin
+    # leaves room for half the last number on a horizontal chart's value axis.
     chart = kind(
         style=style, width=WIDTH, height=_height(len(labels), by_name=by_name, slanted=slanted), title=title,
         show_legend=False, js=[], disable_xml_declaration=True, value_formatter=number,
-        x_label_rotation=45 if slanted else 0, max_scale=5, margin=8, spacing=8,
+        x_label_rotation=45 if slanted else 0, min_scale=2, max_scale=3 if by_name else 5, truncate_label=-1,
+        margin=8, spacing=8, margin_right=8 + 2 * FONT_SIZE if by_name else 8,
     )  # fmt: skip
     chart.uuid = key  # ids from the chart's name, not a random uuid: the page is the same each time
     # pygal draws a horizontal chart's first bar at the bottom: the busiest goes on top, as in the tables.
