@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -231,6 +232,7 @@ def test_charts_are_inline_svg_that_loads_nothing_and_say_when_they_show_only_th
     from datetime import datetime
 
     from outreach.evidence import AgencyEvidence, EvidenceReport, Figures, InnovationEvidence, PostEvidence
+    from outreach.i18n import set_language
     from outreach.model import Innovation
     from outreach.reports import charts_of
 
@@ -239,22 +241,32 @@ def test_charts_are_inline_svg_that_loads_nothing_and_say_when_they_show_only_th
         item = Innovation(f"inovasi-{number}", f"Inovasi {number}", f"Dinas Nomor {number}", "r", "m", "c")
         moment = datetime(2026, 3, 1 + number, 9, tzinfo=ZONE)
         post = PostEvidence(number, item.id, item.opd, item.nama, "x", "x", moment,
-                            None, "teks", Figures({"likes": number}), moment)  # fmt: skip
+                            None, "teks", Figures({"likes": number * 1000}), moment)  # fmt: skip
         agencies.append(
-            AgencyEvidence(item.opd, [InnovationEvidence(item, [post], [], Figures({"likes": number}))], [], [])
+            AgencyEvidence(item.opd, [InnovationEvidence(item, [post], [], Figures({"likes": number * 1000}))], [], [])
         )
     report = EvidenceReport(
         date(2026, 1, 1), date(2026, 12, 31), ZONE, datetime(2027, 1, 1, tzinfo=ZONE), None, None, agencies
     )
+    set_language("id")
     charts = charts_of(report)
     assert [chart.caption for chart in charts] == [
-        "Posts and interactions per month",
-        "Posts and interactions of the 15 agencies with the most posts",
-        "Posts and interactions per platform",
+        "Unggahan dan interaksi per bulan",
+        "Unggahan dan interaksi 15 OPD dengan unggahan terbanyak",
+        "Unggahan dan interaksi per platform",
     ]
-    for chart in charts:
-        assert chart.svg.startswith('<svg role="img" aria-label="Posts and interactions')
-        assert "<metadata" not in chart.svg and "<text" in chart.svg  # text in the reader's own font
-        assert "sans-serif" in chart.svg and "@font-face" not in chart.svg
-        assert chart.svg.count("url(") == chart.svg.count("url(#")  # only its own clip paths
-        assert 'href="http' not in chart.svg and "@import" not in chart.svg
+    for chart in charts:  # two panels each, posts above interactions, named by the caption
+        panels = re.findall(r"<svg [^>]*>", chart.svg)
+        assert [re.search(r'aria-label="([^"]*)"', panel)[1] for panel in panels] == [  # type: ignore[index]
+            f"{chart.caption}: Unggahan",
+            f"{chart.caption}: Interaksi",
+        ]
+        assert all('role="img"' in panel for panel in panels)
+        assert "<?xml" not in chart.svg and "<!--" not in chart.svg and "<script" not in chart.svg
+        assert "sans-serif" in chart.svg and "@font-face" not in chart.svg and "@import" not in chart.svg
+        assert "url(" not in chart.svg and "href=" not in chart.svg  # it loads nothing from anywhere
+    # The 15 busiest agencies only, and their numbers as an Indonesian reader writes them.
+    assert len(re.findall(r"<text [^>]*>Dinas Nomor ", charts[1].svg)) == 2 * 15
+    assert re.search(r">\d{1,3}(\.\d{3})+<", charts[1].svg) and not re.search(r">\d+,\d{3}<", charts[1].svg)
+    ids = re.findall(r'id="([^"]+)"', "".join(chart.svg for chart in charts))
+    assert len(ids) == len(set(ids)) == 6  # one per panel, apart from each other in the page

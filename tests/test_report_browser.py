@@ -40,7 +40,7 @@ def test_the_report_reads_as_indonesian_evidence_with_charts_and_loads_nothing(
         "UTM",
     ):
         assert expected in text, expected
-    assert opened.page.locator("svg").count() == 3
+    assert opened.page.locator("figure svg[role=img]").count() == 6  # three charts, posts above interactions
     assert opened.page.locator("svg").first.is_visible()
     assert (opened.console_errors, opened.outside_requests) == ([], [])
     if media == "print":  # each agency starts on a new A4 sheet
