@@ -3,7 +3,7 @@
 Each writer lays out an ``EvidenceReport`` (``outreach.evidence``) and adds nothing to it. What a
 person reads goes through ``_()``, stored reasons through ``reasons.shown``; the CSV keeps English
 column names and ISO times like every CSV outreach writes (``history``), for programs and sums.
-XlsxWriter and matplotlib are imported inside the writers, so the command line stays fast.
+XlsxWriter and pygal are imported inside the writers, so the command line stays fast.
 """
 
 from __future__ import annotations
