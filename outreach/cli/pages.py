@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import click
 
+from ..errors import LocalIOError
 from ..i18n import N_, _
 from ..textsafety import visible
 from . import _ws, cli
@@ -31,6 +33,22 @@ output_option = click.option(
 )
 
 
+def write_whole(path: Path, write: Callable[[Path], object]) -> None:
+    """Have ``write`` fill a ``.part`` file beside ``path``, then rename it over ``path``: a reader (or Excel)
+    never opens half a file, and a failed write leaves the old one. A file that cannot be written is one line."""
+    partial = path.with_name(path.name + ".part")
+    try:
+        write(partial)
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise LocalIOError(
+            _("cannot write {path}: {error}; choose another place with --output").format(
+                path=visible(str(path)), error=error.strerror or error
+            )
+        ) from None
+
+
 def write_output(content: bytes, output: Path | None, default: str, written: str) -> None:
     """Write what a command made to ``output`` (``-``: standard output; none: ``default`` in this folder),
     then say where with ``written`` (a message with ``{path}``)."""
@@ -39,14 +57,7 @@ def write_output(content: bytes, output: Path | None, default: str, written: str
         sys.stdout.buffer.flush()
         return
     path = output or Path(default)
-    try:
-        path.write_bytes(content)
-    except OSError as error:
-        raise click.ClickException(
-            _("cannot write {path}: {error}; choose another place with --output").format(
-                path=visible(str(path)), error=error.strerror or error
-            )
-        ) from None
+    write_whole(path, lambda partial: partial.write_bytes(content))
     click.echo(written.format(path=visible(str(path.resolve()))))
 
 

@@ -12,6 +12,7 @@ import click
 from ..i18n import N_, _, number
 from . import _ws, cli
 from .common import _day_in_years
+from .pages import write_whole
 
 if TYPE_CHECKING:
     from ..evidence import EvidenceReport
@@ -85,12 +86,9 @@ def _default_name(start: date, end: date, output_format: str, rehearsal: bool) -
 
 
 def _write(evidence: EvidenceReport, output_format: str, path: Path, delimiter: str) -> None:
-    """Written whole or not at all: into a temporary file beside ``path``, then renamed over it."""
-    from ..errors import LocalIOError
     from ..reports import html_report, write_csv, write_xlsx
 
-    partial = path.with_name(path.name + ".part")
-    try:
+    def write(partial: Path) -> None:
         if output_format == "html":
             partial.write_text(html_report(evidence), encoding="utf-8")
         elif output_format == "xlsx":
@@ -98,7 +96,5 @@ def _write(evidence: EvidenceReport, output_format: str, path: Path, delimiter: 
         else:
             with partial.open("w", encoding="utf-8", newline="") as stream:
                 write_csv(evidence, stream, delimiter)
-        partial.replace(path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise LocalIOError(_("cannot write {path}: {reason}").format(path=path, reason=error.strerror)) from None
+
+    write_whole(path, write)
