@@ -67,6 +67,15 @@ class Fault:
         raise AssertionError("the trickling handler never finished")
 
 
+class _PromptServer(HTTPServer):
+    """pytest-httpserver's server, looking for a stop request every 20 ms instead of every 500 ms:
+    each test's teardown waits for that look, and a run starts and stops hundreds of servers."""
+
+    def thread_target(self) -> None:
+        assert self.server is not None
+        self.server.serve_forever(poll_interval=0.02)
+
+
 class FakeServer:
     """The shared loopback server; platform fakes add routes to it.
 
@@ -76,7 +85,7 @@ class FakeServer:
 
     def __init__(self, latency: float = 0.0) -> None:
         self.latency = latency
-        self.http = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self.http = _PromptServer(host="127.0.0.1", port=0, threaded=True)
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
