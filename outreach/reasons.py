@@ -10,9 +10,10 @@ a platform's own words, a reason a person typed — is shown as it was stored.
 
 from __future__ import annotations
 
-import importlib
+import json
 import re
-import sys
+from functools import cache
+from pathlib import Path
 
 from .i18n import _
 from .vocabulary import state_label
@@ -44,25 +45,21 @@ def _translated(part: str) -> str | None:
     return None
 
 
-#: The modules that record reasons (each marks its templates with ``N_`` when imported): ``shown`` loads them
-#: first, so a command that never published (``history``) still reads every reason in its language.
-_RECORDING_MODULES = (
-    "outreach.publisher",
-    "outreach.operations",
-    "outreach.planning",
-    "outreach.planner",
-    "outreach.store.posts",
-    "outreach.store.schema",
-    "outreach.channels.http",
-    "outreach.channels.graph",
-)
+#: Every reason template the package marks with ``N_``, as data: ``shown`` learns them from it, so a command that
+#: never published (``history``, ``report``) reads every reason in its language without importing the modules
+#: that record them. tests/test_reason_templates.py keeps it in step with the code (and rewrites it when run).
+TEMPLATES_FILE = Path(__file__).parent / "data" / "reason_templates.json"
+
+
+@cache
+def _learn_recorded_templates() -> None:
+    for template in json.loads(TEMPLATES_FILE.read_text(encoding="utf-8")):
+        N_(template)
 
 
 def shown(reason: str) -> str:
     """``reason`` as a person should read it now: its known English parts in the interface's language."""
-    for module in _RECORDING_MODULES:
-        if module not in sys.modules:
-            importlib.import_module(module)
+    _learn_recorded_templates()
     parts = reason.split("; ")
     out: list[str] = []
     start = 0
