@@ -13,7 +13,9 @@ Then ``outreach report --from 2026-01-01 --to 2026-12-31`` runs as a child proce
 (html, xlsx); each is timed from start to exit (interpreter, imports, store, charts, file written)
 and its peak resident memory is read from ``os.wait4``'s resource usage of that child alone.
 
-Targets: each format ≤ 3 s and ≤ 200 MB peak RSS. The script also prints a baseline measured in the
+Targets: each format ≤ 3 s and ≤ 200 MB peak RSS. Each format runs ``--repeat`` times (5); the median
+run is judged, and the highest peak RSS: on a shared machine one run can take a third longer than the
+next. The script also prints a baseline measured in the
 same run: the CPU seconds XlsxWriter alone takes to write a sheet shaped like the posts sheet.
 """
 
@@ -133,6 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--readings", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5, help="runs per format; the median is judged (a noisy machine)")
     args = parser.parse_args()
     common.print_machine("evidence report: one year, HTML and XLSX")
     with tempfile.TemporaryDirectory() as temporary:
@@ -144,13 +147,20 @@ def main() -> None:
         rows = []
         for output_format in ("html", "xlsx"):
             target = folder / f"laporan.{output_format}"
-            seconds, cpu, megabytes = measure(config, output_format, target)
+            runs = sorted(measure(config, output_format, target) for _run in range(args.repeat))
+            seconds, cpu, _megabytes = runs[len(runs) // 2]  # the median run by wall time
+            megabytes = max(run[2] for run in runs)
             size = target.stat().st_size / 1e6
             verdict = "PASS" if seconds <= TARGET_SECONDS and megabytes <= TARGET_MB else "MISS"
+            spread = f"{runs[0][0]:.2f}–{runs[-1][0]:.2f} s"
             rows.append(
-                [output_format, f"{seconds:.2f} s", f"{cpu:.2f} s", f"{megabytes:.0f} MB", f"{size:.1f} MB", verdict]
-            )
-        common.print_table(["format", "time (≤ 3 s)", "CPU", "peak RSS (≤ 200 MB)", "file", "verdict"], rows)
+                [output_format, f"{seconds:.2f} s", spread, f"{cpu:.2f} s", f"{megabytes:.0f} MB", f"{size:.1f} MB",
+                 verdict]
+            )  # fmt: skip
+        common.print_table(
+            ["format", "median (≤ 3 s)", f"range of {args.repeat}", "CPU", "peak RSS (≤ 200 MB)", "file", "verdict"],
+            rows,
+        )
         print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         floor = xlsxwriter_floor(args.posts)
         print(f"baseline: XlsxWriter alone, {args.posts:,} rows x 12 cells, no styles: {floor:.2f} s CPU")
