@@ -21,7 +21,7 @@ from .i18n import N_, _
 from .model import Post, PostState
 from .outbox import ANNOUNCEMENT_ID
 from .reasons import shown
-from .vocabulary import PLATFORM_SHORT, state_label
+from .vocabulary import PLATFORM_SHORT, platform_label, state_label
 
 if TYPE_CHECKING:
     from .app import Workspace
@@ -176,6 +176,14 @@ class Month:
     def legend(self) -> list[tuple[str, str, str]]:
         """(state, symbol, label) of every state, in the outbox's order: the legend names them all."""
         return [(state.value, STATE_SYMBOLS[state], state_label(state.value)) for state in PostState]
+
+    @property
+    def platform_legend(self) -> str:
+        """Each platform's short mark and its name ("FB Facebook"), from the one table of platform names."""
+        return ", ".join(
+            short if short == platform_label(platform) else f"{short} {platform_label(platform)}"
+            for platform, short in PLATFORM_SHORT.items()
+        )
 
     @property
     def weekdays(self) -> list[date]:
