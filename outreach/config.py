@@ -134,6 +134,18 @@ class MetricsSettings(_Strict):
         return time(int(hour), int(minute))
 
 
+class RepliesSettings(_Strict):
+    """``[replies]``: collecting citizens' replies to the office's posts, and how long they are kept."""
+
+    enabled: bool = Field(default=True, description="The daemon collects replies every few minutes.")
+    collect_every_minutes: int = Field(default=30, ge=5, le=1440, description="How often the daemon collects.")
+    days: int = Field(default=30, ge=1, le=366, description="Replies to posts published this many days back.")
+    retention_days: int = Field(
+        default=180, ge=1, le=3650, description="After this many days a reply's text, author and link are erased."
+    )
+    rules: str | None = Field(default=None, description="The office's own sorting rules, added to the built-in ones.")
+
+
 class CampaignSettings(_Strict):
     """One ``[campaigns.NAME]`` block: what to post, where, and when."""
 
@@ -219,6 +231,7 @@ class _FileModel(_Strict):
     media: str | None = None
     publishing: PublishingSettings = Field(default_factory=PublishingSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    replies: RepliesSettings = Field(default_factory=RepliesSettings)
     channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
     campaigns: dict[str, CampaignSettings] = Field(default_factory=dict)
 
@@ -249,6 +262,9 @@ class Config:
     campaigns: Mapping[str, CampaignSettings]
     environ: Mapping[str, str]
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    replies: RepliesSettings = field(default_factory=RepliesSettings)
+    #: The office's extra rules for sorting replies (``[replies] rules``), resolved; None: the built-in only.
+    reply_rules_path: Path | None = None
     #: The office's name as its reports carry it (``office``); None when the config does not say.
     office: str | None = None
 
@@ -477,5 +493,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         campaigns=model.campaigns,
         environ=dict(load_environment(folder) if environ is None else environ),
         metrics=model.metrics,
+        replies=model.replies,
+        reply_rules_path=_resolve(folder, model.replies.rules) if model.replies.rules else None,
         office=model.office.strip() if model.office and model.office.strip() else None,
     )

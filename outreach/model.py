@@ -8,7 +8,7 @@ import json
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .i18n import _
@@ -269,3 +269,71 @@ class PressCoverage:
     published_on: date
     added_at: datetime
     added_by: str | None
+
+
+#: How a citizen's reply is sorted (``outreach.reply_rules``): a question to answer, a complaint to
+#: forward, thanks, or anything else. Urgency (a safety word) is a mark of its own on top of the kind.
+REPLY_KINDS: tuple[str, ...] = ("question", "complaint", "thanks", "other")
+
+
+class ReplyStatus(str, enum.Enum):
+    """Where a citizen's reply stands: waiting for the office, answered, or set aside by a person."""
+
+    OPEN = "open"
+    ANSWERED = "answered"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingReply:
+    """A reply or comment as an adapter found it under a published post, before it is kept."""
+
+    #: The platform's own id of the reply: a reply is kept once per channel and id.
+    remote_id: str
+    #: The author's handle as the platform shows it (``@warga@mastodon.social``, ``warga.bsky.social``).
+    author: str
+    text: str
+    written_at: datetime
+    url: str | None
+    #: The platform's id of what it answers: the post itself or another reply; None when not known.
+    parent_id: str | None
+    #: Written by the channel's own account (the office answering): it marks what it answers as answered.
+    from_office: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A kept reply to one of the office's posts, with how it was sorted and whether it was answered.
+
+    After the retention period its ``author``, ``text`` and ``url`` are erased (None) and ``erased_at``
+    is set; its kind, times and status stay, so response-time figures outlive the personal data.
+    """
+
+    id: int
+    post_id: int
+    channel: str
+    innovation_id: str
+    remote_id: str
+    parent_id: str | None
+    author: str | None
+    text: str | None
+    written_at: datetime
+    url: str | None
+    from_office: bool
+    kind: str
+    urgent: bool
+    status: ReplyStatus
+    collected_at: datetime
+    #: When the office answered (its own reply's time, or when a person marked it); None while open.
+    answered_at: datetime | None = None
+    #: Who answered or set it aside: a person's name, or None for an answer found on the platform.
+    decided_by: str | None = None
+    note: str | None = None
+    erased_at: datetime | None = None
+
+    @property
+    def response_time(self) -> timedelta | None:
+        """How long the citizen waited for the office's answer; None while unanswered."""
+        if self.status is not ReplyStatus.ANSWERED or self.answered_at is None:
+            return None
+        return max(self.answered_at - self.written_at, timedelta(0))

@@ -29,7 +29,7 @@ from ..costs import Prices
 from ..errors import ConfigError, ContentRejected
 from ..i18n import N_, _
 from ..media import ImageFile, ImageRefused, image_for_platform
-from ..model import Post
+from ..model import IncomingReply, Post
 from ..platforms import PLATFORM_CAPABILITIES, Capabilities, Platform
 from ..redaction import register_secret
 from ..utm import UtmSettings
@@ -409,6 +409,30 @@ class Channel(ABC):
         """Lines for ``channels check``: figures this token is not allowed to read (a missing insights
         permission), each saying how to grant it. Empty when everything readable is allowed."""
         return []
+
+    #: Why citizens' replies cannot be collected on this channel, for a person (``_()`` at display);
+    #: None where ``replies`` (or ``channel_replies``) collects them.
+    replies_unavailable: ClassVar[str | None] = N_("this channel offers no replies to collect")
+    #: The platform delivers replies for the whole account at once, not per post (Telegram's updates):
+    #: the collector then calls ``channel_replies`` once, on one lane, instead of ``replies`` per post.
+    replies_per_channel: ClassVar[bool] = False
+
+    @classmethod
+    def replies_unavailable_for(cls, name: str, settings: ChannelSettings) -> str | None:
+        """Why channel ``name`` with these settings collects no replies, in the reader's language; None
+        when it does. A channel where collecting is a setting (X, where each read is paid) overrides this."""
+        return None if cls.replies_unavailable is None else _(cls.replies_unavailable)
+
+    def replies(self, post: Post) -> list[IncomingReply]:
+        """The replies and comments under a published post now, the office's own answers included
+        (``from_office``), each with the id of what it answers. Raises the typed ``PublishError``
+        subclasses through the HTTP choke point, as ``engagement`` does."""
+        raise NotImplementedError(f"{type(self).__name__} collects no replies")
+
+    def channel_replies(self, posts: Sequence[Post]) -> dict[int, list[IncomingReply]]:
+        """For ``replies_per_channel`` adapters: the replies delivered since the last call, by the id of
+        the post (one of ``posts``) they answer; replies to anything else are left out."""
+        raise NotImplementedError(f"{type(self).__name__} collects replies per post")
 
     def planned_image_problems(self, images: Sequence[Path]) -> list[str]:
         """What the platform would refuse about the images of posts planned on this channel, found now.

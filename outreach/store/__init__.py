@@ -11,8 +11,8 @@ at start-up. We chose that over Alembic: the schema is small, it ships inside th
 migrate unattended on an office PC, and a list needs no extra tool or script folder to get right.
 
 The package is split by concern: ``schema`` (tables, migrations, timestamps), ``base`` (engine,
-transactions, settings), ``catalogue``, ``posts`` (the outbox), ``reach`` (engagement readings, press coverage)
-and ``files`` (backup and restore).
+transactions, settings), ``catalogue``, ``posts`` (the outbox), ``reach`` (engagement readings, press coverage),
+``replies`` (citizens' replies) and ``files`` (backup and restore).
 """
 
 from .base import sqlite_file
@@ -20,12 +20,13 @@ from .catalogue import CatalogueStore, ImportSummary, SignOff
 from .files import BackupStore, restore_backup
 from .posts import OutboxStore
 from .reach import ReachStore
+from .replies import RepliesStore
 from .schema import MIGRATIONS
 
 __all__ = ["MIGRATIONS", "ImportSummary", "SignOff", "Store", "restore_backup", "sqlite_file"]
 
 
-class Store(CatalogueStore, OutboxStore, ReachStore, BackupStore):
+class Store(CatalogueStore, OutboxStore, ReachStore, RepliesStore, BackupStore):
     """Typed queries over the database at ``url``; migrates it on open.
 
     ``now`` is the opening command's clock: a store created by this open records it as the moment

@@ -133,6 +133,33 @@ press_coverage = Table(
     UniqueConstraint("innovation_id", "url", name="press_coverage_once"),
     Index("press_coverage_published", "published_on"),
 )
+replies = Table(
+    "replies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("post_id", Integer, ForeignKey("posts.id"), nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("innovation_id", Text, nullable=False),
+    Column("remote_id", Text, nullable=False),
+    Column("parent_id", Text),
+    Column("author", Text),  # erased (NULL) after the retention period
+    Column("text", Text),  # erased (NULL) after the retention period
+    Column("url", Text),  # erased too: a permalink names its author on most platforms
+    Column("written_at", Text, nullable=False),
+    Column("from_office", Integer, nullable=False, default=0),
+    Column("kind", Text, nullable=False),  # model.REPLY_KINDS
+    Column("urgent", Integer, nullable=False, default=0),
+    Column("status", Text, nullable=False),  # model.ReplyStatus
+    Column("answered_at", Text),
+    Column("decided_by", Text),
+    Column("note", Text),
+    Column("collected_at", Text, nullable=False),
+    Column("erased_at", Text),
+    UniqueConstraint("channel", "remote_id", name="replies_once"),
+    Index("replies_post", "post_id"),
+    Index("replies_status_written", "status", "written_at"),
+    Index("replies_written", "written_at"),
+)
 settings = Table(
     "settings",
     metadata,
@@ -190,6 +217,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (3, "store creation time", _record_creation),
     (4, "event operation and actor", _add_columns(post_events, "operation", "actor")),
     (5, "engagement readings and press coverage", _create(metric_readings, press_coverage)),
+    (6, "citizens' replies", _create(replies)),
 ]
 
 

@@ -1,0 +1,186 @@
+"""Citizens' replies in the store: each kept once per channel and platform id, sorted, answered or set aside."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from ..errors import NotFound
+from ..i18n import _
+from ..model import IncomingReply, Post, Reply, ReplyStatus
+from .base import StoreBase
+from .schema import from_text, moment_of, replies, to_text
+
+#: Remote ids per ``IN (...)``, far below SQLite's limit on bound values.
+_CHUNK = 5000
+
+
+class RepliesStore(StoreBase):
+    """The replies inbox: what adapters found under the office's posts, and what the office did about it."""
+
+    def add_replies(self, post: Post, found: Sequence[tuple[IncomingReply, str, bool]], now: datetime) -> list[Reply]:
+        """Keep the replies found under ``post`` with their sorting (kind, urgent); a reply kept before
+        (same channel and platform id) is left as it is. Returns the replies new to the store."""
+        if not found:
+            return []
+        with self.transaction() as connection:
+            known = set(_known_remote_ids(connection, post.channel, [reply.remote_id for reply, _k, _u in found]))
+            rows = []
+            for reply, kind, urgent in found:
+                if reply.remote_id in known:
+                    continue
+                known.add(reply.remote_id)
+                rows.append(
+                    {
+                        "post_id": post.id,
+                        "channel": post.channel,
+                        "innovation_id": post.innovation_id,
+                        "remote_id": reply.remote_id,
+                        "parent_id": reply.parent_id,
+                        "author": reply.author,
+                        "text": reply.text,
+                        "url": reply.url,
+                        "written_at": to_text(reply.written_at),
+                        "from_office": int(reply.from_office),
+                        "kind": kind,
+                        "urgent": int(urgent),
+                        "status": ReplyStatus.OPEN.value,
+                        "collected_at": to_text(now),
+                    }
+                )
+            if not rows:
+                return []
+            connection.execute(insert(replies), rows)
+            new_ids = [row["remote_id"] for row in rows]
+            query = select(replies).where(replies.c.channel == post.channel, replies.c.remote_id.in_(new_ids))
+            return sorted((_reply(row) for row in connection.execute(query)), key=lambda reply: reply.id)
+
+    def replies(
+        self,
+        *,
+        statuses: Iterable[ReplyStatus] | None = None,
+        kinds: Iterable[str] | None = None,
+        innovation_ids: Iterable[str] | None = None,
+        post_ids: Iterable[int] | None = None,
+        urgent: bool | None = None,
+        written_from: datetime | None = None,
+        written_to: datetime | None = None,
+        from_office: bool | None = False,
+    ) -> list[Reply]:
+        """Replies matching every filter given, oldest first. By default the citizens' only
+        (``from_office=None``: the office's own answers too)."""
+        query = select(replies).order_by(replies.c.written_at, replies.c.id)
+        if statuses is not None:
+            query = query.where(replies.c.status.in_([status.value for status in statuses]))
+        if kinds is not None:
+            query = query.where(replies.c.kind.in_(list(kinds)))
+        if innovation_ids is not None:
+            query = query.where(replies.c.innovation_id.in_(list(innovation_ids)))
+        if post_ids is not None:
+            query = query.where(replies.c.post_id.in_(list(post_ids)))
+        if urgent is not None:
+            query = query.where(replies.c.urgent == int(urgent))
+        if written_from is not None:
+            query = query.where(replies.c.written_at >= to_text(written_from))
+        if written_to is not None:
+            query = query.where(replies.c.written_at < to_text(written_to))
+        if from_office is not None:
+            query = query.where(replies.c.from_office == int(from_office))
+        with self.transaction() as connection:
+            return [_reply(row) for row in connection.execute(query)]
+
+    def reply(self, reply_id: int) -> Reply:
+        """One reply by its id; ``NotFound`` saying where the ids are listed."""
+        with self.transaction() as connection:
+            row = connection.execute(select(replies).where(replies.c.id == reply_id)).first()
+        if row is None:
+            raise NotFound(_("reply {id}: no such reply; `outreach replies list` shows the ids").format(id=reply_id))
+        return _reply(row)
+
+    def decide_reply(self, reply_id: int, status: ReplyStatus, by: str, at: datetime, note: str | None = None) -> Reply:
+        """A person marks a reply answered (now) or ignored; deciding again replaces the earlier decision."""
+        if status is ReplyStatus.OPEN:
+            raise ValueError("a reply is opened only by being found")
+        values: dict[str, Any] = {"status": status.value, "decided_by": by, "note": note}
+        values["answered_at"] = to_text(at) if status is ReplyStatus.ANSWERED else None
+        with self.transaction() as connection:
+            done = connection.execute(update(replies).where(replies.c.id == reply_id).values(**values))
+        if done.rowcount == 0:
+            self.reply(reply_id)  # raises NotFound
+        return self.reply(reply_id)
+
+    def mark_answered(self, answers: Iterable[tuple[int, datetime]]) -> int:
+        """Record the office's answers found on the platform: (reply id, when it answered). Only open
+        replies change; the earliest answer is kept. Returns how many replies became answered."""
+        changed = 0
+        with self.transaction() as connection:
+            for reply_id, at in answers:
+                done = connection.execute(
+                    update(replies)
+                    .where(replies.c.id == reply_id, replies.c.status == ReplyStatus.OPEN.value)
+                    .values(status=ReplyStatus.ANSWERED.value, answered_at=to_text(at))
+                )
+                changed += done.rowcount
+        return changed
+
+    def erase_replies(self, written_before: datetime, now: datetime) -> int:
+        """Erase the author, text and link of every reply written before ``written_before`` (personal
+        data past its retention period); kind, times and status stay for the figures. Returns how many."""
+        with self.transaction() as connection:
+            done = connection.execute(
+                update(replies)
+                .where(
+                    replies.c.written_at < to_text(written_before),
+                    replies.c.erased_at.is_(None),
+                )
+                .values(author=None, text=None, url=None, erased_at=to_text(now))
+            )
+        return done.rowcount
+
+    def reply_threads(self, post_ids: Iterable[int]) -> list[Reply]:
+        """Every kept reply under these posts, the office's own answers included, oldest first."""
+        wanted = sorted(set(post_ids))
+        found: list[Reply] = []
+        with self.transaction() as connection:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                query = select(replies).where(replies.c.post_id.in_(chunk))
+                found.extend(_reply(row) for row in connection.execute(query))
+        found.sort(key=lambda reply: (reply.written_at, reply.id))
+        return found
+
+
+def _known_remote_ids(connection: Any, channel: str, remote_ids: list[str]) -> list[str]:
+    known: list[str] = []
+    for start in range(0, len(remote_ids), _CHUNK):
+        chunk = remote_ids[start : start + _CHUNK]
+        query = select(replies.c.remote_id).where(replies.c.channel == channel, replies.c.remote_id.in_(chunk))
+        known.extend(connection.scalars(query))
+    return known
+
+
+def _reply(row: Any) -> Reply:
+    return Reply(
+        id=row.id,
+        post_id=row.post_id,
+        channel=row.channel,
+        innovation_id=row.innovation_id,
+        remote_id=row.remote_id,
+        parent_id=row.parent_id,
+        author=row.author,
+        text=row.text,
+        written_at=moment_of(row.written_at),
+        url=row.url,
+        from_office=bool(row.from_office),
+        kind=row.kind,
+        urgent=bool(row.urgent),
+        status=ReplyStatus(row.status),
+        collected_at=moment_of(row.collected_at),
+        answered_at=from_text(row.answered_at),
+        decided_by=row.decided_by,
+        note=row.note,
+        erased_at=from_text(row.erased_at),
+    )
