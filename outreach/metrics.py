@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .channels import adapter_class, build_channel
 from .channels.base import Channel
+from .i18n import N_
 from .model import MetricReading, Post
 from .sweep import LANES, ChannelReading, CollectionSummary, PostSweep
 
@@ -29,7 +30,7 @@ class Collector(PostSweep[dict[str, int]]):
     """Reads engagement of published posts into the store, one reading per post and run."""
 
     summary_setting = COLLECTED_SETTING
-    subject = "engagement"
+    subject = N_("engagement figures")
 
     def collect(self, days: int) -> CollectionSummary:
         """Read every post published in the last ``days`` days once; never raises for a platform's failure."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .channels import adapter_class, build_channel
 from .channels.base import Channel
 from .clock import Clock
+from .i18n import N_
 from .model import IncomingReply, Post, Reply, ReplyStatus
 from .reply_rules import ReplyRules, load_rules
 from .sweep import LANES, CollectionSummary, PostSweep
@@ -37,7 +38,7 @@ class ReplyCollector(PostSweep[list[IncomingReply]]):
     """
 
     summary_setting = REPLIES_COLLECTED_SETTING
-    subject = "replies"
+    subject = N_("replies")
 
     def __init__(
         self,

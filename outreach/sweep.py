@@ -95,7 +95,7 @@ class PostSweep(ABC, Generic[Answer]):
 
     #: The setting where the last run records when it ended and what it did (``outreach status``).
     summary_setting: str
-    #: What the log calls this sweep ("engagement", "replies").
+    #: What the log calls what this sweep reads: a msgid (``N_``), shown in the reader's language.
     subject: str
 
     def __init__(

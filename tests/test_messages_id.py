@@ -308,8 +308,17 @@ def test_a_hold_reason_reads_in_indonesian(tmp_path: Path) -> None:
     assert post_reason_shown == f"kanal ditahan, unggahan menunggu: {hold}"
 
 
+def _is_logger(node: object) -> bool:
+    """``log`` (a module's logger) or ``self.log`` (a class's, as in ``outreach.sweep``)."""
+    import ast
+
+    if isinstance(node, ast.Name):
+        return node.id == "log"
+    return isinstance(node, ast.Attribute) and node.attr == "log" and isinstance(node.value, ast.Name)
+
+
 def _log_messages() -> set[str]:
-    """The English message of every ``log.<level>("…", …)`` call outside the command line."""
+    """The English message of every ``log.<level>("…", …)`` (or ``self.log``) call outside the command line."""
     import ast
 
     package = ROOT / "outreach"
@@ -321,8 +330,7 @@ def _log_messages() -> set[str]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "log"
+                and _is_logger(node.func.value)
                 and node.func.attr in ("debug", "info", "warning", "error", "exception")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
