@@ -46,6 +46,7 @@ BATCH = 20
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 Answer = TypeVar("Answer")
+Result = TypeVar("Result")
 
 
 @dataclass
@@ -214,9 +215,9 @@ class PostSweep(ABC, Generic[Answer]):
             if self.per_channel(run.result.channel):
                 pending.extend(self._ask_whole_channel(adapter, run))
             while not self.stop.is_set() and (post := run.take()) is not None:
-                answer = self._ask_post(adapter, post, run)
-                if answer is not _FAILED:
-                    pending.append((post, answer))  # type: ignore[arg-type]
+                for answer in self._guarded(lambda: self.ask(adapter, post), run, _("post {id}").format(id=post.id), 1):
+                    run.count(read=1)
+                    pending.append((post, answer))
                 if len(pending) >= self.batch:
                     self._keep(pending, run)
         finally:
@@ -225,23 +226,17 @@ class PostSweep(ABC, Generic[Answer]):
 
     def _ask_whole_channel(self, adapter: Channel, run: _ChannelRun[Answer]) -> list[tuple[Post, Answer]]:
         posts = run.take_all()
-        answers = self._guarded(lambda: self.ask_channel(adapter, posts), run, _("all posts"), len(posts))
-        if answers is _FAILED:
-            return []
-        run.count(read=len(posts))
-        return [(post, answers[post.id]) for post in posts if post.id in answers]  # type: ignore[index,operator]
+        for answers in self._guarded(lambda: self.ask_channel(adapter, posts), run, _("all posts"), len(posts)):
+            run.count(read=len(posts))
+            return [(post, answers[post.id]) for post in posts if post.id in answers]
+        return []
 
-    def _ask_post(self, adapter: Channel, post: Post, run: _ChannelRun[Answer]) -> Answer | object:
-        answer = self._guarded(lambda: self.ask(adapter, post), run, _("post {id}").format(id=post.id), 1)
-        if answer is not _FAILED:
-            run.count(read=1)
-        return answer
-
-    def _guarded(self, call: Callable[[], object], run: _ChannelRun[Answer], what: str, posts: int) -> object:
-        """``call``'s answer, or ``_FAILED`` (counted; the channel halted where it must stop for this run)."""
+    def _guarded(self, call: Callable[[], Result], run: _ChannelRun[Answer], what: str, posts: int) -> list[Result]:
+        """``[call's answer]``, or ``[]`` when it failed (counted; the channel halted where it must stop for this
+        run). A list, because an answer may itself be empty or None."""
         name = run.result.channel
         try:
-            return call()
+            return [call()]
         except RateLimited as error:
             self.log.warning(
                 "channel %s: rate limited, stopped for this run (retry after %s s): %s", name, _secs(error), error
@@ -256,7 +251,7 @@ class PostSweep(ABC, Generic[Answer]):
         except Exception as error:  # transient (TransientError, AmbiguousError), or a bug in one adapter: never fatal
             self.log.warning("%s on %s: %s not read, read again next time: %s", what, name, self.subject, error)
             run.fail(_("{what}: {error}").format(what=what, error=error), posts)
-        return _FAILED
+        return []
 
     def _keep(self, pending: list[tuple[Post, Answer]], run: _ChannelRun[Answer]) -> None:
         """Keep the pending answers in one short transaction; a store failure loses only them."""
@@ -284,10 +279,6 @@ class PostSweep(ABC, Generic[Answer]):
             )
         except Exception as error:  # the answers are kept; only the summary line is missing
             self.log.error("the %s run's summary could not be kept: %s", self.subject, error)
-
-
-#: What ``_guarded`` returns for a call that failed (an answer may itself be None or empty).
-_FAILED = object()
 
 
 @dataclass
