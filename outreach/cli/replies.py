@@ -234,7 +234,9 @@ def replies_purge() -> None:
     # Until outreach.replies.purge_replies (the digest's daemon job) lands, the store is asked directly.
     erased = ws.store.erase_replies(before, now)
     click.echo(
-        _("erased the text, author and link of {count} replies written before {time} (kept {days} days)").format(
-            count=number(erased), time=_zoned(before, ws), days=number(retention)
-        )
+        ngettext(
+            "erased the text, author and link of {count} reply written before {time} (kept {days} days)",
+            "erased the text, author and link of {count} replies written before {time} (kept {days} days)",
+            erased,
+        ).format(count=number(erased), time=_zoned(before, ws), days=number(retention))
     )
