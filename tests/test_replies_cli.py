@@ -323,3 +323,14 @@ def test_status_says_replies_were_never_collected_and_what_waits(tmp_path: Path)
     assert "replies waiting: 3 questions and complaints unanswered — see `outreach replies list --unanswered`" in lines
     indonesian = CliRunner().invoke(cli, ["--config", str(config), "--language", "id", "status"]).output
     assert "MENDESAK: 1 balasan warga menunggu jawaban" in indonesian
+
+
+def test_the_store_counts_open_citizen_replies_by_kind_and_urgency(tmp_path: Path) -> None:
+    config = seeded(tmp_path)
+    ws = workspace(config, NOW)
+    ws.store.decide_reply(2, ReplyStatus.ANSWERED, "Sari", NOW)
+    post = ws.store.post(1)
+    office = IncomingReply("o1", "dinas", "Cukup KTP.", NOW, None, "r2", from_office=True)
+    ws.store.add_replies(post, [(office, "other", False)], NOW)  # the office's own: never waiting
+    assert ws.store.open_reply_counts() == {("complaint", True): 1, ("thanks", False): 1, ("question", False): 1}
+    ws.close()

@@ -10,7 +10,9 @@ from openpyxl import load_workbook
 
 from outreach.evidence import assemble
 from outreach.model import IncomingReply, PostState, ReplyStatus
+from outreach.store import Store
 from tests.engine_helpers import at, workspace
+from tests.test_metrics import NOW, published
 from tests.test_report import DINKES, DUKCAPIL, KTP, POSYANDU, build_office, evidence, run
 
 
@@ -104,3 +106,26 @@ def test_the_page_and_the_workbook_show_the_figures_in_indonesian(office: Path) 
     ]
     summary = {row[0].value: row[1].value for row in workbook["Ringkasan"].iter_rows(min_row=2)}
     assert (summary["Balasan masuk"], summary["Bagian dijawab"]) == (5, "40%")
+
+
+def test_the_store_gives_each_citizen_reply_of_the_period_with_its_wait_in_one_list(store: Store) -> None:
+    post = store.post(published(store, "mastodon", "m-1", NOW))
+    store.add_replies(
+        post,
+        [
+            (reply("a", NOW), "question", False),
+            (reply("b", NOW + timedelta(minutes=1)), "question", False),
+            (reply("c", NOW - timedelta(days=1)), "question", False),  # before the period
+            (reply("o", NOW + timedelta(hours=1), office=True, parent="a"), "other", False),
+        ],
+        NOW,
+    )
+    ids = {each.remote_id: each.id for each in store.replies()}
+    store.mark_answered([(ids["a"], NOW + timedelta(hours=1))])
+    store.decide_reply(ids["b"], ReplyStatus.ANSWERED, "Sari", NOW - timedelta(minutes=5))  # clocks differ: no wait
+    outcomes = store.reply_outcomes(NOW, NOW + timedelta(days=1))
+    assert sorted(outcomes) == [
+        ("ktp-sehari-jadi", "answered", timedelta(0)),
+        ("ktp-sehari-jadi", "answered", timedelta(hours=1)),
+    ]
+    assert store.reply_outcomes(NOW - timedelta(days=1), NOW) == [("ktp-sehari-jadi", "open", None)]
