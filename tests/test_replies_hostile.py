@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from outreach.model import IncomingReply, PostState
-from tests.browser import A4, Browser
+from tests.browser import A4, PHONE, Browser, artefacts_folder
 from tests.engine_helpers import at, workspace
 from tests.test_report import build_office, run
 
@@ -107,6 +107,10 @@ def test_the_report_page_runs_no_script_and_logs_no_error_in_chromium(
     assert opened.page.locator("script").count() == 0
     assert (opened.console_errors, opened.outside_requests) == ([], [])
     assert "Menjawab warga" in opened.text()
+    opened.page.locator(".responsiveness").screenshot(path=str(artefacts_folder() / "report-responsiveness.png"))
+    phone = browser.open(page, PHONE)
+    widest = phone.page.evaluate("document.documentElement.scrollWidth")
+    assert widest <= PHONE["width"], f"the page scrolls sideways on a phone: {widest}px"
 
 
 def test_every_hostile_character_is_a_hidden_one_so_the_checks_above_mean_something() -> None:
