@@ -102,12 +102,19 @@ def _replies_lines(workspace: Workspace) -> Iterator[str]:
     if not collected:
         yield _("replies: never collected yet (`outreach replies collect`, or the daemon every few minutes)")
     else:
-        read = int(collected.get("read", 0))
-        yield ngettext(
+        read, failed = int(collected.get("read", 0)), int(collected.get("failed", 0))
+        line = ngettext(
             "replies: last collected {time}, under {count} post",
             "replies: last collected {time}, under {count} posts",
             read,
         ).format(time=zoned(collected["at"], workspace.zone), count=number(read))
+        if failed:
+            line += ngettext(
+                "; {count} could not be read and is read again next time",
+                "; {count} could not be read and are read again next time",
+                failed,
+            ).format(count=number(failed))
+        yield line
     waiting = workspace.store.open_reply_counts()
     urgent = sum(count for (_kind, is_urgent), count in waiting.items() if is_urgent)
     asking = sum(count for (kind, _urgent), count in waiting.items() if kind in ("question", "complaint"))
