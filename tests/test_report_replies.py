@@ -88,6 +88,7 @@ def test_the_page_and_the_workbook_show_the_figures_in_indonesian(office: Path) 
     assert result.exit_code == 0, result.output
     page = page_file.read_text(encoding="utf-8")
     assert "Menjawab warga" in page and "Semua OPD" in page
+    assert "<b>40%</b><span>balasan warga sudah dijawab</span>" in page  # on the cover
     assert "Balasan warga pada periode ini: 3, 67% di antaranya sudah dijawab; waktu tunggu tengah 2 jam." in page
     assert "syaratnya apa?" not in page and "wargak1" not in page  # figures only: no citizen's words or name
     workbook_file = office.parent / "laporan.xlsx"
