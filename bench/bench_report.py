@@ -1,13 +1,15 @@
 """Benchmark: the evidence report over a year of publishing.
 
-Run:  python bench/bench_report.py [--posts N] [--readings N]
+Run:  python bench/bench_report.py [--posts N] [--readings N] [--replies N]
 
 A generated catalogue (200 approved innovations from about 40 agencies, as in benchmark 1), seven
 ``file`` channels, and a store holding one year (2026) of 10,000 published posts (texts of about
 400 characters, a permalink each), 200 failed posts with a reason, 100,000 engagement readings (ten
-per post, through ``Store.add_readings``) and 100 news articles (``Store.add_press``). The posts are
-written straight into the store's outbox table in one transaction, as a year of publishing would
-leave them (publishing them one by one would take minutes and measure the publisher, not the report).
+per post, through ``Store.add_readings``), 100 news articles (``Store.add_press``) and 20,000 citizens'
+replies (for the responsiveness figures: 60 % answered after 1 to 48 hours, 10 % set aside, the rest
+open). The posts and replies are written straight into the store's tables in one transaction each, as
+a year of publishing would leave them (publishing them one by one would take minutes and measure the
+publisher, not the report).
 
 Then ``outreach report --from 2026-01-01 --to 2026-12-31`` runs as a child process, once per format
 (html, xlsx); each is timed from start to exit (interpreter, imports, store, charts, file written)
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -39,7 +42,7 @@ TARGET_MB = 200.0
 START = datetime(2026, 1, 1, 8, 0, tzinfo=common.ZONE)
 
 
-def build(folder: Path, post_count: int, reading_count: int) -> Path:
+def build(folder: Path, post_count: int, reading_count: int, reply_count: int = 20_000) -> Path:
     """The project and its store; the config's path."""
     from sqlalchemy import insert
 
@@ -47,7 +50,7 @@ def build(folder: Path, post_count: int, reading_count: int) -> Path:
     from outreach.clock import FixedClock
     from outreach.config import load_config
     from outreach.model import MetricReading
-    from outreach.store.schema import posts, to_text
+    from outreach.store.schema import posts, replies, to_text
 
     channels = common.file_channels()
     config = common.project(
@@ -88,8 +91,31 @@ def build(folder: Path, post_count: int, reading_count: int) -> Path:
             innovations[index].id, f"https://berita.invalid/{index}", "Lampung Post",
             date(2026, 1, 1) + timedelta(days=index * 3), START, "bench",
         )  # fmt: skip
+    if reply_count:
+        with ws.store.transaction() as connection:
+            connection.execute(insert(replies), list(_replies(rows, post_count, reply_count, stamp)))
     ws.close()
     return config
+
+
+def _replies(posts: list[dict[str, object]], post_count: int, count: int, stamp: str) -> Iterator[dict[str, object]]:
+    """``count`` citizens' replies spread over the published posts (post ids 1..``post_count``, in order)."""
+    from outreach.store.schema import to_text
+
+    for index in range(count):
+        post_id = index % post_count + 1
+        post = posts[post_id - 1]
+        written = datetime.fromisoformat(str(post["published_at"])) + timedelta(minutes=5 + index % 600)
+        status = "answered" if index % 10 < 6 else "ignored" if index % 10 == 6 else "open"
+        yield {
+            "post_id": post_id, "channel": post["channel"], "innovation_id": post["innovation_id"],
+            "remote_id": f"reply-{index}", "parent_id": None, "author": f"warga{index % 997}",
+            "text": "syaratnya apa min? buka hari sabtu?", "url": f"https://contoh.invalid/reply/{index}",
+            "written_at": to_text(written), "from_office": 0, "kind": ("question", "complaint", "thanks")[index % 3],
+            "urgent": int(index % 50 == 0), "status": status,
+            "answered_at": to_text(written + timedelta(hours=1 + index % 48)) if status == "answered" else None,
+            "collected_at": stamp,
+        }  # fmt: skip
 
 
 def measure(config: Path, output_format: str, target: Path) -> tuple[float, float, float]:
@@ -135,15 +161,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--readings", type=int, default=100_000)
+    parser.add_argument("--replies", type=int, default=20_000, help="citizens' replies (the responsiveness figures)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per format; the median is judged (a noisy machine)")
     args = parser.parse_args()
     common.print_machine("evidence report: one year, HTML and XLSX")
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         began = time.perf_counter()
-        config = build(folder, args.posts, args.readings)
+        config = build(folder, args.posts, args.readings, args.replies)
         print(f"store built in {time.perf_counter() - began:.1f} s: {args.posts:,} published posts, "
-              f"{args.readings:,} readings, 200 failed posts, 100 news articles")  # fmt: skip
+              f"{args.readings:,} readings, {args.replies:,} replies, 200 failed posts, 100 news articles")  # fmt: skip
         rows = []
         for output_format in ("html", "xlsx"):
             target = folder / f"laporan.{output_format}"

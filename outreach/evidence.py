@@ -6,21 +6,25 @@ and a related indicator counts the channels that carry an innovation. ``assemble
 once and returns a typed ``EvidenceReport``; the writers (HTML, XLSX, CSV in ``outreach.reports``)
 only lay it out. Nothing here formats for a reader: texts, reasons and times stay as stored.
 
+The responsiveness figures (issue #15) count citizens' replies written in the period under the agency's
+posts, whenever those went out: how many, the share the office answered, and the median wait for an
+answer. They are counted from one query; no reply's text or author reaches the report.
+
 Only the live store is read here, so a rehearsal's posts (kept in a store of their own) never appear.
 Operator announcements (``outreach post add``) belong to no innovation and are left out.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from .errors import NotFound
 from .i18n import _
-from .model import Innovation, PostState, PressCoverage
+from .model import Innovation, PostState, PressCoverage, ReplyStatus
 
 if TYPE_CHECKING:
     from .model import CatalogueEntry, MetricReading, Post
@@ -114,13 +118,30 @@ class InnovationEvidence:
 
 
 @dataclass(frozen=True, slots=True)
+class Responsiveness:
+    """Citizens' replies written in the period (not the office's own), and how the office answered them."""
+
+    received: int = 0
+    answered: int = 0
+    #: The median wait from a reply to the office's answer, over the answered ones; None when none was.
+    median_wait: timedelta | None = None
+
+    @property
+    def share_answered(self) -> float | None:
+        """Answered ÷ received (0–1); None when nothing was received."""
+        return self.answered / self.received if self.received else None
+
+
+@dataclass(frozen=True, slots=True)
 class AgencyEvidence:
-    """One agency (OPD): its innovations that went out, those that did not, and posts that failed."""
+    """One agency (OPD): its innovations that went out, those that did not, posts that failed, and how it
+    answered citizens' replies."""
 
     name: str
     innovations: list[InnovationEvidence]
     unpublished: list[Innovation]
     gaps: list[GapPost]
+    responsiveness: Responsiveness = Responsiveness()
 
     @property
     def posts(self) -> list[PostEvidence]:
@@ -151,6 +172,8 @@ class EvidenceReport:
     agency_filter: str | None
     agencies: list[AgencyEvidence]
     rehearsal: bool = False
+    #: Every agency's replies together.
+    responsiveness: Responsiveness = Responsiveness()
 
     @property
     def posts(self) -> list[PostEvidence]:
@@ -269,9 +292,59 @@ def assemble(
         if post.innovation_id in entries
     ]
     agencies = _by_agency(entries.values(), posts_of, press_of, gaps, (start, end))
+    agency_of = {key: entry.innovation.opd for key, entry in entries.items()}
     if chosen is not None:
         agencies = [each for each in agencies if each.name == chosen]
-    return EvidenceReport(start, end, zone, now, office, chosen, agencies, rehearsal)
+        agency_of = {key: name for key, name in agency_of.items() if name == chosen}
+    per_agency, overall = _responsiveness(store.reply_outcomes(begin, until), agency_of)
+    agencies = _with_responsiveness(agencies, per_agency)
+    return EvidenceReport(start, end, zone, now, office, chosen, agencies, rehearsal, overall)
+
+
+def _responsiveness(
+    outcomes: Iterable[tuple[str, str, timedelta | None]], agency_of: Mapping[str, str]
+) -> tuple[dict[str, Responsiveness], Responsiveness]:
+    """Per agency and overall, from (innovation id, status, wait) rows; an innovation no longer in the
+    catalogue (or of another agency than the one asked for) is left out, as its posts are."""
+    received: Counter[str] = Counter()
+    answered: Counter[str] = Counter()
+    waits: dict[str, list[timedelta]] = defaultdict(list)
+    answered_status = ReplyStatus.ANSWERED.value
+    for innovation_id, status, wait in outcomes:
+        agency = agency_of.get(innovation_id)
+        if agency is None:
+            continue
+        received[agency] += 1
+        if status == answered_status:
+            answered[agency] += 1
+            if wait is not None:
+                waits[agency].append(wait)
+    every_wait = [wait for each in waits.values() for wait in each]
+    per_agency = {
+        name: Responsiveness(count, answered[name], _median(waits.get(name, []))) for name, count in received.items()
+    }
+    return per_agency, Responsiveness(received.total(), answered.total(), _median(every_wait))
+
+
+def _median(waits: list[timedelta]) -> timedelta | None:
+    """The middle wait (the mean of the two middle ones for an even count); None for no wait."""
+    if not waits:
+        return None
+    ordered = sorted(waits)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _with_responsiveness(
+    agencies: list[AgencyEvidence], per_agency: Mapping[str, Responsiveness]
+) -> list[AgencyEvidence]:
+    """Each agency with its replies; an agency whose only news is replies (to posts of an earlier period) joins."""
+    listed = {agency.name for agency in agencies}
+    joined = [
+        *(replace(agency, responsiveness=per_agency.get(agency.name, Responsiveness())) for agency in agencies),
+        *(AgencyEvidence(name, [], [], [], figures) for name, figures in per_agency.items() if name not in listed),
+    ]
+    return sorted(joined, key=lambda agency: agency.name.casefold())
 
 
 def _offered_during(innovation: Innovation, start: date, end: date) -> bool:

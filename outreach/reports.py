@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .evidence import EvidenceReport, Figures, GapPost, PostEvidence
-from .i18n import N_, _, number
+from .evidence import EvidenceReport, Figures, GapPost, PostEvidence, Responsiveness
+from .i18n import N_, _, current_language, number, percent
 from .model import METRIC_NAMES
 from .reasons import shown
 from .vocabulary import platform_label, state_label
@@ -43,6 +43,12 @@ CLICKS_NOTE = N_(
 )
 #: Said when the report is made from a rehearsal's store.
 REHEARSAL_NOTE = N_("REHEARSAL — these posts were never published; this is not evidence.")
+#: Said wherever the responsiveness figures are: what they count.
+REPLIES_NOTE = N_(
+    "Citizens' replies and comments written in the period under the agency's posts (the office's own "
+    "answers not counted), the share the office answered (on the platform, or marked answered by staff) "
+    "and the median time citizens waited for that answer."
+)
 
 
 def platform_list(platforms: list[str]) -> str:
@@ -121,6 +127,21 @@ def _post_lines(report: EvidenceReport, labels: _Labels) -> dict[str, list[_Post
     return lines
 
 
+def wait_text(wait: timedelta | None) -> str:
+    """A wait as a person says it (``3 jam``, ``2 hari``); "–" when nothing was answered."""
+    if wait is None:
+        return "–"
+    from babel.dates import format_timedelta
+
+    return format_timedelta(wait, locale=current_language())
+
+
+def share_text(responsiveness: Responsiveness) -> str:
+    """The share answered (``85%``); "–" when nothing was received."""
+    share = responsiveness.share_answered
+    return "–" if share is None else percent(share)
+
+
 # ---- HTML --------------------------------------------------------------------------------------
 
 
@@ -165,6 +186,9 @@ def html_report(report: EvidenceReport) -> str:
         state=state_label,
         clicks_note=_(CLICKS_NOTE),
         rehearsal_note=_(REHEARSAL_NOTE),
+        replies_note=_(REPLIES_NOTE),
+        wait=wait_text,
+        share=share_text,
     )
 
 
@@ -227,6 +251,13 @@ def _sheets(report: EvidenceReport) -> Iterator[Sheet]:
         [_("Date"), _("Agency"), _("Innovation"), _("Outlet"), _("Link")],
         [[item.published_on, i.innovation.opd, i.innovation.nama, item.outlet, item.url] for i, item in report.press],
     )
+    yield (
+        N_("Citizens' replies"),
+        [_("Agency"), _("Replies received"), _("Answered"), _("Share answered (%)"), _("Median wait (hours)")],
+        [*(_responsiveness_row(agency.name, agency.responsiveness) for agency in report.agencies
+           if agency.responsiveness.received),
+         _responsiveness_row(_("All agencies"), report.responsiveness)],
+    )  # fmt: skip
     scheduled = _("Scheduled ({zone})").format(zone=zone)
     yield N_("Gaps"), [_("Gap"), _("Agency"), _("Innovation"), _("Platform"), scheduled, _("Reason")], [
         *([_("approved, not published in the period"), agency, innovation.nama, None, None, None]
@@ -238,6 +269,19 @@ def _sheets(report: EvidenceReport) -> Iterator[Sheet]:
 def _gap_row(gap: GapPost) -> list[Any]:
     return [state_label(gap.state), gap.agency, gap.innovation_name, platform_label(gap.platform),
             _local(gap.scheduled_at), shown(gap.reason)]  # fmt: skip
+
+
+def _responsiveness_row(name: str, figures: Responsiveness) -> list[Any]:
+    """Numbers a spreadsheet can sum and sort: the share in percent, the median wait in hours (one decimal)."""
+    share = figures.share_answered
+    wait = figures.median_wait
+    return [
+        name,
+        figures.received,
+        figures.answered,
+        None if share is None else round(share * 100, 1),
+        None if wait is None else round(wait / timedelta(hours=1), 1),
+    ]
 
 
 def _summary_rows(report: EvidenceReport, zone: str) -> list[list[Any]]:
@@ -255,7 +299,11 @@ def _summary_rows(report: EvidenceReport, zone: str) -> list[list[Any]]:
         [_("Press coverage"), len(report.press)],
         [_("Approved, not published"), len(report.unpublished)],
         [_("Posts not published"), len(report.gaps)],
+        [_("Replies received"), report.responsiveness.received],
+        [_("Share answered"), share_text(report.responsiveness)],
+        [_("Median wait for an answer"), wait_text(report.responsiveness.median_wait)],
         [_("Note"), _(CLICKS_NOTE)],
+        [_("Note"), _(REPLIES_NOTE)],
     ]
     if report.rehearsal:
         rows.insert(0, [_("Note"), _(REHEARSAL_NOTE)])

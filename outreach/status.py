@@ -1,4 +1,5 @@
-"""`outreach status`: is the daemon alive, is publishing paused, what the outbox holds, when engagement was read."""
+"""`outreach status`: is the daemon alive, is publishing paused, what the outbox holds, when engagement was read,
+when citizens' replies were collected and how many wait for an answer."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .metrics import COLLECTED_SETTING
 from .model import PostState
 from .publisher import PAUSE_SETTING
 from .render import ZONE_ABBREVIATIONS
+from .replies import REPLIES_COLLECTED_SETTING
 from .vocabulary import state_label
 
 #: The setting where the daemon records its pid, host, start, last tick and stop.
@@ -64,6 +66,7 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
     if next_due:
         yield _("next due: {time}").format(time=zoned(next_due, zone))
     yield _engagement_line(workspace)
+    yield from _replies_lines(workspace)
     attention = counts.get(PostState.UNKNOWN.value, 0) + counts.get(PostState.FAILED.value, 0)
     if attention:
         yield ngettext(
@@ -91,6 +94,42 @@ def _engagement_line(workspace: Workspace) -> str:
             failed,
         ).format(count=number(failed))
     return line
+
+
+def _replies_lines(workspace: Workspace) -> Iterator[str]:
+    """When citizens' replies were last collected, and what waits: open urgent ones, open questions and complaints."""
+    collected = workspace.store.get_setting(REPLIES_COLLECTED_SETTING)
+    if not collected:
+        yield _("replies: never collected yet (`outreach replies collect`, or the daemon every few minutes)")
+    else:
+        read, failed = int(collected.get("read", 0)), int(collected.get("failed", 0))
+        line = ngettext(
+            "replies: last collected {time}, under {count} post",
+            "replies: last collected {time}, under {count} posts",
+            read,
+        ).format(time=zoned(collected["at"], workspace.zone), count=number(read))
+        if failed:
+            line += ngettext(
+                "; {count} could not be read and is read again next time",
+                "; {count} could not be read and are read again next time",
+                failed,
+            ).format(count=number(failed))
+        yield line
+    waiting = workspace.store.open_reply_counts()
+    urgent = sum(count for (_kind, is_urgent), count in waiting.items() if is_urgent)
+    asking = sum(count for (kind, _urgent), count in waiting.items() if kind in ("question", "complaint"))
+    if urgent:
+        yield ngettext(
+            "URGENT: {count} citizen reply waits for an answer — see `outreach replies list --urgent --unanswered`",
+            "URGENT: {count} citizen replies wait for an answer — see `outreach replies list --urgent --unanswered`",
+            urgent,
+        ).format(count=number(urgent))
+    if asking:
+        yield ngettext(
+            "replies waiting: {count} question or complaint unanswered — see `outreach replies list --unanswered`",
+            "replies waiting: {count} questions and complaints unanswered — see `outreach replies list --unanswered`",
+            asking,
+        ).format(count=number(asking))
 
 
 def _token_warnings(workspace: Workspace) -> Iterator[str]:

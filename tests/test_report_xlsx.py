@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from tests.test_report import DUKCAPIL, KTP, REFUSED, build_office, run
 
-SHEETS = ["Ringkasan", "Per OPD", "Per inovasi", "Unggahan", "Liputan media", "Celah"]
+SHEETS = ["Ringkasan", "Per OPD", "Per inovasi", "Unggahan", "Liputan media", "Balasan warga", "Celah"]
 
 
 def test_the_workbook_has_a_sheet_per_view_with_indonesian_headers_dates_frozen_headers_and_filters(

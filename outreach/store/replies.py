@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from ..errors import NotFound
 from ..i18n import _
@@ -16,6 +16,8 @@ from .schema import from_text, moment_of, replies, to_text
 
 #: Remote ids per ``IN (...)``, far below SQLite's limit on bound values.
 _CHUNK = 5000
+#: An answer dated before the reply it answers (clocks differ) counts as no wait, as ``Reply.response_time``.
+_NO_WAIT = timedelta(0)
 
 
 class RepliesStore(StoreBase):
@@ -151,6 +153,39 @@ class RepliesStore(StoreBase):
                 found.extend(_reply(row) for row in connection.execute(query))
         found.sort(key=lambda reply: (reply.written_at, reply.id))
         return found
+
+    def open_reply_counts(self) -> dict[tuple[str, bool], int]:
+        """Citizens' replies still open, counted by (kind, urgent): what waits for the office (``status``)."""
+        query = (
+            select(replies.c.kind, replies.c.urgent, func.count())
+            .where(replies.c.status == ReplyStatus.OPEN.value, replies.c.from_office == 0)
+            .group_by(replies.c.kind, replies.c.urgent)
+        )
+        with self.transaction() as connection:
+            return {(kind, bool(urgent)): count for kind, urgent, count in connection.execute(query)}
+
+    def reply_outcomes(self, written_from: datetime, written_to: datetime) -> list[tuple[str, str, timedelta | None]]:
+        """(innovation id, status, how long the citizen waited for the answer, or None) of every citizen reply
+        written in the period: one query for the report's responsiveness figures; only answered replies'
+        times are parsed (the same wait as ``Reply.response_time``)."""
+        answered = ReplyStatus.ANSWERED.value
+        query = select(replies.c.innovation_id, replies.c.status, replies.c.written_at, replies.c.answered_at).where(
+            replies.c.from_office == 0,
+            replies.c.written_at >= to_text(written_from),
+            replies.c.written_at < to_text(written_to),
+        )
+        with self.transaction() as connection:
+            rows = connection.execute(query).all()
+        return [
+            (
+                innovation_id,
+                status,
+                max(moment_of(answered_at) - moment_of(written), _NO_WAIT)
+                if status == answered and answered_at
+                else None,
+            )
+            for innovation_id, status, written, answered_at in rows
+        ]
 
 
 def _known_remote_ids(connection: Any, channel: str, remote_ids: list[str]) -> list[str]:
