@@ -44,13 +44,13 @@ from .config import _line_of
 from .errors import ConfigError
 from .glossary import _TOML_PLACE
 from .i18n import _
+from .model import REPLY_KINDS
 
 #: A reply is sorted on this many characters at most: the longest reply a platform allows is about
 #: 8,000 (a Facebook comment), and a longer text must not cost the collector more than a normal one.
 MAX_CHARS = 10_000
-#: The kinds a reply is sorted into (``outreach.model.REPLY_KINDS``), and the urgent mark's rules.
-KINDS = ("question", "complaint", "thanks", "other")
-CLASSES = (*KINDS, "urgent")
+#: The kinds a reply is sorted into, and the urgent mark's rules: the classes a rule group belongs to.
+CLASSES = (*REPLY_KINDS, "urgent")
 _GROUP_KEYS = ("phrases", "except", "unless", "with", "weight")
 _LIST_KEYS = ("phrases", "except", "unless", "with")
 _DECIDE_KEYS = ("strong_complaint",)
@@ -63,8 +63,8 @@ _SUFFIXES = ("nya", "kah", "lah", "pun", "ku", "mu", "in")
 _INVISIBLE = regex.compile(r"[\p{Cf}\p{Cs}\uFE00-\uFE0F\U0001F3FB-\U0001F3FF]+")
 #: Controls and line/paragraph separators: read as spaces.
 _SPACE_LIKE = regex.compile(r"[\p{Cc}\p{Zl}\p{Zp}]+")
-#: A word (letters and digits), or one sign that is neither (?, !, an emoji, a full stop).
-_TOKEN = re.compile(r"[^\W_]+|[^\w\s]")
+#: A word (letters and digits), or one sign that is neither (?, !, an emoji, a full stop); controls are gaps.
+_TOKEN = re.compile(r"[^\W_]+|[^\w\s\x00-\x1f\x7f-\x9f]")
 _RUN_OF_THREE = re.compile(r"([^\W\d_])\1{2,}")
 _DOUBLE_AT_END = re.compile(r"([^\W\d_])\1$")
 #: "anak2", "langkah2nya": a word written twice with the digit 2.
@@ -127,6 +127,15 @@ class ReplyRules:
                         continue  # a phrase of clitics only ("nya") can match nothing
                     self._index.setdefault(tokens[0], []).append((tokens[1:], number, role, " ".join(tokens)))
         self._needs_with = frozenset(n for n, key in enumerate(self._groups) if groups[key].lists["with"])
+
+    def phrases(self, group: str) -> frozenset[str]:
+        """The phrases of ``group`` ("urgent.flood") as they match (normalised); empty for no such group."""
+        found = set()
+        for entries in self._index.values():
+            for _rest, number, role, phrase in entries:
+                if role == "phrases" and ".".join(self._groups[number]) == group:
+                    found.add(phrase)
+        return frozenset(found)
 
     def normalise(self, text: str) -> list[str]:
         """The words and signs of ``text`` as the rules read them (see the module's docstring)."""
@@ -219,7 +228,7 @@ class ReplyRules:
         elif scores["thanks"]:
             kind = "thanks"
         elif urgent:
-            return Sorting("complaint", True, ("decide: urgent report → complaint", *reasons["urgent"]))
+            return Sorting("complaint", True, ("decide.urgent_report", *reasons["urgent"]))
         else:
             kind = "other"
         return Sorting(kind, urgent, (*reasons[kind], *reasons["urgent"]))
@@ -263,12 +272,12 @@ class _Data:
         for section, value in raw.items():
             if section not in _SECTIONS:
                 close = difflib.get_close_matches(section, _SECTIONS, n=1)
-                hint = _("did you mean [{name}]?").format(name=close[0]) if close else ""
+                hint = " " + _("(did you mean [{name}]?)").format(name=close[0]) if close else ""
                 raise _error(
                     text,
                     source,
                     (section,),
-                    _("unknown section [{key}]; the sections are {expected} {hint}").format(
+                    _("unknown section [{key}]{hint}; the sections are {expected}").format(
                         key=section, expected=", ".join(_SECTIONS), hint=hint
                     ),
                 )
@@ -404,8 +413,17 @@ def _phrases(value: Any, text: str, source: str, where: tuple[str, ...]) -> list
 
 def _error(text: str, source: str, where: tuple[str, ...], message: str) -> ConfigError:
     """A ConfigError naming the file, the line of ``where`` (when found) and the message."""
-    line = _line_of(text, where)
+    line = _line_of(text, where) or _header_starting(text, where[0])
     return ConfigError(f"{source}:{line}: {message}" if line else f"{source}: {message}")
+
+
+def _header_starting(text: str, section: str) -> int | None:
+    """The line of the first table header under ``section`` ("[questions.mine]" for "questions")."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = line.split("#", 1)[0].strip().lstrip("[").split(".", 1)[0].split("]", 1)[0].strip().strip('"')
+        if line.lstrip().startswith("[") and header == section:
+            return number
+    return None
 
 
 def _parse(text: str, source: str) -> dict[str, Any]:
