@@ -22,8 +22,9 @@ How a reply is read (the data file says the same, with the word lists):
 3. **Decided**, in this order: spam wins when it scores at least as much as any other kind; a
    complaint scoring ``[decide] strong_complaint`` or more wins (a complaint phrased as a question is
    still a complaint: something must be fixed, not only answered); then any question; then any
-   complaint (a thank-you that names a problem is a complaint); then thanks; an urgent report with
-   none of these is a complaint; anything else is other. Urgent is decided apart from the kind.
+   complaint (a thank-you that names a problem is a complaint); then an urgent reply is a complaint
+   (a report of a danger goes to someone who acts, even when it ends with 🙏); then thanks; anything
+   else is other. Urgent is decided apart from the kind.
 """
 
 from __future__ import annotations
@@ -94,13 +95,20 @@ class _Group:
     lists: dict[str, list[str]] = field(default_factory=lambda: {key: [] for key in _LIST_KEYS})
 
 
+#: One phrase in the index: its words after the first, its group's number, its role ("phrases", "except",
+#: "unless", "with"), and the phrase as it reads.
+_Entry = tuple[tuple[str, ...], int, str, str]
+
+
 @dataclass(frozen=True)
 class _Word:
-    """One word of a normalised reply: its text, the forms a phrase may match, whether it is a number."""
+    """One word of a normalised reply: its text, the forms a phrase may match, whether it is a number,
+    and the phrases that start with it (looked up once per distinct word, not once per reply)."""
 
     text: str
     forms: frozenset[str]
     number: bool
+    starts: tuple[_Entry, ...]
 
 
 class ReplyRules:
@@ -117,8 +125,7 @@ class ReplyRules:
         self._groups = sorted(groups)
         self._cache: dict[str, tuple[_Word, ...]] = {}
         self._weights = [groups[key].weight for key in self._groups]
-        # phrase's first word → [(the other words, group index, role, phrase as written)]
-        self._index: dict[str, list[tuple[tuple[str, ...], int, str, str]]] = {}
+        self._index: dict[str, list[_Entry]] = {}  # a phrase's first word → the phrases
         for number, key in enumerate(self._groups):
             for role, phrases in groups[key].lists.items():
                 for phrase in phrases:
@@ -127,6 +134,8 @@ class ReplyRules:
                         continue  # a phrase of clitics only ("nya") can match nothing
                     self._index.setdefault(tokens[0], []).append((tokens[1:], number, role, " ".join(tokens)))
         self._needs_with = frozenset(n for n, key in enumerate(self._groups) if groups[key].lists["with"])
+        self._cache.clear()  # the words read while the index was incomplete
+        self._end = self._word(_SENTENCE_END)
 
     def phrases(self, group: str) -> frozenset[str]:
         """The phrases of ``group`` ("urgent.flood") as they match (normalised); empty for no such group."""
@@ -163,7 +172,7 @@ class ReplyRules:
             previous = token
             words.extend(self._spelled_out(token))
         if end and words and words[-1].text not in ("?", "!", _SENTENCE_END):
-            words.append(_Word(_SENTENCE_END, frozenset((_SENTENCE_END,)), False))
+            words.append(self._end)
         return words
 
     def _spelled_out(self, token: str) -> tuple[_Word, ...]:
@@ -180,22 +189,26 @@ class ReplyRules:
             texts = [word for part in parts for word in self._words.get(part, part).split()]
         if texts == ["nya"] or texts == ["ny"]:
             texts = []  # "BPJS nya": the clitic written apart belongs to the word before
-        result = tuple(_Word(word, _forms(word), word[0].isdigit()) for word in texts)
+        result = tuple(self._word(word) for word in texts)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[token] = result
         return result
+
+    def _word(self, text: str) -> _Word:
+        forms = _forms(text)
+        starts = tuple(entry for form in forms for entry in self._index.get(form, ()))
+        return _Word(text, forms, text[0].isdigit(), starts)
 
     def sort(self, text: str) -> Sorting:
         """The kind of ``text`` and whether it is urgent, with the rules that decided."""
         words = self._read(text)
         hits: dict[tuple[int, str], list[tuple[int, int, str]]] = {}
         for start, word in enumerate(words):
-            for form in word.forms:
-                for rest, group, role, phrase in self._index.get(form, ()):
-                    stop = _match_rest(words, start + 1, rest)
-                    if stop is not None:
-                        hits.setdefault((group, role), []).append((start, stop, phrase))
+            for rest, group, role, phrase in word.starts:
+                stop = _match_rest(words, start + 1, rest) if rest else start + 1
+                if stop is not None:
+                    hits.setdefault((group, role), []).append((start, stop, phrase))
         found: dict[int, str] = {}
         for (group, role), spans in hits.items():
             if role != "phrases" or (group, "unless") in hits:
@@ -225,10 +238,10 @@ class ReplyRules:
             kind = "question"
         elif scores["complaint"]:
             kind = "complaint"
-        elif scores["thanks"]:
-            kind = "thanks"
         elif urgent:
             return Sorting("complaint", True, ("decide.urgent_report", *reasons["urgent"]))
+        elif scores["thanks"]:
+            kind = "thanks"
         else:
             kind = "other"
         return Sorting(kind, urgent, (*reasons[kind], *reasons["urgent"]))
