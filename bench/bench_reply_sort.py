@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import time
 from collections import Counter
@@ -80,6 +81,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print_machine("bench_reply_sort: sorting citizens' replies")
+    print("load average (1, 5, 15 min): " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
     with CORPUS.open(encoding="utf-8", newline="") as file:
         corpus = [row["text"] for row in csv.DictReader(file, delimiter="\t", quoting=csv.QUOTE_NONE)]
     rng = random.Random(args.seed)
