@@ -129,7 +129,7 @@ class ReplyRules:
         for number, key in enumerate(self._groups):
             for role, phrases in groups[key].lists.items():
                 for phrase in phrases:
-                    tokens = self.phrase_tokens(phrase)
+                    tokens = self._phrase_tokens(phrase)
                     if not tokens:
                         continue  # a phrase of clitics only ("nya") can match nothing
                     self._index.setdefault(tokens[0], []).append((tokens[1:], number, role, " ".join(tokens)))
@@ -150,7 +150,7 @@ class ReplyRules:
         """The words and signs of ``text`` as the rules read them (see the module's docstring)."""
         return [word.text for word in self._read(text)]
 
-    def phrase_tokens(self, phrase: str) -> tuple[str, ...]:
+    def _phrase_tokens(self, phrase: str) -> tuple[str, ...]:
         """A rule's phrase in the words the rules read (abbreviations spelled out); ``#``, ``*``, ``x*`` kept."""
         tokens: list[str] = []
         for part in phrase.split():
