@@ -187,10 +187,14 @@ class TelegramChannel(Channel):
                 raise AuthError(_("{name}: bot may not post messages in {chat}").format(name=self.name, chat=label))
         elif status in ("left", "kicked") or (status == "restricted" and not member.get("can_send_messages")):
             raise AuthError(_("{name}: bot may not post messages in {chat}").format(name=self.name, chat=label))
-        return AccountIdentity(
-            handle=f"@{bot.get('username', bot['id'])}",
-            detail=_("posts to {chat} as {status}").format(chat=label, status=status),
-        )
+        detail = _("posts to {chat} as {status}").format(chat=label, status=status)
+        if chat.get("type") == "channel" and not chat.get("linked_chat_id"):
+            # Comments live in the linked discussion group (see "Replies" in docs/channels/telegram.md).
+            detail += "; " + _(
+                "warning: no discussion group is linked to {chat}, so there are no comments to collect "
+                "(Manage channel → Discussion)"
+            ).format(chat=label)
+        return AccountIdentity(handle=f"@{bot.get('username', bot['id'])}", detail=detail)
 
     def reconcile(self, post: OutgoingPost) -> Reconciliation:
         return Reconciliation(

@@ -214,3 +214,15 @@ def test_the_channel_s_answer_marks_the_citizen_s_comment_answered_in_the_store(
         assert citizens["kalau hilang gimana?"].author == "@rinakdt"
     finally:
         store.close()
+
+
+def test_check_warns_when_no_discussion_group_is_linked(telegram: TelegramFake, tmp_path: Path) -> None:
+    assert _channel(telegram, tmp_path).check().detail == "posts to @kominfobdl as administrator"
+
+    telegram.discussion_linked = False
+
+    detail = _channel(telegram, tmp_path).check().detail
+    assert detail == (
+        "posts to @kominfobdl as administrator; warning: no discussion group is linked to @kominfobdl, so there "
+        "are no comments to collect (Manage channel → Discussion)"
+    )
