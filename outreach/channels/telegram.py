@@ -15,8 +15,9 @@ through its updates (``getUpdates``), which Telegram keeps for 24 hours until th
 asking with a higher ``offset``; the Bot API cannot list older messages. How nothing is lost:
 
 1. An update is confirmed only by a ``getUpdates`` call whose ``offset`` was first written to the
-   channel's state file (owner-only, replaced in one step) *together with* what the update carried:
-   the comment, and which group message is which channel post.
+   state file (owner-only, replaced in one step) *together with* what the update carried: the
+   comment, and which group message is which channel post. Updates are the bot's, so the file keeps
+   them per bot, for every channel the bot serves.
 2. A comment stays in that file for ``KEEP_COMMENTS`` and is handed to the collector at every
    collection meanwhile; the store keeps each reply once, so handing it again is harmless. A crash
    at any moment, or a store that fails to keep a batch, loses nothing: the next run hands it again.
@@ -98,7 +99,7 @@ class TelegramSettings(ChannelSettings):
     updates_state_file: Path = Field(
         default=Path("var/telegram-updates.json"),
         description="Where the comments read from the bot's updates wait for the store, and which discussion-group "
-        "message is which channel post (owner-only file); one per channel.",
+        "message is which channel post (owner-only file). Channels served by one bot must share it.",
     )
 
     @field_validator("chat_id")
@@ -216,7 +217,7 @@ class TelegramChannel(Channel):
                 if not isinstance(updates, list) or not updates:
                     break
                 for update in updates:
-                    state.read(update, self.settings.chat_id)
+                    state.read(update)
                 state.save()  # before the next call confirms these updates
                 if len(updates) < UPDATES_PER_CALL:
                     break
@@ -237,7 +238,8 @@ class TelegramChannel(Channel):
         with open(path.with_name(path.name + ".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                yield _UpdatesState.load(path, self.wall_clock.now)
+                # The bot's id is the token's public part: channels served by one bot share its updates.
+                yield _UpdatesState.load(path, self.secret("token").split(":")[0], self.wall_clock.now)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -322,70 +324,97 @@ def _message_link(chat: Any, message_id: Any) -> str | None:
 
 
 class _UpdatesState:
-    """What the bot's updates carried that the store may not hold yet: the ``offset`` of the next update,
-    the discussion group's copies of channel posts, and the comments read (see the module's docstring)."""
+    """What one bot's updates carried that the store may not hold yet (see the module's docstring): the
+    ``offset`` of the next update, the discussion groups' copies of channel posts, and the comments read.
 
-    def __init__(self, path: Path, now: Callable[[], datetime], kept: Mapping[str, Any]) -> None:
+    Updates are the bot's, not a channel's: a bot serving two channels gets the comments of both in one
+    stream, and what one channel's collection confirms the other's never receives again. So the file
+    keeps one section per bot, and every channel's copies and comments in it; each channel picks its own.
+    """
+
+    def __init__(self, path: Path, bot: str, now: Callable[[], datetime], kept: Mapping[str, Any]) -> None:
         self.path = path
+        self.bot = bot
         self.now = now
-        offset = kept.get("offset")
+        self.kept = dict(kept)
+        found = kept.get(bot)
+        section: Mapping[str, Any] = found if isinstance(found, dict) else {}
+        offset = section.get("offset")
         self.offset: int | None = offset if isinstance(offset, int) else None
-        threads = kept.get("threads")
-        #: "<group id>/<message id>" of an automatic forward -> the channel post's message id.
-        self.threads: dict[str, str] = dict(threads) if isinstance(threads, dict) else {}
-        comments = kept.get("comments")
+        threads = section.get("threads")
+        #: "<group id>/<message id>" of an automatic forward -> {"channel": id, "username": …, "post": message id}.
+        self.threads: dict[str, dict[str, Any]] = (
+            {key: value for key, value in threads.items() if isinstance(value, dict)}
+            if isinstance(threads, dict)
+            else {}
+        )
+        comments = section.get("comments")
         self.comments: list[dict[str, Any]] = (
-            [c for c in comments if isinstance(c, dict)] if isinstance(comments, list) else []
+            [comment for comment in comments if isinstance(comment, dict)] if isinstance(comments, list) else []
         )
 
     @classmethod
-    def load(cls, path: Path, now: Callable[[], datetime]) -> _UpdatesState:
-        return cls(path, now, load_private_json(path, "Telegram updates") or {})
+    def load(cls, path: Path, bot: str, now: Callable[[], datetime]) -> _UpdatesState:
+        return cls(path, bot, now, load_private_json(path, "Telegram updates") or {})
 
     def save(self) -> None:
-        save_private_json(self.path, {"offset": self.offset, "threads": self.threads, "comments": self.comments})
+        self.kept[self.bot] = {"offset": self.offset, "threads": self.threads, "comments": self.comments}
+        save_private_json(self.path, self.kept)
 
-    def read(self, update: Any, chat_id: str) -> None:
-        """Remember what one update carries: a channel post's copy in the group, or a comment."""
+    def read(self, update: Any) -> None:
+        """Remember what one update carries: a channel post's copy in its discussion group, or a comment."""
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return
         self.offset = max(self.offset or 0, update["update_id"] + 1)
         message = update.get("message")
         chat = message.get("chat") if isinstance(message, dict) else None
-        if not isinstance(chat, dict) or chat.get("type") != "supergroup" or not isinstance(message, dict):
+        if not isinstance(message, dict) or not isinstance(chat, dict) or chat.get("type") != "supergroup":
             return
         group = str(chat.get("id"))
-        post = _copied_post(message, chat_id)
-        if post is not None:
-            self.threads[f"{group}/{message.get('message_id')}"] = post
-            if len(self.threads) > KEEP_THREADS:
-                del self.threads[next(iter(self.threads))]
+        if self._remember_copy(group, message):
             return
         replied = message.get("reply_to_message")
         if not isinstance(replied, dict):
             return  # a message of the group's own, not a comment
-        copied = _copied_post(replied, chat_id)
-        if copied is not None:
-            self.threads[f"{group}/{replied.get('message_id')}"] = copied
-        thread = message.get("message_thread_id", replied.get("message_id"))
-        if f"{group}/{thread}" not in self.threads:
-            return  # a reply in the group's own talk, not under a channel post: not kept
+        copied = self._remember_copy(group, replied)
+        thread = self.threads.get(f"{group}/{message.get('message_thread_id', replied.get('message_id'))}")
+        if thread is None:
+            return  # a reply in the group's own talk, or under a post copied before the bot joined: not kept
         sender = message.get("sender_chat")
-        person = message.get("from")
-        office = isinstance(sender, dict) and (str(sender.get("id")) == group or _is_channel(sender, chat_id))
+        office = isinstance(sender, dict) and str(sender.get("id")) in (group, str(thread.get("channel")))
         self.comments.append(
             {
                 "group": group,
                 "id": message.get("message_id"),
                 "thread": thread,
-                "parent": None if copied is not None else replied.get("message_id"),
-                "author": _author(sender if isinstance(sender, dict) else person),
+                "parent": None if copied else replied.get("message_id"),
+                "author": _author(sender if isinstance(sender, dict) else message.get("from")),
                 "text": str(message.get("text") or message.get("caption") or ""),
                 "date": message.get("date"),
                 "office": office,
                 "seen": self.now().isoformat(),
             }
         )
+
+    def _remember_copy(self, group: str, message: Mapping[str, Any]) -> bool:
+        """Remember ``message`` when it is the group's automatic copy of a channel post; whether it is."""
+        if message.get("is_automatic_forward") is not True:
+            return False
+        origin = message.get("forward_origin")
+        if isinstance(origin, dict) and isinstance(origin.get("chat"), dict):
+            channel, post = origin["chat"], origin.get("message_id")
+        else:  # the fields older Bot API versions send
+            channel, post = message.get("forward_from_chat"), message.get("forward_from_message_id")
+        if not isinstance(channel, dict) or post is None:
+            return False
+        self.threads[f"{group}/{message.get('message_id')}"] = {
+            "channel": channel.get("id"),
+            "username": channel.get("username"),
+            "post": str(post),
+        }
+        while len(self.threads) > KEEP_THREADS:
+            del self.threads[next(iter(self.threads))]
+        return True
 
     def forget_before(self, moment: datetime) -> bool:
         """Forget the comments read before ``moment``: the store has had them often enough. Whether any were."""
@@ -394,12 +423,16 @@ class _UpdatesState:
         return forgotten
 
     def replies(self, chat_id: str) -> Iterator[tuple[str, IncomingReply]]:
-        """(channel post's message id, comment) for every comment whose post is known."""
+        """(channel post's message id, comment) for every comment under a post of channel ``chat_id``."""
         for comment in self.comments:
-            group, thread = comment.get("group"), comment.get("thread")
-            post = self.threads.get(f"{group}/{thread}")
-            if post is None or not isinstance(comment.get("date"), int):
+            thread, group = comment.get("thread"), comment.get("group")
+            if (
+                not isinstance(thread, dict)
+                or not _is_channel(thread, chat_id)
+                or not isinstance(comment.get("date"), int)
+            ):
                 continue
+            post = str(thread.get("post"))
             parent = post if comment.get("parent") is None else f"{group}/{comment['parent']}"
             yield (
                 post,
@@ -415,25 +448,12 @@ class _UpdatesState:
             )
 
 
-def _is_channel(chat: Mapping[str, Any], chat_id: str) -> bool:
-    """Whether ``chat`` is the configured channel (``@username`` or its numeric id)."""
-    username = chat.get("username")
-    return str(chat.get("id")) == chat_id or (
+def _is_channel(thread: Mapping[str, Any], chat_id: str) -> bool:
+    """Whether the channel a copy came from is the configured one (``@username`` or its numeric id)."""
+    username = thread.get("username")
+    return str(thread.get("channel")) == chat_id or (
         isinstance(username, str) and f"@{username}".casefold() == chat_id.casefold()
     )
-
-
-def _copied_post(message: Mapping[str, Any], chat_id: str) -> str | None:
-    """The channel post's message id when ``message`` is the group's automatic copy of one."""
-    if message.get("is_automatic_forward") is not True:
-        return None
-    origin = message.get("forward_origin")
-    if isinstance(origin, dict) and isinstance(origin.get("chat"), dict) and _is_channel(origin["chat"], chat_id):
-        return str(origin.get("message_id"))
-    source = message.get("forward_from_chat")  # the field older Bot API versions send
-    if isinstance(source, dict) and _is_channel(source, chat_id):
-        return str(message.get("forward_from_message_id"))
-    return None
 
 
 def _author(sender: Any) -> str:

@@ -18,7 +18,7 @@ from outreach.reply_rules import load_rules
 from outreach.store import Store
 from tests.channels.conftest import Checkpoints, make_channel, make_post
 from tests.fakeplatform.facebook import FacebookFake
-from tests.fakeplatform.graph_common import published_post, throttled
+from tests.fakeplatform.graph_common import graph_error, published_post, throttled
 from tests.fakeplatform.server import FakeServer, Fault
 from tests.test_metrics import published
 
@@ -105,6 +105,14 @@ def test_without_pages_read_user_content_nothing_fails_and_check_says_what_to_gr
     ]
     facebook.read_user_content = True
     assert make_channel(facebook).engagement_access() == []
+
+
+def test_meta_s_code_200_shape_of_a_missing_permission_is_no_failure_either(facebook: FacebookFake) -> None:
+    channel, post_id = _publish(facebook)
+    refusal = graph_error(200, "(#200) Requires pages_read_user_content permission to manage the object", status=403)
+    facebook.server.inject(Fault("status", method="GET", path=COMMENTS, response=refusal))
+
+    assert channel.replies(published_post(post_id)) == []
 
 
 def test_a_deleted_post_is_a_clear_permanent_error(facebook: FacebookFake) -> None:

@@ -226,3 +226,19 @@ def test_check_warns_when_no_discussion_group_is_linked(telegram: TelegramFake, 
         "posts to @kominfobdl as administrator; warning: no discussion group is linked to @kominfobdl, so there "
         "are no comments to collect (Manage channel → Discussion)"
     )
+
+
+def test_another_channel_of_the_same_bot_reading_first_takes_nothing_away(
+    telegram: TelegramFake, tmp_path: Path
+) -> None:
+    """Updates are the bot's: the other channel's collection confirms them, and this one still gets its comments."""
+    [post] = _publish(telegram, tmp_path)
+    telegram.comment(int(post.remote_id or 0), "min, syaratnya?")
+    other = _channel(telegram, tmp_path, name="dinkes", chat_id="@dinkesbdl")
+
+    assert other.channel_replies([published_post(str(post.remote_id), 7)]) == {}
+    _channel(telegram, tmp_path).channel_replies([])  # confirms everything at Telegram
+    assert telegram.updates == []
+
+    found = _channel(telegram, tmp_path).channel_replies([post])
+    assert [reply.text for reply in found[1]] == ["min, syaratnya?"]
