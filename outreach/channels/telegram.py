@@ -28,6 +28,7 @@ asking with a higher ``offset``; the Bot API cannot list older messages. How not
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -238,8 +239,7 @@ class TelegramChannel(Channel):
         with open(path.with_name(path.name + ".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                # The bot's id is the token's public part: channels served by one bot share its updates.
-                yield _UpdatesState.load(path, self.secret("token").split(":")[0], self.wall_clock.now)
+                yield _UpdatesState.load(path, _bot_id(self.secret("token")), self.wall_clock.now)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -454,6 +454,13 @@ def _is_channel(thread: Mapping[str, Any], chat_id: str) -> bool:
     return str(thread.get("channel")) == chat_id or (
         isinstance(username, str) and f"@{username}".casefold() == chat_id.casefold()
     )
+
+
+def _bot_id(token: str) -> str:
+    """The bot's id, the token's public part before ``:`` (channels served by one bot share its updates);
+    a hash for a token of another form, so that the file never holds the token."""
+    bot = token.partition(":")[0]
+    return bot if bot.isdigit() else hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def _author(sender: Any) -> str:

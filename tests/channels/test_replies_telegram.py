@@ -89,6 +89,9 @@ def test_updates_are_confirmed_only_after_they_are_kept_on_disk_and_a_crash_lose
     first = _channel(telegram, tmp_path).channel_replies([post])
     assert [reply.remote_id for reply in first[1]] == [f"{telegram.GROUP['id']}/{comment}"]
     assert len(telegram.updates) == 2  # the automatic forward and the comment, both unconfirmed
+    kept = tmp_path / "updates.json"
+    assert kept.stat().st_mode & 0o077 == 0  # owner-only: it holds comments until the store has them
+    assert telegram.TOKEN.split(":")[1] not in kept.read_text()
     # ... and then "crashes" before the store kept them: the next collection hands them again, though it
     # now confirms them at Telegram (they are in the state file).
     second = _channel(telegram, tmp_path).channel_replies([post])
