@@ -118,8 +118,8 @@ class GraphSettings(ChannelSettings):
         default=75.0,
         gt=0,
         le=100,
-        description="Engagement is read only while Meta reports less than this share (percent) of the hourly "
-        "rate limit used: the rest is left for posting.",
+        description="Engagement and replies are read only while Meta reports less than this share (percent) of "
+        "the hourly rate limit used: the rest is left for posting.",
     )
 
 
