@@ -17,7 +17,7 @@ from pydantic import Field
 
 from ..errors import AmbiguousError, AuthError, PermanentError, PublishError
 from ..i18n import N_, _
-from ..model import Post
+from ..model import IncomingReply, Post
 from .base import (
     CLOCK_SKEW,
     AccountIdentity,
@@ -48,6 +48,16 @@ PERMISSIONS = ("pages_manage_posts", "pages_read_engagement")
 ENGAGEMENT_FIELDS = (
     "reactions.summary(total_count).limit(0),comments.filter(stream).summary(total_count).limit(0),shares"
 )
+#: A comment's fields: ``from`` is left out by Meta for a person who has not let the app see them, and
+#: ``parent`` is there only for a reply to another comment.
+COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url"
+#: Comments asked for per page (Meta's most), and pages at most per post: 1,000 comments, far more than
+#: a city post gets, and a bound on the calls one post may cost.
+COMMENTS_PER_PAGE = 100
+COMMENT_PAGES = 10
+#: Reading comments with their authors needs both (https://developers.facebook.com/docs/graph-api/reference/object/comments).
+COMMENT_PERMISSIONS = ("pages_read_engagement", "pages_read_user_content")
+
 #: The post insights read with read_insights. Meta withdrew ``post_impressions`` and
 #: ``post_impressions_unique`` for every version in 2025–2026 (it answers "invalid metric"); these replace them.
 POST_INSIGHTS = {"post_media_view": "views", "post_total_media_view_unique": "reach"}
@@ -201,6 +211,45 @@ class FacebookChannel(GraphChannel):
         if shares is None or shared is not None:
             counts["reposts"] = shared or 0
         return Engagement({**counts, **self.insight_figures(post_id)})
+
+    def replies(self, post: Post) -> list[IncomingReply]:
+        """The post's comments and the replies under them (``filter=stream``: every level, oldest first).
+
+        A comment without ``from`` (Meta hides people who have not let the app see them) is kept with
+        no author; the Page's own comments (``from.id`` is the Page) are the office's answers.
+        """
+        params = {"fields": COMMENT_FIELDS, "filter": "stream", "order": "chronological"}
+        comments = self.read_comments(post, {**params, "limit": str(COMMENTS_PER_PAGE)}, COMMENT_PAGES)
+        assert post.remote_id is not None  # read_comments refuses a post without one
+        found = []
+        for item in comments or []:
+            written = parse_timestamp(item.get("created_time"))
+            if written is None:
+                continue
+            author = item.get("from") if isinstance(item.get("from"), dict) else {}
+            parent = item.get("parent")
+            found.append(
+                IncomingReply(
+                    remote_id=str(item["id"]),
+                    author=body_string(author, "name") or "",
+                    text=str(item.get("message") or ""),
+                    written_at=written,
+                    url=body_string(item, "permalink_url"),
+                    parent_id=body_string(parent, "id") or post.remote_id,
+                    from_office=body_string(author, "id") == self.settings.page_id,
+                )
+            )
+        return found
+
+    def comments_permissions(self) -> tuple[str, ...]:
+        return COMMENT_PERMISSIONS
+
+    def latest_post_id(self) -> str | None:
+        body = self.http.request(
+            "GET", f"{self.settings.page_id}/published_posts", params={"fields": "id", "limit": "1"}
+        ).body
+        data = body.get("data") if isinstance(body, dict) else None
+        return body_string(data[0], "id") if isinstance(data, list) and data else None
 
     def insights_permission(self) -> str:
         return "read_insights"

@@ -118,8 +118,8 @@ class GraphSettings(ChannelSettings):
         default=75.0,
         gt=0,
         le=100,
-        description="Engagement is read only while Meta reports less than this share (percent) of the hourly "
-        "rate limit used: the rest is left for posting.",
+        description="Engagement and replies are read only while Meta reports less than this share (percent) of "
+        "the hourly rate limit used: the rest is left for posting.",
     )
 
 
@@ -429,18 +429,91 @@ class GraphChannel(Channel):
         return insight_values(body, self.insights_metrics)
 
     def engagement_access(self) -> list[str]:
-        """One line when the token may not read insights, naming the permission to grant."""
+        """A line when the token may not read insights, and one when it may not read comments (the
+        replies collection), each naming the permission to grant."""
+        lines = []
         path, params = self.insights_probe()
         try:
             self.http.request("GET", path, params=params)
         except PermissionMissing:
-            return [
+            lines.append(
                 _(
                     "reach and views are not read: the token lacks the {permission} permission; issue a new token "
                     "that includes it ({public} are read without it)"
                 ).format(permission=self.insights_permission(), public=_(self.public_figures))
-            ]
-        return []
+            )
+        latest = self.latest_post_id()
+        if latest is not None:
+            try:
+                self.http.request("GET", f"{latest}/comments", params={"fields": "id", "limit": "1"})
+            except PermissionMissing:
+                lines.append(self._comments_refused_line())
+        return lines
+
+    # -- replies --------------------------------------------------------------------------------
+
+    replies_unavailable = None
+    #: When Meta last refused this token the comments: the collection leaves them out without asking
+    #: until ``ASK_INSIGHTS_AGAIN`` has passed, as for the insights.
+    _comments_refused_at: datetime | None = None
+
+    def latest_post_id(self) -> str | None:
+        """The id of the account's newest post, whose comments ``engagement_access`` asks for; None: none yet."""
+        raise NotImplementedError
+
+    def comments_permissions(self) -> tuple[str, ...]:
+        """The permissions reading comments needs, as Meta names them for this token's kind of login."""
+        raise NotImplementedError
+
+    def _comments_refused_line(self) -> str:
+        return _(
+            "replies (comments) are not collected: the token lacks the {permissions} permission; issue a new "
+            "token that includes it"
+        ).format(permissions=" + ".join(self.comments_permissions()))
+
+    def read_comments(self, post: Post, params: Mapping[str, str], pages: int) -> list[dict[str, Any]] | None:
+        """Every comment under the published post, following Meta's cursors for at most ``pages`` pages;
+        None when the token may not read comments (``channels check`` says which permission to grant).
+
+        Read only while posting keeps its share of Meta's hourly limits, as the engagement is.
+        """
+        wait = self._throttle_wait(self.settings.reading_usage_limit)
+        if wait is not None:
+            raise RateLimited(
+                _(
+                    "{name}: Meta reports {usage} of the app's hourly rate limit used; replies are collected "
+                    "again in {seconds} s, leaving the rest for posting"
+                ).format(name=self.name, usage=f"{self._usage:g} %", seconds=f"{wait:g}"),
+                retry_after=wait,
+            )
+        if not post.remote_id:
+            raise ContentRejected(
+                _("{name}: post {id} has no id on the platform, so its replies cannot be collected").format(
+                    name=self.name, id=post.id
+                )
+            )
+        refused = self._comments_refused_at
+        if refused is not None and self.clock.now() - refused < ASK_INSIGHTS_AGAIN:
+            return None
+        comments: list[dict[str, Any]] = []
+        after: str | None = None
+        for _page in range(pages):
+            try:
+                body = self.http.request(
+                    "GET", f"{post.remote_id}/comments", params={**params, **({"after": after} if after else {})}
+                ).body
+            except PermissionMissing as error:
+                self._comments_refused_at = self.clock.now()
+                log.info("%s: replies not collected: %s", self.name, error)
+                return None
+            data = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(data, list):
+                raise ServerError(_("{name}: Meta answered without the post's comments").format(name=self.name))
+            comments += [item for item in data if isinstance(item, dict) and body_string(item, "id")]
+            after = next_cursor(body)
+            if after is None:
+                break
+        return comments
 
     def warnings(self) -> list[str]:
         """What ``channels check`` should point out about the configuration (no network)."""

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +26,7 @@ from pydantic import Field, model_validator
 
 from ..errors import AmbiguousError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
 from ..i18n import N_, _
-from ..model import Post
+from ..model import IncomingReply, Post
 from ..redaction import register_secret
 from .base import (
     AccountIdentity,
@@ -37,6 +38,7 @@ from .base import (
     OutgoingPost,
     PublishResult,
     Reconciliation,
+    parse_timestamp,
 )
 from .graph import (
     GraphChannel,
@@ -61,6 +63,12 @@ PERMISSIONS = ("instagram_basic", "instagram_content_publish", "pages_read_engag
 MEDIA_INSIGHTS = {"reach": "reach", "views": "views"}
 #: The media's own counts (field, figure); a count Meta leaves out stays absent, not 0.
 _PUBLIC = (("like_count", "likes"), ("comments_count", "replies"))
+
+#: A comment's fields, with its replies (Instagram threads are one level deep).
+COMMENT_FIELDS = "id,text,timestamp,username,from,replies{id,text,timestamp,username,from}"
+#: Top-level comments asked for per page (Meta's most is 50), and pages at most per post.
+COMMENTS_PER_PAGE = 50
+COMMENT_PAGES = 20
 
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
 
@@ -474,6 +482,48 @@ class InstagramChannel(GraphChannel):
         media, body = self.read_node(post, "like_count,comments_count")
         counts = {figure: value for field, figure in _PUBLIC if (value := count(body.get(field))) is not None}
         return Engagement({**counts, **self.insight_figures(media)})
+
+    def replies(self, post: Post) -> list[IncomingReply]:
+        """The media's comments and their replies; the account's own (its id or username) are the office's."""
+        params = {"fields": COMMENT_FIELDS, "limit": str(COMMENTS_PER_PAGE)}
+        comments = self.read_comments(post, params, COMMENT_PAGES)
+        if not comments:
+            return []
+        assert post.remote_id is not None  # read_comments refuses a post without one
+        found = []
+        for comment in comments:
+            found += self._reply(comment, post.remote_id, post.remote_url)
+            replies = comment.get("replies")
+            listed = replies.get("data") if isinstance(replies, dict) else None
+            for reply in listed if isinstance(listed, list) else []:
+                found += self._reply(reply, str(comment["id"]), post.remote_url)
+        return found
+
+    def _reply(self, item: Any, parent: str, url: str | None) -> list[IncomingReply]:
+        """The comment or reply as outreach keeps it; none when Meta's entry is unreadable."""
+        written = parse_timestamp(item.get("timestamp")) if isinstance(item, dict) else None
+        remote_id = body_string(item, "id")
+        if written is None or remote_id is None:
+            return []
+        author = item.get("from") if isinstance(item.get("from"), dict) else {}
+        username = body_string(item, "username") or body_string(author, "username") or ""
+        own = body_string(author, "id") == self._user or (username != "" and username == self._own_username)
+        return [IncomingReply(remote_id, username, str(item.get("text") or ""), written, url, parent, own)]
+
+    @cached_property
+    def _own_username(self) -> str | None:
+        """The account's username, to know its own comments when Meta gives no ``from``; asked once."""
+        return body_string(self.http.request("GET", self._user, params={"fields": "username"}).body, "username")
+
+    def comments_permissions(self) -> tuple[str, ...]:
+        if self.settings.login == "instagram":
+            return ("instagram_business_basic", "instagram_business_manage_comments")
+        return ("instagram_basic", "instagram_manage_comments", "pages_read_engagement")
+
+    def latest_post_id(self) -> str | None:
+        body = self.http.request("GET", f"{self._user}/media", params={"fields": "id", "limit": "1"}).body
+        data = body.get("data") if isinstance(body, dict) else None
+        return body_string(data[0], "id") if isinstance(data, list) and data else None
 
     def insights_permission(self) -> str:
         return (

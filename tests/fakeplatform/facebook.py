@@ -1,12 +1,15 @@
 """A fake Facebook Page on the Graph API: feed and photo posts, permalinks, published_posts, and each
 post's engagement: reactions, comments (with replies) and shares by field expansion, views and reach
-from ``/insights`` for a token with read_insights."""
+from ``/insights`` for a token with read_insights. Each post's comments are listed by ``/{post}/comments``
+as Graph lists them: top-level only by default, every level with ``filter=stream`` (a reply carries its
+``parent``), ``from`` left out for people who did not let the app see them, cursor paging, and refused
+(code 10) to a token without pages_read_user_content."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from werkzeug import Request, Response
 
@@ -30,6 +33,8 @@ POST_METRICS = ("post_media_view", "post_total_media_view_unique", "post_clicks"
 WITHDRAWN_METRICS = ("post_impressions", "post_impressions_unique", "post_engaged_users")
 #: The plain fields of a Post node the fake knows (what outreach asks for); any other name is refused.
 POST_FIELDS = ("id", "message", "created_time", "permalink_url", "link")
+#: The fields of a Comment node the fake knows.
+COMMENT_FIELDS = ("id", "message", "created_time", "from", "parent", "permalink_url")
 PAGE_METRICS = ("page_media_view", "page_total_media_view_unique", "page_follows", "page_post_engagements")
 
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8")
@@ -54,6 +59,8 @@ class FacebookFake(GraphFake):
         self.reject_duplicates = True
         #: Whether the Page token carries read_insights (given by a person with the Analyse task).
         self.read_insights = True
+        #: Whether the Page token carries pages_read_user_content (comments and their authors).
+        self.read_user_content = True
         super().__init__(server)
 
     @property
@@ -69,6 +76,7 @@ class FacebookFake(GraphFake):
         self.route("POST", r"/(\d+)/photos", self._photos)
         self.route("GET", r"/(\d+)/published_posts", self._published_posts)
         self.route("GET", r"/(\d+(?:_\d+)?)/insights", self._insights)
+        self.route("GET", r"/(\d+_\d+)/comments", self._comments)
         self.route("GET", r"/(\d+(?:_\d+)?)", self._node)
 
     def engage(
@@ -87,6 +95,35 @@ class FacebookFake(GraphFake):
             post = next(post for post in self.posts if post["id"] == post_id)
             post["_engagement"] = {"reactions": reactions, "comments": comments, "replies": replies, "shares": shares}
             post["_insights"] = insights or {}
+
+    def comment(
+        self,
+        post_id: str,
+        message: str,
+        written: datetime,
+        *,
+        author: tuple[str, str] | Literal["page"] | None = ("Warga Kedaton", "100089000000001"),
+        parent: str | None = None,
+    ) -> str:
+        """Someone comments on the post, or replies to comment ``parent``: ``author`` is (name, id),
+        ``"page"`` for the Page itself, None for a person Meta hides from the app. Returns the comment id."""
+        with self.lock:
+            post = next(post for post in self.posts if post["id"] == post_id)
+            number = 700000000 + self.next_id()
+            comment_id = f"{post_id.split('_')[1]}_{number}"
+            if author == "page":
+                author = (self.page_name, self.page_id)
+            post.setdefault("_comments", []).append(
+                {
+                    "id": comment_id,
+                    "message": message,
+                    "created_time": graph_time(written),
+                    "from": {"name": author[0], "id": author[1]} if author else None,
+                    "parent": parent,
+                    "permalink_url": f"{post['permalink_url']}?comment_id={number}",
+                }
+            )
+            return comment_id
 
     def delete(self, post_id: str) -> None:
         """A person deleted the post on Facebook."""
@@ -223,6 +260,45 @@ class FacebookFake(GraphFake):
         total = counts["comments"] + (counts["replies"] if modifiers.get("filter") == "stream" else 0)
         extra = {"order": "chronological" if modifiers.get("filter") == "stream" else "ranked", "can_comment": True}
         return {"comments": summary_edge(post["id"], total, modifiers, extra)}
+
+    def _comments(self, request: Request, match: re.Match[str]) -> Response:
+        """A post's comments: ``filter`` toplevel (the default) or stream, ``order``, ``fields``, cursor paging."""
+        post_id = match.group(1)
+        with self.lock:
+            post = next((post for post in self.posts if post["id"] == post_id), None)
+            comments = list(post.get("_comments", [])) if post is not None else []
+        if post is None:
+            return self.not_found(post_id)
+        if not self.read_user_content:
+            return graph_error(
+                10,
+                "(#10) This endpoint requires the 'pages_read_user_content' permission or the 'Page Public Content "
+                "Access' feature. Refer to https://developers.facebook.com/docs/apps/review/login-permissions"
+                "#manage-pages and https://developers.facebook.com/docs/apps/review/feature#reference-PAGES_ACCESS "
+                "for details.",
+                status=403,
+            )
+        fields = parse_fields(request.args.get("fields") or "id,message,created_time")
+        if fields is None:
+            return syntax_error(request.args.get("fields", ""))
+        for name, _modifiers in fields:
+            if name not in COMMENT_FIELDS:
+                return graph_error(100, f"(#100) Tried accessing nonexisting field ({name}) on node type (Comment)")
+        stream = request.args.get("filter", "toplevel") == "stream"
+        listed = [comment for comment in comments if stream or comment["parent"] is None]
+        if request.args.get("order") == "reverse_chronological":
+            listed.reverse()
+        items = []
+        for comment in listed:
+            item = {}
+            for name, _modifiers in fields:
+                if name == "parent":
+                    if comment["parent"] is not None:
+                        item["parent"] = {"id": comment["parent"]}
+                elif comment.get(name) is not None:
+                    item[name] = comment[name]
+            items.append(item)
+        return json_response(cursor_page(items, request, f"/{post_id}/comments"))
 
     def _insights(self, request: Request, match: re.Match[str]) -> Response:
         """Page or post insights: only with read_insights, only metrics Meta still serves."""

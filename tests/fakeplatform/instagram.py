@@ -6,13 +6,16 @@ fake fetches ``image_url`` itself and refuses (code 9004, subcode 2207052) what 
 is not served as ``image/jpeg`` and what is over 8 MB. It also plays the city's website: the files
 of ``public_files`` are served on the same loopback server under ``/media/outreach/``. Published
 media carry ``like_count`` and ``comments_count``; their insights (``reach``, ``views``) answer only a
-token with instagram_manage_insights.
+token with instagram_manage_insights. Their comments, each with its replies (one level deep), are listed
+by ``/{ig-media-id}/comments`` with cursor paging, only to a token with instagram_manage_comments.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+import zlib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -35,6 +38,10 @@ from .server import json_response
 #: Media insights Meta serves (``impressions`` was withdrawn in April 2025), and account insights.
 MEDIA_METRICS = ("reach", "views", "likes", "comments", "shares", "saved", "total_interactions")
 ACCOUNT_METRICS = ("reach", "views", "follower_count", "accounts_engaged", "total_interactions")
+
+#: The fields of an IG Comment the fake knows; ``replies`` takes the same ones in braces.
+COMMENT_FIELDS = ("id", "text", "timestamp", "username", "from", "replies", "like_count", "hidden", "parent_id")
+_SUBFIELDS = re.compile(r"replies\{([^{}]*)\}")
 
 CAPTION_LIMIT = 2200
 HASHTAG_LIMIT = 30
@@ -79,6 +86,8 @@ class InstagramFake(GraphFake):
         self.refreshes = 0
         #: Whether the token carries instagram_manage_insights.
         self.manage_insights = True
+        #: Whether the token carries instagram_manage_comments.
+        self.manage_comments = True
         super().__init__(server)
 
     @property
@@ -113,6 +122,7 @@ class InstagramFake(GraphFake):
         self.route("POST", r"/(\d+)/media_publish", self._publish)
         self.route("GET", r"/(\d+)/media", self._list_media)
         self.route("GET", r"/(\d+)/insights", self._insights)
+        self.route("GET", r"/(\d+)/comments", self._comments)
         self.route("GET", r"/(\d+)", self._node)
 
     def engage(
@@ -122,6 +132,71 @@ class InstagramFake(GraphFake):
         with self.lock:
             media = next(media for media in self.media if media["id"] == media_id)
             media.update(like_count=likes, comments_count=comments, _insights=insights)
+
+    def comment(
+        self,
+        media_id: str,
+        text: str,
+        written: datetime,
+        *,
+        username: str = "warga.kedaton",
+        parent: str | None = None,
+    ) -> str:
+        """Someone comments on the media, or replies to comment ``parent`` (the account itself when
+        ``username`` is its own). Returns the comment id."""
+        with self.lock:
+            media = next(media for media in self.media if media["id"] == media_id)
+            comment_id = str(18000000000000000 + self.next_id())
+            user_id = (
+                self.ig_user_id if username == self.username else str(17841000000000000 + zlib.crc32(username.encode()))
+            )
+            record = {
+                "id": comment_id,
+                "text": text,
+                "timestamp": graph_time(written),
+                "username": username,
+                "from": {"id": user_id, "username": username},
+                "like_count": 0,
+                "hidden": False,
+                "_replies": [],
+            }
+            comments = media.setdefault("_comments", [])
+            if parent is None:
+                comments.append(record)
+            else:
+                next(comment for comment in comments if comment["id"] == parent)["_replies"].append(
+                    {**record, "parent_id": parent}
+                )
+            return comment_id
+
+    def _comments(self, request: Request, match: re.Match[str]) -> Response:
+        """A media's top-level comments, newest first, each with the ``replies`` edge when asked for."""
+        media_id = match.group(1)
+        with self.lock:
+            media = next((media for media in self.media if media["id"] == media_id), None)
+            comments = list(reversed(media.get("_comments", []))) if media is not None else []
+        if media is None:
+            return self.not_found(media_id)
+        if not self.manage_comments:
+            return graph_error(10, "(#10) Application does not have permission for this action", status=403)
+        spec = request.args.get("fields") or "id,text,timestamp"
+        inner = _SUBFIELDS.search(spec)
+        names = [name.strip() for name in _SUBFIELDS.sub("replies", spec).split(",")]
+        reply_names = [name.strip() for name in inner.group(1).split(",")] if inner else ["id", "text", "timestamp"]
+        for name in names + reply_names:
+            if name not in COMMENT_FIELDS:
+                return graph_error(100, f"(#100) Tried accessing nonexisting field ({name}) on node type (IGComment)")
+        items = []
+        for comment in comments:
+            item = {name: comment[name] for name in names if name != "replies" and name in comment}
+            if "replies" in names and comment["_replies"]:
+                item["replies"] = {
+                    "data": [
+                        {name: reply[name] for name in reply_names if name in reply} for reply in comment["_replies"]
+                    ]
+                }
+            items.append(item)
+        return json_response(cursor_page(items, request, f"/{media_id}/comments"))
 
     def delete(self, media_id: str) -> None:
         """A person deleted the post in the Instagram app."""

@@ -6,6 +6,12 @@ counted in UTF-16 code units after trimming (4096 text, 1024 caption); the bot's
 rights in the channel decide between success, 403 "bot is not a member" and 400 "not enough
 rights"; every error is ``{"ok": false, "error_code", "description"[, "parameters"]}`` with the
 HTTP status equal to ``error_code``.
+
+The channel's linked discussion group is modelled for the comments: each channel post is copied into
+the group as an automatic forward, and comments reply to that copy (or to each other in its thread).
+The bot sees them only through ``getUpdates``, as Telegram delivers them: only while it is a member of
+the group that may read every message (privacy mode off, or an admin), never its own messages, kept 24
+hours until confirmed by a call with a higher ``offset``, refused with 409 while a webhook is set.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from werkzeug import Request, Response
@@ -25,6 +33,11 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 PHOTO_LIMIT = 10 * 1024 * 1024
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"RIFF")
+#: How long Telegram keeps an update nobody confirmed.
+UPDATE_RETENTION = timedelta(hours=24)
+#: The user Telegram shows as the sender of messages written on behalf of a channel.
+CHANNEL_BOT = {"id": 136817688, "is_bot": True, "first_name": "Channel", "username": "Channel_Bot"}
+CITIZEN = {"id": 5550001, "is_bot": False, "first_name": "Rina", "last_name": "Kedaton", "username": "rinakdt"}
 _TOKEN_FORMAT = re.compile(r"\d+:[A-Za-z0-9_-]{30,}")
 
 
@@ -58,6 +71,7 @@ class TelegramFake(PlatformFake):
         "supports_inline_queries": False,
     }
     CHAT = {"id": -1001234567890, "title": "Kominfo Kota Bandar Lampung", "username": "kominfobdl", "type": "channel"}
+    GROUP = {"id": -1009876543210, "title": "Diskusi Kominfo Kota Bandar Lampung", "type": "supergroup"}
 
     def __init__(self, server: FakeServer) -> None:
         self._lock = threading.Lock()
@@ -65,6 +79,22 @@ class TelegramFake(PlatformFake):
         self.bot_status = "administrator"
         self.can_post_messages = True
         self._next_message_id = 100
+        #: The discussion group: linked to the channel, the bot's membership there, and its privacy mode
+        #: (on by default for every bot: it then sees only commands and replies to itself in groups).
+        self.discussion_linked = True
+        self.group_status = "administrator"
+        self.privacy_mode = True
+        self.webhook_url = ""
+        #: Updates not yet confirmed, oldest first; the persisted ``allowed_updates`` of the last call.
+        self.updates: list[dict[str, Any]] = []
+        self.allowed_updates: list[str] = []
+        self._next_update_id = 400000000
+        self._next_group_message_id = 5000
+        #: Channel message id -> its automatic forward in the group.
+        self.copies: dict[int, dict[str, Any]] = {}
+        self._group_messages: dict[int, dict[str, Any]] = {}
+        #: The fake's clock, replaceable by tests that let time pass (update retention).
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         super().__init__(server)
 
     # -- PlatformFake --------------------------------------------------------------------------
@@ -100,6 +130,9 @@ class TelegramFake(PlatformFake):
             "getChatMember": self._get_chat_member,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "getUpdates": self._get_updates,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
         }.get(match.group("method"))
         if handler is None:
             return error(404, "Not Found")
@@ -115,7 +148,10 @@ class TelegramFake(PlatformFake):
     def _get_chat(self, params: dict[str, Any], files: dict[str, bytes]) -> Response:
         if not self._is_our_chat(params.get("chat_id")):
             return error(400, "Bad Request: chat not found")
-        return ok({**self.CHAT, "description": "Informasi resmi Pemerintah Kota Bandar Lampung"})
+        chat = {**self.CHAT, "description": "Informasi resmi Pemerintah Kota Bandar Lampung"}
+        if self.discussion_linked:
+            chat["linked_chat_id"] = self.GROUP["id"]
+        return ok(chat)
 
     def _get_chat_member(self, params: dict[str, Any], files: dict[str, bytes]) -> Response:
         if not self._is_our_chat(params.get("chat_id")):
@@ -150,6 +186,7 @@ class TelegramFake(PlatformFake):
         if options:
             message["link_preview_options"] = options
         self.created.append({"message_id": message["message_id"], "text": text, "link_preview_options": options})
+        self._copy_to_group(message)
         return ok(message)
 
     def _send_photo(self, params: dict[str, Any], files: dict[str, bytes]) -> Response:
@@ -171,7 +208,125 @@ class TelegramFake(PlatformFake):
         if caption:
             message["caption"] = caption
         self.created.append({"message_id": message["message_id"], "caption": caption, "photo_bytes": len(photo)})
+        self._copy_to_group(message)
         return ok(message)
+
+    def _get_updates(self, params: dict[str, Any], files: dict[str, bytes]) -> Response:
+        """Unconfirmed updates from ``offset`` on; asking with an offset confirms (forgets) every earlier one."""
+        if self.webhook_url:
+            return error(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
+                "delete the webhook first",
+            )
+        try:
+            offset = int(params["offset"]) if params.get("offset") is not None else None
+            limit = int(params.get("limit", 100))
+        except (TypeError, ValueError):
+            return error(400, "Bad Request: invalid offset or limit specified")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, str):
+            allowed = json.loads(allowed)
+        if isinstance(allowed, list):
+            self.allowed_updates = [str(kind) for kind in allowed]
+        oldest = self.now() - UPDATE_RETENTION
+        self.updates = [update for update in self.updates if update["_at"] > oldest]
+        if offset is not None:
+            if offset < 0:
+                self.updates = self.updates[offset:]
+            else:
+                self.updates = [update for update in self.updates if update["update_id"] >= offset]
+        wanted = [
+            update
+            for update in self.updates
+            if not self.allowed_updates or any(kind in update for kind in self.allowed_updates)
+        ]
+        return ok(
+            [
+                {key: value for key, value in update.items() if key != "_at"}
+                for update in wanted[: max(1, min(limit, 100))]
+            ]
+        )
+
+    def _set_webhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Response:
+        self.webhook_url = str(params.get("url") or "")
+        return ok(True)
+
+    def _delete_webhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Response:
+        self.webhook_url = ""
+        return ok(True)
+
+    # -- the discussion group ------------------------------------------------------------------
+
+    def comment(
+        self,
+        post_message_id: int,
+        text: str,
+        *,
+        sender: str = "citizen",
+        reply_to: int | None = None,
+        at: datetime | None = None,
+    ) -> int:
+        """Someone comments on the channel post (or replies to comment ``reply_to`` under it): ``sender`` is
+        "citizen", "channel" (an admin writing as the channel) or "bot" (this bot; Telegram never gives a
+        bot its own messages). Returns the group message id."""
+        with self._lock:
+            copy = self.copies[post_message_id]
+            replied = self._group_messages[reply_to] if reply_to is not None else copy
+            self._next_group_message_id += 1
+            message: dict[str, Any] = {
+                "message_id": self._next_group_message_id,
+                "from": dict(CITIZEN),
+                "chat": dict(self.GROUP),
+                "date": int((at or self.now()).timestamp()),
+                "message_thread_id": copy["message_id"],
+                "reply_to_message": {key: value for key, value in replied.items() if key != "reply_to_message"},
+                "text": text,
+            }
+            if sender == "channel":
+                message.update({"from": dict(CHANNEL_BOT), "sender_chat": dict(self.CHAT)})
+            elif sender == "bot":
+                message["from"] = dict(self.BOT)
+            self._group_messages[message["message_id"]] = message
+            if sender != "bot":
+                self._deliver(message)
+            return int(message["message_id"])
+
+    def _copy_to_group(self, post: dict[str, Any]) -> None:
+        """Telegram's automatic forward of a new channel post into the linked discussion group."""
+        if not self.discussion_linked:
+            return
+        self._next_group_message_id += 1
+        copy = {
+            "message_id": self._next_group_message_id,
+            "from": dict(CHANNEL_BOT),
+            "sender_chat": dict(self.CHAT),
+            "chat": dict(self.GROUP),
+            "date": post["date"],
+            "is_automatic_forward": True,
+            "forward_origin": {
+                "type": "channel",
+                "chat": dict(self.CHAT),
+                "message_id": post["message_id"],
+                "date": post["date"],
+            },
+            "forward_from_chat": dict(self.CHAT),
+            "forward_from_message_id": post["message_id"],
+            "forward_date": post["date"],
+            **{key: post[key] for key in ("text", "photo", "caption") if key in post},
+        }
+        self.copies[post["message_id"]] = copy
+        self._group_messages[copy["message_id"]] = copy
+        self._deliver(copy)
+
+    def _deliver(self, message: dict[str, Any]) -> None:
+        """Queue the group message as an update when the bot may see it (a member reading every message)."""
+        if self.group_status not in ("member", "administrator", "creator"):
+            return
+        if self.privacy_mode and self.group_status == "member":
+            return  # privacy mode: not a command, not a reply to the bot
+        self._next_update_id += 1
+        self.updates.append({"update_id": self._next_update_id, "message": message, "_at": self.now()})
 
     # -- internals -----------------------------------------------------------------------------
 
