@@ -13,6 +13,13 @@ call goes to the account's own PDS, named by the DID document the login returns.
 
 Engagement is read from Bluesky's public AppView (``app.bsky.feed.getPosts``), which needs no
 session: collecting figures never spends a login nor renews the session publishing relies on.
+
+Replies are read there too, from the post's thread (``app.bsky.feed.getPostThread``): a tree of
+replies, each naming its parent in its record. The AppView cuts the tree at the depth asked for; a
+branch that goes deeper is asked again from its deepest post, a bounded number of times. A reply the
+AppView shows only as ``#notFoundPost`` (deleted, taken down) or ``#blockedPost`` (between the office
+and its author one blocks the other) has no text to keep and is left out. The office's own answers
+are the ones whose author is the DID in the post's own at-uri.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ from ..errors import (
 )
 from ..i18n import _
 from ..media import ImageFile
-from ..model import Post
+from ..model import IncomingReply, Post
 from ..redaction import register_secret
 from .base import (
     AccountIdentity,
@@ -83,6 +90,10 @@ _TRAILING_PUNCTUATION = regex.compile(r"\p{P}+$")
 MAX_TAG_LENGTH = 64
 #: A post view's counts (``app.bsky.feed.defs#postView``), by the figure names outreach keeps.
 POST_VIEW_FIGURES = {"likeCount": "likes", "repostCount": "reposts", "replyCount": "replies", "quoteCount": "quotes"}
+#: A thread's posts as the AppView gives them (``app.bsky.feed.defs``); its other union members have no post.
+THREAD_VIEW_POST = "app.bsky.feed.defs#threadViewPost"
+#: getPostThread calls for one post at most: the thread, then the branches deeper than ``reply_depth``.
+MAX_THREAD_CALLS = 20
 
 
 class BlueskySettings(ChannelSettings):
@@ -96,6 +107,12 @@ class BlueskySettings(ChannelSettings):
     appview_url: str = Field(
         default="https://public.api.bsky.app",
         description="Bluesky's public AppView, where a post's likes, reposts, replies and quotes are read (no login).",
+    )
+    reply_depth: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Reply levels asked for at once when replies are collected; deeper branches are asked again.",
     )
     session_file: Path = Field(
         default=Path("var/bluesky-session.json"),
@@ -114,6 +131,10 @@ class RecordNotFound(PermanentError):
     cannot change it, so it is permanent (the post fails with this reason) — but not
     ``ContentRejected``: nothing was wrong with the post's content.
     """
+
+
+class PostNotFound(PermanentError):
+    """The AppView has no such post (the XRPC error ``NotFound`` of ``getPostThread``): deleted or taken down."""
 
 
 class _RecordExists(PermanentError):
@@ -142,6 +163,7 @@ class BlueskyChannel(Channel):
     settings_model = BlueskySettings
     settings: BlueskySettings
     engagement_unavailable: ClassVar[str | None] = None
+    replies_unavailable: ClassVar[str | None] = None
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str], clock: Clock) -> None:
         super().__init__(name, settings, environ, clock)
@@ -239,6 +261,97 @@ class BlueskyChannel(Channel):
                 ).format(name=self.name, uri=uri)
             )
         return figures(view, POST_VIEW_FIGURES)
+
+    def replies(self, post: Post) -> list[IncomingReply]:
+        """Every reply in the post's public thread, at any depth, the office's own answers included.
+
+        Read without the session, like engagement. The first call asks for ``reply_depth`` levels; a
+        post at that depth with replies of its own is asked again (``MAX_THREAD_CALLS`` calls at most).
+        """
+        uri = published_id(self.name, post)
+        office = _did_of(uri)
+        found: dict[str, IncomingReply] = {}
+        deeper = [uri]
+        calls = 0
+        while deeper and calls < MAX_THREAD_CALLS:
+            start = deeper.pop(0)
+            calls += 1
+            thread = self._thread(start, is_root=start == uri)
+            if thread is not None:
+                self._walk(thread, office, found, deeper)
+        return list(found.values())
+
+    def _thread(self, uri: str, *, is_root: bool) -> dict[str, Any] | None:
+        """The thread under ``uri``; None for a reply gone since it was listed. The post itself gone is
+        ``PermanentError``: nobody can reply to it any more."""
+        gone = PermanentError(
+            _(
+                "{name}: {uri} is not in Bluesky's public view any more (deleted or taken down), "
+                "so its replies cannot be read"
+            ).format(name=self.name, uri=uri)
+        )
+        try:
+            body = self.http.request(
+                "GET",
+                _xrpc_url(self.settings.appview_url, "app.bsky.feed.getPostThread"),
+                params={"uri": uri, "depth": self.settings.reply_depth, "parentHeight": 0},
+            ).body
+        except PostNotFound as error:
+            if is_root:
+                raise gone from error
+            return None
+        thread = body.get("thread") if isinstance(body, dict) else None
+        if not isinstance(thread, dict):
+            raise ServerError(_("{name}: unexpected answer from getPostThread").format(name=self.name))
+        if thread.get("$type") != THREAD_VIEW_POST:  # #notFoundPost, #blockedPost
+            if is_root:
+                raise gone
+            return None
+        return thread
+
+    def _walk(self, thread: dict[str, Any], office: str, found: dict[str, IncomingReply], deeper: list[str]) -> None:
+        """Add the replies under ``thread`` to ``found``; note in ``deeper`` where the AppView cut a branch."""
+        pending = list(reversed(thread.get("replies") or []))  # depth first, each branch in the AppView's order
+        while pending:
+            child = pending.pop()
+            if not isinstance(child, dict) or child.get("$type") != THREAD_VIEW_POST:
+                continue  # deleted, taken down, or blocked: nothing to keep
+            reply = self._reply(child.get("post"), office)
+            if reply is None or reply.remote_id in found:
+                continue
+            found[reply.remote_id] = reply
+            if isinstance(child.get("replies"), list):
+                pending.extend(reversed(child["replies"]))
+            elif (child["post"].get("replyCount") or 0) > 0:
+                deeper.append(reply.remote_id)  # cut at the depth asked for
+
+    def _reply(self, view: Any, office: str) -> IncomingReply | None:
+        """One post view as a reply; None when it lacks what a reply needs."""
+        if not isinstance(view, dict):
+            return None
+        author, record = view.get("author"), view.get("record")
+        uri = view.get("uri")
+        if not isinstance(author, dict) or not isinstance(record, dict) or not isinstance(uri, str):
+            return None
+        # As the AppView sorts: the earlier of the time the author's app wrote and the time it was
+        # indexed, so a post dated ahead does not look later than it was.
+        times = [t for t in (parse_timestamp(record.get("createdAt")), parse_timestamp(view.get("indexedAt"))) if t]
+        if not times or not isinstance(record.get("text"), str):
+            return None
+        did = str(author.get("did") or "")
+        handle = str(author.get("handle") or "")
+        shown = did if not handle or handle == "handle.invalid" else handle
+        reply = record.get("reply")
+        parent = reply.get("parent") if isinstance(reply, dict) else None
+        return IncomingReply(
+            remote_id=uri,
+            author=shown,
+            text=record["text"],
+            written_at=min(times),
+            url=f"{self.settings.web_url.rstrip('/')}/profile/{shown}/post/{uri.rsplit('/', 1)[-1]}",
+            parent_id=str(parent["uri"]) if isinstance(parent, dict) and parent.get("uri") else None,
+            from_office=did == office,
+        )
 
     # --- records ------------------------------------------------------------------------------
 
@@ -429,6 +542,8 @@ class BlueskyChannel(Channel):
             )
         if error == "RecordNotFound":
             return RecordNotFound(_("{name}: no such record").format(name=self.name))
+        if error == "NotFound":
+            return PostNotFound(_("{name}: no such post").format(name=self.name))
         if error == "InvalidSwap":
             return _RecordExists(_("{name}: a record already exists at this rkey").format(name=self.name))
         if error in ("AccountTakedown", "AccountDeactivated"):
@@ -518,6 +633,11 @@ def _past(until: str, moment: datetime) -> bool:
         return bool(until) and datetime.fromisoformat(until) < moment
     except ValueError:
         return False
+
+
+def _did_of(uri: str) -> str:
+    """The repository's DID in an at-uri (``at://did:plc:…/app.bsky.feed.post/rkey``)."""
+    return uri.removeprefix("at://").split("/", 1)[0]
 
 
 def _xrpc_url(server: str, nsid: str) -> str:
