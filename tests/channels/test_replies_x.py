@@ -11,8 +11,12 @@ from typing import Any
 import pytest
 
 from outreach.channels.base import Channel, PublishResult
+from outreach.channels.x import XChannel
+from outreach.clock import FixedClock
 from outreach.errors import ChannelHeld, RateLimited
 from outreach.model import Post, ReplyStatus
+from outreach.replies import ReplyCollector
+from outreach.reply_rules import load_rules
 from outreach.store import Store
 from tests.channels.conftest import Checkpoints, make_channel, make_post
 from tests.channels.engagement_helpers import published
@@ -167,6 +171,28 @@ def test_used_up_credits_hold_the_channel(x: XFake, ledger: Path) -> None:
     x.credits = 0.001
     with pytest.raises(ChannelHeld, match="credits are used up"):
         channel.replies(post)
+
+
+def test_an_app_without_search_access_holds_the_channel(x: XFake, ledger: Path) -> None:
+    channel = _collecting(x, ledger)
+    post = _publish(channel)
+    x.search_access = False
+    with pytest.raises(ChannelHeld, match="HTTP 403: When authenticating requests"):
+        channel.replies(post)
+
+
+def test_a_collection_with_collecting_off_asks_x_nothing_and_says_why(store: Store, x: XFake, ledger: Path) -> None:
+    now = datetime.now(UTC)
+    channel = make_channel(x, read_ledger_file=str(ledger))
+    root = _publish(channel)
+    stored_post(store, "test", root.remote_id or "", now - timedelta(hours=1))
+    reason = XChannel.replies_unavailable_for("test", channel.settings)
+    collector = ReplyCollector(store, FixedClock(now), {"test": reason}, lambda name: channel, load_rules(None))
+
+    summary = collector.collect(7)
+
+    assert (summary.read, summary.skipped, summary.channels["test"].reasons) == (0, 1, [reason])
+    assert x.server.requests("GET", SEARCH) == []
 
 
 def test_a_deleted_post_has_an_empty_conversation_not_a_failure(x: XFake, ledger: Path) -> None:

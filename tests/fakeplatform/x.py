@@ -14,7 +14,7 @@ asks): the conversation's posts of the last 7 days (newer than ``since_id`` when
 next page behind ``meta.next_token``; ``author_id``, ``created_at``, ``in_reply_to_user_id``,
 ``referenced_tweets`` and ``conversation_id`` when ``tweet.fields`` asks, ``includes.users`` with
 ``expansions=author_id``. Every post returned is billed once a UTC day (a 402 when the credits cannot
-pay for the page); its window is 300 requests per 15 minutes per user (docs.x.com rate limits).
+pay for the page; 403 "client-forbidden" when the app's access does not include search); its window is 300 requests per 15 minutes per user (docs.x.com rate limits).
 A deleted post's conversation is simply found empty: search has no error for it.
 """
 
@@ -129,6 +129,8 @@ class XFake(PlatformFake):
         self.public_impressions = True
         self._windows: dict[str, tuple[int, int]] = {}  # endpoint → (used, reset)
         self._next_id = 1_870_000_000_000_000_000
+        #: False: the app's access level does not include search (X's 403 "client-forbidden").
+        self.search_access = True
         #: Every account that wrote here, by id: the office, and citizens who replied.
         self.users: dict[str, dict[str, str]] = {self.USER["id"]: dict(self.USER)}
         super().__init__(server)
@@ -368,6 +370,20 @@ class XFake(PlatformFake):
             window, limited = self._window("GET /2/tweets/search/recent")
             if limited:
                 return limited
+            if not self.search_access:
+                detail = (
+                    "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens "
+                    "from a Twitter developer App that is attached to a Project with the appropriate level of access."
+                )
+                refused = problem(
+                    403,
+                    "Client Forbidden",
+                    detail,
+                    "https://api.twitter.com/2/problems/client-forbidden",
+                    reason="client-not-enrolled",
+                    required_enrollment="Appropriate Level of API Access",
+                )
+                return json_response(refused, status=403, headers=window)
             query = request.args.get("query", "")
             if not query:
                 return invalid_request("The `query` parameter can not be empty")
