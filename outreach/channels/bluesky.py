@@ -14,12 +14,7 @@ call goes to the account's own PDS, named by the DID document the login returns.
 Engagement is read from Bluesky's public AppView (``app.bsky.feed.getPosts``), which needs no
 session: collecting figures never spends a login nor renews the session publishing relies on.
 
-Replies are read there too, from the post's thread (``app.bsky.feed.getPostThread``): a tree of
-replies, each naming its parent in its record. The AppView cuts the tree at the depth asked for; a
-branch that goes deeper is asked again from its deepest post, a bounded number of times. A reply the
-AppView shows only as ``#notFoundPost`` (deleted, taken down) or ``#blockedPost`` (between the office
-and its author one blocks the other) has no text to keep and is left out. The office's own answers
-are the ones whose author is the DID in the post's own at-uri.
+Replies are read there too, from the post's thread (``bluesky_thread``).
 """
 
 from __future__ import annotations
@@ -69,6 +64,7 @@ from .base import (
     Reconciliation,
     parse_timestamp,
 )
+from .bluesky_thread import PostNotFound, ThreadReader, xrpc_url
 from .figures import figures, published_id
 from .http import HttpClient, HttpResponse, retry_after_seconds, seconds_until
 from .statefile import load_private_json, save_private_json
@@ -90,10 +86,6 @@ _TRAILING_PUNCTUATION = regex.compile(r"\p{P}+$")
 MAX_TAG_LENGTH = 64
 #: A post view's counts (``app.bsky.feed.defs#postView``), by the figure names outreach keeps.
 POST_VIEW_FIGURES = {"likeCount": "likes", "repostCount": "reposts", "replyCount": "replies", "quoteCount": "quotes"}
-#: A thread's posts as the AppView gives them (``app.bsky.feed.defs``); its other union members have no post.
-THREAD_VIEW_POST = "app.bsky.feed.defs#threadViewPost"
-#: getPostThread calls for one post at most: the thread, then the branches deeper than ``reply_depth``.
-MAX_THREAD_CALLS = 20
 
 
 class BlueskySettings(ChannelSettings):
@@ -131,10 +123,6 @@ class RecordNotFound(PermanentError):
     cannot change it, so it is permanent (the post fails with this reason) — but not
     ``ContentRejected``: nothing was wrong with the post's content.
     """
-
-
-class PostNotFound(PermanentError):
-    """The AppView has no such post (the XRPC error ``NotFound`` of ``getPostThread``): deleted or taken down."""
 
 
 class _RecordExists(PermanentError):
@@ -207,7 +195,7 @@ class BlueskyChannel(Channel):
         try:
             response = self.http.request(
                 "GET",
-                _xrpc_url(state.get("pds") or self.settings.base_url, "com.atproto.repo.getRecord"),
+                xrpc_url(state.get("pds") or self.settings.base_url, "com.atproto.repo.getRecord"),
                 params={"repo": state["repo"], "collection": COLLECTION, "rkey": state["rkey"]},
             )
         except RecordNotFound:
@@ -247,7 +235,7 @@ class BlueskyChannel(Channel):
         """
         uri = published_id(self.name, post)
         body = self.http.request(
-            "GET", _xrpc_url(self.settings.appview_url, "app.bsky.feed.getPosts"), params={"uris": uri}
+            "GET", xrpc_url(self.settings.appview_url, "app.bsky.feed.getPosts"), params={"uris": uri}
         ).body
         views = body.get("posts") if isinstance(body, dict) else None
         if not isinstance(views, list):
@@ -263,95 +251,10 @@ class BlueskyChannel(Channel):
         return figures(view, POST_VIEW_FIGURES)
 
     def replies(self, post: Post) -> list[IncomingReply]:
-        """Every reply in the post's public thread, at any depth, the office's own answers included.
-
-        Read without the session, like engagement. The first call asks for ``reply_depth`` levels; a
-        post at that depth with replies of its own is asked again (``MAX_THREAD_CALLS`` calls at most).
-        """
-        uri = published_id(self.name, post)
-        office = _did_of(uri)
-        found: dict[str, IncomingReply] = {}
-        deeper = [uri]
-        calls = 0
-        while deeper and calls < MAX_THREAD_CALLS:
-            start = deeper.pop(0)
-            calls += 1
-            thread = self._thread(start, is_root=start == uri)
-            if thread is not None:
-                self._walk(thread, office, found, deeper)
-        return list(found.values())
-
-    def _thread(self, uri: str, *, is_root: bool) -> dict[str, Any] | None:
-        """The thread under ``uri``; None for a reply gone since it was listed. The post itself gone is
-        ``PermanentError``: nobody can reply to it any more."""
-        gone = PermanentError(
-            _(
-                "{name}: {uri} is not in Bluesky's public view any more (deleted or taken down), "
-                "so its replies cannot be read"
-            ).format(name=self.name, uri=uri)
-        )
-        try:
-            body = self.http.request(
-                "GET",
-                _xrpc_url(self.settings.appview_url, "app.bsky.feed.getPostThread"),
-                params={"uri": uri, "depth": self.settings.reply_depth, "parentHeight": 0},
-            ).body
-        except PostNotFound as error:
-            if is_root:
-                raise gone from error
-            return None
-        thread = body.get("thread") if isinstance(body, dict) else None
-        if not isinstance(thread, dict):
-            raise ServerError(_("{name}: unexpected answer from getPostThread").format(name=self.name))
-        if thread.get("$type") != THREAD_VIEW_POST:  # #notFoundPost, #blockedPost
-            if is_root:
-                raise gone
-            return None
-        return thread
-
-    def _walk(self, thread: dict[str, Any], office: str, found: dict[str, IncomingReply], deeper: list[str]) -> None:
-        """Add the replies under ``thread`` to ``found``; note in ``deeper`` where the AppView cut a branch."""
-        pending = list(reversed(thread.get("replies") or []))  # depth first, each branch in the AppView's order
-        while pending:
-            child = pending.pop()
-            if not isinstance(child, dict) or child.get("$type") != THREAD_VIEW_POST:
-                continue  # deleted, taken down, or blocked: nothing to keep
-            reply = self._reply(child.get("post"), office)
-            if reply is None or reply.remote_id in found:
-                continue
-            found[reply.remote_id] = reply
-            if isinstance(child.get("replies"), list):
-                pending.extend(reversed(child["replies"]))
-            elif (child["post"].get("replyCount") or 0) > 0:
-                deeper.append(reply.remote_id)  # cut at the depth asked for
-
-    def _reply(self, view: Any, office: str) -> IncomingReply | None:
-        """One post view as a reply; None when it lacks what a reply needs."""
-        if not isinstance(view, dict):
-            return None
-        author, record = view.get("author"), view.get("record")
-        uri = view.get("uri")
-        if not isinstance(author, dict) or not isinstance(record, dict) or not isinstance(uri, str):
-            return None
-        # As the AppView sorts: the earlier of the time the author's app wrote and the time it was
-        # indexed, so a post dated ahead does not look later than it was.
-        times = [t for t in (parse_timestamp(record.get("createdAt")), parse_timestamp(view.get("indexedAt"))) if t]
-        if not times or not isinstance(record.get("text"), str):
-            return None
-        did = str(author.get("did") or "")
-        handle = str(author.get("handle") or "")
-        shown = did if not handle or handle == "handle.invalid" else handle
-        reply = record.get("reply")
-        parent = reply.get("parent") if isinstance(reply, dict) else None
-        return IncomingReply(
-            remote_id=uri,
-            author=shown,
-            text=record["text"],
-            written_at=min(times),
-            url=f"{self.settings.web_url.rstrip('/')}/profile/{shown}/post/{uri.rsplit('/', 1)[-1]}",
-            parent_id=str(parent["uri"]) if isinstance(parent, dict) and parent.get("uri") else None,
-            from_office=did == office,
-        )
+        """Every reply in the post's public thread, at any depth, the office's own answers included;
+        read without the session, like engagement (see ``bluesky_thread``)."""
+        reader = ThreadReader(self.name, self.http, self.settings.appview_url, self.settings.web_url)
+        return reader.replies(published_id(self.name, post), self.settings.reply_depth)
 
     # --- records ------------------------------------------------------------------------------
 
@@ -468,7 +371,7 @@ class BlueskyChannel(Channel):
         def call(session: _Session) -> HttpResponse:
             return self.http.request(
                 method,
-                _xrpc_url(session.pds, nsid),
+                xrpc_url(session.pds, nsid),
                 headers={**(headers or {}), **_bearer(session.access_jwt)},
                 **kwargs,
             )
@@ -633,15 +536,6 @@ def _past(until: str, moment: datetime) -> bool:
         return bool(until) and datetime.fromisoformat(until) < moment
     except ValueError:
         return False
-
-
-def _did_of(uri: str) -> str:
-    """The repository's DID in an at-uri (``at://did:plc:…/app.bsky.feed.post/rkey``)."""
-    return uri.removeprefix("at://").split("/", 1)[0]
-
-
-def _xrpc_url(server: str, nsid: str) -> str:
-    return f"{server.rstrip('/')}/xrpc/{nsid}"
 
 
 def _bearer(token: str) -> dict[str, str]:

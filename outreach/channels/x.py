@@ -17,14 +17,8 @@ $0.005 a post on docs.x.com, November 2026), once a day however often that post 
 channel reads nothing until its config says ``read_metrics = true``, and then at most
 ``metric_reads_per_day`` posts a day, counted in a small file so the budget holds across runs.
 
-Replies are the post's conversation found by recent search (``GET /2/tweets/search/recent`` with
-``conversation_id:<id>``, and ``since_id`` the post's own id so the post itself is not paid for),
-paged with ``next_token`` up to ``reply_pages_per_post`` pages of 100. Each post it returns is billed
-like any post read, so collecting is off until ``read_replies = true``, and then at most
-``reply_reads_per_day`` conversations are searched a day, counted in the same file as engagement
-reads (under a key of their own). Recent search reaches back 7 days, and a post published before
-that is not asked about: most replies come in a post's first days, and an older post's search would
-be refused for its ``since_id`` (a late reply to an old post is not collected on X).
+Replies are the post's conversation by recent search (``x_replies``): paid like engagement, so off
+until ``read_replies = true``, then within ``reply_reads_per_day`` in the same ledger.
 """
 
 from __future__ import annotations
@@ -34,7 +28,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, ClassVar, Literal, NamedTuple
 from urllib.parse import urlsplit
@@ -76,11 +70,10 @@ from .base import (
 from .figures import figures, published_id
 from .http import USER_AGENT, DeadlineAdapter, HttpClient, seconds_until, transport_error
 from .readbudget import DailyReadBudget
+from .x_replies import PUBLIC_HOST, conversation, replies_off, search_page, searches_spent, within_reach
 
 #: The host tweepy 4.x puts in front of every route.
 TWEEPY_HOST = "https://api.twitter.com"
-#: Public links to posts always live here, whatever API host is configured.
-PUBLIC_HOST = "https://x.com"
 #: X's own wording for a repeated text (detail of a 403, sometimes a 400).
 DUPLICATE_WORDING = "duplicate content"
 #: Problem types of a 403 that mean the app cannot post now (its access suspended or not enrolled, its
@@ -106,12 +99,6 @@ PUBLIC_FIGURES = {
     "impression_count": "impressions",
 }
 NON_PUBLIC_FIGURES = {"impression_count": "impressions"}
-#: How far back recent search reaches (docs.x.com: "the last seven days").
-RECENT_SEARCH_WINDOW = timedelta(days=7)
-#: Posts recent search returns per page at most.
-SEARCH_PAGE_SIZE = 100
-#: What a reply needs from recent search: who wrote it, when, and what it answers.
-REPLY_FIELDS = ["author_id", "created_at", "in_reply_to_user_id", "referenced_tweets", "conversation_id"]
 
 
 class XSettings(ChannelSettings):
@@ -138,15 +125,9 @@ class XSettings(ChannelSettings):
         default=50, gt=0, description="Read at most this many posts a day (UTC); a post read again that day is free."
     )
     price_per_read: float = Field(default=PRICE_PER_POST_READ, ge=0, description="USD per post read.")
-    read_replies: bool = Field(
-        default=False, description="Collect the replies to published posts (recent search); X charges every post read."
-    )
-    reply_reads_per_day: int = Field(
-        default=50, gt=0, description="Search at most this many posts' replies a day (UTC); again that day is free."
-    )
-    reply_pages_per_post: int = Field(
-        default=5, ge=1, le=50, description="Pages of 100 replies read per post at most (each reply read is paid)."
-    )
+    read_replies: bool = Field(default=False, description="Collect replies (recent search); X charges each one read.")
+    reply_reads_per_day: int = Field(default=50, gt=0, description="Search at most this many posts' replies a day.")
+    reply_pages_per_post: int = Field(default=5, ge=1, le=50, description="Pages of 100 replies per post at most.")
     read_ledger_file: Path = Field(
         default=Path("var/x-reads.json"), description="Where the posts read today are counted between runs."
     )
@@ -321,104 +302,28 @@ class XChannel(Channel):
     def replies_unavailable_for(cls, name: str, settings: ChannelSettings) -> str | None:
         """Collecting is off until the office opts in, because every reply read is paid for."""
         assert isinstance(settings, XSettings)
-        return None if settings.read_replies else _replies_off(name, settings)
+        return (
+            None if settings.read_replies else replies_off(name, settings.price_per_read, settings.reply_reads_per_day)
+        )
 
     def replies(self, post: Post) -> list[IncomingReply]:
-        """The replies in the post's conversation from recent search, where collecting is on.
-
-        A post older than recent search's 7 days is not asked about (an empty answer, nothing spent).
-        The search is counted against today's budget before it is made; the conversation searched
-        again the same day is not counted again (X bills a post read once a day).
-        """
-        if not self.settings.read_replies:
-            raise ChannelHeld(f"{self.name}: {_replies_off(self.name, self.settings)}")
+        """The replies in the post's conversation, where collecting is on and the post is within recent
+        search's reach; the search counted against today's budget first (see ``x_replies``)."""
+        settings = self.settings
+        if not settings.read_replies:
+            raise ChannelHeld(
+                f"{self.name}: {replies_off(self.name, settings.price_per_read, settings.reply_reads_per_day)}"
+            )
         tweet_id = published_id(self.name, post)
         now = self.wall_clock.now()
-        # A margin inside the window: X refuses a since_id older than it reaches.
-        if post.published_at is None or now - post.published_at >= RECENT_SEARCH_WINDOW - CLOCK_SKEW:
+        if not within_reach(post.published_at, now):
             return []
         try:
             self._reply_reads.spend(tweet_id, now)
         except RateLimited as error:
-            raise RateLimited(
-                _(
-                    "{name}: today's {budget} reply searches are spent (reply_reads_per_day in "
-                    "[channels.{name}]); collecting goes on after 00.00 UTC"
-                ).format(name=self.name, budget=number(self.settings.reply_reads_per_day)),
-                retry_after=error.retry_after,
-            ) from error
-        account = self._account()
-        found: list[IncomingReply] = []
-        token: str | None = None
-        for _page in range(self.settings.reply_pages_per_post):
-            body = self._search_page(tweet_id, token)
-            includes = body.get("includes")
-            users = includes.get("users") if isinstance(includes, dict) else None
-            usernames = {
-                str(user["id"]): str(user["username"])
-                for user in users or []
-                if isinstance(user, dict) and user.get("id") and user.get("username")
-            }
-            for tweet in body.get("data") or []:
-                reply = self._reply(tweet, tweet_id, account, usernames)
-                if reply is not None:
-                    found.append(reply)
-            meta = body.get("meta")
-            token = meta.get("next_token") if isinstance(meta, dict) else None
-            if not token:
-                break
-        return sorted(found, key=lambda reply: (reply.written_at, int(reply.remote_id)))
-
-    def _search_page(self, tweet_id: str, token: str | None) -> dict[str, Any]:
-        where = "GET /2/tweets/search/recent"
-        response = self._call(
-            where,
-            lambda: self._api.client.search_recent_tweets(
-                f"conversation_id:{tweet_id}",
-                max_results=SEARCH_PAGE_SIZE,
-                since_id=tweet_id,  # the replies only: the post itself would be one more paid read
-                next_token=token,
-                tweet_fields=REPLY_FIELDS,
-                expansions=["author_id"],
-                user_fields=["username"],
-                user_auth=True,
-            ),
-            safe=True,
-        )
-        body = _json(response)
-        if not isinstance(body, dict):
-            raise ServerError(_("{name}: {where}: answer is not JSON").format(name=self.name, where=where))
-        return body
-
-    def _reply(
-        self, tweet: Any, conversation: str, account: _Account, usernames: Mapping[str, str]
-    ) -> IncomingReply | None:
-        """One post of the conversation as a reply; None for the post itself or one without what a reply needs."""
-        if not isinstance(tweet, dict) or not tweet.get("id") or str(tweet["id"]) == conversation:
-            return None
-        written_at = parse_timestamp(tweet.get("created_at"))
-        author_id = str(tweet.get("author_id") or "")
-        if written_at is None or not author_id:
-            return None
-        parent = next(
-            (
-                str(referenced["id"])
-                for referenced in tweet.get("referenced_tweets") or []
-                if isinstance(referenced, dict) and referenced.get("type") == "replied_to" and referenced.get("id")
-            ),
-            None,
-        )
-        username = usernames.get(author_id)
-        tweet_id = str(tweet["id"])
-        return IncomingReply(
-            remote_id=tweet_id,
-            author=f"@{username}" if username else author_id,
-            text=html.unescape(str(tweet.get("text", ""))),  # X escapes &, < and >
-            written_at=written_at,
-            url=f"{PUBLIC_HOST}/{username or 'i/web'}/status/{tweet_id}",
-            parent_id=parent,
-            from_office=author_id == account.id,
-        )
+            raise searches_spent(self.name, settings.reply_reads_per_day, error) from error
+        page = partial(search_page, self.name, self._call, self._api.client, tweet_id)
+        return conversation(page, tweet_id, self._account().id, settings.reply_pages_per_post)
 
     def _read_tweet(self, tweet_id: str, fields: list[str]) -> dict[str, Any]:
         where = f"GET /2/tweets/{tweet_id}"
@@ -683,12 +588,3 @@ def _reading_off(name: str, settings: XSettings) -> str:
         budget=number(budget),
         cost=number(budget * settings.price_per_read, decimals=2),
     )
-
-
-def _replies_off(name: str, settings: XSettings) -> str:
-    """The line that says collecting replies on X is off, what it costs, and how to turn it on."""
-    return _(
-        "collecting replies is off, because X charges ${price} for each post it returns; to turn it on, set "
-        "read_replies = true in [channels.{name}] (it then searches at most {budget} posts' replies a day, "
-        "each reply paid once a day; change reply_reads_per_day to search more or fewer)"
-    ).format(price=number(settings.price_per_read, decimals=3), name=name, budget=number(settings.reply_reads_per_day))
