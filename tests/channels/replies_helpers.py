@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from outreach.channels.base import Channel
 from outreach.clock import FixedClock
-from outreach.model import Reply
+from outreach.model import PostState, Reply
 from outreach.replies import ReplyCollector
 from outreach.reply_rules import load_rules
 from outreach.store import Store
@@ -20,8 +20,6 @@ HOSTILE = '<script>alert("x")</script> & <b>tebal</b> 1 < 2'
 
 def stored_post(store: Store, channel: str, remote_id: str, when: datetime, remote_url: str | None = None) -> int:
     """A post published on ``channel`` at ``when`` as ``remote_id``, in the outbox as the publisher leaves it."""
-    from outreach.model import PostState
-
     values = {
         "key": f"kenali/{channel}/{remote_id}",
         "campaign": "kenali",

@@ -213,6 +213,8 @@ def test_collected_into_the_store_the_office_answer_marks_the_citizen_reply_answ
     other = x.reply(root.remote_id or "", "Di mana?", "tetangga", created_at=(now - timedelta(hours=2)).timestamp())
     x.reply(asked, "@warga_bdl Gratis.", x.USER["username"], created_at=(now - timedelta(minutes=75)).timestamp())
 
+    looked_up = len(x.server.requests("GET", r"/2/users/me"))
+
     summary = collect(store, now, lambda name: _collecting(x, ledger, name))
 
     assert (summary.read, summary.failed) == (1, 0)
@@ -221,3 +223,4 @@ def test_collected_into_the_store_the_office_answer_marks_the_citizen_reply_answ
     assert kept[asked].response_time == pytest.approx(timedelta(minutes=45), abs=timedelta(milliseconds=2))
     assert kept[asked].post_id == post_id
     assert kept[other].status is ReplyStatus.OPEN
+    assert len(x.server.requests("GET", r"/2/users/me")) == looked_up  # the own id comes from the access token
