@@ -13,6 +13,8 @@ call goes to the account's own PDS, named by the DID document the login returns.
 
 Engagement is read from Bluesky's public AppView (``app.bsky.feed.getPosts``), which needs no
 session: collecting figures never spends a login nor renews the session publishing relies on.
+
+Replies are read there too, from the post's thread (``bluesky_thread``).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from ..errors import (
 )
 from ..i18n import _
 from ..media import ImageFile
-from ..model import Post
+from ..model import IncomingReply, Post
 from ..redaction import register_secret
 from .base import (
     AccountIdentity,
@@ -62,6 +64,7 @@ from .base import (
     Reconciliation,
     parse_timestamp,
 )
+from .bluesky_thread import PostNotFound, ThreadReader, xrpc_url
 from .figures import figures, published_id
 from .http import HttpClient, HttpResponse, retry_after_seconds, seconds_until
 from .statefile import load_private_json, save_private_json
@@ -96,6 +99,12 @@ class BlueskySettings(ChannelSettings):
     appview_url: str = Field(
         default="https://public.api.bsky.app",
         description="Bluesky's public AppView, where a post's likes, reposts, replies and quotes are read (no login).",
+    )
+    reply_depth: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Reply levels asked for at once when replies are collected; deeper branches are asked again.",
     )
     session_file: Path = Field(
         default=Path("var/bluesky-session.json"),
@@ -142,6 +151,7 @@ class BlueskyChannel(Channel):
     settings_model = BlueskySettings
     settings: BlueskySettings
     engagement_unavailable: ClassVar[str | None] = None
+    replies_unavailable: ClassVar[str | None] = None
 
     def __init__(self, name: str, settings: ChannelSettings, environ: Mapping[str, str], clock: Clock) -> None:
         super().__init__(name, settings, environ, clock)
@@ -185,7 +195,7 @@ class BlueskyChannel(Channel):
         try:
             response = self.http.request(
                 "GET",
-                _xrpc_url(state.get("pds") or self.settings.base_url, "com.atproto.repo.getRecord"),
+                xrpc_url(state.get("pds") or self.settings.base_url, "com.atproto.repo.getRecord"),
                 params={"repo": state["repo"], "collection": COLLECTION, "rkey": state["rkey"]},
             )
         except RecordNotFound:
@@ -225,7 +235,7 @@ class BlueskyChannel(Channel):
         """
         uri = published_id(self.name, post)
         body = self.http.request(
-            "GET", _xrpc_url(self.settings.appview_url, "app.bsky.feed.getPosts"), params={"uris": uri}
+            "GET", xrpc_url(self.settings.appview_url, "app.bsky.feed.getPosts"), params={"uris": uri}
         ).body
         views = body.get("posts") if isinstance(body, dict) else None
         if not isinstance(views, list):
@@ -239,6 +249,12 @@ class BlueskyChannel(Channel):
                 ).format(name=self.name, uri=uri)
             )
         return figures(view, POST_VIEW_FIGURES)
+
+    def replies(self, post: Post) -> list[IncomingReply]:
+        """Every reply in the post's public thread, at any depth, the office's own answers included;
+        read without the session, like engagement (see ``bluesky_thread``)."""
+        reader = ThreadReader(self.name, self.http, self.settings.appview_url, self.settings.web_url)
+        return reader.replies(published_id(self.name, post), self.settings.reply_depth)
 
     # --- records ------------------------------------------------------------------------------
 
@@ -355,7 +371,7 @@ class BlueskyChannel(Channel):
         def call(session: _Session) -> HttpResponse:
             return self.http.request(
                 method,
-                _xrpc_url(session.pds, nsid),
+                xrpc_url(session.pds, nsid),
                 headers={**(headers or {}), **_bearer(session.access_jwt)},
                 **kwargs,
             )
@@ -429,6 +445,8 @@ class BlueskyChannel(Channel):
             )
         if error == "RecordNotFound":
             return RecordNotFound(_("{name}: no such record").format(name=self.name))
+        if error == "NotFound":
+            return PostNotFound(_("{name}: no such post").format(name=self.name))
         if error == "InvalidSwap":
             return _RecordExists(_("{name}: a record already exists at this rkey").format(name=self.name))
         if error in ("AccountTakedown", "AccountDeactivated"):
@@ -518,10 +536,6 @@ def _past(until: str, moment: datetime) -> bool:
         return bool(until) and datetime.fromisoformat(until) < moment
     except ValueError:
         return False
-
-
-def _xrpc_url(server: str, nsid: str) -> str:
-    return f"{server.rstrip('/')}/xrpc/{nsid}"
 
 
 def _bearer(token: str) -> dict[str, str]:

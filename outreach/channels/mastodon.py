@@ -13,6 +13,13 @@ Engagement is the status as the instance shows it (``GET /api/v1/statuses/:id``)
 boosts and replies. Other servers tell the author's instance when their users favourite, boost or
 reply, so for the office's own statuses the counts are the whole of the fediverse's answer, not
 just what one server saw.
+
+Replies are the status's descendants (``GET /api/v1/statuses/:id/context``), asked with the token so
+that the instance gives all of them (4,096; 60 without a token). Each arrives as HTML and is read
+into plain text with the standard library's HTML parser: markup a citizen typed comes back as the
+text they typed, never as markup. Only public and unlisted replies are kept: a followers-only or
+direct reply was addressed to a chosen few, and the inbox is shared with the agencies (the office
+sees those in its own notifications). The office's own answers are known by its account id.
 """
 
 from __future__ import annotations
@@ -31,10 +38,10 @@ import requests
 from pydantic import Field
 
 from ..clock import Clock
-from ..errors import AmbiguousError, ChannelHeld, ContentRejected, PublishError, ServerError
+from ..errors import AmbiguousError, ChannelHeld, ContentRejected, PermanentError, PublishError, ServerError
 from ..i18n import _
 from ..limits import URL_LENGTH, count_mastodon
-from ..model import Post
+from ..model import IncomingReply, Post
 from ..platforms import Capabilities
 from .base import (
     CLOCK_SKEW,
@@ -56,6 +63,9 @@ from .http import HttpClient, seconds_until
 RECENT_STATUSES = 40
 #: A Status entity's counts, by the figure names outreach keeps.
 STATUS_FIGURES = {"favourites_count": "likes", "reblogs_count": "reposts", "replies_count": "replies"}
+#: Replies anyone may see (``unlisted`` only stays out of public timelines); ``private`` (followers
+#: only) and ``direct`` were written for a chosen few, so a shared inbox does not keep them.
+KEPT_VISIBILITIES = frozenset({"public", "unlisted"})
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,7 @@ class MastodonChannel(Channel):
     settings: MastodonSettings
     learns_limits = True
     engagement_unavailable: ClassVar[str | None] = None
+    replies_unavailable: ClassVar[str | None] = None
 
     @classmethod
     def learned_capabilities(cls, settings: ChannelSettings, learned: Mapping[str, Any]) -> Capabilities:
@@ -238,6 +249,62 @@ class MastodonChannel(Channel):
         if not isinstance(status, dict) or str(status.get("id")) != status_id:
             raise ServerError(_("{name}: unexpected answer reading status {id}").format(name=self.name, id=status_id))
         return figures(status, STATUS_FIGURES)
+
+    def replies(self, post: Post) -> list[IncomingReply]:
+        """The public and unlisted replies under the status, at any depth, the office's own included.
+
+        One request: the context lists every descendant in thread order, each with the id of the
+        status it answers. A status the instance no longer has is 404 "Record not found", said
+        plainly as for engagement.
+        """
+        status_id = published_id(self.name, post)
+        if self._account_id is None:
+            self._verify_credentials()
+        try:
+            context = self.http.request(
+                "GET", f"/api/v1/statuses/{quote(status_id, safe='')}/context", headers=self._auth
+            ).body
+        except ContentRejected as error:
+            raise PermanentError(
+                _("{name}: status {id} is no longer on the instance (deleted?), so its replies cannot be read").format(
+                    name=self.name, id=status_id
+                )
+            ) from error
+        descendants = context.get("descendants") if isinstance(context, dict) else None
+        if not isinstance(descendants, list):
+            raise ServerError(
+                _("{name}: unexpected answer reading the replies to status {id}").format(name=self.name, id=status_id)
+            )
+        host = urlparse(self.http.base_url).hostname or ""
+        found = (self._reply(status, host) for status in descendants if isinstance(status, dict))
+        return [reply for reply in found if reply is not None]
+
+    def _reply(self, status: dict[str, Any], host: str) -> IncomingReply | None:
+        """One descendant as a reply; None for one not kept (not public) or not readable."""
+        account = status.get("account")
+        written_at = parse_timestamp(status.get("created_at"))
+        if (
+            status.get("visibility") not in KEPT_VISIBILITIES
+            or not isinstance(account, dict)
+            or not status.get("id")
+            or written_at is None
+        ):
+            return None
+        mentions = {
+            str(mention["url"]): _handle(str(mention["acct"]), host)
+            for mention in status.get("mentions") or []
+            if isinstance(mention, dict) and mention.get("url") and mention.get("acct")
+        }
+        parent = status.get("in_reply_to_id")
+        return IncomingReply(
+            remote_id=str(status["id"]),
+            author=_handle(str(account.get("acct") or account.get("username") or ""), host),
+            text=reply_text(str(status.get("content") or ""), mentions),
+            written_at=written_at,
+            url=status.get("url") or status.get("uri"),
+            parent_id=str(parent) if parent is not None else None,
+            from_office=str(account.get("id")) == self._account_id,
+        )
 
     @cached_property
     def instance_limits(self) -> InstanceLimits | None:
@@ -467,3 +534,55 @@ def _html_text(content: str) -> str:
     extractor.feed(content)
     extractor.close()
     return "".join(extractor.parts)
+
+
+def _handle(acct: str, host: str) -> str:
+    """``@user@domain`` for any account: a local account's ``acct`` has no domain, so the instance's is added."""
+    acct = acct.lstrip("@")
+    return f"@{acct}" if "@" in acct or not host else f"@{acct}@{host}"
+
+
+class _ReplyText(HTMLParser):
+    """A reply's HTML as the plain text a reader sees, paragraphs and line breaks kept.
+
+    Mastodon shows a mention as ``@user`` alone; written out from the status's ``mentions`` as
+    ``@user@domain``, so that an office answer naming a citizen names that one citizen. Everything
+    else is data: text a citizen typed that looks like markup arrives escaped, and comes out as text.
+    """
+
+    def __init__(self, mentions: Mapping[str, str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.mentions = mentions
+        self.parts: list[str] = []
+        self._paragraphs = 0
+        #: Inside a mention's link: its text is replaced by the full handle.
+        self._in_mention = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "p":
+            if self._paragraphs:
+                self.parts.append("\n\n")
+            self._paragraphs += 1
+        elif tag == "a":
+            href = dict(attrs).get("href") or ""
+            if href in self.mentions:
+                self.parts.append(self.mentions[href])
+                self._in_mention = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._in_mention = False
+
+    def handle_data(self, data: str) -> None:
+        if not self._in_mention:
+            self.parts.append(data)
+
+
+def reply_text(content: str, mentions: Mapping[str, str] | None = None) -> str:
+    """The plain text of a status's HTML ``content``; ``mentions``: account URL -> ``@user@domain``."""
+    parser = _ReplyText(mentions or {})
+    parser.feed(content)
+    parser.close()
+    return "".join(parser.parts).strip()

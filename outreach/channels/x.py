@@ -16,6 +16,9 @@ Engagement (``GET /2/tweets/:id``) costs money: pay-per-use bills every post rea
 $0.005 a post on docs.x.com, November 2026), once a day however often that post is read. So a
 channel reads nothing until its config says ``read_metrics = true``, and then at most
 ``metric_reads_per_day`` posts a day, counted in a small file so the budget holds across runs.
+
+Replies are the post's conversation by recent search (``x_replies``): paid like engagement, so off
+until ``read_replies = true``, then within ``reply_reads_per_day`` in the same ledger.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, ClassVar, Literal, NamedTuple
 from urllib.parse import urlsplit
@@ -49,7 +52,7 @@ from ..errors import (
     ServerError,
 )
 from ..i18n import _, number
-from ..model import Post
+from ..model import IncomingReply, Post
 from ..redaction import redact
 from .base import (
     CLOCK_SKEW,
@@ -67,11 +70,10 @@ from .base import (
 from .figures import figures, published_id
 from .http import USER_AGENT, DeadlineAdapter, HttpClient, seconds_until, transport_error
 from .readbudget import DailyReadBudget
+from .x_replies import PUBLIC_HOST, conversation, replies_off, search_page, searches_spent, within_reach
 
 #: The host tweepy 4.x puts in front of every route.
 TWEEPY_HOST = "https://api.twitter.com"
-#: Public links to posts always live here, whatever API host is configured.
-PUBLIC_HOST = "https://x.com"
 #: X's own wording for a repeated text (detail of a 403, sometimes a 400).
 DUPLICATE_WORDING = "duplicate content"
 #: Problem types of a 403 that mean the app cannot post now (its access suspended or not enrolled, its
@@ -123,6 +125,9 @@ class XSettings(ChannelSettings):
         default=50, gt=0, description="Read at most this many posts a day (UTC); a post read again that day is free."
     )
     price_per_read: float = Field(default=PRICE_PER_POST_READ, ge=0, description="USD per post read.")
+    read_replies: bool = Field(default=False, description="Collect replies (recent search); X charges each one read.")
+    reply_reads_per_day: int = Field(default=50, gt=0, description="Search at most this many posts' replies a day.")
+    reply_pages_per_post: int = Field(default=5, ge=1, le=50, description="Pages of 100 replies per post at most.")
     read_ledger_file: Path = Field(
         default=Path("var/x-reads.json"), description="Where the posts read today are counted between runs."
     )
@@ -172,6 +177,10 @@ class XChannel(Channel):
         #: When a used-up 24-hour posting quota resets; no request is made before it.
         self._quota_resets_at: datetime | None = None
         self._reads = DailyReadBudget(self.settings.read_ledger_file, name, self.settings.metric_reads_per_day)
+        #: The conversations searched today, beside the posts read (a key of their own in the same file).
+        self._reply_reads = DailyReadBudget(
+            self.settings.read_ledger_file, f"{name}:replies", self.settings.reply_reads_per_day
+        )
 
     def open_http(self) -> HttpClient:
         return self.new_http_client(self.settings.base_url, classify=self._classify, retry_after=self._retry_after)
@@ -287,6 +296,35 @@ class XChannel(Channel):
         assert isinstance(settings, XSettings)
         return None if settings.read_metrics else _reading_off(name, settings)
 
+    # -- replies ------------------------------------------------------------------------------
+
+    @classmethod
+    def replies_unavailable_for(cls, name: str, settings: ChannelSettings) -> str | None:
+        """Collecting is off until the office opts in, because every reply read is paid for."""
+        assert isinstance(settings, XSettings)
+        return (
+            None if settings.read_replies else replies_off(name, settings.price_per_read, settings.reply_reads_per_day)
+        )
+
+    def replies(self, post: Post) -> list[IncomingReply]:
+        """The replies in the post's conversation, where collecting is on and the post is within recent
+        search's reach; the search counted against today's budget first (see ``x_replies``)."""
+        settings = self.settings
+        if not settings.read_replies:
+            raise ChannelHeld(
+                f"{self.name}: {replies_off(self.name, settings.price_per_read, settings.reply_reads_per_day)}"
+            )
+        tweet_id = published_id(self.name, post)
+        now = self.wall_clock.now()
+        if not within_reach(post.published_at, now):
+            return []
+        try:
+            self._reply_reads.spend(tweet_id, now)
+        except RateLimited as error:
+            raise searches_spent(self.name, settings.reply_reads_per_day, error) from error
+        page = partial(search_page, self.name, self._call, self._api.client, tweet_id)
+        return conversation(page, tweet_id, self._own_id(), settings.reply_pages_per_post)
+
     def _read_tweet(self, tweet_id: str, fields: list[str]) -> dict[str, Any]:
         where = f"GET /2/tweets/{tweet_id}"
         response = self._call(
@@ -366,6 +404,12 @@ class XChannel(Channel):
                 "delay, so this does not prove it was not posted"
             ).format(account=account.username, count=len(tweets)),
         )
+
+    def _own_id(self) -> str:
+        """The account's user id: an OAuth 1.0a access token starts with it (``<id>-…``), which saves a
+        request to ``/2/users/me`` per collection lane; asked there only when the token does not."""
+        prefix = self.secret("access_token").split("-", 1)[0]
+        return prefix if prefix.isdigit() else self._account().id
 
     def _account(self) -> _Account:
         """The posting account (id and username), asked once per channel."""

@@ -17,7 +17,11 @@ refresh 90 days). Errors are ``{"error": Name, "message": ...}``; an expired acc
 
 A third service under ``/appview`` stands for Bluesky's public AppView: ``app.bsky.feed.getPosts``
 (no session; up to 25 ``uris``) answers a post view with ``likeCount``, ``repostCount``, ``replyCount``
-and ``quoteCount`` for each post that exists, and leaves a deleted one out.
+and ``quoteCount`` for each post that exists, and leaves a deleted one out. ``app.bsky.feed.getPostThread``
+(no session; ``uri``, ``depth`` 0–1000, default 6) answers the post's ``#threadViewPost`` with its
+``replies`` nested ``depth`` levels deep, oldest first: a post at the last level has no ``replies`` key
+however many it has (its ``replyCount`` says); a reply taken down is a ``#notFoundPost``, one by an
+account that blocks the office a ``#blockedPost``; a post that does not exist is 400 ``NotFound``.
 
 Stricter than the real PDS in one place on purpose: a facet's byte range must lie inside the text
 and on UTF-8 character boundaries, so an adapter counting characters instead of bytes is caught.
@@ -36,7 +40,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +91,7 @@ class BlueskyFake(PlatformFake):
     HANDLE = "kominfo-bdl.bsky.social"
     DID = "did:plc:k7q3bdlkominfo2x5ylmzq4a"
     APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+    DISPLAY_NAME = "Diskominfo Kota Bandar Lampung"
     max_graphemes = 300
     max_text_bytes = 3000
     max_image_bytes = 2_000_000
@@ -102,6 +107,11 @@ class BlueskyFake(PlatformFake):
         self.blobs: dict[str, dict[str, Any]] = {}
         #: Post URI → what people did with it (the AppView's counts).
         self.counts: dict[str, dict[str, int]] = {}
+        #: Handles of the other accounts that wrote here (replies), by DID.
+        self.handles: dict[str, str] = {}
+        #: Replies taken down (shown as ``#notFoundPost``) and accounts that block the office (``#blockedPost``).
+        self.taken_down: set[str] = set()
+        self.blocking: set[str] = set()
         #: True: the AppView refuses a request without a session, as one that is not public would.
         self.appview_requires_auth = False
         self._remaining = RATE_LIMIT
@@ -125,6 +135,7 @@ class BlueskyFake(PlatformFake):
         route("GET", PDS + r"/xrpc/com\.atproto\.repo\.getRecord", self._get_record)
         route("POST", PDS + r"/xrpc/com\.atproto\.repo\.uploadBlob", self._upload_blob)
         route("GET", APPVIEW + r"/xrpc/app\.bsky\.feed\.getPosts", self._get_posts)
+        route("GET", APPVIEW + r"/xrpc/app\.bsky\.feed\.getPostThread", self._get_post_thread)
         for method in ("GET", "POST"):
             route(method, r"/xrpc/com\.atproto\.repo\.\w+", self._not_the_pds)
 
@@ -187,6 +198,40 @@ class BlueskyFake(PlatformFake):
         """The office deleted the post in the Bluesky app."""
         with self._lock:
             del self.records[(self.DID, rkey)]
+
+    def reply(
+        self,
+        parent_uri: str,
+        text: str,
+        handle: str = "warga.bsky.social",
+        *,
+        created_at: datetime | None = None,
+        did: str | None = None,
+    ) -> str:
+        """Someone (``handle``; the office when it is ``HANDLE``) replied to a post; the reply's at-uri."""
+        with self._lock:
+            parent = self._by_uri(parent_uri)
+            assert parent is not None, parent_uri
+            root = parent["record"].get("reply", {}).get("root") or {"uri": parent["uri"], "cid": parent["cid"]}
+            author = (
+                self.DID
+                if handle == self.HANDLE
+                else did or f"did:plc:{hashlib.sha256(handle.encode()).hexdigest()[:24]}"
+            )
+            self.handles.setdefault(author, handle)
+            record = {
+                "$type": COLLECTION,
+                "text": text,
+                "createdAt": (created_at or datetime.now(UTC))
+                .isoformat(timespec="milliseconds")
+                .replace("+00:00", "Z"),
+                "langs": ["id"],
+                "reply": {"root": root, "parent": {"uri": parent["uri"], "cid": parent["cid"]}},
+            }
+            rkey = _new_tid()
+            uri = f"at://{author}/{COLLECTION}/{rkey}"
+            self.records[(author, rkey)] = {"uri": uri, "cid": cid_of(_canonical(record)), "record": record}
+            return uri
 
     # --- sessions -----------------------------------------------------------------------------
 
@@ -334,12 +379,72 @@ class BlueskyFake(PlatformFake):
             views = [self._post_view(uri, record) for uri, record in stored if record and record["uri"] == uri]
         return self._json({"posts": views})
 
+    def _get_post_thread(self, request: Request, match: re.Match[str]) -> Response:
+        """The post's thread: its replies nested ``depth`` levels deep, each level oldest first."""
+        uri = request.args.get("uri", "")
+        if not uri:
+            return self._error(400, "InvalidRequest", 'Error: Params must have the property "uri"')
+        if not _AT_URI.fullmatch(uri):
+            return self._error(400, "InvalidRequest", "Error: uri must be a valid at-uri")
+        try:
+            depth = int(request.args.get("depth", "6"))
+        except ValueError:
+            return self._error(400, "InvalidRequest", "Error: depth must be an integer")
+        if not 0 <= depth <= 1000:
+            return self._error(400, "InvalidRequest", "Error: depth must be between 0 and 1000")
+        with self._lock:
+            stored = self._by_uri(uri)
+            if stored is None:
+                return self._error(400, "NotFound", f"Post not found: {uri}")
+            children: dict[str, list[dict[str, Any]]] = {}
+            for record in self.records.values():
+                parent = record["record"].get("reply", {}).get("parent", {}).get("uri")
+                if parent:
+                    children.setdefault(parent, []).append(record)
+            for listed in children.values():
+                listed.sort(key=lambda record: record["record"]["createdAt"])
+            return self._json({"thread": self._thread_view(stored, children, depth)})
+
+    def _thread_view(
+        self, stored: dict[str, Any], children: dict[str, list[dict[str, Any]]], depth: int
+    ) -> dict[str, Any]:
+        uri = stored["uri"]
+        did = uri.removeprefix("at://").split("/", 1)[0]
+        if uri in self.taken_down:
+            return {"$type": "app.bsky.feed.defs#notFoundPost", "uri": uri, "notFound": True}
+        if did in self.blocking:
+            return {
+                "$type": "app.bsky.feed.defs#blockedPost",
+                "uri": uri,
+                "blocked": True,
+                "author": {"did": did, "viewer": {"blockedBy": False}},
+            }
+        view: dict[str, Any] = {
+            "$type": "app.bsky.feed.defs#threadViewPost",
+            "post": {**self._post_view(uri, stored), "replyCount": len(children.get(uri, []))},
+        }
+        if depth > 0:
+            view["replies"] = [self._thread_view(child, children, depth - 1) for child in children.get(uri, [])]
+        return view
+
+    def _by_uri(self, uri: str) -> dict[str, Any] | None:
+        did, _, rest = uri.removeprefix("at://").partition("/")
+        collection, _, rkey = rest.partition("/")
+        stored = self.records.get((did, rkey)) if collection == COLLECTION else None
+        return stored if stored is not None and stored["uri"] == uri else None
+
     def _post_view(self, uri: str, stored: dict[str, Any]) -> dict[str, Any]:
         counts = self.counts.get(uri, {})
+        did = uri.removeprefix("at://").split("/", 1)[0]
+        handle = self.HANDLE if did == self.DID else self.handles.get(did, "handle.invalid")
         return {
             "uri": uri,
             "cid": stored["cid"],
-            "author": {"did": self.DID, "handle": self.HANDLE, "displayName": "Diskominfo Kota Bandar Lampung"},
+            "author": {
+                "did": did,
+                "handle": handle,
+                "displayName": self.DISPLAY_NAME if did == self.DID else handle.split(".")[0],
+            },
             "record": stored["record"],
             "replyCount": counts.get("replies", 0),
             "repostCount": counts.get("reposts", 0),

@@ -7,6 +7,12 @@ answers 206 until it is ready; statuses carry Mastodon-style HTML ``content``; e
 ``X-RateLimit-Limit/Remaining/Reset`` (Reset in ISO 8601); errors are ``{"error": "..."}``.
 ``GET /api/v1/statuses/:id`` shows a status with its ``favourites_count``, ``reblogs_count`` and
 ``replies_count`` (public without a token; a private one, or a deleted one, is 404 "Record not found").
+``GET /api/v1/statuses/:id/context`` lists a status's ``descendants`` (replies at any depth) in
+thread order, as Mastodon does: depth first, each branch oldest first, each with ``in_reply_to_id``,
+``account`` (``acct`` without a domain for a local account), HTML ``content`` (mentions as h-cards,
+what the author typed escaped), ``mentions``, ``visibility`` and ``url``; without a token at most 60
+and only public and unlisted ones, with one up to 4,096 (Mastodon's ``CONTEXT_LIMIT``s); a deleted
+status is 404 "Record not found", a token without ``read:statuses`` 403.
 ``GET /api/v2/instance`` states the instance's limits, and the instance enforces them as Mastodon's
 ``StatusLengthValidator`` counts (grapheme clusters; a URL with a scheme as ``characters_reserved_per_url``;
 ``@user@domain`` as ``@user``) and as its media validations do (size, type): 422 beyond them.
@@ -14,6 +20,7 @@ answers 206 until it is ready; statuses carry Mastodon-style HTML ``content``; e
 
 from __future__ import annotations
 
+import hashlib
 import html
 import itertools
 import re
@@ -31,6 +38,9 @@ from .base import PlatformFake
 from .server import FakeServer, json_response
 
 RATE_LIMIT = 300
+#: Descendants a context lists at most: without a token, and with one (Mastodon's StatusesController).
+CONTEXT_LIMIT_PUBLIC = 60
+CONTEXT_LIMIT = 4096
 _URL = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)\]'\"]")
 _HASHTAG = re.compile(r"(?<![\w/#])#(\w+)")
 _INLINE = re.compile(f"(?P<url>{_URL.pattern})|(?P<tag>{_HASHTAG.pattern})")
@@ -89,6 +99,7 @@ class MastodonFake(PlatformFake):
         self.server.route("POST", r"/api/v1/statuses", self._post_status)
         self.server.route("POST", r"/api/v2/media", self._post_media)
         self.server.route("GET", r"/api/v1/media/(\w+)", self._get_media)
+        self.server.route("GET", r"/api/v1/statuses/(\w+)/context", self._context)
         self.server.route("GET", r"/api/v1/statuses/(\w+)", self._get_status)
         self.server.route("GET", r"/api/v1/accounts/verify_credentials", self._verify_credentials)
         self.server.route("GET", r"/api/v1/accounts/(\w+)/statuses", self._account_statuses)
@@ -129,7 +140,74 @@ class MastodonFake(PlatformFake):
         with self._lock:
             self.statuses.remove(self._status(status_id))
 
+    def reply(
+        self,
+        to_id: str,
+        text: str,
+        acct: str = "warga@mastodon.social",
+        *,
+        visibility: str = "public",
+        created_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Someone (``acct``; the office when it is ``USERNAME``) replied to a status, as a web client does:
+        the text is rendered to HTML, ``@user@domain`` of a known account as a mention."""
+        with self._lock:
+            parent = self._status(to_id)
+            status_id = str(next(self._ids))
+            account = self._account() if acct == self.USERNAME else self._remote_account(acct)
+            mentioned = [known for known in self._known_accounts() if f"@{known['acct']}" in text]
+            status = {
+                "id": status_id,
+                "created_at": iso(created_at or datetime.now(UTC)),
+                "in_reply_to_id": parent["id"],
+                "in_reply_to_account_id": parent["account"]["id"],
+                "sensitive": False,
+                "spoiler_text": "",
+                "visibility": visibility,
+                "language": "id",
+                "uri": f"{self.server.url}/users/{account['username']}/statuses/{status_id}",
+                "url": f"{account['url']}/{status_id}",
+                "content": self._render(text, mentioned),
+                "account": account,
+                "mentions": [
+                    {"id": known["id"], "username": known["username"], "url": known["url"], "acct": known["acct"]}
+                    for known in mentioned
+                ],
+                "media_attachments": [],
+                "replies_count": 0,
+                "reblogs_count": 0,
+                "favourites_count": 0,
+            }
+            parent["replies_count"] += 1
+            self.statuses.append(status)
+            return status
+
     # --- routes -------------------------------------------------------------------------------
+
+    def _context(self, request: Request, match: re.Match[str]) -> Response:
+        """Ancestors and descendants of a status; the descendants depth first, each branch oldest first."""
+        authenticated = "Authorization" in request.headers
+        if authenticated:
+            denied = self._authenticate(request, "read:statuses")
+            if denied is not None:
+                return denied
+        with self._lock:
+            root = next((status for status in self.statuses if status["id"] == match.group(1)), None)
+            if root is None or (root["visibility"] in ("private", "direct") and not authenticated):
+                return self._json({"error": "Record not found"}, 404)
+            children: dict[str, list[dict[str, Any]]] = {}
+            for status in self.statuses:
+                if status.get("in_reply_to_id") is not None:
+                    children.setdefault(status["in_reply_to_id"], []).append(status)
+            descendants: list[dict[str, Any]] = []
+            pending = list(reversed(children.get(root["id"], [])))
+            while pending:
+                status = pending.pop()
+                if authenticated or status["visibility"] in ("public", "unlisted"):
+                    descendants.append(dict(status))
+                pending.extend(reversed(children.get(status["id"], [])))
+            limit = CONTEXT_LIMIT if authenticated else CONTEXT_LIMIT_PUBLIC
+            return self._json({"ancestors": [], "descendants": descendants[:limit]})
 
     def _post_status(self, request: Request, match: re.Match[str]) -> Response:
         denied = self._authenticate(request, "write:statuses")
@@ -375,10 +453,45 @@ class MastodonFake(PlatformFake):
             "url": f"{self.server.url}/@{self.USERNAME}",
         }
 
-    def _render(self, text: str) -> str:
-        """Status HTML as Mastodon renders it: paragraphs, <br />, linked URLs and hashtags."""
+    def _render(self, text: str, mentioned: list[dict[str, Any]] | None = None) -> str:
+        """Status HTML as Mastodon renders it: paragraphs, <br />, linked URLs and hashtags, and the
+        ``mentioned`` accounts as h-card links showing ``@user`` alone."""
         paragraphs = [paragraph for paragraph in re.split(r"\n{2,}", text.strip()) if paragraph]
-        return "".join(f"<p>{self._render_inline(paragraph)}</p>" for paragraph in paragraphs)
+        rendered = []
+        for paragraph in paragraphs:
+            parts, position = [], 0
+            for found in _MENTION.finditer(paragraph):
+                known = next((a for a in mentioned or [] if found.group(0)[1:] in (a["acct"], a["username"])), None)
+                if known is None:
+                    continue
+                parts.append(self._render_inline(paragraph[position : found.start()]))
+                parts.append(
+                    f'<span class="h-card" translate="no"><a href="{html.escape(known["url"])}" '
+                    f'class="u-url mention">@<span>{html.escape(known["username"])}</span></a></span>'
+                )
+                position = found.end()
+            parts.append(self._render_inline(paragraph[position:]))
+            rendered.append(f"<p>{''.join(parts)}</p>")
+        return "".join(rendered)
+
+    def _remote_account(self, acct: str) -> dict[str, Any]:
+        """An account of another server (``user@domain``) or of this one (``user``), with a stable id."""
+        username, _, domain = acct.partition("@")
+        number = int.from_bytes(hashlib.sha256(acct.encode()).digest()[:8], "big") % 10**12
+        return {
+            "id": str(109000000000000000 + number),
+            "username": username,
+            "acct": acct,
+            "display_name": username.capitalize(),
+            "url": f"https://{domain}/@{username}" if domain else f"{self.server.url}/@{username}",
+        }
+
+    def _known_accounts(self) -> list[dict[str, Any]]:
+        """Every account that has written a status here, the office first."""
+        accounts = {self.ACCOUNT_ID: self._account()}
+        for status in self.statuses:
+            accounts.setdefault(status["account"]["id"], status["account"])
+        return list(accounts.values())
 
     def _render_inline(self, text: str) -> str:
         parts: list[str] = []

@@ -8,11 +8,20 @@ RFC 7807-like problem documents. ``GET /2/tweets/:id`` answers ``public_metrics`
 account's own posts younger than 30 days, ``non_public_metrics``; older ones answer 200 with only a
 "Field Authorization Error"); a deleted post is 200 with a "Not Found Error"; each post read costs
 credits once per UTC day, as pay-per-use bills it.
+
+``GET /2/tweets/search/recent`` understands one operator, ``conversation_id:<id>`` (what outreach
+asks): the conversation's posts of the last 7 days (newer than ``since_id`` when given; a ``since_id`` older than 7 days is refused), newest first, ``max_results`` 10–100 a page, the
+next page behind ``meta.next_token``; ``author_id``, ``created_at``, ``in_reply_to_user_id``,
+``referenced_tweets`` and ``conversation_id`` when ``tweet.fields`` asks, ``includes.users`` with
+``expansions=author_id``. Every post returned is billed once a UTC day (a 402 when the credits cannot
+pay for the page; 403 "client-forbidden" when the app's access does not include search); its window is 300 requests per 15 minutes per user (docs.x.com rate limits).
+A deleted post's conversation is simply found empty: search has no error for it.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import threading
 import time
 import unicodedata
@@ -36,6 +45,7 @@ WINDOW_LIMITS = {
     "GET /2/users/me": 75,
     "GET /2/users/:id/tweets": 900,
     "GET /2/tweets/:id": 900,
+    "GET /2/tweets/search/recent": 300,
     "POST /2/media/upload": 500,
     "POST /2/media/metadata": 500,
 }
@@ -65,6 +75,10 @@ PRICE_PER_POST_WITH_LINK = 0.20
 PRICE_PER_POST_READ = 0.005
 #: Non-public metrics are only given for posts younger than this (seconds).
 NON_PUBLIC_METRICS_AGE = 30 * 86400
+#: Recent search reaches this far back (seconds).
+RECENT_SEARCH_SECONDS = 7 * 86400
+#: What a next_token starts with; the rest says where the next page begins (opaque to clients).
+_NEXT_TOKEN = "b26v89c19zqg8o3f"
 
 
 def problem(status: int, title: str, detail: str, kind: str = "about:blank", **extra: Any) -> dict[str, Any]:
@@ -115,6 +129,10 @@ class XFake(PlatformFake):
         self.public_impressions = True
         self._windows: dict[str, tuple[int, int]] = {}  # endpoint → (used, reset)
         self._next_id = 1_870_000_000_000_000_000
+        #: False: the app's access level does not include search (X's 403 "client-forbidden").
+        self.search_access = True
+        #: Every account that wrote here, by id: the office, and citizens who replied.
+        self.users: dict[str, dict[str, str]] = {self.USER["id"]: dict(self.USER)}
         super().__init__(server)
 
     # -- PlatformFake --------------------------------------------------------------------------
@@ -122,6 +140,7 @@ class XFake(PlatformFake):
     def install(self) -> None:
         self.server.route("POST", r"/2/tweets", self._create_tweet)
         self.server.route("GET", r"/2/users/me", self._me)
+        self.server.route("GET", r"/2/tweets/search/recent", self._search_recent)
         self.server.route("GET", r"/2/tweets/(?P<id>[^/]+)", self._get_tweet)
         self.server.route("GET", r"/2/users/(?P<id>[^/]+)/tweets", self._user_tweets)
         self.server.route("POST", r"/2/media/upload", self._upload)
@@ -165,6 +184,21 @@ class XFake(PlatformFake):
             metrics = next(tweet for tweet in self.tweets if tweet["id"] == tweet_id)["metrics"]
             for name, count in more.items():
                 metrics[name] += count
+
+    def reply(self, to_id: str, text: str, username: str = "warga_bdl", created_at: float | None = None) -> str:
+        """Someone (``username``; the office when it is the account's) replied to a post; the reply's id."""
+        with self._lock:
+            parent = next(tweet for tweet in self.tweets if tweet["id"] == to_id)
+            author = next((user for user in self.users.values() if user["username"] == username), None)
+            if author is None:
+                author = {
+                    "id": str(1_500_000_000_000_000_000 + len(self.users)),
+                    "name": username,
+                    "username": username,
+                }
+                self.users[author["id"]] = author
+            tweet = self._store(text, [], time.time() if created_at is None else created_at, author["id"], parent)
+            return str(tweet["id"])
 
     def delete_tweet(self, tweet_id: str) -> None:
         """The office deleted the post on x.com."""
@@ -223,7 +257,8 @@ class XFake(PlatformFake):
                     status=429,
                     headers={**window, **self._daily_headers()},
                 )
-            if any(_same_text(text, tweet["source_text"]) for tweet in self.tweets):
+            own = (tweet for tweet in self.tweets if tweet["author_id"] == self.USER["id"])
+            if any(_same_text(text, tweet["source_text"]) for tweet in own):
                 return json_response(
                     problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."),
                     status=403,
@@ -280,7 +315,11 @@ class XFake(PlatformFake):
                 error = _resource_error(user_id, "Not Found Error", detail, resource="user")
                 return json_response({"errors": [error]}, headers=window)
             fields = set(filter(None, request.args.get("tweet.fields", "").split(",")))
-            matching = [t for t in reversed(self.tweets) if since is None or t["created_at"] >= since]
+            matching = [
+                t
+                for t in reversed(self.tweets)
+                if t["author_id"] == user_id and (since is None or t["created_at"] >= since)
+            ]
             page = matching[:max_results]
             data = [self._render(tweet, fields) for tweet in page]
             meta: dict[str, Any] = {"result_count": len(data)}
@@ -322,6 +361,93 @@ class XFake(PlatformFake):
                 self.credits -= PRICE_PER_POST_READ
             self.billed_reads.add(billed)
             return json_response({"data": self._render(tweet, fields)}, headers=window)
+
+    def _search_recent(self, request: Request, match: Any) -> Response:
+        denied = self._authenticate(request)
+        if denied:
+            return denied
+        with self._lock:
+            window, limited = self._window("GET /2/tweets/search/recent")
+            if limited:
+                return limited
+            if not self.search_access:
+                detail = (
+                    "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens "
+                    "from a Twitter developer App that is attached to a Project with the appropriate level of access."
+                )
+                refused = problem(
+                    403,
+                    "Client Forbidden",
+                    detail,
+                    "https://api.twitter.com/2/problems/client-forbidden",
+                    reason="client-not-enrolled",
+                    required_enrollment="Appropriate Level of API Access",
+                )
+                return json_response(refused, status=403, headers=window)
+            query = request.args.get("query", "")
+            if not query:
+                return invalid_request("The `query` parameter can not be empty")
+            if len(query) > 512:
+                return invalid_request("The `query` parameter must be at most 512 characters long")
+            asked = re.fullmatch(r"conversation_id:(\d+)", query.strip())
+            if asked is None:
+                return invalid_request(f"this fake understands only conversation_id:<id>, not [{query}]")
+            try:
+                max_results = int(request.args.get("max_results", "10"))
+            except ValueError:
+                return invalid_request("The `max_results` query parameter value is not valid")
+            if not 10 <= max_results <= 100:
+                return invalid_request(
+                    f"The `max_results` query parameter value [{max_results}] is not between 10 and 100"
+                )
+            token = request.args.get("next_token")
+            start = 0
+            if token is not None:
+                if not token.startswith(_NEXT_TOKEN) or not token[len(_NEXT_TOKEN) :].isdigit():
+                    return invalid_request(f"The `next_token` query parameter value [{token}] is not valid")
+                start = int(token[len(_NEXT_TOKEN) :])
+            since_id = request.args.get("since_id")
+            if since_id is not None and not since_id.isdigit():
+                return invalid_request(f"The `since_id` query parameter value [{since_id}] is not valid")
+            since = time.time() - RECENT_SEARCH_SECONDS
+            older = next((t for t in self.tweets if t["id"] == since_id and t["created_at"] < since), None)
+            if older is not None:
+                return invalid_request(
+                    f"Invalid 'since_id':'{since_id}'. 'since_id' must be a tweet id created after {_iso(since)}."
+                )
+            matching = sorted(
+                (
+                    tweet
+                    for tweet in self.tweets
+                    if tweet["conversation_id"] == asked.group(1)
+                    and tweet["created_at"] >= since
+                    and (since_id is None or int(tweet["id"]) > int(since_id))
+                ),
+                key=lambda tweet: (tweet["created_at"], int(tweet["id"])),
+                reverse=True,
+            )
+            page = matching[start : start + max_results]
+            day = datetime.now(UTC).date().isoformat()
+            unbilled = [tweet for tweet in page if (day, tweet["id"]) not in self.billed_reads]
+            if self.credits is not None:
+                if self.credits < PRICE_PER_POST_READ * len(unbilled):
+                    return self._credits_depleted(window)
+                self.credits -= PRICE_PER_POST_READ * len(unbilled)
+            self.billed_reads.update((day, tweet["id"]) for tweet in page)
+            fields = set(filter(None, request.args.get("tweet.fields", "").split(",")))
+            data = [self._render(tweet, fields) for tweet in page]
+            meta: dict[str, Any] = {"result_count": len(data)}
+            if data:
+                meta.update(newest_id=data[0]["id"], oldest_id=data[-1]["id"])
+            if start + max_results < len(matching):
+                meta["next_token"] = f"{_NEXT_TOKEN}{start + max_results}"
+            body: dict[str, Any] = {"meta": meta}
+            if data:
+                body["data"] = data
+            if data and "author_id" in request.args.get("expansions", "").split(","):
+                authors = dict.fromkeys(tweet["author_id"] for tweet in page)
+                body["includes"] = {"users": [dict(self.users[author]) for author in authors]}
+            return json_response(body, headers=window)
 
     def _upload(self, request: Request, match: Any) -> Response:
         denied = self._authenticate(request)
@@ -457,8 +583,16 @@ class XFake(PlatformFake):
         self._next_id += 1
         return str(self._next_id)
 
-    def _store(self, text: str, media_ids: list[str], created_at: float) -> dict[str, Any]:
-        """Keep a post as X shows it: links as t.co (with entities), ``&<>`` escaped."""
+    def _store(
+        self,
+        text: str,
+        media_ids: list[str],
+        created_at: float,
+        author_id: str | None = None,
+        replied_to: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Keep a post as X shows it: links as t.co (with entities), ``&<>`` escaped; by the office
+        unless ``author_id`` says, in reply to ``replied_to`` when given."""
         tweet_id = self._new_id()
         shown, urls, position = [], [], 0
         length = 0
@@ -506,6 +640,10 @@ class XFake(PlatformFake):
             "media_ids": media_ids,
             "created_at": created_at,
             "metrics": dict.fromkeys(_PUBLIC_METRICS | _NON_PUBLIC_METRICS, 0),
+            "author_id": author_id or self.USER["id"],
+            "conversation_id": replied_to["conversation_id"] if replied_to else tweet_id,
+            "replied_to": replied_to["id"] if replied_to else None,
+            "in_reply_to_user_id": replied_to["author_id"] if replied_to else None,
         }
         self.tweets.append(tweet)
         return tweet
@@ -523,6 +661,14 @@ class XFake(PlatformFake):
             rendered["created_at"] = _iso(tweet["created_at"])
         if "entities" in fields and tweet["urls"]:
             rendered["entities"] = {"urls": [dict(url) for url in tweet["urls"]]}
+        if "author_id" in fields:
+            rendered["author_id"] = tweet["author_id"]
+        if "conversation_id" in fields:
+            rendered["conversation_id"] = tweet["conversation_id"]
+        if "in_reply_to_user_id" in fields and tweet["in_reply_to_user_id"]:
+            rendered["in_reply_to_user_id"] = tweet["in_reply_to_user_id"]
+        if "referenced_tweets" in fields and tweet["replied_to"]:
+            rendered["referenced_tweets"] = [{"type": "replied_to", "id": tweet["replied_to"]}]
         return rendered
 
 
