@@ -55,9 +55,9 @@ def clean(text: str | None, limit: int = TEXT_LIMIT) -> str:
     if not text:
         return ""
     scanned = text[: limit * _SCAN_FACTOR]
-    kept = scanned if scanned.isprintable() else "".join(c for c in scanned if not is_hidden(c) or c in "\n\t\r")
+    kept = scanned if scanned.isprintable() else "".join(c for c in scanned if not is_hidden(c) or c.isspace())
     folded = " ".join(kept.split())
-    if len(folded) > limit or (len(text) > len(scanned) and folded):
+    if len(folded) > limit or len(text) > len(scanned):
         return folded[: limit - 1].rstrip() + ELLIPSIS
     return folded
 
