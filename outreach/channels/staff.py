@@ -69,29 +69,41 @@ def utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+#: Lines that start a block of the digest (a reply, an agency, a heading after a blank line): a part begins at one.
+_BLOCK_STARTS = ("• ", "▸ ")
+
+
 def split_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """``text`` in parts of at most ``limit`` UTF-16 units, cut at line breaks where a line fits (Telegram)."""
-    parts: list[str] = []
-    current = ""
-    for whole_line in text.splitlines():
-        line = whole_line
-        while utf16_units(line) > limit:  # one line longer than a message: cut it by characters
+    """``text`` in parts of at most ``limit`` UTF-16 units (Telegram counts so), each part starting at a
+    block of the digest where one fits, else at a line break; a line longer than a message is cut."""
+    parts: list[list[str]] = [[]]
+    for line in _lines_within(text, limit):
+        current = parts[-1]
+        if current and utf16_units("\n".join([*current, line])) > limit:
+            starts = [i for i, kept in enumerate(current) if i and (not kept or kept.startswith(_BLOCK_STARTS))]
+            moved = current[starts[-1] :] if starts and not line.startswith(_BLOCK_STARTS) else []
+            if moved and utf16_units("\n".join([*moved, line])) > limit:
+                moved = []
+            del current[len(current) - len(moved) :]
+            parts.append(moved)
+        parts[-1].append(line)
+    joined = ["\n".join(lines).strip("\n") for lines in parts]
+    return [part for part in joined if part.strip()]
+
+
+def _lines_within(text: str, limit: int) -> list[str]:
+    """The lines of ``text``, a line longer than ``limit`` UTF-16 units cut into pieces that fit."""
+    lines: list[str] = []
+    for whole in text.splitlines():
+        line = whole
+        while utf16_units(line) > limit:
             cut = len(line)
             while utf16_units(line[:cut]) > limit:
                 cut -= max(1, (utf16_units(line[:cut]) - limit) // 2)
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:cut])
+            lines.append(line[:cut])
             line = line[cut:]
-        joined = f"{current}\n{line}" if current else line
-        if utf16_units(joined) <= limit:
-            current = joined
-        else:
-            parts.append(current)
-            current = line
-    parts.append(current)
-    return [part for part in parts if part.strip()]
+        lines.append(line)
+    return lines
 
 
 def _send_telegram(settings: DigestSettings, digest: StaffDigest, environ: Mapping[str, str], clock: Clock) -> str:
