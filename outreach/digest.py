@@ -241,10 +241,10 @@ def duration(delta: timedelta | None) -> str:
 
 def kind_label(kind: str) -> str:
     labels = {
-        "question": _("question"),
-        "complaint": _("complaint"),
-        "thanks": _("thanks"),
-        "other": _("other"),
+        "question": _("Question"),
+        "complaint": _("Complaint"),
+        "thanks": _("Thanks"),
+        "other": _("Other kind"),
     }
     return labels.get(kind, kind)
 
@@ -305,7 +305,7 @@ def render_text(digest: Digest) -> str:
     if digest.groups:
         lines.append(_("WAITING FOR AN ANSWER, BY AGENCY ({count})").format(count=number(digest.waiting)))
         for group in digest.groups:
-            contact = f" — {_('contact')}: {group.contact}" if group.contact else ""
+            contact = " — " + _("contact: {contact}").format(contact=group.contact) if group.contact else ""
             lines.append(f"▸ {group.agency} ({number(len(group.items))}){contact}")
             for entry in group.items:
                 lines += _item_lines(entry, digest, with_agency=False)
