@@ -34,6 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 import twitter_text  # noqa: F401  # isort: skip
 
 from .app import Workspace
+from .errors import OutreachError
 from .i18n import _
 from .lock import StoreLock
 from .model import PostState
@@ -55,6 +56,13 @@ REPLIES_EXECUTOR = "replies"
 DIGEST_EXECUTOR = "digest"
 #: Office time of the daily purge of reply texts past their retention: a quiet hour.
 PURGE_AT = (0, 20)
+
+
+def _private(error: Exception) -> str:
+    """What the log may say about a failure in the replies jobs: outreach's own errors are written to be shown
+    (redacted, no reply in them); any other exception's text may quote a reply (a database error quotes the
+    row's values), so only its kind is logged."""
+    return str(error) if isinstance(error, OutreachError) else type(error).__name__
 
 
 def _beat(workspace: Workspace, **values: Any) -> None:
@@ -279,8 +287,8 @@ class _Daemon:
 
         try:
             reply_collector_for(self.workspace, stop=self.stop).collect(self.workspace.config.replies.days)
-        except Exception:  # the daemon must outlive a failed collection; the next one collects again
-            log.exception("collecting replies failed; the next run collects again")
+        except Exception as error:  # the daemon must outlive a failed collection; the next one collects again
+            log.error("collecting replies failed: %s; the next run collects again", _private(error))
 
     def send_digest(self) -> None:
         """Send the daily digest to the staff channel; only counts reach the log, never a reply."""
@@ -289,7 +297,7 @@ class _Daemon:
         try:
             digest, where = send_digest(self.workspace)
         except Exception as error:  # a failed send must not stop the daemon; tomorrow's is sent
-            log.error("sending the replies digest failed: %s; tomorrow's is sent as usual", error)
+            log.error("sending the replies digest failed: %s; tomorrow's is sent as usual", _private(error))
             return
         urgent, waiting = len(digest.urgent), digest.waiting
         log.info("replies digest sent (%s): %s urgent, %s waiting for an answer", where, urgent, waiting)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -229,11 +230,13 @@ def test_a_failed_collection_is_logged_and_the_daemon_goes_on(
     runner = daemon._Daemon(ws)
 
     def broken(*_args: Any, **_kwargs: Any) -> Any:
-        raise OSError("rules file unreadable")
+        # a database error quotes the row it could not write: a reply's text and author
+        raise sqlite3.IntegrityError(f"UNIQUE constraint failed; parameters: ({SECRET_TEXT!r}, {HANDLE!r})")
 
     monkeypatch.setattr("outreach.replies.reply_collector_for", broken)
     runner.collect_replies()
-    assert "collecting replies failed; the next run collects again" in caplog.text
+    assert "collecting replies failed: IntegrityError; the next run collects again" in caplog.text
+    assert SECRET_TEXT not in caplog.text and HANDLE not in caplog.text
     ws.close()
 
 

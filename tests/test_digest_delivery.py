@@ -10,6 +10,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,13 +21,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from werkzeug import Request, Response
 
-from outreach.channels.staff import StaffDigest, send_digest, split_message, utf16_units
+from outreach.channels.staff import TELEGRAM_MAX_PARTS, StaffDigest, send_digest, split_message, utf16_units
 from outreach.clock import SystemClock
 from outreach.config import DigestSettings
 from outreach.digest import build_digest, render_html, render_text, title
-from outreach.errors import AuthError, ConfigError, ContentRejected, NetworkError, PermanentError
+from outreach.errors import AuthError, ConfigError, ContentRejected, NetworkError, PermanentError, RateLimited
 from outreach.store import Store
-from tests.fakeplatform.server import FakeServer, json_response
+from tests.fakeplatform.server import FakeServer, Fault, json_response
 from tests.fakeplatform.telegram import TEXT_LIMIT, TelegramFake
 from tests.fakeplatform.webhook import verify
 from tests.test_digest import HOSTILE, NOW, ZONE, _innovations, _post, _reply
@@ -74,6 +75,28 @@ def test_the_digest_goes_to_a_telegram_chat_in_parts(store: Store, server: FakeS
     assert "\n".join(sent).split() == staff.text.split()  # in order, nothing lost; no parse mode, so no markup
     assert all(text.startswith(("• ", "▸ ", "Citizens'", "RESPONSE TIMES")) for text in sent)  # at a block
     assert all(message["link_preview_options"] == {"is_disabled": True} for message in fake.created)
+
+
+def test_telegram_asks_to_wait_between_parts_and_a_huge_digest_is_cut(store: Store, server: FakeServer) -> None:
+    fake = TelegramFake(server)
+    server.inject(Fault("status", path=r"/bot[^/]+/sendMessage", response=fake.rate_limit_response(1)))
+    staff = _big_digest(store)
+    settings = DigestSettings(via="telegram", chat_id=STAFF_CHAT, telegram_url=server.url)
+    started = time.monotonic()
+    send_digest(settings, staff, fake.environ, SystemClock())
+    assert time.monotonic() - started >= 1.0  # waited as asked, then went on
+    assert "\n".join(message["text"] for message in fake.created).split() == staff.text.split()
+    fake.created.clear()
+    huge = StaffDigest("s", "\n".join(f"• balasan {n}\n  " + "isi " * 200 for n in range(200)), "")
+    send_digest(settings, huge, fake.environ, SystemClock())
+    assert len(fake.created) == TELEGRAM_MAX_PARTS
+    assert (
+        fake.created[-1]["text"].startswith("… ")
+        and "outreach replies digest --format html" in fake.created[-1]["text"]
+    )
+    server.inject(Fault("status", path=r"/bot[^/]+/sendMessage", response=fake.rate_limit_response(3600)))
+    with pytest.raises(RateLimited):
+        send_digest(settings, StaffDigest("s", "isi", ""), fake.environ, SystemClock())
 
 
 def test_a_wrong_bot_token_or_chat_is_a_typed_error_without_the_token(store: Store, server: FakeServer) -> None:

@@ -13,14 +13,18 @@ from __future__ import annotations
 import json
 import smtplib
 import ssl
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
+
+import requests
 
 from ..clock import Clock
 from ..config import DigestSettings
-from ..errors import ConfigError, NetworkError, PermanentError
+from ..errors import ConfigError, NetworkError, PermanentError, PublishError, RateLimited
 from ..i18n import _
 from ..redaction import redact, register_secret
 from .http import HttpClient
@@ -30,6 +34,10 @@ from .webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 TELEGRAM_TEXT_LIMIT = 4096
 TELEGRAM_API = "https://api.telegram.org"
 DEFAULT_BOT_TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+#: A digest longer than this many Telegram messages is cut, the last saying where the whole of it is.
+TELEGRAM_MAX_PARTS = 10
+#: The longest wait a Telegram 429 may impose between parts (a group takes about 20 messages a minute).
+TELEGRAM_LONGEST_WAIT = 60.0
 #: Seconds an SMTP server has to answer each step.
 SMTP_TIMEOUT = 30.0
 
@@ -110,15 +118,36 @@ def _send_telegram(settings: DigestSettings, digest: StaffDigest, environ: Mappi
     variable = settings.bot_token_env or DEFAULT_BOT_TOKEN_ENV
     token = _secret(environ, variable, "bot_token_env")
     base = (settings.telegram_url or TELEGRAM_API).rstrip("/")
-    http = HttpClient("replies.digest (telegram)", f"{base}/bot{token}", clock=clock)
+    http = HttpClient("replies.digest (telegram)", f"{base}/bot{token}", clock=clock, classify=_telegram_refusal)
+    parts = split_message(digest.text)
+    if len(parts) > TELEGRAM_MAX_PARTS:
+        rest = _("… {count} more messages left out; the whole digest: `outreach replies digest --format html`")
+        parts = [*parts[: TELEGRAM_MAX_PARTS - 1], rest.format(count=len(parts) - TELEGRAM_MAX_PARTS + 1)]
     try:
-        for part in split_message(digest.text):
+        for part in parts:
             # No parse_mode: the text is plain, so nothing a citizen wrote can be read as markup.
             payload = {"chat_id": settings.chat_id, "text": part, "link_preview_options": {"is_disabled": True}}
-            http.request("POST", "sendMessage", json=payload, idempotent=False)
+            try:
+                http.request("POST", "sendMessage", json=payload, idempotent=False)
+            except RateLimited as limited:  # a group takes about 20 messages a minute: wait once, as asked
+                wait = limited.retry_after
+                if wait is None or wait > TELEGRAM_LONGEST_WAIT:
+                    raise
+                time.sleep(wait)
+                http.request("POST", "sendMessage", json=payload, idempotent=False)
     finally:
         http.close()
     return f"telegram {settings.chat_id}"
+
+
+def _telegram_refusal(response: requests.Response, body: Any) -> PublishError | None:
+    """Telegram says how long to wait in its body (``parameters.retry_after``), not in a header."""
+    if response.status_code != 429 or not isinstance(body, dict):
+        return None
+    parameters = body.get("parameters")
+    seconds = parameters.get("retry_after") if isinstance(parameters, dict) else None
+    message = redact(f"replies.digest (telegram): HTTP 429: {str(body.get('description', ''))[:200]}")
+    return RateLimited(message, retry_after=float(seconds) if isinstance(seconds, (int, float)) else None)
 
 
 def _send_webhook(settings: DigestSettings, digest: StaffDigest, environ: Mapping[str, str], clock: Clock) -> str:
