@@ -258,6 +258,15 @@ def test_the_html_digest_in_a_browser(store: Store, known: dict[str, int], tmp_p
     assert opened.page.locator("table tbody tr").count() == 3
     assert '<script>alert("x")</script>' in opened.text()  # shown as text, never run
     assert opened.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
+    # the figures too: on a phone each agency's row is a small card, every figure with its label
+    assert opened.page.evaluate(
+        "(() => { const s = document.querySelector('.scroll'); return s.scrollWidth <= s.clientWidth; })()"
+    )
+    labels = opened.page.evaluate(
+        "[...document.querySelectorAll('.dg-figures tbody tr:first-child td[data-label]')]"
+        ".map(cell => getComputedStyle(cell, '::before').content)"
+    )
+    assert labels == ['"Received"', '"Answered"', '"Median"', '"90th percentile"']
     shot = opened.screenshot("replies-digest-phone")
     assert shot.stat().st_size > 10_000
 
