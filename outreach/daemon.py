@@ -19,7 +19,7 @@ import os
 import signal
 import socket
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -54,6 +54,8 @@ METRICS_EXECUTOR = "metrics"
 REPLIES_EXECUTOR = "replies"
 #: The executor of the daily digest and purge: quick jobs that must not queue behind a collection.
 DIGEST_EXECUTOR = "digest"
+#: A daemon (re)started collects replies this soon, not a whole interval later.
+FIRST_COLLECTION_AFTER = timedelta(minutes=1)
 #: Office time of the daily purge of reply texts past their retention: a quiet hour.
 PURGE_AT = (0, 20)
 
@@ -211,7 +213,8 @@ class _Daemon:
         self.schedule_due_jobs()
 
     def add_replies_jobs(self) -> None:
-        """Collection every few minutes (its first one soon after start), the daily digest, the daily purge."""
+        """Collection every few minutes (the first a minute after start, once the start-up sweep is done),
+        the daily digest, the daily purge."""
         zone = self.workspace.zone
         replies = self.workspace.config.replies
         if replies.enabled:
@@ -220,6 +223,7 @@ class _Daemon:
                 IntervalTrigger(minutes=replies.collect_every_minutes, timezone=zone),
                 id="replies",
                 executor=REPLIES_EXECUTOR,
+                next_run_time=datetime.now(zone) + FIRST_COLLECTION_AFTER,
             )
         if replies.digest is not None:
             at = replies.digest.send_time

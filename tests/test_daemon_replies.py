@@ -128,6 +128,8 @@ def test_the_jobs_each_on_its_own_executor_at_their_times(tmp_path: Path, server
     runner.start_up()
     collect, send, purge = (runner.scheduler.get_job(name) for name in ("replies", "digest", "purge"))
     assert collect.executor == daemon.REPLIES_EXECUTOR and collect.trigger.interval == timedelta(minutes=15)
+    first = collect.next_run_time - datetime.now(ws.zone)
+    assert timedelta(seconds=30) < first <= daemon.FIRST_COLLECTION_AFTER  # soon after start, not 15 minutes later
     assert send.executor == purge.executor == daemon.DIGEST_EXECUTOR
     assert len({daemon.REPLIES_EXECUTOR, daemon.DIGEST_EXECUTOR, daemon.METRICS_EXECUTOR, "default"}) == 4
     assert str(send.trigger) == "cron[hour='6', minute='45']" and send.trigger.timezone == ws.zone
