@@ -286,3 +286,29 @@ def test_a_digest_of_hostile_replies_over_the_wire_keeps_nothing_hidden(store: S
     sent = "\n".join(message["text"] for message in fake.created)
     assert len(sent) < 8000
     assert not any(ch in sent for ch in "\x1b\x00\x07\u202e\u2066\u200b\ufeff")
+
+
+def test_the_cli_sends_it_now_or_says_what_is_missing(tmp_path: Path, server: FakeServer) -> None:
+    from click.testing import CliRunner
+
+    from outreach.cli import cli
+    from tests.engine_helpers import innovation, project
+
+    receiver = DigestReceiver(server, WEBHOOK_SECRET)
+    config = project(tmp_path, [innovation("ktp-sehari")], channels={"x": {"type": "file", "as": "x"}}, campaigns={})
+    runner = CliRunner()
+    base = ["--config", str(config), "--now", NOW.isoformat()]
+    missing = runner.invoke(cli, [*base, "replies", "digest", "--send"])
+    assert missing.exit_code != 0 and "no [replies.digest] block" in missing.output
+    assert "Traceback" not in missing.output
+    block = f'\n[replies.digest]\nvia = "webhook"\nurl = "{receiver.url}"\nsecret_env = "OUTREACH_DIGEST_SECRET"\n'
+    config.write_text(config.read_text(encoding="utf-8") + block, encoding="utf-8")
+    unset = runner.invoke(cli, [*base, "replies", "digest", "--send"], env={"OUTREACH_DIGEST_SECRET": ""})
+    assert unset.exit_code != 0 and "OUTREACH_DIGEST_SECRET (named by replies.digest.secret_env) is not set" in (
+        unset.output
+    )
+    sent = runner.invoke(cli, [*base, "replies", "digest", "--send"], env={"OUTREACH_DIGEST_SECRET": WEBHOOK_SECRET})
+    assert sent.exit_code == 0, sent.output
+    assert "Digest sent (webhook): 0 urgent, 0 waiting for an answer" in sent.output
+    [event] = receiver.received
+    assert "Nothing waits for an answer." in event["text"]
