@@ -42,6 +42,10 @@ TEXT_LIMIT = 280
 NAME_LIMIT = 80
 #: The figures cover the replies written in this many days before the digest.
 FIGURES_DAYS = 30
+#: At most this many urgent replies are shown, and this many of each agency's (the oldest): a digest of a
+#: months-long backlog stays a message a person reads, and says how many more there are and where.
+URGENT_SHOWN = 100
+AGENCY_SHOWN = 50
 #: The kinds that wait for an answer (an urgent reply does, whatever its kind).
 ASKING_KINDS = ("question", "complaint")
 #: Only so much of a text is looked at: a megabyte reply costs no more than a short one.
@@ -98,6 +102,8 @@ class AgencyGroup:
     agency: str
     contact: str
     items: tuple[DigestItem, ...]
+    #: How many more wait, beyond the ``AGENCY_SHOWN`` oldest shown.
+    more: int = 0
 
 
 @dataclass(frozen=True)
@@ -130,10 +136,16 @@ class Digest:
     urgent: tuple[DigestItem, ...]
     groups: tuple[AgencyGroup, ...]
     figures: tuple[AgencyFigures, ...]
+    #: How many more urgent replies wait, beyond the ``URGENT_SHOWN`` oldest shown.
+    urgent_more: int = 0
+
+    @property
+    def urgent_count(self) -> int:
+        return len(self.urgent) + self.urgent_more
 
     @property
     def waiting(self) -> int:
-        return sum(len(group.items) for group in self.groups)
+        return sum(len(group.items) + group.more for group in self.groups)
 
     @property
     def empty(self) -> bool:
@@ -180,24 +192,26 @@ def build_digest(
             erased=reply.erased_at is not None,
         )
 
-    urgent = tuple(item(reply) for reply in open_replies if reply.urgent)
-    grouped: dict[str, list[DigestItem]] = {}
-    contacts: dict[str, str] = {}
+    all_urgent = [reply for reply in open_replies if reply.urgent]
+    urgent = tuple(item(reply) for reply in all_urgent[:URGENT_SHOWN])
+    grouped: dict[str, list[Reply]] = {}
     for reply in open_replies:
-        if reply.urgent or reply.kind not in ASKING_KINDS:
-            continue
-        entry = item(reply)
-        grouped.setdefault(entry.agency, []).append(entry)
-        contacts.setdefault(entry.agency, agency_of(reply.innovation_id)[1])
+        if not reply.urgent and reply.kind in ASKING_KINDS:
+            grouped.setdefault(agency_of(reply.innovation_id)[0], []).append(reply)
     groups = tuple(
-        AgencyGroup(agency, contacts[agency], tuple(items))
-        for agency, items in sorted(grouped.items(), key=lambda pair: (pair[1][0].written_at, pair[0]))
+        AgencyGroup(
+            agency,
+            agency_of(replies[0].innovation_id)[1],
+            tuple(item(reply) for reply in replies[:AGENCY_SHOWN]),
+            max(len(replies) - AGENCY_SHOWN, 0),
+        )
+        for agency, replies in sorted(grouped.items(), key=lambda pair: (pair[1][0].written_at, pair[0]))
     )
     by_agency: dict[str, list[Reply]] = {}
     for reply in recent:
         by_agency.setdefault(agency_of(reply.innovation_id)[0], []).append(reply)
     figures = tuple(figures_of(agency, replies) for agency, replies in sorted(by_agency.items()))
-    return Digest(now, zone, since, days, office, urgent, groups, figures)
+    return Digest(now, zone, since, days, office, urgent, groups, figures, max(len(all_urgent) - URGENT_SHOWN, 0))
 
 
 def figures_of(agency: str, replies: Sequence[Reply]) -> AgencyFigures:
@@ -272,6 +286,12 @@ def method_note(digest: Digest) -> str:
     ).format(since=moment_label(digest.figures_from, digest.zone), days=number(digest.figures_days))
 
 
+def more_note(count: int) -> str:
+    return _("… and {count} more, the newest; all of them: `outreach replies list --unanswered`").format(
+        count=number(count)
+    )
+
+
 def _item_lines(entry: DigestItem, digest: Digest, with_agency: bool) -> list[str]:
     waited = duration(digest.made_at - entry.written_at)
     head = [kind_label(entry.kind), _("waiting {time}").format(time=waited), entry.channel]
@@ -298,17 +318,21 @@ def render_text(digest: Digest) -> str:
     if not digest.urgent and not digest.groups:
         lines += [_("Nothing waits for an answer."), ""]
     if digest.urgent:
-        lines.append(_("URGENT ({count})").format(count=number(len(digest.urgent))))
+        lines.append(_("URGENT ({count})").format(count=number(digest.urgent_count)))
         for entry in digest.urgent:
             lines += _item_lines(entry, digest, with_agency=True)
+        if digest.urgent_more:
+            lines.append(more_note(digest.urgent_more))
         lines.append("")
     if digest.groups:
         lines.append(_("WAITING FOR AN ANSWER, BY AGENCY ({count})").format(count=number(digest.waiting)))
         for group in digest.groups:
             contact = " — " + _("contact: {contact}").format(contact=group.contact) if group.contact else ""
-            lines.append(f"▸ {group.agency} ({number(len(group.items))}){contact}")
+            lines.append(f"▸ {group.agency} ({number(len(group.items) + group.more)}){contact}")
             for entry in group.items:
                 lines += _item_lines(entry, digest, with_agency=False)
+            if group.more:
+                lines.append(more_note(group.more))
         lines.append("")
     lines.append(_("RESPONSE TIMES BY AGENCY"))
     if not digest.figures:
@@ -340,6 +364,7 @@ def render_html(digest: Digest) -> str:
         duration=duration,
         kind_label=kind_label,
         share_label=share_label,
+        more_note=more_note,
         other_agency=_other_agency(),
     )
 

@@ -16,7 +16,17 @@ import pytest
 from click.testing import CliRunner
 
 from outreach.cli import cli
-from outreach.digest import TEXT_LIMIT, build_digest, clean, render_html, render_text, response_quantiles, web_link
+from outreach.digest import (
+    AGENCY_SHOWN,
+    TEXT_LIMIT,
+    URGENT_SHOWN,
+    build_digest,
+    clean,
+    render_html,
+    render_text,
+    response_quantiles,
+    web_link,
+)
 from outreach.model import IncomingReply, Innovation, PostState, ReplyStatus
 from outreach.store import Store
 from tests.browser import PHONE, Browser
@@ -285,3 +295,27 @@ def test_the_cli_prints_text_and_writes_html(tmp_path: Path, monkeypatch: pytest
     assert written.exit_code == 0, written.output
     page = tmp_path / "balasan-2026-12-20.html"
     assert str(page) in written.output and page.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_a_long_backlog_shows_the_oldest_and_says_how_many_more(store: Store) -> None:
+    _innovations(store)
+    post = store.post(_post(store, "ktp-sehari", "m1"))
+    found = [
+        (
+            IncomingReply(f"r{n}", f"@w{n}", f"isi {n}", NOW - timedelta(hours=500 - n), None, "m1"),
+            "question",
+            n < URGENT_SHOWN + 20,
+        )
+        for n in range(URGENT_SHOWN + 20 + AGENCY_SHOWN + 10)
+    ]
+    store.add_replies(post, found, NOW)
+    digest = build_digest(store, NOW, ZONE)
+    assert (len(digest.urgent), digest.urgent_more, digest.urgent_count) == (URGENT_SHOWN, 20, URGENT_SHOWN + 20)
+    [group] = digest.groups
+    assert (len(group.items), group.more, digest.waiting) == (AGENCY_SHOWN, 10, AGENCY_SHOWN + 10)
+    assert group.items[0].text == f"isi {URGENT_SHOWN + 20}"  # the oldest shown, the newest left out
+    text = render_text(digest)
+    assert f"URGENT ({URGENT_SHOWN + 20})" in text and f"▸ {DISDUK} ({AGENCY_SHOWN + 10})" in text
+    assert "… and 20 more, the newest; all of them: `outreach replies list --unanswered`" in text
+    assert "… and 10 more, the newest" in text
+    assert "… and 10 more, the newest" in render_html(digest)
