@@ -15,6 +15,9 @@ What it holds (the period, on purpose):
   ``statistics.quantiles(times, n=10, method="inclusive")[8]``: linear interpolation between the
   closest ranks, as Excel's PERCENTILE.INC and numpy's default compute it; one answer is its own p90.
 
+A long backlog is bounded: the ``URGENT_SHOWN`` oldest urgent replies and the ``AGENCY_SHOWN`` oldest of
+each agency are shown, with how many more wait.
+
 Reply texts and handles are untrusted: every one is cleaned here once (hidden characters removed,
 whitespace folded, bounded to ``TEXT_LIMIT`` characters with an ellipsis), and the HTML page escapes
 on top of that (Jinja autoescape). A link is kept only when it is an ``http(s)`` address.
