@@ -131,6 +131,8 @@ class AgencyFigures:
 
 @dataclass(frozen=True)
 class Digest:
+    """One day's digest, as of ``made_at``: the data both renderings (text and HTML) show."""
+
     made_at: datetime
     zone: tzinfo
     figures_from: datetime
@@ -149,10 +151,6 @@ class Digest:
     @property
     def waiting(self) -> int:
         return sum(len(group.items) + group.more for group in self.groups)
-
-    @property
-    def empty(self) -> bool:
-        return not self.urgent and not self.groups and not self.figures
 
 
 def _other_agency() -> str:
