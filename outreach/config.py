@@ -71,6 +71,13 @@ EXAMPLES: dict[str, str] = {
     "collect_at": 'collect_at = "03.30"',
     "days": "days = 30",
     "enabled": "enabled = true",
+    "via": 'via = "telegram"  (or "webhook", "email")',
+    "at": 'at = "07.00"',
+    "bot_token_env": 'bot_token_env = "OUTREACH_DIGEST_BOT_TOKEN"',
+    "host": 'host = "smtp.bandarlampungkota.go.id"',
+    "port": "port = 587",
+    "sender": 'sender = "outreach@bandarlampungkota.go.id"',
+    "to": 'to = ["humas@bandarlampungkota.go.id"]',
 }
 
 
@@ -134,6 +141,92 @@ class MetricsSettings(_Strict):
         return time(int(hour), int(minute))
 
 
+#: The keys of ``[replies.digest]`` that belong to one way of sending, and the way.
+_DIGEST_KEYS_OF = {
+    "chat_id": "telegram",
+    "bot_token_env": "telegram",
+    "telegram_url": "telegram",
+    "url": "webhook",
+    "secret_env": "webhook",
+    "host": "email",
+    "port": "email",
+    "starttls": "email",
+    "ssl": "email",
+    "username_env": "email",
+    "password_env": "email",
+    "sender": "email",
+    "to": "email",
+}
+#: What each way of sending cannot do without.
+_DIGEST_NEEDS = {"telegram": ("chat_id",), "webhook": ("url",), "email": ("host", "sender", "to")}
+
+
+class DigestSettings(_Strict):
+    """``[replies.digest]``: the daily digest of citizens' replies, sent to a staff channel at ``at`` office time.
+
+    Each way of sending has keys of its own; a key of another way is refused, so a half-edited block
+    never sends somewhere unexpected. Secrets are named by ``*_env`` keys, never written here.
+    """
+
+    via: Literal["telegram", "webhook", "email"]
+    at: str = Field(default="07.00", description="Office time of the daily digest, hours.minutes.")
+    days: int = Field(default=30, ge=1, le=366, description="The response-time figures cover this many days.")
+    chat_id: str | None = Field(default=None, validate_default=True, description="The staff chat (telegram).")
+    bot_token_env: str | None = Field(default=None, validate_default=True, description="Default TELEGRAM_BOT_TOKEN.")
+    telegram_url: str | None = Field(default=None, validate_default=True, description="The Bot API's address.")
+    url: str | None = Field(default=None, validate_default=True, description="The receiver (webhook).")
+    secret_env: str | None = Field(default=None, validate_default=True, description="HMAC-signs the body (webhook).")
+    host: str | None = Field(default=None, validate_default=True, description="The SMTP server (email).")
+    port: int | None = Field(default=None, ge=1, le=65535, validate_default=True)
+    starttls: bool | None = Field(default=None, validate_default=True)
+    ssl: bool | None = Field(default=None, validate_default=True)
+    username_env: str | None = Field(default=None, validate_default=True)
+    password_env: str | None = Field(default=None, validate_default=True)
+    sender: str | None = Field(default=None, validate_default=True)
+    to: list[str] | None = Field(default=None, validate_default=True)
+
+    @field_validator("at")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        hour, separator, minute = value.strip().replace(":", ".").partition(".")
+        if not (separator and hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(_('must be a time of day in office time, hours.minutes like "07.00"'))
+        return f"{int(hour):02d}.{int(minute):02d}"
+
+    @field_validator(*_DIGEST_KEYS_OF)
+    @classmethod
+    def _fits_the_way(cls, value: Any, info: ValidationInfo) -> Any:
+        via = info.data.get("via")
+        if via is None:  # ``via`` itself is wrong: that is the error to show
+            return value
+        key = info.field_name or ""
+        way = _DIGEST_KEYS_OF[key]
+        if way != via and value is not None:
+            raise ValueError(
+                _('only for via = "{way}"; remove it (this digest goes via "{via}")').format(way=way, via=via)
+            )
+        if way == via and value is None and key in _DIGEST_NEEDS[via]:
+            raise ValueError(_('required when via = "{via}"').format(via=via))
+        if value is not None and key in ("url", "telegram_url") and not value.startswith(("https://", "http://")):
+            raise ValueError(_("must be a full address starting with https:// (or http:// on a local network)"))
+        if key == "to" and value is not None and (not value or any("@" not in address for address in value)):
+            raise ValueError(_('must be a list of e-mail addresses, like ["humas@example.go.id"]'))
+        if key == "sender" and value is not None and "@" not in value:
+            raise ValueError(_('must be an e-mail address, like "outreach@example.go.id"'))
+        return value
+
+    @model_validator(mode="after")
+    def _one_encryption(self) -> DigestSettings:
+        if self.starttls and self.ssl:
+            raise ValueError(_("starttls and ssl: choose one (ssl for port 465, starttls for port 587)"))
+        return self
+
+    @property
+    def send_time(self) -> time:
+        hour, minute = self.at.split(".")
+        return time(int(hour), int(minute))
+
+
 class RepliesSettings(_Strict):
     """``[replies]``: collecting citizens' replies to the office's posts, and how long they are kept."""
 
@@ -144,6 +237,7 @@ class RepliesSettings(_Strict):
         default=180, ge=1, le=3650, description="After this many days a reply's text, author and link are erased."
     )
     rules: str | None = Field(default=None, description="The office's own sorting rules, added to the built-in ones.")
+    digest: DigestSettings | None = Field(default=None, description="The daily digest to a staff channel.")
 
 
 class CampaignSettings(_Strict):

@@ -7,6 +7,9 @@ never persisted: after a restart they are derived again from the posts in the st
 
 The daily engagement reading (``[metrics] collect_at``) runs on an executor of its own, with
 adapters of its own and never under the publish lock: a publishing wake never queues behind it.
+The citizens' replies are collected the same way, every ``[replies] collect_every_minutes``, on a
+thread of their own; the daily digest (``[replies.digest] at``) and the daily purge of reply texts
+past ``[replies] retention_days`` share another, so neither waits behind a slow collection.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import os
 import signal
 import socket
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -31,6 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 import twitter_text  # noqa: F401  # isort: skip
 
 from .app import Workspace
+from .errors import OutreachError
 from .i18n import _
 from .lock import StoreLock
 from .model import PostState
@@ -46,6 +50,21 @@ TICK_SECONDS = 30
 JOB_LOOKAHEAD = timedelta(hours=36)
 #: The executor of the daily engagement reading, apart from the publisher's.
 METRICS_EXECUTOR = "metrics"
+#: The executor of the replies collection, apart from the publisher's and the engagement reading's.
+REPLIES_EXECUTOR = "replies"
+#: The executor of the daily digest and purge: quick jobs that must not queue behind a collection.
+DIGEST_EXECUTOR = "digest"
+#: A daemon (re)started collects replies this soon, not a whole interval later.
+FIRST_COLLECTION_AFTER = timedelta(minutes=1)
+#: Office time of the daily purge of reply texts past their retention: a quiet hour.
+PURGE_AT = (0, 20)
+
+
+def _private(error: Exception) -> str:
+    """What the log may say about a failure in the replies jobs: outreach's own errors are written to be shown
+    (redacted, no reply in them); any other exception's text may quote a reply (a database error quotes the
+    row's values), so only its kind is logged."""
+    return str(error) if isinstance(error, OutreachError) else type(error).__name__
 
 
 def _beat(workspace: Workspace, **values: Any) -> None:
@@ -121,6 +140,8 @@ class _Daemon:
             executors={
                 "default": ThreadPoolExecutor(max_workers=1),
                 METRICS_EXECUTOR: ThreadPoolExecutor(max_workers=1),
+                REPLIES_EXECUTOR: ThreadPoolExecutor(max_workers=1),
+                DIGEST_EXECUTOR: ThreadPoolExecutor(max_workers=1),
             },
             job_defaults={
                 # coalesce: a backlog of missed wake-ups is one run — each run sweeps everything due.
@@ -188,7 +209,37 @@ class _Daemon:
                 id="metrics",
                 executor=METRICS_EXECUTOR,
             )
+        self.add_replies_jobs()
         self.schedule_due_jobs()
+
+    def add_replies_jobs(self) -> None:
+        """Collection every few minutes (the first a minute after start, once the start-up sweep is done),
+        the daily digest, the daily purge."""
+        zone = self.workspace.zone
+        replies = self.workspace.config.replies
+        if replies.enabled:
+            self.scheduler.add_job(
+                self.collect_replies,
+                IntervalTrigger(minutes=replies.collect_every_minutes, timezone=zone),
+                id="replies",
+                executor=REPLIES_EXECUTOR,
+                next_run_time=datetime.now(zone) + FIRST_COLLECTION_AFTER,
+            )
+        if replies.digest is not None:
+            at = replies.digest.send_time
+            self.scheduler.add_job(
+                self.send_digest,
+                CronTrigger(hour=at.hour, minute=at.minute, timezone=zone),
+                id="digest",
+                executor=DIGEST_EXECUTOR,
+            )
+        # The purge runs whether or not replies are still collected: what was kept must still be erased in time.
+        self.scheduler.add_job(
+            self.purge_replies,
+            CronTrigger(hour=PURGE_AT[0], minute=PURGE_AT[1], timezone=zone),
+            id="purge",
+            executor=DIGEST_EXECUTOR,
+        )
 
     def wake(self) -> None:
         with self.in_flight:
@@ -233,6 +284,39 @@ class _Daemon:
             collector_for(self.workspace, stop=self.stop).collect(self.workspace.config.metrics.days)
         except Exception:  # the daemon must outlive a failed reading; tomorrow's reads again
             log.exception("reading engagement failed; the next daily run reads again")
+
+    def collect_replies(self) -> None:
+        """Collect the replies under recent posts; outside ``in_flight``, and a stop cuts it short."""
+        from .replies import reply_collector_for
+
+        try:
+            reply_collector_for(self.workspace, stop=self.stop).collect(self.workspace.config.replies.days)
+        except Exception as error:  # the daemon must outlive a failed collection; the next one collects again
+            log.error("collecting replies failed: %s; the next run collects again", _private(error))
+
+    def send_digest(self) -> None:
+        """Send the daily digest to the staff channel; only counts reach the log, never a reply."""
+        from .digest import send_digest
+
+        try:
+            digest, where = send_digest(self.workspace)
+        except Exception as error:  # a failed send must not stop the daemon; tomorrow's is sent
+            log.error("sending the replies digest failed: %s; tomorrow's is sent as usual", _private(error))
+            return
+        urgent, waiting = len(digest.urgent), digest.waiting
+        log.info("replies digest sent (%s): %s urgent, %s waiting for an answer", where, urgent, waiting)
+
+    def purge_replies(self) -> None:
+        """Erase reply texts and handles past ``[replies] retention_days``."""
+        from .replies import purge_replies
+
+        try:
+            erased = purge_replies(self.workspace)
+        except Exception:
+            log.exception("erasing old replies failed; the next daily run erases them")
+            return
+        if erased:
+            log.info("erased the text and author of %s replies past their retention period", erased)
 
     def stop_scheduler(self) -> None:
         """Let the run in flight settle its post, then stop the scheduler.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .channels import adapter_class, build_channel
@@ -137,3 +137,10 @@ def reply_collector_for(workspace: Workspace, stop: threading.Event | None = Non
         stop=stop,
         lanes=LANES,
     )
+
+
+def purge_replies(workspace: Workspace) -> int:
+    """Erase the text, author and link of every reply written more than ``[replies] retention_days`` ago
+    (UU 27/2022: personal data no longer needed); kind, times and status stay for the figures. Returns how many."""
+    now = workspace.now()
+    return workspace.store.erase_replies(now - timedelta(days=workspace.config.replies.retention_days), now)
