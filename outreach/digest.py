@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 from .i18n import _, current_language, number, percent
 from .model import Reply, ReplyStatus
 from .textsafety import is_hidden
+from .vocabulary import reply_kind_label
 
 if TYPE_CHECKING:
     from .app import Workspace
@@ -255,13 +256,8 @@ def duration(delta: timedelta | None) -> str:
 
 
 def kind_label(kind: str) -> str:
-    labels = {
-        "question": _("Question"),
-        "complaint": _("Complaint"),
-        "thanks": _("Thanks"),
-        "other": _("Other kind"),
-    }
-    return labels.get(kind, kind)
+    """A reply's kind as the digest's headings name it (``Pertanyaan``)."""
+    return reply_kind_label(kind, capitalised=True)
 
 
 def moment_label(moment: datetime, zone: tzinfo) -> str:

@@ -70,3 +70,25 @@ def state_label(value: str) -> str:
 def platform_label(platform: str) -> str:
     """A platform as a person reads it (``facebook`` → ``Facebook``); an unknown name as it is."""
     return _(PLATFORM_NAMES[platform]) if platform in PLATFORM_NAMES else platform
+
+
+#: Each kind of citizen's reply (``model.REPLY_KINDS``) and each reply status (``model.ReplyStatus``) as a
+#: person reads it; JSON keeps the English values.
+REPLY_KIND_NAMES: dict[str, str] = {
+    "question": N_("question"),
+    "complaint": N_("complaint"),
+    "thanks": N_("thanks"),
+    "other": N_("other"),
+}
+REPLY_STATUS_NAMES: dict[str, str] = {"open": N_("unanswered"), "answered": N_("answered"), "ignored": N_("set aside")}
+
+
+def reply_kind_label(kind: str, capitalised: bool = False) -> str:
+    """A reply's kind as a person reads it (``question`` → ``pertanyaan``; ``Pertanyaan`` as a heading)."""
+    label = _(REPLY_KIND_NAMES[kind]) if kind in REPLY_KIND_NAMES else kind
+    return label[:1].upper() + label[1:] if capitalised else label
+
+
+def reply_status_label(status: str) -> str:
+    """A reply's status as a person reads it (``open`` → ``belum dijawab``)."""
+    return _(REPLY_STATUS_NAMES[status]) if status in REPLY_STATUS_NAMES else status

@@ -12,7 +12,7 @@ import click
 from ..i18n import N_, _, ngettext, number
 from ..model import REPLY_KINDS
 from ..textsafety import is_hidden, visible
-from ..vocabulary import platform_label
+from ..vocabulary import platform_label, reply_kind_label, reply_status_label
 from . import _ws, cli
 from .common import POST_ID, _iso, _not_blank, _print_table, _zoned, format_option
 
@@ -20,15 +20,6 @@ if TYPE_CHECKING:
     from ..app import Workspace
     from ..model import Reply
 
-#: Each kind of reply as a person reads it (``model.REPLY_KINDS``; JSON keeps the English value).
-KIND_LABELS = {
-    "question": N_("question"),
-    "complaint": N_("complaint"),
-    "thanks": N_("thanks"),
-    "other": N_("other"),
-}
-#: Each ``ReplyStatus`` as a person reads it.
-STATUS_LABELS = {"open": N_("unanswered"), "answered": N_("answered"), "ignored": N_("set aside")}
 #: A table shows this many characters of a reply's text, and of its author's handle: a row stays one line.
 TEXT_WIDTH = 80
 AUTHOR_WIDTH = 24
@@ -135,9 +126,9 @@ def replies_list(unanswered: bool, agency: str | None, kind: str | None, urgent:
             agency_of.get(reply.innovation_id, "-"),
             reply.innovation_id,
             platform_label(platforms.get(reply.channel, reply.channel)),
-            _(KIND_LABELS.get(reply.kind, reply.kind)),
+            reply_kind_label(reply.kind),
             "!" if reply.urgent else "",
-            _(STATUS_LABELS[reply.status.value]),
+            reply_status_label(reply.status.value),
             shortened(reply.author, AUTHOR_WIDTH) if reply.author is not None else "-",
             shortened(reply.text, TEXT_WIDTH) if reply.text is not None else erased,
         ]
@@ -213,7 +204,7 @@ def replies_mark(reply_id: int, decision: str, by: str, note: str | None) -> Non
     reply = ws.store.decide_reply(reply_id, ReplyStatus(decision), by, ws.now(), note)
     click.echo(
         _("reply {id}: {status} (by {by})").format(
-            id=reply.id, status=_(STATUS_LABELS[reply.status.value]), by=reply.decided_by
+            id=reply.id, status=reply_status_label(reply.status.value), by=reply.decided_by
         )
     )
 
@@ -227,12 +218,12 @@ def replies_purge() -> None:
 
     Example: outreach replies purge
     """
+    from ..replies import purge_replies
+
     ws = _ws()
-    now = ws.now()
     retention = ws.config.replies.retention_days
-    before = now - timedelta(days=retention)
-    # Until outreach.replies.purge_replies (the digest's daemon job) lands, the store is asked directly.
-    erased = ws.store.erase_replies(before, now)
+    before = ws.now() - timedelta(days=retention)
+    erased = purge_replies(ws)
     click.echo(
         ngettext(
             "erased the text, author and link of {count} reply written before {time} (kept {days} days)",
