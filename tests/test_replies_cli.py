@@ -336,3 +336,18 @@ def test_the_store_counts_open_citizen_replies_by_kind_and_urgency(tmp_path: Pat
     ws.store.add_replies(post, [(office, "other", False)], NOW)  # the office's own: never waiting
     assert ws.store.open_reply_counts() == {("complaint", True): 1, ("thanks", False): 1, ("question", False): 1}
     ws.close()
+
+
+def test_explain_shows_the_sorting_and_its_rules_with_the_office_words_and_opens_no_store(tmp_path: Path) -> None:
+    config = project(tmp_path, ROWS, channels={"x": file_channel("x", "outbox")}, campaigns={})
+    (tmp_path / "aturan.toml").write_text('[urgent.local]\nphrases = ["jembatan putus"]\n', encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + '\n[replies]\nrules = "aturan.toml"\n', encoding="utf-8")
+    flood = run(config, "--language", "id", "replies", "explain", "tolong, banjir di Way Halim")
+    assert flood.exit_code == 0, flood.output
+    assert flood.output.splitlines()[:2] == ["jenis: keluhan", "mendesak: ya"]
+    assert "urgent.flood: banjir" in flood.output
+    bridge = run(config, "replies", "explain", "jembatan putus di Kemiling")
+    assert "urgent: yes" in bridge.output and "urgent.local: jembatan putus" in bridge.output
+    calm = run(config, "replies", "explain", "mantap")
+    assert "urgent: no" in calm.output
+    assert not (tmp_path / STORE_NAME).exists()

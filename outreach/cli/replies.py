@@ -13,7 +13,7 @@ from ..i18n import N_, _, ngettext, number
 from ..model import REPLY_KINDS
 from ..textsafety import is_hidden, visible
 from ..vocabulary import platform_label, reply_kind_label, reply_status_label
-from . import _ws, cli
+from . import _ws, cli, live_config
 from .common import POST_ID, _iso, _not_blank, _print_table, _zoned, format_option
 
 if TYPE_CHECKING:
@@ -207,6 +207,25 @@ def replies_mark(reply_id: int, decision: str, by: str, note: str | None) -> Non
             id=reply.id, status=reply_status_label(reply.status.value), by=reply.decided_by
         )
     )
+
+
+@replies.command("explain")
+@click.argument("text")
+def replies_explain(text: str) -> None:
+    """Show how a reply with this text would be sorted, and by which rules.
+
+    For an office writing its own rules (`[replies] rules`): try a citizen's words before and after
+    adding a word. The rules in force are the built-in ones and the office's file.
+
+    Example: outreach replies explain "tolong, banjir di Way Halim"
+    """
+    from ..reply_rules import load_rules
+
+    config = live_config(click.get_current_context().find_root())  # the rules only: no store is opened
+    sorting = load_rules(config.reply_rules_path).sort(text)
+    click.echo(_("kind: {kind}").format(kind=reply_kind_label(sorting.kind)))
+    click.echo(_("urgent: {answer}").format(answer=_("yes") if sorting.urgent else _("no")))
+    click.echo(_("rules that decided: {rules}").format(rules="; ".join(sorting.matched) or _("none")))
 
 
 @replies.command("purge")
