@@ -337,3 +337,38 @@ class Reply:
         if self.status is not ReplyStatus.ANSWERED or self.answered_at is None:
             return None
         return max(self.answered_at - self.written_at, timedelta(0))
+
+
+#: Who may do what on the office's web page (``outreach.accounts.allowed``): an ``admin`` pauses and manages
+#: users, an ``editor`` edits and schedules posts, an ``approver`` (an agency's head) decides their own
+#: agency's innovations.
+ROLES: tuple[str, ...] = ("admin", "editor", "approver")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An account of the office's web page. The password is kept only as an Argon2id hash, never shown."""
+
+    id: int
+    name: str
+    role: str
+    #: An approver's agency, as the catalogue's ``opd`` names it; None for admins and editors.
+    opd: str | None
+    created_at: datetime
+    password_changed_at: datetime
+    disabled_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountEvent:
+    """Something done to or with an account (added, password changed, disabled, signed in or out), and by whom."""
+
+    at: datetime
+    actor: str
+    user_name: str
+    action: str
+    detail: str | None = None

@@ -10,8 +10,10 @@ import pytest
 from outreach.i18n import LANGUAGE_VARIABLE, set_language
 from outreach.store import Store
 from tests.browser import browser
+from tests.web_helpers import live_office, office
 
-__all__ = ["browser"]  # the headless Chromium fixture, shared by every test of an HTML page
+# the headless Chromium fixture, shared by every test of an HTML page; an office with its web page and accounts
+__all__ = ["browser", "live_office", "office"]
 
 
 @pytest.fixture(autouse=True)

@@ -129,7 +129,11 @@ def test_every_message_of_the_package_has_an_indonesian_translation() -> None:
         tuple(message) if isinstance(message, tuple) else message
         for file, _line, message, _comments, _context in extract_from_dir(
             str(PACKAGE),
-            method_map=[("**.py", "python"), ("html/templates/**.j2", "jinja2.ext:babel_extract")],
+            method_map=[
+                ("**.py", "python"),
+                ("html/templates/**.j2", "jinja2.ext:babel_extract"),
+                ("web/templates/**.j2", "jinja2.ext:babel_extract"),
+            ],
             keywords={"_": None, "N_": None, "ngettext": (1, 2)},
         )
     }

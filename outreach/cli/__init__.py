@@ -219,4 +219,4 @@ def main() -> None:
 
 
 # The command modules add their commands to `cli` when imported; they need `cli` and `_ws` defined above.
-from . import catalogue, digest, drafting, maintenance, pages, posts, publishing, reach, replies, reports  # noqa: E402, F401
+from . import catalogue, digest, drafting, maintenance, pages, posts, publishing, reach, replies, reports, web  # noqa: E402, F401

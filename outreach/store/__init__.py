@@ -12,9 +12,11 @@ migrate unattended on an office PC, and a list needs no extra tool or script fol
 
 The package is split by concern: ``schema`` (tables, migrations, timestamps), ``base`` (engine,
 transactions, settings), ``catalogue``, ``posts`` (the outbox), ``reach`` (engagement readings, press coverage),
-``replies`` (citizens' replies) and ``files`` (backup and restore).
+``replies`` (citizens' replies), ``accounts`` (the web page's users and sessions)
+and ``files`` (backup and restore).
 """
 
+from .accounts import AccountsStore
 from .base import sqlite_file
 from .catalogue import CatalogueStore, ImportSummary, SignOff
 from .files import BackupStore, restore_backup
@@ -26,7 +28,7 @@ from .schema import MIGRATIONS
 __all__ = ["MIGRATIONS", "ImportSummary", "SignOff", "Store", "restore_backup", "sqlite_file"]
 
 
-class Store(CatalogueStore, OutboxStore, ReachStore, RepliesStore, BackupStore):
+class Store(CatalogueStore, OutboxStore, ReachStore, RepliesStore, AccountsStore, BackupStore):
     """Typed queries over the database at ``url``; migrates it on open.
 
     ``now`` is the opening command's clock: a store created by this open records it as the moment

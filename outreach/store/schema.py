@@ -160,6 +160,49 @@ replies = Table(
     Index("replies_status_written", "status", "written_at"),
     Index("replies_written", "written_at"),
 )
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("name_key", Text, nullable=False, unique=True),  # the name casefolded: "Sari" and "sari" are one user
+    Column("role", Text, nullable=False),  # model.ROLES
+    Column("opd", Text),  # an approver's agency (the catalogue's `opd`); None for the others
+    Column("password_hash", Text, nullable=False),  # Argon2id, never the password
+    Column("created_at", Text, nullable=False),
+    Column("password_changed_at", Text, nullable=False),
+    Column("disabled_at", Text),
+)
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", Text, primary_key=True),  # SHA-256 of the cookie's token: a stolen database holds no session
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("csrf_token", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("last_seen_at", Text, nullable=False),
+    Column("expires_at", Text, nullable=False),
+)
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name_key", Text, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Index("login_failures_name", "name_key", "at"),
+    Index("login_failures_address", "address", "at"),
+)
+account_events = Table(
+    "account_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Text, nullable=False),
+    Column("actor", Text, nullable=False),  # who did it: a user's name, or the operator's login for the CLI
+    Column("user_name", Text, nullable=False),  # whose account
+    Column("action", Text, nullable=False),  # added | password changed | disabled | signed in | signed out
+    Column("detail", Text),
+)
 settings = Table(
     "settings",
     metadata,
@@ -218,6 +261,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (4, "event operation and actor", _add_columns(post_events, "operation", "actor")),
     (5, "engagement readings and press coverage", _create(metric_readings, press_coverage)),
     (6, "citizens' replies", _create(replies)),
+    (7, "accounts of the office's web page", _create(users, web_sessions, login_failures, account_events)),
 ]
 
 
