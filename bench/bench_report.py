@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -98,7 +98,9 @@ def build(folder: Path, post_count: int, reading_count: int, reply_count: int = 
     return config
 
 
-def _replies(posts: list[dict[str, object]], post_count: int, count: int, stamp: str) -> Iterator[dict[str, object]]:
+def _replies(
+    posts: Sequence[Mapping[str, object]], post_count: int, count: int, stamp: str
+) -> Iterator[dict[str, object]]:
     """``count`` citizens' replies spread over the published posts (post ids 1..``post_count``, in order)."""
     from outreach.store.schema import to_text
 
