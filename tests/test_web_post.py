@@ -14,10 +14,13 @@ from werkzeug.test import TestResponse
 
 from outreach.model import Post, PostState
 from outreach.outbox import Operation
+from tests.browser import PHONE, Browser
 from tests.engine_helpers import at, settle_as
-from tests.web_helpers import DUKCAPIL, NOW, Office, csrf_of, later, signed_in_client
+from tests.web_helpers import DUKCAPIL, NOW, PASSWORD, Office, csrf_of, later, signed_in_client
 
 MOMENT = at(2026, 12, 7, 2)
+#: A desktop screen.
+WIDE = {"width": 1280, "height": 900}
 
 
 def act(client: FlaskClient, post_id: int, action: str, **form: str) -> TestResponse:
@@ -61,6 +64,14 @@ def test_editing_the_text_saves_it_with_the_editor_as_actor(office: Office) -> N
     assert "Jam layanan berubah" in (office.workspace.store.events(2)[-1].reason or "")
     shown = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "The new text is saved" in shown and new in shown
+
+
+def test_a_browsers_line_breaks_are_kept_as_the_renderer_writes_them(office: Office) -> None:
+    client = signed_in_client(office, "editor")
+    typed = "Layanan KTP kini buka hari Sabtu.\r\nDatang saja ke kantor kecamatan."
+    assert check(client, 2, typed)["length"] == len(typed) - 1  # CRLF, as browsers send it, is one line feed
+    assert act(client, 2, "ubah", text=typed, reason="Jam layanan").status_code == 303
+    assert office.workspace.store.post(2).text == typed.replace("\r\n", "\n")
 
 
 def test_editing_mistakes_answer_with_the_form_and_change_nothing(office: Office) -> None:
@@ -248,3 +259,57 @@ def test_after_the_post_is_claimed_the_text_can_no_longer_change(office: Office)
     page = client.post("/antrean/2/ubah", data={"csrf_token": token, "text": "Teks baru untuk warga.", "reason": "x"})
     assert page.status_code == 400 and "works only for" in alerts(page)[0]
     assert "<textarea" not in page.get_data(as_text=True)
+
+
+# ---- in a real Chromium ------------------------------------------------------------------------------
+
+
+def test_an_officer_edits_a_post_and_sees_the_counter_change(
+    browser: Browser, live_office: str, office: Office
+) -> None:
+    """Sign in, open a planned post, type: the counter follows (asked of the server as they type); save."""
+    opened = browser.visit(f"{live_office}/masuk", WIDE)
+    page = opened.page
+    page.fill("#name", "editor")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_office}/")
+    page.goto(f"{live_office}/antrean/2")
+    counter = page.locator("#counter")
+    before = counter.inner_text()
+    found = re.match(r"Length: (\d+)/280", before)
+    assert found, before
+    page.locator("#text").focus()
+    page.keyboard.press("Control+End")
+    page.locator("#text").press_sequentially(" Datang ya!", delay=20)
+    expected = f"Length: {int(found.group(1)) + len(' Datang ya!')}/280"
+    page.wait_for_function(
+        "expected => document.getElementById('counter').textContent.startsWith(expected)", arg=expected, timeout=5000
+    )
+    assert counter.inner_text() != before
+    opened.screenshot("web-post-editing-desktop")
+    page.fill("#reason", "Ajak warga datang")
+    page.click("text=Save the text")
+    page.wait_for_url(re.compile(r".*/antrean/2\?selesai=edited$"))
+    assert "The new text is saved" in opened.text()
+    assert page.locator("#text").input_value().endswith("Datang ya!")
+    assert opened.console_errors == [] and opened.outside_requests == []
+
+    phone = browser.visit(f"{live_office}/masuk", PHONE)
+    phone.page.fill("#name", "editor")
+    phone.page.fill("#password", PASSWORD)
+    phone.page.click("main button[type=submit]")
+    phone.page.wait_for_url(f"{live_office}/")
+    phone.screenshot("web-home-phone")
+    phone.page.goto(f"{live_office}/antrean/2")
+    shown = phone.page.locator("#counter").inner_text()
+    phone.page.locator("#text").focus()
+    phone.page.keyboard.press("Control+End")
+    phone.page.locator("#text").press_sequentially("!", delay=20)
+    phone.page.wait_for_function("shown => document.getElementById('counter').textContent !== shown", arg=shown)
+    phone.screenshot("web-post-phone")
+    phone.page.goto(f"{live_office}/antrean")
+    phone.screenshot("web-queue-phone")
+    assert phone.console_errors == [] and phone.outside_requests == []
+    assert (office.workspace.store.post(2).text or "").endswith("Datang ya!")
+    assert last_event(office, 2) == (Operation.EDIT.value, "planned", "planned", "editor")

@@ -14,7 +14,7 @@ from ...errors import ConfigError, OutreachError
 from ...i18n import N_, _
 from ...operations import announcement_text
 from ..routes import actor, page, render, services, writing
-from .post import Check, measure, web_address
+from .post import Check, measure, typed_text, web_address
 from .queue import channel_label, channel_platforms
 
 blueprint = Blueprint("announce", __name__)
@@ -34,7 +34,7 @@ class Form:
     def from_request(cls) -> Form:
         form = request.form
         return cls(
-            form.get("text", "").strip(),
+            typed_text().strip(),
             form.get("link", "").strip(),
             tuple(form.getlist("channel")),
             form.get("day", "").strip(),

@@ -111,6 +111,12 @@ def check_text(post: Post, text: str) -> Check:
     return measure(text, post.channel, _("the text"), _kind(post), post)
 
 
+def typed_text(name: str = "text") -> str:
+    """A text field as the officer typed it: a browser sends a textarea's line breaks as CRLF (the HTML
+    form encoding); posts keep plain line feeds, as the renderer writes them and platforms count them."""
+    return request.form.get(name, "").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _kind(post: Post) -> str | None:
     """The kind the checker judges the text as (an announcement is no kind of the catalogue's series)."""
     return None if post.innovation_id == outbox.ANNOUNCEMENT_ID else post.kind
@@ -171,7 +177,7 @@ def show(post_id: int) -> Any:
 def check(post_id: int) -> Any:
     """The counter and the findings for the text as typed: JSON for the page's script, else the page itself."""
     post = _visible_post(post_id)
-    text = request.form.get("text", "")
+    text = typed_text()
     result = check_text(post, text)
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
         return jsonify(result.as_json())
@@ -204,7 +210,7 @@ def web_address(value: str, required: bool) -> str | None:
 @page(blueprint, "/antrean/<int:post_id>/ubah", permission="edit_posts", methods=("POST",))
 def edit(post_id: int) -> Any:
     """Change the text before it goes out; checked as ``outreach post edit`` checks it."""
-    text = request.form.get("text", "").strip()
+    text = typed_text().strip()
     reason = request.form.get("reason", "").strip() or _("no reason given")
     operations = services().workspace.operations
 
@@ -213,7 +219,7 @@ def edit(post_id: int) -> Any:
             raise ConfigError(_("the text is unchanged; change it before saving"))
         return operations.edit(post.id, text, reason, actor(), _("the text"))
 
-    return _act(post_id, "edited", action, text=request.form.get("text", ""), reason=request.form.get("reason", ""))
+    return _act(post_id, "edited", action, text=typed_text(), reason=request.form.get("reason", ""))
 
 
 @page(blueprint, "/antrean/<int:post_id>/batal", permission="edit_posts", methods=("POST",))
