@@ -191,3 +191,17 @@ def test_an_approver_home_page_counts_only_their_agency(office: Office) -> None:
     assert "Nothing waits for a person." in dinkes and post_ids(dinkes[dinkes.index('id="hari-ini"') :])[0] == 3
     dukcapil = signed_in_client(office, "kadis-dukcapil").get("/").get_data(as_text=True)
     assert re.search(r"<strong>1</strong> failed", dukcapil)
+
+
+def test_the_queue_reads_posts_in_schedule_order_from_an_index(office: Office) -> None:
+    """With 100,000 posts a page must not sort them all: the schedule index (migration 8) gives the order."""
+    with office.workspace.store.transaction() as connection:
+        names = set(connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars())
+        plan = " ".join(
+            str(row[-1])
+            for row in connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT * FROM posts WHERE scheduled_at >= '2026' ORDER BY scheduled_at, id LIMIT 50"
+            )
+        )
+    assert "posts_scheduled" in names
+    assert "posts_scheduled" in plan and "TEMP B-TREE" not in plan
