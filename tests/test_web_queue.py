@@ -150,6 +150,7 @@ def test_the_home_page_lists_todays_and_the_next_posts(office: Office) -> None:
     upcoming = page[page.index('id="berikutnya"') :]
     assert post_ids(upcoming)[:10] == list(range(3, 13))
     assert "Publishing is on" in page and "Nothing waits for a person." in page
+    assert "daemon: not running (never started)" in page  # as `outreach status` says it
 
 
 def test_the_home_page_says_what_needs_a_person_with_links(office: Office) -> None:

@@ -13,6 +13,7 @@ from ...accounts import allowed
 from ...i18n import N_
 from ...model import PostState
 from ...operations import PAUSE_SETTING
+from ...status import status_lines
 from ...store.posts import PostFilter
 from ...vocabulary import state_label
 from ..routes import page, render, services, signed_in
@@ -72,6 +73,7 @@ def index() -> Any:
         todays=todays,
         upcoming=upcoming,
         paused=paused,
+        daemon=next(status_lines(workspace)),
         paused_at=datetime.fromisoformat(paused["at"]) if paused else None,
         holds=sorted(workspace.holds.all().values(), key=lambda hold: hold.channel),
         waiting=[item for item in waiting if item.count],
