@@ -313,3 +313,11 @@ def test_an_officer_edits_a_post_and_sees_the_counter_change(
     assert phone.console_errors == [] and phone.outside_requests == []
     assert (office.workspace.store.post(2).text or "").endswith("Datang ya!")
     assert last_event(office, 2) == (Operation.EDIT.value, "planned", "planned", "editor")
+
+
+def test_markup_in_a_reason_or_a_text_is_shown_as_text(office: Office) -> None:
+    client = signed_in_client(office, "editor")
+    assert act(client, 3, "batal", reason='<img src=x onerror="alert(1)">').status_code == 303
+    for page in (client.get("/antrean/3"), client.get("/antrean?state=cancelled")):
+        text = page.get_data(as_text=True)
+        assert "<img src=x" not in text and "&lt;img src=x onerror=" in text
