@@ -61,6 +61,16 @@ def test_an_announcement_is_scheduled_on_each_chosen_channel(office: Office) -> 
     assert "10:30 WIB" in page
 
 
+def test_sending_the_same_announcement_twice_plans_it_once(office: Office) -> None:
+    client = signed_in_client(office, "editor")
+    first = send(client, channel=["x"])
+    again = send(client)  # x already has it; facebook does not yet
+    assert first.status_code == again.status_code == 303
+    assert len(announcements(office)) == 2
+    (on_x,) = [post_id for post_id in announcements(office) if office.workspace.store.post(post_id).channel == "x"]
+    assert f"dijadwalkan={on_x}" in again.headers["Location"]
+
+
 def test_checking_shows_each_channels_count_and_stores_nothing(office: Office) -> None:
     client = signed_in_client(office, "editor")
     page = send(client, "check", text="Silakan melakukan optimalisasi layanan.")

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, redirect, request, url_for
 
-from ...errors import ConfigError, OutreachError
+from ...errors import ConfigError, OutreachError, StateConflict
 from ...i18n import N_, _
 from ...operations import announcement_text
 from ..routes import actor, page, render, services, writing
@@ -92,7 +92,8 @@ def index() -> Any:
 @page(blueprint, "/pengumuman", permission="edit_posts", methods=("POST",))
 def submit() -> Any:
     """ "Check" shows each channel's count and findings; "Schedule" checks every channel first, then plans one
-    post per channel — a mistake on any channel leaves every one unplanned."""
+    post per channel — a mistake on any channel leaves every one unplanned. Sent twice (a double click, the
+    browser's back button), it plans nothing new: the page lists the posts the first time made."""
     form = Form.from_request()
     try:
         if not form.channels:
@@ -107,11 +108,20 @@ def submit() -> Any:
         refused = next((check.problem for _channel, check in checks if check.problem), None)
         if refused:
             return _page(form, 400, refused, checks)
-        operations = services().workspace.operations
-        with writing():
-            ids = [
-                operations.announce(channel, at, form.text, link, actor(), channel).post_id for channel in form.channels
-            ]
+        ids = _schedule(form, at, link)
     except OutreachError as error:
         return _page(form, 400, str(error))
     return redirect(url_for("announce.index", dijadwalkan=ids), code=303)
+
+
+def _schedule(form: Form, at: datetime, link: str | None) -> list[int]:
+    """One post per chosen channel; a channel that already has this announcement keeps the one it has."""
+    operations = services().workspace.operations
+    ids = []
+    with writing():
+        for channel in form.channels:
+            try:
+                ids.append(operations.announce(channel, at, form.text, link, actor(), channel).post_id)
+            except StateConflict as same:  # the same text, channel and time: scheduled before
+                ids.append(same.post_id)
+    return ids
