@@ -13,8 +13,9 @@ from werkzeug.test import TestResponse
 
 from outreach.model import PostState
 from outreach.outbox import ANNOUNCEMENT_ID
+from tests.browser import Browser
 from tests.engine_helpers import at
-from tests.web_helpers import Office, csrf_of, signed_in_client
+from tests.web_helpers import PASSWORD, Office, csrf_of, signed_in_client
 
 TEXT = "Peringatan banjir: Jalan Sudirman tergenang. Warga diminta lewat jalan lain."
 LINK = "https://bandarlampungkota.go.id/banjir"
@@ -27,11 +28,12 @@ def send(client: FlaskClient, action: str = "schedule", **changed: object) -> Te
         "channel": ["x", "facebook"],
         "day": "2026-12-07",
         "time": "10:30",
-        "action": action,
     }
     form.update(changed)
     token = csrf_of(client.get("/pengumuman"))
-    return client.post("/pengumuman", data={"csrf_token": token, **form})
+    return client.post(
+        "/pengumuman/periksa" if action == "check" else "/pengumuman", data={"csrf_token": token, **form}
+    )
 
 
 def alerts(page: TestResponse) -> list[str]:
@@ -83,6 +85,21 @@ def test_checking_shows_each_channels_count_and_stores_nothing(office: Office) -
     assert "Silakan melakukan optimalisasi layanan." in text  # the form keeps the text
 
 
+def test_the_live_check_answers_each_channels_count(office: Office) -> None:
+    client = signed_in_client(office, "editor")
+    token = csrf_of(client.get("/pengumuman"))
+    form = {"csrf_token": token, "text": "Banjir di Jalan Sudirman.", "link": LINK, "channel": ["x", "facebook"]}
+    answer = client.post("/pengumuman/periksa", data=form, headers={"Accept": "application/json"})
+    assert answer.status_code == 200 and answer.is_json
+    found = {channel["label"]: (channel["length"], channel["limit"]) for channel in answer.get_json()["channels"]}
+    text = f"Banjir di Jalan Sudirman.\n\n{LINK}"
+    assert found == {"x (X)": (len(text) - len(LINK) + 23, 280), "facebook (Facebook)": (len(text), 63206)}
+    unknown = client.post(
+        "/pengumuman/periksa", data={**form, "channel": ["tiktok"]}, headers={"Accept": "application/json"}
+    )
+    assert "tiktok" in unknown.get_json()["problem"] and announcements(office) == []
+
+
 @pytest.mark.parametrize(
     ("changed", "message"),
     [
@@ -109,8 +126,9 @@ def test_only_editors_and_admins_may_write_an_announcement(office: Office) -> No
     approver = signed_in_client(office, "kadis-dinkes")
     assert approver.get("/pengumuman").status_code == 403
     token = csrf_of(approver.get("/"))
-    refused = approver.post("/pengumuman", data={"csrf_token": token, "text": TEXT, "channel": "x", "action": "x"})
-    assert refused.status_code == 403 and announcements(office) == []
+    for path in ("/pengumuman", "/pengumuman/periksa"):
+        refused = approver.post(path, data={"csrf_token": token, "text": TEXT, "channel": "x"})
+        assert refused.status_code == 403 and announcements(office) == []
     assert send(signed_in_client(office, "admin"), channel=["x"]).status_code == 303
     assert len(announcements(office)) == 1
 
@@ -120,3 +138,29 @@ def test_markup_in_an_announcement_is_shown_as_text(office: Office) -> None:
     hostile = "Banjir <script>alert(1)</script> di jalan utama."
     page = send(client, "check", text=hostile).get_data(as_text=True)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_in_chromium_the_check_follows_the_typing_and_the_announcement_is_scheduled(
+    browser: Browser, live_office: str, office: Office
+) -> None:
+    opened = browser.visit(f"{live_office}/masuk", {"width": 1280, "height": 900})
+    page = opened.page
+    page.fill("#name", "editor")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_office}/")
+    page.goto(f"{live_office}/pengumuman")
+    page.check("input[name=channel][value=x]")
+    page.locator("#a-text").press_sequentially("Banjir di Jalan Sudirman.", delay=10)
+    expected = f"Length: {len('Banjir di Jalan Sudirman.')}/280"
+    page.wait_for_function(
+        "expected => document.getElementById('checks').textContent.includes(expected)", arg=expected, timeout=5000
+    )
+    assert "x (X)" in page.locator("#checks").inner_text() and announcements(office) == []
+    page.fill("#a-day", "2026-12-07")
+    page.fill("#a-time", "10:30")
+    opened.screenshot("web-announce-desktop")
+    page.click("text=Schedule")
+    page.wait_for_url(re.compile(r".*/pengumuman\?dijadwalkan=\d+$"))
+    assert "Scheduled:" in opened.text() and len(announcements(office)) == 1
+    assert opened.console_errors == [] and opened.outside_requests == []

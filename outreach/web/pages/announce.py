@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, jsonify, redirect, request, url_for
 
 from ...errors import ConfigError, OutreachError, StateConflict
 from ...i18n import N_, _
@@ -89,9 +89,36 @@ def index() -> Any:
     return _page(Form())
 
 
+@page(blueprint, "/pengumuman/periksa", permission="edit_posts", methods=("POST",))
+def check() -> Any:
+    """Each chosen channel's count and findings for the text as typed: JSON for the page's script (asked as the
+    officer types), else the page with them (the "Check" button without JavaScript). Nothing is stored."""
+    form = Form.from_request()
+    wants_json = request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+    try:
+        if not wants_json and not form.channels:
+            raise ConfigError(_("choose at least one channel"))
+        checks = _checks(form)
+    except OutreachError as error:
+        if wants_json:
+            return jsonify({"problem": str(error), "channels": []})
+        return _page(form, 400, str(error))
+    if wants_json:
+        platforms = channel_platforms()
+        return jsonify(
+            {
+                "problem": None,
+                "channels": [
+                    {"label": channel_label(channel, platforms), **result.as_json()} for channel, result in checks
+                ],
+            }
+        )
+    return _page(form, checks=checks)
+
+
 @page(blueprint, "/pengumuman", permission="edit_posts", methods=("POST",))
 def submit() -> Any:
-    """ "Check" shows each channel's count and findings; "Schedule" checks every channel first, then plans one
+    """Check every channel first, then plan one
     post per channel — a mistake on any channel leaves every one unplanned. Sent twice (a double click, the
     browser's back button), it plans nothing new: the page lists the posts the first time made."""
     form = Form.from_request()
@@ -102,8 +129,6 @@ def submit() -> Any:
             raise ConfigError(_("write the announcement's text"))
         link = web_address(form.link, required=False)
         checks = _checks(form)
-        if request.form.get("action") != "schedule":
-            return _page(form, checks=checks)
         at = _when(form)
         refused = next((check.problem for _channel, check in checks if check.problem), None)
         if refused:

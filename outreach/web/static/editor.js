@@ -1,6 +1,7 @@
-/* The post editor's live counter: as the officer types, ask the server (debounced) for the length as the
- * platform counts it and the plain-language findings, and show them. The server does every count and check
- * (the same rules as saving); this script only carries the answer. Without it the "Check" button does the same. */
+/* The live counter of the post editor and of the announcement form: as the officer types, ask the server
+ * (debounced) for the length as the platform counts it and the plain-language findings, and show them. The
+ * server does every count and check (the same rules as saving); this script only carries the answer, always
+ * as text (never as markup). Without it the "Check" button does the same. */
 (function () {
   "use strict";
   var WAIT_MS = 250;
@@ -55,5 +56,84 @@
     });
   }
 
+  function element(name, className, text) {
+    var made = document.createElement(name);
+    if (className) {
+      made.className = className;
+    }
+    if (text) {
+      made.textContent = text;
+    }
+    return made;
+  }
+
+  function setUpAnnouncement(form) {
+    var url = form.getAttribute("data-check-url");
+    var out = document.getElementById("checks");
+    var timer = null;
+    var asked = 0;
+
+    function show(answer) {
+      while (out.firstChild) {
+        out.removeChild(out.firstChild);
+      }
+      if (answer.problem) {
+        out.appendChild(element("p", "problem", answer.problem));
+      }
+      if (!answer.channels.length) {
+        return;
+      }
+      out.appendChild(element("h2", "", out.getAttribute("data-heading")));
+      answer.channels.forEach(function (channel) {
+        var box = element("div", "check");
+        box.appendChild(element("h3", "", channel.label));
+        box.appendChild(element("p", channel.over > 0 ? "counter over" : "counter", channel.sentence));
+        if (channel.problem) {
+          box.appendChild(element("p", "problem", channel.problem));
+        }
+        if (channel.findings.length) {
+          var list = element("ul", "findings");
+          channel.findings.forEach(function (finding) {
+            list.appendChild(element("li", "finding-" + finding.severity, finding.label));
+          });
+          box.appendChild(list);
+        } else if (!channel.problem) {
+          box.appendChild(element("p", "", out.getAttribute("data-plain")));
+        }
+        out.appendChild(box);
+      });
+    }
+
+    function ask() {
+      var number = ++asked;
+      fetch(url, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      })
+        .then(function (response) {
+          return response.ok ? response.json() : null;
+        })
+        .then(function (answer) {
+          if (answer && number === asked) {
+            show(answer);
+          }
+        })
+        .catch(function () {
+          /* offline or signed out: the "Check" button still works */
+        });
+    }
+
+    function later() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(ask, WAIT_MS);
+    }
+
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+  }
+
   document.querySelectorAll("textarea[data-check-url]").forEach(setUp);
+  document.querySelectorAll("form.announce[data-check-url]").forEach(setUpAnnouncement);
 })();
