@@ -113,21 +113,20 @@ def index() -> Any:
     except ValueError as error:
         problem, wanted = str(error), None
     rows: list[Any] = []
-    total = 0
+    total = workspace.store.post_count(wanted) if wanted is not None else 0
+    pages = max(1, -(-total // PAGE_SIZE))
     if wanted is not None:
-        total = workspace.store.post_count(wanted)
-        pages = max(1, -(-total // PAGE_SIZE))
         if filters.page > pages:
             abort(404)
         rows = workspace.store.post_page(wanted, PAGE_SIZE, (filters.page - 1) * PAGE_SIZE)
     platforms = channel_platforms()
-    body, status = render(
+    return render(
         "queue.html.j2",
         status=400 if problem else 200,
         filters=filters,
         rows=rows,
         total=total,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        pages=pages,
         first=(filters.page - 1) * PAGE_SIZE + 1,
         states=[(state.value, state_label(state.value)) for state in PostState],
         channels=[(name, channel_label(name, platforms)) for name in workspace.config.channels],
@@ -140,7 +139,6 @@ def index() -> Any:
         problem=problem,
         page_url=lambda number: url_for("queue.index", **filters.query(page=number)),
     )
-    return body, status
 
 
 def _post_filter(filters: Filters, forced_agency: str | None) -> PostFilter:
