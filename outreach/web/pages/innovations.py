@@ -59,9 +59,13 @@ OUTCOMES = {
 }
 
 
+#: ``changed`` alone would not say what changed.
+CHANGED = N_("changed since approval")
+
+
 def status_label(status: Status) -> str:
-    """An innovation's standing in words (``changed``: changed since approval)."""
-    return state_label(status.value)
+    """An innovation's standing in words: draft, approved, changed since approval, rejected, retired."""
+    return _(CHANGED) if status is Status.CHANGED else state_label(status.value)
 
 
 def _visible_entry(innovation_id: str) -> CatalogueEntry:
@@ -167,7 +171,9 @@ def _cards(entry: CatalogueEntry) -> tuple[bool, list[Card]]:
     if coming:
         drafts = [
             planning.draft(
-                PlannedPost(post.campaign, post.channel, post.innovation_id, post.kind, post.scheduled_at.astimezone(zone)),
+                PlannedPost(
+                    post.campaign, post.channel, post.innovation_id, post.kind, post.scheduled_at.astimezone(zone)
+                ),
                 innovation,
                 entry.source,
                 post.id,
