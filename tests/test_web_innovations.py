@@ -10,7 +10,10 @@ from flask.testing import FlaskClient
 
 from outreach.cli import cli
 from outreach.model import PostState, Status
-from tests.web_helpers import DINKES, DUKCAPIL, KTP, POSYANDU, Office, csrf_of, signed_in_client
+from tests.browser import PHONE, Browser
+from tests.web_helpers import DINKES, DUKCAPIL, KTP, PASSWORD, POSYANDU, Office, csrf_of, signed_in_client
+
+DESKTOP = {"width": 1280, "height": 900}
 
 AKTA = "akta-kilat"
 
@@ -173,3 +176,49 @@ def test_an_innovations_next_posts_are_read_soonest_first_and_bounded(office: Of
     everything = [post for post in store.posts() if post.innovation_id == KTP and post.scheduled_at >= now]
     assert len(everything) > 3 and [post.id for post in coming] == [post.id for post in everything[:3]]
     assert store.innovation_posts("tidak-ada", now, 3) == []
+
+
+def test_an_agency_head_approves_in_chromium_and_finds_it_in_the_calendar(live_office: str, browser: Browser) -> None:
+    """In Indonesian, as the agency head reads it: sign in, look at `akta-kilat`'s cards, approve it, open Kalender;
+    at a desktop's width, then the same pages at a phone's."""
+    from outreach import i18n
+
+    i18n.set_language("id")
+    try:
+        opened = browser.open_url(f"{live_office}/masuk?next=/inovasi", DESKTOP)
+        page = opened.page
+        page.fill("#name", "kadis-dukcapil")
+        page.fill("#password", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{live_office}/inovasi")
+        assert "Akta Kilat" in opened.text() and "Posyandu" not in opened.text()  # another agency's: not listed
+        opened.screenshot("web-inovasi-daftar-desktop")
+        page.click("text=Akta Kilat")
+        page.wait_for_url(f"{live_office}/inovasi/{AKTA}")
+        assert "Contoh tampilan unggahannya" in opened.text() and page.locator(".pv .shape").count() >= 2
+        opened.screenshot(f"web-inovasi-{AKTA}-desktop")
+        page.click("button:has-text('Setujui')")
+        page.wait_for_url(re.compile(rf".*/inovasi/{AKTA}\?hasil=approved.*"))
+        assert "Anda sudah menyetujui inovasi ini" in opened.text() and "kadis-dukcapil" in opened.text()
+        assert "Unggahan berikutnya" in opened.text()
+        opened.screenshot(f"web-inovasi-{AKTA}-disetujui-desktop")
+        page.click("nav >> text=Kalender")
+        page.wait_for_url(f"{live_office}/kalender")
+        assert "Akta Kilat" in page.inner_text(".cal-grid")
+        assert page.eval_on_selector(".cal-slot", "e => getComputedStyle(e).borderTopStyle") == "solid"  # its CSS
+        opened.screenshot("web-kalender-desktop")
+        cookies = page.context.cookies()
+        phone = browser.open_url(f"{live_office}/masuk", PHONE)
+        phone.page.context.add_cookies(cookies)
+        for path, name in (
+            (f"/inovasi/{AKTA}", f"web-inovasi-{AKTA}-disetujui-phone"),
+            ("/kalender", "web-kalender-phone"),
+        ):
+            phone.page.goto(live_office + path)
+            phone.page.wait_for_load_state("load")
+            assert "Akta Kilat" in phone.text()
+            phone.screenshot(name)
+        for each in (opened, phone):
+            assert each.console_errors == [] and each.outside_requests == []
+    finally:
+        i18n.set_language("en")
