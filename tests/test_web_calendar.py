@@ -10,12 +10,12 @@ from tests.web_helpers import Office, signed_in_client
 
 
 def test_the_month_grid_shows_the_planned_posts_and_moves_between_months(office: Office) -> None:
-    client = signed_in_client(office, "kadis-dinkes")
+    client = signed_in_client(office, "editor")
     page = client.get("/kalender?bulan=2026-12")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "December 2026" in text and 'class="cal-grid"' in text
-    assert "Ktp Sehari Jadi" in text and "Posyandu Keliling" in text  # the office's calendar, every agency
+    assert "Ktp Sehari Jadi" in text and "Posyandu Keliling" in text  # the office's calendar: every agency
     assert 'href="/kalender?bulan=2026-11"' in text and 'href="/kalender?bulan=2027-01"' in text
     assert 'href="/kalender.ics?bulan=2026-12"' in text
     assert 'href="/gaya/calendar_month.css"' in text and "<style" not in text  # no inline style (CSP)
@@ -49,3 +49,12 @@ def test_the_month_downloads_as_an_ics_file_a_calendar_program_reads(office: Off
     assert all(re.fullmatch(r"[0-9a-f]{32}@outreach", str(event["UID"])) for event in events)
     assert calendar.walk("VTIMEZONE")  # the office's zone travels with the file
     assert office.app.test_client().get("/kalender.ics?bulan=2026-12").status_code == 302  # signed in only
+
+
+def test_an_agency_head_sees_only_their_agency_in_the_calendar_and_its_file(office: Office) -> None:
+    client = signed_in_client(office, "kadis-dinkes")
+    text = client.get("/kalender?bulan=2026-12").get_data(as_text=True)
+    assert "Posyandu Keliling" in text and "Ktp Sehari Jadi" not in text
+    calendar = Calendar.from_ical(client.get("/kalender.ics?bulan=2026-12").data)
+    summaries = " ".join(str(event["SUMMARY"]) for event in calendar.walk("VEVENT"))
+    assert "Posyandu Keliling" in summaries and "Ktp Sehari Jadi" not in summaries

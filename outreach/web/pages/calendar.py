@@ -8,16 +8,18 @@ style; the preview cards' CSS is served the same way for the innovation's page.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from importlib import resources
 from typing import Any
 
 from flask import Blueprint, Response, abort, request, url_for
 
-from ...calendar_view import month_for, parse_month
+from ...accounts import sees_agency
+from ...calendar_view import Month, month_for, parse_month
 from ...html import day_label
 from ...i18n import N_, _
-from ..routes import page, render, services
+from ..routes import page, render, services, signed_in
 
 blueprint = Blueprint("calendar", __name__)
 
@@ -48,6 +50,23 @@ def _month() -> date:
         abort(400, description=str(error))
 
 
+def _seen(month: Month) -> Month:
+    """The month as the signed-in user may see it: an agency head only their own agency's innovations
+    (``sees_agency``) and the office's announcements, which belong to no agency."""
+    user = signed_in().user
+    if user.role != "approver":
+        return month
+
+    def shown(slot_agencies: tuple[str, ...]) -> bool:
+        return not slot_agencies or any(sees_agency(user, agency) for agency in slot_agencies)
+
+    weeks = tuple(
+        tuple(replace(day, slots=tuple(slot for slot in day.slots if shown(slot.agencies))) for day in week)
+        for week in month.weeks
+    )
+    return replace(month, weeks=weeks)
+
+
 @page(blueprint, "/kalender", permission="view", menu=N_("Calendar"), menu_order=20)
 def month() -> Any:
     """The month's grid, with links to the month before and after and to its ICS file."""
@@ -58,7 +77,7 @@ def month() -> Any:
     now = workspace.now().astimezone(workspace.zone)
     return render(
         "calendar_page.html.j2",
-        month=month_for(workspace, first),
+        month=_seen(month_for(workspace, first)),
         previous_link=url_for("calendar.month", bulan=f"{previous:%Y-%m}"),
         next_link=url_for("calendar.month", bulan=f"{following:%Y-%m}"),
         ics_link=url_for("calendar.ics", bulan=f"{first:%Y-%m}"),
@@ -76,7 +95,7 @@ def ics() -> Any:
     workspace = services().workspace
     first = _month()
     name = _("Posts {month}").format(month=day_label(first, "MMMM y"))
-    content = month_ics(month_for(workspace, first), name, workspace.now().astimezone(workspace.zone))
+    content = month_ics(_seen(month_for(workspace, first)), name, workspace.now().astimezone(workspace.zone))
     return Response(
         content,
         mimetype="text/calendar",
