@@ -222,3 +222,17 @@ def test_an_agency_head_approves_in_chromium_and_finds_it_in_the_calendar(live_o
             assert each.console_errors == [] and each.outside_requests == []
     finally:
         i18n.set_language("en")
+
+
+def test_markup_in_an_innovation_is_shown_as_text(office: Office) -> None:
+    from outreach.model import Innovation
+
+    hostile = Innovation(
+        "inovasi-jahat", '<img src=x onerror="alert(1)">Jahat', DINKES, "<b>Ringkas</b>", "Manfaat.", "Cara."
+    )
+    office.workspace.store.import_innovations([(hostile, "test", None)], office.workspace.now())
+    client = signed_in_client(office, "admin")
+    for path in ("/inovasi", "/inovasi/inovasi-jahat"):
+        text = client.get(path).get_data(as_text=True)
+        assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;Jahat" in text and "<img src=x" not in text, path
+    assert "&lt;b&gt;Ringkas&lt;/b&gt;" in client.get("/inovasi/inovasi-jahat").get_data(as_text=True)
