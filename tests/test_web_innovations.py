@@ -236,3 +236,17 @@ def test_markup_in_an_innovation_is_shown_as_text(office: Office) -> None:
         text = client.get(path).get_data(as_text=True)
         assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;Jahat" in text and "<img src=x" not in text, path
     assert "&lt;b&gt;Ringkas&lt;/b&gt;" in client.get("/inovasi/inovasi-jahat").get_data(as_text=True)
+
+
+def test_rejecting_an_approved_innovation_cancels_its_planned_posts_at_once(office: Office) -> None:
+    store = office.workspace.store
+    now = office.workspace.now()
+    planned = [post.id for post in store.posts([PostState.PLANNED], now) if post.innovation_id == KTP]
+    assert planned
+    client = signed_in_client(office, "kadis-dukcapil")
+    answer = decide(client, KTP, "rejected", "Layanan dihentikan sementara")
+    assert answer.status_code == 303 and f"jumlah={len(planned)}" in answer.headers["Location"]
+    assert {post.state for post in store.posts(ids=planned)} == {PostState.CANCELLED}
+    assert f"Its planned posts were cancelled: {len(planned)}" in client.get(answer.headers["Location"]).get_data(
+        as_text=True
+    )
