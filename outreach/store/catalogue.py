@@ -9,12 +9,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import JSON, Connection, case, func, insert, or_, select, type_coerce, update
 
 from ..errors import NotFound
 from ..i18n import _
-from ..model import CatalogueEntry, Innovation, Status
+from ..model import CatalogueEntry, Innovation, Post, Status
 from .base import StoreBase
+from .posts import _post as post_of_row
 from .schema import (
     CATALOGUE_REVISION,
     SIGNOFF_REASON,
@@ -23,6 +24,7 @@ from .schema import (
     decisions,
     from_text,
     innovations,
+    posts,
     settings,
     to_text,
 )
@@ -270,6 +272,89 @@ class CatalogueStore(StoreBase):
                 )
             ]
 
+    # --- web-catalogue: the office page's catalogue (issue #16) -------------------------------------------
+
+    def catalogue_page(
+        self,
+        *,
+        search: str = "",
+        agency: str | None = None,
+        status: Status | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[CatalogueEntry], int]:
+        """One page of the catalogue, by name, and how many innovations match in all: the web page's list.
+
+        Filtered and paged in SQL, so a page of 50 costs the same with 10,000 innovations. ``search`` looks
+        in the name and the id (case aside); ``agency`` is compared case aside (as ``accounts.allowed`` does);
+        ``status`` is worked out in SQL by the rules of ``_status_of`` (the entries returned carry it from
+        ``catalogue``, the one place that builds an entry).
+        """
+        name = type_coerce(innovations.c.data, JSON)["nama"].as_string()
+        opd = type_coerce(innovations.c.data, JSON)["opd"].as_string()
+        latest = (
+            select(decisions.c.innovation_id, func.max(decisions.c.id).label("id"))
+            .group_by(decisions.c.innovation_id)
+            .subquery()
+        )
+        state = case(
+            (innovations.c.retired_at.is_not(None), Status.RETIRED.value),
+            (decisions.c.decision.is_(None), Status.DRAFT.value),
+            (
+                decisions.c.content_hash != innovations.c.content_hash,
+                case((decisions.c.decision == "approved", Status.CHANGED.value), else_=Status.DRAFT.value),
+            ),
+            (decisions.c.decision == "approved", Status.APPROVED.value),
+            else_=Status.REJECTED.value,
+        )
+        matching = (
+            select(innovations.c.id, name.label("name"))
+            .select_from(
+                innovations.outerjoin(latest, latest.c.innovation_id == innovations.c.id).outerjoin(
+                    decisions, decisions.c.id == latest.c.id
+                )
+            )
+        )  # fmt: skip
+        if search.strip():
+            pattern = "%" + _like_escaped(search.strip().lower()) + "%"
+            matching = matching.where(
+                or_(
+                    func.lower(name).like(pattern, escape="\\"), func.lower(innovations.c.id).like(pattern, escape="\\")
+                )
+            )
+        if agency:
+            matching = matching.where(func.lower(opd) == agency.lower())
+        if status is not None:
+            matching = matching.where(state == status.value)
+        with self.transaction() as connection:
+            total = connection.scalar(select(func.count()).select_from(matching.subquery())) or 0
+            found = matching.subquery()
+            ids = list(
+                connection.scalars(
+                    select(found.c.id).order_by(func.lower(found.c.name), found.c.id).limit(limit).offset(offset)
+                )
+            )
+        by_id = {entry.innovation.id: entry for entry in self.catalogue(ids)} if ids else {}
+        return [by_id[identifier] for identifier in ids if identifier in by_id], total
+
+    def agencies(self) -> list[str]:
+        """Every agency with an innovation in the catalogue, by name: the web page's agency filter."""
+        opd = type_coerce(innovations.c.data, JSON)["opd"].as_string()
+        with self.transaction() as connection:
+            return sorted(set(connection.scalars(select(opd).distinct())), key=str.casefold)
+
+    def innovation_posts(self, innovation_id: str, scheduled_from: datetime, limit: int) -> list[Post]:
+        """An innovation's posts from ``scheduled_from`` on, soonest first, at most ``limit`` (by the
+        ``posts_innovation`` index): its page shows what is coming without reading every post."""
+        query = (
+            select(posts)
+            .where(posts.c.innovation_id == innovation_id, posts.c.scheduled_at >= to_text(scheduled_from))
+            .order_by(posts.c.scheduled_at, posts.c.id)
+            .limit(limit)
+        )
+        with self.transaction() as connection:
+            return [post_of_row(row) for row in connection.execute(query)]
+
 
 def _status_of(decision: str | None, decided_hash: str | None, current_hash: str) -> Status:
     if decision is None:
@@ -277,6 +362,11 @@ def _status_of(decision: str | None, decided_hash: str | None, current_hash: str
     if decided_hash != current_hash:
         return Status.CHANGED if decision == "approved" else Status.DRAFT
     return Status.APPROVED if decision == "approved" else Status.REJECTED
+
+
+def _like_escaped(text: str) -> str:
+    """``text`` matched literally by LIKE (``%`` and ``_`` in a search are not wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _bump_catalogue_revision(connection: Connection) -> None:

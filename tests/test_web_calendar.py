@@ -1,0 +1,60 @@
+"""Kalender over HTTP: the month grid of `outreach calendar`, the months around it, and its ICS file."""
+
+from __future__ import annotations
+
+import re
+
+from icalendar import Calendar
+
+from tests.web_helpers import Office, signed_in_client
+
+
+def test_the_month_grid_shows_the_planned_posts_and_moves_between_months(office: Office) -> None:
+    client = signed_in_client(office, "editor")
+    page = client.get("/kalender?bulan=2026-12")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "December 2026" in text and 'class="cal-grid"' in text
+    assert "Ktp Sehari Jadi" in text and "Posyandu Keliling" in text  # the office's calendar: every agency
+    assert 'href="/kalender?bulan=2026-11"' in text and 'href="/kalender?bulan=2027-01"' in text
+    assert 'href="/kalender.ics?bulan=2026-12"' in text
+    assert 'href="/gaya/calendar_month.css"' in text and "<style" not in text  # no inline style (CSP)
+    january = client.get("/kalender?bulan=2027-01").get_data(as_text=True)
+    assert "January 2027" in january and 'href="/kalender?bulan=2026-12"' in january
+    assert "Ktp Sehari Jadi" not in january  # the plan covers seven days of December
+    this_month = client.get("/kalender").get_data(as_text=True)
+    assert "December 2026" in this_month  # the office's clock is on 7 December 2026
+    css = client.get("/gaya/calendar_month.css")
+    assert css.status_code == 200 and css.mimetype == "text/css" and ".cal-grid" in css.get_data(as_text=True)
+
+
+def test_a_month_written_wrongly_is_one_message(office: Office) -> None:
+    client = signed_in_client(office, "editor")
+    for wrong in ("2026-13", "desember", "1999-01"):
+        answer = client.get(f"/kalender?bulan={wrong}")
+        assert answer.status_code == 400, wrong
+        assert "e.g. 2026-12" in answer.get_data(as_text=True)
+    assert client.get("/kalender.ics?bulan=2026-13").status_code == 400
+
+
+def test_the_month_downloads_as_an_ics_file_a_calendar_program_reads(office: Office) -> None:
+    client = signed_in_client(office, "editor")
+    answer = client.get("/kalender.ics?bulan=2026-12")
+    assert answer.status_code == 200 and answer.mimetype == "text/calendar"
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="kalender-2026-12.ics"'
+    calendar = Calendar.from_ical(answer.data)
+    events = list(calendar.walk("VEVENT"))
+    summaries = " ".join(str(event["SUMMARY"]) for event in events)
+    assert events and "Ktp Sehari Jadi" in summaries and "Posyandu Keliling" in summaries
+    assert all(re.fullmatch(r"[0-9a-f]{32}@outreach", str(event["UID"])) for event in events)
+    assert calendar.walk("VTIMEZONE")  # the office's zone travels with the file
+    assert office.app.test_client().get("/kalender.ics?bulan=2026-12").status_code == 302  # signed in only
+
+
+def test_an_agency_head_sees_only_their_agency_in_the_calendar_and_its_file(office: Office) -> None:
+    client = signed_in_client(office, "kadis-dinkes")
+    text = client.get("/kalender?bulan=2026-12").get_data(as_text=True)
+    assert "Posyandu Keliling" in text and "Ktp Sehari Jadi" not in text
+    calendar = Calendar.from_ical(client.get("/kalender.ics?bulan=2026-12").data)
+    summaries = " ".join(str(event["SUMMARY"]) for event in calendar.walk("VEVENT"))
+    assert "Posyandu Keliling" in summaries and "Ktp Sehari Jadi" not in summaries
