@@ -190,5 +190,5 @@ def decide(reply_id: int) -> Any:
         abort(404)
     with writing():
         workspace.store.decide_reply(reply_id, ReplyStatus(decision), actor(), workspace.now(), note or None)
-    back = {key: value for key, value in request.args.items() if key in (*FILTERS, "halaman")}
+    back: dict[str, Any] = {key: value for key, value in request.args.items() if key in (*FILTERS, "halaman")}
     return redirect(url_for("replies.inbox", **back, selesai=reply_id), code=303)
