@@ -9,7 +9,6 @@ due post is published at its due time (not at the 30-second safety tick).
 from __future__ import annotations
 
 import re
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
