@@ -109,7 +109,8 @@ def test_hostile_reply_texts_are_escaped_and_bounded(office: Office) -> None:
     add_reply(office, KTP, '<script>alert("x")</script><img src=x onerror=alert(1)>', author="<b>jahat</b>")
     add_reply(office, KTP, "exe.\u202egpj and zero\u200bwidth and \x1b[2J escape", minutes=1)
     add_reply(office, KTP, "A" * 2**20, minutes=2, url="javascript:alert(1)")
-    add_reply(office, KTP, "link berbahaya", minutes=3, url='https://x.test/"onmouseover="alert(1)')
+    marked = add_reply(office, KTP, "link berbahaya", minutes=3, url='https://x.test/"onmouseover="alert(1)')
+    office.workspace.store.decide_reply(marked.id, ReplyStatus.IGNORED, "Sari\u202e<i>", NOW, "spam\x1b[31m")
     answer = signed_in_client(office, "editor").get("/balasan")
     text = answer.get_data(as_text=True)
     assert "<script>alert" not in text and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in text
@@ -120,6 +121,7 @@ def test_hostile_reply_texts_are_escaped_and_bounded(office: Office) -> None:
     assert f"{2**20 - TEXT_SHOWN:,} more characters" in text
     assert len(text) < 100_000
     assert "javascript:" not in text and "onmouseover" not in text  # only plain http(s) links
+    assert "Marked by Sari&lt;U+202E&gt;&lt;i&gt;: spam\\x1b[31m" in text  # a CLI name and note, shown safely
 
 
 def test_an_editor_marks_a_reply_answered_with_a_note(office: Office) -> None:

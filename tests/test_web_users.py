@@ -141,3 +141,15 @@ def test_only_an_admin_manages_accounts(office: Office) -> None:
     admin = signed_in_client(office, "admin")
     assert admin.post("/pengguna/nonaktifkan", data={"nama": "editor"}).status_code == 400  # no form token
     assert office.workspace.store.user_named("editor").active
+
+
+def test_the_store_gives_the_newest_account_events_first(office: Office) -> None:
+    store = office.workspace.store
+    accounts = Accounts(store, office.workspace.clock)
+    accounts.disable("kadis-dinkes", "admin")
+    newest = store.recent_account_events(2)
+    assert [(event.user_name, event.action) for event in newest] == [
+        ("kadis-dinkes", "disabled"),
+        ("kadis-dinkes", "added"),
+    ]
+    assert len(store.recent_account_events(1000)) == len(store.account_events())

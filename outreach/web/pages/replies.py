@@ -56,6 +56,7 @@ class Shown:
     #: The reply on its platform, only when it is an http(s) address.
     link: str | None
     note: str
+    decided_by: str
 
 
 def bounded(text: str | None, limit: int, line_breaks: bool = True) -> tuple[str, int]:
@@ -124,6 +125,7 @@ def _inbox(problem: str | None = None, status: int = 200) -> Any:
                 cut=cut,
                 link=web_link(reply.url),
                 note=bounded(reply.note, NOTE_LIMIT)[0],
+                decided_by=bounded(reply.decided_by, NAME_SHOWN, False)[0],
             )
         )
     pages = max(1, -(-total // PAGE_SIZE))
