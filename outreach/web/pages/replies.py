@@ -30,7 +30,7 @@ blueprint = Blueprint("replies", __name__)
 PAGE_SIZE = 50
 #: A reply's text is shown at most this long (characters), a handle or a name this long: a megabyte reply
 #: costs the page no more than a short one.
-TEXT_SHOWN = 2000
+TEXT_SHOWN = 1000
 NAME_SHOWN = 80
 #: A person's note on a decision: enough for "answered by telephone, 12 Dec"; longer is a mistake.
 NOTE_LIMIT = 500
