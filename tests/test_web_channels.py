@@ -1,5 +1,5 @@
 """Kanal (``/kanal``): the channels check as a page — a button asks each platform (a fake Mastodon on loopback,
-a Mastodon with a wrong token, a local folder), the results are kept with when and by whom and shown again
+a Mastodon with a wrong token, a webhook, a local folder), the results are kept with when and by whom and shown again
 without asking, a held channel is shown and lifted by a passing check; approvers are refused."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from outreach.web.pages.channels import CHECK_SETTING
 from tests.engine_helpers import campaign, file_channel, project, workspace
 from tests.fakeplatform.mastodon import MastodonFake
 from tests.fakeplatform.server import FakeServer
+from tests.fakeplatform.webhook import WebhookFake
 from tests.web_helpers import ACCOUNTS, NOW, PASSWORD, ROWS, Office, csrf_of, signed_in_client
 
 
@@ -25,13 +26,15 @@ def channels_office(tmp_path: Path) -> Iterator[tuple[Office, MastodonFake]]:
     """An office with a working Mastodon (a fake on loopback), one whose token is wrong, and a local folder."""
     with FakeServer() as server:
         fake = MastodonFake(server)
+        hook = WebhookFake(server)
         channels = {
             "mastodon": fake.channel_settings(),
+            "kait": hook.channel_settings(),
             "mastodon-lama": {**fake.channel_settings(), "access_token_env": "TOKEN_LAMA"},
             "berkas": file_channel("facebook", "outbox"),
         }
         config = project(tmp_path, ROWS, channels=channels, campaigns={"kenali": campaign(["berkas"])})
-        ws = workspace(config, NOW, {**fake.environ, "TOKEN_LAMA": "token-yang-sudah-dicabut"})
+        ws = workspace(config, NOW, {**fake.environ, **hook.environ, "TOKEN_LAMA": "token-yang-sudah-dicabut"})
         accounts = Accounts(ws.store, ws.clock)
         for name, (role, opd) in ACCOUNTS.items():
             accounts.add(name, role, opd, PASSWORD, "test")
@@ -59,10 +62,14 @@ def test_the_check_says_who_each_channel_posts_as_or_why_not(channels_office: tu
     assert "cannot post" in rows["mastodon-lama"] and "token" in rows["mastodon-lama"].lower()
     assert "token-yang-sudah-dicabut" not in text
     assert "ok" in rows["berkas"] and "local folder" in rows["berkas"]
+    assert "engagement: this channel offers no engagement figures to read" in rows["kait"]
+    assert "replies: this channel offers no replies to collect" in rows["kait"]
+    assert "engagement:" not in rows["berkas"] and "replies:" not in rows["mastodon"]
     kept = office.workspace.store.get_setting(CHECK_SETTING)
     assert kept["by"] == "editor" and kept["at"] == NOW.isoformat()
     assert [(result["channel"], result["ok"]) for result in kept["results"]] == [
         ("mastodon", True),
+        ("kait", True),
         ("mastodon-lama", False),
         ("berkas", True),
     ]

@@ -12,11 +12,10 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, redirect, url_for
 
-from ...app import Workspace
 from ...errors import ConfigError, LocalIOError, PublishError
 from ...i18n import N_, _
 from ...model import PostState
@@ -24,6 +23,9 @@ from ...redaction import redact
 from ...textsafety import visible
 from ...vocabulary import platform_label
 from ..routes import actor, page, render, services, writing
+
+if TYPE_CHECKING:
+    from ...app import Workspace
 
 blueprint = Blueprint("channels", __name__)
 
