@@ -214,13 +214,12 @@ class Operations:
         self.store.set_setting(PAUSE_SETTING, {"reason": reason, "at": pause.at.isoformat(), "by": actor})
         return pause
 
-    def resume(self, actor: str) -> dict[str, Any] | None:
+    def resume(self, actor: str) -> Pause | None:
         """Lift the kill switch; the pause lifted (None when publishing was not paused). Who resumed, when,
         and the pause it ended are kept in ``RESUMED_SETTING``, so the page can say who resumed."""
         earlier = self.store.get_setting(PAUSE_SETTING)
         self.store.set_setting(PAUSE_SETTING, None)
-        if earlier is not None:
-            self.store.set_setting(
-                RESUMED_SETTING, {"at": self.clock.now().isoformat(), "by": actor, "paused": earlier}
-            )
-        return earlier
+        if earlier is None:
+            return None
+        self.store.set_setting(RESUMED_SETTING, {"at": self.clock.now().isoformat(), "by": actor, "paused": earlier})
+        return Pause(earlier["reason"], datetime.fromisoformat(earlier["at"]), earlier["by"])

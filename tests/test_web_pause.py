@@ -97,7 +97,12 @@ def test_only_an_admin_may_pause_or_resume(office: Office) -> None:
 
 
 def test_the_command_line_resume_names_its_login_name(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
-    office.workspace.operations.pause("Libur", "admin")
+    operations = office.workspace.operations
+    assert operations.resume("sari") is None and office.workspace.store.get_setting(RESUMED_SETTING) is None
+    operations.pause("Libur", "budi")
+    lifted = operations.resume("sari")
+    assert lifted is not None and (lifted.reason, lifted.by, lifted.at) == ("Libur", "budi", NOW)
+    operations.pause("Libur", "admin")
     office.workspace.close()
     monkeypatch.setenv("USER", "sari")
     result = CliRunner().invoke(cli, ["--config", str(office.config), "--language", "en", "resume"])
