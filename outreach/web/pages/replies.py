@@ -9,8 +9,8 @@ An approver sees only their own agency's replies, read-only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, redirect, request, url_for
@@ -23,6 +23,9 @@ from ...model import REPLY_KINDS, Reply, ReplyStatus
 from ...textsafety import hidden_characters, visible
 from ...vocabulary import platform_label, reply_kind_label, reply_status_label
 from ..routes import actor, page, render, services, signed_in, writing
+
+if TYPE_CHECKING:
+    from ...model import Innovation
 
 blueprint = Blueprint("replies", __name__)
 
@@ -96,10 +99,7 @@ def _inbox(problem: str | None = None, status: int = 200) -> Any:
     wanted = None
     if agency:
         wanted = [key for key, found in innovations.items() if found.opd.casefold() == agency.casefold()]
-    try:
-        number_ = max(1, int(request.args.get("halaman", "1")))
-    except ValueError:
-        number_ = 1
+    number_ = _page_number()
     found, total = workspace.store.reply_page(
         statuses=[ReplyStatus.OPEN] if filters.get("belum") else None,
         kinds=[filters["jenis"]] if "jenis" in filters else None,
@@ -108,28 +108,9 @@ def _inbox(problem: str | None = None, status: int = 200) -> Any:
         limit=PAGE_SIZE,
         offset=(number_ - 1) * PAGE_SIZE,
     )
-    platforms = {name: workspace.channel_view(name).platform for name in workspace.config.channels}
-    shown = []
-    for reply in found:
-        innovation = innovations.get(reply.innovation_id)
-        text, cut = bounded(reply.text, TEXT_SHOWN)
-        shown.append(
-            Shown(
-                reply=reply,
-                written_at=reply.written_at.astimezone(workspace.zone),
-                platform=platform_label(platforms.get(reply.channel, reply.channel)),
-                agency=bounded(innovation.opd if innovation else "", NAME_SHOWN, False)[0],
-                innovation=bounded(innovation.nama if innovation else reply.innovation_id, NAME_SHOWN, False)[0],
-                author=bounded(reply.author, NAME_SHOWN, False)[0],
-                text=text,
-                cut=cut,
-                link=web_link(reply.url),
-                note=bounded(reply.note, NOTE_LIMIT)[0],
-                decided_by=bounded(reply.decided_by, NAME_SHOWN, False)[0],
-            )
-        )
+    platforms = {name: platform_label(workspace.channel_view(name).platform) for name in workspace.config.channels}
+    shown = [_shown(reply, innovations.get(reply.innovation_id), platforms, workspace.zone) for reply in found]
     pages = max(1, -(-total // PAGE_SIZE))
-    done = _done_message()
     return render(
         "replies.html.j2",
         status=status,
@@ -146,8 +127,33 @@ def _inbox(problem: str | None = None, status: int = 200) -> Any:
         status_label=reply_status_label,
         kind_label=reply_kind_label,
         problem=problem,
-        done=done,
+        done=_done_message(),
         zone=workspace.zone,
+    )
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("halaman", "1")))
+    except ValueError:
+        return 1
+
+
+def _shown(reply: Reply, innovation: Innovation | None, platforms: dict[str, str], zone: tzinfo) -> Shown:
+    """One reply as the page shows it: its texts bounded, hidden characters visible, its link only if http(s)."""
+    text, cut = bounded(reply.text, TEXT_SHOWN)
+    return Shown(
+        reply=reply,
+        written_at=reply.written_at.astimezone(zone),
+        platform=platforms.get(reply.channel, reply.channel),
+        agency=bounded(innovation.opd if innovation else "", NAME_SHOWN, False)[0],
+        innovation=bounded(innovation.nama if innovation else reply.innovation_id, NAME_SHOWN, False)[0],
+        author=bounded(reply.author, NAME_SHOWN, False)[0],
+        text=text,
+        cut=cut,
+        link=web_link(reply.url),
+        note=bounded(reply.note, NOTE_LIMIT)[0],
+        decided_by=bounded(reply.decided_by, NAME_SHOWN, False)[0],
     )
 
 
