@@ -4,6 +4,10 @@ serves editors and an admin who sign in and write (marking citizens' replies, ad
 
 Neither may meet "database is locked": the page answers no 5xx, the daemon's log holds no error, and every
 due post is published at its due time (not at the 30-second safety tick).
+
+And the deployment docs/operations.md "Halaman kantor" describes: behind a proxy (``--behind-proxy``) the
+cookie is Secure and throttling counts the client's address; the web unit runs ``serve`` with the daemon's
+hardening.
 """
 
 from __future__ import annotations
@@ -175,3 +179,55 @@ def test_the_daemon_and_the_page_share_one_store_without_locking_each_other(
         lateness = (post.published_at - before.due_at).total_seconds()
         assert post.attempts == 1 and 0 <= lateness < 5, (post.id, lateness)
     assert {post.id for post in published()} == set(planned)
+
+
+# ---- running it as docs/operations.md "Halaman kantor" says ------------------------------------------------
+
+
+def test_behind_the_proxy_as_documented_the_cookie_is_secure_and_the_address_is_the_clients(tmp_path: Path) -> None:
+    config = project(tmp_path, ROWS, channels={"berkas": file_channel()}, campaigns={"kenali": campaign(["berkas"])})
+    ws = workspace(config, datetime.now(UTC))
+    try:
+        Accounts(ws.store, ws.clock).add("admin", "admin", None, PASSWORD, "test")
+        proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Host": "humas.test"}
+        for behind_proxy, secure in ((True, True), (False, False)):
+            client = create_app(ws, behind_proxy=behind_proxy).test_client()
+            form = client.get("/masuk", headers=proxied)
+            signed = client.post(
+                "/masuk",
+                headers=proxied,
+                data={"csrf_token": _token(form.get_data(as_text=True)), "name": "admin", "password": PASSWORD},
+            )
+            assert signed.status_code == 303
+            assert ("Secure" in signed.headers["Set-Cookie"]) is secure
+        client = create_app(ws, behind_proxy=True).test_client()
+        form = client.get("/masuk", headers=proxied)
+        client.post(
+            "/masuk",
+            headers=proxied,
+            data={"csrf_token": _token(form.get_data(as_text=True)), "name": "admin", "password": "salah sekali ya"},
+        )
+        assert ws.store.login_failures_since("admin", "203.0.113.7", datetime.now(UTC) - timedelta(minutes=1))[1] == 1
+    finally:
+        ws.close()
+
+
+def test_the_web_unit_runs_serve_as_documented_with_the_daemons_hardening() -> None:
+    root = Path(__file__).resolve().parent.parent
+    daemon = (root / "deploy" / "outreach.service").read_text(encoding="utf-8")
+    web = (root / "deploy" / "outreach-web.service").read_text(encoding="utf-8")
+    hardening = [line for line in daemon.splitlines() if line.split("=")[0] in ("NoNewPrivileges", "ProtectSystem",
+                 "PrivateTmp", "User", "Group", "WorkingDirectory", "EnvironmentFile")]  # fmt: skip
+    assert len(hardening) == 7 and all(line in web.splitlines() for line in hardening)
+    [start] = [line.removeprefix("ExecStart=") for line in web.splitlines() if line.startswith("ExecStart=")]
+    arguments = start.split()[1:]
+    assert arguments[arguments.index("serve") :] == ["serve", "--host", "127.0.0.1", "--port", "8080", "--behind-proxy"]
+    from click.testing import CliRunner
+
+    from outreach.cli import cli
+
+    helped = CliRunner().invoke(cli, ["serve", "--help"])
+    assert helped.exit_code == 0 and all(option in helped.output for option in ("--host", "--port", "--behind-proxy"))
+    guide = (root / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert "## Halaman kantor" in guide and "deploy/outreach-web.service" in guide
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in guide and "reverse_proxy 127.0.0.1:8080" in guide
