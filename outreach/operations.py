@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 #: Settings key of the kill switch: while it holds a value, nothing is claimed.
 PAUSE_SETTING = "pause"
+#: Settings key of the last resume: when, by whom, and the pause it lifted.
+RESUMED_SETTING = "resumed"
 
 # The reasons recorded with a post: English in the store, shown translated (``reasons.shown``).
 RETRY_REQUESTED = N_("retry requested by an operator")
@@ -233,5 +235,12 @@ class Operations:
         self.store.set_setting(PAUSE_SETTING, {"reason": reason, "at": pause.at.isoformat(), "by": actor})
         return pause
 
-    def resume(self) -> None:
+    def resume(self, actor: str) -> Pause | None:
+        """Lift the kill switch; the pause lifted (None when publishing was not paused). Who resumed, when,
+        and the pause it ended are kept in ``RESUMED_SETTING``, so the page can say who resumed."""
+        earlier = self.store.get_setting(PAUSE_SETTING)
         self.store.set_setting(PAUSE_SETTING, None)
+        if earlier is None:
+            return None
+        self.store.set_setting(RESUMED_SETTING, {"at": self.clock.now().isoformat(), "by": actor, "paused": earlier})
+        return Pause(earlier["reason"], datetime.fromisoformat(earlier["at"]), earlier["by"])

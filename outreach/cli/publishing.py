@@ -118,5 +118,5 @@ def resume() -> None:
 
     Example: outreach resume
     """
-    _ws().operations.resume()
+    _ws().operations.resume(_actor())
     click.echo(_("resumed"))

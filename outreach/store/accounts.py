@@ -187,6 +187,18 @@ class AccountsStore(StoreBase):
                 for row in connection.execute(query)
             ]
 
+    # ---- the web page's account list (issue #16, web-ops) --------------------------------------
+
+    def recent_account_events(self, limit: int) -> list[AccountEvent]:
+        """The ``limit`` newest account events, newest first: a page shows them without reading a year of
+        sign-ins."""
+        query = select(account_events).order_by(account_events.c.at.desc(), account_events.c.id.desc()).limit(limit)
+        with self.transaction() as connection:
+            return [
+                AccountEvent(moment_of(row.at), row.actor, row.user_name, row.action, row.detail)
+                for row in connection.execute(query)
+            ]
+
 
 def _account_event(
     connection: Any, now: datetime, actor: str, user_name: str, action: str, detail: str | None = None

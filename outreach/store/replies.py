@@ -187,6 +187,40 @@ class RepliesStore(StoreBase):
             for innovation_id, status, written, answered_at in rows
         ]
 
+    # ---- the web page's inbox (issue #16) --------------------------------------------------------
+
+    def reply_page(
+        self,
+        *,
+        statuses: Iterable[ReplyStatus] | None = None,
+        kinds: Iterable[str] | None = None,
+        innovation_ids: Iterable[str] | None = None,
+        urgent: bool | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Reply], int]:
+        """One page of citizens' replies matching every filter given, newest first, and how many match in all:
+        the inbox pages in SQL (LIMIT/OFFSET), so a long backlog costs one page, not every reply."""
+        conditions: list[Any] = [replies.c.from_office == 0]
+        if statuses is not None:
+            conditions.append(replies.c.status.in_([status.value for status in statuses]))
+        if kinds is not None:
+            conditions.append(replies.c.kind.in_(list(kinds)))
+        if innovation_ids is not None:
+            conditions.append(replies.c.innovation_id.in_(list(innovation_ids)))
+        if urgent is not None:
+            conditions.append(replies.c.urgent == int(urgent))
+        query = (
+            select(replies)
+            .where(*conditions)
+            .order_by(replies.c.written_at.desc(), replies.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        with self.transaction() as connection:
+            total = connection.scalar(select(func.count()).select_from(replies).where(*conditions)) or 0
+            return [_reply(row) for row in connection.execute(query)], int(total)
+
 
 def _known_remote_ids(connection: Any, channel: str, remote_ids: list[str]) -> list[str]:
     known: list[str] = []
