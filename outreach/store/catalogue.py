@@ -297,16 +297,6 @@ class CatalogueStore(StoreBase):
             .group_by(decisions.c.innovation_id)
             .subquery()
         )
-        state = case(
-            (innovations.c.retired_at.is_not(None), Status.RETIRED.value),
-            (decisions.c.decision.is_(None), Status.DRAFT.value),
-            (
-                decisions.c.content_hash != innovations.c.content_hash,
-                case((decisions.c.decision == "approved", Status.CHANGED.value), else_=Status.DRAFT.value),
-            ),
-            (decisions.c.decision == "approved", Status.APPROVED.value),
-            else_=Status.REJECTED.value,
-        )
         matching = (
             select(innovations.c.id, name.label("name"))
             .select_from(
@@ -325,7 +315,7 @@ class CatalogueStore(StoreBase):
         if agency:
             matching = matching.where(func.lower(opd) == agency.lower())
         if status is not None:
-            matching = matching.where(state == status.value)
+            matching = matching.where(_status_sql() == status.value)
         with self.transaction() as connection:
             total = connection.scalar(select(func.count()).select_from(matching.subquery())) or 0
             found = matching.subquery()
@@ -372,3 +362,18 @@ def _like_escaped(text: str) -> str:
 def _bump_catalogue_revision(connection: Connection) -> None:
     current = connection.scalar(select(settings.c.value).where(settings.c.key == CATALOGUE_REVISION))
     _put_setting(connection, CATALOGUE_REVISION, int(current or 0) + 1)
+
+
+def _status_sql() -> Any:
+    """An innovation's status in SQL, by the rules of ``_status_of`` (tests hold the two in step): over the
+    innovation joined with its latest decision, so the web page filters 10,000 innovations without loading them."""
+    return case(
+        (innovations.c.retired_at.is_not(None), Status.RETIRED.value),
+        (decisions.c.decision.is_(None), Status.DRAFT.value),
+        (
+            decisions.c.content_hash != innovations.c.content_hash,
+            case((decisions.c.decision == "approved", Status.CHANGED.value), else_=Status.DRAFT.value),
+        ),
+        (decisions.c.decision == "approved", Status.APPROVED.value),
+        else_=Status.REJECTED.value,
+    )
