@@ -14,7 +14,7 @@ from . import _ws, cli
 from .common import state_counts
 
 if TYPE_CHECKING:
-    from ..app import Workspace
+    pass
 
 
 def _verdict(ok: bool) -> str:
@@ -92,74 +92,29 @@ def channels_check(name: str | None) -> None:
 
     Example: outreach channels check telegram
     """
-    from ..errors import ConfigError, LocalIOError, PublishError
-    from ..redaction import redact
+    from ..channel_checks import check_channel
 
     ws = _ws()
     names = [name] if name else list(ws.config.channels)
     failed = 0
     for channel_name in names:
-        ws.channel_settings(channel_name)
-        try:
-            identity = ws.adapter(channel_name).check()
-            ws.learn_limits(channel_name)
-            lifted = ws.holds.lift(channel_name)
-            click.echo(
-                visible(
-                    f"{channel_name:16} {_verdict(True):5} {identity.handle}"
-                    + (f"  ({identity.detail})" if identity.detail else "")
-                    + (
-                        _("; it was held ({reason}); hold lifted: its posts go out again, or hold it anew").format(
-                            reason=lifted.reason
-                        )
-                        if lifted
-                        else ""
-                    )
-                )
-            )
-        except (PublishError, ConfigError, LocalIOError) as error:  # the platform's own words, which it chose
+        result = check_channel(ws, channel_name)
+        if not result.ok:
             failed += 1
-            click.echo(visible(redact(f"{channel_name:16} {_verdict(False):5} {error}")))
+            click.echo(visible(f"{channel_name:16} {_verdict(False):5} {result.answer}"))
             continue
-        _engagement_lines(ws, channel_name)
-        failed += _planned_images_refused(ws, channel_name)
+        held = (
+            _("; it was held ({reason}); hold lifted: its posts go out again, or hold it anew").format(
+                reason=result.lifted
+            )
+            if result.lifted
+            else ""
+        )
+        click.echo(visible(f"{channel_name:16} {_verdict(True):5} {result.answer}{held}"))
+        for line in result.lines:
+            click.echo(visible(" " * 17 + line))
+        for problem in result.problems:
+            click.echo(visible(f"{channel_name:16} {_verdict(False):5} {problem}"))
+        failed += 1 if result.problems else 0
     if failed:
         sys.exit(1)
-
-
-def _engagement_lines(ws: Workspace, channel: str) -> None:
-    """What the channel's engagement readings will lack, one line each under the channel's; never a failure.
-
-    A token without an insights permission still posts, and its public figures are still read.
-    """
-    from ..errors import PublishError
-    from ..redaction import redact
-
-    adapter = ws.adapter(channel)
-    if adapter.outbox_for(adapter.settings) is not None:
-        return  # a local folder: nobody sees these posts, so there is nothing to say about their figures
-    indent = " " * 17
-    unavailable = adapter.engagement_unavailable_for(channel, adapter.settings)
-    if unavailable is not None:
-        click.echo(visible(f"{indent}" + _("engagement: {reason}").format(reason=unavailable)))
-        return
-    try:
-        lines = adapter.engagement_access()
-    except PublishError as error:
-        lines = [_("could not ask which engagement figures the token may read: {error}").format(error=error)]
-    for line in lines:
-        click.echo(visible(redact(f"{indent}" + _("engagement: {reason}").format(reason=line))))
-
-
-def _planned_images_refused(ws: Workspace, channel: str) -> int:
-    """Whether the platform would refuse an image a planned post of ``channel`` carries (printed; 1 or 0)."""
-    from ..model import PostState
-    from ..redaction import redact
-
-    images = [
-        Path(post.image) for post in ws.store.posts([PostState.PLANNED]) if post.channel == channel and post.image
-    ]
-    problems = ws.adapter(channel).planned_image_problems(images)
-    for problem in problems:
-        click.echo(visible(redact(f"{channel:16} {_verdict(False):5} {problem}")))
-    return 1 if problems else 0

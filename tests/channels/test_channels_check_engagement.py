@@ -90,8 +90,9 @@ def test_the_whatsapp_hand_off_says_how_its_one_figure_is_recorded(tmp_path: Pat
         result = _check(tmp_path, [WhatsAppManualFake(server)])
 
     assert result.exit_code == 0, result.output
-    channel, engagement = result.stdout.splitlines()
+    channel, engagement, replies = result.stdout.splitlines()
     assert channel.startswith("whatsapp_manual") and " ok " in channel
+    assert replies == f"{INDENT}replies: this channel offers no replies to collect"
     assert engagement == (
         f"{INDENT}engagement: WhatsApp gives no figures; staff record how many groups or chats they forwarded a "
         "post to with `outreach post confirm ID --groups N`"
