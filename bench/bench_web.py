@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import importlib
+import os
 import pkgutil
 import random
 import re
@@ -531,6 +532,7 @@ def main() -> None:
     common.print_table(["measure", "measured", "target", "verdict"], rows)
     for problem in missing[:10]:
         print(f"  not published: {problem}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for error in sorted(set(load.errors))[:10]:
         print(f"  error: {error}")
     print(f"baseline: resident memory right after start-up {idle_rss:.0f} MB; Python with only Flask and "
@@ -546,7 +548,8 @@ def wait_for_tick(config: Path, daemon: subprocess.Popen, folder: Path) -> datet
     deadline = time.monotonic() + 180
     try:
         while time.monotonic() < deadline:
-            beat = (ws.store.get_setting("daemon") or {}).get("last_tick")
+            with ws.store.reading():  # the daemon's start-up re-plan holds the write lock for seconds
+                beat = (ws.store.get_setting("daemon") or {}).get("last_tick")
             if beat:
                 return datetime.fromisoformat(beat)
             if daemon.poll() is not None:
