@@ -6,13 +6,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 import outreach.accounts
 from outreach.store import Store
-from tests.web_helpers import Office, sign_in, signed_in_client
+from tests.web_helpers import DINKES, DUKCAPIL, KTP, POSYANDU, Office, sign_in, signed_in_client
 
 
 def _hold_the_write_lock(store: Store) -> sqlite3.Connection:
@@ -100,3 +101,25 @@ def test_the_server_checks_one_password_at_a_time(office: Office, monkeypatch: p
         thread.join()
     assert answers == [303] * 4
     assert busy["most"] == 1
+
+
+def test_last_scheduled_at_is_the_latest_post_in_the_window(office: Office) -> None:
+    store = office.workspace.store
+    planned = store.posts()
+    assert planned  # the office has a 7-day plan
+    first, last = planned[0].scheduled_at, planned[-1].scheduled_at
+    assert store.last_scheduled_at(first, last + timedelta(seconds=1)) == last
+    assert store.last_scheduled_at(first, last) == max(
+        post.scheduled_at for post in planned if post.scheduled_at < last
+    )
+    assert store.last_scheduled_at(last + timedelta(seconds=1), last + timedelta(days=30)) is None
+
+
+def test_innovation_labels_give_name_and_agency_of_the_innovations_asked(office: Office) -> None:
+    entries = {entry.innovation.id: entry.innovation for entry in office.workspace.store.catalogue()}
+    labels = office.workspace.store.innovation_labels([KTP, POSYANDU, "no-such-innovation", KTP])
+    assert labels == {
+        KTP: (entries[KTP].nama, DUKCAPIL),
+        POSYANDU: (entries[POSYANDU].nama, DINKES),
+    }
+    assert office.workspace.store.innovation_labels([]) == {}
