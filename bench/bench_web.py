@@ -490,7 +490,12 @@ def main() -> None:
         config, ids = build(folder, args.innovations, args.posts, args.replies, args.users)
         print(f"store built in {time.perf_counter() - began:.1f} s: {args.innovations:,} innovations, "
               f"{args.posts:,} posts, {args.replies:,} replies, {args.users + 1} accounts")  # fmt: skip
-        targets = addresses(get_routes(), ids)
+        from outreach.accounts import PERMISSIONS
+
+        routes = get_routes()
+        targets = addresses(routes, ids)
+        # The browsing editors open only the pages their role may (pause and users are the admin's).
+        editor_targets = addresses([route for route in routes if "editor" in PERMISSIONS[route.permission]], ids)
         port = free_port()
         started = time.perf_counter()
         server = start_server(config, folder, port)
@@ -511,7 +516,7 @@ def main() -> None:
 
             # 3. Load beside the daemon
             low, high = (float(part) for part in args.think.split(","))
-            load = Load(port, args.users, targets, (low, high))
+            load = Load(port, args.users, editor_targets, (low, high))
             with (folder / "daemon.log").open("w") as log:
                 daemon = subprocess.Popen(
                     [str(common.OUTREACH), "--config", str(config), "run"],
