@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,9 @@ from .schema import (
     settings,
     to_text,
 )
+
+#: True inside ``StoreBase.reading()``: transactions begun there are deferred (no write lock taken to read).
+_READING: ContextVar[bool] = ContextVar("outreach_store_reading", default=False)
 
 #: SQLite's primary result codes for a file that is damaged or is not a database at all.
 _SQLITE_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -70,7 +74,11 @@ class StoreBase:
             self.engine: Engine = create_engine(url)
             if self.is_sqlite:
                 event.listen(self.engine, "connect", self._configure_sqlite)
-                event.listen(self.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+                event.listen(
+                    self.engine,
+                    "begin",
+                    lambda connection: connection.exec_driver_sql("BEGIN" if _READING.get() else "BEGIN IMMEDIATE"),
+                )
             self._migrate(now or SystemClock().now())
         except (ArgumentError, ImportError, OperationalError) as error:
             try:
@@ -180,6 +188,24 @@ class StoreBase:
 
     def mark_restored(self, backup: Path, now: datetime) -> None:
         self.set_setting(RESTORED_SETTING, {"at": to_text(now), "from": str(backup)})
+
+    # ---- web-perf: reads that hold up no writer ----------------------------------------------------
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Transactions begun inside (in this thread) are deferred, not ``BEGIN IMMEDIATE``.
+
+        Every transaction otherwise takes SQLite's one write lock, even to read: twenty people browsing
+        the web page would keep the daemon waiting for it, seconds late. Under WAL a deferred reader
+        neither waits for a writer nor holds one up. A transaction whose first statement writes still
+        waits for the lock as before; only one that reads and then writes can fail at once ("database is
+        locked") when another process wrote in between, so wrap what mostly reads (the web's GET pages).
+        """
+        token = _READING.set(True)
+        try:
+            yield
+        finally:
+            _READING.reset(token)
 
 
 def _is_damage(error: BaseException | None) -> bool:

@@ -345,6 +345,22 @@ class CatalogueStore(StoreBase):
         with self.transaction() as connection:
             return [post_of_row(row) for row in connection.execute(query)]
 
+    # ---- web-perf: names without decoding the whole catalogue --------------------------------------
+
+    def innovation_labels(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Each existing innovation of ``ids`` → (name, agency), read in SQL: a page that only shows names (the
+        calendar, the replies) need not decode and keep the whole catalogue (10,000 entries are ~30 MB)."""
+        wanted = sorted(set(ids))
+        data = type_coerce(innovations.c.data, JSON)
+        found: dict[str, tuple[str, str]] = {}
+        with self.transaction() as connection:
+            for start in range(0, len(wanted), 500):  # below SQLite's limit of bound parameters
+                query = select(innovations.c.id, data["nama"].as_string(), data["opd"].as_string()).where(
+                    innovations.c.id.in_(wanted[start : start + 500])
+                )
+                found.update((row[0], (row[1] or "", row[2] or "")) for row in connection.execute(query))
+        return found
+
 
 def _status_of(decision: str | None, decided_hash: str | None, current_hash: str) -> Status:
     if decision is None:

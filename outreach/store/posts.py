@@ -360,6 +360,17 @@ class OutboxStore(StoreBase):
         with self.transaction() as connection:
             return [name for name in connection.scalars(select(opd).distinct().order_by(opd)) if name]
 
+    # ---- web-perf: how far ahead posts are planned, without loading them ---------------------------
+
+    def last_scheduled_at(self, scheduled_from: datetime, scheduled_to: datetime) -> datetime | None:
+        """The latest scheduled time of a post in ``[scheduled_from, scheduled_to)``, None when there is none:
+        how far ahead the calendar is planned, in one query instead of every post of the weeks ahead."""
+        query = select(func.max(posts.c.scheduled_at)).where(
+            posts.c.scheduled_at >= to_text(scheduled_from), posts.c.scheduled_at < to_text(scheduled_to)
+        )
+        with self.transaction() as connection:
+            return from_text(connection.scalar(query))
+
 
 #: The columns that carry a post's rendered content.
 _CONTENT = ("text", "link", "image", "alt_text", "content_hash")

@@ -162,6 +162,21 @@ def install(app: Flask) -> None:
     """Sessions, CSRF, security headers and error pages for every request of ``app``."""
 
     @app.before_request
+    def read_without_locking() -> None:
+        """A page that is only looked at (GET, HEAD) reads the store without taking its write lock, so the
+        daemon publishing beside the server never waits for people browsing (``Store.reading``)."""
+        if request.method in ("GET", "HEAD"):
+            reading = services().workspace.store.reading()
+            reading.__enter__()
+            g.store_reading = reading
+
+    @app.teardown_request
+    def stop_reading(_error: BaseException | None) -> None:
+        reading = g.pop("store_reading", None)
+        if reading is not None:
+            reading.__exit__(None, None, None)
+
+    @app.before_request
     def load_session() -> Any:
         token = request.cookies.get(SESSION_COOKIE, "")
         g.signed_in = services().accounts.signed_in(token) if token else None

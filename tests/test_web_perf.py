@@ -1,0 +1,125 @@
+"""What keeps the web page fast beside the daemon and small (bench/bench_web.py measures it): pages read the
+store without taking its write lock, and the server checks one password at a time."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+import outreach.accounts
+from outreach.store import Store
+from tests.web_helpers import DINKES, DUKCAPIL, KTP, POSYANDU, Office, sign_in, signed_in_client
+
+
+def _hold_the_write_lock(store: Store) -> sqlite3.Connection:
+    """Another process's writer in the middle of a transaction (as the daemon claiming a post)."""
+    path = store.sqlite_path
+    assert path is not None
+    writer = sqlite3.connect(path, isolation_level=None, timeout=0.1)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE settings SET value = value")
+    return writer
+
+
+def test_inside_reading_a_transaction_neither_waits_for_nor_holds_up_a_writer(office: Office) -> None:
+    store = office.workspace.store
+    writer = _hold_the_write_lock(store)
+    try:
+        started = time.monotonic()
+        with store.reading():
+            assert store.catalogue_revision() >= 0  # reads while the other holds the lock
+        assert time.monotonic() - started < 2  # BEGIN IMMEDIATE would wait 10 s, then fail
+    finally:
+        writer.execute("ROLLBACK")
+    with store.reading(), store.transaction() as connection:
+        connection.exec_driver_sql("SELECT count(*) FROM posts").scalar_one()
+        other = sqlite3.connect(store.sqlite_path or "", isolation_level=None, timeout=0.1)
+        other.execute("BEGIN IMMEDIATE")  # a writer is not held up by the open read
+        other.execute("ROLLBACK")
+        other.close()
+    writer.close()
+
+
+def test_outside_reading_a_transaction_still_takes_the_write_lock(office: Office) -> None:
+    store = office.workspace.store
+    with store.transaction():
+        other = sqlite3.connect(store.sqlite_path or "", isolation_level=None, timeout=0.1)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+
+
+def test_a_page_answers_while_the_daemon_holds_the_write_lock(office: Office) -> None:
+    client = signed_in_client(office, "admin")
+    writer = _hold_the_write_lock(office.workspace.store)
+    try:
+        started = time.monotonic()
+        page = client.get("/")
+        assert page.status_code == 200
+        assert time.monotonic() - started < 2
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_the_server_checks_one_password_at_a_time(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id fills 19 MiB per check: eight threads signing in at once would take 150 MB."""
+    real = outreach.accounts.HASHER
+    busy = {"now": 0, "most": 0}
+    lock = threading.Lock()
+
+    class CountingHasher:
+        def verify(self, stored: str, password: str) -> Any:
+            with lock:
+                busy["now"] += 1
+                busy["most"] = max(busy["most"], busy["now"])
+            try:
+                time.sleep(0.05)
+                return real.verify(stored, password)
+            finally:
+                with lock:
+                    busy["now"] -= 1
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+    monkeypatch.setattr(outreach.accounts, "HASHER", CountingHasher())
+    answers: list[int] = []
+
+    def sign_in_as(name: str) -> None:
+        answers.append(sign_in(office.app.test_client(), name).status_code)
+
+    threads = [threading.Thread(target=sign_in_as, args=(name,)) for name in ("admin", "editor", "admin", "editor")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [303] * 4
+    assert busy["most"] == 1
+
+
+def test_last_scheduled_at_is_the_latest_post_in_the_window(office: Office) -> None:
+    store = office.workspace.store
+    planned = store.posts()
+    assert planned  # the office has a 7-day plan
+    first, last = planned[0].scheduled_at, planned[-1].scheduled_at
+    assert store.last_scheduled_at(first, last + timedelta(seconds=1)) == last
+    assert store.last_scheduled_at(first, last) == max(
+        post.scheduled_at for post in planned if post.scheduled_at < last
+    )
+    assert store.last_scheduled_at(last + timedelta(seconds=1), last + timedelta(days=30)) is None
+
+
+def test_innovation_labels_give_name_and_agency_of_the_innovations_asked(office: Office) -> None:
+    entries = {entry.innovation.id: entry.innovation for entry in office.workspace.store.catalogue()}
+    labels = office.workspace.store.innovation_labels([KTP, POSYANDU, "no-such-innovation", KTP])
+    assert labels == {
+        KTP: (entries[KTP].nama, DUKCAPIL),
+        POSYANDU: (entries[POSYANDU].nama, DINKES),
+    }
+    assert office.workspace.store.innovation_labels([]) == {}
