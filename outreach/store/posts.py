@@ -354,12 +354,6 @@ class OutboxStore(StoreBase):
         with self.transaction() as connection:
             return int(connection.scalar(_filtered(select(func.count()).select_from(posts), wanted)) or 0)
 
-    def agencies(self) -> list[str]:
-        """Every agency of the catalogue, in alphabetical order: the queue's agency filter offers them."""
-        opd = type_coerce(innovations.c.data, JSON)["opd"].as_string()
-        with self.transaction() as connection:
-            return [name for name in connection.scalars(select(opd).distinct().order_by(opd)) if name]
-
     # ---- web-perf: how far ahead posts are planned, without loading them ---------------------------
 
     def last_scheduled_at(self, scheduled_from: datetime, scheduled_to: datetime) -> datetime | None:
