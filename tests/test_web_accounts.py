@@ -21,7 +21,7 @@ def test_a_password_is_kept_only_as_an_argon2id_hash(office: Office) -> None:
     with office.workspace.store.transaction() as connection:
         stored = connection.exec_driver_sql("SELECT password_hash FROM users WHERE name = 'editor'").scalar_one()
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
-    assert "m=19456,t=2,p=1" in stored
+    assert "m=7168,t=5,p=1" in stored
 
 
 def test_signing_in_starts_a_new_session_with_a_safe_cookie(office: Office) -> None:

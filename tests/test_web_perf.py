@@ -68,7 +68,7 @@ def test_a_page_answers_while_the_daemon_holds_the_write_lock(office: Office) ->
 
 
 def test_the_server_checks_one_password_at_a_time(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id fills 19 MiB per check: eight threads signing in at once would take 150 MB."""
+    """Argon2id fills 7 MiB per check: eight threads signing in at once would take 56 MB more."""
     real = outreach.accounts.HASHER
     busy = {"now": 0, "most": 0}
     lock = threading.Lock()

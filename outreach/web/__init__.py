@@ -45,8 +45,9 @@ _MMAP_THRESHOLD = 1 << 20
 class _OneHashAtATime(Accounts):
     """``Accounts`` that hash or check one password at a time in this process.
 
-    Argon2id fills 19 MiB for every password it hashes or checks: eight server threads signing in
-    at once would take 150 MB, twice the server's budget. A sign-in waits ~50 ms for the one before.
+    Argon2id fills 7 MiB for every password it hashes or checks (``accounts.HASHER``): eight server threads
+    signing in at once would take 56 MB on top of the server's own, past its budget. A sign-in waits ~20 ms
+    for the one before.
     """
 
     _hashing = threading.Lock()
@@ -65,11 +66,11 @@ class _OneHashAtATime(Accounts):
 
 
 def _give_large_blocks_back() -> None:
-    """Make glibc return large freed blocks (Argon2id's 19 MiB, a big page's text) to the system at once.
+    """Make glibc return large freed blocks (Argon2id's 7 MiB, a big page's text) to the system at once.
 
     By default glibc raises its mmap threshold after the first such block is freed, so later ones come
     from the heap of the thread that asked and stay resident: every waitress thread that once checked a
-    password would keep 19 MiB. A fixed threshold keeps the server's resident memory at its working set;
+    password would keep 7 MiB. A fixed threshold keeps the server's resident memory at its working set;
     two heaps for the eight waitress threads keep their freed memory from being held eight times over.
     Elsewhere than glibc (musl, macOS) this does nothing.
     """
