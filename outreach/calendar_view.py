@@ -329,15 +329,17 @@ def month_for(ws: Workspace, first: date) -> Month:
     zone = ws.zone
     begin, end = month_bounds(first, zone)
     posts = tuple(ws.store.posts(None, begin, end))
-    names = {entry.innovation.id: (entry.innovation.nama, entry.innovation.opd) for entry in ws.planning.catalogue()}
+    names = ws.store.innovation_labels({post.innovation_id for post in posts})  # not the whole catalogue
     platforms = {
         name: adapter_class(settings.type).platform_for(settings) for name, settings in ws.config.channels.items()
     }
     blackouts = _blackouts(ws.config.campaigns)
     now = ws.now().astimezone(zone)
     # Planned up to the last day with a post from today on; one in the month after this one means all of it is.
-    ahead = ws.store.posts(None, datetime.combine(now.date(), time(0), tzinfo=zone), end + timedelta(days=31))
-    days = [post.scheduled_at.astimezone(zone).date() for post in (*posts, *ahead)]
+    last = ws.store.last_scheduled_at(datetime.combine(now.date(), time(0), tzinfo=zone), end + timedelta(days=31))
+    days = [post.scheduled_at.astimezone(zone).date() for post in posts]
+    if last is not None:
+        days.append(last.astimezone(zone).date())
     planned_until = max([*days, now.date() - timedelta(days=1)])
     sources = Sources(
         posts,
