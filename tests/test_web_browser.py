@@ -100,7 +100,7 @@ def test_the_sign_in_page_reads_well(browser: Browser, live_office: str, width: 
 
 
 def test_a_planted_violation_is_caught(browser: Browser, live_office: str) -> None:
-    """The checks above can fail: an image without text, a too-faint text and a too-wide block are found."""
+    """The checks can fail: an image without text, faint text, a too-wide block, a dialog, an inline script."""
     opened = browser.site(live_office, PHONE).open("/masuk")
     opened.page.evaluate(
         """() => {
@@ -112,9 +112,15 @@ def test_a_planted_violation_is_caught(browser: Browser, live_office: str) -> No
             wide.style.width = '2000px';
             wide.style.color = '#eeeeee';
             document.querySelector('main').append(wide);
+            const script = document.createElement('script');
+            script.textContent = 'window.ran = true';
+            document.body.append(script);
         }"""
     )
+    opened.page.evaluate("() => alert('planted')")
     found = troubles(opened, "phone")
+    assert "dialog: planted" in found and opened.page.evaluate("() => window.ran") is None
+    assert any(problem.startswith("console: ") and "Content Security Policy" in problem for problem in found), found
     assert any(problem.startswith("axe: image-alt (critical)") for problem in found), found
     assert any(problem.startswith("axe: color-contrast (serious)") for problem in found), found
     assert any("sideways scrolling" in problem for problem in found), found
