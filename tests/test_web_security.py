@@ -251,8 +251,12 @@ def things_of(office: Office) -> Things:
     return Things(planned[0].id, reply.id, KTP, STAFF, staff.id)
 
 
+#: The query a route needs to answer at all (a download names its format), by rule.
+QUERY_OF = {"/laporan/unduh": "?format=csv"}
+
+
 def url_of(route: Route, things: Things) -> str:
-    """The route's rule with each argument filled by the object it names."""
+    """The route's rule with each argument filled by the object it names, and the query it needs."""
     path = route.rule
     for converter, name in arguments(route):
         kind = object_of(route, name)
@@ -265,7 +269,7 @@ def url_of(route: Route, things: Things) -> str:
             "format": "csv",
         }[kind]
         path = re.sub(rf"<(?:\w+(?:\([^)]*\))?:)?{name}>", str(value), path, count=1)
-    return path
+    return path + QUERY_OF.get(route.rule, "")
 
 
 def client_of(office: Office, visitor: str) -> tuple[FlaskClient, str]:
