@@ -367,7 +367,7 @@ class Config:
         return self.path.parent
 
 
-def _line_of(text: str, location: tuple[str | int, ...]) -> int | None:
+def line_of(text: str, location: tuple[str | int, ...]) -> int | None:
     """The line that defines ``location``: the deepest table header on its path, then the key in it."""
     keys = [str(part) for part in location if isinstance(part, str)]
     lines = text.splitlines()
@@ -447,7 +447,7 @@ def _describe(error: dict[str, Any]) -> str:
 def _config_error(path: Path, text: str, error: dict[str, Any], prefix: tuple[str | int, ...] = ()) -> ConfigError:
     location = prefix + tuple(error["loc"])
     key_path = ".".join(str(part) for part in location)
-    line = _line_of(text, location)
+    line = line_of(text, location)
     where = f"{path}:{line}" if line else str(path)
     last_key = next((str(part) for part in reversed(location) if isinstance(part, str)), "")
     hint = EXAMPLES.get(last_key)
@@ -487,7 +487,7 @@ def _channel_settings(path: Path, text: str, name: str, block: dict[str, Any]) -
 
     channel_type = block.get("type")
     if channel_type not in CHANNEL_TYPES:
-        line = _line_of(text, ("channels", name, "type"))
+        line = line_of(text, ("channels", name, "type"))
         where = f"{path}:{line}" if line else str(path)
         raise ConfigError(
             _("{where}: channels.{name}.type: unknown channel type {type}; choose one of {types}").format(
@@ -522,7 +522,7 @@ def _refuse_store_on_an_input(
     if glossary_path is not None:
         inputs[glossary_path.resolve()] = _("the glossary file {name}").format(name=glossary_path.name)
     if store in inputs:
-        line = _line_of(text, ("store",))
+        line = line_of(text, ("store",))
         raise ConfigError(
             _(
                 "{where}: store: {store} is {input}; the store must be a file of its own "
@@ -562,7 +562,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     for campaign_name, campaign in model.campaigns.items():
         for channel_name in campaign.channels:
             if channel_name not in channels:
-                line = _line_of(text, ("campaigns", campaign_name, "channels"))
+                line = line_of(text, ("campaigns", campaign_name, "channels"))
                 known = ", ".join(channels) or _("none defined")
                 raise ConfigError(
                     _(

@@ -45,7 +45,7 @@ HYPHEN_BEFORE_CAPS_RE = re.compile(rf"-(?={_CAPS_PART})")
 _PREFIXED_RE = re.compile(rf"(?<![\w-])[^\W\d_]{{1,6}}-{_CAPS_PART}(?:{_OTHER_PART})*(?!\w|-\w)")
 _DEFAULT_SOURCE = "outreach/data/glossary.toml"
 #: Where tomllib says it stopped: "… (at line 3, column 7)".
-_TOML_PLACE = re.compile(r"\(at line (?P<line>\d+), column (?P<column>\d+)\)")
+TOML_PLACE = re.compile(r"\(at line (?P<line>\d+), column (?P<column>\d+)\)")
 #: A phone number: +62 8.., 62 8.., 08.. (not after a digit), or (0721) 123456. Each branch opens with a
 #: literal and checks for a digit before it afterwards, so the regex engine skips to a "+", "6", "0" or "(".
 _PHONE_RE = re.compile(
@@ -210,7 +210,7 @@ def _parse(text: str, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        place = _TOML_PLACE.search(str(exc))
+        place = TOML_PLACE.search(str(exc))
         if place is None:  # the parser reached the end of the file with something still open
             message = _("{file}: not valid TOML at the end of the file; check that every quote and bracket is closed")
         else:

@@ -25,6 +25,7 @@ from .store import Store
 from .textsafety import describe, hidden_characters
 
 if TYPE_CHECKING:
+    from .limits import TextLimit
     from .planning import Finding
     from .render import ChannelView
 
@@ -38,6 +39,13 @@ RESOLVED_UNPUBLISHED = N_("resolved by an operator: not published")
 CONFIRMED = N_("confirmed by staff")
 EDITED = N_("text edited by an operator: {reason}")
 ANNOUNCED = N_("announcement added by an operator")
+
+
+def announcement_text(text: str, link: str | None) -> str:
+    """An announcement's text as it goes out: its link added at the end unless the text already shows it."""
+    if link and link not in text:
+        return f"{text.rstrip()}\n\n{link}"
+    return text
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,6 @@ class TextRules:
         self, text: str, channel: str, source: str, kind: str | None = None, post: Post | None = None
     ) -> tuple[str, ...]:
         """The warnings ``text`` leaves; raises ``ConfigError`` naming ``source`` when it must not go out."""
-        image = post.image if post else None
         if not text.strip():
             raise ConfigError(_("{source}: the text is empty; write the post's text").format(source=source))
         hidden = hidden_characters(text)
@@ -89,8 +96,7 @@ class TextRules:
                     source=source, position=position + 1, character=describe(character)
                 )
             )
-        view = self.channel_view(channel)
-        limit = view.capabilities.limit_for(image is not None and view.capabilities.image != "none")
+        view, limit = self.limit(channel, post)
         excess = limit.excess(text)
         if excess > 0:
             raise ConfigError(
@@ -101,14 +107,30 @@ class TextRules:
                     source=source, channel=channel, length=limit.describe(text), platform=view.platform, excess=excess
                 )
             )
-        alt_text = post.alt_text if post else None
-        findings = self.check_language(text, kind, view.platform, Path(image) if image else None, alt_text)
+        findings = self.findings(text, channel, kind, post)
         errors = [finding.label() for finding in findings if finding.severity == "error"]
         if errors:
             raise ConfigError(
                 _("{source}: not plain language — {findings}").format(source=source, findings="; ".join(errors))
             )
         return tuple(finding.label() for finding in findings)
+
+    def limit(self, channel: str, post: Post | None = None) -> tuple[ChannelView, TextLimit]:
+        """The channel as it renders, and the limit a text for ``post`` (a caption when it has an image) must fit:
+        the web page's live counter measures with it too."""
+        view = self.channel_view(channel)
+        image = post.image if post else None
+        return view, view.capabilities.limit_for(image is not None and view.capabilities.image != "none")
+
+    def findings(
+        self, text: str, channel: str, kind: str | None = None, post: Post | None = None
+    ) -> tuple[Finding, ...]:
+        """Every finding of the plain-language checker on ``text`` for ``channel`` (errors and warnings)."""
+        image = post.image if post else None
+        platform = self.channel_view(channel).platform
+        return self.check_language(
+            text, kind, platform, Path(image) if image else None, post.alt_text if post else None
+        )
 
 
 class Operations:
@@ -173,8 +195,7 @@ class Operations:
         """
         if at < self.clock.now():
             raise ConfigError(_("--at {at} has passed; give a time from now on").format(at=at.isoformat()))
-        if link and link not in text:
-            text = f"{text.rstrip()}\n\n{link}"
+        text = announcement_text(text, link)
         warnings = self._rules().warnings(text, channel, source)
         moment = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]

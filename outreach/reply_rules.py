@@ -41,9 +41,9 @@ from typing import Any
 
 import regex
 
-from .config import _line_of
+from .config import line_of
 from .errors import ConfigError
-from .glossary import _TOML_PLACE
+from .glossary import TOML_PLACE
 from .i18n import _
 from .model import REPLY_KINDS
 
@@ -426,7 +426,7 @@ def _phrases(value: Any, text: str, source: str, where: tuple[str, ...]) -> list
 
 def _error(text: str, source: str, where: tuple[str, ...], message: str) -> ConfigError:
     """A ConfigError naming the file, the line of ``where`` (when found) and the message."""
-    line = _line_of(text, where) or _header_starting(text, where[0])
+    line = line_of(text, where) or _header_starting(text, where[0])
     return ConfigError(f"{source}:{line}: {message}" if line else f"{source}: {message}")
 
 
@@ -443,7 +443,7 @@ def _parse(text: str, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        place = _TOML_PLACE.search(str(exc))
+        place = TOML_PLACE.search(str(exc))
         if place is None:
             message = _("{file}: not valid TOML at the end of the file; check that every quote and bracket is closed")
         else:

@@ -141,6 +141,30 @@ class Browser:
         self._contexts.append(context)
         return Site(context, base_url.rstrip("/"))
 
+    def visit(self, url: str, viewport: dict[str, int] = A4) -> OpenedPage:
+        """Open ``url`` of a page served on this machine (``live_office``) at ``viewport``; every request to
+        another origin is recorded and refused, so a page that loads anything from outside is caught."""
+        context = self._browser.new_context(viewport=viewport, java_script_enabled=True)
+        self._contexts.append(context)
+        page = context.new_page()
+        opened = OpenedPage(page)
+        origin = "/".join(url.split("/")[:3]) + "/"
+        page.on("console", lambda message: message.type == "error" and opened.console_errors.append(message.text))
+        page.on("pageerror", lambda error: opened.console_errors.append(str(error)))
+
+        def route(request_route: Any) -> None:
+            target = request_route.request.url
+            if target.startswith((origin, "data:")):
+                request_route.continue_()
+            else:
+                opened.outside_requests.append(target)
+                request_route.abort()
+
+        page.route("**/*", route)
+        page.goto(url)
+        page.wait_for_load_state("load")
+        return opened
+
     def close(self) -> None:
         for context in self._contexts:
             context.close()

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import JSON, Connection, func, insert, select, type_coerce, update
 
 from .. import outbox
 from ..errors import NotFound, StateConflict
@@ -24,7 +25,7 @@ from ..reasons import N_
 from ..redaction import redact
 from ..vocabulary import state_label
 from .base import StoreBase
-from .schema import from_text, moment_of, post_events, posts, settings, to_text
+from .schema import from_text, innovations, moment_of, post_events, posts, settings, to_text
 
 #: The reason a new post is recorded with: English in the store, shown translated (``reasons.shown``).
 PLANNED = N_("planned")
@@ -41,6 +42,26 @@ class PublishedPost(NamedTuple):
     published_at: datetime
     remote_url: str | None
     text: str
+
+
+@dataclass(frozen=True)
+class PostFilter:
+    """Which posts the queue shows: any of ``states``, on ``channel``, about an innovation of agency ``opd``,
+    scheduled in ``[scheduled_from, scheduled_to)``; None means any."""
+
+    states: tuple[PostState, ...] | None = None
+    channel: str | None = None
+    opd: str | None = None
+    scheduled_from: datetime | None = None
+    scheduled_to: datetime | None = None
+
+
+class QueueRow(NamedTuple):
+    """A post as the queue lists it: with its innovation's name and agency (None: an announcement)."""
+
+    post: Post
+    innovation_name: str | None
+    agency: str | None
 
 
 class OutboxStore(StoreBase):
@@ -308,6 +329,37 @@ class OutboxStore(StoreBase):
                 connection, post_id, operation, to_text(now), reason, expect=expect, actor=actor, **values
             )
 
+    # ---- the office's web page: the queue in pages ------------------------------------------------
+
+    def post_page(self, wanted: PostFilter, limit: int, offset: int = 0) -> list[QueueRow]:
+        """One page of the posts ``wanted`` picks, in schedule order, each with its innovation's name and
+        agency (one query: the page never loads every post to show fifty)."""
+        data = type_coerce(innovations.c.data, JSON)
+        query = (
+            _filtered(
+                select(posts, data["nama"].as_string().label("nama"), data["opd"].as_string().label("opd")).select_from(
+                    posts.outerjoin(innovations, innovations.c.id == posts.c.innovation_id)
+                ),
+                wanted,
+            )
+            .order_by(posts.c.scheduled_at, posts.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        with self.transaction() as connection:
+            return [QueueRow(_post(row), row.nama, row.opd) for row in connection.execute(query)]
+
+    def post_count(self, wanted: PostFilter) -> int:
+        """How many posts ``wanted`` picks (the queue's pages and the home page's counts)."""
+        with self.transaction() as connection:
+            return int(connection.scalar(_filtered(select(func.count()).select_from(posts), wanted)) or 0)
+
+    def agencies(self) -> list[str]:
+        """Every agency of the catalogue, in alphabetical order: the queue's agency filter offers them."""
+        opd = type_coerce(innovations.c.data, JSON)["opd"].as_string()
+        with self.transaction() as connection:
+            return [name for name in connection.scalars(select(opd).distinct().order_by(opd)) if name]
+
 
 #: The columns that carry a post's rendered content.
 _CONTENT = ("text", "link", "image", "alt_text", "content_hash")
@@ -461,3 +513,19 @@ def _post(row: Any) -> Post:
         reason=row.reason,
         channel_state=json.loads(row.channel_state or "{}"),
     )
+
+
+def _filtered(query: Any, wanted: PostFilter) -> Any:
+    """``query`` over ``posts`` narrowed by ``wanted``; the agency through the innovations it names."""
+    if wanted.states is not None:
+        query = query.where(posts.c.state.in_([state.value for state in wanted.states]))
+    if wanted.channel is not None:
+        query = query.where(posts.c.channel == wanted.channel)
+    if wanted.opd is not None:
+        opd = type_coerce(innovations.c.data, JSON)["opd"].as_string()
+        query = query.where(posts.c.innovation_id.in_(select(innovations.c.id).where(opd == wanted.opd)))
+    if wanted.scheduled_from is not None:
+        query = query.where(posts.c.scheduled_at >= to_text(wanted.scheduled_from))
+    if wanted.scheduled_to is not None:
+        query = query.where(posts.c.scheduled_at < to_text(wanted.scheduled_to))
+    return query

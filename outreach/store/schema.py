@@ -94,6 +94,7 @@ posts = Table(
     Index("posts_state_due", "state", "due_at"),
     Index("posts_innovation", "innovation_id"),
     Index("posts_channel_scheduled", "channel", "scheduled_at"),
+    Index("posts_scheduled", "scheduled_at", "id"),  # the queue's pages, in schedule order (migration 8)
 )
 post_events = Table(
     "post_events",
@@ -254,6 +255,12 @@ def _add_columns(table: Table, *names: str) -> Migration:
     return migrate
 
 
+def _index(table: Table, name: str) -> Migration:
+    """Create one of ``table``'s indexes; a store created after it joined the table already has it."""
+    index = next(index for index in table.indexes if index.name == name)
+    return lambda connection, _now: index.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "catalogue and approvals", _create(innovations, decisions, catalogue_sources)),
     (2, "outbox", _create(posts, post_events, settings)),
@@ -262,6 +269,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (5, "engagement readings and press coverage", _create(metric_readings, press_coverage)),
     (6, "citizens' replies", _create(replies)),
     (7, "accounts of the office's web page", _create(users, web_sessions, login_failures, account_events)),
+    (8, "posts by schedule, for the queue's pages", _index(posts, "posts_scheduled")),
 ]
 
 
