@@ -48,11 +48,11 @@ AUTHOR = f'"><img src=x onerror=alert("penulis")>{RLO}ujipenulis'
 #: The pages that must show each hostile text, by hand (the issue's pages): marker -> URL kinds.
 #: "post:edited" is the post whose text was edited, "innovation:<id>" an innovation's page, and so on.
 MUST_SHOW = {
-    "ujinama": ("/inovasi", "/inovasi/<innovation>", "/kalender"),
+    "ujinama": ("/", "/antrean", "/antrean/<edited>", "/inovasi", "/inovasi/<innovation>", "/kalender"),
     "ujidraf": ("/inovasi", "/inovasi/<draft>"),
     "ujiteks": ("/antrean/<edited>",),
     "ujiumum": ("/antrean/<announcement>",),
-    "ujialasan": ("/antrean/<failed>",),
+    "ujialasan": ("/antrean", "/antrean/<failed>"),
     "ujibalasan": ("/balasan",),
 }
 #: Schemes that run a script when a link is followed or a frame loaded.
