@@ -21,6 +21,7 @@ from .i18n import N_, _
 from .model import Post, PostState
 from .outbox import ANNOUNCEMENT_ID
 from .reasons import shown
+from .textsafety import visible
 from .vocabulary import PLATFORM_SHORT, platform_label, state_label
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class ChannelMark:
     @property
     def why(self) -> str | None:
         """The stored reason, in the reader's language, where the post did not go out as planned."""
-        return shown(self.reason) if self.reason and self.state in _EXPLAINED else None
+        return visible(shown(self.reason), line_breaks=False) if self.reason and self.state in _EXPLAINED else None
 
 
 @dataclass(frozen=True)

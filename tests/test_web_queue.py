@@ -180,7 +180,7 @@ def test_the_home_page_says_what_needs_a_person_with_links(office: Office) -> No
     assert re.search(r'href="/antrean\?state=handed_off"><strong>1</strong> handed off', needs)
     assert "missed" not in needs  # nothing missed: not listed
     assert "facebook (Facebook) is held" in needs and "no API credits left" in needs
-    assert re.search(r'href="/balasan\?urgent=1"><strong>1</strong> urgent citizen reply', needs)
+    assert re.search(r'href="/balasan\?belum=1&amp;mendesak=1"><strong>1</strong> urgent citizen reply', needs)
     assert "Publishing is paused." in page and "by admin: Hari berkabung" in page
     assert store.get_setting(PAUSE_SETTING)  # the page only reads
 

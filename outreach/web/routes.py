@@ -228,3 +228,12 @@ def _csrf_ok() -> bool:
     user: SignedIn | None = g.get("signed_in")
     expected = user.csrf_token if user is not None else request.cookies.get(SIGN_IN_CSRF_COOKIE, "")
     return bool(sent and expected) and hmac.compare_digest(sent, expected)
+
+
+def shown_reason(reason: str) -> str:
+    """A stored reason as a person reads it (``reasons.shown``), with hidden and control characters made
+    visible: a reason may quote a platform's or a person's words, which are not ours to trust."""
+    from ..reasons import shown
+    from ..textsafety import visible
+
+    return visible(shown(reason), line_breaks=False)

@@ -81,5 +81,5 @@ def index() -> Any:
         platforms=channel_platforms(),
         channel_label=channel_label,
         state_label=state_label,
-        replies_link="/balasan?urgent=1",
+        replies_link=url_for("replies.inbox", belum=1, mendesak=1),
     )

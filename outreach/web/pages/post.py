@@ -23,9 +23,8 @@ from ...errors import ConfigError, NotFound, OutreachError
 from ...i18n import N_, _, number
 from ...model import Post
 from ...outbox import Operation
-from ...reasons import shown as reason_shown
 from ...vocabulary import state_label
-from ..routes import actor, page, render, services, signed_in, writing
+from ..routes import actor, page, render, services, shown_reason, signed_in, writing
 from .queue import channel_label, channel_platforms
 
 blueprint = Blueprint("post", __name__)
@@ -163,7 +162,7 @@ def _page(post: Post, status: int = 200, problem: str | None = None, **typed: An
         done=_(DONE[request.args["selesai"]]) if request.args.get("selesai") in DONE else None,
         zone=workspace.zone,
         state_label=state_label,
-        reason_shown=reason_shown,
+        reason_shown=shown_reason,
     )
     return body, code
 

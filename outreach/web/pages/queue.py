@@ -17,10 +17,9 @@ from ...accounts import SignedIn
 from ...channels import adapter_class
 from ...i18n import N_, _
 from ...model import PostState
-from ...reasons import shown as reason_shown
 from ...store.posts import PostFilter
 from ...vocabulary import platform_label, state_label
-from ..routes import page, render, services, signed_in
+from ..routes import page, render, services, shown_reason, signed_in
 
 blueprint = Blueprint("queue", __name__)
 
@@ -134,7 +133,7 @@ def index() -> Any:
         platforms=platforms,
         channel_label=channel_label,
         state_label=state_label,
-        reason_shown=reason_shown,
+        reason_shown=shown_reason,
         zone=workspace.zone,
         problem=problem,
         page_url=lambda number: url_for("queue.index", **filters.query(page=number)),
