@@ -87,13 +87,7 @@ def _engagement_line(workspace: Workspace) -> str:
         "engagement: last collected {time}, {count} posts read",
         read,
     ).format(time=zoned(collected["at"], workspace.zone), count=number(read))
-    if failed:
-        line += ngettext(
-            "; {count} could not be read and is read again next time",
-            "; {count} could not be read and are read again next time",
-            failed,
-        ).format(count=number(failed))
-    return line
+    return line + _read_again(failed)
 
 
 def _replies_lines(workspace: Workspace) -> Iterator[str]:
@@ -108,13 +102,7 @@ def _replies_lines(workspace: Workspace) -> Iterator[str]:
             "replies: last collected {time}, under {count} posts",
             read,
         ).format(time=zoned(collected["at"], workspace.zone), count=number(read))
-        if failed:
-            line += ngettext(
-                "; {count} could not be read and is read again next time",
-                "; {count} could not be read and are read again next time",
-                failed,
-            ).format(count=number(failed))
-        yield line
+        yield line + _read_again(failed)
     waiting = workspace.store.open_reply_counts()
     urgent = sum(count for (_kind, is_urgent), count in waiting.items() if is_urgent)
     asking = sum(count for (kind, _urgent), count in waiting.items() if kind in ("question", "complaint"))
@@ -177,3 +165,14 @@ def _lock_held(path: Path) -> bool:
             return True
         fcntl.flock(handle, fcntl.LOCK_UN)
         return False
+
+
+def _read_again(failed: int) -> str:
+    """What a collection's line adds when posts could not be read: they are read again next time."""
+    if not failed:
+        return ""
+    return ngettext(
+        "; {count} could not be read and is read again next time",
+        "; {count} could not be read and are read again next time",
+        failed,
+    ).format(count=number(failed))

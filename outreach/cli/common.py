@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..model import Post
     from ..operations import Move
     from ..planning import Draft
+    from ..sweep import CollectionSummary
 
 
 #: Years a clock or a date option may name: far enough from the ends of Python's calendar
@@ -166,3 +167,25 @@ def _report(move: Move) -> None:
             id=move.post_id, before=state_label(move.before.value), after=state_label(move.after.value)
         )
     )
+
+
+def print_sweep(summary: CollectionSummary, headline: str) -> bool:
+    """A collection's outcome as people read it: ``headline`` (formatted with read, days, failed, skipped), then a
+    table per channel; False when no post was published in the period (only that is said)."""
+    click.echo(
+        headline.format(
+            read=number(summary.read),
+            days=number(summary.days),
+            failed=number(summary.failed),
+            skipped=number(summary.skipped),
+        )
+    )
+    if not summary.channels:
+        click.echo(_("no post was published in that period"))
+        return False
+    rows = [
+        [name, number(result.read), number(result.failed), number(result.skipped), "; ".join(result.reasons[:3]) or "-"]
+        for name, result in sorted(summary.channels.items())
+    ]
+    _print_table(rows, [_("channel"), _("read"), _("failed"), _("skipped"), _("why")])
+    return True

@@ -7,9 +7,9 @@ from datetime import datetime
 
 import click
 
-from ..i18n import N_, _, number
+from ..i18n import N_, _
 from . import _ws, cli
-from .common import _actor, _day_in_years, _iso, _not_blank, _print_table, _web_address, format_option
+from .common import _actor, _day_in_years, _iso, _not_blank, _print_table, _web_address, format_option, print_sweep
 
 
 @cli.group()
@@ -43,24 +43,10 @@ def metrics_collect(days: int | None) -> None:
         )
     ws = _ws()
     summary = collector_for(ws).collect(days or ws.config.metrics.days)
-    click.echo(
-        _(
-            "engagement read for {read} posts published in the last {days} days ({failed} failed, {skipped} skipped)"
-        ).format(
-            read=number(summary.read),
-            days=number(summary.days),
-            failed=number(summary.failed),
-            skipped=number(summary.skipped),
-        )
+    print_sweep(
+        summary,
+        _("engagement read for {read} posts published in the last {days} days ({failed} failed, {skipped} skipped)"),
     )
-    if not summary.channels:
-        click.echo(_("no post was published in that period"))
-        return
-    rows = [
-        [name, number(result.read), number(result.failed), number(result.skipped), "; ".join(result.reasons[:3]) or "-"]
-        for name, result in sorted(summary.channels.items())
-    ]
-    _print_table(rows, [_("channel"), _("read"), _("failed"), _("skipped"), _("why")])
 
 
 @cli.group()

@@ -14,7 +14,7 @@ from ..model import REPLY_KINDS
 from ..textsafety import is_hidden, visible
 from ..vocabulary import platform_label, reply_kind_label, reply_status_label
 from . import _ws, cli, live_config
-from .common import POST_ID, _iso, _not_blank, _print_table, _zoned, format_option
+from .common import POST_ID, _iso, _not_blank, _print_table, _zoned, format_option, print_sweep
 
 if TYPE_CHECKING:
     from ..app import Workspace
@@ -59,22 +59,9 @@ def replies_collect(days: int | None) -> None:
         )
     ws = _ws()
     summary = reply_collector_for(ws).collect(days or ws.config.replies.days)
-    click.echo(
-        _("replies collected under {read} posts of the last {days} days ({failed} failed, {skipped} skipped)").format(
-            read=number(summary.read),
-            days=number(summary.days),
-            failed=number(summary.failed),
-            skipped=number(summary.skipped),
-        )
-    )
-    if not summary.channels:
-        click.echo(_("no post was published in that period"))
+    headline = _("replies collected under {read} posts of the last {days} days ({failed} failed, {skipped} skipped)")
+    if not print_sweep(summary, headline):
         return
-    rows = [
-        [name, number(result.read), number(result.failed), number(result.skipped), "; ".join(result.reasons[:3]) or "-"]
-        for name, result in sorted(summary.channels.items())
-    ]
-    _print_table(rows, [_("channel"), _("read"), _("failed"), _("skipped"), _("why")])
     click.echo(_("`outreach replies list --unanswered` shows what waits for an answer"))
 
 
