@@ -381,38 +381,31 @@ class GraphChannel(Channel):
         """A call (path, parameters) that only the insights permission allows, for ``engagement_access``."""
         raise NotImplementedError
 
-    def _may_read(self, post: Post, throttled: str, no_id: str) -> str:
-        """The post's id on Meta, unless a read (engagement or comments) must wait while posting needs the rest
-        of Meta's hourly limits (``RateLimited``, message ``throttled``) or the post has no id there (``no_id``);
-        both messages are msgids."""
-        wait = self._throttle_wait(self.settings.reading_usage_limit)
-        if wait is not None:
-            raise RateLimited(
-                _(throttled).format(name=self.name, usage=f"{self._usage:g} %", seconds=f"{wait:g}"),
-                retry_after=wait,
-            )
-        if not post.remote_id:
-            raise ContentRejected(_(no_id).format(name=self.name, id=post.id))
-        return post.remote_id
-
     def read_node(self, post: Post, fields: str) -> tuple[str, dict[str, Any]]:
         """The published post's id and its node with ``fields``, read only while posting keeps its share.
 
         Meta's hourly limits are shared by every call the app makes for the Page or account: reading
         stops at ``reading_usage_limit`` percent so that the posts due later still go out.
         """
-        remote_id = self._may_read(
-            post,
-            N_(
-                "{name}: Meta reports {usage} of the app's hourly rate limit used; engagement is read "
-                "again in {seconds} s, leaving the rest for posting"
-            ),
-            N_("{name}: post {id} has no id on the platform, so its figures cannot be read"),
-        )
-        body = self.http.request("GET", remote_id, params={"fields": fields}).body
+        wait = self._throttle_wait(self.settings.reading_usage_limit)
+        if wait is not None:
+            raise RateLimited(
+                _(
+                    "{name}: Meta reports {usage} of the app's hourly rate limit used; engagement is read "
+                    "again in {seconds} s, leaving the rest for posting"
+                ).format(name=self.name, usage=f"{self._usage:g} %", seconds=f"{wait:g}"),
+                retry_after=wait,
+            )
+        if not post.remote_id:
+            raise ContentRejected(
+                _("{name}: post {id} has no id on the platform, so its figures cannot be read").format(
+                    name=self.name, id=post.id
+                )
+            )
+        body = self.http.request("GET", post.remote_id, params={"fields": fields}).body
         if not isinstance(body, dict):
             raise ServerError(_("{name}: Meta answered without the post's figures").format(name=self.name))
-        return remote_id, body
+        return post.remote_id, body
 
     def insight_figures(self, object_id: str) -> dict[str, int]:
         """The insights of a post, or none when the token may not read them or Meta withholds them yet.
@@ -484,14 +477,21 @@ class GraphChannel(Channel):
 
         Read only while posting keeps its share of Meta's hourly limits, as the engagement is.
         """
-        remote_id = self._may_read(
-            post,
-            N_(
-                "{name}: Meta reports {usage} of the app's hourly rate limit used; replies are collected "
-                "again in {seconds} s, leaving the rest for posting"
-            ),
-            N_("{name}: post {id} has no id on the platform, so its replies cannot be collected"),
-        )
+        wait = self._throttle_wait(self.settings.reading_usage_limit)
+        if wait is not None:
+            raise RateLimited(
+                _(
+                    "{name}: Meta reports {usage} of the app's hourly rate limit used; replies are collected "
+                    "again in {seconds} s, leaving the rest for posting"
+                ).format(name=self.name, usage=f"{self._usage:g} %", seconds=f"{wait:g}"),
+                retry_after=wait,
+            )
+        if not post.remote_id:
+            raise ContentRejected(
+                _("{name}: post {id} has no id on the platform, so its replies cannot be collected").format(
+                    name=self.name, id=post.id
+                )
+            )
         refused = self._comments_refused_at
         if refused is not None and self.clock.now() - refused < ASK_INSIGHTS_AGAIN:
             return None
@@ -500,7 +500,7 @@ class GraphChannel(Channel):
         for _page in range(pages):
             try:
                 body = self.http.request(
-                    "GET", f"{remote_id}/comments", params={**params, **({"after": after} if after else {})}
+                    "GET", f"{post.remote_id}/comments", params={**params, **({"after": after} if after else {})}
                 ).body
             except PermissionMissing as error:
                 self._comments_refused_at = self.clock.now()
