@@ -10,10 +10,21 @@ import pytest
 from outreach.i18n import LANGUAGE_VARIABLE, set_language
 from outreach.store import Store
 from tests.browser import browser
+from tests.postgres import _migrated_template, any_store, empty_postgres_url, postgres_url, store_url
 from tests.web_helpers import live_office, office
 
-# the headless Chromium fixture, shared by every test of an HTML page; an office with its web page and accounts
-__all__ = ["browser", "live_office", "office"]
+# the headless Chromium fixture, shared by every test of an HTML page; an office with its web page and accounts;
+# a real PostgreSQL database per test, and a store on each engine in turn
+__all__ = [
+    "_migrated_template",
+    "any_store",
+    "browser",
+    "empty_postgres_url",
+    "live_office",
+    "office",
+    "postgres_url",
+    "store_url",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, select
+from sqlalchemy import Connection, Select, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import NotFound
@@ -152,11 +152,20 @@ def _require_innovation(connection: Connection, innovation_id: str) -> None:
 
 
 def _newest() -> Select[Any]:
-    """Each post's newest reading in one pass: SQLite takes a bare column (``counts``) from the row where
-    ``max()`` found its value (https://sqlite.org/lang_select.html#bareagg)."""
-    return select(
-        metric_readings.c.post_id, func.max(metric_readings.c.read_at).label("read_at"), metric_readings.c.counts
-    ).group_by(metric_readings.c.post_id)
+    """Each post's newest reading: its readings joined to the moment of its latest one.
+
+    Portable SQL (SQLite's bare column beside ``max()`` is refused by PostgreSQL); the index on
+    ``(post_id, read_at)`` serves both the grouping and the join.
+    """
+    latest = (
+        select(metric_readings.c.post_id, func.max(metric_readings.c.read_at).label("read_at"))
+        .group_by(metric_readings.c.post_id)
+        .subquery()
+    )
+    return select(metric_readings.c.post_id, metric_readings.c.read_at, metric_readings.c.counts).join(
+        latest,
+        and_(latest.c.post_id == metric_readings.c.post_id, latest.c.read_at == metric_readings.c.read_at),
+    )
 
 
 def _reading(row: Any) -> MetricReading:
