@@ -70,7 +70,7 @@ def _admin(statement: str) -> None:
     import psycopg
 
     with psycopg.connect(_libpq(server_url()), autocommit=True) as connection:
-        connection.execute(statement)  # type: ignore[arg-type]  # our own names, never user input
+        connection.execute(statement.encode())  # our own names (uuid hex), never user input
 
 
 def create_database(template: str | None = None) -> str:
