@@ -80,6 +80,19 @@ INSTAGRAM_SPAM_SUBCODE = 2207051
 #: Instagram's "account inactive, checkpointed or restricted": a person must open the app.
 INSTAGRAM_RESTRICTED_SUBCODE = 2207050
 
+#: Why a post's figures or comments are not read now: Meta's hourly limits are left to posting, or the
+#: post has no id on the platform (translated where raised).
+_ENGAGEMENT_THROTTLED = N_(
+    "{name}: Meta reports {usage} of the app's hourly rate limit used; engagement is read "
+    "again in {seconds} s, leaving the rest for posting"
+)
+_REPLIES_THROTTLED = N_(
+    "{name}: Meta reports {usage} of the app's hourly rate limit used; replies are collected "
+    "again in {seconds} s, leaving the rest for posting"
+)
+_ENGAGEMENT_NO_ID = N_("{name}: post {id} has no id on the platform, so its figures cannot be read")
+_REPLIES_NO_ID = N_("{name}: post {id} has no id on the platform, so its replies cannot be collected")
+
 _PERMISSION_NAME = re.compile(
     r"\b(pages_[a-z_]+|instagram_[a-z_]+|read_insights|business_management|publish_video|ads_management|ads_read"
     r"|CREATE_CONTENT|MANAGE|MODERATE)\b"
@@ -387,25 +400,26 @@ class GraphChannel(Channel):
         Meta's hourly limits are shared by every call the app makes for the Page or account: reading
         stops at ``reading_usage_limit`` percent so that the posts due later still go out.
         """
+        remote_id = self._may_read(post, _ENGAGEMENT_THROTTLED, _ENGAGEMENT_NO_ID)
+        body = self.http.request("GET", remote_id, params={"fields": fields}).body
+        if not isinstance(body, dict):
+            raise ServerError(_("{name}: Meta answered without the post's figures").format(name=self.name))
+        return remote_id, body
+
+    def _may_read(self, post: Post, throttled: str, no_id: str) -> str:
+        """The published post's id, once reading it leaves posting its share of Meta's hourly limits.
+
+        ``throttled`` and ``no_id`` say what is read (the figures, the comments) in the two refusals.
+        """
         wait = self._throttle_wait(self.settings.reading_usage_limit)
         if wait is not None:
             raise RateLimited(
-                _(
-                    "{name}: Meta reports {usage} of the app's hourly rate limit used; engagement is read "
-                    "again in {seconds} s, leaving the rest for posting"
-                ).format(name=self.name, usage=f"{self._usage:g} %", seconds=f"{wait:g}"),
+                _(throttled).format(name=self.name, usage=f"{self._usage:g} %", seconds=f"{wait:g}"),
                 retry_after=wait,
             )
         if not post.remote_id:
-            raise ContentRejected(
-                _("{name}: post {id} has no id on the platform, so its figures cannot be read").format(
-                    name=self.name, id=post.id
-                )
-            )
-        body = self.http.request("GET", post.remote_id, params={"fields": fields}).body
-        if not isinstance(body, dict):
-            raise ServerError(_("{name}: Meta answered without the post's figures").format(name=self.name))
-        return post.remote_id, body
+            raise ContentRejected(_(no_id).format(name=self.name, id=post.id))
+        return post.remote_id
 
     def insight_figures(self, object_id: str) -> dict[str, int]:
         """The insights of a post, or none when the token may not read them or Meta withholds them yet.
@@ -477,21 +491,7 @@ class GraphChannel(Channel):
 
         Read only while posting keeps its share of Meta's hourly limits, as the engagement is.
         """
-        wait = self._throttle_wait(self.settings.reading_usage_limit)
-        if wait is not None:
-            raise RateLimited(
-                _(
-                    "{name}: Meta reports {usage} of the app's hourly rate limit used; replies are collected "
-                    "again in {seconds} s, leaving the rest for posting"
-                ).format(name=self.name, usage=f"{self._usage:g} %", seconds=f"{wait:g}"),
-                retry_after=wait,
-            )
-        if not post.remote_id:
-            raise ContentRejected(
-                _("{name}: post {id} has no id on the platform, so its replies cannot be collected").format(
-                    name=self.name, id=post.id
-                )
-            )
+        self._may_read(post, _REPLIES_THROTTLED, _REPLIES_NO_ID)
         refused = self._comments_refused_at
         if refused is not None and self.clock.now() - refused < ASK_INSIGHTS_AGAIN:
             return None
