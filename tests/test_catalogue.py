@@ -18,6 +18,13 @@ from outreach.errors import ConfigError, NotFound
 from outreach.model import ALL_FIELDS, Innovation, Status
 from outreach.store import Store
 
+
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Every store test here runs on SQLite and on PostgreSQL (``any_store``)."""
+    return any_store
+
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config" / "catalogue" / "inovasi.csv"
 TEMPLATE_CSV = REPO / "config" / "catalogue" / "templat-inovasi.csv"
