@@ -1,4 +1,4 @@
-"""The store under concurrency on PostgreSQL, and the accounts' store on both engines.
+"""The store under concurrency on PostgreSQL, the accounts' store on both engines, a PostgreSQL store's config.
 
 SQLite serialises every transaction (``BEGIN IMMEDIATE``); PostgreSQL's READ COMMITTED does not, so each
 read-then-write in the store holds a row lock or an advisory lock there. Each race below starts several
@@ -8,17 +8,23 @@ the lock a run loses updates or moves a post twice.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
-from outreach.errors import StateConflict
+from outreach.cli import cli
+from outreach.config import load_config
+from outreach.errors import ConfigError, StateConflict
 from outreach.model import IncomingReply, Innovation, PostState
 from outreach.outbox import Operation
 from outreach.store import Store
+from tests.engine_helpers import campaign, file_channel, project
 from tests.test_metrics import published
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
@@ -142,3 +148,37 @@ def test_accounts_sessions_and_failures_on_each_engine(any_store: Store) -> None
     store.disable_user("Sari", NOW, "admin")
     assert store.user_named("Sari").disabled_at == NOW
     assert [event.action for event in store.account_events()] == ["added", "signed in", "password changed", "disabled"]
+
+
+def _postgres_project(folder: Path, store: str) -> Path:
+    return project(
+        folder,
+        [],
+        channels={"berkas": file_channel("facebook", "outbox")},
+        campaigns={"c": campaign(["berkas"])},
+        store=store,
+    )
+
+
+def test_a_password_in_the_config_store_url_is_refused_naming_the_line(tmp_path: Path) -> None:
+    config = _postgres_project(tmp_path, "postgresql+psycopg://outreach:rahasia@db.example.go.id:5432/outreach")
+    with pytest.raises(ConfigError) as refused:
+        load_config(config, environ={})
+    message = str(refused.value)
+    assert message.startswith(f"{config}:2: store: the URL holds a password") and "PGPASSWORD" in message
+    assert "rahasia" not in message
+
+
+def test_a_postgresql_store_takes_its_password_from_env_and_its_backups_are_the_databases(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    config = _postgres_project(tmp_path, postgres_url)
+    (tmp_path / ".env").write_text("PGPASSWORD=sandi-uji\n", encoding="utf-8")
+    load_config(config)
+    assert os.environ["PGPASSWORD"] == "sandi-uji"  # what libpq reads; the trusted test server ignores it
+    for command in (["db", "backup", str(tmp_path / "cadangan.sqlite3")], ["db", "restore", str(tmp_path / "x")]):
+        result = CliRunner().invoke(cli, ["--config", str(config), *command])
+        assert result.exit_code == 1, result.output
+        assert "is PostgreSQL: its backups are the database's own" in result.output and "pg_dump" in result.output
+        assert "Traceback" not in result.output
