@@ -88,6 +88,16 @@ def verify_copy(source_url: str, target_url: str) -> list[TableCheck]:
         target.dispose()
 
 
+def table_digests(url: str) -> dict[str, tuple[int, str]]:
+    """Each table of the store at ``url`` (either engine): its rows and their SHA-256, as the copy is checked."""
+    engine = _read_only(url) if url.startswith("sqlite") else _target_engine(url)
+    try:
+        with engine.connect() as connection, connection.begin():
+            return {table.name: _digest(connection, table) for table in metadata.sorted_tables}
+    finally:
+        engine.dispose()
+
+
 def _read_only(url: str) -> Engine:
     """The SQLite store at ``url``, opened so that nothing can change it; its reads share one snapshot."""
     path = sqlite_file(url)
