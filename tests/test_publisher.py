@@ -30,6 +30,7 @@ from tests.engine_helpers import (
     set_now,
     workspace,
     write_catalogue,
+    write_config,
 )
 from tests.fakeplatform.mastodon import MastodonFake
 from tests.fakeplatform.server import FakeServer, Fault
@@ -38,6 +39,13 @@ from tests.fakeplatform.telegram import TelegramFake
 PLAN_AT = at(2026, 11, 30, 20, 0)
 SLOT = at(2026, 12, 1, 9, 0)
 ROWS = [innovation("ktp-sehari-jadi"), innovation("bank-sampah", "Dinas Sosial")]
+
+
+@pytest.fixture(autouse=True)
+def _each_engine(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every project written here keeps its store on each engine in turn: the outbox's tests run on SQLite and
+    PostgreSQL (a test that names a store of its own keeps it)."""
+    monkeypatch.setitem(write_config.__kwdefaults__, "store", store_url)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Connection, case, func, insert, or_, select, type_c
 from ..errors import NotFound
 from ..i18n import _
 from ..model import CatalogueEntry, Innovation, Post, Status
-from .base import StoreBase
+from .base import StoreBase, serialised
 from .posts import _post as post_of_row
 from .schema import (
     CATALOGUE_REVISION,
@@ -28,6 +28,10 @@ from .schema import (
     settings,
     to_text,
 )
+
+#: Every change to the catalogue (imports, syncs, decisions, retirements) holds this lock on PostgreSQL: each reads
+#: what is stored (an innovation's content, the revision counter) and writes from it, so two must not interleave.
+CATALOGUE_LOCK = "catalogue"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class CatalogueStore(StoreBase):
         outcomes: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": [], "withdrawn": []}
         stamp = to_text(now)
         with self.transaction() as connection:
+            serialised(connection, CATALOGUE_LOCK)
             for innovation, source, signoff in records:
                 for outcome in self._upsert(connection, innovation, source, stamp):
                     outcomes[outcome].append(innovation.id)
@@ -174,6 +179,7 @@ class CatalogueStore(StoreBase):
         """Record an approval or rejection of each innovation's current content; unknown ids raise."""
         ids = list(ids)
         with self.transaction() as connection:
+            serialised(connection, CATALOGUE_LOCK)  # the content decided on is the content stored
             found = {
                 row.id: row
                 for row in connection.execute(
@@ -211,6 +217,7 @@ class CatalogueStore(StoreBase):
 
     def retire(self, identifier: str, by: str, now: datetime) -> None:
         with self.transaction() as connection:
+            serialised(connection, CATALOGUE_LOCK)
             result = connection.execute(
                 update(innovations).where(innovations.c.id == identifier).values(retired_at=to_text(now), retired_by=by)
             )

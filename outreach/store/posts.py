@@ -24,13 +24,15 @@ from ..outbox import Operation
 from ..reasons import N_
 from ..redaction import redact
 from ..vocabulary import state_label
-from .base import StoreBase
+from .base import StoreBase, serialised
 from .schema import from_text, innovations, moment_of, post_events, posts, settings, to_text
 
 #: The reason a new post is recorded with: English in the store, shown translated (``reasons.shown``).
 PLANNED = N_("planned")
 #: The reason a claim is recorded with (the attempt has begun).
 CLAIMED = N_("claimed")
+#: Writing plans and announcements holds this lock on PostgreSQL: each reads which keys exist, then creates the rest.
+POST_KEYS_LOCK = "posts:keys"
 
 
 class PublishedPost(NamedTuple):
@@ -183,6 +185,7 @@ class OutboxStore(StoreBase):
         stamp = to_text(now)
         inserted = withdrawn = 0
         with self.transaction() as connection:
+            serialised(connection, POST_KEYS_LOCK)
             existing = {row.key: row for row in connection.execute(select(posts.c.key, posts.c.id, posts.c.state))}
             for values in new_posts:
                 earlier = existing.get(values["key"])
@@ -220,6 +223,7 @@ class OutboxStore(StoreBase):
         """
         stamp = to_text(now)
         with self.transaction() as connection:
+            serialised(connection, POST_KEYS_LOCK)
             earlier = connection.scalar(select(posts.c.id).where(posts.c.key == values["key"]))
             if earlier is not None:
                 raise StateConflict(
@@ -301,7 +305,8 @@ class OutboxStore(StoreBase):
     def save_channel_state(self, post_id: int, state: dict[str, Any]) -> None:
         """Durably merge adapter state (e.g. a Bluesky rkey) into the post, before the adapter goes on."""
         with self.transaction() as connection:
-            current = json.loads(connection.scalar(select(posts.c.channel_state).where(posts.c.id == post_id)) or "{}")
+            query = select(posts.c.channel_state).where(posts.c.id == post_id).with_for_update()
+            current = json.loads(connection.scalar(query) or "{}")
             current.update(state)
             connection.execute(
                 update(posts).where(posts.c.id == post_id).values(channel_state=json.dumps(current, ensure_ascii=False))
@@ -459,7 +464,11 @@ def _transition(
     stray = outbox.unknown_fields(operation, values)
     if stray:
         raise ValueError(f"{operation.value} does not set {', '.join(stray)}")
-    row = connection.execute(select(posts.c.state, posts.c.attempts).where(posts.c.id == post_id)).first()
+    # FOR UPDATE: on PostgreSQL a second transition of this post waits here and then reads the state the
+    # first one wrote (SQLite ignores it; BEGIN IMMEDIATE already serialises every transaction).
+    row = connection.execute(
+        select(posts.c.state, posts.c.attempts).where(posts.c.id == post_id).with_for_update()
+    ).first()
     if row is None:
         raise NotFound(_missing(post_id))
     state = PostState(row.state)
