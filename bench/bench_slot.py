@@ -22,6 +22,7 @@ import argparse
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ def start_fakes() -> dict[str, Any]:
     from tests.fakeplatform.webhook import WebhookFake
     from tests.fakeplatform.x import XFake
 
-    kinds = {
+    kinds: dict[str, Callable[[FakeServer], Any]] = {
         "x": XFake,
         "facebook": FacebookFake,
         "instagram": InstagramFake,
