@@ -92,10 +92,9 @@ def build(folder: Path, fakes: dict[str, Any], store: str, parallel: int) -> Any
         campaigns={CAMPAIGN: common.campaign_block(list(channels), today, today + timedelta(days=90))},
         publishing={"parallel_channels": parallel, "catch_up_minutes": 600},
     )
-    text = config.read_text(encoding="utf-8").replace(
-        f'store = "{common.STORE_NAME}"', f'store = "{store}"' if store else f'store = "{common.STORE_NAME}"'
-    )
-    config.write_text(text, encoding="utf-8")
+    if store:  # common.project writes the SQLite file's name
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace(f'store = "{common.STORE_NAME}"', f'store = "{store}"'), encoding="utf-8")
     environ: dict[str, str] = {}
     for fake in fakes.values():
         environ.update(fake.environ)
