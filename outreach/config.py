@@ -119,6 +119,12 @@ class PublishingSettings(_Strict):
         gt=0,
         description="While a channel is held (no credits, app suspended), one post is tried again this often.",
     )
+    parallel_channels: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="How many channels publish at once (each channel still one post at a time).",
+    )
 
 
 class MetricsSettings(_Strict):

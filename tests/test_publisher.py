@@ -519,6 +519,7 @@ def test_pausing_during_a_backlog_stops_before_the_next_post(tmp_path: Path) -> 
         ROWS,
         channels={"satu": file_channel("facebook", "outbox"), "dua": file_channel("x", "outbox")},
         campaigns={"kenali": campaign(["satu", "dua"], ["setiap hari 09.00"], min_gap_days=0)},
+        publishing={"parallel_channels": 1},  # one lane: the backlog goes one post after another
     )
     ws = _planned(config)
     adapter = ws.adapter("satu")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Connection, func, insert, select, type_coerce, update
+from sqlalchemy import JSON, Connection, func, insert, or_, select, type_coerce, update
 
 from .. import outbox
 from ..errors import NotFound, StateConflict
@@ -25,6 +25,7 @@ from ..reasons import N_
 from ..redaction import redact
 from ..vocabulary import state_label
 from .base import StoreBase, serialised
+from .lanes import Lease, hold_lane
 from .schema import from_text, innovations, moment_of, post_events, posts, settings, to_text
 
 #: The reason a new post is recorded with: English in the store, shown translated (``reasons.shown``).
@@ -249,13 +250,23 @@ class OutboxStore(StoreBase):
                 last[row.post_id] = row.operation
         return {post_id for post_id, operation in last.items() if operation == Operation.EDIT.value}
 
-    def claim_due(self, now: datetime, unless_set: str | None = None, skip_channels: Iterable[str] = ()) -> Post | None:
+    def claim_due(
+        self,
+        now: datetime,
+        unless_set: str | None = None,
+        skip_channels: Iterable[str] = (),
+        *,
+        channel: str | None = None,
+        lease: Lease | None = None,
+    ) -> Post | None:
         """Atomically move the earliest due ``planned`` post to ``publishing`` and count the attempt.
 
         The claim is committed before this returns, so the network call that follows happens
         only for a post whose claim is durable. With ``unless_set``, nothing is claimed while that
         setting (the kill switch) holds a value — checked in the same transaction as the claim.
-        Posts of ``skip_channels`` (held channels) are left where they are.
+        Posts of ``skip_channels`` (held channels) are left where they are. With ``channel``, only
+        its posts; with ``lease``, only while ``lease.worker`` holds the channel's lane (extended in
+        the same transaction), and the post carries the lease: no other worker settles it while renewed.
         """
         stamp = to_text(now)
         query = (
@@ -269,17 +280,36 @@ class OutboxStore(StoreBase):
             .limit(1)
             .with_for_update(skip_locked=True)
         )
+        if channel is not None:
+            query = query.where(posts.c.channel == channel)
         with self.transaction() as connection:
             if unless_set is not None:
                 value = connection.scalar(select(settings.c.value).where(settings.c.key == unless_set))
                 if value is not None and json.loads(value) is not None:
                     return None
+            if lease is not None and channel is not None and not hold_lane(connection, channel, lease, stamp):
+                return None
             post_id = connection.scalar(query)
             if post_id is None:
                 return None
             attempts = connection.execute(select(posts.c.attempts).where(posts.c.id == post_id)).scalar_one()
             _transition(connection, post_id, Operation.CLAIM, stamp, CLAIMED, attempts=attempts + 1)
+            if lease is not None:
+                connection.execute(
+                    update(posts)
+                    .where(posts.c.id == post_id)
+                    .values(claimed_by=lease.worker, lease_until=to_text(lease.until))
+                )
             return _post(connection.execute(select(posts).where(posts.c.id == post_id)).one())
+
+    def orphans(self, now: datetime, every: bool = False) -> list[Post]:
+        """Posts in ``publishing`` whose lease is past (their worker stopped renewing: it died), or that
+        carry none (claimed without one); with ``every``, all of them (one worker per store, at its start)."""
+        query = select(posts).where(posts.c.state == PostState.PUBLISHING.value).order_by(posts.c.id)
+        if not every:
+            query = query.where(or_(posts.c.lease_until.is_(None), posts.c.lease_until < to_text(now)))
+        with self.transaction() as connection:
+            return [_post(row) for row in connection.execute(query)]
 
     def next_due(self) -> datetime | None:
         """When the earliest planned post is due, for the daemon's alarm clock."""

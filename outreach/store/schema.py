@@ -91,6 +91,8 @@ posts = Table(
     Column("channel_state", Text, nullable=False, default="{}"),
     Column("created_at", Text, nullable=False),
     Column("updated_at", Text, nullable=False),
+    Column("claimed_by", Text),  # the worker publishing it (host:pid:id), while ``publishing`` (migration 9)
+    Column("lease_until", Text),  # its worker renews this while it lives; past it, the post is an orphan
     Index("posts_state_due", "state", "due_at"),
     Index("posts_innovation", "innovation_id"),
     Index("posts_channel_scheduled", "channel", "scheduled_at"),
@@ -204,6 +206,15 @@ account_events = Table(
     Column("action", Text, nullable=False),  # added | password changed | disabled | signed in | signed out
     Column("detail", Text),
 )
+#: Which worker publishes a channel's posts now: one post of a channel in flight at a time, across
+#: workers and machines; the holder renews ``lease_until``, and anyone may take a lane whose lease is past.
+channel_lanes = Table(
+    "channel_lanes",
+    metadata,
+    Column("channel", Text, primary_key=True),
+    Column("worker", Text, nullable=False),
+    Column("lease_until", Text, nullable=False),
+)
 settings = Table(
     "settings",
     metadata,
@@ -261,6 +272,12 @@ def _index(table: Table, name: str) -> Migration:
     return lambda connection, _now: index.create(connection, checkfirst=True)
 
 
+def _leases(connection: Connection, now: datetime) -> None:
+    """Posts name the worker that claimed them and its lease; channels get their lanes."""
+    _add_columns(posts, "claimed_by", "lease_until")(connection, now)
+    _create(channel_lanes)(connection, now)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "catalogue and approvals", _create(innovations, decisions, catalogue_sources)),
     (2, "outbox", _create(posts, post_events, settings)),
@@ -270,6 +287,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (6, "citizens' replies", _create(replies)),
     (7, "accounts of the office's web page", _create(users, web_sessions, login_failures, account_events)),
     (8, "posts by schedule, for the queue's pages", _index(posts, "posts_scheduled")),
+    (9, "channel lanes and claim leases", _leases),
 ]
 
 
