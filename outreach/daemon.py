@@ -315,14 +315,16 @@ class _Daemon:
         """Settle posts left in ``publishing``: on SQLite only after a failed run (the one daemon's own);
         on PostgreSQL on every run, but only those whose worker's lease expired (it died)."""
         if self.leadership.shared:
-            outcomes = self.publisher.settle_orphans()  # type: ignore[attr-defined]  # comes with helper outbox's branch
+            for outcome in self.publisher.settle_orphans():  # type: ignore[attr-defined]  # comes with helper outbox's branch
+                log.warning(
+                    "post %s: the worker publishing it stopped (its claim expired): now %s",
+                    outcome.post_id,
+                    outcome.state.value,
+                )
         elif self.orphans_possible:
-            outcomes = self.publisher.recover()
+            for outcome in self.publisher.recover():
+                log.warning("post %s was interrupted by a failed run: now %s", outcome.post_id, outcome.state.value)
             self.orphans_possible = False
-        else:
-            return
-        for outcome in outcomes:
-            log.warning("post %s was interrupted by a failed run: now %s", outcome.post_id, outcome.state.value)
 
     def check_leadership(self) -> None:
         """Take the lead when it is free (planning at once: the new leader resumes it), notice its loss, beat."""
