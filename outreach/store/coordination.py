@@ -49,6 +49,11 @@ class LeaderLock:
                 "keepalives_count": _KEEPALIVE_COUNT,
                 # An unanswered write (the check below) fails by then instead of waiting for TCP's minutes.
                 "tcp_user_timeout": deadline_ms,
+                # The server probes us too: a leader cut off by a partition loses the lock within the deadline.
+                "options": (
+                    f"-c tcp_keepalives_idle={_KEEPALIVE_IDLE} -c tcp_keepalives_interval={_KEEPALIVE_INTERVAL}"
+                    f" -c tcp_keepalives_count={_KEEPALIVE_COUNT}"
+                ),
             },
         )
         self._connection: Connection | None = None
@@ -63,18 +68,13 @@ class LeaderLock:
         except DBAPIError:
             return False
         try:
-            # The server probes us too: a leader cut off by a partition loses the lock within the deadline.
-            for name, seconds in (
-                ("tcp_keepalives_idle", _KEEPALIVE_IDLE),
-                ("tcp_keepalives_interval", _KEEPALIVE_INTERVAL),
-                ("tcp_keepalives_count", _KEEPALIVE_COUNT),
-            ):
-                connection.execute(text(f"SET {name} = {int(seconds)}"))  # our own constants
-            taken = connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK_KEY})
-            backend = connection.scalar(text("SELECT pg_backend_pid()"))
+            row = connection.execute(
+                text("SELECT pg_try_advisory_lock(:key), pg_backend_pid()"), {"key": LEADER_LOCK_KEY}
+            ).one()
         except DBAPIError:
             connection.close()
             return False
+        taken, backend = row
         if not taken:
             connection.close()
             return False
