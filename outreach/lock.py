@@ -88,12 +88,16 @@ class Leadership:
         self._guard = threading.Lock()
         #: Whether this worker has seen another one lead: taking the lead then is a takeover.
         self._followed = False
+        #: Set by a clean stop: a check still running on its thread must not take the lead (or beat) again.
+        self._left = False
 
     def check(self) -> bool:
         """Take the lead if nobody holds it, or notice it was lost; True when this worker has just taken it."""
         if self._lock is None:
             return False
         with self._guard:
+            if self._left:
+                return False
             if self.leading:
                 if not self._lock.still_held():
                     self.leading = False
@@ -123,17 +127,20 @@ class Leadership:
         """Record that this worker is alive (and whether it leads); the leader forgets long-silent workers."""
         store = self.workspace.store
         now = datetime.now(UTC)  # liveness is about real processes: the wall clock, never ``--now``
-        store.set_setting(
-            self.key,
-            {
-                "host": socket.gethostname(),
-                "pid": os.getpid(),
-                "started_at": self.started_at.isoformat(),
-                "beat": now.isoformat(),
-                "leader": self.leading,
-                "backend_pid": self._lock.backend_pid if self._lock else None,
-            },
-        )
+        with self._guard:  # never after ``leave`` removed this worker from the list
+            if self._left:
+                return
+            store.set_setting(
+                self.key,
+                {
+                    "host": socket.gethostname(),
+                    "pid": os.getpid(),
+                    "started_at": self.started_at.isoformat(),
+                    "beat": now.isoformat(),
+                    "leader": self.leading,
+                    "backend_pid": self._lock.backend_pid if self._lock else None,
+                },
+            )
         if self.leading:
             for key, worker in store.workers().items():
                 if now - datetime.fromisoformat(worker["beat"]) > FORGET_WORKER_AFTER:
@@ -144,6 +151,7 @@ class Leadership:
         if self._lock is None:
             return
         with self._guard:
+            self._left = True
             self._lock.release()
             self.leading = False
         try:
