@@ -173,3 +173,26 @@ def test_four_run_once_started_together_publish_each_due_post_exactly_once(
     plans = [plan for name in names for plan in _plans(_log(tmp_path, name))]
     assert plans and all(plan == "planned 0 new posts" for plan in plans), plans
     ws.close()
+
+
+def test_three_workers_started_at_the_same_moment_elect_one_leader_who_alone_plans(
+    tmp_path: Path, empty_postgres_url: str, processes: list[subprocess.Popen]
+) -> None:
+    config = _config(tmp_path, empty_postgres_url)
+    _plan_due_now(config)
+    names = ["w0", "w1", "w2"]
+    workers = [_worker(config, tmp_path, name, processes) for name in names]
+    ws = workspace(config, datetime.now(UTC))
+    _wait_for(lambda: _daemon_line(ws).startswith("daemon: 3 workers running"), 60, "three workers")
+    time.sleep(2 * 5)  # two more leadership checks on every worker: none may take the lead meanwhile
+    logs = {name: _log(tmp_path, name) for name in names}
+    leaders = [name for name in names if "leads planning" in logs[name] or "took over" in logs[name]]
+    assert len(leaders) == 1, logs
+    leader = workers[names.index(leaders[0])]
+    assert _daemon_line(ws).endswith(f"pid {leader.pid} leads planning"), _daemon_line(ws)
+    assert [len(_plans(logs[name])) for name in names].count(0) == 2, logs  # only the leader planned
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+    assert [worker.wait(timeout=30) for worker in workers] == [0, 0, 0], [_log(tmp_path, name) for name in names]
+    assert not ws.store.workers()  # each left the list on its clean stop
+    ws.close()
