@@ -58,3 +58,31 @@ def test_an_agency_head_sees_only_their_agency_in_the_calendar_and_its_file(offi
     calendar = Calendar.from_ical(client.get("/kalender.ics?bulan=2026-12").data)
     summaries = " ".join(str(event["SUMMARY"]) for event in calendar.walk("VEVENT"))
     assert "Posyandu Keliling" in summaries and "Ktp Sehari Jadi" not in summaries
+
+
+def test_a_busy_day_shows_its_count_and_first_slots_and_links_to_the_rest(office: Office) -> None:
+    """A day cell shows how many posts the day has and its first four slots; "+N more" leads to that day's queue."""
+    from collections import Counter
+    from datetime import date, datetime, time, timedelta
+
+    ws = office.workspace
+    channel = next(iter(ws.config.channels))
+    for hour in range(10, 16):
+        moment = datetime(2026, 12, 9, hour, tzinfo=ws.zone)
+        ws.operations.announce(channel, moment, f"Pengumuman jam {hour}", None, "editor", "web")
+    begin = datetime.combine(date(2026, 12, 9), time(0), tzinfo=ws.zone)
+    day_posts = ws.store.posts(None, begin, begin + timedelta(days=1))
+    slots = Counter((post.scheduled_at, post.campaign) for post in day_posts)
+    assert len(slots) > 4
+    shown = sum(count for _slot, count in sorted(slots.items())[:4])
+    client = signed_in_client(office, "editor")
+    text = client.get("/kalender?bulan=2026-12").get_data(as_text=True)
+    cell = next(part for part in text.split('<div class="cal-day') if ">Wednesday, 9 December<" in part)
+    assert f"{len(day_posts)} posts" in cell
+    assert cell.count('<div class="cal-slot') == 4
+    link = "/antrean?from=2026-12-09&amp;to=2026-12-09"
+    assert f'href="{link}"' in cell and f">+{len(day_posts) - shown} more</a>" in cell
+    queue = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert f"{len(day_posts)} posts" in queue  # the queue of that day lists every one
+    quiet = next(part for part in text.split('<div class="cal-day') if ">Thursday, 10 December<" in part)
+    assert "cal-more" not in quiet  # a day with few slots shows them all

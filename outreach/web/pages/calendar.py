@@ -25,6 +25,8 @@ blueprint = Blueprint("calendar", __name__)
 
 #: The stylesheets of ``outreach/html/templates`` a page may load: the month grid and the preview cards.
 SHARED_STYLES = frozenset({"calendar_month", "preview_cards"})
+#: Slots a day's cell shows; "+N more" links to the rest in the queue (a day holds ~30 slots, ~280 posts).
+DAY_SLOTS = 4
 
 
 def _style(name: str) -> Response:
@@ -67,6 +69,11 @@ def _seen(month: Month) -> Month:
     return replace(month, weeks=weeks)
 
 
+def _day_link(day: date) -> str:
+    """The queue of that one day: where a busy day's posts beyond the first few are listed."""
+    return url_for("queue.index", **{"from": day.isoformat(), "to": day.isoformat()})
+
+
 @page(blueprint, "/kalender", permission="view", menu=N_("Calendar"), menu_order=20)
 def month() -> Any:
     """The month's grid, with links to the month before and after and to its ICS file."""
@@ -75,9 +82,12 @@ def month() -> Any:
     previous = (first - timedelta(days=1)).replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
     now = workspace.now().astimezone(workspace.zone)
+    user = signed_in().user
+    agency = (user.opd or "") if user.role == "approver" else None  # an approver with no agency: none of them
     return render(
         "calendar_page.html.j2",
-        month=_seen(month_for(workspace, first)),
+        month=_seen(month_for(workspace, first, per_day=DAY_SLOTS, agency=agency)),
+        day_link=_day_link,
         previous_link=url_for("calendar.month", bulan=f"{previous:%Y-%m}"),
         next_link=url_for("calendar.month", bulan=f"{following:%Y-%m}"),
         ics_link=url_for("calendar.ics", bulan=f"{first:%Y-%m}"),
