@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from importlib import resources
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request, url_for
 
@@ -71,7 +72,7 @@ def _seen(month: Month) -> Month:
 
 def _day_link(day: date) -> str:
     """The queue of that one day: where a busy day's posts beyond the first few are listed."""
-    return url_for("queue.index", **{"from": day.isoformat(), "to": day.isoformat()})
+    return url_for("queue.index") + "?" + urlencode({"from": day.isoformat(), "to": day.isoformat()})
 
 
 @page(blueprint, "/kalender", permission="view", menu=N_("Calendar"), menu_order=20)
