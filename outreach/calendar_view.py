@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
@@ -380,3 +380,37 @@ def _first_slots(
             slots_of[day].append((slot.scheduled_at, slot.campaign))
     wanted = [slot for slots in slots_of.values() for slot in slots]
     return tuple(ws.store.slot_posts(wanted, agency)), dict(day_posts)
+
+
+def slots_in_batches(ws: Workspace, begin: datetime, end: datetime, agency: str | None) -> Iterator[list[Slot]]:
+    """The slots scheduled in ``[begin, end)``, in time order, a batch of posts at a time (the store's batches
+    never cut a slot in two): a feed of many weeks is written without holding its posts all at once.
+    ``agency``: only its innovations' posts and the office's announcements."""
+    from .channels import adapter_class
+
+    platforms = {
+        name: adapter_class(settings.type).platform_for(settings) for name, settings in ws.config.channels.items()
+    }
+    today = ws.now().astimezone(ws.zone).date()
+    for batch in ws.store.posts_in_batches(begin, end, agency):
+        posts = tuple(post for post, _changed in batch)
+        names = ws.store.innovation_labels({post.innovation_id for post in posts})
+        changed = {post.id: moment for post, moment in batch}
+        sources = Sources(posts, names, platforms, (), ws.planning.calendar.holiday, today, today, ws.zone, changed)
+        yield [slot for _day, slots in sorted(_slots(sources).items()) for slot in slots]
+
+
+def day_notes(ws: Workspace, first: date, last: date) -> list[tuple[date, tuple[DayNote, ...]]]:
+    """The holidays, cuti bersama and blackouts of each day from ``first`` to ``last`` that has any."""
+    today = ws.now().astimezone(ws.zone).date()
+    sources = Sources(
+        (), {}, {}, _blackouts(ws.config.campaigns), ws.planning.calendar.holiday, today, today, ws.zone, {}
+    )
+    found = []
+    day = first
+    while day <= last:
+        notes = _notes(day, sources)
+        if notes:
+            found.append((day, notes))
+        day += timedelta(days=1)
+    return found

@@ -86,3 +86,49 @@ def test_a_busy_day_shows_its_count_and_first_slots_and_links_to_the_rest(office
     assert f"{len(day_posts)} posts" in queue  # the queue of that day lists every one
     quiet = next(part for part in text.split('<div class="cal-day') if ">Thursday, 10 December<" in part)
     assert "cal-more" not in quiet  # a day with few slots shows them all
+
+
+def test_the_feed_holds_a_bounded_window_streamed_and_says_which(office: Office) -> None:
+    """Without a month, the feed runs from a week ago to the last planned day (at most two months ahead), is
+    streamed, stays a valid iCalendar, and names its window; a post beyond it is in its own month's file."""
+    from datetime import date, datetime
+
+    ws = office.workspace
+    channel = next(iter(ws.config.channels))
+    ws.operations.announce(channel, datetime(2027, 3, 1, 9, tzinfo=ws.zone), "Jauh di depan", None, "editor", "web")
+    client = signed_in_client(office, "editor")
+    answer = client.get("/kalender.ics")
+    assert answer.status_code == 200 and answer.is_streamed
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="kalender.ics"'
+    calendar = Calendar.from_ical(answer.data)
+    assert "30 November 2026" in str(calendar["X-WR-CALDESC"])  # a week before 7 December
+    events = list(calendar.walk("VEVENT"))
+    starts = [event.decoded("DTSTART") for event in events]
+    days = [start.date() if isinstance(start, datetime) else start for start in starts]
+    assert events and all(date(2026, 11, 30) <= day <= date(2026, 12, 31) for day in days)
+    summaries = " ".join(str(event["SUMMARY"]) for event in events)
+    assert "Ktp Sehari Jadi" in summaries and "Announcement" not in summaries
+    assert calendar.walk("VTIMEZONE") and answer.data.endswith(b"END:VCALENDAR\r\n")
+    march = Calendar.from_ical(client.get("/kalender.ics?bulan=2027-03").data)
+    assert "Announcement" in [str(event["SUMMARY"]) for event in march.walk("VEVENT")]
+
+
+def test_the_feed_read_in_small_batches_has_the_events_of_the_whole_month(office: Office, monkeypatch) -> None:
+    """Batches never cut a slot in two: the streamed month, read three posts at a time, has the same events
+    (UID, SEQUENCE, description) as ``outreach calendar --format ics`` writes for it."""
+    from datetime import date
+
+    from outreach.calendar_ics import month_ics
+    from outreach.calendar_view import month_for
+    from outreach.store import web_reads
+
+    monkeypatch.setattr(web_reads, "BATCH", 3)
+    ws = office.workspace
+    whole = Calendar.from_ical(month_ics(month_for(ws, date(2026, 12, 1)), "x", ws.now()))
+    streamed = Calendar.from_ical(signed_in_client(office, "editor").get("/kalender.ics?bulan=2026-12").data)
+
+    def events(calendar: Calendar) -> list[tuple[str, str, str]]:
+        walked = calendar.walk("VEVENT")
+        return sorted((str(e["UID"]), str(e.get("SEQUENCE")), str(e.get("DESCRIPTION"))) for e in walked)
+
+    assert len(events(whole)) > 3 and events(streamed) == events(whole)

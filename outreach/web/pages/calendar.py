@@ -9,7 +9,7 @@ style; the preview cards' CSS is served the same way for the innovation's page.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, request, url_for
 
 from ...accounts import sees_agency
-from ...calendar_view import Month, month_for, parse_month
+from ...calendar_view import Month, day_notes, month_for, parse_month, slots_in_batches
 from ...html import day_label
 from ...i18n import N_, _
 from ..routes import page, render, services, signed_in
@@ -28,6 +28,9 @@ blueprint = Blueprint("calendar", __name__)
 SHARED_STYLES = frozenset({"calendar_month", "preview_cards"})
 #: Slots a day's cell shows; "+N more" links to the rest in the queue (a day holds ~30 slots, ~280 posts).
 DAY_SLOTS = 4
+#: The feed without a month: from this many days ago to the last planned day, at most this far ahead.
+FEED_DAYS_BEFORE = 7
+FEED_DAYS_AHEAD = 62
 
 
 def _style(name: str) -> Response:
@@ -98,17 +101,46 @@ def month() -> Any:
     )
 
 
+def _window() -> tuple[date, date, str]:
+    """The days the feed holds (both included) and its file's name: the month asked for (``bulan=2026-12``),
+    else from a week ago to the last planned day (at most ``FEED_DAYS_AHEAD`` days ahead)."""
+    workspace = services().workspace
+    if request.args.get("bulan", "").strip():
+        first = _month()
+        following = (first + timedelta(days=32)).replace(day=1)
+        return first, following - timedelta(days=1), f"kalender-{first:%Y-%m}.ics"
+    today = workspace.now().astimezone(workspace.zone).date()
+    midnight = datetime.combine(today, time(0), tzinfo=workspace.zone)
+    last = workspace.store.last_scheduled_at(midnight, midnight + timedelta(days=FEED_DAYS_AHEAD + 1))
+    until = last.astimezone(workspace.zone).date() if last is not None else today
+    return today - timedelta(days=FEED_DAYS_BEFORE), until, "kalender.ics"
+
+
 @page(blueprint, "/kalender.ics", permission="view")
 def ics() -> Any:
-    """The month as an iCalendar file: importing a newer one updates its events instead of adding them twice."""
-    from ...calendar_ics import month_ics
+    """The posts of a window as an iCalendar feed, streamed a batch of posts at a time: importing a newer one
+    updates its events instead of adding them twice. The window is written in the feed's description."""
+    from ...calendar_ics import feed_ics
 
     workspace = services().workspace
-    first = _month()
-    name = _("Posts {month}").format(month=day_label(first, "MMMM y"))
-    content = month_ics(_seen(month_for(workspace, first)), name, workspace.now().astimezone(workspace.zone))
+    first, last, filename = _window()
+    zone = workspace.zone
+    user = signed_in().user
+    agency = (user.opd or "") if user.role == "approver" else None
+    begin = datetime.combine(first, time(0), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+    start_label, end_label = day_label(first, "d MMMM y"), day_label(last, "d MMMM y")
+    if filename == "kalender.ics":
+        name = _("Posts {start} to {end}").format(start=start_label, end=end_label)
+    else:
+        name = _("Posts {month}").format(month=day_label(first, "MMMM y"))
+    description = _("Posts from {start} to {end}; earlier and later posts are not in this file.").format(
+        start=start_label, end=end_label
+    )
+    feed = feed_ics(
+        name, description, zone, workspace.now().astimezone(zone),
+        slots_in_batches(workspace, begin, end, agency), day_notes(workspace, first, last),
+    )  # fmt: skip
     return Response(
-        content,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="kalender-{first:%Y-%m}.ics"'},
+        feed, mimetype="text/calendar", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
