@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, func, or_, select, type_coerce, union
+from sqlalchemy import String, func, literal_column, or_, select, union
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..model import Post, PostState, Status
 from ..outbox import ANNOUNCEMENT_ID
@@ -52,8 +54,37 @@ class AgencyTally:
     idle: list[tuple[str | None, str | None]] = field(default_factory=list)
 
 
+class _JsonText(FunctionElement[str]):
+    """A text field of a JSON object kept in a TEXT column, on either engine: SQLite's ``json_extract`` reads
+    text as JSON; PostgreSQL needs the text cast to ``jsonb`` first (``->>`` on text does not exist)."""
+
+    type = String()
+    name = "json_text"
+    inherit_cache = True
+
+
+@compiles(_JsonText)
+def _json_text_sqlite(element: _JsonText, compiler: Any, **options: Any) -> str:
+    column, key = list(element.clauses)
+    return f"json_extract({compiler.process(column, **options)}, '$.' || {compiler.process(key, **options)})"
+
+
+@compiles(_JsonText, "postgresql")
+def _json_text_postgresql(element: _JsonText, compiler: Any, **options: Any) -> str:
+    column, key = list(element.clauses)
+    return f"(CAST({compiler.process(column, **options)} AS JSONB) ->> {compiler.process(key, **options)})"
+
+
+def _field(name: str) -> Any:
+    """The innovation's catalogue field ``name`` (``opd``, ``mulai`` …) as text; the name is written into the SQL
+    (one of ours, never a user's), so that GROUP BY repeats the very expression PostgreSQL saw in SELECT."""
+    if not name.isidentifier():
+        raise ValueError(name)
+    return _JsonText(innovations.c.data, literal_column(f"'{name}'", String()))
+
+
 def _opd() -> Any:
-    return type_coerce(innovations.c.data, JSON)["opd"].as_string()
+    return _field("opd")
 
 
 def _of_agency(query: Any, agency: str | None, announcements: bool = False) -> Any:
@@ -172,14 +203,13 @@ class WebReadsStore(StoreBase):
     @staticmethod
     def _idle(connection: Any, published: Any, agency: str | None, tally: Any) -> None:
         """The approved innovations with no post published in the period, with their service window."""
-        data = type_coerce(innovations.c.data, JSON)
         latest = (
             select(decisions.c.innovation_id, func.max(decisions.c.id).label("id"))
             .group_by(decisions.c.innovation_id)
             .subquery()
         )
         query = (
-            select(_opd(), data["mulai"].as_string(), data["selesai"].as_string())
+            select(_opd(), _field("mulai"), _field("selesai"))
             .select_from(
                 innovations.outerjoin(latest, latest.c.innovation_id == innovations.c.id).outerjoin(
                     decisions, decisions.c.id == latest.c.id
