@@ -27,12 +27,21 @@ from .posts import OutboxStore
 from .reach import ReachStore
 from .replies import RepliesStore
 from .schema import MIGRATIONS
+from .web_reads import WebReadsStore
 
 __all__ = ["MIGRATIONS", "ImportSummary", "LeaderLock", "Lease", "SignOff", "Store", "restore_backup", "sqlite_file"]
 
 
 class Store(
-    CatalogueStore, OutboxStore, LanesStore, ReachStore, RepliesStore, AccountsStore, BackupStore, CoordinationStore
+    CatalogueStore,
+    OutboxStore,
+    LanesStore,
+    ReachStore,
+    RepliesStore,
+    AccountsStore,
+    BackupStore,
+    CoordinationStore,
+    WebReadsStore,
 ):
     """Typed queries over the database at ``url``; migrates it on open.
 

@@ -1,0 +1,246 @@
+"""Reads for the office's web page that answer from aggregates and small batches instead of every row.
+
+A month of the calendar holds ~8,300 posts and a year's report ~100,000: loaded as objects they cost the
+server hundreds of megabytes and most of a second. These queries count and sum in SQL (per slot, per agency)
+and fetch only the rows a page shows, in batches, so the server stays small whatever the store holds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import String, func, literal_column, or_, select, union
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from ..model import Post, PostState, Status
+from ..outbox import ANNOUNCEMENT_ID
+from .base import StoreBase
+from .catalogue import _status_sql as status_sql
+from .posts import _post as post_of_row
+from .reach import _newest as newest_readings
+from .schema import decisions, innovations, moment_of, posts, press_coverage, to_text
+
+#: Posts per batch of a long read (the calendar feed): bounded memory, few round trips.
+BATCH = 500
+
+
+class SlotCount(NamedTuple):
+    """One slot (a campaign's moment) and how many posts it has, for the calendar's day cells."""
+
+    scheduled_at: datetime
+    campaign: str
+    posts: int
+
+
+@dataclass
+class AgencyTally:
+    """One agency's figures for a report period, counted in SQL (``evidence.summarise`` reads them)."""
+
+    name: str
+    posts: int = 0
+    #: Innovations that went out or were covered by the press in the period.
+    innovations: int = 0
+    press: int = 0
+    gaps: int = 0
+    #: Each engagement figure summed over the latest readings of the period's published posts.
+    counts: Counter[str] = field(default_factory=Counter)
+    #: (mulai, selesai) of each approved innovation with no post published in the period (ISO days or None).
+    idle: list[tuple[str | None, str | None]] = field(default_factory=list)
+
+
+class _JsonText(FunctionElement[str]):
+    """A text field of a JSON object kept in a TEXT column, on either engine: SQLite's ``json_extract`` reads
+    text as JSON; PostgreSQL needs the text cast to ``jsonb`` first (``->>`` on text does not exist)."""
+
+    type = String()
+    name = "json_text"
+    inherit_cache = True
+
+
+@compiles(_JsonText)
+def _json_text_sqlite(element: _JsonText, compiler: Any, **options: Any) -> str:
+    column, key = list(element.clauses)
+    return f"json_extract({compiler.process(column, **options)}, '$.' || {compiler.process(key, **options)})"
+
+
+@compiles(_JsonText, "postgresql")
+def _json_text_postgresql(element: _JsonText, compiler: Any, **options: Any) -> str:
+    column, key = list(element.clauses)
+    return f"(CAST({compiler.process(column, **options)} AS JSONB) ->> {compiler.process(key, **options)})"
+
+
+def _field(name: str) -> Any:
+    """The innovation's catalogue field ``name`` (``opd``, ``mulai`` …) as text; the name is written into the SQL
+    (one of ours, never a user's), so that GROUP BY repeats the very expression PostgreSQL saw in SELECT."""
+    if not name.isidentifier():
+        raise ValueError(name)
+    return _JsonText(innovations.c.data, literal_column(f"'{name}'", String()))
+
+
+def _opd() -> Any:
+    return _field("opd")
+
+
+def _of_agency(query: Any, agency: str | None, announcements: bool = False) -> Any:
+    """``query`` (joined to ``innovations`` on the post's innovation) narrowed to ``agency``, case aside;
+    ``announcements``: the office's announcements (no agency) stay."""
+    if agency is None:
+        return query
+    own = func.lower(_opd()) == agency.lower()
+    return query.where(or_(own, posts.c.innovation_id == ANNOUNCEMENT_ID) if announcements else own)
+
+
+class WebReadsStore(StoreBase):
+    """Aggregates and batched reads for the calendar and the report pages."""
+
+    def slot_counts(self, begin: datetime, end: datetime, agency: str | None = None) -> list[SlotCount]:
+        """Every slot scheduled in ``[begin, end)`` with its number of posts, in time order (``agency``: only
+        its innovations' posts and the announcements): one row per slot, never a row per post."""
+        query = (
+            select(posts.c.scheduled_at, posts.c.campaign, func.count().label("posts"))
+            .select_from(posts.outerjoin(innovations, innovations.c.id == posts.c.innovation_id))
+            .where(posts.c.scheduled_at >= to_text(begin), posts.c.scheduled_at < to_text(end))
+            .group_by(posts.c.scheduled_at, posts.c.campaign)
+            .order_by(posts.c.scheduled_at, posts.c.campaign)
+        )
+        with self.transaction() as connection:
+            rows = connection.execute(_of_agency(query, agency, announcements=True))
+            return [SlotCount(moment_of(when), campaign, count) for when, campaign, count in rows]
+
+    def slot_posts(self, slots: Iterable[tuple[datetime, str]], agency: str | None = None) -> list[Post]:
+        """The posts of the given (moment, campaign) slots, in schedule order (``agency`` as ``slot_counts``)."""
+        wanted = {(to_text(when), campaign) for when, campaign in slots}
+        moments = sorted({when for when, _campaign in wanted})
+        found: list[Post] = []
+        with self.transaction() as connection:
+            for start in range(0, len(moments), BATCH):
+                query = (
+                    select(posts)
+                    .select_from(posts.outerjoin(innovations, innovations.c.id == posts.c.innovation_id))
+                    .where(posts.c.scheduled_at.in_(moments[start : start + BATCH]))
+                    .order_by(posts.c.scheduled_at, posts.c.id)
+                )
+                rows = connection.execute(_of_agency(query, agency, announcements=True))
+                found.extend(post_of_row(row) for row in rows if (row.scheduled_at, row.campaign) in wanted)
+        return found
+
+    def posts_in_batches(
+        self, begin: datetime, end: datetime, agency: str | None = None
+    ) -> Iterator[list[tuple[Post, datetime]]]:
+        """Posts scheduled in ``[begin, end)`` with when each last changed, in schedule order, ``BATCH`` at a
+        time (keyset paging on (scheduled_at, id)); a batch never ends inside a slot, so each slot is whole."""
+        after: tuple[str, int] | None = None
+        while True:
+            query = (
+                select(posts)
+                .select_from(posts.outerjoin(innovations, innovations.c.id == posts.c.innovation_id))
+                .where(posts.c.scheduled_at >= to_text(begin), posts.c.scheduled_at < to_text(end))
+                .order_by(posts.c.scheduled_at, posts.c.id)
+                .limit(BATCH)
+            )
+            if after is not None:
+                query = query.where(
+                    or_(posts.c.scheduled_at > after[0], (posts.c.scheduled_at == after[0]) & (posts.c.id > after[1]))
+                )
+            with self.transaction() as connection:
+                rows = list(connection.execute(_of_agency(query, agency, announcements=True)))
+                if len(rows) == BATCH:  # finish the last moment, so that no slot is cut in two
+                    last = rows[-1].scheduled_at
+                    rest = _of_agency(
+                        select(posts)
+                        .select_from(posts.outerjoin(innovations, innovations.c.id == posts.c.innovation_id))
+                        .where(posts.c.scheduled_at == last, posts.c.id > rows[-1].id)
+                        .order_by(posts.c.id),
+                        agency,
+                        announcements=True,
+                    )
+                    rows += list(connection.execute(rest))
+            if not rows:
+                return
+            yield [(post_of_row(row), moment_of(row.updated_at)) for row in rows]
+            after = (rows[-1].scheduled_at, rows[-1].id)
+
+    def report_tallies(
+        self, begin: datetime, until: datetime, period: tuple[date, date], gap_states: Iterable[PostState],
+        agency: str | None = None,
+    ) -> list[AgencyTally]:  # fmt: skip
+        """Per agency, for posts published or scheduled in ``[begin, until)`` and press of the ``period``'s days:
+        posts published, innovations out or covered, press, gaps (posts in ``gap_states``), summed figures, and
+        the approved innovations that did not go out. Counted in SQL: a year is ~100,000 posts."""
+        tallies: dict[str, AgencyTally] = {}
+
+        def tally(name: str) -> AgencyTally:
+            return tallies.setdefault(name, AgencyTally(name))
+
+        published = (
+            (posts.c.state == PostState.PUBLISHED.value)
+            & (posts.c.published_at >= to_text(begin))
+            & (posts.c.published_at < to_text(until))
+        )
+        scheduled = (posts.c.scheduled_at >= to_text(begin)) & (posts.c.scheduled_at < to_text(until))
+        gaps = posts.c.state.in_([state.value for state in gap_states]) & scheduled
+        with self.transaction() as connection:
+            for column, query in _counts(published, gaps, period):
+                for name, count in connection.execute(_of_agency(query, agency)):
+                    setattr(tally(name), column, count)
+            latest = newest_readings().subquery()
+            readings = select(_opd(), latest.c.counts).select_from(
+                latest.join(posts, posts.c.id == latest.c.post_id).join(
+                    innovations, innovations.c.id == posts.c.innovation_id
+                )
+            )
+            for name, counts in connection.execute(_of_agency(readings.where(published), agency)):
+                tally(name).counts.update(json.loads(counts))
+            self._idle(connection, published, agency, tally)
+        return sorted(tallies.values(), key=lambda each: each.name.casefold())
+
+    @staticmethod
+    def _idle(connection: Any, published: Any, agency: str | None, tally: Any) -> None:
+        """The approved innovations with no post published in the period, with their service window."""
+        latest = (
+            select(decisions.c.innovation_id, func.max(decisions.c.id).label("id"))
+            .group_by(decisions.c.innovation_id)
+            .subquery()
+        )
+        query = (
+            select(_opd(), _field("mulai"), _field("selesai"))
+            .select_from(
+                innovations.outerjoin(latest, latest.c.innovation_id == innovations.c.id).outerjoin(
+                    decisions, decisions.c.id == latest.c.id
+                )
+            )
+            .where(status_sql() == Status.APPROVED.value)
+            .where(innovations.c.id.not_in(select(posts.c.innovation_id).where(published)))
+        )
+        for name, mulai, selesai in connection.execute(_of_agency(query, agency)):
+            tally(name).idle.append((mulai, selesai))
+
+
+def _counts(published: Any, gaps: Any, period: tuple[date, date]) -> list[tuple[str, Any]]:
+    """(``AgencyTally`` field, a query of (agency, count) rows) for each count of the report's summary."""
+    joined = posts.join(innovations, innovations.c.id == posts.c.innovation_id)
+    covered = (press_coverage.c.published_on >= period[0].isoformat()) & (
+        press_coverage.c.published_on <= period[1].isoformat()
+    )
+    went_out = union(
+        select(posts.c.innovation_id.label("id")).where(published),
+        select(press_coverage.c.innovation_id.label("id")).where(covered),
+    ).subquery()
+    press = press_coverage.join(innovations, innovations.c.id == press_coverage.c.innovation_id)
+    return [
+        ("posts", select(_opd(), func.count()).select_from(joined).where(published).group_by(_opd())),
+        ("press", select(_opd(), func.count()).select_from(press).where(covered).group_by(_opd())),
+        (
+            "innovations",
+            select(_opd(), func.count())
+            .select_from(went_out.join(innovations, innovations.c.id == went_out.c.id))
+            .group_by(_opd()),
+        ),
+        ("gaps", select(_opd(), func.count()).select_from(joined).where(gaps).group_by(_opd())),
+    ]
