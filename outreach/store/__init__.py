@@ -24,11 +24,12 @@ from .posts import OutboxStore
 from .reach import ReachStore
 from .replies import RepliesStore
 from .schema import MIGRATIONS
+from .web_pages import WebPagesStore
 
 __all__ = ["MIGRATIONS", "ImportSummary", "SignOff", "Store", "restore_backup", "sqlite_file"]
 
 
-class Store(CatalogueStore, OutboxStore, ReachStore, RepliesStore, AccountsStore, BackupStore):
+class Store(CatalogueStore, OutboxStore, ReachStore, RepliesStore, AccountsStore, BackupStore, WebPagesStore):
     """Typed queries over the database at ``url``; migrates it on open.
 
     ``now`` is the opening command's clock: a store created by this open records it as the moment
