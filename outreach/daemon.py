@@ -125,7 +125,7 @@ def run_once(workspace: Workspace) -> str:
 def _run_once_shared(workspace: Workspace, publisher: Publisher) -> list[Transition]:
     """One pass of many started at once (cron) on PostgreSQL: the one that gets the leadership lock plans
     (one after another, never two at once), each publishes what it claims."""
-    publisher.settle_orphans()  # type: ignore[attr-defined]  # comes with helper outbox's branch
+    publisher.settle_orphans()
     leading = try_leading_once(workspace)
     if leading is not None:
         try:
@@ -315,7 +315,7 @@ class _Daemon:
         """Settle posts left in ``publishing``: on SQLite only after a failed run (the one daemon's own);
         on PostgreSQL on every run, but only those whose worker's lease expired (it died)."""
         if self.leadership.shared:
-            for outcome in self.publisher.settle_orphans():  # type: ignore[attr-defined]  # comes with helper outbox's branch
+            for outcome in self.publisher.settle_orphans():
                 log.warning(
                     "post %s: the worker publishing it stopped (its claim expired): now %s",
                     outcome.post_id,

@@ -27,16 +27,12 @@ from .posts import OutboxStore
 from .reach import ReachStore
 from .replies import RepliesStore
 from .schema import MIGRATIONS
-<<<<<<< HEAD
-from .web_reads import WebReadsStore
-=======
 from .web_pages import WebPagesStore
->>>>>>> web2
+from .web_reads import WebReadsStore
 
 __all__ = ["MIGRATIONS", "ImportSummary", "LeaderLock", "Lease", "SignOff", "Store", "restore_backup", "sqlite_file"]
 
 
-<<<<<<< HEAD
 class Store(
     CatalogueStore,
     OutboxStore,
@@ -49,9 +45,6 @@ class Store(
     WebReadsStore,
     WebPagesStore,
 ):
-=======
-class Store(CatalogueStore, OutboxStore, ReachStore, RepliesStore, AccountsStore, BackupStore, WebPagesStore):
->>>>>>> web2
     """Typed queries over the database at ``url``; migrates it on open.
 
     ``now`` is the opening command's clock: a store created by this open records it as the moment
