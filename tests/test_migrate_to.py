@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from outreach.cli import cli
 from outreach.model import IncomingReply, Innovation, MetricReading, PostState
 from outreach.outbox import Operation
-from outreach.store import SignOff, Store
+from outreach.store import Lease, SignOff, Store
 from outreach.store.copying import copy_store, verify_copy
 from tests.engine_helpers import campaign, file_channel, project
 
@@ -62,6 +62,7 @@ def _fill(store: Store, posts: int = 30) -> None:
     sari = store.add_user("Sari", "operator", "Diskominfo", "hash-1", NOW, "admin")
     store.add_session(sari, "token-hash", "csrf", NOW, NOW + timedelta(hours=8))
     store.add_login_failure("budi", "10.0.0.9", NOW)
+    store.take_lanes(["mastodon"], Lease("vm1:4242:a1", NOW + timedelta(minutes=1)), NOW, limit=1)
 
 
 def _everything(store: Store) -> tuple[object, ...]:
