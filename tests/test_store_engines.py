@@ -172,7 +172,8 @@ def test_a_password_in_the_config_store_url_is_refused_naming_the_line(tmp_path:
 def test_a_postgresql_store_takes_its_password_from_env_and_its_backups_are_the_databases(
     tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSWORD", "")  # recorded, so the test's export is undone afterwards
+    monkeypatch.delenv("PGPASSWORD")
     config = _postgres_project(tmp_path, postgres_url)
     (tmp_path / ".env").write_text("PGPASSWORD=sandi-uji\n", encoding="utf-8")
     load_config(config)
