@@ -172,7 +172,8 @@ def test_a_password_in_the_config_store_url_is_refused_naming_the_line(tmp_path:
 def test_a_postgresql_store_takes_its_password_from_env_and_its_backups_are_the_databases(
     tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSWORD", "")  # recorded, so the test's export is undone afterwards
+    monkeypatch.delenv("PGPASSWORD")
     config = _postgres_project(tmp_path, postgres_url)
     (tmp_path / ".env").write_text("PGPASSWORD=sandi-uji\n", encoding="utf-8")
     load_config(config)
@@ -182,3 +183,12 @@ def test_a_postgresql_store_takes_its_password_from_env_and_its_backups_are_the_
         assert result.exit_code == 1, result.output
         assert "is PostgreSQL: its backups are the database's own" in result.output and "pg_dump" in result.output
         assert "Traceback" not in result.output
+
+
+def test_an_unreachable_postgresql_store_is_one_line_with_the_fix(tmp_path: Path) -> None:
+    config = _postgres_project(tmp_path, "postgresql+psycopg://outreach@127.0.0.1:1/outreach")
+    result = CliRunner().invoke(cli, ["--config", str(config), "status"], env={"PGPASSWORD": "rahasia-sekali"})
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "cannot connect to PostgreSQL" in result.output and "PGPASSWORD" in result.output
+    assert "rahasia" not in result.output and "Traceback" not in result.output
