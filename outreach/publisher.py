@@ -130,6 +130,8 @@ class Publisher:
         #: lock the lanes share them (and the adapter look-up, a cache that is not thread-safe) under.
         self._held: dict[str, Hold] = {}
         self._lock = threading.Lock()
+        #: Posts this worker claimed and is settling now: their outcome is recorded only while the claim is ours.
+        self._claimed: set[int] = set()
 
     # ---- the kill switch ------------------------------------------------------------------------
 
@@ -330,7 +332,11 @@ class Publisher:
                     post.innovation_id,
                     post.channel,
                 )
-                outcomes.append(self._guarded(post, partial(self.attempt, post)))
+                self._claimed.add(post.id)
+                try:
+                    outcomes.append(self._guarded(post, partial(self.attempt, post)))
+                finally:
+                    self._claimed.discard(post.id)
         finally:
             self.store.release_lane(channel, self.worker)
         return outcomes
@@ -458,7 +464,8 @@ class Publisher:
     def _move(self, post: Post, operation: Operation, now: datetime, reason: str, **values: Any) -> Transition:
         """Record a transition, only if the post is still where we read it (compare and set)."""
         try:
-            state = self.store.transition(post.id, operation, now, reason, expect=post.state, **values)
+            owner = self.worker if post.id in self._claimed else None
+            state = self.store.transition(post.id, operation, now, reason, expect=post.state, owner=owner, **values)
         except StateConflict as conflict:
             log.warning("post %s: left alone: %s", post.id, conflict)
             return Transition(post.id, PostState(conflict.state), str(conflict))

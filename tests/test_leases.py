@@ -12,9 +12,13 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from outreach.app import Workspace
 from outreach.clock import FixedClock, SystemClock
+from outreach.errors import StateConflict
 from outreach.model import PostState
+from outreach.outbox import Operation
 from outreach.publisher import Publisher
 from outreach.store import Lease, Store
 from tests.lanes_helpers import lanes_project, open_workspace, webhook_channels, write_due_posts
@@ -134,4 +138,33 @@ def _publisher(ws: Workspace, lease: timedelta) -> Publisher:
         outgoing=ws.planning.outgoing,
         language_gate=ws.planning.blocked_by_language,
         lease=lease,
+    )
+
+
+def test_a_stalled_workers_late_outcome_is_refused_once_another_claimed_the_post(any_store: Store) -> None:
+    """A worker that stalled past its lease comes back after another worker took the post over: its
+    outcome must not land on the other's claim (that claim's own outcome is the one to record)."""
+    now = _now()
+    any_store.apply_plan(
+        [{"key": "k1", "campaign": "c", "channel": "kanal1", "innovation_id": "i", "kind": "perkenalan",
+          "scheduled_at": now - timedelta(minutes=1), "text": "Halo"}],
+        [],
+        now,
+    )  # fmt: skip
+    stalled = Lease("a:1:stalled", now + timedelta(seconds=60))
+    assert any_store.take_lanes(["kanal1"], stalled, now, 1) == ["kanal1"]
+    post = any_store.claim_due(now, channel="kanal1", lease=stalled)
+    assert post is not None
+    later = now + timedelta(seconds=61)  # the lease ran out: another worker settled it (not published) and retries
+    [orphan] = any_store.orphans(later)
+    any_store.transition(orphan.id, Operation.DEFER, later, "reconciled: not published", due_at=later)
+    taker = Lease("b:2:taker", later + timedelta(seconds=60))
+    assert any_store.take_lanes(["kanal1"], taker, later, 1) == ["kanal1"]
+    assert any_store.claim_due(later, channel="kanal1", lease=taker) is not None
+
+    with pytest.raises(StateConflict, match="another worker"):
+        any_store.transition(post.id, Operation.PUBLISHED, later, "published", expect=PostState.PUBLISHING,
+                             owner=stalled.worker)  # fmt: skip
+    assert any_store.transition(post.id, Operation.PUBLISHED, later, "published", owner=taker.worker) is (
+        PostState.PUBLISHED
     )

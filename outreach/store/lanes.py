@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..model import PostState
+from ..model import Post, PostState
 from .base import StoreBase
 from .schema import channel_lanes, posts, to_text
 
@@ -91,6 +91,17 @@ class LanesStore(StoreBase):
                 .values(lease_until=until)
             ).rowcount
         return int(lanes or 0) + int(claims or 0)
+
+    def orphans(self, now: datetime, every: bool = False) -> list[Post]:
+        """Posts in ``publishing`` whose lease is past (their worker stopped renewing: it died), or that
+        carry none (claimed without one); with ``every``, all of them (one worker per store, at its start)."""
+        from .posts import _post  # posts.py builds its claims on this module's lanes
+
+        query = select(posts).where(posts.c.state == PostState.PUBLISHING.value).order_by(posts.c.id)
+        if not every:
+            query = query.where(or_(posts.c.lease_until.is_(None), posts.c.lease_until < to_text(now)))
+        with self.transaction() as connection:
+            return [_post(row) for row in connection.execute(query)]
 
 
 def hold_lane(connection: Connection, channel: str, lease: Lease, stamp: str) -> bool:

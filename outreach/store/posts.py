@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Connection, func, insert, or_, select, type_coerce, update
+from sqlalchemy import JSON, Connection, func, insert, select, type_coerce, update
 
 from .. import outbox
 from ..errors import NotFound, StateConflict
@@ -302,15 +302,6 @@ class OutboxStore(StoreBase):
                 )
             return _post(connection.execute(select(posts).where(posts.c.id == post_id)).one())
 
-    def orphans(self, now: datetime, every: bool = False) -> list[Post]:
-        """Posts in ``publishing`` whose lease is past (their worker stopped renewing: it died), or that
-        carry none (claimed without one); with ``every``, all of them (one worker per store, at its start)."""
-        query = select(posts).where(posts.c.state == PostState.PUBLISHING.value).order_by(posts.c.id)
-        if not every:
-            query = query.where(or_(posts.c.lease_until.is_(None), posts.c.lease_until < to_text(now)))
-        with self.transaction() as connection:
-            return [_post(row) for row in connection.execute(query)]
-
     def next_due(self) -> datetime | None:
         """When the earliest planned post is due, for the daemon's alarm clock."""
         with self.transaction() as connection:
@@ -351,17 +342,20 @@ class OutboxStore(StoreBase):
         *,
         expect: PostState | None = None,
         actor: str | None = None,
+        owner: str | None = None,
         **values: Any,
     ) -> PostState:
         """Apply one row of the outbox table to a post, with a reason and the columns the row owns.
 
         ``expect`` is the state the caller read (compare and set); ``actor`` who asked, when a
-        person did. Returns the new state; raises ``StateConflict`` (nothing written) when the
-        table does not allow it, ``NotFound`` for an unknown post.
+        person did; ``owner`` the worker whose claim this settles: a ``publishing`` post another worker
+        claimed again (this one's lease ran out while it stalled) is refused. Returns the new state;
+        raises ``StateConflict`` (nothing written) when the table does not allow it, ``NotFound`` for
+        an unknown post.
         """
         with self.transaction() as connection:
             return _transition(
-                connection, post_id, operation, to_text(now), reason, expect=expect, actor=actor, **values
+                connection, post_id, operation, to_text(now), reason, expect=expect, actor=actor, owner=owner, **values
             )
 
     # ---- the office's web page: the queue in pages ------------------------------------------------
@@ -489,6 +483,7 @@ def _transition(
     *,
     expect: PostState | None = None,
     actor: str | None = None,
+    owner: str | None = None,
     **values: Any,
 ) -> PostState:
     stray = outbox.unknown_fields(operation, values)
@@ -497,11 +492,13 @@ def _transition(
     # FOR UPDATE: on PostgreSQL a second transition of this post waits here and then reads the state the
     # first one wrote (SQLite ignores it; BEGIN IMMEDIATE already serialises every transaction).
     row = connection.execute(
-        select(posts.c.state, posts.c.attempts).where(posts.c.id == post_id).with_for_update()
+        select(posts.c.state, posts.c.attempts, posts.c.claimed_by).where(posts.c.id == post_id).with_for_update()
     ).first()
     if row is None:
         raise NotFound(_missing(post_id))
     state = PostState(row.state)
+    if owner is not None and state is PostState.PUBLISHING and row.claimed_by != owner:
+        raise _taken_over(post_id, row.claimed_by, operation)
     if not outbox.allows(operation, state) or (expect is not None and state is not expect):
         allowed = ", ".join(state_label(source.value) for source in PostState if source in outbox.sources(operation))
         raise StateConflict(
@@ -532,6 +529,19 @@ def _transition(
         actor,
     )
     return target
+
+
+def _taken_over(post_id: int, worker: str, operation: Operation) -> StateConflict:
+    """A stalled worker's outcome, once another worker claimed the post again after its lease ran out."""
+    return StateConflict(
+        _(
+            "post {id}: another worker ({worker}) claimed it again after this worker's lease ran out; "
+            "this worker's outcome is not recorded"
+        ).format(id=post_id, worker=worker),
+        post_id,
+        PostState.PUBLISHING.value,
+        operation.value,
+    )
 
 
 def _post(row: Any) -> Post:
