@@ -30,7 +30,7 @@ SHARED_STYLES = frozenset({"calendar_month", "preview_cards"})
 DAY_SLOTS = 4
 #: The feed without a month: from this many days ago to the last planned day, at most this far ahead.
 FEED_DAYS_BEFORE = 7
-FEED_DAYS_AHEAD = 62
+FEED_DAYS_AHEAD = 31
 
 
 def _style(name: str) -> Response:
