@@ -269,20 +269,8 @@ def plan(
     standing = {entry.innovation.id: entry.status.value for entry in entries}
     existing = sorted(existing, key=lambda post: (post.scheduled_at, post.id))
     own = [post for post in existing if only is None or post.innovation_id == only]
-    own_ids = {post.id for post in own}
     cancel = _cancellations(campaigns, channels, publishable, standing, own, calendar, now, zone)
-    withdrawn = {post_id for post_id, _ in cancel}
-    cancel += [
-        repeat
-        for repeat in _repeats(
-            campaigns,
-            channels,
-            [post for post in existing if post.state in HOLDING_STATES and post.id not in withdrawn],
-            now,
-            zone,
-        )
-        if repeat[0] in own_ids
-    ]
+    cancel += _repeats_of(own, campaigns, channels, existing, {post_id for post_id, _ in cancel}, now, zone)
     cancelled_ids = {post_id for post_id, _ in cancel}
     holding = [
         post
@@ -466,6 +454,22 @@ def _cancellations(
         if reason:
             cancel.append((post.id, reason))
     return cancel
+
+
+def _repeats_of(
+    own: list[Post],
+    campaigns: Mapping[str, CampaignSettings],
+    channels: Mapping[str, ChannelRules],
+    existing: list[Post],
+    withdrawn: set[int],
+    now: datetime,
+    zone: ZoneInfo,
+) -> list[tuple[int, str]]:
+    """The repeats (:func:`_repeats`) among the posts the plan may withdraw (``own``), judged against every
+    holding post not already withdrawn."""
+    holding = [post for post in existing if post.state in HOLDING_STATES and post.id not in withdrawn]
+    own_ids = {post.id for post in own}
+    return [repeat for repeat in _repeats(campaigns, channels, holding, now, zone) if repeat[0] in own_ids]
 
 
 def _repeats(
