@@ -14,7 +14,8 @@ from . import _ws, cli, live_config
 from .common import state_counts
 
 if TYPE_CHECKING:
-    pass
+    from ..publisher import Transition
+
 
 
 def _verdict(ok: bool) -> str:
@@ -60,6 +61,34 @@ def db_restore(backup: Path) -> None:
     if kept is not None:
         click.echo(_("the damaged store was kept as {path}").format(path=kept))
     click.echo(_("restored {location} from {backup}").format(location=ws.store.location, backup=backup))
+    _print_settled(outcomes)
+
+
+@db.command("settle-restored")
+@click.option(
+    "--source",
+    required=True,
+    help=N_('What the database was restored from, kept in the record (e.g. "PITR 2026-12-01 08:30").'),
+)
+def db_settle_restored(source: str) -> None:
+    """After a PostgreSQL store was restored by the database's tools: check every post that fell due since.
+
+    Stop every worker first. As after `outreach db restore`, a post due by now may have gone out after
+    the moment restored to: it is recorded as published when the channel can prove it, else as unknown
+    for a person to check. Slots up to now are never planned again.
+
+    Example: outreach db settle-restored --source "PITR 2026-12-01 08:30"
+    """
+    from ..restore import settle_restored
+
+    ws = _ws()
+    outcomes = settle_restored(ws, source)
+    click.echo(_("settled {location}, restored from {source}").format(location=ws.store.location, source=source))
+    _print_settled(outcomes)
+
+
+def _print_settled(outcomes: list[Transition]) -> None:
+    """How the posts due since the backup ended: published where proven, else unknown for a person."""
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.state.value] = counts.get(outcome.state.value, 0) + 1

@@ -203,7 +203,8 @@ class StoreBase:
         restored = self.restored()
         return max(self.created_at(), restored[0]) if restored else self.created_at()
 
-    def mark_restored(self, backup: Path, now: datetime) -> None:
+    def mark_restored(self, backup: Path | str, now: datetime) -> None:
+        """``backup``: the file restored, or (PostgreSQL) what the database was restored from, in words."""
         self.set_setting(RESTORED_SETTING, {"at": to_text(now), "from": str(backup)})
 
     # ---- web-perf: reads that hold up no writer ----------------------------------------------------
