@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from ..publisher import Transition
 
 
-
 def _verdict(ok: bool) -> str:
     """The word ``channels check`` puts beside a channel (outside f-strings, where extraction finds it)."""
     return _("ok") if ok else _("FAIL")
