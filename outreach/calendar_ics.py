@@ -150,18 +150,17 @@ def _escaped(text: str) -> str:
 def _folded(line: str) -> bytes:
     """One content line folded at 75 octets (never inside a UTF-8 character), ending in CRLF."""
     raw = line.encode("utf-8")
-    if len(raw) <= 75:
-        return raw + b"\r\n"
     parts: list[bytes] = []
-    current = b""
-    for char in line:
-        encoded = char.encode("utf-8")
-        if len(current) + len(encoded) > 75:
-            parts.append(current)
-            current = b" "
-        current += encoded
-    parts.append(current)
-    return b"\r\n".join(parts) + b"\r\n"
+    width = 75
+    while len(raw) > width:
+        cut = width
+        while raw[cut] & 0xC0 == 0x80:  # a UTF-8 continuation byte: fold before its character
+            cut -= 1
+        parts.append(raw[:cut])
+        raw = raw[cut:]
+        width = 74  # a continuation line starts with a space
+    parts.append(raw)
+    return b"\r\n ".join(parts) + b"\r\n"
 
 
 def _utc(moment: datetime) -> str:
