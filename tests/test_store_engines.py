@@ -24,6 +24,7 @@ from outreach.errors import ConfigError, StateConflict
 from outreach.model import IncomingReply, Innovation, PostState
 from outreach.outbox import Operation
 from outreach.store import Store
+from outreach.store.posts import PostFilter
 from tests.engine_helpers import campaign, file_channel, project
 from tests.test_metrics import published
 
@@ -192,3 +193,43 @@ def test_an_unreachable_postgresql_store_is_one_line_with_the_fix(tmp_path: Path
     assert len(result.output.strip().splitlines()) == 1, result.output
     assert "cannot connect to PostgreSQL" in result.output and "PGPASSWORD" in result.output
     assert "rahasia" not in result.output and "Traceback" not in result.output
+
+
+def test_names_and_agencies_are_read_in_sql_on_both_engines(any_store: Store) -> None:
+    """The web page's lean reads take an innovation's name and agency from its stored JSON in SQL; PostgreSQL
+    has no ``->>`` on text, so each engine gets its own JSON function (``store.schema.innovation_field``)."""
+    any_store.import_innovations(
+        [
+            (Innovation("ktp", "KTP Sehari", "Disdukcapil", "KTP jadi.", "Cepat.", "Datang."), "test", None),
+            (Innovation("sampah", "Bank Sampah", "Dinas Sosial", "Tabung.", "Bersih.", "Datang."), "test", None),
+        ],
+        NOW,
+    )
+    any_store.apply_plan(
+        [
+            {
+                "key": f"kenali|x|{innovation}",
+                "campaign": "kenali",
+                "channel": "x",
+                "innovation_id": innovation,
+                "kind": "perkenalan",
+                "scheduled_at": NOW + timedelta(hours=hour),
+                "text": "Ayo datang!",
+            }
+            for hour, innovation in enumerate(("ktp", "sampah"))
+        ],
+        [],
+        NOW,
+    )
+    assert any_store.agencies() == ["Dinas Sosial", "Disdukcapil"]
+    assert any_store.innovation_labels(["ktp", "sampah", "tidak-ada"]) == {
+        "ktp": ("KTP Sehari", "Disdukcapil"),
+        "sampah": ("Bank Sampah", "Dinas Sosial"),
+    }
+    entries, total = any_store.catalogue_page(agency="Dinas Sosial")
+    assert [entry.innovation.id for entry in entries] == ["sampah"] and total == 1
+    assert any_store.innovation_ids_of("disdukcapil") == ["ktp"]
+    queue = any_store.post_page(PostFilter(opd="Disdukcapil"), limit=10)
+    assert [(row.post.innovation_id, row.innovation_name, row.agency) for row in queue] == [
+        ("ktp", "KTP Sehari", "Disdukcapil")
+    ]

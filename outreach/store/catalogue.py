@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Connection, case, func, insert, or_, select, type_coerce, update
+from sqlalchemy import Connection, case, func, insert, or_, select, update
 
 from ..errors import NotFound
 from ..i18n import _
@@ -23,6 +23,7 @@ from .schema import (
     catalogue_sources,
     decisions,
     from_text,
+    innovation_field,
     innovations,
     posts,
     settings,
@@ -297,8 +298,8 @@ class CatalogueStore(StoreBase):
         ``status`` is worked out in SQL by the rules of ``_status_of`` (the entries returned carry it from
         ``catalogue``, the one place that builds an entry).
         """
-        name = type_coerce(innovations.c.data, JSON)["nama"].as_string()
-        opd = type_coerce(innovations.c.data, JSON)["opd"].as_string()
+        name = innovation_field("nama")
+        opd = innovation_field("opd")
         latest = (
             select(decisions.c.innovation_id, func.max(decisions.c.id).label("id"))
             .group_by(decisions.c.innovation_id)
@@ -336,7 +337,7 @@ class CatalogueStore(StoreBase):
 
     def agencies(self) -> list[str]:
         """Every agency with an innovation in the catalogue, by name: the web page's agency filter."""
-        opd = type_coerce(innovations.c.data, JSON)["opd"].as_string()
+        opd = innovation_field("opd")
         with self.transaction() as connection:
             return sorted(set(connection.scalars(select(opd).distinct())), key=str.casefold)
 
@@ -358,11 +359,10 @@ class CatalogueStore(StoreBase):
         """Each existing innovation of ``ids`` → (name, agency), read in SQL: a page that only shows names (the
         calendar, the replies) need not decode and keep the whole catalogue (10,000 entries are ~30 MB)."""
         wanted = sorted(set(ids))
-        data = type_coerce(innovations.c.data, JSON)
         found: dict[str, tuple[str, str]] = {}
         with self.transaction() as connection:
             for start in range(0, len(wanted), 500):  # below SQLite's limit of bound parameters
-                query = select(innovations.c.id, data["nama"].as_string(), data["opd"].as_string()).where(
+                query = select(innovations.c.id, innovation_field("nama"), innovation_field("opd")).where(
                     innovations.c.id.in_(wanted[start : start + 500])
                 )
                 found.update((row[0], (row[1] or "", row[2] or "")) for row in connection.execute(query))

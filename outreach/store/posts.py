@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Connection, func, insert, select, type_coerce, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from .. import outbox
 from ..errors import NotFound, StateConflict
@@ -26,7 +26,7 @@ from ..redaction import redact
 from ..vocabulary import state_label
 from .base import StoreBase, serialised
 from .lanes import Lease, hold_lane
-from .schema import from_text, innovations, moment_of, post_events, posts, settings, to_text
+from .schema import from_text, innovation_field, innovations, moment_of, post_events, posts, settings, to_text
 
 #: The reason a new post is recorded with: English in the store, shown translated (``reasons.shown``).
 PLANNED = N_("planned")
@@ -363,10 +363,9 @@ class OutboxStore(StoreBase):
     def post_page(self, wanted: PostFilter, limit: int, offset: int = 0) -> list[QueueRow]:
         """One page of the posts ``wanted`` picks, in schedule order, each with its innovation's name and
         agency (one query: the page never loads every post to show fifty)."""
-        data = type_coerce(innovations.c.data, JSON)
         query = (
             _filtered(
-                select(posts, data["nama"].as_string().label("nama"), data["opd"].as_string().label("opd")).select_from(
+                select(posts, innovation_field("nama").label("nama"), innovation_field("opd").label("opd")).select_from(
                     posts.outerjoin(innovations, innovations.c.id == posts.c.innovation_id)
                 ),
                 wanted,
@@ -576,7 +575,7 @@ def _filtered(query: Any, wanted: PostFilter) -> Any:
     if wanted.channel is not None:
         query = query.where(posts.c.channel == wanted.channel)
     if wanted.opd is not None:
-        opd = type_coerce(innovations.c.data, JSON)["opd"].as_string()
+        opd = innovation_field("opd")
         query = query.where(posts.c.innovation_id.in_(select(innovations.c.id).where(opd == wanted.opd)))
     if wanted.scheduled_from is not None:
         query = query.where(posts.c.scheduled_at >= to_text(wanted.scheduled_from))

@@ -14,16 +14,20 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    String,
     Table,
     Text,
     UniqueConstraint,
     func,
     insert,
     inspect,
+    literal_column,
     select,
     text,
     update,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..reasons import N_
 
@@ -314,3 +318,35 @@ def _put_setting(connection: Connection, key: str, value: Any) -> None:
         connection.execute(update(settings).where(settings.c.key == key).values(value=encoded))
     else:
         connection.execute(insert(settings).values(key=key, value=encoded))
+
+
+class _JsonText(FunctionElement[str]):
+    """A text field of a JSON object kept in a TEXT column, on either engine: SQLite's ``json_extract`` reads
+    text as JSON; PostgreSQL needs the text cast to ``jsonb`` first (``->>`` on text does not exist)."""
+
+    type = String()
+    name = "json_text"
+    inherit_cache = True
+
+
+@compiles(_JsonText)
+def _json_text_sqlite(element: _JsonText, compiler: Any, **options: Any) -> str:
+    column, key = list(element.clauses)
+    return f"json_extract({compiler.process(column, **options)}, '$.' || {compiler.process(key, **options)})"
+
+
+@compiles(_JsonText, "postgresql")
+def _json_text_postgresql(element: _JsonText, compiler: Any, **options: Any) -> str:
+    column, key = list(element.clauses)
+    return f"(CAST({compiler.process(column, **options)} AS JSONB) ->> {compiler.process(key, **options)})"
+
+
+def innovation_field(name: str) -> Any:
+    """The innovation's catalogue field ``name`` (``nama``, ``opd``, ``mulai`` …) as text, in SQL on either engine.
+
+    The name is written into the SQL (one of ours, never a user's), so that GROUP BY repeats the very
+    expression PostgreSQL saw in SELECT.
+    """
+    if not name.isidentifier():
+        raise ValueError(name)
+    return _JsonText(innovations.c.data, literal_column(f"'{name}'", String()))

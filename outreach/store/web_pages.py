@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, or_, select, type_coerce
+from sqlalchemy import or_, select
 
 from ..model import Post
 from .base import StoreBase
 from .posts import _post as post_of_row
-from .schema import innovations, posts, to_text
+from .schema import innovation_field, innovations, posts, to_text
 
 
 class WebPagesStore(StoreBase):
@@ -21,7 +21,7 @@ class WebPagesStore(StoreBase):
 
     def innovation_ids_of(self, agency: str) -> list[str]:
         """The ids of ``agency``'s innovations (its name in any case): the replies inbox filtered by agency."""
-        opd = type_coerce(innovations.c.data, JSON)["opd"].as_string()
+        opd = innovation_field("opd")
         wanted = agency.casefold()
         with self.transaction() as connection:
             rows = connection.execute(select(innovations.c.id, opd).order_by(innovations.c.id))

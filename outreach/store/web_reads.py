@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, func, literal_column, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import func, or_, select
 
 from ..model import Post, PostState, Status
 from ..outbox import ANNOUNCEMENT_ID
@@ -24,7 +22,7 @@ from .base import StoreBase
 from .catalogue import _status_sql as status_sql
 from .posts import _post as post_of_row
 from .reach import _newest as newest_readings
-from .schema import decisions, innovations, moment_of, posts, press_coverage, to_text
+from .schema import decisions, innovation_field, innovations, moment_of, posts, press_coverage, to_text
 
 #: Posts per batch of a long read (the calendar feed): bounded memory, few round trips.
 BATCH = 500
@@ -54,33 +52,8 @@ class AgencyTally:
     idle: list[tuple[str | None, str | None]] = field(default_factory=list)
 
 
-class _JsonText(FunctionElement[str]):
-    """A text field of a JSON object kept in a TEXT column, on either engine: SQLite's ``json_extract`` reads
-    text as JSON; PostgreSQL needs the text cast to ``jsonb`` first (``->>`` on text does not exist)."""
-
-    type = String()
-    name = "json_text"
-    inherit_cache = True
-
-
-@compiles(_JsonText)
-def _json_text_sqlite(element: _JsonText, compiler: Any, **options: Any) -> str:
-    column, key = list(element.clauses)
-    return f"json_extract({compiler.process(column, **options)}, '$.' || {compiler.process(key, **options)})"
-
-
-@compiles(_JsonText, "postgresql")
-def _json_text_postgresql(element: _JsonText, compiler: Any, **options: Any) -> str:
-    column, key = list(element.clauses)
-    return f"(CAST({compiler.process(column, **options)} AS JSONB) ->> {compiler.process(key, **options)})"
-
-
 def _field(name: str) -> Any:
-    """The innovation's catalogue field ``name`` (``opd``, ``mulai`` …) as text; the name is written into the SQL
-    (one of ours, never a user's), so that GROUP BY repeats the very expression PostgreSQL saw in SELECT."""
-    if not name.isidentifier():
-        raise ValueError(name)
-    return _JsonText(innovations.c.data, literal_column(f"'{name}'", String()))
+    return innovation_field(name)
 
 
 def _opd() -> Any:
