@@ -265,6 +265,8 @@ class Result:
     fake_cpu: float
     busy: float
     problems: list[str]
+    #: The machine's 1-minute load average at the end of the burst (other engineers' work included).
+    load: float = 0.0
 
     @property
     def throughput(self) -> float:
@@ -387,6 +389,7 @@ def check(
         sampler.used([sampler.fake]),
         sampler.busy_share(),
         problems,
+        os.getloadavg()[0],
     )
 
 
@@ -408,7 +411,8 @@ def report(results: list[Result], channels: int, latency: float) -> None:
             f"{common.percentile(late, 0.5):.1f} s", f"{common.percentile(late, 0.99):.1f} s{target}",
             f"{late[-1]:.1f} s",
             f"{result.worker_cpu:.0f} s", f"{result.database_cpu:.0f} s", f"{result.fake_cpu:.0f} s",
-            f"{result.busy * 100:.0f} %", f"{per_post * 1000:.1f} ms", f"{floor:.0f} s", f"{cpu_floor:.0f} s", limit,
+            f"{result.busy * 100:.0f} % (load {result.load:.1f})", f"{per_post * 1000:.1f} ms", f"{floor:.0f} s",
+            f"{cpu_floor:.0f} s", limit,
             f"{result.published_once:,}/{channels:,}",
         ])  # fmt: skip
     common.print_table(

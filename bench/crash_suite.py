@@ -2,13 +2,16 @@
 
 Run:  python bench/crash_suite.py [--posts 200] [--kills 20] [--seed S] [--latency 0.4] [--kill-window 5]
                                   [--launch-share 0.2] [--budget 170] [--keep]
+      python bench/crash_suite.py --store postgresql --workers 3 --kills 15 [--channels-per-platform 3]
+                                  [--leader-share 0.3] [--spacing 0.5] [--budget 480] [--keep]
 
 Three loopback fakes run in this process (so they outlive every daemon): Mastodon and Bluesky,
 whose retries are idempotent (Idempotency-Key; checkpointed rkey + putRecord), and Telegram,
 which has no idempotency key and no way to look a message up. Every request that creates a post
 takes a random 0–``--latency`` s on the fake, split at random between before the post is created
 and after (the answer travelling back), so a kill can land with the request not yet processed or
-processed but unanswered.
+processed but unanswered. With ``--channels-per-platform`` N each platform has N channels (``mastodon``,
+``mastodon-2``, …), each on a fake of its own: more channels publish side by side.
 
 The posts are planned honestly: one campaign per channel whose timetable ("setiap hari HH.MM, …")
 holds one slot per post, in consecutive minutes ending ten minutes ago, inside the catch-up window.
@@ -18,25 +21,39 @@ slots are in the campaigns' timetables, the start-up planning of every restarted
 (it only cancels planned posts that left the timetable); the campaigns end today, so the daemon
 plans nothing for tomorrow either.
 
-``outreach run`` is started as a subprocess; after each start it is killed with SIGKILL at a
-random moment (``random.Random(seed)``, the seed is printed) and restarted at once, ``--kills``
-times. A ``--launch-share`` of the kills land 0–1.5 s after launch (during start-up, recovery of
+**SQLite** (the default): one ``outreach run`` is started as a subprocess; after each start it is killed
+with SIGKILL at a random moment (``random.Random(seed)``, the seed is printed) and restarted at once,
+``--kills`` times. A ``--launch-share`` of the kills land 0–1.5 s after launch (during start-up, recovery of
 the post the previous kill interrupted, or planning), the others 0–``--kill-window`` s after the
 daemon's heartbeat shows it started (among the publishing); that window narrows as the unsettled
 posts run out, so that the kills are spread over the whole run rather than used up early or late.
 The last daemon runs until every post is settled (nothing planned or publishing), then it is
-stopped with SIGTERM. The counts come from the fakes' own logs (``created``: what each platform
+stopped with SIGTERM.
+
+**PostgreSQL** (``--store postgresql``): a new database on the server of tests/postgres.py (dropped at the
+end unless ``--keep`` or a violation), ``--workers`` processes of ``outreach run`` on it, 3 channels per
+platform. The kills are spread at random over the publishing period; each lands on a random worker, on
+the leader (``--leader-share``, read from the workers' heartbeats), or on the worker restarted by the
+previous kill, 0–1.5 s after its launch (``--launch-share``); the victim is restarted at once in its
+slot. A killed worker's claims are orphans: the others settle them once their lease (a minute) has
+run out, so the run lasts at least that long after the last kill. ``_crash_workers`` keeps which
+worker (``claimed_by``) held each post in ``publishing`` and when each worker was confirmed dead,
+and audits every settlement of an orphan against that; it also times how soon a live worker led
+again after each kill of the leader (target ≤ 30 s). At the end every worker is stopped with SIGTERM.
+
+The counts come from the fakes' own logs (``created``: what each platform
 accepted) matched to the store's posts by text (unique per channel), cross-checked by
 Idempotency-Key (Mastodon), rkey (Bluesky) and the remote id the store recorded.
 
 Invariants (the script exits 1 if one fails): no post appears twice on a platform; every post is
 published exactly once (store ``published`` and on the platform once, with the store's remote id)
 or is ``unknown``/``failed`` with a reason; no post is unaccounted for; no platform post matches no
-post of the store; zero ``unknown`` on Mastodon and Bluesky. The suite also requires the final
-daemon, once its scheduler runs, to stop with exit 0 on SIGTERM, and every post to settle within
-``--budget`` seconds.
+post of the store; zero ``unknown`` on Mastodon and Bluesky; on PostgreSQL, no post settled while
+the worker that claimed it was alive. The suite also requires the final daemons, once their
+schedulers run, to stop with exit 0 on SIGTERM, and every post to settle within ``--budget`` seconds.
 
-The test ``tests/test_crash_suite.py`` runs the same machinery with 30 posts and 3 kills.
+``tests/test_crash_suite.py`` runs the SQLite mode with 30 posts and 3 kills;
+``tests/test_crash_suite_postgres.py`` the PostgreSQL mode with 30 posts, 3 workers and 4 kills.
 """
 
 from __future__ import annotations
@@ -68,8 +85,8 @@ IDEMPOTENT = ("mastodon", "bluesky")
 SETTLED = ("published", "unknown", "failed")
 #: Innovations in the generated catalogue; about 1 in 19 is outside its mulai/selesai window.
 INNOVATIONS_PER_POST = 1.3
-#: Seconds one worker takes to start on this 2-core machine, several at once (measured: 3 in about 10 s).
-START_SECONDS = 4.0
+#: Seconds one worker takes to start on this 2-core machine, several at once (measured: 3 in 10–20 s).
+START_SECONDS = 6.0
 
 
 # ---- the fakes, with random latency on the requests that create a post ----------------------------
@@ -663,11 +680,13 @@ def run_shared(  # long: one story, start → kills → settle → stop, told in
             for worker in pool.current.values():
                 workers_mod.wait_up(pool, worker, store, run.deadline)
             run.say(f"{count} workers up after {time.monotonic() - began:.1f} s")
+            # The kills are timed from the first due post, or from the workers' start if that came later.
+            anchor = max(run.first_due, time.monotonic())
             kills_mid_publish = leader_kills = 0
             last: workers_mod.Worker | None = None
             for number, moment in enumerate(kill_moments(run.rng, kills, len(run.ids) * spacing + kill_window), 1):
                 victim, why, after_launch = pick_victim(run, pool, last, launch_share, leader_share)
-                at = victim.started + after_launch if after_launch is not None else run.first_due + moment
+                at = victim.started + after_launch if after_launch is not None else anchor + moment
                 while time.monotonic() < at:
                     pool.check_alive()
                     time.sleep(0.01)

@@ -38,7 +38,7 @@ def test_sigkilled_workers_on_one_postgresql_store_never_double_a_post_nor_settl
         posts=POSTS,
         kills=KILLS,
         seed=SEED,
-        spacing=0.3,
+        spacing=0.5,
         kill_window=3.0,
         budget=240.0,
         say=say,
