@@ -3,7 +3,7 @@
 Run:  python bench/crash_suite.py [--posts 200] [--kills 20] [--seed S] [--latency 0.4] [--kill-window 5]
                                   [--launch-share 0.2] [--budget 170] [--keep]
       python bench/crash_suite.py --store postgresql --workers 3 --kills 15 [--channels-per-platform 3]
-                                  [--leader-share 0.3] [--spacing 0.5] [--budget 480] [--keep]
+                                  [--leader-share 0.3] [--busy-share 0.3] [--spacing 0.5] [--budget 480] [--keep]
 
 Three loopback fakes run in this process (so they outlive every daemon): Mastodon and Bluesky,
 whose retries are idempotent (Idempotency-Key; checkpointed rkey + putRecord), and Telegram,
@@ -33,10 +33,11 @@ stopped with SIGTERM.
 **PostgreSQL** (``--store postgresql``): a new database on the server of tests/postgres.py (dropped at the
 end unless ``--keep`` or a violation), ``--workers`` processes of ``outreach run`` on it, 3 channels per
 platform. The kills are spread at random over the publishing period; each lands on a random worker, on
-the leader (``--leader-share``, read from the workers' heartbeats), or on the worker restarted by the
-previous kill, 0–1.5 s after its launch (``--launch-share``); the victim is restarted at once in its
-slot. A killed worker's claims are orphans: the others settle them once their lease (a minute) has
-run out, so the run lasts at least that long after the last kill. ``_crash_workers`` keeps which
+the leader (``--leader-share``, read from the workers' heartbeats), on a worker with a claim in flight
+(``--busy-share``), or on the worker restarted by the previous kill, 0–1.5 s after its launch
+(``--launch-share``); the victim is restarted at once in its slot. A killed worker's claims are
+orphans: the others settle them once their lease (a minute) has run out, so the run lasts at least
+that long after the last kill. ``_crash_workers`` keeps which
 worker (``claimed_by``) held each post in ``publishing`` and when each worker was confirmed dead,
 and audits every settlement of an orphan against that; it also times how soon a live worker led
 again after each kill of the leader (target ≤ 30 s). At the end every worker is stopped with SIGTERM.
@@ -471,6 +472,7 @@ def run_suite(
     workers: int = 1,
     per_platform: int = 1,
     leader_share: float = 0.3,
+    busy_share: float = 0.3,
 ) -> Report:
     """Plan ``posts``, run and SIGKILL the daemon ``kills`` times, settle, and count; never raises on a
     violated invariant (see ``Report.violations``).
@@ -519,7 +521,7 @@ def run_suite(
         ids = [post.id for post in planned]
         run = Run(folder, config, environ, workspace.store, ids, rng, started, budget, say, first_due)
         if shared:
-            report = run_shared(run, kills, workers, spacing, kill_window, launch_share, leader_share)
+            report = run_shared(run, kills, workers, spacing, kill_window, Aim(launch_share, leader_share, busy_share))
         else:
             report = run_single(run, kills, latency, kill_window, launch_share)
         time.sleep(latency + 0.5)  # requests the killed daemons left on the fakes finish
@@ -650,22 +652,46 @@ def kill_moments(rng: random.Random, kills: int, period: float) -> list[float]:
     return sorted(rng.uniform(0.0, period) for _ in range(kills))
 
 
-def pick_victim(
-    run: Run, pool: workers_mod.Workers, last: workers_mod.Worker | None, launch_share: float, leader_share: float
-) -> tuple[workers_mod.Worker, str, float | None]:
-    """The worker to kill, why, and (for a kill during start-up) the moment after its launch."""
+@dataclass(frozen=True)
+class Aim:
+    """How the kills choose their victim: shares of start-up kills, of the leader, of a worker with a claim in
+    flight; the rest hit a worker at random."""
+
+    launch: float = 0.2
+    leader: float = 0.3
+    busy: float = 0.3
+
+
+def kill_next(
+    run: Run, pool: workers_mod.Workers, last: workers_mod.Worker | None, aim: Aim, moment: float
+) -> tuple[workers_mod.Worker, str]:
+    """Wait for the kill's moment, then choose its victim (and why): the worker the last kill restarted,
+    0–1.5 s after its launch; or, at ``moment``, the leader, a worker with a claim in flight, or any."""
     roll = run.rng.random()
-    if last is not None and roll < launch_share:
-        return last, "during its start-up", run.rng.uniform(0.0, 1.5)
-    if roll < launch_share + leader_share:
+    if last is not None and roll < aim.launch:
+        wait_until(pool, last.started + run.rng.uniform(0.0, 1.5))
+        return last, "during its start-up"
+    wait_until(pool, moment)
+    if roll < aim.launch + aim.leader:
         leading = workers_mod.leader(pool, run.store)
         if leading is not None:
-            return leading, "the leader", None
-    return pool.current[run.rng.randrange(pool.count)], "at random", None
+            return leading, "the leader"
+    if roll < aim.launch + aim.leader + aim.busy:
+        busy = {workers_mod.pid_of(worker) for _post, _attempt, worker in workers_mod.claims(run.store)}
+        candidates = [worker for worker in pool.current.values() if worker.pid in busy]
+        if candidates:
+            return run.rng.choice(candidates), "with a claim in flight"
+    return pool.current[run.rng.randrange(pool.count)], "at random"
+
+
+def wait_until(pool: workers_mod.Workers, moment: float) -> None:
+    while time.monotonic() < moment:
+        pool.check_alive()
+        time.sleep(0.01)
 
 
 def run_shared(  # long: one story, start → kills → settle → stop, told in order
-    run: Run, kills: int, count: int, spacing: float, kill_window: float, launch_share: float, leader_share: float
+    run: Run, kills: int, count: int, spacing: float, kill_window: float, aim: Aim
 ) -> Report:
     """``count`` workers on one shared store; ``kills`` SIGKILLs spread over the publishing, each on a
     random worker (sometimes the leader, sometimes one still starting), restarted at once in its slot."""
@@ -685,11 +711,7 @@ def run_shared(  # long: one story, start → kills → settle → stop, told in
             kills_mid_publish = leader_kills = 0
             last: workers_mod.Worker | None = None
             for number, moment in enumerate(kill_moments(run.rng, kills, len(run.ids) * spacing + kill_window), 1):
-                victim, why, after_launch = pick_victim(run, pool, last, launch_share, leader_share)
-                at = victim.started + after_launch if after_launch is not None else anchor + moment
-                while time.monotonic() < at:
-                    pool.check_alive()
-                    time.sleep(0.01)
+                victim, why = kill_next(run, pool, last, aim, anchor + moment)
                 was_leader = workers_mod.leader(pool, store) is victim
                 held = [post_id for post_id, _attempt, worker in workers_mod.claims(store) if
                         workers_mod.pid_of(worker) == victim.pid]  # fmt: skip
@@ -804,6 +826,9 @@ def main() -> None:
         "--channels-per-platform", type=int, default=None, help="channels of each platform (1; 3 on PostgreSQL)"
     )
     parser.add_argument("--leader-share", type=float, default=0.3, help="share of kills aimed at the leader")
+    parser.add_argument(
+        "--busy-share", type=float, default=0.3, help="share of kills aimed at a worker with a claim in flight"
+    )
     parser.add_argument("--budget", type=float, default=None, help="give up waiting after this many s (170; 480)")
     parser.add_argument("--keep", action="store_true", help="keep the folder (config, logs) and the database")
     args = parser.parse_args()
@@ -827,6 +852,7 @@ def main() -> None:
             workers=args.workers if shared else 1,
             per_platform=args.channels_per_platform or (3 if shared else 1),
             leader_share=args.leader_share,
+            busy_share=args.busy_share,
         )
         print_report(report)
     finally:

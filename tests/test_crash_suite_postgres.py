@@ -1,7 +1,7 @@
 """The crash suite on PostgreSQL in small: 30 posts, 3 workers sharing one database, 4 SIGKILLs.
 
 The machinery is ``bench/crash_suite.py --store postgresql`` (200 posts, 15 kills there), loaded by
-path as ``tests/test_crash_suite.py`` does. Each kill lands on a random worker (sometimes the
+path as ``tests/test_crash_suite.py`` does. Each kill lands on a random worker (often the
 leader, sometimes one still starting), restarted at once. Besides "once or unknown with a reason"
 it audits every settlement of an orphan against the kills: the worker that had claimed the post must
 have been killed before the settlement. The database is a fresh, empty one (``empty_postgres_url``:
@@ -45,7 +45,8 @@ def test_sigkilled_workers_on_one_postgresql_store_never_double_a_post_nor_settl
         store_url=empty_postgres_url,
         workers=WORKERS,
         per_platform=2,
-        leader_share=0.5,
+        leader_share=0.4,
+        busy_share=0.4,
     )
     crash_suite.print_report(report)  # shown with pytest -s
     table = "\n".join(" | ".join(row) for row in report.table())
