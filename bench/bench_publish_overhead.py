@@ -1,6 +1,7 @@
 """Benchmark 2: the Publisher's overhead over a bare ``requests`` loop, 500 Mastodon posts at 50 ms each.
 
 Run:  python bench/bench_publish_overhead.py [--posts N] [--chunks C] [--latency S] [--big-posts M] [--profile]
+          [--store sqlite|postgresql]
 
 Two loopback Mastodon fakes (``tests/fakeplatform``) answer ``POST /api/v1/statuses`` after an
 injected 50 ms delay (a ``slow`` fault with ``times`` = the number of posts), one for each side so
@@ -23,11 +24,16 @@ one per profiled post).
 Because the Publisher looks the innovation up in the whole catalogue for every post, a second,
 shorter phase repeats the comparison with ``--big-posts`` posts on a 10,000-innovation catalogue
 (import timed separately, not in the figures).
+
+``--store postgresql`` runs the Publisher's side on a fresh database of the test server
+(``$OUTREACH_TEST_POSTGRES``, default 127.0.0.1:5432), one per phase, dropped afterwards. The Publisher
+publishes in lanes (threads), so the profile's main thread mostly shows it waiting for them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import os
@@ -36,6 +42,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,8 +73,8 @@ class Side:
         self.server.stop()
 
 
-def build(folder: Path, innovations: int, server_url: str) -> Any:
-    """Config with one mastodon channel pointing at ``server_url``; a Workspace on the real clock."""
+def build(folder: Path, innovations: int, server_url: str, store: str = common.STORE_NAME) -> Any:
+    """Config with one mastodon channel pointing at ``server_url``, on ``store``; a Workspace on the real clock."""
     from outreach.app import Workspace
     from outreach.config import load_config
     from tests.fakeplatform.mastodon import MastodonFake
@@ -79,6 +86,9 @@ def build(folder: Path, innovations: int, server_url: str) -> Any:
         campaigns={CAMPAIGN: common.campaign_block([CHANNEL], date(2026, 12, 1), date(2027, 3, 31))},
         images=False,
     )
+    if store != common.STORE_NAME:  # common.project writes the SQLite file's name
+        text = config_path.read_text(encoding="utf-8")
+        config_path.write_text(text.replace(f'store = "{common.STORE_NAME}"', f'store = "{store}"'), encoding="utf-8")
     config = load_config(config_path, environ={"MASTODON_ACCESS_TOKEN": MastodonFake.TOKEN})
     return Workspace(config)
 
@@ -287,6 +297,21 @@ def report(name: str, result: dict[str, Any], posts: int) -> list[list[str]]:
     ]
 
 
+@contextlib.contextmanager
+def store(engine: str) -> Iterator[str]:
+    """The store URL of one phase: the SQLite file beside the config, or a new PostgreSQL database (dropped after)."""
+    if engine == "sqlite":
+        yield common.STORE_NAME
+        return
+    from tests.postgres import create_database, drop_database
+
+    url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=500)
@@ -295,22 +320,24 @@ def main() -> None:
     parser.add_argument("--big-posts", type=int, default=10, help="posts of the 10,000-innovation phase (0: skip)")
     parser.add_argument("--profile-posts", type=int, default=30, help="posts profiled when a target is missed")
     parser.add_argument("--profile", action="store_true", help="print the profile even when the target is met")
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite", help="the Publisher's store")
     args = parser.parse_args()
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
     common.quiet_fake_server()
 
     common.print_machine(
-        f"bench_publish_overhead: {args.posts} Mastodon posts, {args.latency * 1000:.0f} ms per create"
+        f"bench_publish_overhead: {args.posts} Mastodon posts, {args.latency * 1000:.0f} ms per create, "
+        f"{args.store} store"
     )
     rows: list[list[str]] = []
     profile_text = ""
-    with tempfile.TemporaryDirectory(prefix="outreach-bench-") as temporary:
+    with tempfile.TemporaryDirectory(prefix="outreach-bench-") as temporary, contextlib.ExitStack() as stack:
         folder = Path(temporary)
         extra = args.profile_posts
         side = Side(args.posts + extra, args.latency)
         try:
-            ws = build(folder / "small", args.posts + extra, side.server.url)
+            ws = build(folder / "small", args.posts + extra, side.server.url, stack.enter_context(store(args.store)))
             entries = ws.planning.catalogue()
             result = compare(ws, entries[: args.posts], args.chunks, args.latency, side)
             rows += report(f"{len(entries):,}-innovation catalogue", result, args.posts)
@@ -324,7 +351,7 @@ def main() -> None:
             print()
             side = Side(args.big_posts, args.latency)
             try:
-                ws = build(folder / "big", 10_000, side.server.url)
+                ws = build(folder / "big", 10_000, side.server.url, stack.enter_context(store(args.store)))
                 t0 = time.perf_counter()
                 entries = ws.planning.catalogue()
                 print(f"10,000-innovation catalogue imported in {time.perf_counter() - t0:.2f} s (not in the figures)")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
@@ -156,6 +156,9 @@ class Day:
     beyond_horizon: bool
     notes: tuple[DayNote, ...] = ()
     slots: tuple[Slot, ...] = ()
+    #: Every post of the day, and how many of them ``slots`` leaves out (a busy day shows its first few).
+    post_count: int = 0
+    more: int = 0
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,8 @@ class Sources:
     planned_until: date
     zone: tzinfo
     changed: Mapping[int, datetime]
+    #: Each day's number of posts where ``posts`` holds only the first few slots of a day (None: all of them).
+    day_posts: Mapping[date, int] | None = None
 
 
 def month_bounds(first: date, zone: tzinfo) -> tuple[datetime, datetime]:
@@ -285,6 +290,8 @@ def build_month(first: date, sources: Sources) -> Month:
     struck through unless another post replaced it on the same channel in the same slot.
     """
     slots = _slots(sources)
+    shown: Counter[date] = Counter(post.scheduled_at.astimezone(sources.zone).date() for post in sources.posts)
+    counted = shown if sources.day_posts is None else sources.day_posts
     start = first - timedelta(days=first.weekday())
     _begin, end = month_bounds(first, sources.zone)
     last = end.date() - timedelta(days=1)
@@ -303,6 +310,8 @@ def build_month(first: date, sources: Sources) -> Month:
                     in_month and day > sources.planned_until,
                     _notes(day, sources) if in_month else (),
                     tuple(slots.get(day, ())) if in_month else (),
+                    counted.get(day, 0) if in_month else 0,
+                    counted.get(day, 0) - shown[day] if in_month else 0,
                 )
             )
             day += timedelta(days=1)
@@ -323,34 +332,85 @@ def _blackouts(campaigns: Mapping[str, CampaignSettings]) -> tuple[tuple[date, d
     return tuple(found)
 
 
-def month_for(ws: Workspace, first: date) -> Month:
-    """The month as the workspace's store, catalogue and config know it now."""
+def month_for(ws: Workspace, first: date, *, per_day: int | None = None, agency: str | None = None) -> Month:
+    """The month as the workspace's store, catalogue and config know it now.
+
+    ``per_day``: only each day's first slots, with every day's count (``Day.more``): the web page reads a busy
+    month (~8,300 posts) as one row per slot and a few slots' posts, never every post. ``agency``: only its
+    innovations' posts and the office's announcements (an agency head's view)."""
     from .channels import adapter_class
 
     zone = ws.zone
     begin, end = month_bounds(first, zone)
-    posts = tuple(ws.store.posts(None, begin, end))
+    day_posts: dict[date, int] | None = None
+    if per_day is None:
+        posts = tuple(ws.store.posts(None, begin, end))
+        days = [post.scheduled_at.astimezone(zone).date() for post in posts]
+        changed = ws.store.changed_at(begin, end)
+    else:
+        posts, day_posts = _first_slots(ws, begin, end, per_day, agency)
+        days, changed = list(day_posts), {}
     names = ws.store.innovation_labels({post.innovation_id for post in posts})  # not the whole catalogue
     platforms = {
         name: adapter_class(settings.type).platform_for(settings) for name, settings in ws.config.channels.items()
     }
-    blackouts = _blackouts(ws.config.campaigns)
     now = ws.now().astimezone(zone)
     # Planned up to the last day with a post from today on; one in the month after this one means all of it is.
     last = ws.store.last_scheduled_at(datetime.combine(now.date(), time(0), tzinfo=zone), end + timedelta(days=31))
-    days = [post.scheduled_at.astimezone(zone).date() for post in posts]
     if last is not None:
         days.append(last.astimezone(zone).date())
     planned_until = max([*days, now.date() - timedelta(days=1)])
     sources = Sources(
-        posts,
-        names,
-        platforms,
-        blackouts,
-        ws.planning.calendar.holiday,
-        now.date(),
-        planned_until,
-        zone,
-        ws.store.changed_at(begin, end),
-    )
+        posts, names, platforms, _blackouts(ws.config.campaigns), ws.planning.calendar.holiday, now.date(),
+        planned_until, zone, changed, day_posts,
+    )  # fmt: skip
     return build_month(first, sources)
+
+
+def _first_slots(
+    ws: Workspace, begin: datetime, end: datetime, per_day: int, agency: str | None
+) -> tuple[tuple[Post, ...], dict[date, int]]:
+    """The posts of each day's first ``per_day`` slots, and every day's number of posts (from one row per slot)."""
+    day_posts: dict[date, int] = defaultdict(int)
+    slots_of: dict[date, list[tuple[datetime, str]]] = defaultdict(list)
+    for slot in ws.store.slot_counts(begin, end, agency):
+        day = slot.scheduled_at.astimezone(ws.zone).date()
+        day_posts[day] += slot.posts
+        if len(slots_of[day]) < per_day:
+            slots_of[day].append((slot.scheduled_at, slot.campaign))
+    wanted = [slot for slots in slots_of.values() for slot in slots]
+    return tuple(ws.store.slot_posts(wanted, agency)), dict(day_posts)
+
+
+def slots_in_batches(ws: Workspace, begin: datetime, end: datetime, agency: str | None) -> Iterator[list[Slot]]:
+    """The slots scheduled in ``[begin, end)``, in time order, a batch of posts at a time (the store's batches
+    never cut a slot in two): a feed of many weeks is written without holding its posts all at once.
+    ``agency``: only its innovations' posts and the office's announcements."""
+    from .channels import adapter_class
+
+    platforms = {
+        name: adapter_class(settings.type).platform_for(settings) for name, settings in ws.config.channels.items()
+    }
+    today = ws.now().astimezone(ws.zone).date()
+    for batch in ws.store.posts_in_batches(begin, end, agency):
+        posts = tuple(post for post, _changed in batch)
+        names = ws.store.innovation_labels({post.innovation_id for post in posts})
+        changed = {post.id: moment for post, moment in batch}
+        sources = Sources(posts, names, platforms, (), ws.planning.calendar.holiday, today, today, ws.zone, changed)
+        yield [slot for _day, slots in sorted(_slots(sources).items()) for slot in slots]
+
+
+def day_notes(ws: Workspace, first: date, last: date) -> list[tuple[date, tuple[DayNote, ...]]]:
+    """The holidays, cuti bersama and blackouts of each day from ``first`` to ``last`` that has any."""
+    today = ws.now().astimezone(ws.zone).date()
+    sources = Sources(
+        (), {}, {}, _blackouts(ws.config.campaigns), ws.planning.calendar.holiday, today, today, ws.zone, {}
+    )
+    found = []
+    day = first
+    while day <= last:
+        notes = _notes(day, sources)
+        if notes:
+            found.append((day, notes))
+        day += timedelta(days=1)
+    return found

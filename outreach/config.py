@@ -30,6 +30,7 @@ from pydantic import (
 from .errors import ConfigError
 from .i18n import _
 from .platforms import POST_KINDS, PostKind
+from .storeurl import export_store_password, refuse_a_store_password
 from .timetable import Schedule, TimetableError, parse_cron, parse_slot
 
 #: Shown after an error about a key of this name, so the user sees a valid value.
@@ -117,6 +118,12 @@ class PublishingSettings(_Strict):
         default=60.0,
         gt=0,
         description="While a channel is held (no credits, app suspended), one post is tried again this often.",
+    )
+    parallel_channels: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="How many channels publish at once (each channel still one post at a time).",
     )
 
 
@@ -464,7 +471,8 @@ def _resolve(folder: Path, value: str | Path) -> Path:
     return path if path.is_absolute() else (folder / path).resolve()
 
 
-def _store_url(folder: Path, store: str) -> str:
+def _store_url(folder: Path, store: str, path: Path, text: str) -> str:
+    refuse_a_store_password(path, line_of(text, ("store",)), store)
     if "://" in store:
         if store.startswith("sqlite:///") and not store.startswith("sqlite:////"):
             return "sqlite:///" + str(_resolve(folder, store.removeprefix("sqlite:///")))
@@ -570,7 +578,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
                         "(channels defined: {known}); add a [channels.{channel}] block"
                     ).format(where=f"{path}:{line or '?'}", campaign=campaign_name, channel=channel_name, known=known)
                 )
-    store_url = _store_url(folder, model.store)
+    store_url = _store_url(folder, model.store, path, text)
     catalogue_files = tuple(_resolve(folder, item) for item in model.catalogue)
     glossary_path = _resolve(folder, model.glossary) if model.glossary else None
     _refuse_store_on_an_input(path, text, store_url, catalogue_files, glossary_path)
@@ -585,7 +593,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         publishing=model.publishing,
         channels=channels,
         campaigns=model.campaigns,
-        environ=dict(load_environment(folder) if environ is None else environ),
+        environ=export_store_password(store_url, dict(load_environment(folder) if environ is None else environ)),
         metrics=model.metrics,
         replies=model.replies,
         reply_rules_path=_resolve(folder, model.replies.rules) if model.replies.rules else None,

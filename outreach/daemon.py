@@ -1,6 +1,6 @@
 """The daemon: APScheduler 3.x as an alarm clock that wakes the publisher; the store is the truth.
 
-At start-up it takes a lock (one daemon per store), settles posts a crash left in ``publishing``,
+At start-up it takes a lock (one daemon per SQLite store), settles posts a crash left in ``publishing``,
 plans the horizon, and rebuilds its in-memory jobs from the store: one job at each due time,
 a safety tick at most every 60 s that sweeps whatever is due, and a daily re-plan. Jobs are
 never persisted: after a restart they are derived again from the posts in the store.
@@ -10,6 +10,12 @@ adapters of its own and never under the publish lock: a publishing wake never qu
 The citizens' replies are collected the same way, every ``[replies] collect_every_minutes``, on a
 thread of their own; the daily digest (``[replies.digest] at``) and the daily purge of reply texts
 past ``[replies] retention_days`` share another, so neither waits behind a slow collection.
+
+On a PostgreSQL store many daemons ("workers", on one machine or several) share the store and no file
+lock is taken: every worker publishes (each claim is its own, with a lease), and only the leader — the
+holder of the store's advisory lock, see ``lock.Leadership`` — plans and runs the daily jobs. The others
+try to take the lead every ``LEADERSHIP_SECONDS``, so one takes over well within 30 s of the leader's
+death, and plans at once. Posts left in ``publishing`` are settled only once their lease has expired.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import signal
 import socket
 import threading
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -36,11 +42,14 @@ import twitter_text  # noqa: F401  # isort: skip
 from .app import Workspace
 from .errors import OutreachError
 from .i18n import _
-from .lock import StoreLock
+from .lock import Leadership, StoreLock, try_leading_once
 from .model import PostState
 from .status import HEARTBEAT_SETTING
-from .store import ImportSummary
+from .store import ImportSummary, sqlite_file
 from .vocabulary import state_label
+
+if TYPE_CHECKING:
+    from .publisher import Publisher, Transition
 
 log = logging.getLogger("outreach.daemon")
 
@@ -56,6 +65,10 @@ REPLIES_EXECUTOR = "replies"
 DIGEST_EXECUTOR = "digest"
 #: A daemon (re)started collects replies this soon, not a whole interval later.
 FIRST_COLLECTION_AFTER = timedelta(minutes=1)
+#: How often a worker tries to take the lead (and the leader checks it still holds it), and beats.
+LEADERSHIP_SECONDS = 5
+#: The executor of the leadership check: never queued behind a publish run or a collection.
+LEADERSHIP_EXECUTOR = "leadership"
 #: Office time of the daily purge of reply texts past their retention: a quiet hour.
 PURGE_AT = (0, 20)
 
@@ -83,15 +96,18 @@ def _plan(workspace: Workspace) -> None:
 
 def run_once(workspace: Workspace) -> str:
     """Settle interrupted posts, plan, publish what is due now; a one-line summary."""
-    lock = StoreLock(workspace)
-    lock.acquire()
-    try:
-        publisher = workspace.publisher()
-        publisher.recover()
-        _plan(workspace)
-        outcomes = publisher.publish_due()
-    finally:
-        lock.release()
+    publisher = workspace.publisher()
+    if sqlite_file(workspace.config.store_url) is None:
+        outcomes = _run_once_shared(workspace, publisher)
+    else:
+        lock = StoreLock(workspace)
+        lock.acquire()
+        try:
+            publisher.recover()
+            _plan(workspace)
+            outcomes = publisher.publish_due()
+        finally:
+            lock.release()
     counts: dict[PostState, int] = {}
     for outcome in outcomes:
         counts[outcome.state] = counts.get(outcome.state, 0) + 1
@@ -104,6 +120,19 @@ def run_once(workspace: Workspace) -> str:
         f"{count} {state_label(state.value)}" for state, count in sorted(counts.items(), key=lambda item: item[0].value)
     )
     return _("{done}; see `outreach history` and `outreach queue`").format(done=done or _("nothing was due"))
+
+
+def _run_once_shared(workspace: Workspace, publisher: Publisher) -> list[Transition]:
+    """One pass of many started at once (cron) on PostgreSQL: the one that gets the leadership lock plans
+    (one after another, never two at once), each publishes what it claims."""
+    publisher.settle_orphans()
+    leading = try_leading_once(workspace)
+    if leading is not None:
+        try:
+            _plan(workspace)
+        finally:
+            leading.release()
+    return publisher.publish_due()
 
 
 def run_forever(workspace: Workspace) -> None:
@@ -142,6 +171,7 @@ class _Daemon:
                 METRICS_EXECUTOR: ThreadPoolExecutor(max_workers=1),
                 REPLIES_EXECUTOR: ThreadPoolExecutor(max_workers=1),
                 DIGEST_EXECUTOR: ThreadPoolExecutor(max_workers=1),
+                LEADERSHIP_EXECUTOR: ThreadPoolExecutor(max_workers=1),
             },
             job_defaults={
                 # coalesce: a backlog of missed wake-ups is one run — each run sweeps everything due.
@@ -159,14 +189,17 @@ class _Daemon:
         #: Start-up settles what the last stop left in ``publishing``; after that, only a publish run
         #: that failed half-way (the store refusing to record an outcome) can leave a post there.
         self.orphans_possible = False
+        self.leadership = Leadership(workspace)
 
     def run(self) -> None:
         # The handlers are in place before the lock shows this process as the daemon: a stop sent as
         # soon as the lock names it is honoured. They are put back when this returns (or is refused).
         previous = {number: signal.signal(number, self.shutdown) for number in (signal.SIGTERM, signal.SIGINT)}
-        lock = StoreLock(self.workspace)
+        # Several workers share a PostgreSQL store; a SQLite store has one daemon, held by the file lock.
+        lock = None if self.leadership.shared else StoreLock(self.workspace)
         try:
-            lock.acquire()
+            if lock is not None:
+                lock.acquire()
             try:
                 self.start_up()
                 if self.stop.is_set():
@@ -176,26 +209,47 @@ class _Daemon:
                 )
                 self.scheduler.start()
             finally:
-                _beat(self.workspace, stopped_at=self.workspace.now().isoformat())
-                lock.release()
+                self.leave(lock)
                 log.info("outreach daemon stopped")
         finally:
             for number, handler in previous.items():
                 signal.signal(number, handler)
 
+    def leave(self, lock: StoreLock | None) -> None:
+        """Record the stop and let go: the file lock (SQLite), or the lead and the list of workers (PostgreSQL)."""
+        if lock is None:
+            self.leadership.leave()
+            return
+        try:
+            _beat(self.workspace, stopped_at=self.workspace.now().isoformat())
+        finally:
+            lock.release()
+
     def start_up(self) -> None:
-        """Settle what the last stop left in flight, plan, and set the jobs."""
+        """Settle what the last stop left in flight, plan (if this worker leads), and set the jobs."""
         workspace = self.workspace
-        for outcome in self.publisher.recover():
-            log.warning("post %s was interrupted at the last stop: now %s", outcome.post_id, outcome.state.value)
-        _plan(workspace)
-        _beat(
-            workspace,
-            pid=os.getpid(),
-            host=socket.gethostname(),
-            started_at=workspace.now().isoformat(),
-            stopped_at=None,
-        )
+        if self.leadership.shared:
+            self.settle_orphans()
+            self.leadership.check()  # a lone worker, or the first to start, leads (and plans) at once
+            self.leadership.beat()
+            self.scheduler.add_job(
+                self.check_leadership,
+                IntervalTrigger(seconds=LEADERSHIP_SECONDS),
+                id="leadership",
+                executor=LEADERSHIP_EXECUTOR,
+            )
+        else:
+            for outcome in self.publisher.recover():
+                log.warning("post %s was interrupted at the last stop: now %s", outcome.post_id, outcome.state.value)
+            _beat(
+                workspace,
+                pid=os.getpid(),
+                host=socket.gethostname(),
+                started_at=workspace.now().isoformat(),
+                stopped_at=None,
+            )
+        if self.leadership.leading:
+            _plan(workspace)
         # A first sweep at once (no trigger: APScheduler runs it as soon as it starts), then the tick.
         self.scheduler.add_job(self.wake, id="start")
         self.scheduler.add_job(self.wake, IntervalTrigger(seconds=TICK_SECONDS), id="tick")
@@ -247,19 +301,39 @@ class _Daemon:
                 self.request_shutdown()
                 return
             try:
-                if self.orphans_possible:
-                    for outcome in self.publisher.recover():
-                        log.warning(
-                            "post %s was interrupted by a failed run: now %s", outcome.post_id, outcome.state.value
-                        )
-                    self.orphans_possible = False
+                self.settle_orphans()
                 for outcome in self.publisher.publish_due():
                     log.debug("post %s settled as %s", outcome.post_id, outcome.state.value)
-                _beat(self.workspace, last_tick=self.workspace.now().isoformat())
+                if not self.leadership.shared:  # workers beat in ``check_leadership``
+                    _beat(self.workspace, last_tick=self.workspace.now().isoformat())
                 self.schedule_due_jobs()
             except Exception:  # the daemon must outlive any single bad run
                 self.orphans_possible = True
                 log.exception("publish run failed; the next tick retries")
+
+    def settle_orphans(self) -> None:
+        """Settle posts left in ``publishing``: on SQLite only after a failed run (the one daemon's own);
+        on PostgreSQL on every run, but only those whose worker's lease expired (it died)."""
+        if self.leadership.shared:
+            for outcome in self.publisher.settle_orphans():
+                log.warning(
+                    "post %s: the worker publishing it stopped (its claim expired): now %s",
+                    outcome.post_id,
+                    outcome.state.value,
+                )
+        elif self.orphans_possible:
+            for outcome in self.publisher.recover():
+                log.warning("post %s was interrupted by a failed run: now %s", outcome.post_id, outcome.state.value)
+            self.orphans_possible = False
+
+    def check_leadership(self) -> None:
+        """Take the lead when it is free (planning at once: the new leader resumes it), notice its loss, beat."""
+        try:
+            if self.leadership.check():
+                self.scheduler.add_job(self.replan, id="takeover-plan", replace_existing=True)
+            self.leadership.beat()
+        except Exception as error:  # the database may be away for a while; the next check tries again
+            log.error("leadership check failed: %s; the next check tries again", _private(error))
 
     def schedule_due_jobs(self) -> None:
         now = self.workspace.now()
@@ -269,6 +343,8 @@ class _Daemon:
                 self.scheduler.add_job(self.wake, DateTrigger(run_date=due), id=job_id)
 
     def replan(self) -> None:
+        if not self.leadership.confirm():
+            return
         with self.in_flight:
             try:
                 _plan(self.workspace)
@@ -278,6 +354,8 @@ class _Daemon:
 
     def collect_metrics(self) -> None:
         """Read the engagement of recent posts; outside ``in_flight``, and a stop cuts it short."""
+        if not self.leadership.confirm():
+            return
         from .metrics import collector_for
 
         try:
@@ -287,6 +365,8 @@ class _Daemon:
 
     def collect_replies(self) -> None:
         """Collect the replies under recent posts; outside ``in_flight``, and a stop cuts it short."""
+        if not self.leadership.confirm():
+            return
         from .replies import reply_collector_for
 
         try:
@@ -296,6 +376,8 @@ class _Daemon:
 
     def send_digest(self) -> None:
         """Send the daily digest to the staff channel; only counts reach the log, never a reply."""
+        if not self.leadership.confirm():
+            return
         from .digest import send_digest
 
         try:
@@ -308,6 +390,8 @@ class _Daemon:
 
     def purge_replies(self) -> None:
         """Erase reply texts and handles past ``[replies] retention_days``."""
+        if not self.leadership.confirm():
+            return
         from .replies import purge_replies
 
         try:

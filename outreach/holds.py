@@ -9,6 +9,7 @@ the store's settings (``hold:<channel>``), so the daemon, ``status`` and ``chann
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +17,8 @@ from .clock import Clock
 from .store import Store
 
 PREFIX = "hold:"
+#: Holding and lifting read a hold, then write it: one at a time in this process, whatever lane asks.
+_CHANGING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -54,18 +57,20 @@ class Holds:
 
     def hold(self, channel: str, reason: str) -> Hold:
         """Hold ``channel`` (or keep holding it, from when it began) until the next try."""
-        now = self.clock.now()
-        earlier = self.all().get(channel)
-        held = Hold(channel, reason, earlier.since if earlier else now, now + self.probe_after)
-        self.store.set_setting(
-            PREFIX + channel,
-            {"reason": reason, "since": held.since.isoformat(), "probe_at": held.probe_at.isoformat()},
-        )
-        return held
+        with _CHANGING:
+            now = self.clock.now()
+            earlier = self.all().get(channel)
+            held = Hold(channel, reason, earlier.since if earlier else now, now + self.probe_after)
+            self.store.set_setting(
+                PREFIX + channel,
+                {"reason": reason, "since": held.since.isoformat(), "probe_at": held.probe_at.isoformat()},
+            )
+            return held
 
     def lift(self, channel: str) -> Hold | None:
         """Lift the hold on ``channel``; the hold that was lifted, if there was one."""
-        earlier = self.all().get(channel)
-        if earlier is not None:
-            self.store.set_setting(PREFIX + channel, None)
-        return earlier
+        with _CHANGING:
+            earlier = self.all().get(channel)
+            if earlier is not None:
+                self.store.set_setting(PREFIX + channel, None)
+            return earlier

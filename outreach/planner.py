@@ -247,6 +247,7 @@ def plan(
     zone: ZoneInfo,
     replan_missed: bool = False,
     not_before: datetime | None = None,
+    only: str | None = None,
 ) -> Plan:
     """Posts for every free slot in ``(now, until]``, and cancellations of posts no longer valid.
 
@@ -254,20 +255,22 @@ def plan(
     (same innovation, kind and channel) before the rotation fills the rest. Slots up to
     ``not_before`` (when the store's record begins) are never filled: what went out before the
     store existed is unknown to it.
+
+    With ``only`` (an innovation's id), the plan is that innovation's alone: only its posts may be
+    cancelled and only it fills free slots; every other post holds its slot as it is. A decision on one
+    innovation then needs its posts and the window's, not the whole outbox (``Planning.write_plan``).
     """
     entries = list(catalogue)
-    publishable = {entry.innovation.id: entry.innovation for entry in entries if entry.publishable}
+    publishable = {
+        entry.innovation.id: entry.innovation
+        for entry in entries
+        if entry.publishable and (only is None or entry.innovation.id == only)
+    }
     standing = {entry.innovation.id: entry.status.value for entry in entries}
     existing = sorted(existing, key=lambda post: (post.scheduled_at, post.id))
-    cancel = _cancellations(campaigns, channels, publishable, standing, existing, calendar, now, zone)
-    withdrawn = {post_id for post_id, _ in cancel}
-    cancel += _repeats(
-        campaigns,
-        channels,
-        [post for post in existing if post.state in HOLDING_STATES and post.id not in withdrawn],
-        now,
-        zone,
-    )
+    own = [post for post in existing if only is None or post.innovation_id == only]
+    cancel = _cancellations(campaigns, channels, publishable, standing, own, calendar, now, zone)
+    cancel += _repeats_of(own, campaigns, channels, existing, {post_id for post_id, _ in cancel}, now, zone)
     cancelled_ids = {post_id for post_id, _ in cancel}
     holding = [
         post
@@ -451,6 +454,22 @@ def _cancellations(
         if reason:
             cancel.append((post.id, reason))
     return cancel
+
+
+def _repeats_of(
+    own: list[Post],
+    campaigns: Mapping[str, CampaignSettings],
+    channels: Mapping[str, ChannelRules],
+    existing: list[Post],
+    withdrawn: set[int],
+    now: datetime,
+    zone: ZoneInfo,
+) -> list[tuple[int, str]]:
+    """The repeats (:func:`_repeats`) among the posts the plan may withdraw (``own``), judged against every
+    holding post not already withdrawn."""
+    holding = [post for post in existing if post.state in HOLDING_STATES and post.id not in withdrawn]
+    own_ids = {post.id for post in own}
+    return [repeat for repeat in _repeats(campaigns, channels, holding, now, zone) if repeat[0] in own_ids]
 
 
 def _repeats(

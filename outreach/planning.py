@@ -199,9 +199,19 @@ class Planning:
             rules[name] = planner.ChannelRules(settings.daily_cap, view.capabilities.image == "required")
         return rules
 
-    def plan(self, start: datetime, days: int, existing: Iterable[Post] | None = None) -> planner.Plan:
-        """What the planner would add and cancel for ``days`` from ``start`` (nothing is written)."""
-        entries = self.catalogue()
+    def plan(
+        self,
+        start: datetime,
+        days: int,
+        existing: Iterable[Post] | None = None,
+        only: CatalogueEntry | None = None,
+    ) -> planner.Plan:
+        """What the planner would add and cancel for ``days`` from ``start`` (nothing is written).
+
+        With ``only``, the plan of that one innovation (``planner.plan``'s ``only``): ``existing`` then
+        needs only its posts and those around the window (``Store.posts_for_planning``).
+        """
+        entries = self.catalogue() if only is None else [only]
         posts = self.store.posts() if existing is None else list(existing)
         return planner.plan(
             self.config.campaigns,
@@ -214,7 +224,13 @@ class Planning:
             self.zone,
             self.config.publishing.replan_missed,
             not_before=self.store.record_start(),
+            only=only.innovation.id if only is not None else None,
         )
+
+    def sync(self) -> None:
+        """Bring the store up to what the catalogue files say now, without decoding the catalogue (a page
+        that decides on one innovation need not hold 10,000)."""
+        self._sync_files()
 
     def campaign_view(self, name: str) -> CampaignView:
         campaign: CampaignSettings = self.config.campaigns[name]
@@ -290,21 +306,50 @@ class Planning:
         outcome = self.write_plan(days)
         return outcome.inserted, outcome.refreshed, outcome.cancelled
 
-    def write_plan(self, days: int) -> PlanOutcome:
+    def write_plan(self, days: int, only: str | None = None) -> PlanOutcome:
         """Plan ``days`` ahead and write it: new posts (rendered now), refreshed texts, cancellations.
 
         Running it twice in a row changes nothing. A post that cannot be rendered is not dropped:
         a new one is stored as failed with the reason, a planned one keeps its earlier text; the
         outcome lists both, so a command can say so.
+
+        With ``only`` (an innovation's id, just approved or rejected), the plan of that innovation alone:
+        its posts into the free slots, under the same rules, or its planned posts withdrawn. It reads its
+        posts and the window's instead of every post and the whole catalogue, so a decision on the web
+        page takes a fraction of a second; freed slots are filled by the next full plan.
         """
         now = self.clock.now()
-        existing = self.store.posts()
         # Slots that passed within the catch-up window are still planned: they go out late.
-        catch_up = timedelta(minutes=self.config.publishing.catch_up_minutes)
-        plan = self.plan(now - catch_up, days, existing)
-        entries = {entry.innovation.id: entry for entry in self.catalogue()}
+        start = now - timedelta(minutes=self.config.publishing.catch_up_minutes)
+        if only is None:
+            existing = self.store.posts()
+            entries = {entry.innovation.id: entry for entry in self.catalogue()}
+            plan = self.plan(start, days, existing)
+        else:
+            entries = {entry.innovation.id: entry for entry in self.store.catalogue([only])}
+            if only not in entries:
+                raise NotFound(
+                    _("no innovation with id {id}; see `outreach catalogue list` for the ids").format(id=only)
+                )
+            existing = self.store.posts_for_planning(only, *self._day_bounds(start, start + timedelta(days=days)))
+            plan = self.plan(start, days, existing, entries[only])
         new_rows = [self._row(planned, entries[planned.innovation_id]) for planned in plan.new]
-        cancelled_ids = {post_id for post_id, _ in plan.cancel}
+        refreshed, stale = self._refreshed(existing, entries, {post_id for post_id, _ in plan.cancel}, now)
+        unrendered = tuple(row["reason"] for row in new_rows if row.get("state") is PostState.FAILED)
+        inserted, cancelled = self.store.apply_plan(new_rows, plan.cancel, now, refreshed)
+        return PlanOutcome(inserted, len(refreshed), cancelled, unrendered, tuple(stale))
+
+    def _day_bounds(self, start: datetime, until: datetime) -> tuple[datetime, datetime]:
+        """The whole local days from ``start`` to ``until``: a channel's daily cap counts every post of a day."""
+        first = datetime.combine(start.astimezone(self.zone).date(), datetime.min.time(), self.zone)
+        after = datetime.combine(until.astimezone(self.zone).date() + timedelta(days=1), datetime.min.time(), self.zone)
+        return first, after
+
+    def _refreshed(
+        self, existing: Iterable[Post], entries: dict[str, CatalogueEntry], cancelled_ids: set[int], now: datetime
+    ) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
+        """Planned posts whose text the innovation's current content changes, and why those that cannot be
+        rendered again keep their earlier text."""
         edited = self.store.edited_post_ids()  # an operator's edit is never overwritten
         refreshed = []
         stale = []
@@ -327,9 +372,7 @@ class Planning:
                 stale.append(row["reason"])
             elif row["text"] != post.text:
                 refreshed.append((post.id, {k: row[k] for k in ("text", "link", "image", "alt_text", "content_hash")}))
-        unrendered = tuple(row["reason"] for row in new_rows if row.get("state") is PostState.FAILED)
-        inserted, cancelled = self.store.apply_plan(new_rows, plan.cancel, now, refreshed)
-        return PlanOutcome(inserted, len(refreshed), cancelled, unrendered, tuple(stale))
+        return refreshed, stale
 
     def _row(self, planned: PlannedPost, entry: CatalogueEntry) -> dict[str, Any]:
         """The store row for a planned post, rendered; a post that cannot render is kept as failed."""

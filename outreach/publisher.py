@@ -39,11 +39,12 @@ from .errors import (
     TransientError,
 )
 from .holds import Hold, Holds
+from .lanes import LEASE, Renewer, run_lanes, worker_id
 from .model import Post, PostState
 from .operations import PAUSE_SETTING
 from .outbox import Operation
 from .reasons import N_
-from .store import Store
+from .store import Lease, Store
 
 log = logging.getLogger("outreach.publisher")
 
@@ -110,6 +111,8 @@ class Publisher:
         language_gate: Callable[[Post, str], str | None],
         jitter: Callable[[], float] = random.random,
         stop: threading.Event | None = None,
+        worker: str | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self.store = store
         self.adapters = adapters
@@ -120,8 +123,15 @@ class Publisher:
         self._jitter = jitter
         self.stop = stop or threading.Event()
         self.holds = Holds(store, clock, settings.hold_probe_minutes)
-        #: The holds as the current run knows them (read at the start of each ``publish_due``).
+        #: This worker's name on its lanes and claims; ``lease``: how long they live without a renewal.
+        self.worker = worker or worker_id()
+        self.lease = lease
+        #: The holds as the current run knows them (read at the start of each ``publish_due``), and the
+        #: lock the lanes share them (and the adapter look-up, a cache that is not thread-safe) under.
         self._held: dict[str, Hold] = {}
+        self._lock = threading.Lock()
+        #: Posts this worker claimed and is settling now: their outcome is recorded only while the claim is ours.
+        self._claimed: set[int] = set()
 
     # ---- the kill switch ------------------------------------------------------------------------
 
@@ -131,20 +141,35 @@ class Publisher:
     # ---- recovery -------------------------------------------------------------------------------
 
     def recover(self) -> list[Transition]:
-        """Settle posts left in ``publishing`` by a crash: proven outcome, else ``unknown``.
+        """At a worker's start, settle posts left in ``publishing`` by a crash: proven outcome, else ``unknown``.
 
-        Only one publisher works on a store at a time (the daemon's lock, one worker thread), so a
-        post found in ``publishing`` before a claim is always an orphan.
+        On SQLite one daemon works on a store at a time (its file lock), so every post found in
+        ``publishing`` before its first claim is an orphan of its earlier life, and so is every lane;
+        on a shared store only those whose lease has run out (``settle_orphans``): the others' workers live.
         """
+        if self.store.is_sqlite:
+            self.store.release_lanes_of_others(self.worker)
+        return self._settle_orphans(every=self.store.is_sqlite)
+
+    def settle_orphans(self) -> list[Transition]:
+        """Settle the ``publishing`` posts whose lease has run out (their worker died): proven outcome,
+        else ``unknown``. Never one whose worker still renews it; call it on every tick."""
+        return self._settle_orphans(every=False)
+
+    def _settle_orphans(self, every: bool) -> list[Transition]:
         why = INTERRUPTED
         return [
             self._guarded(post, partial(self._settle_interrupted, post, why))
-            for post in self.store.posts([PostState.PUBLISHING])
+            for post in self.store.orphans(self.clock.now(), every=every)
         ]
+
+    def _adapter(self, channel: str) -> Channel:
+        with self._lock:
+            return self.adapters(channel)
 
     def _reconcile(self, post: Post) -> Reconciliation:
         """Ask the post's channel what became of it; CANNOT_TELL when the platform offers no look-up."""
-        adapter = self.adapters(post.channel)
+        adapter = self._adapter(post.channel)
         if not adapter.capabilities.can_reconcile:
             return Reconciliation(
                 Outcome.CANNOT_TELL,
@@ -160,7 +185,7 @@ class Publisher:
         try:
             reconciliation = self._reconcile(post)
         except TransientError as error:
-            adapter = self.adapters(post.channel)
+            adapter = self._adapter(post.channel)
             if adapter.capabilities.idempotent_retry and post.attempts < self.settings.max_attempts:
                 # The platform makes a repeat harmless, so "ask again later" beats a person's time.
                 return self._retry_later(post, error, now)
@@ -256,29 +281,64 @@ class Publisher:
         return outcomes
 
     def publish_due(self) -> list[Transition]:
-        """Publish every post that is due now, one at a time, until none is left or we are asked to stop.
+        """Publish every post that is due now, until none is left or we are asked to stop.
 
-        The kill switch is read again before every claim, so `outreach pause` stops a backlog at once.
-        Posts a crash left in ``publishing`` are not touched here: call ``recover`` once per run first.
+        Channels go out at once, up to ``parallel_channels`` lanes; each lane claims its channel's
+        due posts one at a time, and only while this worker holds the channel's lane. The kill switch
+        is read again inside every claim, so `outreach pause` stops every lane before its next post.
+        Posts a crash left in ``publishing`` are not touched here: ``recover``/``settle_orphans`` do that.
         """
         if self.paused():
             return []
         outcomes = self.sweep_overdue()
-        self._held = self.holds.all()
-        while not self.stop.is_set():
-            now = self.clock.now()
-            waiting = [name for name, hold in self._held.items() if hold.probe_at > now]
-            post = self.store.claim_due(now, unless_set=PAUSE_SETTING, skip_channels=waiting)
-            if post is None:
-                break
-            log.info(
-                "post %s: planned → publishing (attempt %s) %s on %s",
-                post.id,
-                post.attempts,
-                post.innovation_id,
-                post.channel,
-            )
-            outcomes.append(self._guarded(post, partial(self.attempt, post)))
+        with self._lock:
+            self._held = self.holds.all()
+        with Renewer(self._renew, self.lease.total_seconds() / 3):
+            outcomes += run_lanes(self._take_lanes, self._lane, self.settings.parallel_channels, self.stop)
+        return outcomes
+
+    def _lease(self) -> Lease:
+        return Lease(self.worker, self.clock.now() + self.lease)
+
+    def _renew(self) -> None:
+        self.store.renew(self._lease())
+
+    def _waiting(self, now: datetime) -> set[str]:
+        """Held channels whose next try is not yet due."""
+        with self._lock:
+            return {name for name, hold in self._held.items() if hold.probe_at > now}
+
+    def _take_lanes(self, free: int, tried: set[str]) -> list[str]:
+        """Up to ``free`` lanes of channels with posts due, not held, not yet run in this call."""
+        now = self.clock.now()
+        due = self.store.due_channels(now, skip=self._waiting(now) | tried)
+        return self.store.take_lanes(due, self._lease(), now, limit=free)
+
+    def _lane(self, channel: str) -> list[Transition]:
+        """Publish ``channel``'s due posts one at a time while the lane is ours; then give the lane back."""
+        outcomes = []
+        try:
+            while not self.stop.is_set():
+                now = self.clock.now()
+                if channel in self._waiting(now):
+                    break
+                post = self.store.claim_due(now, unless_set=PAUSE_SETTING, channel=channel, lease=self._lease())
+                if post is None:
+                    break
+                log.info(
+                    "post %s: planned → publishing (attempt %s) %s on %s",
+                    post.id,
+                    post.attempts,
+                    post.innovation_id,
+                    post.channel,
+                )
+                self._claimed.add(post.id)
+                try:
+                    outcomes.append(self._guarded(post, partial(self.attempt, post)))
+                finally:
+                    self._claimed.discard(post.id)
+        finally:
+            self.store.release_lane(channel, self.worker)
         return outcomes
 
     def _guarded(self, post: Post, step: Callable[[], Transition]) -> Transition:
@@ -301,7 +361,7 @@ class Publisher:
         failure's backoff counts from when the failure was seen, not from the claim.
         """
         try:
-            adapter = self.adapters(post.channel)
+            adapter = self._adapter(post.channel)
             blocked = self._language_gate(post, adapter.platform)
             if blocked:
                 return self._move(post, Operation.SKIP, self.clock.now(), blocked)
@@ -356,7 +416,10 @@ class Publisher:
     def _hold(self, post: Post, error: ChannelHeld) -> Transition:
         """The account cannot post now: hold the channel, and put the post back as it was (attempt not counted)."""
         hold = self.holds.hold(post.channel, str(error))
-        if post.channel not in self._held:
+        with self._lock:
+            first = post.channel not in self._held
+            self._held[post.channel] = hold
+        if first:
             log.warning(
                 "channel %s held: %s; its posts wait, one is tried again at %s",
                 post.channel,
@@ -364,7 +427,6 @@ class Publisher:
                 hold.probe_at.isoformat(timespec="minutes"),
                 extra={"channel": post.channel},
             )
-        self._held[post.channel] = hold
         return self._move(
             post,
             Operation.HOLD,
@@ -376,8 +438,9 @@ class Publisher:
     def _record_success(
         self, post: Post, result: PublishResult, now: datetime, reason: str, operation: Operation | None = None
     ) -> Transition:
-        if post.channel in self._held and self.holds.lift(post.channel) is not None:
-            del self._held[post.channel]
+        with self._lock:
+            lifted = self._held.pop(post.channel, None) is not None and self.holds.lift(post.channel) is not None
+        if lifted:
             log.info("channel %s: hold lifted, a post went out", post.channel, extra={"channel": post.channel})
         if result.handed_off:
             return self._move(
@@ -401,7 +464,8 @@ class Publisher:
     def _move(self, post: Post, operation: Operation, now: datetime, reason: str, **values: Any) -> Transition:
         """Record a transition, only if the post is still where we read it (compare and set)."""
         try:
-            state = self.store.transition(post.id, operation, now, reason, expect=post.state, **values)
+            owner = self.worker if post.id in self._claimed else None
+            state = self.store.transition(post.id, operation, now, reason, expect=post.state, owner=owner, **values)
         except StateConflict as conflict:
             log.warning("post %s: left alone: %s", post.id, conflict)
             return Transition(post.id, PostState(conflict.state), str(conflict))

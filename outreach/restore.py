@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from .app import Workspace
+from .errors import AlreadyRunning
+from .i18n import _
 from .lock import StoreLock
 from .publisher import Transition
-from .store import restore_backup
+from .store import LeaderLock, restore_backup
 
 
 def restore(workspace: Workspace, backup: Path) -> tuple[list[Transition], Path | None]:
@@ -23,5 +25,32 @@ def restore(workspace: Workspace, backup: Path) -> tuple[list[Transition], Path 
         kept = restore_backup(workspace.config.store_url, backup)
         workspace.store.mark_restored(backup, workspace.now())
         return workspace.publisher().settle_after_restore(), kept
+    finally:
+        lock.release()
+
+
+def settle_restored(workspace: Workspace, source: str) -> list[Transition]:
+    """After a PostgreSQL store was put back by the database's own tools (pg_restore, point-in-time recovery):
+    settle every post that may have gone out since, as ``restore`` does after a SQLite backup.
+
+    Holds the leadership lock meanwhile, and refuses while a worker holds it: every running worker tries
+    for it, so a held lock means the workers were not all stopped (they would publish the posts being
+    settled). ``source`` is recorded as what the store was restored from.
+    """
+    if workspace.store.is_sqlite:
+        raise AlreadyRunning(
+            _("the store is a SQLite file: restore a backup with `outreach db restore FILE`, which also settles it")
+        )
+    lock = LeaderLock(workspace.config.store_url)
+    if not lock.try_acquire():
+        raise AlreadyRunning(
+            _(
+                "a worker is running on this store (it leads planning); stop every worker first "
+                "(systemctl stop 'outreach-worker@*' on each machine), then run this again"
+            )
+        )
+    try:
+        workspace.store.mark_restored(source, workspace.now())
+        return workspace.publisher().settle_after_restore()
     finally:
         lock.release()

@@ -1,11 +1,12 @@
-"""`outreach status`: is the daemon alive, is publishing paused, what the outbox holds, when engagement was read,
+"""`outreach status`: is the daemon alive (on PostgreSQL: which workers, and which one leads), is publishing
+paused, what the outbox holds, when engagement was read,
 when citizens' replies were collected and how many wait for an answer."""
 
 from __future__ import annotations
 
 import fcntl
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,24 +25,14 @@ from .vocabulary import state_label
 HEARTBEAT_SETTING = "daemon"
 #: ``status`` warns about a channel's token that expires within this long.
 TOKEN_WARNING = timedelta(days=7)
+#: A PostgreSQL worker not heard from this long is not counted as running (they beat every few seconds).
+WORKER_SILENT = timedelta(seconds=30)
 
 
 def status_lines(workspace: Workspace) -> Iterator[str]:
     """Human-readable daemon, kill-switch and outbox status, every time in the office's zone."""
-    lock = StoreLock(workspace)
     zone = workspace.zone
-    heartbeat = workspace.store.get_setting(HEARTBEAT_SETTING) or {}
-    if _lock_held(lock.path):
-        tick = heartbeat.get("last_tick")
-        yield _("daemon: running ({host} pid {pid}), last tick {tick}").format(
-            host=heartbeat.get("host", "?"),
-            pid=heartbeat.get("pid", "?"),
-            tick=zoned(tick, zone) if tick else _("not yet"),
-        )
-    elif heartbeat.get("stopped_at"):
-        yield _("daemon: not running (last stopped {time})").format(time=zoned(heartbeat["stopped_at"], zone))
-    else:
-        yield _("daemon: not running (never started)")
+    yield from _daemon_lines(workspace) if workspace.store.is_sqlite else _workers_lines(workspace)
     paused = workspace.store.get_setting(PAUSE_SETTING)
     yield (
         _("publishing: PAUSED since {time}: {reason}").format(time=zoned(paused["at"], zone), reason=paused["reason"])
@@ -74,6 +65,56 @@ def status_lines(workspace: Workspace) -> Iterator[str]:
             "needs a person: {count} failed/unknown posts — see `outreach history` and `outreach post show ID`",
             attention,
         ).format(count=number(attention))
+
+
+def _daemon_lines(workspace: Workspace) -> Iterator[str]:
+    """The one daemon of a SQLite store: alive while it holds the lock file."""
+    lock = StoreLock(workspace)
+    zone = workspace.zone
+    heartbeat = workspace.store.get_setting(HEARTBEAT_SETTING) or {}
+    if _lock_held(lock.path):
+        tick = heartbeat.get("last_tick")
+        yield _("daemon: running ({host} pid {pid}), last tick {tick}").format(
+            host=heartbeat.get("host", "?"),
+            pid=heartbeat.get("pid", "?"),
+            tick=zoned(tick, zone) if tick else _("not yet"),
+        )
+    elif heartbeat.get("stopped_at"):
+        yield _("daemon: not running (last stopped {time})").format(time=zoned(heartbeat["stopped_at"], zone))
+    else:
+        yield _("daemon: not running (never started)")
+
+
+def _workers_lines(workspace: Workspace) -> Iterator[str]:
+    """The workers of a PostgreSQL store heard from lately, and which one leads (holds the advisory lock)."""
+    now = datetime.now(UTC)  # the workers beat on the wall clock
+    alive = sorted(
+        (worker for worker in workspace.store.workers().values() if now - _beat_of(worker) <= WORKER_SILENT),
+        key=lambda worker: (worker["host"], worker["pid"]),
+    )
+    if not alive:
+        yield _("daemon: no worker running (none heard from in the last {seconds} s)").format(
+            seconds=number(int(WORKER_SILENT.total_seconds()))
+        )
+        return
+    holder = workspace.store.leader_backend_pid()
+    leader = next((worker for worker in alive if holder is not None and worker.get("backend_pid") == holder), None)
+    yield ngettext(
+        "daemon: {count} worker running; {leader}", "daemon: {count} workers running; {leader}", len(alive)
+    ).format(
+        count=number(len(alive)),
+        leader=_("{host} pid {pid} leads planning").format(host=leader["host"], pid=leader["pid"])
+        if leader
+        else _("none leads planning right now (one takes over within seconds)"),
+    )
+    for worker in alive:
+        yield _("  worker {host} pid {pid}: last heard {time}").format(
+            host=worker["host"], pid=worker["pid"], time=zoned(worker["beat"], workspace.zone)
+        )
+
+
+def _beat_of(worker: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(worker["beat"])
 
 
 def _engagement_line(workspace: Workspace) -> str:

@@ -17,6 +17,14 @@ from outreach.catalogue import MAX_FILE_BYTES, CatalogueErrors, image_path, impo
 from outreach.errors import ConfigError, NotFound
 from outreach.model import ALL_FIELDS, Innovation, Status
 from outreach.store import Store
+from outreach.store.copying import table_digests
+
+
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Every store test here runs on SQLite and on PostgreSQL (``any_store``)."""
+    return any_store
+
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config" / "catalogue" / "inovasi.csv"
@@ -77,14 +85,9 @@ def write_xlsx(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
     return path
 
 
-def database_digest(store: Store) -> str:
-    """sha256 of the SQLite file (and its WAL, if one is left), i.e. of everything stored."""
-    assert store.sqlite_path is not None
-    digest = hashlib.sha256(store.sqlite_path.read_bytes())
-    wal = store.sqlite_path.with_name(store.sqlite_path.name + "-wal")
-    if wal.exists():
-        digest.update(wal.read_bytes())
-    return digest.hexdigest()
+def database_digest(store: Store) -> dict[str, tuple[int, str]]:
+    """Every table's rows and their SHA-256, i.e. everything stored, on either engine."""
+    return table_digests(store.url)
 
 
 def statuses(store: Store) -> dict[str, Status]:

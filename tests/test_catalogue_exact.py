@@ -20,6 +20,13 @@ from outreach.store import Store
 from tests.engine_helpers import campaign, file_channel, innovation, project, write_catalogue
 from tests.test_catalogue import BASE_HEADER, innovation_row, write_csv
 
+
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Every store test here runs on SQLite and on PostgreSQL (``any_store``)."""
+    return any_store
+
+
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 

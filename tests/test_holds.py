@@ -18,13 +18,19 @@ from outreach.app import Workspace
 from outreach.cli import cli
 from outreach.model import PostState
 from outreach.status import status_lines
-from tests.engine_helpers import at, campaign, innovation, project, set_now, workspace
+from tests.engine_helpers import at, campaign, innovation, project, set_now, workspace, write_config
 from tests.fakeplatform.server import FakeServer
 from tests.fakeplatform.x import XFake
 
 PLAN_AT = at(2026, 11, 30, 20, 0)
 SLOT = at(2026, 12, 1, 9, 5)
 ROWS = [innovation("ktp-sehari-jadi"), innovation("bank-sampah", "Dinas Sosial"), innovation("pasar-online")]
+
+
+@pytest.fixture(autouse=True)
+def _each_engine(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every project here keeps its store on each engine in turn: a channel's hold is the store's, on both."""
+    monkeypatch.setitem(write_config.__kwdefaults__, "store", store_url)
 
 
 @pytest.fixture

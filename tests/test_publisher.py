@@ -30,6 +30,7 @@ from tests.engine_helpers import (
     set_now,
     workspace,
     write_catalogue,
+    write_config,
 )
 from tests.fakeplatform.mastodon import MastodonFake
 from tests.fakeplatform.server import FakeServer, Fault
@@ -38,6 +39,13 @@ from tests.fakeplatform.telegram import TelegramFake
 PLAN_AT = at(2026, 11, 30, 20, 0)
 SLOT = at(2026, 12, 1, 9, 0)
 ROWS = [innovation("ktp-sehari-jadi"), innovation("bank-sampah", "Dinas Sosial")]
+
+
+@pytest.fixture(autouse=True)
+def _each_engine(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every project written here keeps its store on each engine in turn: the outbox's tests run on SQLite and
+    PostgreSQL (a test that names a store of its own keeps it)."""
+    monkeypatch.setitem(write_config.__kwdefaults__, "store", store_url)
 
 
 @pytest.fixture
@@ -511,6 +519,7 @@ def test_pausing_during_a_backlog_stops_before_the_next_post(tmp_path: Path) -> 
         ROWS,
         channels={"satu": file_channel("facebook", "outbox"), "dua": file_channel("x", "outbox")},
         campaigns={"kenali": campaign(["satu", "dua"], ["setiap hari 09.00"], min_gap_days=0)},
+        publishing={"parallel_channels": 1},  # one lane: the backlog goes one post after another
     )
     ws = _planned(config)
     adapter = ws.adapter("satu")

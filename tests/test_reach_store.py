@@ -12,6 +12,13 @@ from outreach.model import MetricReading
 from outreach.store import MIGRATIONS, Store
 from tests.engine_helpers import campaign, file_channel, innovation, project, workspace
 
+
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Every store test here runs on SQLite and on PostgreSQL (``any_store``)."""
+    return any_store
+
+
 START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 
 

@@ -4,6 +4,9 @@ Each test runs the real CLI (``click.testing.CliRunner``) on a real project in a
 with a real SQLite store, and deletes or restores the store's files the way an accident or an
 operator would. The file channel's journal (and the Telegram fake's log) is the ground truth of
 what went out.
+
+SQLite only, on purpose: they lose and restore the store's file, and `outreach db backup/restore` are
+SQLite's; a PostgreSQL store is backed up and restored by the database's own tools (pg_dump, PITR).
 """
 
 from __future__ import annotations

@@ -13,6 +13,12 @@ from outreach.store import Store
 from tests.test_metrics import NOW, published
 
 
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Every store test here runs on SQLite and on PostgreSQL (``any_store``)."""
+    return any_store
+
+
 def incoming(
     remote_id: str, text: str, minutes: int, parent: str | None = "m-1", office: bool = False
 ) -> IncomingReply:

@@ -1,4 +1,7 @@
-"""The store's own promises: recorded migrations, durable settings, and consistent backups."""
+"""The store's own promises: recorded migrations, durable settings, and consistent backups.
+
+Promises of every store run on SQLite and PostgreSQL; the WAL and the backup file are SQLite's own.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,21 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from outreach.store import MIGRATIONS, Store
 
 
+@pytest.fixture(params=("sqlite", "postgresql"))
+def new_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where no store is yet, on each engine: a new SQLite file, an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'outreach.sqlite3'}"
+    return str(request.getfixturevalue("empty_postgres_url"))
+
+
 def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
+    """SQLite only: it reads the file itself, and its journal mode (PostgreSQL's twin is in test_store_engines)."""
     url = f"sqlite:///{tmp_path / 'outreach.sqlite3'}"
     first = Store(url)
     assert first.schema_version() == MIGRATIONS[-1][0]
@@ -22,8 +36,8 @@ def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
-def test_settings_survive_a_restart(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'outreach.sqlite3'}"
+def test_settings_survive_a_restart(new_store_url: str) -> None:
+    url = new_store_url
     store = Store(url)
     store.set_setting("pause", {"reason": "Hari berkabung"})
     store.close()
@@ -31,6 +45,7 @@ def test_settings_survive_a_restart(tmp_path: Path) -> None:
 
 
 def test_backup_is_a_consistent_copy(tmp_path: Path) -> None:
+    """SQLite only: PostgreSQL's backups are the database's own (pg_dump, point-in-time recovery)."""
     store = Store(f"sqlite:///{tmp_path / 'outreach.sqlite3'}")
     store.set_setting("daemon", {"last_tick": datetime(2026, 12, 1, tzinfo=UTC).isoformat()})
     store.backup(tmp_path / "backup.sqlite3")
@@ -40,8 +55,8 @@ def test_backup_is_a_consistent_copy(tmp_path: Path) -> None:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-def test_a_store_records_when_its_record_begins(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'outreach.sqlite3'}"
+def test_a_store_records_when_its_record_begins(new_store_url: str, tmp_path: Path) -> None:
+    url = new_store_url
     created = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
     store = Store(url, created)
     assert store.is_new and store.created_at() == created == store.record_start()
@@ -54,7 +69,9 @@ def test_a_store_records_when_its_record_begins(tmp_path: Path) -> None:
 
 
 def test_a_store_from_before_creation_times_begins_with_its_first_post(tmp_path: Path) -> None:
-    """The upgrade: an existing store's record began when it planned its first post, not at the upgrade."""
+    """SQLite only: the stores made before creation times were all SQLite files.
+
+    The upgrade: an existing store's record began when it planned its first post, not at the upgrade."""
     path = tmp_path / "outreach.sqlite3"
     first_plan = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
     old = Store(f"sqlite:///{path}", first_plan)

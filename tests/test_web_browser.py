@@ -124,3 +124,28 @@ def test_a_planted_violation_is_caught(browser: Browser, live_office: str) -> No
     assert any(problem.startswith("axe: image-alt (critical)") for problem in found), found
     assert any(problem.startswith("axe: color-contrast (serious)") for problem in found), found
     assert any("sideways scrolling" in problem for problem in found), found
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_a_busy_day_in_the_calendar_reads_well_and_leads_to_its_queue(
+    browser: Browser, office: Office, live_office: str, width: str
+) -> None:
+    """A day with more slots than its cell shows: the count, the first four, and "+N more", which opens that
+    day's queue without JavaScript being needed."""
+    from datetime import datetime
+
+    ws = office.workspace
+    channel = next(iter(ws.config.channels))
+    for hour in range(10, 16):
+        moment = datetime(2026, 12, 9, hour, tzinfo=ws.zone)
+        ws.operations.announce(channel, moment, f"Pengumuman jam {hour}", None, "admin", "web")
+    site = browser.site(live_office, WIDTHS[width])
+    site.sign_in("admin", PASSWORD)
+    opened = site.open("/kalender?bulan=2026-12")
+    opened.screenshot(f"web-calendar-busy-day-{width}")
+    assert troubles(opened, width) == []
+    more = opened.page.locator("a.cal-more")
+    assert more.count() == 1 and more.is_visible()
+    more.click()
+    opened.page.wait_for_load_state()
+    assert opened.page.url.endswith("/antrean?from=2026-12-09&to=2026-12-09")

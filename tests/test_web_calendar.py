@@ -58,3 +58,86 @@ def test_an_agency_head_sees_only_their_agency_in_the_calendar_and_its_file(offi
     calendar = Calendar.from_ical(client.get("/kalender.ics?bulan=2026-12").data)
     summaries = " ".join(str(event["SUMMARY"]) for event in calendar.walk("VEVENT"))
     assert "Posyandu Keliling" in summaries and "Ktp Sehari Jadi" not in summaries
+
+
+def test_a_busy_day_shows_its_count_and_first_slots_and_links_to_the_rest(office: Office) -> None:
+    """A day cell shows how many posts the day has and its first four slots; "+N more" leads to that day's queue."""
+    from collections import Counter
+    from datetime import date, datetime, time, timedelta
+
+    ws = office.workspace
+    channel = next(iter(ws.config.channels))
+    for hour in range(10, 16):
+        moment = datetime(2026, 12, 9, hour, tzinfo=ws.zone)
+        ws.operations.announce(channel, moment, f"Pengumuman jam {hour}", None, "editor", "web")
+    begin = datetime.combine(date(2026, 12, 9), time(0), tzinfo=ws.zone)
+    day_posts = ws.store.posts(None, begin, begin + timedelta(days=1))
+    slots = Counter((post.scheduled_at, post.campaign) for post in day_posts)
+    assert len(slots) > 4
+    shown = sum(count for _slot, count in sorted(slots.items())[:4])
+    client = signed_in_client(office, "editor")
+    text = client.get("/kalender?bulan=2026-12").get_data(as_text=True)
+    cell = next(part for part in text.split('<div class="cal-day') if ">Wednesday, 9 December<" in part)
+    assert f"{len(day_posts)} posts" in cell
+    assert cell.count('<div class="cal-slot') == 4
+    link = "/antrean?from=2026-12-09&amp;to=2026-12-09"
+    assert f'href="{link}"' in cell and f">+{len(day_posts) - shown} more</a>" in cell
+    queue = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert f"{len(day_posts)} posts" in queue  # the queue of that day lists every one
+    quiet = next(part for part in text.split('<div class="cal-day') if ">Thursday, 10 December<" in part)
+    assert "cal-more" not in quiet  # a day with few slots shows them all
+
+
+def test_the_feed_holds_a_bounded_window_streamed_and_says_which(office: Office) -> None:
+    """Without a month, the feed runs from a week ago to the last planned day (at most a month ahead), is
+    streamed, stays a valid iCalendar, and names its window; a post beyond it is in its own month's file."""
+    from datetime import date, datetime
+
+    ws = office.workspace
+    channel = next(iter(ws.config.channels))
+    ws.operations.announce(channel, datetime(2027, 3, 1, 9, tzinfo=ws.zone), "Jauh di depan", None, "editor", "web")
+    client = signed_in_client(office, "editor")
+    answer = client.get("/kalender.ics")
+    assert answer.status_code == 200 and answer.is_streamed
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="kalender.ics"'
+    calendar = Calendar.from_ical(answer.data)
+    assert "30 November 2026" in str(calendar["X-WR-CALDESC"])  # a week before 7 December
+    events = list(calendar.walk("VEVENT"))
+    starts = [event.decoded("DTSTART") for event in events]
+    days = [start.date() if isinstance(start, datetime) else start for start in starts]
+    assert events and all(date(2026, 11, 30) <= day <= date(2026, 12, 31) for day in days)
+    summaries = " ".join(str(event["SUMMARY"]) for event in events)
+    assert "Ktp Sehari Jadi" in summaries and "Announcement" not in summaries
+    assert calendar.walk("VTIMEZONE") and answer.data.endswith(b"END:VCALENDAR\r\n")
+    march = Calendar.from_ical(client.get("/kalender.ics?bulan=2027-03").data)
+    assert "Announcement" in [str(event["SUMMARY"]) for event in march.walk("VEVENT")]
+
+
+def test_the_feed_read_in_small_batches_has_the_events_of_the_whole_month(office: Office, monkeypatch) -> None:
+    """Batches never cut a slot in two: the streamed month, read three posts at a time and written without the
+    icalendar library's objects, has the same events (every property) as ``outreach calendar --format ics``."""
+    from datetime import date, datetime
+
+    from outreach.calendar_ics import month_ics
+    from outreach.calendar_view import month_for
+    from outreach.store import web_reads
+
+    monkeypatch.setattr(web_reads, "BATCH", 3)
+    ws = office.workspace
+    awkward = "Banjir; jalan Merdeka, Sudirman ditutup \\ hindari ☔ — " + "ñ€😀. " * 30 + "\nbaris kedua"
+    channel = next(iter(ws.config.channels))
+    ws.operations.announce(channel, datetime(2026, 12, 10, 14, tzinfo=ws.zone), awkward, None, "editor", "web")
+    whole = Calendar.from_ical(month_ics(month_for(ws, date(2026, 12, 1)), "x", ws.now()))
+    streamed = Calendar.from_ical(signed_in_client(office, "editor").get("/kalender.ics?bulan=2026-12").data)
+
+    def events(calendar: Calendar) -> list[tuple[str, ...]]:
+        found = []
+        for event in calendar.walk("VEVENT"):
+            values = [str(event.get(name)) for name in ("UID", "SEQUENCE", "DESCRIPTION", "SUMMARY", "STATUS")]
+            values += [str(event.decoded(name, None)) for name in ("DTSTART", "DTEND", "LAST-MODIFIED")]
+            categories = event.get("CATEGORIES")
+            values.append(str(categories.cats if categories is not None else None))
+            found.append(tuple(values))
+        return sorted(found)
+
+    assert len(events(whole)) > 3 and events(streamed) == events(whole)

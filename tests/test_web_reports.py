@@ -82,3 +82,54 @@ def test_a_period_written_wrongly_is_one_message(office: Office) -> None:
     assert client.get("/laporan?dari=31-12-2026").status_code == 400
     assert client.get(f"/laporan?{PERIOD}&opd=Dinas+Tidak+Ada").status_code == 400
     assert client.get("/laporan/unduh?dari=2026-12-31&sampai=2026-12-01&format=csv").status_code == 400
+
+
+def test_the_summary_counts_what_the_whole_report_holds(published: Office) -> None:
+    """The page's summary is counted in the store; it shows the same figures ``assemble`` gathers post by post."""
+    from datetime import date
+
+    from outreach.evidence import assemble, summarise
+    from outreach.model import MetricReading
+    from outreach.outbox import Operation
+
+    ws = published.workspace
+    store = ws.store
+    out = store.posts([PostState.PUBLISHED])
+    store.add_readings([MetricReading(out[0].id, ws.now(), {"likes": 3, "reposts": 2, "views": 40})])
+    store.add_readings([MetricReading(out[-1].id, ws.now(), {"likes": 5})])
+    store.add_press(out[0].innovation_id, "https://berita.example/a", "Harian Kota", date(2026, 12, 2), ws.now(), None)
+    planned = store.posts([PostState.PLANNED])[0]
+    store.transition(planned.id, Operation.MISS, ws.now(), "overdue")
+    start, end = date(2026, 12, 1), date(2026, 12, 31)
+    whole = summarise(store, start=start, end=end, zone=ws.zone)
+    assert whole.figures.interactions == 10 and whole.press == 1 and whole.gaps >= 1
+    for agency in (None, DINKES, DUKCAPIL):
+        report = assemble(store, start=start, end=end, zone=ws.zone, now=ws.now(), platforms={}, agency=agency)
+        summary = summarise(store, start=start, end=end, zone=ws.zone, agency=agency)
+        assert (summary.posts, summary.innovations, summary.press, summary.gaps, summary.figures.interactions) == (
+            len(report.posts), len(report.innovations), len(report.press),
+            len(report.gaps) + len(report.unpublished), report.figures.interactions,
+        )  # fmt: skip
+        assert [(a.name, a.posts, a.innovations, a.unpublished, a.gaps, a.figures) for a in summary.agencies] == [
+            (a.name, len(a.posts), len(a.innovations), len(a.unpublished), len(a.gaps), a.figures)
+            for a in report.agencies
+        ]
+    text = signed_in_client(published, "editor").get(f"/laporan?{PERIOD}").get_data(as_text=True)
+    assert f"<strong>{len(out)}</strong>" in text
+
+
+def test_a_download_is_the_file_the_cli_writes(published: Office, tmp_path) -> None:
+    """The CSV download is made by ``outreach report`` itself: byte for byte what the CLI writes."""
+    from click.testing import CliRunner
+
+    from outreach.cli import cli
+
+    answer = signed_in_client(published, "kadis-dinkes").get(f"/laporan/unduh?{PERIOD}&format=csv")
+    assert answer.status_code == 200 and int(answer.headers["Content-Length"]) == len(answer.data)
+    written = tmp_path / "cli.csv"
+    args = ["--config", str(published.config), "--now", published.workspace.now().isoformat(), "report"]
+    args += ["--from", "2026-12-01", "--to", "2026-12-31", "--opd", DINKES, "--format", "csv", "--output", str(written)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert answer.data == written.read_bytes()
+    assert agencies_in_csv(answer.data) == {DINKES}

@@ -12,23 +12,39 @@ migrate unattended on an office PC, and a list needs no extra tool or script fol
 
 The package is split by concern: ``schema`` (tables, migrations, timestamps), ``base`` (engine,
 transactions, settings), ``catalogue``, ``posts`` (the outbox), ``reach`` (engagement readings, press coverage),
-``replies`` (citizens' replies), ``accounts`` (the web page's users and sessions)
-and ``files`` (backup and restore).
+``replies`` (citizens' replies), ``lanes`` (channel lanes and claim leases, for many workers),
+``accounts`` (the web page's users and sessions), ``coordination`` (many workers on PostgreSQL: the leader's
+lock, heartbeats) and ``files`` (backup and restore).
 """
 
 from .accounts import AccountsStore
 from .base import sqlite_file
 from .catalogue import CatalogueStore, ImportSummary, SignOff
+from .coordination import CoordinationStore, LeaderLock
 from .files import BackupStore, restore_backup
+from .lanes import LanesStore, Lease
 from .posts import OutboxStore
 from .reach import ReachStore
 from .replies import RepliesStore
 from .schema import MIGRATIONS
+from .web_pages import WebPagesStore
+from .web_reads import WebReadsStore
 
-__all__ = ["MIGRATIONS", "ImportSummary", "SignOff", "Store", "restore_backup", "sqlite_file"]
+__all__ = ["MIGRATIONS", "ImportSummary", "LeaderLock", "Lease", "SignOff", "Store", "restore_backup", "sqlite_file"]
 
 
-class Store(CatalogueStore, OutboxStore, ReachStore, RepliesStore, AccountsStore, BackupStore):
+class Store(
+    CatalogueStore,
+    OutboxStore,
+    LanesStore,
+    ReachStore,
+    RepliesStore,
+    AccountsStore,
+    BackupStore,
+    CoordinationStore,
+    WebReadsStore,
+    WebPagesStore,
+):
     """Typed queries over the database at ``url``; migrates it on open.
 
     ``now`` is the opening command's clock: a store created by this open records it as the moment

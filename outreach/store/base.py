@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select
+from sqlalchemy import Connection, Engine, Integer, create_engine, event, func, insert, literal, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
@@ -32,6 +32,9 @@ from .schema import (
 
 #: True inside ``StoreBase.reading()``: transactions begun there are deferred (no write lock taken to read).
 _READING: ContextVar[bool] = ContextVar("outreach_store_reading", default=False)
+
+#: The first key of every advisory lock the store takes (two-key form: apart from any one-key lock).
+_LOCK_SPACE = 0x6F72  # "or"
 
 #: SQLite's primary result codes for a file that is damaged or is not a database at all.
 _SQLITE_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -71,7 +74,7 @@ class StoreBase:
                     ) from None
         try:
             # A pooled connection keeps its PRAGMAs; each transaction does not pay for a new one.
-            self.engine: Engine = create_engine(url)
+            self.engine: Engine = create_engine(url, **_engine_options(url))
             if self.is_sqlite:
                 event.listen(self.engine, "connect", self._configure_sqlite)
                 event.listen(
@@ -81,16 +84,29 @@ class StoreBase:
                 )
             self._migrate(now or SystemClock().now())
         except (ArgumentError, ImportError, OperationalError) as error:
-            try:
-                shown = make_url(url).render_as_string(hide_password=True)
-            except ArgumentError:
-                shown = redact(url)
-            raise ConfigError(
+            raise self._unopenable(error) from None
+
+    def _unopenable(self, error: Exception) -> ConfigError:
+        """The one-line error for a store that cannot be opened: where it is (never its password) and the fix."""
+        try:
+            shown = make_url(self.url).render_as_string(hide_password=True)
+        except ArgumentError:
+            shown = redact(self.url)
+        cause = getattr(error, "orig", None) or error
+        reason = redact(f"{cause.__class__.__name__}: {str(cause).strip().splitlines()[0] if str(cause) else ''}")
+        if self.url.startswith("postgresql"):
+            return ConfigError(
                 _(
-                    "store {store}: cannot open it ({reason}); "
-                    "set 'store' in the config to a writable SQLite file such as \"var/outreach.sqlite3\""
-                ).format(store=shown, reason=f"{error.__class__.__name__}: {str(error).splitlines()[0]}")
-            ) from None
+                    "store {store}: cannot connect to PostgreSQL ({reason}); check that the server runs and "
+                    "accepts this user and database, and put the password in .env as PGPASSWORD if it needs one"
+                ).format(store=shown, reason=reason)
+            )
+        return ConfigError(
+            _(
+                "store {store}: cannot open it ({reason}); "
+                "set 'store' in the config to a writable SQLite file such as \"var/outreach.sqlite3\""
+            ).format(store=shown, reason=reason)
+        )
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -161,6 +177,7 @@ class StoreBase:
 
     def set_setting(self, key: str, value: Any) -> None:
         with self.transaction() as connection:
+            serialised(connection, "setting:" + key)  # two first writes of a key must not both insert
             _put_setting(connection, key, value)
 
     def settings_with_prefix(self, prefix: str) -> dict[str, Any]:
@@ -186,26 +203,49 @@ class StoreBase:
         restored = self.restored()
         return max(self.created_at(), restored[0]) if restored else self.created_at()
 
-    def mark_restored(self, backup: Path, now: datetime) -> None:
+    def mark_restored(self, backup: Path | str, now: datetime) -> None:
+        """``backup``: the file restored, or (PostgreSQL) what the database was restored from, in words."""
         self.set_setting(RESTORED_SETTING, {"at": to_text(now), "from": str(backup)})
 
     # ---- web-perf: reads that hold up no writer ----------------------------------------------------
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """Transactions begun inside (in this thread) are deferred, not ``BEGIN IMMEDIATE``.
+        """Transactions begun inside (in this thread) are deferred on SQLite, not ``BEGIN IMMEDIATE``.
 
-        Every transaction otherwise takes SQLite's one write lock, even to read: twenty people browsing
+        Every SQLite transaction otherwise takes its one write lock, even to read: twenty people browsing
         the web page would keep the daemon waiting for it, seconds late. Under WAL a deferred reader
         neither waits for a writer nor holds one up. A transaction whose first statement writes still
         waits for the lock as before; only one that reads and then writes can fail at once ("database is
         locked") when another process wrote in between, so wrap what mostly reads (the web's GET pages).
+
+        On PostgreSQL it changes nothing: its readers never wait for writers nor hold them up, and a page
+        that reads and then writes (a session's sliding expiry) must still be able to write.
         """
         token = _READING.set(True)
         try:
             yield
         finally:
             _READING.reset(token)
+
+
+def serialised(connection: Connection, name: str) -> None:
+    """Hold the lock named ``name`` until this transaction ends, waiting for whoever holds it (PostgreSQL).
+
+    For a read-then-write that a row lock cannot cover, because the rows may not exist yet (a first
+    setting, a catalogue import, replies kept once). SQLite needs none: every transaction there begins
+    with ``BEGIN IMMEDIATE``, which already serialises them all.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(literal(_LOCK_SPACE, Integer), func.hashtext(name))))
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    """PostgreSQL: give up on an unreachable server within seconds (one line, not a hang), and test a pooled
+    connection before use, so a database restart costs the long-running daemon nothing but a reconnect."""
+    if url.startswith("postgresql"):
+        return {"connect_args": {"connect_timeout": 10}, "pool_pre_ping": True}
+    return {}
 
 
 def _is_damage(error: BaseException | None) -> bool:

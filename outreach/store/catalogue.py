@@ -9,12 +9,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Connection, case, func, insert, or_, select, type_coerce, update
+from sqlalchemy import Connection, case, func, insert, or_, select, update
 
 from ..errors import NotFound
 from ..i18n import _
 from ..model import CatalogueEntry, Innovation, Post, Status
-from .base import StoreBase
+from .base import StoreBase, serialised
 from .posts import _post as post_of_row
 from .schema import (
     CATALOGUE_REVISION,
@@ -23,11 +23,16 @@ from .schema import (
     catalogue_sources,
     decisions,
     from_text,
+    innovation_field,
     innovations,
     posts,
     settings,
     to_text,
 )
+
+#: Every change to the catalogue (imports, syncs, decisions, retirements) holds this lock on PostgreSQL: each reads
+#: what is stored (an innovation's content, the revision counter) and writes from it, so two must not interleave.
+CATALOGUE_LOCK = "catalogue"
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class CatalogueStore(StoreBase):
         outcomes: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": [], "withdrawn": []}
         stamp = to_text(now)
         with self.transaction() as connection:
+            serialised(connection, CATALOGUE_LOCK)
             for innovation, source, signoff in records:
                 for outcome in self._upsert(connection, innovation, source, stamp):
                     outcomes[outcome].append(innovation.id)
@@ -174,6 +180,7 @@ class CatalogueStore(StoreBase):
         """Record an approval or rejection of each innovation's current content; unknown ids raise."""
         ids = list(ids)
         with self.transaction() as connection:
+            serialised(connection, CATALOGUE_LOCK)  # the content decided on is the content stored
             found = {
                 row.id: row
                 for row in connection.execute(
@@ -211,6 +218,7 @@ class CatalogueStore(StoreBase):
 
     def retire(self, identifier: str, by: str, now: datetime) -> None:
         with self.transaction() as connection:
+            serialised(connection, CATALOGUE_LOCK)
             result = connection.execute(
                 update(innovations).where(innovations.c.id == identifier).values(retired_at=to_text(now), retired_by=by)
             )
@@ -290,8 +298,8 @@ class CatalogueStore(StoreBase):
         ``status`` is worked out in SQL by the rules of ``_status_of`` (the entries returned carry it from
         ``catalogue``, the one place that builds an entry).
         """
-        name = type_coerce(innovations.c.data, JSON)["nama"].as_string()
-        opd = type_coerce(innovations.c.data, JSON)["opd"].as_string()
+        name = innovation_field("nama")
+        opd = innovation_field("opd")
         latest = (
             select(decisions.c.innovation_id, func.max(decisions.c.id).label("id"))
             .group_by(decisions.c.innovation_id)
@@ -329,7 +337,7 @@ class CatalogueStore(StoreBase):
 
     def agencies(self) -> list[str]:
         """Every agency with an innovation in the catalogue, by name: the web page's agency filter."""
-        opd = type_coerce(innovations.c.data, JSON)["opd"].as_string()
+        opd = innovation_field("opd")
         with self.transaction() as connection:
             return sorted(set(connection.scalars(select(opd).distinct())), key=str.casefold)
 
@@ -351,11 +359,10 @@ class CatalogueStore(StoreBase):
         """Each existing innovation of ``ids`` → (name, agency), read in SQL: a page that only shows names (the
         calendar, the replies) need not decode and keep the whole catalogue (10,000 entries are ~30 MB)."""
         wanted = sorted(set(ids))
-        data = type_coerce(innovations.c.data, JSON)
         found: dict[str, tuple[str, str]] = {}
         with self.transaction() as connection:
             for start in range(0, len(wanted), 500):  # below SQLite's limit of bound parameters
-                query = select(innovations.c.id, data["nama"].as_string(), data["opd"].as_string()).where(
+                query = select(innovations.c.id, innovation_field("nama"), innovation_field("opd")).where(
                     innovations.c.id.in_(wanted[start : start + 500])
                 )
                 found.update((row[0], (row[1] or "", row[2] or "")) for row in connection.execute(query))

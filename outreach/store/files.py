@@ -8,6 +8,8 @@ import uuid
 from contextlib import closing
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from ..errors import ConfigError, LocalIOError
 from ..i18n import _
 from .base import StoreBase, _is_damage, sqlite_file
@@ -25,7 +27,7 @@ class BackupStore(StoreBase):
         half file, and an earlier backup of the same name survives until the new one is whole.
         """
         if self.sqlite_path is None:
-            raise ConfigError(_("db backup works on SQLite stores; use your database's own tools for others"))
+            raise ConfigError(_postgres_backups(self.location))
         target = _backup_target(Path(destination), self.sqlite_path)
         temporary = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
         try:
@@ -47,6 +49,14 @@ class BackupStore(StoreBase):
                     "(check the free space on that disk and that the folder is writable)"
                 ).format(backup=destination, reason=reason)
             ) from None
+
+
+def _postgres_backups(location: str) -> str:
+    """Why `db backup`/`db restore` leave a PostgreSQL store to its database, and what to use instead."""
+    return _(
+        "the store {store} is PostgreSQL: its backups are the database's own, not outreach's; use pg_dump and "
+        "pg_restore, or your managed PostgreSQL's backups with point-in-time recovery (docs/scaling.md)"
+    ).format(store=location)
 
 
 def _is_outreach_database(path: Path) -> bool:
@@ -117,7 +127,7 @@ def restore_backup(url: str, backup: Path) -> Path | None:
     """
     target_path = sqlite_file(url)
     if target_path is None:
-        raise ConfigError(_("db restore works on SQLite stores; use your database's own tools for others"))
+        raise ConfigError(_postgres_backups(make_url(url).render_as_string(hide_password=True)))
     if not backup.is_file():
         raise ConfigError(
             _("{backup}: no such file; give the path of a copy made by `outreach db backup`").format(backup=backup)

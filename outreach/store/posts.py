@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Connection, func, insert, select, type_coerce, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from .. import outbox
 from ..errors import NotFound, StateConflict
@@ -24,13 +24,16 @@ from ..outbox import Operation
 from ..reasons import N_
 from ..redaction import redact
 from ..vocabulary import state_label
-from .base import StoreBase
-from .schema import from_text, innovations, moment_of, post_events, posts, settings, to_text
+from .base import StoreBase, serialised
+from .lanes import Lease, hold_lane
+from .schema import from_text, innovation_field, innovations, moment_of, post_events, posts, settings, to_text
 
 #: The reason a new post is recorded with: English in the store, shown translated (``reasons.shown``).
 PLANNED = N_("planned")
 #: The reason a claim is recorded with (the attempt has begun).
 CLAIMED = N_("claimed")
+#: Writing plans and announcements holds this lock on PostgreSQL: each reads which keys exist, then creates the rest.
+POST_KEYS_LOCK = "posts:keys"
 
 
 class PublishedPost(NamedTuple):
@@ -183,6 +186,7 @@ class OutboxStore(StoreBase):
         stamp = to_text(now)
         inserted = withdrawn = 0
         with self.transaction() as connection:
+            serialised(connection, POST_KEYS_LOCK)
             existing = {row.key: row for row in connection.execute(select(posts.c.key, posts.c.id, posts.c.state))}
             for values in new_posts:
                 earlier = existing.get(values["key"])
@@ -220,6 +224,7 @@ class OutboxStore(StoreBase):
         """
         stamp = to_text(now)
         with self.transaction() as connection:
+            serialised(connection, POST_KEYS_LOCK)
             earlier = connection.scalar(select(posts.c.id).where(posts.c.key == values["key"]))
             if earlier is not None:
                 raise StateConflict(
@@ -245,13 +250,23 @@ class OutboxStore(StoreBase):
                 last[row.post_id] = row.operation
         return {post_id for post_id, operation in last.items() if operation == Operation.EDIT.value}
 
-    def claim_due(self, now: datetime, unless_set: str | None = None, skip_channels: Iterable[str] = ()) -> Post | None:
+    def claim_due(
+        self,
+        now: datetime,
+        unless_set: str | None = None,
+        skip_channels: Iterable[str] = (),
+        *,
+        channel: str | None = None,
+        lease: Lease | None = None,
+    ) -> Post | None:
         """Atomically move the earliest due ``planned`` post to ``publishing`` and count the attempt.
 
         The claim is committed before this returns, so the network call that follows happens
         only for a post whose claim is durable. With ``unless_set``, nothing is claimed while that
         setting (the kill switch) holds a value — checked in the same transaction as the claim.
-        Posts of ``skip_channels`` (held channels) are left where they are.
+        Posts of ``skip_channels`` (held channels) are left where they are. With ``channel``, only
+        its posts; with ``lease``, only while ``lease.worker`` holds the channel's lane (extended in
+        the same transaction), and the post carries the lease: no other worker settles it while renewed.
         """
         stamp = to_text(now)
         query = (
@@ -265,16 +280,26 @@ class OutboxStore(StoreBase):
             .limit(1)
             .with_for_update(skip_locked=True)
         )
+        if channel is not None:
+            query = query.where(posts.c.channel == channel)
         with self.transaction() as connection:
             if unless_set is not None:
                 value = connection.scalar(select(settings.c.value).where(settings.c.key == unless_set))
                 if value is not None and json.loads(value) is not None:
                     return None
+            if lease is not None and channel is not None and not hold_lane(connection, channel, lease, stamp):
+                return None
             post_id = connection.scalar(query)
             if post_id is None:
                 return None
             attempts = connection.execute(select(posts.c.attempts).where(posts.c.id == post_id)).scalar_one()
             _transition(connection, post_id, Operation.CLAIM, stamp, CLAIMED, attempts=attempts + 1)
+            if lease is not None:
+                connection.execute(
+                    update(posts)
+                    .where(posts.c.id == post_id)
+                    .values(claimed_by=lease.worker, lease_until=to_text(lease.until))
+                )
             return _post(connection.execute(select(posts).where(posts.c.id == post_id)).one())
 
     def next_due(self) -> datetime | None:
@@ -301,7 +326,8 @@ class OutboxStore(StoreBase):
     def save_channel_state(self, post_id: int, state: dict[str, Any]) -> None:
         """Durably merge adapter state (e.g. a Bluesky rkey) into the post, before the adapter goes on."""
         with self.transaction() as connection:
-            current = json.loads(connection.scalar(select(posts.c.channel_state).where(posts.c.id == post_id)) or "{}")
+            query = select(posts.c.channel_state).where(posts.c.id == post_id).with_for_update()
+            current = json.loads(connection.scalar(query) or "{}")
             current.update(state)
             connection.execute(
                 update(posts).where(posts.c.id == post_id).values(channel_state=json.dumps(current, ensure_ascii=False))
@@ -316,17 +342,20 @@ class OutboxStore(StoreBase):
         *,
         expect: PostState | None = None,
         actor: str | None = None,
+        owner: str | None = None,
         **values: Any,
     ) -> PostState:
         """Apply one row of the outbox table to a post, with a reason and the columns the row owns.
 
         ``expect`` is the state the caller read (compare and set); ``actor`` who asked, when a
-        person did. Returns the new state; raises ``StateConflict`` (nothing written) when the
-        table does not allow it, ``NotFound`` for an unknown post.
+        person did; ``owner`` the worker whose claim this settles: a ``publishing`` post another worker
+        claimed again (this one's lease ran out while it stalled) is refused. Returns the new state;
+        raises ``StateConflict`` (nothing written) when the table does not allow it, ``NotFound`` for
+        an unknown post.
         """
         with self.transaction() as connection:
             return _transition(
-                connection, post_id, operation, to_text(now), reason, expect=expect, actor=actor, **values
+                connection, post_id, operation, to_text(now), reason, expect=expect, actor=actor, owner=owner, **values
             )
 
     # ---- the office's web page: the queue in pages ------------------------------------------------
@@ -334,10 +363,9 @@ class OutboxStore(StoreBase):
     def post_page(self, wanted: PostFilter, limit: int, offset: int = 0) -> list[QueueRow]:
         """One page of the posts ``wanted`` picks, in schedule order, each with its innovation's name and
         agency (one query: the page never loads every post to show fifty)."""
-        data = type_coerce(innovations.c.data, JSON)
         query = (
             _filtered(
-                select(posts, data["nama"].as_string().label("nama"), data["opd"].as_string().label("opd")).select_from(
+                select(posts, innovation_field("nama").label("nama"), innovation_field("opd").label("opd")).select_from(
                     posts.outerjoin(innovations, innovations.c.id == posts.c.innovation_id)
                 ),
                 wanted,
@@ -454,15 +482,22 @@ def _transition(
     *,
     expect: PostState | None = None,
     actor: str | None = None,
+    owner: str | None = None,
     **values: Any,
 ) -> PostState:
     stray = outbox.unknown_fields(operation, values)
     if stray:
         raise ValueError(f"{operation.value} does not set {', '.join(stray)}")
-    row = connection.execute(select(posts.c.state, posts.c.attempts).where(posts.c.id == post_id)).first()
+    # FOR UPDATE: on PostgreSQL a second transition of this post waits here and then reads the state the
+    # first one wrote (SQLite ignores it; BEGIN IMMEDIATE already serialises every transaction).
+    row = connection.execute(
+        select(posts.c.state, posts.c.attempts, posts.c.claimed_by).where(posts.c.id == post_id).with_for_update()
+    ).first()
     if row is None:
         raise NotFound(_missing(post_id))
     state = PostState(row.state)
+    if owner is not None and state is PostState.PUBLISHING and row.claimed_by != owner:
+        raise _taken_over(post_id, row.claimed_by, operation)
     if not outbox.allows(operation, state) or (expect is not None and state is not expect):
         allowed = ", ".join(state_label(source.value) for source in PostState if source in outbox.sources(operation))
         raise StateConflict(
@@ -493,6 +528,19 @@ def _transition(
         actor,
     )
     return target
+
+
+def _taken_over(post_id: int, worker: str, operation: Operation) -> StateConflict:
+    """A stalled worker's outcome, once another worker claimed the post again after its lease ran out."""
+    return StateConflict(
+        _(
+            "post {id}: another worker ({worker}) claimed it again after this worker's lease ran out; "
+            "this worker's outcome is not recorded"
+        ).format(id=post_id, worker=worker),
+        post_id,
+        PostState.PUBLISHING.value,
+        operation.value,
+    )
 
 
 def _post(row: Any) -> Post:
@@ -527,7 +575,7 @@ def _filtered(query: Any, wanted: PostFilter) -> Any:
     if wanted.channel is not None:
         query = query.where(posts.c.channel == wanted.channel)
     if wanted.opd is not None:
-        opd = type_coerce(innovations.c.data, JSON)["opd"].as_string()
+        opd = innovation_field("opd")
         query = query.where(posts.c.innovation_id.in_(select(innovations.c.id).where(opd == wanted.opd)))
     if wanted.scheduled_from is not None:
         query = query.where(posts.c.scheduled_at >= to_text(wanted.scheduled_from))

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select, update
 from ..errors import NotFound
 from ..i18n import _
 from ..model import IncomingReply, Post, Reply, ReplyStatus
-from .base import StoreBase
+from .base import StoreBase, serialised
 from .schema import from_text, moment_of, replies, to_text
 
 #: Remote ids per ``IN (...)``, far below SQLite's limit on bound values.
@@ -29,6 +29,7 @@ class RepliesStore(StoreBase):
         if not found:
             return []
         with self.transaction() as connection:
+            serialised(connection, "replies:" + post.channel)  # two collections of a channel keep each reply once
             known = set(_known_remote_ids(connection, post.channel, [reply.remote_id for reply, _k, _u in found]))
             rows = []
             for reply, kind, urgent in found:

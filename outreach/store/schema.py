@@ -14,16 +14,20 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    String,
     Table,
     Text,
     UniqueConstraint,
     func,
     insert,
     inspect,
+    literal_column,
     select,
     text,
     update,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..reasons import N_
 
@@ -91,6 +95,8 @@ posts = Table(
     Column("channel_state", Text, nullable=False, default="{}"),
     Column("created_at", Text, nullable=False),
     Column("updated_at", Text, nullable=False),
+    Column("claimed_by", Text),  # the worker publishing it (host:pid:id), while ``publishing`` (migration 9)
+    Column("lease_until", Text),  # its worker renews this while it lives; past it, the post is an orphan
     Index("posts_state_due", "state", "due_at"),
     Index("posts_innovation", "innovation_id"),
     Index("posts_channel_scheduled", "channel", "scheduled_at"),
@@ -204,6 +210,15 @@ account_events = Table(
     Column("action", Text, nullable=False),  # added | password changed | disabled | signed in | signed out
     Column("detail", Text),
 )
+#: Which worker publishes a channel's posts now: one post of a channel in flight at a time, across
+#: workers and machines; the holder renews ``lease_until``, and anyone may take a lane whose lease is past.
+channel_lanes = Table(
+    "channel_lanes",
+    metadata,
+    Column("channel", Text, primary_key=True),
+    Column("worker", Text, nullable=False),
+    Column("lease_until", Text, nullable=False),
+)
 settings = Table(
     "settings",
     metadata,
@@ -261,6 +276,12 @@ def _index(table: Table, name: str) -> Migration:
     return lambda connection, _now: index.create(connection, checkfirst=True)
 
 
+def _leases(connection: Connection, now: datetime) -> None:
+    """Posts name the worker that claimed them and its lease; channels get their lanes."""
+    _add_columns(posts, "claimed_by", "lease_until")(connection, now)
+    _create(channel_lanes)(connection, now)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "catalogue and approvals", _create(innovations, decisions, catalogue_sources)),
     (2, "outbox", _create(posts, post_events, settings)),
@@ -270,6 +291,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (6, "citizens' replies", _create(replies)),
     (7, "accounts of the office's web page", _create(users, web_sessions, login_failures, account_events)),
     (8, "posts by schedule, for the queue's pages", _index(posts, "posts_scheduled")),
+    (9, "channel lanes and claim leases", _leases),
 ]
 
 
@@ -296,3 +318,35 @@ def _put_setting(connection: Connection, key: str, value: Any) -> None:
         connection.execute(update(settings).where(settings.c.key == key).values(value=encoded))
     else:
         connection.execute(insert(settings).values(key=key, value=encoded))
+
+
+class _JsonText(FunctionElement[str]):
+    """A text field of a JSON object kept in a TEXT column, on either engine: SQLite's ``json_extract`` reads
+    text as JSON; PostgreSQL needs the text cast to ``jsonb`` first (``->>`` on text does not exist)."""
+
+    type = String()
+    name = "json_text"
+    inherit_cache = True
+
+
+@compiles(_JsonText)
+def _json_text_sqlite(element: _JsonText, compiler: Any, **options: Any) -> str:
+    column, key = list(element.clauses)
+    return f"json_extract({compiler.process(column, **options)}, '$.' || {compiler.process(key, **options)})"
+
+
+@compiles(_JsonText, "postgresql")
+def _json_text_postgresql(element: _JsonText, compiler: Any, **options: Any) -> str:
+    column, key = list(element.clauses)
+    return f"(CAST({compiler.process(column, **options)} AS JSONB) ->> {compiler.process(key, **options)})"
+
+
+def innovation_field(name: str) -> Any:
+    """The innovation's catalogue field ``name`` (``nama``, ``opd``, ``mulai`` …) as text, in SQL on either engine.
+
+    The name is written into the SQL (one of ours, never a user's), so that GROUP BY repeats the very
+    expression PostgreSQL saw in SELECT.
+    """
+    if not name.isidentifier():
+        raise ValueError(name)
+    return _JsonText(innovations.c.data, literal_column(f"'{name}'", String()))

@@ -9,14 +9,15 @@ style; the preview cards' CSS is served the same way for the innovation's page.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request, url_for
 
 from ...accounts import sees_agency
-from ...calendar_view import Month, month_for, parse_month
+from ...calendar_view import Month, day_notes, month_for, parse_month, slots_in_batches
 from ...html import day_label
 from ...i18n import N_, _
 from ..routes import page, render, services, signed_in
@@ -25,6 +26,11 @@ blueprint = Blueprint("calendar", __name__)
 
 #: The stylesheets of ``outreach/html/templates`` a page may load: the month grid and the preview cards.
 SHARED_STYLES = frozenset({"calendar_month", "preview_cards"})
+#: Slots a day's cell shows; "+N more" links to the rest in the queue (a day holds ~30 slots, ~280 posts).
+DAY_SLOTS = 4
+#: The feed without a month: from this many days ago to the last planned day, at most this far ahead.
+FEED_DAYS_BEFORE = 7
+FEED_DAYS_AHEAD = 31
 
 
 def _style(name: str) -> Response:
@@ -67,6 +73,11 @@ def _seen(month: Month) -> Month:
     return replace(month, weeks=weeks)
 
 
+def _day_link(day: date) -> str:
+    """The queue of that one day: where a busy day's posts beyond the first few are listed."""
+    return url_for("queue.index") + "?" + urlencode({"from": day.isoformat(), "to": day.isoformat()})
+
+
 @page(blueprint, "/kalender", permission="view", menu=N_("Calendar"), menu_order=20)
 def month() -> Any:
     """The month's grid, with links to the month before and after and to its ICS file."""
@@ -75,9 +86,12 @@ def month() -> Any:
     previous = (first - timedelta(days=1)).replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
     now = workspace.now().astimezone(workspace.zone)
+    user = signed_in().user
+    agency = (user.opd or "") if user.role == "approver" else None  # an approver with no agency: none of them
     return render(
         "calendar_page.html.j2",
-        month=_seen(month_for(workspace, first)),
+        month=_seen(month_for(workspace, first, per_day=DAY_SLOTS, agency=agency)),
+        day_link=_day_link,
         previous_link=url_for("calendar.month", bulan=f"{previous:%Y-%m}"),
         next_link=url_for("calendar.month", bulan=f"{following:%Y-%m}"),
         ics_link=url_for("calendar.ics", bulan=f"{first:%Y-%m}"),
@@ -87,17 +101,46 @@ def month() -> Any:
     )
 
 
+def _window() -> tuple[date, date, str]:
+    """The days the feed holds (both included) and its file's name: the month asked for (``bulan=2026-12``),
+    else from a week ago to the last planned day (at most ``FEED_DAYS_AHEAD`` days ahead)."""
+    workspace = services().workspace
+    if request.args.get("bulan", "").strip():
+        first = _month()
+        following = (first + timedelta(days=32)).replace(day=1)
+        return first, following - timedelta(days=1), f"kalender-{first:%Y-%m}.ics"
+    today = workspace.now().astimezone(workspace.zone).date()
+    midnight = datetime.combine(today, time(0), tzinfo=workspace.zone)
+    last = workspace.store.last_scheduled_at(midnight, midnight + timedelta(days=FEED_DAYS_AHEAD + 1))
+    until = last.astimezone(workspace.zone).date() if last is not None else today
+    return today - timedelta(days=FEED_DAYS_BEFORE), until, "kalender.ics"
+
+
 @page(blueprint, "/kalender.ics", permission="view")
 def ics() -> Any:
-    """The month as an iCalendar file: importing a newer one updates its events instead of adding them twice."""
-    from ...calendar_ics import month_ics
+    """The posts of a window as an iCalendar feed, streamed a batch of posts at a time: importing a newer one
+    updates its events instead of adding them twice. The window is written in the feed's description."""
+    from ...calendar_ics import feed_ics
 
     workspace = services().workspace
-    first = _month()
-    name = _("Posts {month}").format(month=day_label(first, "MMMM y"))
-    content = month_ics(_seen(month_for(workspace, first)), name, workspace.now().astimezone(workspace.zone))
+    first, last, filename = _window()
+    zone = workspace.zone
+    user = signed_in().user
+    agency = (user.opd or "") if user.role == "approver" else None
+    begin = datetime.combine(first, time(0), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+    start_label, end_label = day_label(first, "d MMMM y"), day_label(last, "d MMMM y")
+    if filename == "kalender.ics":
+        name = _("Posts {start} to {end}").format(start=start_label, end=end_label)
+    else:
+        name = _("Posts {month}").format(month=day_label(first, "MMMM y"))
+    description = _("Posts from {start} to {end}; earlier and later posts are not in this file.").format(
+        start=start_label, end=end_label
+    )
+    feed = feed_ics(
+        name, description, zone, workspace.now().astimezone(zone),
+        slots_in_batches(workspace, begin, end, agency), day_notes(workspace, first, last),
+    )  # fmt: skip
     return Response(
-        content,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="kalender-{first:%Y-%m}.ics"'},
+        feed, mimetype="text/calendar", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )

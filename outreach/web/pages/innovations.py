@@ -4,8 +4,9 @@ its posts drawn as cards, and the agency head's approval or rejection.
 An approver sees only their own agency's innovations (``sees_agency``): another agency's innovation is
 not listed and its page answers 404, so the page does not even tell that it exists. Deciding goes
 through the same store call as ``outreach catalogue approve/reject``, with the signed-in user as who
-decided; then the plan is written as ``outreach plan`` writes it (approving alone plans nothing until
-the daemon's next planning), so an approved innovation is in Kalender at once.
+decided; then that innovation's plan is written under the planner's rules (``Planning.write_plan`` with
+``only``: its posts into the free slots, or its planned posts withdrawn), so an approved innovation is in
+Kalender at once without the request reading every post.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def index() -> Any:
     """The catalogue, by name, searched and filtered and paged in the store."""
     workspace = services().workspace
     user = signed_in().user
-    workspace.planning.catalogue()  # what the files say now, as `outreach catalogue list` shows
+    workspace.planning.sync()  # what the files say now, as `outreach catalogue list` shows
     search = request.args.get("cari", "").strip()[:100]
     own_agency = user.opd if user.role == "approver" else None
     agency = own_agency or request.args.get("opd", "").strip() or None
@@ -214,8 +215,10 @@ def decide(innovation_id: str) -> Any:
         message = _("The reason is too long: at most {count} characters.").format(count=MAX_REASON)
         return _show(entry, message, reason, status=400)
     with writing():
-        workspace.planning.catalogue()  # as the CLI does: decide on what the files say now
+        workspace.planning.sync()  # as the CLI does: decide on what the files say now
         workspace.store.decide([innovation_id], decision, actor(), workspace.now(), reason or None)
-        outcome = workspace.planning.write_plan(workspace.config.publishing.horizon_days)
+        # This innovation's plan alone (a few hundred posts read, not the whole outbox): its posts appear in
+        # Kalender at once; slots a rejection frees are filled by the daemon's next planning.
+        outcome = workspace.planning.write_plan(workspace.config.publishing.horizon_days, only=innovation_id)
     count = outcome.inserted if decision == "approved" else outcome.cancelled
     return redirect(url_for("innovations.show", innovation_id=innovation_id, hasil=decision, jumlah=count), code=303)

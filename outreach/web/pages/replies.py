@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, redirect, request, url_for
@@ -23,9 +23,6 @@ from ...model import REPLY_KINDS, Reply, ReplyStatus
 from ...textsafety import hidden_characters, visible
 from ...vocabulary import platform_label, reply_kind_label, reply_status_label
 from ..routes import actor, page, render, services, signed_in, writing
-
-if TYPE_CHECKING:
-    from ...model import Innovation
 
 blueprint = Blueprint("replies", __name__)
 
@@ -86,8 +83,8 @@ def _inbox(problem: str | None = None, status: int = 200) -> Any:
     workspace = services().workspace
     user = signed_in().user
     filters = _filters()
-    innovations = {entry.innovation.id: entry.innovation for entry in workspace.planning.catalogue()}
-    agencies = sorted({innovation.opd for innovation in innovations.values()}, key=str.casefold)
+    workspace.planning.sync()  # the agencies as the files say now
+    agencies = workspace.store.agencies()
     if user.role == "approver":
         filters.pop("dinas", None)
         agency = user.opd or ""
@@ -96,9 +93,7 @@ def _inbox(problem: str | None = None, status: int = 200) -> Any:
         if agency and agency not in agencies:
             filters.pop("dinas")
             agency = ""
-    wanted = None
-    if agency:
-        wanted = [key for key, found in innovations.items() if found.opd.casefold() == agency.casefold()]
+    wanted = workspace.store.innovation_ids_of(agency) if agency else None
     number_ = _page_number()
     found, total = workspace.store.reply_page(
         statuses=[ReplyStatus.OPEN] if filters.get("belum") else None,
@@ -109,7 +104,8 @@ def _inbox(problem: str | None = None, status: int = 200) -> Any:
         offset=(number_ - 1) * PAGE_SIZE,
     )
     platforms = {name: platform_label(workspace.channel_view(name).platform) for name in workspace.config.channels}
-    shown = [_shown(reply, innovations.get(reply.innovation_id), platforms, workspace.zone) for reply in found]
+    labels = workspace.store.innovation_labels(reply.innovation_id for reply in found)
+    shown = [_shown(reply, labels.get(reply.innovation_id), platforms, workspace.zone) for reply in found]
     pages = max(1, -(-total // PAGE_SIZE))
     return render(
         "replies.html.j2",
@@ -139,15 +135,17 @@ def _page_number() -> int:
         return 1
 
 
-def _shown(reply: Reply, innovation: Innovation | None, platforms: dict[str, str], zone: tzinfo) -> Shown:
-    """One reply as the page shows it: its texts bounded, hidden characters visible, its link only if http(s)."""
+def _shown(reply: Reply, label: tuple[str, str] | None, platforms: dict[str, str], zone: tzinfo) -> Shown:
+    """One reply as the page shows it: its texts bounded, hidden characters visible, its link only if http(s).
+    ``label`` is its innovation's (name, agency), None when the catalogue no longer has it."""
+    name, agency = label or (reply.innovation_id, "")
     text, cut = bounded(reply.text, TEXT_SHOWN)
     return Shown(
         reply=reply,
         written_at=reply.written_at.astimezone(zone),
         platform=platforms.get(reply.channel, reply.channel),
-        agency=bounded(innovation.opd if innovation else "", NAME_SHOWN, False)[0],
-        innovation=bounded(innovation.nama if innovation else reply.innovation_id, NAME_SHOWN, False)[0],
+        agency=bounded(agency, NAME_SHOWN, False)[0],
+        innovation=bounded(name, NAME_SHOWN, False)[0],
         author=bounded(reply.author, NAME_SHOWN, False)[0],
         text=text,
         cut=cut,

@@ -5,19 +5,17 @@ to download as HTML, XLSX or CSV — the same report ``outreach report`` writes 
 
 from __future__ import annotations
 
-import io
-import tempfile
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request, url_for
 
 from ...errors import NotFound
-from ...evidence import EvidenceReport, assemble, default_period
+from ...evidence import ReportSummary, agency_named, default_period, summarise
 from ...i18n import N_, _
+from ..report_files import ReportJob, stream_report
 from ..routes import page, render, services, signed_in
 
 blueprint = Blueprint("reports", __name__)
@@ -62,14 +60,10 @@ def _asked() -> Asked:
     return Asked(start, end, request.args.get("opd", "").strip() or None, False)
 
 
-def _report(asked: Asked) -> EvidenceReport:
+def _summary(asked: Asked) -> ReportSummary:
     workspace = services().workspace
-    platforms = {name: workspace.channel_view(name).platform for name in workspace.config.channels}
     try:
-        return assemble(
-            workspace.store, start=asked.start, end=asked.end, zone=workspace.zone, now=workspace.now(),
-            platforms=platforms, office=workspace.config.office, agency=asked.agency,
-        )  # fmt: skip
+        return summarise(workspace.store, start=asked.start, end=asked.end, zone=workspace.zone, agency=asked.agency)
     except NotFound as error:
         raise Mistake(str(error)) from None
 
@@ -89,7 +83,7 @@ def index() -> Any:
     agencies = [] if user.role == "approver" else workspace.store.agencies()
     try:
         asked = _asked()
-        report = _report(asked)
+        report = _summary(asked)
     except Mistake as mistake:
         form = {key: request.args.get(key, "") for key in ("dari", "sampai", "opd")}
         return render(
@@ -109,27 +103,21 @@ def index() -> Any:
 
 @page(blueprint, "/laporan/unduh", permission="view")
 def download() -> Any:
-    """The whole report as a file: ``format=html|xlsx|csv``, with a file name safe on every system."""
-    from ...reports import html_report, write_csv, write_xlsx
+    """The whole report as a file: ``format=html|xlsx|csv``, with a file name safe on every system.
 
+    ``outreach report`` writes it in a child process (``report_files``) and the file is streamed back: a year's
+    report peaks at ~140 MB while it is made, which the server itself must not hold."""
     kind = request.args.get("format", "")
     if kind not in FORMATS:
         abort(404)
+    workspace = services().workspace
     try:
         asked = _asked()
-        report = _report(asked)
-    except Mistake as mistake:
+        agency = agency_named(asked.agency, workspace.store.agencies()) if asked.agency else None
+    except (Mistake, NotFound) as mistake:
         abort(400, description=str(mistake))
-    if kind == "html":
-        content = html_report(report).encode("utf-8")
-    elif kind == "csv":
-        stream = io.StringIO(newline="")
-        write_csv(report, stream)
-        content = stream.getvalue().encode("utf-8")
-    else:
-        with tempfile.TemporaryDirectory(prefix="outreach-laporan-") as folder:
-            path = Path(folder) / "laporan.xlsx"
-            write_xlsx(report, path)
-            content = path.read_bytes()
+    job = ReportJob(workspace.config.path, workspace.now(), asked.start, asked.end, agency, kind)
     name = f"laporan-inovasi-{asked.start.isoformat()}-{asked.end.isoformat()}.{kind}"
-    return Response(content, mimetype=FORMATS[kind], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    size, chunks = stream_report(job, workspace.config.environ)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Content-Length": str(size)}
+    return Response(chunks, mimetype=FORMATS[kind], headers=headers)

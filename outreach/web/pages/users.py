@@ -43,7 +43,8 @@ def _label(names: dict[str, str], value: str) -> str:
 
 def _page(problem: str | None = None, status: int = 200, form: dict[str, str] | None = None) -> Any:
     workspace = services().workspace
-    agencies = sorted({entry.innovation.opd for entry in workspace.planning.catalogue()}, key=str.casefold)
+    workspace.planning.sync()  # the agencies as the files say now
+    agencies = workspace.store.agencies()
     events = workspace.store.recent_account_events(EVENTS_SHOWN)
     done = request.args.get("selesai", "")
     return render(

@@ -1,0 +1,146 @@
+"""Channel lanes and claim leases: how many workers share one store, each channel one post at a time.
+
+A worker publishes a channel's posts only while it holds the channel's lane (a row of
+``channel_lanes``) with a lease it renews; the posts it claims carry the same lease. Taking a lane
+is one conditional write (insert when free, else take it over only if ours or expired), so two
+workers never both hold one: on PostgreSQL the second writer waits for the first's row lock and
+then finds the lease no longer past; on SQLite every transaction holds the one write lock.
+Times are the workers' clocks (``to_text``), so the machines must keep time (NTP): a lease of a
+minute tolerates seconds of skew.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..model import Post, PostState
+from .base import StoreBase
+from .schema import channel_lanes, posts, to_text
+
+
+class Lease(NamedTuple):
+    """Who holds a lane or a claim, and until when it counts as alive without a renewal."""
+
+    worker: str
+    until: datetime
+
+
+class LanesStore(StoreBase):
+    """Lanes of channels and leases of claims, over both engines with one code path."""
+
+    def due_channels(self, now: datetime, skip: Iterable[str] = ()) -> list[str]:
+        """Channels with a post due now that no other worker's live lane holds, earliest due (then planned) first."""
+        stamp = to_text(now)
+        taken = select(channel_lanes.c.channel).where(channel_lanes.c.lease_until >= stamp)
+        query = (
+            select(posts.c.channel)
+            .where(
+                posts.c.state == PostState.PLANNED.value,
+                posts.c.due_at <= stamp,
+                posts.c.channel.not_in(list(skip)),
+                posts.c.channel.not_in(taken),
+            )
+            .group_by(posts.c.channel)
+            .order_by(func.min(posts.c.due_at), func.min(posts.c.id))
+        )
+        with self.transaction() as connection:
+            return list(connection.scalars(query))
+
+    def take_lanes(self, channels: Iterable[str], lease: Lease, now: datetime, limit: int) -> list[str]:
+        """Take up to ``limit`` of ``channels``' lanes (free, ours, or expired); the ones taken.
+
+        One transaction per lane: a lane another worker holds costs one short wait, never a deadlock.
+        """
+        taken: list[str] = []
+        for channel in channels:
+            if len(taken) >= limit:
+                break
+            with self.transaction() as connection:
+                if _take_lane(connection, channel, lease, to_text(now)):
+                    taken.append(channel)
+        return taken
+
+    def release_lane(self, channel: str, worker: str) -> None:
+        """Give a lane back (nothing left due on it), if it is still ours."""
+        with self.transaction() as connection:
+            connection.execute(
+                delete(channel_lanes).where(channel_lanes.c.channel == channel, channel_lanes.c.worker == worker)
+            )
+
+    def release_lanes_of_others(self, worker: str) -> int:
+        """Free every lane not ``worker``'s: at the start of a store's only worker (SQLite's file lock),
+        the others are its own earlier life's, and its channels need not wait for their leases to run out."""
+        with self.transaction() as connection:
+            return int(connection.execute(delete(channel_lanes).where(channel_lanes.c.worker != worker)).rowcount or 0)
+
+    def renew(self, lease: Lease) -> int:
+        """Extend every lane and every ``publishing`` claim of ``lease.worker`` to ``lease.until``; how many."""
+        until = to_text(lease.until)
+        with self.transaction() as connection:
+            lanes = connection.execute(
+                update(channel_lanes).where(channel_lanes.c.worker == lease.worker).values(lease_until=until)
+            ).rowcount
+            claims = connection.execute(
+                update(posts)
+                .where(posts.c.claimed_by == lease.worker, posts.c.state == PostState.PUBLISHING.value)
+                .values(lease_until=until)
+            ).rowcount
+        return int(lanes or 0) + int(claims or 0)
+
+    def orphans(self, now: datetime, every: bool = False) -> list[Post]:
+        """Posts in ``publishing`` whose lease is past (their worker stopped renewing: it died), or that
+        carry none (claimed without one); with ``every``, all of them (one worker per store, at its start)."""
+        from .posts import _post  # posts.py builds its claims on this module's lanes
+
+        query = select(posts).where(posts.c.state == PostState.PUBLISHING.value).order_by(posts.c.id)
+        if not every:
+            query = query.where(or_(posts.c.lease_until.is_(None), posts.c.lease_until < to_text(now)))
+        with self.transaction() as connection:
+            return [_post(row) for row in connection.execute(query)]
+
+
+def hold_lane(connection: Connection, channel: str, lease: Lease, stamp: str) -> bool:
+    """Inside a claim: whether ``lease.worker`` still holds ``channel``'s live lane, extending it if so.
+
+    A conditional write, not a read: a takeover racing with the claim waits for it, then sees the
+    extended lease and gives up.
+    """
+    held = connection.execute(
+        update(channel_lanes)
+        .where(
+            channel_lanes.c.channel == channel,
+            channel_lanes.c.worker == lease.worker,
+            channel_lanes.c.lease_until >= stamp,
+        )
+        .values(lease_until=to_text(lease.until))
+    ).rowcount
+    return bool(held)
+
+
+def _take_lane(connection: Connection, channel: str, lease: Lease, stamp: str) -> bool:
+    until = to_text(lease.until)
+    values = {"channel": channel, "worker": lease.worker, "lease_until": until}
+    if connection.execute(_insert_unless_present(connection, values)).first() is not None:
+        return True
+    taken = connection.execute(
+        update(channel_lanes)
+        .where(
+            channel_lanes.c.channel == channel,
+            or_(channel_lanes.c.worker == lease.worker, channel_lanes.c.lease_until < stamp),
+        )
+        .values(worker=lease.worker, lease_until=until)
+    ).rowcount
+    return bool(taken)
+
+
+def _insert_unless_present(connection: Connection, values: dict[str, Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING in the connection's dialect (both engines speak it): a row
+    back means inserted (through psycopg, SQLAlchemy reports an insert's rowcount as -1, inserted or not)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(channel_lanes).values(**values).on_conflict_do_nothing(index_elements=["channel"])
+    return insert.returning(channel_lanes.c.channel)

@@ -1,0 +1,229 @@
+"""Reads for the office's web page that answer from aggregates and small batches instead of every row.
+
+A month of the calendar holds ~8,300 posts and a year's report ~100,000: loaded as objects they cost the
+server hundreds of megabytes and most of a second. These queries count and sum in SQL (per slot, per agency)
+and fetch only the rows a page shows, in batches, so the server stays small whatever the store holds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import func, or_, select
+
+from ..model import Post, PostState, Status
+from ..outbox import ANNOUNCEMENT_ID
+from .base import StoreBase
+from .catalogue import _status_sql as status_sql
+from .posts import _post as post_of_row
+from .reach import _newest as newest_readings
+from .schema import decisions, innovation_field, innovations, moment_of, posts, press_coverage, to_text
+
+#: Posts per batch of a long read (the calendar feed): bounded memory, few round trips.
+BATCH = 500
+
+
+class SlotCount(NamedTuple):
+    """One slot (a campaign's moment) and how many posts it has, for the calendar's day cells."""
+
+    scheduled_at: datetime
+    campaign: str
+    posts: int
+
+
+@dataclass
+class AgencyTally:
+    """One agency's figures for a report period, counted in SQL (``evidence.summarise`` reads them)."""
+
+    name: str
+    posts: int = 0
+    #: Innovations that went out or were covered by the press in the period.
+    innovations: int = 0
+    press: int = 0
+    gaps: int = 0
+    #: Each engagement figure summed over the latest readings of the period's published posts.
+    counts: Counter[str] = field(default_factory=Counter)
+    #: (mulai, selesai) of each approved innovation with no post published in the period (ISO days or None).
+    idle: list[tuple[str | None, str | None]] = field(default_factory=list)
+
+
+def _field(name: str) -> Any:
+    return innovation_field(name)
+
+
+def _opd() -> Any:
+    return _field("opd")
+
+
+def _of_agency(query: Any, agency: str | None, announcements: bool = False) -> Any:
+    """``query`` (joined to ``innovations`` on the post's innovation) narrowed to ``agency``, case aside;
+    ``announcements``: the office's announcements (no agency) stay."""
+    if agency is None:
+        return query
+    own = func.lower(_opd()) == agency.lower()
+    return query.where(or_(own, posts.c.innovation_id == ANNOUNCEMENT_ID) if announcements else own)
+
+
+class WebReadsStore(StoreBase):
+    """Aggregates and batched reads for the calendar and the report pages."""
+
+    def slot_counts(self, begin: datetime, end: datetime, agency: str | None = None) -> list[SlotCount]:
+        """Every slot scheduled in ``[begin, end)`` with its number of posts, in time order (``agency``: only
+        its innovations' posts and the announcements): one row per slot, never a row per post."""
+        query = (
+            select(posts.c.scheduled_at, posts.c.campaign, func.count().label("posts"))
+            .select_from(posts.outerjoin(innovations, innovations.c.id == posts.c.innovation_id))
+            .where(posts.c.scheduled_at >= to_text(begin), posts.c.scheduled_at < to_text(end))
+            .group_by(posts.c.scheduled_at, posts.c.campaign)
+            .order_by(posts.c.scheduled_at, posts.c.campaign)
+        )
+        with self.transaction() as connection:
+            rows = connection.execute(_of_agency(query, agency, announcements=True))
+            return [SlotCount(moment_of(when), campaign, count) for when, campaign, count in rows]
+
+    def slot_posts(self, slots: Iterable[tuple[datetime, str]], agency: str | None = None) -> list[Post]:
+        """The posts of the given (moment, campaign) slots, in schedule order (``agency`` as ``slot_counts``)."""
+        wanted = {(to_text(when), campaign) for when, campaign in slots}
+        moments = sorted({when for when, _campaign in wanted})
+        found: list[Post] = []
+        with self.transaction() as connection:
+            for start in range(0, len(moments), BATCH):
+                query = (
+                    select(posts)
+                    .select_from(posts.outerjoin(innovations, innovations.c.id == posts.c.innovation_id))
+                    .where(posts.c.scheduled_at.in_(moments[start : start + BATCH]))
+                    .order_by(posts.c.scheduled_at, posts.c.id)
+                )
+                rows = connection.execute(_of_agency(query, agency, announcements=True))
+                found.extend(post_of_row(row) for row in rows if (row.scheduled_at, row.campaign) in wanted)
+        return found
+
+    def posts_in_batches(
+        self, begin: datetime, end: datetime, agency: str | None = None
+    ) -> Iterator[list[tuple[Post, datetime]]]:
+        """Posts scheduled in ``[begin, end)`` with when each last changed, in schedule order, ``BATCH`` at a
+        time (keyset paging on (scheduled_at, id)); a batch never ends inside a slot, so each slot is whole."""
+        after: tuple[str, int] | None = None
+        while True:
+            query = (
+                select(posts)
+                .select_from(posts.outerjoin(innovations, innovations.c.id == posts.c.innovation_id))
+                .where(posts.c.scheduled_at >= to_text(begin), posts.c.scheduled_at < to_text(end))
+                .order_by(posts.c.scheduled_at, posts.c.id)
+                .limit(BATCH)
+            )
+            if after is not None:
+                query = query.where(
+                    or_(posts.c.scheduled_at > after[0], (posts.c.scheduled_at == after[0]) & (posts.c.id > after[1]))
+                )
+            with self.transaction() as connection:
+                rows = list(connection.execute(_of_agency(query, agency, announcements=True)))
+                if len(rows) == BATCH:  # finish the last moment, so that no slot is cut in two
+                    last = rows[-1].scheduled_at
+                    rest = _of_agency(
+                        select(posts)
+                        .select_from(posts.outerjoin(innovations, innovations.c.id == posts.c.innovation_id))
+                        .where(posts.c.scheduled_at == last, posts.c.id > rows[-1].id)
+                        .order_by(posts.c.id),
+                        agency,
+                        announcements=True,
+                    )
+                    rows += list(connection.execute(rest))
+            if not rows:
+                return
+            yield [(post_of_row(row), moment_of(row.updated_at)) for row in rows]
+            after = (rows[-1].scheduled_at, rows[-1].id)
+
+    def report_tallies(
+        self, begin: datetime, until: datetime, period: tuple[date, date], gap_states: Iterable[PostState],
+        agency: str | None = None,
+    ) -> list[AgencyTally]:  # fmt: skip
+        """Per agency, for posts published or scheduled in ``[begin, until)`` and press of the ``period``'s days:
+        posts published, innovations out or covered, press, gaps (posts in ``gap_states``), summed figures, and
+        the approved innovations that did not go out. Counted in SQL per innovation (no JSON read per post: a
+        year is ~100,000 posts), then per agency through the catalogue's facts, kept per catalogue revision."""
+        facts = self._catalogue_facts()
+        wanted = None if agency is None else agency.casefold()
+        tallies: dict[str, AgencyTally] = {}
+
+        def tally(innovation_id: str) -> AgencyTally | None:
+            fact = facts.get(innovation_id)
+            if fact is None or (wanted is not None and fact[0].casefold() != wanted):
+                return None
+            return tallies.setdefault(fact[0], AgencyTally(fact[0]))
+
+        published = (
+            (posts.c.state == PostState.PUBLISHED.value)
+            & (posts.c.published_at >= to_text(begin))
+            & (posts.c.published_at < to_text(until))
+        )
+        scheduled = (posts.c.scheduled_at >= to_text(begin)) & (posts.c.scheduled_at < to_text(until))
+        gaps = posts.c.state.in_([state.value for state in gap_states]) & scheduled
+        out: set[str] = set()
+        with self.transaction() as connection:
+            for column, query in _counts(published, gaps, period):
+                for innovation_id, count in connection.execute(query):
+                    if (found := tally(innovation_id)) is not None:
+                        setattr(found, column, getattr(found, column) + count)
+                        out.update([innovation_id] if column in ("posts", "press") else [])
+            latest = newest_readings().subquery()
+            readings = select(posts.c.innovation_id, latest.c.counts).select_from(
+                latest.join(posts, posts.c.id == latest.c.post_id)
+            )
+            for innovation_id, counts in connection.execute(readings.where(published)):
+                if (found := tally(innovation_id)) is not None:
+                    found.counts.update(json.loads(counts))
+            went_out = set(connection.scalars(select(posts.c.innovation_id).where(published).distinct()))
+        for innovation_id in out:
+            if (found := tally(innovation_id)) is not None:
+                found.innovations += 1
+        for innovation_id, (_opd_name, approved, mulai, selesai) in facts.items():
+            if approved and innovation_id not in went_out and (found := tally(innovation_id)) is not None:
+                found.idle.append((mulai, selesai))
+        return sorted(tallies.values(), key=lambda each: each.name.casefold())
+
+    def _catalogue_facts(self) -> dict[str, tuple[str, bool, str | None, str | None]]:
+        """Each innovation's (agency, approved, mulai, selesai), read once per catalogue revision (one cheap
+        read tells): decoding 10,000 innovations' JSON is the slow part of a report's counts."""
+        revision = self.catalogue_revision()  # type: ignore[attr-defined]  # CatalogueStore, joined in Store
+        cached = getattr(self, "_facts_cache", None)
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        latest = (
+            select(decisions.c.innovation_id, func.max(decisions.c.id).label("id"))
+            .group_by(decisions.c.innovation_id)
+            .subquery()
+        )
+        query = select(
+            innovations.c.id, _opd(), status_sql() == Status.APPROVED.value, _field("mulai"), _field("selesai")
+        ).select_from(
+            innovations.outerjoin(latest, latest.c.innovation_id == innovations.c.id).outerjoin(
+                decisions, decisions.c.id == latest.c.id
+            )
+        )
+        with self.transaction() as connection:
+            facts = {row[0]: (row[1], bool(row[2]), row[3], row[4]) for row in connection.execute(query)}
+        self._facts_cache = (revision, facts)
+        return facts
+
+
+def _counts(published: Any, gaps: Any, period: tuple[date, date]) -> list[tuple[str, Any]]:
+    """(``AgencyTally`` field, a query of (innovation id, count) rows) for each count of the report's summary."""
+    covered = (press_coverage.c.published_on >= period[0].isoformat()) & (
+        press_coverage.c.published_on <= period[1].isoformat()
+    )
+    return [
+        ("posts", select(posts.c.innovation_id, func.count()).where(published).group_by(posts.c.innovation_id)),
+        (
+            "press",
+            select(press_coverage.c.innovation_id, func.count())
+            .where(covered)
+            .group_by(press_coverage.c.innovation_id),
+        ),
+        ("gaps", select(posts.c.innovation_id, func.count()).where(gaps).group_by(posts.c.innovation_id)),
+    ]

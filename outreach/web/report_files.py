@@ -1,0 +1,88 @@
+"""The whole evidence report as a download, made by ``outreach report`` in a child process and streamed back.
+
+Assembling a year's report holds every post, reading and innovation at once (~140 MB at its peak, and a
+Python process keeps most of what it once held). The server would carry that for the rest of its life, once
+per concurrent download; a child process gives it all back when it exits, so the server stays small. The
+child is the CLI itself with the server's configuration, clock and language, so a download is the very
+file ``outreach report`` writes; the agency is passed as the page decided it (an approver's own).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from werkzeug.exceptions import InternalServerError
+
+from ..i18n import _, current_language
+
+log = logging.getLogger(__name__)
+
+#: Reports made at once; more wait their turn (each child peaks at ~140 MB for a year of posts).
+AT_ONCE = threading.BoundedSemaphore(2)
+#: How much of the file each write to the client carries.
+CHUNK = 256 * 1024
+#: The child runs the CLI's entry point (the package has no ``__main__``).
+_ENTRY = "from outreach.cli import main; main()"
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """One report to make: the configuration, the moment it is made at, the period, the agency and the format."""
+
+    config: Path
+    now: datetime
+    start: date
+    end: date
+    agency: str | None
+    kind: str
+
+    def command(self, output: Path) -> list[str]:
+        """``outreach --config … --now … report …`` as the child runs it."""
+        line = [sys.executable, "-c", _ENTRY, "--config", str(self.config), "--now", self.now.isoformat()]
+        line += ["--language", current_language(), "report", "--from", self.start.isoformat()]
+        line += ["--to", self.end.isoformat(), "--format", self.kind, "--output", str(output)]
+        return [*line, "--opd", self.agency] if self.agency else line
+
+
+def make_report(job: ReportJob, folder: Path, environ: dict[str, str]) -> Path:
+    """The report written by the child into ``folder``; a failure is logged with the child's words and is the
+    server's error (500): the page checked the period and the agency before asking."""
+    output = folder / f"laporan.{job.kind}"
+    with AT_ONCE:
+        done = subprocess.run(job.command(output), env=environ, capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not output.exists():
+        log.error("outreach report failed (%s): %s", done.returncode, done.stderr.strip()[-2000:])
+        raise InternalServerError(_("The report could not be made; the server's log says why."))
+    return output
+
+
+def stream_report(job: ReportJob, environ: Mapping[str, str]) -> tuple[int, Iterator[bytes]]:
+    """The report's size and its bytes in chunks, made before the first byte (so a failure is still an error
+    page); the temporary folder goes when the last chunk is sent or the client leaves. ``environ``: the
+    configuration's variables (``.env``), added to the server's own for the child."""
+    folder = Path(tempfile.mkdtemp(prefix="outreach-laporan-"))
+    try:
+        path = make_report(job, folder, {**os.environ, **environ})
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return path.stat().st_size, _chunks(path, folder)
+
+
+def _chunks(path: Path, folder: Path) -> Iterator[bytes]:
+    try:
+        with path.open("rb") as stream:
+            while chunk := stream.read(CHUNK):
+                yield chunk
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,170 @@
+"""Leases: many workers on one store, each post claimed once, each channel one post at a time, and a
+``publishing`` post settled as an orphan only once its worker stopped renewing it.
+
+Each worker is a Workspace of its own (its own Store object, its own worker id) on the same database;
+the channels are loopback webhook receivers that count requests in flight (tests/lanes_helpers.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from outreach.app import Workspace
+from outreach.clock import FixedClock, SystemClock
+from outreach.errors import StateConflict
+from outreach.model import PostState
+from outreach.outbox import Operation
+from outreach.publisher import Publisher
+from outreach.store import Lease, Store
+from tests.lanes_helpers import lanes_project, open_workspace, webhook_channels, write_due_posts
+
+EIGHT = [f"kanal{number}" for number in range(1, 9)]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def test_two_workers_publish_200_posts_over_8_channels_each_exactly_once(tmp_path: Path, store_url: str) -> None:
+    with webhook_channels(dict.fromkeys(EIGHT, 0.01)) as channels:
+        config = lanes_project(tmp_path, channels, store_url)
+        first, second = (open_workspace(config, channels, SystemClock()) for _ in range(2))
+        posts = write_due_posts(first, EIGHT, 25, _now())
+        assert len(posts) == 200
+        workers = [first.publisher(), second.publisher()]
+        assert workers[0].worker != workers[1].worker
+        outcomes: dict[str, list] = {}
+        threads = [
+            threading.Thread(target=lambda w=worker: outcomes.setdefault(w.worker, w.publish_due()))
+            for worker in workers
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        settled = first.store.posts()
+        first.close()
+        second.close()
+    assert len(outcomes) == 2
+    ids = Counter(outcome.post_id for run in outcomes.values() for outcome in run)
+    assert set(ids.values()) == {1} and len(ids) == 200  # every post settled once, by one worker
+    assert {post.state for post in settled} == {PostState.PUBLISHED}
+    assert channels.created() == dict.fromkeys(EIGHT, 25)  # each post went out once
+    keys = Counter(event["post_key"] for fake in channels.fakes.values() for event in fake.created)
+    assert set(keys.values()) == {1}
+    assert channels.overlap.most == dict.fromkeys(EIGHT, 1)  # never two posts of a channel at once
+
+
+def test_a_post_whose_worker_renews_its_lease_is_never_settled_by_another(tmp_path: Path, store_url: str) -> None:
+    with webhook_channels({"kanal1": 2.5}) as channels:
+        config = lanes_project(tmp_path, channels, store_url)
+        alive, other = (open_workspace(config, channels, SystemClock()) for _ in range(2))
+        [post] = write_due_posts(alive, ["kanal1"], 1, _now())
+        short = timedelta(seconds=0.6)  # without renewals it would run out four times during the call
+        publishing = _publisher(alive, short)
+        running = threading.Thread(target=publishing.publish_due)
+        running.start()
+        settled_by_other = []
+        seen_publishing = False
+        while running.is_alive():
+            seen_publishing |= other.store.post(post.id).state is PostState.PUBLISHING
+            settled_by_other += _publisher(other, short).settle_orphans()
+            running.join(timeout=0.1)
+        final = other.store.post(post.id)
+        alive.close()
+        other.close()
+    assert seen_publishing
+    assert settled_by_other == []
+    assert final.state is PostState.PUBLISHED and channels.created() == {"kanal1": 1}
+
+
+def test_a_post_whose_worker_stopped_renewing_is_settled_after_its_lease(tmp_path: Path, store_url: str) -> None:
+    with webhook_channels({"kanal1": 0.0}) as channels:
+        config = lanes_project(tmp_path, channels, store_url)
+        clock = FixedClock(_now())
+        ws = open_workspace(config, channels, clock)
+        write_due_posts(ws, ["kanal1"], 2, clock.now())
+        # A worker takes the lane and claims a post, then dies (SIGKILL: no renewal, no outcome).
+        dead = Lease("elsewhere:4242:dead", clock.now() + timedelta(seconds=60))
+        assert ws.store.take_lanes(["kanal1"], dead, clock.now(), limit=1) == ["kanal1"]
+        claimed = ws.store.claim_due(clock.now(), channel="kanal1", lease=dead)
+        assert claimed is not None
+        survivor = ws.publisher()
+        assert survivor.settle_orphans() == []  # its lease still runs
+        assert survivor.publish_due() == []  # and so does its lane: nobody else publishes on the channel
+        assert ws.store.post(claimed.id).state is PostState.PUBLISHING
+
+        clock.advance(timedelta(seconds=61))
+        [orphan] = survivor.settle_orphans()
+        after = survivor.publish_due()
+        settled = ws.store.post(claimed.id)
+        ws.close()
+    assert orphan.post_id == claimed.id and orphan.state is settled.state
+    assert settled.state is PostState.UNKNOWN and "interrupted" in settled.reason  # a webhook cannot look it up
+    assert [outcome.state for outcome in after] == [PostState.PUBLISHED]  # the lane was taken over
+    assert channels.created() == {"kanal1": 1}
+
+
+def test_a_lane_is_one_workers_until_its_lease_runs_out(any_store: Store) -> None:
+    now = _now()
+    first = Lease("a:1:one", now + timedelta(seconds=60))
+    second = Lease("b:2:two", now + timedelta(seconds=60))
+    assert any_store.take_lanes(["kanal1", "kanal2"], first, now, limit=1) == ["kanal1"]
+    assert any_store.take_lanes(["kanal1", "kanal2"], second, now, limit=2) == ["kanal2"]
+    assert any_store.take_lanes(["kanal1"], first, now, limit=1) == ["kanal1"]  # its own, taken again
+    later = now + timedelta(seconds=61)
+    assert any_store.take_lanes(["kanal1"], Lease(second.worker, later + timedelta(seconds=60)), later, 1) == ["kanal1"]
+    # The first worker lost it: it claims nothing more on that channel.
+    assert (
+        any_store.claim_due(later, channel="kanal1", lease=Lease(first.worker, later + timedelta(seconds=60))) is None
+    )
+    any_store.release_lane("kanal1", first.worker)  # not its lane any more: nothing changes
+    assert any_store.take_lanes(["kanal1"], Lease(first.worker, later), later, 1) == []
+    any_store.release_lane("kanal1", second.worker)
+    assert any_store.take_lanes(["kanal1"], Lease(first.worker, later), later, 1) == ["kanal1"]
+
+
+def _publisher(ws: Workspace, lease: timedelta) -> Publisher:
+    return Publisher(
+        ws.store,
+        ws.adapter,
+        ws.clock,
+        ws.config.publishing,
+        outgoing=ws.planning.outgoing,
+        language_gate=ws.planning.blocked_by_language,
+        lease=lease,
+    )
+
+
+def test_a_stalled_workers_late_outcome_is_refused_once_another_claimed_the_post(any_store: Store) -> None:
+    """A worker that stalled past its lease comes back after another worker took the post over: its
+    outcome must not land on the other's claim (that claim's own outcome is the one to record)."""
+    now = _now()
+    any_store.apply_plan(
+        [{"key": "k1", "campaign": "c", "channel": "kanal1", "innovation_id": "i", "kind": "perkenalan",
+          "scheduled_at": now - timedelta(minutes=1), "text": "Halo"}],
+        [],
+        now,
+    )  # fmt: skip
+    stalled = Lease("a:1:stalled", now + timedelta(seconds=60))
+    assert any_store.take_lanes(["kanal1"], stalled, now, 1) == ["kanal1"]
+    post = any_store.claim_due(now, channel="kanal1", lease=stalled)
+    assert post is not None
+    later = now + timedelta(seconds=61)  # the lease ran out: another worker settled it (not published) and retries
+    [orphan] = any_store.orphans(later)
+    any_store.transition(orphan.id, Operation.DEFER, later, "reconciled: not published", due_at=later)
+    taker = Lease("b:2:taker", later + timedelta(seconds=60))
+    assert any_store.take_lanes(["kanal1"], taker, later, 1) == ["kanal1"]
+    assert any_store.claim_due(later, channel="kanal1", lease=taker) is not None
+
+    with pytest.raises(StateConflict, match="another worker"):
+        any_store.transition(post.id, Operation.PUBLISHED, later, "published", expect=PostState.PUBLISHING,
+                             owner=stalled.worker)  # fmt: skip
+    assert any_store.transition(post.id, Operation.PUBLISHED, later, "published", owner=taker.worker) is (
+        PostState.PUBLISHED
+    )

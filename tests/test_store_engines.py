@@ -1,0 +1,235 @@
+"""The store under concurrency on PostgreSQL, the accounts' store on both engines, a PostgreSQL store's config.
+
+SQLite serialises every transaction (``BEGIN IMMEDIATE``); PostgreSQL's READ COMMITTED does not, so each
+read-then-write in the store holds a row lock or an advisory lock there. Each race below starts several
+threads, each with a Store (its own connections) of its own, at one barrier on the same transition; without
+the lock a run loses updates or moves a post twice.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from outreach.cli import cli
+from outreach.config import load_config
+from outreach.errors import ConfigError, StateConflict
+from outreach.model import IncomingReply, Innovation, PostState
+from outreach.outbox import Operation
+from outreach.store import Store
+from outreach.store.posts import PostFilter
+from tests.engine_helpers import campaign, file_channel, project
+from tests.test_metrics import published
+
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+RACERS = 6
+
+
+def _race(url: str, action: Callable[[Store, int], Any], racers: int = RACERS) -> list[Any]:
+    """Run ``action`` in ``racers`` threads at once, each with a Store of its own; each result or exception."""
+    stores = [Store(url) for _ in range(racers)]
+    barrier = threading.Barrier(racers)
+    results: list[Any] = [None] * racers
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = action(stores[index], index)
+        except Exception as error:  # the outcome under test: which racer was refused, and how
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.close()
+    return results
+
+
+def _planned(store: Store, count: int) -> list[int]:
+    rows = [
+        {
+            "key": f"kenali|mastodon|ktp|{number}",
+            "campaign": "kenali",
+            "channel": "mastodon",
+            "innovation_id": "ktp",
+            "kind": "perkenalan",
+            "scheduled_at": NOW + timedelta(hours=number),
+            "text": "Halo",
+        }
+        for number in range(count)
+    ]
+    store.apply_plan(rows, [], NOW)
+    return [post.id for post in store.posts()]
+
+
+def test_racing_claims_of_one_post_on_postgresql_exactly_one_wins(postgres_url: str) -> None:
+    store = Store(postgres_url)
+    for post_id in _planned(store, 5):
+        results = _race(
+            postgres_url, lambda racer, _i, post_id=post_id: racer.transition(post_id, Operation.CLAIM, NOW, "claimed")
+        )
+        assert results.count(PostState.PUBLISHING) == 1, results
+        assert all(isinstance(result, StateConflict) for result in results if result is not PostState.PUBLISHING)
+        events = store.events(post_id)
+        assert [event.operation for event in events].count(Operation.CLAIM.value) == 1
+    store.close()
+
+
+def test_racing_approvals_on_postgresql_lose_no_catalogue_revision(postgres_url: str) -> None:
+    """Each decision bumps the revision the planner watches: read, add one, write, under the catalogue's lock."""
+    store = Store(postgres_url)
+    store.import_innovations(
+        [(Innovation("ktp", "KTP Sehari", "Disdukcapil", "KTP jadi.", "Cepat.", "Datang."), "test", None)], NOW
+    )
+    before = store.catalogue_revision()
+    results = _race(postgres_url, lambda racer, index: racer.decide(["ktp"], "approved", f"staf{index}", NOW))
+    assert results == [["ktp"]] * RACERS
+    assert store.catalogue_revision() == before + RACERS
+    assert len(store.decisions_of("ktp")) == RACERS
+    store.close()
+
+
+def test_racing_first_writes_of_a_setting_on_postgresql_all_succeed(postgres_url: str) -> None:
+    results = _race(postgres_url, lambda racer, index: racer.set_setting("jeda-baru", {"oleh": index}))
+    assert results == [None] * RACERS
+    store = Store(postgres_url)
+    assert store.get_setting("jeda-baru")["oleh"] in range(RACERS)
+    store.close()
+
+
+def test_racing_collections_on_postgresql_keep_each_reply_once(postgres_url: str) -> None:
+    store = Store(postgres_url)
+    post = store.post(published(store, "mastodon", "m-1", NOW))
+    found = [
+        (IncomingReply(f"r{n}", f"warga{n}", "syaratnya?", NOW, f"https://x.test/{n}", "m-1", False), "question", False)
+        for n in range(20)
+    ]
+    results = _race(postgres_url, lambda racer, _i: racer.add_replies(post, found, NOW))
+    assert not [result for result in results if isinstance(result, Exception)], results
+    assert sum(len(result) for result in results) == 20
+    assert sorted(reply.remote_id for reply in store.replies()) == sorted(f"r{n}" for n in range(20))
+    store.close()
+
+
+def test_racing_planners_on_postgresql_create_each_post_once(postgres_url: str) -> None:
+    results = _race(postgres_url, lambda racer, _i: len(_planned(racer, 10)))
+    assert results == [10] * RACERS, results
+    store = Store(postgres_url)
+    assert len(store.posts()) == 10
+    assert all(len(store.events(post.id)) == 1 for post in store.posts())
+    store.close()
+
+
+def test_accounts_sessions_and_failures_on_each_engine(any_store: Store) -> None:
+    store = any_store
+    sari = store.add_user("Sari", "operator", "Diskominfo", "hash-1", NOW, "admin")
+    with pytest.raises(ValueError, match="taken"):
+        store.add_user(" sari ", "viewer", None, "hash-2", NOW, "admin")  # the refused insert leaves the rest usable
+    store.add_session(sari, "token-1", "csrf-1", NOW, NOW + timedelta(hours=8))
+    with store.reading():  # a page that reads, then slides the session's expiry
+        user, csrf, _seen = store.session_user("token-1", NOW) or (None, "", NOW)
+        store.touch_session("token-1", NOW + timedelta(minutes=5), NOW + timedelta(hours=9))
+    assert (user, csrf) == (sari, "csrf-1")
+    store.add_login_failure("Sari", "10.0.0.9", NOW)
+    store.add_login_failure("budi", "10.0.0.9", NOW)
+    assert store.login_failures_since("SARI", "10.0.0.9", NOW - timedelta(minutes=1)) == (1, 2)
+    store.set_password_hash("Sari", "hash-3", NOW, "admin")
+    assert store.session_user("token-1", NOW) is None, "a changed password signs everyone out"
+    assert store.password_hash("sari") == (sari, "hash-3")
+    store.disable_user("Sari", NOW, "admin")
+    assert store.user_named("Sari").disabled_at == NOW
+    assert [event.action for event in store.account_events()] == ["added", "signed in", "password changed", "disabled"]
+
+
+def _postgres_project(folder: Path, store: str) -> Path:
+    return project(
+        folder,
+        [],
+        channels={"berkas": file_channel("facebook", "outbox")},
+        campaigns={"c": campaign(["berkas"])},
+        store=store,
+    )
+
+
+def test_a_password_in_the_config_store_url_is_refused_naming_the_line(tmp_path: Path) -> None:
+    config = _postgres_project(tmp_path, "postgresql+psycopg://outreach:rahasia@db.example.go.id:5432/outreach")
+    with pytest.raises(ConfigError) as refused:
+        load_config(config, environ={})
+    message = str(refused.value)
+    assert message.startswith(f"{config}:2: store: the URL holds a password") and "PGPASSWORD" in message
+    assert "rahasia" not in message
+
+
+def test_a_postgresql_store_takes_its_password_from_env_and_its_backups_are_the_databases(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGPASSWORD", "")  # recorded, so the test's export is undone afterwards
+    monkeypatch.delenv("PGPASSWORD")
+    config = _postgres_project(tmp_path, postgres_url)
+    (tmp_path / ".env").write_text("PGPASSWORD=sandi-uji\n", encoding="utf-8")
+    load_config(config)
+    assert os.environ["PGPASSWORD"] == "sandi-uji"  # what libpq reads; the trusted test server ignores it
+    for command in (["db", "backup", str(tmp_path / "cadangan.sqlite3")], ["db", "restore", str(tmp_path / "x")]):
+        result = CliRunner().invoke(cli, ["--config", str(config), *command])
+        assert result.exit_code == 1, result.output
+        assert "is PostgreSQL: its backups are the database's own" in result.output and "pg_dump" in result.output
+        assert "Traceback" not in result.output
+
+
+def test_an_unreachable_postgresql_store_is_one_line_with_the_fix(tmp_path: Path) -> None:
+    config = _postgres_project(tmp_path, "postgresql+psycopg://outreach@127.0.0.1:1/outreach")
+    result = CliRunner().invoke(cli, ["--config", str(config), "status"], env={"PGPASSWORD": "rahasia-sekali"})
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "cannot connect to PostgreSQL" in result.output and "PGPASSWORD" in result.output
+    assert "rahasia" not in result.output and "Traceback" not in result.output
+
+
+def test_names_and_agencies_are_read_in_sql_on_both_engines(any_store: Store) -> None:
+    """The web page's lean reads take an innovation's name and agency from its stored JSON in SQL; PostgreSQL
+    has no ``->>`` on text, so each engine gets its own JSON function (``store.schema.innovation_field``)."""
+    any_store.import_innovations(
+        [
+            (Innovation("ktp", "KTP Sehari", "Disdukcapil", "KTP jadi.", "Cepat.", "Datang."), "test", None),
+            (Innovation("sampah", "Bank Sampah", "Dinas Sosial", "Tabung.", "Bersih.", "Datang."), "test", None),
+        ],
+        NOW,
+    )
+    any_store.apply_plan(
+        [
+            {
+                "key": f"kenali|x|{innovation}",
+                "campaign": "kenali",
+                "channel": "x",
+                "innovation_id": innovation,
+                "kind": "perkenalan",
+                "scheduled_at": NOW + timedelta(hours=hour),
+                "text": "Ayo datang!",
+            }
+            for hour, innovation in enumerate(("ktp", "sampah"))
+        ],
+        [],
+        NOW,
+    )
+    assert any_store.agencies() == ["Dinas Sosial", "Disdukcapil"]
+    assert any_store.innovation_labels(["ktp", "sampah", "tidak-ada"]) == {
+        "ktp": ("KTP Sehari", "Disdukcapil"),
+        "sampah": ("Bank Sampah", "Dinas Sosial"),
+    }
+    entries, total = any_store.catalogue_page(agency="Dinas Sosial")
+    assert [entry.innovation.id for entry in entries] == ["sampah"] and total == 1
+    assert any_store.innovation_ids_of("disdukcapil") == ["ktp"]
+    queue = any_store.post_page(PostFilter(opd="Disdukcapil"), limit=10)
+    assert [(row.post.innovation_id, row.innovation_name, row.agency) for row in queue] == [
+        ("ktp", "KTP Sehari", "Disdukcapil")
+    ]

@@ -1,0 +1,88 @@
+"""The web page's aggregate reads (``outreach/store/web_reads.py``) on SQLite and PostgreSQL: the counted
+summary equals the assembled report, and the calendar's counts and batches equal the month read whole."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from outreach.app import Workspace
+from outreach.calendar_view import month_bounds, month_for, slots_in_batches
+from outreach.evidence import GAP_STATES, assemble, summarise
+from outreach.model import MetricReading, PostState
+from outreach.outbox import Operation
+from outreach.store import web_reads
+from tests.engine_helpers import advance, campaign, file_channel, project, workspace
+from tests.web_helpers import DINKES, DUKCAPIL, NOW, ROWS
+
+
+def published_office(folder: Path, store: str | None = None) -> Workspace:
+    """Two days published, a reading, an article, a missed post: every count of the summary is non-zero."""
+    channels = {"facebook": file_channel("facebook", "outbox"), "x": file_channel("x", "outbox")}
+    extra = {"store": store} if store else {}
+    config = project(folder, ROWS, channels=channels, campaigns={"kenali": campaign(list(channels))}, **extra)
+    ws = workspace(config, NOW)
+    ws.planning.apply_plan(7)
+    for _day in range(2):
+        advance(ws, hours=1, minutes=5)
+        ws.publisher().publish_due()
+        advance(ws, hours=22, minutes=55)
+    store_ = ws.store
+    out = store_.posts([PostState.PUBLISHED])
+    store_.add_readings([MetricReading(out[0].id, ws.now(), {"likes": 3, "replies": 1})])
+    store_.add_press(out[-1].innovation_id, "https://berita.example/b", "Kabar", date(2026, 12, 3), ws.now(), None)
+    store_.transition(store_.posts([PostState.PLANNED])[0].id, Operation.MISS, ws.now(), "overdue")
+    return ws
+
+
+def test_the_counts_equal_what_is_read_whole(tmp_path: Path, monkeypatch) -> None:
+    ws = published_office(tmp_path)
+    store = ws.store
+    start, end = date(2026, 12, 1), date(2026, 12, 31)
+    for agency in (None, DINKES, DUKCAPIL):
+        report = assemble(store, start=start, end=end, zone=ws.zone, now=ws.now(), platforms={}, agency=agency)
+        summary = summarise(store, start=start, end=end, zone=ws.zone, agency=agency)
+        assert [(a.name, a.posts, a.innovations, a.unpublished, a.gaps, a.press, a.figures) for a in summary.agencies] == [
+            (a.name, len(a.posts), len(a.innovations), len(a.unpublished), len(a.gaps), len(a.press), a.figures)
+            for a in report.agencies
+        ]  # fmt: skip
+    assert summarise(store, start=start, end=end, zone=ws.zone).figures.interactions == 4
+    whole = month_for(ws, date(2026, 12, 1))
+    first_only = month_for(ws, date(2026, 12, 1), per_day=1)
+    counts = [(day.date, day.post_count) for day in whole.days]
+    assert [(day.date, day.post_count) for day in first_only.days] == counts and sum(n for _d, n in counts) > 4
+    assert all(day.more == day.post_count - sum(len(slot.marks) for slot in day.slots) for day in first_only.days)
+    monkeypatch.setattr(web_reads, "BATCH", 1)
+    batches = list(slots_in_batches(ws, *month_bounds(date(2026, 12, 1), ws.zone), None))
+    assert [slot for batch in batches for slot in batch] == [slot for day in whole.days for slot in day.slots]
+    assert len(batches) > 1
+    only = list(slots_in_batches(ws, *month_bounds(date(2026, 12, 1), ws.zone), DINKES.upper()))
+    assert {agency for batch in only for slot in batch for agency in slot.agencies} == {DINKES}
+    ws.close()
+
+
+def test_the_aggregate_reads_on_either_engine(store_url: str, tmp_path: Path, monkeypatch) -> None:
+    """The store's reads alone (the pages around them also read names, see notes/web1.md) on SQLite and PostgreSQL."""
+    ws = published_office(tmp_path, store_url)
+    store = ws.store
+    begin, end = month_bounds(date(2026, 12, 1), ws.zone)
+    report = assemble(store, start=date(2026, 12, 1), end=date(2026, 12, 31), zone=ws.zone, now=ws.now(), platforms={})
+    for agency in (None, DINKES):
+        tallies = store.report_tallies(begin, end, (date(2026, 12, 1), date(2026, 12, 31)), GAP_STATES, agency)
+        expected = [a for a in report.agencies if agency in (None, a.name)]
+        assert [(t.name, t.posts, t.innovations, t.gaps, t.press) for t in tallies] == [
+            (a.name, len(a.posts), len(a.innovations), len(a.gaps), len(a.press)) for a in expected
+        ]
+    assert (
+        sum(sum(t.counts.values()) for t in store.report_tallies(begin, end, (begin.date(), end.date()), (), None)) == 4
+    )
+    every = store.posts(None, begin, end)
+    assert sum(slot.posts for slot in store.slot_counts(begin, end)) == len(every) > 4
+    monkeypatch.setattr(web_reads, "BATCH", 1)
+    batched = [post.id for batch in store.posts_in_batches(begin, end) for post, _changed in batch]
+    assert batched == [post.id for post in every]
+    first = store.slot_counts(begin, end)[0]
+    assert {post.id for post in store.slot_posts([(first.scheduled_at, first.campaign)])} == {
+        post.id for post in every if (post.scheduled_at, post.campaign) == (first.scheduled_at, first.campaign)
+    }
+    ws.close()
