@@ -26,8 +26,7 @@ from typing import Any
 
 import _common as common
 
-#: Setting keys of the workers' heartbeats (helper ``leader``'s ``store.coordination.WORKER_PREFIX``).
-WORKER_PREFIX = "worker:"
+from outreach.store.coordination import WORKER_PREFIX
 
 
 @dataclass
@@ -215,7 +214,7 @@ def claims(store: Any, every_state: bool = False) -> list[tuple[int, int, str]]:
 
 
 def pid_of(worker_id: str) -> int | None:
-    """The pid in a worker id ``host:pid:random`` (helper ``outbox``'s ``lanes.worker_id``)."""
+    """The pid in a worker id ``host:pid:random`` (``outreach.lanes.worker_id``)."""
     parts = worker_id.split(":")
     return int(parts[-2]) if len(parts) >= 3 and parts[-2].isdigit() else None
 

@@ -543,7 +543,9 @@ def run_suite(
 
 def is_orphan_settlement(reason: str) -> bool:
     """Whether an event's reason is the publisher's settlement of a post interrupted while publishing."""
-    return reason.startswith("interrupted while publishing (restart)")
+    from outreach.publisher import INTERRUPTED
+
+    return reason.startswith(INTERRUPTED)
 
 
 @dataclass
