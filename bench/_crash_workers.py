@@ -113,8 +113,13 @@ class Workers:
                 code = worker.process.returncode
                 raise RuntimeError(f"worker {worker.number} (slot {worker.slot}) exited by itself ({code}):\n{tail}")
 
-    def by_pid(self) -> dict[int, Worker]:
-        return {worker.pid: worker for worker in self.every}
+    def living(self, pid: int, at: datetime) -> Worker | None:
+        """The worker that had ``pid`` at the moment ``at`` (pids come back: this machine's wrap at 32,768)."""
+        for worker in self.every:
+            end = worker.killed_at or worker.stopped_at
+            if worker.pid == pid and worker.started_at <= at and (end is None or at <= end):
+                return worker
+        return None
 
 
 def heartbeats(store: Any) -> dict[int, dict[str, Any]]:
@@ -236,21 +241,24 @@ class Audit:
 def audit(
     store: Any, ids: Iterable[int], seen: dict[tuple[int, int], str], workers: Workers, is_orphan: Callable[[str], bool]
 ) -> Audit:
-    """Match every orphan settlement to the claim it ended and to that claimer's death."""
+    """Match every orphan settlement to the claim it ended, that claim to the process that made it (its pid,
+    alive at the claim's moment), and that process's death to the settlement's moment."""
     final = {(post_id, attempt): worker for post_id, attempt, worker in claims(store, every_state=True)}
-    processes = workers.by_pid()
     result = Audit()
     for post_id in ids:
-        for event in store.events(post_id):
+        events = store.events(post_id)
+        claimed_at = {event.attempt: event.at for event in events if event.to_state == "publishing"}
+        for event in events:
             if event.from_state != "publishing" or not is_orphan(event.reason or ""):
                 continue
             result.settlements += 1
             claimer = seen.get((post_id, event.attempt)) or final.get((post_id, event.attempt))
             where = f"post {post_id} attempt {event.attempt} settled {event.at.isoformat()} as {event.to_state}"
             pid = pid_of(claimer) if claimer else None
-            worker = processes.get(pid) if pid is not None else None
+            claim = claimed_at.get(event.attempt)
+            worker = workers.living(pid, claim) if pid is not None and claim is not None else None
             if worker is None:
-                result.unattributed.append(f"{where}; claimed by {claimer or 'nobody seen'}")
+                result.unattributed.append(f"{where}; claimed by {claimer or 'nobody seen'} at {claim}")
             elif worker.killed_at is None or worker.killed_at > event.at:
                 dead = worker.killed_at.isoformat() if worker.killed_at else "never killed"
                 result.while_alive.append(f"{where}; its worker {claimer} (pid {pid}) died: {dead}")
