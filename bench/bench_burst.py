@@ -37,6 +37,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -327,6 +328,7 @@ def run(args: argparse.Namespace, count: int, fake: Fake, database: str) -> Resu
     store = workspace.store
     environ = {"OUTREACH_WEBHOOK_SECRET": SECRET}
     processes = start_workers(config, folder, count, environ)
+    result: Result | None = None
     try:
         launched = time.monotonic()
         wait_until_up(store, processes, folder, launched + 300)
@@ -344,7 +346,8 @@ def run(args: argparse.Namespace, count: int, fake: Fake, database: str) -> Resu
                     if process.poll() is not None:
                         raise RuntimeError(f"a worker exited ({process.returncode}); see {folder}")
                 time.sleep(0.5)
-        return check(args, count, store, fake, due, sampler, folder)
+        result = check(args, count, store, fake, due, sampler, folder)
+        return result
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -354,6 +357,8 @@ def run(args: argparse.Namespace, count: int, fake: Fake, database: str) -> Resu
             except subprocess.TimeoutExpired:
                 process.kill()
         workspace.close()
+        if result is not None and not (args.keep or result.problems):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def check(
