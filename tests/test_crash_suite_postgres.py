@@ -1,6 +1,6 @@
 """The crash suite on PostgreSQL in small: 30 posts, 3 workers sharing one database, 4 SIGKILLs.
 
-The machinery is ``bench/crash_suite.py --store postgresql`` (200 posts, 15 kills there), loaded by
+The machinery is ``bench/crash_suite.py --store postgresql`` (run with 200 posts and 15 kills), loaded by
 path as ``tests/test_crash_suite.py`` does. Each kill lands on a random worker (often the
 leader, sometimes one still starting), restarted at once. Besides "once or unknown with a reason"
 it audits every settlement of an orphan against the kills: the worker that had claimed the post must
