@@ -120,10 +120,7 @@ class PublishingSettings(_Strict):
         description="While a channel is held (no credits, app suspended), one post is tried again this often.",
     )
     parallel_channels: int = Field(
-        default=8,
-        ge=1,
-        le=64,
-        description="How many channels publish at once (each channel still one post at a time).",
+        default=8, ge=1, le=64, description="How many channels publish at once (each still one post at a time)."
     )
 
 

@@ -35,26 +35,27 @@ def worker_id() -> str:
 
 
 def run_lanes(
-    take: Callable[[int, set[str]], Sequence[str]],
+    take: Callable[[int], Sequence[str]],
     lane: Callable[[str], list[Outcome]],
     width: int,
     stop: threading.Event,
 ) -> list[Outcome]:
-    """Run ``lane(channel)`` for the channels ``take(free, tried)`` hands out, ``width`` at a time.
+    """Run ``lane(channel)`` for the channels ``take(free)`` hands out, ``width`` at a time, until ``take``
+    has none and every lane ended.
 
-    ``take`` gets how many lanes are free and the channels already run in this call; each channel
-    runs at most once per call (its lane publishes everything due on it), so the loop ends. A
-    ``stop`` takes no new lane; lanes running finish their post in flight and stop themselves.
+    A lane publishes everything due on its channel; ``take`` must not hand out again a channel whose lane
+    ended without progress (the caller tracks those), so the loop ends. A ``stop`` takes no new lane;
+    lanes running finish their post in flight and stop themselves.
     """
     outcomes: list[Outcome] = []
-    tried: set[str] = set()
     with ThreadPoolExecutor(max_workers=width, thread_name_prefix="lane") as pool:
         running: dict[Future[list[Outcome]], str] = {}
         while True:
             if not stop.is_set() and len(running) < width:
-                for channel in take(width - len(running), tried):
-                    tried.add(channel)
-                    running[pool.submit(lane, channel)] = channel
+                busy = set(running.values())
+                for channel in take(width - len(running)):
+                    if channel not in busy:
+                        running[pool.submit(lane, channel)] = channel
             if not running:
                 return outcomes
             done, _pending = wait(running, return_when=FIRST_COMPLETED)

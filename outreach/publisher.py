@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,6 +50,9 @@ from .store import Lease, Store
 log = logging.getLogger("outreach.publisher")
 
 # The reasons recorded with a post: English in the store, shown translated (``reasons.shown``).
+#: How many channels due are read from the store at once, to be handed out to lanes as they free up.
+LOOK_AHEAD = 256
+
 INTERRUPTED = N_("interrupted while publishing (restart)")
 RESTORED = N_(
     "restored from a backup: it was due by the time of the restore and may have gone out after the backup was taken"
@@ -293,8 +297,15 @@ class Publisher:
         outcomes = self.sweep_overdue()
         with self._lock:
             self._held = self.holds.all()
+        idle: set[str] = set()  # channels whose lane claimed nothing in this call: not handed out again
+        ahead: deque[str] = deque()  # channels found due, not yet handed out
         with Renewer(self._renew, self.lease.total_seconds() / 3):
-            outcomes += run_lanes(self._take_lanes, self._lane, self.settings.parallel_channels, self.stop)
+            outcomes += run_lanes(
+                partial(self._take_lanes, idle, ahead),
+                partial(self._lane, idle=idle),
+                self.settings.parallel_channels,
+                self.stop,
+            )
         return outcomes
 
     def _lease(self) -> Lease:
@@ -306,17 +317,40 @@ class Publisher:
     def _waiting(self, now: datetime) -> set[str]:
         """Held channels whose next try is not yet due."""
         with self._lock:
-            return {name for name, hold in self._held.items() if hold.probe_at > now}
+            return self._waiting_unlocked(now)
 
-    def _take_lanes(self, free: int, tried: set[str]) -> list[str]:
-        """Up to ``free`` lanes of channels with posts due, not held, not yet run in this call."""
+    def _waiting_unlocked(self, now: datetime) -> set[str]:
+        return {name for name, hold in self._held.items() if hold.probe_at > now}
+
+    def _take_lanes(self, idle: set[str], ahead: deque[str], free: int) -> list[str]:
+        """Up to ``free`` lanes of channels with posts due, neither held nor ``idle``.
+
+        Asked each time a lane ends, so the channels due are read from the store ``LOOK_AHEAD`` at a time
+        into ``ahead``, not all of them at every ask: a burst of 16,384 channels costs 64 reads, not
+        16,384 reads of every channel due. A channel read ahead may meanwhile have been drained or taken
+        by another worker: its lane then claims nothing, and it joins ``idle`` (paused, a row locked, the
+        lane lost), to wait for the next call.
+        """
+        if self.paused():
+            return []
         now = self.clock.now()
-        due = self.store.due_channels(now, skip=self._waiting(now) | tried)
-        return self.store.take_lanes(due, self._lease(), now, limit=free)
+        with self._lock:
+            skip = self._waiting_unlocked(now) | idle
+        if not ahead:
+            ahead.extend(self.store.due_channels(now, skip=skip, limit=max(free, LOOK_AHEAD)))
+        wanted: list[str] = []
+        while ahead and len(wanted) < free:
+            channel = ahead.popleft()
+            if channel not in skip:
+                wanted.append(channel)
+        return self.store.take_lanes(wanted, self._lease(), now, limit=free)
 
-    def _lane(self, channel: str) -> list[Transition]:
-        """Publish ``channel``'s due posts one at a time while the lane is ours; then give the lane back."""
-        outcomes = []
+    def _lane(self, channel: str, idle: set[str]) -> list[Transition]:
+        """Publish ``channel``'s due posts one at a time while the lane is ours; then give the lane back.
+
+        A lane that claimed nothing adds its channel to ``idle``, so this call does not hand it out again.
+        """
+        outcomes: list[Transition] = []
         try:
             while not self.stop.is_set():
                 now = self.clock.now()
@@ -339,6 +373,9 @@ class Publisher:
                     self._claimed.discard(post.id)
         finally:
             self.store.release_lane(channel, self.worker)
+            if not outcomes:
+                with self._lock:
+                    idle.add(channel)
         return outcomes
 
     def _guarded(self, post: Post, step: Callable[[], Transition]) -> Transition:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,3 +53,14 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store("sqlite:///" + str(tmp_path / "s.sqlite3"))
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen]]:
+    """Every daemon or worker process a test starts is killed (by its own pid) if the test fails half-way."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)

@@ -14,11 +14,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from outreach.model import Post, PostState
 from outreach.outbox import Operation
@@ -91,17 +89,6 @@ def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 def _stop(process: subprocess.Popen) -> int:
     process.send_signal(signal.SIGTERM)
     return process.wait(timeout=15)
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen]]:
-    """Every daemon a test starts is killed (by its own pid) if the test fails half-way."""
-    started: list[subprocess.Popen] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def test_the_daemon_publishes_at_due_times_and_stops_cleanly_on_sigterm(

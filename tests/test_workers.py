@@ -13,11 +13,8 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from outreach.app import Workspace
 from outreach.model import Post, PostState
@@ -73,17 +70,6 @@ def _environment() -> dict[str, str]:
     env.pop("OUTREACH_CONFIG", None)
     env["OUTREACH_LANGUAGE"] = "en"
     return env
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen]]:
-    """Every worker a test starts is killed (by its own pid) if the test fails half-way."""
-    started: list[subprocess.Popen] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def _worker(config: Path, folder: Path, name: str, processes: list[subprocess.Popen], *args: str) -> subprocess.Popen:

@@ -33,8 +33,9 @@ class Lease(NamedTuple):
 class LanesStore(StoreBase):
     """Lanes of channels and leases of claims, over both engines with one code path."""
 
-    def due_channels(self, now: datetime, skip: Iterable[str] = ()) -> list[str]:
-        """Channels with a post due now that no other worker's live lane holds, earliest due (then planned) first."""
+    def due_channels(self, now: datetime, skip: Iterable[str] = (), limit: int | None = None) -> list[str]:
+        """Channels with a post due now that no other worker's live lane holds, earliest due (then planned) first;
+        the first ``limit`` of them."""
         stamp = to_text(now)
         taken = select(channel_lanes.c.channel).where(channel_lanes.c.lease_until >= stamp)
         query = (
@@ -47,6 +48,7 @@ class LanesStore(StoreBase):
             )
             .group_by(posts.c.channel)
             .order_by(func.min(posts.c.due_at), func.min(posts.c.id))
+            .limit(limit)
         )
         with self.transaction() as connection:
             return list(connection.scalars(query))
