@@ -2,13 +2,16 @@
 
 Run:  python bench/crash_suite.py [--posts 200] [--kills 20] [--seed S] [--latency 0.4] [--kill-window 5]
                                   [--launch-share 0.2] [--budget 170] [--keep]
+      python bench/crash_suite.py --store postgresql --workers 3 --kills 15 [--channels-per-platform 3]
+                                  [--leader-share 0.3] [--busy-share 0.3] [--spacing 0.5] [--budget 480] [--keep]
 
 Three loopback fakes run in this process (so they outlive every daemon): Mastodon and Bluesky,
 whose retries are idempotent (Idempotency-Key; checkpointed rkey + putRecord), and Telegram,
 which has no idempotency key and no way to look a message up. Every request that creates a post
 takes a random 0–``--latency`` s on the fake, split at random between before the post is created
 and after (the answer travelling back), so a kill can land with the request not yet processed or
-processed but unanswered.
+processed but unanswered. With ``--channels-per-platform`` N each platform has N channels (``mastodon``,
+``mastodon-2``, …), each on a fake of its own: more channels publish side by side.
 
 The posts are planned honestly: one campaign per channel whose timetable ("setiap hari HH.MM, …")
 holds one slot per post, in consecutive minutes ending ten minutes ago, inside the catch-up window.
@@ -18,25 +21,40 @@ slots are in the campaigns' timetables, the start-up planning of every restarted
 (it only cancels planned posts that left the timetable); the campaigns end today, so the daemon
 plans nothing for tomorrow either.
 
-``outreach run`` is started as a subprocess; after each start it is killed with SIGKILL at a
-random moment (``random.Random(seed)``, the seed is printed) and restarted at once, ``--kills``
-times. A ``--launch-share`` of the kills land 0–1.5 s after launch (during start-up, recovery of
+**SQLite** (the default): one ``outreach run`` is started as a subprocess; after each start it is killed
+with SIGKILL at a random moment (``random.Random(seed)``, the seed is printed) and restarted at once,
+``--kills`` times. A ``--launch-share`` of the kills land 0–1.5 s after launch (during start-up, recovery of
 the post the previous kill interrupted, or planning), the others 0–``--kill-window`` s after the
 daemon's heartbeat shows it started (among the publishing); that window narrows as the unsettled
 posts run out, so that the kills are spread over the whole run rather than used up early or late.
 The last daemon runs until every post is settled (nothing planned or publishing), then it is
-stopped with SIGTERM. The counts come from the fakes' own logs (``created``: what each platform
+stopped with SIGTERM.
+
+**PostgreSQL** (``--store postgresql``): a new database on the server of tests/postgres.py (dropped at the
+end unless ``--keep`` or a violation), ``--workers`` processes of ``outreach run`` on it, 3 channels per
+platform. The kills are spread at random over the publishing period; each lands on a random worker, on
+the leader (``--leader-share``, read from the workers' heartbeats), on a worker with a claim in flight
+(``--busy-share``), or on the worker restarted by the previous kill, 0–1.5 s after its launch
+(``--launch-share``); the victim is restarted at once in its slot. A killed worker's claims are
+orphans: the others settle them once their lease (a minute) has run out, so the run lasts at least
+that long after the last kill. ``_crash_workers`` keeps which
+worker (``claimed_by``) held each post in ``publishing`` and when each worker was confirmed dead,
+and audits every settlement of an orphan against that; it also times how soon a live worker led
+again after each kill of the leader (target ≤ 30 s). At the end every worker is stopped with SIGTERM.
+
+The counts come from the fakes' own logs (``created``: what each platform
 accepted) matched to the store's posts by text (unique per channel), cross-checked by
 Idempotency-Key (Mastodon), rkey (Bluesky) and the remote id the store recorded.
 
 Invariants (the script exits 1 if one fails): no post appears twice on a platform; every post is
 published exactly once (store ``published`` and on the platform once, with the store's remote id)
 or is ``unknown``/``failed`` with a reason; no post is unaccounted for; no platform post matches no
-post of the store; zero ``unknown`` on Mastodon and Bluesky. The suite also requires the final
-daemon, once its scheduler runs, to stop with exit 0 on SIGTERM, and every post to settle within
-``--budget`` seconds.
+post of the store; zero ``unknown`` on Mastodon and Bluesky; on PostgreSQL, no post settled while
+the worker that claimed it was alive. The suite also requires the final daemons, once their
+schedulers run, to stop with exit 0 on SIGTERM, and every post to settle within ``--budget`` seconds.
 
-The test ``tests/test_crash_suite.py`` runs the same machinery with 30 posts and 3 kills.
+``tests/test_crash_suite.py`` runs the SQLite mode with 30 posts and 3 kills;
+``tests/test_crash_suite_postgres.py`` the PostgreSQL mode with 30 posts, 3 workers and 4 kills.
 """
 
 from __future__ import annotations
@@ -60,6 +78,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common
+import _crash_workers as workers_mod
 
 CHANNELS = ("mastodon", "bluesky", "telegram")
 #: Channels whose retries are idempotent and whose adapters can reconcile: no post may end unknown.
@@ -67,6 +86,8 @@ IDEMPOTENT = ("mastodon", "bluesky")
 SETTLED = ("published", "unknown", "failed")
 #: Innovations in the generated catalogue; about 1 in 19 is outside its mulai/selesai window.
 INNOVATIONS_PER_POST = 1.3
+#: Seconds one worker takes to start on this 2-core machine, several at once (measured: 3 in 10–20 s).
+START_SECONDS = 6.0
 
 
 # ---- the fakes, with random latency on the requests that create a post ----------------------------
@@ -90,8 +111,21 @@ class Latency:
         return response
 
 
-def make_fakes(latency: Latency) -> tuple[Any, Any, Any, list[Any]]:
-    """Mastodon, Bluesky and Telegram fakes, each on its own loopback server (started)."""
+def channel_names(per_platform: int = 1) -> list[str]:
+    """The suite's channels: each platform once (named after it), then ``-2``, ``-3``… for more lanes."""
+    return [
+        platform if number == 1 else f"{platform}-{number}"
+        for number in range(1, per_platform + 1)
+        for platform in CHANNELS
+    ]
+
+
+def platform_of(channel: str) -> str:
+    return channel.split("-", 1)[0]
+
+
+def make_fakes(latency: Latency, names: list[str]) -> tuple[dict[str, Any], list[Any]]:
+    """A fake per channel (Mastodon, Bluesky or Telegram), each on its own loopback server (started)."""
     from tests.fakeplatform.bluesky import BlueskyFake
     from tests.fakeplatform.mastodon import MastodonFake
     from tests.fakeplatform.server import FakeServer
@@ -114,17 +148,24 @@ def make_fakes(latency: Latency) -> tuple[Any, Any, Any, list[Any]]:
                 return latency.around(super()._dispatch, request, match)
             return super()._dispatch(request, match)
 
-    servers = [FakeServer().start() for _ in CHANNELS]
-    return SlowMastodon(servers[0]), SlowBluesky(servers[1]), SlowTelegram(servers[2]), servers
+    kinds: dict[str, Callable[[Any], Any]] = {
+        "mastodon": SlowMastodon,
+        "bluesky": SlowBluesky,
+        "telegram": SlowTelegram,
+    }
+    servers = [FakeServer().start() for _ in names]
+    fakes = {name: kinds[platform_of(name)](server) for name, server in zip(names, servers, strict=True)}
+    return fakes, servers
 
 
 # ---- planning ---------------------------------------------------------------------------------------
 
 
-def split_posts(total: int) -> dict[str, int]:
-    """``total`` posts spread over the three channels (Mastodon first gets any remainder)."""
-    base, extra = divmod(total, len(CHANNELS))
-    return {channel: base + (1 if index < extra else 0) for index, channel in enumerate(CHANNELS)}
+def split_posts(total: int, names: list[str] | None = None) -> dict[str, int]:
+    """``total`` posts spread over the channels (the first ones get any remainder)."""
+    names = names or list(CHANNELS)
+    base, extra = divmod(total, len(names))
+    return {channel: base + (1 if index < extra else 0) for index, channel in enumerate(names)}
 
 
 def recent_minutes(count: int, now: datetime) -> list[datetime]:
@@ -133,17 +174,14 @@ def recent_minutes(count: int, now: datetime) -> list[datetime]:
     return [last - timedelta(minutes=back) for back in range(count - 1, -1, -1)]
 
 
-def write_project(folder: Path, fakes: tuple[Any, Any, Any], per_channel: dict[str, int], now: datetime) -> Path:
-    mastodon, bluesky, telegram = fakes
+def write_project(
+    folder: Path, fakes: dict[str, Any], per_channel: dict[str, int], now: datetime, store: str = common.STORE_NAME
+) -> Path:
     longest = max(per_channel.values())
     minutes = recent_minutes(longest, now)
     if (now - minutes[0]).total_seconds() > 110 * 60:
         raise SystemExit(f"{longest} posts per channel need more than the 120-minute catch-up window")
-    settings = {
-        "mastodon": {**mastodon.channel_settings(), "read_timeout": 10.0},
-        "bluesky": {**bluesky.channel_settings(), "read_timeout": 10.0},
-        "telegram": {**telegram.channel_settings(), "read_timeout": 10.0},
-    }
+    settings = {name: {**fake.channel_settings(), "read_timeout": 10.0} for name, fake in fakes.items()}
     today = now.astimezone(common.ZONE).date()
     campaigns = {}
     for channel, count in per_channel.items():
@@ -157,14 +195,14 @@ def write_project(folder: Path, fakes: tuple[Any, Any, Any], per_channel: dict[s
             "holidays": "allow",
         }
     innovations = int(longest * INNOVATIONS_PER_POST) + 10
-    return common.project(
+    common.write_catalogue(folder / "catalogue", common.innovation_rows(innovations, images=False))
+    return common.write_config(
         folder,
-        innovations,
         channels=settings,
         campaigns=campaigns,
         # A short backoff keeps a transient error (none is injected) from outlasting the suite.
         publishing={"horizon_days": 1, "backoff_seconds": 5.0},
-        images=False,
+        store=store,
     )
 
 
@@ -178,19 +216,20 @@ def plan_posts(workspace: Any, per_channel: dict[str, int], first_due: datetime,
     counts = Counter(post.channel for post in posts)
     if inserted != len(posts) or dict(counts) != per_channel:
         raise RuntimeError(f"planning wrote {dict(counts)} (inserted {inserted}), wanted {per_channel}")
-    for channel in CHANNELS:
+    names = list(per_channel)
+    for channel in names:
         texts = [post.text for post in posts if post.channel == channel]
         if None in texts or len(set(texts)) != len(texts):
             raise RuntimeError(f"the {channel} posts' texts are not all rendered and distinct")
-    # Interleave the channels so that all three publish throughout the run.
-    ordered = sorted(posts, key=lambda post: (post.scheduled_at, CHANNELS.index(post.channel), post.id))
-    by_channel: dict[str, list[Any]] = {channel: [] for channel in CHANNELS}
+    # Interleave the channels so that all of them publish throughout the run.
+    ordered = sorted(posts, key=lambda post: (post.scheduled_at, names.index(post.channel), post.id))
+    by_channel: dict[str, list[Any]] = {channel: [] for channel in names}
     for post in ordered:
         by_channel[post.channel].append(post)
     interleaved = [
         by_channel[channel][index]
         for index in range(max(per_channel.values()))
-        for channel in CHANNELS
+        for channel in names
         if index < len(by_channel[channel])
     ]
     for index, post in enumerate(interleaved):
@@ -302,6 +341,12 @@ class Report:
     recoveries: Counter
     problems: list[str] = field(default_factory=list)
     folder: Path | None = None
+    #: Shared-store runs only: worker processes, kills that hit the leader, seconds until a live worker
+    #: led again after each, and the audit of every orphan settlement against the kills.
+    workers: int = 1
+    leader_kills: int = 0
+    takeovers: list[float] = field(default_factory=list)
+    audit: workers_mod.Audit | None = None
 
     def total(self, name: str) -> int:
         return sum(getattr(counts, name) for counts in self.channels.values())
@@ -317,6 +362,8 @@ class Report:
         unknown = sum(self.channels[channel].unknown for channel in IDEMPOTENT)
         if unknown:
             found.append(f"{unknown} Mastodon/Bluesky posts are unknown despite idempotent retries")
+        if self.audit is not None:
+            found += self.audit.problems()
         return found + self.problems
 
     def table(self) -> list[list[str]]:
@@ -341,54 +388,61 @@ class Report:
         return rows
 
 
-def count(posts: list[Any], fakes: tuple[Any, Any, Any]) -> tuple[dict[str, ChannelCounts], list[str]]:
-    """Match the platforms' own logs to the store's posts; per-channel counts and problems found."""
-    mastodon, bluesky, telegram = fakes
-    logs = {
-        "mastodon": [(entry["status"], entry) for entry in list(mastodon.created)],
-        "bluesky": [(entry["record"]["text"], entry) for entry in list(bluesky.created)],
-        "telegram": [(entry.get("text") or entry.get("caption") or "", entry) for entry in list(telegram.created)],
-    }
+def count(posts: list[Any], fakes: dict[str, Any]) -> tuple[dict[str, ChannelCounts], list[str]]:
+    """Match each platform's own log to the store's posts of its channel; counts per platform and problems found."""
     problems: list[str] = []
-    result = {}
-    for channel in CHANNELS:
+    result = {platform: ChannelCounts() for platform in CHANNELS}
+    for channel, fake in fakes.items():
         mine = [post for post in posts if post.channel == channel]
-        by_text = {(post.text or "").strip(): post for post in mine}
-        found: dict[int, list[dict[str, Any]]] = {post.id: [] for post in mine}
-        counts = ChannelCounts(posts=len(mine))
-        for text, entry in logs[channel]:
-            post = by_text.get(text.strip())
-            if post is None:
-                counts.orphans += 1
-                problems.append(f"{channel}: a platform post matches no post of the store: {entry}")
-                continue
-            found[post.id].append(entry)
-        for post in mine:
-            entries = found[post.id]
-            if len(entries) > 1:
-                counts.duplicated += 1
-                problems.append(f"{channel}: post {post.id} ({post.key}) is on the platform {len(entries)} times")
-            if channel == "mastodon" and any(entry["idempotency_key"] != post.key for entry in entries):
-                problems.append(f"mastodon: post {post.id} was created with another Idempotency-Key: {entries}")
-            if channel == "bluesky" and any(entry["rkey"] != post.channel_state.get("rkey") for entry in entries):
-                problems.append(f"bluesky: post {post.id} was created at an rkey the store does not hold: {entries}")
-            state = post.state.value
-            if state == "published" and len(entries) == 1 and post.remote_id == remote_id(channel, entries[0]):
-                counts.published_once += 1
-            elif state in ("unknown", "failed") and (post.reason or "").strip():
-                if state == "unknown":
-                    counts.unknown += 1
-                    counts.unknown_on_platform += len(entries) == 1
-                else:
-                    counts.failed += 1
-            else:
-                counts.unaccounted += 1
-                problems.append(
-                    f"{channel}: post {post.id} ({post.key}) is unaccounted for: state {state}, "
-                    f"{len(entries)} on the platform, remote id {post.remote_id}, reason {post.reason!r}"
-                )
-        result[channel] = counts
+        count_channel(channel, mine, fake, result[platform_of(channel)], problems)
     return result, problems
+
+
+def platform_log(platform: str, fake: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(text, entry) of every post the platform accepted."""
+    if platform == "mastodon":
+        return [(entry["status"], entry) for entry in list(fake.created)]
+    if platform == "bluesky":
+        return [(entry["record"]["text"], entry) for entry in list(fake.created)]
+    return [(entry.get("text") or entry.get("caption") or "", entry) for entry in list(fake.created)]
+
+
+def count_channel(channel: str, mine: list[Any], fake: Any, counts: ChannelCounts, problems: list[str]) -> None:
+    platform = platform_of(channel)
+    by_text = {(post.text or "").strip(): post for post in mine}
+    found: dict[int, list[dict[str, Any]]] = {post.id: [] for post in mine}
+    counts.posts += len(mine)
+    for text, entry in platform_log(platform, fake):
+        post = by_text.get(text.strip())
+        if post is None:
+            counts.orphans += 1
+            problems.append(f"{channel}: a platform post matches no post of the store: {entry}")
+            continue
+        found[post.id].append(entry)
+    for post in mine:
+        entries = found[post.id]
+        if len(entries) > 1:
+            counts.duplicated += 1
+            problems.append(f"{channel}: post {post.id} ({post.key}) is on the platform {len(entries)} times")
+        if platform == "mastodon" and any(entry["idempotency_key"] != post.key for entry in entries):
+            problems.append(f"{channel}: post {post.id} was created with another Idempotency-Key: {entries}")
+        if platform == "bluesky" and any(entry["rkey"] != post.channel_state.get("rkey") for entry in entries):
+            problems.append(f"{channel}: post {post.id} was created at an rkey the store does not hold: {entries}")
+        state = post.state.value
+        if state == "published" and len(entries) == 1 and post.remote_id == remote_id(platform, entries[0]):
+            counts.published_once += 1
+        elif state in ("unknown", "failed") and (post.reason or "").strip():
+            if state == "unknown":
+                counts.unknown += 1
+                counts.unknown_on_platform += len(entries) == 1
+            else:
+                counts.failed += 1
+        else:
+            counts.unaccounted += 1
+            problems.append(
+                f"{channel}: post {post.id} ({post.key}) is unaccounted for: state {state}, "
+                f"{len(entries)} on the platform, remote id {post.remote_id}, reason {post.reason!r}"
+            )
 
 
 def remote_id(channel: str, entry: dict[str, Any]) -> str:
@@ -414,55 +468,130 @@ def run_suite(
     launch_share: float = 0.2,
     budget: float = 170.0,
     say: Callable[[str], None] = print,
+    store_url: str | None = None,
+    workers: int = 1,
+    per_platform: int = 1,
+    leader_share: float = 0.3,
+    busy_share: float = 0.3,
 ) -> Report:
     """Plan ``posts``, run and SIGKILL the daemon ``kills`` times, settle, and count; never raises on a
-    violated invariant (see ``Report.violations``)."""
+    violated invariant (see ``Report.violations``).
+
+    With ``store_url`` (a PostgreSQL database, empty: the store is created here) ``workers`` processes
+    share it and each kill lands on one of them (see ``_crash_workers``); otherwise one daemon on a
+    SQLite file in ``folder``."""
     from outreach.app import Workspace
     from outreach.clock import FixedClock
     from outreach.config import load_config
-    from outreach.model import PostState
 
     common.quiet_fake_server()
     seed = random.SystemRandom().randrange(2**32) if seed is None else seed
     rng = random.Random(seed)
+    shared = store_url is not None
     say(
         f"seed {seed} (repeat with --seed {seed}); {posts} posts, {kills} kills, fake latency 0–{latency * 1000:.0f} ms"
+        + (f"; {workers} workers on one PostgreSQL store" if shared else "; one daemon on a SQLite store")
     )
     started = time.monotonic()
-    deadline = started + budget
-    mastodon, bluesky, telegram, servers = make_fakes(Latency(seed + 1, latency))
-    fakes = (mastodon, bluesky, telegram)
-    daemons: Daemons | None = None
+    names = channel_names(per_platform)
+    fakes, servers = make_fakes(Latency(seed + 1, latency), names)
     workspace = None
     try:
-        environ = {**mastodon.environ, **bluesky.environ, **telegram.environ}
-        per_channel = split_posts(posts)
+        environ: dict[str, str] = {}
+        for fake in fakes.values():
+            environ.update(fake.environ)
+        per_channel = split_posts(posts, names)
         now = datetime.now(UTC)
-        config = write_project(folder, fakes, per_channel, now)
+        config = write_project(folder, fakes, per_channel, now, store=store_url or common.STORE_NAME)
         # The store is created before the recent slots it plans (a store never fills slots from before
         # its creation), then the clock is the real one again.
         clock = FixedClock(now - timedelta(hours=2))
         workspace = Workspace(load_config(config, environ=environ), clock)
         workspace.store  # noqa: B018  # touching the property creates the store, now
         clock.set(now)
-        planned = plan_posts(workspace, per_channel, datetime.now(UTC) + timedelta(seconds=2), spacing)
-        ids = [post.id for post in planned]
-        id_set = set(ids)
+        # Shared: the first post falls due once the workers are likely up (each takes seconds to start on 2 cores).
+        lead = 2.0 + (START_SECONDS * workers if shared else 0.0)
+        planned = plan_posts(workspace, per_channel, datetime.now(UTC) + timedelta(seconds=lead), spacing)
+        first_due = time.monotonic() + lead
         clock.set(datetime.now(UTC))
         say(
-            f"planned {dict(Counter(post.channel for post in planned))}, due {spacing:g} s apart over "
+            f"planned {len(planned)} posts on {len(names)} channels, due {spacing:g} s apart over "
             f"{len(planned) * spacing:.0f} s"
         )
+        ids = [post.id for post in planned]
+        run = Run(folder, config, environ, workspace.store, ids, rng, started, budget, say, first_due)
+        if shared:
+            report = run_shared(run, kills, workers, spacing, kill_window, Aim(launch_share, leader_share, busy_share))
+        else:
+            report = run_single(run, kills, latency, kill_window, launch_share)
+        time.sleep(latency + 0.5)  # requests the killed daemons left on the fakes finish
+        final = workspace.store.posts(ids=run.ids)
+        report.channels, problems = count(final, fakes)
+        report.problems[:0] = problems
+        report.posts, report.seed, report.seconds = len(final), seed, time.monotonic() - started
+        for post_id in run.ids:
+            for event in workspace.store.events(post_id):
+                if is_orphan_settlement(event.reason or ""):
+                    report.recoveries[event.to_state] += 1
+        return report
+    finally:
+        if workspace is not None:
+            workspace.close()
+        for server in servers:
+            server.stop()
 
-        store = workspace.store
 
-        def unsettled() -> int:
-            return sum(1 for post in store.posts(ids=ids) if post.state.value not in SETTLED)
+def is_orphan_settlement(reason: str) -> bool:
+    """Whether an event's reason is the publisher's settlement of a post interrupted while publishing."""
+    from outreach.publisher import INTERRUPTED
 
-        daemons = Daemons(config, folder, environ)
+    return reason.startswith(INTERRUPTED)
+
+
+@dataclass
+class Run:
+    """What both modes share: the project, the store, the posts, the dice, the clock, the printer."""
+
+    folder: Path
+    config: Path
+    environ: dict[str, str]
+    store: Any
+    ids: list[int]
+    rng: random.Random
+    started: float
+    budget: float
+    say: Callable[[str], None]
+    #: When the first post falls due (``time.monotonic``).
+    first_due: float
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.budget
+
+    def unsettled(self) -> int:
+        return sum(1 for post in self.store.posts(ids=self.ids) if post.state.value not in SETTLED)
+
+    def in_flight(self) -> list[int]:
+        from outreach.model import PostState
+
+        wanted = set(self.ids)
+        return [post.id for post in self.store.posts([PostState.PUBLISHING]) if post.id in wanted]
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def report(self, kills: int, kills_mid_publish: int, restarts: int) -> Report:
+        return Report(0, 0, kills, kills_mid_publish, restarts, 0.0, {}, Counter(), [], self.folder)
+
+
+def run_single(run: Run, kills: int, latency: float, kill_window: float, launch_share: float) -> Report:
+    """One daemon on a SQLite store: SIGKILL it ``kills`` times, restarting it at once each time."""
+    daemons = Daemons(run.config, run.folder, run.environ)
+    store, rng = run.store, run.rng
+    try:
         daemons.start()
         kills_mid_publish = 0
-        left = len(ids)
+        left = len(run.ids)
         per_post = latency / 2 + 0.06  # seconds one publish takes on average (fake latency + our work)
         for number in range(1, kills + 1):
             if rng.random() < launch_share:
@@ -476,71 +605,163 @@ def run_suite(
                 window = min(kill_window, max(0.3, 2 * left * per_post / (kills - number + 2)))
                 delay = rng.uniform(0.0, window)
                 when = "after start-up"
-                wait_for_start_up(daemons, store, deadline)
+                wait_for_start_up(daemons, store, run.deadline)
                 anchor = time.monotonic()
             while time.monotonic() < anchor + delay:
                 daemons.check_alive()
                 time.sleep(0.01)
             daemons.kill()
-            publishing = [post.id for post in store.posts([PostState.PUBLISHING]) if post.id in id_set]
+            publishing = run.in_flight()
             kills_mid_publish += bool(publishing)
-            left = unsettled()
-            say(
+            left = run.unsettled()
+            run.say(
                 f"kill {number:2d}: daemon {daemons.generation} SIGKILLed {delay:.2f} s {when}, "
-                f"{time.monotonic() - started:5.1f} s into the run; in flight: {publishing or 'none'}; "
+                f"{run.elapsed():5.1f} s into the run; in flight: {publishing or 'none'}; "
                 f"{left} posts not yet settled"
             )
             daemons.start()
             if left == 0 and not publishing and number < kills:
-                say("every post settled before the kills ran out; the remaining kills are skipped")
+                run.say("every post settled before the kills ran out; the remaining kills are skipped")
                 kills = number
                 break
 
-        while unsettled() and time.monotonic() < deadline:
+        while run.unsettled() and time.monotonic() < run.deadline:
             daemons.check_alive()
             time.sleep(0.1)
         # Stop a daemon whose scheduler runs (it has ticked): a SIGTERM during start-up is another story
         # (before the handlers exist it ends the interpreter; after, it is lost — see the report).
-        wait_for_start_up(daemons, store, deadline + 20, ticked=True)
+        wait_for_start_up(daemons, store, run.deadline + 20, ticked=True)
         code = daemons.stop()
-        left = unsettled()
-        say(
+        left = run.unsettled()
+        run.say(
             f"final daemon {daemons.generation} stopped with SIGTERM (exit {code}); "
-            f"{left} posts unsettled at {time.monotonic() - started:.1f} s"
+            f"{left} posts unsettled at {run.elapsed():.1f} s"
         )
-        time.sleep(latency + 0.5)  # requests the killed daemons left on the fakes finish
-
-        final = store.posts(ids=ids)
-        channels, problems = count(final, fakes)
+        report = run.report(kills, kills_mid_publish, daemons.generation - 1)
         if left:
-            problems.insert(0, f"the budget of {budget:.0f} s ran out with {left} posts unsettled")
+            report.problems.append(f"the budget of {run.budget:.0f} s ran out with {left} posts unsettled")
         if code != 0:
-            problems.append(f"the final daemon did not stop cleanly on SIGTERM (exit {code})")
-        recoveries: Counter = Counter()
-        for post_id in ids:
-            for event in store.events(post_id):
-                if (event.reason or "").startswith("interrupted while publishing (restart)"):
-                    recoveries[event.to_state] += 1
-        return Report(
-            seed,
-            len(final),
-            kills,
-            kills_mid_publish,
-            daemons.generation - 1,
-            time.monotonic() - started,
-            channels,
-            recoveries,
-            problems,
-            folder,
-        )
+            report.problems.append(f"the final daemon did not stop cleanly on SIGTERM (exit {code})")
+        return report
     finally:
-        if daemons is not None and daemons.current is not None and daemons.current.poll() is None:
+        if daemons.current is not None and daemons.current.poll() is None:
             daemons.current.kill()
             daemons.current.wait(timeout=10)
-        if workspace is not None:
-            workspace.close()
-        for server in servers:
-            server.stop()
+
+
+def kill_moments(rng: random.Random, kills: int, period: float) -> list[float]:
+    """When each kill lands, in s after the first post fell due: spread at random over the publishing period."""
+    return sorted(rng.uniform(0.0, period) for _ in range(kills))
+
+
+@dataclass(frozen=True)
+class Aim:
+    """How the kills choose their victim: shares of start-up kills, of the leader, of a worker with a claim in
+    flight; the rest hit a worker at random."""
+
+    launch: float = 0.2
+    leader: float = 0.3
+    busy: float = 0.3
+
+
+def kill_next(
+    run: Run, pool: workers_mod.Workers, last: workers_mod.Worker | None, aim: Aim, moment: float
+) -> tuple[workers_mod.Worker, str]:
+    """Wait for the kill's moment, then choose its victim (and why): the worker the last kill restarted,
+    0–1.5 s after its launch; or, at ``moment``, the leader, a worker with a claim in flight, or any."""
+    roll = run.rng.random()
+    if last is not None and roll < aim.launch:
+        wait_until(pool, last.started + run.rng.uniform(0.0, 1.5))
+        return last, "during its start-up"
+    wait_until(pool, moment)
+    if roll < aim.launch + aim.leader:
+        leading = workers_mod.leader(pool, run.store)
+        if leading is not None:
+            return leading, "the leader"
+    if roll < aim.launch + aim.leader + aim.busy:
+        busy = {workers_mod.pid_of(worker) for _post, _attempt, worker in workers_mod.claims(run.store)}
+        candidates = [worker for worker in pool.current.values() if worker.pid in busy]
+        if candidates:
+            return run.rng.choice(candidates), "with a claim in flight"
+    return pool.current[run.rng.randrange(pool.count)], "at random"
+
+
+def wait_until(pool: workers_mod.Workers, moment: float) -> None:
+    while time.monotonic() < moment:
+        pool.check_alive()
+        time.sleep(0.01)
+
+
+def run_shared(  # long: one story, start → kills → settle → stop, told in order
+    run: Run, kills: int, count: int, spacing: float, kill_window: float, aim: Aim
+) -> Report:
+    """``count`` workers on one shared store; ``kills`` SIGKILLs spread over the publishing, each on a
+    random worker (sometimes the leader, sometimes one still starting), restarted at once in its slot."""
+    pool = workers_mod.Workers(run.config, run.folder, run.environ, count)
+    store = run.store
+    takeovers: list[float] = []
+    watchers: list[threading.Thread] = []
+    try:
+        with workers_mod.ClaimWatcher(store) as watcher:
+            pool.start_all()
+            began = time.monotonic()
+            for worker in pool.current.values():
+                workers_mod.wait_up(pool, worker, store, run.deadline)
+            run.say(f"{count} workers up after {time.monotonic() - began:.1f} s")
+            # The kills are timed from the first due post, or from the workers' start if that came later.
+            anchor = max(run.first_due, time.monotonic())
+            kills_mid_publish = leader_kills = 0
+            last: workers_mod.Worker | None = None
+            for number, moment in enumerate(kill_moments(run.rng, kills, len(run.ids) * spacing + kill_window), 1):
+                victim, why = kill_next(run, pool, last, aim, anchor + moment)
+                was_leader = workers_mod.leader(pool, store) is victim
+                held = [post_id for post_id, _attempt, worker in workers_mod.claims(store) if
+                        workers_mod.pid_of(worker) == victim.pid]  # fmt: skip
+                pool.kill(victim)
+                killed = time.monotonic()
+                kills_mid_publish += bool(held)
+                leader_kills += was_leader
+                run.say(
+                    f"kill {number:2d}: worker {victim.number} (slot {victim.slot}, pid {victim.pid}"
+                    f"{', leader' if was_leader else ''}) SIGKILLed {why}, {run.elapsed():5.1f} s into the run; "
+                    f"its claims in flight: {held or 'none'}; {run.unsettled()} posts not yet settled"
+                )
+                last = pool.start(victim.slot)
+                if was_leader:
+                    watch = threading.Thread(
+                        target=lambda since=killed: takeovers.append(
+                            workers_mod.wait_for_leader(pool, store, since, since + 120) or float("inf")
+                        ),
+                        daemon=True,
+                    )
+                    watch.start()
+                    watchers.append(watch)
+            run.say(f"kills done at {run.elapsed():.1f} s; waiting for the orphans' leases to run out")
+            while run.unsettled() and time.monotonic() < run.deadline:
+                pool.check_alive()
+                time.sleep(0.2)
+            for worker in pool.current.values():
+                workers_mod.wait_up(pool, worker, store, run.deadline + 30, beats=2)
+            codes = pool.stop_all()
+        for watch in watchers:
+            watch.join(timeout=130)
+        left = run.unsettled()
+        run.say(f"workers stopped with SIGTERM (exit codes {sorted(codes.values(), key=str)}); "
+                f"{left} posts unsettled at {run.elapsed():.1f} s")  # fmt: skip
+        report = run.report(kills, kills_mid_publish, len(pool.every) - count)
+        report.workers, report.leader_kills, report.takeovers = count, leader_kills, takeovers
+        report.audit = workers_mod.audit(store, run.ids, watcher.seen, pool, is_orphan_settlement)
+        if watcher.error:
+            report.problems.append(f"the claim watcher failed: {watcher.error}")
+        if left:
+            report.problems.append(f"the budget of {run.budget:.0f} s ran out with {left} posts unsettled")
+        if any(code != 0 for code in codes.values()):
+            report.problems.append(f"a worker did not stop cleanly on SIGTERM (exit codes {codes})")
+        if any(seconds > 30 for seconds in takeovers):
+            report.problems.append(f"planning's lead was not taken over within 30 s: {takeovers}")
+        return report
+    finally:
+        pool.kill_leftovers()
 
 
 def print_report(report: Report) -> None:
@@ -548,8 +769,10 @@ def print_report(report: Report) -> None:
     recovered = ", ".join(f"{count} → {state}" for state, count in sorted(report.recoveries.items())) or "none"
     print(
         f"kills: {report.kills} ({report.kills_mid_publish} with a post in flight), restarts: {report.restarts}; "
-        f"start-up recoveries of interrupted posts: {recovered}"
+        f"settlements of interrupted posts: {recovered}"
     )
+    if report.audit is not None:
+        print_audit(report)
     print(f"run time: {report.seconds:.1f} s")
     violations = report.violations()
     if violations:
@@ -557,16 +780,41 @@ def print_report(report: Report) -> None:
         for line in violations:
             print(f"  - {line}")
     else:
-        print("invariants: PASS (no duplicates, none unaccounted, no unknown on Mastodon/Bluesky)")
+        alive = ", no post settled while its worker was alive" if report.audit is not None else ""
+        print(f"invariants: PASS (no duplicates, none unaccounted, no unknown on Mastodon/Bluesky{alive})")
+
+
+def print_audit(report: Report) -> None:
+    audit = report.audit
+    assert audit is not None
+    gaps = sorted(audit.gaps)
+    spread = f"{gaps[0]:.1f} / {common.median(gaps):.1f} / {gaps[-1]:.1f} s" if gaps else "none"
+    print(
+        f"{report.workers} workers; orphan settlements: {audit.settlements}, each after its worker's kill "
+        f"(kill → settlement min / median / max: {spread}); settled while the worker was alive: "
+        f"{len(audit.while_alive)}; not attributable: {len(audit.unattributed)}"
+    )
+    taken = ", ".join(f"{seconds:.1f} s" for seconds in report.takeovers) or "none measured"
+    print(f"kills of the leader: {report.leader_kills}; a live worker led again after: {taken} (target ≤ 30 s)")
+
+
+def postgres_database() -> str:
+    """A new, empty database on the test server (tests/postgres.py's), or exit saying why not."""
+    from tests import postgres
+
+    reason = postgres._probe()
+    if reason is not None:
+        raise SystemExit(f"PostgreSQL is not available at {postgres.server_url()}: {reason}")
+    return postgres.create_database()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=200, help="posts over the three channels")
+    parser.add_argument("--posts", type=int, default=200, help="posts over the channels")
     parser.add_argument("--kills", type=int, default=20, help="SIGKILLs (each followed by a restart)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the kill moments and latencies")
     parser.add_argument("--latency", type=float, default=0.4, help="maximum seconds a create request takes")
-    parser.add_argument("--spacing", type=float, default=0.15, help="seconds between due times")
+    parser.add_argument("--spacing", type=float, default=None, help="seconds between due times (0.15; 0.5 shared)")
     parser.add_argument("--kill-window", type=float, default=5.0, help="a kill lands 0–this s after start-up")
     parser.add_argument(
         "--launch-share",
@@ -574,11 +822,22 @@ def main() -> None:
         default=0.2,
         help="share of kills timed from launch (0–1.5 s), which may hit start-up and recovery",
     )
-    parser.add_argument("--budget", type=float, default=170.0, help="give up waiting after this many seconds")
-    parser.add_argument("--keep", action="store_true", help="keep the folder (store, config, daemon logs)")
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=3, help="worker processes on a PostgreSQL store")
+    parser.add_argument(
+        "--channels-per-platform", type=int, default=None, help="channels of each platform (1; 3 on PostgreSQL)"
+    )
+    parser.add_argument("--leader-share", type=float, default=0.3, help="share of kills aimed at the leader")
+    parser.add_argument(
+        "--busy-share", type=float, default=0.3, help="share of kills aimed at a worker with a claim in flight"
+    )
+    parser.add_argument("--budget", type=float, default=None, help="give up waiting after this many s (170; 480)")
+    parser.add_argument("--keep", action="store_true", help="keep the folder (config, logs) and the database")
     args = parser.parse_args()
+    shared = args.store == "postgresql"
     common.print_machine("crash_suite: SIGKILL the daemon while it publishes; nothing lost, nothing doubled")
     folder = Path(tempfile.mkdtemp(prefix="outreach-crash-"))
+    url = postgres_database() if shared else None
     report: Report | None = None
     try:
         report = run_suite(
@@ -587,17 +846,27 @@ def main() -> None:
             kills=args.kills,
             seed=args.seed,
             latency=args.latency,
-            spacing=args.spacing,
+            spacing=args.spacing or (0.5 if shared else 0.15),
             kill_window=args.kill_window,
             launch_share=args.launch_share,
-            budget=args.budget,
+            budget=args.budget or (480.0 if shared else 170.0),
+            store_url=url,
+            workers=args.workers if shared else 1,
+            per_platform=args.channels_per_platform or (3 if shared else 1),
+            leader_share=args.leader_share,
+            busy_share=args.busy_share,
         )
         print_report(report)
     finally:
-        if args.keep or report is None or report.violations():
-            print(f"kept: {folder} (config, store, daemon-NN.log)")
+        keep = args.keep or report is None or bool(report.violations())
+        if keep:
+            print(f"kept: {folder} (config, store, logs)" + (f" and the database {url}" if url else ""))
         else:
             shutil.rmtree(folder, ignore_errors=True)
+        if url and not keep:
+            from tests import postgres
+
+            postgres.drop_database(url)
     sys.exit(1 if report.violations() else 0)
 
 
