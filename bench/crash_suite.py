@@ -175,7 +175,12 @@ def recent_minutes(count: int, now: datetime) -> list[datetime]:
 
 
 def write_project(
-    folder: Path, fakes: dict[str, Any], per_channel: dict[str, int], now: datetime, store: str = common.STORE_NAME
+    folder: Path,
+    fakes: dict[str, Any],
+    per_channel: dict[str, int],
+    now: datetime,
+    store: str = common.STORE_NAME,
+    lease_seconds: float = 60.0,
 ) -> Path:
     longest = max(per_channel.values())
     minutes = recent_minutes(longest, now)
@@ -201,7 +206,7 @@ def write_project(
         channels=settings,
         campaigns=campaigns,
         # A short backoff keeps a transient error (none is injected) from outlasting the suite.
-        publishing={"horizon_days": 1, "backoff_seconds": 5.0},
+        publishing={"horizon_days": 1, "backoff_seconds": 5.0, "lease_seconds": lease_seconds},
         store=store,
     )
 
@@ -473,6 +478,7 @@ def run_suite(
     per_platform: int = 1,
     leader_share: float = 0.3,
     busy_share: float = 0.3,
+    lease_seconds: float = 60.0,
 ) -> Report:
     """Plan ``posts``, run and SIGKILL the daemon ``kills`` times, settle, and count; never raises on a
     violated invariant (see ``Report.violations``).
@@ -502,7 +508,9 @@ def run_suite(
             environ.update(fake.environ)
         per_channel = split_posts(posts, names)
         now = datetime.now(UTC)
-        config = write_project(folder, fakes, per_channel, now, store=store_url or common.STORE_NAME)
+        config = write_project(
+            folder, fakes, per_channel, now, store=store_url or common.STORE_NAME, lease_seconds=lease_seconds
+        )
         # The store is created before the recent slots it plans (a store never fills slots from before
         # its creation), then the clock is the real one again.
         clock = FixedClock(now - timedelta(hours=2))
@@ -831,6 +839,7 @@ def main() -> None:
     parser.add_argument(
         "--busy-share", type=float, default=0.3, help="share of kills aimed at a worker with a claim in flight"
     )
+    parser.add_argument("--lease", type=float, default=60.0, help="[publishing] lease_seconds of the workers")
     parser.add_argument("--budget", type=float, default=None, help="give up waiting after this many s (170; 480)")
     parser.add_argument("--keep", action="store_true", help="keep the folder (config, logs) and the database")
     args = parser.parse_args()
@@ -855,6 +864,7 @@ def main() -> None:
             per_platform=args.channels_per_platform or (3 if shared else 1),
             leader_share=args.leader_share,
             busy_share=args.busy_share,
+            lease_seconds=args.lease,
         )
         print_report(report)
     finally:

@@ -122,6 +122,7 @@ class PublishingSettings(_Strict):
     parallel_channels: int = Field(
         default=8, ge=1, le=64, description="How many channels publish at once (each still one post at a time)."
     )
+    lease_seconds: float = Field(default=60.0, ge=5, le=600, description="A dead worker's claims wait this long.")
 
 
 class MetricsSettings(_Strict):

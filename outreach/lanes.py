@@ -16,14 +16,10 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import timedelta
 from types import TracebackType
 from typing import TypeVar
 
 log = logging.getLogger("outreach.publisher")
-
-#: How long a lane or a claim stays a worker's without a renewal (renewed every third of it).
-LEASE = timedelta(seconds=60)
 
 Outcome = TypeVar("Outcome")
 

@@ -40,7 +40,7 @@ from .errors import (
     TransientError,
 )
 from .holds import Hold, Holds
-from .lanes import LEASE, Renewer, run_lanes, worker_id
+from .lanes import Renewer, run_lanes, worker_id
 from .model import Post, PostState
 from .operations import PAUSE_SETTING
 from .outbox import Operation
@@ -116,7 +116,7 @@ class Publisher:
         jitter: Callable[[], float] = random.random,
         stop: threading.Event | None = None,
         worker: str | None = None,
-        lease: timedelta = LEASE,
+        lease: timedelta | None = None,
     ) -> None:
         self.store = store
         self.adapters = adapters
@@ -129,7 +129,7 @@ class Publisher:
         self.holds = Holds(store, clock, settings.hold_probe_minutes)
         #: This worker's name on its lanes and claims; ``lease``: how long they live without a renewal.
         self.worker = worker or worker_id()
-        self.lease = lease
+        self.lease = lease if lease is not None else timedelta(seconds=settings.lease_seconds)
         #: The holds as the current run knows them (read at the start of each ``publish_due``), and the
         #: lock the lanes share them (and the adapter look-up, a cache that is not thread-safe) under.
         self._held: dict[str, Hold] = {}
