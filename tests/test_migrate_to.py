@@ -174,8 +174,12 @@ def test_an_unreachable_server_is_one_line_without_the_password(tmp_path: Path) 
     assert "cannot connect to PostgreSQL" in failed.output and "PGPASSWORD" in failed.output
     assert "rahasia" not in failed.output and "Traceback" not in failed.output
     assert len(failed.output.strip().splitlines()) == 1
-    in_url = _migrate(config, "postgresql+psycopg://outreach:rahasia@127.0.0.1:1/outreach")
-    assert in_url.exit_code == 2 and "rahasia" not in in_url.output and "PGPASSWORD" in in_url.output
+    for url in (
+        "postgresql+psycopg://outreach:rahasia@127.0.0.1:1/outreach",
+        "postgresql+psycopg://outreach@127.0.0.1:1/outreach?password=rahasia",
+    ):
+        in_url = _migrate(config, url)
+        assert in_url.exit_code == 2 and "rahasia" not in in_url.output and "PGPASSWORD" in in_url.output
 
 
 def test_a_database_of_another_program_is_refused(tmp_path: Path, empty_postgres_url: str) -> None:

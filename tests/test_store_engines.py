@@ -25,6 +25,7 @@ from outreach.model import IncomingReply, Innovation, PostState
 from outreach.outbox import Operation
 from outreach.store import Store
 from outreach.store.posts import PostFilter
+from outreach.storeurl import printable
 from tests.engine_helpers import campaign, file_channel, project
 from tests.test_metrics import published
 
@@ -161,8 +162,17 @@ def _postgres_project(folder: Path, store: str) -> Path:
     )
 
 
-def test_a_password_in_the_config_store_url_is_refused_naming_the_line(tmp_path: Path) -> None:
-    config = _postgres_project(tmp_path, "postgresql+psycopg://outreach:rahasia@db.example.go.id:5432/outreach")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://outreach:rahasia@db.example.go.id:5432/outreach",
+        "postgresql+psycopg://outreach@db.example.go.id:5432/outreach?sslmode=require&password=rahasia",
+        "postgresql+psycopg://outreach@db.example.go.id/outreach?sslpassword=rahasia",
+    ],
+)
+def test_a_password_in_the_config_store_url_is_refused_naming_the_line(tmp_path: Path, url: str) -> None:
+    """libpq takes a password after the user name and as a query parameter: both are refused."""
+    config = _postgres_project(tmp_path, url)
     with pytest.raises(ConfigError) as refused:
         load_config(config, environ={})
     message = str(refused.value)
@@ -184,6 +194,16 @@ def test_a_postgresql_store_takes_its_password_from_env_and_its_backups_are_the_
         assert result.exit_code == 1, result.output
         assert "is PostgreSQL: its backups are the database's own" in result.output and "pg_dump" in result.output
         assert "Traceback" not in result.output
+
+
+def test_a_store_url_is_printed_without_any_password() -> None:
+    assert printable("postgresql+psycopg://outreach:rahasia@db:5432/outreach?sslmode=require&password=rahasia") == (
+        "postgresql+psycopg://outreach:***@db:5432/outreach?sslmode=require"
+    )
+    assert printable("postgresql+psycopg://outreach@db/outreach?sslpassword=rahasia") == (
+        "postgresql+psycopg://outreach@db/outreach"
+    )
+    assert printable("bukan url:rahasia@db") == "db"
 
 
 def test_an_unreachable_postgresql_store_is_one_line_with_the_fix(tmp_path: Path) -> None:

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, create_engine, event, func, insert, literal, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from ..clock import SystemClock
 from ..errors import ConfigError
 from ..i18n import _
 from ..redaction import redact
+from ..storeurl import printable
 from .schema import (
     CREATED_SETTING,
     MIGRATIONS,
@@ -88,10 +88,7 @@ class StoreBase:
 
     def _unopenable(self, error: Exception) -> ConfigError:
         """The one-line error for a store that cannot be opened: where it is (never its password) and the fix."""
-        try:
-            shown = make_url(self.url).render_as_string(hide_password=True)
-        except ArgumentError:
-            shown = redact(self.url)
+        shown = printable(self.url)
         cause = getattr(error, "orig", None) or error
         reason = redact(f"{cause.__class__.__name__}: {str(cause).strip().splitlines()[0] if str(cause) else ''}")
         if self.url.startswith("postgresql"):
@@ -115,7 +112,7 @@ class StoreBase:
     @property
     def location(self) -> str:
         """Where the store is, fit to print: the SQLite file, or the URL without its password."""
-        return str(self.sqlite_path) if self.sqlite_path else make_url(self.url).render_as_string(hide_password=True)
+        return str(self.sqlite_path) if self.sqlite_path else printable(self.url)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, Table, create_engine, delete, event, func, insert, inspect, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError
 
 from ..errors import ConfigError, LocalIOError
 from ..i18n import _
+from ..storeurl import printable
 from .base import sqlite_file
 from .schema import MIGRATIONS, metadata, schema_migrations, settings
 
@@ -103,7 +103,7 @@ def _read_only(url: str) -> Engine:
     path = sqlite_file(url)
     if path is None:
         raise ConfigError(
-            _("db migrate-to copies a SQLite store; the config's store is {store}").format(store=_shown(url))
+            _("db migrate-to copies a SQLite store; the config's store is {store}").format(store=printable(url))
         )
     if not path.is_file():
         raise ConfigError(
@@ -128,16 +128,9 @@ def _target_engine(url: str) -> Engine:
             _(
                 "db migrate-to {url}: not a PostgreSQL URL; give one such as "
                 "postgresql+psycopg://outreach@db.example.go.id:5432/outreach"
-            ).format(url=_shown(url))
+            ).format(url=printable(url))
         )
     return create_engine(url, connect_args={"connect_timeout": 10})
-
-
-def _shown(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL at all: shown without anything after a colon that could be a password
-        return url.split("@")[-1]
 
 
 def _refuse_an_old_schema(source: Engine) -> None:
@@ -163,7 +156,7 @@ def _refuse_a_used_target(engine: Engine, url: str) -> None:
                     _(
                         "db migrate-to {url}: the database holds other tables ({tables}); "
                         "create an empty database for outreach (createdb outreach) and give its URL"
-                    ).format(url=_shown(url), tables=", ".join(sorted(tables)[:5]))
+                    ).format(url=printable(url), tables=", ".join(sorted(tables)[:5]))
                 )
             filled = [
                 table.name
@@ -179,7 +172,7 @@ def _refuse_a_used_target(engine: Engine, url: str) -> None:
             _(
                 "db migrate-to {url}: the database already holds an outreach store with data ({tables}); "
                 "nothing was copied: give an empty database"
-            ).format(url=_shown(url), tables=", ".join(filled[:5]))
+            ).format(url=printable(url), tables=", ".join(filled[:5]))
         )
 
 
@@ -189,7 +182,7 @@ def _unreachable(url: str, error: DatabaseError) -> ConfigError:
         _(
             "db migrate-to {url}: cannot connect to PostgreSQL ({reason}); check that the server runs and "
             "accepts this user and database, and put the password in the environment as PGPASSWORD"
-        ).format(url=_shown(url), reason=reason)
+        ).format(url=printable(url), reason=reason)
     )
 
 
@@ -216,7 +209,7 @@ def _copy_tables(
             _(
                 "db migrate-to {url}: copying the table {table} failed ({reason}); nothing was copied, "
                 "the database is as empty as before"
-            ).format(url=_shown(url), table=table.name if table is not None else "-", reason=reason)
+            ).format(url=printable(url), table=table.name if table is not None else "-", reason=reason)
         ) from None
 
 

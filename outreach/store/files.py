@@ -8,10 +8,9 @@ import uuid
 from contextlib import closing
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from ..errors import ConfigError, LocalIOError
 from ..i18n import _
+from ..storeurl import printable
 from .base import StoreBase, _is_damage, sqlite_file
 from .schema import posts, schema_migrations
 
@@ -127,7 +126,7 @@ def restore_backup(url: str, backup: Path) -> Path | None:
     """
     target_path = sqlite_file(url)
     if target_path is None:
-        raise ConfigError(_postgres_backups(make_url(url).render_as_string(hide_password=True)))
+        raise ConfigError(_postgres_backups(printable(url)))
     if not backup.is_file():
         raise ConfigError(
             _("{backup}: no such file; give the path of a copy made by `outreach db backup`").format(backup=backup)
