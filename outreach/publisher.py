@@ -161,11 +161,28 @@ class Publisher:
         return self._settle_orphans(every=False)
 
     def _settle_orphans(self, every: bool) -> list[Transition]:
-        why = INTERRUPTED
-        return [
-            self._guarded(post, partial(self._settle_interrupted, post, why))
-            for post in self.store.orphans(self.clock.now(), every=every)
-        ]
+        """Take the orphans over under this worker's lease (renewed while their platforms are asked), then
+        settle each as this worker's own claim.
+
+        On a shared store the orphan's worker may only have stalled, its request still on the way: a post
+        proven not published is tried again after ``backoff_seconds``, not at once, as after an ambiguous
+        answer. At a SQLite daemon's start (``every``) the earlier life is dead and the retry is immediate.
+        """
+        orphans = self.store.take_orphans(self._lease(), self.clock.now(), every=every)
+        if not orphans:
+            return []
+        retry_delay = 0.0 if every else self.settings.backoff_seconds
+        outcomes = []
+        with Renewer(self._renew, self.lease.total_seconds() / 3):
+            for post in orphans:
+                self._claimed.add(post.id)
+                try:
+                    outcomes.append(
+                        self._guarded(post, partial(self._settle_interrupted, post, INTERRUPTED, retry_delay))
+                    )
+                finally:
+                    self._claimed.discard(post.id)
+        return outcomes
 
     def _adapter(self, channel: str) -> Channel:
         with self._lock:

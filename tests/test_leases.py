@@ -156,8 +156,11 @@ def test_a_stalled_workers_late_outcome_is_refused_once_another_claimed_the_post
     post = any_store.claim_due(now, channel="kanal1", lease=stalled)
     assert post is not None
     later = now + timedelta(seconds=61)  # the lease ran out: another worker settled it (not published) and retries
-    [orphan] = any_store.orphans(later)
-    any_store.transition(orphan.id, Operation.DEFER, later, "reconciled: not published", due_at=later)
+    settler = Lease("c:3:settler", later + timedelta(seconds=60))
+    [orphan] = any_store.take_orphans(settler, later)
+    any_store.transition(
+        orphan.id, Operation.DEFER, later, "reconciled: not published", due_at=later, owner=settler.worker
+    )
     taker = Lease("b:2:taker", later + timedelta(seconds=60))
     assert any_store.take_lanes(["kanal1"], taker, later, 1) == ["kanal1"]
     assert any_store.claim_due(later, channel="kanal1", lease=taker) is not None
@@ -168,3 +171,37 @@ def test_a_stalled_workers_late_outcome_is_refused_once_another_claimed_the_post
     assert any_store.transition(post.id, Operation.PUBLISHED, later, "published", owner=taker.worker) is (
         PostState.PUBLISHED
     )
+
+
+def test_an_orphan_is_settled_by_one_worker_and_a_stalled_settlement_cannot_undo_a_new_claim(any_store: Store) -> None:
+    """Two workers find the same orphan: the first takes it over under its own lease, the second finds
+    nothing. If the first then stalls past that lease while asking the platform, a third settles the post
+    and a fourth claims it again; the first's late settlement must not move the fourth's live claim."""
+    now = _now()
+    any_store.apply_plan(
+        [{"key": "k1", "campaign": "c", "channel": "kanal1", "innovation_id": "i", "kind": "perkenalan",
+          "scheduled_at": now - timedelta(minutes=1), "text": "Halo"}],
+        [],
+        now,
+    )  # fmt: skip
+    dead = Lease("a:1:dead", now + timedelta(seconds=60))
+    assert any_store.take_lanes(["kanal1"], dead, now, 1) == ["kanal1"]
+    assert any_store.claim_due(now, channel="kanal1", lease=dead) is not None
+    later = now + timedelta(seconds=61)
+    slow = Lease("b:2:slow", later + timedelta(seconds=60))
+    [orphan] = any_store.take_orphans(slow, later)
+    assert any_store.take_orphans(Lease("c:3:other", later + timedelta(seconds=60)), later) == []
+    assert any_store.post(orphan.id).state is PostState.PUBLISHING  # still, and now under the slow settler's lease
+
+    much_later = later + timedelta(seconds=61)  # the slow settler stalled past its own lease
+    quick = Lease("c:3:quick", much_later + timedelta(seconds=60))
+    [again] = any_store.take_orphans(quick, much_later)
+    any_store.transition(again.id, Operation.DEFER, much_later, "not published", due_at=much_later, owner=quick.worker)
+    claimer = Lease("d:4:claimer", much_later + timedelta(seconds=60))
+    assert any_store.take_lanes(["kanal1"], claimer, much_later, 1) == ["kanal1"]
+    assert any_store.claim_due(much_later, channel="kanal1", lease=claimer) is not None
+
+    with pytest.raises(StateConflict, match="another worker"):
+        any_store.transition(orphan.id, Operation.DEFER, much_later, "not published", due_at=much_later,
+                             expect=PostState.PUBLISHING, owner=slow.worker)  # fmt: skip
+    assert any_store.post(orphan.id).state is PostState.PUBLISHING  # the claimer's claim stands

@@ -94,16 +94,32 @@ class LanesStore(StoreBase):
             ).rowcount
         return int(lanes or 0) + int(claims or 0)
 
-    def orphans(self, now: datetime, every: bool = False) -> list[Post]:
-        """Posts in ``publishing`` whose lease is past (their worker stopped renewing: it died), or that
-        carry none (claimed without one); with ``every``, all of them (one worker per store, at its start)."""
+    def take_orphans(self, lease: Lease, now: datetime, every: bool = False) -> list[Post]:
+        """Take over the posts in ``publishing`` whose lease is past (their worker stopped renewing: it died),
+        or that carry none (claimed without one), under ``lease``; with ``every``, all of them (one worker per
+        store, at its start).
+
+        Taken, not just read: two workers never settle one orphan, and a settlement that outlives its own
+        lease is refused once another worker has taken the post since (the outcome's owner check). Rows
+        another transaction holds are skipped (they are being claimed or settled right now).
+        """
         from .posts import _post  # posts.py builds its claims on this module's lanes
 
-        query = select(posts).where(posts.c.state == PostState.PUBLISHING.value).order_by(posts.c.id)
+        found = select(posts.c.id).where(posts.c.state == PostState.PUBLISHING.value)
         if not every:
-            query = query.where(or_(posts.c.lease_until.is_(None), posts.c.lease_until < to_text(now)))
+            found = found.where(or_(posts.c.lease_until.is_(None), posts.c.lease_until < to_text(now)))
         with self.transaction() as connection:
-            return [_post(row) for row in connection.execute(query)]
+            ids = list(connection.scalars(found.with_for_update(skip_locked=True)))
+            if not ids:
+                return []
+            connection.execute(
+                update(posts)
+                .where(posts.c.id.in_(ids))
+                .values(claimed_by=lease.worker, lease_until=to_text(lease.until))
+            )
+            return [
+                _post(row) for row in connection.execute(select(posts).where(posts.c.id.in_(ids)).order_by(posts.c.id))
+            ]
 
 
 def hold_lane(connection: Connection, channel: str, lease: Lease, stamp: str) -> bool:
