@@ -76,6 +76,12 @@ def test_the_aggregate_reads_on_either_engine(store_url: str, tmp_path: Path, mo
     assert (
         sum(sum(t.counts.values()) for t in store.report_tallies(begin, end, (begin.date(), end.date()), (), None)) == 4
     )
+    [read] = store.readings()  # the collection runs again within the same moment: one reading, the last written
+    store.add_readings([MetricReading(read.post_id, read.read_at, {"likes": 5, "replies": 1})])
+    assert (
+        sum(sum(t.counts.values()) for t in store.report_tallies(begin, end, (begin.date(), end.date()), (), None)) == 6
+    )
+    assert store.latest_readings()[read.post_id].counts == {"likes": 5, "replies": 1}
     every = store.posts(None, begin, end)
     assert sum(slot.posts for slot in store.slot_counts(begin, end)) == len(every) > 4
     monkeypatch.setattr(web_reads, "BATCH", 1)

@@ -152,19 +152,28 @@ def _require_innovation(connection: Connection, innovation_id: str) -> None:
 
 
 def _newest() -> Select[Any]:
-    """Each post's newest reading: its readings joined to the moment of its latest one.
+    """Each post's newest reading: the last one written at its latest moment.
 
     Portable SQL (SQLite's bare column beside ``max()`` is refused by PostgreSQL); the index on
-    ``(post_id, read_at)`` serves both the grouping and the join.
+    ``(post_id, read_at)`` serves both the grouping and the join. Two readings of one moment (a collection
+    run twice within the clock's resolution) are one reading, else a sum over posts counts it twice.
     """
     latest = (
         select(metric_readings.c.post_id, func.max(metric_readings.c.read_at).label("read_at"))
         .group_by(metric_readings.c.post_id)
         .subquery()
     )
+    last_written = (
+        select(func.max(metric_readings.c.id).label("id"))
+        .join(
+            latest,
+            and_(latest.c.post_id == metric_readings.c.post_id, latest.c.read_at == metric_readings.c.read_at),
+        )
+        .group_by(metric_readings.c.post_id)
+        .subquery()
+    )
     return select(metric_readings.c.post_id, metric_readings.c.read_at, metric_readings.c.counts).join(
-        latest,
-        and_(latest.c.post_id == metric_readings.c.post_id, latest.c.read_at == metric_readings.c.read_at),
+        last_written, last_written.c.id == metric_readings.c.id
     )
 
 
