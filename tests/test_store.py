@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from outreach.errors import ConfigError
 from outreach.store import MIGRATIONS, Store
 
 
@@ -98,3 +99,14 @@ def test_a_store_from_before_creation_times_begins_with_its_first_post(tmp_path:
     assert not upgraded.is_new
     assert upgraded.created_at() == first_plan
     assert upgraded.schema_version() == MIGRATIONS[-1][0]
+
+
+def test_a_sqlite_library_too_old_for_the_stores_sql_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RHEL 9's and Ubuntu 20.04's SQLite (3.34, 3.31) lack INSERT … RETURNING: said at opening, not at a claim."""
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
+    with pytest.raises(ConfigError, match=r"SQLite library is 3\.34\.1, and the store needs 3\.35 or newer"):
+        Store(f"sqlite:///{tmp_path / 'lama.sqlite3'}")
+    assert not (tmp_path / "lama.sqlite3").exists()

@@ -36,6 +36,8 @@ _READING: ContextVar[bool] = ContextVar("outreach_store_reading", default=False)
 #: The first key of every advisory lock the store takes (two-key form: apart from any one-key lock).
 _LOCK_SPACE = 0x6F72  # "or"
 
+#: The oldest SQLite library the store's SQL runs on: claims take a channel's lane with INSERT … RETURNING (3.35).
+OLDEST_SQLITE = (3, 35)
 #: SQLite's primary result codes for a file that is damaged or is not a database at all.
 _SQLITE_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
@@ -61,6 +63,7 @@ class StoreBase:
         self.is_sqlite = url.startswith("sqlite")
         self.is_new = False
         if self.is_sqlite:
+            _refuse_an_old_sqlite()
             database = url.removeprefix("sqlite:///")
             if database and database != ":memory:":
                 try:
@@ -259,3 +262,15 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _refuse_an_old_sqlite() -> None:
+    """Before any claim could fail on it: the SQLite library Python was built with must speak the store's SQL."""
+    if sqlite3.sqlite_version_info < OLDEST_SQLITE:
+        raise ConfigError(
+            _(
+                "this Python's SQLite library is {version}, and the store needs {oldest} or newer; run outreach "
+                "with a newer Python (3.11 from python.org, or a system from 2021 on), or set 'store' to a "
+                "PostgreSQL database"
+            ).format(version=sqlite3.sqlite_version, oldest=".".join(map(str, OLDEST_SQLITE)))
+        )
