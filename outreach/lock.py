@@ -19,13 +19,15 @@ from typing import IO
 from .app import Workspace
 from .errors import AlreadyRunning
 from .i18n import _
-from .store import LeaderLock, sqlite_file
+from .store import LeaderLock, Store, sqlite_file
 from .store.coordination import WORKER_PREFIX
 
 log = logging.getLogger("outreach.daemon")
 
 #: The leader removes a worker's heartbeat silent this long (a worker killed without a clean stop).
 FORGET_WORKER_AFTER = timedelta(days=1)
+#: A worker whose heartbeat is younger than this may be publishing (it beats every few seconds).
+ALIVE_WITHIN = timedelta(seconds=30)
 
 
 class StoreLock:
@@ -167,3 +169,14 @@ def try_leading_once(workspace: Workspace) -> LeaderLock | None:
         return lock
     lock.release()
     return None
+
+
+def workers_alive(store: Store) -> list[str]:
+    """The workers that beat within ``ALIVE_WITHIN`` of the wall clock (their hosts and pids): a follower, or
+    a ``run --once`` started while the leader was gone, publishes without holding the leadership lock."""
+    now = datetime.now(UTC)  # liveness is about real processes: the wall clock, never ``--now``
+    return sorted(
+        f"{worker['host']}:{worker['pid']}"
+        for worker in store.workers().values()
+        if now - datetime.fromisoformat(worker["beat"]) < ALIVE_WITHIN
+    )

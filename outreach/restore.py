@@ -7,7 +7,7 @@ from pathlib import Path
 from .app import Workspace
 from .errors import AlreadyRunning
 from .i18n import _
-from .lock import StoreLock
+from .lock import StoreLock, workers_alive
 from .publisher import Transition
 from .store import LeaderLock, restore_backup
 
@@ -33,9 +33,10 @@ def settle_restored(workspace: Workspace, source: str) -> list[Transition]:
     """After a PostgreSQL store was put back by the database's own tools (pg_restore, point-in-time recovery):
     settle every post that may have gone out since, as ``restore`` does after a SQLite backup.
 
-    Holds the leadership lock meanwhile, and refuses while a worker holds it: every running worker tries
-    for it, so a held lock means the workers were not all stopped (they would publish the posts being
-    settled). ``source`` is recorded as what the store was restored from.
+    Holds the leadership lock meanwhile, and refuses while a worker holds it or any worker beat in the last
+    30 s: every running worker tries for the lock, and a follower or a ``run --once`` publishes without it,
+    so either means the workers were not all stopped (they would publish the posts being settled).
+    ``source`` is recorded as what the store was restored from.
     """
     if workspace.store.is_sqlite:
         raise AlreadyRunning(
@@ -50,6 +51,14 @@ def settle_restored(workspace: Workspace, source: str) -> list[Transition]:
             )
         )
     try:
+        alive = workers_alive(workspace.store)
+        if alive:
+            raise AlreadyRunning(
+                _(
+                    "workers reported in within the last 30 seconds ({workers}); stop every worker first "
+                    "(systemctl stop 'outreach-worker@*' on each machine), wait 30 seconds, then run this again"
+                ).format(workers=", ".join(alive))
+            )
         workspace.store.mark_restored(source, workspace.now())
         return workspace.publisher().settle_after_restore()
     finally:

@@ -7,6 +7,7 @@ the database back as it was then.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -14,6 +15,7 @@ from click.testing import CliRunner, Result
 from outreach.cli import cli
 from outreach.model import PostState
 from outreach.store import LeaderLock
+from outreach.store.coordination import WORKER_PREFIX
 from tests.engine_helpers import at, campaign, file_channel, innovation, journal, project, workspace
 from tests.postgres import create_database, drop_database
 
@@ -81,6 +83,28 @@ def test_settling_refuses_while_a_worker_leads_and_changes_nothing(tmp_path: Pat
     ws = workspace(config, at(2026, 12, 1, 9, 20))
     assert ws.store.restored() is None
     assert len(ws.store.posts([PostState.PLANNED])) == 2
+    ws.close()
+
+
+def test_settling_refuses_while_a_worker_beat_in_the_last_30_s_though_none_leads(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """A follower, or a ``run --once`` started while the leader was gone, publishes without the lock."""
+    config = _config(tmp_path, postgres_url)
+    assert _cli(config, "2026-12-01T08:00+07:00", "run", "--once").exit_code == 0
+    ws = workspace(config, at(2026, 12, 1, 9, 20))
+    beat = {"host": "mesin-2", "pid": 4242, "started_at": "x", "beat": datetime.now(UTC).isoformat(), "leader": False}
+    ws.store.set_setting(f"{WORKER_PREFIX}mesin-2:4242", beat)
+    refused = _cli(config, "2026-12-01T09:20+07:00", "db", "settle-restored", "--source", "PITR 08.30")
+    assert refused.exit_code != 0 and "Traceback" not in refused.output
+    assert "(mesin-2:4242)" in refused.output and "stop every worker first" in refused.output
+    assert ws.store.restored() is None and len(ws.store.posts([PostState.PLANNED])) == 2
+
+    beat["beat"] = (datetime.now(UTC) - timedelta(seconds=31)).isoformat()  # it stopped beating: dead
+    ws.store.set_setting(f"{WORKER_PREFIX}mesin-2:4242", beat)
+    settled = _cli(config, "2026-12-01T09:20+07:00", "db", "settle-restored", "--source", "PITR 08.30")
+    assert settled.exit_code == 0, settled.output
+    assert ws.store.restored() is not None
     ws.close()
 
 
