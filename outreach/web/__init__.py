@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 from jinja2 import BaseLoader, ChoiceLoader, PackageLoader, StrictUndefined
 
+from .. import planner
 from ..accounts import Accounts, NewSession, User
 from ..html import clock_label, day_label
 from ..i18n import _, current_language, ngettext, number, percent
@@ -118,6 +119,8 @@ def create_app(workspace: Workspace, *, behind_proxy: bool = False) -> Flask:
     from . import routes
 
     _give_large_blocks_back()
+    # The holidays package would stay in the server for good (~17 MB); a child process looks a year up.
+    workspace.planning.calendar = planner.Calendar(lookup=planner.holidays_in_child)
     app = _OfficeApp(__name__, static_folder="static", template_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=1 * 2**20)
     app.jinja_env.globals.update(_=_, ngettext=ngettext, number=number, percent=percent, language=current_language)
