@@ -54,7 +54,7 @@ def planted(tmp_path: Path) -> Path:
         'series = ["perkenalan"]\nmin_gap_days = 0\n',
         encoding="utf-8",
     )
-    store = Store("sqlite:///" + str(tmp_path / "outreach.sqlite3"))
+    store = Store("sqlite:///" + str(tmp_path / "outreach.sqlite3"), now=NOW)
     innovation = Innovation(
         id="impor-lama",
         nama=f"KTP {HOSTILE} Sehari",
