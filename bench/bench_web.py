@@ -22,8 +22,9 @@ so the daemon plans nothing itself.
    one after another with realistic addresses (a filtered queue, page 50 of the queue, one post, one
    innovation, a month of the calendar, the report's summary …): p50 and p95 per address, target
    p95 ≤ 200 ms. Baseline in the same run: ``/static/app.css`` through the same server (what waitress
-   and Flask cost before any page is built). The report's downloads (a year of posts: megabytes) are
-   not pages: for them the time to the first byte of the body and the total time are printed apart.
+   and Flask cost before any page is built). Files to save (``Content-Disposition: attachment``: the
+   report's downloads, a year of posts in megabytes, and the calendar's .ics) are not pages: for them the
+   time to the first byte of the body and the total time are printed in a table of their own.
 2. Memory. The server's peak resident memory (``VmHWM`` of ``/proc/<pid>/status``) after step 1 and
    after step 3: target ≤ 80 MB. Its resident memory right after start-up is printed beside it (the
    imports and the catalogue), and, as the baseline, the same interpreter after importing only Flask.
@@ -172,6 +173,8 @@ class Visitor:
         self.port = port
         self.cookies: dict[str, str] = {}
         self.first_byte = 0.0
+        #: The last answer was a file to save (``Content-Disposition: attachment``), not a page to show.
+        self.attachment = False
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def request(self, method: str, path: str, form: Mapping[str, str] | None = None) -> tuple[int, bytes, float]:
@@ -209,6 +212,7 @@ class Visitor:
         """The whole body; ``first_byte`` = seconds from sending to the body's first byte (a stream's start)."""
         head = response.read(1)
         self.first_byte = time.perf_counter() - started
+        self.attachment = (response.getheader("Content-Disposition") or "").startswith("attachment")
         return head + response.read()
 
     def get(self, path: str) -> tuple[int, bytes, float]:
@@ -363,12 +367,14 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def measure_pages(
-    port: int, targets: Sequence[tuple[str, str]], repeat: int
+    port: int, pid: int, targets: Sequence[tuple[str, str]], repeat: int
 ) -> tuple[list[list[str]], list[list[str]]]:
     """Each address ``repeat`` times, one after another, signed in as the admin (one warm-up first).
 
-    (pages, downloads): a page's row has p50/p95 of the whole answer against the target; a download's
-    (the report's files, megabytes) the time to its first byte and its total time, with no page target.
+    (pages, downloads): a page's row has p50/p95 of the whole answer against the target; a download's (a file
+    to save, ``Content-Disposition: attachment``: the report's files, the calendar's .ics) the time to the
+    first byte of its body and its total time, with no page target. Each row ends with the server's peak
+    resident memory once that address was served (the address that raises it is the one to look at).
     """
     visitor = Visitor(port)
     visitor.sign_in("admin")
@@ -382,17 +388,18 @@ def measure_pages(
             first_bytes.append(visitor.first_byte)
         p50, p95 = common.percentile(times, 0.50), common.percentile(times, 0.95)
         size = f"{len(body) / 1024:.0f} kB"
-        if "/unduh" in address:
+        if visitor.attachment:
             row = [label, address[:60], str(status), size, f"{common.percentile(first_bytes, 0.50) * 1000:.0f} ms",
                    f"{common.percentile(first_bytes, 0.95) * 1000:.0f} ms", f"{p50 * 1000:.0f} ms",
-                   f"{p95 * 1000:.0f} ms", f"ERROR {status}" if status >= 400 else ""]  # fmt: skip
+                   f"{p95 * 1000:.0f} ms", f"{memory_mb(pid)[1]:.0f} MB",
+                   f"ERROR {status}" if status >= 400 else ""]  # fmt: skip
             downloads.append(row)
             continue
         verdict = "" if label.startswith("baseline") else common.verdict(p95, TARGET_P95)
         if status >= 400:
             verdict = f"ERROR {status}"
         pages.append([label, address[:60], str(status), size, f"{p50 * 1000:.0f} ms",
-                      f"{p95 * 1000:.0f} ms", verdict])  # fmt: skip
+                      f"{p95 * 1000:.0f} ms", f"{memory_mb(pid)[1]:.0f} MB", verdict])  # fmt: skip
     visitor.close()
     return pages, downloads
 
@@ -538,15 +545,24 @@ def main() -> None:
             print(f"first page (sign-in form, {status}): {first * 1000:.0f} ms; resident memory {idle_rss:.0f} MB")
 
             # 1. Pages
-            page_rows, download_rows = measure_pages(port, targets, args.requests)
+            page_rows, download_rows = measure_pages(port, server.pid, targets, args.requests)
             _rss, pages_hwm = memory_mb(server.pid)
             common.print_table(
-                ["page", "address", "status", "size", "p50", f"p95 (≤ {TARGET_P95 * 1000:.0f} ms)", "verdict"],
+                [
+                    "page",
+                    "address",
+                    "status",
+                    "size",
+                    "p50",
+                    f"p95 (≤ {TARGET_P95 * 1000:.0f} ms)",
+                    "peak RSS",
+                    "verdict",
+                ],
                 page_rows,
             )
             common.print_table(
                 ["download", "address", "status", "size", "first byte p50", "first byte p95", "total p50",
-                 "total p95", ""],
+                 "total p95", "peak RSS", ""],
                 download_rows,
             )  # fmt: skip
 

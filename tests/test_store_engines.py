@@ -261,3 +261,17 @@ def test_a_plan_over_many_keys_creates_the_new_revives_the_withdrawn_and_leaves_
     assert found["kenali|mastodon|ktp|0"].text == "Halo lagi"
     assert found["kenali|mastodon|ktp|595"].text == "Halo"  # live already: left as it was
     assert found["kenali|mastodon|ktp|605"].text == "Halo lagi"
+
+
+def test_the_agencies_follow_each_import_on_both_engines(any_store: Store) -> None:
+    """``agencies`` is kept per catalogue revision: an import (a new revision) is seen by the next read."""
+    any_store.import_innovations(
+        [(Innovation("ktp", "KTP Sehari", "Disdukcapil", "KTP jadi.", "Cepat.", "Datang."), "test", None)], NOW
+    )
+    assert any_store.agencies() == ["Disdukcapil"]
+    assert any_store.agencies() == ["Disdukcapil"]  # the kept answer
+    any_store.import_innovations(
+        [(Innovation("sampah", "Bank Sampah", "Dinas Sosial", "Tabung.", "Bersih.", "Datang."), "test", None)],
+        NOW + timedelta(minutes=1),
+    )
+    assert any_store.agencies() == ["Dinas Sosial", "Disdukcapil"]
