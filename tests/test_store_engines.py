@@ -275,3 +275,15 @@ def test_the_agencies_follow_each_import_on_both_engines(any_store: Store) -> No
         NOW + timedelta(minutes=1),
     )
     assert any_store.agencies() == ["Dinas Sosial", "Disdukcapil"]
+
+
+def test_a_limited_page_cache_applies_to_each_new_connection(any_store: Store) -> None:
+    """The web server keeps SQLite's page cache small on each thread's connection; PostgreSQL is left alone."""
+    any_store.limit_page_cache(256)
+    if any_store.is_sqlite:
+        with any_store.transaction() as connection:
+            assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == -256
+    any_store.import_innovations(
+        [(Innovation("ktp", "KTP Sehari", "Disdukcapil", "KTP jadi.", "Cepat.", "Datang."), "test", None)], NOW
+    )
+    assert any_store.agencies() == ["Disdukcapil"]  # and it reads and writes as before

@@ -163,6 +163,17 @@ class StoreBase:
                     )
         self.is_new = not applied
 
+    def limit_page_cache(self, kib: int) -> None:
+        """Each SQLite connection opened from now on caches at most ``kib`` KiB of the file (SQLite's default is
+        2 MiB): a server's eight threads each keep a connection, 16 MiB of a process meant to stay under 80 MB;
+        the operating system caches the file anyway. Nothing to do on PostgreSQL (its cache is the server's)."""
+        if not self.is_sqlite:
+            return
+        event.listen(
+            self.engine, "connect", lambda connection, _record: connection.execute(f"PRAGMA cache_size=-{int(kib)}")
+        )
+        self.engine.dispose()  # the connections opened before keep the default
+
     def _up_to_date(self) -> bool:
         """Every migration is applied, as read without SQLite's write lock: a command that only reads (``outreach
         report``, the web's download) opens the store without waiting for the daemon's claims."""

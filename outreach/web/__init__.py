@@ -114,6 +114,11 @@ class _OfficeApp(Flask):
         return ChoiceLoader([PackageLoader("outreach", "web/templates"), PackageLoader("outreach", "html/templates")])
 
 
+#: SQLite's page cache per connection in the server (one connection per thread): measured with eight threads on
+#: 100,000 posts, 104 MB peak with SQLite's 2 MiB default, 89 MB with this, and the pages no slower.
+PAGE_CACHE_KIB = 256
+
+
 def create_app(workspace: Workspace, *, behind_proxy: bool = False) -> Flask:
     """The web application over ``workspace``; ``behind_proxy``: trust one reverse proxy's X-Forwarded-* headers."""
     from . import routes
@@ -121,6 +126,7 @@ def create_app(workspace: Workspace, *, behind_proxy: bool = False) -> Flask:
     _give_large_blocks_back()
     # The holidays package would stay in the server for good (~17 MB); a child process looks a year up.
     workspace.planning.calendar = planner.Calendar(lookup=planner.holidays_in_child)
+    workspace.store.limit_page_cache(PAGE_CACHE_KIB)
     app = _OfficeApp(__name__, static_folder="static", template_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=1 * 2**20)
     app.jinja_env.globals.update(_=_, ngettext=ngettext, number=number, percent=percent, language=current_language)
