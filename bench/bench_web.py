@@ -2,7 +2,13 @@
 
 Run:  python bench/bench_web.py [--innovations N] [--posts N] [--replies N] [--requests N] [--users N]
                                  [--duration S] [--spacing S]
-                                 [--quiet S] [--think MIN,MAX]
+                                 [--quiet S] [--think MIN,MAX] [--store DIR]
+
+``--store DIR`` keeps the built store in DIR (built there on the first run, in minutes) and reuses it on
+the next runs, so a measurement can be repeated in a quiet window without rebuilding. A reused store
+keeps the dates of the day it was built (the calendar's month and the report's year are that day's); its
+outbox is restored from a copy taken when it was built (the daemon of the load changes it); delete DIR to
+build afresh (about a minute).
 
 The store: a generated catalogue of 10,000 approved innovations from about 40 agencies (benchmark 1's),
 seven ``file`` channels, 100,000 posts written straight into the outbox in one transaction (as
@@ -16,7 +22,9 @@ so the daemon plans nothing itself.
    one after another with realistic addresses (a filtered queue, page 50 of the queue, one post, one
    innovation, a month of the calendar, the report's summary …): p50 and p95 per address, target
    p95 ≤ 200 ms. Baseline in the same run: ``/static/app.css`` through the same server (what waitress
-   and Flask cost before any page is built).
+   and Flask cost before any page is built). Files to save (``Content-Disposition: attachment``: the
+   report's downloads, a year of posts in megabytes, and the calendar's .ics) are not pages: for them the
+   time to the first byte of the body and the total time are printed in a table of their own.
 2. Memory. The server's peak resident memory (``VmHWM`` of ``/proc/<pid>/status``) after step 1 and
    after step 3: target ≤ 80 MB. Its resident memory right after start-up is printed beside it (the
    imports and the catalogue), and, as the baseline, the same interpreter after importing only Flask.
@@ -33,12 +41,14 @@ from __future__ import annotations
 import argparse
 import http.client
 import importlib
+import json
 import os
 import pkgutil
 import random
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -59,6 +69,8 @@ TARGET_LATENESS_P99 = 1.0
 PASSWORD = "kata sandi panjang untuk bench"
 CAMPAIGN = "kenali"
 TICK_SECONDS = 30  # outreach.daemon.TICK_SECONDS
+#: The built store's copy in ``--store DIR``, restored before each later run.
+PRISTINE = "pristine.sqlite3"
 #: The channels the daemon publishes to during the load: text alone is enough there (Instagram needs an
 #: image, X a shorter text).
 TEXT_CHANNELS = ("facebook", "telegram", "mastodon")
@@ -160,10 +172,13 @@ class Visitor:
     def __init__(self, port: int) -> None:
         self.port = port
         self.cookies: dict[str, str] = {}
+        self.first_byte = 0.0
+        #: The last answer was a file to save (``Content-Disposition: attachment``), not a page to show.
+        self.attachment = False
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def request(self, method: str, path: str, form: Mapping[str, str] | None = None) -> tuple[int, bytes, float]:
-        """(status, body, seconds from sending to the last byte read)."""
+        """(status, body, seconds from sending to the last byte read); the first byte's in ``first_byte``."""
         from urllib.parse import urlencode
 
         headers = {"Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())}
@@ -175,13 +190,14 @@ class Visitor:
         try:
             self.connection.request(method, path, body=body, headers=headers)
             response = self.connection.getresponse()
-            data = response.read()
+            data = self.read(response, started)
         except (http.client.HTTPException, OSError):
             self.connection.close()  # waitress closed an idle keep-alive: reconnect once
             self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            started = time.perf_counter()
             self.connection.request(method, path, body=body, headers=headers)
             response = self.connection.getresponse()
-            data = response.read()
+            data = self.read(response, started)
         seconds = time.perf_counter() - started
         for cookie in response.msg.get_all("Set-Cookie") or ():
             name, _, rest = cookie.partition("=")
@@ -191,6 +207,13 @@ class Visitor:
             else:
                 self.cookies[name] = value
         return response.status, data, seconds
+
+    def read(self, response: http.client.HTTPResponse, started: float) -> bytes:
+        """The whole body; ``first_byte`` = seconds from sending to the body's first byte (a stream's start)."""
+        head = response.read(1)
+        self.first_byte = time.perf_counter() - started
+        self.attachment = (response.getheader("Content-Disposition") or "").startswith("attachment")
+        return head + response.read()
 
     def get(self, path: str) -> tuple[int, bytes, float]:
         return self.request("GET", path)
@@ -343,25 +366,42 @@ def stop(process: subprocess.Popen) -> None:
 # ---- the three measurements --------------------------------------------------------------------------
 
 
-def measure_pages(port: int, targets: Sequence[tuple[str, str]], repeat: int) -> list[list[str]]:
-    """Each address ``repeat`` times, one after another, signed in as the admin (one warm-up first)."""
+def measure_pages(
+    port: int, pid: int, targets: Sequence[tuple[str, str]], repeat: int
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Each address ``repeat`` times, one after another, signed in as the admin (one warm-up first).
+
+    (pages, downloads): a page's row has p50/p95 of the whole answer against the target; a download's (a file
+    to save, ``Content-Disposition: attachment``: the report's files, the calendar's .ics) the time to the
+    first byte of its body and its total time, with no page target. Each row ends with the server's peak
+    resident memory once that address was served (the address that raises it is the one to look at).
+    """
     visitor = Visitor(port)
     visitor.sign_in("admin")
-    rows = []
+    pages, downloads = [], []
     for label, address in [("baseline: static file", "/static/app.css"), *targets]:
         status, body, _seconds = visitor.get(address)  # warm-up: the first request compiles the templates
-        times = []
+        times, first_bytes = [], []
         for _run in range(repeat):
             status, body, seconds = visitor.get(address)
             times.append(seconds)
+            first_bytes.append(visitor.first_byte)
         p50, p95 = common.percentile(times, 0.50), common.percentile(times, 0.95)
+        size = f"{len(body) / 1024:.0f} kB"
+        if visitor.attachment:
+            row = [label, address[:60], str(status), size, f"{common.percentile(first_bytes, 0.50) * 1000:.0f} ms",
+                   f"{common.percentile(first_bytes, 0.95) * 1000:.0f} ms", f"{p50 * 1000:.0f} ms",
+                   f"{p95 * 1000:.0f} ms", f"{memory_mb(pid)[1]:.0f} MB",
+                   f"ERROR {status}" if status >= 400 else ""]  # fmt: skip
+            downloads.append(row)
+            continue
         verdict = "" if label.startswith("baseline") else common.verdict(p95, TARGET_P95)
         if status >= 400:
             verdict = f"ERROR {status}"
-        rows.append([label, address[:60], str(status), f"{len(body) / 1024:.0f} kB", f"{p50 * 1000:.0f} ms",
-                     f"{p95 * 1000:.0f} ms", verdict])  # fmt: skip
+        pages.append([label, address[:60], str(status), size, f"{p50 * 1000:.0f} ms",
+                      f"{p95 * 1000:.0f} ms", f"{memory_mb(pid)[1]:.0f} MB", verdict])  # fmt: skip
     visitor.close()
-    return rows
+    return pages, downloads
 
 
 class Load:
@@ -479,17 +519,15 @@ def main() -> None:
     parser.add_argument(
         "--think", default="1,5", help="seconds a person reads a page before the next: MIN,MAX (uniform)"
     )
+    parser.add_argument("--store", type=Path, help="keep the built store in this folder and reuse it next time")
     args = parser.parse_args()
     common.print_machine("the office's web page: pages, memory, load beside the daemon")
     local_now = datetime.now(common.ZONE)
     if local_now.hour == 0 and local_now.minute < 10:
         print("warning: the daemon's daily re-plan (00:05 WIB) may fall in this run")
     with tempfile.TemporaryDirectory(prefix="outreach-bench-web-") as temporary:
-        folder = Path(temporary)
-        began = time.perf_counter()
-        config, ids = build(folder, args.innovations, args.posts, args.replies, args.users)
-        print(f"store built in {time.perf_counter() - began:.1f} s: {args.innovations:,} innovations, "
-              f"{args.posts:,} posts, {args.replies:,} replies, {args.users + 1} accounts")  # fmt: skip
+        folder = args.store.resolve() if args.store else Path(temporary)
+        config, ids = built_store(folder, args)
         from outreach.accounts import PERMISSIONS
 
         routes = get_routes()
@@ -507,12 +545,26 @@ def main() -> None:
             print(f"first page (sign-in form, {status}): {first * 1000:.0f} ms; resident memory {idle_rss:.0f} MB")
 
             # 1. Pages
-            page_rows = measure_pages(port, targets, args.requests)
+            page_rows, download_rows = measure_pages(port, server.pid, targets, args.requests)
             _rss, pages_hwm = memory_mb(server.pid)
             common.print_table(
-                ["page", "address", "status", "size", "p50", f"p95 (≤ {TARGET_P95 * 1000:.0f} ms)", "verdict"],
+                [
+                    "page",
+                    "address",
+                    "status",
+                    "size",
+                    "p50",
+                    f"p95 (≤ {TARGET_P95 * 1000:.0f} ms)",
+                    "peak RSS",
+                    "verdict",
+                ],
                 page_rows,
             )
+            common.print_table(
+                ["download", "address", "status", "size", "first byte p50", "first byte p95", "total p50",
+                 "total p95", "peak RSS", ""],
+                download_rows,
+            )  # fmt: skip
 
             # 3. Load beside the daemon
             low, high = (float(part) for part in args.think.split(","))
@@ -573,6 +625,41 @@ def main() -> None:
         print(f"  error: {error}")
     print(f"baseline: resident memory right after start-up {idle_rss:.0f} MB; Python with only Flask and "
           f"waitress imported {floor:.0f} MB")  # fmt: skip
+
+
+def built_store(folder: Path, args: argparse.Namespace) -> tuple[Path, dict]:
+    """The store in ``folder``: reused when an earlier run with the same sizes left it there, else built."""
+    sizes = {"innovations": args.innovations, "posts": args.posts, "replies": args.replies, "users": args.users}
+    saved = folder / "bench_web.json"
+    if saved.exists():
+        kept = json.loads(saved.read_text())
+        if kept["sizes"] == sizes:
+            restore(folder)
+            print(f"store reused from {folder} (built {kept['built']}, restored as built)")
+            return Path(kept["config"]), kept["ids"]
+        raise SystemExit(f"{folder} holds a store of other sizes ({kept['sizes']}): delete it or pick another")
+    if folder.exists() and any(folder.iterdir()):
+        raise SystemExit(f"{folder} is not empty and holds no bench store")
+    folder.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    config, ids = build(folder, args.innovations, args.posts, args.replies, args.users)
+    print(f"store built in {time.perf_counter() - began:.1f} s: {args.innovations:,} innovations, "
+          f"{args.posts:,} posts, {args.replies:,} replies, {args.users + 1} accounts")  # fmt: skip
+    with sqlite3.connect(folder / common.STORE_NAME) as store, sqlite3.connect(folder / PRISTINE) as copy:
+        store.backup(copy)
+    built = datetime.now(common.ZONE).isoformat(timespec="seconds")
+    saved.write_text(json.dumps({"sizes": sizes, "config": str(config), "ids": ids, "built": built}))
+    return config, ids
+
+
+def restore(folder: Path) -> None:
+    """The store as it was built: a run's daemon cancels the planned posts (the campaign's dates lie in 2099) and
+    publishes the bench's own, so the next run's pages would read another outbox."""
+    for suffix in ("-wal", "-shm"):
+        (folder / f"{common.STORE_NAME}{suffix}").unlink(missing_ok=True)
+    (folder / common.STORE_NAME).unlink()
+    with sqlite3.connect(folder / PRISTINE) as copy, sqlite3.connect(folder / common.STORE_NAME) as store:
+        copy.backup(store)
 
 
 def wait_for_tick(config: Path, daemon: subprocess.Popen, folder: Path) -> datetime:

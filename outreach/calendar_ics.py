@@ -38,8 +38,8 @@ def slot_description(slot: Slot) -> str:
     parts = [_("Campaign: {campaign}").format(campaign=slot.campaign)]
     for mark in slot.marks:
         heading = f"{mark.channel} ({mark.short}): {mark.symbol} {mark.label}"
-        if mark.why:
-            heading += f" — {mark.why}"
+        if why := mark.why:
+            heading += f" — {why}"
         if mark.url:
             heading += f"\n{mark.url}"
         parts.append(heading + "\n" + (mark.text or _("(no text)")))

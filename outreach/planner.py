@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
+import subprocess
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -60,24 +63,47 @@ class ChannelRules:
 
 
 class Calendar:
-    """Indonesian public holidays and *cuti bersama* (the ``holidays`` package)."""
+    """Indonesian public holidays and *cuti bersama* (the ``holidays`` package), looked up a year at a time by
+    ``lookup`` (``holidays_of``; the web server passes ``holidays_in_child``)."""
 
-    def __init__(self, extra: Mapping[date, str] | None = None) -> None:
+    def __init__(
+        self, extra: Mapping[date, str] | None = None, lookup: Callable[[int], Mapping[date, str]] | None = None
+    ) -> None:
         self._days: dict[date, str] = dict(extra or {})
         self._years: set[int] = set()
+        self._lookup = lookup or holidays_of
 
     def holiday(self, day: date) -> str | None:
         """The holiday's name, or None on a working day."""
         if day.year not in self._years:
-            import holidays
-
-            calendar = holidays.country_holidays(
-                "ID", years=day.year, language="id", categories=("public", "government")
-            )
-            for holiday_date, name in calendar.items():
+            for holiday_date, name in self._lookup(day.year).items():
                 self._days.setdefault(holiday_date, name)
             self._years.add(day.year)
         return self._days.get(day)
+
+
+def holidays_of(year: int) -> dict[date, str]:
+    """The public holidays and *cuti bersama* of ``year`` in Indonesia, named in Indonesian."""
+    import holidays
+
+    found = holidays.country_holidays("ID", years=year, language="id", categories=("public", "government"))
+    return dict(found.items())
+
+
+#: ``holidays_in_child``'s child: the year's holidays as JSON on its standard output.
+_HOLIDAYS_CHILD = (
+    "import json, sys; from outreach.planner import holidays_of; "
+    "print(json.dumps({day.isoformat(): name for day, name in holidays_of(int(sys.argv[1])).items()}))"
+)
+
+
+def holidays_in_child(year: int) -> dict[date, str]:
+    """``holidays_of`` worked out by a child process: the package imports ~300 modules (17 MB) that a long-lived
+    server would keep for a list of twenty days a year. About half a second, once a year per process."""
+    done = subprocess.run(
+        [sys.executable, "-c", _HOLIDAYS_CHILD, str(year)], capture_output=True, text=True, check=True, timeout=120
+    )
+    return {date.fromisoformat(day): name for day, name in json.loads(done.stdout).items()}
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
-from .i18n import _
+from .i18n import _, current_language
 from .vocabulary import state_label
 
 #: Each template's pattern, and the literal text it starts with (a cheap first test: ``queue`` shows many reasons).
@@ -60,6 +60,13 @@ def _learn_recorded_templates() -> None:
 def shown(reason: str) -> str:
     """``reason`` as a person should read it now: its known English parts in the interface's language."""
     _learn_recorded_templates()
+    return _shown(reason, current_language(), len(_TEMPLATES))
+
+
+@lru_cache(maxsize=4096)
+def _shown(reason: str, _language: str, _templates: int) -> str:
+    """``shown``, kept per language and set of templates: a calendar feed or a queue shows the same few reasons
+    thousands of times, and matching one against every template costs ~60 µs."""
     parts = reason.split("; ")
     out: list[str] = []
     start = 0

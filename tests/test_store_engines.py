@@ -253,3 +253,57 @@ def test_names_and_agencies_are_read_in_sql_on_both_engines(any_store: Store) ->
     assert [(row.post.innovation_id, row.innovation_name, row.agency) for row in queue] == [
         ("ktp", "KTP Sehari", "Disdukcapil")
     ]
+
+
+def test_a_plan_over_many_keys_creates_the_new_revives_the_withdrawn_and_leaves_the_rest(any_store: Store) -> None:
+    """``apply_plan`` looks up only the plan's own keys, in batches (more keys than one batch here): a key that
+    exists and is live is left as it is, a withdrawn one is planned again, the rest are created."""
+    ids = _planned(any_store, 600)
+    withdrawn = ids[:3]
+    any_store.apply_plan([], [(post_id, "test: the innovation was withdrawn") for post_id in withdrawn], NOW)
+    again = [
+        {
+            "key": f"kenali|mastodon|ktp|{number}",
+            "campaign": "kenali",
+            "channel": "mastodon",
+            "innovation_id": "ktp",
+            "kind": "perkenalan",
+            "scheduled_at": NOW + timedelta(hours=number),
+            "text": "Halo lagi",
+        }
+        for number in range(590, 610)
+    ]
+    revived = [{**row, "key": f"kenali|mastodon|ktp|{number}"} for number, row in zip(range(3), again, strict=False)]
+    assert any_store.apply_plan([*revived, *again], [], NOW + timedelta(minutes=1)) == (3 + 10, 0)
+    found = {post.key: post for post in any_store.posts()}
+    assert len(found) == 610
+    assert all(found[f"kenali|mastodon|ktp|{number}"].state is PostState.PLANNED for number in range(3))
+    assert found["kenali|mastodon|ktp|0"].text == "Halo lagi"
+    assert found["kenali|mastodon|ktp|595"].text == "Halo"  # live already: left as it was
+    assert found["kenali|mastodon|ktp|605"].text == "Halo lagi"
+
+
+def test_the_agencies_follow_each_import_on_both_engines(any_store: Store) -> None:
+    """``agencies`` is kept per catalogue revision: an import (a new revision) is seen by the next read."""
+    any_store.import_innovations(
+        [(Innovation("ktp", "KTP Sehari", "Disdukcapil", "KTP jadi.", "Cepat.", "Datang."), "test", None)], NOW
+    )
+    assert any_store.agencies() == ["Disdukcapil"]
+    assert any_store.agencies() == ["Disdukcapil"]  # the kept answer
+    any_store.import_innovations(
+        [(Innovation("sampah", "Bank Sampah", "Dinas Sosial", "Tabung.", "Bersih.", "Datang."), "test", None)],
+        NOW + timedelta(minutes=1),
+    )
+    assert any_store.agencies() == ["Dinas Sosial", "Disdukcapil"]
+
+
+def test_a_limited_page_cache_applies_to_each_new_connection(any_store: Store) -> None:
+    """The web server keeps SQLite's page cache small on each thread's connection; PostgreSQL is left alone."""
+    any_store.limit_page_cache(256)
+    if any_store.is_sqlite:
+        with any_store.transaction() as connection:
+            assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == -256
+    any_store.import_innovations(
+        [(Innovation("ktp", "KTP Sehari", "Disdukcapil", "KTP jadi.", "Cepat.", "Datang."), "test", None)], NOW
+    )
+    assert any_store.agencies() == ["Disdukcapil"]  # and it reads and writes as before

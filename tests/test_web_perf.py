@@ -67,6 +67,21 @@ def test_a_page_answers_while_the_daemon_holds_the_write_lock(office: Office) ->
         writer.close()
 
 
+def test_a_report_download_is_made_while_the_daemon_holds_the_write_lock(office: Office) -> None:
+    """``outreach report`` (the download's child process) reads for seconds on a year's outbox: it must not take
+    SQLite's write lock to read, or the daemon's claims wait for it (a post seconds late)."""
+    client = signed_in_client(office, "admin")
+    writer = _hold_the_write_lock(office.workspace.store)
+    try:
+        started = time.monotonic()
+        answer = client.get("/laporan/unduh?dari=2026-12-01&sampai=2026-12-31&format=csv")
+        assert answer.status_code == 200 and answer.data.startswith("\ufeff".encode())
+        assert time.monotonic() - started < 8  # taking the lock would wait 10 s, then fail
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
 def test_the_server_checks_one_password_at_a_time(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2id fills 7 MiB per check: eight threads signing in at once would take 56 MB more."""
     real = outreach.accounts.HASHER

@@ -59,10 +59,11 @@ def report(
         raise click.BadParameter(_("the period ends before it starts; give --to on or after --from"), param_hint="--to")
     rehearsal = bool(click.get_current_context().find_root().obj.get("rehearsal"))
     platforms = {name: ws.channel_view(name).platform for name in ws.config.channels}
-    evidence = assemble(
-        ws.store, start=period[0], end=period[1], zone=ws.zone, now=ws.now(), platforms=platforms,
-        office=ws.config.office, agency=agency, rehearsal=rehearsal,
-    )  # fmt: skip
+    with ws.store.reading():  # seconds of reads that must not keep the daemon's claims waiting (SQLite's lock)
+        evidence = assemble(
+            ws.store, start=period[0], end=period[1], zone=ws.zone, now=ws.now(), platforms=platforms,
+            office=ws.config.office, agency=agency, rehearsal=rehearsal,
+        )  # fmt: skip
     if rehearsal:  # the page and the workbook say so too; a CSV has no place for it but this line
         click.echo(_("this is a rehearsal's report, marked as such: it is not evidence"), err=True)
     if output_format == "csv" and output is None:

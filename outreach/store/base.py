@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, create_engine, event, func, insert, literal, select
+from sqlalchemy import Connection, Engine, Integer, create_engine, event, func, insert, inspect, literal, select
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from ..clock import SystemClock
@@ -150,6 +150,8 @@ class StoreBase:
         )
 
     def _migrate(self, now: datetime) -> None:
+        if self._up_to_date():
+            return
         with self.transaction() as connection:
             metadata.create_all(connection, tables=[schema_migrations])
             applied = set(connection.scalars(select(schema_migrations.c.version)))
@@ -160,6 +162,26 @@ class StoreBase:
                         insert(schema_migrations).values(version=version, name=name, applied_at=to_text(now))
                     )
         self.is_new = not applied
+
+    def limit_page_cache(self, kib: int) -> None:
+        """Each SQLite connection opened from now on caches at most ``kib`` KiB of the file (SQLite's default is
+        2 MiB): a server's eight threads each keep a connection, 16 MiB of a process meant to stay under 80 MB;
+        the operating system caches the file anyway. Nothing to do on PostgreSQL (its cache is the server's)."""
+        if not self.is_sqlite:
+            return
+        event.listen(
+            self.engine, "connect", lambda connection, _record: connection.execute(f"PRAGMA cache_size=-{int(kib)}")
+        )
+        self.engine.dispose()  # the connections opened before keep the default
+
+    def _up_to_date(self) -> bool:
+        """Every migration is applied, as read without SQLite's write lock: a command that only reads (``outreach
+        report``, the web's download) opens the store without waiting for the daemon's claims."""
+        with self.reading(), self.transaction() as connection:
+            if not inspect(connection).has_table(schema_migrations.name):
+                return False
+            applied = set(connection.scalars(select(schema_migrations.c.version)))
+        return all(version in applied for version, _name, _migrate in MIGRATIONS)
 
     def schema_version(self) -> int:
         with self.transaction() as connection:

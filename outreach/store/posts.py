@@ -34,6 +34,8 @@ PLANNED = N_("planned")
 CLAIMED = N_("claimed")
 #: Writing plans and announcements holds this lock on PostgreSQL: each reads which keys exist, then creates the rest.
 POST_KEYS_LOCK = "posts:keys"
+#: Keys per query when a plan looks up which of its posts exist (below SQLite's limit of bound parameters).
+KEY_BATCH = 500
 
 
 class PublishedPost(NamedTuple):
@@ -187,7 +189,8 @@ class OutboxStore(StoreBase):
         inserted = withdrawn = 0
         with self.transaction() as connection:
             serialised(connection, POST_KEYS_LOCK)
-            existing = {row.key: row for row in connection.execute(select(posts.c.key, posts.c.id, posts.c.state))}
+            new_posts = list(new_posts)
+            existing = _existing_keys(connection, [values["key"] for values in new_posts])
             for values in new_posts:
                 earlier = existing.get(values["key"])
                 if earlier is None:
@@ -404,6 +407,16 @@ def _missing(post_id: int) -> str:
 
 def _is_announcement() -> Any:
     return posts.c.innovation_id == outbox.ANNOUNCEMENT_ID
+
+
+def _existing_keys(connection: Connection, keys: list[str]) -> dict[str, Any]:
+    """The posts (key, id, state) of ``keys`` that exist, by key: a plan for one innovation reads its own few
+    keys, not the whole outbox's (~0.6 s at 100,000 posts)."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(keys), KEY_BATCH):
+        query = select(posts.c.key, posts.c.id, posts.c.state).where(posts.c.key.in_(keys[start : start + KEY_BATCH]))
+        found.update((row.key, row) for row in connection.execute(query))
+    return found
 
 
 def _create(connection: Connection, values: dict[str, Any], stamp: str, actor: str | None = None) -> int:

@@ -155,7 +155,10 @@ class WebReadsStore(StoreBase):
             fact = facts.get(innovation_id)
             if fact is None or (wanted is not None and fact[0].casefold() != wanted):
                 return None
-            return tallies.setdefault(fact[0], AgencyTally(fact[0]))
+            found = tallies.get(fact[0])
+            if found is None:
+                found = tallies[fact[0]] = AgencyTally(fact[0])
+            return found
 
         published = (
             (posts.c.state == PostState.PUBLISHED.value)
@@ -165,9 +168,12 @@ class WebReadsStore(StoreBase):
         scheduled = (posts.c.scheduled_at >= to_text(begin)) & (posts.c.scheduled_at < to_text(until))
         gaps = posts.c.state.in_([state.value for state in gap_states]) & scheduled
         out: set[str] = set()
+        went_out: set[str] = set()  # every innovation with a post published in the period, whatever its agency
         with self.transaction() as connection:
             for column, query in _counts(published, gaps, period):
                 for innovation_id, count in connection.execute(query):
+                    if column == "posts":
+                        went_out.add(innovation_id)
                     if (found := tally(innovation_id)) is not None:
                         setattr(found, column, getattr(found, column) + count)
                         out.update([innovation_id] if column in ("posts", "press") else [])
@@ -178,7 +184,6 @@ class WebReadsStore(StoreBase):
             for innovation_id, counts in connection.execute(readings.where(published)):
                 if (found := tally(innovation_id)) is not None:
                     found.counts.update(json.loads(counts))
-            went_out = set(connection.scalars(select(posts.c.innovation_id).where(published).distinct()))
         for innovation_id in out:
             if (found := tally(innovation_id)) is not None:
                 found.innovations += 1

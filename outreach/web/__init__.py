@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 from jinja2 import BaseLoader, ChoiceLoader, PackageLoader, StrictUndefined
 
+from .. import planner
 from ..accounts import Accounts, NewSession, User
 from ..html import clock_label, day_label
 from ..i18n import _, current_language, ngettext, number, percent
@@ -113,11 +114,19 @@ class _OfficeApp(Flask):
         return ChoiceLoader([PackageLoader("outreach", "web/templates"), PackageLoader("outreach", "html/templates")])
 
 
+#: SQLite's page cache per connection in the server (one connection per thread): measured with eight threads on
+#: 100,000 posts, 104 MB peak with SQLite's 2 MiB default, 89 MB with this, and the pages no slower.
+PAGE_CACHE_KIB = 256
+
+
 def create_app(workspace: Workspace, *, behind_proxy: bool = False) -> Flask:
     """The web application over ``workspace``; ``behind_proxy``: trust one reverse proxy's X-Forwarded-* headers."""
     from . import routes
 
     _give_large_blocks_back()
+    # The holidays package would stay in the server for good (~17 MB); a child process looks a year up.
+    workspace.planning.calendar = planner.Calendar(lookup=planner.holidays_in_child)
+    workspace.store.limit_page_cache(PAGE_CACHE_KIB)
     app = _OfficeApp(__name__, static_folder="static", template_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=1 * 2**20)
     app.jinja_env.globals.update(_=_, ngettext=ngettext, number=number, percent=percent, language=current_language)
