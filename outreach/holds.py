@@ -9,7 +9,6 @@ the store's settings (``hold:<channel>``), so the daemon, ``status`` and ``chann
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,8 +16,6 @@ from .clock import Clock
 from .store import Store
 
 PREFIX = "hold:"
-#: Holding and lifting read a hold, then write it: one at a time in this process, whatever lane asks.
-_CHANGING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -41,12 +38,7 @@ class Holds:
 
     def all(self) -> dict[str, Hold]:
         return {
-            key.removeprefix(PREFIX): Hold(
-                key.removeprefix(PREFIX),
-                value["reason"],
-                datetime.fromisoformat(value["since"]),
-                datetime.fromisoformat(value["probe_at"]),
-            )
+            key.removeprefix(PREFIX): _hold_of(key.removeprefix(PREFIX), value)
             for key, value in self.store.settings_with_prefix(PREFIX).items()
         }
 
@@ -56,21 +48,26 @@ class Holds:
         return {name for name, hold in self.all().items() if hold.probe_at > now}
 
     def hold(self, channel: str, reason: str) -> Hold:
-        """Hold ``channel`` (or keep holding it, from when it began) until the next try."""
-        with _CHANGING:
-            now = self.clock.now()
-            earlier = self.all().get(channel)
-            held = Hold(channel, reason, earlier.since if earlier else now, now + self.probe_after)
-            self.store.set_setting(
-                PREFIX + channel,
-                {"reason": reason, "since": held.since.isoformat(), "probe_at": held.probe_at.isoformat()},
-            )
-            return held
+        """Hold ``channel`` (or keep holding it, from when it began) until the next try.
+
+        Read and written in one store transaction, so two workers holding the same channel keep its first
+        ``since``, whatever the order of their writes."""
+        now = self.clock.now()
+
+        def held(earlier: dict | None) -> dict:
+            since = earlier["since"] if earlier else now.isoformat()
+            return {"reason": reason, "since": since, "probe_at": (now + self.probe_after).isoformat()}
+
+        _before, after = self.store.update_setting(PREFIX + channel, held)
+        return _hold_of(channel, after)
 
     def lift(self, channel: str) -> Hold | None:
         """Lift the hold on ``channel``; the hold that was lifted, if there was one."""
-        with _CHANGING:
-            earlier = self.all().get(channel)
-            if earlier is not None:
-                self.store.set_setting(PREFIX + channel, None)
-            return earlier
+        before, _after = self.store.update_setting(PREFIX + channel, lambda _earlier: None)
+        return _hold_of(channel, before) if before else None
+
+
+def _hold_of(channel: str, value: dict) -> Hold:
+    return Hold(
+        channel, value["reason"], datetime.fromisoformat(value["since"]), datetime.fromisoformat(value["probe_at"])
+    )

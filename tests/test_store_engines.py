@@ -307,3 +307,23 @@ def test_a_limited_page_cache_applies_to_each_new_connection(any_store: Store) -
         [(Innovation("ktp", "KTP Sehari", "Disdukcapil", "KTP jadi.", "Cepat.", "Datang."), "test", None)], NOW
     )
     assert any_store.agencies() == ["Disdukcapil"]  # and it reads and writes as before
+
+
+def test_a_settings_read_then_write_is_serialised_across_connections(store_url: str) -> None:
+    """Two workers (stores of their own) count in one setting at once: no update is lost (a channel's hold is
+    read and written this way)."""
+    workers = [Store(store_url), Store(store_url)]
+
+    def count(store: Store) -> None:
+        for _ in range(40):
+            store.update_setting("hitung", lambda value: (value or 0) + 1)
+
+    threads = [threading.Thread(target=count, args=(store,)) for store in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert workers[0].get_setting("hitung") == 80
+    assert workers[1].update_setting("hitung", lambda _value: None) == (80, None)
+    for store in workers:
+        store.close()

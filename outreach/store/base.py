@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
@@ -194,8 +194,18 @@ class StoreBase:
 
     def get_setting(self, key: str) -> Any:
         with self.transaction() as connection:
-            value = connection.scalar(select(settings.c.value).where(settings.c.key == key))
-        return json.loads(value) if value is not None else None
+            return _setting(connection, key)
+
+    def update_setting(self, key: str, change: Callable[[Any], Any]) -> tuple[Any, Any]:
+        """Write ``change(value)`` over a setting's value in one transaction, serialised with every other writer
+        of the key, for a read-then-write that two workers must not interleave (a channel's hold); returns the
+        value before and after."""
+        with self.transaction() as connection:
+            serialised(connection, "setting:" + key)
+            before = _setting(connection, key)
+            after = change(before)
+            _put_setting(connection, key, after)
+        return before, after
 
     def set_setting(self, key: str, value: Any) -> None:
         with self.transaction() as connection:
@@ -249,6 +259,11 @@ class StoreBase:
             yield
         finally:
             _READING.reset(token)
+
+
+def _setting(connection: Connection, key: str) -> Any:
+    value = connection.scalar(select(settings.c.value).where(settings.c.key == key))
+    return json.loads(value) if value is not None else None
 
 
 def serialised(connection: Connection, name: str) -> None:
