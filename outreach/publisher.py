@@ -323,13 +323,14 @@ class Publisher:
         return {name for name, hold in self._held.items() if hold.probe_at > now}
 
     def _take_lanes(self, idle: set[str], ahead: deque[str], free: int) -> list[str]:
-        """Up to ``free`` lanes of channels with posts due, neither held nor ``idle``.
+        """Up to ``free`` channels with posts due, neither held nor ``idle``, for lanes to start on.
 
         Asked each time a lane ends, so the channels due are read from the store ``LOOK_AHEAD`` at a time
         into ``ahead``, not all of them at every ask: a burst of 16,384 channels costs 64 reads, not
-        16,384 reads of every channel due. A channel read ahead may meanwhile have been drained or taken
-        by another worker: its lane then claims nothing, and it joins ``idle`` (paused, a row locked, the
-        lane lost), to wait for the next call.
+        16,384 reads of every channel due. The store's lane is taken by the lane's first claim, in its
+        transaction. A channel read ahead may meanwhile have been drained or taken by another worker: its
+        lane then claims nothing, and it joins ``idle`` (paused, a row locked, the lane lost), to wait for
+        the next call.
         """
         if self.paused():
             return []
@@ -343,14 +344,17 @@ class Publisher:
             channel = ahead.popleft()
             if channel not in skip:
                 wanted.append(channel)
-        return self.store.take_lanes(wanted, self._lease(), now, limit=free)
+        return wanted
 
     def _lane(self, channel: str, idle: set[str]) -> list[Transition]:
         """Publish ``channel``'s due posts one at a time while the lane is ours; then give the lane back.
 
+        The store's lane is taken by the first claim and given back by the claim that finds nothing (in
+        their transactions); a lane that ends otherwise (stopped, held, an error) gives it back itself.
         A lane that claimed nothing adds its channel to ``idle``, so this call does not hand it out again.
         """
         outcomes: list[Transition] = []
+        released = False
         try:
             while not self.stop.is_set():
                 now = self.clock.now()
@@ -358,6 +362,7 @@ class Publisher:
                     break
                 post = self.store.claim_due(now, unless_set=PAUSE_SETTING, channel=channel, lease=self._lease())
                 if post is None:
+                    released = True
                     break
                 log.info(
                     "post %s: planned → publishing (attempt %s) %s on %s",
@@ -372,7 +377,8 @@ class Publisher:
                 finally:
                     self._claimed.discard(post.id)
         finally:
-            self.store.release_lane(channel, self.worker)
+            if not released:
+                self.store.release_lane(channel, self.worker)
             if not outcomes:
                 with self._lock:
                     idle.add(channel)

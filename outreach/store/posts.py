@@ -25,7 +25,7 @@ from ..reasons import N_
 from ..redaction import redact
 from ..vocabulary import state_label
 from .base import StoreBase, serialised
-from .lanes import Lease, hold_lane
+from .lanes import Lease, release, take_lane
 from .schema import from_text, innovation_field, innovations, moment_of, post_events, posts, settings, to_text
 
 #: The reason a new post is recorded with: English in the store, shown translated (``reasons.shown``).
@@ -265,8 +265,10 @@ class OutboxStore(StoreBase):
         only for a post whose claim is durable. With ``unless_set``, nothing is claimed while that
         setting (the kill switch) holds a value — checked in the same transaction as the claim.
         Posts of ``skip_channels`` (held channels) are left where they are. With ``channel``, only
-        its posts; with ``lease``, only while ``lease.worker`` holds the channel's lane (extended in
-        the same transaction), and the post carries the lease: no other worker settles it while renewed.
+        its posts; with ``lease`` too, only while ``lease.worker`` holds the channel's lane, taken in the
+        same transaction (free, its own, or past its lease) and given back in it when nothing is claimed:
+        a lane costs its posts' claims and no transaction of its own. The post carries the lease: no other
+        worker settles it while renewed.
         """
         stamp = to_text(now)
         query = (
@@ -282,15 +284,13 @@ class OutboxStore(StoreBase):
         )
         if channel is not None:
             query = query.where(posts.c.channel == channel)
+        lane = (channel, lease) if channel is not None and lease is not None else None
         with self.transaction() as connection:
-            if unless_set is not None:
-                value = connection.scalar(select(settings.c.value).where(settings.c.key == unless_set))
-                if value is not None and json.loads(value) is not None:
-                    return None
-            if lease is not None and channel is not None and not hold_lane(connection, channel, lease, stamp):
-                return None
-            post_id = connection.scalar(query)
+            allowed = not _set(connection, unless_set) and (lane is None or take_lane(connection, *lane, stamp))
+            post_id = connection.scalar(query) if allowed else None
             if post_id is None:
+                if lane is not None:  # the lane's last claim (nothing due, or paused): its lane goes back with it
+                    release(connection, lane[0], lane[1].worker)
                 return None
             attempts = connection.execute(select(posts.c.attempts).where(posts.c.id == post_id)).scalar_one()
             _transition(connection, post_id, Operation.CLAIM, stamp, CLAIMED, attempts=attempts + 1)
@@ -396,6 +396,14 @@ class OutboxStore(StoreBase):
 
 #: The columns that carry a post's rendered content.
 _CONTENT = ("text", "link", "image", "alt_text", "content_hash")
+
+
+def _set(connection: Connection, key: str | None) -> bool:
+    """Whether setting ``key`` (the kill switch) holds a value, read inside the caller's transaction."""
+    if key is None:
+        return False
+    value = connection.scalar(select(settings.c.value).where(settings.c.key == key))
+    return value is not None and json.loads(value) is not None
 
 
 def _missing(post_id: int) -> str:
