@@ -19,7 +19,7 @@ import random
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -85,6 +85,18 @@ RETRY_IN = N_("retry in {delay} s: {error}")
 HELD = N_("channel held, the post waits: {error}")
 HANDED_OFF = N_("handed off to staff")
 CONFIRM = N_("confirm with `outreach post confirm`")
+
+
+@dataclass
+class _Handout:
+    """One ``publish_due``'s hand-out of channels to lanes."""
+
+    #: Channels whose lane claimed nothing in this call: not handed out again.
+    idle: set[str] = field(default_factory=set)
+    #: Channels found due, not yet handed out.
+    ahead: deque[str] = field(default_factory=deque)
+    #: How many channels were idle when the kill switch was last read here (idle only grows).
+    idle_seen: int = 0
 
 
 @dataclass(frozen=True)
@@ -297,12 +309,11 @@ class Publisher:
         outcomes = self.sweep_overdue()
         with self._lock:
             self._held = self.holds.all()
-        idle: set[str] = set()  # channels whose lane claimed nothing in this call: not handed out again
-        ahead: deque[str] = deque()  # channels found due, not yet handed out
+        handout = _Handout()
         with Renewer(self._renew, self.lease.total_seconds() / 3):
             outcomes += run_lanes(
-                partial(self._take_lanes, idle, ahead),
-                partial(self._lane, idle=idle),
+                partial(self._take_lanes, handout),
+                partial(self._lane, idle=handout.idle),
                 self.settings.parallel_channels,
                 self.stop,
             )
@@ -322,26 +333,28 @@ class Publisher:
     def _waiting_unlocked(self, now: datetime) -> set[str]:
         return {name for name, hold in self._held.items() if hold.probe_at > now}
 
-    def _take_lanes(self, idle: set[str], ahead: deque[str], free: int) -> list[str]:
-        """Up to ``free`` channels with posts due, neither held nor ``idle``, for lanes to start on.
+    def _take_lanes(self, handout: _Handout, free: int) -> list[str]:
+        """Up to ``free`` channels with posts due, neither held nor idle, for lanes to start on.
 
         Asked each time a lane ends, so the channels due are read from the store ``LOOK_AHEAD`` at a time
-        into ``ahead``, not all of them at every ask: a burst of 16,384 channels costs 64 reads, not
+        into ``handout.ahead``, not all of them at every ask: a burst of 16,384 channels costs 64 reads, not
         16,384 reads of every channel due. The store's lane is taken by the lane's first claim, in its
         transaction. A channel read ahead may meanwhile have been drained or taken by another worker: its
-        lane then claims nothing, and it joins ``idle`` (paused, a row locked, the lane lost), to wait for
-        the next call.
+        lane then claims nothing, and it joins ``handout.idle`` (paused, a row locked, the lane lost), to
+        wait for the next call. Every claim reads the kill switch; it is read here too, before handing
+        out more, once a lane claimed nothing (a pause shows so first), not at every ask.
         """
-        if self.paused():
-            return []
-        now = self.clock.now()
         with self._lock:
-            skip = self._waiting_unlocked(now) | idle
-        if not ahead:
-            ahead.extend(self.store.due_channels(now, skip=skip, limit=max(free, LOOK_AHEAD)))
+            skip = self._waiting_unlocked(self.clock.now()) | handout.idle
+        if len(handout.idle) > handout.idle_seen:
+            handout.idle_seen = len(handout.idle)
+            if self.paused():
+                return []
+        if not handout.ahead:
+            handout.ahead.extend(self.store.due_channels(self.clock.now(), skip=skip, limit=max(free, LOOK_AHEAD)))
         wanted: list[str] = []
-        while ahead and len(wanted) < free:
-            channel = ahead.popleft()
+        while handout.ahead and len(wanted) < free:
+            channel = handout.ahead.popleft()
             if channel not in skip:
                 wanted.append(channel)
         return wanted
