@@ -272,7 +272,7 @@ class OutboxStore(StoreBase):
         """
         stamp = to_text(now)
         query = (
-            select(posts.c.id)
+            select(posts.c.id, posts.c.attempts)
             .where(
                 posts.c.state == PostState.PLANNED.value,
                 posts.c.due_at <= stamp,
@@ -286,21 +286,19 @@ class OutboxStore(StoreBase):
             query = query.where(posts.c.channel == channel)
         lane = (channel, lease) if channel is not None and lease is not None else None
         with self.transaction() as connection:
-            allowed = not _set(connection, unless_set) and (lane is None or take_lane(connection, *lane, stamp))
-            post_id = connection.scalar(query) if allowed else None
-            if post_id is None:
-                if lane is not None:  # the lane's last claim (nothing due, or paused): its lane goes back with it
+            # The post is found (and locked) before the lane is taken: a lane's last claim finds nothing and
+            # only gives the lane back. Never a deadlock: a claim skips posts locked, and waits only for a lane.
+            found = None if _set(connection, unless_set) else connection.execute(query).first()
+            if found is None or (lane is not None and not take_lane(connection, *lane, stamp)):
+                if lane is not None:  # the lane's last claim (nothing due, paused, or lost): its lane goes back
                     release(connection, lane[0], lane[1].worker)
                 return None
-            attempts = connection.execute(select(posts.c.attempts).where(posts.c.id == post_id)).scalar_one()
-            _transition(connection, post_id, Operation.CLAIM, stamp, CLAIMED, attempts=attempts + 1)
-            if lease is not None:
-                connection.execute(
-                    update(posts)
-                    .where(posts.c.id == post_id)
-                    .values(claimed_by=lease.worker, lease_until=to_text(lease.until))
-                )
-            return _post(connection.execute(select(posts).where(posts.c.id == post_id)).one())
+            _transition(connection, found.id, Operation.CLAIM, stamp, CLAIMED, attempts=found.attempts + 1)
+            if lease is None:
+                return _post(connection.execute(select(posts).where(posts.c.id == found.id)).one())
+            leased = update(posts).where(posts.c.id == found.id)
+            leased = leased.values(claimed_by=lease.worker, lease_until=to_text(lease.until))
+            return _post(connection.execute(leased.returning(*posts.c)).one())
 
     def next_due(self) -> datetime | None:
         """When the earliest planned post is due, for the daemon's alarm clock."""
