@@ -233,3 +233,26 @@ def test_names_and_agencies_are_read_in_sql_on_both_engines(any_store: Store) ->
     assert [(row.post.innovation_id, row.innovation_name, row.agency) for row in queue] == [
         ("ktp", "KTP Sehari", "Disdukcapil")
     ]
+
+
+def test_about_post_reads_the_innovation_and_the_first_attempt_in_one_go_on_both_engines(any_store: Store) -> None:
+    """What a post's adapter is shown: its innovation as last imported, and when it was first claimed (a later
+    claim after a retry does not move it: the look-ups search from the first attempt)."""
+    ktp = Innovation("ktp", "KTP Sehari", "Disdukcapil", "KTP jadi.", "Cepat.", "Datang.")
+    any_store.import_innovations([(ktp, "test", None)], NOW)
+    any_store.apply_plan(
+        [{"key": "kenali|x|ktp", "campaign": "kenali", "channel": "x", "innovation_id": "ktp", "kind": "perkenalan",
+          "scheduled_at": NOW, "text": "Ayo datang!"}],
+        [],
+        NOW,
+    )  # fmt: skip
+    [post] = any_store.posts()
+    assert any_store.about_post(post.id, "ktp")[1] is None  # never claimed
+    claimed = any_store.claim_due(NOW + timedelta(minutes=1))
+    assert claimed is not None
+    any_store.transition(post.id, Operation.DEFER, NOW + timedelta(minutes=2), "retry", due_at=NOW)
+    assert any_store.claim_due(NOW + timedelta(minutes=3)) is not None
+    entry, first_attempt = any_store.about_post(post.id, "ktp")
+    assert entry is not None and entry.innovation == ktp and entry.source == "test"
+    assert first_attempt == NOW + timedelta(minutes=1)
+    assert any_store.about_post(post.id, "tidak-ada") == (None, NOW + timedelta(minutes=1))

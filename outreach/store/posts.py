@@ -128,13 +128,7 @@ class OutboxStore(StoreBase):
     def first_attempt_at(self, post_id: int) -> datetime | None:
         """When the post was first claimed, from its events: adapters bound their look-ups by it."""
         with self.transaction() as connection:
-            return from_text(
-                connection.scalar(
-                    select(func.min(post_events.c.at)).where(
-                        post_events.c.post_id == post_id, post_events.c.to_state == PostState.PUBLISHING.value
-                    )
-                )
-            )
+            return first_attempt(connection, post_id)
 
     def events(self, post_id: int) -> list[PostEvent]:
         with self.transaction() as connection:
@@ -402,6 +396,14 @@ def _set(connection: Connection, key: str | None) -> bool:
         return False
     value = connection.scalar(select(settings.c.value).where(settings.c.key == key))
     return value is not None and json.loads(value) is not None
+
+
+def first_attempt(connection: Connection, post_id: int) -> datetime | None:
+    """When the post was first claimed (its first event into ``publishing``), None if never."""
+    first = select(func.min(post_events.c.at)).where(
+        post_events.c.post_id == post_id, post_events.c.to_state == PostState.PUBLISHING.value
+    )
+    return from_text(connection.scalar(first))
 
 
 def _missing(post_id: int) -> str:
