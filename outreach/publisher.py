@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +53,9 @@ log = logging.getLogger("outreach.publisher")
 # The reasons recorded with a post: English in the store, shown translated (``reasons.shown``).
 #: How many channels due are read from the store at once, to be handed out to lanes as they free up.
 LOOK_AHEAD = 256
+#: Seconds between two reads of the kill switch before handing out lanes (every claim reads it too): with
+#: several workers, lanes that find their channel claimed by another are common and must not each cost one.
+PAUSE_READ_EVERY = 1.0
 
 INTERRUPTED = N_("interrupted while publishing (restart)")
 RESTORED = N_(
@@ -95,8 +99,9 @@ class _Handout:
     idle: set[str] = field(default_factory=set)
     #: Channels found due, not yet handed out.
     ahead: deque[str] = field(default_factory=deque)
-    #: How many channels were idle when the kill switch was last read here (idle only grows).
+    #: How many channels were idle when the kill switch was last read here (idle only grows), and when.
     idle_seen: int = 0
+    pause_read_at: float = -PAUSE_READ_EVERY
 
 
 @dataclass(frozen=True)
@@ -342,12 +347,12 @@ class Publisher:
         transaction. A channel read ahead may meanwhile have been drained or taken by another worker: its
         lane then claims nothing, and it joins ``handout.idle`` (paused, a row locked, the lane lost), to
         wait for the next call. Every claim reads the kill switch; it is read here too, before handing
-        out more, once a lane claimed nothing (a pause shows so first), not at every ask.
+        out more, once a lane claimed nothing (a pause shows so first), at most every ``PAUSE_READ_EVERY`` s.
         """
         with self._lock:
             skip = self._waiting_unlocked(self.clock.now()) | handout.idle
-        if len(handout.idle) > handout.idle_seen:
-            handout.idle_seen = len(handout.idle)
+        if len(handout.idle) > handout.idle_seen and time.monotonic() >= handout.pause_read_at + PAUSE_READ_EVERY:
+            handout.idle_seen, handout.pause_read_at = len(handout.idle), time.monotonic()
             if self.paused():
                 return []
         if not handout.ahead:
