@@ -339,14 +339,15 @@ class Publisher:
         return {name for name, hold in self._held.items() if hold.probe_at > now}
 
     def _take_lanes(self, handout: _Handout, free: int) -> list[str]:
-        """Up to ``free`` channels with posts due, neither held nor idle, for lanes to start on.
+        """Up to ``free`` lanes of channels with posts due, neither held nor idle, taken for lanes to start on.
 
         Asked each time a lane ends, so the channels due are read from the store ``LOOK_AHEAD`` at a time
         into ``handout.ahead``, not all of them at every ask: a burst of 16,384 channels costs 64 reads, not
-        16,384 reads of every channel due. The store's lane is taken by the lane's first claim, in its
-        transaction. A channel read ahead may meanwhile have been drained or taken by another worker: its
-        lane then claims nothing, and it joins ``handout.idle`` (paused, a row locked, the lane lost), to
-        wait for the next call. Every claim reads the kill switch; it is read here too, before handing
+        16,384 reads of every channel due. A channel read ahead may meanwhile have been taken by another
+        worker: taking its lane fails here, cheaply, before a lane starts (with several workers reading the
+        same channels ahead, most of them; a lane started for each and claiming nothing cost far more). One
+        drained meanwhile: its lane claims nothing, and it joins ``handout.idle`` (paused, a row locked, the
+        lane lost), to wait for the next call. Every claim reads the kill switch; it is read here too, before handing
         out more, once a lane claimed nothing (a pause shows so first), at most every ``PAUSE_READ_EVERY`` s.
         """
         with self._lock:
@@ -362,13 +363,14 @@ class Publisher:
             channel = handout.ahead.popleft()
             if channel not in skip:
                 wanted.append(channel)
-        return wanted
+        return self.store.take_lanes(wanted, self._lease(), self.clock.now(), limit=free)
 
     def _lane(self, channel: str, idle: set[str]) -> list[Transition]:
         """Publish ``channel``'s due posts one at a time while the lane is ours; then give the lane back.
 
-        The store's lane is taken by the first claim and given back by the claim that finds nothing (in
-        their transactions); a lane that ends otherwise (stopped, held, an error) gives it back itself.
+        Each claim holds the store's lane (taking it back if it ran out meanwhile and no one took it), and the
+        claim that finds nothing gives it back in its transaction; a lane that ends otherwise (stopped, held,
+        an error) gives it back itself.
         A lane that claimed nothing adds its channel to ``idle``, so this call does not hand it out again.
         """
         outcomes: list[Transition] = []
