@@ -159,14 +159,8 @@ class Planning:
         spreadsheet must not fail posts that were planned from content already approved.
         """
         if self._catalogue is not None and self._catalogue[0] == self.store.catalogue_revision():
-            found = self._catalogue[2].get(innovation_id)
-        else:
-            found = next(iter(self.store.catalogue([innovation_id])), None)
-        if found is None:
-            raise NotFound(
-                _("no innovation with id {id}; see `outreach catalogue list` for the ids").format(id=innovation_id)
-            )
-        return found
+            return _known(innovation_id, self._catalogue[2].get(innovation_id))
+        return _known(innovation_id, next(iter(self.store.catalogue([innovation_id])), None))
 
     def outgoing(self, post: Post) -> OutgoingPost:
         """The adapter's view of a stored post, with the innovation as the store last imported it.
@@ -174,13 +168,12 @@ class Planning:
         An operator's announcement has no innovation: the adapter sees an empty one.
         """
         if post.innovation_id == outbox.ANNOUNCEMENT_ID:
-            innovation, source = {}, None
+            innovation, source, first_attempt = {}, None, self.store.first_attempt_at(post.id)
         else:
-            entry = self.entry(post.innovation_id)
+            found, first_attempt = self.store.about_post(post.id, post.innovation_id)
+            entry = _known(post.innovation_id, found)
             innovation, source = entry.innovation.to_json(), entry.source
-        return OutgoingPost.from_post(
-            post, innovation, self.zone, self.image_roots(source), self.store.first_attempt_at(post.id)
-        )
+        return OutgoingPost.from_post(post, innovation, self.zone, self.image_roots(source), first_attempt)
 
     def image_roots(self, source: str | None) -> tuple[Path, ...]:
         """The folders an image of the innovation imported from ``source`` may lie in."""
@@ -429,3 +422,12 @@ class Planning:
                 prices[channel] = channel_prices
                 texts.setdefault(channel, []).append(text)
         return x_costs(texts, prices)
+
+
+def _known(innovation_id: str, found: CatalogueEntry | None) -> CatalogueEntry:
+    """The entry found for ``innovation_id``; NotFound, with where to look, when there is none."""
+    if found is None:
+        raise NotFound(
+            _("no innovation with id {id}; see `outreach catalogue list` for the ids").format(id=innovation_id)
+        )
+    return found

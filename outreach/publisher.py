@@ -17,9 +17,10 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -52,6 +53,9 @@ log = logging.getLogger("outreach.publisher")
 # The reasons recorded with a post: English in the store, shown translated (``reasons.shown``).
 #: How many channels due are read from the store at once, to be handed out to lanes as they free up.
 LOOK_AHEAD = 256
+#: Seconds between two reads of the kill switch before handing out lanes (every claim reads it too): with
+#: several workers, lanes that find their channel claimed by another are common and must not each cost one.
+PAUSE_READ_EVERY = 1.0
 
 INTERRUPTED = N_("interrupted while publishing (restart)")
 RESTORED = N_(
@@ -85,6 +89,19 @@ RETRY_IN = N_("retry in {delay} s: {error}")
 HELD = N_("channel held, the post waits: {error}")
 HANDED_OFF = N_("handed off to staff")
 CONFIRM = N_("confirm with `outreach post confirm`")
+
+
+@dataclass
+class _Handout:
+    """One ``publish_due``'s hand-out of channels to lanes."""
+
+    #: Channels whose lane claimed nothing in this call: not handed out again.
+    idle: set[str] = field(default_factory=set)
+    #: Channels found due, not yet handed out.
+    ahead: deque[str] = field(default_factory=deque)
+    #: How many channels were idle when the kill switch was last read here (idle only grows), and when.
+    idle_seen: int = 0
+    pause_read_at: float = -PAUSE_READ_EVERY
 
 
 @dataclass(frozen=True)
@@ -314,12 +331,11 @@ class Publisher:
         outcomes = self.sweep_overdue()
         with self._lock:
             self._held = self.holds.all()
-        idle: set[str] = set()  # channels whose lane claimed nothing in this call: not handed out again
-        ahead: deque[str] = deque()  # channels found due, not yet handed out
+        handout = _Handout()
         with Renewer(self._renew, self.lease.total_seconds() / 3):
             outcomes += run_lanes(
-                partial(self._take_lanes, idle, ahead),
-                partial(self._lane, idle=idle),
+                partial(self._take_lanes, handout),
+                partial(self._lane, idle=handout.idle),
                 self.settings.parallel_channels,
                 self.stop,
             )
@@ -339,35 +355,43 @@ class Publisher:
     def _waiting_unlocked(self, now: datetime) -> set[str]:
         return {name for name, hold in self._held.items() if hold.probe_at > now}
 
-    def _take_lanes(self, idle: set[str], ahead: deque[str], free: int) -> list[str]:
-        """Up to ``free`` lanes of channels with posts due, neither held nor ``idle``.
+    def _take_lanes(self, handout: _Handout, free: int) -> list[str]:
+        """Up to ``free`` lanes of channels with posts due, neither held nor idle, taken for lanes to start on.
 
         Asked each time a lane ends, so the channels due are read from the store ``LOOK_AHEAD`` at a time
-        into ``ahead``, not all of them at every ask: a burst of 16,384 channels costs 64 reads, not
-        16,384 reads of every channel due. A channel read ahead may meanwhile have been drained or taken
-        by another worker: its lane then claims nothing, and it joins ``idle`` (paused, a row locked, the
-        lane lost), to wait for the next call.
+        into ``handout.ahead``, not all of them at every ask: a burst of 16,384 channels costs 64 reads, not
+        16,384 reads of every channel due. A channel read ahead may meanwhile have been taken by another
+        worker: taking its lane fails here, cheaply, before a lane starts (with several workers reading the
+        same channels ahead, most of them; a lane started for each and claiming nothing cost far more). One
+        drained meanwhile: its lane claims nothing, and it joins ``handout.idle`` (paused, a row locked, the
+        lane lost), to wait for the next call. Every claim reads the kill switch; it is read here too, before handing
+        out more, once a lane claimed nothing (a pause shows so first), at most every ``PAUSE_READ_EVERY`` s.
         """
-        if self.paused():
-            return []
-        now = self.clock.now()
         with self._lock:
-            skip = self._waiting_unlocked(now) | idle
-        if not ahead:
-            ahead.extend(self.store.due_channels(now, skip=skip, limit=max(free, LOOK_AHEAD)))
+            skip = self._waiting_unlocked(self.clock.now()) | handout.idle
+        if len(handout.idle) > handout.idle_seen and time.monotonic() >= handout.pause_read_at + PAUSE_READ_EVERY:
+            handout.idle_seen, handout.pause_read_at = len(handout.idle), time.monotonic()
+            if self.paused():
+                return []
+        if not handout.ahead:
+            handout.ahead.extend(self.store.due_channels(self.clock.now(), skip=skip, limit=max(free, LOOK_AHEAD)))
         wanted: list[str] = []
-        while ahead and len(wanted) < free:
-            channel = ahead.popleft()
+        while handout.ahead and len(wanted) < free:
+            channel = handout.ahead.popleft()
             if channel not in skip:
                 wanted.append(channel)
-        return self.store.take_lanes(wanted, self._lease(), now, limit=free)
+        return self.store.take_lanes(wanted, self._lease(), self.clock.now(), limit=free)
 
     def _lane(self, channel: str, idle: set[str]) -> list[Transition]:
         """Publish ``channel``'s due posts one at a time while the lane is ours; then give the lane back.
 
+        Each claim holds the store's lane (taking it back if it ran out meanwhile and no one took it), and the
+        claim that finds nothing gives it back in its transaction; a lane that ends otherwise (stopped, held,
+        an error) gives it back itself.
         A lane that claimed nothing adds its channel to ``idle``, so this call does not hand it out again.
         """
         outcomes: list[Transition] = []
+        released = False
         try:
             while not self.stop.is_set():
                 now = self.clock.now()
@@ -375,6 +399,7 @@ class Publisher:
                     break
                 post = self.store.claim_due(now, unless_set=PAUSE_SETTING, channel=channel, lease=self._lease())
                 if post is None:
+                    released = True
                     break
                 log.info(
                     "post %s: planned → publishing (attempt %s) %s on %s",
@@ -389,7 +414,8 @@ class Publisher:
                 finally:
                     self._claimed.discard(post.id)
         finally:
-            self.store.release_lane(channel, self.worker)
+            if not released:
+                self.store.release_lane(channel, self.worker)
             if not outcomes:
                 with self._lock:
                     idle.add(channel)

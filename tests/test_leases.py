@@ -18,6 +18,7 @@ from outreach.app import Workspace
 from outreach.clock import FixedClock, SystemClock
 from outreach.errors import StateConflict
 from outreach.model import PostState
+from outreach.operations import PAUSE_SETTING
 from outreach.outbox import Operation
 from outreach.publisher import Publisher
 from outreach.store import Lease, Store
@@ -205,3 +206,63 @@ def test_an_orphan_is_settled_by_one_worker_and_a_stalled_settlement_cannot_undo
         any_store.transition(orphan.id, Operation.DEFER, much_later, "not published", due_at=much_later,
                              expect=PostState.PUBLISHING, owner=slow.worker)  # fmt: skip
     assert any_store.post(orphan.id).state is PostState.PUBLISHING  # the claimer's claim stands
+
+
+def _due(store: Store, channel: str, count: int, now: datetime) -> list[int]:
+    """``count`` posts of ``channel`` due before ``now``, in order; their ids."""
+    store.apply_plan(
+        [{"key": f"k-{channel}-{number}", "campaign": "c", "channel": channel, "innovation_id": "i",
+          "kind": "perkenalan", "scheduled_at": now - timedelta(minutes=count - number), "text": f"Halo {number}"}
+         for number in range(count)],
+        [],
+        now,
+    )  # fmt: skip
+    return [post.id for post in store.posts() if post.channel == channel]
+
+
+def test_a_claim_takes_the_lane_and_the_claim_that_finds_nothing_gives_it_back(any_store: Store) -> None:
+    """One transaction takes a channel's lane and claims its post; the lane's last claim releases it."""
+    now = _now()
+    first_id, second_id = _due(any_store, "kanal1", 2, now)
+    one = Lease("a:1:one", now + timedelta(seconds=60))
+    other = Lease("b:2:two", now + timedelta(seconds=60))
+    first = any_store.claim_due(now, channel="kanal1", lease=one)  # no take_lanes first: the claim took the lane
+    assert first is not None and first.id == first_id
+    assert any_store.claim_due(now, channel="kanal1", lease=other) is None  # a post is due, but the lane is one's
+    assert any_store.take_lanes(["kanal1"], other, now, 1) == []
+    any_store.transition(first_id, Operation.PUBLISHED, now, "published", owner=one.worker)
+    second = any_store.claim_due(now, channel="kanal1", lease=one)
+    assert second is not None and second.id == second_id and second.attempts == 1
+    any_store.transition(second_id, Operation.PUBLISHED, now, "published", owner=one.worker)
+    assert any_store.claim_due(now, channel="kanal1", lease=one) is None  # nothing left: the lane goes back
+    assert any_store.take_lanes(["kanal1"], other, now, 1) == ["kanal1"]
+
+
+def test_a_paused_store_claims_nothing_and_the_lane_goes_back_with_the_post_left_planned(any_store: Store) -> None:
+    now = _now()
+    first_id, second_id = _due(any_store, "kanal1", 2, now)
+    one = Lease("a:1:one", now + timedelta(seconds=60))
+    assert any_store.claim_due(now, PAUSE_SETTING, channel="kanal1", lease=one) is not None
+    any_store.transition(first_id, Operation.PUBLISHED, now, "published", owner=one.worker)
+    any_store.set_setting(PAUSE_SETTING, {"reason": "Hari berkabung", "at": "now", "by": "test"})
+    assert any_store.claim_due(now, PAUSE_SETTING, channel="kanal1", lease=one) is None
+    left = any_store.post(second_id)
+    assert left.state is PostState.PLANNED and left.attempts == 0
+    assert any_store.take_lanes(["kanal1"], Lease("b:2:two", now + timedelta(seconds=60)), now, 1) == ["kanal1"]
+    any_store.set_setting(PAUSE_SETTING, None)
+    assert any_store.claim_due(now, PAUSE_SETTING, channel="kanal1", lease=one) is None  # b's lane now
+
+
+def test_a_claim_on_a_lane_past_its_lease_takes_it_over_and_the_posts_carry_the_new_lease(any_store: Store) -> None:
+    now = _now()
+    [post_id] = _due(any_store, "kanal1", 1, now)
+    dead = Lease("a:1:dead", now + timedelta(seconds=60))
+    assert any_store.take_lanes(["kanal1"], dead, now, 1) == ["kanal1"]  # taken, then its worker died
+    later = now + timedelta(seconds=61)
+    taker = Lease("b:2:taker", later + timedelta(seconds=60))
+    claimed = any_store.claim_due(later, channel="kanal1", lease=taker)
+    assert claimed is not None and claimed.id == post_id and claimed.state is PostState.PUBLISHING
+    assert (
+        any_store.take_orphans(Lease("c:3:other", later + timedelta(seconds=120)), later + timedelta(seconds=59)) == []
+    )  # the claim carries the taker's lease
+    assert any_store.take_lanes(["kanal1"], Lease(dead.worker, later), later, 1) == []  # and the lane too

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from outreach.cli import cli
 from outreach.config import load_config
@@ -327,3 +329,50 @@ def test_a_settings_read_then_write_is_serialised_across_connections(store_url: 
     assert workers[1].update_setting("hitung", lambda _value: None) == (80, None)
     for store in workers:
         store.close()
+
+
+def test_about_post_reads_the_innovation_and_the_first_attempt_in_one_go_on_both_engines(any_store: Store) -> None:
+    """What a post's adapter is shown: its innovation as last imported, and when it was first claimed (a later
+    claim after a retry does not move it: the look-ups search from the first attempt)."""
+    ktp = Innovation("ktp", "KTP Sehari", "Disdukcapil", "KTP jadi.", "Cepat.", "Datang.")
+    any_store.import_innovations([(ktp, "test", None)], NOW)
+    any_store.apply_plan(
+        [{"key": "kenali|x|ktp", "campaign": "kenali", "channel": "x", "innovation_id": "ktp", "kind": "perkenalan",
+          "scheduled_at": NOW, "text": "Ayo datang!"}],
+        [],
+        NOW,
+    )  # fmt: skip
+    [post] = any_store.posts()
+    assert any_store.about_post(post.id, "ktp")[1] is None  # never claimed
+    claimed = any_store.claim_due(NOW + timedelta(minutes=1))
+    assert claimed is not None
+    any_store.transition(post.id, Operation.DEFER, NOW + timedelta(minutes=2), "retry", due_at=NOW)
+    assert any_store.claim_due(NOW + timedelta(minutes=3)) is not None
+    entry, first_attempt = any_store.about_post(post.id, "ktp")
+    assert entry is not None and entry.innovation == ktp and entry.source == "test"
+    assert first_attempt == NOW + timedelta(minutes=1)
+    assert any_store.about_post(post.id, "tidak-ada") == (None, NOW + timedelta(minutes=1))
+
+
+def test_thirty_two_lanes_on_postgresql_reuse_the_pools_connections(postgres_url: str) -> None:
+    """A worker's 32 lanes share at most 15 server connections, and keep them: a pool that closed its
+    overflow connections when idle started a server process every few dozen transactions of a burst."""
+    store = Store(postgres_url)
+    backends: set[int] = set()
+    lock = threading.Lock()
+
+    def lane() -> None:
+        for round_ in range(25):
+            with store.transaction() as connection:
+                backend = int(connection.scalar(text("SELECT pg_backend_pid()")))
+            with lock:
+                backends.add(backend)
+            time.sleep(0.01 * (round_ % 4))  # the platform's answer: the lanes' transactions come and go
+
+    threads = [threading.Thread(target=lane) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    store.close()
+    assert 1 <= len(backends) <= 15

@@ -16,6 +16,7 @@ from ..i18n import _
 from ..model import CatalogueEntry, Innovation, Post, Status
 from .base import StoreBase, serialised
 from .posts import _post as post_of_row
+from .posts import first_attempt
 from .schema import (
     CATALOGUE_REVISION,
     SIGNOFF_REASON,
@@ -236,40 +237,14 @@ class CatalogueStore(StoreBase):
 
     def catalogue(self, ids: Iterable[str] | None = None) -> list[CatalogueEntry]:
         """Every innovation (or those with ``ids``) with its standing, ordered by id."""
-        wanted = None if ids is None else list(ids)
         with self.transaction() as connection:
-            latest_query = select(func.max(decisions.c.id).label("id")).group_by(decisions.c.innovation_id)
-            rows_query = select(innovations).order_by(innovations.c.id)
-            if wanted is not None:
-                latest_query = latest_query.where(decisions.c.innovation_id.in_(wanted))
-                rows_query = rows_query.where(innovations.c.id.in_(wanted))
-            latest_ids = latest_query.subquery()
-            latest = {
-                row.innovation_id: row
-                for row in connection.execute(select(decisions).where(decisions.c.id.in_(select(latest_ids.c.id))))
-            }
-            entries = []
-            for row in connection.execute(rows_query):
-                decision = latest.get(row.id)
-                if row.retired_at:
-                    status = Status.RETIRED
-                else:
-                    status = _status_of(
-                        decision.decision if decision else None,
-                        decision.content_hash if decision else None,
-                        row.content_hash,
-                    )
-                entries.append(
-                    CatalogueEntry(
-                        innovation=Innovation.from_json(json.loads(row.data)),
-                        status=status,
-                        decided_by=row.retired_by if row.retired_at else (decision.decided_by if decision else None),
-                        decided_at=from_text(row.retired_at or (decision.decided_at if decision else None)),
-                        reason=decision.reason if decision and not row.retired_at else None,
-                        source=row.source,
-                    )
-                )
-            return entries
+            return _entries(connection, None if ids is None else list(ids))
+
+    def about_post(self, post_id: int, innovation_id: str) -> tuple[CatalogueEntry | None, datetime | None]:
+        """The innovation a post is about (None when it is gone) and when the post was first claimed: what its
+        adapter is shown, read in one transaction (a burst reads them once per post)."""
+        with self.transaction() as connection:
+            return next(iter(_entries(connection, [innovation_id])), None), first_attempt(connection, post_id)
 
     def decisions_of(self, identifier: str) -> list[dict[str, Any]]:
         with self.transaction() as connection:
@@ -407,3 +382,39 @@ def _status_sql() -> Any:
         (decisions.c.decision == "approved", Status.APPROVED.value),
         else_=Status.REJECTED.value,
     )
+
+
+def _entries(connection: Connection, wanted: list[str] | None) -> list[CatalogueEntry]:
+    """The catalogue's entries (those with ids ``wanted``, None: all) with their standing, ordered by id."""
+    latest_query = select(func.max(decisions.c.id).label("id")).group_by(decisions.c.innovation_id)
+    rows_query = select(innovations).order_by(innovations.c.id)
+    if wanted is not None:
+        latest_query = latest_query.where(decisions.c.innovation_id.in_(wanted))
+        rows_query = rows_query.where(innovations.c.id.in_(wanted))
+    latest_ids = latest_query.subquery()
+    latest = {
+        row.innovation_id: row
+        for row in connection.execute(select(decisions).where(decisions.c.id.in_(select(latest_ids.c.id))))
+    }
+    entries = []
+    for row in connection.execute(rows_query):
+        decision = latest.get(row.id)
+        if row.retired_at:
+            status = Status.RETIRED
+        else:
+            status = _status_of(
+                decision.decision if decision else None,
+                decision.content_hash if decision else None,
+                row.content_hash,
+            )
+        entries.append(
+            CatalogueEntry(
+                innovation=Innovation.from_json(json.loads(row.data)),
+                status=status,
+                decided_by=row.retired_by if row.retired_at else (decision.decided_by if decision else None),
+                decided_at=from_text(row.retired_at or (decision.decided_at if decision else None)),
+                reason=decision.reason if decision and not row.retired_at else None,
+                source=row.source,
+            )
+        )
+    return entries

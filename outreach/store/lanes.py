@@ -63,16 +63,14 @@ class LanesStore(StoreBase):
             if len(taken) >= limit:
                 break
             with self.transaction() as connection:
-                if _take_lane(connection, channel, lease, to_text(now)):
+                if take_lane(connection, channel, lease, to_text(now)):
                     taken.append(channel)
         return taken
 
     def release_lane(self, channel: str, worker: str) -> None:
         """Give a lane back (nothing left due on it), if it is still ours."""
         with self.transaction() as connection:
-            connection.execute(
-                delete(channel_lanes).where(channel_lanes.c.channel == channel, channel_lanes.c.worker == worker)
-            )
+            release(connection, channel, worker)
 
     def release_lanes_of_others(self, worker: str) -> int:
         """Free every lane not ``worker``'s: at the start of a store's only worker (SQLite's file lock),
@@ -122,25 +120,12 @@ class LanesStore(StoreBase):
             ]
 
 
-def hold_lane(connection: Connection, channel: str, lease: Lease, stamp: str) -> bool:
-    """Inside a claim: whether ``lease.worker`` still holds ``channel``'s live lane, extending it if so.
+def take_lane(connection: Connection, channel: str, lease: Lease, stamp: str) -> bool:
+    """Take ``channel``'s lane for ``lease`` if it is free, already ours, or its holder's lease is past.
 
-    A conditional write, not a read: a takeover racing with the claim waits for it, then sees the
-    extended lease and gives up.
+    A conditional write, not a read: a takeover racing with another worker's claim waits for its row
+    lock, then sees the lease that claim extended and gives up.
     """
-    held = connection.execute(
-        update(channel_lanes)
-        .where(
-            channel_lanes.c.channel == channel,
-            channel_lanes.c.worker == lease.worker,
-            channel_lanes.c.lease_until >= stamp,
-        )
-        .values(lease_until=to_text(lease.until))
-    ).rowcount
-    return bool(held)
-
-
-def _take_lane(connection: Connection, channel: str, lease: Lease, stamp: str) -> bool:
     until = to_text(lease.until)
     values = {"channel": channel, "worker": lease.worker, "lease_until": until}
     if connection.execute(_insert_unless_present(connection, values)).first() is not None:
@@ -154,6 +139,12 @@ def _take_lane(connection: Connection, channel: str, lease: Lease, stamp: str) -
         .values(worker=lease.worker, lease_until=until)
     ).rowcount
     return bool(taken)
+
+
+def release(connection: Connection, channel: str, worker: str) -> None:
+    """Delete ``channel``'s lane if ``worker`` holds it (a lane another worker took over is not ours to free)."""
+    mine = (channel_lanes.c.channel == channel, channel_lanes.c.worker == worker)
+    connection.execute(delete(channel_lanes).where(*mine))
 
 
 def _insert_unless_present(connection: Connection, values: dict[str, Any]) -> Any:

@@ -25,7 +25,7 @@ from ..reasons import N_
 from ..redaction import redact
 from ..vocabulary import state_label
 from .base import StoreBase, serialised
-from .lanes import Lease, hold_lane
+from .lanes import Lease, release, take_lane
 from .schema import from_text, innovation_field, innovations, moment_of, post_events, posts, settings, to_text
 
 #: The reason a new post is recorded with: English in the store, shown translated (``reasons.shown``).
@@ -130,13 +130,7 @@ class OutboxStore(StoreBase):
     def first_attempt_at(self, post_id: int) -> datetime | None:
         """When the post was first claimed, from its events: adapters bound their look-ups by it."""
         with self.transaction() as connection:
-            return from_text(
-                connection.scalar(
-                    select(func.min(post_events.c.at)).where(
-                        post_events.c.post_id == post_id, post_events.c.to_state == PostState.PUBLISHING.value
-                    )
-                )
-            )
+            return first_attempt(connection, post_id)
 
     def events(self, post_id: int) -> list[PostEvent]:
         with self.transaction() as connection:
@@ -257,7 +251,6 @@ class OutboxStore(StoreBase):
         self,
         now: datetime,
         unless_set: str | None = None,
-        skip_channels: Iterable[str] = (),
         *,
         channel: str | None = None,
         lease: Lease | None = None,
@@ -266,44 +259,37 @@ class OutboxStore(StoreBase):
 
         The claim is committed before this returns, so the network call that follows happens
         only for a post whose claim is durable. With ``unless_set``, nothing is claimed while that
-        setting (the kill switch) holds a value — checked in the same transaction as the claim.
-        Posts of ``skip_channels`` (held channels) are left where they are. With ``channel``, only
-        its posts; with ``lease``, only while ``lease.worker`` holds the channel's lane (extended in
-        the same transaction), and the post carries the lease: no other worker settles it while renewed.
+        setting (the kill switch) holds a value — checked in the same transaction as the claim. With ``channel``, only
+        its posts; with ``lease`` too, only while ``lease.worker`` holds the channel's lane, taken in the
+        same transaction (free, its own, or past its lease) and given back in it when nothing is claimed:
+        a lane costs its posts' claims and no transaction of its own. The post carries the lease: no other
+        worker settles it while renewed.
         """
         stamp = to_text(now)
         query = (
-            select(posts.c.id)
-            .where(
-                posts.c.state == PostState.PLANNED.value,
-                posts.c.due_at <= stamp,
-                posts.c.channel.not_in(list(skip_channels)),
-            )
+            select(posts.c.id, posts.c.attempts)
+            .where(posts.c.state == PostState.PLANNED.value, posts.c.due_at <= stamp)
             .order_by(posts.c.due_at, posts.c.id)
             .limit(1)
             .with_for_update(skip_locked=True)
         )
         if channel is not None:
             query = query.where(posts.c.channel == channel)
+        lane = (channel, lease) if channel is not None and lease is not None else None
         with self.transaction() as connection:
-            if unless_set is not None:
-                value = connection.scalar(select(settings.c.value).where(settings.c.key == unless_set))
-                if value is not None and json.loads(value) is not None:
-                    return None
-            if lease is not None and channel is not None and not hold_lane(connection, channel, lease, stamp):
+            # The post is found (and locked) before the lane is taken: a lane's last claim finds nothing and
+            # only gives the lane back. Never a deadlock: a claim skips posts locked, and waits only for a lane.
+            found = None if _set(connection, unless_set) else connection.execute(query).first()
+            if found is None or (lane is not None and not take_lane(connection, *lane, stamp)):
+                if lane is not None:  # the lane's last claim (nothing due, paused, or lost): its lane goes back
+                    release(connection, lane[0], lane[1].worker)
                 return None
-            post_id = connection.scalar(query)
-            if post_id is None:
-                return None
-            attempts = connection.execute(select(posts.c.attempts).where(posts.c.id == post_id)).scalar_one()
-            _transition(connection, post_id, Operation.CLAIM, stamp, CLAIMED, attempts=attempts + 1)
-            if lease is not None:
-                connection.execute(
-                    update(posts)
-                    .where(posts.c.id == post_id)
-                    .values(claimed_by=lease.worker, lease_until=to_text(lease.until))
-                )
-            return _post(connection.execute(select(posts).where(posts.c.id == post_id)).one())
+            _transition(connection, found.id, Operation.CLAIM, stamp, CLAIMED, attempts=found.attempts + 1)
+            if lease is None:
+                return _post(connection.execute(select(posts).where(posts.c.id == found.id)).one())
+            leased = update(posts).where(posts.c.id == found.id)
+            leased = leased.values(claimed_by=lease.worker, lease_until=to_text(lease.until))
+            return _post(connection.execute(leased.returning(*posts.c)).one())
 
     def next_due(self) -> datetime | None:
         """When the earliest planned post is due, for the daemon's alarm clock."""
@@ -399,6 +385,22 @@ class OutboxStore(StoreBase):
 
 #: The columns that carry a post's rendered content.
 _CONTENT = ("text", "link", "image", "alt_text", "content_hash")
+
+
+def _set(connection: Connection, key: str | None) -> bool:
+    """Whether setting ``key`` (the kill switch) holds a value, read inside the caller's transaction."""
+    if key is None:
+        return False
+    value = connection.scalar(select(settings.c.value).where(settings.c.key == key))
+    return value is not None and json.loads(value) is not None
+
+
+def first_attempt(connection: Connection, post_id: int) -> datetime | None:
+    """When the post was first claimed (its first event into ``publishing``), None if never."""
+    first = select(func.min(post_events.c.at)).where(
+        post_events.c.post_id == post_id, post_events.c.to_state == PostState.PUBLISHING.value
+    )
+    return from_text(connection.scalar(first))
 
 
 def _missing(post_id: int) -> str:
