@@ -46,7 +46,7 @@ from .model import Post, PostState
 from .operations import PAUSE_SETTING
 from .outbox import Operation
 from .reasons import N_
-from .store import Lease, Store
+from .store import Lease, Store, worker_spread
 
 log = logging.getLogger("outreach.publisher")
 
@@ -147,6 +147,9 @@ class Publisher:
         #: This worker's name on its lanes and claims; ``lease``: how long they live without a renewal.
         self.worker = worker or worker_id()
         self.lease = lease if lease is not None else timedelta(seconds=settings.lease_seconds)
+        #: The order this worker reads a burst's channels in: its own on a shared store (workers reading at
+        #: once then start on different channels), the order planned on SQLite's single worker.
+        self._spread = 1 if store.is_sqlite else worker_spread(self.worker)
         #: The holds as the current run knows them (read at the start of each ``publish_due``), and the
         #: lock the lanes share them (and the adapter look-up, a cache that is not thread-safe) under.
         self._held: dict[str, Hold] = {}
@@ -374,7 +377,9 @@ class Publisher:
             if self.paused():
                 return []
         if not handout.ahead:
-            handout.ahead.extend(self.store.due_channels(self.clock.now(), skip=skip, limit=max(free, LOOK_AHEAD)))
+            handout.ahead.extend(
+                self.store.due_channels(self.clock.now(), skip=skip, limit=max(free, LOOK_AHEAD), spread=self._spread)
+            )
         wanted: list[str] = []
         while handout.ahead and len(wanted) < free:
             channel = handout.ahead.popleft()

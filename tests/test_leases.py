@@ -21,7 +21,7 @@ from outreach.model import PostState
 from outreach.operations import PAUSE_SETTING
 from outreach.outbox import Operation
 from outreach.publisher import Publisher
-from outreach.store import Lease, Store
+from outreach.store import Lease, Store, worker_spread
 from tests.lanes_helpers import lanes_project, open_workspace, webhook_channels, write_due_posts
 
 EIGHT = [f"kanal{number}" for number in range(1, 9)]
@@ -266,3 +266,19 @@ def test_a_claim_on_a_lane_past_its_lease_takes_it_over_and_the_posts_carry_the_
         any_store.take_orphans(Lease("c:3:other", later + timedelta(seconds=120)), later + timedelta(seconds=59)) == []
     )  # the claim carries the taker's lease
     assert any_store.take_lanes(["kanal1"], Lease(dead.worker, later), later, 1) == []  # and the lane too
+
+
+def test_workers_read_a_bursts_channels_in_orders_of_their_own_earliest_due_still_first(any_store: Store) -> None:
+    """Workers that read the channels due at once must not all start on the same few (each would try to
+    take what another already holds); the order planned stays for spread 1, and an earlier post comes first."""
+    now = _now()
+    burst = [f"kanal{number:03}" for number in range(200)]
+    for channel in burst:
+        _due(any_store, channel, 1, now)
+    _due(any_store, "dulu", 2, now - timedelta(minutes=5))  # due earlier than the burst
+    planned = any_store.due_channels(now, limit=33)
+    assert planned == ["dulu", *burst[:32]]
+    firsts = [any_store.due_channels(now, limit=33, spread=worker_spread(f"mesin-{n}:1:abc")) for n in range(4)]
+    assert all(first[0] == "dulu" for first in firsts)
+    overlap = max(len(set(a[1:]) & set(b[1:])) for i, a in enumerate(firsts) for b in firsts[i + 1 :])
+    assert overlap <= 16, overlap  # four workers' first 32: far apart (the same 32 each without a spread)

@@ -22,7 +22,7 @@ from .base import sqlite_file
 from .catalogue import CatalogueStore, ImportSummary, SignOff
 from .coordination import CoordinationStore, LeaderLock
 from .files import BackupStore, restore_backup
-from .lanes import LanesStore, Lease
+from .lanes import LanesStore, Lease, worker_spread
 from .posts import OutboxStore
 from .reach import ReachStore
 from .replies import RepliesStore
@@ -30,7 +30,17 @@ from .schema import MIGRATIONS
 from .web_pages import WebPagesStore
 from .web_reads import WebReadsStore
 
-__all__ = ["MIGRATIONS", "ImportSummary", "LeaderLock", "Lease", "SignOff", "Store", "restore_backup", "sqlite_file"]
+__all__ = [
+    "MIGRATIONS",
+    "ImportSummary",
+    "LeaderLock",
+    "Lease",
+    "SignOff",
+    "Store",
+    "restore_backup",
+    "sqlite_file",
+    "worker_spread",
+]
 
 
 class Store(

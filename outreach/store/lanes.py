@@ -11,16 +11,25 @@ minute tolerates seconds of skew.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, delete, func, or_, select, update
+from sqlalchemy import BigInteger, Connection, cast, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..model import Post, PostState
 from .base import StoreBase
 from .schema import channel_lanes, posts, to_text
+
+#: A prime above every post id: ``(id × spread) mod`` it orders a worker's channels due at one moment.
+SPREAD_MODULUS = 2_147_483_647
+
+
+def worker_spread(worker: str) -> int:
+    """A worker's own order of the channels due at one moment (``due_channels``), from its name."""
+    return 1 + zlib.crc32(worker.encode()) % (SPREAD_MODULUS - 1)
 
 
 class Lease(NamedTuple):
@@ -33,9 +42,17 @@ class Lease(NamedTuple):
 class LanesStore(StoreBase):
     """Lanes of channels and leases of claims, over both engines with one code path."""
 
-    def due_channels(self, now: datetime, skip: Iterable[str] = (), limit: int | None = None) -> list[str]:
-        """Channels with a post due now that no other worker's live lane holds, earliest due (then planned) first;
-        the first ``limit`` of them."""
+    def due_channels(
+        self, now: datetime, skip: Iterable[str] = (), limit: int | None = None, spread: int = 1
+    ) -> list[str]:
+        """Channels with a post due now that no other worker's live lane holds, earliest due first; the first
+        ``limit`` of them.
+
+        Among channels due at the same moment, ``spread`` picks the order: 1 is the order planned; a worker
+        sharing the store passes a number of its own (``worker_spread``), so that workers reading at once
+        start on different channels of a burst instead of all on the same few, each taking what another
+        already holds.
+        """
         stamp = to_text(now)
         taken = select(channel_lanes.c.channel).where(channel_lanes.c.lease_until >= stamp)
         query = (
@@ -47,7 +64,7 @@ class LanesStore(StoreBase):
                 posts.c.channel.not_in(taken),
             )
             .group_by(posts.c.channel)
-            .order_by(func.min(posts.c.due_at), func.min(posts.c.id))
+            .order_by(func.min(posts.c.due_at), (cast(func.min(posts.c.id), BigInteger) * spread) % SPREAD_MODULUS)
             .limit(limit)
         )
         with self.transaction() as connection:
