@@ -30,6 +30,7 @@ from outreach.outbox import Operation
 from outreach.web import create_app
 from tests.engine_helpers import ZONE, campaign, file_channel, innovation, load, project, workspace
 from tests.test_daemon_process import OUTREACH, _start, _stop, _wait_for
+from tests.web_helpers import served
 
 ROWS = [
     innovation("ktp-sehari-jadi"),
@@ -72,8 +73,6 @@ def _plan_due_soon(config: Path) -> list[Post]:
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[tuple[str, Workspace, Path]]:
     """The office's project, its posts planned due soon, and its page served by waitress on 127.0.0.1."""
-    from waitress.server import create_server
-
     last = datetime.now(ZONE).replace(second=0, microsecond=0) - timedelta(minutes=10)
     slots = [f"setiap hari {(last - timedelta(minutes=minutes)):%H.%M}" for minutes in (2, 1, 0)]
     channels = {"berkas": file_channel("facebook", "outbox"), "berkas-x": file_channel("x", "outbox")}
@@ -86,14 +85,10 @@ def page(tmp_path: Path) -> Iterator[tuple[str, Workspace, Path]]:
     )
     _plan_due_soon(config)
     ws = Workspace(load(config), SystemClock())
-    server = create_server(create_app(ws), host="127.0.0.1", port=0, threads=6)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}", ws, config
+        with served(create_app(ws), threads=6) as url:
+            yield url, ws, config
     finally:
-        server.close()
-        thread.join(timeout=5)
         ws.close()
 
 

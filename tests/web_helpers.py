@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,16 +92,30 @@ def later(office: Office, **delta: float) -> None:
     advance(office.workspace, **delta)
 
 
-@pytest.fixture
-def live_office(office: Office) -> Iterator[str]:
-    """The office's page served by waitress on 127.0.0.1 (a free port); yields its base URL."""
+@contextmanager
+def served(app: Flask, threads: int = 4) -> Iterator[str]:
+    """``app`` served by waitress on 127.0.0.1 (a free port), as ``outreach serve`` does; yields its base URL.
+
+    Stopped as waitress's own tests stop it: its loop runs until every channel in its map is closed (the
+    browser's kept-alive connections and the wake-up pipe too), so closing only the listening socket left
+    the thread to its join timeout, five seconds a test."""
     from waitress.server import create_server
 
-    server = create_server(office.app, host="127.0.0.1", port=0, threads=4)
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
         server.close()
+        for channel in list(server._map.values()):
+            channel.handle_close()
+        server.task_dispatcher.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_office(office: Office) -> Iterator[str]:
+    """The office's page served by waitress on 127.0.0.1 (a free port); yields its base URL."""
+    with served(office.app) as url:
+        yield url
