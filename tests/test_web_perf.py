@@ -13,6 +13,7 @@ import pytest
 
 import outreach.accounts
 from outreach.store import Store
+from outreach.web import report_files
 from tests.web_helpers import DINKES, DUKCAPIL, KTP, POSYANDU, Office, sign_in, signed_in_client
 
 
@@ -80,6 +81,34 @@ def test_a_report_download_is_made_while_the_daemon_holds_the_write_lock(office:
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_a_download_beyond_the_two_being_made_is_told_to_come_back_and_the_pages_still_answer(
+    office: Office,
+) -> None:
+    """Two reports in the making take both slots: a third download answers at once with 503 and Retry-After on
+    the error page (it does not hold a server thread waiting for a slot); the light pages answer meanwhile, and
+    the download is made again once a slot is free."""
+    client = signed_in_client(office, "admin")
+    address = "/laporan/unduh?dari=2026-12-01&sampai=2026-12-31&format=csv"
+    for _slot in range(2):
+        assert report_files.AT_ONCE.acquire(blocking=False)
+    try:
+        started = time.monotonic()
+        busy = client.get(address)
+        assert time.monotonic() - started < 2
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"] == str(report_files.RETRY_AFTER_SECONDS)
+        text = busy.get_data(as_text=True)
+        assert "A report is being made for someone else right now. Please try again in a minute." in text
+        assert "Back to the home page" in text and "<nav" in text  # the layout's error page
+        assert client.get("/").status_code == 200
+        assert client.get("/laporan?dari=2026-12-01&sampai=2026-12-31").status_code == 200
+    finally:
+        report_files.AT_ONCE.release()
+        report_files.AT_ONCE.release()
+    again = client.get(address)
+    assert again.status_code == 200 and again.data.startswith("\ufeff".encode())
 
 
 def test_the_server_checks_one_password_at_a_time(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
