@@ -4,9 +4,12 @@ store without taking its write lock, and the server checks one password at a tim
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -167,3 +170,18 @@ def test_innovation_labels_give_name_and_agency_of_the_innovations_asked(office:
         POSYANDU: (entries[POSYANDU].nama, DINKES),
     }
     assert office.workspace.store.innovation_labels([]) == {}
+
+
+def test_the_server_starts_without_the_reply_collector_the_regex_module_or_the_holidays(office: Office) -> None:
+    """A server keeps for good what it imports: the reply collector's rules (``regex``, ~4 MB) and the holidays
+    package (~17 MB) belong to the daemon and the CLI, not to a server that has just started."""
+    script = (
+        "import pathlib, sys; from outreach.app import Workspace; from outreach.config import load_config; "
+        "from outreach.web import create_app; create_app(Workspace(load_config(pathlib.Path(sys.argv[1])))); "
+        "print(sorted({'regex', 'outreach.replies', 'outreach.reply_rules', 'holidays'} & set(sys.modules)))"
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", script, str(office.workspace.config.path)],
+        cwd=Path(__file__).parents[1], capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert started.stdout.strip() == "[]"
