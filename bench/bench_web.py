@@ -32,7 +32,8 @@ so the daemon plans nothing itself.
    due every ``--spacing`` seconds (3) on the ``file`` channels: for ``--quiet`` seconds (15) nobody browses
    (the baseline: the daemon's lateness alone on this machine), then for ``--duration`` seconds (60)
    ``--users`` (20) threads, each signed in with its own session, browse the pages (``--think``: 1–5 s
-   between two pages, as a person reads). Targets: no error (every answer 2xx or 3xx, no exception) and
+   between two pages, as a person reads). Targets: no error (every answer 2xx or 3xx, no exception; a 503 with
+   ``Retry-After`` — a report download refused while two are being made — is counted apart as "busy") and
    each post's lateness while they browse (``published_at`` − scheduled time, from the store) p99 ≤ 1 s.
 """
 
@@ -175,6 +176,8 @@ class Visitor:
         self.first_byte = 0.0
         #: The last answer was a file to save (``Content-Disposition: attachment``), not a page to show.
         self.attachment = False
+        #: The last answer's ``Retry-After`` (a 503 telling the user to come back: both report slots busy).
+        self.retry_after: str | None = None
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def request(self, method: str, path: str, form: Mapping[str, str] | None = None) -> tuple[int, bytes, float]:
@@ -199,6 +202,7 @@ class Visitor:
             response = self.connection.getresponse()
             data = self.read(response, started)
         seconds = time.perf_counter() - started
+        self.retry_after = response.getheader("Retry-After")
         for cookie in response.msg.get_all("Set-Cookie") or ():
             name, _, rest = cookie.partition("=")
             value = rest.split(";", 1)[0]
@@ -418,6 +422,9 @@ class Load:
             self.visitors.append(visitor)
         self.times: list[float] = []
         self.errors: list[str] = []
+        #: 503 + Retry-After answers ("busy, try again": a report download while two are being made); not
+        #: errors of the page, but not served either, so counted apart.
+        self.busy: list[str] = []
         self.lock = threading.Lock()
 
     def browse(self, visitor: Visitor, seed: int, stop_at: float) -> None:
@@ -431,6 +438,9 @@ class Load:
                     self.errors.append(f"{label}: {type(error).__name__}: {error}")
                 continue
             with self.lock:
+                if status == 503 and visitor.retry_after:
+                    self.busy.append(label)
+                    continue
                 self.times.append(seconds)
                 if not 200 <= status < 400:
                     self.errors.append(f"{label}: HTTP {status}")
@@ -602,6 +612,8 @@ def main() -> None:
         [f"load: {args.users} users, {args.duration:.0f} s, {args.think} s between pages: served", f"{served:,} "
          f"(p95 {load_p95 * 1000:.0f} ms)", "", ""],
         ["load: errors", f"{len(load.errors)}", "0", "PASS" if not load.errors else "MISS"],
+        ["load: busy, try again (503 + Retry-After)", f"{len(load.busy)} ({', '.join(sorted(set(load.busy)))})",
+         "", ""],
     ]  # fmt: skip
     quiet = [late[post_id] for post_id in post_ids[:quiet_count] if post_id in late]
     loaded = [late[post_id] for post_id in post_ids[quiet_count:] if post_id in late]

@@ -21,14 +21,12 @@ from .clock import Clock
 from .i18n import N_
 from .model import IncomingReply, Post, Reply, ReplyStatus
 from .reply_rules import ReplyRules, load_rules
+from .store.replies import REPLIES_COLLECTED_SETTING
 from .sweep import LANES, CollectionSummary, PostSweep
 
 if TYPE_CHECKING:
     from .app import Workspace
     from .store import Store
-
-#: The setting where the last collection records when it ended and what it did (``outreach status``).
-REPLIES_COLLECTED_SETTING = "replies_collected"
 
 
 class ReplyCollector(PostSweep[list[IncomingReply]]):

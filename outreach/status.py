@@ -18,7 +18,7 @@ from .metrics import COLLECTED_SETTING
 from .model import PostState
 from .publisher import PAUSE_SETTING
 from .render import ZONE_ABBREVIATIONS
-from .replies import REPLIES_COLLECTED_SETTING
+from .store.replies import REPLIES_COLLECTED_SETTING
 from .vocabulary import state_label
 
 #: The setting where the daemon records its pid, host, start, last tick and stop.

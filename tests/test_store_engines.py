@@ -376,3 +376,24 @@ def test_thirty_two_lanes_on_postgresql_reuse_the_pools_connections(postgres_url
         thread.join(timeout=60)
     store.close()
     assert 1 <= len(backends) <= 15
+
+
+def test_a_store_of_the_previous_version_gets_the_report_counts_index(store_url: str) -> None:
+    """Migration 10 adds ``posts_published`` (state, published_at, innovation_id) to a store that lacks it: the
+    report's summary counts a year's published posts per innovation from that index alone."""
+    from sqlalchemy import inspect, text
+
+    first = Store(store_url, NOW)
+    with first.transaction() as connection:  # as the previous version left it
+        connection.execute(text("DROP INDEX posts_published"))
+        connection.execute(text("DELETE FROM schema_migrations WHERE version = 10"))
+        assert "posts_published" not in {index["name"] for index in inspect(connection).get_indexes("posts")}
+    first.close()
+    upgraded = Store(store_url, NOW)
+    try:
+        assert upgraded.schema_version() == 10
+        with upgraded.transaction() as connection:
+            indexes = {index["name"]: index["column_names"] for index in inspect(connection).get_indexes("posts")}
+        assert indexes["posts_published"] == ["state", "published_at", "innovation_id"]
+    finally:
+        upgraded.close()

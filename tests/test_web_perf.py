@@ -4,15 +4,19 @@ store without taking its write lock, and the server checks one password at a tim
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import outreach.accounts
 from outreach.store import Store
+from outreach.web import report_files
 from tests.web_helpers import DINKES, DUKCAPIL, KTP, POSYANDU, Office, sign_in, signed_in_client
 
 
@@ -82,6 +86,34 @@ def test_a_report_download_is_made_while_the_daemon_holds_the_write_lock(office:
         writer.close()
 
 
+def test_a_download_beyond_the_two_being_made_is_told_to_come_back_and_the_pages_still_answer(
+    office: Office,
+) -> None:
+    """Two reports in the making take both slots: a third download answers at once with 503 and Retry-After on
+    the error page (it does not hold a server thread waiting for a slot); the light pages answer meanwhile, and
+    the download is made again once a slot is free."""
+    client = signed_in_client(office, "admin")
+    address = "/laporan/unduh?dari=2026-12-01&sampai=2026-12-31&format=csv"
+    for _slot in range(2):
+        assert report_files.AT_ONCE.acquire(blocking=False)
+    try:
+        started = time.monotonic()
+        busy = client.get(address)
+        assert time.monotonic() - started < 2
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"] == str(report_files.RETRY_AFTER_SECONDS)
+        text = busy.get_data(as_text=True)
+        assert "A report is being made for someone else right now. Please try again in a minute." in text
+        assert "Back to the home page" in text and "<nav" in text  # the layout's error page
+        assert client.get("/").status_code == 200
+        assert client.get("/laporan?dari=2026-12-01&sampai=2026-12-31").status_code == 200
+    finally:
+        report_files.AT_ONCE.release()
+        report_files.AT_ONCE.release()
+    again = client.get(address)
+    assert again.status_code == 200 and again.data.startswith("\ufeff".encode())
+
+
 def test_the_server_checks_one_password_at_a_time(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2id fills 7 MiB per check: eight threads signing in at once would take 56 MB more."""
     real = outreach.accounts.HASHER
@@ -138,3 +170,18 @@ def test_innovation_labels_give_name_and_agency_of_the_innovations_asked(office:
         POSYANDU: (entries[POSYANDU].nama, DINKES),
     }
     assert office.workspace.store.innovation_labels([]) == {}
+
+
+def test_the_server_starts_without_the_reply_collector_the_regex_module_or_the_holidays(office: Office) -> None:
+    """A server keeps for good what it imports: the reply collector's rules (``regex``, ~4 MB) and the holidays
+    package (~17 MB) belong to the daemon and the CLI, not to a server that has just started."""
+    script = (
+        "import pathlib, sys; from outreach.app import Workspace; from outreach.config import load_config; "
+        "from outreach.web import create_app; create_app(Workspace(load_config(pathlib.Path(sys.argv[1])))); "
+        "print(sorted({'regex', 'outreach.replies', 'outreach.reply_rules', 'holidays'} & set(sys.modules)))"
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", script, str(office.workspace.config.path)],
+        cwd=Path(__file__).parents[1], capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert started.stdout.strip() == "[]"

@@ -14,6 +14,10 @@ from ..model import IncomingReply, Post, Reply, ReplyStatus
 from .base import StoreBase, serialised
 from .schema import from_text, moment_of, replies, to_text
 
+#: The setting where the last collection records when it ended and what it did (``outreach status``); kept
+#: here, beside the replies, so the status (and the web page) read it without importing the collector and its
+#: rules (the ``regex`` module, ~4 MB the server would keep for good).
+REPLIES_COLLECTED_SETTING = "replies_collected"
 #: Remote ids per ``IN (...)``, far below SQLite's limit on bound values.
 _CHUNK = 5000
 #: An answer dated before the reply it answers (clocks differ) counts as no wait, as ``Reply.response_time``.

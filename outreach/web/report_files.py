@@ -21,14 +21,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import InternalServerError, ServiceUnavailable
 
 from ..i18n import _, current_language
 
 log = logging.getLogger(__name__)
 
-#: Reports made at once; more wait their turn (each child peaks at ~140 MB for a year of posts).
+#: Reports made at once (each child peaks at ~140 MB for a year of posts); one more is refused, not queued: a
+#: download waiting its turn would hold one of the server's few threads for seconds, and the pages behind it wait.
 AT_ONCE = threading.BoundedSemaphore(2)
+#: What a refused download is told to wait (``Retry-After``), about the time a year's report takes.
+RETRY_AFTER_SECONDS = 60
 #: How much of the file each write to the client carries.
 CHUNK = 256 * 1024
 #: The child runs the CLI's entry point (the package has no ``__main__``), at a lower CPU priority: seconds of
@@ -58,10 +61,16 @@ class ReportJob:
 
 def make_report(job: ReportJob, folder: Path, environ: dict[str, str]) -> Path:
     """The report written by the child into ``folder``; a failure is logged with the child's words and is the
-    server's error (500): the page checked the period and the agency before asking."""
+    server's error (500): the page checked the period and the agency before asking. With both slots taken the
+    answer is 503 at once, with ``Retry-After``."""
     output = folder / f"laporan.{job.kind}"
-    with AT_ONCE:
+    if not AT_ONCE.acquire(blocking=False):
+        message = _("A report is being made for someone else right now. Please try again in a minute.")
+        raise ServiceUnavailable(message, retry_after=RETRY_AFTER_SECONDS)
+    try:
         done = subprocess.run(job.command(output), env=environ, capture_output=True, text=True, check=False)
+    finally:
+        AT_ONCE.release()
     if done.returncode != 0 or not output.exists():
         log.error("outreach report failed (%s): %s", done.returncode, done.stderr.strip()[-2000:])
         raise InternalServerError(_("The report could not be made; the server's log says why."))

@@ -210,8 +210,10 @@ def install(app: Flask) -> None:
             405: _("This page cannot be used like that."),
             413: _("What was sent is too large."),
         }
-        detail = error.description if error.code == 400 and error.description else messages.get(error.code, "")
-        return render("error.html.j2", status=error.code, code=error.code, message=detail)
+        own_words = error.code in (400, 503) and error.description  # what went wrong / when to come back
+        detail = error.description if own_words else messages.get(error.code, "")
+        retry_after = [(name, value) for name, value in error.get_headers() if name == "Retry-After"]
+        return *render("error.html.j2", status=error.code, code=error.code, message=detail), retry_after
 
 
 def set_cookie(
