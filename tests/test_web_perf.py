@@ -114,6 +114,22 @@ def test_a_download_beyond_the_two_being_made_is_told_to_come_back_and_the_pages
     assert again.status_code == 200 and again.data.startswith("\ufeff".encode())
 
 
+def test_a_report_child_that_does_not_finish_is_stopped_and_frees_its_slot(
+    office: Office, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hung child must not keep a slot for good: with both held, every download would be refused."""
+    client = signed_in_client(office, "admin")
+    address = "/laporan/unduh?dari=2026-12-01&sampai=2026-12-31&format=csv"
+    monkeypatch.setattr(report_files, "CHILD_TIMEOUT_SECONDS", 0.05)  # no report is made that fast
+    for _attempt in range(3):  # more than the two slots: each stopped child gave its slot back
+        stopped = client.get(address)
+        assert stopped.status_code == 500
+        assert "<h1>The report could not be made; the server&#39;s log says why.</h1>" in stopped.get_data(as_text=True)
+    assert "stopped after" in caplog.text
+    monkeypatch.setattr(report_files, "CHILD_TIMEOUT_SECONDS", 600.0)
+    assert client.get(address).status_code == 200
+
+
 def test_the_server_checks_one_password_at_a_time(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2id fills 7 MiB per check: eight threads signing in at once would take 56 MB more."""
     real = outreach.accounts.HASHER

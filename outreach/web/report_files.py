@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 AT_ONCE = threading.BoundedSemaphore(2)
 #: What a refused download is told to wait (``Retry-After``), about the time a year's report takes.
 RETRY_AFTER_SECONDS = 60
+#: A child still at work after this is stopped (a year's report takes seconds): a hung one would otherwise keep
+#: its slot for good, and with both slots held every download would be refused.
+CHILD_TIMEOUT_SECONDS = 600.0
 #: How much of the file each write to the client carries.
 CHUNK = 256 * 1024
 #: The child runs the CLI's entry point (the package has no ``__main__``), at a lower CPU priority: seconds of
@@ -68,7 +71,12 @@ def make_report(job: ReportJob, folder: Path, environ: dict[str, str]) -> Path:
         message = _("A report is being made for someone else right now. Please try again in a minute.")
         raise ServiceUnavailable(message, retry_after=RETRY_AFTER_SECONDS)
     try:
-        done = subprocess.run(job.command(output), env=environ, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            job.command(output), env=environ, capture_output=True, text=True, check=False, timeout=CHILD_TIMEOUT_SECONDS
+        )
+    except subprocess.TimeoutExpired:
+        log.error("outreach report was stopped after %.0f s without finishing", CHILD_TIMEOUT_SECONDS)
+        raise InternalServerError(_("The report could not be made; the server's log says why.")) from None
     finally:
         AT_ONCE.release()
     if done.returncode != 0 or not output.exists():

@@ -209,8 +209,10 @@ def install(app: Flask) -> None:
             404: _("There is no such page."),
             405: _("This page cannot be used like that."),
             413: _("What was sent is too large."),
+            500: _("Something went wrong on the server; its log says why."),
         }
-        own_words = error.code in (400, 503) and error.description  # what went wrong / when to come back
+        # What went wrong, or when to come back, in the page's own words (never werkzeug's English default).
+        own_words = error.code in (400, 500, 503) and error.description not in (None, type(error).description)
         detail = error.description if own_words else messages.get(error.code, "")
         retry_after = [(name, value) for name, value in error.get_headers() if name == "Retry-After"]
         return *render("error.html.j2", status=error.code, code=error.code, message=detail), retry_after
