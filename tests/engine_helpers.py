@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from outreach import outbox
 from outreach.app import Workspace
 from outreach.channels.base import OutgoingPost
 from outreach.clock import FixedClock
@@ -223,3 +224,22 @@ def settle_as(store: Store, post_id: int, state: PostState, now: datetime, reaso
     attempts = store.post(post_id).attempts + 1
     store.transition(post_id, Operation.CLAIM, now, "claimed", attempts=attempts)
     store.transition(post_id, _OUTCOMES[state], now, reason, **values)
+
+
+def announce(store: Store, due: datetime, text: str = "Kantor pelayanan KTP tutup besok karena banjir.") -> int:
+    """A one-off announcement on the ``x`` channel due at ``due`` (as ``outreach post add`` writes it); its id."""
+    return store.add_post(
+        {
+            "key": f"{outbox.ANNOUNCEMENT_CAMPAIGN}/x/{outbox.ANNOUNCEMENT_ID}/{outbox.ANNOUNCEMENT_KIND}/test",
+            "campaign": outbox.ANNOUNCEMENT_CAMPAIGN,
+            "channel": "x",
+            "innovation_id": outbox.ANNOUNCEMENT_ID,
+            "kind": outbox.ANNOUNCEMENT_KIND,
+            "scheduled_at": due,
+            "text": text,
+            "link": None,
+        },
+        datetime.now(UTC),
+        "announced",
+        "test",
+    )

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from outreach import daemon, outbox
+from outreach import daemon
 from outreach.app import Workspace
 from outreach.model import PostState
 from tests.engagement_probe import EngagementFake, probe_block, register_probe
-from tests.engine_helpers import campaign, file_channel, innovation, load, project
+from tests.engine_helpers import announce, campaign, file_channel, innovation, load, project
 from tests.fakeplatform.server import FakeServer
 from tests.test_metrics import published
 
@@ -78,23 +78,6 @@ def test_a_publishing_wake_is_not_delayed_while_a_slow_reading_runs(
     now = datetime.now(UTC)
     read = [published(ws.store, "mastodon", f"m{n}", now - timedelta(days=1, minutes=n)) for n in range(8)]
 
-    def announce(due: datetime) -> int:
-        return ws.store.add_post(
-            {
-                "key": f"{outbox.ANNOUNCEMENT_CAMPAIGN}/x/{outbox.ANNOUNCEMENT_ID}/{outbox.ANNOUNCEMENT_KIND}/test",
-                "campaign": outbox.ANNOUNCEMENT_CAMPAIGN,
-                "channel": "x",
-                "innovation_id": outbox.ANNOUNCEMENT_ID,
-                "kind": outbox.ANNOUNCEMENT_KIND,
-                "scheduled_at": due,
-                "text": "Kantor pelayanan KTP tutup besok karena banjir.",
-                "link": None,
-            },
-            datetime.now(UTC),
-            "announced",
-            "test",
-        )
-
     real_start_up = daemon._Daemon.start_up
 
     due = datetime.now(UTC)
@@ -106,7 +89,7 @@ def test_a_publishing_wake_is_not_delayed_while_a_slow_reading_runs(
         self.scheduler.modify_job("metrics", next_run_time=datetime.now(ws.zone))
         # Due 1.5 s after the start, however long the machine took to get here: inside the run just set.
         due = datetime.now(UTC) + timedelta(seconds=1.5)
-        announcement = announce(due)
+        announcement = announce(ws.store, due)
         self.schedule_due_jobs()
 
     monkeypatch.setattr(daemon._Daemon, "start_up", start_up_reading_at_once)

@@ -18,14 +18,14 @@ from typing import Any, ClassVar
 import pytest
 from werkzeug import Request, Response
 
-from outreach import channels, daemon, outbox
+from outreach import channels, daemon
 from outreach.app import Workspace
 from outreach.channels.base import AccountIdentity, Channel, Checkpoint, OutgoingPost, PublishResult
 from outreach.channels.http import HttpClient
 from outreach.clock import FixedClock
 from outreach.model import IncomingReply, Post, PostState
 from outreach.replies import purge_replies
-from tests.engine_helpers import campaign, file_channel, innovation, load, project
+from tests.engine_helpers import announce, campaign, file_channel, innovation, load, project
 from tests.fakeplatform.server import FakeServer, json_response
 from tests.test_digest_delivery import WEBHOOK_SECRET, DigestReceiver
 from tests.test_metrics import published
@@ -152,23 +152,6 @@ def test_a_publishing_wake_is_not_delayed_while_a_slow_collection_runs(
     for n in range(8):
         published(ws.store, "mastodon", f"m{n}", now - timedelta(days=1, minutes=n))
 
-    def announce(due: datetime) -> int:
-        return ws.store.add_post(
-            {
-                "key": f"{outbox.ANNOUNCEMENT_CAMPAIGN}/x/{outbox.ANNOUNCEMENT_ID}/{outbox.ANNOUNCEMENT_KIND}/test",
-                "campaign": outbox.ANNOUNCEMENT_CAMPAIGN,
-                "channel": "x",
-                "innovation_id": outbox.ANNOUNCEMENT_ID,
-                "kind": outbox.ANNOUNCEMENT_KIND,
-                "scheduled_at": due,
-                "text": "Kantor pelayanan KTP tutup besok karena banjir.",
-                "link": None,
-            },
-            datetime.now(UTC),
-            "announced",
-            "test",
-        )
-
     real_start_up = daemon._Daemon.start_up
 
     due = datetime.now(UTC)
@@ -180,7 +163,7 @@ def test_a_publishing_wake_is_not_delayed_while_a_slow_collection_runs(
         self.scheduler.modify_job("replies", next_run_time=datetime.now(ws.zone))
         # Due 1.5 s after the start, however long the machine took to get here: inside the run just set.
         due = datetime.now(UTC) + timedelta(seconds=1.5)
-        announcement = announce(due)
+        announcement = announce(ws.store, due)
         self.schedule_due_jobs()
 
     monkeypatch.setattr(daemon._Daemon, "start_up", start_up_collecting_at_once)

@@ -146,12 +146,7 @@ def test_a_stalled_workers_late_outcome_is_refused_once_another_claimed_the_post
     """A worker that stalled past its lease comes back after another worker took the post over: its
     outcome must not land on the other's claim (that claim's own outcome is the one to record)."""
     now = _now()
-    any_store.apply_plan(
-        [{"key": "k1", "campaign": "c", "channel": "kanal1", "innovation_id": "i", "kind": "perkenalan",
-          "scheduled_at": now - timedelta(minutes=1), "text": "Halo"}],
-        [],
-        now,
-    )  # fmt: skip
+    _due(any_store, "kanal1", 1, now)
     stalled = Lease("a:1:stalled", now + timedelta(seconds=60))
     assert any_store.take_lanes(["kanal1"], stalled, now, 1) == ["kanal1"]
     post = any_store.claim_due(now, channel="kanal1", lease=stalled)
@@ -179,12 +174,7 @@ def test_an_orphan_is_settled_by_one_worker_and_a_stalled_settlement_cannot_undo
     nothing. If the first then stalls past that lease while asking the platform, a third settles the post
     and a fourth claims it again; the first's late settlement must not move the fourth's live claim."""
     now = _now()
-    any_store.apply_plan(
-        [{"key": "k1", "campaign": "c", "channel": "kanal1", "innovation_id": "i", "kind": "perkenalan",
-          "scheduled_at": now - timedelta(minutes=1), "text": "Halo"}],
-        [],
-        now,
-    )  # fmt: skip
+    _due(any_store, "kanal1", 1, now)
     dead = Lease("a:1:dead", now + timedelta(seconds=60))
     assert any_store.take_lanes(["kanal1"], dead, now, 1) == ["kanal1"]
     assert any_store.claim_due(now, channel="kanal1", lease=dead) is not None
