@@ -58,8 +58,9 @@ def _race(url: str, action: Callable[[Store, int], Any], racers: int = RACERS) -
     return results
 
 
-def _planned(store: Store, count: int) -> list[int]:
-    rows = [
+def _rows(numbers: range, text: str = "Halo") -> list[dict[str, Any]]:
+    """Plan rows of one campaign, channel and innovation, the ``number``-th an hour after ``NOW``."""
+    return [
         {
             "key": f"kenali|mastodon|ktp|{number}",
             "campaign": "kenali",
@@ -67,11 +68,14 @@ def _planned(store: Store, count: int) -> list[int]:
             "innovation_id": "ktp",
             "kind": "perkenalan",
             "scheduled_at": NOW + timedelta(hours=number),
-            "text": "Halo",
+            "text": text,
         }
-        for number in range(count)
+        for number in numbers
     ]
-    store.apply_plan(rows, [], NOW)
+
+
+def _planned(store: Store, count: int) -> list[int]:
+    store.apply_plan(_rows(range(count)), [], NOW)
     return [post.id for post in store.posts()]
 
 
@@ -263,18 +267,7 @@ def test_a_plan_over_many_keys_creates_the_new_revives_the_withdrawn_and_leaves_
     ids = _planned(any_store, 600)
     withdrawn = ids[:3]
     any_store.apply_plan([], [(post_id, "test: the innovation was withdrawn") for post_id in withdrawn], NOW)
-    again = [
-        {
-            "key": f"kenali|mastodon|ktp|{number}",
-            "campaign": "kenali",
-            "channel": "mastodon",
-            "innovation_id": "ktp",
-            "kind": "perkenalan",
-            "scheduled_at": NOW + timedelta(hours=number),
-            "text": "Halo lagi",
-        }
-        for number in range(590, 610)
-    ]
+    again = _rows(range(590, 610), "Halo lagi")
     revived = [{**row, "key": f"kenali|mastodon|ktp|{number}"} for number, row in zip(range(3), again, strict=False)]
     assert any_store.apply_plan([*revived, *again], [], NOW + timedelta(minutes=1)) == (3 + 10, 0)
     found = {post.key: post for post in any_store.posts()}
