@@ -145,7 +145,7 @@ class Leadership:
             )
         if self.leading:
             for key, worker in store.workers().items():
-                if now - datetime.fromisoformat(worker["beat"]) > FORGET_WORKER_AFTER:
+                if _silent_for(worker, now) > FORGET_WORKER_AFTER:
                     store.forget_worker(key)
 
     def leave(self) -> None:
@@ -178,5 +178,10 @@ def workers_alive(store: Store) -> list[str]:
     return sorted(
         f"{worker['host']}:{worker['pid']}"
         for worker in store.workers().values()
-        if now - datetime.fromisoformat(worker["beat"]) < ALIVE_WITHIN
+        if _silent_for(worker, now) < ALIVE_WITHIN
     )
+
+
+def _silent_for(worker: dict, now: datetime) -> timedelta:
+    """How long since a worker's last heartbeat (``Leadership.beat``)."""
+    return now - datetime.fromisoformat(worker["beat"])
