@@ -9,14 +9,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, case, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, case, func, insert, or_, select, update
 
 from ..errors import NotFound
 from ..i18n import _
 from ..model import CatalogueEntry, Innovation, Post, Status
 from .base import StoreBase, serialised
-from .posts import _post as post_of_row
-from .posts import first_attempt
+from .claims import first_attempt, post_of_row
 from .schema import (
     CATALOGUE_REVISION,
     SIGNOFF_REASON,
@@ -31,6 +30,14 @@ from .schema import (
     to_text,
 )
 
+#: A post's innovation and its latest decision, read for every post published: built once (``claims`` says why).
+_INNOVATION = select(innovations).where(innovations.c.id == bindparam("innovation_id"))
+_LATEST_DECISION = (
+    select(decisions)
+    .where(decisions.c.innovation_id == bindparam("innovation_id"))
+    .order_by(decisions.c.id.desc())
+    .limit(1)
+)
 #: Every change to the catalogue (imports, syncs, decisions, retirements) holds this lock on PostgreSQL: each reads
 #: what is stored (an innovation's content, the revision counter) and writes from it, so two must not interleave.
 CATALOGUE_LOCK = "catalogue"
@@ -242,9 +249,11 @@ class CatalogueStore(StoreBase):
 
     def about_post(self, post_id: int, innovation_id: str) -> tuple[CatalogueEntry | None, datetime | None]:
         """The innovation a post is about (None when it is gone) and when the post was first claimed: what its
-        adapter is shown, read in one transaction (a burst reads them once per post)."""
-        with self.transaction() as connection:
-            return next(iter(_entries(connection, [innovation_id])), None), first_attempt(connection, post_id)
+        adapter is shown, read in one transaction that takes no write lock (a burst reads them once per post)."""
+        with self.reading(), self.transaction() as connection:
+            row = connection.execute(_INNOVATION, {"innovation_id": innovation_id}).first()
+            decision = connection.execute(_LATEST_DECISION, {"innovation_id": innovation_id}).first()
+            return (None if row is None else _entry(row, decision)), first_attempt(connection, post_id)
 
     def decisions_of(self, identifier: str) -> list[dict[str, Any]]:
         with self.transaction() as connection:
@@ -396,25 +405,24 @@ def _entries(connection: Connection, wanted: list[str] | None) -> list[Catalogue
         row.innovation_id: row
         for row in connection.execute(select(decisions).where(decisions.c.id.in_(select(latest_ids.c.id))))
     }
-    entries = []
-    for row in connection.execute(rows_query):
-        decision = latest.get(row.id)
-        if row.retired_at:
-            status = Status.RETIRED
-        else:
-            status = _status_of(
-                decision.decision if decision else None,
-                decision.content_hash if decision else None,
-                row.content_hash,
-            )
-        entries.append(
-            CatalogueEntry(
-                innovation=Innovation.from_json(json.loads(row.data)),
-                status=status,
-                decided_by=row.retired_by if row.retired_at else (decision.decided_by if decision else None),
-                decided_at=from_text(row.retired_at or (decision.decided_at if decision else None)),
-                reason=decision.reason if decision and not row.retired_at else None,
-                source=row.source,
-            )
+    return [_entry(row, latest.get(row.id)) for row in connection.execute(rows_query)]
+
+
+def _entry(row: Any, decision: Any) -> CatalogueEntry:
+    """An ``innovations`` row with its latest decision (None: never decided) as the catalogue's entry."""
+    if row.retired_at:
+        status = Status.RETIRED
+    else:
+        status = _status_of(
+            decision.decision if decision else None,
+            decision.content_hash if decision else None,
+            row.content_hash,
         )
-    return entries
+    return CatalogueEntry(
+        innovation=Innovation.from_json(json.loads(row.data)),
+        status=status,
+        decided_by=row.retired_by if row.retired_at else (decision.decided_by if decision else None),
+        decided_at=from_text(row.retired_at or (decision.decided_at if decision else None)),
+        reason=decision.reason if decision and not row.retired_at else None,
+        source=row.source,
+    )

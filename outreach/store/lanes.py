@@ -14,13 +14,14 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import BigInteger, Connection, cast, delete, func, or_, select, update
+from sqlalchemy import BigInteger, Connection, bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..model import Post, PostState
 from .base import StoreBase
+from .claims import post_of_row
 from .schema import channel_lanes, posts, to_text
 
 #: A prime above every post id: ``(id × spread) mod`` it orders a worker's channels due at one moment.
@@ -118,8 +119,6 @@ class LanesStore(StoreBase):
         lease is refused once another worker has taken the post since (the outcome's owner check). Rows
         another transaction holds are skipped (they are being claimed or settled right now).
         """
-        from .posts import _post  # posts.py builds its claims on this module's lanes
-
         found = select(posts.c.id).where(posts.c.state == PostState.PUBLISHING.value)
         if not every:
             found = found.where(or_(posts.c.lease_until.is_(None), posts.c.lease_until < to_text(now)))
@@ -133,40 +132,47 @@ class LanesStore(StoreBase):
                 .values(claimed_by=lease.worker, lease_until=to_text(lease.until))
             )
             return [
-                _post(row) for row in connection.execute(select(posts).where(posts.c.id.in_(ids)).order_by(posts.c.id))
+                post_of_row(row)
+                for row in connection.execute(select(posts).where(posts.c.id.in_(ids)).order_by(posts.c.id))
             ]
 
 
+#: The lane statements of every claim, built once (``claims`` says why): taken over if ours or past its lease,
+#: else inserted if free (INSERT … ON CONFLICT DO NOTHING RETURNING, which both engines speak: a row back
+#: means inserted; through psycopg SQLAlchemy reports an insert's rowcount as -1, inserted or not), given back.
+_TAKE_OVER = (
+    update(channel_lanes)
+    .where(
+        channel_lanes.c.channel == bindparam("lane"),
+        or_(channel_lanes.c.worker == bindparam("holder"), channel_lanes.c.lease_until < bindparam("now")),
+    )
+    .values(worker=bindparam("holder"), lease_until=bindparam("until"))
+)
+_INSERT_FREE = {
+    name: dialect.insert(channel_lanes)
+    .values(channel=bindparam("lane"), worker=bindparam("holder"), lease_until=bindparam("until"))
+    .on_conflict_do_nothing(index_elements=["channel"])
+    .returning(channel_lanes.c.channel)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_RELEASE = delete(channel_lanes).where(
+    channel_lanes.c.channel == bindparam("lane"), channel_lanes.c.worker == bindparam("holder")
+)
+
+
 def take_lane(connection: Connection, channel: str, lease: Lease, stamp: str) -> bool:
-    """Take ``channel``'s lane for ``lease`` if it is free, already ours, or its holder's lease is past.
+    """Take ``channel``'s lane for ``lease`` if it is already ours, its holder's lease is past, or it is free.
 
     A conditional write, not a read: a takeover racing with another worker's claim waits for its row
-    lock, then sees the lease that claim extended and gives up.
+    lock, then sees the lease that claim extended and gives up. Ours is tried first: a lane's every claim
+    after its first finds it so.
     """
-    until = to_text(lease.until)
-    values = {"channel": channel, "worker": lease.worker, "lease_until": until}
-    if connection.execute(_insert_unless_present(connection, values)).first() is not None:
+    values = {"lane": channel, "holder": lease.worker, "until": to_text(lease.until), "now": stamp}
+    if connection.execute(_TAKE_OVER, values).rowcount:
         return True
-    taken = connection.execute(
-        update(channel_lanes)
-        .where(
-            channel_lanes.c.channel == channel,
-            or_(channel_lanes.c.worker == lease.worker, channel_lanes.c.lease_until < stamp),
-        )
-        .values(worker=lease.worker, lease_until=until)
-    ).rowcount
-    return bool(taken)
+    return connection.execute(_INSERT_FREE[connection.dialect.name], values).first() is not None
 
 
 def release(connection: Connection, channel: str, worker: str) -> None:
     """Delete ``channel``'s lane if ``worker`` holds it (a lane another worker took over is not ours to free)."""
-    mine = (channel_lanes.c.channel == channel, channel_lanes.c.worker == worker)
-    connection.execute(delete(channel_lanes).where(*mine))
-
-
-def _insert_unless_present(connection: Connection, values: dict[str, Any]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING in the connection's dialect (both engines speak it): a row
-    back means inserted (through psycopg, SQLAlchemy reports an insert's rowcount as -1, inserted or not)."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(channel_lanes).values(**values).on_conflict_do_nothing(index_elements=["channel"])
-    return insert.returning(channel_lanes.c.channel)
+    connection.execute(_RELEASE, {"lane": channel, "holder": worker})

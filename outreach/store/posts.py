@@ -1,6 +1,6 @@
 """The outbox in the store: posts, their events, and the atomic claim of the next due one.
 
-Every change of state goes through :func:`_transition`, which checks the outbox table
+Every change of state goes through :func:`claims.apply_transition`, which checks the outbox table
 (``outreach.outbox``) inside the transaction that reads the post: a move the table does not list,
 or from a state other than the one the caller read, raises ``StateConflict`` and writes nothing.
 """
@@ -23,15 +23,13 @@ from ..model import Post, PostEvent, PostState
 from ..outbox import Operation
 from ..reasons import N_
 from ..redaction import redact
-from ..vocabulary import state_label
 from .base import StoreBase, serialised
+from .claims import apply_transition, claim, due_post, first_attempt, is_set, missing, post_of_row, record_event
 from .lanes import Lease, release, take_lane
-from .schema import from_text, innovation_field, innovations, moment_of, post_events, posts, settings, to_text
+from .schema import from_text, innovation_field, innovations, moment_of, post_events, posts, to_text
 
 #: The reason a new post is recorded with: English in the store, shown translated (``reasons.shown``).
 PLANNED = N_("planned")
-#: The reason a claim is recorded with (the attempt has begun).
-CLAIMED = N_("claimed")
 #: Writing plans and announcements holds this lock on PostgreSQL: each reads which keys exist, then creates the rest.
 POST_KEYS_LOCK = "posts:keys"
 #: Keys per query when a plan looks up which of its posts exist (below SQLite's limit of bound parameters).
@@ -93,7 +91,7 @@ class OutboxStore(StoreBase):
         if published_from is not None:
             query = query.where(posts.c.published_at >= to_text(published_from))
         with self.transaction() as connection:
-            return [_post(row) for row in connection.execute(query)]
+            return [post_of_row(row) for row in connection.execute(query)]
 
     def published_between(self, start: datetime, end: datetime) -> list[PublishedPost]:
         """Posts published in ``[start, end)`` by when they went out (a late catch-up counts on its real day),
@@ -124,7 +122,7 @@ class OutboxStore(StoreBase):
     def post(self, post_id: int) -> Post:
         found = self.posts(ids=[post_id])
         if not found:
-            raise NotFound(_missing(post_id))
+            raise NotFound(missing(post_id))
         return found[0]
 
     def first_attempt_at(self, post_id: int) -> datetime | None:
@@ -192,7 +190,7 @@ class OutboxStore(StoreBase):
                     inserted += 1
                 elif outbox.allows(Operation.REVIVE, PostState(earlier.state)):
                     content = {key: values[key] for key in _CONTENT if key in values}
-                    _transition(
+                    apply_transition(
                         connection,
                         earlier.id,
                         Operation.REVIVE,
@@ -266,30 +264,17 @@ class OutboxStore(StoreBase):
         worker settles it while renewed.
         """
         stamp = to_text(now)
-        query = (
-            select(posts.c.id, posts.c.attempts)
-            .where(posts.c.state == PostState.PLANNED.value, posts.c.due_at <= stamp)
-            .order_by(posts.c.due_at, posts.c.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        if channel is not None:
-            query = query.where(posts.c.channel == channel)
         lane = (channel, lease) if channel is not None and lease is not None else None
         with self.transaction() as connection:
             # The post is found (and locked) before the lane is taken: a lane's last claim finds nothing and
             # only gives the lane back. Never a deadlock: a claim skips posts locked, and waits only for a lane.
-            found = None if _set(connection, unless_set) else connection.execute(query).first()
+            found = None if is_set(connection, unless_set) else due_post(connection, stamp, channel)
             if found is None or (lane is not None and not take_lane(connection, *lane, stamp)):
                 if lane is not None:  # the lane's last claim (nothing due, paused, or lost): its lane goes back
                     release(connection, lane[0], lane[1].worker)
                 return None
-            _transition(connection, found.id, Operation.CLAIM, stamp, CLAIMED, attempts=found.attempts + 1)
-            if lease is None:
-                return _post(connection.execute(select(posts).where(posts.c.id == found.id)).one())
-            leased = update(posts).where(posts.c.id == found.id)
-            leased = leased.values(claimed_by=lease.worker, lease_until=to_text(lease.until))
-            return _post(connection.execute(leased.returning(*posts.c)).one())
+            worker, until = (lease.worker, to_text(lease.until)) if lease is not None else (None, None)
+            return claim(connection, found, stamp, worker, until)
 
     def next_due(self) -> datetime | None:
         """When the earliest planned post is due, for the daemon's alarm clock."""
@@ -343,7 +328,7 @@ class OutboxStore(StoreBase):
         an unknown post.
         """
         with self.transaction() as connection:
-            return _transition(
+            return apply_transition(
                 connection, post_id, operation, to_text(now), reason, expect=expect, actor=actor, owner=owner, **values
             )
 
@@ -364,7 +349,7 @@ class OutboxStore(StoreBase):
             .offset(offset)
         )
         with self.transaction() as connection:
-            return [QueueRow(_post(row), row.nama, row.opd) for row in connection.execute(query)]
+            return [QueueRow(post_of_row(row), row.nama, row.opd) for row in connection.execute(query)]
 
     def post_count(self, wanted: PostFilter) -> int:
         """How many posts ``wanted`` picks (the queue's pages and the home page's counts)."""
@@ -385,26 +370,6 @@ class OutboxStore(StoreBase):
 
 #: The columns that carry a post's rendered content.
 _CONTENT = ("text", "link", "image", "alt_text", "content_hash")
-
-
-def _set(connection: Connection, key: str | None) -> bool:
-    """Whether setting ``key`` (the kill switch) holds a value, read inside the caller's transaction."""
-    if key is None:
-        return False
-    value = connection.scalar(select(settings.c.value).where(settings.c.key == key))
-    return value is not None and json.loads(value) is not None
-
-
-def first_attempt(connection: Connection, post_id: int) -> datetime | None:
-    """When the post was first claimed (its first event into ``publishing``), None if never."""
-    first = select(func.min(post_events.c.at)).where(
-        post_events.c.post_id == post_id, post_events.c.to_state == PostState.PUBLISHING.value
-    )
-    return from_text(connection.scalar(first))
-
-
-def _missing(post_id: int) -> str:
-    return _("no post with id {id}; see `outreach queue` or `outreach history` for the ids").format(id=post_id)
 
 
 def _is_announcement() -> Any:
@@ -445,7 +410,7 @@ def _create(connection: Connection, values: dict[str, Any], stamp: str, actor: s
     ).inserted_primary_key
     assert created is not None  # an INSERT always has one
     post_id: int = created[0]
-    _event(connection, post_id, stamp, None, state, 0, reason, None, {}, actor)
+    record_event(connection, post_id, stamp, None, state, 0, reason, None, {}, actor)
     return post_id
 
 
@@ -454,133 +419,10 @@ def _quietly(
 ) -> bool:
     """Apply ``operation`` if the post is still where the table allows it; whether it was applied."""
     try:
-        _transition(connection, post_id, operation, stamp, reason, **values)
+        apply_transition(connection, post_id, operation, stamp, reason, **values)
     except (StateConflict, NotFound):
         return False
     return True
-
-
-def _event(
-    connection: Connection,
-    post_id: int,
-    stamp: str,
-    from_state: PostState | None,
-    to_state: PostState,
-    attempt: int,
-    reason: str | None,
-    operation: Operation | None,
-    values: dict[str, Any],
-    actor: str | None = None,
-) -> None:
-    connection.execute(
-        insert(post_events).values(
-            post_id=post_id,
-            at=stamp,
-            from_state=from_state.value if from_state else None,
-            to_state=to_state.value,
-            attempt=attempt,
-            reason=redact(reason) if reason else reason,
-            remote_id=values.get("remote_id"),
-            remote_url=values.get("remote_url"),
-            operation=operation.value if operation else None,
-            actor=actor,
-        )
-    )
-
-
-def _transition(
-    connection: Connection,
-    post_id: int,
-    operation: Operation,
-    stamp: str,
-    reason: str,
-    *,
-    expect: PostState | None = None,
-    actor: str | None = None,
-    owner: str | None = None,
-    **values: Any,
-) -> PostState:
-    stray = outbox.unknown_fields(operation, values)
-    if stray:
-        raise ValueError(f"{operation.value} does not set {', '.join(stray)}")
-    # FOR UPDATE: on PostgreSQL a second transition of this post waits here and then reads the state the
-    # first one wrote (SQLite ignores it; BEGIN IMMEDIATE already serialises every transaction).
-    row = connection.execute(
-        select(posts.c.state, posts.c.attempts, posts.c.claimed_by).where(posts.c.id == post_id).with_for_update()
-    ).first()
-    if row is None:
-        raise NotFound(_missing(post_id))
-    state = PostState(row.state)
-    if owner is not None and state is PostState.PUBLISHING and row.claimed_by != owner:
-        raise _taken_over(post_id, row.claimed_by, operation)
-    if not outbox.allows(operation, state) or (expect is not None and state is not expect):
-        allowed = ", ".join(state_label(source.value) for source in PostState if source in outbox.sources(operation))
-        raise StateConflict(
-            _("post {id} is {state}; this ({operation}) works only for: {allowed}").format(
-                id=post_id, state=state_label(state.value), operation=operation.value, allowed=allowed
-            ),
-            post_id,
-            state.value,
-            operation.value,
-        )
-    target = outbox.target(operation)
-    converted = {key: to_text(value) if isinstance(value, datetime) else value for key, value in values.items()}
-    connection.execute(
-        update(posts)
-        .where(posts.c.id == post_id)
-        .values(state=target.value, reason=redact(reason), updated_at=stamp, **converted)
-    )
-    _event(
-        connection,
-        post_id,
-        stamp,
-        state,
-        target,
-        converted.get("attempts", row.attempts),
-        reason,
-        operation,
-        converted,
-        actor,
-    )
-    return target
-
-
-def _taken_over(post_id: int, worker: str, operation: Operation) -> StateConflict:
-    """A stalled worker's outcome, once another worker claimed the post again after its lease ran out."""
-    return StateConflict(
-        _(
-            "post {id}: another worker ({worker}) claimed it again after this worker's lease ran out; "
-            "this worker's outcome is not recorded"
-        ).format(id=post_id, worker=worker),
-        post_id,
-        PostState.PUBLISHING.value,
-        operation.value,
-    )
-
-
-def _post(row: Any) -> Post:
-    return Post(
-        id=row.id,
-        key=row.key,
-        campaign=row.campaign,
-        channel=row.channel,
-        innovation_id=row.innovation_id,
-        kind=row.kind,
-        scheduled_at=moment_of(row.scheduled_at),
-        due_at=moment_of(row.due_at),
-        state=PostState(row.state),
-        attempts=row.attempts,
-        text=row.text,
-        link=row.link,
-        image=row.image,
-        alt_text=row.alt_text,
-        content_hash=row.content_hash,
-        remote_id=row.remote_id,
-        remote_url=row.remote_url,
-        published_at=from_text(row.published_at),
-        reason=row.reason,
-        channel_state=json.loads(row.channel_state or "{}"),
-    )
 
 
 def _filtered(query: Any, wanted: PostFilter) -> Any:

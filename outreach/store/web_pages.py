@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 
 from ..model import Post
 from .base import StoreBase
-from .posts import _post as post_of_row
+from .claims import post_of_row
 from .schema import innovation_field, innovations, posts, to_text
 
 

@@ -20,7 +20,7 @@ from ..model import Post, PostState, Status
 from ..outbox import ANNOUNCEMENT_ID
 from .base import StoreBase
 from .catalogue import _status_sql as status_sql
-from .posts import _post as post_of_row
+from .claims import post_of_row
 from .reach import _newest as newest_readings
 from .schema import decisions, innovation_field, innovations, moment_of, posts, press_coverage, to_text
 
