@@ -26,7 +26,7 @@ from .i18n import _
 from .model import CatalogueEntry, Innovation, PlannedPost, Post, PostState
 from .reasons import N_, shown
 from .render import CampaignView, ChannelView, RenderedPost, Renderer
-from .store import ImportSummary, Store
+from .store import About, ImportSummary, Store
 
 # The reasons recorded with a post: English in the store, shown translated (``reasons.shown``).
 CANNOT_RENDER = N_("cannot render: {error}")
@@ -162,15 +162,16 @@ class Planning:
             return _known(innovation_id, self._catalogue[2].get(innovation_id))
         return _known(innovation_id, next(iter(self.store.catalogue([innovation_id])), None))
 
-    def outgoing(self, post: Post) -> OutgoingPost:
-        """The adapter's view of a stored post, with the innovation as the store last imported it.
+    def outgoing(self, post: Post, known: About | None = None) -> OutgoingPost:
+        """The adapter's view of a stored post, with the innovation as the store last imported it (``known``:
+        as read with the post's claim, else read now).
 
         An operator's announcement has no innovation: the adapter sees an empty one.
         """
+        found, first_attempt = known if known is not None else self.store.about_post(post)
         if post.innovation_id == outbox.ANNOUNCEMENT_ID:
-            innovation, source, first_attempt = {}, None, self.store.first_attempt_at(post.id)
+            innovation, source = {}, None
         else:
-            found, first_attempt = self.store.about_post(post.id, post.innovation_id)
             entry = _known(post.innovation_id, found)
             innovation, source = entry.innovation.to_json(), entry.source
         return OutgoingPost.from_post(post, innovation, self.zone, self.image_roots(source), first_attempt)

@@ -46,7 +46,7 @@ from .model import Post, PostState
 from .operations import PAUSE_SETTING
 from .outbox import Operation
 from .reasons import N_
-from .store import Lease, Store, worker_spread
+from .store import About, Lease, Store, worker_spread
 
 log = logging.getLogger("outreach.publisher")
 
@@ -104,6 +104,18 @@ class _Handout:
     pause_read_at: float = -PAUSE_READ_EVERY
 
 
+@dataclass
+class _Turn:
+    """A lane's post in flight, and the next one claimed in the transaction that recorded its outcome."""
+
+    channel: str
+    post_id: int | None = None
+    #: Whether the outcome's transaction claimed on: ``next`` is then the post claimed, or None (none was
+    #: due, or paused: the lane went back in that transaction).
+    claimed: bool = False
+    next: tuple[Post, About] | None = None
+
+
 @dataclass(frozen=True)
 class Transition:
     """What happened to one post."""
@@ -128,7 +140,7 @@ class Publisher:
         clock: Clock,
         settings: PublishingSettings,
         *,
-        outgoing: Callable[[Post], OutgoingPost],
+        outgoing: Callable[[Post, About | None], OutgoingPost],
         language_gate: Callable[[Post, str], str | None],
         jitter: Callable[[], float] = random.random,
         stop: threading.Event | None = None,
@@ -156,6 +168,8 @@ class Publisher:
         self._lock = threading.Lock()
         #: Posts this worker claimed and is settling now: their outcome is recorded only while the claim is ours.
         self._claimed: set[int] = set()
+        #: The lane this thread runs (``_lane``): a post's outcome there claims the channel's next post with it.
+        self._turn = threading.local()
 
     # ---- the kill switch ------------------------------------------------------------------------
 
@@ -359,16 +373,18 @@ class Publisher:
         return {name for name, hold in self._held.items() if hold.probe_at > now}
 
     def _take_lanes(self, handout: _Handout, free: int) -> list[str]:
-        """Up to ``free`` lanes of channels with posts due, neither held nor idle, taken for lanes to start on.
+        """Up to ``free`` channels with posts due, neither held nor idle, for lanes to start on.
 
         Asked each time a lane ends, so the channels due are read from the store ``LOOK_AHEAD`` at a time
         into ``handout.ahead``, not all of them at every ask: a burst of 16,384 channels costs 64 reads, not
-        16,384 reads of every channel due. A channel read ahead may meanwhile have been taken by another
-        worker: taking its lane fails here, cheaply, before a lane starts (with several workers reading the
-        same channels ahead, most of them; a lane started for each and claiming nothing cost far more). One
-        drained meanwhile: its lane claims nothing, and it joins ``handout.idle`` (paused, a row locked, the
-        lane lost), to wait for the next call. Every claim reads the kill switch; it is read here too, before handing
-        out more, once a lane claimed nothing (a pause shows so first), at most every ``PAUSE_READ_EVERY`` s.
+        16,384 reads of every channel due. A lane's first claim takes the channel's lane in the store. A
+        channel read ahead may meanwhile have been taken by another worker, or drained: its lane claims
+        nothing and it joins ``handout.idle`` (paused, a row locked, the lane lost), to wait for the next call.
+        Workers sharing a store read a burst's channels in orders of their own (``due_channels``' spread), so
+        few lanes start for nothing; taking each lane in a transaction of its own before starting it cost
+        every lane one more transaction (a fifth of a worker's CPU in a burst). Every claim reads the kill
+        switch; it is read here too, before handing out more, once a lane claimed nothing (a pause shows so
+        first), at most every ``PAUSE_READ_EVERY`` s.
         """
         with self._lock:
             skip = self._waiting_unlocked(self.clock.now()) | handout.idle
@@ -385,7 +401,7 @@ class Publisher:
             channel = handout.ahead.popleft()
             if channel not in skip:
                 wanted.append(channel)
-        return self.store.take_lanes(wanted, self._lease(), self.clock.now(), limit=free)
+        return wanted
 
     def _lane(self, channel: str, idle: set[str]) -> list[Transition]:
         """Publish ``channel``'s due posts one at a time while the lane is ours; then give the lane back.
@@ -397,15 +413,21 @@ class Publisher:
         """
         outcomes: list[Transition] = []
         released = False
+        turn = _Turn(channel)
+        self._turn.value = turn
         try:
-            while not self.stop.is_set():
-                now = self.clock.now()
-                if channel in self._waiting(now):
-                    break
-                post = self.store.claim_due(now, unless_set=PAUSE_SETTING, channel=channel, lease=self._lease())
-                if post is None:
+            while True:
+                if turn.claimed:  # with the last post's outcome: committed, so it goes out even if stopped since
+                    claimed, turn.claimed, turn.next = turn.next, False, None
+                else:
+                    now = self.clock.now()
+                    if self.stop.is_set() or channel in self._waiting(now):
+                        break
+                    claimed = self.store.claim_to_publish(now, PAUSE_SETTING, channel, self._lease())
+                if claimed is None:
                     released = True
                     break
+                post, about = claimed
                 log.info(
                     "post %s: planned → publishing (attempt %s) %s on %s",
                     post.id,
@@ -414,11 +436,14 @@ class Publisher:
                     post.channel,
                 )
                 self._claimed.add(post.id)
+                turn.post_id = post.id
                 try:
-                    outcomes.append(self._guarded(post, partial(self.attempt, post)))
+                    outcomes.append(self._guarded(post, partial(self.attempt, post, about)))
                 finally:
                     self._claimed.discard(post.id)
+                    turn.post_id = None
         finally:
+            self._turn.value = None
             if not released:
                 self.store.release_lane(channel, self.worker)
             if not outcomes:
@@ -439,8 +464,9 @@ class Publisher:
                 UNEXPECTED.format(kind=error.__class__.__name__, error=error) + "; " + RESOLVE.format(id=post.id),
             )
 
-    def attempt(self, post: Post) -> Transition:
-        """One attempt at a claimed post; records and returns the outcome.
+    def attempt(self, post: Post, about: About | None = None) -> Transition:
+        """One attempt at a claimed post (``about``: what its adapter is shown, as read with the claim);
+        records and returns the outcome.
 
         Every outcome is stamped with the clock read after the adapter returned or failed: a slow
         failure's backoff counts from when the failure was seen, not from the claim.
@@ -450,7 +476,7 @@ class Publisher:
             blocked = self._language_gate(post, adapter.platform)
             if blocked:
                 return self._move(post, Operation.SKIP, self.clock.now(), blocked)
-            outgoing = self._outgoing(post, fresh=False)
+            outgoing = self._outgoing_of(post, about)
             result = adapter.publish(outgoing, lambda state: self.store.save_channel_state(post.id, state))
         except ContentRejected as error:
             if error.duplicate:
@@ -475,9 +501,9 @@ class Publisher:
 
     # ---- helpers ----------------------------------------------------------------------------------
 
-    def _outgoing(self, post: Post, fresh: bool = True) -> OutgoingPost:
-        """The adapter's view of a post; ``fresh`` re-reads what the adapter checkpointed since the claim."""
-        return self._outgoing_of(self.store.post(post.id) if fresh else post)
+    def _outgoing(self, post: Post) -> OutgoingPost:
+        """The adapter's view of a post, re-read with what the adapter checkpointed since the claim."""
+        return self._outgoing_of(self.store.post(post.id), None)
 
     def _retry_later(self, post: Post, error: TransientError, now: datetime) -> Transition:
         if post.attempts >= self.settings.max_attempts:
@@ -547,10 +573,27 @@ class Publisher:
         )
 
     def _move(self, post: Post, operation: Operation, now: datetime, reason: str, **values: Any) -> Transition:
-        """Record a transition, only if the post is still where we read it (compare and set)."""
+        """Record a transition, only if the post is still where we read it (compare and set).
+
+        The outcome of a lane's post claims the channel's next due post in the same transaction (one commit
+        per post, not two), unless the worker is stopping or the channel is held.
+        """
         try:
             owner = self.worker if post.id in self._claimed else None
-            state = self.store.transition(post.id, operation, now, reason, expect=post.state, owner=owner, **values)
+            turn: _Turn | None = getattr(self._turn, "value", None)
+            if (
+                turn is not None
+                and turn.post_id == post.id
+                and not self.stop.is_set()
+                and turn.channel not in self._waiting(now)
+            ):
+                state, turn.next = self.store.transition_and_claim(
+                    post.id, operation, now, reason, expect=post.state, owner=owner, unless_set=PAUSE_SETTING,
+                    channel=turn.channel, lease=self._lease(), **values,
+                )  # fmt: skip
+                turn.claimed = True
+            else:
+                state = self.store.transition(post.id, operation, now, reason, expect=post.state, owner=owner, **values)
         except StateConflict as conflict:
             log.warning("post %s: left alone: %s", post.id, conflict)
             return Transition(post.id, PostState(conflict.state), str(conflict))

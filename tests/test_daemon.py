@@ -8,7 +8,7 @@ import signal
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from outreach.daemon import run_forever, run_once
 from outreach.errors import AlreadyRunning
 from outreach.lock import StoreLock
 from outreach.model import PostState
+from outreach.outbox import Operation
 from outreach.publisher import Publisher
 from tests.engine_helpers import at, campaign, file_channel, innovation, journal, project, workspace, write_catalogue
 from tests.test_local_faults import one_line_error
@@ -246,15 +247,20 @@ def test_a_run_that_fails_half_way_leaves_its_post_to_the_next_run(
     ws.planning.apply_plan(1)
     ws.clock.set(at(2026, 12, 1, 9, 5))
     refused: list[int] = []  # the post whose outcome, then whose fallback, the store would not record
-    real_transition = ws.store.transition
 
-    def transition(post_id: int, to_state: PostState, *args: Any, **values: Any) -> bool:
-        if to_state in (PostState.PUBLISHED, PostState.UNKNOWN) and len(refused) < 2:
-            refused.append(post_id)
-            raise sqlite3.OperationalError("database is locked")
-        return real_transition(post_id, to_state, *args, **values)
+    def refusing(real: Callable[..., Any]) -> Callable[..., Any]:
+        """The store's way of recording an outcome (alone, or with a lane's next claim), failing twice."""
 
-    monkeypatch.setattr(ws.store, "transition", transition)
+        def record(post_id: int, operation: Operation, *args: Any, **values: Any) -> Any:
+            if operation in (Operation.PUBLISHED, Operation.UNKNOWN) and len(refused) < 2:
+                refused.append(post_id)
+                raise sqlite3.OperationalError("database is locked")
+            return real(post_id, operation, *args, **values)
+
+        return record
+
+    monkeypatch.setattr(ws.store, "transition", refusing(ws.store.transition))
+    monkeypatch.setattr(ws.store, "transition_and_claim", refusing(ws.store.transition_and_claim))
     _run_daemon(ws, 2, calls, monkeypatch)
     [orphan] = set(refused)
     assert calls["recover"] == 2  # at start-up, and once after the failed run

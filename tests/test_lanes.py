@@ -9,8 +9,10 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from outreach.clock import FixedClock
 from outreach.config import load_config
@@ -71,11 +73,13 @@ def test_pause_mid_slot_stops_every_lane_before_its_next_claim(tmp_path: Path, s
         channels.overlap.on_arrival = pause  # the first post to arrive pauses: every lane has one in flight at most
         outcomes = ws.publisher().publish_due()
         posts = ws.store.posts()
+        lanes_free = ws.store.due_channels(ws.now())  # a channel whose lane is still held is not listed
         ws.close()
     published = [post for post in posts if post.state is PostState.PUBLISHED]
     assert 1 <= len(published) == len(outcomes) <= len(names)  # at most the post each lane had in flight
     assert max(channels.created().values()) == 1
     assert len([post for post in posts if post.state is PostState.PLANNED]) == 12 - len(published)
+    assert sorted(lanes_free) == names  # every lane given back (with the outcome that found the pause)
 
 
 def test_stop_stops_every_lane_after_its_post_in_flight(tmp_path: Path, store_url: str) -> None:
@@ -87,11 +91,44 @@ def test_stop_stops_every_lane_after_its_post_in_flight(tmp_path: Path, store_ur
         channels.overlap.on_arrival = publisher.stop.set
         outcomes = publisher.publish_due()
         posts = ws.store.posts()
+        lanes_free = ws.store.due_channels(ws.now())
         ws.close()
     assert 1 <= len(outcomes) <= len(names)
     assert {outcome.state for outcome in outcomes} == {PostState.PUBLISHED}
     assert max(channels.created().values()) == 1
-    assert not [post for post in posts if post.state is PostState.PUBLISHING]
+    assert not [post for post in posts if post.state is PostState.PUBLISHING]  # no next post claimed and left
+    assert sorted(lanes_free) == names
+
+
+def test_a_lane_records_each_outcome_and_its_next_claim_in_one_transaction(tmp_path: Path, store_url: str) -> None:
+    """Five posts on one channel: the first claim, then each outcome with the next claim (the last finding none
+    and giving the lane back): six transactions write events, not ten — and each claim is still committed
+    before its post goes out (the receiver is asked only for posts whose claim the store already holds)."""
+    with webhook_channels({"kanal1": 0.0}) as channels:
+        ws = open_workspace(lanes_project(tmp_path, channels, store_url), channels, FixedClock(_now()))
+        written = write_due_posts(ws, ["kanal1"], 5, ws.now())
+        writing: dict[int, bool] = {}
+        committed_events = []
+
+        def executed(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.lstrip().upper().startswith("INSERT INTO POST_EVENTS"):
+                writing[id(connection)] = True
+
+        def committed(connection: Any) -> None:
+            if writing.pop(id(connection), False):
+                committed_events.append(1)
+
+        event.listen(ws.store.engine, "before_cursor_execute", executed)
+        event.listen(ws.store.engine, "commit", committed)
+        claimed_when_sent = []
+        channels.overlap.on_arrival = lambda: claimed_when_sent.append(
+            sorted(post.id for post in ws.store.posts([PostState.PUBLISHING]))
+        )
+        outcomes = ws.publisher().publish_due()
+        ws.close()
+    assert [outcome.state for outcome in outcomes] == [PostState.PUBLISHED] * 5
+    assert len(committed_events) == 6
+    assert claimed_when_sent == [[post.id] for post in written]  # each one claimed (committed) as it went out
 
 
 def test_a_rate_limited_channel_does_not_hold_up_the_others(tmp_path: Path, store_url: str) -> None:

@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from outreach.config import load_config
 from outreach.errors import ConfigError, StateConflict
 from outreach.model import IncomingReply, Innovation, PostState
 from outreach.outbox import Operation
-from outreach.store import Store
+from outreach.store import Lease, Store
 from outreach.store.posts import PostFilter
 from outreach.storeurl import printable
 from tests.engine_helpers import campaign, file_channel, project
@@ -336,15 +337,19 @@ def test_about_post_reads_the_innovation_and_the_first_attempt_in_one_go_on_both
         NOW,
     )  # fmt: skip
     [post] = any_store.posts()
-    assert any_store.about_post(post.id, "ktp")[1] is None  # never claimed
+    assert any_store.about_post(post)[1] is None  # never claimed
     claimed = any_store.claim_due(NOW + timedelta(minutes=1))
     assert claimed is not None
     any_store.transition(post.id, Operation.DEFER, NOW + timedelta(minutes=2), "retry", due_at=NOW)
-    assert any_store.claim_due(NOW + timedelta(minutes=3)) is not None
-    entry, first_attempt = any_store.about_post(post.id, "ktp")
+    again = any_store.claim_to_publish(NOW + timedelta(minutes=3), "jeda", "x", Lease("w1", NOW + timedelta(hours=1)))
+    assert again is not None
+    again_post, about_claim = again
+    assert again_post.id == post.id and again_post.attempts == 2
+    entry, first_attempt = any_store.about_post(post)
     assert entry is not None and entry.innovation == ktp and entry.source == "test"
     assert first_attempt == NOW + timedelta(minutes=1)
-    assert any_store.about_post(post.id, "tidak-ada") == (None, NOW + timedelta(minutes=1))
+    assert about_claim == (entry, first_attempt)  # the claim's own read: the same
+    assert any_store.about_post(replace(post, innovation_id="tidak-ada")) == (None, NOW + timedelta(minutes=1))
 
 
 def test_thirty_two_lanes_on_postgresql_reuse_the_pools_connections(postgres_url: str) -> None:

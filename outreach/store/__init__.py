@@ -19,7 +19,7 @@ lock, heartbeats) and ``files`` (backup and restore).
 
 from .accounts import AccountsStore
 from .base import sqlite_file
-from .catalogue import CatalogueStore, ImportSummary, SignOff
+from .catalogue import About, CatalogueStore, ImportSummary, SignOff
 from .coordination import CoordinationStore, LeaderLock
 from .files import BackupStore, restore_backup
 from .lanes import LanesStore, Lease, worker_spread
@@ -32,6 +32,7 @@ from .web_reads import WebReadsStore
 
 __all__ = [
     "MIGRATIONS",
+    "About",
     "ImportSummary",
     "LeaderLock",
     "Lease",

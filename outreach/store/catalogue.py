@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, case, func, insert, or_, select, update
 
 from ..errors import NotFound
 from ..i18n import _
 from ..model import CatalogueEntry, Innovation, Post, Status
+from ..outbox import ANNOUNCEMENT_ID
 from .base import StoreBase, serialised
 from .claims import first_attempt, post_of_row
 from .schema import (
@@ -247,13 +248,10 @@ class CatalogueStore(StoreBase):
         with self.transaction() as connection:
             return _entries(connection, None if ids is None else list(ids))
 
-    def about_post(self, post_id: int, innovation_id: str) -> tuple[CatalogueEntry | None, datetime | None]:
-        """The innovation a post is about (None when it is gone) and when the post was first claimed: what its
-        adapter is shown, read in one transaction that takes no write lock (a burst reads them once per post)."""
+    def about_post(self, post: Post) -> About:
+        """What a post's adapter is shown besides the post, read in one transaction that takes no write lock."""
         with self.reading(), self.transaction() as connection:
-            row = connection.execute(_INNOVATION, {"innovation_id": innovation_id}).first()
-            decision = connection.execute(_LATEST_DECISION, {"innovation_id": innovation_id}).first()
-            return (None if row is None else _entry(row, decision)), first_attempt(connection, post_id)
+            return about(connection, post)
 
     def decisions_of(self, identifier: str) -> list[dict[str, Any]]:
         with self.transaction() as connection:
@@ -391,6 +389,25 @@ def _status_sql() -> Any:
         (decisions.c.decision == "approved", Status.APPROVED.value),
         else_=Status.REJECTED.value,
     )
+
+
+class About(NamedTuple):
+    """What an adapter is shown besides the post: the innovation it is about (None: gone, or an operator's
+    announcement, which has none) and when the post was first claimed (None: never), which bounds the
+    adapter's look-up of what it may already have published."""
+
+    innovation: CatalogueEntry | None
+    first_attempt: datetime | None
+
+
+def about(connection: Connection, post: Post) -> About:
+    """``About`` a post, read in the caller's transaction: a claim reads it with the post it claims."""
+    entry = None
+    if post.innovation_id != ANNOUNCEMENT_ID:
+        row = connection.execute(_INNOVATION, {"innovation_id": post.innovation_id}).first()
+        decision = connection.execute(_LATEST_DECISION, {"innovation_id": post.innovation_id}).first()
+        entry = None if row is None else _entry(row, decision)
+    return About(entry, first_attempt(connection, post.id))
 
 
 def _entries(connection: Connection, wanted: list[str] | None) -> list[CatalogueEntry]:

@@ -61,8 +61,12 @@ _STATE = (
     .where(posts.c.id == bindparam("post_id"))
     .with_for_update()
 )
-#: The columns set are the parameters' keys besides ``post_id`` (SQLAlchemy builds one SET per set of keys).
+#: The columns set are the parameters' keys besides the WHERE's (SQLAlchemy builds one SET per set of keys).
 _UPDATE = update(posts).where(posts.c.id == bindparam("post_id"))
+#: Compare and set: the move written only if the post is still in the state its caller read (and, for a claim
+#: being settled, still its worker's), so the usual outcome costs no read first.
+_UPDATE_IF = _UPDATE.where(posts.c.state == bindparam("expected")).returning(posts.c.attempts)
+_UPDATE_IF_OWNED = _UPDATE_IF.where(posts.c.claimed_by == bindparam("owner"))
 _EVENT = insert(post_events)
 _FIRST_ATTEMPT = select(func.min(post_events.c.at)).where(
     post_events.c.post_id == bindparam("post_id"), post_events.c.to_state == PostState.PUBLISHING.value
@@ -116,6 +120,19 @@ def apply_transition(
     stray = outbox.unknown_fields(operation, values)
     if stray:
         raise ValueError(f"{operation.value} does not set {', '.join(stray)}")
+    target = outbox.target(operation)
+    converted = {key: to_stamp(value) for key, value in values.items()}
+    changes = {"post_id": post_id, "state": target.value, "reason": redact(reason), "updated_at": stamp, **converted}
+    if expect is not None and outbox.allows(operation, expect):
+        owned = owner is not None and expect is PostState.PUBLISHING
+        statement = _UPDATE_IF_OWNED if owned else _UPDATE_IF
+        written = connection.execute(statement, {**changes, "expected": expect.value, "owner": owner}).first()
+        if written is not None:
+            record_event(
+                connection, post_id, stamp, expect, target, written.attempts, reason, operation, converted, actor
+            )
+            return target
+        # Not where the caller read it: the read below says why (gone, taken over, moved meanwhile).
     # FOR UPDATE: on PostgreSQL a second transition of this post waits here and then reads the state the
     # first one wrote (SQLite ignores it; BEGIN IMMEDIATE already serialises every transaction).
     row = connection.execute(_STATE, {"post_id": post_id}).first()
@@ -134,11 +151,7 @@ def apply_transition(
             state.value,
             operation.value,
         )
-    target = outbox.target(operation)
-    converted = {key: to_stamp(value) for key, value in values.items()}
-    connection.execute(
-        _UPDATE, {"post_id": post_id, "state": target.value, "reason": redact(reason), "updated_at": stamp, **converted}
-    )
+    connection.execute(_UPDATE, changes)
     attempt = converted.get("attempts", row.attempts)
     record_event(connection, post_id, stamp, state, target, attempt, reason, operation, converted, actor)
     return target

@@ -24,6 +24,7 @@ from ..outbox import Operation
 from ..reasons import N_
 from ..redaction import redact
 from .base import StoreBase, serialised
+from .catalogue import About, about
 from .claims import apply_transition, claim, due_post, first_attempt, is_set, missing, post_of_row, record_event
 from .lanes import Lease, release, take_lane
 from .schema import from_text, innovation_field, innovations, moment_of, post_events, posts, to_text
@@ -263,18 +264,29 @@ class OutboxStore(StoreBase):
         a lane costs its posts' claims and no transaction of its own. The post carries the lease: no other
         worker settles it while renewed.
         """
-        stamp = to_text(now)
-        lane = (channel, lease) if channel is not None and lease is not None else None
         with self.transaction() as connection:
-            # The post is found (and locked) before the lane is taken: a lane's last claim finds nothing and
-            # only gives the lane back. Never a deadlock: a claim skips posts locked, and waits only for a lane.
-            found = None if is_set(connection, unless_set) else due_post(connection, stamp, channel)
-            if found is None or (lane is not None and not take_lane(connection, *lane, stamp)):
-                if lane is not None:  # the lane's last claim (nothing due, paused, or lost): its lane goes back
-                    release(connection, lane[0], lane[1].worker)
-                return None
-            worker, until = (lease.worker, to_text(lease.until)) if lease is not None else (None, None)
-            return claim(connection, found, stamp, worker, until)
+            return self._claim(connection, to_text(now), unless_set, channel, lease)
+
+    def claim_to_publish(self, now: datetime, unless_set: str, channel: str, lease: Lease) -> tuple[Post, About] | None:
+        """``claim_due`` on ``channel``'s lane, with what the post's adapter is shown (``about_post``) read in the
+        claim's transaction: one transaction per post claimed, not two."""
+        with self.transaction() as connection:
+            post = self._claim(connection, to_text(now), unless_set, channel, lease)
+            return None if post is None else (post, about(connection, post))
+
+    def _claim(
+        self, connection: Connection, stamp: str, unless_set: str | None, channel: str | None, lease: Lease | None
+    ) -> Post | None:
+        lane = (channel, lease) if channel is not None and lease is not None else None
+        # The post is found (and locked) before the lane is taken: a lane's last claim finds nothing and
+        # only gives the lane back. Never a deadlock: a claim skips posts locked, and waits only for a lane.
+        found = None if is_set(connection, unless_set) else due_post(connection, stamp, channel)
+        if found is None or (lane is not None and not take_lane(connection, *lane, stamp)):
+            if lane is not None:  # the lane's last claim (nothing due, paused, or lost): its lane goes back
+                release(connection, lane[0], lane[1].worker)
+            return None
+        worker, until = (lease.worker, to_text(lease.until)) if lease is not None else (None, None)
+        return claim(connection, found, stamp, worker, until)
 
     def next_due(self) -> datetime | None:
         """When the earliest planned post is due, for the daemon's alarm clock."""
@@ -331,6 +343,32 @@ class OutboxStore(StoreBase):
             return apply_transition(
                 connection, post_id, operation, to_text(now), reason, expect=expect, actor=actor, owner=owner, **values
             )
+
+    def transition_and_claim(
+        self,
+        post_id: int,
+        operation: Operation,
+        now: datetime,
+        reason: str,
+        *,
+        expect: PostState,
+        owner: str | None,
+        unless_set: str,
+        channel: str,
+        lease: Lease,
+        **values: Any,
+    ) -> tuple[PostState, tuple[Post, About] | None]:
+        """``transition``, then ``claim_to_publish`` on ``channel`` in the same transaction: a lane records a
+        post's outcome and claims its next post with one commit (the outcome durable before anything else
+        happens, the claim before its network call, as apart). Nothing is written if the transition is
+        refused; None for the claim when nothing is due (or paused): the lane then went back in it."""
+        stamp = to_text(now)
+        with self.transaction() as connection:
+            state = apply_transition(
+                connection, post_id, operation, stamp, reason, expect=expect, owner=owner, **values
+            )
+            post = self._claim(connection, stamp, unless_set, channel, lease)
+            return state, None if post is None else (post, about(connection, post))
 
     # ---- the office's web page: the queue in pages ------------------------------------------------
 
