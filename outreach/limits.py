@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from .i18n import N_, _
@@ -68,10 +68,14 @@ def count_x_weighted(text: str) -> int:
 _MASTODON_MENTION = r"(?<![=/\w])@((?i:[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*))(?:@\w+(?:[.-]+\w+)*)?"
 
 
+@lru_cache(maxsize=256)
 def count_mastodon(text: str, url_length: int = URL_LENGTH) -> int:
     """As Mastodon's ``StatusLengthValidator`` counts: grapheme clusters, once every URL with a scheme
     (Mastodon does not link bare domains) stands for ``url_length`` characters and every
-    ``@user@domain`` mention for ``@user``."""
+    ``@user@domain`` mention for ``@user``.
+
+    Kept for the last texts counted: a post is counted against the configured limit, then against the
+    instance's own, and finding its links is most of a publication's own CPU."""
     from twitter_text.extract_urls import extract_urls_with_indices
 
     replacements = [(*url["indices"], "x" * url_length) for url in extract_urls_with_indices(text, False)]

@@ -349,6 +349,12 @@ def test_about_post_reads_the_innovation_and_the_first_attempt_in_one_go_on_both
     assert entry is not None and entry.innovation == ktp and entry.source == "test"
     assert first_attempt == NOW + timedelta(minutes=1)
     assert about_claim == (entry, first_attempt)  # the claim's own read: the same
+    assert entry == any_store.catalogue(["ktp"])[0]  # as the catalogue shows it: never decided
+    any_store.decide(["ktp"], "rejected", "Kepala Dinas", NOW, "belum jelas")
+    any_store.decide(["ktp"], "approved", "Kepala Dinas", NOW + timedelta(minutes=4))
+    decided, _first = any_store.about_post(post)
+    assert decided == any_store.catalogue(["ktp"])[0]  # its latest decision, as the catalogue shows it
+    assert decided is not None and decided.decided_at == NOW + timedelta(minutes=4) and decided.reason is None
     assert any_store.about_post(replace(post, innovation_id="tidak-ada")) == (None, NOW + timedelta(minutes=1))
 
 
