@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from outreach.cli import cli
 from outreach.config import load_config
@@ -27,7 +27,10 @@ from outreach.errors import ConfigError, StateConflict
 from outreach.model import IncomingReply, Innovation, PostState
 from outreach.outbox import Operation
 from outreach.store import Lease, Store
+from outreach.store.claims import apply_transition
+from outreach.store.lanes import take_lane
 from outreach.store.posts import PostFilter
+from outreach.store.schema import to_text
 from outreach.storeurl import printable
 from tests.engine_helpers import campaign, file_channel, project
 from tests.test_metrics import published
@@ -401,3 +404,36 @@ def test_a_store_of_the_previous_version_gets_the_report_counts_index(store_url:
         assert indexes["posts_published"] == ["state", "published_at", "innovation_id"]
     finally:
         upgraded.close()
+
+
+def test_a_renewal_never_waits_in_a_cycle_with_a_lanes_outcome_on_postgresql(postgres_url: str) -> None:
+    """A lane records its post's outcome (the post's row locked), then takes its lane again to claim the next post
+    in the same transaction, while its worker's renewal extends the lanes and claims. A renewal that held the lanes
+    while it waited for that post would close a cycle, and PostgreSQL would fail one of the two (a burst of 16,384
+    posts lost 21 to ``unknown`` that way)."""
+    store = Store(postgres_url)
+    store.apply_plan(_rows(range(2)), [], NOW)
+    lease = Lease("w:1:a", NOW + timedelta(minutes=1))
+    first = store.claim_due(NOW, channel="mastodon", lease=lease)
+    assert first is not None
+    renewer = Store(postgres_url)
+    renewed: list[Any] = []
+    watcher = create_engine(postgres_url)
+    renewal = threading.Thread(target=lambda: renewed.append(renewer.renew(lease)))
+    with store.transaction() as connection:  # the lane's outcome transaction, as far as its post's row
+        outcome = apply_transition(connection, first.id, Operation.PUBLISHED, to_text(NOW), "published",
+                                   expect=PostState.PUBLISHING, owner=lease.worker, published_at=NOW)  # fmt: skip
+        renewal.start()
+        deadline = time.monotonic() + 30
+        with watcher.connect() as watching:  # until the renewal waits for the post's row lock
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'")  # fmt: skip
+            while not watching.scalar(waiting) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert take_lane(connection, "mastodon", lease, to_text(NOW))  # the lane again, for the next claim
+    renewal.join(timeout=30)
+    watcher.dispose()
+    renewer.close()
+    store.close()
+    assert outcome is PostState.PUBLISHED
+    assert renewed == [1]  # the lane; the claim was settled by the time the renewal could read it

@@ -97,17 +97,17 @@ class LanesStore(StoreBase):
             return int(connection.execute(delete(channel_lanes).where(channel_lanes.c.worker != worker)).rowcount or 0)
 
     def renew(self, lease: Lease) -> int:
-        """Extend every lane and every ``publishing`` claim of ``lease.worker`` to ``lease.until``; how many."""
+        """Extend every lane and every ``publishing`` claim of ``lease.worker`` to ``lease.until``; how many.
+
+        Lanes and claims in transactions of their own: a lane's outcome holds its post and then takes its lane
+        again to claim the next post, so a renewal that held the lanes while it waited for that post's row would
+        close a cycle (PostgreSQL's deadlock detector then fails one of the two).
+        """
         until = to_text(lease.until)
         with self.transaction() as connection:
-            lanes = connection.execute(
-                update(channel_lanes).where(channel_lanes.c.worker == lease.worker).values(lease_until=until)
-            ).rowcount
-            claims = connection.execute(
-                update(posts)
-                .where(posts.c.claimed_by == lease.worker, posts.c.state == PostState.PUBLISHING.value)
-                .values(lease_until=until)
-            ).rowcount
+            lanes = connection.execute(_RENEW_LANES, {"holder": lease.worker, "until": until}).rowcount
+        with self.transaction() as connection:
+            claims = connection.execute(_RENEW_CLAIMS, {"holder": lease.worker, "until": until}).rowcount
         return int(lanes or 0) + int(claims or 0)
 
     def take_orphans(self, lease: Lease, now: datetime, every: bool = False) -> list[Post]:
@@ -155,6 +155,14 @@ _INSERT_FREE = {
     .returning(channel_lanes.c.channel)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+_RENEW_LANES = (
+    update(channel_lanes).where(channel_lanes.c.worker == bindparam("holder")).values(lease_until=bindparam("until"))
+)
+_RENEW_CLAIMS = (
+    update(posts)
+    .where(posts.c.claimed_by == bindparam("holder"), posts.c.state == PostState.PUBLISHING.value)
+    .values(lease_until=bindparam("until"))
+)
 _RELEASE = delete(channel_lanes).where(
     channel_lanes.c.channel == bindparam("lane"), channel_lanes.c.worker == bindparam("holder")
 )
