@@ -50,13 +50,13 @@ from .store import About, Lease, Store, worker_spread
 
 log = logging.getLogger("outreach.publisher")
 
-# The reasons recorded with a post: English in the store, shown translated (``reasons.shown``).
 #: How many channels due are read from the store at once, to be handed out to lanes as they free up.
 LOOK_AHEAD = 256
 #: Seconds between two reads of the kill switch before handing out lanes (every claim reads it too): with
 #: several workers, lanes that find their channel claimed by another are common and must not each cost one.
 PAUSE_READ_EVERY = 1.0
 
+# The reasons recorded with a post: English in the store, shown translated (``reasons.shown``).
 INTERRUPTED = N_("interrupted while publishing (restart)")
 RESTORED = N_(
     "restored from a backup: it was due by the time of the restore and may have gone out after the backup was taken"
@@ -110,8 +110,7 @@ class _Turn:
 
     channel: str
     post_id: int | None = None
-    #: Whether the outcome's transaction claimed on: ``next`` is then the post claimed, or None (none was
-    #: due, or paused: the lane went back in that transaction).
+    #: Whether the outcome's transaction claimed: ``next`` is then the post, or None (the lane went back in it).
     claimed: bool = False
     next: tuple[Post, About] | None = None
 
@@ -162,8 +161,8 @@ class Publisher:
         #: The order this worker reads a burst's channels in: its own on a shared store (workers reading at
         #: once then start on different channels), the order planned on SQLite's single worker.
         self._spread = 1 if store.is_sqlite else worker_spread(self.worker)
-        #: The holds as the current run knows them (read at the start of each ``publish_due``), and the
-        #: lock the lanes share them (and the adapter look-up, a cache that is not thread-safe) under.
+        #: The holds as read at the start of each ``publish_due``, and the lock the lanes share them under (and
+        #: the adapter look-up, a cache that is not thread-safe).
         self._held: dict[str, Hold] = {}
         self._lock = threading.Lock()
         #: Posts this worker claimed and is settling now: their outcome is recorded only while the claim is ours.
@@ -171,9 +170,8 @@ class Publisher:
         #: The lane this thread runs (``_lane``): a post's outcome there claims the channel's next post with it.
         self._turn = threading.local()
 
-    # ---- the kill switch ------------------------------------------------------------------------
-
     def paused(self) -> dict | None:
+        """The kill switch (``outreach pause``): why publishing is paused, None while it is not."""
         return self.store.get_setting(PAUSE_SETTING)
 
     # ---- recovery -------------------------------------------------------------------------------
@@ -375,16 +373,11 @@ class Publisher:
     def _take_lanes(self, handout: _Handout, free: int) -> list[str]:
         """Up to ``free`` channels with posts due, neither held nor idle, for lanes to start on.
 
-        Asked each time a lane ends, so the channels due are read from the store ``LOOK_AHEAD`` at a time
-        into ``handout.ahead``, not all of them at every ask: a burst of 16,384 channels costs 64 reads, not
-        16,384 reads of every channel due. A lane's first claim takes the channel's lane in the store. A
-        channel read ahead may meanwhile have been taken by another worker, or drained: its lane claims
-        nothing and it joins ``handout.idle`` (paused, a row locked, the lane lost), to wait for the next call.
-        Workers sharing a store read a burst's channels in orders of their own (``due_channels``' spread), so
-        few lanes start for nothing; taking each lane in a transaction of its own before starting it cost
-        every lane one more transaction (a fifth of a worker's CPU in a burst). Every claim reads the kill
-        switch; it is read here too, before handing out more, once a lane claimed nothing (a pause shows so
-        first), at most every ``PAUSE_READ_EVERY`` s.
+        The channels due are read ``LOOK_AHEAD`` at a time into ``handout.ahead`` (a burst of 16,384 channels
+        costs 64 reads, not one per lane). A lane's first claim takes the channel's lane in the store; one
+        taken meanwhile by another worker, or drained, claims nothing and joins ``handout.idle`` (workers read
+        a burst in orders of their own, ``due_channels``' spread, so few do). The kill switch is read here too,
+        once a lane claimed nothing (a pause shows so first), at most every ``PAUSE_READ_EVERY`` s.
         """
         with self._lock:
             skip = self._waiting_unlocked(self.clock.now()) | handout.idle
@@ -406,10 +399,9 @@ class Publisher:
     def _lane(self, channel: str, idle: set[str]) -> list[Transition]:
         """Publish ``channel``'s due posts one at a time while the lane is ours; then give the lane back.
 
-        Each claim holds the store's lane (taking it back if it ran out meanwhile and no one took it), and the
-        claim that finds nothing gives it back in its transaction; a lane that ends otherwise (stopped, held,
-        an error) gives it back itself.
-        A lane that claimed nothing adds its channel to ``idle``, so this call does not hand it out again.
+        Each claim holds the store's lane (taking it back if it ran out and no one took it); the claim that finds
+        nothing gives it back in its transaction, a lane that ends otherwise (stopped, held, an error) itself.
+        A lane that claimed nothing adds its channel to ``idle``: this call does not hand it out again.
         """
         outcomes: list[Transition] = []
         released = False
@@ -428,13 +420,8 @@ class Publisher:
                     released = True
                     break
                 post, about = claimed
-                log.info(
-                    "post %s: planned → publishing (attempt %s) %s on %s",
-                    post.id,
-                    post.attempts,
-                    post.innovation_id,
-                    post.channel,
-                )
+                claimed_as = (post.id, post.attempts, post.innovation_id, post.channel)
+                log.info("post %s: planned → publishing (attempt %s) %s on %s", *claimed_as)
                 self._claimed.add(post.id)
                 turn.post_id = post.id
                 try:
@@ -573,11 +560,8 @@ class Publisher:
         )
 
     def _move(self, post: Post, operation: Operation, now: datetime, reason: str, **values: Any) -> Transition:
-        """Record a transition, only if the post is still where we read it (compare and set).
-
-        The outcome of a lane's post claims the channel's next due post in the same transaction (one commit
-        per post, not two), unless the worker is stopping or the channel is held.
-        """
+        """Record a transition, only if the post is still where we read it (compare and set). A lane's outcome
+        claims its channel's next post in the same transaction (one commit a post), unless stopping or held."""
         try:
             owner = self.worker if post.id in self._claimed else None
             turn: _Turn | None = getattr(self._turn, "value", None)
