@@ -1,4 +1,4 @@
-"""The whole evidence report as a download, made by ``outreach report`` in a child process and streamed back.
+"""The whole evidence report as a download, made by ``outreach report`` in a child process and sent from its file.
 
 Assembling a year's report holds every post, reading and innovation at once (~140 MB at its peak, and a
 Python process keeps most of what it once held). The server would carry that for the rest of its life, once
@@ -16,10 +16,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from werkzeug.exceptions import InternalServerError, ServiceUnavailable
 
@@ -35,8 +36,8 @@ RETRY_AFTER_SECONDS = 60
 #: A child still at work after this is stopped (a year's report takes seconds): a hung one would otherwise keep
 #: its slot for good, and with both slots held every download would be refused.
 CHILD_TIMEOUT_SECONDS = 600.0
-#: How much of the file each write to the client carries.
-CHUNK = 256 * 1024
+#: How much of the file each read carries, where the WSGI server has no file wrapper of its own.
+CHUNK = 64 * 1024
 #: The child runs the CLI's entry point (the package has no ``__main__``), at a lower CPU priority: seconds of
 #: report on a year must not take the cores from the pages and the daemon publishing beside them.
 CHILD_NICENESS = 10
@@ -85,23 +86,16 @@ def make_report(job: ReportJob, folder: Path, environ: dict[str, str]) -> Path:
     return output
 
 
-def stream_report(job: ReportJob, environ: Mapping[str, str]) -> tuple[int, Iterator[bytes]]:
-    """The report's size and its bytes in chunks, made before the first byte (so a failure is still an error
-    page); the temporary folder goes when the last chunk is sent or the client leaves. ``environ``: the
-    configuration's variables (``.env``), added to the server's own for the child."""
+def open_report(job: ReportJob, environ: Mapping[str, str]) -> BinaryIO:
+    """The report, open for reading, made before the first byte (so a failure is still an error page).
+    ``environ``: the configuration's variables (``.env``), added to the server's own for the child.
+
+    Its temporary folder is gone already (the open file stays readable until closed), so nothing is left
+    behind however the download ends. The caller hands the file to the WSGI server's file wrapper, which sends
+    it from the file a socket buffer at a time: copied through Python in chunks, waitress's output buffers
+    held ~10 MB of a year's report at once."""
     folder = Path(tempfile.mkdtemp(prefix="outreach-laporan-"))
     try:
-        path = make_report(job, folder, {**os.environ, **environ})
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return path.stat().st_size, _chunks(path, folder)
-
-
-def _chunks(path: Path, folder: Path) -> Iterator[bytes]:
-    try:
-        with path.open("rb") as stream:
-            while chunk := stream.read(CHUNK):
-                yield chunk
+        return make_report(job, folder, {**os.environ, **environ}).open("rb")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
