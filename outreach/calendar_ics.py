@@ -11,14 +11,16 @@ The icalendar library is imported here only, so ``outreach --help`` never loads 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
-from .calendar_view import DayNote, Month, Slot
+from .calendar_view import DayNote, Month, Slot, day_notes, slots_in_batches
 from .i18n import _
 
 if TYPE_CHECKING:
     from icalendar import Calendar, Event
+
+    from .app import Workspace
 
 #: How long a slot's event lasts in a calendar program: a post is a moment, this makes it visible.
 SLOT_MINUTES = 30
@@ -131,9 +133,23 @@ def feed_ics(
     yield opening.removesuffix(closing)
     for batch in slots:
         yield b"".join(slot_lines(slot, stamp) for slot in batch)
-    for day, day_notes in notes:
-        yield b"".join(bytes(event.to_ical()) for event in _day_events(day, day_notes, stamp))
+    for day, notes_of_day in notes:
+        yield b"".join(bytes(event.to_ical()) for event in _day_events(day, notes_of_day, stamp))
     yield closing
+
+
+def window_feed(
+    ws: Workspace, first: date, last: date, agency: str | None, name: str, description: str
+) -> Iterator[bytes]:
+    """``feed_ics`` of the posts scheduled from ``first`` to ``last`` (both included), in the office's zone;
+    ``agency``: only its innovations' posts and the office's announcements."""
+    zone = ws.zone
+    begin = datetime.combine(first, time(0), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+    stamp = ws.now().astimezone(zone)
+    return feed_ics(
+        name, description, zone, stamp, slots_in_batches(ws, begin, end, agency), day_notes(ws, first, last)
+    )
 
 
 # ---- the feed's events, written directly ---------------------------------------------------------------

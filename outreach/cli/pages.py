@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -99,3 +99,27 @@ def calendar_command(month: date | None, output_format: str, output: Path | None
     page = render_page("calendar.html.j2", month=view, made=now, zone_name=now.tzname() or str(ws.zone))
     message = _("Calendar written to {path}; open it in a web browser")
     write_output(page.encode("utf-8"), output, default, message)
+
+
+@cli.command("calendar-feed", hidden=True)
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--opd", "agency", default=None)
+@click.option("--name", required=True)
+@click.option("--description", required=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def calendar_feed(
+    first: datetime, last: datetime, agency: str | None, name: str, description: str, output: Path
+) -> None:
+    """The web page's ``/kalender.ics`` written to a file, in the child process the server starts for it
+    (``outreach.web.report_files``): not for people, so hidden. ``--opd ""``: an agency head without one."""
+    from ..calendar_ics import window_feed
+
+    ws = _ws()
+    feed = window_feed(ws, first.date(), last.date(), agency, name, description)
+
+    def write(partial: Path) -> None:
+        with partial.open("wb") as stream:
+            stream.writelines(feed)
+
+    write_whole(output, write)

@@ -17,7 +17,7 @@ from werkzeug.wsgi import wrap_file
 from ...errors import NotFound
 from ...evidence import ReportSummary, agency_named, default_period, summarise
 from ...i18n import N_, _
-from ..report_files import CHUNK, ReportJob, open_report
+from ..report_files import CHUNK, ReportJob, open_made
 from ..routes import page, render, services, signed_in
 
 blueprint = Blueprint("reports", __name__)
@@ -120,7 +120,7 @@ def download() -> Any:
         abort(400, description=str(mistake))
     job = ReportJob(workspace.config.path, workspace.now(), asked.start, asked.end, agency, kind)
     name = f"laporan-inovasi-{asked.start.isoformat()}-{asked.end.isoformat()}.{kind}"
-    report = open_report(job, workspace.config.environ)
+    report = open_made(job, workspace.config.environ)
     size = os.fstat(report.fileno()).st_size
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Content-Length": str(size)}
     body = wrap_file(request.environ, report, CHUNK)
