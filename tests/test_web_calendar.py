@@ -165,7 +165,7 @@ def test_the_feed_is_written_by_a_child_process_and_its_failure_is_a_clear_error
         i18n.set_language("en")
     assert failed.status_code == 500 and failed.mimetype == "text/html"
     assert "Berkas kalender tidak dapat dibuat; catatan server menyebutkan sebabnya." in failed.get_data(as_text=True)
-    assert "outreach calendar-feed failed (1): the child could not read the store" in caplog.text
+    assert "outreach calendar failed (1): the child could not read the store" in caplog.text
     monkeypatch.undo()
     assert client.get("/kalender.ics?bulan=2026-12").status_code == 200  # its slot was given back
 

@@ -1,5 +1,5 @@
 """Files to download made in a child process and sent from the file it wrote: the whole evidence report (by
-``outreach report``) and the calendar's ICS feed (by the hidden ``outreach calendar-feed``).
+``outreach report``) and the calendar's ICS feed (by ``outreach calendar --format ics``).
 
 Assembling a year's report holds every post, reading and innovation at once (~140 MB at its peak); a month's
 feed builds its 8,000 posts' events batch by batch (~11 MB more while it is written, and the feeds of several
@@ -109,24 +109,25 @@ class ReportJob:
 
 @dataclass(frozen=True)
 class FeedJob:
-    """The calendar's feed of the days from ``first`` to ``last``: its name and description as the page wrote
-    them, and the agency (None: every one; "": an agency head without one, who sees only announcements)."""
+    """The calendar's feed of a month, or of the days from ``first`` to ``last``, and the agency (None: every
+    one; "": an agency head without one, who sees only the office's announcements)."""
 
     config: Path
     now: datetime
+    month: date | None
     first: date
     last: date
     agency: str | None
-    name: str
-    description: str
     file_name = "kalender.ics"
-    label = "outreach calendar-feed"
+    label = "outreach calendar"
 
     def command(self, output: Path) -> list[str]:
-        """``outreach … calendar-feed …`` as the child runs it."""
-        line = [*_outreach(self.config, self.now), "calendar-feed", "--from", self.first.isoformat()]
-        line += ["--to", self.last.isoformat(), "--name", self.name, "--description", self.description]
-        line += ["--output", str(output)]
+        """``outreach … calendar --format ics …`` as the child runs it."""
+        line = [*_outreach(self.config, self.now), "calendar", "--format", "ics", "--output", str(output)]
+        if self.month is not None:
+            line += ["--month", f"{self.month:%Y-%m}"]
+        else:
+            line += ["--from", self.first.isoformat(), "--to", self.last.isoformat()]
         return line if self.agency is None else [*line, "--opd", self.agency]
 
     def slots(self) -> threading.BoundedSemaphore:

@@ -20,8 +20,7 @@ from werkzeug.wsgi import wrap_file
 
 from ...accounts import sees_agency
 from ...calendar_view import Month, month_for, parse_month
-from ...html import day_label
-from ...i18n import N_, _
+from ...i18n import N_
 from ..report_files import CHUNK, FeedJob, open_made
 from ..routes import page, render, services, signed_in
 
@@ -122,21 +121,15 @@ def _window() -> tuple[date, date, str]:
 @page(blueprint, "/kalender.ics", permission="view")
 def ics() -> Any:
     """The posts of a window as an iCalendar feed: importing a newer one updates its events instead of adding
-    them twice. The window is written in the feed's description. A child process writes it (``report_files``):
-    a month's feed holds ~8,000 posts' events, which the server would otherwise build itself (+11 MB each)."""
+    them twice. The window is written in the feed's description. ``outreach calendar --format ics`` writes it
+    in a child process (``report_files``): a month's feed holds ~8,000 posts' events, which the server would
+    otherwise build itself (+11 MB each, more with several at once)."""
     workspace = services().workspace
     first, last, filename = _window()
     user = signed_in().user
     agency = (user.opd or "") if user.role == "approver" else None
-    start_label, end_label = day_label(first, "d MMMM y"), day_label(last, "d MMMM y")
-    if filename == "kalender.ics":
-        name = _("Posts {start} to {end}").format(start=start_label, end=end_label)
-    else:
-        name = _("Posts {month}").format(month=day_label(first, "MMMM y"))
-    description = _("Posts from {start} to {end}; earlier and later posts are not in this file.").format(
-        start=start_label, end=end_label
-    )
-    job = FeedJob(workspace.config.path, workspace.now(), first, last, agency, name, description)
+    month = first if filename != "kalender.ics" else None
+    job = FeedJob(workspace.config.path, workspace.now(), month, first, last, agency)
     feed = open_made(job, workspace.config.environ)
     headers = {
         "Content-Disposition": f'attachment; filename="{filename}"',
