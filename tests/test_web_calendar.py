@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime, timedelta
 
 import pytest
-from icalendar import Calendar
+from icalendar import Calendar, Event
 
 from outreach import i18n
+from outreach.calendar_ics import SLOT_MINUTES, _calendar, _day_events, slot_description, slot_summary
+from outreach.calendar_view import Month
 from outreach.web import report_files
 from tests.web_helpers import Office, signed_in_client
 
@@ -122,7 +125,7 @@ def test_the_feed_read_in_small_batches_has_the_events_of_the_whole_month(office
     icalendar library's objects, has the same events (every property) as ``outreach calendar --format ics``."""
     from datetime import date, datetime
 
-    from outreach.calendar_ics import month_ics, window_feed
+    from outreach.calendar_ics import window_feed
     from outreach.calendar_view import month_for
     from outreach.store import web_reads
 
@@ -131,7 +134,7 @@ def test_the_feed_read_in_small_batches_has_the_events_of_the_whole_month(office
     awkward = "Banjir; jalan Merdeka, Sudirman ditutup \\ hindari ☔ — " + "ñ€😀. " * 30 + "\nbaris kedua"
     channel = next(iter(ws.config.channels))
     ws.operations.announce(channel, datetime(2026, 12, 10, 14, tzinfo=ws.zone), awkward, None, "editor", "web")
-    whole = Calendar.from_ical(month_ics(month_for(ws, date(2026, 12, 1)), "x", ws.now()))
+    whole = Calendar.from_ical(_library_month(month_for(ws, date(2026, 12, 1)), ws.now()))
     # in this process, where the batches are 3 posts: the page's child process reads the store's own batches
     streamed = Calendar.from_ical(b"".join(window_feed(ws, date(2026, 12, 1), date(2026, 12, 31), None, "x", "y")))
     served = Calendar.from_ical(signed_in_client(office, "editor").get("/kalender.ics?bulan=2026-12").data)
@@ -184,3 +187,30 @@ def test_a_feed_beyond_the_two_being_made_is_told_to_come_back(office: Office) -
     finally:
         report_files.FEEDS_AT_ONCE.release()
         report_files.FEEDS_AT_ONCE.release()
+
+
+def _library_month(month: Month, stamp: datetime) -> bytes:
+    """The month's slots and days built with the icalendar library's objects: the reference that the feed's
+    direct writer (``calendar_ics.slot_lines``, ~3 ms an event faster) is compared to."""
+    calendar = _calendar("x")
+    for day in month.days:
+        for event in _day_events(day.date, day.notes, stamp):
+            calendar.add_component(event)
+        for slot in day.slots:
+            event = Event()
+            event.add("uid", slot.uid)
+            event.add("dtstamp", stamp)
+            event.add("dtstart", slot.when)
+            event.add("dtend", slot.when + timedelta(minutes=SLOT_MINUTES))
+            event.add("summary", slot_summary(slot))
+            event.add("description", slot_description(slot))
+            event.add("sequence", slot.sequence)
+            if slot.changed_at is not None:
+                event.add("last-modified", slot.changed_at)
+            event.add("status", "CANCELLED" if slot.cancelled else "CONFIRMED")
+            event.add("transp", "TRANSPARENT")
+            if slot.agencies:
+                event.add("categories", list(slot.agencies))
+            calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return bytes(calendar.to_ical())
