@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 #: Reports made at once (each child peaks at ~140 MB for a year of posts); one more is refused, not queued: a
 #: download waiting its turn would hold one of the server's few threads for seconds, and the pages behind it wait.
 AT_ONCE = threading.BoundedSemaphore(2)
-#: Calendar feeds made at once (a month's takes ~3 s and its child ~90 MB), apart from the reports' slots.
+#: Calendar feeds made at once (a month's takes ~3 s and its child peaks at ~100 MB), apart from the reports' slots.
 FEEDS_AT_ONCE = threading.BoundedSemaphore(2)
 #: What a refused download is told to wait (``Retry-After``), about the time a year's report takes.
 RETRY_AFTER_SECONDS = 60
