@@ -11,14 +11,16 @@ The icalendar library is imported here only, so ``outreach --help`` never loads 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
-from .calendar_view import DayNote, Month, Slot
+from .calendar_view import DayNote, Slot, day_notes, slots_in_batches
 from .i18n import _
 
 if TYPE_CHECKING:
     from icalendar import Calendar, Event
+
+    from .app import Workspace
 
 #: How long a slot's event lasts in a calendar program: a post is a moment, this makes it visible.
 SLOT_MINUTES = 30
@@ -44,26 +46,6 @@ def slot_description(slot: Slot) -> str:
             heading += f"\n{mark.url}"
         parts.append(heading + "\n" + (mark.text or _("(no text)")))
     return "\n\n".join(parts)
-
-
-def _slot_event(slot: Slot, stamp: datetime) -> Event:
-    from icalendar import Event
-
-    event = Event()
-    event.add("uid", slot.uid)
-    event.add("dtstamp", stamp)
-    event.add("dtstart", slot.when)
-    event.add("dtend", slot.when + timedelta(minutes=SLOT_MINUTES))
-    event.add("summary", slot_summary(slot))
-    event.add("description", slot_description(slot))
-    event.add("sequence", slot.sequence)
-    if slot.changed_at is not None:
-        event.add("last-modified", slot.changed_at)
-    event.add("status", "CANCELLED" if slot.cancelled else "CONFIRMED")
-    event.add("transp", "TRANSPARENT")
-    if slot.agencies:
-        event.add("categories", list(slot.agencies))
-    return event
 
 
 def _day_events(day: date, notes: Iterable[DayNote], stamp: datetime) -> list[Event]:
@@ -97,23 +79,11 @@ def _calendar(name: str, description: str | None = None) -> Calendar:
     return calendar
 
 
-def month_ics(month: Month, name: str, stamp: datetime) -> bytes:
-    """The month's slots and days as an iCalendar file, with the office's time zone (VTIMEZONE) in it."""
-    calendar = _calendar(name)
-    for day in month.days:
-        for event in _day_events(day.date, day.notes, stamp):
-            calendar.add_component(event)
-        for slot in day.slots:
-            calendar.add_component(_slot_event(slot, stamp))
-    calendar.add_missing_timezones()
-    return bytes(calendar.to_ical())
-
-
 def feed_ics(
     name: str, description: str, zone: tzinfo, stamp: datetime, slots: Iterable[list[Slot]],
     notes: Iterable[tuple[date, tuple[DayNote, ...]]],
 ) -> Iterator[bytes]:  # fmt: skip
-    """The same events as ``month_ics`` for a window, written as they come: the calendar's head with the
+    """The events of a window's slots and days, written as they come: the calendar's head with the
     office's time zone, each batch of slots' events, the days' notes, the end. The server streams it, so a
     feed of many weeks never sits whole in memory."""
     from icalendar import Event
@@ -131,14 +101,28 @@ def feed_ics(
     yield opening.removesuffix(closing)
     for batch in slots:
         yield b"".join(slot_lines(slot, stamp) for slot in batch)
-    for day, day_notes in notes:
-        yield b"".join(bytes(event.to_ical()) for event in _day_events(day, day_notes, stamp))
+    for day, notes_of_day in notes:
+        yield b"".join(bytes(event.to_ical()) for event in _day_events(day, notes_of_day, stamp))
     yield closing
+
+
+def window_feed(
+    ws: Workspace, first: date, last: date, agency: str | None, name: str, description: str
+) -> Iterator[bytes]:
+    """``feed_ics`` of the posts scheduled from ``first`` to ``last`` (both included), in the office's zone;
+    ``agency``: only its innovations' posts and the office's announcements."""
+    zone = ws.zone
+    begin = datetime.combine(first, time(0), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+    stamp = ws.now().astimezone(zone)
+    return feed_ics(
+        name, description, zone, stamp, slots_in_batches(ws, begin, end, agency), day_notes(ws, first, last)
+    )
 
 
 # ---- the feed's events, written directly ---------------------------------------------------------------
 # The icalendar library takes ~3 ms an event (its line folding most of it); a feed of weeks holds thousands.
-# ``slot_lines`` writes the very properties ``_slot_event`` adds (tests read both back and compare them).
+# ``slot_lines`` writes the very properties the library would (tests/test_web_calendar.py compares the two).
 
 
 def _escaped(text: str) -> str:
@@ -173,7 +157,7 @@ def _local(moment: datetime) -> str:
 
 
 def slot_lines(slot: Slot, stamp: datetime) -> bytes:
-    """A slot's VEVENT, as ``_slot_event`` makes it, written without building the library's objects."""
+    """A slot's VEVENT, as the library would write it, without building the library's objects."""
     lines = [
         "BEGIN:VEVENT",
         f"SUMMARY:{_escaped(slot_summary(slot))}",

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import re
+import time
+from datetime import datetime, timedelta
 
-from icalendar import Calendar
+import pytest
+from icalendar import Calendar, Event
 
+from outreach import i18n
+from outreach.calendar_ics import SLOT_MINUTES, _calendar, _day_events, slot_description, slot_summary
+from outreach.calendar_view import Month
+from outreach.web import report_files
 from tests.web_helpers import Office, signed_in_client
 
 
@@ -118,7 +125,7 @@ def test_the_feed_read_in_small_batches_has_the_events_of_the_whole_month(office
     icalendar library's objects, has the same events (every property) as ``outreach calendar --format ics``."""
     from datetime import date, datetime
 
-    from outreach.calendar_ics import month_ics
+    from outreach.calendar_ics import window_feed
     from outreach.calendar_view import month_for
     from outreach.store import web_reads
 
@@ -127,8 +134,10 @@ def test_the_feed_read_in_small_batches_has_the_events_of_the_whole_month(office
     awkward = "Banjir; jalan Merdeka, Sudirman ditutup \\ hindari ☔ — " + "ñ€😀. " * 30 + "\nbaris kedua"
     channel = next(iter(ws.config.channels))
     ws.operations.announce(channel, datetime(2026, 12, 10, 14, tzinfo=ws.zone), awkward, None, "editor", "web")
-    whole = Calendar.from_ical(month_ics(month_for(ws, date(2026, 12, 1)), "x", ws.now()))
-    streamed = Calendar.from_ical(signed_in_client(office, "editor").get("/kalender.ics?bulan=2026-12").data)
+    whole = Calendar.from_ical(_library_month(month_for(ws, date(2026, 12, 1)), ws.now()))
+    # in this process, where the batches are 3 posts: the page's child process reads the store's own batches
+    streamed = Calendar.from_ical(b"".join(window_feed(ws, date(2026, 12, 1), date(2026, 12, 31), None, "x", "y")))
+    served = Calendar.from_ical(signed_in_client(office, "editor").get("/kalender.ics?bulan=2026-12").data)
 
     def events(calendar: Calendar) -> list[tuple[str, ...]]:
         found = []
@@ -140,4 +149,68 @@ def test_the_feed_read_in_small_batches_has_the_events_of_the_whole_month(office
             found.append(tuple(values))
         return sorted(found)
 
-    assert len(events(whole)) > 3 and events(streamed) == events(whole)
+    assert len(events(whole)) > 3 and events(streamed) == events(whole) == events(served)
+
+
+def test_the_feed_is_written_by_a_child_process_and_its_failure_is_a_clear_error_page_in_indonesian(
+    office: Office, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server starts ``outreach calendar-feed`` for each feed: a child that fails is the server's error (500)
+    at once, in the reader's language, with the child's words in the server's log — not a hang, not half a file."""
+    client = signed_in_client(office, "editor")
+    monkeypatch.setattr(report_files, "_ENTRY", "import sys; sys.exit('the child could not read the store')")
+    i18n.set_language("id")
+    try:
+        started = time.monotonic()
+        failed = client.get("/kalender.ics?bulan=2026-12")
+        assert time.monotonic() - started < 10
+    finally:
+        i18n.set_language("en")
+    assert failed.status_code == 500 and failed.mimetype == "text/html"
+    assert "Berkas kalender tidak dapat dibuat; catatan server menyebutkan sebabnya." in failed.get_data(as_text=True)
+    assert "outreach calendar failed (1): the child could not read the store" in caplog.text
+    monkeypatch.undo()
+    assert client.get("/kalender.ics?bulan=2026-12").status_code == 200  # its slot was given back
+
+
+def test_a_feed_beyond_the_two_being_made_is_told_to_come_back(office: Office) -> None:
+    """Two feeds in the making take both slots: a third answers 503 with Retry-After at once, not waiting."""
+    client = signed_in_client(office, "editor")
+    for _slot in range(2):
+        assert report_files.FEEDS_AT_ONCE.acquire(blocking=False)
+    try:
+        busy = client.get("/kalender.ics?bulan=2026-12")
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == str(report_files.RETRY_AFTER_SECONDS)
+        text = busy.get_data(as_text=True)
+        assert "Calendar files are being made for others right now. Please try again in a minute." in text
+        assert client.get("/laporan/unduh?dari=2026-12-01&sampai=2026-12-31&format=csv").status_code == 200
+    finally:
+        report_files.FEEDS_AT_ONCE.release()
+        report_files.FEEDS_AT_ONCE.release()
+
+
+def _library_month(month: Month, stamp: datetime) -> bytes:
+    """The month's slots and days built with the icalendar library's objects: the reference that the feed's
+    direct writer (``calendar_ics.slot_lines``, ~3 ms an event faster) is compared to."""
+    calendar = _calendar("x")
+    for day in month.days:
+        for event in _day_events(day.date, day.notes, stamp):
+            calendar.add_component(event)
+        for slot in day.slots:
+            event = Event()
+            event.add("uid", slot.uid)
+            event.add("dtstamp", stamp)
+            event.add("dtstart", slot.when)
+            event.add("dtend", slot.when + timedelta(minutes=SLOT_MINUTES))
+            event.add("summary", slot_summary(slot))
+            event.add("description", slot_description(slot))
+            event.add("sequence", slot.sequence)
+            if slot.changed_at is not None:
+                event.add("last-modified", slot.changed_at)
+            event.add("status", "CANCELLED" if slot.cancelled else "CONFIRMED")
+            event.add("transp", "TRANSPARENT")
+            if slot.agencies:
+                event.add("categories", list(slot.agencies))
+            calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return bytes(calendar.to_ical())

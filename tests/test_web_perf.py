@@ -3,6 +3,9 @@ store without taking its write lock, and the server checks one password at a tim
 
 from __future__ import annotations
 
+import http.client
+import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -11,13 +14,15 @@ import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from waitress.channel import HTTPChannel
 
 import outreach.accounts
 from outreach.store import Store
-from outreach.web import report_files
-from tests.web_helpers import DINKES, DUKCAPIL, KTP, POSYANDU, Office, sign_in, signed_in_client
+from outreach.web import SEND_BUFFER_BYTES, make_server, report_files
+from tests.web_helpers import DINKES, DUKCAPIL, KTP, PASSWORD, POSYANDU, Office, sign_in, signed_in_client
 
 
 def _hold_the_write_lock(store: Store) -> sqlite3.Connection:
@@ -201,3 +206,46 @@ def test_the_server_starts_without_the_reply_collector_the_regex_module_or_the_h
         cwd=Path(__file__).parents[1], capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert started.stdout.strip() == "[]"
+
+
+def test_the_server_sends_a_report_from_its_file_whole_with_small_send_buffers(office: Office) -> None:
+    """Through waitress itself (the test client never uses its file wrapper): the download arrives whole, as the
+    test client gets it, and each connection's send buffer is ``SEND_BUFFER_BYTES`` (Linux doubles what is set):
+    waitress reads a buffer's worth at a time, twice, and Linux's own grows to 4 MiB on loopback."""
+    address = "/laporan/unduh?dari=2026-12-01&sampai=2026-12-31&format=csv"
+    expected = signed_in_client(office, "admin").get(address).data
+    server = make_server(office.app, "127.0.0.1", 0, 2)
+    running = threading.Thread(target=server.run, daemon=True)
+    running.start()
+    connection = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=30)
+    try:
+        connection.request("GET", "/masuk")
+        form = connection.getresponse()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.read().decode())
+        assert token is not None
+        fields = urlencode({"name": "admin", "password": PASSWORD, "csrf_token": token.group(1)})
+        headers = {"Cookie": _cookie(form), "Content-Type": "application/x-www-form-urlencoded"}
+        connection.request("POST", "/masuk", body=fields, headers=headers)
+        signed = connection.getresponse()
+        signed.read()
+        assert signed.status == 303
+        connection.request("GET", address, headers={"Cookie": _cookie(signed)})
+        download = connection.getresponse()
+        assert download.status == 200
+        assert download.read() == expected
+        buffers = [channel.socket.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) for channel in _channels(server)]
+        assert buffers == [2 * SEND_BUFFER_BYTES]
+    finally:
+        connection.close()
+        server.close()
+        server.task_dispatcher.shutdown()
+
+
+def _cookie(answer: http.client.HTTPResponse) -> str:
+    """The cookie an answer sets (its name and value), to send back."""
+    return answer.getheader("Set-Cookie", "").split(";")[0]
+
+
+def _channels(server: Any) -> list[Any]:
+    """waitress's open connections (its channels), not its listening socket."""
+    return [each for each in server._map.values() if isinstance(each, HTTPChannel)]

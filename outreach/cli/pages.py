@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -71,8 +71,18 @@ def write_output(content: bytes, output: Path | None, default: str, written: str
     show_default=True,
     help=N_("html: a page to open in a browser or print; ics: a file for Google Calendar or Outlook."),
 )
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help=N_("ics: the first day, instead of a month."))
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help=N_("ics: the last day, with --from."))
+@click.option("--opd", "agency", help=N_("ics: only this agency's posts and the office's announcements."))
 @output_option
-def calendar_command(month: date | None, output_format: str, output: Path | None) -> None:
+def calendar_command(
+    month: date | None,
+    output_format: str,
+    first: datetime | None,
+    last: datetime | None,
+    agency: str | None,
+    output: Path | None,
+) -> None:
     """Show a month of posts as a calendar: each day's posts, holidays and days without posts.
 
     Importing a newer ICS file into a calendar program updates its events instead of adding them twice.
@@ -83,19 +93,44 @@ def calendar_command(month: date | None, output_format: str, output: Path | None
 
     ws = _ws()
     now = ws.now().astimezone(ws.zone)
-    first = month or now.date().replace(day=1)
-    view = month_for(ws, first)
-    default = f"kalender-{first:%Y-%m}.{output_format}"
     if output_format == "ics":
-        from ..calendar_ics import month_ics
-        from ..html import day_label
-
-        name = _("Posts {month}").format(month=day_label(first, "MMMM y"))
-        message = _("Calendar file written to {path}; import it in Google Calendar or Outlook")
-        write_output(month_ics(view, name, now), output, default, message)
+        _write_feed(month or now.date().replace(day=1), first, last, agency, output)
         return
+    if first or last or agency is not None:
+        raise click.UsageError(_("--from, --to and --opd are for --format ics"))
+    month = month or now.date().replace(day=1)
+    view = month_for(ws, month)
     from ..html import render_page
 
     page = render_page("calendar.html.j2", month=view, made=now, zone_name=now.tzname() or str(ws.zone))
     message = _("Calendar written to {path}; open it in a web browser")
-    write_output(page.encode("utf-8"), output, default, message)
+    write_output(page.encode("utf-8"), output, f"kalender-{month:%Y-%m}.html", message)
+
+
+def _write_feed(
+    month: date, first: datetime | None, last: datetime | None, agency: str | None, output: Path | None
+) -> None:
+    """The ICS file of ``month``, or of the days from ``first`` to ``last``; the web page's ``/kalender.ics`` is
+    this very file, written in a child process (``outreach.web.report_files``). ``agency`` "": an agency head
+    without one, who sees only the office's announcements."""
+    from ..calendar_ics import window_feed
+    from ..html import day_label
+
+    if (first is None) != (last is None) or (first and last and last < first):
+        raise click.UsageError(_("--from and --to go together, --to not before --from"))
+    if first and last:
+        start, end = first.date(), last.date()
+        start_label, end_label = day_label(start, "d MMMM y"), day_label(end, "d MMMM y")
+        name = _("Posts {start} to {end}").format(start=start_label, end=end_label)
+        default = "kalender.ics"
+    else:
+        start, end = month, (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        start_label, end_label = day_label(start, "d MMMM y"), day_label(end, "d MMMM y")
+        name = _("Posts {month}").format(month=day_label(month, "MMMM y"))
+        default = f"kalender-{month:%Y-%m}.ics"
+    description = _("Posts from {start} to {end}; earlier and later posts are not in this file.").format(
+        start=start_label, end=end_label
+    )
+    feed = window_feed(_ws(), start, end, agency, name, description)
+    message = _("Calendar file written to {path}; import it in Google Calendar or Outlook")
+    write_output(b"".join(feed), output, default, message)

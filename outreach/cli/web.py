@@ -44,15 +44,18 @@ def serve(host: str, port: int, allow_remote: bool, behind_proxy: bool, threads:
                 "{host} can be reached from other machines: add --allow-remote, behind a reverse proxy with HTTPS"
             ).format(host=host)
         )
-    from waitress import serve as run_server
+    import logging
 
-    from ..web import create_app
+    from ..web import create_app, make_server
 
     ws = _ws()
     if not ws.store.users():
         click.echo(_("no account can sign in yet: add one with `outreach users add NAME --role admin`"), err=True)
     click.echo(_("the office's page is at http://{host}:{port}/ (Ctrl+C stops it)").format(host=host, port=port))
-    run_server(create_app(ws, behind_proxy=behind_proxy), host=host, port=port, threads=threads, ident="outreach")
+    server = make_server(create_app(ws, behind_proxy=behind_proxy), host, port, threads)
+    logging.basicConfig()  # as waitress.serve: its warnings (a queue of waiting requests) reach the log
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
 
 
 def _loopback(host: str) -> bool:

@@ -8,6 +8,7 @@ style; the preview cards' CSS is served the same way for the innovation's page.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from importlib import resources
@@ -15,11 +16,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request, url_for
+from werkzeug.wsgi import wrap_file
 
 from ...accounts import sees_agency
-from ...calendar_view import Month, day_notes, month_for, parse_month, slots_in_batches
-from ...html import day_label
-from ...i18n import N_, _
+from ...calendar_view import Month, month_for, parse_month
+from ...i18n import N_
+from ..report_files import CHUNK, FeedJob, open_made
 from ..routes import page, render, services, signed_in
 
 blueprint = Blueprint("calendar", __name__)
@@ -118,29 +120,21 @@ def _window() -> tuple[date, date, str]:
 
 @page(blueprint, "/kalender.ics", permission="view")
 def ics() -> Any:
-    """The posts of a window as an iCalendar feed, streamed a batch of posts at a time: importing a newer one
-    updates its events instead of adding them twice. The window is written in the feed's description."""
-    from ...calendar_ics import feed_ics
-
+    """The posts of a window as an iCalendar feed: importing a newer one updates its events instead of adding
+    them twice. The window is written in the feed's description. ``outreach calendar --format ics`` writes it
+    in a child process (``report_files``): a month's feed holds ~8,000 posts' events, which the server would
+    otherwise build itself (+11 MB each, more with several at once)."""
     workspace = services().workspace
     first, last, filename = _window()
-    zone = workspace.zone
     user = signed_in().user
     agency = (user.opd or "") if user.role == "approver" else None
-    begin = datetime.combine(first, time(0), tzinfo=zone)
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
-    start_label, end_label = day_label(first, "d MMMM y"), day_label(last, "d MMMM y")
-    if filename == "kalender.ics":
-        name = _("Posts {start} to {end}").format(start=start_label, end=end_label)
-    else:
-        name = _("Posts {month}").format(month=day_label(first, "MMMM y"))
-    description = _("Posts from {start} to {end}; earlier and later posts are not in this file.").format(
-        start=start_label, end=end_label
-    )
-    feed = feed_ics(
-        name, description, zone, workspace.now().astimezone(zone),
-        slots_in_batches(workspace, begin, end, agency), day_notes(workspace, first, last),
-    )  # fmt: skip
+    month = first if filename != "kalender.ics" else None
+    job = FeedJob(workspace.config.path, workspace.now(), month, first, last, agency)
+    feed = open_made(job, workspace.config.environ)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Length": str(os.fstat(feed.fileno()).st_size),
+    }
     return Response(
-        feed, mimetype="text/calendar", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        wrap_file(request.environ, feed, CHUNK), mimetype="text/calendar", headers=headers, direct_passthrough=True
     )

@@ -5,17 +5,19 @@ to download as HTML, XLSX or CSV — the same report ``outreach report`` writes 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request, url_for
+from werkzeug.wsgi import wrap_file
 
 from ...errors import NotFound
 from ...evidence import ReportSummary, agency_named, default_period, summarise
 from ...i18n import N_, _
-from ..report_files import ReportJob, stream_report
+from ..report_files import CHUNK, ReportJob, open_made
 from ..routes import page, render, services, signed_in
 
 blueprint = Blueprint("reports", __name__)
@@ -105,7 +107,7 @@ def index() -> Any:
 def download() -> Any:
     """The whole report as a file: ``format=html|xlsx|csv``, with a file name safe on every system.
 
-    ``outreach report`` writes it in a child process (``report_files``) and the file is streamed back: a year's
+    ``outreach report`` writes it in a child process (``report_files``) and the file is sent back: a year's
     report peaks at ~140 MB while it is made, which the server itself must not hold."""
     kind = request.args.get("format", "")
     if kind not in FORMATS:
@@ -118,6 +120,8 @@ def download() -> Any:
         abort(400, description=str(mistake))
     job = ReportJob(workspace.config.path, workspace.now(), asked.start, asked.end, agency, kind)
     name = f"laporan-inovasi-{asked.start.isoformat()}-{asked.end.isoformat()}.{kind}"
-    size, chunks = stream_report(job, workspace.config.environ)
+    report = open_made(job, workspace.config.environ)
+    size = os.fstat(report.fileno()).st_size
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Content-Length": str(size)}
-    return Response(chunks, mimetype=FORMATS[kind], headers=headers)
+    body = wrap_file(request.environ, report, CHUNK)
+    return Response(body, mimetype=FORMATS[kind], headers=headers, direct_passthrough=True)
