@@ -19,7 +19,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, exists, func, insert, select, update
 
 from .. import outbox
 from ..errors import NotFound, StateConflict
@@ -34,15 +34,22 @@ from .schema import from_text, moment_of, post_events, posts, settings, to_text
 #: The reason a claim is recorded with (the attempt has begun).
 CLAIMED = N_("claimed")
 
-_SETTING = select(settings.c.value).where(settings.c.key == bindparam("key"))
-_DUE = (
-    select(posts.c.id)
-    .where(posts.c.state == PostState.PLANNED.value, posts.c.due_at <= bindparam("now"))
-    .order_by(posts.c.due_at, posts.c.id)
-    .limit(1)
-    .with_for_update(skip_locked=True)
-)
-_DUE_ON_CHANNEL = _DUE.where(posts.c.channel == bindparam("channel"))
+#: No post is due while the setting named ``unless`` (the kill switch) holds a value (JSON ``null``: cleared).
+_UNLESS_SET = ~exists().where(settings.c.key == bindparam("unless"), settings.c.value != "null")
+
+
+def _due_query(on_channel: bool, unless: bool) -> Select[Any]:
+    query = select(posts.c.id).where(posts.c.state == PostState.PLANNED.value, posts.c.due_at <= bindparam("now"))
+    if on_channel:
+        query = query.where(posts.c.channel == bindparam("channel"))
+    if unless:
+        query = query.where(_UNLESS_SET)
+    return query.order_by(posts.c.due_at, posts.c.id).limit(1).with_for_update(skip_locked=True)
+
+
+_DUE = {
+    (on_channel, unless): _due_query(on_channel, unless) for on_channel in (False, True) for unless in (False, True)
+}
 _CLAIM = (
     update(posts)
     .where(posts.c.id == bindparam("post_id"), posts.c.state == PostState.PLANNED.value)
@@ -73,20 +80,17 @@ _FIRST_ATTEMPT = select(func.min(post_events.c.at)).where(
 )
 
 
-def is_set(connection: Connection, key: str | None) -> bool:
-    """Whether setting ``key`` (the kill switch) holds a value, read inside the caller's transaction."""
-    if key is None:
-        return False
-    value = connection.scalar(_SETTING, {"key": key})
-    return value is not None and json.loads(value) is not None
-
-
-def due_post(connection: Connection, stamp: str, channel: str | None) -> int | None:
+def due_post(connection: Connection, stamp: str, channel: str | None, unless_set: str | None) -> int | None:
     """The earliest ``planned`` post due by ``stamp`` (on ``channel``), locked for this transaction on
-    PostgreSQL (rows another claim holds are skipped); None when none is."""
-    if channel is None:
-        return connection.scalar(_DUE, {"now": stamp})
-    return connection.scalar(_DUE_ON_CHANNEL, {"now": stamp, "channel": channel})
+    PostgreSQL (rows another claim holds are skipped); None when none is, or while the setting ``unless_set``
+    (the kill switch) holds a value — read in the same statement, so every claim sees a pause."""
+    values: dict[str, Any] = {"now": stamp}
+    if channel is not None:
+        values["channel"] = channel
+    if unless_set is not None:
+        values["unless"] = unless_set
+    found: int | None = connection.scalar(_DUE[channel is not None, unless_set is not None], values)
+    return found
 
 
 def claim(connection: Connection, post_id: int, stamp: str, worker: str | None, until: str | None) -> Post:

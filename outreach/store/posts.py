@@ -25,7 +25,7 @@ from ..reasons import N_
 from ..redaction import redact
 from .base import StoreBase, serialised
 from .catalogue import About, about
-from .claims import apply_transition, claim, due_post, first_attempt, is_set, missing, post_of_row, record_event
+from .claims import apply_transition, claim, due_post, first_attempt, missing, post_of_row, record_event
 from .lanes import Lease, release, take_lane
 from .schema import from_text, innovation_field, innovations, moment_of, post_events, posts, to_text
 
@@ -280,7 +280,7 @@ class OutboxStore(StoreBase):
         lane = (channel, lease) if channel is not None and lease is not None else None
         # The post is found (and locked) before the lane is taken: a lane's last claim finds nothing and
         # only gives the lane back. Never a deadlock: a claim skips posts locked, and waits only for a lane.
-        found = None if is_set(connection, unless_set) else due_post(connection, stamp, channel)
+        found = due_post(connection, stamp, channel, unless_set)
         if found is None or (lane is not None and not take_lane(connection, *lane, stamp)):
             if lane is not None:  # the lane's last claim (nothing due, paused, or lost): its lane goes back
                 release(connection, lane[0], lane[1].worker)
