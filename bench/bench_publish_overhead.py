@@ -233,7 +233,7 @@ def profile_publisher(ws: Any, entries: list[Any], limit: int = 22) -> str:
     out = io.StringIO()
     out.write(
         f"store transactions during publish_due of {posts} posts ({wall:.2f} s under cProfile; "
-        f"each transaction opens a new SQLite connection, BEGIN IMMEDIATE, commit):\n"
+        f"each transaction: a pooled connection, BEGIN (IMMEDIATE on SQLite), commit):\n"
     )
     lines = [
         [name, str(count), f"{count / posts:.2f}", f"{seconds[name] / posts * 1000:.2f}"]
