@@ -25,7 +25,7 @@ from ..reasons import N_
 from ..redaction import redact
 from .base import StoreBase, serialised
 from .catalogue import About, about
-from .claims import apply_transition, claim, due_post, first_attempt, missing, post_of_row, record_event
+from .claims import apply_transition, claim, due_post, missing, post_of_row, record_event
 from .lanes import Lease, release, take_lane
 from .schema import from_text, innovation_field, innovations, moment_of, post_events, posts, to_text
 
@@ -125,11 +125,6 @@ class OutboxStore(StoreBase):
         if not found:
             raise NotFound(missing(post_id))
         return found[0]
-
-    def first_attempt_at(self, post_id: int) -> datetime | None:
-        """When the post was first claimed, from its events: adapters bound their look-ups by it."""
-        with self.transaction() as connection:
-            return first_attempt(connection, post_id)
 
     def events(self, post_id: int) -> list[PostEvent]:
         with self.transaction() as connection:
@@ -279,7 +274,9 @@ class OutboxStore(StoreBase):
     ) -> Post | None:
         lane = (channel, lease) if channel is not None and lease is not None else None
         # The post is found (and locked) before the lane is taken: a lane's last claim finds nothing and
-        # only gives the lane back. Never a deadlock: a claim skips posts locked, and waits only for a lane.
+        # only gives the lane back. A claim skips posts locked and waits only for a lane; after an outcome
+        # (``transition_and_claim``) it waits holding that post, so nothing may hold a lane while it waits for
+        # a post (``LanesStore.renew`` takes lanes and claims in transactions of their own).
         found = due_post(connection, stamp, channel, unless_set)
         if found is None or (lane is not None and not take_lane(connection, *lane, stamp)):
             if lane is not None:  # the lane's last claim (nothing due, paused, or lost): its lane goes back
