@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import event
+
 from outreach import outbox
 from outreach.app import Workspace
 from outreach.channels.base import OutgoingPost
@@ -33,6 +35,37 @@ STORE_NAME = "outreach.sqlite3"
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """An aware local time in WIB (Asia/Jakarta)."""
     return datetime(year, month, day, hour, minute, second, tzinfo=ZONE)
+
+
+# ---- PostgreSQL's round trips ------------------------------------------------------------------
+
+
+def round_trips(trace: Path) -> list[str]:
+    """What the client sent that waited for an answer, from libpq's protocol trace: each simple query, and each
+    Sync that ends a statement's exchange, named by the statement's text (``prepare: …`` for the trip psycopg
+    takes to prepare a statement it has run five times; ``(prepared)`` for each run of a prepared one)."""
+    sent = [line.split("\t", 4) for line in trace.read_text().splitlines() if "\tF\t" in line]
+    trips: list[str] = []
+    parsed = ""
+    for _at, _side, _size, kind, *rest in sent:
+        if kind == "Parse":  # the statement's name (empty: not kept), its text, its parameters' types
+            name, text = rest[0].split('"')[1], rest[0].split('"')[3]
+            parsed = f"prepare: {text}" if name else text
+        elif kind == "Query":
+            trips.append(rest[0].strip().strip('"') if rest else "")
+        elif kind == "Sync":
+            trips.append(parsed or "(prepared)")
+            parsed = ""
+    return trips
+
+
+def trace_connections(store: Store, trace: Path) -> None:
+    """Trace every connection the store opens from now on into ``trace`` (libpq's own protocol trace)."""
+    sink = trace.open("a")
+    event.listen(
+        store.engine, "connect", lambda dbapi_connection, _record: dbapi_connection.pgconn.trace(sink.fileno())
+    )
+    store.engine.dispose()  # the connections opened before are not traced: open them again
 
 
 # ---- catalogue ---------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from outreach.config import load_config
 from outreach.errors import ConfigError
 from outreach.model import PostState
 from outreach.operations import PAUSE_SETTING
-from tests.engine_helpers import set_now
+from tests.engine_helpers import round_trips, set_now, trace_connections
 from tests.fakeplatform.server import Fault
 from tests.lanes_helpers import lanes_project, open_workspace, timed, webhook_channels, write_due_posts
 
@@ -111,7 +111,7 @@ def test_a_lane_records_each_outcome_and_its_next_claim_in_one_transaction(tmp_p
         committed_events = []
 
         def executed(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            if statement.lstrip().upper().startswith("INSERT INTO POST_EVENTS"):
+            if "INSERT INTO POST_EVENTS" in statement.upper():  # alone, or with its move (PostgreSQL)
                 writing[id(connection)] = True
 
         def committed(connection: Any) -> None:
@@ -166,3 +166,24 @@ def test_parallel_channels_is_checked_like_the_other_publishing_settings(tmp_pat
         config = lanes_project(tmp_path, channels, "outreach.sqlite3", parallel_channels=0)
         with pytest.raises(ConfigError, match="parallel_channels"):
             load_config(config, environ={})
+
+
+def test_a_lanes_posts_cost_few_round_trips_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    """On PostgreSQL a round trip is most of what the store costs a post, so they are counted (libpq's trace):
+    a post in a lane takes seven — BEGIN, its outcome with its event, the next due post, the lane, the next
+    claim with its event, what its adapter is shown, COMMIT — with no test of the connection first."""
+    with webhook_channels({"kanal1": 0.0}) as channels:
+        ws = open_workspace(lanes_project(tmp_path, channels, postgres_url), channels, FixedClock(_now()))
+        write_due_posts(ws, ["kanal1"], 5, ws.now())
+        trace = tmp_path / "libpq.trace"
+        trace_connections(ws.store, trace)
+        outcomes = ws.publisher().publish_due()
+        ws.close()
+    assert [outcome.state for outcome in outcomes] == [PostState.PUBLISHED] * 5
+    trips = [trip for trip in round_trips(trace) if not trip.startswith("prepare: ")]
+    first_claim = trips.index("SELECT posts.id ") - 1  # its BEGIN
+    lane_given_back = next(i for i, trip in enumerate(trips) if trip.startswith("DELETE FROM channel_lanes"))
+    lane = trips[first_claim : lane_given_back + 2]  # to its COMMIT
+    assert lane.count("BEGIN") == 6 and lane[-1] == "COMMIT", lane
+    assert len(lane) <= 6 + 4 * 7 + 6, lane  # the first claim; four outcomes with a claim each; the last outcome
+    assert not [trip for trip in trips if trip in {";", "SELECT 1"} or trip.startswith("INSERT INTO post_events")]

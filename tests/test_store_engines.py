@@ -32,7 +32,7 @@ from outreach.store.lanes import take_lane
 from outreach.store.posts import PostFilter
 from outreach.store.schema import to_text
 from outreach.storeurl import printable
-from tests.engine_helpers import campaign, file_channel, project
+from tests.engine_helpers import campaign, file_channel, project, round_trips, trace_connections
 from tests.test_metrics import published
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
@@ -437,3 +437,36 @@ def test_a_renewal_never_waits_in_a_cycle_with_a_lanes_outcome_on_postgresql(pos
     store.close()
     assert outcome is PostState.PUBLISHED
     assert renewed == [1]  # the lane; the claim was settled by the time the renewal could read it
+
+
+def test_a_pooled_connection_the_server_ended_is_replaced_and_a_live_one_costs_no_ping(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """A database restart (here: the server ending every connection of the store's database) costs the daemon a
+    reconnect, not a failed claim or outcome; a live pooled connection goes straight to work, with no round trip
+    to test it first (SQLAlchemy's pre-ping was one in ten of a post's)."""
+    store = Store(postgres_url)
+    trace = tmp_path / "libpq.trace"
+    trace_connections(store, trace)
+    with store.transaction() as connection:
+        first_backend = int(connection.scalar(text("SELECT pg_backend_pid()")))
+    before = len(round_trips(trace))
+    store.set_setting("probe", 1)
+    trips = round_trips(trace)[before:]
+    assert trips[0] == "BEGIN" and trips[-1] == "COMMIT", trips  # no ping before the BEGIN
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        ended = connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    admin.dispose()
+    assert ended >= 1
+    time.sleep(0.2)  # the server's goodbye reaches the pooled connection's socket
+    store.set_setting("probe", 2)  # on a fresh connection, without an error
+    assert store.get_setting("probe") == 2
+    with store.transaction() as connection:
+        assert int(connection.scalar(text("SELECT pg_backend_pid()"))) != first_backend
+    store.close()

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, Select, Text, bindparam, exists, func, insert, literal, null, select, update
 
 from .. import outbox
 from ..errors import NotFound, StateConflict
@@ -75,6 +76,52 @@ _UPDATE = update(posts).where(posts.c.id == bindparam("post_id"))
 _UPDATE_IF = _UPDATE.where(posts.c.state == bindparam("expected")).returning(posts.c.attempts)
 _UPDATE_IF_OWNED = _UPDATE_IF.where(posts.c.claimed_by == bindparam("owner"))
 _EVENT = insert(post_events)
+_EVENT_COLUMNS = ["post_id", "at", "from_state", "to_state", "attempt", "reason", "remote_id", "remote_url"]
+_EVENT_COLUMNS += ["operation", "actor"]
+
+
+def _text(name: str) -> Any:
+    return bindparam(name, type_=Text)
+
+
+#: PostgreSQL: the claim and its event in one statement (a data-modifying WITH), one round trip less a claim.
+_CLAIMED = _CLAIM.cte("claimed")
+_CLAIM_NOTED = select(_CLAIMED).add_cte(
+    insert(post_events)
+    .from_select(
+        _EVENT_COLUMNS,
+        select(
+            _CLAIMED.c.id,
+            _text("stamp"),
+            literal(PostState.PLANNED.value, Text),
+            literal(PostState.PUBLISHING.value, Text),
+            _CLAIMED.c.attempts,
+            literal(redact(CLAIMED), Text),
+            null(),
+            null(),
+            literal(Operation.CLAIM.value, Text),
+            null(),
+        ),
+    )
+    .cte("claim_noted")
+)
+
+
+@cache
+def _moved_noted(columns: frozenset[str], owned: bool) -> Select[Any]:
+    """PostgreSQL: ``_UPDATE_IF`` (``_UPDATE_IF_OWNED``) setting ``columns``, and its event, in one statement."""
+    moved = _UPDATE.where(posts.c.state == bindparam("expected"))
+    if owned:
+        moved = moved.where(posts.c.claimed_by == bindparam("owner"))
+    written = moved.values({name: bindparam(name, type_=posts.c[name].type) for name in sorted(columns)})
+    cte = written.returning(posts.c.id, posts.c.attempts).cte("moved")
+    event_values = [_text(name) for name in ("updated_at", "expected", "state")]
+    event_values += [cte.c.attempts, _text("reason"), _text("event_remote_id"), _text("event_remote_url")]
+    event_values += [_text("operation"), _text("actor")]
+    noted = insert(post_events).from_select(_EVENT_COLUMNS, select(cte.c.id, *event_values)).cte("moved_noted")
+    return select(cte.c.attempts).add_cte(noted)
+
+
 _FIRST_ATTEMPT = select(func.min(post_events.c.at)).where(
     post_events.c.post_id == bindparam("post_id"), post_events.c.to_state == PostState.PUBLISHING.value
 )
@@ -97,7 +144,10 @@ def claim(connection: Connection, post_id: int, stamp: str, worker: str | None, 
     """Move post ``post_id``, found ``planned`` and locked by ``due_post`` in this transaction, to
     ``publishing``: one attempt more, carrying its worker's lease (none: claimed without one); the post
     as claimed."""
-    row = connection.execute(_CLAIM, {"post_id": post_id, "stamp": stamp, "worker": worker, "until": until}).one()
+    values = {"post_id": post_id, "stamp": stamp, "worker": worker, "until": until}
+    if connection.dialect.name == "postgresql":
+        return post_of_row(connection.execute(_CLAIM_NOTED, values).one())
+    row = connection.execute(_CLAIM, values).one()
     planned, publishing = PostState.PLANNED, PostState.PUBLISHING
     record_event(connection, post_id, stamp, planned, publishing, row.attempts, CLAIMED, Operation.CLAIM, {})
     return post_of_row(row)
@@ -129,13 +179,19 @@ def apply_transition(
     changes = {"post_id": post_id, "state": target.value, "reason": redact(reason), "updated_at": stamp, **converted}
     if expect is not None and outbox.allows(operation, expect):
         owned = owner is not None and expect is PostState.PUBLISHING
-        statement = _UPDATE_IF_OWNED if owned else _UPDATE_IF
-        written = connection.execute(statement, {**changes, "expected": expect.value, "owner": owner}).first()
-        if written is not None:
-            record_event(
-                connection, post_id, stamp, expect, target, written.attempts, reason, operation, converted, actor
-            )
-            return target
+        compared = {**changes, "expected": expect.value, "owner": owner}
+        if connection.dialect.name == "postgresql":  # the move and its event in one statement
+            compared |= {"operation": operation.value, "actor": actor}
+            compared |= {"event_remote_id": converted.get("remote_id"), "event_remote_url": converted.get("remote_url")}
+            if connection.execute(_moved_noted(frozenset(changes) - {"post_id"}, owned), compared).first():
+                return target
+        else:
+            written = connection.execute(_UPDATE_IF_OWNED if owned else _UPDATE_IF, compared).first()
+            if written is not None:
+                record_event(
+                    connection, post_id, stamp, expect, target, written.attempts, reason, operation, converted, actor
+                )
+                return target
         # Not where the caller read it: the read below says why (gone, taken over, moved meanwhile).
     # FOR UPDATE: on PostgreSQL a second transition of this post waits here and then reads the state the
     # first one wrote (SQLite ignores it; BEGIN IMMEDIATE already serialises every transaction).

@@ -14,7 +14,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Connection, bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -137,24 +137,21 @@ class LanesStore(StoreBase):
             ]
 
 
-#: The lane statements of every claim, built once (``claims`` says why): taken over if ours or past its lease,
-#: else inserted if free (INSERT … ON CONFLICT DO NOTHING RETURNING, which both engines speak: a row back
-#: means inserted; through psycopg SQLAlchemy reports an insert's rowcount as -1, inserted or not), given back.
-_TAKE_OVER = (
-    update(channel_lanes)
-    .where(
-        channel_lanes.c.channel == bindparam("lane"),
-        or_(channel_lanes.c.worker == bindparam("holder"), channel_lanes.c.lease_until < bindparam("now")),
+#: The lane statements of every claim, built once (``claims`` says why). A lane is taken in one statement, which
+#: both engines speak: inserted if free, else taken over if ours or past its lease (INSERT … ON CONFLICT DO UPDATE
+#: … WHERE … RETURNING: a row back means taken), given back.
+def _take_statement(dialect: Any) -> Any:
+    inserted = dialect.insert(channel_lanes).values(
+        channel=bindparam("lane"), worker=bindparam("holder"), lease_until=bindparam("until")
     )
-    .values(worker=bindparam("holder"), lease_until=bindparam("until"))
-)
-_INSERT_FREE = {
-    name: dialect.insert(channel_lanes)
-    .values(channel=bindparam("lane"), worker=bindparam("holder"), lease_until=bindparam("until"))
-    .on_conflict_do_nothing(index_elements=["channel"])
-    .returning(channel_lanes.c.channel)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+    return inserted.on_conflict_do_update(
+        index_elements=["channel"],
+        set_={"worker": inserted.excluded.worker, "lease_until": inserted.excluded.lease_until},
+        where=or_(channel_lanes.c.worker == bindparam("holder"), channel_lanes.c.lease_until < bindparam("now")),
+    ).returning(channel_lanes.c.channel)
+
+
+_TAKE = {"postgresql": _take_statement(postgresql), "sqlite": _take_statement(sqlite)}
 _RENEW_LANES = (
     update(channel_lanes).where(channel_lanes.c.worker == bindparam("holder")).values(lease_until=bindparam("until"))
 )
@@ -172,13 +169,11 @@ def take_lane(connection: Connection, channel: str, lease: Lease, stamp: str) ->
     """Take ``channel``'s lane for ``lease`` if it is already ours, its holder's lease is past, or it is free.
 
     A conditional write, not a read: a takeover racing with another worker's claim waits for its row
-    lock, then sees the lease that claim extended and gives up. Ours is tried first: a lane's every claim
-    after its first finds it so.
+    lock, then sees the lease that claim extended and gives up (ON CONFLICT DO UPDATE judges its WHERE on the
+    row's latest version; on PostgreSQL a lane not taken stays locked until this transaction ends).
     """
     values = {"lane": channel, "holder": lease.worker, "until": to_text(lease.until), "now": stamp}
-    if connection.execute(_TAKE_OVER, values).rowcount:
-        return True
-    return connection.execute(_INSERT_FREE[connection.dialect.name], values).first() is not None
+    return connection.execute(_TAKE[connection.dialect.name], values).first() is not None
 
 
 def release(connection: Connection, channel: str, worker: str) -> None:
