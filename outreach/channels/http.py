@@ -57,6 +57,7 @@ from ..i18n import _
 from ..reasons import N_
 from ..redaction import redact
 from .base import parse_timestamp
+from .session import ChannelSession
 
 USER_AGENT = f"outreach/{__version__} (+public-service announcements)"
 #: No platform answer comes near this; a larger body is refused before it fills memory.
@@ -457,7 +458,7 @@ class HttpClient:
         #: The platform's time (the real one), to turn its "retry at <time>" into seconds.
         self.clock = clock
         self._retry_after = retry_after or self.retry_after
-        self.session = requests.Session()
+        self.session = ChannelSession()
         self.session.headers["User-Agent"] = USER_AGENT
         adapter = DeadlineAdapter(self.timeout)
         self.session.mount("https://", adapter)
