@@ -250,12 +250,12 @@ class _WatchedHTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
 
 
 class _SharedPool:
-    """Mixed into urllib3's pools, which every channel of the process shares: a connection goes back
+    """Mixed into urllib3's pools (the process's shared ones, and a proxy's): a connection goes back
     free of its last exchange's watchdog, and one idle too long is not reused."""
 
     def _get_conn(self, timeout: float | None = None) -> Any:
         connection = super()._get_conn(timeout)  # type: ignore[misc]  # a mixin: the pool class comes next in the MRO
-        idle_since = getattr(connection, "idle_since", None)
+        idle_since = connection.idle_since  # a _Watched connection: the pool's ConnectionCls
         if idle_since is not None and time.monotonic() - idle_since > IDLE_CONNECTION_SECONDS:
             connection.close()  # urllib3 connects it afresh for this request
         return connection
