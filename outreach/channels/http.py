@@ -13,6 +13,12 @@ channel's session too). requests' and urllib3's timeouts, ``Timeout(total=...)``
 each socket read, so a server that sends one byte every few seconds never trips them; the adapter
 shuts the connection's socket down when the deadline passes, which wakes the blocked read, and
 reads the body itself, refusing one larger than ``MAX_RESPONSE_BYTES``.
+
+The connections themselves are the process's, not a channel's: every adapter draws on one pool
+manager (``_POOLS``), so the many accounts of one office that post to the same platform host reuse
+each other's keep-alive connections (one TCP and TLS handshake for a burst, not one per channel).
+Only the transport is shared: each channel keeps its own ``requests.Session`` — cookies, headers,
+credentials — and its own adapter with its own timeouts and proxy connections.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import requests
 import urllib3.connection
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+from urllib3 import PoolManager
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .. import __version__
@@ -50,6 +57,7 @@ from ..i18n import _
 from ..reasons import N_
 from ..redaction import redact
 from .base import parse_timestamp
+from .session import ChannelSession
 
 USER_AGENT = f"outreach/{__version__} (+public-service announcements)"
 #: No platform answer comes near this; a larger body is refused before it fills memory.
@@ -58,6 +66,16 @@ MAX_RESPONSE_BYTES = 4 * 2**20
 #: is not cut off (bytes per second of request body).
 SLOWEST_UPLOAD_BYTES_PER_SECOND = 64 * 1024
 _CHUNK_BYTES = 64 * 1024
+#: A pooled connection idle longer than this is closed rather than reused: a server drops idle
+#: keep-alive connections after a few seconds (gunicorn after 2, Apache and Node after 5), and a POST
+#: sent on one it is dropping just then could not tell whether it was acted on. A burst reuses its
+#: connections within a platform's answer time, well inside this.
+IDLE_CONNECTION_SECONDS = 1.0
+#: Hosts whose connections the process keeps (the least recently used host's are closed beyond).
+POOLED_HOSTS = 32
+#: Idle connections kept per host: more than can be in use at once in one process (at most 64
+#: publishing lanes, plus the collectors'), so a burst to one host keeps every connection it opened.
+POOLED_CONNECTIONS_PER_HOST = 100
 
 #: Given a failed response, the platform-specific error, or None for the generic mapping.
 ErrorClassifier = Callable[[requests.Response, Any], PublishError | None]
@@ -130,6 +148,16 @@ class _Watchdog:
             self._connection = self._socket = None
         return not self.fired
 
+    def release(self, connection: urllib3.connection.HTTPConnection) -> None:
+        """Stop watching ``connection``: it goes back to the pool, where another exchange may take it.
+
+        Under the lock, so the deadline either shut its socket down before (the pool then finds it
+        dropped and does not reuse it) or never touches it again.
+        """
+        with self._lock:
+            if self._connection is connection:
+                self._connection = self._socket = None
+
     def fire(self) -> None:
         with self._lock:
             if self.finished:
@@ -194,6 +222,9 @@ _watchdog: ContextVar[_Watchdog | None] = ContextVar("outreach_http_watchdog", d
 class _Watched:
     """Mixed into urllib3's connections: hands the connection to the exchange's watchdog."""
 
+    #: When the connection last went back to its pool (``time.monotonic``); None while never pooled.
+    idle_since: float | None = None
+
     def connect(self) -> None:
         _watch(self)
         super().connect()  # type: ignore[misc]  # a mixin: the connection class comes next in the MRO
@@ -218,15 +249,41 @@ class _WatchedHTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
     pass
 
 
-class _WatchedHTTPPool(HTTPConnectionPool):
+class _SharedPool:
+    """Mixed into urllib3's pools (the process's shared ones, and a proxy's): a connection goes back
+    free of its last exchange's watchdog, and one idle too long is not reused."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)  # type: ignore[misc]  # a mixin: the pool class comes next in the MRO
+        idle_since = connection.idle_since  # a _Watched connection: the pool's ConnectionCls
+        if idle_since is not None and time.monotonic() - idle_since > IDLE_CONNECTION_SECONDS:
+            connection.close()  # urllib3 connects it afresh for this request
+        return connection
+
+    def _put_conn(self, connection: Any) -> None:
+        if connection is not None:
+            watchdog = _watchdog.get()
+            if watchdog is not None:
+                watchdog.release(connection)
+            connection.idle_since = time.monotonic()
+        super()._put_conn(connection)  # type: ignore[misc]  # a mixin, as above
+
+
+class _WatchedHTTPPool(_SharedPool, HTTPConnectionPool):
     ConnectionCls = _WatchedHTTPConnection
 
 
-class _WatchedHTTPSPool(HTTPSConnectionPool):
+class _WatchedHTTPSPool(_SharedPool, HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
 _WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+#: The process's connections to every platform host, shared by all channels' adapters (urllib3's
+#: pool manager and pools are thread-safe). A pool is keyed by scheme, host, port and TLS settings,
+#: so a channel with its own certificate settings never gets another's connection.
+_POOLS = PoolManager(num_pools=POOLED_HOSTS, maxsize=POOLED_CONNECTIONS_PER_HOST)
+_POOLS.pool_classes_by_scheme = _WATCHED_POOLS
 
 
 class DeadlineAdapter(HTTPAdapter):
@@ -237,6 +294,9 @@ class DeadlineAdapter(HTTPAdapter):
     Past it, the request fails with ``DeadlineExceeded`` (a ``requests.Timeout``). The body is
     always read here, whatever ``stream`` says, and refused beyond ``MAX_RESPONSE_BYTES``.
     A SOCKS proxy's connections are not watched: there the deadline is only checked afterwards.
+
+    Direct connections come from the process's shared pools (``_POOLS``); a proxy's stay this
+    adapter's own, and ``close`` closes only those.
     """
 
     def __init__(self, timeout: tuple[float, float]) -> None:
@@ -244,8 +304,12 @@ class DeadlineAdapter(HTTPAdapter):
         super().__init__()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+        self.poolmanager = _POOLS
+
+    def close(self) -> None:
+        """Close this adapter's proxy connections; the shared pools stay open for the other channels."""
+        for manager in self.proxy_manager.values():
+            manager.clear()
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
@@ -394,7 +458,7 @@ class HttpClient:
         #: The platform's time (the real one), to turn its "retry at <time>" into seconds.
         self.clock = clock
         self._retry_after = retry_after or self.retry_after
-        self.session = requests.Session()
+        self.session = ChannelSession()
         self.session.headers["User-Agent"] = USER_AGENT
         adapter = DeadlineAdapter(self.timeout)
         self.session.mount("https://", adapter)
@@ -468,6 +532,7 @@ class HttpClient:
         return retry_after_seconds(response.headers.get("Retry-After"), self.clock.now())
 
     def close(self) -> None:
+        """End the session (its cookies, its proxy connections); the shared pools keep the direct ones."""
         self.session.close()
 
 
