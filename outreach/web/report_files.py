@@ -27,7 +27,6 @@ from typing import BinaryIO, Protocol
 from werkzeug.exceptions import InternalServerError, ServiceUnavailable
 
 from ..i18n import _, current_language
-from .routes import stepping_aside
 
 log = logging.getLogger(__name__)
 
@@ -150,15 +149,9 @@ def make_file(job: ChildJob, folder: Path, environ: dict[str, str]) -> Path:
     if not slots.acquire(blocking=False):
         raise ServiceUnavailable(job.busy(), retry_after=RETRY_AFTER_SECONDS)
     try:
-        with stepping_aside():
-            done = subprocess.run(
-                job.command(output),
-                env=environ,
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=CHILD_TIMEOUT_SECONDS,
-            )
+        done = subprocess.run(
+            job.command(output), env=environ, capture_output=True, text=True, check=False, timeout=CHILD_TIMEOUT_SECONDS
+        )
     except subprocess.TimeoutExpired:
         log.error("%s was stopped after %.0f s without finishing", job.label, CHILD_TIMEOUT_SECONDS)
         raise InternalServerError(job.failed()) from None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,24 +56,6 @@ class Route:
 #: Every route of every page module, in registration order.
 ROUTES: list[Route] = []
 
-#: Pages built at once, whatever the server's threads. Python runs one thread at a time, so more pages at once
-#: on a small machine's two cores answer no sooner; but each holds its working set, and what it frees between
-#: what another keeps stays resident: with 20 people starting to browse at once, eight pages at once took the
-#: server from 83 to 100 MB within ten seconds (bench_web). Threads beyond these wait for a turn; a download
-#: gives its turn back while its child makes the file (``stepping_aside``).
-PAGES_AT_ONCE = 2
-_turns = threading.BoundedSemaphore(PAGES_AT_ONCE)
-
-
-@contextmanager
-def stepping_aside() -> Iterator[None]:
-    """Let another page be built while this one waits on work done outside the server (a child process)."""
-    _turns.release()
-    try:
-        yield
-    finally:
-        _turns.acquire()
-
 
 def page(
     blueprint: Blueprint,
@@ -99,8 +80,7 @@ def page(
                     return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
                 if not allowed(user.user, permission):
                     abort(403)
-            with _turns:
-                return view(*args, **kwargs)
+            return view(*args, **kwargs)
 
         blueprint.add_url_rule(rule, view_func=guarded, methods=list(methods))
         ROUTES.append(Route(endpoint, (blueprint.url_prefix or "") + rule, methods, permission, menu, menu_order))
