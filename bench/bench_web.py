@@ -26,8 +26,10 @@ so the daemon plans nothing itself.
    report's downloads, a year of posts in megabytes, and the calendar's .ics) are not pages: for them the
    time to the first byte of the body and the total time are printed in a table of their own.
 2. Memory. The server's peak resident memory (``VmHWM`` of ``/proc/<pid>/status``) after step 1 and
-   after step 3: target ≤ 80 MB. Its resident memory right after start-up is printed beside it (the
-   imports and the catalogue), and, as the baseline, the same interpreter after importing only Flask.
+   after step 3: target ≤ 80 MB. Printed beside them: the peak once the browsing users of step 3 have signed
+   in (before they browse), the resident memory it keeps after the load, its resident memory right after
+   start-up (the imports and the catalogue), and, as the baseline, the same interpreter after importing only
+   Flask.
 3. Load. ``outreach run`` (the daemon, a child process) starts; once it has ticked, the bench writes posts
    due every ``--spacing`` seconds (3) on the ``file`` channels: for ``--quiet`` seconds (15) nobody browses
    (the baseline: the daemon's lateness alone on this machine), then for ``--duration`` seconds (60)
@@ -579,6 +581,7 @@ def main() -> None:
             # 3. Load beside the daemon
             low, high = (float(part) for part in args.think.split(","))
             load = Load(port, args.users, editor_targets, (low, high))
+            _rss, sign_in_hwm = memory_mb(server.pid)
             with (folder / "daemon.log").open("w") as log:
                 daemon = subprocess.Popen(
                     [str(common.OUTREACH), "--config", str(config), "run"],
@@ -593,7 +596,7 @@ def main() -> None:
             time.sleep(max(0.0, (browse_from - datetime.now(UTC)).total_seconds() - 1))
             load.run(args.duration)
             late, missing = lateness(config, post_ids, time.monotonic() + 60)
-            _rss, load_hwm = memory_mb(server.pid)
+            load_rss, load_hwm = memory_mb(server.pid)
         finally:
             if daemon is not None:
                 stop(daemon)
@@ -607,8 +610,11 @@ def main() -> None:
     rows = [
         ["server peak RSS after the pages", f"{pages_hwm:.0f} MB", f"≤ {TARGET_MB:.0f} MB",
          common.verdict(pages_hwm, TARGET_MB)],
+        [f"server peak RSS after the {args.users} sign-ins (one at a time, before the browsing)",
+         f"{sign_in_hwm:.0f} MB", "", ""],
         ["server peak RSS after the load", f"{load_hwm:.0f} MB", f"≤ {TARGET_MB:.0f} MB",
          common.verdict(load_hwm, TARGET_MB)],
+        ["server resident memory after the load (what it keeps)", f"{load_rss:.0f} MB", "", ""],
         [f"load: {args.users} users, {args.duration:.0f} s, {args.think} s between pages: served", f"{served:,} "
          f"(p95 {load_p95 * 1000:.0f} ms)", "", ""],
         ["load: errors", f"{len(load.errors)}", "0", "PASS" if not load.errors else "MISS"],

@@ -20,9 +20,20 @@ import pytest
 from waitress.channel import HTTPChannel
 
 import outreach.accounts
+import outreach.web
 from outreach.store import Store
 from outreach.web import SEND_BUFFER_BYTES, make_server, report_files
-from tests.web_helpers import DINKES, DUKCAPIL, KTP, PASSWORD, POSYANDU, Office, sign_in, signed_in_client
+from tests.web_helpers import (
+    DINKES,
+    DUKCAPIL,
+    KTP,
+    PASSWORD,
+    POSYANDU,
+    Office,
+    make_office,
+    sign_in,
+    signed_in_client,
+)
 
 
 def _hold_the_write_lock(store: Store) -> sqlite3.Connection:
@@ -249,3 +260,41 @@ def _cookie(answer: http.client.HTTPResponse) -> str:
 def _channels(server: Any) -> list[Any]:
     """waitress's open connections (its channels), not its listening socket."""
     return [each for each in server._map.values() if isinstance(each, HTTPChannel)]
+
+
+def test_the_server_hands_freed_memory_back_when_its_last_request_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """glibc keeps what a page freed below memory still in use: the server trims its heap when no request is
+    running (not while another still is), so the next page's peak does not start from the last one's."""
+    trims: list[int] = []
+    real = outreach.web._glibc
+    monkeypatch.setattr(outreach.web, "_glibc", lambda name: trims.append if name == "malloc_trim" else real(name))
+    office = make_office(tmp_path)
+    try:
+        editor = signed_in_client(office, "editor")
+        trims.clear()
+        assert editor.get("/antrean").status_code == 200
+        assert trims == [0]
+        inside, release = threading.Event(), threading.Event()
+        agencies = office.workspace.store.agencies
+
+        def slow_agencies() -> list[str]:
+            inside.set()
+            release.wait(30)
+            return agencies()
+
+        monkeypatch.setattr(office.workspace.store, "agencies", slow_agencies)
+        answers: list[int] = []
+        running = threading.Thread(target=lambda: answers.append(editor.get("/antrean").status_code))
+        running.start()
+        assert inside.wait(30)
+        trims.clear()
+        assert office.app.test_client().get("/masuk").status_code == 200
+        assert trims == [], "another request is still running"
+        release.set()
+        running.join()
+        assert answers == [200]
+        assert trims == [0]
+    finally:
+        office.workspace.close()

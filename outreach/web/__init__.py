@@ -67,6 +67,42 @@ class _OneHashAtATime(Accounts):
             return super().sign_in(name, password, address)
 
 
+def _glibc(name: str) -> Any:
+    """The C library's function ``name``, or None where the C library is not glibc (musl, macOS)."""
+    try:
+        return getattr(ctypes.CDLL(None), name)
+    except (AttributeError, OSError):
+        return None
+
+
+class _TrimWhenIdle:
+    """The app, handing the heap's free pages back to the system each time the last request in progress ends.
+
+    glibc returns freed memory only from the top of a heap: what a page freed below memory still in use (SQLite's
+    sorter, a result set, a page's text) stays resident, and the next page's peak is counted on top of it.
+    ``malloc_trim(0)`` hands every free page back (measured: 0.1 ms). Only when no other request is running, so
+    a busy server does not trim on every answer. The response's body is not wrapped: a download keeps the WSGI
+    server's file wrapper.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+        self._running = 0
+        self._trim = _glibc("malloc_trim")
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with self._lock:
+            self._running += 1
+        try:
+            return self._app(environ, start_response)
+        finally:
+            with self._lock:
+                self._running -= 1
+                if self._running == 0 and self._trim is not None:
+                    self._trim(0)
+
+
 def _give_large_blocks_back() -> None:
     """Make glibc return large freed blocks (Argon2id's 7 MiB, a big page's text) to the system at once.
 
@@ -76,9 +112,8 @@ def _give_large_blocks_back() -> None:
     two heaps for the eight waitress threads keep their freed memory from being held eight times over.
     Elsewhere than glibc (musl, macOS) this does nothing.
     """
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError):
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
         return
     mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
     mallopt(_M_ARENA_MAX, 2)
@@ -160,4 +195,5 @@ def create_app(workspace: Workspace, *, behind_proxy: bool = False) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]  # Flask's documented way
+    app.wsgi_app = _TrimWhenIdle(app.wsgi_app)  # type: ignore[method-assign]  # as above
     return app
