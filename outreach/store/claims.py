@@ -76,11 +76,12 @@ _UPDATE = update(posts).where(posts.c.id == bindparam("post_id"))
 _UPDATE_IF = _UPDATE.where(posts.c.state == bindparam("expected")).returning(posts.c.attempts)
 _UPDATE_IF_OWNED = _UPDATE_IF.where(posts.c.claimed_by == bindparam("owner"))
 _EVENT = insert(post_events)
-_EVENT_COLUMNS = ["post_id", "at", "from_state", "to_state", "attempt", "reason", "remote_id", "remote_url"]
-_EVENT_COLUMNS += ["operation", "actor"]
+#: An event's columns in the order the one-statement forms below give their values.
+_EVENT_COLUMNS = "post_id at from_state to_state attempt reason remote_id remote_url operation actor".split()
 
 
 def _text(name: str) -> Any:
+    """A text parameter: in a ``SELECT`` list PostgreSQL cannot tell a parameter's type from a column."""
     return bindparam(name, type_=Text)
 
 

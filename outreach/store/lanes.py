@@ -137,10 +137,9 @@ class LanesStore(StoreBase):
             ]
 
 
-#: The lane statements of every claim, built once (``claims`` says why). A lane is taken in one statement, which
-#: both engines speak: inserted if free, else taken over if ours or past its lease (INSERT … ON CONFLICT DO UPDATE
-#: … WHERE … RETURNING: a row back means taken), given back.
 def _take_statement(dialect: Any) -> Any:
+    """A lane taken in one statement, which both engines speak: inserted if free, else taken over if ours or past its
+    lease (INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING: a row back means taken)."""
     inserted = dialect.insert(channel_lanes).values(
         channel=bindparam("lane"), worker=bindparam("holder"), lease_until=bindparam("until")
     )
@@ -151,6 +150,7 @@ def _take_statement(dialect: Any) -> Any:
     ).returning(channel_lanes.c.channel)
 
 
+#: The lane statements of every claim, built once (``claims`` says why): take, renew, give back.
 _TAKE = {"postgresql": _take_statement(postgresql), "sqlite": _take_statement(sqlite)}
 _RENEW_LANES = (
     update(channel_lanes).where(channel_lanes.c.worker == bindparam("holder")).values(lease_until=bindparam("until"))
