@@ -13,10 +13,10 @@ from sqlalchemy import Connection, bindparam, case, func, insert, or_, select, u
 
 from ..errors import NotFound
 from ..i18n import _
-from ..model import CatalogueEntry, Innovation, Post, PostState, Status
+from ..model import CatalogueEntry, Innovation, Post, Status
 from ..outbox import ANNOUNCEMENT_ID
 from .base import StoreBase, serialised
-from .claims import first_attempt, post_of_row
+from .claims import FIRST_ATTEMPT, first_attempt, post_of_row
 from .schema import (
     CATALOGUE_REVISION,
     SIGNOFF_REASON,
@@ -26,7 +26,6 @@ from .schema import (
     from_text,
     innovation_field,
     innovations,
-    post_events,
     posts,
     settings,
     to_text,
@@ -34,11 +33,6 @@ from .schema import (
 
 #: A post's innovation with its latest decision and the post's first claim, read with every post claimed: one
 #: statement (one round trip to PostgreSQL, not three), built once (``claims`` says why).
-_FIRST_CLAIM = (
-    select(func.min(post_events.c.at))
-    .where(post_events.c.post_id == bindparam("post_id"), post_events.c.to_state == PostState.PUBLISHING.value)
-    .scalar_subquery()
-)
 _LATEST = (
     select(func.max(decisions.c.id))
     .where(decisions.c.innovation_id == innovations.c.id)
@@ -53,7 +47,7 @@ _ABOUT = (
         decisions.c.decided_by,
         decisions.c.decided_at,
         decisions.c.reason,
-        _FIRST_CLAIM.label("first_attempt"),
+        FIRST_ATTEMPT.scalar_subquery().label("first_attempt"),
     )
     .select_from(innovations.outerjoin(decisions, decisions.c.id == _LATEST))
     .where(innovations.c.id == bindparam("innovation_id"))

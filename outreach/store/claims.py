@@ -123,7 +123,8 @@ def _moved_noted(columns: frozenset[str], owned: bool) -> Select[Any]:
     return select(cte.c.attempts).add_cte(noted)
 
 
-_FIRST_ATTEMPT = select(func.min(post_events.c.at)).where(
+#: When a post was first claimed (its first event into ``publishing``); ``about`` reads it as a subquery.
+FIRST_ATTEMPT = select(func.min(post_events.c.at)).where(
     post_events.c.post_id == bindparam("post_id"), post_events.c.to_state == PostState.PUBLISHING.value
 )
 
@@ -156,7 +157,7 @@ def claim(connection: Connection, post_id: int, stamp: str, worker: str | None, 
 
 def first_attempt(connection: Connection, post_id: int) -> datetime | None:
     """When the post was first claimed (its first event into ``publishing``), None if never."""
-    return from_text(connection.scalar(_FIRST_ATTEMPT, {"post_id": post_id}))
+    return from_text(connection.scalar(FIRST_ATTEMPT, {"post_id": post_id}))
 
 
 def apply_transition(

@@ -24,7 +24,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from flask import Response, request
 from werkzeug.exceptions import InternalServerError, ServiceUnavailable
+from werkzeug.wsgi import wrap_file
 
 from ..i18n import _, current_language
 
@@ -163,16 +165,22 @@ def make_file(job: ChildJob, folder: Path, environ: dict[str, str]) -> Path:
     return output
 
 
-def open_made(job: ChildJob, environ: Mapping[str, str]) -> BinaryIO:
-    """The job's file, open for reading, made before the first byte (so a failure is still an error page).
-    ``environ``: the configuration's variables (``.env``), added to the server's own for the child.
+def send_made(job: ChildJob, environ: Mapping[str, str], name: str, mimetype: str) -> Response:
+    """The job's file as a download named ``name``, made before the first byte (so a failure is still an error
+    page). ``environ``: the configuration's variables (``.env``), added to the server's own for the child.
 
     Its temporary folder is gone already (the open file stays readable until closed), so nothing is left
-    behind however the download ends. The caller hands the file to the WSGI server's file wrapper, which sends
-    it from the file a socket buffer at a time: copied through Python in chunks, waitress's output buffers
-    held ~10 MB of a year's report at once."""
+    behind however the download ends. The file goes to the WSGI server's file wrapper, which sends it from the
+    file a socket buffer at a time: copied through Python in chunks, waitress's output buffers held ~10 MB of a
+    year's report at once."""
     folder = Path(tempfile.mkdtemp(prefix="outreach-download-"))
     try:
-        return make_file(job, folder, {**os.environ, **environ}).open("rb")
+        made: BinaryIO = make_file(job, folder, {**os.environ, **environ}).open("rb")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Content-Length": str(os.fstat(made.fileno()).st_size),
+    }
+    body = wrap_file(request.environ, made, CHUNK)
+    return Response(body, mimetype=mimetype, headers=headers, direct_passthrough=True)

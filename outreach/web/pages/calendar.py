@@ -8,7 +8,6 @@ style; the preview cards' CSS is served the same way for the innovation's page.
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from importlib import resources
@@ -16,12 +15,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request, url_for
-from werkzeug.wsgi import wrap_file
 
 from ...accounts import sees_agency
 from ...calendar_view import Month, month_for, parse_month
 from ...i18n import N_
-from ..report_files import CHUNK, FeedJob, open_made
+from ..report_files import FeedJob, send_made
 from ..routes import page, render, services, signed_in
 
 blueprint = Blueprint("calendar", __name__)
@@ -130,11 +128,4 @@ def ics() -> Any:
     agency = (user.opd or "") if user.role == "approver" else None
     month = first if filename != "kalender.ics" else None
     job = FeedJob(workspace.config.path, workspace.now(), month, first, last, agency)
-    feed = open_made(job, workspace.config.environ)
-    headers = {
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Content-Length": str(os.fstat(feed.fileno()).st_size),
-    }
-    return Response(
-        wrap_file(request.environ, feed, CHUNK), mimetype="text/calendar", headers=headers, direct_passthrough=True
-    )
+    return send_made(job, workspace.config.environ, filename, "text/calendar")

@@ -5,19 +5,17 @@ to download as HTML, XLSX or CSV — the same report ``outreach report`` writes 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, request, url_for
-from werkzeug.wsgi import wrap_file
+from flask import Blueprint, abort, request, url_for
 
 from ...errors import NotFound
 from ...evidence import ReportSummary, agency_named, default_period, summarise
 from ...i18n import N_, _
-from ..report_files import CHUNK, ReportJob, open_made
+from ..report_files import ReportJob, send_made
 from ..routes import page, render, services, signed_in
 
 blueprint = Blueprint("reports", __name__)
@@ -120,8 +118,4 @@ def download() -> Any:
         abort(400, description=str(mistake))
     job = ReportJob(workspace.config.path, workspace.now(), asked.start, asked.end, agency, kind)
     name = f"laporan-inovasi-{asked.start.isoformat()}-{asked.end.isoformat()}.{kind}"
-    report = open_made(job, workspace.config.environ)
-    size = os.fstat(report.fileno()).st_size
-    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Content-Length": str(size)}
-    body = wrap_file(request.environ, report, CHUNK)
-    return Response(body, mimetype=FORMATS[kind], headers=headers, direct_passthrough=True)
+    return send_made(job, workspace.config.environ, name, FORMATS[kind])
