@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from .limits import find_urls
+
 #: USD per post without and with a URL (docs.x.com pricing page, "Content: Create (with URL)").
 PRICE_PER_POST = 0.015
 PRICE_PER_POST_WITH_LINK = 0.20
@@ -38,9 +40,7 @@ class XCost:
 
 def has_link(text: str) -> bool:
     """Whether X will see a URL in the text (a bare domain counts, as X's own parser finds it)."""
-    from twitter_text.extract_urls import extract_urls_with_indices
-
-    return bool(extract_urls_with_indices(text))
+    return bool(find_urls(text))
 
 
 def x_costs(texts: Mapping[str, Iterable[str]], prices: Mapping[str, Prices]) -> list[XCost]:

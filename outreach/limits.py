@@ -3,17 +3,19 @@
 A channel adapter declares a ``TextLimit``; the renderer measures with the same object, so the
 limit the renderer enforces is exactly the one the adapter declares. The numbers are defaults
 that a channel's config may override (platforms change them); the counting rules are code.
-twitter-text is imported inside the counters that use it: loading it takes a fifth of a second,
-which commands that only need the platforms' names (``outreach --help``) should not pay.
+twitter-text is imported by the first counter that uses it (``_twitter_text``): loading it takes a fifth of a
+second, which commands that only need the platforms' names (``outreach --help``) should not pay.
 """
 
 from __future__ import annotations
 
 import unicodedata
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
 
 from .i18n import N_, _
 
@@ -32,6 +34,27 @@ def _pattern(expression: str) -> regex.Pattern[str]:
     import regex  # the `regex` module (grapheme clusters), imported with its first pattern
 
     return regex.compile(expression)
+
+
+@cache
+def _twitter_text() -> ModuleType:
+    """twitter-text-parser, imported once and quietly.
+
+    It reads its emoji table through setuptools' ``pkg_resources`` without declaring it: a Python 3.12+ venv has no
+    setuptools, and setuptools 81 dropped ``pkg_resources``, so pyproject.toml requires a setuptools below 81 (else
+    every X, Mastodon or Bluesky post failed with ModuleNotFoundError). Those versions warn on the import; the warning
+    is setuptools' advice to twitter-text's authors, not to an officer reading a preview.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        import twitter_text
+    return twitter_text
+
+
+def find_urls(text: str, without_protocol: bool = True) -> list[dict[str, Any]]:
+    """The URLs X finds in ``text``, each a dict with its ``url`` and code-point ``indices``: twitter-text's own
+    extractor, bare domains included unless ``without_protocol`` is False (Mastodon links only a scheme)."""
+    return _twitter_text().extract_urls_with_indices(text, without_protocol)
 
 
 _GRAPHEME = r"\X"
@@ -54,14 +77,11 @@ def count_x_weighted(text: str) -> int:
     URLs counted as 23, which is much cheaper than twitter-text's full parse (its emoji scan
     dominates a render). Anything heavier goes through twitter-text itself.
     """
-    from twitter_text import parse_tweet
-    from twitter_text.extract_urls import extract_urls_with_indices
-
     if _pattern(_X_LIGHT).match(text):
-        urls = extract_urls_with_indices(text)
+        urls = find_urls(text)
         url_chars = sum(end - start for start, end in (url["indices"] for url in urls))
         return len(text) - url_chars + URL_LENGTH * len(urls)
-    return parse_tweet(text).weightedLength
+    return _twitter_text().parse_tweet(text).weightedLength
 
 
 #: A mention as Mastodon finds one (``Account::MENTION_RE``): ``@user`` or ``@user@domain``.
@@ -76,9 +96,7 @@ def count_mastodon(text: str, url_length: int = URL_LENGTH) -> int:
 
     Kept for the last texts counted: a post is counted against the configured limit, then against the
     instance's own, and finding its links is most of a publication's own CPU."""
-    from twitter_text.extract_urls import extract_urls_with_indices
-
-    replacements = [(*url["indices"], "x" * url_length) for url in extract_urls_with_indices(text, False)]
+    replacements = [(*url["indices"], "x" * url_length) for url in find_urls(text, without_protocol=False)]
     for mention in _pattern(_MASTODON_MENTION).finditer(text):
         if not any(start < mention.end() and mention.start() < end for start, end, _ in replacements):
             replacements.append((mention.start(), mention.end(), "@" + mention.group(1)))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -244,3 +248,54 @@ def test_x_fast_path_agrees_for_every_light_code_point() -> None:
         if not regex.match(r"\p{Cs}", character) and regex.match(_X_LIGHT, character):
             text = unicodedata.normalize("NFC", f"a{character}b")
             assert count_x_weighted(text) == parse_tweet(text).weightedLength, hex(code_point)
+
+
+#: setuptools 61–80's ``pkg_resources`` as twitter-text sees it: the one function it calls, and the warning those
+#: versions print on import.
+_WARNING_PKG_RESOURCES = '''
+import sys
+import warnings
+from pathlib import Path
+
+warnings.warn("pkg_resources is deprecated as an API. Refrain from using this package.", UserWarning, stacklevel=2)
+
+
+def resource_string(module, name):
+    return (Path(sys.modules[module].__file__).parent / name).read_bytes()
+'''
+
+
+def test_x_counts_without_printing_setuptools_warning_about_twitter_text(tmp_path: Path) -> None:
+    """twitter-text imports ``pkg_resources``, which warns on setuptools 80: an officer's preview must not show it
+    (``-W error`` makes any warning that escapes a failure)."""
+    (tmp_path / "pkg_resources").mkdir()
+    (tmp_path / "pkg_resources" / "__init__.py").write_text(_WARNING_PKG_RESOURCES)
+    environment = {**os.environ, "PYTHONPATH": str(tmp_path)}
+
+    def run(code: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-W", "error::UserWarning", "-c", code], env=environment, capture_output=True, text=True
+        )
+
+    bare = run("import twitter_text")
+    assert bare.returncode != 0 and "pkg_resources is deprecated" in bare.stderr  # the stand-in does warn
+    counted = run(
+        "from outreach.limits import count_mastodon, count_x_weighted, find_urls\n"
+        "print(count_x_weighted('Halo 😀 cek layanan.bandarlampungkota.go.id'), count_mastodon('a https://b.id/c'),"
+        " len(find_urls('lihat example.com')))"
+    )
+    assert counted.returncode == 0, counted.stderr
+    assert counted.stdout.split() == ["35", "25", "1"]  # as twitter-text itself counts (see the tests above)
+    assert counted.stderr == ""
+
+
+def test_the_setuptools_twitter_text_needs_is_a_declared_requirement() -> None:
+    """A Python 3.12+ venv has no setuptools, and setuptools 81 has no ``pkg_resources``: without this requirement
+    every X, Mastodon and Bluesky count there failed with ModuleNotFoundError."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    wanted = [Requirement(line) for line in requires("outreach") or [] if line.startswith("setuptools")]
+    assert len(wanted) == 1
+    assert wanted[0].specifier.contains("80.10.2") and not wanted[0].specifier.contains("81.0")

@@ -35,7 +35,6 @@ from typing import Any, ClassVar, Literal
 import regex
 import requests
 from pydantic import Field
-from twitter_text.extract_urls import extract_urls_with_indices
 
 from ..clock import Clock
 from ..errors import (
@@ -48,6 +47,7 @@ from ..errors import (
     ServerError,
 )
 from ..i18n import _
+from ..limits import find_urls
 from ..media import ImageFile
 from ..model import IncomingReply, Post
 from ..redaction import register_secret
@@ -549,7 +549,7 @@ def build_facets(text: str) -> list[dict[str, Any]]:
     inclusive and end exclusive, so emoji and accented letters before a link move it by their bytes.
     """
     facets: list[dict[str, Any]] = []
-    for url in extract_urls_with_indices(text, True):
+    for url in find_urls(text):
         start, end = url["indices"]
         uri = url["url"] if "://" in url["url"] else f"https://{url['url']}"
         facets.append(_facet(text, start, end, {"$type": "app.bsky.richtext.facet#link", "uri": uri}))

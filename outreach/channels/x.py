@@ -37,7 +37,6 @@ import requests
 import tweepy
 from pydantic import Field
 from requests_oauthlib import OAuth1
-from twitter_text.extract_urls import extract_urls_with_indices
 
 from ..clock import Clock
 from ..costs import PRICE_PER_POST, PRICE_PER_POST_WITH_LINK, Prices
@@ -52,6 +51,7 @@ from ..errors import (
     ServerError,
 )
 from ..i18n import _, number
+from ..limits import find_urls
 from ..model import IncomingReply, Post
 from ..redaction import redact
 from .base import (
@@ -572,7 +572,7 @@ def _canonical(text: str) -> str:
     """
     text = unicodedata.normalize("NFC", text).strip()
     parts, position = [], 0
-    for url in extract_urls_with_indices(text):
+    for url in find_urls(text):
         start, end = url["indices"]
         parts.append(text[position:start])
         parts.append(re.sub(r"^https?://", "", url["url"], flags=re.IGNORECASE).rstrip("/"))
