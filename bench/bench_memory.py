@@ -68,7 +68,6 @@ DEPENDENCIES = (
     "apscheduler.schedulers.blocking",
     "holidays",
     "regex",
-    "twitter_text",
 )
 
 

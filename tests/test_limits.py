@@ -250,52 +250,59 @@ def test_x_fast_path_agrees_for_every_light_code_point() -> None:
             assert count_x_weighted(text) == parse_tweet(text).weightedLength, hex(code_point)
 
 
-#: setuptools 61–80's ``pkg_resources`` as twitter-text sees it: the one function it calls, and the warning those
-#: versions print on import.
-_WARNING_PKG_RESOURCES = '''
-import sys
-import warnings
-from pathlib import Path
-
-warnings.warn("pkg_resources is deprecated as an API. Refrain from using this package.", UserWarning, stacklevel=2)
+#: A ``pkg_resources`` as a Python 3.12+ venv or setuptools 81 has it: none.
+_NO_PKG_RESOURCES = 'raise ModuleNotFoundError("No module named \'pkg_resources\'", name="pkg_resources")\n'
 
 
-def resource_string(module, name):
-    return (Path(sys.modules[module].__file__).parent / name).read_bytes()
-'''
-
-
-def test_x_counts_without_printing_setuptools_warning_about_twitter_text(tmp_path: Path) -> None:
-    """twitter-text imports ``pkg_resources``, which warns on setuptools 80: an officer's preview must not show it
-    (``-W error`` makes any warning that escapes a failure)."""
+def test_x_mastodon_and_bluesky_counts_need_no_pkg_resources(tmp_path: Path) -> None:
+    """twitter-text's package imports ``pkg_resources`` (which it does not require): where there is none, every
+    X, Mastodon and Bluesky count failed with ModuleNotFoundError. outreach loads only the parts it uses."""
     (tmp_path / "pkg_resources").mkdir()
-    (tmp_path / "pkg_resources" / "__init__.py").write_text(_WARNING_PKG_RESOURCES)
+    (tmp_path / "pkg_resources" / "__init__.py").write_text(_NO_PKG_RESOURCES)
     environment = {**os.environ, "PYTHONPATH": str(tmp_path)}
 
     def run(code: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-W", "error::UserWarning", "-c", code], env=environment, capture_output=True, text=True
-        )
+        return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True)
 
     bare = run("import twitter_text")
-    assert bare.returncode != 0 and "pkg_resources is deprecated" in bare.stderr  # the stand-in does warn
+    assert bare.returncode != 0 and "No module named 'pkg_resources'" in bare.stderr  # the stand-in bites
     counted = run(
+        "import sys\n"
         "from outreach.limits import count_mastodon, count_x_weighted, find_urls\n"
+        "import outreach.channels.bluesky, outreach.channels.x, outreach.costs\n"
         "print(count_x_weighted('Halo 😀 cek layanan.bandarlampungkota.go.id'), count_mastodon('a https://b.id/c'),"
-        " len(find_urls('lihat example.com')))"
+        " len(find_urls('lihat example.com')), 'twitter_text' in sys.modules)"
     )
     assert counted.returncode == 0, counted.stderr
-    assert counted.stdout.split() == ["35", "25", "1"]  # as twitter-text itself counts (see the tests above)
+    assert counted.stdout.split() == ["35", "25", "1", "False"]  # 35: as parse_tweet counts it (the tests above)
     assert counted.stderr == ""
 
 
-def test_the_setuptools_twitter_text_needs_is_a_declared_requirement() -> None:
-    """A Python 3.12+ venv has no setuptools, and setuptools 81 has no ``pkg_resources``: without this requirement
-    every X, Mastodon and Bluesky count there failed with ModuleNotFoundError."""
-    from importlib.metadata import requires
+#: Texts heavy enough for the full count: emoji from every part of X's list (sequences with joiners, skin tones,
+#: flags, keycaps, variation selectors), CJK, URLs, line endings of every kind, decomposed accents.
+_HEAVY_PIECES = st.sampled_from(
+    [
+        "👨‍👩‍👧", "🙋🏽", "👨‍🎤", "🇮🇩", "🏴‍☠️", "#️⃣", "1️⃣", "*⃣", "❤️", "❤", "©", "©️", "®", "™️", "☺", "☺️",
+        "👍🏿", "🧑🏻‍🤝‍🧑🏿", "🫶", "🥲", "日本語", "한국", " ", "\r\n", "\r", "\n", "e\u0301", "Rp10.000",
+        "https://bandarlampungkota.go.id/inovasi?x=1", "layanan.go.id", "@pemkot", "#BandarLampung", "\u200d",
+        "\ufe0f", "\U0001f3fd", "—", "…", "•",
+    ]
+)  # fmt: skip
 
-    from packaging.requirements import Requirement
 
-    wanted = [Requirement(line) for line in requires("outreach") or [] if line.startswith("setuptools")]
-    assert len(wanted) == 1
-    assert wanted[0].specifier.contains("80.10.2") and not wanted[0].specifier.contains("81.0")
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(_HEAVY_PIECES, st.text(max_size=6)), max_size=40))
+def test_x_full_count_agrees_with_twitter_text(pieces: list[str]) -> None:
+    """X's count of any text, normalised or not, is exactly twitter-text's own weighted length."""
+    text = "".join(pieces)
+    assert TextLimit("x_weighted", 280).measure(text) == parse_tweet(text).weightedLength
+
+
+def test_x_full_count_agrees_for_every_emoji_twitter_text_knows() -> None:
+    """Every entry of twitter-text's emoji list, alone and between words, weighs what parse_tweet says."""
+    from twitter_text.regexp.emoji import emoji_list
+
+    assert len(emoji_list) > 3000
+    for entry in emoji_list:
+        for text in (entry.emoji, f"a {entry.emoji}b{entry.emoji}"):
+            assert TextLimit("x_weighted", 280).measure(text) == parse_tweet(text).weightedLength, entry.codepoint

@@ -28,6 +28,7 @@ from jinja2 import BaseLoader, ChoiceLoader, PackageLoader, StrictUndefined
 
 from .. import planner
 from ..accounts import Accounts, NewSession, User
+from ..glossary import default_glossary
 from ..html import clock_label, day_label
 from ..i18n import _, current_language, ngettext, number, percent
 
@@ -180,6 +181,10 @@ def create_app(workspace: Workspace, *, behind_proxy: bool = False) -> Flask:
     from . import routes
 
     _give_large_blocks_back()
+    # Every post page checks its text with the plain-language glossary: compiled before the first request, no reader
+    # waits for it (the first post page took 480 ms, 100 ms since), and the pages reuse the memory its compilation
+    # frees (measured: 2 MB lower peaks).
+    default_glossary()
     # The holidays package would stay in the server for good (~17 MB); a child process looks a year up.
     workspace.planning.calendar = planner.Calendar(lookup=planner.holidays_in_child)
     workspace.store.limit_page_cache(PAGE_CACHE_KIB)
