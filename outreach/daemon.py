@@ -34,19 +34,20 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-# The counters import twitter-text on first use, so `outreach --help` does not pay for it. The daemon
-# loads it with its own imports instead: loaded later, after the catalogue was read and freed, its
-# 12 MB land in a fragmented heap and the daemon keeps ~7 MB more while it runs (bench_memory.py).
-import twitter_text  # noqa: F401  # isort: skip
-
 from .app import Workspace
 from .errors import OutreachError
 from .i18n import _
+from .limits import load_url_rules
 from .lock import Leadership, StoreLock, try_leading_once
 from .model import PostState
 from .status import HEARTBEAT_SETTING
 from .store import ImportSummary, sqlite_file
 from .vocabulary import state_label
+
+# The counters load X's URL rules on first use, so `outreach --help` does not pay for them. The daemon loads them
+# with its own imports instead: loaded later, after the catalogue was read and freed, they would land in a
+# fragmented heap (bench_memory.py).
+load_url_rules()
 
 if TYPE_CHECKING:
     from .publisher import Publisher, Transition

@@ -81,6 +81,11 @@ def find_urls(text: str, without_protocol: bool = True) -> list[dict[str, Any]]:
     return _twitter_text("extract_urls").extract_urls_with_indices(text, without_protocol)
 
 
+def load_url_rules() -> None:
+    """Load X's URL extractor now rather than at the first count (a long-running process, before its big reads)."""
+    _twitter_text("extract_urls")
+
+
 class _EmojiTable(NamedTuple):
     sequences: frozenset[str]
     singles: frozenset[str]

@@ -269,7 +269,7 @@ def test_x_mastodon_and_bluesky_counts_need_no_pkg_resources(tmp_path: Path) -> 
     counted = run(
         "import sys\n"
         "from outreach.limits import count_mastodon, count_x_weighted, find_urls\n"
-        "import outreach.channels.bluesky, outreach.channels.x, outreach.costs\n"
+        "import outreach.channels.bluesky, outreach.channels.x, outreach.costs, outreach.daemon, outreach.web\n"
         "print(count_x_weighted('Halo 😀 cek layanan.bandarlampungkota.go.id'), count_mastodon('a https://b.id/c'),"
         " len(find_urls('lihat example.com')), 'twitter_text' in sys.modules)"
     )
