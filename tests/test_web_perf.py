@@ -33,6 +33,7 @@ from tests.web_helpers import (
     make_office,
     sign_in,
     signed_in_client,
+    stop_server,
 )
 
 
@@ -248,8 +249,7 @@ def test_the_server_sends_a_report_from_its_file_whole_with_small_send_buffers(o
         assert buffers == [2 * SEND_BUFFER_BYTES]
     finally:
         connection.close()
-        server.close()
-        server.task_dispatcher.shutdown()
+        stop_server(server, running)
 
 
 def _cookie(answer: http.client.HTTPResponse) -> str:

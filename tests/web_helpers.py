@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -96,9 +97,8 @@ def later(office: Office, **delta: float) -> None:
 def served(app: Flask, threads: int = 4) -> Iterator[str]:
     """``app`` served by waitress on 127.0.0.1 (a free port), as ``outreach serve`` does; yields its base URL.
 
-    Stopped as waitress's own tests stop it: its loop runs until every channel in its map is closed (the
-    browser's kept-alive connections and the wake-up pipe too), so closing only the listening socket left
-    the thread to its join timeout, five seconds a test."""
+    Stopped by ``stop_server``: closing only the listening socket left the thread to its join timeout, five seconds
+    a test."""
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=0, threads=threads)
@@ -107,11 +107,18 @@ def served(app: Flask, threads: int = 4) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
-        for channel in list(server._map.values()):
-            channel.handle_close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=5)
+        stop_server(server, thread)
+
+
+def stop_server(server: Any, thread: threading.Thread) -> None:
+    """Stop a waitress server running in ``thread`` as waitress's own tests do: every channel in its map closed (kept-
+    alive connections and the wake-up pipe too), then its loop ends; closing only the listening socket leaves the loop
+    polling a closed descriptor (OSError: Bad file descriptor in that thread)."""
+    server.close()
+    for channel in list(server._map.values()):
+        channel.handle_close()
+    server.task_dispatcher.shutdown()
+    thread.join(timeout=5)
 
 
 @pytest.fixture
