@@ -111,14 +111,20 @@ def served(app: Flask, threads: int = 4) -> Iterator[str]:
 
 
 def stop_server(server: Any, thread: threading.Thread) -> None:
-    """Stop a waitress server running in ``thread`` as waitress's own tests do: every channel in its map closed (kept-
-    alive connections and the wake-up pipe too), then its loop ends; closing only the listening socket leaves the loop
-    polling a closed descriptor (OSError: Bad file descriptor in that thread)."""
-    server.close()
-    for channel in list(server._map.values()):
-        channel.handle_close()
-    server.task_dispatcher.shutdown()
+    """Stop a waitress server running in ``thread``: every channel in its map closed (kept-alive connections and the
+    wake-up pipe too) so that its loop ends, and closed from inside that loop (waitress's trigger runs a function
+    there). Closed from this thread, they raced the loop's ``select`` (OSError: Bad file descriptor in that thread);
+    only the listening socket closed, the loop went on to the join timeout."""
+
+    def close_everything() -> None:
+        server.close()
+        for channel in list(server._map.values()):
+            channel.handle_close()
+
+    server.trigger.pull_trigger(close_everything)
     thread.join(timeout=5)
+    server.task_dispatcher.shutdown()
+    assert not thread.is_alive(), "the server's loop did not end"
 
 
 @pytest.fixture
