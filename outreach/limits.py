@@ -41,9 +41,11 @@ def _pattern(expression: str) -> regex.Pattern[str]:
 
 #: The private name twitter-text-parser's modules are loaded under (``_twitter_text``).
 _TWITTER_TEXT = "outreach._twitter_text"
+#: Held while a module is first loaded: two lanes may count their first posts at once (``cache`` does not lock).
 _loading_twitter_text = threading.Lock()
 
 
+@cache
 def _twitter_text(module: str) -> ModuleType:
     """One of twitter-text-parser's modules (``extract_urls``, ``config``), loaded without its package's ``__init__``.
 
