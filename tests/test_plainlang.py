@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,8 @@ from outreach.plainlang import (
 from outreach.platforms import PLATFORM_CAPABILITIES
 
 GLOSSARY_FILE = Path(__file__).parent.parent / "outreach" / "data" / "glossary.toml"
+#: The glossary's sections of words to flag.
+TERM_SECTIONS = ("acronyms", "common", "internal", "framing", "nominal", "english", "jargon", "vague")
 
 
 def sentences(text: str) -> list[str]:
@@ -714,6 +718,48 @@ def test_default_glossary_lists_each_word_once() -> None:
     for word in raw["allow"]:
         assert word not in seen, word
     assert {"NIK", "BPJS", "KTP", "WIB", "Puskesmas"} <= set(raw["allow"])
+
+
+_RAW_GLOSSARY = tomllib.loads(GLOSSARY_FILE.read_text(encoding="utf-8"))
+_PREFIXES = [p + h for p in ("di", "me", "men", "meng", "mem", "nge", "ng", "ter") for h in ("", "-")]
+_VOCABULARY = sorted({key.lower() for section in TERM_SECTIONS for key in _RAW_GLOSSARY.get(section, {})} | {"a", "ke"})
+
+
+@cache
+def _spelled_out_terms() -> tuple[re.Pattern[str], Glossary]:
+    """The oracle beside the default glossary: every key, and every English key after each Indonesian
+    prefix, spelled out one by one in a flat alternation (longest first), under the same affix and
+    word-end rules."""
+    keys = [" ".join(key.lower().split()) for section in TERM_SECTIONS for key in _RAW_GLOSSARY.get(section, {})]
+    keys += [prefix + " ".join(key.lower().split()) for key in _RAW_GLOSSARY["english"] for prefix in _PREFIXES]
+    spelled = sorted(set(keys), key=len, reverse=True)
+    alternation = "|".join(r"\s+".join(re.escape(part) for part in key.split(" ")) for key in spelled)
+    oracle = re.compile(rf"\b(?<!-)(?:{alternation})(?:-?(?:nya|kan|an|in))?(?!\w|-\w)")
+    return oracle, Glossary.load()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", "", *_PREFIXES]),
+            st.sampled_from(_VOCABULARY),
+            st.sampled_from(["", "", "", "nya", "-nya", "kan", "an", "in", "x"]),
+            st.sampled_from(["", " ", " ", "  ", "-", ". ", ", ", "\n"]),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_the_glossary_finds_the_words_a_list_of_every_spelled_out_word_finds(parts: list[tuple[str, ...]]) -> None:
+    """The glossary's terms regex, factored into tries (the prefixes apart from the English keys), finds
+    the same words at the same places as the plainest form: each word and each prefixed English word
+    listed one by one."""
+    oracle, glossary = _spelled_out_terms()
+    text = "".join("".join(part) for part in parts)
+    assert [found.span() for found in glossary.term_re.finditer(text)] == [
+        found.span() for found in oracle.finditer(text)
+    ]
 
 
 # --- lint-text --------------------------------------------------------------------------------
