@@ -298,3 +298,71 @@ def test_the_server_hands_freed_memory_back_when_its_last_request_ends(
         assert trims == [0]
     finally:
         office.workspace.close()
+
+
+def test_at_most_two_requests_do_their_work_at_once_and_the_rest_wait_their_turn(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages beyond the work slots wait for one (they are not refused), so the server never holds more than two
+    pages' connections, caches and rows at the same time."""
+    editor = signed_in_client(office, "editor")
+    agencies = office.workspace.store.agencies
+    inside: list[int] = []
+    most = [0]
+    lock, release = threading.Lock(), threading.Event()
+
+    def slow_agencies() -> list[str]:
+        with lock:
+            inside.append(1)
+            most[0] = max(most[0], len(inside))
+        release.wait(30)
+        with lock:
+            inside.pop()
+        return agencies()
+
+    monkeypatch.setattr(office.workspace.store, "agencies", slow_agencies)
+    answers: list[int] = []
+    readers = [threading.Thread(target=lambda: answers.append(editor.get("/antrean").status_code)) for _ in range(5)]
+    for reader in readers:
+        reader.start()
+    deadline = time.monotonic() + 30
+    while most[0] < outreach.web.WORK_AT_ONCE and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.5)  # time for any other reader to get in, were there a slot for it
+    assert most[0] == outreach.web.WORK_AT_ONCE == 2
+    release.set()
+    for reader in readers:
+        reader.join(30)
+    assert answers == [200] * 5
+
+
+def test_a_download_being_made_leaves_its_slot_to_the_pages(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two downloads waiting on their children would otherwise take both work slots for the seconds a report
+    takes, and every page would wait behind them."""
+    client = signed_in_client(office, "admin")
+    made, release = threading.Semaphore(0), threading.Event()
+    real_run = subprocess.run
+
+    def held_run(*args: Any, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        made.release()
+        release.wait(30)
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(report_files.subprocess, "run", held_run)
+    address = "/laporan/unduh?dari=2026-12-01&sampai=2026-12-31&format=csv"
+    downloads: list[int] = []
+    makers = [threading.Thread(target=lambda: downloads.append(client.get(address).status_code)) for _ in range(2)]
+    try:
+        for maker in makers:
+            maker.start()
+        assert made.acquire(timeout=30) and made.acquire(timeout=30), "both reports are being made"
+        pages: list[int] = []
+        reader = threading.Thread(target=lambda: pages.append(client.get("/").status_code))
+        reader.start()
+        reader.join(10)
+        assert pages == [200], "the home page answered while both reports were being made"
+    finally:
+        release.set()
+        for maker in makers:
+            maker.join(60)
+    assert downloads == [200, 200]

@@ -29,6 +29,7 @@ from werkzeug.exceptions import InternalServerError, ServiceUnavailable
 from werkzeug.wsgi import wrap_file
 
 from ..i18n import _, current_language
+from . import waiting_elsewhere
 
 log = logging.getLogger(__name__)
 
@@ -151,9 +152,15 @@ def make_file(job: ChildJob, folder: Path, environ: dict[str, str]) -> Path:
     if not slots.acquire(blocking=False):
         raise ServiceUnavailable(job.busy(), retry_after=RETRY_AFTER_SECONDS)
     try:
-        done = subprocess.run(
-            job.command(output), env=environ, capture_output=True, text=True, check=False, timeout=CHILD_TIMEOUT_SECONDS
-        )
+        with waiting_elsewhere():  # the pages are served meanwhile
+            done = subprocess.run(
+                job.command(output),
+                env=environ,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=CHILD_TIMEOUT_SECONDS,
+            )
     except subprocess.TimeoutExpired:
         log.error("%s was stopped after %.0f s without finishing", job.label, CHILD_TIMEOUT_SECONDS)
         raise InternalServerError(job.failed()) from None
