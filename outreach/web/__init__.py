@@ -79,9 +79,11 @@ def _glibc(name: str) -> Any:
 
 
 #: Requests that do their work at once; the others wait for a slot (waitress's threads still accept and read them).
-#: A page is Python under one interpreter lock on a machine of a few cores: more at once made no page sooner,
-#: and each held its own SQLite connection, caches and rows at the same time. Measured with 20 people browsing
-#: faster than they read, 100,000 posts: the server's peak was 102 MB with 8 at once, 88 MB with 2.
+#: A page is Python under one interpreter lock on a machine of a few cores: more at once made pages no sooner in
+#: all, and each held its own SQLite connection, caches and rows at the same time. Measured (bench_web.py, 100,000
+#: posts, 20 people reading 1-5 s between pages beside the daemon), 8 at once against 2: the server's peak 94 -> 90
+#: MB, what it kept 88 -> 85 MB, the pages' p95 under that load 200 -> 224 ms; with people clicking every 0.2-1 s,
+#: peak 102 -> 88 MB.
 WORK_AT_ONCE = 2
 
 #: The slots of the request this thread is serving, while it holds one (``waiting_elsewhere`` lends it).
