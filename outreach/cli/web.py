@@ -28,7 +28,11 @@ from .common import _actor, _print_table
     help=N_("Trust one reverse proxy's `X-Forwarded-For` and `X-Forwarded-Proto` headers."),
 )
 @click.option(
-    "--threads", type=click.IntRange(1, 64), default=8, show_default=True, help=N_("Requests served at once.")
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help=N_("Connections served at once; of their requests, two do their work at a time."),
 )
 def serve(host: str, port: int, allow_remote: bool, behind_proxy: bool, threads: int) -> None:
     """Run the office's web page (Indonesian, for the office and the agencies' heads).
