@@ -232,7 +232,6 @@ class Glossary:
         terms = {k: e for k, e in data.terms.items() if k not in allowed}
         english = {e.key.lower(): e for e in terms.values() if e.section == "english"}
         self._english = english
-        words = [e.key for e in terms.values()] + [p + key for key in english for p in _ENGLISH_PREFIXES]
         self._allowed = frozenset(allowed)
         self._exact = {k: e for k, e in terms.items() if k == k.upper()}
         self._folded = {k: e for k, e in terms.items() if k != k.upper()}
