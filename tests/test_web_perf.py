@@ -30,6 +30,7 @@ from tests.web_helpers import (
     PASSWORD,
     POSYANDU,
     Office,
+    csrf_of,
     make_office,
     sign_in,
     signed_in_client,
@@ -366,3 +367,50 @@ def test_a_download_being_made_leaves_its_slot_to_the_pages(office: Office, monk
         for maker in makers:
             maker.join(60)
     assert downloads == [200, 200]
+
+
+def test_a_channels_check_waiting_on_the_platforms_leaves_its_slot_to_the_pages(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check waits seconds on every platform: with another slow page in the other work slot, a light page still
+    answers."""
+    from outreach.web.pages import channels as channels_page
+
+    admin, editor = signed_in_client(office, "admin"), signed_in_client(office, "editor")
+    token = csrf_of(admin.get("/kanal"))
+    asking, reading, release = threading.Event(), threading.Event(), threading.Event()
+    real_check, agencies = channels_page.check_channel, office.workspace.store.agencies
+
+    def slow_check(*args: Any) -> Any:
+        asking.set()
+        release.wait(30)
+        return real_check(*args)
+
+    def slow_agencies() -> list[str]:
+        reading.set()
+        release.wait(30)
+        return agencies()
+
+    monkeypatch.setattr(channels_page, "check_channel", slow_check)
+    monkeypatch.setattr(office.workspace.store, "agencies", slow_agencies)
+    answers: list[int] = []
+    busy = [
+        threading.Thread(
+            target=lambda: answers.append(admin.post("/kanal/periksa", data={"csrf_token": token}).status_code)
+        ),
+        threading.Thread(target=lambda: answers.append(editor.get("/antrean").status_code)),
+    ]
+    try:
+        for each in busy:
+            each.start()
+        assert asking.wait(30) and reading.wait(30)
+        light: list[int] = []
+        reader = threading.Thread(target=lambda: light.append(office.app.test_client().get("/masuk").status_code))
+        reader.start()
+        reader.join(10)
+        assert light == [200], "the sign-in page answered while the check waited on the platforms"
+    finally:
+        release.set()
+        for each in busy:
+            each.join(60)
+    assert sorted(answers) == [200, 303]

@@ -15,6 +15,7 @@ from flask import Blueprint, redirect, url_for
 from ...channel_checks import ChannelResult, check_channel
 from ...i18n import N_, _
 from ...textsafety import visible
+from .. import waiting_elsewhere
 from ..routes import actor, page, render, services, writing
 
 blueprint = Blueprint("channels", __name__)
@@ -64,7 +65,8 @@ def check() -> Any:
         return _page(_("A check is already running; wait a moment and open the page again."), 409)
     try:
         workspace = services().workspace
-        results = [check_channel(workspace, name, writing()) for name in workspace.config.channels]
+        with waiting_elsewhere():  # seconds of waiting on the platforms: the pages are served meanwhile
+            results = [check_channel(workspace, name, writing()) for name in workspace.config.channels]
         with writing():
             workspace.store.set_setting(
                 CHECK_SETTING,
