@@ -337,6 +337,24 @@ def test_at_most_two_requests_do_their_work_at_once_and_the_rest_wait_their_turn
     assert answers == [200] * 5
 
 
+def _answered_beside(busy: list[threading.Thread], in_place: Any, release: threading.Event, ask: Any) -> list[int]:
+    """Start the ``busy`` requests and, once ``in_place()`` says they hold what they wait in, ``ask`` for a light page
+    from a thread of its own: its status if it answered within 10 s, else nothing. Then ``release`` the busy ones."""
+    try:
+        for each in busy:
+            each.start()
+        assert in_place(), "the busy requests are under way"
+        answered: list[int] = []
+        reader = threading.Thread(target=lambda: answered.append(ask().status_code))
+        reader.start()
+        reader.join(10)
+        return list(answered)  # taken before the release below lets a late answer in
+    finally:
+        release.set()
+        for each in busy:
+            each.join(60)
+
+
 def test_a_download_being_made_leaves_its_slot_to_the_pages(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two downloads waiting on their children would otherwise take both work slots for the seconds a report
     takes, and every page would wait behind them."""
@@ -353,19 +371,10 @@ def test_a_download_being_made_leaves_its_slot_to_the_pages(office: Office, monk
     address = "/laporan/unduh?dari=2026-12-01&sampai=2026-12-31&format=csv"
     downloads: list[int] = []
     makers = [threading.Thread(target=lambda: downloads.append(client.get(address).status_code)) for _ in range(2)]
-    try:
-        for maker in makers:
-            maker.start()
-        assert made.acquire(timeout=30) and made.acquire(timeout=30), "both reports are being made"
-        pages: list[int] = []
-        reader = threading.Thread(target=lambda: pages.append(client.get("/").status_code))
-        reader.start()
-        reader.join(10)
-        assert pages == [200], "the home page answered while both reports were being made"
-    finally:
-        release.set()
-        for maker in makers:
-            maker.join(60)
+    pages = _answered_beside(
+        makers, lambda: made.acquire(timeout=30) and made.acquire(timeout=30), release, lambda: client.get("/")
+    )
+    assert pages == [200], "the home page answered while both reports were being made"
     assert downloads == [200, 200]
 
 
@@ -400,17 +409,8 @@ def test_a_channels_check_waiting_on_the_platforms_leaves_its_slot_to_the_pages(
         ),
         threading.Thread(target=lambda: answers.append(editor.get("/antrean").status_code)),
     ]
-    try:
-        for each in busy:
-            each.start()
-        assert asking.wait(30) and reading.wait(30)
-        light: list[int] = []
-        reader = threading.Thread(target=lambda: light.append(office.app.test_client().get("/masuk").status_code))
-        reader.start()
-        reader.join(10)
-        assert light == [200], "the sign-in page answered while the check waited on the platforms"
-    finally:
-        release.set()
-        for each in busy:
-            each.join(60)
+    light = _answered_beside(
+        busy, lambda: asking.wait(30) and reading.wait(30), release, lambda: office.app.test_client().get("/masuk")
+    )
+    assert light == [200], "the sign-in page answered while the check waited on the platforms"
     assert sorted(answers) == [200, 303]
