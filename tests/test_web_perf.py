@@ -414,3 +414,35 @@ def test_a_channels_check_waiting_on_the_platforms_leaves_its_slot_to_the_pages(
     )
     assert light == [200], "the sign-in page answered while the check waited on the platforms"
     assert sorted(answers) == [200, 303]
+
+
+def test_a_month_waiting_for_its_years_holidays_leaves_its_slot_to_the_pages(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first month of a year not shown before waits on the child that looks the year's holidays up: two such
+    months would otherwise take both work slots, and every page would wait behind them."""
+    from outreach import planner
+
+    client = signed_in_client(office, "admin")
+    looking, release = threading.Semaphore(0), threading.Event()
+    real_lookup = planner.holidays_in_child
+
+    def held_lookup(year: int) -> dict[Any, str]:
+        looking.release()
+        release.wait(30)
+        return real_lookup(year)
+
+    monkeypatch.setattr(planner, "holidays_in_child", held_lookup)
+    months: list[int] = []
+    readers = [
+        threading.Thread(target=lambda month=month: months.append(client.get(f"/kalender?bulan={month}").status_code))
+        for month in ("2031-06", "2032-06")
+    ]
+    pages = _answered_beside(
+        readers,
+        lambda: looking.acquire(timeout=30) and looking.acquire(timeout=30),
+        release,
+        lambda: office.app.test_client().get("/masuk"),
+    )
+    assert pages == [200], "the sign-in page answered while two months waited for their years' holidays"
+    assert months == [200, 200]

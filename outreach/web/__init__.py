@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +142,12 @@ def waiting_elsewhere() -> Iterator[None]:
         _serving.slots = slots
 
 
+def _holidays_in_child(year: int) -> dict[date, str]:
+    """``planner.holidays_in_child``, the request's slot lent to the pages for the half second the child takes."""
+    with waiting_elsewhere():
+        return planner.holidays_in_child(year)
+
+
 def _give_large_blocks_back() -> None:
     """Make glibc return large freed blocks (Argon2id's 7 MiB, a big page's text) to the system at once.
 
@@ -223,7 +230,7 @@ def create_app(workspace: Workspace, *, behind_proxy: bool = False) -> Flask:
     # frees (measured: 2 MB lower peaks).
     default_glossary()
     # The holidays package would stay in the server for good (~17 MB); a child process looks a year up.
-    workspace.planning.calendar = planner.Calendar(lookup=planner.holidays_in_child)
+    workspace.planning.calendar = planner.Calendar(lookup=_holidays_in_child)
     workspace.store.limit_page_cache(PAGE_CACHE_KIB)
     app = _OfficeApp(__name__, static_folder="static", template_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=1 * 2**20)
