@@ -23,8 +23,9 @@ from outreach.channels.base import OutgoingPost
 from outreach.clock import FixedClock
 from outreach.config import Config, load_config
 from outreach.model import ALL_FIELDS, Post, PostState
+from outreach.operations import PAUSE_SETTING
 from outreach.outbox import Operation
-from outreach.store import Store
+from outreach.store import Lease, Store
 
 ZONE = ZoneInfo("Asia/Jakarta")
 CONFIG_NAME = "outreach.toml"
@@ -250,6 +251,15 @@ _OUTCOMES = {
     PostState.UNKNOWN: Operation.UNKNOWN,
     PostState.SKIPPED: Operation.SKIP,
 }
+
+
+def claim_as_a_dead_worker(store: Store, now: datetime) -> Post | None:
+    """The earliest post due by ``now``, claimed as a worker claims it (its channel's lane, a lease) by a worker
+    that died straight after: the lease already past, the post in ``publishing`` for another worker to settle."""
+    channels = store.due_channels(now, limit=1)
+    dead = Lease("elsewhere:1:dead", now - timedelta(seconds=1))
+    claimed = store.claim_to_publish(now, PAUSE_SETTING, channels[0], dead) if channels else None
+    return None if claimed is None else claimed[0]
 
 
 def settle_as(store: Store, post_id: int, state: PostState, now: datetime, reason: str, **values: Any) -> None:

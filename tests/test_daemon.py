@@ -24,7 +24,17 @@ from outreach.lock import StoreLock
 from outreach.model import PostState
 from outreach.outbox import Operation
 from outreach.publisher import Publisher
-from tests.engine_helpers import at, campaign, file_channel, innovation, journal, project, workspace, write_catalogue
+from tests.engine_helpers import (
+    at,
+    campaign,
+    claim_as_a_dead_worker,
+    file_channel,
+    innovation,
+    journal,
+    project,
+    workspace,
+    write_catalogue,
+)
 from tests.test_local_faults import one_line_error
 
 ROWS = [innovation("ktp-sehari-jadi"), innovation("bank-sampah", "Dinas Sosial")]
@@ -191,7 +201,7 @@ def _orphan(config: Path) -> Workspace:
     ws = workspace(config, at(2026, 12, 1, 8, 0))
     ws.planning.apply_plan(1)
     ws.clock.set(at(2026, 12, 1, 9, 5))
-    assert ws.store.claim_due(ws.now()) is not None
+    assert claim_as_a_dead_worker(ws.store, ws.now()) is not None
     return ws
 
 

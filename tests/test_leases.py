@@ -92,9 +92,9 @@ def test_a_post_whose_worker_stopped_renewing_is_settled_after_its_lease(tmp_pat
         write_due_posts(ws, ["kanal1"], 2, clock.now())
         # A worker takes the lane and claims a post, then dies (SIGKILL: no renewal, no outcome).
         dead = Lease("elsewhere:4242:dead", clock.now() + timedelta(seconds=60))
-        assert ws.store.take_lanes(["kanal1"], dead, clock.now(), limit=1) == ["kanal1"]
-        claimed = ws.store.claim_due(clock.now(), channel="kanal1", lease=dead)
-        assert claimed is not None
+        taken = ws.store.claim_to_publish(clock.now(), PAUSE_SETTING, "kanal1", dead)
+        assert taken is not None
+        claimed, _about = taken
         survivor = ws.publisher()
         assert survivor.settle_orphans() == []  # its lease still runs
         assert survivor.publish_due() == []  # and so does its lane: nobody else publishes on the channel
@@ -113,21 +113,27 @@ def test_a_post_whose_worker_stopped_renewing_is_settled_after_its_lease(tmp_pat
 
 def test_a_lane_is_one_workers_until_its_lease_runs_out(any_store: Store) -> None:
     now = _now()
+    _due(any_store, "kanal1", 5, now)
+    _due(any_store, "kanal2", 1, now)
     first = Lease("a:1:one", now + timedelta(seconds=60))
     second = Lease("b:2:two", now + timedelta(seconds=60))
-    assert any_store.take_lanes(["kanal1", "kanal2"], first, now, limit=1) == ["kanal1"]
-    assert any_store.take_lanes(["kanal1", "kanal2"], second, now, limit=2) == ["kanal2"]
-    assert any_store.take_lanes(["kanal1"], first, now, limit=1) == ["kanal1"]  # its own, taken again
+    assert _claims(any_store, now, "kanal1", first)
+    assert not _claims(any_store, now, "kanal1", second)  # the first worker's lane
+    assert _claims(any_store, now, "kanal2", second)
+    assert _claims(any_store, now, "kanal1", first)  # its own, taken again
     later = now + timedelta(seconds=61)
-    assert any_store.take_lanes(["kanal1"], Lease(second.worker, later + timedelta(seconds=60)), later, 1) == ["kanal1"]
-    # The first worker lost it: it claims nothing more on that channel.
-    assert (
-        any_store.claim_due(later, channel="kanal1", lease=Lease(first.worker, later + timedelta(seconds=60))) is None
-    )
+    first, second = (Lease(lease.worker, later + timedelta(seconds=60)) for lease in (first, second))
+    assert _claims(any_store, later, "kanal1", second)  # the first's lease ran out: the lane goes to the second
+    assert not _claims(any_store, later, "kanal1", first)  # the first worker lost it: it claims nothing more there
     any_store.release_lane("kanal1", first.worker)  # not its lane any more: nothing changes
-    assert any_store.take_lanes(["kanal1"], Lease(first.worker, later), later, 1) == []
+    assert not _claims(any_store, later, "kanal1", first)
     any_store.release_lane("kanal1", second.worker)
-    assert any_store.take_lanes(["kanal1"], Lease(first.worker, later), later, 1) == ["kanal1"]
+    assert _claims(any_store, later, "kanal1", first)
+
+
+def _claims(store: Store, now: datetime, channel: str, lease: Lease) -> bool:
+    """Whether ``lease``'s worker claims a post of ``channel`` (taking its lane) at ``now``."""
+    return store.claim_to_publish(now, PAUSE_SETTING, channel, lease) is not None
 
 
 def _publisher(ws: Workspace, lease: timedelta) -> Publisher:
@@ -148,9 +154,9 @@ def test_a_stalled_workers_late_outcome_is_refused_once_another_claimed_the_post
     now = _now()
     _due(any_store, "kanal1", 1, now)
     stalled = Lease("a:1:stalled", now + timedelta(seconds=60))
-    assert any_store.take_lanes(["kanal1"], stalled, now, 1) == ["kanal1"]
-    post = any_store.claim_due(now, channel="kanal1", lease=stalled)
-    assert post is not None
+    taken = any_store.claim_to_publish(now, PAUSE_SETTING, "kanal1", stalled)
+    assert taken is not None
+    post, _about = taken
     later = now + timedelta(seconds=61)  # the lease ran out: another worker settled it (not published) and retries
     settler = Lease("c:3:settler", later + timedelta(seconds=60))
     [orphan] = any_store.take_orphans(settler, later)
@@ -158,8 +164,7 @@ def test_a_stalled_workers_late_outcome_is_refused_once_another_claimed_the_post
         orphan.id, Operation.DEFER, later, "reconciled: not published", due_at=later, owner=settler.worker
     )
     taker = Lease("b:2:taker", later + timedelta(seconds=60))
-    assert any_store.take_lanes(["kanal1"], taker, later, 1) == ["kanal1"]
-    assert any_store.claim_due(later, channel="kanal1", lease=taker) is not None
+    assert _claims(any_store, later, "kanal1", taker)
 
     with pytest.raises(StateConflict, match="another worker"):
         any_store.transition(post.id, Operation.PUBLISHED, later, "published", expect=PostState.PUBLISHING,
@@ -176,8 +181,7 @@ def test_an_orphan_is_settled_by_one_worker_and_a_stalled_settlement_cannot_undo
     now = _now()
     _due(any_store, "kanal1", 1, now)
     dead = Lease("a:1:dead", now + timedelta(seconds=60))
-    assert any_store.take_lanes(["kanal1"], dead, now, 1) == ["kanal1"]
-    assert any_store.claim_due(now, channel="kanal1", lease=dead) is not None
+    assert _claims(any_store, now, "kanal1", dead)
     later = now + timedelta(seconds=61)
     slow = Lease("b:2:slow", later + timedelta(seconds=60))
     [orphan] = any_store.take_orphans(slow, later)
@@ -189,8 +193,7 @@ def test_an_orphan_is_settled_by_one_worker_and_a_stalled_settlement_cannot_undo
     [again] = any_store.take_orphans(quick, much_later)
     any_store.transition(again.id, Operation.DEFER, much_later, "not published", due_at=much_later, owner=quick.worker)
     claimer = Lease("d:4:claimer", much_later + timedelta(seconds=60))
-    assert any_store.take_lanes(["kanal1"], claimer, much_later, 1) == ["kanal1"]
-    assert any_store.claim_due(much_later, channel="kanal1", lease=claimer) is not None
+    assert _claims(any_store, much_later, "kanal1", claimer)
 
     with pytest.raises(StateConflict, match="another worker"):
         any_store.transition(orphan.id, Operation.DEFER, much_later, "not published", due_at=much_later,
@@ -198,12 +201,13 @@ def test_an_orphan_is_settled_by_one_worker_and_a_stalled_settlement_cannot_undo
     assert any_store.post(orphan.id).state is PostState.PUBLISHING  # the claimer's claim stands
 
 
-def _due(store: Store, channel: str, count: int, now: datetime) -> list[int]:
-    """``count`` posts of ``channel`` due before ``now``, in order; their ids."""
+def _due(store: Store, channel: str, count: int, now: datetime, first: int = 0) -> list[int]:
+    """``count`` posts of ``channel`` due before ``now``, in order, numbered from ``first``; the channel's posts' ids."""
     store.apply_plan(
         [{"key": f"k-{channel}-{number}", "campaign": "c", "channel": channel, "innovation_id": "i",
-          "kind": "perkenalan", "scheduled_at": now - timedelta(minutes=count - number), "text": f"Halo {number}"}
-         for number in range(count)],
+          "kind": "perkenalan", "scheduled_at": now - timedelta(minutes=first + count - number),
+          "text": f"Halo {number}"}
+         for number in range(first, first + count)],
         [],
         now,
     )  # fmt: skip
@@ -216,46 +220,50 @@ def test_a_claim_takes_the_lane_and_the_claim_that_finds_nothing_gives_it_back(a
     first_id, second_id = _due(any_store, "kanal1", 2, now)
     one = Lease("a:1:one", now + timedelta(seconds=60))
     other = Lease("b:2:two", now + timedelta(seconds=60))
-    first = any_store.claim_due(now, channel="kanal1", lease=one)  # no take_lanes first: the claim took the lane
-    assert first is not None and first.id == first_id
-    assert any_store.claim_due(now, channel="kanal1", lease=other) is None  # a post is due, but the lane is one's
-    assert any_store.take_lanes(["kanal1"], other, now, 1) == []
+    first = any_store.claim_to_publish(now, PAUSE_SETTING, "kanal1", one)  # the claim took the lane
+    assert first is not None and first[0].id == first_id
+    assert not _claims(any_store, now, "kanal1", other)  # a post is due, but the lane is one's
     any_store.transition(first_id, Operation.PUBLISHED, now, "published", owner=one.worker)
-    second = any_store.claim_due(now, channel="kanal1", lease=one)
-    assert second is not None and second.id == second_id and second.attempts == 1
+    second = any_store.claim_to_publish(now, PAUSE_SETTING, "kanal1", one)
+    assert second is not None and second[0].id == second_id and second[0].attempts == 1
     any_store.transition(second_id, Operation.PUBLISHED, now, "published", owner=one.worker)
-    assert any_store.claim_due(now, channel="kanal1", lease=one) is None  # nothing left: the lane goes back
-    assert any_store.take_lanes(["kanal1"], other, now, 1) == ["kanal1"]
+    assert not _claims(any_store, now, "kanal1", one)  # nothing left: the lane goes back
+    _due(any_store, "kanal1", 1, now, first=2)
+    assert _claims(any_store, now, "kanal1", other)  # within one's lease: the lane was given back, not lost
 
 
 def test_a_paused_store_claims_nothing_and_the_lane_goes_back_with_the_post_left_planned(any_store: Store) -> None:
     now = _now()
     first_id, second_id = _due(any_store, "kanal1", 2, now)
     one = Lease("a:1:one", now + timedelta(seconds=60))
-    assert any_store.claim_due(now, PAUSE_SETTING, channel="kanal1", lease=one) is not None
+    assert _claims(any_store, now, "kanal1", one)
     any_store.transition(first_id, Operation.PUBLISHED, now, "published", owner=one.worker)
     any_store.set_setting(PAUSE_SETTING, {"reason": "Hari berkabung", "at": "now", "by": "test"})
-    assert any_store.claim_due(now, PAUSE_SETTING, channel="kanal1", lease=one) is None
+    assert not _claims(any_store, now, "kanal1", one)
     left = any_store.post(second_id)
     assert left.state is PostState.PLANNED and left.attempts == 0
-    assert any_store.take_lanes(["kanal1"], Lease("b:2:two", now + timedelta(seconds=60)), now, 1) == ["kanal1"]
     any_store.set_setting(PAUSE_SETTING, None)
-    assert any_store.claim_due(now, PAUSE_SETTING, channel="kanal1", lease=one) is None  # b's lane now
+    assert _claims(any_store, now, "kanal1", Lease("b:2:two", now + timedelta(seconds=60)))  # the lane went back
+    assert not _claims(any_store, now, "kanal1", one)  # b's lane now
 
 
 def test_a_claim_on_a_lane_past_its_lease_takes_it_over_and_the_posts_carry_the_new_lease(any_store: Store) -> None:
     now = _now()
-    [post_id] = _due(any_store, "kanal1", 1, now)
+    first_id, post_id = _due(any_store, "kanal1", 2, now)
     dead = Lease("a:1:dead", now + timedelta(seconds=60))
-    assert any_store.take_lanes(["kanal1"], dead, now, 1) == ["kanal1"]  # taken, then its worker died
+    assert _claims(any_store, now, "kanal1", dead)  # the lane taken with the first post, then its worker died
+    any_store.transition(first_id, Operation.PUBLISHED, now, "published", owner=dead.worker)
     later = now + timedelta(seconds=61)
     taker = Lease("b:2:taker", later + timedelta(seconds=60))
-    claimed = any_store.claim_due(later, channel="kanal1", lease=taker)
-    assert claimed is not None and claimed.id == post_id and claimed.state is PostState.PUBLISHING
+    taken = any_store.claim_to_publish(later, PAUSE_SETTING, "kanal1", taker)
+    assert taken is not None
+    claimed, _about = taken
+    assert claimed.id == post_id and claimed.state is PostState.PUBLISHING
     assert (
         any_store.take_orphans(Lease("c:3:other", later + timedelta(seconds=120)), later + timedelta(seconds=59)) == []
     )  # the claim carries the taker's lease
-    assert any_store.take_lanes(["kanal1"], Lease(dead.worker, later), later, 1) == []  # and the lane too
+    _due(any_store, "kanal1", 1, later, first=2)
+    assert not _claims(any_store, later, "kanal1", Lease(dead.worker, later + timedelta(seconds=60)))  # and the lane
 
 
 def test_workers_read_a_bursts_channels_in_orders_of_their_own_earliest_due_still_first(any_store: Store) -> None:

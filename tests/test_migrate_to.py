@@ -54,6 +54,10 @@ def _fill(store: Store, posts: int = 30) -> None:
     store.transition(first, Operation.CLAIM, NOW, "claimed", attempts=1)
     store.transition(first, Operation.PUBLISHED, NOW, "done", remote_id="m-1", published_at=NOW)
     store.transition(second, Operation.CANCEL, NOW, "cancelled by an operator: acara ditunda", actor="siti")
+    # A post in flight: a worker's lane and claim, under its lease.
+    assert store.claim_to_publish(
+        NOW + timedelta(hours=2), "pause", "mastodon", Lease("vm1:4242:a1", NOW + timedelta(hours=3))
+    )
     store.set_setting("pause", {"reason": "Hari berkabung", "by": "siti"})
     store.add_readings([MetricReading(first, NOW + timedelta(hours=h), {"likes": h}) for h in (1, 2)])
     store.add_press("ktp", "https://berita.example.id/ktp", "Lampung Post", date(2026, 11, 30), NOW, "rina")
@@ -62,7 +66,6 @@ def _fill(store: Store, posts: int = 30) -> None:
     sari = store.add_user("Sari", "operator", "Diskominfo", "hash-1", NOW, "admin")
     store.add_session(sari, "token-hash", "csrf", NOW, NOW + timedelta(hours=8))
     store.add_login_failure("budi", "10.0.0.9", NOW)
-    store.take_lanes(["mastodon"], Lease("vm1:4242:a1", NOW + timedelta(minutes=1)), NOW, limit=1)
 
 
 def _everything(store: Store) -> tuple[object, ...]:

@@ -21,6 +21,7 @@ from outreach.status import status_lines
 from tests.engine_helpers import (
     at,
     campaign,
+    claim_as_a_dead_worker,
     file_channel,
     innovation,
     journal,
@@ -377,8 +378,8 @@ def test_recovery_on_the_file_channel_uses_its_journal(tmp_path: Path) -> None:
     )
     ws = _planned(config, days=1)
     set_now(ws, at(2026, 12, 1, 9, 30, 10))
-    went_out = ws.store.claim_due(ws.now())
-    never_sent = ws.store.claim_due(ws.now())
+    went_out = claim_as_a_dead_worker(ws.store, ws.now())
+    never_sent = claim_as_a_dead_worker(ws.store, ws.now())
     assert (went_out.state, never_sent.state) == (PostState.PUBLISHING, PostState.PUBLISHING)
     # The crash: the first post reached the journal, the process died before recording it.
     ws.adapter("berkas").publish(outgoing(ws, went_out), lambda state: None)
@@ -409,7 +410,7 @@ def test_recovery_on_a_channel_that_cannot_reconcile_marks_unknown(tmp_path: Pat
     config = _telegram_project(tmp_path, fake)
     ws = _planned(config, environ=fake.environ)
     set_now(ws, SLOT)
-    claimed = ws.store.claim_due(ws.now())
+    claimed = claim_as_a_dead_worker(ws.store, ws.now())
     ws.close()
 
     restarted = workspace(config, SLOT + timedelta(minutes=1), fake.environ)
@@ -493,7 +494,7 @@ def test_an_ambiguous_attempt_proven_unpublished_is_retried_at_most_max_attempts
 def test_a_post_orphaned_in_publishing_is_settled_by_recover_without_a_restart(tmp_path: Path) -> None:
     ws = _planned(_file_project(tmp_path))
     set_now(ws, SLOT + timedelta(seconds=5))
-    orphan = ws.store.claim_due(ws.now())  # claimed by a run that failed before recording
+    orphan = claim_as_a_dead_worker(ws.store, ws.now())  # claimed by a run that failed before recording
     assert orphan.state is PostState.PUBLISHING
     publisher = ws.publisher()
     assert publisher.publish_due() == []  # a publish run leaves the orphan to recover: it claims nothing else

@@ -341,7 +341,7 @@ def test_about_post_reads_the_innovation_and_the_first_attempt_in_one_go_on_both
     )  # fmt: skip
     [post] = any_store.posts()
     assert any_store.about_post(post)[1] is None  # never claimed
-    claimed = any_store.claim_due(NOW + timedelta(minutes=1))
+    claimed = any_store.claim_to_publish(NOW + timedelta(minutes=1), "jeda", "x", Lease("w1", NOW + timedelta(hours=1)))
     assert claimed is not None
     any_store.transition(post.id, Operation.DEFER, NOW + timedelta(minutes=2), "retry", due_at=NOW)
     again = any_store.claim_to_publish(NOW + timedelta(minutes=3), "jeda", "x", Lease("w1", NOW + timedelta(hours=1)))
@@ -414,8 +414,9 @@ def test_a_renewal_never_waits_in_a_cycle_with_a_lanes_outcome_on_postgresql(pos
     store = Store(postgres_url)
     store.apply_plan(_rows(range(2)), [], NOW)
     lease = Lease("w:1:a", NOW + timedelta(minutes=1))
-    first = store.claim_due(NOW, channel="mastodon", lease=lease)
-    assert first is not None
+    claimed = store.claim_to_publish(NOW, "jeda", "mastodon", lease)
+    assert claimed is not None
+    first, _about = claimed
     renewer = Store(postgres_url)
     renewed: list[Any] = []
     watcher = create_engine(postgres_url)

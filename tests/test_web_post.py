@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 from outreach.model import Post, PostState
 from outreach.outbox import Operation
 from tests.browser import PHONE, Browser
-from tests.engine_helpers import at, settle_as
+from tests.engine_helpers import at, claim_as_a_dead_worker, settle_as
 from tests.web_helpers import DUKCAPIL, NOW, PASSWORD, Office, csrf_of, later, signed_in_client
 
 MOMENT = at(2026, 12, 7, 2)
@@ -254,7 +254,7 @@ def test_after_the_post_is_claimed_the_text_can_no_longer_change(office: Office)
     client = signed_in_client(office, "editor")
     token = csrf_of(client.get("/antrean/2"))
     later(office, hours=1, minutes=1)
-    claimed = [office.workspace.store.claim_due(office.workspace.now()) for _ in range(2)]
+    claimed = [claim_as_a_dead_worker(office.workspace.store, office.workspace.now()) for _ in range(2)]
     assert [post.id for post in claimed if post] == [1, 2]
     page = client.post("/antrean/2/ubah", data={"csrf_token": token, "text": "Teks baru untuk warga.", "reason": "x"})
     assert page.status_code == 400 and "works only for" in alerts(page)[0]

@@ -39,18 +39,20 @@ CLAIMED = N_("claimed")
 _UNLESS_SET = ~exists().where(settings.c.key == bindparam("unless"), settings.c.value != "null")
 
 
-def _due_query(on_channel: bool, unless: bool) -> Select[Any]:
-    query = select(posts.c.id).where(posts.c.state == PostState.PLANNED.value, posts.c.due_at <= bindparam("now"))
-    if on_channel:
-        query = query.where(posts.c.channel == bindparam("channel"))
-    if unless:
-        query = query.where(_UNLESS_SET)
-    return query.order_by(posts.c.due_at, posts.c.id).limit(1).with_for_update(skip_locked=True)
-
-
-_DUE = {
-    (on_channel, unless): _due_query(on_channel, unless) for on_channel in (False, True) for unless in (False, True)
-}
+#: A channel's earliest ``planned`` post due by ``now``, unless the kill switch is set; locked on PostgreSQL (rows
+#: another claim holds are skipped).
+_DUE = (
+    select(posts.c.id)
+    .where(
+        posts.c.state == PostState.PLANNED.value,
+        posts.c.due_at <= bindparam("now"),
+        posts.c.channel == bindparam("channel"),
+        _UNLESS_SET,
+    )
+    .order_by(posts.c.due_at, posts.c.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
 _CLAIM = (
     update(posts)
     .where(posts.c.id == bindparam("post_id"), posts.c.state == PostState.PLANNED.value)
@@ -129,23 +131,17 @@ FIRST_ATTEMPT = select(func.min(post_events.c.at)).where(
 )
 
 
-def due_post(connection: Connection, stamp: str, channel: str | None, unless_set: str | None) -> int | None:
-    """The earliest ``planned`` post due by ``stamp`` (on ``channel``), locked for this transaction on
-    PostgreSQL (rows another claim holds are skipped); None when none is, or while the setting ``unless_set``
-    (the kill switch) holds a value — read in the same statement, so every claim sees a pause."""
-    values: dict[str, Any] = {"now": stamp}
-    if channel is not None:
-        values["channel"] = channel
-    if unless_set is not None:
-        values["unless"] = unless_set
-    found: int | None = connection.scalar(_DUE[channel is not None, unless_set is not None], values)
+def due_post(connection: Connection, stamp: str, channel: str, unless_set: str) -> int | None:
+    """The earliest ``planned`` post of ``channel`` due by ``stamp``, locked for this transaction on PostgreSQL (rows
+    another claim holds are skipped); None when none is, or while the setting ``unless_set`` (the kill switch) holds
+    a value — read in the same statement, so every claim sees a pause."""
+    found: int | None = connection.scalar(_DUE, {"now": stamp, "channel": channel, "unless": unless_set})
     return found
 
 
-def claim(connection: Connection, post_id: int, stamp: str, worker: str | None, until: str | None) -> Post:
+def claim(connection: Connection, post_id: int, stamp: str, worker: str, until: str) -> Post:
     """Move post ``post_id``, found ``planned`` and locked by ``due_post`` in this transaction, to
-    ``publishing``: one attempt more, carrying its worker's lease (none: claimed without one); the post
-    as claimed."""
+    ``publishing``: one attempt more, carrying its worker's lease; the post as claimed."""
     values = {"post_id": post_id, "stamp": stamp, "worker": worker, "until": until}
     if connection.dialect.name == "postgresql":
         return post_of_row(connection.execute(_CLAIM_NOTED, values).one())

@@ -72,20 +72,6 @@ class LanesStore(StoreBase):
         with self.transaction() as connection:
             return list(connection.scalars(query))
 
-    def take_lanes(self, channels: Iterable[str], lease: Lease, now: datetime, limit: int) -> list[str]:
-        """Take up to ``limit`` of ``channels``' lanes (free, ours, or expired); the ones taken.
-
-        One transaction per lane: a lane another worker holds costs one short wait, never a deadlock.
-        """
-        taken: list[str] = []
-        for channel in channels:
-            if len(taken) >= limit:
-                break
-            with self.transaction() as connection:
-                if take_lane(connection, channel, lease, to_text(now)):
-                    taken.append(channel)
-        return taken
-
     def release_lane(self, channel: str, worker: str) -> None:
         """Give a lane back (nothing left due on it), if it is still ours."""
         with self.transaction() as connection:

@@ -241,49 +241,31 @@ class OutboxStore(StoreBase):
                 last[row.post_id] = row.operation
         return {post_id for post_id, operation in last.items() if operation == Operation.EDIT.value}
 
-    def claim_due(
-        self,
-        now: datetime,
-        unless_set: str | None = None,
-        *,
-        channel: str | None = None,
-        lease: Lease | None = None,
-    ) -> Post | None:
-        """Atomically move the earliest due ``planned`` post to ``publishing`` and count the attempt.
-
-        The claim is committed before this returns, so the network call that follows happens
-        only for a post whose claim is durable. With ``unless_set``, nothing is claimed while that
-        setting (the kill switch) holds a value — checked in the same transaction as the claim. With ``channel``, only
-        its posts; with ``lease`` too, only while ``lease.worker`` holds the channel's lane, taken in the
-        same transaction (free, its own, or past its lease) and given back in it when nothing is claimed:
-        a lane costs its posts' claims and no transaction of its own. The post carries the lease: no other
-        worker settles it while renewed.
-        """
-        with self.transaction() as connection:
-            return self._claim(connection, to_text(now), unless_set, channel, lease)
-
     def claim_to_publish(self, now: datetime, unless_set: str, channel: str, lease: Lease) -> tuple[Post, About] | None:
-        """``claim_due`` on ``channel``'s lane, with what the post's adapter is shown (``about_post``) read in the
-        claim's transaction: one transaction per post claimed, not two."""
+        """Atomically move ``channel``'s earliest due ``planned`` post to ``publishing``, count the attempt, and read
+        what its adapter is shown (``about_post``): one transaction per post claimed.
+
+        The claim is committed before this returns, so the network call that follows happens only for a post whose
+        claim is durable. Nothing is claimed while the setting ``unless_set`` (the kill switch) holds a value —
+        checked in the same transaction as the claim. Only while ``lease.worker`` holds the channel's lane, taken in
+        the same transaction (free, its own, or past its lease) and given back in it when nothing is claimed: a lane
+        costs its posts' claims and no transaction of its own. The post carries the lease: no other worker settles
+        it while renewed.
+        """
         with self.transaction() as connection:
             post = self._claim(connection, to_text(now), unless_set, channel, lease)
             return None if post is None else (post, about(connection, post))
 
-    def _claim(
-        self, connection: Connection, stamp: str, unless_set: str | None, channel: str | None, lease: Lease | None
-    ) -> Post | None:
-        lane = (channel, lease) if channel is not None and lease is not None else None
+    def _claim(self, connection: Connection, stamp: str, unless_set: str, channel: str, lease: Lease) -> Post | None:
         # The post is found (and locked) before the lane is taken: a lane's last claim finds nothing and
         # only gives the lane back. A claim skips posts locked and waits only for a lane; after an outcome
         # (``transition_and_claim``) it waits holding that post, so nothing may hold a lane while it waits for
         # a post (``LanesStore.renew`` takes lanes and claims in transactions of their own).
         found = due_post(connection, stamp, channel, unless_set)
-        if found is None or (lane is not None and not take_lane(connection, *lane, stamp)):
-            if lane is not None:  # the lane's last claim (nothing due, paused, or lost): its lane goes back
-                release(connection, lane[0], lane[1].worker)
+        if found is None or not take_lane(connection, channel, lease, stamp):
+            release(connection, channel, lease.worker)  # the lane's last claim (nothing due, paused, or lost)
             return None
-        worker, until = (lease.worker, to_text(lease.until)) if lease is not None else (None, None)
-        return claim(connection, found, stamp, worker, until)
+        return claim(connection, found, stamp, lease.worker, to_text(lease.until))
 
     def next_due(self) -> datetime | None:
         """When the earliest planned post is due, for the daemon's alarm clock."""
