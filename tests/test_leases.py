@@ -244,7 +244,8 @@ def test_a_paused_store_claims_nothing_and_the_lane_goes_back_with_the_post_left
     assert left.state is PostState.PLANNED and left.attempts == 0
     any_store.set_setting(PAUSE_SETTING, None)
     assert _claims(any_store, now, "kanal1", Lease("b:2:two", now + timedelta(seconds=60)))  # the lane went back
-    assert not _claims(any_store, now, "kanal1", one)  # b's lane now
+    _due(any_store, "kanal1", 1, now, first=2)
+    assert not _claims(any_store, now, "kanal1", one)  # a post is due, but the lane is b's now
 
 
 def test_a_claim_on_a_lane_past_its_lease_takes_it_over_and_the_posts_carry_the_new_lease(any_store: Store) -> None:
