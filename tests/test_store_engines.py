@@ -30,7 +30,7 @@ from outreach.store import Lease, Store
 from outreach.store.claims import apply_transition
 from outreach.store.lanes import take_lane
 from outreach.store.posts import PostFilter
-from outreach.store.schema import to_text
+from outreach.store.schema import MIGRATIONS, to_text
 from outreach.storeurl import printable
 from tests.engine_helpers import campaign, file_channel, project, round_trips, trace_connections
 from tests.test_metrics import published
@@ -398,10 +398,36 @@ def test_a_store_of_the_previous_version_gets_the_report_counts_index(store_url:
     first.close()
     upgraded = Store(store_url, NOW)
     try:
-        assert upgraded.schema_version() == 10
+        assert upgraded.schema_version() == MIGRATIONS[-1][0]
         with upgraded.transaction() as connection:
             indexes = {index["name"]: index["column_names"] for index in inspect(connection).get_indexes("posts")}
         assert indexes["posts_published"] == ["state", "published_at", "innovation_id"]
+    finally:
+        upgraded.close()
+
+
+def test_a_store_of_the_previous_version_gets_the_catalogue_indexes(store_url: str) -> None:
+    """Migration 11 adds the indexes on the innovations' lowered name and agency (expressions over the JSON)
+    to a store that lacks them; the catalogue's pages are ordered and filtered from them, on either engine."""
+    listing = (
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'innovations'"
+        if store_url.startswith("postgresql")
+        else "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'innovations' AND sql IS NOT NULL"
+    )
+    first = Store(store_url, NOW)
+    with first.transaction() as connection:  # as the previous version left it
+        connection.execute(text("DROP INDEX innovations_name"))
+        connection.execute(text("DROP INDEX innovations_agency"))
+        connection.execute(text("DELETE FROM schema_migrations WHERE version = 11"))
+        assert not [row for row in connection.execute(text(listing)).scalars() if "lower" in row.lower()]
+    first.close()
+    upgraded = Store(store_url, NOW)
+    try:
+        assert upgraded.schema_version() == MIGRATIONS[-1][0]
+        with upgraded.transaction() as connection:
+            made = sorted(row.lower() for row in connection.execute(text(listing)).scalars() if "lower" in row.lower())
+        assert len(made) == 2 and "innovations_agency" in made[0] and "'opd'" in made[0], made
+        assert "innovations_name" in made[1] and "'nama'" in made[1] and made[1].rstrip(")").endswith("id"), made
     finally:
         upgraded.close()
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, FromClause, bindparam, case, func, insert, or_, select, update
 
 from ..errors import NotFound
 from ..i18n import _
@@ -293,38 +293,37 @@ class CatalogueStore(StoreBase):
         ``status`` is worked out in SQL by the rules of ``_status_of`` (the entries returned carry it from
         ``catalogue``, the one place that builds an entry).
         """
-        name = innovation_field("nama")
-        opd = innovation_field("opd")
-        latest = (
-            select(decisions.c.innovation_id, func.max(decisions.c.id).label("id"))
-            .group_by(decisions.c.innovation_id)
-            .subquery()
-        )
-        matching = (
-            select(innovations.c.id, name.label("name"))
-            .select_from(
-                innovations.outerjoin(latest, latest.c.innovation_id == innovations.c.id).outerjoin(
-                    decisions, decisions.c.id == latest.c.id
-                )
-            )
-        )  # fmt: skip
+        name = func.lower(innovation_field("nama"))  # the expressions of the indexes ``innovations_name`` and
+        agency_key = func.lower(innovation_field("opd"))  # ``innovations_agency``: a page reads no JSON
+        source: FromClause = innovations
+        conditions: list[ColumnElement[bool]] = []
         if search.strip():
             pattern = "%" + _like_escaped(search.strip().lower()) + "%"
-            matching = matching.where(
-                or_(
-                    func.lower(name).like(pattern, escape="\\"), func.lower(innovations.c.id).like(pattern, escape="\\")
-                )
+            conditions.append(
+                or_(name.like(pattern, escape="\\"), func.lower(innovations.c.id).like(pattern, escape="\\"))
             )
         if agency:
-            matching = matching.where(func.lower(opd) == agency.lower())
-        if status is not None:
-            matching = matching.where(_status_sql() == status.value)
+            conditions.append(agency_key == agency.lower())
+        if status is not None:  # the latest decision is joined only when the status is asked for
+            latest = (
+                select(decisions.c.innovation_id, func.max(decisions.c.id).label("id"))
+                .group_by(decisions.c.innovation_id)
+                .subquery()
+            )
+            source = innovations.outerjoin(latest, latest.c.innovation_id == innovations.c.id).outerjoin(
+                decisions, decisions.c.id == latest.c.id
+            )
+            conditions.append(_status_sql() == status.value)
         with self.transaction() as connection:
-            total = connection.scalar(select(func.count()).select_from(matching.subquery())) or 0
-            found = matching.subquery()
+            total = connection.scalar(select(func.count()).select_from(source).where(*conditions)) or 0
             ids = list(
                 connection.scalars(
-                    select(found.c.id).order_by(func.lower(found.c.name), found.c.id).limit(limit).offset(offset)
+                    select(innovations.c.id)
+                    .select_from(source)
+                    .where(*conditions)
+                    .order_by(name, innovations.c.id)
+                    .limit(limit)
+                    .offset(offset)
                 )
             )
         by_id = {entry.innovation.id: entry for entry in self.catalogue(ids)} if ids else {}

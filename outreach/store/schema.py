@@ -27,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..reasons import N_
@@ -52,6 +53,45 @@ innovations = Table(
     Column("retired_at", Text),
     Column("retired_by", Text),
 )
+
+
+class _JsonText(FunctionElement[str]):
+    """A text field of a JSON object kept in a TEXT column, on either engine: SQLite's ``json_extract`` reads
+    text as JSON; PostgreSQL needs the text cast to ``jsonb`` first (``->>`` on text does not exist)."""
+
+    type = String()
+    name = "json_text"
+    inherit_cache = True
+
+
+@compiles(_JsonText)
+def _json_text_sqlite(element: _JsonText, compiler: Any, **options: Any) -> str:
+    column, key = list(element.clauses)
+    return f"json_extract({compiler.process(column, **options)}, '$.' || {compiler.process(key, **options)})"
+
+
+@compiles(_JsonText, "postgresql")
+def _json_text_postgresql(element: _JsonText, compiler: Any, **options: Any) -> str:
+    column, key = list(element.clauses)
+    return f"(CAST({compiler.process(column, **options)} AS JSONB) ->> {compiler.process(key, **options)})"
+
+
+def innovation_field(name: str) -> Any:
+    """The innovation's catalogue field ``name`` (``nama``, ``opd``, ``mulai`` …) as text, in SQL on either engine.
+
+    The name is written into the SQL (one of ours, never a user's), so that GROUP BY repeats the very
+    expression PostgreSQL saw in SELECT.
+    """
+    if not name.isidentifier():
+        raise ValueError(name)
+    return _JsonText(innovations.c.data, literal_column(f"'{name}'", String()))
+
+
+#: The catalogue page's order and its agency filter, read from these indexes instead of every innovation's JSON
+#: (10,000 innovations: 50 ms a page → under 1 ms; migration 11). Queries must repeat these expressions exactly.
+Index("innovations_name", func.lower(innovation_field("nama")), innovations.c.id)
+Index("innovations_agency", func.lower(innovation_field("opd")))
+
 decisions = Table(
     "decisions",
     metadata,
@@ -272,10 +312,17 @@ def _add_columns(table: Table, *names: str) -> Migration:
     return migrate
 
 
-def _index(table: Table, name: str) -> Migration:
-    """Create one of ``table``'s indexes; a store created after it joined the table already has it."""
-    index = next(index for index in table.indexes if index.name == name)
-    return lambda connection, _now: index.create(connection, checkfirst=True)
+def _index(table: Table, *names: str) -> Migration:
+    """Create some of ``table``'s indexes; a store created after they joined the table already has them."""
+    indexes = [index for index in table.indexes if index.name in names]
+    if len(indexes) != len(names):
+        raise LookupError(names)
+
+    def migrate(connection: Connection, _now: datetime) -> None:
+        for index in indexes:  # IF NOT EXISTS: SQLite's reflection does not see indexes on expressions
+            connection.execute(CreateIndex(index, if_not_exists=True))
+
+    return migrate
 
 
 def _leases(connection: Connection, now: datetime) -> None:
@@ -295,7 +342,9 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (8, "posts by schedule, for the queue's pages", _index(posts, "posts_scheduled")),
     (9, "channel lanes and claim leases", _leases),
     (10, "published posts by time, for the report's counts", _index(posts, "posts_published")),
-]
+    (11, "innovations by name and by agency, for the catalogue's pages",
+     _index(innovations, "innovations_name", "innovations_agency")),
+]  # fmt: skip
 
 
 def to_text(moment: datetime) -> str:
@@ -321,35 +370,3 @@ def _put_setting(connection: Connection, key: str, value: Any) -> None:
         connection.execute(update(settings).where(settings.c.key == key).values(value=encoded))
     else:
         connection.execute(insert(settings).values(key=key, value=encoded))
-
-
-class _JsonText(FunctionElement[str]):
-    """A text field of a JSON object kept in a TEXT column, on either engine: SQLite's ``json_extract`` reads
-    text as JSON; PostgreSQL needs the text cast to ``jsonb`` first (``->>`` on text does not exist)."""
-
-    type = String()
-    name = "json_text"
-    inherit_cache = True
-
-
-@compiles(_JsonText)
-def _json_text_sqlite(element: _JsonText, compiler: Any, **options: Any) -> str:
-    column, key = list(element.clauses)
-    return f"json_extract({compiler.process(column, **options)}, '$.' || {compiler.process(key, **options)})"
-
-
-@compiles(_JsonText, "postgresql")
-def _json_text_postgresql(element: _JsonText, compiler: Any, **options: Any) -> str:
-    column, key = list(element.clauses)
-    return f"(CAST({compiler.process(column, **options)} AS JSONB) ->> {compiler.process(key, **options)})"
-
-
-def innovation_field(name: str) -> Any:
-    """The innovation's catalogue field ``name`` (``nama``, ``opd``, ``mulai`` …) as text, in SQL on either engine.
-
-    The name is written into the SQL (one of ours, never a user's), so that GROUP BY repeats the very
-    expression PostgreSQL saw in SELECT.
-    """
-    if not name.isidentifier():
-        raise ValueError(name)
-    return _JsonText(innovations.c.data, literal_column(f"'{name}'", String()))
