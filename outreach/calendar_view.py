@@ -370,16 +370,12 @@ def month_for(ws: Workspace, first: date, *, per_day: int | None = None, agency:
 def _first_slots(
     ws: Workspace, begin: datetime, end: datetime, per_day: int, agency: str | None
 ) -> tuple[tuple[Post, ...], dict[date, int]]:
-    """The posts of each day's first ``per_day`` slots, and every day's number of posts (from one row per slot)."""
-    day_posts: dict[date, int] = defaultdict(int)
-    slots_of: dict[date, list[tuple[datetime, str]]] = defaultdict(list)
-    for slot in ws.store.slot_counts(begin, end, agency):
-        day = slot.scheduled_at.astimezone(ws.zone).date()
-        day_posts[day] += slot.posts
-        if len(slots_of[day]) < per_day:
-            slots_of[day].append((slot.scheduled_at, slot.campaign))
-    wanted = [slot for slots in slots_of.values() for slot in slots]
-    return tuple(ws.store.slot_posts(wanted, agency)), dict(day_posts)
+    """The posts of each day's first ``per_day`` slots, and the number of posts of every day that has any."""
+    days = [begin.date() + timedelta(days=offset) for offset in range((end.date() - begin.date()).days)]
+    bounds = [datetime.combine(day, time(0), tzinfo=ws.zone) for day in days] + [end]
+    found = ws.store.day_slots(bounds, per_day, agency)
+    day_posts = {day: count for day, count in zip(days, found.posts, strict=True) if count}
+    return tuple(ws.store.slot_posts(found.first_slots, agency)), day_posts
 
 
 def slots_in_batches(ws: Workspace, begin: datetime, end: datetime, agency: str | None) -> Iterator[list[Slot]]:
