@@ -4,7 +4,6 @@ on it — only on one's own agency's innovations, with a reason to reject, store
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from click.testing import CliRunner
 from flask.testing import FlaskClient
@@ -12,7 +11,17 @@ from flask.testing import FlaskClient
 from outreach.cli import cli
 from outreach.model import PostState, Status
 from tests.browser import PHONE, Browser
-from tests.web_helpers import DINKES, DUKCAPIL, KTP, PASSWORD, POSYANDU, Office, csrf_of, signed_in_client
+from tests.web_helpers import (
+    DINKES,
+    DUKCAPIL,
+    KTP,
+    PASSWORD,
+    POSYANDU,
+    Office,
+    csrf_of,
+    signed_in_client,
+    sqlite_plans,
+)
 
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -173,27 +182,15 @@ def test_the_store_pages_the_catalogue_with_the_same_status_as_the_catalogue(off
 def test_the_catalogue_pages_read_names_and_agencies_from_indexes(office: Office) -> None:
     """With 10,000 innovations a page must not read every innovation's JSON to order or filter them: the
     statements the store really runs for the list are planned on the name and agency indexes (migration 11)."""
-    from sqlalchemy import event
-
     store = office.workspace.store
-    statements: list[tuple[str, Any]] = []
-
-    def record(_conn: object, _cursor: object, statement: str, parameters: Any, *_rest: object) -> None:
-        statements.append((statement, parameters))
-
-    event.listen(store.engine, "before_cursor_execute", record)
-    try:
-        store.catalogue_page(limit=50, offset=50)
-        store.catalogue_page(agency=DINKES, limit=50)
-    finally:
-        event.remove(store.engine, "before_cursor_execute", record)
-    listing = [(sql, parameters) for sql, parameters in statements if "LIMIT" in sql or "count(" in sql]
-    with store.transaction() as connection:
-        plans = [
-            " ".join(str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, parameters))
-            for sql, parameters in listing
-        ]
-    assert len(plans) == 4, statements  # each page: its count, then its ids
+    plans = [
+        plan
+        for sql, plan in sqlite_plans(
+            store, lambda: (store.catalogue_page(limit=50, offset=50), store.catalogue_page(agency=DINKES))
+        )
+        if "LIMIT" in sql or "count(" in sql
+    ]
+    assert len(plans) == 4, plans  # each page: its count, then its ids
     page_ids, agency_count, agency_ids = plans[1], plans[2], plans[3]
     assert "innovations_name" in page_ids and "TEMP B-TREE" not in page_ids, page_ids
     assert "innovations_agency" in agency_count and "innovations_agency" in agency_ids, (agency_count, agency_ids)

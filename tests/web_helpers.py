@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,3 +132,26 @@ def live_office(office: Office) -> Iterator[str]:
     """The office's page served by waitress on 127.0.0.1 (a free port); yields its base URL."""
     with served(office.app) as url:
         yield url
+
+
+def sqlite_plans(store: Any, read: Callable[[], object]) -> list[tuple[str, str]]:
+    """(statement, SQLite's query plan) of each statement the store runs for ``read``, planned with its own
+    parameters: a test of which index a page's reads use, on the statements the store really sends."""
+    from sqlalchemy import event
+
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: object, _cursor: object, statement: str, parameters: Any, *_rest: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        read()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    with store.transaction() as connection:
+        return [
+            (sql, " ".join(str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, parameters)))
+            for sql, parameters in sent
+        ]

@@ -448,9 +448,10 @@ def _filtered(query: Any, wanted: PostFilter) -> Any:
         query = query.where(posts.c.state.in_([state.value for state in wanted.states]))
     if wanted.channel is not None:
         query = query.where(posts.c.channel == wanted.channel)
-    if wanted.opd is not None:
+    if wanted.opd is not None:  # the lowered name finds the agency's innovations in ``innovations_agency``
         opd = innovation_field("opd")
-        query = query.where(posts.c.innovation_id.in_(select(innovations.c.id).where(opd == wanted.opd)))
+        own = select(innovations.c.id).where(func.lower(opd) == wanted.opd.lower(), opd == wanted.opd)
+        query = query.where(posts.c.innovation_id.in_(own))
     if wanted.scheduled_from is not None:
         query = query.where(posts.c.scheduled_at >= to_text(wanted.scheduled_from))
     if wanted.scheduled_to is not None:
