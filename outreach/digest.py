@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
-from .i18n import _, current_language, number, percent
+from .i18n import _, babel_locale, current_language, number, percent
 from .model import Reply, ReplyStatus
 from .textsafety import is_hidden
 from .vocabulary import reply_kind_label
@@ -252,7 +252,7 @@ def duration(delta: timedelta | None) -> str:
 
     if delta is None:
         return "–"
-    return format_timedelta(delta, granularity="minute", threshold=1.5, locale=current_language())
+    return format_timedelta(delta, granularity="minute", threshold=1.5, locale=babel_locale(current_language()))
 
 
 def kind_label(kind: str) -> str:

@@ -11,11 +11,16 @@ Machine output (``--format json``, CSV columns, state values in JSON) never goes
 
 from __future__ import annotations
 
+import functools
 import gettext
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from babel import Locale
 
 #: Where the compiled catalogues live, and the gettext domain they are compiled under.
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -94,21 +99,30 @@ def choose_language(personal: str | None, configured: str | None, environ: Mappi
     )
 
 
+@functools.cache
+def babel_locale(code: str) -> Locale:
+    """Babel's locale for ``code``, parsed once: Babel parses a locale's name again on every call given the name
+    (~0.13 ms each, a few hundred times a page)."""
+    from babel import Locale
+
+    return Locale.parse(code)
+
+
 def number(value: float, decimals: int | None = None) -> str:
     """``value`` as the current language writes it (id: 1.234 and 11,0; en: 1,234 and 11.0)."""
     from babel.numbers import format_decimal
 
     if decimals is None:
-        return format_decimal(value, locale=_Current.code)
+        return format_decimal(value, locale=babel_locale(_Current.code))
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=_Current.code, decimal_quantization=True)
+    return format_decimal(value, format=pattern, locale=babel_locale(_Current.code), decimal_quantization=True)
 
 
 def percent(value: float) -> str:
     """A share as the current language writes it (id: 12%; en: 12%), whole percents."""
     from babel.numbers import format_percent
 
-    return format_percent(value, locale=_Current.code)
+    return format_percent(value, locale=babel_locale(_Current.code))
 
 
 def speak_through_click() -> None:

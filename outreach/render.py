@@ -38,7 +38,7 @@ from jinja2 import (
 )
 
 from .errors import ConfigError
-from .i18n import _
+from .i18n import _, babel_locale
 from .model import Innovation
 from .phrasing import labelled, phrasing
 from .platforms import Capabilities
@@ -116,7 +116,7 @@ def date_id(value: date | datetime) -> str:
         raise TypeError(
             _("date_id needs a date, got {value}; guard optional dates with `{{% if %}}`").format(value=repr(value))
         )
-    return format_date(value, "EEEE, d MMMM y", locale="id")
+    return format_date(value, "EEEE, d MMMM y", locale=babel_locale("id"))
 
 
 def make_time_id(zone: ZoneInfo) -> Callable[[datetime | time], str]:
@@ -128,7 +128,7 @@ def make_time_id(zone: ZoneInfo) -> Callable[[datetime | time], str]:
             raise TypeError(_("time_id needs a time, got {value}").format(value=repr(value)))
         if isinstance(value, datetime) and value.tzinfo is not None:
             value = value.astimezone(zone)
-        text = format_time(value, "HH.mm", locale="id")
+        text = format_time(value, "HH.mm", locale=babel_locale("id"))
         return f"pukul {text} {abbreviation}".rstrip()
 
     return time_id
@@ -137,14 +137,14 @@ def make_time_id(zone: ZoneInfo) -> Callable[[datetime | time], str]:
 def rupiah(value: float | int) -> str:
     """``Rp10.000``: no space, rounded to whole rupiah (public notices do not use sen)."""
     _require_number("rupiah", value)
-    text = format_currency(value, "IDR", locale="id", format="¤#,##0", currency_digits=False)
+    text = format_currency(value, "IDR", locale=babel_locale("id"), format="¤#,##0", currency_digits=False)
     return text.replace("\xa0", "")
 
 
 def number_id(value: float | int) -> str:
     """``1.234.567`` and ``1.234,5``."""
     _require_number("number_id", value)
-    return format_decimal(value, locale="id")
+    return format_decimal(value, locale=babel_locale("id"))
 
 
 def _require_number(name: str, value: object) -> None:
@@ -155,7 +155,7 @@ def _require_number(name: str, value: object) -> None:
 def list_id(values: Sequence[str]) -> str:
     """``KTP, KK, dan akta kelahiran``."""
     values = [str(value) for value in values if str(value).strip()]
-    return format_list(values, locale="id") if values else ""
+    return format_list(values, locale=babel_locale("id")) if values else ""
 
 
 def hashtags(tags: Iterable[str]) -> str:

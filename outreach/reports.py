@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .evidence import EvidenceReport, Figures, GapPost, PostEvidence, Responsiveness
-from .i18n import N_, _, current_language, number, percent
+from .i18n import N_, _, babel_locale, current_language, number, percent
 from .model import METRIC_NAMES
 from .reasons import shown
 from .vocabulary import platform_label, state_label
@@ -133,7 +133,7 @@ def wait_text(wait: timedelta | None) -> str:
         return "–"
     from babel.dates import format_timedelta
 
-    return format_timedelta(wait, locale=current_language())
+    return format_timedelta(wait, locale=babel_locale(current_language()))
 
 
 def share_text(responsiveness: Responsiveness) -> str:
@@ -154,7 +154,10 @@ def charts_of(report: EvidenceReport) -> list[Chart]:
 
     if not report.posts:
         return []
-    months = [(format_date(month, "MMM y", locale=current_language()), p, i) for month, p, i in report.by_month()]
+    months = [
+        (format_date(month, "MMM y", locale=babel_locale(current_language())), p, i)
+        for month, p, i in report.by_month()
+    ]
     platforms = [(platform_label(name), p, i) for name, p, i in report.by_platform()]
     agencies = report.by_agency()
     per_agency = _("Posts and interactions per agency")

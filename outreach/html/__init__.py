@@ -14,14 +14,14 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from ..i18n import _, current_language, ngettext, number, percent
+from ..i18n import _, babel_locale, current_language, ngettext, number, percent
 
 
 def day_label(value: date | datetime, pattern: str = "EEEE, d MMMM y") -> str:
     """A day as the reader's language writes it (id: "Senin, 7 Desember 2026")."""
     from babel.dates import format_date
 
-    return format_date(value, pattern, locale=current_language())
+    return format_date(value, pattern, locale=babel_locale(current_language()))
 
 
 def clock_label(moment: datetime, zone: tzinfo) -> str:
