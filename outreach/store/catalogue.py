@@ -303,7 +303,7 @@ class CatalogueStore(StoreBase):
                 or_(name.like(pattern, escape="\\"), func.lower(innovations.c.id).like(pattern, escape="\\"))
             )
         if agency:
-            conditions.append(agency_key == agency.lower())
+            conditions.append(agency_key == func.lower(agency))  # the engine's own lower() on both sides
         if status is not None:  # the latest decision is joined only when the status is asked for
             latest = (
                 select(decisions.c.innovation_id, func.max(decisions.c.id).label("id"))

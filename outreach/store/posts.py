@@ -450,7 +450,7 @@ def _filtered(query: Any, wanted: PostFilter) -> Any:
         query = query.where(posts.c.channel == wanted.channel)
     if wanted.opd is not None:  # the lowered name finds the agency's innovations in ``innovations_agency``
         opd = innovation_field("opd")
-        own = select(innovations.c.id).where(func.lower(opd) == wanted.opd.lower(), opd == wanted.opd)
+        own = select(innovations.c.id).where(func.lower(opd) == func.lower(wanted.opd), opd == wanted.opd)
         query = query.where(posts.c.innovation_id.in_(own))
     if wanted.scheduled_from is not None:
         query = query.where(posts.c.scheduled_at >= to_text(wanted.scheduled_from))

@@ -74,7 +74,7 @@ def _shown_innovations(connection: Connection, agency: str | None) -> list[str] 
     statements: comparing each post's innovation's agency from its JSON costs ~130 ms a month of 8,000 posts."""
     if agency is None:
         return None
-    own = connection.scalars(select(innovations.c.id).where(func.lower(_opd()) == agency.lower()))
+    own = connection.scalars(select(innovations.c.id).where(func.lower(_opd()) == func.lower(agency)))
     return [*own, ANNOUNCEMENT_ID]
 
 
