@@ -197,8 +197,6 @@ def test_an_approver_home_page_counts_only_their_agency(office: Office) -> None:
 def test_the_queue_of_one_agency_finds_its_innovations_in_the_agency_index(office: Office) -> None:
     """The queue filtered by agency names that agency's innovations from the index on the lowered agency
     (migration 11): reading every innovation's JSON costs ~70 ms a page with 10,000 innovations."""
-    from outreach.store.posts import PostFilter
-
     store = office.workspace.store
     wanted = PostFilter(opd=DINKES)
     plans = sqlite_plans(store, lambda: (store.post_page(wanted, 50), store.post_count(wanted)))
