@@ -385,23 +385,32 @@ def test_thirty_two_lanes_on_postgresql_reuse_the_pools_connections(postgres_url
     assert 1 <= len(backends) <= 15
 
 
-def test_a_store_of_the_previous_version_gets_the_report_counts_index(store_url: str) -> None:
-    """Migration 10 adds ``posts_published`` (state, published_at, innovation_id) to a store that lacks it: the
-    report's summary counts a year's published posts per innovation from that index alone."""
+@pytest.mark.parametrize(
+    ("version", "name", "columns"),
+    [
+        (10, "posts_published", ["state", "published_at", "innovation_id"]),
+        (12, "posts_published_innovation", ["state", "innovation_id", "published_at"]),
+    ],
+)
+def test_a_store_of_the_previous_version_gets_the_report_counts_indexes(
+    store_url: str, version: int, name: str, columns: list[str]
+) -> None:
+    """Migrations 10 and 12 add the indexes the report's summary counts from to a store that lacks them: a year's
+    published posts per innovation, read from the index alone and in the innovations' order."""
     from sqlalchemy import inspect, text
 
     first = Store(store_url, NOW)
     with first.transaction() as connection:  # as the previous version left it
-        connection.execute(text("DROP INDEX posts_published"))
-        connection.execute(text("DELETE FROM schema_migrations WHERE version = 10"))
-        assert "posts_published" not in {index["name"] for index in inspect(connection).get_indexes("posts")}
+        connection.execute(text(f"DROP INDEX {name}"))
+        connection.execute(text(f"DELETE FROM schema_migrations WHERE version = {version}"))
+        assert name not in {index["name"] for index in inspect(connection).get_indexes("posts")}
     first.close()
     upgraded = Store(store_url, NOW)
     try:
         assert upgraded.schema_version() == MIGRATIONS[-1][0]
         with upgraded.transaction() as connection:
             indexes = {index["name"]: index["column_names"] for index in inspect(connection).get_indexes("posts")}
-        assert indexes["posts_published"] == ["state", "published_at", "innovation_id"]
+        assert indexes[name] == columns
     finally:
         upgraded.close()
 

@@ -135,3 +135,20 @@ def test_the_calendars_day_cells_equal_the_month_read_whole(store_url: str, tmp_
         views += bool(shown)
     assert views == 3 and found.posts[11] >= 5 and found.posts[12] >= 1  # the 12th: more slots than shown
     ws.close()
+
+
+def test_the_summary_counts_each_innovations_posts_in_the_order_of_an_index(tmp_path: Path) -> None:
+    """The report's summary counts a period's published posts per innovation from ``posts_published_innovation``
+    (migration 12), in the innovations' order: sorting a year's ~85,000 posts by innovation took ~30 ms more."""
+    from tests.web_helpers import sqlite_plans
+
+    ws = published_office(tmp_path)
+    begin, end = month_bounds(date(2026, 12, 1), ws.zone)
+    plans = sqlite_plans(
+        ws.store,
+        lambda: ws.store.report_tallies(begin, end, (date(2026, 12, 1), date(2026, 12, 31)), GAP_STATES, None),
+    )
+    counting = [plan for sql, plan in plans if "published_at >=" in sql and "count(" in sql]
+    assert len(counting) == 1 and "posts_published_innovation" in counting[0], plans
+    assert "TEMP B-TREE" not in counting[0], counting
+    ws.close()
