@@ -31,8 +31,8 @@ BATCH = 500
 
 
 class DaySlots(NamedTuple):
-    """The calendar's day cells, from two statements whatever the month holds: each day's number of posts, and
-    each day's first slots (a campaign's moment), in time order."""
+    """The calendar's day cells: each day's number of posts, and each day's first slots (a campaign's moment), in
+    time order."""
 
     posts: list[int]
     first_slots: list[tuple[datetime, str]]
@@ -70,8 +70,9 @@ def _opd() -> Any:
 
 def _shown_innovations(connection: Connection, agency: str | None) -> list[str] | None:
     """The innovations whose posts an ``agency``'s view shows (None: every one): the agency's, case aside, read
-    from the index ``innovations_agency``, and the office's announcements (no agency). Read once for a view's
-    statements: comparing each post's innovation's agency from its JSON costs ~130 ms a month of 8,000 posts."""
+    from the index ``innovations_agency``, and the office's announcements (no agency). Read once per store call,
+    for all its statements: comparing each post's innovation's agency from its JSON costs ~130 ms a month of 8,000
+    posts."""
     if agency is None:
         return None
     own = connection.scalars(select(innovations.c.id).where(func.lower(_opd()) == func.lower(agency)))
