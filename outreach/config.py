@@ -12,24 +12,18 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from annotated_types import Ge, Gt, Le, MaxLen, MinLen
 from dotenv import dotenv_values
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
 
 from .errors import ConfigError
-from .i18n import _
+from .i18n import N_, _
 from .platforms import POST_KINDS, PostKind
+from .settings import STRICT, Check, KeyedError
 from .storeurl import export_store_password, refuse_a_store_password
 from .timetable import Schedule, TimetableError, parse_cron, parse_slot
 
@@ -82,68 +76,81 @@ EXAMPLES: dict[str, str] = {
 }
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+def _time_of_day(message: str) -> Check:
+    """A time of day in office time, hours.minutes, kept as "HH.MM"; ``message`` (marked with ``N_``) if not."""
+
+    def parse(value: str) -> str:
+        hour, separator, minute = value.strip().replace(":", ".").partition(".")
+        if not (separator and hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(_(message))
+        return f"{int(hour):02d}.{int(minute):02d}"
+
+    return Check(parse)
 
 
-class Blackout(_Strict):
+def _clock(value: str) -> time:
+    hour, minute = value.split(".")
+    return time(int(hour), int(minute))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Blackout:
     """A period with no publication at all (election quiet period, a day of mourning)."""
+
+    __pydantic_config__ = STRICT
 
     start: date
     end: date
-    reason: str = Field(min_length=1)
+    reason: Annotated[str, MinLen(1)]
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Blackout:
+    def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError(_("end is before start"))
-        return self
 
 
-class PublishingSettings(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class PublishingSettings:
     """How hard the publisher tries and how late a post may still go out."""
 
-    max_attempts: int = Field(default=5, ge=1)
-    backoff_seconds: float = Field(default=60.0, gt=0, description="First retry delay; doubles each time.")
-    max_delay_seconds: float = Field(default=3600.0, gt=0)
-    max_retry_after_seconds: float = Field(
-        default=3600.0,
-        gt=0,
-        description="The longest wait a platform's retry-after may impose; longer asks are capped.",
-    )
-    catch_up_minutes: int = Field(default=120, ge=0, description="An overdue post younger than this still goes out.")
-    replan_missed: bool = Field(default=False, description="Give a missed post the next free slot.")
-    horizon_days: int = Field(default=14, ge=1, le=366)
-    hold_probe_minutes: float = Field(
-        default=60.0,
-        gt=0,
-        description="While a channel is held (no credits, app suspended), one post is tried again this often.",
-    )
-    parallel_channels: int = Field(
-        default=8, ge=1, le=64, description="How many channels publish at once (each still one post at a time)."
-    )
-    lease_seconds: float = Field(default=60.0, ge=5, le=600, description="A dead worker's claims wait this long.")
+    __pydantic_config__ = STRICT
+
+    max_attempts: Annotated[int, Ge(1)] = 5
+    #: First retry delay; doubles each time.
+    backoff_seconds: Annotated[float, Gt(0)] = 60.0
+    max_delay_seconds: Annotated[float, Gt(0)] = 3600.0
+    #: The longest wait a platform's retry-after may impose; longer asks are capped.
+    max_retry_after_seconds: Annotated[float, Gt(0)] = 3600.0
+    #: An overdue post younger than this still goes out.
+    catch_up_minutes: Annotated[int, Ge(0)] = 120
+    #: Give a missed post the next free slot.
+    replan_missed: bool = False
+    horizon_days: Annotated[int, Ge(1), Le(366)] = 14
+    #: While a channel is held (no credits, app suspended), one post is tried again this often.
+    hold_probe_minutes: Annotated[float, Gt(0)] = 60.0
+    #: How many channels publish at once (each still one post at a time).
+    parallel_channels: Annotated[int, Ge(1), Le(64)] = 8
+    #: A dead worker's claims wait this long.
+    lease_seconds: Annotated[float, Ge(5), Le(600)] = 60.0
 
 
-class MetricsSettings(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class MetricsSettings:
     """``[metrics]``: when the daemon reads the engagement of recent posts, and how far back."""
 
-    enabled: bool = Field(default=True, description="The daemon reads engagement once a day.")
-    collect_at: str = Field(default="03.30", description="Office time of the daily reading, a quiet hour.")
-    days: int = Field(default=30, ge=1, le=366, description="Posts published this many days back are read.")
+    __pydantic_config__ = STRICT
 
-    @field_validator("collect_at")
-    @classmethod
-    def _time_of_day(cls, value: str) -> str:
-        hour, separator, minute = value.strip().replace(":", ".").partition(".")
-        if not (separator and hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
-            raise ValueError(_('must be a time of day in office time, hours.minutes like "03.30"'))
-        return f"{int(hour):02d}.{int(minute):02d}"
+    #: The daemon reads engagement once a day.
+    enabled: bool = True
+    #: Office time of the daily reading, a quiet hour.
+    collect_at: Annotated[str, _time_of_day(N_('must be a time of day in office time, hours.minutes like "03.30"'))] = (
+        "03.30"
+    )
+    #: Posts published this many days back are read.
+    days: Annotated[int, Ge(1), Le(366)] = 30
 
     @property
     def collect_time(self) -> time:
-        hour, minute = self.collect_at.split(".")
-        return time(int(hour), int(minute))
+        return _clock(self.collect_at)
 
 
 #: The keys of ``[replies.digest]`` that belong to one way of sending, and the way.
@@ -166,150 +173,150 @@ _DIGEST_KEYS_OF = {
 _DIGEST_NEEDS = {"telegram": ("chat_id",), "webhook": ("url",), "email": ("host", "sender", "to")}
 
 
-class DigestSettings(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class DigestSettings:
     """``[replies.digest]``: the daily digest of citizens' replies, sent to a staff channel at ``at`` office time.
 
     Each way of sending has keys of its own; a key of another way is refused, so a half-edited block
     never sends somewhere unexpected. Secrets are named by ``*_env`` keys, never written here.
     """
 
+    __pydantic_config__ = STRICT
+
     via: Literal["telegram", "webhook", "email"]
-    at: str = Field(default="07.00", description="Office time of the daily digest, hours.minutes.")
-    days: int = Field(default=30, ge=1, le=366, description="The response-time figures cover this many days.")
-    chat_id: str | None = Field(default=None, validate_default=True, description="The staff chat (telegram).")
-    bot_token_env: str | None = Field(default=None, validate_default=True, description="Default TELEGRAM_BOT_TOKEN.")
-    telegram_url: str | None = Field(default=None, validate_default=True, description="The Bot API's address.")
-    url: str | None = Field(default=None, validate_default=True, description="The receiver (webhook).")
-    secret_env: str | None = Field(default=None, validate_default=True, description="HMAC-signs the body (webhook).")
-    host: str | None = Field(default=None, validate_default=True, description="The SMTP server (email).")
-    port: int | None = Field(default=None, ge=1, le=65535, validate_default=True)
-    starttls: bool | None = Field(default=None, validate_default=True)
-    ssl: bool | None = Field(default=None, validate_default=True)
-    username_env: str | None = Field(default=None, validate_default=True)
-    password_env: str | None = Field(default=None, validate_default=True)
-    sender: str | None = Field(default=None, validate_default=True)
-    to: list[str] | None = Field(default=None, validate_default=True)
+    #: Office time of the daily digest, hours.minutes.
+    at: Annotated[str, _time_of_day(N_('must be a time of day in office time, hours.minutes like "07.00"'))] = "07.00"
+    #: The response-time figures cover this many days.
+    days: Annotated[int, Ge(1), Le(366)] = 30
+    #: The staff chat (telegram).
+    chat_id: str | None = None
+    #: Default TELEGRAM_BOT_TOKEN.
+    bot_token_env: str | None = None
+    #: The Bot API's address.
+    telegram_url: str | None = None
+    #: The receiver (webhook).
+    url: str | None = None
+    #: HMAC-signs the body (webhook).
+    secret_env: str | None = None
+    #: The SMTP server (email).
+    host: str | None = None
+    port: Annotated[int, Ge(1), Le(65535)] | None = None
+    starttls: bool | None = None
+    ssl: bool | None = None
+    username_env: str | None = None
+    password_env: str | None = None
+    sender: str | None = None
+    to: list[str] | None = None
 
-    @field_validator("at")
-    @classmethod
-    def _time_of_day(cls, value: str) -> str:
-        hour, separator, minute = value.strip().replace(":", ".").partition(".")
-        if not (separator and hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
-            raise ValueError(_('must be a time of day in office time, hours.minutes like "07.00"'))
-        return f"{int(hour):02d}.{int(minute):02d}"
-
-    @field_validator(*_DIGEST_KEYS_OF)
-    @classmethod
-    def _fits_the_way(cls, value: Any, info: ValidationInfo) -> Any:
-        via = info.data.get("via")
-        if via is None:  # ``via`` itself is wrong: that is the error to show
-            return value
-        key = info.field_name or ""
-        way = _DIGEST_KEYS_OF[key]
-        if way != via and value is not None:
-            raise ValueError(
-                _('only for via = "{way}"; remove it (this digest goes via "{via}")').format(way=way, via=via)
-            )
-        if way == via and value is None and key in _DIGEST_NEEDS[via]:
-            raise ValueError(_('required when via = "{via}"').format(via=via))
-        if value is not None and key in ("url", "telegram_url") and not value.startswith(("https://", "http://")):
-            raise ValueError(_("must be a full address starting with https:// (or http:// on a local network)"))
-        if key == "to" and value is not None and (not value or any("@" not in address for address in value)):
-            raise ValueError(_('must be a list of e-mail addresses, like ["humas@example.go.id"]'))
-        if key == "sender" and value is not None and "@" not in value:
-            raise ValueError(_('must be an e-mail address, like "outreach@example.go.id"'))
-        return value
-
-    @model_validator(mode="after")
-    def _one_encryption(self) -> DigestSettings:
+    def __post_init__(self) -> None:
+        for key, way in _DIGEST_KEYS_OF.items():
+            value = getattr(self, key)
+            if way != self.via and value is not None:
+                raise KeyedError(
+                    key,
+                    _('only for via = "{way}"; remove it (this digest goes via "{via}")').format(way=way, via=self.via),
+                )
+            if way == self.via and value is None and key in _DIGEST_NEEDS[self.via]:
+                raise KeyedError(key, _('required when via = "{via}"').format(via=self.via))
+            if value is not None and key in ("url", "telegram_url") and not value.startswith(("https://", "http://")):
+                raise KeyedError(
+                    key, _("must be a full address starting with https:// (or http:// on a local network)")
+                )
+            if key == "to" and value is not None and (not value or any("@" not in address for address in value)):
+                raise KeyedError(key, _('must be a list of e-mail addresses, like ["humas@example.go.id"]'))
+            if key == "sender" and value is not None and "@" not in value:
+                raise KeyedError(key, _('must be an e-mail address, like "outreach@example.go.id"'))
         if self.starttls and self.ssl:
             raise ValueError(_("starttls and ssl: choose one (ssl for port 465, starttls for port 587)"))
-        return self
 
     @property
     def send_time(self) -> time:
-        hour, minute = self.at.split(".")
-        return time(int(hour), int(minute))
+        return _clock(self.at)
 
 
-class RepliesSettings(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class RepliesSettings:
     """``[replies]``: collecting citizens' replies to the office's posts, and how long they are kept."""
 
-    enabled: bool = Field(default=True, description="The daemon collects replies every few minutes.")
-    collect_every_minutes: int = Field(default=30, ge=5, le=1440, description="How often the daemon collects.")
-    days: int = Field(default=30, ge=1, le=366, description="Replies to posts published this many days back.")
-    retention_days: int = Field(
-        default=180, ge=1, le=3650, description="After this many days a reply's text, author and link are erased."
-    )
-    rules: str | None = Field(default=None, description="The office's own sorting rules, added to the built-in ones.")
-    digest: DigestSettings | None = Field(default=None, description="The daily digest to a staff channel.")
+    __pydantic_config__ = STRICT
+
+    #: The daemon collects replies every few minutes.
+    enabled: bool = True
+    #: How often the daemon collects.
+    collect_every_minutes: Annotated[int, Ge(5), Le(1440)] = 30
+    #: Replies to posts published this many days back.
+    days: Annotated[int, Ge(1), Le(366)] = 30
+    #: After this many days a reply's text, author and link are erased.
+    retention_days: Annotated[int, Ge(1), Le(3650)] = 180
+    #: The office's own sorting rules, added to the built-in ones.
+    rules: str | None = None
+    #: The daily digest to a staff channel.
+    digest: DigestSettings | None = None
 
 
-class CampaignSettings(_Strict):
+def _slots_parse(slots: list[str]) -> list[str]:
+    for slot in slots:
+        try:
+            parse_slot(slot)
+        except TimetableError as error:
+            raise ValueError(str(error)) from None
+    return slots
+
+
+def _cron_parses(cron: str) -> str:
+    try:
+        parse_cron(cron)
+    except TimetableError as error:
+        raise ValueError(str(error)) from None
+    return cron
+
+
+def _tags_without_hash(tags: list[str]) -> list[str]:
+    return [tag.lstrip("#") for tag in tags]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CampaignSettings:
     """One ``[campaigns.NAME]`` block: what to post, where, and when."""
 
+    __pydantic_config__ = STRICT
+
     title: str | None = None
-    channels: list[str] = Field(min_length=1)
-    innovations: list[str] = Field(default_factory=list, description="Explicit innovation ids.")
-    opd: list[str] = Field(default_factory=list, description="Only innovations of these agencies.")
-    tagar: list[str] = Field(default_factory=list, description="Only innovations with one of these hashtags.")
+    channels: Annotated[list[str], MinLen(1)]
+    #: Explicit innovation ids.
+    innovations: list[str] = field(default_factory=list)
+    #: Only innovations of these agencies.
+    opd: list[str] = field(default_factory=list)
+    #: Only innovations with one of these hashtags.
+    tagar: Annotated[list[str], Check(_tags_without_hash)] = field(default_factory=list)
     start: date | None = None
     end: date | None = None
-    slots: list[str] = Field(default_factory=list)
-    cron: str | None = None
-    series: list[PostKind] = Field(default_factory=lambda: list(POST_KINDS), min_length=1)
-    min_gap_days: int = Field(default=2, ge=0)
-    repeat: bool = Field(default=True, description="Start the series over after its last kind.")
-    rest_days: int = Field(default=0, ge=0, description="Days of rest before the series starts over.")
+    slots: Annotated[list[str], Check(_slots_parse)] = field(default_factory=list)
+    cron: Annotated[str, Check(_cron_parses)] | None = None
+    series: Annotated[list[PostKind], MinLen(1)] = field(default_factory=lambda: list(POST_KINDS))
+    min_gap_days: Annotated[int, Ge(0)] = 2
+    #: Start the series over after its last kind.
+    repeat: bool = True
+    #: Days of rest before the series starts over.
+    rest_days: Annotated[int, Ge(0)] = 0
     holidays: Literal["skip", "allow"] = "skip"
-    blackouts: list[Blackout] = Field(default_factory=list)
+    blackouts: list[Blackout] = field(default_factory=list)
     plain_language: Literal["warn", "block"] = "warn"
     utm_campaign: str | None = None
 
-    @field_validator("slots")
-    @classmethod
-    def _slots_parse(cls, slots: list[str]) -> list[str]:
-        for slot in slots:
-            try:
-                parse_slot(slot)
-            except TimetableError as error:
-                raise ValueError(str(error)) from None
-        return slots
-
-    @field_validator("cron")
-    @classmethod
-    def _cron_parses(cls, cron: str | None) -> str | None:
-        if cron is not None:
-            try:
-                parse_cron(cron)
-            except TimetableError as error:
-                raise ValueError(str(error)) from None
-        return cron
-
-    @field_validator("rest_days")
-    @classmethod
-    def _rest_needs_repeat(cls, rest_days: int, info: ValidationInfo) -> int:
-        if rest_days and info.data.get("repeat") is False:
-            raise ValueError(
+    def __post_init__(self) -> None:
+        if self.rest_days and self.repeat is False:
+            raise KeyedError(
+                "rest_days",
                 _(
                     "rest_days has no effect with repeat = false (the series never starts over); "
                     "remove rest_days, or remove repeat = false"
-                )
+                ),
             )
-        return rest_days
-
-    @field_validator("tagar")
-    @classmethod
-    def _tags_without_hash(cls, tags: list[str]) -> list[str]:
-        return [tag.lstrip("#") for tag in tags]
-
-    @model_validator(mode="after")
-    def _has_timetable(self) -> CampaignSettings:
         if not self.slots and self.cron is None:
             raise ValueError(_('a campaign needs slots or cron, e.g. slots = ["senin-jumat 09.00"]'))
         if self.start and self.end and self.end < self.start:
             raise ValueError(_("end is before start"))
-        return self
 
     def schedules(self) -> list[Schedule]:
         """The parsed timetable."""
@@ -319,29 +326,32 @@ class CampaignSettings(_Strict):
         return parsed
 
 
-class _FileModel(_Strict):
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(_("unknown time zone '{name}'").format(name=name)) from None
+    return name
+
+
+@dataclass(frozen=True, kw_only=True)
+class _FileModel:
+    __pydantic_config__ = STRICT
+
     bahasa: Literal["id", "en"] | None = None  # what people read; see outreach.i18n.choose_language
-    office: str | None = Field(default=None, max_length=200, description="The office's name, on reports.")
-    timezone: str = "Asia/Jakarta"
+    #: The office's name, on reports.
+    office: Annotated[str, MaxLen(200)] | None = None
+    timezone: Annotated[str, Check(_known_zone)] = "Asia/Jakarta"
     store: str = "var/outreach.sqlite3"
-    catalogue: list[str] = Field(default_factory=list)
+    catalogue: list[str] = field(default_factory=list)
     templates: str | None = None
     glossary: str | None = None
     media: str | None = None
-    publishing: PublishingSettings = Field(default_factory=PublishingSettings)
-    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
-    replies: RepliesSettings = Field(default_factory=RepliesSettings)
-    channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    campaigns: dict[str, CampaignSettings] = Field(default_factory=dict)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(_("unknown time zone '{name}'").format(name=name)) from None
-        return name
+    publishing: PublishingSettings = field(default_factory=PublishingSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    replies: RepliesSettings = field(default_factory=RepliesSettings)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    campaigns: dict[str, CampaignSettings] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -421,6 +431,7 @@ def _describe(error: dict[str, Any]) -> str:
         return str(context.get("error", error["msg"]))
     messages = {
         "extra_forbidden": _("unknown key (a typo?)"),
+        "unexpected_keyword_argument": _("unknown key (a typo?)"),
         "missing": _("required key is missing"),
         "greater_than": _("must be more than {gt}"),
         "greater_than_equal": _("must be {ge} or more"),
@@ -442,6 +453,7 @@ def _describe(error: dict[str, Any]) -> str:
         "date_from_datetime_parsing": _("must be a date, like 2026-12-01"),
         "dict_type": _("must be a table: a [section] or { key = value }"),
         "model_type": _("must be a table: a [section] or { key = value }"),
+        "dataclass_type": _("must be a table: a [section] or { key = value }"),
     }
     if kind in messages:
         fields = {key: str(value).replace(" or ", ", ") for key, value in context.items()}
@@ -450,7 +462,8 @@ def _describe(error: dict[str, Any]) -> str:
 
 
 def _config_error(path: Path, text: str, error: dict[str, Any], prefix: tuple[str | int, ...] = ()) -> ConfigError:
-    location = prefix + tuple(error["loc"])
+    broken = (error.get("ctx") or {}).get("error")
+    location = prefix + tuple(error["loc"]) + ((broken.key,) if isinstance(broken, KeyedError) else ())
     key_path = ".".join(str(part) for part in location)
     line = line_of(text, location)
     where = f"{path}:{line}" if line else str(path)
@@ -462,6 +475,14 @@ def _config_error(path: Path, text: str, error: dict[str, Any], prefix: tuple[st
     if error["type"] == "extra_forbidden" and "allowed" in error:
         return ConfigError(f"{message}; {hint}")
     return ConfigError(message + ("; " + _("example: {example}").format(example=hint) if hint else ""))
+
+
+@cache
+def _file_checker() -> Any:
+    """pydantic's checker of a whole config file, built once per process (tens of milliseconds)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(_FileModel)
 
 
 def _resolve(folder: Path, value: str | Path) -> Path:
@@ -500,6 +521,8 @@ def _channel_settings(path: Path, text: str, name: str, block: dict[str, Any]) -
                 where=where, name=name, type=repr(channel_type), types=", ".join(CHANNEL_TYPES)
             )
         )
+    from pydantic import ValidationError
+
     model = settings_model(channel_type)
     try:
         settings = model.model_validate(block)
@@ -559,8 +582,10 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(
             _("{path}: {error}; check quotes, brackets and '=' on that line").format(path=path, error=error)
         ) from None
+    from pydantic import ValidationError
+
     try:
-        model = _FileModel.model_validate(raw)
+        model = _file_checker().validate_python(raw)
     except ValidationError as error:
         raise _config_error(path, text, dict(error.errors()[0])) from None
     folder = path.parent.resolve()

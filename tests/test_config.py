@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import textwrap
 import tomllib
 from pathlib import Path
@@ -419,3 +421,29 @@ def test_an_error_about_a_whole_table_names_its_header_line(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert str(caught.value).startswith(f"{path}:7: campaigns.c: a campaign needs slots or cron")
+
+
+def test_the_settings_are_plain_dataclasses_that_import_without_pydantic() -> None:
+    """pydantic checks a config where it is read; the settings it gives are frozen dataclasses, whose module
+    does not import pydantic (about 8 MB that a process holding a read config need not keep)."""
+    script = (
+        "import dataclasses, sys; from outreach.config import CampaignSettings, DigestSettings, MetricsSettings; "
+        "print('pydantic' in sys.modules, all(dataclasses.is_dataclass(kind) for kind in "
+        "(CampaignSettings, DigestSettings, MetricsSettings)))"
+    )
+    imported = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert imported.stdout.split() == ["False", "True"]
+
+
+def test_a_settings_rule_across_keys_names_the_key_it_is_about(tmp_path: Path) -> None:
+    """A rule of two keys (``rest_days`` needs ``repeat``) is checked once both are read, and still names its key
+    and line."""
+    config = tmp_path / "outreach.toml"
+    config.write_text(
+        '[channels.arsip]\ntype = "file"\n\n[campaigns.utama]\nchannels = ["arsip"]\nslots = ["senin 09.00"]\n'
+        "repeat = false\nrest_days = 7\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(config, environ={})
+    assert str(raised.value).startswith(f"{config}:8: campaigns.utama.rest_days: rest_days has no effect")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import asdict, fields
 from datetime import timedelta
 from pathlib import Path
 
@@ -220,7 +221,7 @@ def test_a_mistake_in_the_metrics_table_names_file_line_and_key(tmp_path: Path, 
 
 def test_the_metrics_table_defaults_and_accepts_office_times(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    assert load_config(config, environ={}).metrics.model_dump() == {"enabled": True, "collect_at": "03.30", "days": 30}
+    assert asdict(load_config(config, environ={}).metrics) == {"enabled": True, "collect_at": "03.30", "days": 30}
     config.write_text(config.read_text(encoding="utf-8") + '\n[metrics]\ncollect_at = "4:05"\n', encoding="utf-8")
     assert load_config(config, environ={}).metrics.collect_time.isoformat() == "04:05:00"
 
@@ -231,6 +232,6 @@ def test_the_readme_and_the_bundled_config_name_every_metrics_key() -> None:
     root = Path(__file__).parent.parent
     readme = (root / "README.md").read_text(encoding="utf-8")
     bundled = (root / "config" / "outreach.toml").read_text(encoding="utf-8")
-    for key in MetricsSettings.model_fields:
+    for key in (field.name for field in fields(MetricsSettings)):
         assert f"| `[metrics] {key}` |" in readme
         assert f"# {key} = " in bundled
