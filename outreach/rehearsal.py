@@ -52,7 +52,7 @@ def rehearsal_config(config: Config) -> Config:
             ).format(config=config.path, kind=config.store_url.split("://")[0])
         )
     channels = {
-        name: settings.model_copy(update={"directory": _beside(adapter_class(settings.type).outbox_for(settings))})
+        name: dataclasses.replace(settings, directory=_beside(adapter_class(settings.type).outbox_for(settings)))
         for name, settings in config.channels.items()
     }
     store = _beside(Path(config.store_url.removeprefix(_SQLITE)))

@@ -41,7 +41,7 @@ from typing import Any
 
 import regex
 
-from .config import line_of
+from .config_errors import line_of
 from .errors import ConfigError
 from .glossary import TOML_PLACE
 from .i18n import _

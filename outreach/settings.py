@@ -40,3 +40,16 @@ class KeyedError(ValueError):
     def __init__(self, key: str, message: str) -> None:
         super().__init__(message)
         self.key = key
+
+
+@dataclass(frozen=True)
+class Matches:
+    """``Annotated`` metadata: the text must match ``pattern`` (pydantic's ``Field(pattern=…)``, its error kind
+    and message, without importing pydantic)."""
+
+    pattern: str
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.str_schema(pattern=self.pattern)

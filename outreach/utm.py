@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass
+
+from .settings import STRICT
 
 
-class UtmSettings(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class UtmSettings:
     """Tracking parameters a channel's config asks the renderer to append to an innovation's link."""
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__ = STRICT
+
     source: str
     medium: str = "social"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import tomllib
+from dataclasses import fields
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -282,10 +283,10 @@ def _env_keys() -> list[tuple[str, str, str | None]]:
 
     blocks = tomllib.loads(ALL_CHANNELS.read_text(encoding="utf-8"))["channels"]
     return [
-        (name, key, field.default if isinstance(field.default, str) else (field.examples or [None])[0])
+        (name, each.name, each.default if isinstance(each.default, str) else each.metadata.get("example"))
         for name, block in blocks.items()
-        for key, field in settings_model(block["type"]).model_fields.items()
-        if key.endswith("_env")
+        for each in fields(settings_model(block["type"]))
+        if each.name.endswith("_env")
     ]
 
 
@@ -297,7 +298,7 @@ def test_every_adapter_with_credentials_is_in_the_env_key_cases() -> None:
 
     blocks = tomllib.loads(ALL_CHANNELS.read_text(encoding="utf-8"))["channels"]
     with_credentials = {
-        kind for kind in CHANNEL_TYPES if any(key.endswith("_env") for key in settings_model(kind).model_fields)
+        kind for kind in CHANNEL_TYPES if any(each.name.endswith("_env") for each in fields(settings_model(kind)))
     }
     assert with_credentials == {blocks[name]["type"] for name, _key, _default in ENV_KEYS}
     assert len(ENV_KEYS) >= 12

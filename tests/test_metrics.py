@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from outreach.channels import validate_settings
 from outreach.channels.base import Channel
 from outreach.channels.file import FileChannel
 from outreach.clock import FixedClock
@@ -175,7 +176,7 @@ def test_a_channel_without_engagement_is_skipped_with_one_log_line(
     published(store, "removed", "r-1", NOW - timedelta(days=1))
     caplog.set_level(logging.INFO, logger="outreach.metrics")
     clock = FixedClock(NOW)
-    settings = FileChannel.settings_model.model_validate({"type": "file", "as": "facebook"})
+    settings = validate_settings({"type": "file", "as": "facebook"})
     configured = {"outbox": FileChannel.engagement_unavailable_for("outbox", settings)}
     summary = Collector(store, clock, configured, lambda name: probe(server, name, clock)).collect(30)
     assert (summary.channels["outbox"].skipped, summary.channels["outbox"].reasons) == (

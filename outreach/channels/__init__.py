@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from dataclasses import fields
+from functools import cache
 from typing import Any
 
 from ..clock import Clock
@@ -43,6 +45,32 @@ def build_channel(name: str, settings: ChannelSettings, environ: Mapping[str, st
     return adapter_class(settings.type)(name, settings, environ, clock)
 
 
+#: The config keys that are Python keywords, and the settings field that holds each.
+_KEYWORD_KEYS = {"as": "as_"}
+
+
+def config_key(field_name: str) -> str:
+    """The key a settings field is written as in the config (``as_`` is ``as``)."""
+    return next((key for key, name in _KEYWORD_KEYS.items() if name == field_name), field_name)
+
+
+def settings_keys(model: type[ChannelSettings]) -> list[str]:
+    """Every key a channel block of this type accepts, as the config writes it."""
+    return sorted(config_key(each.name) for each in fields(model))
+
+
 def validate_settings(block: Mapping[str, Any]) -> ChannelSettings:
-    """Validate a raw channel block with its type's model (pydantic errors propagate)."""
-    return settings_model(str(block.get("type")))(**block)
+    """Validate a raw channel block with its type's model (pydantic's ``ValidationError`` propagates; its
+    locations name the settings' fields: ``config_key`` gives the config's key of each)."""
+    settings: ChannelSettings = _checker(str(block.get("type"))).validate_python(
+        {_KEYWORD_KEYS.get(key, key): value for key, value in block.items()}
+    )
+    return settings
+
+
+@cache
+def _checker(type_name: str) -> Any:
+    """pydantic's checker of one channel type's block, built once per process."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(settings_model(type_name))

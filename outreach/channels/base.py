@@ -16,13 +16,13 @@ import enum
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from annotated_types import Gt
 
 from ..clock import Clock, SystemClock
 from ..costs import Prices
@@ -32,6 +32,7 @@ from ..media import ImageFile, ImageRefused, image_for_platform
 from ..model import IncomingReply, Post
 from ..platforms import PLATFORM_CAPABILITIES, Capabilities, Platform
 from ..redaction import register_secret
+from ..settings import STRICT, KeyedError
 from ..utm import UtmSettings
 
 if TYPE_CHECKING:
@@ -74,39 +75,42 @@ def parse_timestamp(value: Any) -> datetime | None:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-class ChannelSettings(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ChannelSettings:
     """Keys every ``[channels.NAME]`` block accepts; adapters subclass it with their own keys.
 
     Credentials are never in the file: a key ending in ``_env`` names the environment variable
     that holds the secret (``token_env = "MASTODON_TOKEN"``).
     """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    __pydantic_config__ = STRICT
 
     type: str
     base_url: str | None = None
-    text_limit: int | None = Field(default=None, gt=0, description="Override the platform's text limit.")
-    max_image_bytes: int | None = Field(default=None, gt=0, description="Override the platform's image size limit.")
-    daily_cap: int | None = Field(default=None, gt=0, description="At most this many posts per local day.")
-    connect_timeout: float = Field(default=5.0, gt=0)
-    read_timeout: float = Field(default=30.0, gt=0)
+    #: Override the platform's text limit.
+    text_limit: Annotated[int, Gt(0)] | None = None
+    #: Override the platform's image size limit.
+    max_image_bytes: Annotated[int, Gt(0)] | None = None
+    #: At most this many posts per local day.
+    daily_cap: Annotated[int, Gt(0)] | None = None
+    connect_timeout: Annotated[float, Gt(0)] = 5.0
+    read_timeout: Annotated[float, Gt(0)] = 30.0
     utm: UtmSettings | None = None
 
-    @field_validator("*")
-    @classmethod
-    def _env_keys_name_variables(cls, value: Any, info: ValidationInfo) -> Any:
+    def __post_init__(self) -> None:
         """A secret pasted into ``token_env`` must stop here, and the message must not repeat it."""
-        key = info.field_name or ""
-        if not key.endswith("_env") or value is None or ENVIRONMENT_VARIABLE_NAME.fullmatch(value):
-            return value
-        field = cls.model_fields[key]
-        example = field.default if isinstance(field.default, str) else (field.examples or [key.upper()])[0]
-        raise ValueError(
-            _(
-                "must be the name of an environment variable, in capitals, like {example}, not the secret itself; "
-                'put the secret in .env ({example}=...) and write {key} = "{example}"'
-            ).format(example=example, key=key)
-        )
+        for each in fields(self):
+            value = getattr(self, each.name)
+            if not each.name.endswith("_env") or value is None or ENVIRONMENT_VARIABLE_NAME.fullmatch(value):
+                continue
+            example = each.default if isinstance(each.default, str) else each.metadata.get("example", each.name.upper())
+            raise KeyedError(
+                each.name,
+                _(
+                    "must be the name of an environment variable, in capitals, like {example}, not the secret "
+                    'itself; put the secret in .env ({example}=...) and write {key} = "{example}"'
+                ).format(example=example, key=each.name),
+            )
 
 
 @dataclass(frozen=True)

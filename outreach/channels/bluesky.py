@@ -30,11 +30,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import regex
 import requests
-from pydantic import Field
+from annotated_types import Ge, Gt, Le, MaxLen, MinLen
 
 from ..clock import Clock
 from ..errors import (
@@ -88,28 +88,26 @@ MAX_TAG_LENGTH = 64
 POST_VIEW_FIGURES = {"likeCount": "likes", "repostCount": "reposts", "replyCount": "replies", "quoteCount": "quotes"}
 
 
+@dataclass(frozen=True, kw_only=True)
 class BlueskySettings(ChannelSettings):
     type: Literal["bluesky"]
-    base_url: str = Field(default="https://bsky.social", description="The account's PDS (bsky.social for most).")
-    handle: str = Field(description="The account's handle, e.g. kominfo.bandarlampungkota.go.id")
+    #: The account's PDS (bsky.social for most).
+    base_url: str = "https://bsky.social"
+    #: The account's handle, e.g. kominfo.bandarlampungkota.go.id
+    handle: str
     app_password_env: str = "BLUESKY_APP_PASSWORD"
-    language: str = Field(default="id", min_length=2, max_length=3, description="ISO 639 code of the posts.")
-    max_text_bytes: int | None = Field(default=None, gt=0, description="Override the 3000-byte cap on a post's text.")
-    web_url: str = Field(default="https://bsky.app", description="Where post URLs point.")
-    appview_url: str = Field(
-        default="https://public.api.bsky.app",
-        description="Bluesky's public AppView, where a post's likes, reposts, replies and quotes are read (no login).",
-    )
-    reply_depth: int = Field(
-        default=10,
-        ge=1,
-        le=1000,
-        description="Reply levels asked for at once when replies are collected; deeper branches are asked again.",
-    )
-    session_file: Path = Field(
-        default=Path("var/bluesky-session.json"),
-        description="Where the login session is kept between runs (owner-only file); one per Bluesky channel.",
-    )
+    #: ISO 639 code of the posts.
+    language: Annotated[str, MinLen(2), MaxLen(3)] = "id"
+    #: Override the 3000-byte cap on a post's text.
+    max_text_bytes: Annotated[int, Gt(0)] | None = None
+    #: Where post URLs point.
+    web_url: str = "https://bsky.app"
+    #: Bluesky's public AppView, where a post's likes, reposts, replies and quotes are read (no login).
+    appview_url: str = "https://public.api.bsky.app"
+    #: Reply levels asked for at once when replies are collected; deeper branches are asked again.
+    reply_depth: Annotated[int, Ge(1), Le(1000)] = 10
+    #: Where the login session is kept between runs (owner-only file); one per Bluesky channel.
+    session_file: Path = Path("var/bluesky-session.json")
 
 
 class _SessionExpired(AuthError):

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from annotated_types import Ge, Gt
 
 from ..errors import AmbiguousError, AuthError, PermanentError, PublishError
 from ..i18n import N_, _
 from ..model import IncomingReply, Post
+from ..settings import Matches
 from .base import (
     CLOCK_SKEW,
     AccountIdentity,
@@ -63,19 +64,18 @@ COMMENT_PERMISSIONS = ("pages_read_engagement", "pages_read_user_content")
 POST_INSIGHTS = {"post_media_view": "views", "post_total_media_view_unique": "reach"}
 
 
+@dataclass(frozen=True, kw_only=True)
 class FacebookSettings(GraphSettings):
     type: Literal["facebook"]
-    page_id: str = Field(pattern=r"^\d+$", description="The numeric id of the Page.")
+    #: The numeric id of the Page.
+    page_id: Annotated[str, Matches(r"^\d+$")]
     access_token_env: str = "FACEBOOK_PAGE_TOKEN"
-    public_media_base_url: PublicBaseUrl | None = Field(
-        default=None, description="When set, photos are posted by URL (base + file name) instead of uploaded."
-    )
-    reconcile_pages: int = Field(default=4, gt=0, description="Pages of 25 published posts reconcile reads at most.")
-    reconcile_settle_seconds: float = Field(
-        default=120.0,
-        ge=0,
-        description="A post missing this soon after an attempt may still be in flight: reconcile cannot tell yet.",
-    )
+    #: When set, photos are posted by URL (base + file name) instead of uploaded.
+    public_media_base_url: PublicBaseUrl | None = None
+    #: Pages of 25 published posts reconcile reads at most.
+    reconcile_pages: Annotated[int, Gt(0)] = 4
+    #: A post missing this soon after an attempt may still be in flight: reconcile cannot tell yet.
+    reconcile_settle_seconds: Annotated[float, Ge(0)] = 120.0
 
 
 @dataclass(frozen=True)

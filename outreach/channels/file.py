@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
-
-from pydantic import Field
 
 from ..errors import LocalIOError
 from ..i18n import _
@@ -32,9 +30,11 @@ from .base import (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
 class FileSettings(ChannelSettings):
     type: Literal["file"]
-    as_: Platform = Field(alias="as", description="Whose rules and templates apply, e.g. 'x'.")
+    #: Whose rules and templates apply, e.g. 'x' (the config's key ``as``, a Python keyword).
+    as_: Platform
     directory: Path = Path("var/outbox")
 
 

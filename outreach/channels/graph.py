@@ -14,19 +14,20 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 from urllib.parse import quote
 
 import requests
-from pydantic import AfterValidator, Field
+from annotated_types import Gt, Le
 
 from ..errors import AuthError, ChannelHeld, ContentRejected, PublishError, RateLimited, ServerError
 from ..i18n import _
 from ..model import Post
 from ..reasons import N_
 from ..redaction import redact, register_secret
+from ..settings import Check, Matches
 from .base import Channel, ChannelSettings
 from .http import HttpClient
 
@@ -110,30 +111,31 @@ class InsightsWithheld(ContentRejected):
     """Meta keeps a post's insights back while too few people saw it: no figures yet, not a fault."""
 
 
+@dataclass(frozen=True, kw_only=True)
 class GraphSettings(ChannelSettings):
     """Keys shared by the Graph API channels."""
 
-    base_url: str = DEFAULT_BASE_URL
-    graph_version: str = Field(default=DEFAULT_GRAPH_VERSION, pattern=r"^v\d+\.\d+$")
+    #: None: the Graph API's host for the kind of token (``default_base_url``), filled in on creation.
+    base_url: str | None = None
+    graph_version: Annotated[str, Matches(r"^v\d+\.\d+$")] = DEFAULT_GRAPH_VERSION
     access_token_env: str
-    app_secret_env: str | None = Field(
-        default=None,
-        examples=["META_APP_SECRET"],
-        description="For apps with 'Require App Secret': the variable holding the app secret; every call "
-        "then carries appsecret_proof.",
-    )
-    rate_limit_retry_after: float = Field(
-        default=900.0,
-        gt=0,
-        description="Seconds to wait on a throttle when Meta gives no estimate (its windows roll over an hour).",
-    )
-    reading_usage_limit: float = Field(
-        default=75.0,
-        gt=0,
-        le=100,
-        description="Engagement and replies are read only while Meta reports less than this share (percent) of "
-        "the hourly rate limit used: the rest is left for posting.",
-    )
+    #: For apps with 'Require App Secret': the variable holding the app secret; every call then carries
+    #: appsecret_proof.
+    app_secret_env: str | None = field(default=None, metadata={"example": "META_APP_SECRET"})
+    #: Seconds to wait on a throttle when Meta gives no estimate (its windows roll over an hour).
+    rate_limit_retry_after: Annotated[float, Gt(0)] = 900.0
+    #: Engagement and replies are read only while Meta reports less than this share (percent) of the hourly rate
+    #: limit used: the rest is left for posting.
+    reading_usage_limit: Annotated[float, Gt(0), Le(100)] = 75.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.base_url is None:
+            object.__setattr__(self, "base_url", self.default_base_url())
+
+    def default_base_url(self) -> str:
+        """The host when the config names none."""
+        return DEFAULT_BASE_URL
 
 
 def _absolute_url(value: str) -> str:
@@ -144,7 +146,7 @@ def _absolute_url(value: str) -> str:
 
 
 #: ``public_media_base_url``: where the office publishes the image files for Meta to fetch.
-PublicBaseUrl = Annotated[str, AfterValidator(_absolute_url)]
+PublicBaseUrl = Annotated[str, Check(_absolute_url)]
 
 
 def public_media_url(base_url: str, file_name: str) -> str:

@@ -14,19 +14,20 @@ import logging
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import requests
-from pydantic import Field, model_validator
+from annotated_types import Gt, Le
 
 from ..errors import AmbiguousError, ContentRejected, PermanentError, PublishError, RateLimited, ServerError
 from ..i18n import N_, _
 from ..model import IncomingReply, Post
 from ..redaction import register_secret
+from ..settings import Matches
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -91,42 +92,32 @@ _PENDING = ("IN_PROGRESS", "FINISHED")
 _DEAD = ("ERROR", "EXPIRED")
 
 
+@dataclass(frozen=True, kw_only=True)
 class InstagramSettings(GraphSettings):
     type: Literal["instagram"]
-    ig_user_id: str = Field(pattern=r"^\d+$", description="The Instagram professional account's id.")
+    #: The Instagram professional account's id.
+    ig_user_id: Annotated[str, Matches(r"^\d+$")]
     access_token_env: str = "INSTAGRAM_ACCESS_TOKEN"
-    public_media_base_url: PublicBaseUrl = Field(
-        description="Public folder holding the image files; Instagram fetches <base>/<file name>."
-    )
-    container_poll_interval: float = Field(default=2.0, gt=0, le=30)
-    container_poll_timeout: float = Field(
-        default=30.0, gt=0, description="Stop waiting for a container after this long; the next attempt resumes it."
-    )
-    quota_retry_after: float = Field(
-        default=3600.0,
-        gt=0,
-        description="Seconds to wait when the rolling 24-hour publishing quota is used up (Meta gives no reset time).",
-    )
-    max_hashtags: int | None = Field(default=None, gt=0, description="Override Instagram's hashtag limit.")
-    media_lookup_pages: int = Field(
-        default=4, gt=0, description="Pages of 25 recent media searched for a published caption."
-    )
-    login: Literal["facebook", "instagram"] = Field(
-        default="facebook",
-        description="How the token was issued: Facebook Login for Business (a Page token, on graph.facebook.com) or "
-        "Instagram Login (a 60-day token on graph.instagram.com, which outreach refreshes).",
-    )
-    token_state_file: Path = Field(
-        default=Path("var/instagram-token.json"),
-        description="With login = 'instagram': where the refreshed token is kept (owner-only file); one per channel.",
-    )
+    #: Public folder holding the image files; Instagram fetches <base>/<file name>.
+    public_media_base_url: PublicBaseUrl
+    container_poll_interval: Annotated[float, Gt(0), Le(30)] = 2.0
+    #: Stop waiting for a container after this long; the next attempt resumes it.
+    container_poll_timeout: Annotated[float, Gt(0)] = 30.0
+    #: Seconds to wait when the rolling 24-hour publishing quota is used up (Meta gives no reset time).
+    quota_retry_after: Annotated[float, Gt(0)] = 3600.0
+    #: Override Instagram's hashtag limit.
+    max_hashtags: Annotated[int, Gt(0)] | None = None
+    #: Pages of 25 recent media searched for a published caption.
+    media_lookup_pages: Annotated[int, Gt(0)] = 4
+    #: How the token was issued: Facebook Login for Business (a Page token, on graph.facebook.com) or Instagram
+    #: Login (a 60-day token on graph.instagram.com, which outreach refreshes).
+    login: Literal["facebook", "instagram"] = "facebook"
+    #: With login = 'instagram': where the refreshed token is kept (owner-only file); one per channel.
+    token_state_file: Path = Path("var/instagram-token.json")
 
-    @model_validator(mode="after")
-    def _instagram_login_host(self) -> InstagramSettings:
+    def default_base_url(self) -> str:
         """Instagram Login tokens work on graph.instagram.com, so that is the default host for them."""
-        if self.login == "instagram" and "base_url" not in self.model_fields_set:
-            self.base_url = INSTAGRAM_LOGIN_BASE_URL
-        return self
+        return INSTAGRAM_LOGIN_BASE_URL if self.login == "instagram" else super().default_base_url()
 
 
 class InstagramChannel(GraphChannel):

@@ -27,15 +27,15 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from html.parser import HTMLParser
-from typing import Any, ClassVar, Literal, TypeGuard
+from typing import Annotated, Any, ClassVar, Literal, TypeGuard
 from urllib.parse import quote, urlparse
 
 import requests
-from pydantic import Field
+from annotated_types import Gt, Le, MaxLen, MinLen
 
 from ..clock import Clock
 from ..errors import AmbiguousError, ChannelHeld, ContentRejected, PermanentError, PublishError, ServerError
@@ -108,22 +108,23 @@ def _positive_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
+@dataclass(frozen=True, kw_only=True)
 class MastodonSettings(ChannelSettings):
     type: Literal["mastodon"]
-    #: Required: there is no one Mastodon; the office names its own instance.
-    base_url: str = Field(description="The instance, e.g. https://mastodon.social")
+    #: Required: there is no one Mastodon; the office names its own instance, e.g. https://mastodon.social
+    #: (``field()``: without it the base class's default, None, would be inherited).
+    base_url: str = field()
     access_token_env: str = "MASTODON_ACCESS_TOKEN"
     visibility: Literal["public", "unlisted", "private"] = "public"
-    language: str = Field(default="id", min_length=2, max_length=3, description="ISO 639 code of the posts.")
-    idempotency_window: float = Field(
-        default=3300.0,
-        gt=0,
-        le=3600,
-        description="Seconds after the first attempt during which the instance still remembers the "
-        "Idempotency-Key (Mastodon keeps it 3600 s; the default leaves a margin).",
-    )
-    media_poll_interval: float = Field(default=1.0, gt=0, description="Seconds between looks at a processing image.")
-    media_timeout: float = Field(default=60.0, gt=0, description="Give up (and retry later) after this many seconds.")
+    #: ISO 639 code of the posts.
+    language: Annotated[str, MinLen(2), MaxLen(3)] = "id"
+    #: Seconds after the first attempt during which the instance still remembers the Idempotency-Key (Mastodon
+    #: keeps it 3600 s; the default leaves a margin).
+    idempotency_window: Annotated[float, Gt(0), Le(3600)] = 3300.0
+    #: Seconds between looks at a processing image.
+    media_poll_interval: Annotated[float, Gt(0)] = 1.0
+    #: Give up (and retry later) after this many seconds.
+    media_timeout: Annotated[float, Gt(0)] = 60.0
 
 
 class MastodonChannel(Channel):

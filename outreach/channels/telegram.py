@@ -32,14 +32,14 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import requests
-from pydantic import Field, field_validator
+from annotated_types import Gt
 
 from ..errors import (
     AmbiguousError,
@@ -53,6 +53,7 @@ from ..errors import (
 )
 from ..i18n import N_, _
 from ..model import IncomingReply, Post
+from ..settings import Check
 from .base import (
     AccountIdentity,
     Capabilities,
@@ -90,26 +91,27 @@ _CONFIGURATION_PROBLEMS = (
 )
 
 
+def _username_or_id(value: str) -> str:
+    value = value.strip()
+    if not (value.startswith("@") and len(value) > 1) and not value.lstrip("-").isdigit():
+        raise ValueError('chat_id must be "@channelusername" or a numeric chat id such as -1001234567890')
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
 class TelegramSettings(ChannelSettings):
     type: Literal["telegram"]
     base_url: str = "https://api.telegram.org"
-    chat_id: str = Field(description='The channel: "@username", or its numeric id (-100…) for a private one.')
+    #: The channel: "@username", or its numeric id (-100…) for a private one.
+    chat_id: Annotated[str, Check(_username_or_id)]
     token_env: str = "TELEGRAM_BOT_TOKEN"
-    caption_limit: int | None = Field(default=None, gt=0, description="Override the photo caption limit.")
-    link_preview: bool = Field(default=True, description="Show a preview of the post's link under the text.")
-    updates_state_file: Path = Field(
-        default=Path("var/telegram-updates.json"),
-        description="Where the comments read from the bot's updates wait for the store, and which discussion-group "
-        "message is which channel post (owner-only file). Channels served by one bot must share it.",
-    )
-
-    @field_validator("chat_id")
-    @classmethod
-    def _is_username_or_id(cls, value: str) -> str:
-        value = value.strip()
-        if not (value.startswith("@") and len(value) > 1) and not value.lstrip("-").isdigit():
-            raise ValueError('chat_id must be "@channelusername" or a numeric chat id such as -1001234567890')
-        return value
+    #: Override the photo caption limit.
+    caption_limit: Annotated[int, Gt(0)] | None = None
+    #: Show a preview of the post's link under the text.
+    link_preview: bool = True
+    #: Where the comments read from the bot's updates wait for the store, and which discussion-group message is
+    #: which channel post (owner-only file). Channels served by one bot must share it.
+    updates_state_file: Path = Path("var/telegram-updates.json")
 
 
 class TelegramChannel(Channel):

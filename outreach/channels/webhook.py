@@ -20,16 +20,17 @@ import hashlib
 import hmac
 import json
 import uuid
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import requests
-from pydantic import Field, field_validator
 
 from ..errors import ConfigError, ContentRejected, PublishError
 from ..i18n import _
 from ..redaction import register_secret
+from ..settings import Check
 from .base import (
     AccountIdentity,
     Channel,
@@ -71,41 +72,39 @@ _FORBIDDEN_HEADERS = frozenset(
 )
 
 
+def _http_url(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError(_("url must be a full address starting with https:// (or http:// on a local network)"))
+    return value
+
+
+def _no_base_url(value: str) -> str:
+    raise ValueError(_("a webhook channel takes its full address in 'url'; remove 'base_url'"))
+
+
+def _no_forbidden_headers(value: dict[str, str]) -> dict[str, str]:
+    for name in value:
+        if name.lower() in _FORBIDDEN_HEADERS:
+            raise ValueError(
+                _(
+                    "header {name} cannot be set here: outreach sets it itself, and secrets never go in the config"
+                ).format(name=repr(name))
+            )
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
 class WebhookSettings(ChannelSettings):
     type: Literal["webhook"]
-    url: str = Field(description="The receiver's full address, e.g. https://cms.example.go.id/hooks/outreach.")
+    #: Refused: a webhook's whole address is ``url``.
+    base_url: Annotated[str, Check(_no_base_url)] | None = None
+    #: The receiver's full address, e.g. https://cms.example.go.id/hooks/outreach.
+    url: Annotated[str, Check(_http_url)]
     secret_env: str = "OUTREACH_WEBHOOK_SECRET"
-    signing: Literal["outreach", "standard"] = Field(
-        default="outreach",
-        description="'outreach': X-Outreach-Signature (as before); 'standard': Standard Webhooks' webhook-* headers.",
-    )
-    headers: dict[str, str] = Field(default_factory=dict, description="Extra static, non-secret headers.")
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError(_("url must be a full address starting with https:// (or http:// on a local network)"))
-        return value
-
-    @field_validator("base_url")
-    @classmethod
-    def _no_base_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            raise ValueError(_("a webhook channel takes its full address in 'url'; remove 'base_url'"))
-        return value
-
-    @field_validator("headers")
-    @classmethod
-    def _no_forbidden_headers(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if name.lower() in _FORBIDDEN_HEADERS:
-                raise ValueError(
-                    _(
-                        "header {name} cannot be set here: outreach sets it itself, and secrets never go in the config"
-                    ).format(name=repr(name))
-                )
-        return value
+    #: 'outreach': X-Outreach-Signature (as before); 'standard': Standard Webhooks' webhook-* headers.
+    signing: Literal["outreach", "standard"] = "outreach"
+    #: Extra static, non-secret headers.
+    headers: Annotated[dict[str, str], Check(_no_forbidden_headers)] = field(default_factory=dict)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

@@ -14,15 +14,15 @@ import logging
 import os
 import re
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from pydantic import Field, field_validator
 
 from ..errors import AuthError, ContentRejected, LocalIOError, PublishError, ServerError
 from ..i18n import N_, _
 from ..media import ImageFile
+from ..settings import Check
 from .base import (
     AccountIdentity,
     Channel,
@@ -40,38 +40,34 @@ logger = logging.getLogger(__name__)
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            _("unknown time zone {zone}; use a name such as 'Asia/Jakarta'").format(zone=repr(value))
+        ) from None
+    return value
+
+
+def _no_base_url(value: str) -> str:
+    raise ValueError("whatsapp_manual talks to no platform; remove 'base_url' (see telegram_base_url)")
+
+
+@dataclass(frozen=True, kw_only=True)
 class WhatsAppManualSettings(ChannelSettings):
     type: Literal["whatsapp_manual"]
+    #: Refused: a hand-off talks to no platform.
+    base_url: Annotated[str, Check(_no_base_url)] | None = None
     handoff_directory: Path = Path("var/handoff")
-    timezone: str = Field(default="Asia/Jakarta", description="Whose calendar dates the hand-off file names.")
-    notify_telegram_chat: int | str | None = Field(
-        default=None, description="Staff chat to announce hand-offs in: numeric id or @username."
-    )
+    #: Whose calendar dates the hand-off file names.
+    timezone: Annotated[str, Check(_known_zone)] = "Asia/Jakarta"
+    #: Staff chat to announce hand-offs in: numeric id or @username.
+    notify_telegram_chat: int | str | None = None
     telegram_bot_token_env: str = "HANDOFF_TELEGRAM_BOT_TOKEN"
     telegram_base_url: str = "https://api.telegram.org"
-    notify_webhook_url_env: str | None = Field(
-        default=None,
-        examples=["HANDOFF_STAFF_WEBHOOK_URL"],
-        description="Names the variable holding a chat tool's incoming-webhook URL (such URLs embed a token).",
-    )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                _("unknown time zone {zone}; use a name such as 'Asia/Jakarta'").format(zone=repr(value))
-            ) from None
-        return value
-
-    @field_validator("base_url")
-    @classmethod
-    def _no_base_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            raise ValueError("whatsapp_manual talks to no platform; remove 'base_url' (see telegram_base_url)")
-        return value
+    #: Names the variable holding a chat tool's incoming-webhook URL (such URLs embed a token).
+    notify_webhook_url_env: str | None = field(default=None, metadata={"example": "HANDOFF_STAFF_WEBHOOK_URL"})
 
 
 class WhatsAppManualChannel(Channel):

@@ -27,15 +27,16 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property, partial
 from pathlib import Path
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
 import tweepy
-from pydantic import Field
+from annotated_types import Ge, Gt, Le
 from requests_oauthlib import OAuth1
 
 from ..clock import Clock
@@ -101,6 +102,7 @@ PUBLIC_FIGURES = {
 NON_PUBLIC_FIGURES = {"impression_count": "impressions"}
 
 
+@dataclass(frozen=True, kw_only=True)
 class XSettings(ChannelSettings):
     type: Literal["x"]
     #: tweepy signs for this host; any other value (a test fake, a proxy) is reached by rewriting.
@@ -109,28 +111,26 @@ class XSettings(ChannelSettings):
     consumer_secret_env: str = "X_CONSUMER_SECRET"
     access_token_env: str = "X_ACCESS_TOKEN"
     access_token_secret_env: str = "X_ACCESS_TOKEN_SECRET"
-    reconcile_window: int = Field(
-        default=100, ge=5, le=100, description="How many of the account's latest posts reconcile reads."
-    )
-    price_per_post: float = Field(
-        default=PRICE_PER_POST, ge=0, description="USD per post without a link (X's pay-per-use credits)."
-    )
-    price_per_post_with_link: float = Field(
-        default=PRICE_PER_POST_WITH_LINK, ge=0, description="USD per post that contains a URL."
-    )
-    read_metrics: bool = Field(
-        default=False, description="Read published posts' engagement (likes, reposts…); X charges every post read."
-    )
-    metric_reads_per_day: int = Field(
-        default=50, gt=0, description="Read at most this many posts a day (UTC); a post read again that day is free."
-    )
-    price_per_read: float = Field(default=PRICE_PER_POST_READ, ge=0, description="USD per post read.")
-    read_replies: bool = Field(default=False, description="Collect replies (recent search); X charges each one read.")
-    reply_reads_per_day: int = Field(default=50, gt=0, description="Search at most this many posts' replies a day.")
-    reply_pages_per_post: int = Field(default=5, ge=1, le=50, description="Pages of 100 replies per post at most.")
-    read_ledger_file: Path = Field(
-        default=Path("var/x-reads.json"), description="Where the posts read today are counted between runs."
-    )
+    #: How many of the account's latest posts reconcile reads.
+    reconcile_window: Annotated[int, Ge(5), Le(100)] = 100
+    #: USD per post without a link (X's pay-per-use credits).
+    price_per_post: Annotated[float, Ge(0)] = PRICE_PER_POST
+    #: USD per post that contains a URL.
+    price_per_post_with_link: Annotated[float, Ge(0)] = PRICE_PER_POST_WITH_LINK
+    #: Read published posts' engagement (likes, reposts…); X charges every post read.
+    read_metrics: bool = False
+    #: Read at most this many posts a day (UTC); a post read again that day is free.
+    metric_reads_per_day: Annotated[int, Gt(0)] = 50
+    #: USD per post read.
+    price_per_read: Annotated[float, Ge(0)] = PRICE_PER_POST_READ
+    #: Collect replies (recent search); X charges each one read.
+    read_replies: bool = False
+    #: Search at most this many posts' replies a day.
+    reply_reads_per_day: Annotated[int, Gt(0)] = 50
+    #: Pages of 100 replies per post at most.
+    reply_pages_per_post: Annotated[int, Ge(1), Le(50)] = 5
+    #: Where the posts read today are counted between runs.
+    read_ledger_file: Path = Path("var/x-reads.json")
 
 
 class _ToBaseUrl(DeadlineAdapter):

@@ -371,11 +371,13 @@ def _keep(path: Path, token: str, env_token: str, *, age: timedelta, left: timed
 
 
 def test_instagram_login_defaults_to_graph_instagram_com() -> None:
-    from outreach.channels.instagram import InstagramSettings
+    from outreach.channels import validate_settings
 
     block = {"type": "instagram", "ig_user_id": "1", "public_media_base_url": "https://example.org/m"}
-    assert InstagramSettings.model_validate(block).base_url == "https://graph.facebook.com"
-    assert InstagramSettings.model_validate({**block, "login": "instagram"}).base_url == "https://graph.instagram.com"
+    assert validate_settings(block).base_url == "https://graph.facebook.com"
+    assert validate_settings({**block, "login": "instagram"}).base_url == "https://graph.instagram.com"
+    chosen = {**block, "login": "instagram", "base_url": "http://127.0.0.1:9"}
+    assert validate_settings(chosen).base_url == "http://127.0.0.1:9"
 
 
 def test_a_new_token_is_kept_but_not_refreshed_before_it_is_a_day_old(instagram: InstagramFake, tmp_path: Path) -> None:
