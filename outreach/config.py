@@ -8,6 +8,9 @@ file's folder, so a config works the same from any working directory.
 from __future__ import annotations
 
 import os
+import pickle
+import subprocess
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -22,7 +25,7 @@ from dotenv import dotenv_values
 
 from .config_errors import EXAMPLES, config_error, line_of
 from .errors import ConfigError
-from .i18n import N_, _
+from .i18n import N_, _, current_language, set_language
 from .platforms import POST_KINDS, PostKind
 from .settings import STRICT, Check, KeyedError
 from .storeurl import export_store_password, refuse_a_store_password
@@ -486,3 +489,41 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         reply_rules_path=_resolve(folder, model.replies.rules) if model.replies.rules else None,
         office=model.office.strip() if model.office and model.office.strip() else None,
     )
+
+
+#: The exit status of ``_check_for_parent`` when the config has a mistake (its message on stderr).
+_CONFIG_MISTAKE = 3
+
+_CHECK_IN_CHILD = "import sys; from outreach.config import _check_for_parent; _check_for_parent(sys.argv[1:])"
+
+
+def load_config_in_child(path: Path) -> Config:
+    """``load_config`` done by a child process, for a process that lives for weeks and needs the config but not
+    its checker: pydantic and the checkers it builds are about 8 MB that the office's web server would otherwise
+    keep for good. The same ``ConfigError`` for the same mistake, in the current language; the environment and
+    ``.env`` are read by the child as ``load_config`` reads them (it inherits this process's, and its folder)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CHECK_IN_CHILD, str(path), current_language()],
+        check=False,
+        capture_output=True,
+        timeout=120,
+    )
+    if done.returncode == _CONFIG_MISTAKE:
+        raise ConfigError(done.stderr.decode("utf-8"))
+    if done.returncode != 0:
+        last_line = (done.stderr.decode("utf-8", errors="replace").strip().splitlines() or [""])[-1]
+        raise RuntimeError(f"the config's check in a child process ended with {done.returncode}: {last_line}")
+    config: Config = pickle.loads(done.stdout)  # our own child's answer over a pipe, never a file
+    return config
+
+
+def _check_for_parent(arguments: list[str]) -> None:
+    """The child's side of ``load_config_in_child``: the config, pickled on stdout, or the mistake on stderr."""
+    config_path, language = arguments
+    set_language(language)
+    try:
+        config = load_config(Path(config_path))
+    except ConfigError as error:
+        sys.stderr.write(str(error))
+        raise SystemExit(_CONFIG_MISTAKE) from None
+    sys.stdout.buffer.write(pickle.dumps(config))

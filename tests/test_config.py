@@ -448,3 +448,44 @@ def test_a_settings_rule_across_keys_names_the_key_it_is_about(tmp_path: Path) -
     with pytest.raises(ConfigError) as raised:
         load_config(config, environ={})
     assert str(raised.value).startswith(f"{config}:8: campaigns.utama.rest_days: rest_days has no effect")
+
+
+@pytest.mark.parametrize("bundled", [BUNDLED_CONFIG, ALL_CHANNELS], ids=["bundled", "every-channel-type"])
+def test_a_config_checked_in_a_child_process_is_the_config_checked_here(
+    bundled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``outreach serve`` has its config checked by a child process (the server then never imports pydantic):
+    what comes back equals what ``load_config`` gives here, settings of every channel type included, with the
+    environment and the ``.env`` beside the config read as ``load_config`` reads them."""
+    from dataclasses import replace
+
+    from outreach.config import load_config_in_child
+
+    config = tmp_path / bundled.name
+    config.write_text(bundled.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / ".env").write_text("OUTREACH_FROM_DOTENV=beside the config\n", encoding="utf-8")
+    monkeypatch.setenv("OUTREACH_FROM_ENVIRONMENT", "set by the office")
+    there, here = load_config_in_child(config), load_config(config)
+    assert replace(there, environ={}) == replace(here, environ={})
+    assert there.environ["OUTREACH_FROM_DOTENV"] == "beside the config"
+    assert there.environ["OUTREACH_FROM_ENVIRONMENT"] == "set by the office"
+
+
+def test_a_mistake_found_by_the_child_process_reads_as_the_same_message_in_the_same_language(tmp_path: Path) -> None:
+    from outreach.config import load_config_in_child
+    from outreach.i18n import current_language, set_language
+
+    config = tmp_path / "outreach.toml"
+    config.write_text('[channels.arsip]\ntype = "file"\nas = "x"\ndirectori = "keluar"\n', encoding="utf-8")
+    before = current_language()
+    set_language("id")
+    try:
+        with pytest.raises(ConfigError) as here:
+            load_config(config, environ={})
+        with pytest.raises(ConfigError) as there:
+            load_config_in_child(config)
+    finally:
+        set_language(before)
+    assert str(there.value) == str(here.value)
+    assert str(here.value).startswith(f"{config}:4: channels.arsip.directori: kunci tidak dikenal")
+    assert "as, " in str(here.value)  # the valid keys name the config's ``as``, not the field ``as_``

@@ -221,6 +221,52 @@ def test_the_server_starts_without_the_reply_collector_the_regex_module_or_the_h
     assert started.stdout.strip() == "[]"
 
 
+def test_outreach_serve_has_its_config_checked_elsewhere_and_never_loads_pydantic(office: Office) -> None:
+    """``outreach serve`` as the office runs it: the config is checked by a child process, so the server's own
+    process never maps pydantic's compiled core (about 8 MB with the checkers it builds) and still serves the
+    page in Indonesian, signed in through the form with an account from the store."""
+    from tests.test_daemon_process import OUTREACH
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(OUTREACH), "--config", str(office.config), "--language", "id", "serve", "--port", str(port)],
+        cwd=office.config.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, server.communicate()[0]
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/masuk")
+        form = connection.getresponse()
+        page = form.read().decode()
+        cookie = form.getheader("Set-Cookie", "").split(";")[0]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert form.status == 200 and token, page[:300]
+        body = urlencode({"name": "admin", "password": PASSWORD, "csrf_token": token.group(1)})
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+        connection.request("POST", "/masuk", body=body, headers=headers)
+        signed = connection.getresponse()
+        signed.read()
+        assert signed.status == 303, signed.status
+        connection.request("GET", "/antrean", headers={"Cookie": signed.getheader("Set-Cookie", "").split(";")[0]})
+        queue = connection.getresponse()
+        assert queue.status == 200 and "<h1>Antrean</h1>" in queue.read().decode()
+        maps = Path(f"/proc/{server.pid}/maps").read_text()
+        assert "_sqlite3" in maps  # the check reads the real process's mappings
+        assert "_pydantic_core" not in maps
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def test_the_server_sends_a_report_from_its_file_whole_with_small_send_buffers(office: Office) -> None:
     """Through waitress itself (the test client never uses its file wrapper): the download arrives whole, as the
     test client gets it, and each connection's send buffer is ``SEND_BUFFER_BYTES`` (Linux doubles what is set):

@@ -50,8 +50,12 @@ def serve(host: str, port: int, allow_remote: bool, behind_proxy: bool, threads:
         )
     import logging
 
+    from ..config import load_config_in_child
     from ..web import create_app, make_server
 
+    # Checked by a child process: pydantic and its checkers (~8 MB) would stay in the server for good.
+    root = click.get_current_context().find_root()
+    root.obj["config"] = load_config_in_child(root.obj["config_path"])
     ws = _ws()
     if not ws.store.users():
         click.echo(_("no account can sign in yet: add one with `outreach users add NAME --role admin`"), err=True)
