@@ -110,6 +110,9 @@ def test_the_daemon_publishes_at_due_times_and_stops_cleanly_on_sigterm(
     published = lambda: ws.store.posts([PostState.PUBLISHED])  # noqa: E731
     _wait_for(lambda: len(published()) >= 3 or daemon.poll() is not None, 25, "three published posts")
     assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
+    # Its config was checked by a child process: pydantic (about 8 MB for good) is never loaded in the daemon.
+    mapped = Path(f"/proc/{daemon.pid}/maps").read_text()
+    assert "_sqlite3" in mapped and "_pydantic_core" not in mapped
 
     by_id = {post.id: post for post in published()}
     assert set(by_id) == {post.id for post in planned}

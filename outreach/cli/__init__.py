@@ -177,6 +177,16 @@ def live_config(ctx: click.Context) -> Config:
     return config
 
 
+def config_checked_elsewhere() -> None:
+    """For a process that runs for weeks (the daemon, the office's page): its config checked by a child process,
+    so that pydantic and the checkers it builds (about 8 MB) never stay in it. The same errors as ``live_config``."""
+    root = click.get_current_context().find_root()
+    if "config" not in root.obj:
+        from ..config import load_config_in_child
+
+        root.obj["config"] = load_config_in_child(root.obj["config_path"])
+
+
 def workspace(ctx: click.Context) -> Workspace:
     """The command's workspace, created once and closed when the command ends."""
     if "workspace" not in ctx.obj:

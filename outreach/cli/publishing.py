@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 
 from ..i18n import N_, _, ngettext, number
-from . import _ws, cli, live_config
+from . import _ws, cli, config_checked_elsewhere, live_config
 from .common import (
     _actor,
     _day_in_years,
@@ -36,6 +36,8 @@ def run(once: bool, log_format: str) -> None:
     from .. import daemon
     from ..logs import configure_logging
 
+    if not once:
+        config_checked_elsewhere()
     ws = _ws()
     configure_logging(log_format, debug=click.get_current_context().find_root().obj["debug"], zone=ws.zone)
     if once:

@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..i18n import N_, _
-from . import _ws, cli
+from . import _ws, cli, config_checked_elsewhere
 from .common import _actor, _print_table
 
 
@@ -50,12 +50,9 @@ def serve(host: str, port: int, allow_remote: bool, behind_proxy: bool, threads:
         )
     import logging
 
-    from ..config import load_config_in_child
     from ..web import create_app, make_server
 
-    # Checked by a child process: pydantic and its checkers (~8 MB) would stay in the server for good.
-    root = click.get_current_context().find_root()
-    root.obj["config"] = load_config_in_child(root.obj["config_path"])
+    config_checked_elsewhere()
     ws = _ws()
     if not ws.store.users():
         click.echo(_("no account can sign in yet: add one with `outreach users add NAME --role admin`"), err=True)
