@@ -512,7 +512,11 @@ def load_config_in_child(path: Path) -> Config:
         raise ConfigError(done.stderr.decode("utf-8"))
     if done.returncode != 0:
         last_line = (done.stderr.decode("utf-8", errors="replace").strip().splitlines() or [""])[-1]
-        raise RuntimeError(f"the config's check in a child process ended with {done.returncode}: {last_line}")
+        raise RuntimeError(
+            _("checking the config in a child process ended with exit status {status}: {line}").format(
+                status=done.returncode, line=last_line
+            )
+        )
     config: Config = pickle.loads(done.stdout)  # our own child's answer over a pipe, never a file
     return config
 

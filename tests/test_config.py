@@ -489,3 +489,13 @@ def test_a_mistake_found_by_the_child_process_reads_as_the_same_message_in_the_s
     assert str(there.value) == str(here.value)
     assert str(here.value).startswith(f"{config}:4: channels.arsip.directori: kunci tidak dikenal")
     assert "as, " in str(here.value)  # the valid keys name the config's ``as``, not the field ``as_``
+
+
+def test_a_child_that_cannot_check_the_config_is_an_error_not_a_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child that dies (no interpreter, killed) is not a mistake in the file: the caller gets an error that says
+    so, never an empty or half-read config."""
+    from outreach.config import load_config_in_child
+
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    with pytest.raises(RuntimeError, match="exit status 1"):
+        load_config_in_child(BUNDLED_CONFIG)
