@@ -94,7 +94,7 @@ _CONFIGURATION_PROBLEMS = (
 def _username_or_id(value: str) -> str:
     value = value.strip()
     if not (value.startswith("@") and len(value) > 1) and not value.lstrip("-").isdigit():
-        raise ValueError('chat_id must be "@channelusername" or a numeric chat id such as -1001234567890')
+        raise ValueError(_('chat_id must be "@channelusername" or a numeric chat id such as -1001234567890'))
     return value
 
 

@@ -51,7 +51,7 @@ def _known_zone(value: str) -> str:
 
 
 def _no_base_url(value: str) -> str:
-    raise ValueError("whatsapp_manual talks to no platform; remove 'base_url' (see telegram_base_url)")
+    raise ValueError(_("whatsapp_manual talks to no platform; remove 'base_url' (see telegram_base_url)"))
 
 
 @dataclass(frozen=True, kw_only=True)
