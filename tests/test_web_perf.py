@@ -225,46 +225,51 @@ def test_outreach_serve_has_its_config_checked_elsewhere_and_never_loads_pydanti
     """``outreach serve`` as the office runs it: the config is checked by a child process, so the server's own
     process never maps pydantic's compiled core (about 8 MB with the checkers it builds) and still serves the
     page in Indonesian, signed in through the form with an account from the store."""
-    from tests.test_daemon_process import OUTREACH
+    import requests
+
+    from tests.test_daemon_process import OUTREACH, _wait_for
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [str(OUTREACH), "--config", str(office.config), "--language", "id", "serve", "--port", str(port)],
-        cwd=office.config.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    log = office.config.parent / "serve.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [str(OUTREACH), "--config", str(office.config), "--language", "id", "serve", "--port", str(port)],
+            cwd=office.config.parent, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None and time.monotonic() < deadline, server.communicate()[0]
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        connection.request("GET", "/masuk")
-        form = connection.getresponse()
-        page = form.read().decode()
-        cookie = form.getheader("Set-Cookie", "").split(";")[0]
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        assert form.status == 200 and token, page[:300]
-        body = urlencode({"name": "admin", "password": PASSWORD, "csrf_token": token.group(1)})
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-        connection.request("POST", "/masuk", body=body, headers=headers)
-        signed = connection.getresponse()
-        signed.read()
-        assert signed.status == 303, signed.status
-        connection.request("GET", "/antrean", headers={"Cookie": signed.getheader("Set-Cookie", "").split(";")[0]})
-        queue = connection.getresponse()
-        assert queue.status == 200 and "<h1>Antrean</h1>" in queue.read().decode()
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(lambda: server.poll() is not None or _listening(port), 60, "the server listening")
+        assert server.poll() is None, log.read_text()
+        browser = requests.Session()
+        browser.trust_env = False  # never a proxy for 127.0.0.1
+        form = browser.get(f"{base}/masuk", timeout=30)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert form.status_code == 200 and token, form.text[:300]
+        signed = browser.post(
+            f"{base}/masuk",
+            data={"name": "admin", "password": PASSWORD, "csrf_token": token.group(1)},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert signed.status_code == 303, signed.status_code
+        queue = browser.get(f"{base}/antrean", timeout=30)
+        assert queue.status_code == 200 and "<h1>Antrean</h1>" in queue.text
         maps = Path(f"/proc/{server.pid}/maps").read_text()
         assert "_sqlite3" in maps  # the check reads the real process's mappings
         assert "_pydantic_core" not in maps
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 def test_the_server_sends_a_report_from_its_file_whole_with_small_send_buffers(office: Office) -> None:
